@@ -1,0 +1,583 @@
+"""The facade the command line calls: one :class:`Archive` per archive home.
+
+    archive = Archive.open(home)              # or Archive.create(home, org_file, …)
+    report = archive.add_files(paths)         # the whole pipeline for case files
+    archive.list_records(contractor=…)        # catalog queries, 身份证号 masked
+
+The pipeline for one file (DESIGN.md "The pipeline"):
+read → validate (schema + rules, every problem) → resolve references → cross-record rules →
+render .docx → convert .pdf → seal → store (blobs first, then ONE catalog transaction: the record,
+its files, the registry projection, its ledger leaf) → index.
+Validation and resolution of the whole batch happen before anything is written: bad input changes
+nothing. Writers hold the archive lock; a second writer waits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import mimetypes
+import os
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import rfc8785
+
+from archive import ids
+from archive.errors import NotFound, OutsafeError, Problem, StorageError, ValidationFailed
+from archive.privacy import mask_record, mask_refs
+from archive.registry import Registry, Resolved, person_key, project_key, resolve
+from archive.settings import Settings
+from schemas import REGISTRY_TYPES, TYPES, FileProblem, LoadResult, load, meta_of, read_case_file
+from schemas.base import RuleContext, dump, schema_for
+from schemas.common import TICKET_TYPE_NAMES
+from schemas.registry import Organization, Person, Project
+from schemas.tickets import TICKET_CLASSES, WorkTicket
+from storage.blobs import BlobStore
+from storage.catalog import SCHEMA_VERSION, Catalog
+from storage.home import ArchiveHome, atomic_write, default_home
+from storage.lock import write_lock
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def canonical(obj: Any) -> bytes:
+    """RFC 8785 canonical JSON (the bytes that get hashed and signed)."""
+    return rfc8785.dumps(obj)
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def record_label(obj_or_cls: Any) -> str:
+    cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)
+    if issubclass(cls, WorkTicket):
+        tt = next((k for k, v in TICKET_CLASSES.items() if v is cls), None)
+        if tt == "blasting":
+            return "爆破作业许可单"
+        if tt:
+            return f"{TICKET_TYPE_NAMES[tt]}安全作业票"
+    return meta_of(cls).label
+
+
+def _dotted(obj: Any, path: str | None) -> Any:
+    if not path:
+        return None
+    for part in path.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+@dataclass
+class Loaded:
+    """One input file that passed validation."""
+
+    path: Path
+    obj: Any
+    raw: dict
+    warnings: list[Problem]
+    resolved: Resolved | None = None
+    files: list[dict] = field(default_factory=list)  # extra files (photos) to store: role, name, path
+
+
+@dataclass
+class Added:
+    id: str
+    type: str
+    title: str
+    source: str
+    status: str  # "added" | "updated" | "unchanged"
+    files: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class AddReport:
+    added: list[Added]
+    warnings: list[Problem]
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
+
+
+class Archive:
+    def __init__(self, home: ArchiveHome, catalog: Catalog, settings: Settings) -> None:
+        self.home = home
+        self.catalog = catalog
+        self.settings = settings
+        self.blobs = BlobStore(home.blobs_dir, home.tmp_dir)
+        self._secret: bytes | None = None
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: Path | None = None) -> "Archive":
+        home = ArchiveHome(Path(root) if root else default_home())
+        if not home.exists():
+            raise StorageError(
+                f"{home.root} 不是 outsafe 档案目录 (no archive at {home.root})",
+                hint="create one with `outsafe init --org ORG.yaml`, or give --home / OUTSAFE_HOME",
+            )
+        settings = Settings.load(home.settings_file)
+        catalog = Catalog(home.catalog_file)
+        if catalog.version < SCHEMA_VERSION:
+            with write_lock(home.lock_file, what="migrate"):
+                catalog.migrate()
+        return cls(home, catalog, settings)
+
+    @classmethod
+    def create(cls, root: Path | None, org_file: Path, *, today: date | None = None) -> "Archive":
+        """A new archive owned by the organization in ``org_file``. Nothing is created unless the
+        file is valid."""
+        home = ArchiveHome(Path(root) if root else default_home())
+        if home.exists():
+            raise StorageError(f"{home.root} 已经是档案目录 (an archive already exists here)", hint="choose another --home")
+        if home.root.exists() and any(p.name not in (".DS_Store",) for p in home.root.iterdir()):
+            raise StorageError(f"{home.root} 不是空目录 (folder is not empty)", hint="choose an empty or new folder for --home")
+        ctx = RuleContext(Settings(), today or date.today(), None)
+        result = _read_and_load(org_file, ctx, expect=Organization)
+        if not result.ok:
+            raise ValidationFailed(result.problems)
+        created_root = not home.root.exists()
+        try:
+            home.create_dirs()
+            atomic_write(home.settings_file, Settings.template_toml().encode())
+            atomic_write(home.keys_dir / "id-hash.key", secrets.token_bytes(32))
+            catalog = Catalog(home.catalog_file, create=True)
+            with write_lock(home.lock_file, what="init"):
+                catalog.migrate()
+                with catalog.transaction():
+                    catalog.set_meta("archive_id", ids.new_id())
+                    catalog.set_meta("owner_uscc", result.obj.uscc)
+                    catalog.set_meta("owner_name", result.obj.name)
+                    catalog.set_meta("owner_role", result.obj.role)
+                    catalog.set_meta("created_at", utcnow())
+            archive = cls(home, catalog, Settings.load(home.settings_file))
+            archive.add_files([org_file], expect=Organization, today=today)
+        except BaseException:
+            _remove_new_home(home.root, created_root)
+            raise
+        return archive
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    @property
+    def owner_uscc(self) -> str:
+        return self.catalog.get_meta("owner_uscc") or ""
+
+    @property
+    def owner_name(self) -> str:
+        return self.catalog.get_meta("owner_name") or ""
+
+    @property
+    def secret(self) -> bytes:
+        if self._secret is None:
+            self._secret = (self.home.keys_dir / "id-hash.key").read_bytes()
+        return self._secret
+
+    def registry(self) -> Registry:
+        return Registry(self.catalog, self.secret)
+
+    def rule_context(self, today: date | None = None, registry: Registry | None = None) -> RuleContext:
+        return RuleContext(self.settings, today or date.today(), registry or self.registry())
+
+    @contextmanager
+    def writing(self, what: str = "", notify: Callable[[str], None] | None = None):
+        with write_lock(self.home.lock_file, what=what, notify=notify):
+            yield
+
+    # --- validation -------------------------------------------------------------------------
+
+    def validate_files(
+        self, paths: Sequence[Path], *, expect: type | None = None, today: date | None = None, registry: Registry | None = None
+    ) -> tuple[list[Loaded], list[Problem]]:
+        """Validate every file and resolve its references; (good files, every problem)."""
+        reg = registry or self.registry()
+        ctx = self.rule_context(today, reg)
+        loaded, problems = validate_paths(paths, ctx, expect=expect)
+        for item in loaded:
+            res, more = resolve(item.obj, reg, file=str(item.path))
+            item.resolved = res
+            problems.extend(more)
+            if not more and type(item.obj).__case__.kind == "registry":
+                reg.stage(item.obj)
+        return loaded, problems
+
+    # --- the pipeline -----------------------------------------------------------------------
+
+    def add_files(
+        self,
+        paths: Sequence[Path],
+        *,
+        expect: type | None = None,
+        supersedes: str | None = None,
+        note: str | None = None,
+        progress: Progress | None = None,
+        notify: Callable[[str], None] | None = None,
+        today: date | None = None,
+    ) -> AddReport:
+        with self.writing("add", notify):
+            reg = self.registry()
+            loaded, problems = self.validate_files(paths, expect=expect, today=today, registry=reg)
+            errors = [p for p in problems if p.severity == "error"]
+            if errors:
+                raise ValidationFailed(problems)
+            if supersedes is not None:
+                self._check_supersede(supersedes, loaded)
+            plans = [self._plan(item, reg, supersedes=supersedes, note=note) for item in loaded]
+            dup = [p for p in plans if isinstance(p, Problem)]
+            if dup:
+                raise ValidationFailed(dup)
+            report = AddReport(added=[], warnings=[p for p in problems if p.severity == "warning"])
+            total = len(plans)
+            for n, plan in enumerate(plans, 1):
+                if plan.status == "unchanged":
+                    report.added.append(Added(plan.row["id"], plan.row["type"], plan.row["title"], plan.row["source_name"], "unchanged"))
+                else:
+                    report.added.append(self._store(plan))
+                if progress:
+                    progress("store", n, total)
+            return report
+
+    def _check_supersede(self, old_id: str, loaded: list[Loaded]) -> None:
+        old = self.get_record_row(old_id)
+        if len(loaded) != 1:
+            raise ValidationFailed([Problem("", "一次只能更正一份记录 (supersede one record at a time)")])
+        new_type = type(loaded[0].obj).__case__.type
+        if new_type != old["type"]:
+            raise ValidationFailed([Problem("type", f"更正记录须与原记录同类型：原为 {old['type']}，新为 {new_type} (type must match)", file=str(loaded[0].path))])
+        later = self.catalog.superseded_by(old["id"])
+        if later:
+            raise ValidationFailed([Problem("", f"记录 {old['id']} 已被 {later} 更正，请更正最新版本 (already superseded; supersede the latest)")])
+
+    @dataclass
+    class _Plan:
+        row: dict
+        files: list[dict]
+        status: str
+        registry: tuple[str, str, str] | None  # (kind, key, name)
+        item: Loaded
+
+    def _plan(self, item: Loaded, reg: Registry, *, supersedes: str | None, note: str | None):
+        obj = item.obj
+        meta = meta_of(obj)
+        data = dump(obj)
+        data_json = canonical(data).decode()
+        refs_json = canonical(item.resolved.as_dict() if item.resolved else {}).decode()
+        number = str(_dotted(obj, meta.number) or "")
+        when = _dotted(obj, meta.date)
+        subtype = getattr(obj, "ticket_type", None)
+        title = f"{record_label(obj)} {number}".strip()
+        if meta.kind == "registry":
+            title = f"{record_label(obj)} {getattr(obj, 'name', number)}"
+        enterprise = _dotted(obj, meta.enterprise) if meta.enterprise else None
+        if isinstance(obj, Organization):
+            enterprise = obj.uscc if obj.role == "enterprise" else None
+        contractor = _dotted(obj, meta.contractor) if meta.contractor else None
+        if isinstance(obj, Organization):
+            contractor = obj.uscc if obj.role == "contractor" else None
+        row = {
+            "id": ids.new_id(),
+            "type": meta.type,
+            "subtype": subtype,
+            "doc_no": number,
+            "title": title,
+            "enterprise": enterprise,
+            "contractor": contractor,
+            "project": _dotted(obj, meta.project) if meta.project else None,
+            "doc_date": when.isoformat(sep=" ", timespec="minutes") if isinstance(when, datetime) else (when.isoformat() if isinstance(when, date) else None),
+            "data": data_json,
+            "refs": refs_json,
+            "source_name": item.path.name,
+            "origin": self.owner_uscc,
+            "supersedes": supersedes,
+            "note": note,
+            "created_at": utcnow(),
+        }
+        registry_entry = None
+        status = "added"
+        if meta.kind == "registry":
+            kind, key = reg.key_of(obj)
+            name = getattr(obj, "name", key)
+            registry_entry = (kind, key, name)
+            current = reg.record_id(kind, key)
+            if current is not None:
+                old = self.catalog.get_record(current)
+                if old["data"] == data_json:
+                    row["id"] = current
+                    status = "unchanged"
+                else:
+                    row["supersedes"] = current
+                    status = "updated"
+        elif supersedes is None:
+            existing = self._same_document(row)
+            if existing is not None:
+                if existing["data"] == data_json:
+                    row["id"] = existing["id"]
+                    row["title"] = existing["title"]
+                    status = "unchanged"
+                else:
+                    return Problem(
+                        meta.number,
+                        f"{row['title']} 已在档案中（记录 {existing['id']}），内容不同；更正请用 outsafe case supersede {existing['id']} FILE"
+                        f" (already archived with different content; corrections supersede)",
+                        file=str(item.path),
+                    )
+        files = [{"role": "source", "name": item.path.name, "path": item.path}] + item.files
+        return self._Plan(row=row, files=files, status=status, registry=registry_entry, item=item)
+
+    def _same_document(self, row: dict) -> dict | None:
+        for r in self.catalog.db.execute(
+            "SELECT * FROM records WHERE type=? AND doc_no=? AND COALESCE(enterprise,'')=COALESCE(?, '') "
+            "AND NOT EXISTS (SELECT 1 FROM records s WHERE s.supersedes = records.id) ORDER BY seq DESC",
+            (row["type"], row["doc_no"], row["enterprise"]),
+        ):
+            return dict(r)
+        return None
+
+    def _store(self, plan: "_Plan") -> Added:
+        stored = []
+        for f in plan.files:
+            if "data" in f:
+                digest = self.blobs.put_bytes(f["data"])
+                size = len(f["data"])
+            else:
+                digest = self.blobs.put_file(f["path"])
+                size = f["path"].stat().st_size
+            stored.append({
+                "role": f["role"],
+                "name": f["name"],
+                "sha256": digest,
+                "size": size,
+                "media_type": f.get("media_type") or mimetypes.guess_type(f["name"])[0] or "application/octet-stream",
+            })
+        with self.catalog.transaction():
+            self.catalog.insert_record(plan.row, stored)
+            if plan.registry:
+                kind, key, name = plan.registry
+                self.catalog.put_registry(kind, key, plan.row["id"], name)
+        status = plan.status
+        return Added(plan.row["id"], plan.row["type"], plan.row["title"], plan.row["source_name"], status, stored)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def get_record_row(self, record_id: str) -> dict:
+        row = self.catalog.get_record(record_id)
+        if row is None:
+            matches = self.catalog.find_record_ids(record_id.upper(), limit=3) if len(record_id) >= 6 else []
+            if len(matches) == 1:
+                row = self.catalog.get_record(matches[0])
+            elif len(matches) > 1:
+                raise NotFound(f"记录编号前缀 {record_id} 不唯一 (ambiguous id prefix): {', '.join(matches)}")
+        if row is None:
+            raise NotFound(f"没有记录 {record_id} (no such record)", hint="list records with `outsafe case list`")
+        return row
+
+    def record_class(self, row: dict) -> type:
+        if row["type"] == "work_ticket":
+            return TICKET_CLASSES[row["subtype"]]
+        return TYPES[row["type"]]
+
+    def load_record(self, row: dict) -> Any:
+        return schema_for(self.record_class(row))().load(json.loads(row["data"]))
+
+    def summary(self, row: dict) -> dict:
+        return {
+            "id": row["id"],
+            "type": row["type"],
+            "ticket_type": row["subtype"],
+            "title": row["title"],
+            "doc_no": row["doc_no"],
+            "date": row["doc_date"],
+            "enterprise": row["enterprise"],
+            "contractor": row["contractor"],
+            "project": row["project"],
+            "created_at": row["created_at"],
+            "supersedes": row["supersedes"],
+            "superseded_by": self.catalog.superseded_by(row["id"]),
+            "origin": row["origin"],
+        }
+
+    def show_record(self, record_id: str) -> dict:
+        row = self.get_record_row(record_id)
+        cls = self.record_class(row)
+        out = self.summary(row)
+        out["data"] = mask_record(json.loads(row["data"]), cls)
+        out["refs"] = mask_refs(json.loads(row["refs"]))
+        out["files"] = [
+            {k: f[k] for k in ("role", "name", "sha256", "size", "media_type")} for f in self.catalog.record_files(row["id"])
+        ]
+        out["note"] = row["note"]
+        out["source_name"] = row["source_name"]
+        return out
+
+    def list_records(
+        self,
+        *,
+        types: Sequence[str] = (),
+        ticket_type: str | None = None,
+        contractor: str | None = None,
+        enterprise: str | None = None,
+        project: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        include_superseded: bool = False,
+        include_registry: bool = False,
+    ) -> list[dict]:
+        if not types and not include_registry:
+            types = [t for t in TYPES if t not in REGISTRY_TYPES]
+        rows = self.catalog.list_records(
+            types=types, subtype=ticket_type, contractor=contractor, enterprise=enterprise, project=project,
+            since=since, until=until, current_only=not include_superseded,
+        )
+        return [self.summary(r) for r in rows]
+
+    def list_registry(self, kind: str) -> list[dict]:
+        out = []
+        cls = TYPES[kind]
+        for r in self.catalog.list_registry(kind):
+            rec = self.catalog.get_record(r["record_id"])
+            data = mask_record(json.loads(rec["data"]), cls)
+            out.append({"record_id": r["record_id"], **data})
+        return out
+
+    def organization(self, uscc: str) -> dict:
+        reg = self.catalog.get_registry("organization", uscc)
+        if reg is None:
+            raise NotFound(f"单位 {uscc} 未登记 (organization not registered)", hint="list them with `outsafe org list`")
+        rec = self.catalog.get_record(reg["record_id"])
+        data = json.loads(rec["data"])
+        data["record_id"] = rec["id"]
+        data["projects"] = [
+            json.loads(self.catalog.get_record(r["record_id"])["data"])
+            for r in self.catalog.list_registry("project")
+            if r["key"].startswith(uscc + "/") or json.loads(self.catalog.get_record(r["record_id"])["data"]).get("contractor") == uscc
+        ]
+        data["people"] = [
+            mask_record(json.loads(self.catalog.get_record(r["record_id"])["data"]), Person)
+            for r in self.catalog.list_registry("person")
+            if json.loads(self.catalog.get_record(r["record_id"])["data"]).get("employer") == uscc
+        ]
+        return data
+
+
+def _remove_new_home(root: Path, created_root: bool) -> None:
+    """Undo a failed ``init``: remove what it created (only files outsafe makes)."""
+    import shutil
+
+    if created_root:
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    for name in ("outsafe.toml", "catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm", "lock"):
+        (root / name).unlink(missing_ok=True)
+    for sub in ("blobs", "keys", "index", "templates", "tmp"):
+        shutil.rmtree(root / sub, ignore_errors=True)
+
+
+# --- reading and validating files without an archive ------------------------------------------------
+
+
+def _read_and_load(path: Path, ctx: RuleContext, *, expect: type | None = None) -> LoadResult:
+    try:
+        raw = read_case_file(path)
+    except FileProblem as e:
+        return LoadResult(None, [e.problem])
+    return load(raw, ctx, file=str(path), expect=expect)
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; folders expand to their *.yaml, *.yml and *.json files, sorted."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(x for x in p.rglob("*") if x.suffix.lower() in (".yaml", ".yml", ".json") and x.is_file()))
+        else:
+            out.append(p)
+    return out
+
+
+def validate_paths(paths: Sequence[Path], ctx: RuleContext, *, expect: type | None = None) -> tuple[list[Loaded], list[Problem]]:
+    loaded: list[Loaded] = []
+    problems: list[Problem] = []
+    for path in expand_paths(paths):
+        result = _read_and_load(path, ctx, expect=expect)
+        problems.extend(result.problems)
+        if result.ok:
+            item = Loaded(path=path, obj=result.obj, raw={}, warnings=[p for p in result.problems if p.severity == "warning"])
+            item.files, more = _attachments(result.obj, path)
+            problems.extend(more)
+            if not more:
+                loaded.append(item)
+    if not paths:
+        problems.append(Problem("", "没有给出文件 (no files given)"))
+    return loaded, problems
+
+
+def _attachments(obj: Any, path: Path) -> tuple[list[dict], list[Problem]]:
+    """Photos named in the case file: they must exist next to it (or at the given path)."""
+    files, problems = [], []
+    photos = getattr(obj, "photos", ()) or ()
+    for i, photo in enumerate(photos):
+        p = Path(photo.file)
+        if not p.is_absolute():
+            p = path.parent / p
+        if not p.is_file():
+            problems.append(Problem(f"photos[{i}].file", f"图片文件不存在 (file not found): {photo.file}", file=str(path)))
+            continue
+        kind = mimetypes.guess_type(p.name)[0] or ""
+        if kind not in ("image/jpeg", "image/png"):
+            problems.append(Problem(f"photos[{i}].file", f"图片须为 JPEG 或 PNG (photo must be JPEG or PNG): {photo.file}", file=str(path)))
+            continue
+        files.append({"role": "photo", "name": p.name, "path": p, "media_type": kind})
+    return files, problems
+
+
+@dataclass
+class ValidationReport:
+    files: list[dict]
+    problems: list[Problem]
+    references_checked: bool
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "references_checked": self.references_checked,
+            "files": self.files,
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+def validate_only(paths: Sequence[Path], *, home: Path | None = None, today: date | None = None) -> ValidationReport:
+    """``outsafe case validate``: inside an archive, references are resolved too; never writes."""
+    root = ArchiveHome(Path(home) if home else default_home())
+    if root.exists():
+        archive = Archive.open(root.root)
+        try:
+            loaded, problems = archive.validate_files(paths, today=today)
+        finally:
+            archive.close()
+        checked = True
+    else:
+        loaded, problems = validate_paths(paths, RuleContext(Settings(), today or date.today(), None))
+        checked = False
+    good = {str(item.path): item for item in loaded}
+    bad_files = {p.file for p in problems if p.severity == "error"}
+    files = []
+    for path in expand_paths(paths):
+        item = good.get(str(path))
+        entry: dict[str, Any] = {"file": str(path), "ok": str(path) not in bad_files and item is not None}
+        if item is not None:
+            entry["type"] = meta_of(item.obj).type
+            entry["title"] = f"{record_label(item.obj)} {_dotted(item.obj, meta_of(item.obj).number) or ''}".strip()
+        files.append(entry)
+    return ValidationReport(files, problems, checked)

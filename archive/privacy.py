@@ -1,0 +1,58 @@
+"""身份证号 never leaves the archive in clear: every output passes through :func:`mask_record`."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from schemas.base import field_infos
+from schemas.identifiers import mask_id
+
+ID_PATTERN = re.compile(r"(?<![0-9A-Za-z])(\d{6})(1[89]|20)(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(\d{3})([0-9Xx])(?![0-9A-Za-z])")
+
+
+def mask_record(data: Any, cls: type) -> Any:
+    """A copy of JSON ``data`` (shaped by dataclass ``cls``) with sensitive fields masked, and any
+    other text that looks like a 身份证号 (a certificate number is often the holder's ID) too."""
+    return mask_json(_mask_fields(data, cls))
+
+
+def mask_json(data: Any) -> Any:
+    """Mask ID-shaped text anywhere in a JSON value."""
+    if isinstance(data, str):
+        return mask_text(data)
+    if isinstance(data, list):
+        return [mask_json(x) for x in data]
+    if isinstance(data, dict):
+        return {k: mask_json(v) for k, v in data.items()}
+    return data
+
+
+def _mask_fields(data: Any, cls: type) -> Any:
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for info in field_infos(cls):
+        if info.name not in out or out[info.name] is None:
+            continue
+        v = out[info.name]
+        target = info.item if info.is_list else info.type
+        if info.spec.sensitive == "id_number":
+            out[info.name] = [mask_id(x) for x in v] if info.is_list else mask_id(v)
+        elif isinstance(target, type) and dataclasses.is_dataclass(target):
+            out[info.name] = [_mask_fields(x, target) for x in v] if info.is_list else _mask_fields(v, target)
+    return out
+
+
+def mask_refs(refs: dict) -> dict:
+    from schemas.registry import Person
+
+    out = dict(refs)
+    out["persons"] = {k: mask_record(v, Person) for k, v in refs.get("persons", {}).items()}
+    return out
+
+
+def mask_text(text: str) -> str:
+    """Mask anything in free text that looks like an 18-digit 身份证号."""
+    return ID_PATTERN.sub(lambda m: mask_id(m.group(0)), text)

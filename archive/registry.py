@@ -1,0 +1,200 @@
+"""Looking up registered organizations, people and projects, and resolving a case's references.
+
+The registry is a projection of the latest ``organization`` / ``person`` / ``project`` records in
+the catalog (``registry`` table). A batch being added can see its own earlier registry entries
+through an overlay, so ``outsafe org add a.yaml b.yaml`` and ``person add`` of a whole roster work
+in one transaction-per-record run without an order dance.
+
+People are keyed by a keyed hash of their 身份证号 (HMAC-SHA256 with the archive's own secret):
+exact lookup works, the number never appears in a key, an index or a log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from archive.errors import Problem
+from schemas import TYPES, schema_for
+from schemas.base import iter_values
+from schemas.common import PersonRef
+from schemas.identifiers import check_uscc
+from schemas.registry import Organization, Person, Project
+
+
+def person_key(secret: bytes, id_number: str) -> str:
+    return hmac.new(secret, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+def project_key(enterprise: str, code: str) -> str:
+    return f"{enterprise}/{code}"
+
+
+@dataclass
+class Registry:
+    catalog: Any
+    secret: bytes
+    overlay: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    def _load(self, kind: str, key: str) -> Any:
+        if (kind, key) in self.overlay:
+            return self.overlay[(kind, key)]
+        row = self.catalog.get_registry(kind, key)
+        if row is None:
+            return None
+        rid = row["record_id"]
+        if rid not in self._cache:
+            rec = self.catalog.get_record(rid)
+            self._cache[rid] = schema_for(TYPES[kind])().load(json.loads(rec["data"]))
+        return self._cache[rid]
+
+    def record_id(self, kind: str, key: str) -> str | None:
+        row = self.catalog.get_registry(kind, key)
+        return row["record_id"] if row else None
+
+    def organization(self, uscc: str) -> Organization | None:
+        return self._load("organization", uscc)
+
+    def person(self, id_number: str) -> Person | None:
+        return self._load("person", person_key(self.secret, id_number))
+
+    def project(self, enterprise: str, code: str) -> Project | None:
+        return self._load("project", project_key(enterprise, code))
+
+    def persons_named(self, name: str, employer: str | None = None) -> list[Person]:
+        out = []
+        for row in self.catalog.list_registry("person"):
+            if row["name"] != name:
+                continue
+            p = self._load("person", row["key"])
+            if p is not None and (employer is None or p.employer == employer):
+                out.append(p)
+        for (kind, _), p in self.overlay.items():
+            if kind == "person" and p.name == name and (employer is None or p.employer == employer) and p not in out:
+                out.append(p)
+        return out
+
+    def persons_of(self, employer: str) -> list[Person]:
+        out = [self._load("person", r["key"]) for r in self.catalog.list_registry("person")]
+        out = [p for p in out if p is not None and p.employer == employer]
+        out += [p for (k, _), p in self.overlay.items() if k == "person" and p.employer == employer and p not in out]
+        return out
+
+    def key_of(self, obj: Any) -> tuple[str, str]:
+        if isinstance(obj, Organization):
+            return "organization", obj.uscc
+        if isinstance(obj, Person):
+            return "person", person_key(self.secret, obj.id_number)
+        if isinstance(obj, Project):
+            return "project", project_key(obj.enterprise, obj.code)
+        raise TypeError(obj)
+
+    def stage(self, obj: Any) -> None:
+        """Make a registry object of the current batch visible to later lookups."""
+        self.overlay[self.key_of(obj)] = obj
+
+
+# Which role each USCC-holding field must have.
+FIELD_ROLES: dict[str, tuple[str, ...]] = {
+    "enterprise": ("enterprise",),
+    "contractor": ("contractor",),
+    "bureau": ("bureau",),
+    "unit": ("enterprise", "contractor"),
+    "employer": ("enterprise", "contractor", "bureau"),
+    "owner": ("enterprise", "contractor"),
+}
+ROLE_NAMES = {"enterprise": "发包单位", "contractor": "承包单位", "bureau": "应急管理局"}
+
+
+@dataclass
+class Resolved:
+    """What a record refers to, as it was when the record was added (sealed with it)."""
+
+    organizations: dict[str, dict] = field(default_factory=dict)
+    projects: dict[str, dict] = field(default_factory=dict)
+    persons: dict[str, dict] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"organizations": self.organizations, "projects": self.projects, "persons": self.persons}
+
+
+def resolve(obj: Any, reg: Registry, *, file: str = "") -> tuple[Resolved, list[Problem]]:
+    """Check every reference of ``obj`` against the registry; snapshot what it points at."""
+    from schemas.base import dump
+
+    res = Resolved()
+    problems: list[Problem] = []
+    for path, value, spec in iter_values(obj):
+        if check_uscc not in spec.validate or (isinstance(obj, Organization) and path == "uscc"):
+            continue
+        name = path.split(".")[-1].split("[")[0]
+        org = reg.organization(value)
+        if org is None:
+            problems.append(Problem(path, f"单位 {value} 未登记 (organization not registered); 先运行 outsafe org add", file=file))
+            continue
+        roles = FIELD_ROLES.get(name)
+        if roles and org.role not in roles:
+            want = "或".join(ROLE_NAMES[r] for r in roles)
+            problems.append(Problem(path, f"{org.name} 登记为{ROLE_NAMES[org.role]}，此处应为{want} (wrong role: {org.role})", file=file))
+        res.organizations[value] = dump(org)
+
+    project_code = getattr(obj, "project", None)
+    enterprise = getattr(obj, "enterprise", None) or getattr(obj, "unit", None)
+    if isinstance(obj, Project):
+        project_code = None
+    if isinstance(project_code, str) and project_code:
+        proj = reg.project(enterprise, project_code) if enterprise else None
+        if proj is None:
+            problems.append(Problem("project", f"项目 {project_code} 未在 {enterprise} 名下登记 (project not registered); 先运行 outsafe project add", file=file))
+        else:
+            contractor = getattr(obj, "contractor", None)
+            if contractor and proj.contractor != contractor:
+                problems.append(Problem("contractor", f"项目 {project_code} 的承包单位是 {proj.contractor}，与本文书的 {contractor} 不符 (contractor does not match the project)", file=file))
+            res.projects[project_key(proj.enterprise, proj.code)] = dump(proj)
+
+    for path, ref in _person_refs(obj):
+        if ref.id_number is None:
+            continue
+        p = reg.person(ref.id_number)
+        if p is None:
+            problems.append(Problem(f"{path}.id_number", f"{ref.name} 的身份证号未登记 (person not registered); 先运行 outsafe person add", file=file))
+            continue
+        if p.name != ref.name:
+            problems.append(Problem(f"{path}.name", f"身份证号登记的姓名为“{p.name}”，此处为“{ref.name}” (name does not match the registered person)", file=file))
+        res.persons[person_key(reg.secret, p.id_number)] = dump(p)
+    trainee = getattr(obj, "trainee", None)
+    if trainee is not None:
+        p = reg.person(trainee.id_number)
+        if p is None:
+            problems.append(Problem("trainee.id_number", f"受教育人 {trainee.name} 未登记 (trainee not registered); 先运行 outsafe person add", file=file))
+        else:
+            if p.name != trainee.name:
+                problems.append(Problem("trainee.name", f"身份证号登记的姓名为“{p.name}”，此处为“{trainee.name}” (name mismatch)", file=file))
+            if p.employer != getattr(obj, "contractor", p.employer):
+                problems.append(Problem("trainee", f"{p.name} 登记在 {p.employer} 名下，不属于本卡的承包单位 (trainee works for another unit)", file=file))
+            res.persons[person_key(reg.secret, p.id_number)] = dump(p)
+    return res, problems
+
+
+def _person_refs(obj: Any, prefix: str = ""):
+    import dataclasses
+
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        path = f"{prefix}.{f.name}" if prefix else f.name
+        if isinstance(v, PersonRef):
+            yield path, v
+        elif isinstance(v, tuple):
+            for i, x in enumerate(v):
+                if isinstance(x, PersonRef):
+                    yield f"{path}[{i}]", x
+                elif dataclasses.is_dataclass(x):
+                    yield from _person_refs(x, f"{path}[{i}]")
+        elif dataclasses.is_dataclass(v):
+            yield from _person_refs(v, path)

@@ -1,0 +1,157 @@
+"""Settings: every number the law leaves open, or that our sources could not confirm.
+
+domain.md tags facts [C] confirmed, [S] secondary, [M] from practice, [P] proposal. Anything not
+[C] — and the GB 30871 numbers, which 工贸 enterprises apply by reference only — is a setting with
+the documented default, never a constant in code. An archive overrides them in
+``<home>/outsafe.toml``; unknown keys are an error (a typo must not silently keep the default).
+
+Each setting carries its source so that messages can cite it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from archive.errors import ValidationFailed, Problem
+
+
+def _s(default: Any, source: str, doc: str) -> Any:
+    return field(default=default, metadata={"source": source, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- 三级安全教育 (training) -----------------------------------------------------------
+    training_min_hours: float = _s(24, "生产经营单位安全培训规定 第13条 [S]", "新上岗从业人员岗前安全培训最少学时")
+    training_min_hours_high_risk: float = _s(
+        72, "生产经营单位安全培训规定 第13条 [S]", "高危行业（含金属冶炼）新上岗从业人员岗前培训最少学时"
+    )
+    high_risk_industries: tuple[str, ...] = _s(
+        ("冶金", "有色"), "生产经营单位安全培训规定 第13条 [S]; 工贸行业归类 [M]", "按高危行业（金属冶炼）计学时的行业"
+    )
+    training_pass_score: float = _s(60, "企业通行做法 [M]", "三级教育考试合格分")
+    worker_min_age: int = _s(16, "domain.md §4.2 [P]", "从业人员最低年龄")
+    worker_max_age: int = _s(70, "domain.md §4.2 [P]", "从业人员最高年龄")
+    special_operator_min_age: int = _s(18, "特种作业人员安全技术培训考核管理规定 第4条 [C]", "特种作业人员最低年龄")
+    retraining_absence_months: int = _s(12, "生产经营单位安全培训规定 第17条 [M]", "离岗多久须重新进行车间、班组级教育")
+
+    # --- 作业票 (GB 30871—2022 numbers, defaults an enterprise may tighten) ----------------
+    hot_work_max_hours_special: float = _s(8, "GB 30871—2022 5.1.5", "特级动火作业票最长有效期（小时）")
+    hot_work_max_hours_first: float = _s(8, "GB 30871—2022 5.1.5", "一级动火作业票最长有效期（小时）")
+    hot_work_max_hours_second: float = _s(72, "GB 30871—2022 5.1.5", "二级动火作业票最长有效期（小时）")
+    confined_space_max_hours: float = _s(24, "GB 30871—2022 6.10", "受限空间作业票最长有效期（小时）")
+    height_max_days: float = _s(7, "GB 30871—2022 8.2.11", "高处作业票最长有效期（天）")
+    temporary_power_max_days: float = _s(15, "GB 30871—2022 10.8", "临时用电作业票一般最长有效期（天）")
+    temporary_power_max_days_special: float = _s(30, "GB 30871—2022 10.8", "临时用电作业票特殊情况最长有效期（天）")
+    gas_sample_max_minutes: float = _s(30, "GB 30871—2022 5.3.1 c), 6.3 a)", "气体取样分析距作业开始最长时间（分钟）")
+    oxygen_min_pct: float = _s(19.5, "GB 30871—2022 6.4", "氧含量下限（%）")
+    oxygen_max_pct: float = _s(21.0, "GB 30871—2022 6.4", "氧含量上限（%）")
+    oxygen_max_pct_enriched: float = _s(23.5, "GB 30871—2022 6.4", "富氧环境氧含量上限（%）")
+    flammable_max_pct_high_lel: float = _s(0.5, "GB 30871—2022 5.3.2", "爆炸下限≥4%时可燃气体合格标准（%v/v）")
+    flammable_max_pct_low_lel: float = _s(0.2, "GB 30871—2022 5.3.2", "爆炸下限<4%时可燃气体合格标准（%v/v）")
+    completion_grace_hours: float = _s(24, "domain.md §2.4 rule 6 [P]", "完工验收可晚于作业票截止时间的宽限（小时）")
+    lifting_ticket_min_tons: float = _s(10, "GB 30871—2022 表B.1 注3", "吊装作业须办票的最小吊物质量（t）")
+
+    # --- enforcement, rectification, penalties -------------------------------------------------
+    region_abbr: str = _s("高新", "本区文书代字 [P]", "文书号中的区划简称，如（高新）应急责改〔2026〕12号")
+    review_days: int = _s(60, "行政复议法（2023）第20条 [C]", "申请行政复议期限（日）")
+    litigation_months: int = _s(6, "行政诉讼法 第46条 [C]", "提起行政诉讼期限（月）")
+    recheck_days: int = _s(10, "安全生产违法行为行政处罚办法（原）第17条 [C]; 令第18号未核实", "整改期满后复查期限（日）")
+    statement_days: int = _s(3, "安全生产违法行为行政处罚办法（原）第18条 [C]; 令第18号未核实", "陈述、申辩期限（日）")
+    hearing_request_days: int = _s(5, "行政处罚法 第64条 [C]", "申请听证期限（日）")
+    hearing_fine_threshold: float = _s(20000, "省级规定（示例） [S]", "听证“较大数额罚款”起点（元）")
+    blacklist_years: int = _s(3, "应急管理部令第11号 [S]", "严重失信名单管理期限（年）")
+    blacklist_early_removal_months: int = _s(12, "应急管理部令第11号 [S]", "可申请提前移出的最短期限（月）")
+    inspection_max_gap_days: int = _s(90, "domain.md §1.2 C4/E3 [P]", "发包单位对承包单位检查的最长间隔（日）")
+
+    # --- campaign (the seed's own dates) -----------------------------------------------------
+    campaign_year: int = _s(2026, "整治方案 [C]", "整治年度")
+
+    # --- privacy and documents ---------------------------------------------------------------
+    mask_id_in_documents: bool = _s(True, "domain.md §4.2 Privacy [P]", "生成的文书中身份证号是否打码")
+
+    # --- PDF conversion ----------------------------------------------------------------------
+    pdf_workers: int = _s(0, "[P]", "LibreOffice 转换进程数（0 = 每核一个）")
+    pdf_recycle_every: int = _s(50, "[P]; soffice memory growth measured in issue 3", "每个转换进程处理多少份后重启")
+    pdf_timeout_seconds: float = _s(90, "[P]", "单份文档转换超时（秒）")
+
+    @classmethod
+    def load(cls, path: Path | None) -> "Settings":
+        """Defaults, overridden by ``path`` (TOML, section ``[settings]``) when it exists."""
+        if path is None or not path.exists():
+            return cls()
+        try:
+            with path.open("rb") as fh:
+                doc = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as e:
+            raise ValidationFailed([Problem("", f"配置文件无法解析 (cannot parse settings): {e}", file=str(path))]) from e
+        values = doc.get("settings", {})
+        return cls.from_mapping(values, file=str(path))
+
+    @classmethod
+    def from_mapping(cls, values: dict, file: str = "") -> "Settings":
+        known = {f.name: f for f in fields(cls)}
+        problems: list[Problem] = []
+        kwargs: dict[str, Any] = {}
+        for key, value in values.items():
+            f = known.get(key)
+            if f is None:
+                problems.append(Problem(f"settings.{key}", "未知的配置项 (unknown setting)", file=file))
+                continue
+            default = f.default
+            if isinstance(default, tuple):
+                if not isinstance(value, list | tuple):
+                    problems.append(Problem(f"settings.{key}", "应为列表 (must be a list)", file=file))
+                    continue
+                value = tuple(value)
+            elif isinstance(default, bool):
+                if not isinstance(value, bool):
+                    problems.append(Problem(f"settings.{key}", "应为 true/false (must be a boolean)", file=file))
+                    continue
+            elif isinstance(default, int | float):
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    problems.append(Problem(f"settings.{key}", "应为数字 (must be a number)", file=file))
+                    continue
+                if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float):
+                    problems.append(Problem(f"settings.{key}", "应为整数 (must be an integer)", file=file))
+                    continue
+            elif isinstance(default, str) and not isinstance(value, str):
+                problems.append(Problem(f"settings.{key}", "应为文本 (must be text)", file=file))
+                continue
+            kwargs[key] = value
+        if problems:
+            raise ValidationFailed(problems)
+        return replace(cls(), **kwargs)
+
+    def source(self, name: str) -> str:
+        return next(f.metadata["source"] for f in fields(self) if f.name == name)
+
+    def describe(self) -> list[dict]:
+        return [
+            {"name": f.name, "value": getattr(self, f.name), "default": f.default, "source": f.metadata["source"], "doc": f.metadata["doc"]}
+            for f in fields(self)
+        ]
+
+    @staticmethod
+    def template_toml() -> str:
+        lines = [
+            "# outsafe archive settings. Uncomment a line to override the default.",
+            "# Each value cites its source; [S]/[M]/[P] values are unconfirmed or proposals.",
+            "[settings]",
+        ]
+        for f in fields(Settings):
+            d = f.default
+            if isinstance(d, bool):
+                v = "true" if d else "false"
+            elif isinstance(d, str):
+                v = f'"{d}"'
+            elif isinstance(d, tuple):
+                v = "[" + ", ".join(f'"{x}"' for x in d) + "]"
+            else:
+                v = repr(d)
+            lines.append(f"# {f.metadata['doc']} — {f.metadata['source']}")
+            lines.append(f"# {f.name} = {v}")
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""The .docx templates (docxtpl), one per document type, and their metadata; package data."""

@@ -1,0 +1,224 @@
+"""Schemas: what a valid case file is.
+
+``TYPES`` maps each ``type:`` name to its frozen dataclass; :func:`load` validates one parsed file
+(schema + rules) and returns the object with every problem found; :func:`read_case_file` parses
+YAML or JSON without YAML's surprises (dates stay text until the schema reads them).
+
+    from schemas import load, read_case_file
+    raw = read_case_file(path)
+    result = load(raw, ctx, file=str(path))
+    result.obj        # a frozen dataclass, or None when there were errors
+    result.problems   # every error and warning, with field paths
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import ValidationError
+
+from archive.errors import Problem
+from schemas.base import RuleContext, field_infos, flatten_errors, iter_values, rules_for, schema_for
+from schemas.campaign import Accident, ContractorInspection, Equipment, Hazard, QuarterlyAssessment
+from schemas.contract import OutsourcingContract, SafetyAgreement
+from schemas.enforcement import InspectionRecord, RectificationOrder, RectificationReview
+from schemas.meta import CaseMeta
+from schemas.registry import Organization, Person, Project
+from schemas.tickets import TICKET_CLASSES, WorkTicket
+from schemas.training import TrainingRecord
+
+TYPES: dict[str, type] = {
+    cls.__case__.type: cls
+    for cls in (
+        Organization, Person, Project,
+        OutsourcingContract, SafetyAgreement, TrainingRecord, WorkTicket,
+        RectificationOrder, RectificationReview, InspectionRecord,
+        QuarterlyAssessment, Hazard, Accident, Equipment, ContractorInspection,
+    )
+}
+
+REGISTRY_TYPES = ("organization", "person", "project")
+
+
+def meta_of(cls_or_obj: Any) -> CaseMeta:
+    return cls_or_obj.__case__
+
+
+def all_classes() -> list[type]:
+    """Every concrete record class (ticket types expanded)."""
+    out = []
+    for name, cls in TYPES.items():
+        if name == "work_ticket":
+            out.extend(TICKET_CLASSES.values())
+        else:
+            out.append(cls)
+    return out
+
+
+def class_for(raw: dict[str, Any]) -> tuple[type | None, list[Problem]]:
+    """The dataclass a parsed file asks for via ``type`` (and ``ticket_type`` for tickets)."""
+    t = raw.get("type")
+    if t is None:
+        return None, [Problem("type", "缺少 type 字段，无法判断文书类型 (missing `type`): " + "、".join(TYPES))]
+    cls = TYPES.get(t)
+    if cls is None:
+        return None, [Problem("type", f"未知的文书类型“{t}” (unknown type); 可用: " + "、".join(TYPES))]
+    if cls is WorkTicket:
+        tt = raw.get("ticket_type")
+        sub = TICKET_CLASSES.get(tt) if isinstance(tt, str) else None
+        if sub is None:
+            return None, [Problem("ticket_type", f"未知或缺少作业类别“{tt}” (unknown ticket_type); 可用: " + "、".join(TICKET_CLASSES))]
+        return sub, []
+    return cls, []
+
+
+@dataclass
+class LoadResult:
+    obj: Any
+    problems: list[Problem]
+    cls: type | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return self.obj is not None and not self.errors
+
+
+def load(raw: Any, ctx: RuleContext, *, file: str = "", expect: type | None = None) -> LoadResult:
+    """Validate one parsed file: schema, then every rule, all problems at once."""
+    if not isinstance(raw, dict):
+        return LoadResult(None, [Problem("", "文件内容应为一个对象（键: 值） (the file must hold one mapping)", file=file)])
+    body = dict(raw)
+    cls, problems = class_for(body)
+    if cls is None:
+        return LoadResult(None, [dataclasses.replace(p, file=file) for p in problems])
+    if expect is not None and not issubclass(cls, expect):
+        return LoadResult(None, [Problem("type", f"此处需要 {expect.__case__.type}，文件为 {body.get('type')} (wrong type here)", file=file)], cls)
+    body.pop("type")
+    schema = schema_for(cls)()
+    obj, errors, data = None, {}, None
+    try:
+        obj = schema.load(body)
+        data = obj
+    except ValidationError as e:
+        errors = e.messages
+        data = e.valid_data or {}
+    schema_problems = flatten_errors(errors, cls, file=file) if errors else []
+    error_paths = {p.path for p in schema_problems}
+    rule_problems = [
+        dataclasses.replace(p, file=file)
+        for p in run_rules(cls, data, ctx)
+        if not (p.severity == "error" and p.path in error_paths)
+    ]
+    warnings = [dataclasses.replace(p, file=file) for p in field_warnings(obj)] if obj is not None else []
+    all_problems = schema_problems + rule_problems + warnings
+    if any(p.severity == "error" for p in all_problems):
+        return LoadResult(None, all_problems, cls)
+    return LoadResult(obj, all_problems, cls)
+
+
+def run_rules(cls: type, data: Any, ctx: RuleContext, prefix: str = "") -> list[Problem]:
+    """Every rule of ``cls`` and of the dataclasses nested in it, paths prefixed."""
+    out: list[Problem] = []
+    if data is None:
+        return out
+    for fn in rules_for(cls):
+        for p in fn(data, ctx):
+            path = ".".join(x for x in (prefix, p.path) if x) if not p.path.startswith("[") else prefix + p.path
+            out.append(dataclasses.replace(p, path=path))
+    for info in field_infos(cls):
+        target = info.item if info.is_list else info.type
+        if not (isinstance(target, type) and dataclasses.is_dataclass(target)):
+            continue
+        value = data.get(info.name) if isinstance(data, dict) else getattr(data, info.name, None)
+        path = f"{prefix}.{info.name}" if prefix else info.name
+        if info.is_list:
+            for i, item in enumerate(value or ()):
+                out.extend(run_rules(target, item, ctx, f"{path}[{i}]"))
+        elif value is not None:
+            out.extend(run_rules(target, value, ctx, path))
+    return out
+
+
+def field_warnings(obj: Any) -> list[Problem]:
+    out = []
+    for path, value, spec in iter_values(obj):
+        if spec.warn is not None:
+            msg = spec.warn(value)
+            if msg:
+                out.append(Problem(path, msg, severity="warning"))
+    return out
+
+
+# --- reading files ---------------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without implicit timestamps: ``2026-04-30`` stays text for the schema to read,
+    so that a date and a date-time are told apart and errors speak of the field, not of YAML."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _no_duplicates(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"重复的键 (duplicate key) {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+class FileProblem(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def parse_text(text: str, name: str) -> Any:
+    if name.lower().endswith(".json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as e:
+            raise FileProblem(Problem("", f"JSON 格式错误，第{e.lineno}行第{e.colno}列 (invalid JSON): {e.msg}", file=name)) from e
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 — a SafeLoader subclass
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        where = f"第{mark.line + 1}行第{mark.column + 1}列 " if mark else ""
+        what = getattr(e, "problem", None) or str(e)
+        raise FileProblem(Problem("", f"YAML 格式错误 {where}(invalid YAML): {what}", file=name)) from e
+
+
+def read_case_file(path: Path) -> Any:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise FileProblem(Problem("", f"无法读取文件 (cannot read): {e.strerror}", file=str(path))) from e
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise FileProblem(Problem("", "文件不是 UTF-8 编码 (not UTF-8; save the file as UTF-8)", file=str(path))) from e
+    return parse_text(text, str(path))
+
+
+__all__ = [
+    "TYPES", "REGISTRY_TYPES", "LoadResult", "RuleContext", "load", "run_rules", "read_case_file", "parse_text",
+    "FileProblem", "class_for", "meta_of", "all_classes", "schema_for",
+]

@@ -1,0 +1,168 @@
+"""Enforcement documents (执法文书) of the bureau: 现场检查记录, 责令限期整改指令书, 整改复查意见书.
+
+Fields after the SAWS 2017 form set with the 应急 prefix used locally (domain.md §2.5). Their 文书号
+look like （高新）应急责改〔2026〕12号: full-width parentheses, 〔〕 around the year, no leading zeros.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, ClassVar, Literal
+
+from schemas.base import F, RuleContext, err, g, rule, warn
+from schemas.common import BureauUscc, ContractorUscc, EnfDocNo, Inspector, Photo, UnitUscc
+from schemas.meta import CaseMeta
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitContact:
+    name: Annotated[str, F("姓名")]
+    title: Annotated[str, F("职务")]
+    phone: Annotated[str | None, F("联系电话")] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    text: Annotated[str, F("问题描述")]
+    basis: Annotated[str | None, F("违反的规定")] = None
+    major_hazard: Annotated[bool, F("重大事故隐患")] = False
+    criterion: Annotated[str | None, F("判定依据条目", help="如 应急管理部令第10号 第3条第1项")] = None
+
+
+def _inspectors(doc, path: str = "inspectors"):
+    people = list(g(doc, path) or ())
+    names = [g(p, "name") for p in people]
+    if len(people) < 2:
+        yield err(path, "执法人员不得少于两人 (at least two enforcement officers)", "行政处罚法 第42条; 安全生产法 第67条")
+    elif len(set(names)) != len(names):
+        yield err(path, "执法人员重复 (the same officer listed twice)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class InspectionRecord:
+    """现场检查记录 (应急检记)."""
+
+    __case__: ClassVar[CaseMeta] = CaseMeta(
+        "inspection_record", "现场检查记录", "doc_no", "time_from", enterprise="unit",
+    )
+
+    doc_no: EnfDocNo
+    bureau: BureauUscc
+    unit: UnitUscc
+    contractor: Annotated[ContractorUscc | None, F("涉及承包单位")] = None
+    project: Annotated[str | None, F("涉及项目编号")] = None
+    unit_address: Annotated[str, F("地址")]
+    unit_head: Annotated[UnitContact, F("法定代表人（负责人）")]
+    place: Annotated[str, F("检查场所")]
+    time_from: Annotated[datetime, F("检查时间（自）")]
+    time_to: Annotated[datetime, F("检查时间（至）")]
+    inspectors: Annotated[tuple[Inspector, ...], F("执法人员")]
+    situation: Annotated[str, F("检查情况")]
+    findings: Annotated[tuple[Finding, ...], F("发现的问题")] = ()
+    unit_signer: Annotated[str | None, F("被检查单位现场负责人")] = None
+    photos: Annotated[tuple[Photo, ...], F("现场照片")] = ()
+
+
+@rule(InspectionRecord)
+def _inspection(r, ctx: RuleContext):
+    a, b = g(r, "time_from"), g(r, "time_to")
+    if isinstance(a, datetime) and isinstance(b, datetime) and b <= a:
+        yield err("time_to", "检查结束时间不晚于开始时间 (inspection ends before it starts)")
+    if isinstance(a, datetime) and a.date() > ctx.today:
+        yield err("time_from", "检查时间在未来 (inspection date in the future)")
+    yield from _inspectors(r)
+    if g(r, "doc_no") and "检记" not in g(r, "doc_no"):
+        yield warn("doc_no", "现场检查记录的文书代字通常为“应急检记” (usual code is 应急检记)", "安全生产监管监察执法文书式样 (2017)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderItem:
+    text: Annotated[str, F("问题")]
+    basis: Annotated[str | None, F("违反的规定")] = None
+    deadline: Annotated[date, F("整改期限")]
+    major_hazard: Annotated[bool, F("重大事故隐患")] = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class RectificationOrder:
+    """责令限期整改指令书 (应急责改)."""
+
+    __case__: ClassVar[CaseMeta] = CaseMeta(
+        "rectification_order", "责令限期整改指令书", "doc_no", "issued_on", enterprise="unit",
+    )
+
+    doc_no: EnfDocNo
+    bureau: BureauUscc
+    unit: UnitUscc
+    contractor: Annotated[ContractorUscc | None, F("涉及承包单位")] = None
+    project: Annotated[str | None, F("涉及项目编号")] = None
+    inspection_ref: Annotated[str | None, F("现场检查记录文书号")] = None
+    inspected_on: Annotated[date, F("检查日期")]
+    items: Annotated[tuple[OrderItem, ...], F("存在的问题", min_items=1)]
+    legal_basis: Annotated[str, F("责令整改依据")] = "《中华人民共和国安全生产法》第六十五条第一款第（三）项"
+    inspectors: Annotated[tuple[Inspector, ...], F("执法人员")]
+    unit_head: Annotated[str | None, F("被检查单位负责人")] = None
+    issued_on: Annotated[date, F("作出日期")]
+    authority_name: Annotated[str, F("执法机关名称")]
+    photos: Annotated[tuple[Photo, ...], F("隐患照片")] = ()
+
+
+@rule(RectificationOrder)
+def _order(o, ctx: RuleContext):
+    issued, inspected = g(o, "issued_on"), g(o, "inspected_on")
+    if isinstance(issued, date) and isinstance(inspected, date) and issued < inspected:
+        yield err("issued_on", "作出日期早于检查日期 (order issued before the inspection)")
+    if isinstance(issued, date) and issued > ctx.today:
+        yield err("issued_on", "作出日期在未来 (order date in the future)")
+    for i, item in enumerate(g(o, "items") or ()):
+        d = g(item, "deadline")
+        if isinstance(d, date) and isinstance(issued, date) and d <= issued:
+            yield err(f"items[{i}].deadline", f"整改期限 {d} 不晚于作出日期 {issued} (deadline not after the order date)")
+    yield from _inspectors(o)
+    if g(o, "doc_no") and "责改" not in g(o, "doc_no"):
+        yield warn("doc_no", "责令限期整改指令书的文书代字通常为“应急责改” (usual code is 应急责改)", "domain.md §2.5")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewItem:
+    item: Annotated[int, F("指令书问题序号", minimum=1)]
+    result: Annotated[Literal["已整改", "部分整改", "未整改"], F("复查结果")]
+    note: Annotated[str | None, F("说明")] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RectificationReview:
+    """整改复查意见书 (应急复查)."""
+
+    __case__: ClassVar[CaseMeta] = CaseMeta(
+        "rectification_review", "整改复查意见书", "doc_no", "reviewed_on", enterprise="unit",
+    )
+
+    doc_no: EnfDocNo
+    bureau: BureauUscc
+    unit: UnitUscc
+    contractor: Annotated[ContractorUscc | None, F("涉及承包单位")] = None
+    project: Annotated[str | None, F("涉及项目编号")] = None
+    order_doc_no: Annotated[str, F("原指令书文书号")]
+    order_issued_on: Annotated[date, F("原指令书作出日期")]
+    reviewed_on: Annotated[date, F("复查日期")]
+    items: Annotated[tuple[ReviewItem, ...], F("复查情况", min_items=1)]
+    opinion: Annotated[str, F("复查意见")]
+    inspectors: Annotated[tuple[Inspector, ...], F("执法人员")]
+    unit_head: Annotated[str | None, F("被复查单位负责人")] = None
+    authority_name: Annotated[str, F("执法机关名称")]
+    photos: Annotated[tuple[Photo, ...], F("复查照片")] = ()
+
+
+@rule(RectificationReview)
+def _review(r, ctx: RuleContext):
+    a, b = g(r, "order_issued_on"), g(r, "reviewed_on")
+    if isinstance(a, date) and isinstance(b, date) and b < a:
+        yield err("reviewed_on", "复查日期早于原指令书作出日期 (review before the order)")
+    if isinstance(b, date) and b > ctx.today:
+        yield err("reviewed_on", "复查日期在未来 (review date in the future)")
+    seen = [g(i, "item") for i in g(r, "items") or ()]
+    if len(seen) != len(set(seen)):
+        yield err("items", "同一问题序号出现多次 (an item is reviewed twice)")
+    yield from _inspectors(r)

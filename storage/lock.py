@@ -1,0 +1,61 @@
+"""The archive write lock: one writer at a time, the others wait.
+
+An exclusive ``flock`` on ``<home>/lock``. A second writer process never fails with a lock error:
+it tries for a second, then says once on stderr who holds the lock and waits until it is free.
+The kernel drops the lock when the holder exits, even on a crash, so a stale lock cannot exist.
+Readers do not take this lock (SQLite WAL lets them read while a writer writes).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from storage.home import FILE_MODE
+
+WAIT_BEFORE_MESSAGE = 1.0
+
+
+def _default_notify(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def write_lock(path: Path, *, what: str = "", notify: Callable[[str], None] | None = None) -> Iterator[None]:
+    notify = notify or _default_notify
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        deadline = time.monotonic() + WAIT_BEFORE_MESSAGE
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = _read_holder(fd)
+                    notify(f"等待档案写锁 (waiting for the archive lock, held by {holder}) …")
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    break
+                time.sleep(0.02)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} {what}".strip().encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        text = os.pread(fd, 200, 0).decode(errors="replace").strip()
+    except OSError:
+        text = ""
+    return text or "another process"
