@@ -11,6 +11,7 @@ Exit codes: 0 ok · 1 bad input or not found · 2 usage · 3 verification failed
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 import unicodedata
@@ -36,7 +37,7 @@ class App:
         from archive.app import Archive
 
         if self._archive is None:
-            self._archive = Archive.open(self.home)
+            self._archive = Archive.open(self.home, passphrase=ask_passphrase)
         return self._archive
 
     def close(self) -> None:
@@ -62,6 +63,16 @@ class OutsafeGroup(click.Group):
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+def ask_passphrase(confirm: bool) -> str | None:
+    """The signing-key passphrase: $OUTSAFE_PASSPHRASE, else a hidden prompt in a terminal."""
+    pw = os.environ.get("OUTSAFE_PASSPHRASE")
+    if pw:
+        return pw
+    if sys.stdin.isatty():
+        return click.prompt("签名私钥口令 (signing-key passphrase)", hide_input=True, confirmation_prompt=confirm, err=True)
+    return None
 FILES = click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout, nothing else.")
 
@@ -169,20 +180,45 @@ def main(ctx: click.Context, home: Path | None, verbose: bool) -> None:
 @main.command()
 @click.option("--org", "org_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML/JSON file of the organization that owns the archive.")
+@click.option("--search-engine", type=click.Choice(["whoosh", "tantivy"]), default="whoosh", show_default=True,
+              help="Full-text engine: whoosh (default) or tantivy (large archives, 10^5+ records).")
+@click.option("--insecure-no-passphrase", "insecure", is_flag=True,
+              help="Store the signing key WITHOUT a passphrase (demos only; every use says so).")
 @JSON
 @pass_app
-def init(app: App, org_file: Path, as_json: bool) -> None:
-    """Create an archive owned by the organization in ORG_FILE."""
+def init(app: App, org_file: Path, search_engine: str, insecure: bool, as_json: bool) -> None:
+    """Create an archive owned by the organization in ORG_FILE, with a new Ed25519 signing key.
+
+    The private key is encrypted with a passphrase ($OUTSAFE_PASSPHRASE or a prompt) and kept
+    in <home>/keys/owner.key, mode 0600.
+    """
     from archive.app import Archive
 
-    archive = Archive.create(app.home, org_file)
+    archive = Archive.create(app.home, org_file, passphrase=ask_passphrase, insecure=insecure, search_engine=search_engine)
     app._archive = archive
-    info = {"home": str(archive.home.root), "owner": archive.owner_uscc, "name": archive.owner_name}
+    signer = archive.signer()
+    info = {
+        "home": str(archive.home.root),
+        "owner": archive.owner_uscc,
+        "name": archive.owner_name,
+        "key_fingerprint": signer.fingerprint,
+        "key_insecure": archive.key_insecure,
+        "search_engine": search_engine,
+    }
     if as_json:
         emit_json(info)
-    else:
-        click.echo(f"已创建档案 (archive created): {info['home']}")
-        click.echo(f"所有者 (owner): {info['name']} {info['owner']}")
+        return
+    click.echo(f"已创建档案 (archive created): {info['home']}")
+    click.echo(f"所有者 (owner): {info['name']} {info['owner']}")
+    click.echo(f"签名公钥指纹 (key fingerprint): {info['key_fingerprint']}")
+    if archive.key_insecure:
+        click.echo(keys_warning(), err=True)
+
+
+def keys_warning() -> str:
+    from archive.keys import INSECURE_WARNING
+
+    return INSECURE_WARNING
 
 
 # --- registry -------------------------------------------------------------------------------------------
@@ -442,6 +478,191 @@ def settings_show(app: App, as_json: bool) -> None:
         emit_json(rows)
     else:
         table(rows, [("name", "setting"), ("value", "value"), ("doc", "说明"), ("source", "来源")])
+
+
+# --- keys, seals, ledger, verification (issue 4) -------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """The archive owner's signing key (Ed25519)."""
+
+
+@keys.command("show")
+@JSON
+@pass_app
+def keys_show(app: App, as_json: bool) -> None:
+    """Fingerprint and public key (PEM) of the archive owner's signing key."""
+    from archive import keys as k
+
+    archive = app.archive()
+    public = archive.public_key()
+    info = {
+        "owner": archive.owner_uscc,
+        "name": archive.owner_name,
+        "fingerprint": k.fingerprint(public),
+        "public_key": k.public_pem(public),
+        "insecure": archive.key_insecure,
+    }
+    if as_json:
+        emit_json(info)
+        return
+    click.echo(f"所有者 (owner): {info['name']} {info['owner']}")
+    click.echo(f"指纹 (fingerprint, sha256 of the raw public key): {info['fingerprint']}")
+    click.echo(info["public_key"].rstrip())
+    if info["insecure"]:
+        click.echo(keys_warning(), err=True)
+
+
+@keys.command("export-public")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
+@pass_app
+def keys_export_public(app: App, output: Path | None) -> None:
+    """Export the public key (PEM) for others to verify seals, checkpoints and packages."""
+    from archive import keys as k
+
+    pem = k.public_pem(app.archive().public_key())
+    if output is None:
+        click.echo(pem, nl=False)
+    else:
+        output.write_text(pem, encoding="ascii")
+        click.echo(f"已写出公钥 (public key written): {output}", err=True)
+
+
+@main.command()
+@click.option("--record", "record_id", metavar="ID", help="Verify one record (its files, seal and inclusion proof).")
+@click.option("--checkpoint", "checkpoints", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A checkpoint kept outside the archive; the ledger must be consistent with it (repeatable).")
+@JSON
+@pass_app
+def verify(app: App, record_id: str | None, checkpoints: tuple[Path, ...], as_json: bool) -> None:
+    """Re-hash every file, check every seal and the ledger against its signed checkpoints.
+
+    Exit 3 if anything was altered or lost; every failure names the record or ledger leaf.
+    """
+    from archive.errors import IntegrityError
+    from archive.verify import verify_archive
+
+    archive = app.archive()
+    rep = verify_archive(archive, record_id=record_id, external=checkpoints, progress=progress_printer("verify"))
+    if as_json:
+        emit_json(rep.as_dict())
+    else:
+        for w in rep.warnings:
+            click.echo(f"警告/warning: {w}", err=True)
+        if rep.ok:
+            click.echo(
+                f"核验通过 (verified): {rep.records} 条记录, {rep.files} 个文件 ({rep.bytes:,} 字节), "
+                f"{rep.leaves} 个账本条目, {rep.checkpoints} 个签名检查点"
+            )
+    if not rep.ok:
+        if as_json:
+            raise click.exceptions.Exit(3)
+        raise IntegrityError(rep.failures)
+
+
+@main.group()
+def ledger() -> None:
+    """The append-only Merkle ledger: checkpoints and proofs."""
+
+
+@ledger.command("show")
+@JSON
+@pass_app
+def ledger_show(app: App, as_json: bool) -> None:
+    """Tree size, root and the latest signed checkpoint."""
+    archive = app.archive()
+    cp = archive.ledger.latest_checkpoint()
+    info = {
+        "tree_size": archive.ledger.size(),
+        "root": archive.ledger.root().hex(),
+        "checkpoint": cp["note"] if cp else None,
+        "checkpoints": len(archive.ledger.checkpoints()),
+    }
+    if as_json:
+        emit_json(info)
+        return
+    click.echo(f"账本大小 (tree size): {info['tree_size']}   根 (root): {info['root']}")
+    click.echo(f"签名检查点 (signed checkpoints): {info['checkpoints']}")
+    if cp:
+        click.echo(cp["note"].rstrip())
+
+
+@ledger.command("proof")
+@click.argument("record_id")
+@JSON
+@pass_app
+def ledger_proof(app: App, record_id: str, as_json: bool) -> None:
+    """Inclusion proof of a record's leaf against the latest signed checkpoint."""
+    archive = app.archive()
+    proof = archive.ledger.inclusion(archive.get_record_row(record_id)["id"])
+    if as_json:
+        emit_json(proof)
+        return
+    click.echo(f"记录 {proof['record_id']}: 账本第 {proof['leaf_index']} 条 / 共 {proof['tree_size']} 条")
+    click.echo(f"leaf hash: {proof['leaf_hash']}")
+    for i, h in enumerate(proof["proof"]):
+        click.echo(f"  path[{i}] {h}")
+    click.echo(f"root: {proof['root']}")
+
+
+@ledger.command("consistency")
+@click.argument("old_size", type=click.IntRange(min=1))
+@click.argument("new_size", type=click.IntRange(min=1), required=False)
+@JSON
+@pass_app
+def ledger_consistency(app: App, old_size: int, new_size: int | None, as_json: bool) -> None:
+    """Consistency proof between the tree of OLD_SIZE leaves and the tree of NEW_SIZE (default: now)."""
+    from archive.errors import NotFound
+
+    archive = app.archive()
+    size = archive.ledger.size()
+    if old_size > size or (new_size or size) > size or old_size > (new_size or size):
+        raise NotFound(f"账本只有 {size} 条 (the ledger has {size} leaves)")
+    info = archive.ledger.consistency(old_size, new_size)
+    if as_json:
+        emit_json(info)
+        return
+    click.echo(f"{info['old_size']} → {info['new_size']}")
+    click.echo(f"old root: {info['old_root']}\nnew root: {info['new_root']}")
+    for i, h in enumerate(info["proof"]):
+        click.echo(f"  proof[{i}] {h}")
+
+
+@ledger.command("checkpoint")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write checkpoint.txt, checkpoint.body, checkpoint.sig and owner.pub.pem into.")
+@pass_app
+def ledger_checkpoint(app: App, output: Path) -> None:
+    """Export the latest signed checkpoint for safekeeping or openssl verification.
+
+    Keep a copy outside the archive: `outsafe verify --checkpoint checkpoint.txt` later proves
+    the history was not rewritten since.
+    """
+    from archive.export import export_checkpoint
+
+    written = export_checkpoint(app.archive(), output)
+    for p in written:
+        click.echo(str(p))
+
+
+@main.group()
+def seal() -> None:
+    """Seals of individual records."""
+
+
+@seal.command("export")
+@click.argument("record_id")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the seal statement, signature, public key and files into.")
+@pass_app
+def seal_export(app: App, record_id: str, output: Path) -> None:
+    """Export one record's seal (seal.json + seal.sig), its files and the public key, with the
+    openssl command that verifies it."""
+    from archive.export import export_seal
+
+    for p in export_seal(app.archive(), record_id, output):
+        click.echo(str(p))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,7 +28,9 @@ from typing import Any
 
 import rfc8785
 
-from archive import ids
+from archive import ids, keys
+from archive import seal as sealing
+from archive.ledger import Ledger, origin_for, sign_checkpoint
 from archive.errors import NotFound, OutsafeError, Problem, StorageError, ValidationFailed
 from archive.privacy import mask_record, mask_refs
 from archive.registry import Registry, Resolved, person_key, project_key, resolve
@@ -106,17 +108,22 @@ class AddReport:
 
 
 class Archive:
-    def __init__(self, home: ArchiveHome, catalog: Catalog, settings: Settings) -> None:
+    def __init__(
+        self, home: ArchiveHome, catalog: Catalog, settings: Settings, passphrase: keys.PassphraseProvider = keys.env_passphrase
+    ) -> None:
         self.home = home
         self.catalog = catalog
         self.settings = settings
         self.blobs = BlobStore(home.blobs_dir, home.tmp_dir)
+        self.ledger = Ledger(catalog)
+        self.passphrase = passphrase
         self._secret: bytes | None = None
+        self._signer: keys.Signer | None = None
 
     # --- life cycle -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, root: Path | None = None) -> "Archive":
+    def open(cls, root: Path | None = None, *, passphrase: keys.PassphraseProvider = keys.env_passphrase) -> "Archive":
         home = ArchiveHome(Path(root) if root else default_home())
         if not home.exists():
             raise StorageError(
@@ -128,26 +135,42 @@ class Archive:
         if catalog.version < SCHEMA_VERSION:
             with write_lock(home.lock_file, what="migrate"):
                 catalog.migrate()
-        return cls(home, catalog, settings)
+        return cls(home, catalog, settings, passphrase)
 
     @classmethod
-    def create(cls, root: Path | None, org_file: Path, *, today: date | None = None) -> "Archive":
-        """A new archive owned by the organization in ``org_file``. Nothing is created unless the
-        file is valid."""
+    def create(
+        cls,
+        root: Path | None,
+        org_file: Path,
+        *,
+        passphrase: keys.PassphraseProvider = keys.env_passphrase,
+        insecure: bool = False,
+        search_engine: str = "whoosh",
+        today: date | None = None,
+    ) -> "Archive":
+        """A new archive owned by the organization in ``org_file``, with a new signing key.
+        Nothing is created unless the file is valid and a passphrase is at hand."""
         home = ArchiveHome(Path(root) if root else default_home())
         if home.exists():
             raise StorageError(f"{home.root} 已经是档案目录 (an archive already exists here)", hint="choose another --home")
-        if home.root.exists() and any(p.name not in (".DS_Store",) for p in home.root.iterdir()):
+        if home.root.exists() and any(home.root.iterdir()):
             raise StorageError(f"{home.root} 不是空目录 (folder is not empty)", hint="choose an empty or new folder for --home")
         ctx = RuleContext(Settings(), today or date.today(), None)
         result = _read_and_load(org_file, ctx, expect=Organization)
         if not result.ok:
             raise ValidationFailed(result.problems)
+        pw = None if insecure else passphrase(True)
+        if not insecure and not pw:
+            raise keys.KeyError_(
+                "需要口令来加密签名私钥 (a passphrase is needed to encrypt the signing key)",
+                hint="set OUTSAFE_PASSPHRASE, answer the prompt, or use --insecure-no-passphrase for a demo",
+            )
         created_root = not home.root.exists()
         try:
             home.create_dirs()
             atomic_write(home.settings_file, Settings.template_toml().encode())
             atomic_write(home.keys_dir / "id-hash.key", secrets.token_bytes(32))
+            signer = keys.generate(home.keys_dir, pw, insecure=insecure)
             catalog = Catalog(home.catalog_file, create=True)
             with write_lock(home.lock_file, what="init"):
                 catalog.migrate()
@@ -156,9 +179,18 @@ class Archive:
                     catalog.set_meta("owner_uscc", result.obj.uscc)
                     catalog.set_meta("owner_name", result.obj.name)
                     catalog.set_meta("owner_role", result.obj.role)
+                    catalog.set_meta("search_engine", search_engine)
                     catalog.set_meta("created_at", utcnow())
-            archive = cls(home, catalog, Settings.load(home.settings_file))
-            archive.add_files([org_file], expect=Organization, today=today)
+            archive = cls(home, catalog, Settings.load(home.settings_file), passphrase)
+            archive._signer = signer
+            owner = dataclasses.replace(
+                result.obj, public_key=keys.public_pem(signer.public), key_fingerprint=signer.fingerprint
+            )
+            item = Loaded(path=org_file, obj=owner, raw={}, warnings=[])
+            with archive.writing("init"):
+                reg = archive.registry()
+                item.resolved, problems = resolve(owner, reg, file=str(org_file))
+                archive._add_items([item], reg, warnings=[])
         except BaseException:
             _remove_new_home(home.root, created_root)
             raise
@@ -183,6 +215,19 @@ class Archive:
 
     def registry(self) -> Registry:
         return Registry(self.catalog, self.secret)
+
+    def signer(self) -> keys.Signer:
+        """The owner's unlocked signing key (asks for the passphrase once per process)."""
+        if self._signer is None:
+            self._signer = keys.load_signer(self.home.keys_dir, self.passphrase)
+        return self._signer
+
+    @property
+    def key_insecure(self) -> bool:
+        return keys.is_insecure(self.home.keys_dir)
+
+    def public_key(self):
+        return keys.load_public(self.home.keys_dir)
 
     def rule_context(self, today: date | None = None, registry: Registry | None = None) -> RuleContext:
         return RuleContext(self.settings, today or date.today(), registry or self.registry())
@@ -230,20 +275,52 @@ class Archive:
                 raise ValidationFailed(problems)
             if supersedes is not None:
                 self._check_supersede(supersedes, loaded)
-            plans = [self._plan(item, reg, supersedes=supersedes, note=note) for item in loaded]
-            dup = [p for p in plans if isinstance(p, Problem)]
-            if dup:
-                raise ValidationFailed(dup)
-            report = AddReport(added=[], warnings=[p for p in problems if p.severity == "warning"])
-            total = len(plans)
+            warnings = [p for p in problems if p.severity == "warning"]
+            return self._add_items(loaded, reg, warnings=warnings, supersedes=supersedes, note=note, progress=progress)
+
+    def _add_items(
+        self,
+        loaded: list[Loaded],
+        reg: Registry,
+        *,
+        warnings: list[Problem],
+        supersedes: str | None = None,
+        note: str | None = None,
+        progress: Progress | None = None,
+    ) -> AddReport:
+        """Store validated items (the caller holds the write lock): one transaction per record,
+        then one signed checkpoint for the batch."""
+        plans = [self._plan(item, reg, supersedes=supersedes, note=note) for item in loaded]
+        dup = [p for p in plans if isinstance(p, Problem)]
+        if dup:
+            raise ValidationFailed(dup)
+        signer = self.signer() if any(p.status != "unchanged" for p in plans) else None
+        report = AddReport(added=[], warnings=warnings)
+        total = len(plans)
+        try:
             for n, plan in enumerate(plans, 1):
                 if plan.status == "unchanged":
                     report.added.append(Added(plan.row["id"], plan.row["type"], plan.row["title"], plan.row["source_name"], "unchanged"))
                 else:
-                    report.added.append(self._store(plan))
+                    report.added.append(self._store(plan, signer))
                 if progress:
                     progress("store", n, total)
-            return report
+        finally:
+            if signer is not None:
+                self.checkpoint(signer)
+        return report
+
+    def checkpoint(self, signer: keys.Signer | None = None) -> dict | None:
+        """Sign a checkpoint of the ledger if it grew since the last one (writer holds the lock)."""
+        size = self.ledger.size()
+        latest = self.ledger.latest_checkpoint()
+        if size == 0 or (latest is not None and latest["tree_size"] >= size):
+            return latest
+        signer = signer or self.signer()
+        cp = sign_checkpoint(signer, origin_for(self.owner_uscc), size, self.ledger.root(size))
+        with self.catalog.transaction():
+            self.ledger.store_checkpoint(cp, signer.fingerprint, utcnow())
+        return self.ledger.latest_checkpoint()
 
     def _check_supersede(self, old_id: str, loaded: list[Loaded]) -> None:
         old = self.get_record_row(old_id)
@@ -263,6 +340,7 @@ class Archive:
         status: str
         registry: tuple[str, str, str] | None  # (kind, key, name)
         item: Loaded
+        template: dict | None = None
 
     def _plan(self, item: Loaded, reg: Registry, *, supersedes: str | None, note: str | None):
         obj = item.obj
@@ -341,7 +419,7 @@ class Archive:
             return dict(r)
         return None
 
-    def _store(self, plan: "_Plan") -> Added:
+    def _store(self, plan: "_Plan", signer: keys.Signer) -> Added:
         stored = []
         for f in plan.files:
             if "data" in f:
@@ -357,13 +435,22 @@ class Archive:
                 "size": size,
                 "media_type": f.get("media_type") or mimetypes.guess_type(f["name"])[0] or "application/octet-stream",
             })
+        row = dict(plan.row)
         with self.catalog.transaction():
-            self.catalog.insert_record(plan.row, stored)
+            idx = self.ledger.next_index()
+            stmt = sealing.statement(row, stored, plan.template, idx, signer.fingerprint)
+            signature = sealing.seal(signer, stmt)
+            row.update(seal=stmt.decode(), signature=signature, signer=signer.fingerprint)
+            self.catalog.insert_record(row, stored)
+            self.ledger.append("record_sealed", sealing.leaf_entry(row["id"], stmt, signature, signer.fingerprint),
+                               row["created_at"], record_id=row["id"])
+            if row.get("supersedes"):
+                self.ledger.append("record_superseded", {"record_id": row["supersedes"], "superseded_by": row["id"],
+                                                         "note": row.get("note")}, row["created_at"], record_id=row["supersedes"])
             if plan.registry:
                 kind, key, name = plan.registry
-                self.catalog.put_registry(kind, key, plan.row["id"], name)
-        status = plan.status
-        return Added(plan.row["id"], plan.row["type"], plan.row["title"], plan.row["source_name"], status, stored)
+                self.catalog.put_registry(kind, key, row["id"], name)
+        return Added(row["id"], row["type"], row["title"], row["source_name"], plan.status, stored)
 
     # --- reading ----------------------------------------------------------------------------
 

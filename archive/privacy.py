@@ -46,11 +46,14 @@ def _mask_fields(data: Any, cls: type) -> Any:
 
 
 def mask_refs(refs: dict) -> dict:
-    from schemas.registry import Person
+    """The referenced-entity snapshot of a record, masked (people, project rosters, everything)."""
+    from schemas.registry import Organization, Person, Project
 
     out = dict(refs)
     out["persons"] = {k: mask_record(v, Person) for k, v in refs.get("persons", {}).items()}
-    return out
+    out["projects"] = {k: mask_record(v, Project) for k, v in refs.get("projects", {}).items()}
+    out["organizations"] = {k: mask_record(v, Organization) for k, v in refs.get("organizations", {}).items()}
+    return mask_json(out)
 
 
 def mask_text(text: str) -> str:

@@ -82,6 +82,34 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER record_files_immutable_d BEFORE DELETE ON record_files
         BEGIN SELECT RAISE(ABORT, 'record files are immutable'); END;
     """,
+    # 2: the append-only Merkle ledger (RFC 9162 hashing) and its signed checkpoints
+    """
+    CREATE TABLE ledger (
+        idx        INTEGER PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        record_id  TEXT,
+        entry      TEXT NOT NULL,
+        leaf_hash  BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX ledger_record ON ledger(record_id);
+    CREATE TABLE checkpoints (
+        tree_size INTEGER PRIMARY KEY,
+        root      BLOB NOT NULL,
+        note      TEXT NOT NULL,
+        signature BLOB NOT NULL,
+        signer    TEXT NOT NULL,
+        signed_at TEXT NOT NULL
+    );
+    CREATE TRIGGER ledger_append_only_u BEFORE UPDATE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_append_only_d BEFORE DELETE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER checkpoints_immutable_u BEFORE UPDATE ON checkpoints
+        BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
+    CREATE TRIGGER checkpoints_immutable_d BEFORE DELETE ON checkpoints
+        BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

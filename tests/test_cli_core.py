@@ -1,0 +1,245 @@
+"""The foundation commands through CliRunner: success and each failure, exit codes, --json,
+masking; and two real writer processes at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cli import main
+from tests import factories as f
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTSAFE = [sys.executable, "-c", "import sys; from cli import main; sys.exit(main())"]
+
+
+def run(runner, home, *args):
+    return runner.invoke(main, ["--home", str(home), *map(str, args)])
+
+
+@pytest.fixture
+def inited(runner, home, basic_files):
+    r = run(runner, home, "init", "--org", basic_files["enterprise"])
+    assert r.exit_code == 0, r.output
+    return home
+
+
+def test_help_for_every_command(runner):
+    r = runner.invoke(main, ["--help"])
+    assert r.exit_code == 0
+    for group in ("org", "person", "project", "case", "keys", "ledger", "seal", "settings"):
+        r = runner.invoke(main, [group, "--help"])
+        assert r.exit_code == 0 and "Usage" in r.output
+
+
+def test_init_and_refuse_twice(runner, home, basic_files):
+    r = run(runner, home, "init", "--org", basic_files["enterprise"], "--json")
+    assert r.exit_code == 0
+    info = json.loads(r.stdout)
+    assert info["owner"] == f.ENTERPRISE and len(info["key_fingerprint"]) == 64
+    r = run(runner, home, "init", "--org", basic_files["enterprise"])
+    assert r.exit_code == 1 and "already exists" in r.output
+
+
+def test_init_with_bad_file_creates_nothing(runner, home, tmp_path):
+    bad = f.write(tmp_path, "bad.yaml", f.organization(uscc="91370100MA3C8K2P9X"))
+    r = run(runner, home, "init", "--org", bad)
+    assert r.exit_code == 1
+    assert "uscc" in r.output and "校验码错误" in r.output
+    assert not home.exists()
+
+
+def test_no_archive_is_a_clear_error(runner, tmp_path):
+    r = run(runner, tmp_path / "nowhere", "org", "list")
+    assert r.exit_code == 1
+    assert "outsafe init" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_verbose_shows_the_traceback(runner, tmp_path):
+    r = runner.invoke(main, ["--home", str(tmp_path / "nowhere"), "--verbose", "org", "list"])
+    assert r.exit_code == 1 and "Traceback" in r.output
+
+
+def test_registry_commands(runner, inited, basic_files):
+    r = run(runner, inited, "org", "add", basic_files["bureau"], basic_files["contractor"], "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert [x["status"] for x in out["records"]] == ["added", "added"]
+    r = run(runner, inited, "org", "list", "--json")
+    assert {o["uscc"] for o in json.loads(r.stdout)} == {f.ENTERPRISE, f.BUREAU, f.CONTRACTOR}
+    r = run(runner, inited, "org", "list", "--role", "contractor")
+    assert "山东恒安设备安装工程有限公司" in r.output and "济南华锐" not in r.output
+    r = run(runner, inited, "person", "add", basic_files["welder"])
+    assert r.exit_code == 0, r.output
+    r = run(runner, inited, "person", "list", "--json")
+    people = json.loads(r.stdout)
+    assert people[0]["id_number"] == f.WELDER_ID[:4] + "*" * 10 + f.WELDER_ID[-4:]
+    assert f.WELDER_ID not in r.stdout  # the certificate number (= ID number) is masked too
+    r = run(runner, inited, "project", "add", basic_files["project"])
+    assert r.exit_code == 0, r.output
+    r = run(runner, inited, "project", "list", "--contractor", f.CONTRACTOR, "--json")
+    assert json.loads(r.stdout)[0]["code"] == "HR-WB-2026-001"
+    r = run(runner, inited, "org", "show", f.CONTRACTOR, "--json")
+    shown = json.loads(r.stdout)
+    assert shown["projects"][0]["code"] == "HR-WB-2026-001" and shown["people"][0]["name"] == "王海军"
+    r = run(runner, inited, "org", "show", "91370100MA3C8K2P9L")
+    assert r.exit_code == 0 and "济南华锐重型机械有限公司" in r.output
+    r = run(runner, inited, "org", "show", f.CONTRACTOR2)
+    assert r.exit_code == 1 and "未登记" in r.output
+
+
+def test_registry_references_are_checked(runner, inited, basic_files):
+    r = run(runner, inited, "person", "add", basic_files["welder"])
+    assert r.exit_code == 1 and "employer" in r.output and "未登记" in r.output
+    r = run(runner, inited, "org", "add", basic_files["project"])
+    assert r.exit_code == 1 and "此处需要 organization" in r.output
+
+
+def test_changed_registry_entry_is_a_new_version(runner, inited, basic_files, tmp_path):
+    run(runner, inited, "org", "add", basic_files["contractor"])
+    changed = f.write(tmp_path, "c2.yaml", f.contractor(phone="0531-66668888"))
+    r = run(runner, inited, "org", "add", changed, "--json")
+    assert json.loads(r.stdout)["records"][0]["status"] == "updated"
+    r = run(runner, inited, "case", "list", "--registry", "--all", "--json")
+    versions = [x for x in json.loads(r.stdout) if x["title"].endswith("山东恒安设备安装工程有限公司")]
+    assert len(versions) == 2 and versions[1]["supersedes"] == versions[0]["id"]
+
+
+@pytest.fixture
+def full(runner, inited, basic_files):
+    for group, key in (("org", "bureau"), ("org", "contractor"), ("person", "welder"), ("project", "project")):
+        assert run(runner, inited, group, "add", basic_files[key]).exit_code == 0
+    return inited
+
+
+def test_case_validate(runner, full, basic_files, tmp_path):
+    r = run(runner, full, "case", "validate", basic_files["agreement"], basic_files["ticket"])
+    assert r.exit_code == 0, r.output
+    assert r.output.count("✓") == 2
+    bad = f.hot_work_ticket(contractor=f.CONTRACTOR2, bogus="x")
+    bad["gas_samples"][0]["taken_at"] = "2026-05-06 07:00"
+    path = f.write(tmp_path, "bad-ticket.yaml", bad)
+    r = run(runner, full, "case", "validate", basic_files["agreement"], path, "--json")
+    assert r.exit_code == 1
+    out = json.loads(r.stdout)
+    assert out["ok"] is False and out["references_checked"] is True
+    paths = {p["path"] for p in out["problems"] if p["severity"] == "error"}
+    assert "bogus" in paths and "gas_samples[0].taken_at" in paths
+
+
+def test_case_validate_outside_an_archive(runner, tmp_path, basic_files):
+    r = runner.invoke(main, ["--home", str(tmp_path / "none"), "case", "validate", str(basic_files["ticket"])])
+    assert r.exit_code == 0
+    assert "references not checked" in r.output
+
+
+def test_case_add_show_list(runner, full, basic_files):
+    r = run(runner, full, "case", "add", basic_files["agreement"], basic_files["ticket"], "--json")
+    assert r.exit_code == 0, r.output
+    ids = [x["id"] for x in json.loads(r.stdout)["records"]]
+    r = run(runner, full, "case", "list", "--json")
+    listed = json.loads(r.stdout)
+    assert [x["id"] for x in listed] == ids
+    assert {x["type"] for x in listed} == {"safety_agreement", "work_ticket"}
+    r = run(runner, full, "case", "list", "--ticket-type", "hot_work", "--json")
+    assert [x["id"] for x in json.loads(r.stdout)] == [ids[1]]
+    r = run(runner, full, "case", "list", "--type", "safety_agreement")
+    assert "HR-AQXY-2026-001" in r.output
+    r = run(runner, full, "case", "show", ids[1], "--json")
+    shown = json.loads(r.stdout)
+    assert shown["data"]["hot_workers"][0]["id_number"].count("*") == 10
+    assert f.WELDER_ID not in r.stdout
+    r = run(runner, full, "case", "show", ids[1][:10])
+    assert r.exit_code == 0 and "动火安全作业票 DH-2026-0105" in r.output
+    r = run(runner, full, "case", "show", "NOPE")
+    assert r.exit_code == 1 and "没有记录" in r.output
+
+
+def test_case_add_is_idempotent_and_refuses_silent_changes(runner, full, basic_files, tmp_path):
+    first = json.loads(run(runner, full, "case", "add", basic_files["agreement"], "--json").stdout)["records"][0]
+    again = json.loads(run(runner, full, "case", "add", basic_files["agreement"], "--json").stdout)["records"][0]
+    assert again["status"] == "unchanged" and again["id"] == first["id"]
+    changed = f.write(tmp_path, "agreement.yaml", f.agreement(copies=3))
+    r = run(runner, full, "case", "add", changed)
+    assert r.exit_code == 1 and f"outsafe case supersede {first['id']}" in r.output
+    r = run(runner, full, "case", "supersede", first["id"], changed, "--reason", "份数更正")
+    assert r.exit_code == 0, r.output
+    r = run(runner, full, "case", "list", "--all", "--json")
+    assert len(json.loads(r.stdout)) == 2
+    r = run(runner, full, "case", "supersede", first["id"], changed, "--reason", "again")
+    assert r.exit_code == 1 and "already superseded" in r.output
+
+
+def test_bad_batch_changes_nothing(runner, full, basic_files, tmp_path):
+    before = run(runner, full, "case", "list", "--all", "--registry", "--json").stdout
+    bad = f.write(tmp_path, "bad.yaml", f.agreement(agreement_no="X-2", term={"start": "2026-05-01", "end": "2026-04-01"}))
+    r = run(runner, full, "case", "add", basic_files["ticket"], bad)
+    assert r.exit_code == 1 and "term.end" in r.output
+    assert run(runner, full, "case", "list", "--all", "--registry", "--json").stdout == before
+
+
+def test_unreadable_files(runner, full, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("type: safety_agreement\n  bad: [indent\n", encoding="utf-8")
+    gbk = tmp_path / "gbk.yaml"
+    gbk.write_bytes("type: 安全".encode("gbk"))
+    r = run(runner, full, "case", "validate", broken, gbk)
+    assert r.exit_code == 1
+    assert "YAML 格式错误" in r.output and "UTF-8" in r.output
+
+
+def test_settings_show(runner, inited):
+    r = run(runner, inited, "settings", "show", "--json")
+    rows = {x["name"]: x for x in json.loads(r.stdout)}
+    assert rows["training_min_hours"]["value"] == 24
+    assert "第13条" in rows["training_min_hours"]["source"]
+
+
+def test_settings_override_takes_effect(runner, full, basic_files):
+    (full / "outsafe.toml").write_text("[settings]\nhot_work_max_hours_second = 4\n", encoding="utf-8")
+    r = run(runner, full, "case", "validate", basic_files["ticket"])
+    assert r.exit_code == 1 and "4 小时" in r.output
+
+
+def test_two_writer_processes_lose_nothing(runner, full, tmp_path):
+    """Two `outsafe person add` processes at once, while a third process holds the lock: both wait,
+    both succeed, every record is present."""
+    people = []
+    for i in range(2):
+        number = f.id_number("370102" + "19900101" + f"12{i}")
+        people.append(f.write(tmp_path / f"p{i}", f"p{i}.yaml", f.person(f"工人{i}", number)))
+    holder = textwrap.dedent(
+        f"""
+        import time
+        from pathlib import Path
+        from storage.lock import write_lock
+        with write_lock(Path({str(full / 'lock')!r}), what="test holder"):
+            print("locked", flush=True)
+            time.sleep(1.5)
+        """
+    )
+    env = dict(os.environ, OUTSAFE_HOME=str(full), PYTHONPATH=str(ROOT))
+    with subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True, env=env) as h:
+        assert h.stdout.readline().strip() == "locked"
+        procs = [
+            subprocess.Popen(OUTSAFE + ["person", "add", str(p)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            for p in people
+        ]
+        outs = [p.communicate(timeout=60) for p in procs]
+        h.wait(10)
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+        assert "等待档案写锁" in err
+        assert "Traceback" not in err and "locked" not in err.lower().replace("waiting for the archive lock", "")
+    r = run(runner, full, "person", "list", "--json")
+    names = {x["name"] for x in json.loads(r.stdout)}
+    assert {"工人0", "工人1"} <= names
+    r = run(runner, full, "verify")
+    assert r.exit_code == 0, r.output

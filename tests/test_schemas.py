@@ -1,0 +1,198 @@
+"""Schemas: loading into frozen dataclasses, every problem at once with field paths, rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archive.app import canonical
+from archive.settings import Settings
+from schemas import TYPES, load, parse_text, schema_for
+from schemas.base import RuleContext, dump
+from schemas.tickets import HotWorkTicket
+from tests import factories as f
+
+CTX = RuleContext(Settings(), date(2026, 11, 29), None)
+
+
+def problems_of(raw, ctx=CTX):
+    r = load(raw, ctx, file="x.yaml")
+    return r, {p.path: p for p in r.problems}
+
+
+def test_every_type_has_a_schema_and_label():
+    for name, cls in TYPES.items():
+        assert cls.__case__.type == name
+        assert cls.__case__.label
+        schema_for(cls)
+
+
+@pytest.mark.parametrize("maker", [f.organization, f.bureau, f.contractor, f.welder, f.project, f.agreement, f.hot_work_ticket])
+def test_round_trip(maker):
+    raw = maker()
+    r = load(raw, CTX)
+    assert r.ok, [p.line() for p in r.problems]
+    obj = r.obj
+    assert dataclasses.is_dataclass(obj)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        obj.__setattr__(dataclasses.fields(obj)[0].name, "x")
+    again = schema_for(type(obj))().load(dump(obj))
+    assert again == obj
+    assert canonical(dump(again)) == canonical(dump(obj))
+
+
+def test_ticket_type_picks_the_subclass():
+    r = load(f.hot_work_ticket(), CTX)
+    assert isinstance(r.obj, HotWorkTicket)
+    assert isinstance(r.obj.workers, tuple)
+
+
+def test_every_problem_at_once_with_paths():
+    raw = f.hot_work_ticket(enterprise="91370100MA3C8K2P9X", bogus=1)
+    del raw["location"]
+    raw["gas_samples"][0]["taken_at"] = "2026-05-06 07:30"  # 60 min before start
+    raw["valid_to"] = "2026-05-06 08:00"  # before start
+    r, by_path = problems_of(raw)
+    assert r.obj is None
+    assert "校验码错误" in by_path["enterprise"].message
+    assert "未知字段" in by_path["bogus"].message
+    assert "缺少必填字段" in by_path["location"].message
+    assert "不晚于开始时间" in by_path["valid_to"].message
+    assert all(p.file == "x.yaml" for p in r.problems)
+
+
+def test_nested_path_for_gas_sample():
+    raw = f.hot_work_ticket()
+    raw["gas_samples"].append({"taken_at": "2026-05-06 08:20", "kind": "氧气", "gas": "氧气", "result": 18.0, "analyst": "赵鹏"})
+    r, by_path = problems_of(raw)
+    assert "gas_samples[1].result" in by_path
+    assert "19.5" in by_path["gas_samples[1].result"].message
+    assert by_path["gas_samples[1].result"].source == "GB 30871—2022 6.4"
+
+
+def test_gas_sample_too_early_is_named():
+    raw = f.hot_work_ticket()
+    raw["gas_samples"][0]["taken_at"] = "2026-05-06 07:55"
+    r, by_path = problems_of(raw)
+    assert "gas_samples[0].taken_at" in by_path
+    assert "30 分钟" in by_path["gas_samples[0].taken_at"].message
+
+
+def test_hot_work_window_escalates_at_night():
+    raw = f.hot_work_ticket(valid_to="2026-05-07 08:30", conditions={"night": True})  # 24 h, 二级 -> 一级 at night
+    r, by_path = problems_of(raw)
+    assert "已按节假日/夜间" in by_path["valid_to"].message
+    assert "8 小时" in by_path["valid_to"].message
+
+
+def test_settings_tighten_a_limit():
+    strict = RuleContext(Settings.from_mapping({"hot_work_max_hours_second": 4}), date(2026, 11, 29), None)
+    r, by_path = problems_of(f.hot_work_ticket(), strict)
+    assert "4 小时" in by_path["valid_to"].message
+
+
+def test_required_boxes():
+    raw = f.hot_work_ticket()
+    raw["approvals"] = raw["approvals"][:2]
+    r, _ = problems_of(raw)
+    assert sum("意见栏签字" in p.message for p in r.problems) == 4
+
+
+def test_swapped_agreement_dates():
+    r, by_path = problems_of(f.agreement(term={"start": "2026-07-31", "end": "2026-04-10"}))
+    assert "term.end" in by_path and "早于开始日期" in by_path["term.end"].message
+
+
+def test_liability_shifting_is_a_warning_not_an_error():
+    raw = f.agreement()
+    raw["contractor_duties"].append("施工期间发生的一切安全事故由乙方承担全部责任，甲方不承担任何责任")
+    r = load(raw, CTX)
+    assert r.ok
+    assert any(p.severity == "warning" and "推卸" in p.message for p in r.problems)
+
+
+def test_training_hours_and_levels():
+    card = {
+        "type": "training_record", "record_no": "HA-JY-2026-001", "contractor": f.CONTRACTOR, "enterprise": f.ENTERPRISE,
+        "trainee": {"name": "王海军", "id_number": f.WELDER_ID, "trade": "电焊工", "entry_date": "2026-04-01"},
+        "levels": [
+            {"level": "公司级", "start": "2026-04-02", "hours": 8, "content": ["安全生产法律法规"], "trainer": "孙丽娟", "score": 92, "passed": True},
+            {"level": "车间级", "start": "2026-04-03", "hours": 8, "content": ["作业场所危险因素"], "trainer": "马志强", "score": 88, "passed": True},
+            {"level": "班组级", "start": "2026-04-04", "hours": 4, "content": ["岗位操作规程"], "trainer": "张涛", "score": 90, "passed": True},
+        ],
+        "conclusion": {"passed": True, "may_take_post": True, "confirmed_by": "刘海涛", "confirmed_on": "2026-04-05"},
+    }
+    r, by_path = problems_of(card)
+    assert "少于规定的 24 学时" in by_path["levels"].message
+    card["levels"][2]["hours"] = 8
+    assert load(card, CTX).ok
+    card["high_risk"] = True
+    r, by_path = problems_of(card)
+    assert "72" in by_path["levels"].message
+    card["high_risk"] = None
+    card["levels"][1]["start"] = "2026-04-01"
+    r, by_path = problems_of(card)
+    assert "levels[1].start" in by_path
+
+
+def test_person_working_age():
+    old = f.id_number("37010219400101123")
+    r, by_path = problems_of(f.person("老人", old))
+    assert "年龄" in by_path["id_number"].message
+
+
+def test_special_operator_needs_certificate():
+    r, by_path = problems_of(f.person("李四", f.GUARD_ID, roles=["特种作业人员"]))
+    assert "certificates" in by_path
+
+
+def test_unknown_type_and_missing_type():
+    assert "未知的文书类型" in load({"type": "nope"}, CTX).problems[0].message
+    assert "缺少 type" in load({}, CTX).problems[0].message
+    assert "ticket_type" in load({"type": "work_ticket", "ticket_type": "x"}, CTX).problems[0].path
+
+
+def test_yaml_dates_stay_text_and_chinese_dates_load():
+    raw = parse_text("type: safety_agreement\nsigned_on: 2026年4月2日\n", "a.yaml")
+    assert raw["signed_on"] == "2026年4月2日"
+    r = load({**f.agreement(), "signed_on": "2026年4月2日"}, CTX)
+    assert r.obj.signed_on == date(2026, 4, 2)
+
+
+def test_duplicate_yaml_keys_are_an_error():
+    from schemas import FileProblem
+
+    with pytest.raises(FileProblem) as e:
+        parse_text("a: 1\na: 2\n", "dup.yaml")
+    assert "重复的键" in e.value.problem.message
+
+
+def test_settings_reject_unknown_and_wrong_types():
+    from archive.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as e:
+        Settings.from_mapping({"training_min_hourz": 30, "training_min_hours": "many"})
+    paths = [p.path for p in e.value.problems]
+    assert paths == ["settings.training_min_hourz", "settings.training_min_hours"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_canonical_json_is_stable_under_key_order(rnd: random.Random):
+    data = dump(load(f.hot_work_ticket(), CTX).obj)
+
+    def shuffle(x):
+        if isinstance(x, dict):
+            items = list(x.items())
+            rnd.shuffle(items)
+            return {k: shuffle(v) for k, v in items}
+        if isinstance(x, list):
+            return [shuffle(v) for v in x]
+        return x
+
+    assert canonical(shuffle(data)) == canonical(data)

@@ -1,0 +1,278 @@
+"""Seals, ledger and verification: the tamper suite. Every kind of tampering is detected and
+named; an untouched archive verifies; openssl alone verifies a seal and a checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from archive.app import Archive
+from archive.verify import verify_archive
+from cli import main
+
+
+def record(arc, type_):
+    return next(r for r in arc.catalog.list_records(types=[type_]))
+
+
+def blob_path(arc, record_id, role=None):
+    files = arc.catalog.record_files(record_id)
+    f = next(x for x in files if role is None or x["role"] == role)
+    p = arc.blobs.path_for(f["sha256"])
+    os.chmod(p, 0o600)
+    return p, f
+
+
+def unlock(arc, *triggers):
+    for t in triggers:
+        arc.catalog.db.execute(f"DROP TRIGGER IF EXISTS {t}")
+
+
+def failures(arc, **kw):
+    rep = verify_archive(arc, **kw)
+    return rep.failures
+
+
+def test_untouched_archive_verifies(arc):
+    rep = verify_archive(arc)
+    assert rep.ok, rep.failures
+    assert rep.records == arc.catalog.count_records()
+    assert rep.leaves == rep.records
+    assert rep.checkpoints >= 1
+
+
+def test_flipped_byte_in_a_blob(arc):
+    rid = record(arc, "safety_agreement")["id"]
+    p, f = blob_path(arc, rid)
+    data = bytearray(p.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    p.write_bytes(bytes(data))
+    (msg,) = failures(arc)
+    assert rid in msg and f["name"] in msg and "altered" in msg
+
+
+def test_blob_replaced_by_another_valid_file(arc):
+    a = record(arc, "safety_agreement")["id"]
+    t = record(arc, "work_ticket")["id"]
+    pa, _ = blob_path(arc, a)
+    pt, _ = blob_path(arc, t)
+    pa.write_bytes(pt.read_bytes())
+    (msg,) = failures(arc)
+    assert a in msg and "altered" in msg
+
+
+def test_truncated_blob(arc):
+    rid = record(arc, "work_ticket")["id"]
+    p, _ = blob_path(arc, rid)
+    p.write_bytes(p.read_bytes()[:10])
+    (msg,) = failures(arc)
+    assert rid in msg
+
+
+def test_missing_blob(arc):
+    rid = record(arc, "work_ticket")["id"]
+    p, _ = blob_path(arc, rid)
+    p.unlink()
+    (msg,) = failures(arc)
+    assert rid in msg and "missing" in msg
+
+
+def test_data_field_edited_in_catalog(arc):
+    row = record(arc, "safety_agreement")
+    data = json.loads(row["data"])
+    data["enterprise_duties"][0] = "甲方不承担任何安全责任"
+    unlock(arc, "records_immutable_u")
+    arc.catalog.db.execute("UPDATE records SET data=? WHERE id=?", (json.dumps(data, ensure_ascii=False), row["id"]))
+    msgs = failures(arc)
+    assert any(row["id"] in m and "data altered" in m and "enterprise_duties[0]" in m for m in msgs)
+
+
+def test_record_row_deleted(arc):
+    rid = record(arc, "work_ticket")["id"]
+    unlock(arc, "records_immutable_d", "record_files_immutable_d")
+    arc.catalog.db.execute("PRAGMA foreign_keys=OFF")
+    arc.catalog.db.execute("DELETE FROM record_files WHERE record_id=?", (rid,))
+    arc.catalog.db.execute("DELETE FROM records WHERE id=?", (rid,))
+    msgs = failures(arc)
+    assert any(rid in m and "deleted" in m for m in msgs)
+
+
+def test_ledger_leaf_deleted(arc):
+    rid = record(arc, "safety_agreement")["id"]
+    leaf = arc.ledger.leaf_for_record(rid)
+    unlock(arc, "ledger_append_only_d")
+    arc.catalog.db.execute("DELETE FROM ledger WHERE idx=?", (leaf["idx"],))
+    msgs = failures(arc)
+    assert any(rid in m and "no ledger leaf" in m for m in msgs)
+    assert any(f"leaves {leaf['idx']}" in m and "missing" in m for m in msgs)
+    assert any("checkpoint" in m for m in msgs)
+
+
+def test_two_leaves_swapped(arc):
+    a = arc.ledger.leaf_for_record(record(arc, "safety_agreement")["id"])
+    b = arc.ledger.leaf_for_record(record(arc, "work_ticket")["id"])
+    unlock(arc, "ledger_append_only_u")
+    db = arc.catalog.db
+    db.execute("UPDATE ledger SET idx=-1 WHERE idx=?", (a["idx"],))
+    db.execute("UPDATE ledger SET idx=? WHERE idx=?", (a["idx"], b["idx"]))
+    db.execute("UPDATE ledger SET idx=? WHERE idx=-1", (b["idx"],))
+    msgs = failures(arc)
+    assert any(a["record_id"] in m and "moved" in m for m in msgs)
+    assert any(b["record_id"] in m and "moved" in m for m in msgs)
+    assert any("rebuilt root differs" in m for m in msgs)
+
+
+def test_two_signatures_swapped(arc):
+    a = record(arc, "safety_agreement")
+    b = record(arc, "work_ticket")
+    unlock(arc, "records_immutable_u")
+    db = arc.catalog.db
+    db.execute("UPDATE records SET signature=? WHERE id=?", (b["signature"], a["id"]))
+    db.execute("UPDATE records SET signature=? WHERE id=?", (a["signature"], b["id"]))
+    msgs = failures(arc)
+    for rid in (a["id"], b["id"]):
+        assert any(rid in m and "signature does not verify" in m for m in msgs)
+
+
+def test_history_rewritten_and_resigned_fails_against_kept_checkpoint(arc, tmp_path, runner):
+    kept = tmp_path / "kept"
+    r = runner.invoke(main, ["--home", str(arc.home.root), "ledger", "checkpoint", "-o", str(kept)])
+    assert r.exit_code == 0, r.output
+    # The owner (who holds the key) quietly re-seals the agreement with different data, rewrites
+    # its ledger leaf, throws the old checkpoints away and signs a fresh one.
+    from archive import seal as sealing
+    from archive.ledger import canonical, merkle
+
+    row = record(arc, "safety_agreement")
+    data = json.loads(row["data"])
+    data["term"]["end"] = "2026-05-31"
+    new_data = canonical(data).decode()
+    unlock(arc, "records_immutable_u", "ledger_append_only_u", "checkpoints_immutable_d")
+    db = arc.catalog.db
+    leaf = arc.ledger.leaf_for_record(row["id"])
+    row2 = dict(row, data=new_data)
+    files = arc.catalog.record_files(row["id"])
+    stmt = sealing.statement(row2, files, json.loads(row["seal"])["template"], leaf["idx"], row["signer"])
+    sig = arc.signer().sign(stmt)
+    entry = canonical({"event": "record_sealed", **sealing.leaf_entry(row["id"], stmt, sig, row["signer"])})
+    db.execute("UPDATE records SET data=?, seal=?, signature=? WHERE id=?", (new_data, stmt.decode(), sig, row["id"]))
+    db.execute("UPDATE ledger SET entry=?, leaf_hash=? WHERE idx=?", (entry.decode(), merkle.leaf_hash(entry), leaf["idx"]))
+    db.execute("DELETE FROM checkpoints")
+    arc.checkpoint()
+    # Inside the archive everything now looks consistent ...
+    assert verify_archive(arc).ok
+    # ... but not against the checkpoint kept from before.
+    rep = verify_archive(arc, external=[kept / "checkpoint.txt"])
+    assert any("history rewritten" in m for m in rep.failures)
+    r = runner.invoke(main, ["--home", str(arc.home.root), "verify", "--checkpoint", str(kept / "checkpoint.txt")])
+    assert r.exit_code == 3
+    assert "history rewritten" in r.output
+
+
+def test_truncated_history_fails_against_kept_checkpoint(arc, tmp_path, runner):
+    kept = tmp_path / "kept"
+    runner.invoke(main, ["--home", str(arc.home.root), "ledger", "checkpoint", "-o", str(kept)])
+    rid = record(arc, "work_ticket")["id"]
+    unlock(arc, "records_immutable_d", "record_files_immutable_d", "ledger_append_only_d", "checkpoints_immutable_d")
+    db = arc.catalog.db
+    db.execute("PRAGMA foreign_keys=OFF")
+    db.execute("DELETE FROM record_files WHERE record_id=?", (rid,))
+    db.execute("DELETE FROM records WHERE id=?", (rid,))
+    db.execute("DELETE FROM ledger WHERE record_id=?", (rid,))
+    db.execute("DELETE FROM checkpoints")
+    arc.checkpoint()
+    assert verify_archive(arc).ok
+    rep = verify_archive(arc, external=[kept / "checkpoint.txt"])
+    assert any("ledger shorter" in m for m in rep.failures)
+
+
+def test_verify_one_record_with_inclusion_proof(arc):
+    rid = record(arc, "work_ticket")["id"]
+    rep = verify_archive(arc, record_id=rid)
+    assert rep.ok and rep.records == 1
+    p, _ = blob_path(arc, rid)
+    p.write_bytes(b"x")
+    assert any(rid in m for m in verify_archive(arc, record_id=rid).failures)
+
+
+def test_cli_verify_exit_codes(arc, runner):
+    home = str(arc.home.root)
+    r = runner.invoke(main, ["--home", home, "verify"])
+    assert r.exit_code == 0 and "核验通过" in r.output
+    rid = record(arc, "safety_agreement")["id"]
+    p, _ = blob_path(arc, rid)
+    p.write_bytes(p.read_bytes() + b"\n")
+    r = runner.invoke(main, ["--home", home, "verify"])
+    assert r.exit_code == 3
+    assert rid in r.output
+    r = runner.invoke(main, ["--home", home, "verify", "--json"])
+    assert r.exit_code == 3
+    assert json.loads(r.stdout)["ok"] is False
+
+
+def test_record_and_leaf_commit_together(arc):
+    n_records = arc.catalog.count_records()
+    sealed = arc.catalog.db.execute("SELECT COUNT(*) FROM ledger WHERE kind='record_sealed'").fetchone()[0]
+    assert sealed == n_records
+
+
+def test_supersede_adds_a_leaf_and_keeps_the_old_record(arc, basic_files, tmp_path):
+    from tests import factories as f
+
+    old = record(arc, "safety_agreement")
+    new_file = f.write(tmp_path / "fix", "agreement-v2.yaml", f.agreement(copies=4))
+    report = arc.add_files([new_file], supersedes=old["id"], note="份数更正为四份")
+    new_id = report.added[0].id
+    assert arc.catalog.superseded_by(old["id"]) == new_id
+    kinds = [r[0] for r in arc.catalog.db.execute("SELECT kind FROM ledger ORDER BY idx")]
+    assert kinds[-2:] == ["record_sealed", "record_superseded"]
+    stmt = json.loads(arc.get_record_row(new_id)["seal"])
+    assert stmt["supersedes"] == old["id"] and stmt["note"] == "份数更正为四份"
+    assert verify_archive(arc).ok
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
+def test_openssl_verifies_a_seal_and_a_checkpoint(arc, tmp_path, runner):
+    home = str(arc.home.root)
+    rid = record(arc, "work_ticket")["id"]
+    seal_dir, cp_dir = tmp_path / "seal", tmp_path / "cp"
+    assert runner.invoke(main, ["--home", home, "seal", "export", rid, "-o", str(seal_dir)]).exit_code == 0
+    assert runner.invoke(main, ["--home", home, "ledger", "checkpoint", "-o", str(cp_dir)]).exit_code == 0
+
+    def openssl(folder, data, sig, key):
+        return subprocess.run(
+            ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", key, "-rawin", "-in", data, "-sigfile", sig],
+            cwd=folder, capture_output=True, text=True,
+        )
+
+    ok = openssl(seal_dir, "seal.json", "seal.sig", "signer.pub.pem")
+    assert ok.returncode == 0 and "Signature Verified Successfully" in ok.stdout
+    ok = openssl(cp_dir, "checkpoint.body", "checkpoint.sig", "owner.pub.pem")
+    assert ok.returncode == 0 and "Signature Verified Successfully" in ok.stdout
+    sums = subprocess.run(["sha256sum", "-c", "files.sha256"], cwd=seal_dir, capture_output=True, text=True)
+    assert sums.returncode == 0
+    # and openssl says no to a tampered statement and to a tampered checkpoint
+    (seal_dir / "seal.json").write_bytes((seal_dir / "seal.json").read_bytes().replace(b'"hot_work"', b'"lifting"'))
+    assert openssl(seal_dir, "seal.json", "seal.sig", "signer.pub.pem").returncode != 0
+    body = (cp_dir / "checkpoint.body").read_text().splitlines()
+    body[1] = str(int(body[1]) + 1)
+    (cp_dir / "checkpoint.body").write_text("\n".join(body) + "\n")
+    assert openssl(cp_dir, "checkpoint.body", "checkpoint.sig", "owner.pub.pem").returncode != 0
+    # the documented fingerprint command matches `outsafe keys show`
+    fp = subprocess.run(
+        "openssl pkey -pubin -in signer.pub.pem -outform DER | tail -c 32 | sha256sum", shell=True, cwd=seal_dir,
+        capture_output=True, text=True,
+    ).stdout.split()[0]
+    assert fp == arc.signer().fingerprint
+
+
+def test_reopened_archive_still_verifies(arc):
+    home = arc.home.root
+    arc.close()
+    again = Archive.open(home)
+    assert verify_archive(again).ok
+    again.close()
