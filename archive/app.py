@@ -247,12 +247,23 @@ class Archive:
         ctx = self.rule_context(today, reg)
         loaded, problems = validate_paths(paths, ctx, expect=expect)
         for item in loaded:
+            if isinstance(item.obj, Organization) and item.obj.uscc == self.owner_uscc:
+                item.obj, more = self._with_owner_key(item.obj, str(item.path))
+                problems.extend(more)
             res, more = resolve(item.obj, reg, file=str(item.path))
             item.resolved = res
             problems.extend(more)
             if not more and type(item.obj).__case__.kind == "registry":
                 reg.stage(item.obj)
         return loaded, problems
+
+    def _with_owner_key(self, org: Organization, file: str) -> tuple[Organization, list[Problem]]:
+        """The owner's own organization record always carries the archive's public key."""
+        public = self.public_key()
+        fp = keys.fingerprint(public)
+        if org.key_fingerprint not in (None, fp) or (org.public_key and keys.fingerprint(keys.load_public_pem(org.public_key)) != fp):
+            return org, [Problem("key_fingerprint", "与本档案签名公钥不符 (does not match this archive's signing key)", file=file)]
+        return dataclasses.replace(org, public_key=keys.public_pem(public), key_fingerprint=fp), []
 
     # --- the pipeline -----------------------------------------------------------------------
 

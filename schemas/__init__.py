@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,14 +163,21 @@ def field_warnings(obj: Any) -> list[Problem]:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without implicit timestamps: ``2026-04-30`` stays text for the schema to read,
-    so that a date and a date-time are told apart and errors speak of the field, not of YAML."""
+    """SafeLoader without implicit timestamps — ``2026-04-30`` stays text for the schema to read,
+    so that a date and a date-time are told apart and errors speak of the field, not of YAML —
+    and with YAML 1.2 booleans (only true/false)."""
 
 
 _Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+# YAML 1.2 booleans only: `on`, `off`, `yes`, `no`, `y`, `n` stay text (a key named `on` is a key).
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 def _no_duplicates(loader, node, deep=False):

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
 from schemas.base import F, RuleContext, err, g, rule, warn
-from schemas.common import ContractorUscc, EmployerUscc, EnterpriseUscc, Photo
+from schemas.common import ContractorUscc, EmployerUscc, EnterpriseUscc, PersonRef, Photo
 from schemas.meta import CaseMeta
 
 
@@ -114,6 +114,7 @@ class Accident:
     occurred_at: Annotated[datetime, F("发生时间")]
     place: Annotated[str, F("发生地点")]
     description: Annotated[str, F("事故经过")]
+    injured: Annotated[tuple[PersonRef, ...], F("伤亡人员")] = ()
     deaths: Annotated[int, F("死亡人数", minimum=0)] = 0
     serious_injuries: Annotated[int, F("重伤人数", minimum=0)] = 0
     minor_injuries: Annotated[int, F("轻伤人数", minimum=0)] = 0
@@ -142,7 +143,7 @@ def _accident(a, ctx: RuleContext):
 
 @dataclass(frozen=True, kw_only=True)
 class Maintenance:
-    on: Annotated[date, F("日期")]
+    date: Annotated[date, F("日期")]
     by: Annotated[str, F("维护保养人/单位")]
     content: Annotated[str, F("内容")]
 
@@ -152,7 +153,7 @@ class Equipment:
     """设备设施 (承包单位五查之三: 危险性较大的设备设施检测检验、维护保养)."""
 
     __case__: ClassVar[CaseMeta] = CaseMeta(
-        "equipment", "设备设施", "equipment_no", "registered_on", enterprise=None, contractor="owner", kind="campaign",
+        "equipment", "设备设施", "equipment_no", "entered_on", enterprise=None, contractor="owner", kind="campaign",
     )
 
     equipment_no: Annotated[str, F("设备编号")]
@@ -163,7 +164,8 @@ class Equipment:
     model: Annotated[str | None, F("型号规格")] = None
     special_equipment: Annotated[bool, F("特种设备")]
     registration_no: Annotated[str | None, F("使用登记证编号")] = None
-    registered_on: Annotated[date, F("登记/进场日期")]
+    registration_date: Annotated[date | None, F("使用登记日期")] = None
+    entered_on: Annotated[date, F("进场/建档日期")]
     last_inspection: Annotated[date | None, F("上次检验日期")] = None
     next_inspection: Annotated[date | None, F("下次检验日期")] = None
     inspection_body: Annotated[str | None, F("检验机构")] = None

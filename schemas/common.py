@@ -85,6 +85,7 @@ class Inspector:
 
     name: Name
     cert_no: Annotated[str, F("执法证号")]
+    id_number: IdNumber | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

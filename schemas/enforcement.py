@@ -105,6 +105,9 @@ class RectificationOrder:
     unit_head: Annotated[str | None, F("被检查单位负责人")] = None
     issued_on: Annotated[date, F("作出日期")]
     authority_name: Annotated[str, F("执法机关名称")]
+    review_authority: Annotated[
+        str | None, F("行政复议机关", help="留空则为执法机关同级人民政府（由“XX区应急管理局”得出“XX区人民政府”）")
+    ] = None
     photos: Annotated[tuple[Photo, ...], F("隐患照片")] = ()
 
 

@@ -72,6 +72,20 @@ def _organization(o, ctx: RuleContext):
     if role == "contractor" and not g(o, "qualifications"):
         yield warn("qualifications", "承包单位未登记任何资质或许可证 (contractor has no qualification on record)",
                    "整治方案 承包单位五查之一")
+    pem, fp = g(o, "public_key"), g(o, "key_fingerprint")
+    if pem:
+        from archive import keys
+        from archive.errors import KeyError_
+
+        try:
+            actual = keys.fingerprint(keys.load_public_pem(pem))
+        except KeyError_ as e:
+            yield err("public_key", e.message)
+        else:
+            if fp and fp.lower() != actual:
+                yield err("key_fingerprint", f"指纹与公钥不符，按公钥计算应为 {actual} (fingerprint does not match the public key)")
+    elif fp:
+        yield err("public_key", "登记了指纹却没有公钥 (a fingerprint needs its public key)")
     headcount = g(o, "headcount")
     if role == "contractor" and isinstance(headcount, int):
         staff = g(o, "full_time_safety_staff") or 0
@@ -105,6 +119,7 @@ class Person:
     education: Annotated[str | None, F("文化程度")] = None
     entry_date: Annotated[date | None, F("入场/入职日期")] = None
     labour_type: Annotated[LabourType, F("用工形式")] = "正式员工"
+    labour_company: Annotated[str | None, F("劳务分包/派遣单位", help="劳务分包、劳务派遣人员的实际用工单位名称")] = None
     phone: Annotated[str | None, F("联系电话")] = None
     work_injury_insurance: Annotated[bool | None, F("参加工伤保险")] = None
     certificates: Annotated[tuple[Certificate, ...], F("证书")] = ()

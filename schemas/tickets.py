@@ -56,6 +56,7 @@ class Approval:
 
     box: Annotated[ApprovalBox, F("意见栏")]
     name: Annotated[str, F("签字人")]
+    unit: Annotated[str | None, F("单位/部门", help="会签时填写会签单位")] = None
     signed_at: Annotated[datetime, F("签字时间")]
     opinion: Annotated[str | None, F("意见")] = None
 

@@ -222,7 +222,7 @@ def test_two_writer_processes_lose_nothing(runner, full, tmp_path):
         from storage.lock import write_lock
         with write_lock(Path({str(full / 'lock')!r}), what="test holder"):
             print("locked", flush=True)
-            time.sleep(1.5)
+            time.sleep(6)
         """
     )
     env = dict(os.environ, OUTSAFE_HOME=str(full), PYTHONPATH=str(ROOT))
