@@ -110,6 +110,48 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER checkpoints_immutable_d BEFORE DELETE ON checkpoints
         BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
     """,
+    # 3: packages exchanged with other archives: their checkpoints we witnessed, the inclusion
+    #    proofs of imported records, and a log of packages exported and imported
+    """
+    CREATE TABLE witnessed (
+        origin         TEXT NOT NULL,
+        tree_size      INTEGER NOT NULL,
+        root           BLOB NOT NULL,
+        note           TEXT NOT NULL,
+        signer         TEXT NOT NULL,
+        cosignature    BLOB NOT NULL,
+        package_digest TEXT NOT NULL,
+        witnessed_at   TEXT NOT NULL,
+        PRIMARY KEY (origin, tree_size)
+    );
+    CREATE TABLE imported_proofs (
+        record_id  TEXT PRIMARY KEY REFERENCES records(id),
+        origin     TEXT NOT NULL,
+        leaf_index INTEGER NOT NULL,
+        leaf_data  TEXT NOT NULL,
+        tree_size  INTEGER NOT NULL,
+        proof      TEXT NOT NULL
+    );
+    CREATE TABLE packages (
+        digest     TEXT NOT NULL,
+        direction  TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        origin     TEXT NOT NULL,
+        path       TEXT,
+        records    INTEGER NOT NULL,
+        info       TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (digest, direction)
+    );
+    CREATE TRIGGER witnessed_immutable_u BEFORE UPDATE ON witnessed
+        BEGIN SELECT RAISE(ABORT, 'witnessed checkpoints are immutable'); END;
+    CREATE TRIGGER witnessed_immutable_d BEFORE DELETE ON witnessed
+        BEGIN SELECT RAISE(ABORT, 'witnessed checkpoints are immutable'); END;
+    CREATE TRIGGER imported_proofs_immutable_u BEFORE UPDATE ON imported_proofs
+        BEGIN SELECT RAISE(ABORT, 'imported proofs are immutable'); END;
+    CREATE TRIGGER imported_proofs_immutable_d BEFORE DELETE ON imported_proofs
+        BEGIN SELECT RAISE(ABORT, 'imported proofs are immutable'); END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
