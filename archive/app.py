@@ -48,6 +48,20 @@ from storage.lock import write_lock
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def key_values(plan: Any) -> list[str]:
+    """What the text layer of a record's PDF must contain: its number and the parties' names."""
+    values = [plan.row["doc_no"]] if plan.row.get("doc_no") else []
+    orgs = (plan.item.resolved.organizations if plan.item.resolved else {}) or {}
+    for field in ("enterprise", "contractor", "unit"):
+        uscc = getattr(plan.item.obj, field, None)
+        if isinstance(uscc, str) and uscc in orgs:
+            values.append(orgs[uscc]["name"])
+    return values
+
+
 def canonical(obj: Any) -> bytes:
     """RFC 8785 canonical JSON (the bytes that get hashed and signed)."""
     return rfc8785.dumps(obj)
@@ -119,6 +133,7 @@ class Archive:
         self.passphrase = passphrase
         self._secret: bytes | None = None
         self._signer: keys.Signer | None = None
+        self._converter = None  # archive.pdf.Converter, kept running until close()
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -147,6 +162,7 @@ class Archive:
         insecure: bool = False,
         search_engine: str = "whoosh",
         today: date | None = None,
+        pdf: bool = True,
     ) -> "Archive":
         """A new archive owned by the organization in ``org_file``, with a new signing key.
         Nothing is created unless the file is valid and a passphrase is at hand."""
@@ -190,13 +206,17 @@ class Archive:
             with archive.writing("init"):
                 reg = archive.registry()
                 item.resolved, problems = resolve(owner, reg, file=str(org_file))
-                archive._add_items([item], reg, warnings=[])
+                archive._add_items([item], reg, warnings=[], pdf=pdf)
         except BaseException:
             _remove_new_home(home.root, created_root)
             raise
         return archive
 
     def close(self) -> None:
+        """Close the catalog and stop LibreOffice if this archive started it."""
+        if self._converter is not None:
+            self._converter.close()
+            self._converter = None
         self.catalog.close()
 
     @property
@@ -255,7 +275,17 @@ class Archive:
             problems.extend(more)
             if not more and type(item.obj).__case__.kind == "registry":
                 reg.stage(item.obj)
+        problems.extend(self.admission(loaded, reg, ctx))
         return loaded, problems
+
+    def admission(self, loaded: list[Loaded], reg: Registry, ctx: RuleContext) -> list[Problem]:
+        """The cross-record rules (archive.checks): blacklisted contractors, workers without a valid
+        certificate or three-level training, agreements not covering their project. Each problem
+        says whether ``--force --reason`` may override it."""
+        from archive.checks import admission_for_batch
+
+        found = admission_for_batch([i.obj for i in loaded], self, reg, ctx)
+        return [dataclasses.replace(p, file=str(item.path)) for item, ps in zip(loaded, found) for p in ps]
 
     def _with_owner_key(self, org: Organization, file: str) -> tuple[Organization, list[Problem]]:
         """The owner's own organization record always carries the archive's public key."""
@@ -277,17 +307,29 @@ class Archive:
         progress: Progress | None = None,
         notify: Callable[[str], None] | None = None,
         today: date | None = None,
+        pdf: bool = True,
+        force_reason: str | None = None,
     ) -> AddReport:
+        """The whole pipeline for case files. ``force_reason`` overrides refusals of cross-record
+        rules where the law leaves room; the reason is sealed with each record it admits."""
         with self.writing("add", notify):
             reg = self.registry()
             loaded, problems = self.validate_files(paths, expect=expect, today=today, registry=reg)
-            errors = [p for p in problems if p.severity == "error"]
+            refused = [p for p in problems if p.severity == "error" and hasattr(p, "overridable")]
+            errors = [p for p in problems if p.severity == "error" and not hasattr(p, "overridable")]
             if errors:
                 raise ValidationFailed(problems)
+            notes: dict[str, str] = {}
+            if refused:
+                forced = self._forced(refused, force_reason, note)
+                notes = {p.file: forced for p in refused}
             if supersedes is not None:
                 self._check_supersede(supersedes, loaded)
             warnings = [p for p in problems if p.severity == "warning"]
-            return self._add_items(loaded, reg, warnings=warnings, supersedes=supersedes, note=note, progress=progress)
+            warnings += [dataclasses.replace(p, severity="warning", message="已强制入档 (forced): " + p.message) for p in refused]
+            return self._add_items(
+                loaded, reg, warnings=warnings, supersedes=supersedes, note=note, notes=notes, progress=progress, pdf=pdf
+            )
 
     def _add_items(
         self,
@@ -297,21 +339,37 @@ class Archive:
         warnings: list[Problem],
         supersedes: str | None = None,
         note: str | None = None,
+        notes: dict[str, str] | None = None,
         progress: Progress | None = None,
+        pdf: bool = True,
     ) -> AddReport:
-        """Store validated items (the caller holds the write lock): one transaction per record,
-        then one signed checkpoint for the batch."""
-        plans = [self._plan(item, reg, supersedes=supersedes, note=note) for item in loaded]
+        """Render, convert and store validated items (the caller holds the write lock): one
+        transaction per record, then one signed checkpoint for the batch, then the index.
+
+        A template that cannot be filled is bad input: nothing is written. A document LibreOffice
+        cannot convert is reported in ``AddReport.failed`` and the rest of the batch is stored."""
+        notes = notes or {}
+        plans = [self._plan(item, reg, supersedes=supersedes, note=notes.get(str(item.path), note)) for item in loaded]
         dup = [p for p in plans if isinstance(p, Problem)]
         if dup:
             raise ValidationFailed(dup)
-        signer = self.signer() if any(p.status != "unchanged" for p in plans) else None
+        todo = [p for p in plans if p.status != "unchanged"]
+        signer = self.signer() if todo else None
         report = AddReport(added=[], warnings=warnings)
+        self._render(todo)
+        if pdf:
+            self._convert(todo, progress)
         total = len(plans)
         try:
+            with self.blobs.batch():  # every blob of the batch on disk before any record names it
+                for plan in todo:
+                    if not plan.failed:
+                        self._put_blobs(plan)
             for n, plan in enumerate(plans, 1):
                 if plan.status == "unchanged":
                     report.added.append(Added(plan.row["id"], plan.row["type"], plan.row["title"], plan.row["source_name"], "unchanged"))
+                elif plan.failed:
+                    report.failed.append((str(plan.item.path), plan.failed))
                 else:
                     report.added.append(self._store(plan, signer))
                 if progress:
@@ -319,7 +377,70 @@ class Archive:
         finally:
             if signer is not None:
                 self.checkpoint(signer)
+        self.after_write(progress)
         return report
+
+    def owner_data(self) -> dict | None:
+        row = self.catalog.get_registry("organization", self.owner_uscc)
+        return json.loads(self.catalog.get_record(row["record_id"])["data"]) if row else None
+
+    def _render(self, plans: list["Archive._Plan"]) -> None:
+        """Fill each record's template (docxtpl, sandboxed); any failure stops the batch."""
+        from archive.errors import TemplateError
+        from archive.export import safe_name
+        from archive.render import render_record
+
+        owner = self.owner_data()
+        problems: list[Problem] = []
+        for plan in plans:
+            images = {f["ref"]: f["path"] for f in plan.files if f["role"] == "photo"}
+            try:
+                out = render_record(
+                    plan.item.obj, plan.item.resolved.as_dict() if plan.item.resolved else {}, settings=self.settings,
+                    owner=owner, images=images, template_dir=self.home.templates_dir,
+                )
+            except TemplateError as e:
+                problems.append(Problem("", e.message, file=str(plan.item.path)))
+                continue
+            plan.template = {"id": out.template_id, "version": out.template_version, "sha256": out.template_sha256}
+            plan.files.append({
+                "role": "docx", "name": safe_name(plan.row["title"]) + ".docx", "data": out.docx, "media_type": DOCX_MIME,
+            })
+        if problems:
+            raise ValidationFailed(problems, "文书生成失败，未写入任何记录 (documents could not be rendered; nothing was written)")
+
+    def _convert(self, plans: list["Archive._Plan"], progress: Progress | None) -> None:
+        """All the batch's documents through one kept-running LibreOffice pool; each PDF checked."""
+        from archive.pdf import Converter
+
+        jobs = [(p, next(f for f in p.files if f["role"] == "docx")) for p in plans]
+        if not jobs:
+            return
+        if self._converter is None:
+            self._converter = Converter(self.settings)
+            self._converter.open()
+        results = self._converter.convert_many(
+            [(p.row["id"], f["data"]) for p, f in jobs],
+            progress=progress,
+            expect_text={p.row["id"]: key_values(p) for p, _ in jobs},
+        )
+        for (plan, docx), res in zip(jobs, results):
+            if res.ok:
+                plan.files.append({
+                    "role": "pdf", "name": docx["name"][:-5] + ".pdf", "data": res.pdf, "media_type": "application/pdf",
+                })
+            else:
+                plan.failed = f"PDF 转换失败 (conversion failed): {res.error}"
+
+    def after_write(self, progress: Progress | None = None) -> None:
+        """Derived state after a write: bring the search index up to the catalog."""
+        from archive.search import open_index
+
+        index = open_index(self)
+        try:
+            index.catch_up(progress)
+        finally:
+            index.close()
 
     def checkpoint(self, signer: keys.Signer | None = None) -> dict | None:
         """Sign a checkpoint of the ledger if it grew since the last one (writer holds the lock)."""
@@ -332,6 +453,24 @@ class Archive:
         with self.catalog.transaction():
             self.ledger.store_checkpoint(cp, signer.fingerprint, utcnow())
         return self.ledger.latest_checkpoint()
+
+    def _forced(self, refused: list[Problem], reason: str | None, note: str | None) -> str:
+        """Check that every refusal may be overridden and a reason was given; the sealed note."""
+        from archive.errors import RuleViolation
+
+        if reason is None:
+            raise RuleViolation(
+                refused,
+                hint="where the law leaves room (规则标明可强制), repeat with --force --reason TEXT; the reason is sealed with the record",
+            )
+        hard = [p for p in refused if not getattr(p, "overridable", False)]
+        if hard:
+            raise RuleViolation(hard, "这些规则不允许强制入档 (these rules cannot be forced)")
+        if not reason.strip():
+            raise ValidationFailed([Problem("", "--reason 不能为空 (the reason may not be empty)")])
+        rules = sorted({getattr(p, "rule", "") for p in refused})
+        forced = f"强制入档理由 (forced): {reason.strip()} [规则: {', '.join(rules)}]"
+        return f"{note}；{forced}" if note else forced
 
     def _check_supersede(self, old_id: str, loaded: list[Loaded]) -> None:
         old = self.get_record_row(old_id)
@@ -352,6 +491,8 @@ class Archive:
         registry: tuple[str, str, str] | None  # (kind, key, name)
         item: Loaded
         template: dict | None = None
+        failed: str | None = None
+        stored: list[dict] | None = None
 
     def _plan(self, item: Loaded, reg: Registry, *, supersedes: str | None, note: str | None):
         obj = item.obj
@@ -430,7 +571,8 @@ class Archive:
             return dict(r)
         return None
 
-    def _store(self, plan: "_Plan", signer: keys.Signer) -> Added:
+    def _put_blobs(self, plan: "_Plan") -> None:
+        """Write the plan's files to the blob store (durable when the caller's batch ends)."""
         stored = []
         for f in plan.files:
             if "data" in f:
@@ -446,6 +588,13 @@ class Archive:
                 "size": size,
                 "media_type": f.get("media_type") or mimetypes.guess_type(f["name"])[0] or "application/octet-stream",
             })
+        plan.stored = stored
+
+    def _store(self, plan: "_Plan", signer: keys.Signer) -> Added:
+        """Seal and commit one record: its row, file rows, ledger leaf (and registry) in ONE transaction."""
+        if plan.stored is None:
+            self._put_blobs(plan)  # outside a batch each blob is fsynced as it is written
+        stored = plan.stored
         row = dict(plan.row)
         with self.catalog.transaction():
             idx = self.ledger.next_index()
@@ -462,6 +611,29 @@ class Archive:
                 kind, key, name = plan.registry
                 self.catalog.put_registry(kind, key, row["id"], name)
         return Added(row["id"], row["type"], row["title"], row["source_name"], plan.status, stored)
+
+    def render_preview(self, path: Path, out: Path, *, today: date | None = None) -> Path:
+        """``outsafe case render``: the document of one case file, written to ``out`` (.docx or
+        .pdf), without touching the archive."""
+        from archive.pdf import convert_one
+
+        suffix = out.suffix.lower()
+        if suffix not in (".docx", ".pdf"):
+            raise ValidationFailed([Problem("", f"输出文件须以 .docx 或 .pdf 结尾 (output must end in .docx or .pdf): {out}")])
+        reg = self.registry()
+        loaded, problems = self.validate_files([path], today=today, registry=reg)
+        if any(p.severity == "error" for p in problems) or not loaded:
+            raise ValidationFailed(problems)
+        plan = self._plan(loaded[0], reg, supersedes=None, note=None)
+        if isinstance(plan, Problem):
+            plan = self._Plan(row={"title": path.stem, "doc_no": "", "id": "preview"}, files=[], status="added",
+                              registry=None, item=loaded[0])
+            plan.files = loaded[0].files
+        self._render([plan])
+        docx = next(f["data"] for f in plan.files if f["role"] == "docx")
+        data = docx if suffix == ".docx" else convert_one(docx, self.settings, expect_text=key_values(plan))
+        atomic_write(out, data, mode=0o644)
+        return out
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -632,7 +804,7 @@ def _attachments(obj: Any, path: Path) -> tuple[list[dict], list[Problem]]:
         if kind not in ("image/jpeg", "image/png"):
             problems.append(Problem(f"photos[{i}].file", f"图片须为 JPEG 或 PNG (photo must be JPEG or PNG): {photo.file}", file=str(path)))
             continue
-        files.append({"role": "photo", "name": p.name, "path": p, "media_type": kind})
+        files.append({"role": "photo", "name": p.name, "path": p, "media_type": kind, "ref": photo.file})
     return files, problems
 
 

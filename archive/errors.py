@@ -103,14 +103,12 @@ class NotFound(OutsafeError):
 class RuleViolation(OutsafeError):
     """A cross-record rule refuses the case; ``--force --reason`` may override where allowed."""
 
-    def __init__(self, problems: list[Problem], message: str = "") -> None:
-        super().__init__(message or f"业务规则不允许 (refused by {len(problems)} rule(s))")
+    def __init__(self, problems: list[Problem], message: str = "", *, hint: str = "") -> None:
+        super().__init__(message or f"业务规则不允许 (refused by {len(problems)} rule(s))", hint=hint)
         self.problems = problems
 
     def lines(self) -> list[str]:
-        return [self.message] + ["  " + p.line() for p in self.problems] + (
-            [f"→ {self.hint}"] if self.hint else []
-        )
+        return [self.message] + ["  " + p.line() for p in self.problems] + ([f"→ {self.hint}"] if self.hint else [])
 
 
 class TemplateError(OutsafeError):
@@ -140,9 +138,9 @@ class PackageError(OutsafeError):
 class IntegrityError(OutsafeError):
     exit_code = ExitCode.VERIFICATION_FAILED
 
-    def __init__(self, failures: list[str], message: str = "") -> None:
-        super().__init__(message or f"核验失败：{len(failures)} 处 (verification failed: {len(failures)})")
+    def __init__(self, failures: list[str], message: str = "", *, hint: str = "") -> None:
+        super().__init__(message or f"核验失败：{len(failures)} 处 (verification failed: {len(failures)})", hint=hint)
         self.failures = failures
 
     def lines(self) -> list[str]:
-        return [self.message] + ["  " + f for f in self.failures]
+        return [self.message] + ["  " + f for f in self.failures] + ([f"→ {self.hint}"] if self.hint else [])

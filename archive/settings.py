@@ -66,6 +66,26 @@ class Settings:
     blacklist_years: int = _s(3, "应急管理部令第11号 [S]", "严重失信名单管理期限（年）")
     blacklist_early_removal_months: int = _s(12, "应急管理部令第11号 [S]", "可申请提前移出的最短期限（月）")
     inspection_max_gap_days: int = _s(90, "domain.md §1.2 C4/E3 [P]", "发包单位对承包单位检查的最长间隔（日）")
+    rectify_days: int = _s(15, "[P] 本局惯例", "责令限期整改指令书草稿：一般问题的整改期限（日）")
+    rectify_days_major: int = _s(7, "[P] 安全生产法 第65条第1款第（三）项（重大事故隐患责令立即排除）", "指令书草稿：重大事故隐患的整改期限（日）")
+    rectify_days_warning: int = _s(30, "[P] 本局惯例", "指令书草稿：提示性问题的整改期限（日）")
+    penalty_payment_days: int = _s(15, "行政处罚法 第67条 [C]", "收到行政处罚决定书后缴纳罚款的期限（日）")
+    late_payment_surcharge_pct: float = _s(3, "行政处罚法 第72条 [C]", "逾期不缴纳罚款每日加处罚款的比例（%）")
+    hearing_fine_threshold_person: float = _s(5000, "省级规定（示例） [M]", "对个人处以罚款的听证“较大数额”起点（元）")
+    blacklist_enterprise_years: int = _s(3, "企业相关方管理制度（示例协议“三年内不得承接”） [P]", "企业承包商黑名单默认管理期限（年）")
+
+    # --- the 五查 checks (archive/checks.py) -------------------------------------------------
+    schedule_compression_tolerance_pct: float = _s(
+        10, "domain.md §1.2 E2 [P]", "实际完工早于约定完工日期超过约定工期的该百分比、且无双方签字的变更时，提示压缩工期"
+    )
+    training_valid_months: int = _s(
+        12, "生产经营单位安全培训规定 第9、13条（每年再培训）[S]", "最近一次合格的安全教育记录距作业日超过该月数，视为须再培训"
+    )
+    special_equipment_notice_days: int = _s(30, "特种设备安全法 第40条 [C]（定期检验有效期届满前1个月提出检验要求）", "特种设备下次检验日期前多少日提示申请检验")
+    maintenance_max_gap_days: int = _s(180, "安全生产法 第36条（经常性维护、保养）；间隔为 [P]", "设备设施维护保养记录的最长间隔（日）")
+    metal_smelting_industries: tuple[str, ...] = _s(
+        ("冶金", "有色"), "应急管理部令第10号 第3条第3项；行业归类 [M]", "按“金属冶炼企业”判定主要负责人、安全管理人员考核合格的行业"
+    )
 
     # --- campaign (the seed's own dates) -----------------------------------------------------
     campaign_year: int = _s(2026, "整治方案 [C]", "整治年度")

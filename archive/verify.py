@@ -10,7 +10,12 @@ Checks, and what each failure names:
 4. the tree: rebuilt from the leaves and compared with every signed checkpoint (signature, size,
    root), consistency proofs between successive checkpoints, and consistency with checkpoints
    kept outside the archive (``--checkpoint FILE``), which catches history rewritten and
-   re-signed by whoever holds the key.
+   re-signed by whoever holds the key;
+5. records imported from another archive (``origin`` ≠ the owner; :mod:`archive.packages`): the
+   seal with a key this archive registered itself for that origin, the inclusion proof kept at
+   import (``imported_proofs``) against the origin's checkpoint this archive witnessed, and every
+   witnessed checkpoint: the origin's signature, this archive's cosignature, its
+   ``checkpoint_witnessed`` leaf in our own ledger and the consistency proofs recorded there.
 
 Any failure: :class:`archive.errors.IntegrityError`, exit 3.
 """
@@ -95,26 +100,13 @@ def verify_archive(
     ):
         files_by_record.setdefault(f["record_id"], []).append(dict(f))
 
-    # 1. blobs, streamed, in parallel (hashlib releases the GIL on large updates)
+    # 1. blobs, streamed, in parallel (hashlib releases the GIL on large updates); the hashing runs
+    #    in the background while the seals and the ledger are checked below
     jobs = [(r["id"], f) for r in rows for f in files_by_record.get(r["id"], [])]
     unique = sorted({f["sha256"] for _, f in jobs})
-    results: dict[str, tuple[str | None, int]] = {}
     n_workers = workers or max(2, os.cpu_count() or 2)
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        for i, (digest, res) in enumerate(zip(unique, pool.map(lambda d: _hash_blob(archive.blobs.path_for(d)), unique)), 1):
-            results[digest] = res
-            if progress:
-                progress("hash", i, len(unique))
-    rep.files = len(jobs)
-    rep.bytes = sum(n for _, n in results.values())
-    for rid, f in jobs:
-        actual, _ = results[f["sha256"]]
-        if actual is None:
-            rep.failures.append(f"记录 {rid}: 文件 {f['name']} ({f['role']}) 缺失 (blob missing: {f['sha256'][:12]}…)")
-        elif actual != f["sha256"]:
-            rep.failures.append(
-                f"记录 {rid}: 文件 {f['name']} ({f['role']}) 内容已被改动 (blob altered: expected {f['sha256'][:12]}…, now {actual[:12]}…)"
-            )
+    pool = ThreadPoolExecutor(max_workers=n_workers)
+    futures = {d: pool.submit(_hash_blob, archive.blobs.path_for(d)) for d in unique}
 
     # 2. seals
     leaves_by_record: dict[str, dict] = {}
@@ -156,10 +148,34 @@ def verify_archive(
                         f"记录 {rid}: 封签时位于账本第 {stmt.get('ledger_index')} 条，现位于第 {leaf['idx']} 条 (ledger leaves moved)"
                     )
 
+    imported = [r for r in rows if r["origin"] != owner]
+    if imported or record_id is None:
+        _verify_imported(archive, rep, imported, all_witnessed=record_id is None)
     if record_id is None:
         _verify_ledger(archive, rep, keyring, external)
     else:
         _verify_inclusion(archive, rep, rows[0]["id"])
+
+    results: dict[str, tuple[str | None, int]] = {}
+    try:
+        for i, (digest, fut) in enumerate(futures.items(), 1):
+            results[digest] = fut.result()
+            if progress:
+                progress("hash", i, len(futures))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    rep.files = len(jobs)
+    rep.bytes = sum(n for _, n in results.values())
+    blob_failures = []
+    for rid, f in jobs:
+        actual, _ = results[f["sha256"]]
+        if actual is None:
+            blob_failures.append(f"记录 {rid}: 文件 {f['name']} ({f['role']}) 缺失 (blob missing: {f['sha256'][:12]}…)")
+        elif actual != f["sha256"]:
+            blob_failures.append(
+                f"记录 {rid}: 文件 {f['name']} ({f['role']}) 内容已被改动 (blob altered: expected {f['sha256'][:12]}…, now {actual[:12]}…)"
+            )
+    rep.failures[:0] = blob_failures
     return rep
 
 
@@ -180,7 +196,12 @@ class _Keyring:
             pem = getattr(reg, "public_key", None) if reg else None
             self._cache[origin] = keys.load_public_pem(pem) if pem else None
         key = self._cache[origin]
-        return key if key is not None and keys.fingerprint(key) == signer_fp else None
+        if key is not None and keys.fingerprint(key) == signer_fp:
+            return key
+        # an earlier key of the origin, registered by this archive (records sealed before a key change)
+        from archive.trust import trusted_key
+
+        return trusted_key(self.archive, origin, signer_fp)
 
 
 def _verify_ledger(archive, rep: VerifyReport, keyring: _Keyring, external: Sequence[Path]) -> None:
@@ -293,3 +314,102 @@ def _verify_inclusion(archive, rep: VerifyReport, record_id: str) -> None:
         rep.failures.append(f"记录 {record_id}: 包含证明失败，账本第 {leaf['idx']} 条不在签名的树中 (inclusion proof fails)")
     rep.leaves = cp.tree_size
     rep.checkpoints = len(cps)
+
+
+def _verify_imported(archive, rep: VerifyReport, rows: list[dict], *, all_witnessed: bool) -> None:
+    """Records imported from other archives, and the checkpoints this archive witnessed for them."""
+    from functools import lru_cache
+
+    from archive.trust import trusted_key as _trusted
+
+    trusted_key = lru_cache(maxsize=None)(lambda a, origin, fp: _trusted(a, origin, fp))
+    db = archive.catalog.db
+    owner_key = archive.public_key()
+    witnessed = {(w["origin"], w["tree_size"]): dict(w) for w in db.execute("SELECT * FROM witnessed")}
+    events: dict[tuple[str, int], dict] = {}
+    for (entry,) in db.execute("SELECT entry FROM ledger WHERE kind='checkpoint_witnessed' ORDER BY idx"):
+        try:
+            e = json.loads(entry)
+        except ValueError:
+            continue  # reported with the ledger
+        events.setdefault((e.get("origin"), e.get("tree_size")), e)
+    needed: set[tuple[str, int]] = set(witnessed) if all_witnessed else set()
+    for r in rows:
+        rid = r["id"]
+        p = db.execute("SELECT * FROM imported_proofs WHERE record_id=?", (rid,)).fetchone()
+        if p is None:
+            rep.failures.append(f"记录 {rid}: 来自 {r['origin']} 的记录没有导入时的包含证明 (imported record without inclusion proof)")
+            continue
+        if trusted_key(archive, r["origin"], r["signer"] or "") is None:
+            rep.failures.append(
+                f"记录 {rid}: 签名公钥 {str(r['signer'])[:16]}… 不是本档案为 {r['origin']} 登记的公钥 (signer key not registered by this archive)"
+            )
+        if p["origin"] != r["origin"]:
+            rep.failures.append(f"记录 {rid}: 包含证明属于另一单位 (inclusion proof belongs to another origin)")
+        stmt_bytes = (r["seal"] or "").encode()
+        try:
+            leaf = json.loads(p["leaf_data"])
+            stmt = json.loads(stmt_bytes)
+            path = [bytes.fromhex(h) for h in json.loads(p["proof"])]
+        except ValueError:
+            rep.failures.append(f"记录 {rid}: 导入的包含证明无法解析 (imported proof unreadable)")
+            continue
+        if leaf.get("event") != "record_sealed" or leaf.get("record_id") != rid:
+            rep.failures.append(f"记录 {rid}: 导入的账本条目不是本记录的封签事件 (imported leaf is not this record's)")
+        if leaf.get("seal_sha256") != hashlib.sha256(stmt_bytes).hexdigest():
+            rep.failures.append(f"记录 {rid}: 封签与来源单位账本条目不符 (seal differs from the origin's ledger leaf)")
+        if r["signature"] is None or leaf.get("signature") != bytes(r["signature"]).hex():
+            rep.failures.append(f"记录 {rid}: 签名与来源单位账本条目不符 (signature differs from the origin's ledger leaf)")
+        if stmt.get("ledger_index") != p["leaf_index"]:
+            rep.failures.append(f"记录 {rid}: 封签记载的账本序号与导入的证明不符 (ledger index differs from the imported proof)")
+        key = (r["origin"], p["tree_size"])
+        needed.add(key)
+        w = witnessed.get(key)
+        if w is None:
+            rep.failures.append(f"记录 {rid}: 没有见证过 {r['origin']} 的第 {p['tree_size']} 号检查点 (witnessed checkpoint missing)")
+            continue
+        lh = merkle.leaf_hash(p["leaf_data"].encode())
+        if not merkle.verify_inclusion(lh, p["leaf_index"], p["tree_size"], path, bytes(w["root"])):
+            rep.failures.append(
+                f"记录 {rid}: 包含证明不成立，不在 {r['origin']} 第 {p['tree_size']} 号检查点的树中 (imported inclusion proof fails)"
+            )
+    for key in sorted(needed):
+        w = witnessed.get(key)
+        if w is None:
+            continue
+        origin, size = key
+        label = f"见证的检查点 {origin}/{size}"
+        try:
+            cp = parse_note(w["note"])
+        except Exception as e:  # IntegrityError with a message
+            rep.failures.append(f"{label}: {e}")
+            continue
+        if cp.origin != f"outsafe.archive/{origin}" or cp.tree_size != size or cp.root != bytes(w["root"]):
+            rep.failures.append(f"{label}: 表中的列与签名文本不符 (columns differ from the signed note)")
+        public = trusted_key(archive, origin, w["signer"])
+        if public is None:
+            rep.failures.append(f"{label}: 签名公钥不是本档案为该单位登记的 (origin key not registered by this archive)")
+        elif not verify_checkpoint(cp, public):
+            rep.failures.append(f"{label}: 来源单位的签名无效 (origin signature does not verify)")
+        if not keys.verify_signature(owner_key, bytes(w["cosignature"]), cp.body().encode()):
+            rep.failures.append(f"{label}: 本档案的见证副署无效 (our cosignature does not verify)")
+        e = events.get(key)
+        if e is None:
+            rep.failures.append(f"{label}: 本档案账本中没有对应的见证条目 (no checkpoint_witnessed leaf: row inserted behind the ledger)")
+            continue
+        if e.get("root") != bytes(w["root"]).hex() or e.get("cosignature") != bytes(w["cosignature"]).hex():
+            rep.failures.append(f"{label}: 与账本中的见证条目不符 (differs from its checkpoint_witnessed leaf)")
+        for c in e.get("consistency") or []:
+            try:
+                proof = [bytes.fromhex(h) for h in c["proof"]]
+                old_size, old_root = int(c["old_size"]), bytes.fromhex(c["old_root"])
+                new_size = int(c.get("new_size", size))
+                new_root = bytes(witnessed[(origin, new_size)]["root"]) if new_size != size else bytes(w["root"])
+            except (KeyError, ValueError, TypeError):
+                rep.failures.append(f"{label}: 账本中的一致性证明无法解析 (recorded consistency proof unreadable)")
+                continue
+            other = witnessed.get((origin, old_size))
+            if other is not None and bytes(other["root"]) != old_root:
+                rep.failures.append(f"{label}: 一致性证明所用的旧根与见证的第 {old_size} 号检查点不符 (recorded old root differs)")
+            if not merkle.verify_consistency(old_size, new_size, proof, old_root, new_root):
+                rep.failures.append(f"{label}: 账本中记录的一致性证明不成立 (recorded consistency proof fails)")

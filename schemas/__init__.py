@@ -25,10 +25,13 @@ from marshmallow import ValidationError
 
 from archive.errors import Problem
 from schemas.base import RuleContext, field_infos, flatten_errors, iter_values, rules_for, schema_for
+from schemas.blacklist import BlacklistEntry, BlacklistRemoval
 from schemas.campaign import Accident, ContractorInspection, Equipment, Hazard, QuarterlyAssessment
+from schemas.campaign_report import CampaignReport, CampaignTable
 from schemas.contract import OutsourcingContract, SafetyAgreement
 from schemas.enforcement import InspectionRecord, RectificationOrder, RectificationReview
 from schemas.meta import CaseMeta
+from schemas.penalty import PenaltyDecision, PenaltyNotice
 from schemas.registry import Organization, Person, Project
 from schemas.tickets import TICKET_CLASSES, WorkTicket
 from schemas.training import TrainingRecord
@@ -40,6 +43,7 @@ TYPES: dict[str, type] = {
         OutsourcingContract, SafetyAgreement, TrainingRecord, WorkTicket,
         RectificationOrder, RectificationReview, InspectionRecord,
         QuarterlyAssessment, Hazard, Accident, Equipment, ContractorInspection,
+        PenaltyNotice, PenaltyDecision, BlacklistEntry, BlacklistRemoval, CampaignReport, CampaignTable,
     )
 }
 

@@ -75,6 +75,18 @@ class F:
     def __repr__(self) -> str:
         return f"F({self.label!r})"
 
+    def merged(self, inner: "F") -> "F":
+        """This (outer) spec with the checks of an inner one: ``Annotated[Uscc | None, F("label")]``
+        keeps the USCC check and warning under the outer label."""
+        out = F(self.label or inner.label, *inner.validate, *self.validate)
+        out.sensitive = self.sensitive or inner.sensitive
+        out.min_items = self.min_items or inner.min_items
+        out.minimum = self.minimum if self.minimum is not None else inner.minimum
+        out.maximum = self.maximum if self.maximum is not None else inner.maximum
+        out.warn = self.warn or inner.warn
+        out.help = self.help or inner.help
+        return out
+
 
 NOSPEC = F()
 
@@ -211,8 +223,7 @@ def _unwrap(hint: Any) -> tuple[Any, F, bool]:
         if get_origin(hint) is Annotated:
             inner, inner_spec, _ = _unwrap(hint)
             hint = inner
-            if spec is NOSPEC:
-                spec = inner_spec
+            spec = inner_spec if spec is NOSPEC else spec.merged(inner_spec)
     return hint, spec, optional
 
 

@@ -15,6 +15,7 @@ APT_PACKAGES=(
   fonts-arphic-ukai       # AR PL UKai: stand-in for 楷体
   fonts-liberation2       # metric-compatible Latin faces (Times New Roman, Arial)
   poppler-utils           # pdffonts, pdftotext, pdftoppm: PDF checks and page images
+  fontconfig              # fc-list: archive/pdf.py refuses characters no installed font can print
   openssl                 # independent verification of seals and checkpoints
   sqlite3
 )

@@ -43,16 +43,40 @@ def basic_files(tmp_path) -> dict[str, Path]:
     return factories.basic_set(tmp_path / "in")
 
 
-@pytest.fixture
-def arc(home, basic_files):
-    """An archive owned by the enterprise with a bureau, a contractor, a welder and a project
-    registered, and a safety agreement and a hot-work ticket added."""
+def build_basic_archive(home: Path, files: dict[str, Path], *, pdf: bool = True):
     from archive.app import Archive
 
-    a = Archive.create(home, basic_files["enterprise"])
-    a.add_files([basic_files["bureau"], basic_files["contractor"]])
-    a.add_files([basic_files["welder"]])
-    a.add_files([basic_files["project"]])
-    a.add_files([basic_files["agreement"], basic_files["ticket"]])
+    a = Archive.create(home, files["enterprise"])
+    a.add_files([files["bureau"], files["contractor"]], pdf=pdf)
+    a.add_files([files["welder"]], pdf=pdf)
+    a.add_files([files["project"]], pdf=pdf)
+    a.add_files([files["agreement"], files["training"], files["ticket"]], pdf=pdf)
+    return a
+
+
+@pytest.fixture(scope="session")
+def _basic_archive_template(tmp_path_factory):
+    """Built once per test process (LibreOffice is slow to start): an archive with rendered .docx and
+    .pdf files. Tests get a private copy."""
+    from tests import factories
+
+    root = tmp_path_factory.mktemp("basic-archive")
+    os.environ.setdefault("OUTSAFE_PASSPHRASE", "test-passphrase")
+    files = factories.basic_set(root / "in")
+    a = build_basic_archive(root / "archive", files)
+    a.close()
+    return root
+
+
+@pytest.fixture
+def arc(tmp_path, _basic_archive_template, monkeypatch):
+    """An archive owned by the enterprise with a bureau, a contractor, a welder and a project
+    registered, and a safety agreement and a hot-work ticket added (with .docx and .pdf)."""
+    import shutil
+
+    from archive.app import Archive
+
+    shutil.copytree(_basic_archive_template, tmp_path / "copy", symlinks=True)
+    a = Archive.open(tmp_path / "copy" / "archive")
     yield a
     a.close()

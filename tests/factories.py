@@ -77,7 +77,7 @@ def person(name: str, number: str, employer: str = CONTRACTOR, roles=("作业人
 def welder() -> dict:
     return person("王海军", WELDER_ID, roles=["特种作业人员"], trade="电焊工", certificates=[{
         "kind": "特种作业操作证", "category": "焊接与热切割作业", "number": WELDER_ID,
-        "issuer": "济南市应急管理局", "issued": "2022-06-01", "expires": "2028-05-31", "next_review": "2025-06-01",
+        "issuer": "济南市应急管理局", "issued": "2022-06-01", "expires": "2028-05-31", "next_review": "2028-05-31",
     }])
 
 
@@ -149,6 +149,25 @@ def hot_work_ticket(**kw) -> dict:
     return base
 
 
+def training_card(**kw) -> dict:
+    base = {
+        "type": "training_record", "record_no": "HA-JY-2026-001", "contractor": CONTRACTOR, "enterprise": ENTERPRISE,
+        "project": "HR-WB-2026-001",
+        "trainee": {"name": "王海军", "id_number": WELDER_ID, "trade": "电焊工", "entry_date": "2026-03-20"},
+        "levels": [
+            {"level": "公司级", "start": "2026-04-02", "hours": 8, "content": ["安全生产法律法规", "本单位安全生产规章制度"],
+             "trainer": "孙丽娟", "score": 92, "passed": True},
+            {"level": "车间级", "start": "2026-04-03", "hours": 8, "content": ["作业场所危险因素", "劳动防护用品使用"],
+             "trainer": "马志强", "score": 88, "passed": True},
+            {"level": "班组级", "start": "2026-04-04", "hours": 8, "content": ["岗位安全操作规程", "岗位交接班"],
+             "trainer": "张涛", "score": 90, "passed": True},
+        ],
+        "conclusion": {"passed": True, "may_take_post": True, "confirmed_by": "刘海涛", "confirmed_on": "2026-04-05"},
+    }
+    base.update(kw)
+    return base
+
+
 def write(folder: Path, name: str, data: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
@@ -157,7 +176,8 @@ def write(folder: Path, name: str, data: dict) -> Path:
 
 
 def basic_set(folder: Path) -> dict[str, Path]:
-    """Files for a small archive: owner enterprise, bureau, contractor, welder, project, agreement, ticket."""
+    """Files for a small archive: owner enterprise, bureau, contractor, welder, project, agreement,
+    the welder's training card, a hot-work ticket."""
     return {
         "enterprise": write(folder, "enterprise.yaml", organization()),
         "bureau": write(folder, "bureau.yaml", bureau()),
@@ -165,5 +185,6 @@ def basic_set(folder: Path) -> dict[str, Path]:
         "welder": write(folder, "welder.yaml", welder()),
         "project": write(folder, "project.yaml", project()),
         "agreement": write(folder, "agreement.yaml", agreement()),
+        "training": write(folder, "training.yaml", training_card()),
         "ticket": write(folder, "ticket.yaml", hot_work_ticket()),
     }

@@ -20,7 +20,12 @@ OUTSAFE = [sys.executable, "-c", "import sys; from cli import main; sys.exit(mai
 
 
 def run(runner, home, *args):
-    return runner.invoke(main, ["--home", str(home), *map(str, args)])
+    """Commands that render skip LibreOffice here (--no-pdf): these tests are about the command
+    line; PDFs are tested in test_pdf, test_render, test_verify and test_examples."""
+    args = [str(a) for a in args]
+    if args and (args[0] == "init" or (len(args) > 1 and args[1] in ("add", "supersede"))):
+        args.append("--no-pdf")
+    return runner.invoke(main, ["--home", str(home), *args])
 
 
 @pytest.fixture
@@ -120,9 +125,9 @@ def full(runner, inited, basic_files):
 
 
 def test_case_validate(runner, full, basic_files, tmp_path):
-    r = run(runner, full, "case", "validate", basic_files["agreement"], basic_files["ticket"])
+    r = run(runner, full, "case", "validate", basic_files["agreement"], basic_files["training"], basic_files["ticket"])
     assert r.exit_code == 0, r.output
-    assert r.output.count("✓") == 2
+    assert r.output.count("✓") == 3
     bad = f.hot_work_ticket(contractor=f.CONTRACTOR2, bogus="x")
     bad["gas_samples"][0]["taken_at"] = "2026-05-06 07:00"
     path = f.write(tmp_path, "bad-ticket.yaml", bad)
@@ -141,22 +146,22 @@ def test_case_validate_outside_an_archive(runner, tmp_path, basic_files):
 
 
 def test_case_add_show_list(runner, full, basic_files):
-    r = run(runner, full, "case", "add", basic_files["agreement"], basic_files["ticket"], "--json")
+    r = run(runner, full, "case", "add", basic_files["agreement"], basic_files["training"], basic_files["ticket"], "--json")
     assert r.exit_code == 0, r.output
     ids = [x["id"] for x in json.loads(r.stdout)["records"]]
     r = run(runner, full, "case", "list", "--json")
     listed = json.loads(r.stdout)
     assert [x["id"] for x in listed] == ids
-    assert {x["type"] for x in listed} == {"safety_agreement", "work_ticket"}
+    assert {x["type"] for x in listed} == {"safety_agreement", "training_record", "work_ticket"}
     r = run(runner, full, "case", "list", "--ticket-type", "hot_work", "--json")
-    assert [x["id"] for x in json.loads(r.stdout)] == [ids[1]]
+    assert [x["id"] for x in json.loads(r.stdout)] == [ids[2]]
     r = run(runner, full, "case", "list", "--type", "safety_agreement")
     assert "HR-AQXY-2026-001" in r.output
-    r = run(runner, full, "case", "show", ids[1], "--json")
+    r = run(runner, full, "case", "show", ids[2], "--json")
     shown = json.loads(r.stdout)
     assert shown["data"]["hot_workers"][0]["id_number"].count("*") == 10
     assert f.WELDER_ID not in r.stdout
-    r = run(runner, full, "case", "show", ids[1][:10])
+    r = run(runner, full, "case", "show", ids[2][:10])
     assert r.exit_code == 0 and "动火安全作业票 DH-2026-0105" in r.output
     r = run(runner, full, "case", "show", "NOPE")
     assert r.exit_code == 1 and "没有记录" in r.output
@@ -180,7 +185,7 @@ def test_case_add_is_idempotent_and_refuses_silent_changes(runner, full, basic_f
 def test_bad_batch_changes_nothing(runner, full, basic_files, tmp_path):
     before = run(runner, full, "case", "list", "--all", "--registry", "--json").stdout
     bad = f.write(tmp_path, "bad.yaml", f.agreement(agreement_no="X-2", term={"start": "2026-05-01", "end": "2026-04-01"}))
-    r = run(runner, full, "case", "add", basic_files["ticket"], bad)
+    r = run(runner, full, "case", "add", basic_files["training"], basic_files["ticket"], bad)
     assert r.exit_code == 1 and "term.end" in r.output
     assert run(runner, full, "case", "list", "--all", "--registry", "--json").stdout == before
 
@@ -229,7 +234,7 @@ def test_two_writer_processes_lose_nothing(runner, full, tmp_path):
     with subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True, env=env) as h:
         assert h.stdout.readline().strip() == "locked"
         procs = [
-            subprocess.Popen(OUTSAFE + ["person", "add", str(p)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            subprocess.Popen(OUTSAFE + ["person", "add", "--no-pdf", str(p)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
             for p in people
         ]
         outs = [p.communicate(timeout=60) for p in procs]
@@ -243,3 +248,28 @@ def test_two_writer_processes_lose_nothing(runner, full, tmp_path):
     assert {"工人0", "工人1"} <= names
     r = run(runner, full, "verify")
     assert r.exit_code == 0, r.output
+
+
+def test_admission_refuses_and_force_reason_is_sealed(runner, full, basic_files, tmp_path):
+    """A ticket naming a worker without three-level training is refused and cannot be forced;
+    an agreement whose term does not cover the project may be admitted with --force --reason."""
+    r = run(runner, full, "case", "add", basic_files["ticket"])
+    assert r.exit_code == 1
+    assert "workers[0]" in r.output and "三级安全教育" in r.output and "--force --reason" in r.output
+    r = run(runner, full, "case", "add", basic_files["ticket"], "--force", "--reason", "急修")
+    assert r.exit_code == 1 and "cannot be forced" in r.output
+    short = f.write(tmp_path, "short.yaml", f.agreement(agreement_no="HR-AQXY-2026-009", term={"start": "2026-04-10", "end": "2026-06-30"}))
+    r = run(runner, full, "case", "add", short)
+    assert r.exit_code == 1 and "agreement_term" in r.output
+    r = run(runner, full, "case", "add", short, "--force")
+    assert r.exit_code == 2 and "--reason" in r.output
+    r = run(runner, full, "case", "add", short, "--force", "--reason", "二期协议另行签订，已报安全环保部备案", "--json")
+    assert r.exit_code == 0, r.output
+    rid = json.loads(r.stdout)["records"][0]["id"]
+    shown = json.loads(run(runner, full, "case", "show", rid, "--json").stdout)
+    assert "二期协议另行签订" in shown["note"] and "agreement_term" in shown["note"]
+    from archive.app import Archive
+
+    a = Archive.open(full)
+    assert "二期协议另行签订" in json.loads(a.get_record_row(rid)["seal"])["note"]
+    a.close()

@@ -245,7 +245,7 @@ def _refs(obj):
             yield holder, value
 
 
-FORWARD_DATES = {"deadline", "next_inspection", "unit_licence_valid_to"}
+FORWARD_DATES = {"deadline", "next_inspection", "unit_licence_valid_to", "end", "payment_deadline"}
 
 
 def test_every_date_is_in_the_campaign_year(cases):

@@ -14,7 +14,7 @@ from cli import main
 
 
 def test_init_makes_an_encrypted_0600_key(home, basic_files):
-    a = Archive.create(home, basic_files["enterprise"])
+    a = Archive.create(home, basic_files["enterprise"], pdf=False)
     key = home / "keys" / "owner.key"
     assert b"ENCRYPTED PRIVATE KEY" in key.read_bytes()
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
@@ -25,7 +25,7 @@ def test_init_makes_an_encrypted_0600_key(home, basic_files):
 
 
 def test_wrong_passphrase_is_refused(home, basic_files, monkeypatch):
-    Archive.create(home, basic_files["enterprise"]).close()
+    Archive.create(home, basic_files["enterprise"], pdf=False).close()
     a = Archive.open(home, passphrase=lambda confirm: "wrong")
     with pytest.raises(KeyError_) as e:
         a.signer()
@@ -36,12 +36,12 @@ def test_wrong_passphrase_is_refused(home, basic_files, monkeypatch):
 def test_no_passphrase_no_archive(home, basic_files, monkeypatch):
     monkeypatch.delenv("OUTSAFE_PASSPHRASE")
     with pytest.raises(KeyError_):
-        Archive.create(home, basic_files["enterprise"])
+        Archive.create(home, basic_files["enterprise"], pdf=False)
     assert not home.exists()
 
 
 def test_key_file_with_loose_permissions_is_refused(home, basic_files):
-    Archive.create(home, basic_files["enterprise"]).close()
+    Archive.create(home, basic_files["enterprise"], pdf=False).close()
     (home / "keys" / "owner.key").chmod(0o644)
     with pytest.raises(KeyError_) as e:
         keys.load_signer(home / "keys")
@@ -50,14 +50,14 @@ def test_key_file_with_loose_permissions_is_refused(home, basic_files):
 
 def test_insecure_key_is_shown_as_such(home, basic_files, runner, monkeypatch):
     monkeypatch.delenv("OUTSAFE_PASSPHRASE")
-    r = runner.invoke(main, ["--home", str(home), "init", "--org", str(basic_files["enterprise"]), "--insecure-no-passphrase"])
+    r = runner.invoke(main, ["--home", str(home), "init", "--org", str(basic_files["enterprise"]), "--insecure-no-passphrase", "--no-pdf"])
     assert r.exit_code == 0, r.output
     assert "未加密" in r.stderr
     assert b"ENCRYPTED" not in (home / "keys" / "owner.key").read_bytes()
     r = runner.invoke(main, ["--home", str(home), "keys", "show", "--json"])
     info = json.loads(r.stdout)
     assert info["insecure"] is True
-    r = runner.invoke(main, ["--home", str(home), "org", "add", str(basic_files["contractor"])])
+    r = runner.invoke(main, ["--home", str(home), "org", "add", "--no-pdf", str(basic_files["contractor"])])
     assert r.exit_code == 0, r.output
 
 

@@ -45,9 +45,10 @@ def test_untouched_archive_verifies(arc):
     assert rep.checkpoints >= 1
 
 
-def test_flipped_byte_in_a_blob(arc):
+def test_flipped_byte_in_a_pdf_blob(arc):
     rid = record(arc, "safety_agreement")["id"]
-    p, f = blob_path(arc, rid)
+    p, f = blob_path(arc, rid, "pdf")
+    assert p.read_bytes().startswith(b"%PDF")
     data = bytearray(p.read_bytes())
     data[len(data) // 2] ^= 0x01
     p.write_bytes(bytes(data))
@@ -55,27 +56,30 @@ def test_flipped_byte_in_a_blob(arc):
     assert rid in msg and f["name"] in msg and "altered" in msg
 
 
-def test_blob_replaced_by_another_valid_file(arc):
+def test_pdf_blob_replaced_by_another_valid_pdf(arc):
+    from pypdf import PdfReader
+
     a = record(arc, "safety_agreement")["id"]
     t = record(arc, "work_ticket")["id"]
-    pa, _ = blob_path(arc, a)
-    pt, _ = blob_path(arc, t)
+    pa, fa = blob_path(arc, a, "pdf")
+    pt, _ = blob_path(arc, t, "pdf")
     pa.write_bytes(pt.read_bytes())
+    assert len(PdfReader(pa).pages) >= 1  # still a perfectly valid PDF
     (msg,) = failures(arc)
-    assert a in msg and "altered" in msg
+    assert a in msg and fa["name"] in msg and "altered" in msg
 
 
-def test_truncated_blob(arc):
+def test_truncated_pdf_blob(arc):
     rid = record(arc, "work_ticket")["id"]
-    p, _ = blob_path(arc, rid)
-    p.write_bytes(p.read_bytes()[:10])
+    p, _ = blob_path(arc, rid, "pdf")
+    p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
     (msg,) = failures(arc)
     assert rid in msg
 
 
-def test_missing_blob(arc):
+def test_missing_docx_blob(arc):
     rid = record(arc, "work_ticket")["id"]
-    p, _ = blob_path(arc, rid)
+    p, _ = blob_path(arc, rid, "docx")
     p.unlink()
     (msg,) = failures(arc)
     assert rid in msg and "missing" in msg
@@ -225,7 +229,7 @@ def test_supersede_adds_a_leaf_and_keeps_the_old_record(arc, basic_files, tmp_pa
 
     old = record(arc, "safety_agreement")
     new_file = f.write(tmp_path / "fix", "agreement-v2.yaml", f.agreement(copies=4))
-    report = arc.add_files([new_file], supersedes=old["id"], note="份数更正为四份")
+    report = arc.add_files([new_file], supersedes=old["id"], note="份数更正为四份", pdf=False)
     new_id = report.added[0].id
     assert arc.catalog.superseded_by(old["id"]) == new_id
     kinds = [r[0] for r in arc.catalog.db.execute("SELECT kind FROM ledger ORDER BY idx")]

@@ -1,0 +1,723 @@
+"""Packages (archive/packages.py): export → verify with outsafe and with every standard tool; the
+tamper matrix (which verifier must fail for which changed byte); import into a bureau archive:
+trust, idempotence, refused packages leave the archive exactly as it was, rewritten history,
+path safety in folder and zip form; `outsafe verify` of the bureau archive after import."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from archive import keys, merkle
+from archive import packages as pk
+from archive.app import Archive
+from archive.errors import IntegrityError, KeyError_, PackageError
+from archive.packages import export_package, import_package, verify_package
+from archive.registry import person_key
+from archive.trust import registered_keys, trust_organization
+from archive.verify import verify_archive
+from tests import factories
+from tests.factories import BUREAU, CONTRACTOR, ENTERPRISE, WELDER_ID
+
+
+def PW(_confirm: bool) -> str:
+    return "test-passphrase"
+
+
+BAGIT_PY = Path(sys.executable).parent / "bagit.py"
+
+
+# --- building archives (shared with test_evidence.py and test_cli_packages.py) ------------------------------
+
+
+def make_enterprise(root: Path, files: dict[str, Path], *, pdf: bool = False) -> Archive:
+    """The enterprise of tests/factories: registry, a safety agreement, the welder's training card
+    and a hot-work ticket,
+    through the real pipeline (rendered .docx; .pdf too when ``pdf``)."""
+    a = Archive.create(root, files["enterprise"], passphrase=PW)
+    a.add_files([files["bureau"], files["contractor"]], pdf=False)
+    a.add_files([files["welder"]], pdf=False)
+    a.add_files([files["project"]], pdf=False)
+    a.add_files([files["agreement"], files["training"], files["ticket"]], pdf=pdf)
+    return a
+
+
+def make_bureau(root: Path, files: dict[str, Path], enterprise: Archive | None = None) -> Archive:
+    """The district bureau, with the enterprise registered and (given ``enterprise``) its key trusted."""
+    b = Archive.create(root, files["bureau"], passphrase=PW)
+    b.add_files([files["enterprise"]], pdf=False)
+    if enterprise is not None:
+        public = enterprise.public_key()
+        trust_organization(b, ENTERPRISE, keys.public_pem(public).encode(), keys.fingerprint(public))
+    return b
+
+
+def dump(archive: Archive) -> dict:
+    """Everything an import could change: every catalog table, and the blob folder listing."""
+    db = archive.catalog.db
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    out: dict = {t: [tuple(r) for r in db.execute(f"SELECT * FROM {t} ORDER BY rowid")] for t in tables}
+    blobs = archive.home.blobs_dir
+    out["blob files"] = sorted(str(p.relative_to(blobs)) for p in blobs.rglob("*"))
+    return out
+
+
+def tools(bag: Path, signer: str = ENTERPRISE) -> dict[str, bool]:
+    """Run every verifier on a package folder: True = it passed."""
+
+    def ok(cmd: list[str]) -> bool:
+        return subprocess.run(cmd, cwd=bag, capture_output=True).returncode == 0
+
+    try:
+        outsafe = verify_package(bag).ok
+    except IntegrityError:
+        outsafe = False
+    return {
+        "outsafe": outsafe,
+        "bagit": ok([sys.executable, str(BAGIT_PY), "--validate", "--quiet", "."]),
+        "sha256sum manifest": ok(["sha256sum", "-c", "--quiet", "manifest-sha256.txt"]),
+        "sha256sum tagmanifest": ok(["sha256sum", "-c", "--quiet", "tagmanifest-sha256.txt"]),
+        "openssl": ok(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", f"data/keys/{signer}.pub.pem", "-rawin",
+                       "-in", "tagmanifest-sha256.txt", "-sigfile", "tagmanifest-sha256.txt.sig"]),
+        "verify_proofs.py": ok(["python3", "verify_proofs.py"]),
+    }
+
+
+def record_dir(bag: Path, type_: str) -> Path:
+    index = json.loads((bag / "index.json").read_text(encoding="utf-8"))
+    entry = next(r for r in index["records"] if r["type"] == type_)
+    return bag / entry["path"]
+
+
+def flip(path: Path, at: int | None = None) -> None:
+    data = bytearray(path.read_bytes())
+    i = len(data) // 2 if at is None else at
+    data[i] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def swap_hex_digit(s: str) -> str:
+    return ("1" if s[0] != "1" else "2") + s[1:]
+
+
+# --- fixtures -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory):
+    """Archives built once per module and copied for each test (building one costs seconds:
+    rendering, LibreOffice for the owner's registration, the search index)."""
+    root = tmp_path_factory.mktemp("templates")
+    files = factories.basic_set(root / "in")
+    ent = make_enterprise(root / "ent", files)
+    bur = make_bureau(root / "bur", files, ent)
+    bur0 = make_bureau(root / "bur0", files)  # the enterprise registered, its key not
+    for a in (ent, bur, bur0):
+        a.close()
+    return {"root": root, "files": files}
+
+
+def clone(templates, name: str, dest: Path) -> Archive:
+    shutil.copytree(templates["root"] / name, dest, symlinks=True)
+    return Archive.open(dest, passphrase=PW)
+
+
+@pytest.fixture(scope="module")
+def exported(templates, tmp_path_factory):
+    """One enterprise archive and one exported package per module (copied before any tamper)."""
+    root = tmp_path_factory.mktemp("pkg")
+    ent = clone(templates, "ent", root / "ent")
+    result = export_package(ent, root / "package")
+    yield {"root": root, "files": templates["files"], "archive": ent, "result": result, "bag": result.path}
+    ent.close()
+
+
+@pytest.fixture
+def bag(exported, tmp_path) -> Path:
+    copy = tmp_path / "bag"
+    shutil.copytree(exported["bag"], copy)
+    return copy
+
+
+@pytest.fixture
+def pair(templates, tmp_path):
+    """A fresh enterprise archive and a bureau archive that trusts its key."""
+    ent = clone(templates, "ent", tmp_path / "ent")
+    bur = clone(templates, "bur", tmp_path / "bur")
+    yield ent, bur, templates["files"]
+    ent.close()
+    bur.close()
+
+
+# --- the Merkle helper ---------------------------------------------------------------------------------------
+
+
+def test_batch_inclusion_proofs_equal_rfc9162_proofs():
+    for n in range(1, 70):
+        leaves = [merkle.leaf_hash(str(i).encode()) for i in range(n)]
+        tree = pk._Tree(leaves)
+        assert tree.root == merkle.root(leaves)
+        for m in range(n):
+            assert tree.proof(m) == merkle.inclusion_proof(leaves, m)
+
+
+def test_shipped_script_is_standard_library_only():
+    script = pk.shipped_script().decode()
+    assert "from archive" not in script and "import archive" not in script
+    imports = {line.split()[1].split(".")[0] for line in script.splitlines() if line.startswith(("import ", "from "))}
+    assert imports <= {"__future__", "base64", "hashlib", "json", "os", "sys", "unicodedata", "collections"}, imports
+    assert "def verify_inclusion" in script and "def root" in script
+
+
+# --- export and verify -------------------------------------------------------------------------------------
+
+
+def test_export_layout_and_bag_info(exported):
+    bag, ent = exported["bag"], exported["archive"]
+    result = exported["result"]
+    for name in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt",
+                 "tagmanifest-sha256.txt.sig", "核验说明.txt", "verify_proofs.py", "index.json"):
+        assert (bag / name).is_file(), name
+    assert (bag / "bagit.txt").read_text() == "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+    info = (bag / "bag-info.txt").read_text(encoding="utf-8")
+    for label in ("Source-Organization: 济南华锐重型机械有限公司", f"统一社会信用代码: {ENTERPRISE}", "Bagging-Date: ",
+                  "Payload-Oxum: ", "External-Description: ", "Internal-Sender-Identifier: ", "Outsafe-Package-Kind: submission",
+                  f"Outsafe-Signer-Fingerprint: {ent.signer().fingerprint}"):
+        assert label in info, label
+    assert len((bag / "tagmanifest-sha256.txt.sig").read_bytes()) == 64
+    assert "tagmanifest-sha256.txt.sig" not in (bag / "tagmanifest-sha256.txt").read_text()
+    # the case records and what they refer to (the bureau's registration is referred to by nothing),
+    # each with its seal byte for byte
+    index = json.loads((bag / "index.json").read_text(encoding="utf-8"))
+    ids = [r["id"] for r in index["records"]]
+    assert result.records == len(ids) == 7
+    rows = [ent.catalog.get_record(i) for i in ids]
+    assert {r["type"] for r in rows} == {"organization", "person", "project", "safety_agreement", "training_record", "work_ticket"}
+    assert ent.catalog.get_registry("organization", BUREAU)["record_id"] not in ids
+    for row in rows:
+        folder = bag / "data" / "records" / row["origin"] / row["id"]
+        assert (folder / "seal.json").read_bytes() == row["seal"].encode()
+        assert (folder / "seal.sig").read_bytes() == bytes(row["signature"])
+        record = json.loads((folder / "record.json").read_text(encoding="utf-8"))
+        assert record["id"] == row["id"] and record["refs"] == row["refs"] and json.loads(row["data"]) == record["data"]
+        roles = {f["role"] for f in record["files"]}
+        assert "source" in roles and "docx" in roles  # rendered documents travel with the record
+        for f in record["files"]:
+            assert (folder / f["path"]).is_file()
+        proof = json.loads((folder / "proof.json").read_text())
+        assert proof["checkpoint"] == f"data/checkpoints/{ENTERPRISE}/{proof['tree_size']}/checkpoint.txt"
+    cp = next(c for c in ent.ledger.checkpoints() if c["tree_size"] == result.checkpoint["tree_size"])
+    folder = bag / "data" / "checkpoints" / ENTERPRISE / str(cp["tree_size"])
+    assert (folder / "checkpoint.txt").read_text() == cp["note"]
+    hashes = (bag / "data" / "ledger" / ENTERPRISE / "leaf-hashes.txt").read_text().split()
+    assert len(hashes) == cp["tree_size"]
+
+
+def test_export_logs_an_event_and_a_package_row(exported):
+    ent, result = exported["archive"], exported["result"]
+    entries = [json.loads(r[0]) for r in ent.catalog.db.execute("SELECT entry FROM ledger WHERE kind='package_exported'")]
+    entry = next(e for e in entries if e["tagmanifest_sha256"] == result.digest)
+    assert entry["records"] == result.records and entry["checkpoint_size"] == result.checkpoint["tree_size"]
+    row = ent.catalog.db.execute("SELECT * FROM packages WHERE direction='export' AND digest=?", (result.digest,)).fetchone()
+    assert row["digest"] == result.digest and row["kind"] == "submission"
+    assert ent.ledger.latest_checkpoint()["tree_size"] == ent.ledger.size()
+    rep = verify_archive(ent)
+    assert rep.ok, rep.failures
+
+
+def test_id_numbers_are_masked_everywhere_human_facing(exported):
+    bag = exported["bag"]
+    for name in ("index.json", "bag-info.txt", "核验说明.txt"):
+        assert WELDER_ID not in (bag / name).read_text(encoding="utf-8"), name
+    for p in bag.rglob("*"):
+        assert WELDER_ID not in p.name
+    # …and in clear where the seal needs it: the sealed data of the person record
+    person = record_dir(bag, "person")
+    assert WELDER_ID in (person / "seal.json").read_text(encoding="utf-8")
+
+
+def test_fresh_package_passes_every_verifier(exported):
+    assert tools(exported["bag"]) == dict.fromkeys(
+        ("outsafe", "bagit", "sha256sum manifest", "sha256sum tagmanifest", "openssl", "verify_proofs.py"), True
+    )
+
+
+def test_guide_commands_verify_seals_and_checkpoint_with_openssl(exported):
+    bag = exported["bag"]
+    guide = (bag / "核验说明.txt").read_text(encoding="utf-8")
+    commands = [line.strip() for line in guide.splitlines() if line.strip().startswith(("openssl", "for d in", "bagit.py", "sha256sum", "python3"))]
+    assert any("checkpoint.body" in c for c in commands)
+    assert any("seal.json" in c for c in commands)
+    for cmd in commands:
+        if cmd.startswith("bagit.py"):
+            cmd = f"{sys.executable} {BAGIT_PY}" + cmd[len("bagit.py"):]
+        if "| sha256sum" in cmd:  # the fingerprint command prints the fingerprint
+            out = subprocess.run(cmd, shell=True, cwd=bag, capture_output=True, text=True)
+            assert exported["archive"].signer().fingerprint in out.stdout
+            continue
+        out = subprocess.run(cmd, shell=True, cwd=bag, capture_output=True, text=True)
+        assert out.returncode == 0, (cmd, out.stdout, out.stderr)
+        assert "封签无效" not in out.stdout
+
+
+def test_zip_package_verifies(exported, tmp_path):
+    ent = exported["archive"]
+    result = export_package(ent, tmp_path / "sub", as_zip=True)
+    assert result.path == tmp_path / "sub.zip" and result.path.is_file()
+    rep = verify_package(result.path)
+    assert rep.ok, rep.failures
+    with zipfile.ZipFile(result.path) as zf:
+        assert all(n.startswith("sub/") for n in zf.namelist())
+        zf.extractall(tmp_path / "x")
+    assert all(tools(tmp_path / "x" / "sub").values())
+
+
+def test_export_refuses_an_existing_output(exported):
+    with pytest.raises(PackageError, match="已存在"):
+        export_package(exported["archive"], exported["bag"])
+
+
+def test_period_selection(templates, tmp_path):
+    ent = clone(templates, "ent", tmp_path / "ent")
+    result = export_package(ent, tmp_path / "may", since="2026-05-01", until="2026-05-31")
+    index = json.loads((result.path / "index.json").read_text(encoding="utf-8"))
+    types = [r["type"] for r in index["records"]]
+    assert "work_ticket" in types and "safety_agreement" not in types  # the agreement was signed 04-02
+    assert {"organization", "person", "project"} <= set(types)  # what the ticket refers to
+    assert verify_package(result.path).ok
+    ent.close()
+
+
+def test_a_damaged_blob_is_not_exported(templates, tmp_path):
+    ent = clone(templates, "ent", tmp_path / "ent")
+    row = next(r for r in ent.catalog.list_records(types=["work_ticket"]))
+    f = next(x for x in ent.catalog.record_files(row["id"]) if x["role"] == "docx")
+    p = ent.blobs.path_for(f["sha256"])
+    os.chmod(p, 0o600)
+    flip(p)
+    with pytest.raises(IntegrityError) as e:
+        export_package(ent, tmp_path / "out")
+    assert "digest" in "\n".join(e.value.failures)
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.partial-*"))
+    ent.close()
+
+
+# --- the tamper matrix: one changed byte, and which verifiers must notice ---------------------------------------
+
+ALL = ("outsafe", "bagit", "sha256sum manifest", "sha256sum tagmanifest", "openssl", "verify_proofs.py")
+
+
+def _payload_docx(bag: Path) -> None:
+    flip(next((record_dir(bag, "work_ticket") / "files").glob("docx-*")))
+
+
+def _bag_info(bag: Path) -> None:
+    replace_once(bag / "bag-info.txt", "Bag-Count: 1 of 1", "Bag-Count: 2 of 1")
+
+
+def _manifest(bag: Path) -> None:
+    p = bag / "manifest-sha256.txt"
+    lines = p.read_text(encoding="utf-8").splitlines(True)
+    lines[0] = swap_hex_digit(lines[0])
+    p.write_text("".join(lines), encoding="utf-8")
+
+
+def _tagmanifest(bag: Path) -> None:
+    p = bag / "tagmanifest-sha256.txt"
+    lines = p.read_text(encoding="utf-8").splitlines(True)
+    i = next(n for n, line in enumerate(lines) if line.rstrip().endswith("bag-info.txt"))
+    lines[i] = swap_hex_digit(lines[i])
+    p.write_text("".join(lines), encoding="utf-8")
+
+
+def _seal(bag: Path) -> None:
+    p = record_dir(bag, "work_ticket") / "seal.json"
+    text = p.read_text(encoding="utf-8")
+    i = text.index('"sealed_at":"') + len('"sealed_at":"') + 3  # the last digit of the year
+    p.write_text(text[:i] + ("7" if text[i] != "7" else "8") + text[i + 1:], encoding="utf-8")
+
+
+def _proof(bag: Path) -> None:
+    p = record_dir(bag, "work_ticket") / "proof.json"
+    proof = json.loads(p.read_text())
+    assert proof["proof"]
+    proof["proof"][0] = swap_hex_digit(proof["proof"][0])
+    p.write_text(json.dumps(proof, ensure_ascii=False, indent=2) + "\n")
+
+
+def _checkpoint(bag: Path) -> None:
+    p = next((bag / "data" / "checkpoints" / ENTERPRISE).iterdir()) / "checkpoint.txt"
+    lines = p.read_text(encoding="utf-8").split("\n")
+    root = lines[2]
+    lines[2] = root[:5] + ("A" if root[5] != "A" else "B") + root[6:]
+    p.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _record_json(bag: Path) -> None:
+    replace_once(record_dir(bag, "work_ticket") / "record.json", "炉壳加强筋补焊", "炉壳加强筋补悍")
+
+
+def _index(bag: Path) -> None:
+    replace_once(bag / "index.json", '"work_ticket"', '"work_tickeT"')
+
+
+def _signature(bag: Path) -> None:
+    flip(bag / "tagmanifest-sha256.txt.sig", 5)
+
+
+def _fails(*names: str) -> dict[str, bool]:
+    return {n: n not in names for n in ALL}
+
+
+TAMPERS = {
+    # a payload file: its manifest line and the proof script's seal check notice; the signed tag
+    # manifest does not list payload files, so its signature still holds
+    "payload .docx": (_payload_docx, _fails("outsafe", "bagit", "sha256sum manifest", "verify_proofs.py")),
+    "bag-info.txt": (_bag_info, _fails("outsafe", "bagit", "sha256sum tagmanifest")),
+    "manifest-sha256.txt": (_manifest, _fails("outsafe", "bagit", "sha256sum manifest", "sha256sum tagmanifest")),
+    "tagmanifest-sha256.txt": (_tagmanifest, _fails("outsafe", "bagit", "sha256sum tagmanifest", "openssl")),
+    "seal.json": (_seal, _fails("outsafe", "bagit", "sha256sum manifest", "verify_proofs.py")),
+    "proof.json": (_proof, _fails("outsafe", "bagit", "sha256sum manifest", "verify_proofs.py")),
+    "checkpoint.txt": (_checkpoint, _fails("outsafe", "bagit", "sha256sum manifest", "verify_proofs.py")),
+    "record.json": (_record_json, _fails("outsafe", "bagit", "sha256sum manifest", "verify_proofs.py")),
+    "index.json": (_index, _fails("outsafe", "bagit", "sha256sum tagmanifest")),
+    "tagmanifest signature": (_signature, _fails("outsafe", "openssl")),
+}
+
+
+@pytest.mark.parametrize("what", list(TAMPERS))
+def test_tamper_matrix(bag, what):
+    tamper, expected = TAMPERS[what]
+    tamper(bag)
+    assert tools(bag) == expected
+
+
+def test_verify_names_what_failed(bag):
+    _seal(bag)
+    rid = record_dir(bag, "work_ticket").name
+    rep = verify_package(bag)
+    text = "\n".join(rep.failures)
+    assert not rep.ok
+    assert "seal.json" in text and rid in text  # bagit's fixity line and the record's own line
+
+
+def test_a_forger_who_redoes_both_manifests_is_caught_by_the_signatures(bag):
+    """Edit seal.json and recompute both manifests (everything but the signature): the tag-manifest
+    signature, the seal signature and the ledger leaf all still give it away."""
+    _seal(bag)
+
+    def relist(manifest: Path, rel: str, digest: str) -> None:
+        lines = manifest.read_text(encoding="utf-8").splitlines(True)
+        manifest.write_text("".join(f"{digest}  {rel}\n" if ln.rstrip("\n").endswith(f" {rel}") else ln for ln in lines),
+                            encoding="utf-8")
+
+    seal = record_dir(bag, "work_ticket") / "seal.json"
+    relist(bag / "manifest-sha256.txt", seal.relative_to(bag).as_posix(), pk._sha256_bytes(seal.read_bytes()))
+    relist(bag / "tagmanifest-sha256.txt", "manifest-sha256.txt", pk._sha256_bytes((bag / "manifest-sha256.txt").read_bytes()))
+    result = tools(bag)
+    assert result["bagit"] and result["sha256sum manifest"] and result["sha256sum tagmanifest"]
+    assert not result["openssl"] and not result["verify_proofs.py"] and not result["outsafe"]
+    text = "\n".join(verify_package(bag).failures)
+    assert "标签清单签名无效" in text and "封签签名无效" in text and "账本条目中的封签摘要" in text
+
+
+# --- import ----------------------------------------------------------------------------------------------
+
+
+def test_import_ingests_records_with_their_original_seals(pair, tmp_path):
+    ent, bur, _files = pair
+    result = export_package(ent, tmp_path / "p")
+    out = import_package(bur, result.path)
+    assert not out.already and out.records_new == result.records
+    index = json.loads((result.path / "index.json").read_text(encoding="utf-8"))
+    for row in (ent.catalog.get_record(r["id"]) for r in index["records"]):
+        mine = bur.catalog.get_record(row["id"])
+        assert mine is not None
+        assert mine["seal"] == row["seal"] and bytes(mine["signature"]) == bytes(row["signature"])
+        assert mine["origin"] == ENTERPRISE and mine["signer"] == ent.signer().fingerprint
+        assert [(f["role"], f["sha256"]) for f in bur.catalog.record_files(row["id"])] == \
+               [(f["role"], f["sha256"]) for f in ent.catalog.record_files(row["id"])]
+        proof = bur.catalog.db.execute("SELECT * FROM imported_proofs WHERE record_id=?", (row["id"],)).fetchone()
+        assert proof["origin"] == ENTERPRISE
+    # the witness cosignature: the bureau's key over the enterprise's checkpoint body
+    w = bur.catalog.db.execute("SELECT * FROM witnessed").fetchone()
+    from archive.ledger import parse_note
+
+    cp = parse_note(w["note"])
+    assert keys.verify_signature(bur.public_key(), bytes(w["cosignature"]), cp.body().encode())
+    kinds = [r[0] for r in bur.catalog.db.execute("SELECT kind FROM ledger ORDER BY idx")]
+    assert kinds[-2:] == ["checkpoint_witnessed", "package_imported"]
+    assert bur.ledger.latest_checkpoint()["tree_size"] == bur.ledger.size()
+    # the registry: people re-keyed with the bureau's own secret; its own registrations kept
+    reg = bur.catalog.get_registry("person", person_key(bur.secret, WELDER_ID))
+    assert reg is not None and bur.catalog.get_record(reg["record_id"])["origin"] == ENTERPRISE
+    assert bur.catalog.get_record(bur.catalog.get_registry("organization", ENTERPRISE)["record_id"])["origin"] == BUREAU
+    assert bur.catalog.get_registry("organization", CONTRACTOR) is not None
+    rep = verify_archive(bur)
+    assert rep.ok, rep.failures
+
+
+def test_importing_twice_changes_nothing(pair, tmp_path):
+    ent, bur, _ = pair
+    result = export_package(ent, tmp_path / "p")
+    import_package(bur, result.path)
+    before = dump(bur)
+    again = import_package(bur, result.path)
+    assert again.already
+    assert dump(bur) == before
+
+
+def test_unregistered_signer_is_refused_and_nothing_changes(templates, tmp_path):
+    ent = clone(templates, "ent", tmp_path / "ent")
+    bur = clone(templates, "bur0", tmp_path / "bur")  # enterprise registered, its key not
+    result = export_package(ent, tmp_path / "p")
+    before = dump(bur)
+    with pytest.raises(IntegrityError) as e:
+        import_package(bur, result.path)
+    assert "未在本档案登记" in "\n".join(e.value.failures)
+    assert "org trust" in e.value.hint
+    assert dump(bur) == before
+
+
+def test_a_different_registered_key_is_refused(templates, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    ent = clone(templates, "ent", tmp_path / "ent")
+    bur = clone(templates, "bur0", tmp_path / "bur")
+    other = Ed25519PrivateKey.generate().public_key()  # the bureau registered another key for the USCC
+    trust_organization(bur, ENTERPRISE, keys.public_pem(other).encode(), keys.fingerprint(other))
+    result = export_package(ent, tmp_path / "p")
+    before = dump(bur)
+    with pytest.raises(IntegrityError):
+        import_package(bur, result.path)
+    assert dump(bur) == before
+
+
+def test_a_tampered_package_is_refused_and_nothing_changes(pair, tmp_path):
+    ent, bur, _ = pair
+    result = export_package(ent, tmp_path / "p")
+    _payload_docx(result.path)
+    before = dump(bur)
+    with pytest.raises(IntegrityError):
+        import_package(bur, result.path)
+    assert dump(bur) == before
+
+
+def _rewrite_history(ent: Archive, files: dict, tmp_path: Path, extra: bool) -> None:
+    """Whoever holds the enterprise's key removes its last ticket from history and seals another
+    in its place (and, with ``extra``, one more record), signing fresh checkpoints."""
+    db = ent.catalog.db
+    for t in ("records_immutable_d", "record_files_immutable_d", "ledger_append_only_d", "checkpoints_immutable_d"):
+        db.execute(f"DROP TRIGGER IF EXISTS {t}")
+    ticket = next(r for r in ent.catalog.list_records(types=["work_ticket"]))
+    idx = ent.ledger.leaf_for_record(ticket["id"])["idx"]
+    with ent.catalog.transaction():
+        db.execute("DELETE FROM ledger WHERE idx >= ?", (idx,))
+        db.execute("DELETE FROM checkpoints WHERE tree_size > ?", (idx,))
+        db.execute("DELETE FROM record_files WHERE record_id=?", (ticket["id"],))
+        db.execute("DELETE FROM records WHERE id=?", (ticket["id"],))
+    other = factories.write(tmp_path / "rw", "ticket2.yaml", factories.hot_work_ticket(ticket_no="DH-2026-0999"))
+    paths = [other]
+    if extra:
+        paths.append(factories.write(tmp_path / "rw", "agreement2.yaml", factories.agreement(agreement_no="HR-AQXY-2026-099")))
+    ent.add_files(paths, pdf=False)
+
+
+@pytest.mark.parametrize("extra", [False, True], ids=["same size", "longer"])
+def test_rewritten_history_is_refused_and_nothing_changes(pair, tmp_path, extra):
+    ent, bur, files = pair
+    first = export_package(ent, tmp_path / "p1")
+    import_package(bur, first.path)
+    _rewrite_history(ent, files, tmp_path, extra)
+    second = export_package(ent, tmp_path / "p2")
+    assert verify_package(second.path).ok  # the forged package is internally perfect
+    before = dump(bur)
+    with pytest.raises(IntegrityError) as e:
+        import_package(bur, second.path)
+    assert "历史已被改写" in "\n".join(e.value.failures)
+    assert dump(bur) == before
+    assert verify_archive(bur).ok
+
+
+def test_an_older_consistent_package_is_accepted_after_a_newer_one(pair, tmp_path):
+    ent, bur, files = pair
+    older = export_package(ent, tmp_path / "p1")
+    more = factories.write(tmp_path / "more", "ticket3.yaml", factories.hot_work_ticket(ticket_no="DH-2026-0200"))
+    ent.add_files([more], pdf=False)
+    newer = export_package(ent, tmp_path / "p2")
+    import_package(bur, newer.path)
+    out = import_package(bur, older.path)
+    assert not out.already and out.records_new == 0
+    sizes = [r[0] for r in bur.catalog.db.execute("SELECT tree_size FROM witnessed ORDER BY tree_size")]
+    assert sizes == [older.checkpoint["tree_size"], newer.checkpoint["tree_size"]]
+    rep = verify_archive(bur)
+    assert rep.ok, rep.failures
+
+
+def test_consistency_proofs_are_kept_in_the_bureau_ledger(pair, tmp_path):
+    ent, bur, _ = pair
+    import_package(bur, export_package(ent, tmp_path / "p1").path)
+    ent.add_files([factories.write(tmp_path / "more", "t.yaml", factories.hot_work_ticket(ticket_no="DH-2026-0300"))], pdf=False)
+    second = export_package(ent, tmp_path / "p2")
+    import_package(bur, second.path)
+    entries = [json.loads(r[0]) for r in bur.catalog.db.execute("SELECT entry FROM ledger WHERE kind='checkpoint_witnessed' ORDER BY idx")]
+    c = entries[-1]["consistency"][0]
+    assert c["old_size"] == entries[0]["tree_size"]
+    assert merkle.verify_consistency(c["old_size"], entries[-1]["tree_size"], [bytes.fromhex(h) for h in c["proof"]],
+                                     bytes.fromhex(c["old_root"]), bytes.fromhex(entries[-1]["root"]))
+
+
+def test_bureau_verify_detects_tampered_imported_proof_and_witness(pair, tmp_path):
+    ent, bur, _ = pair
+    import_package(bur, export_package(ent, tmp_path / "p").path)
+    db = bur.catalog.db
+    db.execute("DROP TRIGGER imported_proofs_immutable_u")
+    rid = next(r for r in ent.catalog.list_records(types=["work_ticket"]))["id"]
+    proof = json.loads(db.execute("SELECT proof FROM imported_proofs WHERE record_id=?", (rid,)).fetchone()[0])
+    proof[0] = swap_hex_digit(proof[0])
+    db.execute("UPDATE imported_proofs SET proof=? WHERE record_id=?", (json.dumps(proof), rid))
+    failures = verify_archive(bur).failures
+    assert any(rid in f and "包含证明不成立" in f for f in failures), failures
+    db.execute("DROP TRIGGER witnessed_immutable_u")
+    db.execute("UPDATE witnessed SET cosignature=?", (b"\0" * 64,))
+    failures = verify_archive(bur).failures
+    assert any("见证副署无效" in f for f in failures), failures
+
+
+def test_imported_organization_records_never_become_trusted_keys(pair, tmp_path):
+    """The enterprise's package carries organization records; none of them registers a key."""
+    ent, bur, _ = pair
+    import_package(bur, export_package(ent, tmp_path / "p").path)
+    assert set(registered_keys(bur, ENTERPRISE)) == {ent.signer().fingerprint}
+    assert registered_keys(bur, CONTRACTOR) == {}
+
+
+def test_trust_requires_the_matching_fingerprint(templates, tmp_path):
+    ent = clone(templates, "ent", tmp_path / "ent")
+    bur = clone(templates, "bur0", tmp_path / "bur")
+    pem = keys.public_pem(ent.public_key()).encode()
+    with pytest.raises(KeyError_, match="指纹不符"):
+        trust_organization(bur, ENTERPRISE, pem, "00" * 32)
+    report = trust_organization(bur, ENTERPRISE, pem, ent.signer().fingerprint)
+    assert report.added[0].status == "updated"
+    again = trust_organization(bur, ENTERPRISE, pem, ent.signer().fingerprint)
+    assert again.added[0].status == "unchanged"
+
+
+# --- path safety: refused before anything is read in or extracted -------------------------------------------------
+
+
+def _manifest_line(bag: Path, line: str) -> None:
+    with (bag / "manifest-sha256.txt").open("a", encoding="utf-8") as fh:
+        fh.write(line)
+
+
+UNSAFE_FOLDERS = {
+    "../ in a manifest": lambda b: _manifest_line(b, f"{'0' * 64}  data/../../outside.txt\n"),
+    "absolute path in a manifest": lambda b: _manifest_line(b, f"{'0' * 64}  /etc/passwd\n"),
+    "symbolic link": lambda b: os.symlink("/etc/passwd", b / "data" / "passwd"),
+    "FIFO": lambda b: os.mkfifo(b / "data" / "fifo"),
+    "names equal after NFC": lambda b: [
+        (b / "data" / unicodedata.normalize("NFC", "café.txt")).write_text("a"),
+        (b / "data" / unicodedata.normalize("NFD", "café.txt")).write_text("b"),
+    ],
+}
+
+
+@pytest.mark.parametrize("what", list(UNSAFE_FOLDERS))
+def test_unsafe_folder_is_refused(pair, tmp_path, what):
+    ent, bur, _ = pair
+    result = export_package(ent, tmp_path / "p")
+    UNSAFE_FOLDERS[what](result.path)
+    with pytest.raises(IntegrityError) as e:
+        verify_package(result.path)
+    assert e.value.failures
+    before = dump(bur)
+    with pytest.raises(IntegrityError):
+        import_package(bur, result.path)
+    assert dump(bur) == before
+
+
+def _zip_with(bag: Path, dest: Path, add) -> Path:
+    with zipfile.ZipFile(dest, "w") as zf:
+        for p in sorted(bag.rglob("*")):
+            if p.is_file():
+                zf.write(p, "pkg/" + p.relative_to(bag).as_posix())
+        add(zf)
+    return dest
+
+
+def _special(name: str, mode: int, data: bytes = b"x"):
+    def add(zf: zipfile.ZipFile) -> None:
+        info = zipfile.ZipInfo(name)
+        info.create_system = 3
+        info.external_attr = mode << 16
+        zf.writestr(info, data)
+
+    return add
+
+
+UNSAFE_ZIPS = {
+    "zip-slip ../": lambda zf: zf.writestr("pkg/../../evil.txt", b"x"),
+    "absolute path": lambda zf: zf.writestr("/tmp/evil.txt", b"x"),
+    "symlink entry": _special("pkg/data/passwd", stat.S_IFLNK | 0o777, b"/etc/passwd"),
+    "FIFO entry": _special("pkg/data/fifo", stat.S_IFIFO | 0o644),
+    "names equal after NFC": lambda zf: (zf.writestr("pkg/data/" + unicodedata.normalize("NFC", "café.txt"), b"a"),
+                                         zf.writestr("pkg/data/" + unicodedata.normalize("NFD", "café.txt"), b"b")),
+}
+
+
+@pytest.mark.parametrize("what", list(UNSAFE_ZIPS))
+def test_unsafe_zip_is_refused_before_extraction(pair, tmp_path, monkeypatch, what):
+    import warnings
+
+    ent, bur, _ = pair
+    result = export_package(ent, tmp_path / "p")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name we create on purpose
+        z = _zip_with(result.path, tmp_path / "evil.zip", UNSAFE_ZIPS[what])
+
+    def no_extraction(*_a, **_k):
+        raise AssertionError("extracted an unsafe zip")
+
+    monkeypatch.setattr(pk, "_extract_zip", no_extraction)
+    with pytest.raises(IntegrityError) as e:
+        verify_package(z)
+    assert e.value.failures
+    before = dump(bur)
+    with pytest.raises(IntegrityError):
+        import_package(bur, z)
+    assert dump(bur) == before
+    assert not (tmp_path.parent / "evil.txt").exists()
+
+
+def test_safe_zip_imports(pair, tmp_path):
+    ent, bur, _ = pair
+    result = export_package(ent, tmp_path / "p", as_zip=True)
+    out = import_package(bur, result.path)
+    assert out.records_new == result.records
+    assert verify_archive(bur).ok
+
+
+def test_bagit_python_agrees_in_process(bag):
+    """The in-process cross-check with bagit-python's own validator (`package verify --bagit`)."""
+    rep = verify_package(bag, bagit_check=True)
+    assert rep.ok, rep.failures
+    _payload_docx(bag)
+    failures = verify_package(bag, bagit_check=True).failures
+    assert any(f.startswith("bagit-python:") for f in failures), failures

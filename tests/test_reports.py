@@ -1,0 +1,243 @@
+"""Campaign reports and the campaign calendar: figures that match the archive, GB/T 9704 layout in
+the DOCX, golden text (the extracted text of each DOCX, never bytes), the .xlsx tables, the PDF,
+and who has handed in what by when.
+
+Goldens live in ``tests/golden/campaign/``; after an intended change regenerate them with
+
+    UPDATE_GOLDENS=1 .venv/bin/python -m pytest tests/test_reports.py
+
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from openpyxl import load_workbook
+
+from archive.app import Archive
+from archive.campaign import campaign_status, deliverable_state, stage_on
+from archive.checks import Rec, Snapshot
+from archive.reports import build_report, column_widths, render_report, write_report
+from tests import campaign_factories as cf
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "campaign"
+UPDATE = os.environ.get("UPDATE_GOLDENS") == "1"
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+DATES = {"attachment2": date(2026, 4, 30), "self_check": date(2026, 6, 10), "summary": date(2026, 10, 20), "ledger": date(2026, 10, 20)}
+
+
+@pytest.fixture
+def world(tmp_path_factory, tmp_path):
+    a = Archive.open(cf.copy_home(cf.world_home(tmp_path_factory), tmp_path / "archive"))
+    yield a
+    a.close()
+
+
+def docx_text(docx: bytes, part: str = "word/document.xml") -> str:
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        root = etree.fromstring(z.read(part))
+    lines = []
+    for p in root.iter(f"{W}p"):
+        lines.append("".join(t.text or "" for t in p.iter(f"{W}t")).rstrip())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+def check_golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if UPDATE or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        if not UPDATE:
+            pytest.fail(f"golden {name} was missing and has been written; review it and run again")
+        return
+    assert actual == path.read_text(encoding="utf-8"), f"{name} differs; if intended: UPDATE_GOLDENS=1 pytest tests/test_reports.py"
+
+
+# --- figures match the archive --------------------------------------------------------------------------
+
+
+def count(archive, types, until: date, **kw) -> int:
+    return len(archive.list_records(types=types, until=until.isoformat(), **kw))
+
+
+@pytest.mark.parametrize("kind", ["self_check", "summary"])
+def test_figures_match_the_catalog(world, kind):
+    day = DATES[kind]
+    fig = build_report(world, kind, as_of=day).figures
+    assert fig["tickets"] == count(world, ["work_ticket"], day)
+    for tt in ("hot_work", "temporary_power", "lifting", "confined_space"):
+        assert fig[f"tickets_{tt}"] == count(world, ["work_ticket"], day, ticket_type=tt)
+    assert fig["training_records"] == count(world, ["training_record"], day)
+    assert fig["contracts"] == count(world, ["outsourcing_contract"], day)
+    assert fig["agreements"] == count(world, ["safety_agreement"], day)
+    assert fig["enterprise_inspections"] == count(world, ["contractor_inspection"], day)
+    assert fig["hazards"] == count(world, ["hazard"], day)
+    assert fig["assessments"] == count(world, ["quarterly_assessment"], day)
+    assert fig["projects"] == len(world.list_registry("project")) == 1
+    assert fig["contractors"] == 1 and fig["workers"] == 7 and fig["special_operators"] == fig["special_certified"] == 4
+    assert fig["labour_trained"] == 1  # 赵普, 劳务分包
+    assert fig["rules"] == 15
+
+
+def test_report_text_states_the_figures(world):
+    built = build_report(world, "self_check", as_of=date(2026, 6, 10))
+    text = "\n".join(p for s in built.obj.sections for p in s.paragraphs)
+    fig = built.figures
+    assert f"办理危险作业票{fig['tickets']:g}张" in text
+    assert f"建立三级安全教育登记卡{fig['training_records']:g}份" in text
+    assert f"对承包单位开展安全检查{fig['enterprise_inspections']:g}次" in text
+    stated = {f.key: f.value for f in built.obj.figures}
+    assert stated == {k: float(v) for k, v in fig.as_dict().items()}  # the record keeps the same figures
+
+
+def test_attachment2_rows_are_the_projects(world):
+    built = build_report(world, "attachment2", as_of=date(2026, 4, 30))
+    (table,) = built.obj.tables
+    assert len(table.rows) == 1 and len(table.columns) == 19
+    row = dict(zip(table.columns, table.rows[0].cells))
+    assert row["承包单位名称"] == "山东恒安设备安装工程有限公司" and row["项目负责人"] == "马志强"
+    assert row["安全生产管理协议（签订日期）"] == "2026-04-01" and row["作业票（张）"] == "0"  # no ticket by 4-30
+    assert row["三级安全教育（应教育/已完成）"] == "7/7" and row["特种作业人员（人数/持证数）"] == "4/4"
+    assert row["备注"] == "／"  # an empty cell, printed the way the forms do
+    assert abs(sum(table.widths) - 225) < 0.2
+
+
+def test_column_widths_fit_and_favour_long_columns():
+    w = column_widths(["序号", "问题描述", "性质"], [["1", "承包单位的安全生产许可证已过期未延续，不得准入新的外包项目", "提示"]], 156, 10.5)
+    assert abs(sum(w) - 156) < 0.2 and w[1] > w[0] and w[1] > w[2]
+
+
+# --- documents --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(DATES))
+def test_docx_text_golden(world, kind):
+    built = build_report(world, kind, as_of=DATES[kind])
+    docx = render_report(world, built)
+    check_golden(f"{kind}.txt", docx_text(docx))
+
+
+def test_gb9704_layout_of_the_report(world):
+    docx = render_report(world, build_report(world, "self_check", as_of=date(2026, 6, 10)))
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        doc = etree.fromstring(z.read("word/document.xml"))
+        settings = z.read("word/settings.xml").decode()
+        footers = {n: z.read(n).decode() for n in z.namelist() if re.match(r"word/footer\d+\.xml", n)}
+        styles = z.read("word/styles.xml").decode()
+    sect = doc.find(f"{W}body/{W}sectPr")
+    mar = sect.find(f"{W}pgMar")
+    mm = {k: round(int(mar.get(f"{W}{k}")) * 25.4 / 1440) for k in ("top", "bottom", "left", "right")}
+    assert mm == {"top": 37, "bottom": 35, "left": 28, "right": 26}
+    size = sect.find(f"{W}pgSz")
+    assert (round(int(size.get(f"{W}w")) * 25.4 / 1440), round(int(size.get(f"{W}h")) * 25.4 / 1440)) == (210, 297)
+    assert sect.find(f"{W}docGrid").get(f"{W}linePitch") == "579"  # 28.95 pt: 22 lines in 225 mm
+    assert "evenAndOddHeaders" in settings
+    assert len(footers) == 2 and all("PAGE" in x and "— " in x for x in footers.values())
+    assert {re.search(r'w:jc w:val="(\w+)"', x).group(1) for x in footers.values()} == {"left", "right"}
+    assert '<w:spacing w:val="-5"/>' in styles  # 28 characters of 3号 in 156 mm
+    paras = list(doc.iter(f"{W}p"))
+    title = next(p for p in paras if "".join(t.text or "" for t in p.iter(f"{W}t")).startswith("济南华锐重型机械有限公司关于"))
+    assert title.find(f"{W}r/{W}rPr/{W}sz").get(f"{W}val") == "44"  # 2号
+    assert 'w:eastAsia="方正小标宋简体"' in etree.tostring(title, encoding="unicode")
+    body = next(p for p in paras if "".join(t.text or "" for t in p.iter(f"{W}t")).startswith("按照区应急管理局"))
+    xml = etree.tostring(body, encoding="unicode")
+    assert 'w:sz w:val="32"' in xml and 'w:eastAsia="仿宋_GB2312"' in xml and 'w:line="579"' in xml and 'w:firstLineChars="200"' in xml
+
+
+def test_write_report_files_and_xlsx(world, tmp_path):
+    built = build_report(world, "attachment2", as_of=date(2026, 4, 30))
+    paths = write_report(world, built, tmp_path, pdf=False)
+    assert set(paths) == {"yaml", "docx", "xlsx"}
+    wb = load_workbook(paths["xlsx"])
+    ws = wb["外包作业情况表"]
+    assert [c.value for c in ws[1]][:4] == ["发包单位名称", "统一社会信用代码（发包单位）", "行业", "序号"]
+    assert ws.max_row == 2 and ws["A2"].value == "济南华锐重型机械有限公司"
+    assert paths["yaml"].read_text(encoding="utf-8").startswith("# 外包作业情况表（济南华锐重型机械有限公司）")
+
+
+@pytest.mark.soffice
+@pytest.mark.skipif(not Path("/usr/lib/libreoffice/program/soffice.bin").exists(), reason="LibreOffice not installed")
+def test_pdf_of_the_self_check_report(world, tmp_path):
+    from pypdf import PdfReader
+
+    from archive.pdf import check_pdf
+
+    built = build_report(world, "self_check", as_of=date(2026, 6, 10))
+    paths = write_report(world, built, tmp_path)
+    pdf = paths["pdf"].read_bytes()
+    assert check_pdf(pdf, ["济南华锐重型机械有限公司关于外包作业安全"]) == []
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 3
+    first = reader.pages[0].extract_text()
+    assert "— 1 —" in first or "—1—" in first.replace(" ", "")
+    w, h = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
+    assert (round(w / 72 * 25.4), round(h / 72 * 25.4)) == (210, 297)
+
+
+# --- the calendar ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day,stage", [
+    (date(2026, 3, 31), "mobilize"), (date(2026, 4, 1), "self_check"), (date(2026, 6, 10), "self_check"),
+    (date(2026, 6, 11), "inspection"), (date(2026, 9, 11), "summary"), (date(2026, 11, 10), "summary"), (date(2026, 11, 11), None),
+])
+def test_stage_on(day, stage):
+    st = stage_on(day, 2026)
+    assert (st.key if st else None) == stage
+
+
+def test_campaign_status_deadlines_and_overdue(world):
+    st = campaign_status(world, date(2026, 6, 11))
+    assert st["stage"]["name"] == "督查检查阶段"
+    assert [(d["deliverable"], d["due"]) for d in st["deadlines"]] == [
+        ("附件2 外包作业情况表", "2026-04-30"), ("整治自查报告", "2026-06-10"), ("工作总结报告", "2026-10-20"),
+        ("外包作业队伍监管台账", None)]
+    assert [o["deliverable"] for o in st["overdue"]] == ["附件2 外包作业情况表", "整治自查报告"]
+    st = campaign_status(world, date(2026, 6, 10))
+    assert [o["deliverable"] for o in st["overdue"]] == ["附件2 外包作业情况表"]  # 6-10 itself is in time
+    assert st["upcoming"][0] == {"deliverable": "整治自查报告", "due": "2026-06-10", "days_left": 0}
+
+
+def test_handed_in_in_time_then_submitted(world, tmp_path, monkeypatch):
+    from archive.packages import export_package
+
+    monkeypatch.setattr("archive.app.utcnow", lambda: "2026-06-08T02:00:00Z")
+    built = build_report(world, "self_check", as_of=date(2026, 6, 8))
+    paths = write_report(world, built, tmp_path / "out", pdf=False)
+    world.add_files([paths["yaml"]], pdf=False, today=date(2026, 6, 8))
+    d = {x["key"]: x for x in campaign_status(world, date(2026, 6, 8))["enterprises"][0]["deliverables"]}
+    assert d["self_check"]["status"] == "produced" and d["self_check"]["produced_on"] == "2026-06-08"
+    assert campaign_status(world, date(2026, 6, 7))["enterprises"][0]["deliverables"][1]["status"] == "missing"
+    monkeypatch.setattr("archive.app.utcnow", lambda: "2026-06-09T01:00:00Z")
+    export_package(world, tmp_path / "pkg", today=date(2026, 6, 9))
+    d = {x["key"]: x for x in campaign_status(world, date(2026, 6, 12))["enterprises"][0]["deliverables"]}
+    assert d["self_check"]["status"] == "submitted" and d["self_check"]["submitted_on"] == "2026-06-09"
+    assert not d["self_check"]["overdue"] and not d["self_check"]["late"]
+    assert d["attachment2"]["overdue"] and d["summary"]["status"] == "missing" and not d["summary"]["overdue"]
+
+
+def test_bureau_side_counts_the_import_date():
+    """In the bureau's archive a report counts from the day its package was imported."""
+    from schemas import load
+    from schemas.base import RuleContext
+    from archive.settings import Settings
+
+    raw = {"type": "campaign_report", "report_no": "ZCBG-2026", "kind": "self_check", "title": "自查报告", "enterprise": cf.ENTERPRISE,
+           "recipient": "济南高新区应急管理局", "year": 2026, "as_of": "2026-06-09", "issued_on": "2026-06-09",
+           "author_name": "济南华锐重型机械有限公司", "sections": [{"paragraphs": ["正文"]}]}
+    obj = load(raw, RuleContext(Settings(), cf.TODAY, None)).obj
+    snap = Snapshot([Rec("R1", "campaign_report", "专项整治报告 ZCBG-2026", obj, cf.ENTERPRISE, "2026-06-09T01:00:00Z")],
+                    owner=cf.BUREAU, owner_role="bureau")
+    late = [{"direction": "import", "origin": cf.ENTERPRISE, "day": date(2026, 6, 12), "since": None, "until": None, "records": {"R1"}}]
+    d = deliverable_state(snap, late, "self_check", cf.ENTERPRISE, 2026, date(2026, 6, 20), own=False)
+    assert (d["status"], d["submitted_on"], d["late"], d["overdue"]) == ("submitted", "2026-06-12", True, False)
+    d = deliverable_state(snap, late, "self_check", cf.ENTERPRISE, 2026, date(2026, 6, 11), own=False)
+    assert (d["status"], d["overdue"]) == ("produced", True)
