@@ -19,6 +19,7 @@ import json
 import mimetypes
 import os
 import secrets
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -328,7 +329,8 @@ class Archive:
             warnings = [p for p in problems if p.severity == "warning"]
             warnings += [dataclasses.replace(p, severity="warning", message="已强制入档 (forced): " + p.message) for p in refused]
             return self._add_items(
-                loaded, reg, warnings=warnings, supersedes=supersedes, note=note, notes=notes, progress=progress, pdf=pdf
+                loaded, reg, warnings=warnings, supersedes=supersedes, note=note, notes=notes, progress=progress, pdf=pdf,
+                notify=notify,
             )
 
     def _add_items(
@@ -342,6 +344,7 @@ class Archive:
         notes: dict[str, str] | None = None,
         progress: Progress | None = None,
         pdf: bool = True,
+        notify: Callable[[str], None] | None = None,
     ) -> AddReport:
         """Render, convert and store validated items (the caller holds the write lock): one
         transaction per record, then one signed checkpoint for the batch, then the index.
@@ -377,7 +380,7 @@ class Archive:
         finally:
             if signer is not None:
                 self.checkpoint(signer)
-        self.after_write(progress)
+        self.after_write(progress, notify)
         return report
 
     def owner_data(self) -> dict | None:
@@ -432,15 +435,13 @@ class Archive:
             else:
                 plan.failed = f"PDF 转换失败 (conversion failed): {res.error}"
 
-    def after_write(self, progress: Progress | None = None) -> None:
-        """Derived state after a write: bring the search index up to the catalog."""
-        from archive.search import open_index
+    def after_write(self, progress: Progress | None = None, notify: Callable[[str], None] | None = None) -> None:
+        """Derived state after a write: bring the search index up to the catalog. The records are
+        committed already; an index that cannot be written is reported (with the command that
+        fixes it), never a failed write — the next write or `outsafe index rebuild` catches up."""
+        from archive.search import index_after_write
 
-        index = open_index(self)
-        try:
-            index.catch_up(progress)
-        finally:
-            index.close()
+        index_after_write(self, notify or (lambda msg: print(msg, file=sys.stderr)))
 
     def checkpoint(self, signer: keys.Signer | None = None) -> dict | None:
         """Sign a checkpoint of the ledger if it grew since the last one (writer holds the lock)."""

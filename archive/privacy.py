@@ -9,7 +9,9 @@ from typing import Any
 from schemas.base import field_infos
 from schemas.identifiers import mask_id
 
-ID_PATTERN = re.compile(r"(?<![0-9A-Za-z])(\d{6})(1[89]|20)(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(\d{3})([0-9Xx])(?![0-9A-Za-z])")
+# An 18-character 身份证号 anywhere in text, also glued to letters (a 特种作业操作证 number may be
+# "T" + the holder's ID number), but not inside a longer run of digits.
+ID_PATTERN = re.compile(r"(?<!\d)\d{6}(?:1[89]|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?!\d)")
 
 
 def mask_record(data: Any, cls: type) -> Any:

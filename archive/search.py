@@ -292,7 +292,7 @@ class SearchIndex:
     @contextmanager
     def _writing(self, lock: str = "lock", what: str = "search index") -> Iterator[None]:
         make_private_dir(self.dir)
-        with write_lock(self.dir / lock, what=what, notify=self.notify):
+        with write_lock(self.dir / lock, what=what, notify=self.notify, label="搜索索引锁 (the search-index lock)"):
             yield
 
     @contextmanager

@@ -23,14 +23,13 @@ from schemas import TYPES
 from schemas.base import field_infos
 from schemas.common import TICKET_TYPE_NAMES
 from schemas.contract import liability_shifting_phrases
-from schemas.identifiers import mask_id
+from archive.privacy import ID_PATTERN, mask_text
 from schemas.tickets import TICKET_CLASSES
 
 ORG_FIELDS = {"enterprise", "contractor", "unit", "bureau", "employer", "owner"}
 CODE_NAMES = {"ticket_type": TICKET_TYPE_NAMES, "dangerous_work": TICKET_TYPE_NAMES,
               "role": {"enterprise": "发包单位", "contractor": "承包单位", "bureau": "应急管理局"}}
-# an ID number glued to letters (T370102198503151213), which archive.privacy.mask_text leaves alone
-EMBEDDED_ID = re.compile(r"(?<!\d)\d{6}(?:1[89]|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dA-Za-z])")
+EMBEDDED_ID = ID_PATTERN  # an ID number, also glued to letters (T370102198503151213)
 
 
 def record_class(row: dict) -> type | None:
@@ -45,9 +44,8 @@ def keyword(value: Any) -> str:
 
 
 def mask(text: str) -> str:
-    """``archive.privacy.mask_text``, and also IDs glued to letters (one pass: EMBEDDED_ID finds
-    everything mask_text finds)."""
-    return EMBEDDED_ID.sub(lambda m: mask_id(m.group(0)), text)
+    """``archive.privacy.mask_text``: every 身份证号 in the text masked, also one glued to letters."""
+    return mask_text(text)
 
 
 SENSITIVE, NESTED, NAME, PLAIN = range(4)

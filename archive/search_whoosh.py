@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from whoosh import analysis, collectors, fields, index, query
+from whoosh import analysis, collectors, fields, index, query, writing
 from whoosh.matching import Matcher, NoQualityAvailable, NullMatcher, ReadTooFar
 
 from archive import search_analysis as sa
@@ -50,6 +50,7 @@ SCHEMA = fields.Schema(
 )
 LIST_FIELDS = ("grade", "status", "tags", "enterprise", "contractor", "project", "names", "id_hash")
 MARK_ID = "__mark__"
+BULK_COMMIT = 20_000  # documents per commit in a bulk build (a segment per sub-writer)
 
 
 def prepare(doc: dict) -> dict:
@@ -96,24 +97,30 @@ class WhooshEngine:
 
     @contextmanager
     def writer(self, *, bulk: bool = False, procs: int = 1) -> Iterator["_Writer"]:
+        """One commit (incremental), or for a bulk build into a new index a series of commits of
+        :data:`BULK_COMMIT` documents, each by ``procs`` sub-writer processes making a segment
+        each: Whoosh's cost per document grows with the segment (its in-memory pool spills to disk
+        and is merged back), so ten segments of 10^4 build much faster than two of 5·10^4."""
+        wrapped = _BulkWriter(self, procs) if bulk else _Writer(self._open_writer(), fresh=False)
+        try:
+            yield wrapped
+        except BaseException:
+            wrapped.w.cancel()
+            raise
+        else:
+            wrapped.w.commit(**({"mergetype": writing.NO_MERGE} if bulk else {}))
+        finally:
+            self.close()
+
+    def _open_writer(self, procs: int = 1, bulk: bool = False):
         # compound=False: Whoosh reads a sub-file of a compound segment by copying it into memory,
         # hundreds of MB per open at 10^5 records; plain files are read in place.
         kw: dict[str, Any] = {"timeout": 60.0, "delay": 0.25, "compound": False}
         if bulk:
-            kw.update(limitmb=512)
+            kw.update(limitmb=256)
             if procs > 1:  # sub-writer processes, each making its own segment; spawned (fork is unsafe with threads)
                 kw.update(procs=procs, multisegment=True, start_method="spawn")
-        w = self.ix.writer(**kw)
-        wrapped = _Writer(w, fresh=bulk)
-        try:
-            yield wrapped
-        except BaseException:
-            w.cancel()
-            raise
-        else:
-            w.commit()
-        finally:
-            self.close()
+        return self.ix.writer(**kw)
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -207,6 +214,23 @@ class _Writer:
             self.w.add_document(id=MARK_ID, kind="meta", seq=seq)
         else:
             self.w.update_document(id=MARK_ID, kind="meta", seq=seq)
+
+
+class _BulkWriter(_Writer):
+    """Adds to a new index, committing every :data:`BULK_COMMIT` documents (see ``writer``)."""
+
+    def __init__(self, engine: WhooshEngine, procs: int) -> None:
+        self.engine = engine
+        self.procs = procs
+        self.added = 0
+        super().__init__(engine._open_writer(procs, bulk=True), fresh=True)
+
+    def add_prepared(self, record_id: str, fields: dict) -> None:
+        super().add_prepared(record_id, fields)
+        self.added += 1
+        if self.added % BULK_COMMIT == 0:
+            self.w.commit(mergetype=writing.NO_MERGE)
+            self.w = self.engine._open_writer(self.procs, bulk=True)
 
 
 # --- compiling the engine-neutral query tree ---------------------------------------------------------

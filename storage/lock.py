@@ -26,7 +26,11 @@ def _default_notify(msg: str) -> None:
 
 
 @contextmanager
-def write_lock(path: Path, *, what: str = "", notify: Callable[[str], None] | None = None) -> Iterator[None]:
+def write_lock(
+    path: Path, *, what: str = "", notify: Callable[[str], None] | None = None, label: str = "档案写锁 (the archive lock)"
+) -> Iterator[None]:
+    """Hold the exclusive lock on ``path``; wait (saying so once, after a second) while another
+    process holds it. ``label`` names the lock in that message."""
     notify = notify or _default_notify
     fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
@@ -38,7 +42,7 @@ def write_lock(path: Path, *, what: str = "", notify: Callable[[str], None] | No
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     holder = _read_holder(fd)
-                    notify(f"等待档案写锁 (waiting for the archive lock, held by {holder}) …")
+                    notify(f"等待{label}，持有者 {holder} (waiting for the lock) …")
                     fcntl.flock(fd, fcntl.LOCK_EX)
                     break
                 time.sleep(0.02)
