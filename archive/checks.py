@@ -1192,7 +1192,7 @@ def m33(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
 
 # --- confined spaces (令第10号 专项类 [M]) ------------------------------------------------------
 
-_CONFINED = re.compile(r"有限空间|受限空间|检查井|窨井|储罐内|容器内")
+_CONFINED = re.compile(r"有限空间|受限空间|检查井|窨井|化粪池|污水池|沉淀池|循环水池|地沟|管沟|罐内|塔内|釜内|容器内|筒仓|料仓|烟道|煤气柜")
 _REGISTER = re.compile(r"台账|辨识|清单")
 _SIGN = re.compile(r"警示标志|警示牌|安全标志")
 
@@ -1229,15 +1229,31 @@ def _closed_order_items(snap: Snapshot, as_of: date) -> set[tuple[str, int]]:
     return {k for k, (_, res) in latest.items() if res == "已整改"}
 
 
+def _register_space(reg: Any, ticket: Any) -> Any:
+    """The register's entry for the space a confined-space ticket names (by number or name), or None."""
+    text = f"{ticket.space_name} {ticket.location}"
+    for sp in reg.spaces:
+        if sp.space_no in text or sp.name in text or ticket.space_name.split("（")[0] in sp.name:
+            return sp
+    return None
+
+
 def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
-    """有限空间未辨识、未建立安全管理台账，并且未设置明显的安全警示标志."""
+    """有限空间未辨识、未建立安全管理台账，并且未设置明显的安全警示标志.
+
+    Reads the enterprise's 有限空间管理台账 (``confined_space_register``, the latest as of the date):
+    none at all, or a ticket's space missing from it, is a finding (major when an open enforcement
+    finding also records missing warning signs: then all three conditions of the item hold); a
+    space the register itself records without a sign is a warning. Orders, inspections and
+    hazards that record missing registers or signs are reported while they stay open."""
     ev = Evaluation()
-    confined = [p for p in _started(scope, as_of) if "confined_space" in p.obj.dangerous_work] + [
-        t for p in scope.projects for t in _for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type == "confined_space"]
-    ev.applicable = bool(confined)
-    if not confined:
+    projects = [p for p in _started(scope, as_of) if "confined_space" in p.obj.dangerous_work]
+    tickets = [t for p in scope.projects for t in _for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type == "confined_space"]
+    ev.applicable = bool(projects or tickets)
+    if not ev.applicable:
         return ev
     items = [x for x in _enforcement_items(snap, as_of) if scope.has_enterprise(x[4]) and _CONFINED.search(x[1])]
+    open_no_sign: dict[str, list[Rec]] = defaultdict(list)
     for rec, text, closed, deadline, unit in items:
         no_register, no_sign = bool(_REGISTER.search(text)), bool(_SIGN.search(text))
         if not (no_register or no_sign):
@@ -1246,12 +1262,53 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         ev.examined.append(f"{rec.title}：“{text[:30]}…”（{state}）")
         if closed:
             continue
+        if no_sign:
+            open_no_sign[unit or ""].append(rec)
         both = no_register and no_sign
         ev.findings.append(_finding(
             "major" if both else "warning",
             f"{rec.title} 记载有限空间问题“{text}”，尚未整改" + ("（未建立台账且未设警示标志，属重大事故隐患）" if both else ""),
             e=unit, evidence=[rec], missing=["有限空间辨识清单和管理台账、入口安全警示标志的整改记录"], deadline=deadline))
-    ev.examined.append(f"有限空间作业项目/作业票 {len(confined)} 项")
+    for e in sorted({p.obj.enterprise for p in projects} | {t.obj.enterprise for t in tickets}):
+        ts = sorted((t for t in tickets if t.obj.enterprise == e), key=lambda t: t.obj.valid_from)
+        ps = [p for p in projects if p.obj.enterprise == e]
+        regs = sorted((r for r in snap.of("confined_space_register") if r.obj.enterprise == e), key=lambda r: r.obj.compiled_on)
+        signs = open_no_sign.get(e, [])
+        if not regs:
+            work = "、".join([p.obj.code for p in ps][:3] + [t.obj.ticket_no for t in ts][:3])
+            ev.findings.append(_finding(
+                "major" if signs else "warning",
+                f"{snap.org_name(e)} 有有限空间作业（{work}），档案中没有有限空间管理台账（未辨识、未建台账）"
+                + ("，且执法/检查记录载明未设警示标志，属重大事故隐患" if signs else ""),
+                e=e, c=ts[0].obj.contractor if ts else (ps[0].obj.contractor if ps else None), evidence=[*ts[:5], *signs],
+                missing=["有限空间管理台账（类型 confined_space_register：编号、位置、危险有害因素、审批人、警示标志）"]))
+            continue
+        reg = regs[-1]
+        ev.examined.append(f"{reg.title}（{reg.obj.compiled_on.isoformat()}）：{len(reg.obj.spaces)} 处有限空间，"
+                           f"{sum(1 for sp in reg.obj.spaces if sp.warning_sign)} 处入口设警示标志")
+        for t in ts:
+            o = t.obj
+            p = snap.project_rec(o.enterprise, o.project)
+            sp = _register_space(reg.obj, o)
+            if sp is None:
+                ev.findings.append(_finding(
+                    "major" if signs else "warning",
+                    f"{t.title} 的作业空间“{o.space_name}”未列入{reg.title}（未辨识）"
+                    + ("，且执法/检查记录载明未设警示标志，属重大事故隐患" if signs else ""),
+                    p=p.obj if p else None, evidence=[t, reg, *signs], missing=[f"台账中“{o.space_name}”的登记"]))
+                continue
+            earlier = [r for r in regs if r.obj.compiled_on <= o.valid_from.date() and _register_space(r.obj, o) is not None]
+            if not earlier:
+                ev.findings.append(_finding(
+                    "warning", f"{t.title} 作业时（{o.valid_from.date().isoformat()}）该有限空间尚未列入台账"
+                               f"（{reg.title} {reg.obj.compiled_on.isoformat()} 才登记）",
+                    p=p.obj if p else None, evidence=[t, reg], missing=["作业前的有限空间辨识和台账登记"]))
+        for sp in reg.obj.spaces:
+            if not sp.warning_sign:
+                ev.findings.append(_finding(
+                    "warning", f"{reg.title} 记载 {sp.space_no}（{sp.name}）入口未设置明显的安全警示标志",
+                    e=e, evidence=[reg], missing=[f"{sp.space_no} 入口安全警示标志"]))
+    ev.examined.append(f"有限空间作业项目 {len(projects)} 项、作业票 {len(tickets)} 张")
     return ev
 
 
@@ -1384,7 +1441,7 @@ RULES: tuple[CheckRule, ...] = (
         "进入受限空间等危险作业（整治方案 承包单位五查之五）",
         f"{L10}有限空间专项第（一）项 [M]；《工贸企业有限空间作业安全规定》（应急管理部令第13号）", "SPL 99", "major",
         "辨识有限空间并建立管理台账，在出入口设置明显的安全警示标志", cs1,
-        "档案没有有限空间台账记录类型；依据执法检查、指令书和隐患记录中的有关问题及其整改情况判定。"),
+        "依据发包单位的有限空间管理台账（confined_space_register）和执法检查、指令书、隐患记录中的有关问题及其整改情况判定：未建台账或作业空间未列入台账，并有未整改的“未设警示标志”记载时，为重大事故隐患。"),
     CheckRule(
         "CS-2", "有限空间作业未审批、未先通风再检测、无监护", GROUP_CS,
         "进入受限空间等危险作业时，未落实“作业票”管理制度的（整治方案 承包单位五查之五）",

@@ -518,7 +518,31 @@ def select_period(archive, since: str | None, until: str | None) -> list[dict]:
 
     types = [t for t in TYPES if t not in REGISTRY_TYPES]
     rows = archive.catalog.list_records(types=types, since=since, until=until)
-    return closure(archive, rows)
+    return closure(archive, rows + roster(archive, since, until))
+
+
+def roster(archive, since: str | None, until: str | None) -> list[dict]:
+    """The enterprise's own register of outsourced teams for a period: every contractor it has
+    registered and every project of its own whose agreed period overlaps the period, even those
+    without a document yet — the bureau's 外包作业队伍监管台账 lists teams, not only paperwork.
+    People are not in it (only those the documents name travel, as references)."""
+    out = []
+    for r in archive.catalog.list_records(types=["organization", "project"], current_only=True):
+        if r["origin"] != archive.owner_uscc:
+            continue
+        data = json.loads(r["data"])
+        if r["type"] == "organization":
+            if data.get("role") == "contractor":
+                out.append(r)
+            continue
+        if data.get("enterprise") != archive.owner_uscc:
+            continue
+        period = data.get("period") or {}
+        start, end = str(period.get("start") or ""), str(period.get("end") or "")
+        if (until and start and start > until) or (since and end and end < since):
+            continue
+        out.append(r)
+    return out
 
 
 # --- writing a bag ------------------------------------------------------------------------------------------

@@ -70,6 +70,7 @@ import time
 import unicodedata
 import weakref
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -119,6 +120,7 @@ WORKER_SCRIPT = Path(__file__).resolve().parent / "worker" / "uno_worker.py"
 STARTUP_TIMEOUT = 60.0  # seconds for a worker to start and connect
 _EXIT_RESTART = 81  # soffice.bin asks to be started again (first start of a new profile)
 _POLL = 0.2  # seconds between liveness checks while waiting
+PIPELINE = 2  # documents queued at a UNO worker: soffice never waits for us between documents
 
 
 @dataclass(frozen=True)
@@ -370,12 +372,25 @@ def check_pdf(pdf: bytes, expect_text: Iterable[str] = ()) -> list[str]:
     return problems
 
 
+def _precheck(job: _Job) -> str | None:
+    """Why ``job`` cannot become a good PDF before LibreOffice even sees it (None: go ahead)."""
+    try:
+        boxes = uncovered_chars(docx_text(job.docx) + "".join(job.expect))
+    except ValueError as e:
+        return str(e)
+    if boxes:
+        shown = "、".join(f"“{c}”(U+{ord(c):04X})" for c in boxes[:10])
+        return (f"字符 {shown} 在已安装字体中没有字形，PDF 中会显示为方框 "
+                "(no installed font has these characters; they would print as boxes)")
+    return None
+
+
 def uncovered_chars(text: str) -> list[str]:
     """Characters of ``text`` that no installed font has a glyph for (they would print as boxes)."""
     ranges = _font_coverage()
-    starts = [a for a, _ in ranges]
+    starts = _coverage_starts(ranges)
     missing: dict[str, None] = {}
-    for ch in text:
+    for ch in dict.fromkeys(text):  # each distinct character once, in order of appearance
         cp = ord(ch)
         if cp < 0x80 or unicodedata.category(ch)[0] in "CZ" or 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF:
             continue
@@ -409,6 +424,18 @@ class _Job:
     docx: bytes
     expect: tuple[str, ...]
     batch: "_Batch"
+
+
+@dataclass
+class _Task:
+    """A job in a worker's hands: when it was taken, its tries, its files while in LibreOffice."""
+
+    job: _Job
+    t0: float
+    attempts: int = 0
+    seq: int = 0
+    src: Path | None = None
+    dst: Path | None = None
 
 
 class _Batch:
@@ -456,7 +483,7 @@ class _Worker:
         self.helper: subprocess.Popen | None = None
         self._lines: _Lines | None = None
         self.generation = 0
-        self.converted = 0  # documents since the last start
+        self.sent = 0  # documents handed to the current soffice
         self.start_error: str | None = None
         self._seq = 0
         self._busy = False  # starting, or a conversion is in flight
@@ -487,74 +514,125 @@ class _Worker:
         finally:
             self._busy = False
             ready.set()
-        q = self.conv._queue
-        while True:
-            job = q.get()
-            if job is None or self.conv._closing:
-                return
-            if job.batch.cancelled:
-                continue
-            self._busy = True
-            try:
-                result = self._process(job)
-            except _Closing:
-                return
-            except BaseException as e:  # a bug: hand it to the caller's thread, loud
-                job.batch.results.put((job.index, e))
-                continue
-            finally:
-                self._busy = False
-            if result is not None:
-                job.batch.results.put((job.index, result))
-
-    def _process(self, job: _Job) -> PdfResult | None:
-        """The document's result, or None when its PDF went to the checker (which delivers it)."""
-        t0 = time.monotonic()
-
-        def fail(msg: str) -> PdfResult:
-            return PdfResult(job.name, None, msg, round(time.monotonic() - t0, 3))
-
         try:
-            boxes = uncovered_chars(docx_text(job.docx) + "".join(job.expect))
-        except ValueError as e:
-            return fail(str(e))
-        if boxes:
-            shown = "、".join(f"“{c}”(U+{ord(c):04X})" for c in boxes[:10])
-            return fail(f"字符 {shown} 在已安装字体中没有字形，PDF 中会显示为方框 (no installed font has these characters; they would print as boxes)")
+            self._loop()
+        except _Closing:
+            pass
 
-        last_crash = ""
-        for _attempt in (1, 2):
+    def _loop(self) -> None:
+        """Keep up to PIPELINE documents queued at the UNO worker, so that soffice goes straight
+        from one document to the next, and read the answers in order."""
+        conv = self.conv
+        pending: deque[_Task] = deque()  # taken (or given back after a crash), not yet sent
+        inflight: deque[_Task] = deque()  # sent to the UNO worker, in order
+        started = 0.0  # when the head of `inflight` began converting
+        while True:
+            while len(inflight) < PIPELINE:  # top up the UNO worker's queue
+                task = pending.popleft() if pending else self._take(block=not inflight)
+                if task is None:
+                    break
+                if task.job.batch.cancelled:
+                    continue
+                error = _precheck(task.job)
+                if error:
+                    self._deliver(task, error)
+                    continue
+                if not self.alive() or 0 < conv.recycle_every <= self.sent:
+                    if inflight:  # let those finish on this soffice first
+                        pending.appendleft(task)
+                        break
+                    try:
+                        self._restart()
+                    except _Crash as e:
+                        self._crashed(task, str(e), pending)
+                        continue
+                try:
+                    self._send(task)
+                except _Crash as e:
+                    self._crashed(task, str(e), pending)
+                    continue
+                if not inflight:
+                    started = time.monotonic()
+                inflight.append(task)
+            if not inflight:
+                continue
+            head = inflight[0]
             try:
-                if not self.alive():
-                    if self.soffice is not None or self.helper is not None:
-                        self.conv._count("crashes")  # died while idle (killed, OOM …)
-                        self.kill()
-                    self.start()
-                elif 0 < self.conv.recycle_every <= self.converted:
-                    self.stop(graceful=True)
-                    self.conv._count("recycles")
-                    self.start()
-                pdf = self._convert(job.docx)
-                break
-            except _Crash as e:
-                self.kill()
-                self.conv._count("crashes")
-                last_crash = str(e)
+                msg = self._receive(head, started + conv.timeout)
             except _Timeout:
                 self.kill()
-                self.conv._count("timeouts")
-                return fail(
-                    f"转换超时：{self.conv.timeout:g} 秒内未完成，已终止该 LibreOffice 进程 "
-                    f"(conversion timed out after {self.conv.timeout:g}s; LibreOffice was killed)"
-                )
-            except _DocFailed as e:
-                return fail(f"LibreOffice 无法转换该文档 (LibreOffice could not convert it): {e}")
-        else:
-            return fail(f"LibreOffice 两次在转换中崩溃 (LibreOffice crashed twice on this document): {last_crash}")
+                conv._count("timeouts")
+                inflight.popleft()
+                self._discard(head)
+                self._deliver(head, f"转换超时：{conv.timeout:g} 秒内未完成，已终止该 LibreOffice 进程 "
+                                    f"(conversion timed out after {conv.timeout:g}s; LibreOffice was killed)")
+                for t in reversed(inflight):  # queued behind it, never started: try again
+                    self._discard(t)
+                    pending.appendleft(t)
+                inflight.clear()
+                continue
+            except _Crash as e:
+                tasks = list(inflight)
+                inflight.clear()
+                for t in reversed(tasks[1:]):  # queued behind the head, never started
+                    self._discard(t)
+                    pending.appendleft(t)
+                self._crashed(head, str(e), pending)
+                continue
+            inflight.popleft()
+            started = time.monotonic()
+            if not msg.get("ok"):
+                self._discard(head)
+                self._deliver(head, f"LibreOffice 无法转换该文档 (LibreOffice could not convert it): {msg.get('error', '')}")
+                continue
+            try:
+                pdf = head.dst.read_bytes()
+            except FileNotFoundError:
+                pdf = None
+            self._discard(head)
+            if pdf is None:
+                self._deliver(head, "LibreOffice 未生成 PDF (LibreOffice wrote no PDF)")
+                continue
+            # checked on the converter's checker thread; this soffice is already on the next one
+            conv._checker.submit(conv._check, head.job, pdf, head.t0)
 
-        # Check on the converter's checker thread, so that this soffice gets its next document now.
-        self.conv._checker.submit(self.conv._check, job, pdf, t0)
-        return None
+    def _take(self, block: bool) -> _Task | None:
+        """The next document from the shared queue (None if none is waiting and not ``block``)."""
+        if block:
+            self._busy = False  # idle: close() may stop this worker gracefully
+        try:
+            job = self.conv._queue.get(block=block)
+        except queue.Empty:
+            return None
+        if job is None or self.conv._closing:
+            raise _Closing()
+        self._busy = True
+        return _Task(job, time.monotonic())
+
+    def _deliver(self, task: _Task, error: str) -> None:
+        seconds = round(time.monotonic() - task.t0, 3)
+        task.job.batch.results.put((task.job.index, PdfResult(task.job.name, None, error, seconds)))
+
+    def _crashed(self, task: _Task, detail: str, pending: deque[_Task]) -> None:
+        """soffice died (or would not start) with ``task`` in hand: retry it once on a fresh one."""
+        self.kill()
+        self.conv._count("crashes")
+        self._discard(task)
+        task.attempts += 1
+        if task.attempts >= 2:
+            self._deliver(task, f"LibreOffice 两次在转换中崩溃 (LibreOffice crashed twice on this document): {detail}")
+        else:
+            pending.appendleft(task)
+
+    def _restart(self) -> None:
+        if self.soffice is not None or self.helper is not None:
+            if self.alive():  # due for recycling
+                self.stop(graceful=True)
+                self.conv._count("recycles")
+            else:  # died while idle (killed, OOM …)
+                self.kill()
+                self.conv._count("crashes")
+        self.start()
 
     # -- processes --
 
@@ -610,7 +688,7 @@ class _Worker:
             if line is not None:
                 msg = json.loads(line)
                 if msg.get("ready"):
-                    self.converted = 0
+                    self.sent = 0
                     self._connected = True
                     with self._lock:
                         self._sockets.update(_unix_sockets(soffice.pid))
@@ -654,54 +732,61 @@ class _Worker:
                 start_new_session=True,
             )
 
-    def _convert(self, docx: bytes) -> bytes:
-        helper, soffice, lines = self.helper, self.soffice, self._lines
-        if helper is None or soffice is None or lines is None or helper.stdin is None:
+    def _send(self, task: _Task) -> None:
+        helper = self.helper
+        if helper is None or helper.stdin is None:
             self._check_closing()
             raise _Crash("worker not running")
         self._seq += 1
-        src = self.jobs / f"{self._seq}.docx"
-        dst = self.jobs / f"{self._seq}.pdf"
-        src.write_bytes(docx)
+        task.seq = self._seq
+        task.src = self.jobs / f"{task.seq}.docx"
+        task.dst = self.jobs / f"{task.seq}.pdf"
+        task.src.write_bytes(task.job.docx)
         try:
+            helper.stdin.write((json.dumps({"id": task.seq, "in": str(task.src), "out": str(task.dst)}) + "\n").encode())
+        except (BrokenPipeError, OSError, ValueError) as e:
+            self._check_closing()
+            raise _Crash(f"UNO 工作进程不可用 (UNO worker gone: {e})") from e
+        self.sent += 1
+
+    def _receive(self, task: _Task, deadline: float) -> dict:
+        """The UNO worker's answer for ``task``; _Timeout at ``deadline``, _Crash if soffice or
+        the UNO worker dies."""
+        soffice, lines = self.soffice, self._lines
+        if soffice is None or lines is None:
+            self._check_closing()
+            raise _Crash("worker not running")
+        while True:
             try:
-                helper.stdin.write((json.dumps({"id": self._seq, "in": str(src), "out": str(dst)}) + "\n").encode())
-            except (BrokenPipeError, OSError, ValueError) as e:
+                line = lines.read(min(_POLL, max(0.0, deadline - time.monotonic())))
+            except EOFError:
                 self._check_closing()
-                raise _Crash(f"UNO 工作进程不可用 (UNO worker gone: {e})") from e
-            deadline = time.monotonic() + self.conv.timeout
-            while True:
-                try:
-                    line = lines.read(min(_POLL, max(0.0, deadline - time.monotonic())))
-                except EOFError:
-                    self._check_closing()
-                    raise _Crash(f"UNO 工作进程退出 (UNO worker exited); {self._log_tail()}") from None
-                if line is not None:
-                    break
-                self._check_closing()
-                rc = soffice.poll()
-                if rc is not None:
-                    raise _Crash(f"soffice 在转换中退出 (soffice died during the conversion, code {rc})")
-                if time.monotonic() >= deadline:
-                    raise _Timeout()
-            msg = json.loads(line)
-            if not msg.get("ok"):
-                if msg.get("fatal"):
-                    raise _Crash(msg.get("error", ""))
-                try:  # an error because soffice is dying is a crash, not this document's fault
-                    soffice.wait(timeout=0.3)
-                    raise _Crash(f"soffice 在转换中退出 (soffice died during the conversion): {msg.get('error', '')}")
-                except subprocess.TimeoutExpired:
-                    pass
-                raise _DocFailed(msg.get("error", ""))
-            self.converted += 1
-            try:
-                return dst.read_bytes()
-            except FileNotFoundError:
-                raise _DocFailed("LibreOffice 未生成 PDF (no PDF was written)") from None
-        finally:
-            src.unlink(missing_ok=True)
-            dst.unlink(missing_ok=True)
+                raise _Crash(f"UNO 工作进程退出 (UNO worker exited); {self._log_tail()}") from None
+            if line is not None:
+                break
+            self._check_closing()
+            rc = soffice.poll()
+            if rc is not None:
+                raise _Crash(f"soffice 在转换中退出 (soffice died during the conversion, code {rc})")
+            if time.monotonic() >= deadline:
+                raise _Timeout()
+        msg = json.loads(line)
+        if msg.get("id") != task.seq:
+            raise _Crash(f"UNO 工作进程答非所问 (answer for job {msg.get('id')}, expected {task.seq})")
+        if not msg.get("ok"):
+            if msg.get("fatal"):
+                raise _Crash(msg.get("error", ""))
+            try:  # an error because soffice is dying is a crash, not this document's fault
+                soffice.wait(timeout=0.3)
+                raise _Crash(f"soffice 在转换中退出 (soffice died during the conversion): {msg.get('error', '')}")
+            except subprocess.TimeoutExpired:
+                pass
+        return msg
+
+    def _discard(self, task: _Task) -> None:
+        for p in (task.src, task.dst):
+            if p is not None:
+                p.unlink(missing_ok=True)
 
     def stop(self, graceful: bool = True) -> None:
         """End both processes. Gracefully (LibreOffice's own terminate, which also removes its
@@ -946,6 +1031,15 @@ def installed_version(soffice_bin: Path) -> str | None:
         return None
     m = re.search(r'<prop oor:name="ooSetupVersion">\s*<value>([0-9]+\.[0-9]+)</value>', text)
     return m.group(1) if m else None
+
+
+def _coverage_starts(ranges: tuple[tuple[int, int], ...]) -> list[int]:
+    if _STARTS[0] is not ranges:
+        _STARTS[:] = [ranges, [a for a, _ in ranges]]
+    return _STARTS[1]
+
+
+_STARTS: list = [None, []]
 
 
 @functools.cache

@@ -1436,7 +1436,8 @@ TICKET_NOTE = {"ticket_type": "作业类别由票种本身（模板）体现 (th
 
 
 def specs() -> list[Spec]:
-    from schemas.campaign import Accident, ContractorInspection, Equipment, Hazard, QuarterlyAssessment
+    from schemas.campaign import (Accident, ConfinedSpaceRegister, ContractorInspection, Equipment, Hazard,
+                                  QuarterlyAssessment)
     from schemas.registry import Organization, Person, Project
 
     out = [
@@ -1468,6 +1469,7 @@ def specs() -> list[Spec]:
         (Accident, "生产安全事故登记表"),
         (Equipment, "设备设施登记表"),
         (ContractorInspection, "承包单位安全检查记录"),
+        (ConfinedSpaceRegister, "有限空间管理台账"),
         (Organization, "单位登记表"),
         (Person, "人员登记表"),
         (Project, "外包项目登记表"),

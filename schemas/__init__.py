@@ -26,7 +26,7 @@ from marshmallow import ValidationError
 from archive.errors import Problem
 from schemas.base import RuleContext, field_infos, flatten_errors, iter_values, rules_for, schema_for
 from schemas.blacklist import BlacklistEntry, BlacklistRemoval
-from schemas.campaign import Accident, ContractorInspection, Equipment, Hazard, QuarterlyAssessment
+from schemas.campaign import Accident, ConfinedSpaceRegister, ContractorInspection, Equipment, Hazard, QuarterlyAssessment
 from schemas.campaign_report import CampaignReport, CampaignTable
 from schemas.contract import OutsourcingContract, SafetyAgreement
 from schemas.enforcement import InspectionRecord, RectificationOrder, RectificationReview
@@ -42,7 +42,7 @@ TYPES: dict[str, type] = {
         Organization, Person, Project,
         OutsourcingContract, SafetyAgreement, TrainingRecord, WorkTicket,
         RectificationOrder, RectificationReview, InspectionRecord,
-        QuarterlyAssessment, Hazard, Accident, Equipment, ContractorInspection,
+        QuarterlyAssessment, Hazard, Accident, Equipment, ContractorInspection, ConfinedSpaceRegister,
         PenaltyNotice, PenaltyDecision, BlacklistEntry, BlacklistRemoval, CampaignReport, CampaignTable,
     )
 }

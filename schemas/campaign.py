@@ -1,5 +1,6 @@
-"""Campaign data the 五查 checks need: quarterly assessments, hazards, accidents, equipment, and the
-enterprise's own inspections of its contractors (domain.md §1.2, §9a)."""
+"""Campaign data the 五查 checks need: quarterly assessments, hazards, accidents, equipment, the
+enterprise's own inspections of its contractors (domain.md §1.2, §9a) and its 有限空间管理台账
+(令第13号; 令第10号 confined-space items, domain.md §8.1-8.2)."""
 
 from __future__ import annotations
 
@@ -212,3 +213,58 @@ def _contractor_inspection(c, ctx: RuleContext):
     d = g(c, "inspected_on")
     if isinstance(d, date) and d > ctx.today:
         yield err("inspected_on", "检查日期在未来 (inspection date in the future)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfinedSpace:
+    """一处有限空间 in the register: what it is, where, its hazards, who approves work in it."""
+
+    space_no: Annotated[str, F("编号")]
+    name: Annotated[str, F("名称")]
+    location: Annotated[str, F("所在位置")]
+    hazards: Annotated[str, F("主要危险有害因素")]
+    toxic_gas: Annotated[bool, F("硫化氢等中毒窒息风险")]
+    approver: Annotated[str, F("作业审批人")]
+    approver_written_authorization: Annotated[bool, F("审批人书面授权")] = False
+    warning_sign: Annotated[bool, F("入口警示标志")]
+    isolation: Annotated[str | None, F("物理隔离措施")] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfinedSpaceRegister:
+    """有限空间管理台账 of an enterprise (令第13号: identify spaces, keep a register of number,
+    location and hazards up to date; 令第10号 confined-space item (一): not identified, no register
+    and no warning signs is a 重大事故隐患). A new version supersedes the previous one."""
+
+    __case__: ClassVar[CaseMeta] = CaseMeta(
+        "confined_space_register", "有限空间管理台账", "register_no", "compiled_on", contractor=None, project=None, kind="campaign",
+    )
+
+    register_no: Annotated[str, F("台账编号")]
+    enterprise: EnterpriseUscc
+    compiled_on: Annotated[date, F("建立/更新日期")]
+    compiled_by: Annotated[str, F("编制人")]
+    principal: Annotated[str, F("主要负责人")]
+    spaces: Annotated[tuple[ConfinedSpace, ...], F("有限空间", min_items=1)]
+
+
+@rule(ConfinedSpaceRegister)
+def _confined_register(r, ctx: RuleContext):
+    seen: dict[str, int] = {}
+    for i, s in enumerate(g(r, "spaces") or ()):
+        no = g(s, "space_no")
+        if isinstance(no, str):
+            if no in seen:
+                yield err(f"spaces[{i}].space_no", f"编号 {no} 与第 {seen[no] + 1} 处重复 (space number used twice)")
+            seen.setdefault(no, i)
+        if g(s, "toxic_gas") is True and g(s, "approver") != g(r, "principal") and g(s, "approver_written_authorization") is not True:
+            yield err(f"spaces[{i}].approver_written_authorization",
+                      "存在硫化氢、一氧化碳、二氧化碳等中毒窒息风险的有限空间，作业由主要负责人或其书面授权的人员审批 "
+                      "(spaces with H2S/CO/CO2 risk: approved by the principal or a person authorised in writing)",
+                      "应急管理部令第13号")
+        if g(s, "warning_sign") is False:
+            yield warn(f"spaces[{i}].warning_sign", "入口未设置明显的安全警示标志 (no warning sign at the entrance)",
+                       "应急管理部令第13号；令第10号 有限空间专项第（一）项")
+    d = g(r, "compiled_on")
+    if isinstance(d, date) and d > ctx.today:
+        yield err("compiled_on", "建立日期在未来 (date in the future)")

@@ -159,6 +159,21 @@ def inspection(no: int, day: str, **kw) -> dict:
     return base
 
 
+def confined_register(**kw) -> dict:
+    """The enterprise's 有限空间管理台账, listing the space of the world's confined-space ticket."""
+    return {
+        "type": "confined_space_register", "register_no": "HR-YXKJ-2026-01", "enterprise": ENTERPRISE,
+        "compiled_on": "2026-04-01", "compiled_by": NAMES["safety_manager"], "principal": NAMES["principal"],
+        "spaces": [
+            {"space_no": "YX-01", "name": "1号循环水池", "location": "动力站南侧", "hazards": "淹溺、缺氧窒息",
+             "toxic_gas": False, "approver": NAMES["safety_manager"], "warning_sign": True},
+            {"space_no": "YX-02", "name": "煤气加压站水封罐", "location": "动力站", "hazards": "一氧化碳中毒、缺氧窒息",
+             "toxic_gas": True, "approver": NAMES["principal"], "warning_sign": True},
+        ],
+        **kw,
+    }
+
+
 def world() -> dict[str, dict]:
     """Every raw case file of the clean world, by name (load order = dict order)."""
     w: dict[str, dict] = {
@@ -189,6 +204,7 @@ def world() -> dict[str, dict]:
     for i, k in enumerate(("manager", "safety", "welder", "electrician", "driver", "commander", "labourer", "welder2"), 1):
         w[f"training_{k}"] = training(k, i)
     w.update({f"ticket_{k}": v for k, v in tickets().items()})
+    w["confined_register"] = confined_register()
     for i, day in enumerate(("2026-04-20", "2026-05-20", "2026-06-20", "2026-07-20", "2026-08-10"), 1):
         w[f"inspection_{i}"] = inspection(i, day)
     w["assessment_q2"] = {

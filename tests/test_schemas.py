@@ -196,3 +196,25 @@ def test_canonical_json_is_stable_under_key_order(rnd: random.Random):
         return x
 
     assert canonical(shuffle(data)) == canonical(data)
+
+
+def test_confined_space_register_rules():
+    from tests.campaign_factories import confined_register
+
+    raw = confined_register()
+    r, _ = problems_of(raw)
+    assert r.ok and not r.problems, [p.line() for p in r.problems]
+    assert schema_for(type(r.obj))().load(dump(r.obj)) == r.obj
+    raw["spaces"][1]["approver"] = "王工"  # H2S/CO space approved by someone not the principal, no written authorisation
+    raw["spaces"][1]["space_no"] = "YX-01"
+    raw["spaces"][0]["warning_sign"] = False
+    r, by_path = problems_of(raw)
+    assert not r.ok
+    assert "书面授权" in by_path["spaces[1].approver_written_authorization"].message
+    assert "重复" in by_path["spaces[1].space_no"].message
+    sign = by_path["spaces[0].warning_sign"]
+    assert sign.severity == "warning" and "警示标志" in sign.message
+    raw["spaces"][1]["approver_written_authorization"] = True
+    raw["spaces"][1]["space_no"] = "YX-02"
+    r, by_path = problems_of(raw)
+    assert r.ok and list(by_path) == ["spaces[0].warning_sign"]

@@ -319,9 +319,10 @@ NOTES = """
 * **What limits pool ÷ (ii).** Both cores, so the floor is pool CPU ÷ 2 ÷ (ii) CPU (second table): the
   pool spends a little more CPU per document than one long soffice call — the PDF checks (pypdf:
   fonts, XMP, text of the first page, ~15 ms), two LibreOffice starts instead of one and a recycle every
-  `pdf_recycle_every` documents. The checks run on their own thread so a worker's soffice gets its next
-  document while the last is checked. Wall-time ratios also move with whatever else the machine runs:
-  with other processes on the cores the pool cannot use two of them (see the load column).
+  `pdf_recycle_every` documents. Each UNO worker always has the next document queued and the checks
+  run on a thread of their own, so a soffice goes straight from one document to the next. Wall-time
+  ratios also move with whatever else the machine runs: with other processes on the cores the pool
+  cannot use two of them (see the load column).
 """
 
 
