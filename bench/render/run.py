@@ -319,7 +319,10 @@ NOTES = """
 * **What limits pool ÷ (ii).** Both cores, so the floor is pool CPU ÷ 2 ÷ (ii) CPU (second table): the
   pool spends a little more CPU per document than one long soffice call — the PDF checks (pypdf:
   fonts, XMP, text of the first page, ~15 ms), two LibreOffice starts instead of one and a recycle every
-  `pdf_recycle_every` documents. Each UNO worker always has the next document queued and the checks
+  `pdf_recycle_every` documents (100 by default; `bench/render/recycle.py`, RECYCLE.md: a never-recycled
+  soffice slows by ~15 % over 400 documents, a restart costs ~0.25 s; every 50 and every 100 tie within
+  noise, every 200 and never are 3–6 % slower).
+  Each UNO worker always has the next document queued and the checks
   run on a thread of their own, so a soffice goes straight from one document to the next. Wall-time
   ratios also move with whatever else the machine runs: with other processes on the cores the pool
   cannot use two of them (see the load column).
