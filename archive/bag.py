@@ -1,9 +1,10 @@
 """BagIt bags (RFC 8493, version 1.0, SHA-256), written in one pass and validated without waste.
 
     w = BagWriter(stage)
-    w.write("records/…/record.json", data)          # payload: written and hashed from memory
-    w.copy("records/…/files/pdf-x.pdf", blob_path)   # payload: copied in the kernel, hashed later
-    w.finish_payload()                               # -> {payload path: sha256}; manifest-sha256.txt
+    with w.group():                                  # one record's files, written on a writer thread
+        w.write("records/…/record.json", data)      # payload: hashed from memory, then written
+        w.copy("records/…/files/pdf-x.pdf", blob)    # payload: copied in the kernel, then hashed
+    w.finish_payload()                               # waits; -> {payload path: sha256}; manifest-sha256.txt
     w.tag_file("index.json", data)
     digest = w.finish(bag_info, signer)              # bagit.txt, bag-info.txt, tagmanifest, .sig
 
@@ -13,10 +14,11 @@ Why not bagit-python's ``make_bag`` and ``Bag.validate`` on this path: for a 1,0
 (7,000 files) they walk the tree six times, resolve every manifest entry with ``realpath`` on each
 load (three loads per export) and start a process pool, which made export + verify 4.3x
 ``cp`` + ``sha256sum`` (bench/package). Here every payload file is hashed exactly once (small
-files from memory as they are written, copied blobs from the page cache on a thread pool at the
-end — threads hashing while the main thread makes thousands of small system calls would fight
-over the GIL), and validation walks the tree once (``os.scandir``, no ``stat`` beyond the sizes) and
-hashes on a thread pool (hashlib releases the GIL). The output is an ordinary BagIt 1.0 bag:
+files from memory, copied blobs right after their copy, from the page cache), the files of a
+record are created together on one of the writer threads (one per core: creating files is kernel
+time, and file system calls release the GIL) while the main thread prepares the next record, and
+validation walks the tree once (``os.scandir``, no ``stat`` beyond the sizes) and hashes on a
+thread pool (hashlib releases the GIL). The output is an ordinary BagIt 1.0 bag:
 bagit-python's validator (``bagit.py --validate``, and :func:`bagit_validate` in process) is the
 independent check the tests run on every package, fresh and tampered.
 
@@ -31,9 +33,10 @@ import hashlib
 import logging
 import os
 import shutil
+import threading
 import unicodedata
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,10 +46,18 @@ MANIFEST = "manifest-sha256.txt"
 TAGMANIFEST = "tagmanifest-sha256.txt"
 SIG_NAME = "tagmanifest-sha256.txt.sig"
 CHUNK = 1 << 20
+_MAX_PENDING = 64  # groups queued for the writer threads (bounds the memory held by a fast producer)
 
 
 def _threads() -> int:
     return max(2, min(8, os.cpu_count() or 2))
+
+
+def _writers() -> int:
+    """Writer threads: one per core. Creating a file is kernel CPU time (~0.2 ms per file or
+    folder on the ext4 this was measured on), so more threads than cores only add contention
+    (measured: 1 thread 3.0 s, 2 threads 2.2 s, 8 threads 2.3 s for a 1,000-record package)."""
+    return max(1, min(8, os.cpu_count() or 1))
 
 
 def _copy(src: Path, dest: Path) -> None:
@@ -103,7 +114,10 @@ class BagWriter:
         self.payload: dict[str, tuple[str, int]] = {}  # "data/…" -> (sha256, size)
         self.tags: dict[str, tuple[str, int]] = {}
         self._dirs: set[str] = {str(self.data)}
-        self._copied: list[str] = []
+        self._group: list[tuple[str, bytes | None, str | None]] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[Future] = []
+        self._slots = threading.BoundedSemaphore(_MAX_PENDING)
 
     def _dir(self, path: str) -> None:
         parent = os.path.dirname(path)
@@ -112,6 +126,52 @@ class BagWriter:
             self._dirs.add(parent)
 
     def write(self, rel: str, data: bytes) -> None:
+        """Write a payload file from memory (hashed here, before it leaves memory)."""
+        self.payload[f"data/{rel}"] = (hashlib.sha256(data).hexdigest(), len(data))
+        if self._group is not None:
+            self._group.append((rel, data, None))
+        else:
+            self._write_file(rel, data)
+
+    def copy(self, rel: str, src: Path | str) -> None:
+        """Copy ``src`` in (in the kernel) and hash the copy (from the page cache)."""
+        if self._group is not None:
+            self._group.append((rel, None, str(src)))
+        else:
+            self.payload[f"data/{rel}"] = self._copy_file(rel, str(src))
+
+    @contextlib.contextmanager
+    def group(self) -> Iterator[None]:
+        """Writes and copies inside the block are done together on a worker thread, while the
+        caller prepares the next group: creating thousands of small files is kernel time that
+        two cores share (file system calls release the GIL). Errors surface in
+        :meth:`finish_payload`."""
+        if self._group is not None:
+            yield
+            return
+        self._group = []
+        try:
+            yield
+        finally:
+            ops, self._group = self._group, None
+        if ops:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=_writers(), thread_name_prefix="outsafe-bag")
+            self._slots.acquire()
+            fut = self._pool.submit(self._run_group, ops)
+            fut.add_done_callback(lambda _f: self._slots.release())
+            self._pending.append(fut)
+
+    def _run_group(self, ops: list[tuple[str, bytes | None, str | None]]) -> dict[str, tuple[str, int]]:
+        out = {}
+        for rel, data, src in ops:
+            if src is None:
+                self._write_file(rel, data or b"")
+            else:
+                out[f"data/{rel}"] = self._copy_file(rel, src)
+        return out
+
+    def _write_file(self, rel: str, data: bytes) -> None:
         path = f"{self.data}/{rel}"
         self._dir(path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -121,15 +181,24 @@ class BagWriter:
                 view = view[os.write(fd, view):]
         finally:
             os.close(fd)
-        self.payload[f"data/{rel}"] = (hashlib.sha256(data).hexdigest(), len(data))
 
-    def copy(self, rel: str, src: Path | str) -> None:
-        """Copy ``src`` in (in the kernel); it is hashed, from the page cache, in
-        :meth:`finish_payload`, several files at a time."""
+    def _copy_file(self, rel: str, src: str) -> tuple[str, int]:
         path = f"{self.data}/{rel}"
         self._dir(path)
-        _copy(src, Path(path))
-        self._copied.append(f"data/{rel}")
+        _copy(Path(src), Path(path))
+        return hash_file(path)
+
+    def wait(self) -> None:
+        """Wait for every group; the first failure is raised (as the exception it was)."""
+        pending, self._pending = self._pending, []
+        error: BaseException | None = None
+        for fut in pending:
+            try:
+                self.payload.update(fut.result())
+            except BaseException as e:  # keep waiting for the rest: nothing may still be writing
+                error = error or e
+        if error is not None:
+            raise error
 
     def include(self, prefix: str, files: dict[str, tuple[str, int]]) -> None:
         """Payload already written under ``data/<prefix>/`` with known digests (a nested bag)."""
@@ -137,10 +206,7 @@ class BagWriter:
             self.payload[f"data/{prefix}/{rel}"] = value
 
     def finish_payload(self) -> dict[str, str]:
-        todo, self._copied = self._copied, []
-        with ThreadPoolExecutor(max_workers=_threads()) as pool:
-            for rel, result in zip(todo, pool.map(lambda r: hash_file(self.root / r), todo)):
-                self.payload[rel] = result
+        self.wait()
         self._tag(MANIFEST, manifest_text({p: h for p, (h, _) in self.payload.items()}))
         return {p: h for p, (h, _) in self.payload.items()}
 
@@ -180,7 +246,15 @@ class BagWriter:
         return {**self.payload, **self.tags}
 
     def close(self) -> None:
-        """Nothing to release (kept so callers can use try/finally symmetrically)."""
+        """Wait for any group still being written and stop the worker threads."""
+        try:
+            if self._pending:
+                with contextlib.suppress(BaseException):
+                    self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
 
 
 # --- validation --------------------------------------------------------------------------------------

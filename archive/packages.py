@@ -660,7 +660,8 @@ class _Builder:
     def add_records(self, rows: Sequence[dict]) -> None:
         total = len(rows)
         for n, row in enumerate(rows, 1):
-            self._add_record(row)
+            with self.w.group():  # one record's files are written together, on a writer thread
+                self._add_record(row)
             if self.progress:
                 self.progress("records", n, total)
 
@@ -687,11 +688,11 @@ class _Builder:
             used.add(name.casefold())
             path = f"files/{name}"
             d = f["sha256"]
-            try:
-                self.w.copy(f"{rel}/{path}", f"{blobs}/{d[:2]}/{d[2:4]}/{d}")
-            except FileNotFoundError as e:
+            src = f"{blobs}/{d[:2]}/{d[2:4]}/{d}"
+            if not os.path.isfile(src):
                 raise _refuse([f"记录 {rid}: 文件 {f['name']} ({f['role']}) 缺失 (blob missing)"],
-                              hint="运行 outsafe verify 查明原因 (run outsafe verify)") from e
+                              hint="运行 outsafe verify 查明原因 (run outsafe verify)")
+            self.w.copy(f"{rel}/{path}", src)
             self.expected[f"data/{rel}/{path}"] = f["sha256"]
             self.files += 1
             self.bytes += f["size"]
@@ -747,7 +748,11 @@ class _Builder:
                     w.write(f"{folder}/cosignature-{witness}.sig", sig)
         hashes = self._hashes if self._hashes is not None else self.archive.ledger.leaf_hashes(self.tree_size)
         w.write(f"ledger/{self.owner}/leaf-hashes.txt", "".join(h.hex() + "\n" for h in hashes).encode("ascii"))
-        digests = w.finish_payload()
+        try:
+            digests = w.finish_payload()
+        except FileNotFoundError as e:  # a blob vanished between the check and the copy
+            raise _refuse([f"档案文件缺失 (blob missing): {e.filename}"],
+                          hint="运行 outsafe verify 查明原因 (run outsafe verify)") from e
         bad = sorted(p for p, d in self.expected.items() if digests.get(p) != d)
         if bad:
             raise _refuse(
