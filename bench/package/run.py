@@ -84,13 +84,12 @@ def bench_export_verify(home: Path, work: Path, runs: int) -> dict:
         r = resource.getrusage(who)
         return r.ru_utime + r.ru_stime
 
-    def baseline() -> tuple[float, float, float]:
-        dest = work / "cp"
-        dest.mkdir()
+    def copy_and_hash(copy: list[str] | str, dest: Path) -> tuple[float, float, float]:
+        """One ``cp`` into ``dest``, then one ``sha256sum`` over the copies: (cp s, total s, CPU s)."""
         os.sync()  # each run starts with no dirty pages left over from the other side
         c0 = cpu(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        subprocess.run(f"xargs -0 -a {listing} cp -t {dest}", shell=True, check=True)
+        subprocess.run(copy, shell=isinstance(copy, str), check=True)
         t_cp = time.perf_counter() - t
         subprocess.run(f"cd {dest} && find . -type f -print0 | xargs -0 sha256sum > /dev/null", shell=True, check=True)
         t_all = time.perf_counter() - t
@@ -98,20 +97,16 @@ def bench_export_verify(home: Path, work: Path, runs: int) -> dict:
         shutil.rmtree(dest)
         return t_cp, t_all, c
 
+    def baseline() -> tuple[float, float, float]:
+        """Baseline (b): the distinct blobs behind the record files, into one flat folder."""
+        dest = work / "cp"
+        dest.mkdir()
+        return copy_and_hash(f"xargs -0 -a {listing} cp -t {dest}", dest)
+
     def same_files() -> tuple[float, float, float]:
-        """Baseline (a): ``cp -r`` of the package's own payload files (same files, same folders),
-        then one ``sha256sum`` over the copies."""
+        """Baseline (a): ``cp -r`` of the package's own payload files (same files, same folders)."""
         dest = work / "cp-tree"
-        os.sync()
-        c0 = cpu(resource.RUSAGE_CHILDREN)
-        t = time.perf_counter()
-        subprocess.run(["cp", "-r", str(tree), str(dest)], check=True)
-        t_cp = time.perf_counter() - t
-        subprocess.run(f"cd {dest} && find . -type f -print0 | xargs -0 sha256sum > /dev/null", shell=True, check=True)
-        t_all = time.perf_counter() - t
-        c = cpu(resource.RUSAGE_CHILDREN) - c0
-        shutil.rmtree(dest)
-        return t_cp, t_all, c
+        return copy_and_hash(["cp", "-r", str(tree), str(dest)], dest)
 
     def outsafe() -> tuple[float, float, float, dict]:
         out = work / "pkg"
