@@ -1192,7 +1192,7 @@ def m33(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
 
 # --- confined spaces (令第10号 专项类 [M]) ------------------------------------------------------
 
-_CONFINED = re.compile(r"有限空间|受限空间|检查井|窨井|化粪池|污水池|沉淀池|循环水池|地沟|管沟|罐内|塔内|釜内|容器内|筒仓|料仓|烟道|煤气柜")
+_CONFINED = re.compile(r"有限空间|受限空间|检查井|窨井|储罐内|容器内")
 _REGISTER = re.compile(r"台账|辨识|清单")
 _SIGN = re.compile(r"警示标志|警示牌|安全标志")
 
@@ -1241,18 +1241,28 @@ def _register_space(reg: Any, ticket: Any) -> Any:
 def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     """有限空间未辨识、未建立安全管理台账，并且未设置明显的安全警示标志.
 
-    Reads the enterprise's 有限空间管理台账 (``confined_space_register``, the latest as of the date):
-    none at all, or a ticket's space missing from it, is a finding (major when an open enforcement
-    finding also records missing warning signs: then all three conditions of the item hold); a
-    space the register itself records without a sign is a warning. Orders, inspections and
-    hazards that record missing registers or signs are reported while they stay open."""
+    Orders, inspections and hazards that record missing registers or signs are reported while they
+    stay open (major when they record both). Where the enterprise keeps its 有限空间管理台账 in the
+    archive (``confined_space_register``, the latest as of the date), each confined-space ticket's
+    space must be in it (else a warning; major when an open enforcement finding also records
+    missing signs: then every condition of the item holds), listed before the work, and a space the
+    register records without a sign is a warning. An archive without a register is judged on the
+    enforcement records alone (the register may be kept on paper)."""
     ev = Evaluation()
     projects = [p for p in _started(scope, as_of) if "confined_space" in p.obj.dangerous_work]
     tickets = [t for p in scope.projects for t in _for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type == "confined_space"]
     ev.applicable = bool(projects or tickets)
     if not ev.applicable:
         return ev
-    items = [x for x in _enforcement_items(snap, as_of) if scope.has_enterprise(x[4]) and _CONFINED.search(x[1])]
+    # the spaces this archive knows by name: a finding that names one is about a confined space too
+    names = {t.obj.space_name.split("（")[0].strip() for t in tickets} | {
+        sp.name for r in snap.of("confined_space_register") for sp in r.obj.spaces}
+    names = {n for n in names if len(n) >= 3}
+
+    def confined(text: str) -> bool:
+        return bool(_CONFINED.search(text)) or any(n in text for n in names)
+
+    items = [x for x in _enforcement_items(snap, as_of) if scope.has_enterprise(x[4]) and confined(x[1])]
     open_no_sign: dict[str, list[Rec]] = defaultdict(list)
     for rec, text, closed, deadline, unit in items:
         no_register, no_sign = bool(_REGISTER.search(text)), bool(_SIGN.search(text))
@@ -1275,13 +1285,10 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         regs = sorted((r for r in snap.of("confined_space_register") if r.obj.enterprise == e), key=lambda r: r.obj.compiled_on)
         signs = open_no_sign.get(e, [])
         if not regs:
-            work = "、".join([p.obj.code for p in ps][:3] + [t.obj.ticket_no for t in ts][:3])
-            ev.findings.append(_finding(
-                "major" if signs else "warning",
-                f"{snap.org_name(e)} 有有限空间作业（{work}），档案中没有有限空间管理台账（未辨识、未建台账）"
-                + ("，且执法/检查记录载明未设警示标志，属重大事故隐患" if signs else ""),
-                e=e, c=ts[0].obj.contractor if ts else (ps[0].obj.contractor if ps else None), evidence=[*ts[:5], *signs],
-                missing=["有限空间管理台账（类型 confined_space_register：编号、位置、危险有害因素、审批人、警示标志）"]))
+            # Not a finding by itself: the register may be kept on paper; what the archive holds
+            # about it (orders, inspections, hazards) is judged above.
+            ev.examined.append(f"{snap.org_name(e)}：档案中没有有限空间管理台账（confined_space_register），"
+                               "辨识和台账情况依据执法、检查和隐患记录判定")
             continue
         reg = regs[-1]
         ev.examined.append(f"{reg.title}（{reg.obj.compiled_on.isoformat()}）：{len(reg.obj.spaces)} 处有限空间，"
