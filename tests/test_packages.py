@@ -5,6 +5,7 @@ path safety in folder and zip form; `outsafe verify` of the bureau archive after
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -340,6 +341,46 @@ def test_a_damaged_blob_is_not_exported(templates, tmp_path):
     assert "digest" in "\n".join(e.value.failures)
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.partial-*"))
     ent.close()
+
+
+def test_a_missing_blob_is_not_exported_and_no_writer_thread_is_left(templates, tmp_path):
+    import threading
+
+    ent = clone(templates, "ent", tmp_path / "ent")
+    row = next(r for r in ent.catalog.list_records(types=["work_ticket"]))
+    f = next(x for x in ent.catalog.record_files(row["id"]) if x["role"] == "docx")
+    ent.blobs.path_for(f["sha256"]).unlink()
+    with pytest.raises(IntegrityError) as e:
+        export_package(ent, tmp_path / "out")
+    assert "缺失" in "\n".join(e.value.failures) and row["id"] in "\n".join(e.value.failures)
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.partial-*"))
+    assert not [t for t in threading.enumerate() if t.name.startswith("outsafe-bag")]
+    ent.close()
+
+
+def test_bag_writer_groups_report_the_first_failure_after_all_have_finished(tmp_path):
+    from archive import bag as bagfmt
+
+    w = bagfmt.BagWriter(tmp_path / "b")
+    src = tmp_path / "src.bin"
+    src.write_bytes(b"x" * 5000)
+    for i in range(50):
+        with w.group():
+            w.write(f"r/{i}/a.json", b"{}")
+            w.copy(f"r/{i}/files/x.bin", src if i != 17 else tmp_path / "gone.bin")
+    with pytest.raises(FileNotFoundError):
+        w.finish_payload()
+    w.close()
+    assert len(list((tmp_path / "b" / "data" / "r").glob("*/files/x.bin"))) == 49  # every other group finished
+    w2 = bagfmt.BagWriter(tmp_path / "c")
+    for i in range(20):
+        with w2.group():
+            w2.write(f"r/{i}/a.json", str(i).encode())
+            w2.copy(f"r/{i}/files/x.bin", src)
+    digests = w2.finish_payload()
+    w2.close()
+    assert len(digests) == 40 and digests["data/r/3/a.json"] == hashlib.sha256(b"3").hexdigest()
+    assert digests["data/r/3/files/x.bin"] == hashlib.sha256(b"x" * 5000).hexdigest()
 
 
 # --- the tamper matrix: one changed byte, and which verifiers must notice ---------------------------------------
