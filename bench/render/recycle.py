@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "Reading: soffice's resident memory levels off after its first hundred documents here, while its time per "
         "document keeps drifting up; a recycle costs one LibreOffice start (~0.25 s CPU with the pool's profile). "
         "The default `pdf_recycle_every` (archive/settings.py) is 100, from the cheaper end of this table; an archive "
-        "can change it (`settings.yaml`).",
+        "can change it (`<home>/outsafe.toml`).",
         "",
     ]
     args.out.write_text("\n".join(lines), encoding="utf-8")
