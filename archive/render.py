@@ -616,7 +616,7 @@ def cn_date(d: date) -> str:
 
 
 def cn_time(d: datetime) -> str:
-    return f"{d.hour}时{d.minute}分"
+    return f"{d.hour}时{d.minute:02d}分"
 
 
 def cn_datetime(d: datetime) -> str:

@@ -1180,6 +1180,9 @@ def build_blasting() -> Doc:
     t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
     t.linked_and_risk()
     t.period("爆破作业时间")
+    t.pair("起爆时间", "{% if doc.detonation_at %}{{ doc.detonation_at|cn_datetime }}{% else %}／{% endif %}",
+           "解除警戒时间", "{% if doc.all_clear_at %}{{ doc.all_clear_at|cn_datetime }}{% else %}／{% endif %}")
+    t.line("爆后检查及盲炮处理", "{{ doc.post_blast_check|default('／') }}")
     t.measures()
     t.briefing()
     for b in ("作业负责人", "所在单位", "安全管理部门", "审批部门"):

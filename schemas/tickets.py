@@ -245,6 +245,9 @@ class BlastingTicket(WorkTicket):
     explosive_kg: Annotated[float, F("炸药用量（kg）", minimum=0)]
     detonators: Annotated[int, F("雷管数量（发）", minimum=0)]
     warning_radius_m: Annotated[float, F("警戒范围（m）", minimum=0)]
+    detonation_at: Annotated[datetime | None, F("起爆时间")] = None
+    all_clear_at: Annotated[datetime | None, F("解除警戒时间")] = None
+    post_blast_check: Annotated[str | None, F("爆后检查及盲炮处理", help="GB 6722：爆后检查，有无盲炮及处理情况")] = None
 
 
 TICKET_CLASSES: dict[str, type[WorkTicket]] = {
@@ -450,6 +453,14 @@ def _ticket_people(t, ctx: RuleContext):
         vt, start = g(t, "unit_licence_valid_to"), g(t, "valid_from")
         if isinstance(vt, date) and isinstance(start, datetime) and vt < start.date():
             yield err("unit_licence_valid_to", "爆破作业单位许可证已过期 (blasting unit licence expired)", "民用爆炸物品安全管理条例 第31条")
+        boom, clear, end = g(t, "detonation_at"), g(t, "all_clear_at"), g(t, "valid_to")
+        if isinstance(boom, datetime) and isinstance(start, datetime) and isinstance(end, datetime) and not start <= boom <= end:
+            yield err("detonation_at", "起爆时间不在许可的作业时间内 (detonation outside the permitted window)", "GB 6722")
+        if isinstance(clear, datetime) and isinstance(boom, datetime) and clear <= boom:
+            yield err("all_clear_at", "解除警戒须在起爆之后 (all-clear before the detonation)", "GB 6722")
+        if isinstance(clear, datetime) and isinstance(boom, datetime) and not g(t, "post_blast_check"):
+            yield err("post_blast_check", "解除警戒前须进行爆后检查并记录有无盲炮 (record the post-blast check before the all-clear)",
+                      "GB 6722")
     leader, guardian = g(g(t, "leader"), "name"), g(g(t, "guardian"), "name")
     if leader and guardian and leader == guardian:
         yield err("guardian", "监护人不得由作业负责人兼任 (the guardian may not be the work leader)", f"{GB} 4.10")

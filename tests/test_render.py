@@ -315,7 +315,7 @@ def test_chinese_dates_without_leading_zeros():
     assert cn_date(date(2026, 4, 30)) == "2026年4月30日"
     assert cn_date(date(2026, 1, 5)) == "2026年1月5日"
     assert cn_datetime(datetime(2026, 4, 30, 8, 30)) == "2026年4月30日 8时30分"
-    assert cn_datetime(datetime(2026, 4, 3, 14, 5)) == "2026年4月3日 14时5分"
+    assert cn_datetime(datetime(2026, 4, 3, 14, 5)) == "2026年4月3日 14时05分"
     assert make_env().from_string("{{ d }}|{{ t }}").render(d=date(2026, 4, 30), t=datetime(2026, 4, 30, 8, 30)) \
         == "2026年4月30日|2026年4月30日 8时30分"
 

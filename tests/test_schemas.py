@@ -218,3 +218,21 @@ def test_confined_space_register_rules():
     raw["spaces"][1]["space_no"] = "YX-02"
     r, by_path = problems_of(raw)
     assert r.ok and list(by_path) == ["spaces[0].warning_sign"]
+
+
+def test_blasting_detonation_all_clear_and_post_blast_check():
+    from pathlib import Path
+
+    from schemas import read_case_file
+
+    raw = read_case_file(Path(__file__).resolve().parents[1] / "examples" / "cases" / "ticket-blasting-BP-2026-0001.yaml")
+    r, _ = problems_of(raw)
+    assert r.ok, [p.line() for p in r.problems]
+    assert r.obj.detonation_at.hour == 12 and r.obj.post_blast_check
+    bad = dict(raw, detonation_at="2026-07-18 13:30", all_clear_at="2026-07-18 13:00", post_blast_check=None)
+    r, by_path = problems_of(bad)
+    assert "作业时间" in by_path["detonation_at"].message
+    assert "起爆之后" in by_path["all_clear_at"].message
+    assert "盲炮" in by_path["post_blast_check"].message
+    r, by_path = problems_of({k: v for k, v in raw.items() if k not in ("detonation_at", "all_clear_at", "post_blast_check")})
+    assert r.ok  # the three are filled in after the blast: a permit issued before it is complete without them
