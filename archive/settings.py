@@ -95,7 +95,7 @@ class Settings:
 
     # --- PDF conversion ----------------------------------------------------------------------
     pdf_workers: int = _s(0, "[P]", "LibreOffice 转换进程数（0 = 每核一个）")
-    pdf_recycle_every: int = _s(100, "[P]; measured: bench/render/RESULTS.md (recycle interval)", "每个转换进程处理多少份后重启（0 = 不定期重启）")
+    pdf_recycle_every: int = _s(100, "[P]; measured: bench/render/RECYCLE.md", "每个转换进程处理多少份后重启（0 = 不定期重启）")
     pdf_timeout_seconds: float = _s(90, "[P]", "单份文档转换超时（秒）")
 
     @classmethod
