@@ -1229,11 +1229,23 @@ def _closed_order_items(snap: Snapshot, as_of: date) -> set[tuple[str, int]]:
     return {k for k, (_, res) in latest.items() if res == "已整改"}
 
 
+def _mentions(text: str, token: str) -> bool:
+    """``token`` stands in ``text`` as a whole (YX-1 is not in YX-12, 1号池 is not in 11号池)."""
+    token = token.strip()
+    return bool(token) and re.search(rf"(?<![0-9A-Za-z]){re.escape(token)}(?![0-9A-Za-z])", text) is not None
+
+
+def _space_stem(ticket: Any) -> str:
+    """The space a ticket names, without its parenthesised description."""
+    return re.split(r"[（(]", ticket.space_name, maxsplit=1)[0].strip()
+
+
 def _register_space(reg: Any, ticket: Any) -> Any:
     """The register's entry for the space a confined-space ticket names (by number or name), or None."""
     text = f"{ticket.space_name} {ticket.location}"
+    stem = _space_stem(ticket)
     for sp in reg.spaces:
-        if sp.space_no in text or sp.name in text or ticket.space_name.split("（")[0] in sp.name:
+        if _mentions(text, sp.space_no) or _mentions(text, sp.name) or (stem and stem == sp.name.strip()):
             return sp
     return None
 
@@ -1254,13 +1266,14 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev.applicable = bool(projects or tickets)
     if not ev.applicable:
         return ev
-    # the spaces this archive knows by name: a finding that names one is about a confined space too
-    names = {t.obj.space_name.split("（")[0].strip() for t in tickets} | {
-        sp.name for r in snap.of("confined_space_register") for sp in r.obj.spaces}
+    # the spaces known by name in scope: a finding that names one is about a confined space too
+    names = {_space_stem(t.obj) for t in tickets} | {
+        sp.name.strip() for r in snap.of("confined_space_register") if scope.has_enterprise(r.obj.enterprise)
+        for sp in r.obj.spaces}
     names = {n for n in names if len(n) >= 3}
 
     def confined(text: str) -> bool:
-        return bool(_CONFINED.search(text)) or any(n in text for n in names)
+        return bool(_CONFINED.search(text)) or any(_mentions(text, n) for n in names)
 
     items = [x for x in _enforcement_items(snap, as_of) if scope.has_enterprise(x[4]) and confined(x[1])]
     open_no_sign: dict[str, list[Rec]] = defaultdict(list)
@@ -1304,11 +1317,11 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                     + ("，且执法/检查记录载明未设警示标志，属重大事故隐患" if signs else ""),
                     p=p.obj if p else None, evidence=[t, reg, *signs], missing=[f"台账中“{o.space_name}”的登记"]))
                 continue
-            earlier = [r for r in regs if r.obj.compiled_on <= o.valid_from.date() and _register_space(r.obj, o) is not None]
-            if not earlier:
+            listed = sp.identified_on or reg.obj.compiled_on  # an updated register keeps each space's 辨识日期
+            if listed > o.valid_from.date():
                 ev.findings.append(_finding(
-                    "warning", f"{t.title} 作业时（{o.valid_from.date().isoformat()}）该有限空间尚未列入台账"
-                               f"（{reg.title} {reg.obj.compiled_on.isoformat()} 才登记）",
+                    "warning", f"{t.title} 作业时（{o.valid_from.date().isoformat()}）该有限空间尚未辨识列入台账"
+                               f"（{reg.title} 记载 {listed.isoformat()} 才辨识登记）",
                     p=p.obj if p else None, evidence=[t, reg], missing=["作业前的有限空间辨识和台账登记"]))
         for sp in reg.obj.spaces:
             if not sp.warning_sign:
@@ -1448,7 +1461,7 @@ RULES: tuple[CheckRule, ...] = (
         "进入受限空间等危险作业（整治方案 承包单位五查之五）",
         f"{L10}有限空间专项第（一）项 [M]；《工贸企业有限空间作业安全规定》（应急管理部令第13号）", "SPL 99", "major",
         "辨识有限空间并建立管理台账，在出入口设置明显的安全警示标志", cs1,
-        "依据发包单位的有限空间管理台账（confined_space_register）和执法检查、指令书、隐患记录中的有关问题及其整改情况判定：未建台账或作业空间未列入台账，并有未整改的“未设警示标志”记载时，为重大事故隐患。"),
+        "依据执法检查、指令书、隐患记录中的有关问题及其整改情况判定（同时记载未建台账和未设警示标志且未整改的，为重大事故隐患）；档案中有发包单位的有限空间管理台账（confined_space_register）时，另核对作业票的有限空间是否在作业前辨识列入台账、是否设警示标志——未列入台账且有未整改的“未设警示标志”记载的，为重大事故隐患。"),
     CheckRule(
         "CS-2", "有限空间作业未审批、未先通风再检测、无监护", GROUP_CS,
         "进入受限空间等危险作业时，未落实“作业票”管理制度的（整治方案 承包单位五查之五）",

@@ -518,7 +518,12 @@ def select_period(archive, since: str | None, until: str | None) -> list[dict]:
 
     types = [t for t in TYPES if t not in REGISTRY_TYPES]
     rows = archive.catalog.list_records(types=types, since=since, until=until)
-    return closure(archive, rows + roster(archive, since, until))
+    picked = closure(archive, rows)
+    have = {r["id"] for r in picked}
+    # the roster travels as it is, without the people its projects name (only documents pull people in)
+    extra = [r for r in roster(archive, since, until) if r["id"] not in have]
+    extra += [r for r in closure(archive, extra, with_registry=False) if r["id"] not in have and r not in extra]
+    return sorted({r["id"]: r for r in (*picked, *extra)}.values(), key=lambda r: r["seq"])
 
 
 def roster(archive, since: str | None, until: str | None) -> list[dict]:
@@ -538,8 +543,9 @@ def roster(archive, since: str | None, until: str | None) -> list[dict]:
         if data.get("enterprise") != archive.owner_uscc:
             continue
         period = data.get("period") or {}
-        start, end = str(period.get("start") or ""), str(period.get("end") or "")
-        if (until and start and start > until) or (since and end and end < since):
+        start, end = str(period.get("start") or "")[:10], str(period.get("end") or "")[:10]
+        # compare whole days: a partial bound ("2026-06") covers its whole month or year
+        if (until and start and start > (until + "-99-99")[:10]) or (since and end and end < since[:10]):
             continue
         out.append(r)
     return out

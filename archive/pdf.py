@@ -56,6 +56,7 @@ import bisect
 import functools
 import io
 import json
+import logging
 import os
 import queue
 import re
@@ -117,6 +118,7 @@ FONT_REPLACEMENTS: tuple[tuple[str, str], ...] = (
 UNO_PYTHON = "/usr/bin/python3"
 WORKER_SCRIPT = Path(__file__).resolve().parent / "worker" / "uno_worker.py"
 
+log = logging.getLogger(__name__)
 STARTUP_TIMEOUT = 60.0  # seconds for a worker to start and connect
 _EXIT_RESTART = 81  # soffice.bin asks to be started again (first start of a new profile)
 _POLL = 0.2  # seconds between liveness checks while waiting
@@ -378,6 +380,8 @@ def _precheck(job: _Job) -> str | None:
         boxes = uncovered_chars(docx_text(job.docx) + "".join(job.expect))
     except ValueError as e:
         return str(e)
+    except Exception as e:  # a damaged entry (zlib.error, CRC, …): this document's problem only
+        return f"不是有效的 .docx (not a readable .docx: {type(e).__name__}: {e})"
     if boxes:
         shown = "、".join(f"“{c}”(U+{ord(c):04X})" for c in boxes[:10])
         return (f"字符 {shown} 在已安装字体中没有字形，PDF 中会显示为方框 "
@@ -433,6 +437,7 @@ class _Task:
     job: _Job
     t0: float
     attempts: int = 0
+    answered: bool = False  # a result was delivered, or the PDF went to the checker (which delivers)
     seq: int = 0
     src: Path | None = None
     dst: Path | None = None
@@ -452,8 +457,8 @@ class _Timeout(Exception):
     pass
 
 
-class _DocFailed(Exception):
-    """LibreOffice is fine but could not convert this document."""
+class _TaskError(Exception):
+    """This document cannot go to LibreOffice (its message is the document's error); the worker is fine."""
 
 
 class _Closing(Exception):
@@ -492,6 +497,9 @@ class _Worker:
         # UNO pipe): LibreOffice removes them when it terminates, a killed one leaves them behind
         self._sockets: set[Path] = set()
         self._lock = threading.Lock()
+        self._pending: deque[_Task] = deque()  # taken (or given back after a crash), not yet sent
+        self._inflight: deque[_Task] = deque()  # sent to the UNO worker, in order
+        self._hand: _Task | None = None  # the document being looked at (answered if the loop fails)
 
     @property
     def soffice_pid(self) -> int | None:
@@ -514,46 +522,50 @@ class _Worker:
         finally:
             self._busy = False
             ready.set()
-        try:
-            self._loop()
-        except _Closing:
-            pass
+        while True:
+            try:
+                self._loop()
+            except _Closing:
+                return
+            except Exception as e:  # a bug or an unforeseen OS error: answer every document in hand, go on
+                log.exception("PDF worker %s: unexpected error", self.index)
+                tasks = {id(t): t for t in (self._hand, *self._inflight, *self._pending) if t is not None}
+                self._hand = None
+                self._inflight.clear()
+                self._pending.clear()
+                self.kill()
+                for t in tasks.values():
+                    self._discard(t)
+                    if not t.answered:
+                        self._deliver(t, f"转换进程内部错误 (internal error in the PDF worker: {type(e).__name__}: {e})")
 
     def _loop(self) -> None:
         """Keep up to PIPELINE documents queued at the UNO worker, so that soffice goes straight
         from one document to the next, and read the answers in order."""
         conv = self.conv
-        pending: deque[_Task] = deque()  # taken (or given back after a crash), not yet sent
-        inflight: deque[_Task] = deque()  # sent to the UNO worker, in order
+        pending = self._pending  # taken (or given back after a crash), not yet sent
+        inflight = self._inflight  # sent to the UNO worker, in order
         started = 0.0  # when the head of `inflight` began converting
         while True:
             while len(inflight) < PIPELINE:  # top up the UNO worker's queue
                 task = pending.popleft() if pending else self._take(block=not inflight)
                 if task is None:
                     break
-                if task.job.batch.cancelled:
-                    continue
-                error = _precheck(task.job)
-                if error:
-                    self._deliver(task, error)
-                    continue
-                if not self.alive() or 0 < conv.recycle_every <= self.sent:
-                    if inflight:  # let those finish on this soffice first
-                        pending.appendleft(task)
-                        break
-                    try:
-                        self._restart()
-                    except _Crash as e:
-                        self._crashed(task, str(e), pending)
-                        continue
+                self._hand = task
                 try:
-                    self._send(task)
-                except _Crash as e:
-                    self._crashed(task, str(e), pending)
+                    action = self._top_up(task, inflight, pending)
+                except _Closing:
+                    raise
+                except Exception as e:  # a bug or an unforeseen OS error with this document: its error only
+                    log.exception("PDF worker %s: unexpected error with %s", self.index, task.job.name)
+                    if not task.answered and all(t is not task for t in (*inflight, *pending)):
+                        self._discard(task)
+                        self._deliver(task, f"转换进程内部错误 (internal error in the PDF worker: {type(e).__name__}: {e})")
                     continue
-                if not inflight:
+                if action == "wait":
+                    break
+                if action == "sent" and len(inflight) == 1:
                     started = time.monotonic()
-                inflight.append(task)
             if not inflight:
                 continue
             head = inflight[0]
@@ -589,12 +601,52 @@ class _Worker:
                 pdf = head.dst.read_bytes()
             except FileNotFoundError:
                 pdf = None
+            except OSError as e:
+                self._discard(head)
+                self._deliver(head, f"无法读取生成的 PDF (cannot read the PDF: {e})")
+                continue
             self._discard(head)
             if pdf is None:
                 self._deliver(head, "LibreOffice 未生成 PDF (LibreOffice wrote no PDF)")
                 continue
             # checked on the converter's checker thread; this soffice is already on the next one
+            head.answered = True
             conv._checker.submit(conv._check, head.job, pdf, head.t0)
+
+    def _top_up(self, task: _Task, inflight: deque[_Task], pending: deque[_Task]) -> str:
+        """Hand ``task`` to the UNO worker: "sent"; answered or put back for a retry: "next";
+        put back until the documents in flight are done: "wait"."""
+        conv = self.conv
+        if task.job.batch.cancelled:
+            return "next"
+        error = _precheck(task.job)
+        if error:
+            self._deliver(task, error)
+            return "next"
+        if not self.alive() or 0 < conv.recycle_every <= self.sent:
+            if inflight:  # let those finish on this soffice first
+                pending.appendleft(task)
+                return "wait"
+            try:
+                self._restart()
+            except _Crash as e:
+                self._crashed(task, str(e), pending)
+                return "next"
+        try:
+            self._send(task)
+        except _TaskError as e:
+            self._discard(task)
+            self._deliver(task, str(e))
+            return "next"
+        except _Crash as e:
+            if inflight:  # died while converting the head: not this document's doing
+                self._discard(task)
+                pending.appendleft(task)
+                return "wait"
+            self._crashed(task, str(e), pending)
+            return "next"
+        inflight.append(task)
+        return "sent"
 
     def _take(self, block: bool) -> _Task | None:
         """The next document from the shared queue (None if none is waiting and not ``block``)."""
@@ -610,6 +662,7 @@ class _Worker:
         return _Task(job, time.monotonic())
 
     def _deliver(self, task: _Task, error: str) -> None:
+        task.answered = True
         seconds = round(time.monotonic() - task.t0, 3)
         task.job.batch.results.put((task.job.index, PdfResult(task.job.name, None, error, seconds)))
 
@@ -741,7 +794,10 @@ class _Worker:
         task.seq = self._seq
         task.src = self.jobs / f"{task.seq}.docx"
         task.dst = self.jobs / f"{task.seq}.pdf"
-        task.src.write_bytes(task.job.docx)
+        try:
+            task.src.write_bytes(task.job.docx)
+        except OSError as e:
+            raise _TaskError(f"无法写入临时文件 (cannot write the temporary .docx: {e})") from e
         try:
             helper.stdin.write((json.dumps({"id": task.seq, "in": str(task.src), "out": str(task.dst)}) + "\n").encode())
         except (BrokenPipeError, OSError, ValueError) as e:
@@ -770,8 +826,12 @@ class _Worker:
                 raise _Crash(f"soffice 在转换中退出 (soffice died during the conversion, code {rc})")
             if time.monotonic() >= deadline:
                 raise _Timeout()
-        msg = json.loads(line)
-        if msg.get("id") != task.seq:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            raise _Crash(f"UNO 工作进程输出无法解析 (unreadable line from the UNO worker: {line[:200]!r})") from None
+        if not isinstance(msg, dict) or msg.get("id") != task.seq:
+            msg = msg if isinstance(msg, dict) else {}
             raise _Crash(f"UNO 工作进程答非所问 (answer for job {msg.get('id')}, expected {task.seq})")
         if not msg.get("ok"):
             if msg.get("fatal"):

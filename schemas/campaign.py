@@ -228,6 +228,7 @@ class ConfinedSpace:
     approver_written_authorization: Annotated[bool, F("审批人书面授权")] = False
     warning_sign: Annotated[bool, F("入口警示标志")]
     isolation: Annotated[str | None, F("物理隔离措施")] = None
+    identified_on: Annotated[date | None, F("辨识日期", help="首次辨识列入台账的日期；更新台账时保留（缺省为台账建立日期）")] = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -268,3 +269,7 @@ def _confined_register(r, ctx: RuleContext):
     d = g(r, "compiled_on")
     if isinstance(d, date) and d > ctx.today:
         yield err("compiled_on", "建立日期在未来 (date in the future)")
+    for i, s in enumerate(g(r, "spaces") or ()):
+        first = g(s, "identified_on")
+        if isinstance(first, date) and isinstance(d, date) and first > d:
+            yield err(f"spaces[{i}].identified_on", "辨识日期晚于台账建立/更新日期 (identified after the register's date)")

@@ -458,7 +458,7 @@ def _ticket_people(t, ctx: RuleContext):
             yield err("detonation_at", "起爆时间不在许可的作业时间内 (detonation outside the permitted window)", "GB 6722")
         if isinstance(clear, datetime) and isinstance(boom, datetime) and clear <= boom:
             yield err("all_clear_at", "解除警戒须在起爆之后 (all-clear before the detonation)", "GB 6722")
-        if isinstance(clear, datetime) and isinstance(boom, datetime) and not g(t, "post_blast_check"):
+        if isinstance(clear, datetime) and not (g(t, "post_blast_check") or "").strip():
             yield err("post_blast_check", "解除警戒前须进行爆后检查并记录有无盲炮 (record the post-blast check before the all-clear)",
                       "GB 6722")
     leader, guardian = g(g(t, "leader"), "name"), g(g(t, "guardian"), "name")

@@ -371,10 +371,32 @@ def test_cs1_register_made_after_the_work_is_a_warning():
     w = cf.world()
     w["confined_register"]["compiled_on"] = "2026-05-20"  # the ticket is of 2026-05-12
     f = only(results(w), "CS-1")
-    assert f.severity == "warning" and "尚未列入台账" in f.message
+    assert f.severity == "warning" and "尚未辨识列入台账" in f.message
     # as of a date before the register existed there is no register at all: nothing to hold the ticket to
     early = results(w, as_of=date(2026, 5, 15))["CS-1"]
     assert early.findings == [] and any("没有有限空间管理台账" in line for line in early.examined)
+
+
+def test_cs1_an_updated_register_keeps_each_spaces_identification_date():
+    """A register re-issued after the work (a new version supersedes the old one) still shows the
+    space was identified before it: its 辨识日期."""
+    w = cf.world()
+    w["confined_register"]["compiled_on"] = "2026-08-01"
+    w["confined_register"]["spaces"][0]["identified_on"] = "2026-04-01"
+    assert results(w)["CS-1"].status == "pass"
+    w["confined_register"]["spaces"][0]["identified_on"] = "2026-05-13"  # the day after the work
+    assert "尚未辨识列入台账" in only(results(w), "CS-1").message
+
+
+def test_cs1_space_numbers_and_names_match_as_a_whole():
+    w = cf.world()
+    w["confined_register"]["spaces"][0].update(space_no="YX-1", name="1号循环水池")
+    w["ticket_confined"]["space_name"] = "11号循环水池"
+    w["ticket_confined"]["location"] = "动力站 YX-12"
+    f = only(results(w), "CS-1")  # neither YX-1 nor 1号循环水池 is named: the space is not in the register
+    assert "“11号循环水池”未列入" in f.message
+    w["ticket_confined"]["location"] = "动力站 YX-1 水池"
+    assert results(w)["CS-1"].status == "pass"
 
 
 def test_cs1_register_recording_a_space_without_a_sign():

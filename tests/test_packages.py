@@ -306,16 +306,20 @@ def test_period_selection(templates, tmp_path):
 
 def test_submission_carries_the_roster_of_teams_even_without_documents(templates, tmp_path):
     """A contractor registered without any document yet, and the projects of the period, travel
-    with the submission (the bureau's 监管台账 lists teams); a project outside the period does not."""
+    with the submission (the bureau's 监管台账 lists teams); a project outside the period does not;
+    people only travel when a document names them; the bureau imports it all."""
     ent = clone(templates, "ent", tmp_path / "ent")
     idle = "91370102MA3ENQ6T7T"
+    labourer_id = factories.id_number("37010219920704331")
     files = [
         factories.write(tmp_path / "in", "idle.yaml", factories.contractor(uscc=idle, name="济南安泰劳务服务有限公司")),
+        factories.write(tmp_path / "in", "labourer.yaml", factories.person("许强", labourer_id, employer=idle)),
         factories.write(tmp_path / "in", "p-late.yaml", factories.project(
             code="HR-WB-2026-009", name="成品库屋面防水维修", contractor=idle, period={"start": "2026-09-01", "end": "2026-09-30"},
-            workers=[])),
+            workers=[{"name": "许强", "id_number": labourer_id}], dangerous_work=[])),
     ]
-    ent.add_files(files, pdf=False)
+    ent.add_files(files[:2], pdf=False)
+    ent.add_files(files[2:], pdf=False)
     result = export_package(ent, tmp_path / "may", since="2026-05-01", until="2026-05-31")
     index = json.loads((result.path / "index.json").read_text(encoding="utf-8"))
     orgs = {r["title"] for r in index["records"] if r["type"] == "organization"}
@@ -323,9 +327,16 @@ def test_submission_carries_the_roster_of_teams_even_without_documents(templates
     assert any("安泰" in t for t in orgs)
     assert "HR-WB-2026-001" in projects and "HR-WB-2026-009" not in projects
     assert verify_package(result.path).ok
-    result = export_package(ent, tmp_path / "may-sep", since="2026-05-01", until="2026-09-30")
+    result = export_package(ent, tmp_path / "may-sep", since="2026-05-01", until="2026-09")  # a partial bound: all of September
     index = json.loads((result.path / "index.json").read_text(encoding="utf-8"))
     assert "HR-WB-2026-009" in {r["doc_no"] for r in index["records"] if r["type"] == "project"}
+    assert not any("许强" in r["title"] for r in index["records"] if r["type"] == "person")
+    assert verify_package(result.path).ok
+    bur = clone(templates, "bur", tmp_path / "bur")
+    report = import_package(bur, result.path)
+    assert report.records_new == len(index["records"])
+    assert bur.catalog.get_registry("organization", idle) is not None
+    bur.close()
     ent.close()
 
 

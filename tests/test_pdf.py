@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import time
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -251,6 +252,45 @@ def test_not_a_docx_is_an_error_for_that_document_only(pool):
     bad, good = pool.convert_many([("bad", b"PK\x03\x04 not really a zip"), ("good", docx)], expect_text={"good": keys})
     assert not bad.ok and "docx" in bad.error
     assert good.ok
+
+
+def _damaged_entry(docx: bytes) -> bytes:
+    """``docx`` with the compressed bytes of word/document.xml scrambled (the zip directory intact)."""
+    raw = bytearray(docx)
+    info = zipfile.ZipFile(io.BytesIO(docx)).getinfo("word/document.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for i in range(start + 5, start + 25):
+        raw[i] ^= 0xFF
+    return bytes(raw)
+
+
+def test_a_damaged_zip_entry_is_that_documents_error_and_the_batch_completes(pool):
+    docx, keys = agreement(4)
+    bad = _damaged_entry(docx)
+    with pytest.raises(Exception):
+        zipfile.ZipFile(io.BytesIO(bad)).read("word/document.xml")
+    results = pool.convert_many([("bad", bad), ("good", docx), ("good2", docx)], expect_text={"good": keys})
+    assert [r.ok for r in results] == [False, True, True] and ".docx" in results[0].error
+    assert all(t.is_alive() for t in pool._threads)
+
+
+def test_an_unexpected_error_in_a_worker_answers_the_document_and_the_worker_goes_on(pool, monkeypatch):
+    import archive.pdf as pdfmod
+
+    real = pdfmod._precheck
+
+    def flaky(job):
+        if job.name == "boom":
+            raise RuntimeError("simulated bug")
+        return real(job)
+
+    monkeypatch.setattr(pdfmod, "_precheck", flaky)
+    docx, keys = agreement(5)
+    results = pool.convert_many([("a", docx), ("boom", docx), ("b", docx), ("c", docx)])
+    by = {r.name: r for r in results}
+    assert not by["boom"].ok and "simulated bug" in by["boom"].error
+    assert by["a"].ok and by["b"].ok and by["c"].ok
+    assert all(t.is_alive() for t in pool._threads)
 
 
 @soffice

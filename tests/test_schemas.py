@@ -236,3 +236,5 @@ def test_blasting_detonation_all_clear_and_post_blast_check():
     assert "盲炮" in by_path["post_blast_check"].message
     r, by_path = problems_of({k: v for k, v in raw.items() if k not in ("detonation_at", "all_clear_at", "post_blast_check")})
     assert r.ok  # the three are filled in after the blast: a permit issued before it is complete without them
+    r, by_path = problems_of(dict(raw, detonation_at=None, post_blast_check="  "))
+    assert "盲炮" in by_path["post_blast_check"].message  # an all-clear always needs the post-blast check
