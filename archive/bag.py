@@ -118,6 +118,7 @@ class BagWriter:
         self._pool: ThreadPoolExecutor | None = None
         self._pending: list[Future] = []
         self._slots = threading.BoundedSemaphore(_MAX_PENDING)
+        self._failed: BaseException | None = None  # the first failed group's error, as soon as it is known
 
     def _dir(self, path: str) -> None:
         parent = os.path.dirname(path)
@@ -127,11 +128,12 @@ class BagWriter:
 
     def write(self, rel: str, data: bytes) -> None:
         """Write a payload file from memory (hashed here, before it leaves memory)."""
-        self.payload[f"data/{rel}"] = (hashlib.sha256(data).hexdigest(), len(data))
+        entry = (hashlib.sha256(data).hexdigest(), len(data))
         if self._group is not None:
             self._group.append((rel, data, None))
         else:
             self._write_file(rel, data)
+        self.payload[f"data/{rel}"] = entry  # a group's failure surfaces in finish_payload
 
     def copy(self, rel: str, src: Path | str) -> None:
         """Copy ``src`` in (in the kernel) and hash the copy (from the page cache)."""
@@ -155,12 +157,19 @@ class BagWriter:
         finally:
             ops, self._group = self._group, None
         if ops:
+            if self._failed is not None:  # an earlier group failed: stop queueing work that is lost anyway
+                self.wait()
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=_writers(), thread_name_prefix="outsafe-bag")
             self._slots.acquire()
             fut = self._pool.submit(self._run_group, ops)
-            fut.add_done_callback(lambda _f: self._slots.release())
+            fut.add_done_callback(self._group_done)
             self._pending.append(fut)
+
+    def _group_done(self, fut: Future) -> None:
+        self._slots.release()
+        if not fut.cancelled() and fut.exception() is not None and self._failed is None:
+            self._failed = fut.exception()
 
     def _run_group(self, ops: list[tuple[str, bytes | None, str | None]]) -> dict[str, tuple[str, int]]:
         out = {}
@@ -249,7 +258,7 @@ class BagWriter:
         """Wait for any group still being written and stop the worker threads."""
         try:
             if self._pending:
-                with contextlib.suppress(BaseException):
+                with contextlib.suppress(Exception):
                     self.wait()
         finally:
             if self._pool is not None:

@@ -392,7 +392,7 @@ def _precheck(job: _Job) -> str | None:
 def uncovered_chars(text: str) -> list[str]:
     """Characters of ``text`` that no installed font has a glyph for (they would print as boxes)."""
     ranges = _font_coverage()
-    starts = _coverage_starts(ranges)
+    starts = _coverage_starts()
     missing: dict[str, None] = {}
     for ch in dict.fromkeys(text):  # each distinct character once, in order of appearance
         cp = ord(ch)
@@ -1093,13 +1093,10 @@ def installed_version(soffice_bin: Path) -> str | None:
     return m.group(1) if m else None
 
 
-def _coverage_starts(ranges: tuple[tuple[int, int], ...]) -> list[int]:
-    if _STARTS[0] is not ranges:
-        _STARTS[:] = [ranges, [a for a, _ in ranges]]
-    return _STARTS[1]
-
-
-_STARTS: list = [None, []]
+@functools.cache
+def _coverage_starts() -> tuple[int, ...]:
+    """The first code point of each range of :func:`_font_coverage` (for bisect)."""
+    return tuple(a for a, _ in _font_coverage())
 
 
 @functools.cache

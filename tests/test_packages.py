@@ -12,6 +12,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -375,14 +376,26 @@ def test_bag_writer_groups_report_the_first_failure_after_all_have_finished(tmp_
     w = bagfmt.BagWriter(tmp_path / "b")
     src = tmp_path / "src.bin"
     src.write_bytes(b"x" * 5000)
-    for i in range(50):
-        with w.group():
-            w.write(f"r/{i}/a.json", b"{}")
-            w.copy(f"r/{i}/files/x.bin", src if i != 17 else tmp_path / "gone.bin")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError):  # from finish_payload, or from a later group once the failure is known
+        for i in range(50):
+            with w.group():
+                w.write(f"r/{i}/a.json", b"{}")
+                w.copy(f"r/{i}/files/x.bin", src if i != 17 else tmp_path / "gone.bin")
         w.finish_payload()
     w.close()
-    assert len(list((tmp_path / "b" / "data" / "r").glob("*/files/x.bin"))) == 49  # every other group finished
+    written = len(list((tmp_path / "b" / "data" / "r").glob("*/files/x.bin")))
+    assert 17 <= written <= 49  # every group queued before the failure was known has finished
+    w3 = bagfmt.BagWriter(tmp_path / "d")  # once a failure is known, the next group stops the export
+    with w3.group():
+        w3.copy("r/0/files/x.bin", tmp_path / "gone.bin")
+    deadline = time.monotonic() + 10
+    while w3._failed is None and time.monotonic() < deadline:  # its completion callback has run
+        time.sleep(0.01)
+    with pytest.raises(FileNotFoundError):
+        with w3.group():
+            w3.write("r/1/a.json", b"{}")
+    w3.close()
+    assert not (tmp_path / "d" / "data" / "r" / "1").exists()
     w2 = bagfmt.BagWriter(tmp_path / "c")
     for i in range(20):
         with w2.group():
