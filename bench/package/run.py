@@ -281,7 +281,7 @@ def main() -> None:
         "| (for reference) | |",
         "",
         "export: select the records and what they refer to, copy every blob (copy_file_range), write "
-        "record.json/seal.json/seal.sig/proof.json, hash every payload file once (thread pool) and compare every copied "
+        "record.json/seal.json/seal.sig/proof.json, on writer threads (one per core), hash every payload file once and compare every copied "
         "blob's hash with its catalog digest, write the manifests, index.json/核验说明.txt/verify_proofs.py, sign the tag "
         "manifest, log a ledger leaf and sign a checkpoint. verify: one path-safety walk, BagIt validation (bagit.txt, "
         "bag-info, Payload-Oxum, completeness both ways, fixity of every payload and tag file on a thread pool), the "
