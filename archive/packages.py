@@ -526,6 +526,10 @@ def select_period(archive, since: str | None, until: str | None) -> list[dict]:
     return sorted({r["id"]: r for r in (*picked, *extra)}.values(), key=lambda r: r["seq"])
 
 
+def _blob_present(path: str) -> bool:
+    return os.path.isfile(path)
+
+
 def roster(archive, since: str | None, until: str | None) -> list[dict]:
     """The enterprise's own register of outsourced teams for a period: every contractor it has
     registered and every project of its own whose agreed period overlaps the period, even those
@@ -695,7 +699,7 @@ class _Builder:
             path = f"files/{name}"
             d = f["sha256"]
             src = f"{blobs}/{d[:2]}/{d[2:4]}/{d}"
-            if not os.path.isfile(src):
+            if not _blob_present(src):
                 raise _refuse([f"记录 {rid}: 文件 {f['name']} ({f['role']}) 缺失 (blob missing)"],
                               hint="运行 outsafe verify 查明原因 (run outsafe verify)")
             self.w.copy(f"{rel}/{path}", src)
@@ -757,7 +761,10 @@ class _Builder:
         try:
             digests = w.finish_payload()
         except FileNotFoundError as e:  # a blob vanished between the check and the copy
-            raise _refuse([f"档案文件缺失 (blob missing): {e.filename}"],
+            digest = os.path.basename(str(e.filename or ""))
+            owners = [r[0] for r in self.archive.catalog.db.execute(
+                "SELECT DISTINCT record_id FROM record_files WHERE sha256=?", (digest,))]
+            raise _refuse([f"记录 {'、'.join(owners) or '?'}: 档案文件 {digest[:16]}… 缺失 (blob missing)"],
                           hint="运行 outsafe verify 查明原因 (run outsafe verify)") from e
         bad = sorted(p for p, d in self.expected.items() if digests.get(p) != d)
         if bad:

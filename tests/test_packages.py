@@ -370,6 +370,21 @@ def test_a_missing_blob_is_not_exported_and_no_writer_thread_is_left(templates, 
     ent.close()
 
 
+def test_a_blob_vanishing_after_the_check_still_names_its_record(templates, tmp_path, monkeypatch):
+    import archive.packages as packages
+
+    ent = clone(templates, "ent", tmp_path / "ent")
+    row = next(r for r in ent.catalog.list_records(types=["work_ticket"]))
+    f = next(x for x in ent.catalog.record_files(row["id"]) if x["role"] == "docx")
+    ent.blobs.path_for(f["sha256"]).unlink()
+    monkeypatch.setattr(packages, "_blob_present", lambda path: True)  # the check passed; the blob went after
+    with pytest.raises(IntegrityError) as e:
+        export_package(ent, tmp_path / "out")
+    assert row["id"] in "\n".join(e.value.failures) and "缺失" in "\n".join(e.value.failures)
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.partial-*"))
+    ent.close()
+
+
 def test_bag_writer_groups_report_the_first_failure_after_all_have_finished(tmp_path):
     from archive import bag as bagfmt
 
