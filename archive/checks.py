@@ -1317,7 +1317,10 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                     + ("，且执法/检查记录载明未设警示标志，属重大事故隐患" if signs else ""),
                     p=p.obj if p else None, evidence=[t, reg, *signs], missing=[f"台账中“{o.space_name}”的登记"]))
                 continue
-            listed = sp.identified_on or reg.obj.compiled_on  # an updated register keeps each space's 辨识日期
+            # the earliest record of the space: its 辨识日期 (kept when a register is updated), or the
+            # date of the first register (of those in force) that lists it
+            listed = min((x.identified_on or r.obj.compiled_on) for r in regs
+                         for x in [_register_space(r.obj, o)] if x is not None)
             if listed > o.valid_from.date():
                 ev.findings.append(_finding(
                     "warning", f"{t.title} 作业时（{o.valid_from.date().isoformat()}）该有限空间尚未辨识列入台账"

@@ -388,6 +388,13 @@ def test_cs1_an_updated_register_keeps_each_spaces_identification_date():
     assert "尚未辨识列入台账" in only(results(w), "CS-1").message
 
 
+def test_cs1_an_earlier_register_still_in_force_dates_the_space():
+    w = cf.world()
+    w["confined_register"]["compiled_on"] = "2026-08-01"  # a later register under its own number …
+    w["register_first"] = cf.confined_register(register_no="HR-YXKJ-2026-00", compiled_on="2026-02-01")  # … and the first
+    assert results(w)["CS-1"].status == "pass"
+
+
 def test_cs1_space_numbers_and_names_match_as_a_whole():
     w = cf.world()
     w["confined_register"]["spaces"][0].update(space_no="YX-1", name="1号循环水池")
