@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -111,6 +112,29 @@ def expiry_status(expires: str | None, as_of: date) -> tuple[str, int | None]:
     return "valid", left
 
 
+def records_naming(catalog, uscc: str, *, types: Sequence[str] = (), since: str | None = None,
+                   until: str | None = None) -> list[dict]:
+    """Current records about the contractor ``uscc``: those filed under it, and the 责令限期整改指令书
+    that name it item by item (an order covering several contractors) with their 整改复查意见书."""
+    rows = catalog.list_records(types=types, contractor=uscc, since=since, until=until, current_only=True)
+    have = {r["id"] for r in rows}
+    if types and "rectification_order" not in types:
+        return rows
+    orders = []
+    for r in catalog.list_records(types=["rectification_order"], since=since, until=until, current_only=True):
+        if r["id"] in have:
+            continue
+        items = json.loads(r["data"]).get("items") or []
+        if any(isinstance(it, dict) and it.get("contractor") == uscc for it in items):
+            orders.append(r)
+    doc_nos = {r["doc_no"] for r in orders}
+    reviews = []
+    if doc_nos and (not types or "rectification_review" in types):
+        reviews = [r for r in catalog.list_records(types=["rectification_review"], since=since, until=until, current_only=True)
+                   if r["id"] not in have and json.loads(r["data"]).get("order_doc_no") in doc_nos]
+    return sorted([*rows, *orders, *reviews], key=lambda r: r["seq"])
+
+
 def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Dossier:
     """The dossier of the contractor ``uscc`` as on ``as_of`` (default today)."""
     as_of = as_of or date.today()
@@ -120,7 +144,7 @@ def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Do
     if reg is None:
         raise NotFound(f"单位 {uscc} 未登记 (organization not registered)", hint="查看承包单位 (list contractors): outsafe org list --role contractor")
     org = json.loads(catalog.get_record(reg["record_id"])["data"])
-    rows = catalog.list_records(contractor=uscc, current_only=True)
+    rows = records_naming(catalog, uscc)
     by_type: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_type[r["type"]].append(r)

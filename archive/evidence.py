@@ -134,7 +134,9 @@ def select_items(archive, contractor: str, record_ids: Sequence[str] = (), since
                 rows.append(row)
         return rows
     types = [t for t in TYPES if t not in REGISTRY_TYPES]
-    rows = archive.catalog.list_records(types=types, contractor=contractor, since=since, until=until, current_only=True)
+    from archive.dossier import records_naming
+
+    rows = records_naming(archive.catalog, contractor, types=types, since=since, until=until)
     rows.sort(key=lambda r: (r["doc_date"] or r["created_at"][:10], r["seq"]))
     reg = archive.catalog.get_registry("organization", contractor)
     if reg is not None:

@@ -188,17 +188,22 @@ def draft_order(
         if worst.severity == "major" and lead.severity != "major":
             text += f"依据{'、'.join(RULES_BY_ID[f.rule].basis.split('；')[0] for f in group if f.severity == 'major')}，属重大事故隐患。"
         text += f"整改要求：{remedy}。" if remedy else ""
+        item_contractors = {f.contractor for f in group if f.contractor}
         items.append({
             "text": text,
             "basis": RULES_BY_ID[worst.rule].basis,
             "deadline": issued_on + timedelta(days=days[worst.severity]),
             "major_hazard": worst.severity == "major",
+            **({"contractor": next(iter(item_contractors))} if len(item_contractors) == 1 else {}),
         })
         for f in group:
             header.append(f"第{n}项 ← {f.rule} {RULES_BY_ID[f.rule].title}（{f.severity}）；证据：" + "；".join(
                 f"{e['title']} [{e['id']}]" for e in f.evidence) + ("；缺少：" + "；".join(f.missing) if f.missing else ""))
     contractors = sorted({f.contractor for f in findings if f.contractor})
     projects = sorted({f.project for f in findings if f.project})
+    if len(contractors) <= 1:  # one contractor: named once, on the order
+        for it in items:
+            it.pop("contractor", None)
     inspection = next((r for r in sorted(snap.of("inspection_record"), key=lambda r: r.obj.time_from, reverse=True)
                        if r.obj.unit == enterprise and r.obj.time_from.date() == inspected_on), None)
     unit = snap.org(enterprise)
@@ -326,7 +331,7 @@ def rectification_items(snap: Snapshot, as_of: date, *, enterprise: str | None =
                     for ri in rv.obj.items:
                         if ri.item == n:
                             latest = (rv, ri)
-            item = Item("责令整改", f"{o.doc_no} 第{n}项", r.cite(), o.unit, o.contractor, o.project, it.text, o.issued_on,
+            item = Item("责令整改", f"{o.doc_no} 第{n}项", r.cite(), o.unit, it.contractor or o.contractor, o.project, it.text, o.issued_on,
                         it.deadline, _open_state(it.deadline, as_of), major=it.major_hazard)
             if latest is not None:
                 rv, ri = latest

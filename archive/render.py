@@ -375,6 +375,8 @@ class OrderCalc(Calc):
     deadline_groups: tuple[DeadlineGroup, ...] = field(metadata={"from": ("items", "items[].deadline")})
     major_items: str | None  # numbers of the items that are 重大事故隐患, "2、4"
     review_authority: str | None  # 行政复议机关
+    # per item, the name of the contractor it names ("" when it names none of its own)
+    item_contractors: tuple[str, ...] = field(default=(), metadata={"from": ("items[].contractor",)})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -407,7 +409,7 @@ def review_authority_of(authority_name: str | None) -> str | None:
     return None
 
 
-def _calc(obj: Any) -> Any:
+def _calc(obj: Any, orgs: dict | None = None) -> Any:
     cls = type(obj)
     meta = cls.__case__
     number = obj
@@ -424,6 +426,9 @@ def _calc(obj: Any) -> Any:
             deadline_groups=tuple(DeadlineGroup(items="、".join(map(str, v)), deadline=k) for k, v in sorted(groups.items())),
             major_items="、".join(major) or None,
             review_authority=getattr(obj, "review_authority", None) or review_authority_of(obj.authority_name),
+            item_contractors=tuple(
+                ((orgs or {}).get(it.contractor) or {}).get("name") or it.contractor if it.contractor else ""
+                for it in obj.items),
         )
     if meta.type == "training_record":
         number = obj.trainee.id_number
@@ -523,7 +528,7 @@ def build_context(
         else Blank("owner", "档案所有单位", "没有提供档案所有单位 (no owner given)")
     )
     ctx["settings"] = Record("settings", type(settings), {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)})
-    ctx["calc"] = _view(_calc(obj), "calc", "", mask)
+    ctx["calc"] = _view(_calc(obj, orgs), "calc", "", mask)
     roles: dict[str, Any] = {}
     for role in IMAGE_ROLES:
         if role in images:

@@ -171,7 +171,7 @@ def document(row: dict, secret: bytes, *, current: bool = True) -> dict:
         "tags": sorted(_tags(row, data)),
         "doc_no": row.get("doc_no") or "",
         "enterprise": [keyword(row["enterprise"])] if row.get("enterprise") else [],
-        "contractor": [keyword(row["contractor"])] if row.get("contractor") else [],
+        "contractor": sorted({keyword(c) for c in [row.get("contractor"), *_item_contractors(data)] if c}),
         "project": [keyword(row["project"])] if row.get("project") else [],
         "names": sorted(keyword(n) for n in walk.names if n),
         "id_hash": sorted(walk.hashes),
@@ -180,6 +180,14 @@ def document(row: dict, secret: bytes, *, current: bool = True) -> dict:
         "bg": bg,
         "w": w,
     }
+
+
+def _item_contractors(data: dict) -> list[str]:
+    """Contractors named item by item (a 责令限期整改指令书 covering several contractors)."""
+    items = data.get("items")
+    if not isinstance(items, list):
+        return []
+    return [it["contractor"] for it in items if isinstance(it, dict) and isinstance(it.get("contractor"), str)]
 
 
 def _tags(row: dict, data: dict) -> set[str]:

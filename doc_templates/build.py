@@ -1249,7 +1249,9 @@ def build_order() -> Doc:
     enf_body(doc, "经{{ doc.inspected_on|cn_date }}现场检查"
                   "{% if doc.inspection_ref %}（现场检查记录{{ doc.inspection_ref }}）{% endif %}，你单位存在下列问题：")
     doc.tag("{%p for it in doc.items %}")
-    enf_body(doc, "{{ loop.index }}．", U("{{ it.text|strip_period }}{% if it.basis %}（{{ it.basis|breach }}）{% endif %}。"))
+    enf_body(doc, "{{ loop.index }}．", U("{{ it.text|strip_period }}{% if it.basis %}（{{ it.basis|breach }}）{% endif %}"
+                                           "{% if calc.item_contractors[loop.index0] %}（涉及承包单位："
+                                           "{{ calc.item_contractors[loop.index0] }}）{% endif %}。"))
     doc.tag("{%p endfor %}")
     doc.tag("{%p if calc.major_items %}")
     enf_body(doc, "其中第{{ calc.major_items }}项属于重大事故隐患。")

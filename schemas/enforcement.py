@@ -82,6 +82,8 @@ class OrderItem:
     basis: Annotated[str | None, F("违反的规定")] = None
     deadline: Annotated[date, F("整改期限")]
     major_hazard: Annotated[bool, F("重大事故隐患")] = False
+    contractor: Annotated[ContractorUscc | None, F(
+        "涉及承包单位", help="一份指令书的问题涉及不同承包单位时逐项填写；缺省为文书的“涉及承包单位”")] = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,6 +124,10 @@ def _order(o, ctx: RuleContext):
         d = g(item, "deadline")
         if isinstance(d, date) and isinstance(issued, date) and d <= issued:
             yield err(f"items[{i}].deadline", f"整改期限 {d} 不晚于作出日期 {issued} (deadline not after the order date)")
+        c = g(item, "contractor")
+        if c and g(o, "contractor") and c != g(o, "contractor"):
+            yield err(f"items[{i}].contractor", "与文书的“涉及承包单位”不符；问题涉及多个承包单位时，文书的 contractor 留空、逐项填写 "
+                      "(differs from the order's contractor; leave it empty when items concern several contractors)")
     yield from _inspectors(o)
     if g(o, "doc_no") and "责改" not in g(o, "doc_no"):
         yield warn("doc_no", "责令限期整改指令书的文书代字通常为“应急责改” (usual code is 应急责改)", "domain.md §2.5")
@@ -169,3 +175,16 @@ def _review(r, ctx: RuleContext):
     if len(seen) != len(set(seen)):
         yield err("items", "同一问题序号出现多次 (an item is reviewed twice)")
     yield from _inspectors(r)
+
+
+def order_contractors(order) -> list[str]:
+    """Every contractor an order concerns: each item's, else the order's own."""
+    out: dict[str, None] = {}
+    for it in order.items:
+        c = it.contractor or order.contractor
+        if c:
+            out[c] = None
+    if order.contractor:
+        out.setdefault(order.contractor, None)
+    return list(out)
+

@@ -244,3 +244,41 @@ def test_penalty_decision_follows_the_archived_notice(world, tmp_path):
     early = draft_penalty_decision(world, case_no="（高新）应急立〔2026〕8号", decided_on=date(2026, 11, 22)).data
     errors = [p for p in check_draft(world, early, cf.TODAY) if p.severity == "error"]
     assert [p.path for p in errors] == ["decided_on"] and "陈述、申辩期满" in errors[0].message
+
+
+# --- an order naming several contractors, item by item ----------------------------------------------------
+
+
+OTHER = "91370102MA3ENQ6T7T"
+
+
+def test_an_order_naming_two_contractors_is_attributed_item_by_item(world, tmp_path):
+    from archive.dossier import contractor_dossier
+    from archive.evidence import select_items
+    from archive.search import open_index
+
+    add(world, tmp_path, "c2.yaml", cf.f.contractor(uscc=OTHER, name="济南安泰劳务服务有限公司"))
+    raw = order(6, [("配电箱警示标志缺失", "2026-07-10"), ("劳务人员未经三级安全教育", "2026-07-05")])
+    raw.pop("contractor")
+    raw.pop("project")
+    raw["items"][0]["contractor"] = cf.CONTRACTOR
+    raw["items"][1]["contractor"] = OTHER
+    rid = add(world, tmp_path, "o6.yaml", raw).id
+    st = rectification_status(Snapshot.from_archive(world), date(2026, 7, 6))
+    by = {i["ref"]: i for i in st["items"]}
+    assert by["（高新）应急责改〔2026〕6号 第1项"]["contractor"] == cf.CONTRACTOR
+    assert by["（高新）应急责改〔2026〕6号 第2项"]["contractor"] == OTHER
+    g = next(x for x in st["groups"] if x["contractor"] == OTHER)
+    assert (g["open"], g["overdue"]) == (0, 1)
+    dossier = contractor_dossier(world, OTHER, as_of=date(2026, 7, 6))
+    assert rid in {t["id"] for t in dossier.timeline}
+    with open_index(world) as idx:
+        assert rid in {h.id for h in idx.search("三级安全教育", contractor=OTHER)}
+    assert rid in {r["id"] for r in select_items(world, OTHER)}
+
+
+def test_an_item_contractor_contradicting_the_orders_is_an_error():
+    raw = order(7, [("警示标志缺失", "2026-07-10")])
+    raw["items"][0]["contractor"] = OTHER
+    r = load(raw, RuleContext(cf.Settings(), cf.TODAY, None), file="x.yaml")
+    assert not r.ok and any(p.path == "items[0].contractor" and "留空" in p.message for p in r.problems)

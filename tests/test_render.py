@@ -519,3 +519,20 @@ def test_pdf_keeps_the_nasty_name_and_embeds_every_font(pdfs):
     assert NASTY in pdf_text(pdfs["nasty"]).replace("\n", "")
     for name, pdf in pdfs.items():
         assert check_pdf(pdf) == [], name
+
+
+def test_order_items_naming_their_own_contractors_say_so(refs, tmp_path):
+    raw = read_case_file(DATA / "cases" / "rectification-order-zegai-2026-12.yaml")
+    raw.pop("contractor", None)
+    raw.pop("project", None)
+    hengan, luzhong = "91370112MA3F7R1K8F", "91370105MA3DK8W41C"
+    raw["items"][0]["contractor"] = hengan
+    raw["items"][1]["contractor"] = luzhong
+    result = load(raw, RuleContext(Settings(), TODAY, None), file="x.yaml")
+    assert result.ok, [p.line() for p in result.problems]
+    out = render_record(result.obj, refs, settings=Settings(), images=photo_images(result.obj, tmp_path))
+    text = docx_text(out.docx)
+    assert "（涉及承包单位：山东恒安设备安装工程有限公司）" in text
+    assert "（涉及承包单位：济南鲁中建设工程有限公司）" in text
+    assert "上述问题涉及承包单位" not in text  # no order-wide contractor
+    assert text.count("涉及承包单位") == 2  # the third item names none
