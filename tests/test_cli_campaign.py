@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from archive.app import Archive
 from cli import main
 from tests import campaign_factories as cf
-from tests.test_reports import check_golden, docx_text
+from tests.test_reports import assert_matches_golden, docx_text
 
 ENTERPRISE, HENGAN, LUZHONG, ANTAI = "91370100MA3C8K2P9L", "91370112MA3F7R1K8F", "91370105MA3DK8W41C", "91370102MA3ENQ6T7T"
 
@@ -121,7 +121,7 @@ def test_penalty_notice_and_decision_documents(runner, home, tmp_path):
         for t in ("penalty_notice", "penalty_decision"):
             (row,) = a.catalog.list_records(types=[t])
             files = {f["role"]: f for f in a.catalog.record_files(row["id"])}
-            check_golden(f"{t}.txt", docx_text(a.blobs.read_bytes(files["docx"]["sha256"])))
+            assert_matches_golden(f"{t}.txt", docx_text(a.blobs.read_bytes(files["docx"]["sha256"])))
     finally:
         a.close()
     r = run(runner, home, "rectify", "penalty-draft", "--case-no", "X", "--article", "SPL 103-2", "--party", ENTERPRISE,
@@ -153,7 +153,7 @@ def test_blacklist_add_list_remove_and_their_documents(runner, home, tmp_path):
         for t in ("blacklist_entry", "blacklist_removal"):
             (row,) = a.catalog.list_records(types=[t])
             files = {f["role"]: f for f in a.catalog.record_files(row["id"])}
-            check_golden(f"{t}.txt", docx_text(a.blobs.read_bytes(files["docx"]["sha256"])))
+            assert_matches_golden(f"{t}.txt", docx_text(a.blobs.read_bytes(files["docx"]["sha256"])))
     finally:
         a.close()
 

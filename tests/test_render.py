@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 import re
 import struct
 import zipfile
@@ -44,12 +43,12 @@ from archive.render import (
 from archive.settings import Settings
 from schemas import RuleContext, load, read_case_file
 from schemas.base import dump
+from tests import goldens
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
 DATA = GOLDEN / "data"
 EXAMPLES = HERE.parent / "examples"
-UPDATE = os.environ.get("UPDATE_GOLDENS") == "1"
 TODAY = date(2026, 12, 31)
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 NASTY = "A&B<测试>{{7*7}}公司"
@@ -117,15 +116,8 @@ def docx_text(docx: bytes) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
-def check_golden(path: Path, actual: str) -> None:
-    if UPDATE or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-        if not UPDATE:
-            pytest.fail(f"golden {path.name} was missing and has been written; review it and run again")
-        return
-    expected = path.read_text(encoding="utf-8")
-    assert actual == expected, f"{path.name} differs; if intended: UPDATE_GOLDENS=1 pytest tests/test_render.py"
+def assert_matches_golden(path: Path, actual: str) -> None:
+    goldens.assert_matches_golden(path, actual, rerun="tests/test_render.py")
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +147,7 @@ def test_every_designed_template_has_golden_data():
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_docx_text_golden(path, refs, tmp_path):
     obj, out = render_case(path, refs, tmp_path)
-    check_golden(GOLDEN / "docx" / f"{out.template_id}.txt", docx_text(out.docx))
+    assert_matches_golden(GOLDEN / "docx" / f"{out.template_id}.txt", docx_text(out.docx))
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
@@ -507,7 +499,7 @@ def pdfs(refs, tmp_path_factory) -> dict[str, bytes]:
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_pdf_text_golden(path, pdfs):
     template_id = template_for(load_case(path)).id
-    check_golden(GOLDEN / "pdf" / f"{template_id}.txt", pdf_text(pdfs[template_id]))
+    assert_matches_golden(GOLDEN / "pdf" / f"{template_id}.txt", pdf_text(pdfs[template_id]))
 
 
 @pytest.mark.soffice

@@ -12,7 +12,6 @@ and review the diff.
 from __future__ import annotations
 
 import io
-import os
 import re
 import zipfile
 from datetime import date
@@ -27,9 +26,9 @@ from archive.campaign import campaign_status, deliverable_state, stage_on
 from archive.checks import Rec, Snapshot
 from archive.reports import build_report, column_widths, render_report, write_report
 from tests import campaign_factories as cf
+from tests import goldens
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "campaign"
-UPDATE = os.environ.get("UPDATE_GOLDENS") == "1"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 DATES = {"attachment2": date(2026, 4, 30), "self_check": date(2026, 6, 10), "summary": date(2026, 10, 20), "ledger": date(2026, 10, 20)}
 
@@ -50,15 +49,8 @@ def docx_text(docx: bytes, part: str = "word/document.xml") -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
-def check_golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if UPDATE or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-        if not UPDATE:
-            pytest.fail(f"golden {name} was missing and has been written; review it and run again")
-        return
-    assert actual == path.read_text(encoding="utf-8"), f"{name} differs; if intended: UPDATE_GOLDENS=1 pytest tests/test_reports.py"
+def assert_matches_golden(name: str, actual: str) -> None:
+    goldens.assert_matches_golden(GOLDEN / name, actual, rerun="tests/test_reports.py")
 
 
 # --- figures match the archive --------------------------------------------------------------------------
@@ -122,7 +114,7 @@ def test_column_widths_fit_and_favour_long_columns():
 def test_docx_text_golden(world, kind):
     built = build_report(world, kind, as_of=DATES[kind])
     docx = render_report(world, built)
-    check_golden(f"{kind}.txt", docx_text(docx))
+    assert_matches_golden(f"{kind}.txt", docx_text(docx))
 
 
 def test_gb9704_layout_of_the_report(world):
