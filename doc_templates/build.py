@@ -967,6 +967,21 @@ class Ticket:
         ]
         self.g.row(L("完工验收", LW), C(content, self.w - LW, valign="top"), height=14)
 
+    def sign_off(self, ticket_type: str, note: str, *, optional: tuple[str, ...] = (), lead: str | None = None) -> Doc:
+        """The common end of every ticket: measures, briefing, one signature box per box the ticket's
+        schema requires (``REQUIRED_BOXES``, so form and validation cannot drift apart), optional
+        boxes, 完工验收 and the footnote."""
+        from schemas.tickets import TICKET_CLASSES
+
+        self.measures()
+        self.briefing()
+        for b in TICKET_CLASSES[ticket_type].REQUIRED_BOXES:
+            self.box(b)
+        for b in optional:
+            self.box(b, optional=True)
+        self.completion()
+        return self.finish(note) if lead is None else self.finish(note, lead=lead)
+
     def finish(self, note: str = "", lead: str = "注：本票一式三联，不得涂改，至少保存一年。") -> Doc:
         self.doc.grid(self.g)
         text = lead + note
@@ -990,12 +1005,7 @@ def build_hot_work() -> Doc:
     t.gas()
     t.linked_and_risk()
     t.period("动火作业实施时间")
-    t.measures()
-    t.briefing()
-    for b in ("监护人", "作业负责人", "所在单位", "安全管理部门", "动火审批人", "当班班长验票"):
-        t.box(b)
-    t.completion()
-    return t.finish("遇节假日、公休日、夜间或五级以上风，动火作业升级管理（GB 30871—2022 5.1.1）。")
+    return t.sign_off("hot_work", "遇节假日、公休日、夜间或五级以上风，动火作业升级管理（GB 30871—2022 5.1.1）。")
 
 
 def build_confined_space() -> Doc:
@@ -1013,12 +1023,7 @@ def build_confined_space() -> Doc:
     t.gas(standard="氧气含量 {{ settings.oxygen_min_pct|num }}%～{{ settings.oxygen_max_pct|num }}%（体积分数）；"
                    "可燃气体按 GB 30871—2022 5.3.2；有毒有害气体按 GBZ 2.1")
     t.period()
-    t.measures()
-    t.briefing()
-    for b in ("作业负责人", "所在单位"):
-        t.box(b)
-    t.completion()
-    return t.finish("作业前30 min内检测，先通风、再检测、后作业；作业中每2 h记录一次。")
+    return t.sign_off("confined_space", "作业前30 min内检测，先通风、再检测、后作业；作业中每2 h记录一次。")
 
 
 def build_blind_plate() -> Doc:
@@ -1045,12 +1050,7 @@ def build_blind_plate() -> Doc:
               ("监护人", "{{ doc.guardian.name }}")])
     t.linked_and_risk()
     t.period()
-    t.measures()
-    t.briefing()
-    for b in ("作业负责人", "所在单位"):
-        t.box(b)
-    t.completion()
-    return t.finish("同一盲板的抽、堵作业应分别办理作业票，一张作业票只能进行一块盲板的一项作业。")
+    return t.sign_off("blind_plate", "同一盲板的抽、堵作业应分别办理作业票，一张作业票只能进行一块盲板的一项作业。")
 
 
 def build_work_at_height() -> Doc:
@@ -1064,12 +1064,7 @@ def build_work_at_height() -> Doc:
     t.pair("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}", "作业负责人", "{{ doc.leader.name }}")
     t.linked_and_risk()
     t.period()
-    t.measures()
-    t.briefing()
-    for b in ("作业负责人", "所在单位", "审核部门", "审批部门"):
-        t.box(b)
-    t.completion()
-    return t.finish("高处作业票有效期最长7天；作业中断后再次作业前应重新确认环境条件和安全措施。")
+    return t.sign_off("work_at_height", "高处作业票有效期最长7天；作业中断后再次作业前应重新确认环境条件和安全措施。")
 
 
 def build_lifting() -> Doc:
@@ -1086,12 +1081,7 @@ def build_lifting() -> Doc:
     t.line("吊装作业方案", "{{ doc.plan_ref|default('／') }}")
     t.linked_and_risk()
     t.period()
-    t.measures()
-    t.briefing()
-    for b in ("作业指挥", "所在单位", "审核部门", "审批部门"):
-        t.box(b)
-    t.completion()
-    return t.finish("大雪、暴雨、大雾、六级及以上大风时不应露天吊装（GB 30871—2022 9.2.4）。")
+    return t.sign_off("lifting", "大雪、暴雨、大雾、六级及以上大风时不应露天吊装（GB 30871—2022 9.2.4）。")
 
 
 def build_temporary_power() -> Doc:
@@ -1112,12 +1102,7 @@ def build_temporary_power() -> Doc:
     t.gas(heading=False)
     t.g.tag("{%tr endif %}")
     t.period()
-    t.measures()
-    t.briefing()
-    for b in ("作业负责人", "用电单位", "配送电单位"):
-        t.box(b)
-    t.completion()
-    return t.finish("临时用电时间一般不超过15天，特殊情况不应超过30天（GB 30871—2022 10.8）。")
+    return t.sign_off("temporary_power", "临时用电时间一般不超过15天，特殊情况不应超过30天（GB 30871—2022 10.8）。")
 
 
 def build_excavation() -> Doc:
@@ -1134,12 +1119,7 @@ def build_excavation() -> Doc:
         P(("简图说明：{{ doc.sketch_note }}",)),
     ], height=20, label_w=LW * 1.5)
     t.period()
-    t.measures()
-    t.briefing()
-    for b in ("作业负责人", "所在单位", "会签单位", "审批部门"):
-        t.box(b)
-    t.completion()
-    return t.finish("挖掘深度超过1.2 m且有易燃易爆、有毒有害介质管线的，还应执行受限空间作业规定（GB 30871—2022 11.10）。")
+    return t.sign_off("excavation", "挖掘深度超过1.2 m且有易燃易爆、有毒有害介质管线的，还应执行受限空间作业规定（GB 30871—2022 11.10）。")
 
 
 def build_road_closure() -> Doc:
@@ -1155,12 +1135,7 @@ def build_road_closure() -> Doc:
     t.line("断路地段示意图及相关说明", [P(("断路地段：{{ doc.section }}",)), P(("说明：{{ doc.diagram_note }}",))],
            height=20, label_w=LW * 1.5)
     t.period()
-    t.measures()
-    t.briefing()
-    for b in ("作业负责人", "所在单位", "消防安全管理部门", "审批部门"):
-        t.box(b)
-    t.completion()
-    return t.finish("断路作业应保证消防车和其他重要车辆的通行（GB 30871—2022 12.1）。")
+    return t.sign_off("road_closure", "断路作业应保证消防车和其他重要车辆的通行（GB 30871—2022 12.1）。")
 
 
 def build_blasting() -> Doc:
@@ -1183,15 +1158,9 @@ def build_blasting() -> Doc:
     t.pair("起爆时间", "{% if doc.detonation_at %}{{ doc.detonation_at|cn_datetime }}{% else %}／{% endif %}",
            "解除警戒时间", "{% if doc.all_clear_at %}{{ doc.all_clear_at|cn_datetime }}{% else %}／{% endif %}")
     t.line("爆后检查及盲炮处理", "{{ doc.post_blast_check|default('／') }}")
-    t.measures()
-    t.briefing()
-    for b in ("作业负责人", "所在单位", "安全管理部门", "审批部门"):
-        t.box(b)
-    t.box("公安机关", optional=True)
-    t.completion()
-    return t.finish("依据《民用爆炸物品安全管理条例》第三十一条至第三十五条和 GB 6722《爆破安全规程》；"
-                    "爆破作业单位和爆破作业人员须持公安机关核发的许可证。",
-                    lead="注：本许可单不得涂改，与爆破设计、安全评估报告一并存档。")
+    return t.sign_off("blasting", "依据《民用爆炸物品安全管理条例》第三十一条至第三十五条和 GB 6722《爆破安全规程》；"
+                                  "爆破作业单位和爆破作业人员须持公安机关核发的许可证。",
+                      optional=("公安机关",), lead="注：本许可单不得涂改，与爆破设计、安全评估报告一并存档。")
 
 
 # --- 执法文书 (2017 式样, 应急 prefix) ------------------------------------------------------------------------------
