@@ -108,19 +108,8 @@ class Contains:
     names: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class AllOf:
-    items: tuple
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    items: tuple
-
-
-@dataclass(frozen=True)
-class NoneOf:
-    item: Any
+# The boolean nodes of a plan are the parser's own (their children are plan nodes here).
+AllOf, AnyOf, NoneOf = sa.And, sa.Or, sa.Not
 
 
 NOTHING = AnyOf(())
