@@ -1169,10 +1169,11 @@ def build_blasting() -> Doc:
 ENF = Font("body", 14)
 
 
-def enf_head(doc: Doc, authority: str, name: str) -> None:
+def enf_head(doc: Doc, authority: str, name: str, number: str = "{{ doc.doc_no }}", size: float = 24) -> None:
+    """Authority, document name (title face) and the document number on the right."""
     doc.p(R(authority, face="title", size=18), align="center", line=30)
-    doc.p(R(name, face="title", size=24), align="center", line=36, after=4)
-    doc.p("{{ doc.doc_no }}", align="right", line=28, after=10)
+    doc.p(R(name, face="title", size=size), align="center", line=36, after=4)
+    doc.p(number, align="right", line=28, after=10)
 
 
 def enf_body(doc: Doc, *parts: R | str, **kw: Any) -> None:

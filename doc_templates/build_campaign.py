@@ -347,22 +347,22 @@ def build_penalty_decision() -> Doc:
 # --- 黑名单 -------------------------------------------------------------------------------------------------
 
 
-def _head(doc: Doc, authority: str, name: str, number: str) -> None:
-    """enf_head with the record's own number field in the number line."""
-    doc.p(R(authority, face="title", size=18), align="center", line=30)
-    doc.p(R(name, face="title", size=22), align="center", line=36, after=4)
-    doc.p(number, align="right", line=28, after=10)
+def _listing_opening(doc: Doc, verb: str, number: str, *, person_id: bool) -> None:
+    """Head, addressee and listed person of a 列入 / 移出 decision (``verb``)."""
+    enf_head(doc, "{{ doc.decided_by }}",
+             f"{{% if doc.list == 'statutory' %}}{verb}安全生产严重失信主体名单决定书{{% else %}}{verb}承包商黑名单决定{{% endif %}}",
+             number, size=22)
+    doc.p(U("{{ doc.subject_name }}"), "{% if doc.subject %}（统一社会信用代码：{{ doc.subject }}）{% endif %}", "：", line=28)
+    doc.tag("{%p if doc.person %}")
+    enf_body(doc, "被列入人员：", U("{{ doc.person.name }}"
+                              + ("{% if doc.person.id_number %}（身份证号：{{ doc.person.id_number }}）{% endif %}" if person_id else "")),
+             "。")
+    doc.tag("{%p endif %}")
 
 
 def build_blacklist_entry() -> Doc:
     doc = Doc("列入黑名单决定", ENFORCEMENT_PAGE, ENF)
-    _head(doc, "{{ doc.decided_by }}",
-             "{% if doc.list == 'statutory' %}列入安全生产严重失信主体名单决定书{% else %}列入承包商黑名单决定{% endif %}",
-          "{{ doc.entry_no }}")
-    doc.p(U("{{ doc.subject_name }}"), "{% if doc.subject %}（统一社会信用代码：{{ doc.subject }}）{% endif %}", "：", line=28)
-    doc.tag("{%p if doc.person %}")
-    enf_body(doc, "被列入人员：", U("{{ doc.person.name }}{% if doc.person.id_number %}（身份证号：{{ doc.person.id_number }}）{% endif %}"), "。")
-    doc.tag("{%p endif %}")
+    _listing_opening(doc, "列入", "{{ doc.entry_no }}", person_id=True)
     enf_body(doc, "经查：", U("{{ doc.facts|strip_period }}"), "。")
     doc.tag("{%p if doc.evidence %}")
     enf_body(doc, "证据：", U("{{ doc.evidence|join('；') }}"), "。")
@@ -392,13 +392,7 @@ def build_blacklist_entry() -> Doc:
 
 def build_blacklist_removal() -> Doc:
     doc = Doc("移出黑名单决定", ENFORCEMENT_PAGE, ENF)
-    _head(doc, "{{ doc.decided_by }}",
-             "{% if doc.list == 'statutory' %}移出安全生产严重失信主体名单决定书{% else %}移出承包商黑名单决定{% endif %}",
-          "{{ doc.removal_no }}")
-    doc.p(U("{{ doc.subject_name }}"), "{% if doc.subject %}（统一社会信用代码：{{ doc.subject }}）{% endif %}", "：", line=28)
-    doc.tag("{%p if doc.person %}")
-    enf_body(doc, "被列入人员：", U("{{ doc.person.name }}"), "。")
-    doc.tag("{%p endif %}")
+    _listing_opening(doc, "移出", "{{ doc.removal_no }}", person_id=False)
     enf_body(doc, "你单位于", U("{{ doc.entry_start|cn_date }}"), "起被列入",
              "{% if doc.list == 'statutory' %}安全生产严重失信主体名单{% else %}承包商黑名单{% endif %}（", U("{{ doc.entry_no }}"), "）。",
              "{% if doc.applied_on %}你单位于{{ doc.applied_on|cn_date }}提出移出申请。{% endif %}")
