@@ -71,6 +71,7 @@ import time
 import unicodedata
 import weakref
 import zipfile
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -380,8 +381,6 @@ def _precheck(job: _Job) -> str | None:
         boxes = uncovered_chars(docx_text(job.docx) + "".join(job.expect))
     except ValueError as e:
         return str(e)
-    except Exception as e:  # a damaged entry (zlib.error, CRC, …): this document's problem only
-        return f"不是有效的 .docx (not a readable .docx: {type(e).__name__}: {e})"
     if boxes:
         shown = "、".join(f"“{c}”(U+{ord(c):04X})" for c in boxes[:10])
         return (f"字符 {shown} 在已安装字体中没有字形，PDF 中会显示为方框 "
@@ -413,8 +412,8 @@ def docx_text(docx: bytes) -> str:
                 if re.fullmatch(r"word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml", name):
                     xml = z.read(name).decode("utf-8", "replace")
                     out.extend(_unxml(m) for m in re.findall(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>", xml))
-    except zipfile.BadZipFile as e:
-        raise ValueError(f"不是有效的 .docx (not a .docx: {e})") from e
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:  # not a zip, or a damaged entry
+        raise ValueError(f"不是有效的 .docx (not a readable .docx: {type(e).__name__}: {e})") from e
     return "".join(out)
 
 
