@@ -219,7 +219,7 @@ def init(app: App, org_file: Path, search_engine: str, insecure: bool, no_pdf: b
 
 
 def keys_warning() -> str:
-    from archive.keys import INSECURE_WARNING
+    from archive.integrity.keys import INSECURE_WARNING
 
     return INSECURE_WARNING
 
@@ -530,7 +530,7 @@ def keys() -> None:
 @pass_app
 def keys_show(app: App, as_json: bool) -> None:
     """Fingerprint and public key (PEM) of the archive owner's signing key."""
-    from archive import keys as k
+    from archive.integrity import keys as k
 
     archive = app.archive()
     public = archive.public_key()
@@ -556,7 +556,7 @@ def keys_show(app: App, as_json: bool) -> None:
 @pass_app
 def keys_export_public(app: App, output: Path | None) -> None:
     """Export the public key (PEM) for others to verify seals, checkpoints and packages."""
-    from archive import keys as k
+    from archive.integrity import keys as k
 
     pem = k.public_pem(app.archive().public_key())
     if output is None:
@@ -578,7 +578,7 @@ def verify(app: App, record_id: str | None, checkpoints: tuple[Path, ...], as_js
     Exit 3 if anything was altered or lost; every failure names the record or ledger leaf.
     """
     from archive.errors import IntegrityError
-    from archive.verify import verify_archive
+    from archive.integrity.verify import verify_archive
 
     archive = app.archive()
     rep = verify_archive(archive, record_id=record_id, external=checkpoints, progress=progress_printer("verify"))
@@ -676,7 +676,7 @@ def ledger_checkpoint(app: App, output: Path) -> None:
     Keep a copy outside the archive: `outsafe verify --checkpoint checkpoint.txt` later proves
     the history was not rewritten since.
     """
-    from archive.export import export_checkpoint
+    from archive.integrity.export import export_checkpoint
 
     written = export_checkpoint(app.archive(), output)
     for p in written:
@@ -696,7 +696,7 @@ def seal() -> None:
 def seal_export(app: App, record_id: str, output: Path) -> None:
     """Export one record's seal (seal.json + seal.sig), its files and the public key, with the
     openssl command that verifies it."""
-    from archive.export import export_seal
+    from archive.integrity.export import export_seal
 
     for p in export_seal(app.archive(), record_id, output):
         click.echo(str(p))
@@ -716,7 +716,7 @@ def templates() -> None:
 @JSON
 def templates_list(template_dir: Path | None, as_json: bool) -> None:
     """Every template: id, the record type it serves, version, and whether it is overridden."""
-    from archive.render import list_templates
+    from archive.documents.templates import list_templates
 
     rows = [t.as_dict() for t in list_templates(template_dir)]
     for r in rows:
@@ -736,7 +736,7 @@ def templates_check(directory: Path | None, as_json: bool) -> None:
     Fails (exit 1, one line per problem) on a name or field the schema lacks, a loop variable's
     attribute the item type lacks, or a required field shown by no template for its type.
     """
-    from archive.render import check_templates
+    from archive.documents.lint import check_templates
 
     problems = check_templates(directory)
     errors = [p for p in problems if p.severity == "error"]
@@ -789,7 +789,7 @@ def search(app: App, query: tuple[str, ...], contractor, enterprise, type_, tick
                outsafe search '受限空间 OR 有限空间' --since 2026-01-01
                outsafe search '"先通风、再检测、后作业"' -- -吊装
     """
-    from archive.search import open_index
+    from archive.search.index import open_index
 
     with open_index(app.archive()) as idx:
         results = idx.search(" ".join(query), contractor=contractor, enterprise=enterprise, type=type_, ticket_type=ticket_type,
@@ -824,7 +824,7 @@ def index_group() -> None:
 @pass_app
 def index_rebuild(app: App, engine: str | None, as_json: bool) -> None:
     """Rebuild the search index from the catalog (searches keep working meanwhile)."""
-    from archive.search import open_index
+    from archive.search.index import open_index
 
     with open_index(app.archive()) as idx:
         idx.notify = notify
@@ -841,7 +841,7 @@ def index_rebuild(app: App, engine: str | None, as_json: bool) -> None:
 @pass_app
 def index_check(app: App, as_json: bool) -> None:
     """Check that every catalog record is in the index and the index is readable (exit 3 if not)."""
-    from archive.search import open_index
+    from archive.search.index import open_index
 
     with open_index(app.archive()) as idx:
         problems = idx.check()
@@ -871,7 +871,7 @@ def contractor() -> None:
 def contractor_show(app: App, uscc: str, as_of: date | None, as_json: bool) -> None:
     """One contractor's dossier: records by type and date, licences and certificates with expiry,
     blacklist status, and what is missing (agreements, training, tickets)."""
-    from archive.dossier import contractor_dossier
+    from archive.campaign.dossier import contractor_dossier
 
     dossier = contractor_dossier(app.archive(), uscc, as_of)
     if as_json:
@@ -902,7 +902,7 @@ def org_trust(app: App, uscc: str, key_file: Path, fingerprint: str, as_json: bo
     Only packages signed with a key registered this way (or with `org add FILE` carrying
     public_key and key_fingerprint) can be imported. The fingerprint must match the key file.
     """
-    from archive.trust import trust_organization
+    from archive.integrity.trust import trust_organization
 
     report = trust_organization(app.archive(), uscc, key_file.read_bytes(), fingerprint)
     if as_json:
@@ -929,7 +929,7 @@ def package() -> None:
 def package_export(app: App, output: Path, since: date | None, until: date | None, as_zip: bool, as_json: bool) -> None:
     """A signed BagIt package of the period's records, their documents, seals and proofs, with
     核验说明.txt: anyone can verify it with bagit.py, sha256sum, openssl and python3 alone."""
-    from archive.packages import export_package
+    from archive.packages.export import export_package
 
     result = export_package(app.archive(), output, since=since, until=until, as_zip=as_zip,
                             progress=progress_printer("export"), notify=notify)
@@ -952,7 +952,7 @@ def package_verify(app: App, path: Path, bagit_check: bool, as_json: bool) -> No
     """Verify a package (folder or .zip) completely: path safety, BagIt fixity, the tag-manifest
     signature, checkpoints, seals, inclusion proofs, file digests. Exit 3 naming what failed."""
     from archive.errors import IntegrityError
-    from archive.packages import verify_package
+    from archive.packages.verify import verify_package
 
     try:
         rep = verify_package(path, progress=progress_printer("verify"), bagit_check=bagit_check)
@@ -983,7 +983,7 @@ def package_import(app: App, path: Path, as_json: bool) -> None:
     """Import a submission package (the bureau): verified completely first; refused (exit 3,
     archive unchanged) if anything fails, the signer's key is not registered here, or the sender's
     history was rewritten. Importing the same package again changes nothing."""
-    from archive.packages import import_package
+    from archive.packages.importer import import_package
 
     result = import_package(app.archive(), path, progress=progress_printer("import"), notify=notify)
     if as_json:
@@ -1017,7 +1017,7 @@ def evidence_export(app: App, contractor: str, record_ids: tuple[str, ...], sinc
                     case_no: str, output: Path, as_zip: bool, as_json: bool) -> None:
     """An evidence package: the records package plus 证据清单 (DOCX, PDF) and 证据材料汇编.pdf
     (bookmarks, every page stamped 证据N 第i页 / 共M页, cover with the case number and digest)."""
-    from archive.evidence import export_evidence
+    from archive.packages.evidence import export_evidence
 
     result = export_evidence(app.archive(), output, contractor=contractor, case_no=case_no, record_ids=record_ids,
                              since=since, until=until, as_zip=as_zip, progress=progress_printer("evidence"), notify=notify)
@@ -1057,7 +1057,9 @@ def check(app: App, enterprise: str | None, contractor: str | None, rule_ids: tu
     judges certificates, deadlines and periods as on that day (records dated later are not seen),
     so a run is reproducible. The exit code is 0 whatever is found, unless --fail-on.
     """
-    from archive.checks import RULES_BY_ID, STATUS_NAMES, Snapshot, rule_table, run_checks
+    from archive.checks.rules import RULES_BY_ID, rule_table, run_checks
+    from archive.checks.model import STATUS_NAMES
+    from archive.checks.snapshot import Snapshot
 
     if list_rules:
         rows = rule_table()
@@ -1132,7 +1134,7 @@ def rectify() -> None:
 def rectify_draft(app: App, enterprise, contractor, issued_on, inspected_on, include_warnings, bureau, inspectors, output, as_of, as_json) -> None:
     """Turn the current findings into a 责令限期整改指令书 case file: the next 文书号 of the year,
     numbered items with basis and deadlines (settings rectify_days*). Review it, then `case add`."""
-    from archive.rectify import check_draft, draft_order, write_case_file
+    from archive.campaign.rectify import check_draft, draft_order, write_case_file
 
     archive = app.archive()
     day = as_of or date.today()
@@ -1152,7 +1154,7 @@ def rectify_draft(app: App, enterprise, contractor, issued_on, inspected_on, inc
 def rectify_review_draft(app: App, order_doc_no: str, reviewed_on: date | None, inspectors, output: Path, as_json: bool) -> None:
     """An 整改复查意见书 case file for the archived order ORDER_DOC_NO: one line per item, to be
     marked 已整改 / 部分整改 / 未整改 after the re-inspection. Items marked 已整改 are closed."""
-    from archive.rectify import check_draft, draft_review, write_case_file
+    from archive.campaign.rectify import check_draft, draft_review, write_case_file
 
     archive = app.archive()
     day = reviewed_on or date.today()
@@ -1170,8 +1172,8 @@ def rectify_review_draft(app: App, order_doc_no: str, reviewed_on: date | None, 
 def rectify_status(app: App, enterprise: str | None, contractor: str | None, as_of: date | None, as_json: bool) -> None:
     """Open, overdue and closed items per enterprise and contractor: 责令整改 items (closed by
     整改复查意见书), 事故隐患, and the enterprise's own inspections of contractors with deadlines."""
-    from archive.checks import Snapshot
-    from archive.rectify import STATUS_LABELS, rectification_status
+    from archive.checks.snapshot import Snapshot
+    from archive.campaign.rectify import STATUS_LABELS, rectification_status
 
     day = as_of or date.today()
     st = rectification_status(Snapshot.from_archive(app.archive()), day, enterprise=enterprise, contractor=contractor)
@@ -1230,7 +1232,7 @@ def rectify_penalty_draft(app: App, case_no, stage, article, party, person, fact
     """Draft the 行政处罚告知书 (应急罚告) or, after it is archived and the statement period has
     passed, the 行政处罚决定书 (应急罚) of case --case-no: numbered, linked to the evidence package
     by its case number, the fine checked against the article's range (安全生产法 2021)."""
-    from archive.rectify import check_draft, draft_penalty_decision, draft_penalty_notice, write_case_file
+    from archive.campaign.rectify import check_draft, draft_penalty_decision, draft_penalty_notice, write_case_file
 
     archive = app.archive()
     day = day or date.today()
@@ -1281,8 +1283,8 @@ def blacklist() -> None:
 @pass_app
 def blacklist_list(app: App, include_inactive: bool, subject: str | None, as_of: date | None, as_json: bool) -> None:
     """Who is on which list on the day (--as-of): period, state, early removal from."""
-    from archive.blacklist import blacklist_rows
-    from archive.checks import Snapshot
+    from archive.campaign.blacklist import blacklist_rows
+    from archive.checks.snapshot import Snapshot
 
     day = as_of or date.today()
     rows = blacklist_rows(Snapshot.from_archive(app.archive()), day, include_inactive=include_inactive, subject=subject)
@@ -1294,7 +1296,7 @@ def blacklist_list(app: App, include_inactive: bool, subject: str | None, as_of:
 
 
 def _add_draft(app: App, path: Path, draft: Any, no_add: bool, as_json: bool, today: date) -> None:
-    from archive.rectify import check_draft
+    from archive.campaign.rectify import check_draft
 
     problems = check_draft(app.archive(), draft.data, today, str(path))
     if no_add or any(p.severity == "error" for p in problems):
@@ -1338,8 +1340,8 @@ def blacklist_add(app: App, subject, list_kind, trigger, situation, facts, evide
     """List a contractor: writes the blacklist_entry case file and archives it (sealed, like every
     record). From then on the contractor gets no new contract, agreement or ticket (statutory
     list: from anyone) until the listing is removed or its period ends."""
-    from archive.blacklist import draft_entry
-    from archive.rectify import write_case_file
+    from archive.campaign.blacklist import draft_entry
+    from archive.campaign.rectify import write_case_file
 
     day = decided_on or date.today()
     draft = draft_entry(app.archive(), list_kind=list_kind, subject=subject, decided_on=day, facts=facts, trigger=trigger,
@@ -1363,8 +1365,8 @@ def blacklist_add(app: App, subject, list_kind, trigger, situation, facts, evide
 def blacklist_remove(app: App, entry_no, kind, reason, applied_on, decided_on, removal_no, output, no_add, as_json) -> None:
     """Remove listing ENTRY_NO: early removal (statutory: applied for after 12 months), at the end
     of the period, or revoked. Writes the blacklist_removal case file and archives it."""
-    from archive.blacklist import draft_removal
-    from archive.rectify import write_case_file
+    from archive.campaign.blacklist import draft_removal
+    from archive.campaign.rectify import write_case_file
 
     day = decided_on or date.today()
     draft = draft_removal(app.archive(), entry_no=entry_no, kind=kind, decided_on=day, reason=reason, applied_on=applied_on,
@@ -1394,7 +1396,7 @@ def report(app: App, kind: str, enterprise: str | None, issued_on: date | None, 
     ledger       外包作业队伍监管台账 (bureau, every imported enterprise)
     summary      工作总结报告 (due 10-20; the campaign's figures)
     """
-    from archive.reports import build_report, write_report
+    from archive.campaign.reports import build_report, write_report
 
     archive = app.archive()
     day = as_of or date.today()
@@ -1435,7 +1437,7 @@ def campaign_status_cmd(app: App, as_of: date | None, as_json: bool) -> None:
     """The plan's stages and deadlines (year: settings campaign_year) on the day, each
     enterprise's 附件2 / 自查报告 / 总结报告 (submitted, produced, missing), what is overdue, and
     the rectification figures."""
-    from archive.campaign import campaign_status
+    from archive.campaign.calendar import campaign_status
 
     day = as_of or date.today()
     st = campaign_status(app.archive(), day)
@@ -1477,7 +1479,7 @@ def import_group() -> None:
 def import_template(kind: str, output: Path) -> None:
     """Write a workbook to fill in: Chinese headers from the schema (* = required), an example
     row, drop-down lists for every choice, a 填写说明 sheet."""
-    from archive.xlsx_import import write_template
+    from archive.campaign.rosters import write_template
 
     click.echo(str(write_template(kind, output)))
 
@@ -1495,7 +1497,7 @@ def import_xlsx_cmd(app: App, file: Path, kind: str, skip_bad_rows: bool, check_
     Each problem names the sheet, the row, the column (letter and header) and what is wrong. If
     any row is wrong nothing is imported (exit 1), unless --skip-bad-rows.
     """
-    from archive.xlsx_import import import_xlsx
+    from archive.campaign.rosters import import_xlsx
 
     result = import_xlsx(app.archive(), file, kind, skip_bad_rows=skip_bad_rows, check_only=check_only)
     if as_json:

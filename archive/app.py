@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import mimetypes
-import os
 import secrets
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -26,25 +25,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
-
 import rfc8785
-
-from archive import ids, keys
-from archive import seal as sealing
-from archive.ledger import Ledger, origin_for, sign_checkpoint
-from archive.errors import NotFound, OutsafeError, Problem, StorageError, ValidationFailed
+from archive import ids
+from archive.integrity import keys
+from archive.integrity import seal as sealing
+from archive.integrity.ledger import Ledger, origin_for, sign_checkpoint
+from archive.errors import NotFound, Problem, StorageError, ValidationFailed
 from archive.privacy import mask_record, mask_refs
-from archive.registry import Registry, Resolved, person_key, project_key, resolve
+from archive.registry import Registry, Resolved, resolve
 from archive.settings import Settings
 from schemas import REGISTRY_TYPES, TYPES, FileProblem, LoadResult, load, meta_of, read_case_file
 from schemas.base import RuleContext, dump, schema_for
-from schemas.common import TICKET_TYPE_NAMES
-from schemas.registry import Organization, Person, Project
-from schemas.tickets import TICKET_CLASSES, WorkTicket
+from schemas.registry import Organization, Person
+from schemas.tickets import TICKET_CLASSES
 from storage.blobs import BlobStore
 from storage.catalog import SCHEMA_VERSION, Catalog
 from storage.home import ArchiveHome, atomic_write, default_home
 from storage.lock import write_lock
+from schemas.__init__ import record_label
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -70,17 +68,6 @@ def canonical(obj: Any) -> bytes:
 
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def record_label(obj_or_cls: Any) -> str:
-    cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)
-    if issubclass(cls, WorkTicket):
-        tt = next((k for k, v in TICKET_CLASSES.items() if v is cls), None)
-        if tt == "blasting":
-            return "爆破作业许可单"
-        if tt:
-            return f"{TICKET_TYPE_NAMES[tt]}安全作业票"
-    return meta_of(cls).label
 
 
 def _dotted(obj: Any, path: str | None) -> Any:
@@ -283,7 +270,7 @@ class Archive:
         """The cross-record rules (archive.checks): blacklisted contractors, workers without a valid
         certificate or three-level training, agreements not covering their project. Each problem
         says whether ``--force --reason`` may override it."""
-        from archive.checks import admission_for_batch
+        from archive.checks.admission import admission_for_batch
 
         found = admission_for_batch([i.obj for i in loaded], self, reg, ctx)
         return [dataclasses.replace(p, file=str(item.path)) for item, ps in zip(loaded, found) for p in ps]
@@ -390,8 +377,8 @@ class Archive:
     def _render(self, plans: list["Archive._Plan"]) -> None:
         """Fill each record's template (docxtpl, sandboxed); any failure stops the batch."""
         from archive.errors import TemplateError
-        from archive.export import safe_name
-        from archive.render import render_record
+        from storage.home import safe_name
+        from archive.documents.render import render_record
 
         owner = self.owner_data()
         problems: list[Problem] = []
@@ -414,7 +401,7 @@ class Archive:
 
     def _convert(self, plans: list["Archive._Plan"], progress: Progress | None) -> None:
         """All the batch's documents through one kept-running LibreOffice pool; each PDF checked."""
-        from archive.pdf import Converter
+        from archive.documents.convert import Converter
 
         jobs = [(p, next(f for f in p.files if f["role"] == "docx")) for p in plans]
         if not jobs:
@@ -439,7 +426,7 @@ class Archive:
         """Derived state after a write: bring the search index up to the catalog. The records are
         committed already; an index that cannot be written is reported (with the command that
         fixes it), never a failed write — the next write or `outsafe index rebuild` catches up."""
-        from archive.search import index_after_write
+        from archive.search.index import index_after_write
 
         index_after_write(self, notify or (lambda msg: print(msg, file=sys.stderr)))
 
@@ -616,7 +603,7 @@ class Archive:
     def render_preview(self, path: Path, out: Path, *, today: date | None = None) -> Path:
         """``outsafe case render``: the document of one case file, written to ``out`` (.docx or
         .pdf), without touching the archive."""
-        from archive.pdf import convert_one
+        from archive.documents.convert import convert_one
 
         suffix = out.suffix.lower()
         if suffix not in (".docx", ".pdf"):

@@ -106,7 +106,7 @@ def run_demo(root: Path | None, *, echo: Callable[[str], None] = click.echo) -> 
     run(ent, "package", "verify", pkg)
     pub = out / "enterprise.pub.pem"
     run(ent, "keys", "export-public", "-o", pub)
-    from archive import keys as k
+    from archive.integrity import keys as k
 
     fingerprint = k.fingerprint(k.load_public_pem(pub.read_bytes()))
 

@@ -33,6 +33,7 @@ from schemas.enforcement import InspectionRecord, RectificationOrder, Rectificat
 from schemas.meta import CaseMeta
 from schemas.penalty import PenaltyDecision, PenaltyNotice
 from schemas.registry import Organization, Person, Project
+from schemas.common import TICKET_TYPE_NAMES
 from schemas.tickets import TICKET_CLASSES, WorkTicket
 from schemas.training import TrainingRecord
 
@@ -232,5 +233,17 @@ def read_case_file(path: Path) -> Any:
 
 __all__ = [
     "TYPES", "REGISTRY_TYPES", "LoadResult", "RuleContext", "load", "run_rules", "read_case_file", "parse_text",
-    "FileProblem", "class_for", "meta_of", "all_classes", "schema_for",
+    "FileProblem", "class_for", "meta_of", "all_classes", "schema_for", "record_label",
 ]
+
+
+def record_label(obj_or_cls: Any) -> str:
+    """The document name of a record or record class: 外包合同, 动火安全作业票, 爆破作业许可单 …"""
+    cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)
+    if issubclass(cls, WorkTicket):
+        tt = next((k for k, v in TICKET_CLASSES.items() if v is cls), None)
+        if tt == "blasting":
+            return "爆破作业许可单"
+        if tt:
+            return f"{TICKET_TYPE_NAMES[tt]}安全作业票"
+    return meta_of(cls).label

@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import types
-import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone

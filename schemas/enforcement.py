@@ -188,3 +188,14 @@ def order_contractors(order) -> list[str]:
         out.setdefault(order.contractor, None)
     return list(out)
 
+
+
+def review_authority_of(authority_name: str | None) -> str | None:
+    """The 行政复议机关 of a district bureau: the 人民政府 at its own level (行政复议法 2023 第24条):
+    "XX市XX区应急管理局" → "XX市XX区人民政府"."""
+    if not authority_name:
+        return None
+    for suffix in ("应急管理局", "应急局"):
+        if authority_name.endswith(suffix) and len(authority_name) > len(suffix):
+            return authority_name[: -len(suffix)] + "人民政府"
+    return None

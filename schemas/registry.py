@@ -74,7 +74,7 @@ def _organization(o, ctx: RuleContext):
                    "整治方案 承包单位五查之一")
     pem, fp = g(o, "public_key"), g(o, "key_fingerprint")
     if pem:
-        from archive import keys
+        from archive.integrity import keys
         from archive.errors import KeyError_
 
         try:

@@ -18,7 +18,9 @@ Where the home is: ``--home``, else ``OUTSAFE_HOME``, else the per-user data fol
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,3 +120,19 @@ def atomic_write(path: Path, data: bytes, *, mode: int = FILE_MODE, tmp_dir: Pat
         except FileNotFoundError:
             pass
         raise
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
+def safe_name(name: str, fallback: str = "file") -> str:
+    """A file name that stays inside its folder: NFC, no separators or control characters,
+    no leading dots, at most 120 characters (keeping the extension)."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = _UNSAFE.sub("_", name).strip().lstrip(".")
+    if name in ("", ".", ".."):
+        name = fallback
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 120 - len(ext) - 1] + "." + ext) if dot and len(ext) <= 10 else name[:120]
+    return name

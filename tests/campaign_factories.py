@@ -237,7 +237,7 @@ def load_objects(raws: dict[str, dict], settings: Settings | None = None, today:
 
 
 def snapshot(raws: dict[str, dict] | None = None, settings: Settings | None = None):
-    from archive.checks import Snapshot
+    from archive.checks.snapshot import Snapshot
 
     raws = world() if raws is None else raws
     return Snapshot.from_objects(load_objects(raws, settings), owner=ENTERPRISE, owner_role="enterprise", settings=settings)

@@ -9,10 +9,12 @@ from datetime import date
 import pytest
 
 from archive.app import Archive
-from archive.blacklist import blacklist_rows, draft_entry, draft_removal
-from archive.checks import Snapshot, admission_problems, run_checks
+from archive.campaign.blacklist import blacklist_rows, draft_entry, draft_removal
+from archive.checks.snapshot import Snapshot
+from archive.checks.admission import admission_problems
+from archive.checks.rules import run_checks
 from archive.errors import NotFound, ValidationFailed
-from archive.rectify import check_draft, write_case_file
+from archive.campaign.rectify import check_draft, write_case_file
 from archive.settings import Settings
 from schemas import load
 from schemas.base import RuleContext

@@ -12,9 +12,9 @@ from datetime import date
 
 import pytest
 
-from archive.checks import (
-    RULES, RULES_BY_ID, AdmissionProblem, admission_problems, cert_problem, rule_table, run_checks, uncovered,
-)
+from archive.checks.rules import RULES, RULES_BY_ID, rule_table, run_checks
+from archive.checks.admission import AdmissionProblem, admission_problems
+from archive.checks.facts import cert_problem, uncovered
 from archive.settings import Settings
 from schemas.base import RuleContext
 from tests import campaign_factories as cf
@@ -723,7 +723,7 @@ def test_removal_must_name_an_archived_listing():
 
 
 def test_admission_for_batch_lets_a_batch_see_itself():
-    from archive.checks import admission_for_batch
+    from archive.checks.admission import admission_for_batch
 
     w = cf.world()
     card, ticket = w.pop("training_welder"), w.pop("ticket_hot")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from archive import keys
+from archive.integrity import keys
 from cli import main
 from tests.factories import CONTRACTOR, ENTERPRISE
 from tests.test_packages import _payload_docx, clone, dump

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from archive import evidence as ev
-from archive.packages import import_package, verify_package
-from archive.verify import verify_archive
+from archive.packages import evidence as ev
+from archive.packages.importer import import_package
+from archive.packages.verify import verify_package
+from archive.integrity.verify import verify_archive
 from tests import factories
 from tests.factories import BUREAU, CONTRACTOR, ENTERPRISE
 from tests.test_packages import flip, make_bureau, make_enterprise, tools
@@ -36,7 +37,7 @@ pytestmark = [
 def case(tmp_path_factory):
     """An enterprise whose agreement and ticket went through the whole pipeline (.docx and .pdf),
     plus one ticket without a PDF; the bureau imports its submission and exports the evidence."""
-    from archive.packages import export_package
+    from archive.packages.export import export_package
 
     root = tmp_path_factory.mktemp("evidence")
     files = factories.basic_set(root / "in")
@@ -184,7 +185,7 @@ def test_zip_evidence_package(case, tmp_path):
 
 
 def test_stamps_on_rotated_and_odd_sized_pages(tmp_path):
-    from archive.pdf import convert_one
+    from archive.documents.convert import convert_one
 
     glyphs = convert_one(ev.glyph_docx())
     src = PdfWriter()

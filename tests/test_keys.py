@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from archive import keys
+from archive.integrity import keys
 from archive.app import Archive
 from archive.errors import KeyError_
 from cli import main

@@ -7,7 +7,7 @@ import hashlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive import merkle
+from archive.integrity import merkle
 
 
 def reference_root(leaves):

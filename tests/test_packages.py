@@ -19,14 +19,18 @@ from pathlib import Path
 
 import pytest
 
-from archive import keys, merkle
-from archive import packages as pk
+from archive.integrity import keys
+from archive.integrity import merkle
+from archive.packages import common as pk
+from archive.packages import paths
 from archive.app import Archive
 from archive.errors import IntegrityError, KeyError_, PackageError
-from archive.packages import export_package, import_package, verify_package
+from archive.packages.export import export_package
+from archive.packages.importer import import_package
+from archive.packages.verify import verify_package
 from archive.registry import person_key
-from archive.trust import registered_keys, trust_organization
-from archive.verify import verify_archive
+from archive.integrity.trust import registered_keys, trust_organization
+from archive.integrity.verify import verify_archive
 from tests import factories
 from tests.factories import BUREAU, CONTRACTOR, ENTERPRISE, WELDER_ID
 
@@ -371,7 +375,7 @@ def test_a_missing_blob_is_not_exported_and_no_writer_thread_is_left(templates, 
 
 
 def test_a_blob_vanishing_after_the_check_still_names_its_record(templates, tmp_path, monkeypatch):
-    import archive.packages as packages
+    import archive.packages.export as packages
 
     ent = clone(templates, "ent", tmp_path / "ent")
     row = next(r for r in ent.catalog.list_records(types=["work_ticket"]))
@@ -386,7 +390,7 @@ def test_a_blob_vanishing_after_the_check_still_names_its_record(templates, tmp_
 
 
 def test_bag_writer_groups_report_the_first_failure_after_all_have_finished(tmp_path):
-    from archive import bag as bagfmt
+    from archive.packages import bag as bagfmt
 
     w = bagfmt.BagWriter(tmp_path / "b")
     src = tmp_path / "src.bin"
@@ -561,7 +565,7 @@ def test_import_ingests_records_with_their_original_seals(pair, tmp_path):
         assert proof["origin"] == ENTERPRISE
     # the witness cosignature: the bureau's key over the enterprise's checkpoint body
     w = bur.catalog.db.execute("SELECT * FROM witnessed").fetchone()
-    from archive.ledger import parse_note
+    from archive.integrity.ledger import parse_note
 
     cp = parse_note(w["note"])
     assert keys.verify_signature(bur.public_key(), bytes(w["cosignature"]), cp.body().encode())
@@ -800,7 +804,7 @@ def test_unsafe_zip_is_refused_before_extraction(pair, tmp_path, monkeypatch, wh
     def no_extraction(*_a, **_k):
         raise AssertionError("extracted an unsafe zip")
 
-    monkeypatch.setattr(pk, "_extract_zip", no_extraction)
+    monkeypatch.setattr(paths, "_extract_zip", no_extraction)
     with pytest.raises(IntegrityError) as e:
         verify_package(z)
     assert e.value.failures

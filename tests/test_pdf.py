@@ -26,7 +26,8 @@ from docx.shared import Pt
 from pypdf import PdfReader
 
 from archive.errors import ConversionError
-from archive.pdf import Converter, PdfResult, check_pdf, convert_one, uncovered_chars
+from archive.documents.convert import Converter, PdfResult, convert_one
+from archive.documents.pdfcheck import check_pdf, uncovered_chars
 from archive.settings import Settings
 
 soffice = pytest.mark.soffice
@@ -275,7 +276,7 @@ def test_a_damaged_zip_entry_is_that_documents_error_and_the_batch_completes(poo
 
 
 def test_an_unexpected_error_in_a_worker_answers_the_document_and_the_worker_goes_on(pool, monkeypatch):
-    import archive.pdf as pdfmod
+    import archive.documents.convert as pdfmod
 
     real = pdfmod._precheck
 

@@ -10,12 +10,10 @@ from decimal import Decimal
 import pytest
 
 from archive.app import Archive
-from archive.checks import Snapshot
+from archive.checks.snapshot import Snapshot
 from archive.errors import NotFound, ValidationFailed
-from archive.rectify import (
-    check_draft, draft_order, draft_penalty_decision, draft_penalty_notice, draft_review, merge_findings, next_doc_no,
-    rectification_status, write_case_file,
-)
+from archive.campaign.rectify import check_draft, draft_order, draft_penalty_decision, draft_penalty_notice, draft_review, merge_findings, rectification_status, write_case_file
+from archive.campaign.numbering import next_doc_no
 from schemas import load, read_case_file
 from schemas.base import RuleContext
 from schemas.penalty import FINES, fine_problems
@@ -118,7 +116,7 @@ def test_warnings_only_with_include_warnings(world, tmp_path):
 
 
 def test_merge_findings_keeps_unrelated_items_apart():
-    from archive.checks import Finding
+    from archive.checks.model import Finding
 
     a = Finding("E3", "error", "a", "E", "C", "P", topic="inspection")
     b = Finding("3-1", "major", "b", "E", "C", "P", topic="inspection")
@@ -253,9 +251,9 @@ OTHER = "91370102MA3ENQ6T7T"
 
 
 def test_an_order_naming_two_contractors_is_attributed_item_by_item(world, tmp_path):
-    from archive.dossier import contractor_dossier
-    from archive.evidence import select_items
-    from archive.search import open_index
+    from archive.campaign.dossier import contractor_dossier
+    from archive.packages.evidence import select_items
+    from archive.search.index import open_index
 
     add(world, tmp_path, "c2.yaml", cf.f.contractor(uscc=OTHER, name="济南安泰劳务服务有限公司"))
     raw = order(6, [("配电箱警示标志缺失", "2026-07-10"), ("劳务人员未经三级安全教育", "2026-07-05")])

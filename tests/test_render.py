@@ -27,19 +27,12 @@ import pytest
 from lxml import etree
 
 from archive.errors import TemplateError
-from archive.render import (
-    Record,
-    check_templates,
-    cn_date,
-    cn_datetime,
-    cn_num,
-    list_templates,
-    make_env,
-    render_record,
-    review_authority_of,
-    rmb_upper,
-    template_for,
-)
+from archive.documents.context import Record
+from archive.documents.lint import check_templates
+from archive.documents.filters import cn_date, cn_datetime, cn_num, make_env, rmb_upper
+from archive.documents.templates import list_templates, template_for
+from archive.documents.render import render_record
+from schemas.enforcement import review_authority_of
 from archive.settings import Settings
 from schemas import RuleContext, load, read_case_file
 from schemas.base import dump
@@ -193,7 +186,7 @@ def example_refs() -> dict:
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=[p.stem for p in EXAMPLE_FILES])
 def test_every_example_renders_with_its_parties_and_number(path, example_refs, tmp_path):
-    from archive.render import org_fields
+    from archive.documents.context import org_fields
 
     obj, out = render_case(path, example_refs, tmp_path)
     text = docx_text(out.docx)
@@ -477,7 +470,7 @@ def pdf_text(pdf: bytes) -> str:
 @pytest.fixture(scope="module")
 def pdfs(refs, tmp_path_factory) -> dict[str, bytes]:
     """Every golden case (and the nasty-named contract) converted in one batch."""
-    from archive.pdf import Converter
+    from archive.documents.convert import Converter
 
     tmp = tmp_path_factory.mktemp("pdf")
     docs = []
@@ -506,7 +499,7 @@ def test_pdf_text_golden(path, pdfs):
 @pytest.mark.slow
 @pytest.mark.skipif(not _soffice(), reason="LibreOffice not installed (scripts/setup.sh)")
 def test_pdf_keeps_the_nasty_name_and_embeds_every_font(pdfs):
-    from archive.pdf import check_pdf
+    from archive.documents.pdfcheck import check_pdf
 
     assert NASTY in pdf_text(pdfs["nasty"]).replace("\n", "")
     for name, pdf in pdfs.items():

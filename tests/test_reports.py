@@ -22,9 +22,9 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from archive.app import Archive
-from archive.campaign import campaign_status, deliverable_state, stage_on
-from archive.checks import Rec, Snapshot
-from archive.reports import build_report, column_widths, render_report, write_report
+from archive.campaign.calendar import campaign_status, deliverable_state, stage_on
+from archive.checks.snapshot import Rec, Snapshot
+from archive.campaign.reports import build_report, column_widths, render_report, write_report
 from tests import campaign_factories as cf
 from tests import goldens
 
@@ -160,7 +160,7 @@ def test_write_report_files_and_xlsx(world, tmp_path):
 def test_pdf_of_the_self_check_report(world, tmp_path):
     from pypdf import PdfReader
 
-    from archive.pdf import check_pdf
+    from archive.documents.pdfcheck import check_pdf
 
     built = build_report(world, "self_check", as_of=date(2026, 6, 10))
     paths = write_report(world, built, tmp_path)
@@ -199,7 +199,7 @@ def test_campaign_status_deadlines_and_overdue(world):
 
 
 def test_handed_in_in_time_then_submitted(world, tmp_path, monkeypatch):
-    from archive.packages import export_package
+    from archive.packages.export import export_package
 
     monkeypatch.setattr("archive.app.utcnow", lambda: "2026-06-08T02:00:00Z")
     built = build_report(world, "self_check", as_of=date(2026, 6, 8))

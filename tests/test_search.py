@@ -21,10 +21,12 @@ from types import SimpleNamespace
 import pytest
 
 from archive import ids
-from archive import search_analysis as sa
+from archive.search import query as q
+from archive.search import text as sa
 from archive.errors import NotFound
-from archive.search import SearchError, SearchIndexError, open_index
-from archive.search_docs import document, record_text
+from archive.search.query import SearchError
+from archive.search.index import SearchIndexError, open_index
+from archive.search.documents import document, record_text
 from storage.catalog import Catalog
 from storage.home import ArchiveHome
 from storage.lock import write_lock
@@ -240,13 +242,13 @@ def test_every_other_bigram_cannot_match_across_a_run_end():
 
 
 def test_query_language():
-    q = sa.parse_query('(动火 OR 受限空间) -吊装 "先通风 再检测" type:work_ticket')
-    assert q == sa.And((sa.Or((sa.Text("动火"), sa.Text("受限空间"))), sa.Not(sa.Text("吊装")),
-                        sa.Text("先通风再检测", phrase=True), sa.Field("type", "work_ticket")))
-    assert sa.parse_query("动火 OR 吊装 监护") == sa.Or((sa.Text("动火"), sa.And((sa.Text("吊装"), sa.Text("监护")))))  # AND binds tighter
-    assert sa.parse_query("") == sa.All()
-    with pytest.raises(sa.QuerySyntaxError):
-        sa.parse_query("(动火")
+    parsed = q.parse_query('(动火 OR 受限空间) -吊装 "先通风 再检测" type:work_ticket')
+    assert parsed == q.And((q.Or((q.Text("动火"), q.Text("受限空间"))), q.Not(q.Text("吊装")),
+                        q.Text("先通风再检测", phrase=True), q.Field("type", "work_ticket")))
+    assert q.parse_query("动火 OR 吊装 监护") == q.Or((q.Text("动火"), q.And((q.Text("吊装"), q.Text("监护")))))  # AND binds tighter
+    assert q.parse_query("") == q.All()
+    with pytest.raises(q.QuerySyntaxError):
+        q.parse_query("(动火")
 
 
 def test_synonym_variants():
@@ -271,7 +273,7 @@ def test_text_masks_ids_even_inside_certificate_numbers():
 
 
 def test_jieba_is_quiet_and_warning_free():
-    code = "from archive.search_analysis import analyse; print(analyse('双方签订安全生产管理协议')[1])"
+    code = "from archive.search.text import analyse; print(analyse('双方签订安全生产管理协议')[1])"
     r = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert r.returncode == 0, r.stderr
     assert r.stderr == ""

@@ -22,7 +22,8 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from archive.errors import Problem
-from archive.render import check_templates, list_templates, package_dir
+from archive.documents.lint import check_templates
+from archive.documents.templates import list_templates, package_dir
 from cli import main
 from schemas import all_classes
 

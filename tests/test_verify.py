@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from archive.app import Archive
-from archive.verify import verify_archive
+from archive.integrity.verify import verify_archive
 from cli import main
 
 
@@ -148,8 +148,8 @@ def test_history_rewritten_and_resigned_fails_against_kept_checkpoint(arc, tmp_p
     assert r.exit_code == 0, r.output
     # The owner (who holds the key) quietly re-seals the agreement with different data, rewrites
     # its ledger leaf, throws the old checkpoints away and signs a fresh one.
-    from archive import seal as sealing
-    from archive.ledger import canonical, merkle
+    from archive.integrity import seal as sealing
+    from archive.integrity.ledger import canonical, merkle
 
     row = record(arc, "safety_agreement")
     data = json.loads(row["data"])

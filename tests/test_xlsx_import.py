@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from archive.app import Archive
-from archive.xlsx_import import ImportFailed, import_xlsx, main_columns, write_template, KINDS
+from archive.campaign.rosters import ImportFailed, import_xlsx, main_columns, write_template, KINDS
 from tests import campaign_factories as cf
 
 

@@ -39,11 +39,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OUTSAFE_PASSPHRASE", "bench-passphrase")
 
-from archive import evidence as ev  # noqa: E402
-from archive import keys  # noqa: E402
-from archive.app import Archive  # noqa: E402
-from archive.packages import export_package, import_package, verify_package  # noqa: E402
-from archive.trust import trust_organization  # noqa: E402
+from archive.packages import evidence as ev
+from archive.integrity import keys
+from archive.app import Archive
+from archive.packages.export import export_package
+from archive.packages.importer import import_package
+from archive.packages.verify import verify_package
+from archive.integrity.trust import trust_organization
 
 EX = ROOT / "examples"
 

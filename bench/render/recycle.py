@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from gen_cases import CaseGenerator  # noqa: E402
 
-from archive import pdf as pdfmod  # noqa: E402
-from archive import render  # noqa: E402
+from archive.documents import convert as pdfmod
+from archive.documents import render
 from archive.settings import Settings  # noqa: E402
 
 

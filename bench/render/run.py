@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from gen_cases import CaseGenerator  # noqa: E402
 
-from archive import pdf as pdfmod  # noqa: E402
+from archive.documents import convert as pdfmod
+from archive.documents import pdfcheck
 from archive.settings import Settings  # noqa: E402
 
 PDFA = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
@@ -59,14 +60,14 @@ def bench_docx(cases, runs: int, settings: Settings) -> dict:
     import jinja2
     from docxtpl import DocxTemplate
 
-    from archive import render
+    from archive.documents import context, filters, render, templates
 
-    info = render.template_for(cases[0].obj)
+    info = templates.template_for(cases[0].obj)
     blob = info.path.read_bytes()
-    plain = jinja2.Environment(autoescape=True, finalize=render._finalize)
-    plain.filters.update(render.FILTERS)
-    plain.tests["none"] = plain.tests["blank"] = render._none_test
-    contexts = [render.build_context(c.obj, c.refs, settings=settings, owner=c.owner) for c in cases]
+    plain = jinja2.Environment(autoescape=True, finalize=filters._finalize)
+    plain.filters.update(filters.FILTERS)
+    plain.tests["none"] = plain.tests["blank"] = filters._none_test
+    contexts = [context.build_context(c.obj, c.refs, settings=settings, owner=c.owner) for c in cases]
 
     def ours(c) -> bytes:
         return render.render_record(c.obj, c.refs, settings=settings, owner=c.owner).docx
@@ -80,7 +81,7 @@ def bench_docx(cases, runs: int, settings: Settings) -> dict:
 
     # same document both ways (text), and warm caches (template check, imports) before timing
     a, b = ours(cases[0]), raw(contexts[0])
-    same_text = pdfmod.docx_text(a) == pdfmod.docx_text(b)
+    same_text = pdfcheck.docx_text(a) == pdfcheck.docx_text(b)
     # CPU time of this (single-threaded) process, document by document, the two ways back to back:
     # what else runs on the machine then hardly matters. Wall time is kept for reference.
     cpu_ours, cpu_raw, wall_ours, wall_raw = [], [], [], []
@@ -345,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     n_max = max(max(args.sizes), args.docx_docs)
     log(f"generating {n_max} cases …")
     cases = CaseGenerator(seed=7).agreements(n_max)
-    from archive import render
+    from archive.documents import context, filters, render, templates
 
     docx = [render.render_record(c.obj, c.refs, settings=settings, owner=c.owner).docx for c in cases[: max(args.sizes)]]
 

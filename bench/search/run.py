@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import SECRET, Corpus  # noqa: E402
 
-from archive import search_analysis as sa  # noqa: E402
-from archive.search import SearchIndex  # noqa: E402
-from archive.search_docs import record_text  # noqa: E402
+from archive.search import text as sa
+from archive.search.index import SearchIndex
+from archive.search.documents import record_text
 from storage.catalog import Catalog  # noqa: E402
 
 KINDS = ("2-char", "4-char", "phrase", "name", "contractor", "no-hit", "1-char")

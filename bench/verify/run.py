@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import random
 import shutil
@@ -35,11 +34,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OUTSAFE_PASSPHRASE", "bench-passphrase")
 
-from archive.app import Archive, Loaded, validate_paths  # noqa: E402
-from archive.pdf import Converter  # noqa: E402
+from archive.app import Archive, Loaded, validate_paths
+from archive.documents.convert import Converter
 from archive.registry import resolve  # noqa: E402
-from archive.render import render_record  # noqa: E402
-from archive.verify import verify_archive  # noqa: E402
+from archive.documents.render import render_record
+from archive.integrity.verify import verify_archive
 from schemas import meta_of  # noqa: E402
 from schemas.base import RuleContext  # noqa: E402
 

@@ -1,0 +1,208 @@
+"""The campaign's calendar (整治方案 二、整治步骤 and 三(一)) and who has handed in what.
+
+    status = campaign_status(archive, as_of=date(2026, 6, 11))
+    status["stage"]                  # the stage on that day
+    status["deliverables"]           # per enterprise: 附件2, 自查报告, 总结报告 — submitted / produced / missing, overdue?
+
+The dates are the plan's own ([C], seed text) in the year ``settings.campaign_year``:
+动员部署 until 3-31, 自查自改 4-01…6-10 (自查报告 due 6-10), 督查检查 6-11…9-10,
+总结通报 9-11…11-10 (工作总结报告 due 10-20), 附件2 外包作业情况表 due 4-30.
+"…前报送" is read as *on or before* that day: a report handed in on 6-10 is in time; on 6-11 the
+self-check report is overdue.
+
+"Handed in" means: in an enterprise's archive, the report was archived as a record
+(``outsafe report … --add`` or ``case add``) — *produced* — and a submission package was exported
+after it — *submitted* (the package export date counts); in the bureau's archive, the report
+record arrived in an imported package from that enterprise — *submitted* (the import date, or the
+report's own date if the package log has none).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from archive.campaign.rectify import rectification_status
+from archive.checks.snapshot import Snapshot
+
+CST = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    name: str
+    start: tuple[int, int] | None  # (month, day); None = 即日起 (from the plan's issue)
+    end: tuple[int, int]
+    work: str
+
+
+STAGES = (
+    Stage("mobilize", "动员部署阶段", None, (3, 31), "各工贸企业结合本单位外包队伍特点，研究制定具体措施，落实工作责任"),
+    Stage("self_check", "自查自改阶段", (4, 1), (6, 10), "各工贸企业对照整治内容开展自查自改，限期完成整改；自查报告6月10日前报区应急管理局"),
+    Stage("inspection", "督查检查阶段", (6, 11), (9, 10), "区应急管理局对企业自查自改情况全面检查，督促未整治到位的企业限期完成整治"),
+    Stage("summary", "总结通报阶段", (9, 11), (11, 10), "各工贸企业总结经验做法、主要问题和改进措施，工作总结报告10月20日前报送；区应急管理局通报"),
+)
+
+
+@dataclass(frozen=True)
+class Deliverable:
+    key: str  # report kind
+    name: str
+    record_type: str
+    due: tuple[int, int] | None
+    who: str  # "enterprise" | "bureau"
+    clause: str
+
+
+DELIVERABLES = (
+    Deliverable("attachment2", "附件2 外包作业情况表", "campaign_table", (4, 30), "enterprise", "三（一）于4月30日前将本单位外包作业情况报区应急管理局（见附件2）"),
+    Deliverable("self_check", "整治自查报告", "campaign_report", (6, 10), "enterprise", "二（二）各企业整治自查报告于6月10日前报区应急管理局"),
+    Deliverable("summary", "工作总结报告", "campaign_report", (10, 20), "enterprise", "二（四）形成工作总结报告，于10月20日前报送区应急管理局"),
+    Deliverable("ledger", "外包作业队伍监管台账", "campaign_table", None, "bureau", "一（二）3 建立外包作业队伍监管台账"),
+)
+DELIVERABLES_BY_KEY = {d.key: d for d in DELIVERABLES}
+
+
+def due_date(key: str, year: int) -> date | None:
+    d = DELIVERABLES_BY_KEY[key].due
+    return date(year, *d) if d else None
+
+
+def stage_dates(stage: Stage, year: int) -> tuple[date | None, date]:
+    return (date(year, *stage.start) if stage.start else None), date(year, *stage.end)
+
+
+def stage_on(day: date, year: int) -> Stage | None:
+    for st in STAGES:
+        a, b = stage_dates(st, year)
+        if (a is None or a <= day) and day <= b and day.year == year:
+            return st
+    return None
+
+
+def _local_day(ts: str | None) -> date | None:
+    """A catalog UTC timestamp (2026-06-09T02:00:00Z) as the local (UTC+8) day."""
+    if not ts:
+        return None
+    try:
+        dt = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(CST).date()
+
+
+def _packages(archive: Any) -> list[dict]:
+    """Submission packages exported (with their period) and imported (with the record ids they
+    carried), oldest first; empty when the catalog has no package log."""
+    import json
+
+    out: list[dict] = []
+    try:
+        for r in archive.catalog.db.execute(
+                "SELECT direction, kind, origin, info, created_at FROM packages WHERE direction='export' AND kind='submission'"):
+            info = json.loads(r["info"] or "{}")
+            out.append({"direction": "export", "origin": r["origin"], "day": _local_day(r["created_at"]),
+                        "since": info.get("since"), "until": info.get("until"), "records": None})
+        for r in archive.catalog.db.execute("SELECT entry, created_at FROM ledger WHERE kind='package_imported'"):
+            entry = json.loads(r["entry"] or "{}")
+            if entry.get("kind") not in (None, "submission"):
+                continue
+            out.append({"direction": "import", "origin": entry.get("origin"), "day": _local_day(r["created_at"]),
+                        "since": None, "until": None, "records": set(entry.get("records") or ())})
+    except sqlite3.Error:
+        return []
+    return sorted((p for p in out if p["day"] is not None), key=lambda p: p["day"])
+
+
+def deliverable_state(
+    snap: Snapshot, packages: list[dict], key: str, author: str, year: int, as_of: date, *, own: bool,
+) -> dict:
+    """Where one deliverable of one author stands on ``as_of``."""
+    d = DELIVERABLES_BY_KEY[key]
+    due = due_date(key, year)
+    field = "enterprise" if d.who == "enterprise" else "bureau"
+    recs = [
+        r for r in snap.of(d.record_type)
+        if r.obj.kind == key and getattr(r.obj, field) == author and r.obj.year == year
+        and (r.obj.issued_on if not own else (_local_day(r.created_at) or r.obj.issued_on)) <= as_of
+    ]
+    out = {"key": key, "name": d.name, "due": due.isoformat() if due else None, "clause": d.clause,
+           "status": "missing", "record": None, "produced_on": None, "submitted_on": None, "overdue": False, "late": False}
+    if recs:
+        r = max(recs, key=lambda r: (r.obj.issued_on, r.created_at))
+        made = (_local_day(r.created_at) or r.obj.issued_on) if own else r.obj.issued_on
+        out.update(record=r.cite(), produced_on=made.isoformat(), status="produced")
+        issued = r.obj.issued_on.isoformat()
+        if own:
+            sent = next((p["day"] for p in packages
+                         if p["direction"] == "export" and made <= p["day"] <= as_of
+                         and (p["since"] or "") <= issued and (not p["until"] or issued <= p["until"])), None)
+        else:
+            arrived = [p["day"] for p in packages if p["direction"] == "import" and r.id in (p["records"] or ())]
+            sent = min(arrived) if arrived else r.obj.issued_on  # no package log: the report's own date
+            if sent > as_of:
+                sent = None
+        if sent is not None:
+            out.update(status="submitted", submitted_on=sent.isoformat(), late=bool(due and sent > due))
+    if due is not None and as_of > due and out["status"] != "submitted":
+        out["overdue"] = True
+    return out
+
+
+def campaign_status(archive: Any, as_of: date, *, snap: Snapshot | None = None) -> dict:
+    """The plan's stages on ``as_of``, each enterprise's deliverables, and what is overdue."""
+    snap = snap or Snapshot.from_archive(archive)
+    year = archive.settings.campaign_year
+    packages = _packages(archive)
+    current = stage_on(as_of, year)
+    stages = []
+    for st in STAGES:
+        a, b = stage_dates(st, year)
+        state = "done" if as_of > b else "current" if st is current else "upcoming"
+        stages.append({
+            "key": st.key, "name": st.name, "start": a.isoformat() if a else None, "end": b.isoformat(),
+            "state": state, "days_left": (b - as_of).days if state == "current" else None, "work": st.work,
+        })
+    if snap.owner_role == "enterprise":
+        enterprises = [snap.owner]
+    else:
+        enterprises = sorted(r.obj.uscc for r in snap.of("organization") if r.obj.role == "enterprise")
+    rows = []
+    for e in enterprises:
+        own = e == snap.owner
+        items = [deliverable_state(snap, packages, d.key, e, year, as_of, own=own) for d in DELIVERABLES if d.who == "enterprise"]
+        rows.append({"enterprise": e, "name": snap.org_name(e), "own": own, "deliverables": items})
+    bureau_rows = []
+    if snap.owner_role == "bureau":
+        bureau_rows = [deliverable_state(snap, packages, d.key, snap.owner, year, as_of, own=True) for d in DELIVERABLES if d.who == "bureau"]
+    rect = rectification_status(snap, as_of)
+    overdue = [
+        {"enterprise": r["enterprise"], "name": r["name"], "deliverable": d["name"], "due": d["due"]}
+        for r in rows for d in r["deliverables"] if d["overdue"]
+    ]
+    upcoming = []
+    for d in DELIVERABLES:
+        due = due_date(d.key, year)
+        if due is not None and as_of <= due:
+            upcoming.append({"deliverable": d.name, "due": due.isoformat(), "days_left": (due - as_of).days})
+    return {
+        "as_of": as_of.isoformat(),
+        "year": year,
+        "stage": ({"key": current.key, "name": current.name} if current else None),
+        "stages": stages,
+        "deadlines": [{"deliverable": d.name, "due": due_date(d.key, year).isoformat() if d.due else None, "clause": d.clause}
+                      for d in DELIVERABLES],
+        "upcoming": sorted(upcoming, key=lambda u: u["due"]),
+        "enterprises": rows,
+        "bureau": bureau_rows,
+        "overdue": overdue,
+        "rectification": {**rect["summary"], "overdue_items": [i for i in rect["items"] if i["status"] == "overdue"]},
+    }
+
+
+__all__ = ["STAGES", "DELIVERABLES", "campaign_status", "stage_on", "due_date", "deliverable_state"]

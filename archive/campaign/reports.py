@@ -1,0 +1,682 @@
+"""The campaign's reports, filled from the archive (domain.md §2.6).
+
+    built = build_report(archive, "self_check", as_of=date(2026, 6, 10))
+    built.data      # the case file (type campaign_report / campaign_table), ready for `case add`
+    built.figures   # every figure the report states, by key (a test compares them with the catalog)
+    paths = write_report(archive, built, out_dir)   # .yaml, .docx, .pdf and (tables) .xlsx
+
+Kinds:
+
+==============  ====================================  =======================  ==========
+kind            document                              record type              due
+==============  ====================================  =======================  ==========
+attachment2     附件2 外包作业情况表 (enterprise)       campaign_table           4-30
+self_check      外包作业安全专项整治自查报告             campaign_report          6-10
+ledger          外包作业队伍监管台账 (bureau)            campaign_table           —
+summary         工作总结报告                           campaign_report          10-20
+==============  ====================================  =======================  ==========
+
+The documents are rendered by the record's template (doc_templates/build_campaign.py: GB/T 9704
+layout — A4, margins 37/28/26/35 mm, 3号仿宋 body, 2号小标宋 title, 22 lines × 28 characters,
+page numbers "— 1 —" right on odd and left on even pages); tables are written as .xlsx too.
+Figures count records dated on or before ``as_of`` only, so a report for a past day is the report
+as it would have been on that day.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from archive.campaign.rectify import STATUS_LABELS, rectification_status, to_plain, write_case_file
+from archive.checks.contractor import ROSTER_CERTS
+from archive.checks.facts import active_listings, cert_problem, project_window, training_card
+from archive.checks.model import SEVERITY_NAMES, STATUS_NAMES, CheckReport
+from archive.checks.rules import RULES, run_checks
+from archive.checks.snapshot import Snapshot
+from archive.errors import NotFound, Problem, ValidationFailed
+from schemas import load
+from schemas.base import RuleContext
+from schemas.campaign_report import REPORT_KINDS
+from schemas.common import TICKET_TYPE_NAMES
+from storage.home import atomic_write
+
+KIND_ALIASES = {
+    "attachment2": "attachment2", "附件2": "attachment2", "situation": "attachment2",
+    "self-check": "self_check", "self_check": "self_check", "自查报告": "self_check",
+    "ledger": "ledger", "台账": "ledger", "监管台账": "ledger",
+    "summary": "summary", "总结报告": "summary", "工作总结报告": "summary",
+}
+REPORT_CODES = {"attachment2": "WBQK", "self_check": "ZCBG", "summary": "ZJBG", "ledger": "JGTZ"}
+FILE_NAMES = {"attachment2": "附件2-外包作业情况表", "self_check": "整治自查报告", "summary": "工作总结报告", "ledger": "外包作业队伍监管台账"}
+DUE = {"attachment2": (4, 30), "self_check": (6, 10), "summary": (10, 20)}
+CN_NUM = "一二三四五六七八九十"
+PORTRAIT_WIDTH = 156.0  # GB/T 9704 text block, mm
+LANDSCAPE_WIDTH = 225.0  # the same block turned: 297 − 37 − 35 mm
+PUBLIC = 0o644  # reports are for handing in (case-file drafts stay 0600: they may hold 身份证号)
+
+
+def cn_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _n(x: float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+# --- figures ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """Every figure a report states: key → (label, value)."""
+
+    values: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+    def set(self, key: str, label: str, value: float) -> float:
+        self.values[key] = (label, value)
+        return value
+
+    def __getitem__(self, key: str) -> float:
+        return self.values[key][1]
+
+    def as_list(self) -> list[dict]:
+        return [{"key": k, "label": lab, "value": float(v)} for k, (lab, v) in self.values.items()]
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: v for k, (_, v) in self.values.items()}
+
+
+def _year_projects(snap: Snapshot, year: int, enterprise: str | None) -> list:
+    out = []
+    for r in snap.of("project"):
+        p = r.obj
+        start, end = project_window(p)
+        if (enterprise is None or p.enterprise == enterprise) and start.year <= year <= end.year:
+            out.append(r)
+    return sorted(out, key=lambda r: (r.obj.enterprise, r.obj.period.start, r.obj.code))
+
+
+def _roster(p: Any) -> list:
+    seen, out = set(), []
+    for ref in (p.manager, p.safety_officer, *p.workers):
+        if ref is None:
+            continue
+        key = (ref.id_number or ref.name).upper()
+        if key not in seen:
+            seen.add(key)
+            out.append(ref)
+    return out
+
+
+def project_facts(snap: Snapshot, pr: Any, as_of: date) -> dict:
+    """What 附件2 and the ledger say about one project, as on ``as_of``."""
+    p = pr.obj
+    start, end = project_window(p)
+    day = min(max(start, min(end, as_of)), end)
+    roster = _roster(p)
+    persons = [(ref, snap.person_rec(ref, [p.contractor])) for ref in roster]
+    special = [(ref, per) for ref, per in persons if per is not None and any(r in per.obj.roles for r in ROSTER_CERTS)]
+    certified = 0
+    for ref, per in special:
+        kinds = [ROSTER_CERTS[r] for r in per.obj.roles if r in ROSTER_CERTS]
+        if all(any(c.kind == k and cert_problem(c, day, day) is None for c in per.obj.certificates) for k in kinds):
+            certified += 1
+    staff = [(ref, per) for ref, per in persons if per is not None and per.obj.employer == p.contractor
+             and (per.obj.entry_date is None or per.obj.entry_date <= as_of)]
+    trained = sum(1 for _, per in staff if training_card(snap, per.obj.id_number, p.enterprise, p.contractor, as_of)[0] is not None)
+    insured = sum(1 for _, per in persons if per is not None and per.obj.work_injury_insurance)
+    tickets = [t for t in snap.of("work_ticket") if t.obj.enterprise == p.enterprise and t.obj.project == p.code]
+    contracts = [c for c in snap.of("outsourcing_contract") if c.obj.enterprise == p.enterprise and c.obj.project == p.code]
+    agreements = [a for a in snap.of("safety_agreement") if a.obj.enterprise == p.enterprise and a.obj.project == p.code]
+    org = snap.org(p.contractor)
+    quals = "；".join(f"{q.kind} {q.number} 至{q.valid_to.isoformat() if q.valid_to else '长期'}" for q in (org.qualifications if org else ()))
+    return {
+        "project": p, "record": pr, "start": start, "end": end, "roster": len(roster), "special": len(special),
+        "certified": certified, "staff": len(staff), "trained": trained, "insured": insured,
+        "tickets": tickets, "contracts": contracts, "agreements": agreements, "qualifications": quals or "未登记",
+        "contractor_name": snap.org_name(p.contractor),
+    }
+
+
+def campaign_figures(snap: Snapshot, as_of: date, *, enterprise: str | None, year: int,
+                     check: CheckReport | None = None, rect: dict | None = None) -> Figures:
+    """The campaign's figures for one enterprise (or the whole archive) as on ``as_of``."""
+    view = snap.upto(as_of)
+    fig = Figures()
+
+    def mine(r: Any, attr: str = "enterprise") -> bool:
+        return enterprise is None or getattr(r.obj, attr, None) == enterprise
+
+    projects = _year_projects(view, year, enterprise)
+    facts = [project_facts(view, pr, as_of) for pr in projects]
+    fig.set("projects", "外包项目（个）", len(projects))
+    fig.set("contractors", "承包单位（家）", len({pr.obj.contractor for pr in projects}))
+    fig.set("workers", "外包作业人员（人）", sum(f["roster"] for f in facts))
+    fig.set("special_operators", "特种作业及特种设备作业人员（人）", sum(f["special"] for f in facts))
+    fig.set("special_certified", "其中持有效证件（人）", sum(f["certified"] for f in facts))
+    fig.set("contracts", "外包合同（份）", sum(1 for r in view.of("outsourcing_contract") if mine(r)))
+    fig.set("agreements", "安全生产管理协议（份）", sum(1 for r in view.of("safety_agreement") if mine(r)))
+    cards = [r for r in view.of("training_record") if mine(r)]
+    fig.set("training_records", "三级安全教育登记卡（份）", len(cards))
+    fig.set("trained", "三级安全教育考核合格（人）", len({r.obj.trainee.id_number.upper() for r in cards if r.obj.conclusion.passed}))
+    def labour(card: Any) -> str:
+        person = view.persons.get(card.obj.trainee.id_number.upper())
+        return person.obj.labour_type if person is not None else card.obj.trainee.labour_type
+
+    fig.set("labour_trained", "其中劳务分包、临时用工人员（人）", len({
+        r.obj.trainee.id_number.upper() for r in cards if r.obj.conclusion.passed and labour(r) != "正式员工"}))
+    tickets = [r for r in view.of("work_ticket") if mine(r)]
+    fig.set("tickets", "危险作业票（张）", len(tickets))
+    by_type = Counter(r.obj.ticket_type for r in tickets)
+    for tt, name in TICKET_TYPE_NAMES.items():
+        fig.set(f"tickets_{tt}", f"其中{name}（张）", by_type.get(tt, 0))
+    fig.set("enterprise_inspections", "发包单位对承包单位安全检查（次）", sum(1 for r in view.of("contractor_inspection") if mine(r)))
+    fig.set("assessments", "承包单位季度安全生产考核（次）", sum(1 for r in view.of("quarterly_assessment") if mine(r)))
+    fig.set("assessments_failed", "其中考核不合格（次）", sum(1 for r in view.of("quarterly_assessment") if mine(r) and r.obj.result == "不合格"))
+    hazards = [r for r in view.of("hazard") if mine(r)]
+    fig.set("hazards", "排查事故隐患（项）", len(hazards))
+    fig.set("hazards_major", "其中重大事故隐患（项）", sum(1 for r in hazards if r.obj.grade == "重大"))
+    fig.set("hazards_closed", "已整改隐患（项）", sum(1 for r in hazards if r.obj.status == "已整改" and r.obj.rectified_on and r.obj.rectified_on <= as_of))
+    accidents = [r for r in view.of("accident") if mine(r)]
+    fig.set("accidents", "外包作业生产安全事故（起）", len(accidents))
+    fig.set("deaths", "死亡（人）", sum(r.obj.deaths for r in accidents))
+    fig.set("bureau_inspections", "区应急管理局现场检查（次）", sum(1 for r in view.of("inspection_record") if mine(r, "unit")))
+    orders = [r for r in view.of("rectification_order") if mine(r, "unit")]
+    fig.set("orders", "责令限期整改指令书（份）", len(orders))
+    fig.set("order_items", "责令整改问题（项）", sum(len(r.obj.items) for r in orders))
+    decisions = [r for r in view.of("penalty_decision") if mine(r, "unit")]
+    fig.set("penalties", "行政处罚决定（件）", len(decisions))
+    fig.set("fines", "罚款（元）", float(sum((r.obj.fine or 0) for r in decisions)))
+    contractors = sorted({pr.obj.contractor for pr in projects} | {
+        r.obj.uscc for r in view.of("organization") if r.obj.role == "contractor" and (enterprise is None or view.owner == enterprise)})
+    fig.set("blacklisted", "列入黑名单的承包单位（家）", sum(1 for c in contractors if active_listings(view, c, as_of, enterprise)))
+    rect = rect or rectification_status(snap, as_of, enterprise=enterprise)
+    sm = rect["summary"]
+    fig.set("rect_total", "整改事项（项）", sm["total"])
+    fig.set("rect_closed", "已整改（项）", sm["closed"])
+    fig.set("rect_open", "整改中（项）", sm["open"])
+    fig.set("rect_overdue", "逾期未整改（项）", sm["overdue"])
+    fig.set("rect_rate", "整改率（%）", sm["rate"] if sm["rate"] is not None else 100.0)
+    if check is not None:
+        s = check.summary()
+        fig.set("rules", "自查项目（项）", s["rules"])
+        fig.set("rules_pass", "通过（项）", s["pass"])
+        fig.set("rules_warn", "有提示（项）", s["warn"])
+        fig.set("rules_fail", "不通过（项）", s["fail"])
+        fig.set("findings_major", "重大事故隐患（条）", s["findings"]["major"])
+        fig.set("findings_error", "问题（条）", s["findings"]["error"])
+        fig.set("findings_warning", "提示（条）", s["findings"]["warning"])
+    return fig
+
+
+# --- building reports --------------------------------------------------------------------------------
+
+
+@dataclass
+class Built:
+    kind: str
+    data: dict  # the case file
+    obj: Any  # the loaded record
+    figures: Figures
+    sheets: list[tuple[str, list[str], list[list[Any]]]]  # .xlsx: (sheet title, header, rows)
+    problems: list[Problem]
+
+
+def _bureau_name(snap: Snapshot) -> str:
+    bureaus = [r.obj for r in snap.of("organization") if r.obj.role == "bureau"]
+    return bureaus[0].name if len(bureaus) == 1 else "区应急管理局"
+
+
+def _author(snap: Snapshot, kind: str, enterprise: str | None) -> tuple[str, Any]:
+    """(field, organization) of who hands the report in."""
+    if kind == "ledger":
+        org = snap.org(snap.owner)
+        if org is None:
+            raise NotFound("档案所有单位未登记 (owner not registered)")
+        return ("bureau" if org.role == "bureau" else "enterprise"), org
+    uscc = enterprise or (snap.owner if snap.owner_role == "enterprise" else None)
+    if kind == "summary" and uscc is None and snap.owner_role == "bureau":
+        return "bureau", snap.org(snap.owner)
+    if uscc is None:
+        raise ValidationFailed([Problem("enterprise", "请用 --enterprise 指定报送的发包单位 (name the enterprise)")])
+    org = snap.org(uscc)
+    if org is None or org.role != "enterprise":
+        raise NotFound(f"{uscc} 不是已登记的发包单位 (not a registered enterprise)")
+    return "enterprise", org
+
+
+def build_report(archive: Any, kind: str, *, as_of: date, enterprise: str | None = None, issued_on: date | None = None,
+                 snap: Snapshot | None = None) -> Built:
+    kind = KIND_ALIASES.get(kind, kind)
+    if kind not in REPORT_KINDS:
+        raise ValidationFailed([Problem("kind", "报告类别应为 attachment2 / self-check / ledger / summary")])
+    snap = snap or Snapshot.from_archive(archive)
+    year = archive.settings.campaign_year
+    issued_on = issued_on or as_of
+    field_name, org = _author(snap, kind, enterprise)
+    scope = org.uscc if field_name == "enterprise" else None
+    builder = {"attachment2": _attachment2, "self_check": _self_check, "ledger": _ledger, "summary": _summary}[kind]
+    data, figures, sheets = builder(snap, as_of, scope, org, year)
+    data = {
+        "type": "campaign_table" if kind in ("attachment2", "ledger") else "campaign_report",
+        "report_no": f"{REPORT_CODES[kind]}-{year}" + (f"-{as_of:%m%d}" if kind == "ledger" else ""),
+        "kind": kind,
+        field_name: org.uscc,
+        "year": year,
+        "as_of": as_of,
+        "due": date(year, *DUE[kind]) if kind in DUE else None,
+        "issued_on": issued_on,
+        "author_name": org.name,
+        **data,
+        "figures": figures.as_list(),
+    }
+    data = {k: v for k, v in data.items() if v is not None}
+    ctx = RuleContext(archive.settings, max(issued_on, as_of), archive.registry())
+    result = load(to_plain(data), ctx, file=f"{FILE_NAMES[kind]}.yaml")
+    if not result.ok:
+        raise ValidationFailed(result.problems, "报告数据未通过校验 (the report does not validate)")
+    return Built(kind, data, result.obj, figures, sheets, result.problems)
+
+
+def _text_width(text: str) -> float:
+    """Width in CJK characters: ASCII letters and digits are about half as wide."""
+    return sum(0.55 if ord(ch) < 0x2E80 else 1.0 for ch in text)
+
+
+def column_widths(columns: list[str], rows: list[list[Any]], total_mm: float, font_pt: float) -> list[float]:
+    """Column widths (mm) for a table in ``font_pt`` print: every column gets room for its header in
+    at most three lines (and two characters), the rest of the width goes to the columns whose
+    cells are longer than that, in proportion to their (capped) length — so 序号 stays narrow
+    and 问题描述 gets room."""
+    char_mm = font_pt / 72 * 25.4 * 1.02
+    pad_mm = 1.6
+    total_chars = (total_mm - pad_mm * len(columns)) / char_mm
+    low, want = [], []
+    for i, col in enumerate(columns):
+        cells = sorted(_text_width(str(r[i])) for r in rows if i < len(r)) or [0]
+        head = max(2, -(-int(_text_width(col)) // 4), min(cells[-1], 3))
+        low.append(float(head))
+        want.append(float(max(head, min(cells[-1], 30))))
+    spare = total_chars - sum(low)
+    extra = [(w - lo) ** 1.5 for w, lo in zip(want, low)]  # the longest columns first
+    if spare <= 0 or not sum(extra):
+        chars = [lo * total_chars / sum(low) for lo in low] if spare <= 0 else [lo + spare / len(low) for lo in low]
+    elif sum(w - lo for w, lo in zip(want, low)) <= spare:
+        left = spare - sum(w - lo for w, lo in zip(want, low))
+        chars = [w + left * w / sum(want) for w in want]
+    else:
+        chars = [lo + spare * e / sum(extra) for lo, e in zip(low, extra)]
+    out = [round(c * char_mm + pad_mm, 1) for c in chars]
+    out[-1] = round(total_mm - sum(out[:-1]), 1)
+    return out
+
+
+def _cells(values: list[Any]) -> dict:
+    """One table row for the record: every cell text ("／" for an empty one, as on the forms)."""
+    out = []
+    for v in values:
+        text = "" if v is None else (v if isinstance(v, str) else _n(v))
+        out.append(text.strip() or "／")
+    return {"cells": out}
+
+
+A2_COLUMNS = [
+    "序号", "外包项目名称（编号）", "类别", "作业内容", "承包单位名称", "统一社会信用代码", "资质/许可证（名称、编号、有效期至）",
+    "项目负责人", "专职安全管理人员", "作业人数", "特种作业人员（人数/持证数）", "外包合同（签订日期）", "安全生产管理协议（签订日期）",
+    "三级安全教育（应教育/已完成）", "涉及危险作业", "作业票（张）", "工伤保险（参保/人数）", "作业起止日期", "备注",
+]
+
+
+def _a2_row(i: int, f: dict) -> list[Any]:
+    p = f["project"]
+    dates = lambda recs, attr: "、".join(getattr(r.obj, attr).isoformat() for r in recs) or "未签订"  # noqa: E731
+    remark = {"筹备": "尚未开工", "已完工": f"已完工（{p.actual_end.isoformat() if p.actual_end else ''}）", "已终止": "已终止"}.get(p.status, "")
+    return [
+        i, f"{p.name}（{p.code}）", p.category, "、".join(p.work_content), f["contractor_name"], p.contractor, f["qualifications"],
+        p.manager.name if p.manager else "未明确", p.safety_officer.name if p.safety_officer else "未明确", f["roster"],
+        f"{f['special']}/{f['certified']}", dates(f["contracts"], "signed_on"), dates(f["agreements"], "signed_on"),
+        f"{f['staff']}/{f['trained']}", "、".join(TICKET_TYPE_NAMES[x] for x in p.dangerous_work) or "无", len(f["tickets"]),
+        f"{f['insured']}/{f['roster']}", f"{f['start'].isoformat()}～{f['end'].isoformat()}", remark,
+    ]
+
+
+def _attachment2(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year: int):
+    view = snap.upto(as_of)
+    projects = _year_projects(view, year, enterprise)
+    facts = [project_facts(view, pr, as_of) for pr in projects]
+    rows = [_a2_row(i, f) for i, f in enumerate(facts, 1)]
+    fig = campaign_figures(snap, as_of, enterprise=enterprise, year=year)
+    note = (f"填报单位：{org.name}（统一社会信用代码 {org.uscc}，行业：{org.industry or '—'}）。"
+            f"数据截至 {cn_date(as_of)}；“持证数”指作业期间证件有效的人数。")
+    data = {
+        "title": "外包作业情况表",
+        "tables": [{"title": "外包作业情况表", "columns": A2_COLUMNS, "rows": [_cells(r) for r in rows], "note": note,
+                    "widths": column_widths(A2_COLUMNS, rows, LANDSCAPE_WIDTH, 8)}],
+        "filled_by": org.safety_manager,
+        "contact": org.phone,
+    }
+    xlsx_cols = ["发包单位名称", "统一社会信用代码（发包单位）", "行业"] + A2_COLUMNS
+    xrows = [[org.name, org.uscc, org.industry or ""] + r for r in rows]
+    return data, fig, [("外包作业情况表", xlsx_cols, xrows)]
+
+
+def _open_findings_text(check: CheckReport) -> list[str]:
+    out = []
+    for r in check.results:
+        for f in r.findings:
+            out.append(f"【{r.rule.id} {r.rule.title}】{f.message}（{SEVERITY_NAMES[f.severity]}）")
+    return out
+
+
+def _self_check(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year: int):
+    check = run_checks(snap, as_of, enterprise=enterprise)
+    rect = rectification_status(snap, as_of, enterprise=enterprise)
+    fig = campaign_figures(snap, as_of, enterprise=enterprise, year=year, check=check, rect=rect)
+    view = snap.upto(as_of)
+    projects = _year_projects(view, year, enterprise)
+    names = "、".join(f"{r.obj.name}（承包单位：{view.org_name(r.obj.contractor)}）" for r in projects) or "无"
+    sm = rect["summary"]
+    start = date(year, 4, 1)
+    intro = (f"按照区应急管理局外包作业安全专项整治工作方案要求，我单位自{cn_date(start)}起，对照发包单位“五查”、承包单位“五查”"
+             f"和《工贸企业重大事故隐患判定标准》有关外包作业的管理类、有限空间类判定项，对本单位外包作业开展自查自改。"
+             f"现将截至{cn_date(as_of)}的自查自改情况报告如下。")
+    basic = [
+        f"{year}年本单位共有外包项目{_n(fig['projects'])}个，涉及承包单位{_n(fig['contractors'])}家：{names}。",
+        f"外包作业人员{_n(fig['workers'])}人，其中特种作业及特种设备作业人员{_n(fig['special_operators'])}人、"
+        f"持有效证件{_n(fig['special_certified'])}人；签订外包合同{_n(fig['contracts'])}份、安全生产管理协议{_n(fig['agreements'])}份；"
+        f"建立三级安全教育登记卡{_n(fig['training_records'])}份，考核合格{_n(fig['trained'])}人"
+        + (f"（含劳务分包、临时用工人员{_n(fig['labour_trained'])}人）" if fig["labour_trained"] else "") + "。",
+        f"办理危险作业票{_n(fig['tickets'])}张（" + "、".join(
+            f"{TICKET_TYPE_NAMES[t]}{_n(fig['tickets_' + t])}张" for t in TICKET_TYPE_NAMES if fig["tickets_" + t]) + "）。"
+        if fig["tickets"] else "自查期间未办理危险作业票。",
+    ]
+    s = check.summary()
+    done = [
+        f"对照整治方案逐项自查{s['rules']}项（发包单位五查5项、承包单位五查5项、重大事故隐患判定项5项），"
+        f"其中通过{s['pass']}项、有提示{s['warn']}项、不通过{s['fail']}项、不适用{s['not_applicable']}项；"
+        f"发现重大事故隐患{s['findings']['major']}条、问题{s['findings']['error']}条、提示{s['findings']['warning']}条。",
+        f"对承包单位开展安全检查{_n(fig['enterprise_inspections'])}次，季度安全生产考核{_n(fig['assessments'])}次"
+        + (f"（不合格{_n(fig['assessments_failed'])}次）" if fig["assessments_failed"] else "") + f"，排查事故隐患{_n(fig['hazards'])}项"
+        + (f"（其中重大事故隐患{_n(fig['hazards_major'])}项）" if fig["hazards_major"] else "") + "。",
+    ]
+    groups: list[tuple[str, list[str]]] = []
+    for group in dict.fromkeys(r.group for r in RULES):
+        lines = []
+        for r in check.results:
+            if r.rule.group != group:
+                continue
+            if r.findings:
+                for f in r.findings:
+                    lines.append(f"{r.rule.title}（{r.rule.id}）：{f.message}。")
+            else:
+                lines.append(f"{r.rule.title}（{r.rule.id}）：{STATUS_NAMES[r.status]}。")
+        groups.append((group, lines))
+    problem_sections = [
+        {"heading": f"（{CN_NUM[i]}）{group}", "level": 2, "paragraphs": [f"{j}.{x}" for j, x in enumerate(lines, 1)]}
+        for i, (group, lines) in enumerate(groups)
+    ]
+    problem_sections.append({
+        "heading": f"（{CN_NUM[len(groups)]}）整改情况", "level": 2,
+        "paragraphs": [f"自查和检查发现的整改事项共{sm['total']}项，已整改{sm['closed']}项，整改中{sm['open']}项，逾期未整改{sm['overdue']}项"
+                       + (f"，整改率{sm['rate']:g}%。" if sm["rate"] is not None else "。")],
+    })
+    open_items = [i for i in rect["items"] if i["status"] != "closed"]
+    next_steps = []
+    for i, it in enumerate(open_items, 1):
+        dl = f"，期限{cn_date(date.fromisoformat(it['deadline']))}" if it["deadline"] else ""
+        next_steps.append(f"{i}.{it['ref']}：{it['text']}（{STATUS_LABELS[it['status']]}{dl}）。")
+    remedies = []
+    for r in check.results:
+        if r.status == "fail":
+            remedies.append(f"针对{r.rule.title}问题：{r.rule.remedy}。")
+    measures = (
+        (["对尚未完成的整改事项，逐项明确责任人和期限，限期整改到位："] + next_steps if next_steps else ["自查发现的问题均已整改完毕。"])
+        + remedies
+        + ["严格落实承包单位安全准入、定期检查、教育培训、安全评价与退出机制，坚决杜绝“以包代管”，确保外包作业始终处于受控状态。"]
+    )
+    sections = [
+        {"paragraphs": [intro]},
+        {"heading": "一、基本情况", "paragraphs": basic},
+        {"heading": "二、自查自改开展情况", "paragraphs": done},
+        {"heading": "三、发现的问题及整改情况", "paragraphs": [
+            f"自查发现重大事故隐患{s['findings']['major']}条、问题{s['findings']['error']}条、提示{s['findings']['warning']}条，逐项情况如下。"]},
+        *problem_sections,
+        {"heading": "四、下一步措施", "paragraphs": measures},
+    ]
+    cols = ["序号", "检查项", "问题描述（证据）", "性质", "依据", "整改情况"]
+    rows = []
+    n = 0
+    for r in check.results:
+        for f in r.findings:
+            n += 1
+            ev = "；".join(e["title"] for e in f.evidence)
+            rows.append([n, f"{r.rule.title}（{r.rule.id}）", f"{f.message}（证据：{ev}）" if ev else f.message,
+                         SEVERITY_NAMES[f.severity], r.rule.basis, "待整改"])
+    xrows = [x[:] for x in rows]
+    data = {
+        "title": f"{org.name}关于外包作业安全专项整治自查自改情况的报告",
+        "recipient": _bureau_name(view),
+        "sections": sections,
+        "tables": [{"title": "自查发现问题及整改情况表", "columns": cols, "rows": [_cells(r) for r in rows],
+                    "widths": column_widths(cols, rows, PORTRAIT_WIDTH, 9),
+                    "note": f"数据截至{cn_date(as_of)}，由 outsafe check 生成。"}] if rows else [],
+        "attachments": ["自查发现问题及整改情况表"] if rows else [],
+        "contact": f"联系人：{org.safety_manager}，电话：{org.phone}" if org.safety_manager and org.phone else None,
+    }
+    rect_cols = ["来源", "编号", "承包单位", "问题", "期限", "状态", "整改完成", "说明"]
+    rect_rows = [[i["source"], i["ref"], snap.org_name(i["contractor"]) if i["contractor"] else "", i["text"], i["deadline"] or "",
+                  STATUS_LABELS[i["status"]], i["closed_on"] or "", i["note"]] for i in rect["items"]]
+    return data, fig, [("自查发现问题", cols, xrows), ("整改事项", rect_cols, rect_rows)]
+
+
+def _ledger(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year: int):
+    view = snap.upto(as_of)
+    projects = _year_projects(view, year, None)
+    check = run_checks(snap, as_of)
+    rect = rectification_status(snap, as_of)
+    failed: dict[tuple, list[str]] = {}
+    for r in check.results:
+        for f in r.findings:
+            if f.severity != "warning":
+                failed.setdefault((f.enterprise, f.contractor), [])
+                if r.rule.id not in failed[(f.enterprise, f.contractor)]:
+                    failed[(f.enterprise, f.contractor)].append(r.rule.id)
+    cols = ["序号", "发包单位", "承包单位", "统一社会信用代码", "外包项目", "作业期间", "资质/许可证（有效期至）",
+            "监督检查（日期、文书号）", "责令整改（文书号、项数）", "整改情况（已整改/总数）", "行政处罚（决定书号、金额）", "黑名单", "五查不通过项"]
+    rows = []
+    for i, pr in enumerate(projects, 1):
+        p = pr.obj
+        f = project_facts(view, pr, as_of)
+        insp = [r for r in view.of("inspection_record") if r.obj.unit == p.enterprise and r.obj.contractor in (None, p.contractor)
+                and r.obj.project in (None, p.code)]
+        orders = [r for r in view.of("rectification_order") if r.obj.unit == p.enterprise and r.obj.contractor in (None, p.contractor)
+                  and r.obj.project in (None, p.code)]
+        pens = [r for r in view.of("penalty_decision") if r.obj.unit in (p.enterprise, p.contractor) and r.obj.project in (None, p.code)]
+        items = [x for x in rect["items"] if x["enterprise"] == p.enterprise and x["contractor"] == p.contractor
+                 and x["project"] in (None, p.code)]
+        listed = active_listings(view, p.contractor, as_of, p.enterprise)
+        rows.append([
+            i, view.org_name(p.enterprise), f["contractor_name"], p.contractor, f"{p.name}（{p.code}）",
+            f"{f['start'].isoformat()}～{f['end'].isoformat()}", f["qualifications"],
+            "；".join(f"{r.obj.time_from:%Y-%m-%d} {r.obj.doc_no}" for r in insp) or "—",
+            "；".join(f"{r.obj.doc_no}（{len(r.obj.items)}项）" for r in orders) or "—",
+            f"{sum(1 for x in items if x['status'] == 'closed')}/{len(items)}" if items else "—",
+            "；".join(f"{r.obj.doc_no} {r.obj.fine or 0}元" for r in pens) or "—",
+            "；".join(f"{x.obj.list_name}（至{x.obj.end.isoformat()}）" for x in listed) or "否",
+            "、".join(failed.get((p.enterprise, p.contractor), [])) or "无",
+        ])
+    fig = campaign_figures(snap, as_of, enterprise=None, year=year, check=check, rect=rect)
+    fig.set("enterprises", "工贸企业（家）", len({pr.obj.enterprise for pr in projects}))
+    data = {
+        "title": "外包作业队伍监管台账",
+        "tables": [{"title": "外包作业队伍监管台账", "columns": cols, "rows": [_cells(r) for r in rows],
+                    "widths": column_widths(cols, rows, LANDSCAPE_WIDTH, 8),
+                    "note": f"{org.name}；数据截至{cn_date(as_of)}，含档案中全部（含报送导入的）工贸企业外包项目。"}],
+        "filled_by": None,
+        "contact": org.phone,
+    }
+    return data, fig, [("监管台账", cols, rows)]
+
+
+def _summary(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year: int):
+    check = run_checks(snap, as_of, enterprise=enterprise)
+    rect = rectification_status(snap, as_of, enterprise=enterprise)
+    fig = campaign_figures(snap, as_of, enterprise=enterprise, year=year, check=check, rect=rect)
+    if enterprise is None:
+        fig.set("enterprises", "工贸企业（家）", len({r.obj.enterprise for r in _year_projects(snap.upto(as_of), year, None)}))
+    view = snap.upto(as_of)
+    sm = rect["summary"]
+    who = "我单位" if enterprise else "我局"
+    intro = (f"按照区应急管理局外包作业安全专项整治工作部署，{who}于{year}年组织开展外包作业安全专项整治，"
+             f"经动员部署、自查自改、督查检查，现将整治工作总结如下。")
+    done = [
+        (f"全区共有{_n(fig['enterprises'])}家工贸企业的" if not enterprise else "") +
+        f"{_n(fig['projects'])}个外包项目、{_n(fig['contractors'])}家承包单位、{_n(fig['workers'])}名外包作业人员纳入整治范围。",
+        f"签订外包合同{_n(fig['contracts'])}份、安全生产管理协议{_n(fig['agreements'])}份；完成三级安全教育{_n(fig['trained'])}人；"
+        f"办理危险作业票{_n(fig['tickets'])}张；对承包单位安全检查{_n(fig['enterprise_inspections'])}次、季度考核{_n(fig['assessments'])}次。",
+        f"排查事故隐患{_n(fig['hazards'])}项（重大事故隐患{_n(fig['hazards_major'])}项），接受区应急管理局现场检查{_n(fig['bureau_inspections'])}次、"
+        f"责令限期整改{_n(fig['orders'])}份（{_n(fig['order_items'])}项）；整改事项{sm['total']}项，已整改{sm['closed']}项"
+        + (f"，整改率{sm['rate']:g}%" if sm["rate"] is not None else "") + "。",
+        f"外包作业发生生产安全事故{_n(fig['accidents'])}起、死亡{_n(fig['deaths'])}人；列入黑名单的承包单位{_n(fig['blacklisted'])}家；"
+        f"行政处罚{_n(fig['penalties'])}件、罚款{fig['fines']:,.0f}元。",
+    ]
+    status = {r.rule.id: r.status for r in check.results}
+    good = []
+    if fig["agreements"] and fig["agreements"] >= fig["projects"] and status["E1"] == "pass":
+        good.append("坚持“先签协议、后进场”：每个外包项目开工前均签订安全生产管理协议，明确双方安全生产管理职责。")
+    if fig["special_operators"] and fig["special_certified"] == fig["special_operators"] and status["3-2"] != "fail" and status["C2"] != "fail":
+        good.append(f"严把人员准入关：{_n(fig['special_operators'])}名特种作业及特种设备作业人员全部持有效证件上岗，入档时逐人核验证件和三级安全教育。")
+    if fig["labour_trained"]:
+        good.append(f"劳务分包、临时用工人员与正式员工同等管理：{_n(fig['labour_trained'])}名劳务分包、临时用工人员同等接受三级安全教育、参加工伤保险。")
+    if fig["tickets"]:
+        good.append(f"落实危险作业“作业票”管理：{_n(fig['tickets'])}张作业票全部按 GB 30871—2022 逐项校验时限、气体分析、审批和监护，电子存档、不可篡改。")
+    if fig["enterprise_inspections"] and status["E3"] == "pass" and status["3-1"] == "pass":
+        good.append(f"把承包单位纳入本单位安全管理体系，定期检查{_n(fig['enterprise_inspections'])}次，发现问题当场督促整改。")
+    if not good:
+        good.append("建立外包作业电子档案，合同、协议、教育培训、作业票和检查整改记录统一入档、可追溯。")
+    from archive.campaign.rectify import merge_findings
+    from archive.checks.rules import RULES_BY_ID
+
+    main_problems, measures, seen = [], [], set()
+    for group in merge_findings(check.findings("warning")):
+        lead = min(group, key=lambda f: (f.rule[0] not in "EC", f.rule))
+        rule = RULES_BY_ID[lead.rule]
+        names = "、".join(dict.fromkeys(RULES_BY_ID[f.rule].title for f in group))
+        main_problems.append(f"{names}：{lead.message}" + ("（属重大事故隐患）" if any(f.severity == "major" for f in group) else "") + "。")
+        remedy = lead.remedy or rule.remedy
+        if any(f.severity != "warning" for f in group) and remedy not in seen:
+            seen.add(remedy)
+            measures.append(f"{rule.title}：{remedy}。")
+    if not main_problems:
+        main_problems.append("对照整治内容逐项检查，未发现突出问题。")
+    measures.append("巩固整治成效，将承包单位安全准入、定期检查、教育培训、安全评价与退出机制纳入日常管理，形成可复制、可借鉴的外包作业安全治理模式。")
+    sections = [
+        {"paragraphs": [intro]},
+        {"heading": "一、整治工作开展情况", "paragraphs": done},
+        {"heading": "二、主要经验做法", "paragraphs": [f"{i}.{x}" for i, x in enumerate(good, 1)]},
+        {"heading": "三、存在的主要问题", "paragraphs": [f"{i}.{x}" for i, x in enumerate(main_problems, 1)]},
+        {"heading": "四、改进措施", "paragraphs": [f"{i}.{x}" for i, x in enumerate(measures, 1)]},
+    ]
+    fig_rows = [[i, lab, _n(v)] for i, (k, (lab, v)) in enumerate(fig.values.items(), 1)]
+    data = {
+        "title": f"{org.name}外包作业安全专项整治工作总结报告",
+        "recipient": _bureau_name(view) if enterprise else f"{org.name.replace('应急管理局', '')}人民政府" if org.name.endswith("应急管理局") else "区人民政府",
+        "sections": sections,
+        "tables": [{"title": "整治工作数据表", "columns": ["序号", "指标", "数值"], "rows": [_cells(r) for r in fig_rows],
+                    "widths": [20.0, 96.0, 40.0],
+                    "note": f"数据截至{cn_date(as_of)}，由 outsafe 根据档案记录统计。"}],
+        "attachments": ["整治工作数据表"],
+        "contact": f"联系人：{org.safety_manager}，电话：{org.phone}" if getattr(org, "safety_manager", None) and org.phone else None,
+    }
+    return data, fig, [("整治工作数据", ["序号", "指标", "数值"], [[r[0], r[1], fig.values[k][1]] for r, k in zip(fig_rows, fig.values)])]
+
+
+# --- writing --------------------------------------------------------------------------------------------
+
+
+def write_xlsx(sheets: list[tuple[str, list[str], list[list[Any]]]], path: Path, *, title: str = "") -> Path:
+    """Tables as a workbook: bold wrapped header, frozen, sensible column widths."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    thin = Side(style="thin", color="999999")
+    for name, cols, rows in sheets:
+        ws = wb.create_sheet(name[:31])
+        ws.append(cols)
+        for row in rows:
+            ws.append(list(row))
+        for cell in ws[1]:
+            cell.font = Font(bold=True, name="宋体")
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                cell.font = Font(name="宋体")
+                cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+        for i, col in enumerate(cols, 1):
+            longest = max([len(str(col))] + [len(str(r[i - 1])) for r in rows if i - 1 < len(r)])
+            ws.column_dimensions[get_column_letter(i)].width = max(6, min(40, longest * 1.8 + 2))
+        ws.freeze_panes = "A2"
+    if title:
+        wb.properties.title = title
+    wb.properties.creator = "outsafe"
+    buf = io.BytesIO()
+    wb.save(buf)
+    atomic_write(path, buf.getvalue(), mode=PUBLIC)
+    return path
+
+
+def render_report(archive: Any, built: Built) -> bytes:
+    """The .docx of a built report, through its template (archive/render.py)."""
+    from archive.documents.render import render_record
+    from archive.registry import resolve
+
+    refs, _ = resolve(built.obj, archive.registry())
+    owner = _owner_json(archive)
+    template_dir = getattr(archive.home, "templates_dir", None)
+    return render_record(built.obj, refs.as_dict(), settings=archive.settings, owner=owner, template_dir=template_dir).docx
+
+
+def _owner_json(archive: Any) -> dict | None:
+    import json
+
+    reg = archive.catalog.get_registry("organization", archive.owner_uscc)
+    if reg is None:
+        return None
+    return json.loads(archive.catalog.get_record(reg["record_id"])["data"])
+
+
+def write_report(archive: Any, built: Built, out_dir: Path, *, pdf: bool = True) -> dict[str, Path]:
+    """The case file, .docx, .pdf (unless ``pdf=False``) and, for tables, .xlsx into ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{FILE_NAMES[built.kind]}-{built.obj.as_of.isoformat()}"
+    paths: dict[str, Path] = {}
+    header = [f"{REPORT_KINDS[built.kind]}（{built.obj.author_name}），数据截至 {built.obj.as_of}。由 outsafe report 生成；"
+              "入档/报送：outsafe case add 本文件（随报送包提交区应急管理局）。"]
+    paths["yaml"] = write_case_file(built.data, out_dir / f"{stem}.yaml", header)
+    docx = render_report(archive, built)
+    atomic_write(out_dir / f"{stem}.docx", docx, mode=PUBLIC)
+    paths["docx"] = out_dir / f"{stem}.docx"
+    if built.sheets:
+        paths["xlsx"] = write_xlsx(built.sheets, out_dir / f"{stem}.xlsx", title=built.obj.title)
+    if pdf:
+        from archive.documents.convert import convert_one
+
+        data = convert_one(docx, archive.settings, expect_text=[built.obj.author_name[:8]])
+        atomic_write(out_dir / f"{stem}.pdf", data, mode=PUBLIC)
+        paths["pdf"] = out_dir / f"{stem}.pdf"
+    return paths
+
+
+__all__ = ["build_report", "write_report", "write_xlsx", "render_report", "campaign_figures", "Figures", "Built", "KIND_ALIASES", "A2_COLUMNS"]

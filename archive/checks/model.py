@@ -1,0 +1,214 @@
+"""The vocabulary of a check run: :class:`Finding`, :class:`Evaluation`, :class:`CheckRule`,
+:class:`RuleResult`, :class:`CheckReport`, :class:`Scope`, severities and statuses, and the helpers
+the rules share to word and place a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from archive.checks.facts import project_window
+from archive.checks.snapshot import Rec, Snapshot
+
+SPL = "《安全生产法》"
+L10 = "《工贸企业重大事故隐患判定标准》（应急管理部令第10号）"
+
+SEVERITIES = ("major", "error", "warning")
+SEVERITY_NAMES = {"major": "重大事故隐患", "error": "问题", "warning": "提示"}
+STATUS_NAMES = {"pass": "通过", "warn": "提示", "fail": "不通过", "not_applicable": "不适用"}
+
+
+# =============================================================================================
+# Rules, findings, results
+# =============================================================================================
+
+
+@dataclass
+class Finding:
+    rule: str
+    severity: str
+    message: str
+    enterprise: str | None = None
+    contractor: str | None = None
+    project: str | None = None
+    evidence: list[dict] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    deadline: date | None = None  # the deadline the finding is about, when there is one
+    remedy: str | None = None  # what to do, when it differs from the rule's remedy
+    topic: str = ""  # findings of different rules about the same fact share a topic (one order item)
+
+    def as_dict(self) -> dict:
+        return {
+            "rule": self.rule, "severity": self.severity, "message": self.message,
+            "enterprise": self.enterprise, "contractor": self.contractor, "project": self.project,
+            "evidence": self.evidence, "missing": self.missing,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "remedy": self.remedy, "topic": self.topic,
+        }
+
+
+@dataclass
+class Evaluation:
+    findings: list[Finding] = field(default_factory=list)
+    examined: list[str] = field(default_factory=list)  # what was looked at, one line each
+    applicable: bool = True
+
+
+@dataclass(frozen=True)
+class CheckRule:
+    id: str
+    title: str
+    group: str
+    seed_clause: str  # the campaign plan's own words
+    basis: str  # the duty (what is violated)
+    penalty: str  # the penalty provision (FINES key of schemas.penalty, or text)
+    severity: str  # the highest severity the rule reports
+    remedy: str  # what to do — the 整改要求 of a rectification order item
+    evaluate: Callable[["Snapshot", date, "Scope"], Evaluation]
+    note: str = ""  # what the data cannot show
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id, "title": self.title, "group": self.group, "seed_clause": self.seed_clause,
+            "basis": self.basis, "penalty": self.penalty, "severity": self.severity, "remedy": self.remedy,
+            "note": self.note,
+        }
+
+
+@dataclass
+class RuleResult:
+    rule: CheckRule
+    status: str
+    findings: list[Finding]
+    examined: list[str]
+
+    def as_dict(self) -> dict:
+        return {
+            **self.rule.as_dict(),
+            "status": self.status,
+            "findings": [f.as_dict() for f in self.findings],
+            "examined": self.examined,
+        }
+
+
+@dataclass
+class CheckReport:
+    as_of: date
+    enterprise: str | None
+    contractor: str | None
+    results: list[RuleResult]
+
+    def findings(self, min_severity: str = "warning") -> list[Finding]:
+        rank = SEVERITIES.index(min_severity)
+        return [f for r in self.results for f in r.findings if SEVERITIES.index(f.severity) <= rank]
+
+    def summary(self) -> dict:
+        statuses = {s: sum(1 for r in self.results if r.status == s) for s in STATUS_NAMES}
+        sev = {s: sum(1 for r in self.results for f in r.findings if f.severity == s) for s in SEVERITIES}
+        return {"rules": len(self.results), **statuses, "findings": sev}
+
+    def as_dict(self) -> dict:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "scope": {"enterprise": self.enterprise, "contractor": self.contractor},
+            "summary": self.summary(),
+            "rules": [r.as_dict() for r in self.results],
+        }
+
+
+@dataclass
+class Scope:
+    """What a run looks at: the projects, enterprises and contractors in scope."""
+
+    projects: list[Rec]
+    enterprises: list[str]
+    contractors: list[str]
+
+    def has_contractor(self, c: str | None) -> bool:
+        return c in self.contractors
+
+    def has_enterprise(self, e: str | None) -> bool:
+        return e in self.enterprises
+
+    def pair(self, e: str | None, c: str | None) -> bool:
+        return (e is None or e in self.enterprises) and (c is None or c in self.contractors)
+
+
+def make_scope(snap: Snapshot, enterprise: str | None, contractor: str | None) -> Scope:
+    projects = [
+        r for r in snap.of("project")
+        if (enterprise is None or r.obj.enterprise == enterprise) and (contractor is None or r.obj.contractor == contractor)
+    ]
+    if enterprise:
+        enterprises = [enterprise]
+    else:
+        enterprises = sorted({r.obj.enterprise for r in projects} | (
+            {snap.owner} if snap.owner_role == "enterprise" and contractor is None else set()
+        ))
+    if contractor:
+        contractors = [contractor]
+    else:
+        own_list = enterprise is None or (snap.owner_role == "enterprise" and enterprise == snap.owner)
+        registered = {
+            r.obj.uscc for r in snap.of("organization")
+            if r.obj.role == "contractor" and (own_list or r.origin == enterprise)
+        }
+        contractors = sorted({r.obj.contractor for r in projects} | registered)
+    return Scope(projects, enterprises, contractors)
+
+
+# --- helpers the rules share ----------------------------------------------------------------
+
+
+def _started(scope: Scope, as_of: date) -> list[Rec]:
+    return [p for p in scope.projects if p.obj.period.start <= as_of]
+
+
+def _pname(p: Any) -> str:
+    return f"项目 {p.code}（{p.name}）"
+
+
+def _fmt(d: date) -> str:
+    return d.isoformat()
+
+
+def _inspections(snap: Snapshot, p: Any) -> list[Rec]:
+    return sorted(
+        (r for r in snap.of("contractor_inspection")
+         if r.obj.enterprise == p.enterprise and r.obj.contractor == p.contractor and r.obj.project in (None, p.code)),
+        key=lambda r: r.obj.inspected_on,
+    )
+
+
+def _finding(sev: str, msg: str, *, p: Any = None, e: str | None = None, c: str | None = None,
+             evidence: Iterable[Rec] = (), missing: Iterable[str] = (), deadline: date | None = None,
+             remedy: str | None = None, topic: str = "") -> Finding:
+    seen, ev = set(), []
+    for r in evidence:
+        if r is not None and r.id not in seen:
+            seen.add(r.id)
+            ev.append(r.cite())
+    return Finding(
+        rule="", severity=sev, message=msg,
+        enterprise=e or (p.enterprise if p is not None else None),
+        contractor=c or (p.contractor if p is not None else None),
+        project=p.code if p is not None else None,
+        evidence=ev, missing=list(missing), deadline=deadline, remedy=remedy, topic=topic,
+    )
+
+
+def inspection_gaps(snap: Snapshot, p: Any, as_of: date, max_gap: int) -> tuple[list[Rec], list[tuple[date, date]], date, date]:
+    """(inspections in the window, gaps longer than ``max_gap`` days, window start, window end)."""
+    start, end = project_window(p)
+    end = min(end, as_of)
+    found = [r for r in _inspections(snap, p) if start <= r.obj.inspected_on <= end]
+    marks = [start] + [r.obj.inspected_on for r in found] + [end]
+    gaps = [(a, b) for a, b in zip(marks, marks[1:]) if (b - a).days > max_gap]
+    return found, gaps, start, end
+
+
+def _settings_of(snap: Snapshot) -> Any:
+    return snap.settings

@@ -1,0 +1,359 @@
+"""The render context of a record: ``doc`` (the record's fields, blank-safe, 身份证号 masked where
+the form does not show them), ``refs`` (what it referenced), ``calc`` (derived values such as
+deadlines grouped by date), the owner, photos as images.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
+
+from markupsafe import Markup
+
+from archive.documents.templates import EAST_ASIAN_DEFAULT, IMAGE_ROLES, LATIN_DEFAULT, _class_key
+from archive.errors import TemplateError
+from schemas.base import F, field_infos, schema_for
+from schemas.common import TICKET_TYPE_NAMES, Photo
+from schemas.enforcement import review_authority_of
+from schemas.identifiers import check_uscc, id_birth_date, id_problems, id_sex, mask_id
+from schemas.registry import Organization, Project
+from schemas.tickets import WorkTicket
+
+# --- the render context -----------------------------------------------------------------------------
+
+
+class Blank:
+    """An empty value (``None`` in the record, or something the record refers to that is missing).
+
+    Falsy, ``is none``, replaced by ``|default``; printing it raises TemplateError naming the field."""
+
+    __slots__ = ("_path", "_label", "_reason")
+
+    def __init__(self, path: str, label: str = "", reason: str = "") -> None:
+        self._path = path
+        self._label = label
+        self._reason = reason
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __len__(self) -> int:
+        return 0
+
+    def __iter__(self):
+        return iter(())
+
+    def __getattr__(self, name: str) -> "Blank":
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return Blank(f"{self._path}.{name}", "", self._reason)
+
+    def error(self) -> TemplateError:
+        label = f"（{self._label}）" if self._label else ""
+        why = self._reason or "记录中为空 (the record leaves it empty)"
+        return TemplateError(
+            f"模板要输出 {self._path}{label}，但{why}",
+            hint="fill the field in the case file, or show it in the template with |default(\"／\") or inside {% if %}",
+        )
+
+    def __str__(self) -> str:
+        raise self.error()
+
+    __html__ = __str__
+
+    def __repr__(self) -> str:
+        return f"Blank({self._path!r})"
+
+
+class Record:
+    """A read-only view of one dataclass record for templates: fields as attributes, nothing else."""
+
+    __slots__ = ("_path", "_cls", "_values")
+
+    def __init__(self, path: str, cls: type, values: dict[str, Any]) -> None:
+        self._path = path
+        self._cls = cls
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        return f"Record({self._path!r})"
+
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _view(value: Any, path: str, label: str, mask: bool, extra: Callable[[Any, str], dict] | None = None) -> Any:
+    """Turn a loaded value into what templates see (Records, lists, Blanks, masked text)."""
+    if value is None:
+        return Blank(path, label)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        cls = type(value)
+        values: dict[str, Any] = {}
+        for info in field_infos(cls):
+            sub = f"{path}.{info.name}"
+            v = getattr(value, info.name)
+            if info.spec.sensitive == "id_number" and isinstance(v, str) and mask:
+                v = mask_id(v)
+            values[info.name] = _view(v, sub, info.spec.label, mask, extra)
+        if extra is not None:
+            values.update(extra(value, path))
+        return Record(path, cls, values)
+    if isinstance(value, tuple | list):
+        return [_view(v, f"{path}[{i}]", label, mask, extra) for i, v in enumerate(value)]
+    if isinstance(value, str):
+        bad = _XML_BAD.search(value)
+        if bad:
+            raise TemplateError(
+                f"{path}{'（' + label + '）' if label else ''} 含有不能写入文书的控制字符 U+{ord(bad.group()):04X} "
+                f"(control character cannot go into a document)",
+                hint="remove the character from the case file",
+            )
+        if mask:
+            from archive.privacy import mask_text
+
+            return mask_text(value)
+    return value
+
+
+# --- derived values ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Calc:
+    """Derived values every document has."""
+
+    title: str  # 文书名称
+    doc_no: str  # 文书编号
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadlineGroup:
+    items: str  # "1、3": the numbers (1-based) of the order's items due on this day
+    deadline: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderCalc(Calc):
+    # "from": the record fields a derived value shows (the templates check counts them as shown)
+    deadline_groups: tuple[DeadlineGroup, ...] = field(metadata={"from": ("items", "items[].deadline")})
+    major_items: str | None  # numbers of the items that are 重大事故隐患, "2、4"
+    review_authority: str | None  # 行政复议机关
+    # per item, the name of the contractor it names ("" when it names none of its own)
+    item_contractors: tuple[str, ...] = field(default=(), metadata={"from": ("items[].contractor",)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingCalc(Calc):
+    total_hours: float
+    trainee_sex: str | None
+    trainee_birth: date | None
+
+
+def document_title(cls: type) -> str:
+    if issubclass(cls, WorkTicket):
+        tt = _class_key(cls)[1]
+        return "爆破作业许可单" if tt == "blasting" else f"{TICKET_TYPE_NAMES[tt]}安全作业票"
+    return cls.__case__.label
+
+
+def calc_class(cls: type) -> type:
+    name = cls.__case__.type
+    return {"rectification_order": OrderCalc, "training_record": TrainingCalc}.get(name, Calc)
+
+
+def _calc(obj: Any, orgs: dict | None = None) -> Any:
+    cls = type(obj)
+    meta = cls.__case__
+    number = obj
+    for part in meta.number.split("."):
+        number = getattr(number, part, None)
+    common = {"title": document_title(cls), "doc_no": str(number or "")}
+    if meta.type == "rectification_order":
+        groups: dict[date, list[int]] = {}
+        for i, item in enumerate(obj.items, 1):
+            groups.setdefault(item.deadline, []).append(i)
+        major = [str(i) for i, item in enumerate(obj.items, 1) if item.major_hazard]
+        return OrderCalc(
+            **common,
+            deadline_groups=tuple(DeadlineGroup(items="、".join(map(str, v)), deadline=k) for k, v in sorted(groups.items())),
+            major_items="、".join(major) or None,
+            review_authority=getattr(obj, "review_authority", None) or review_authority_of(obj.authority_name),
+            item_contractors=tuple(
+                ((orgs or {}).get(it.contractor) or {}).get("name") or it.contractor if it.contractor else ""
+                for it in obj.items),
+        )
+    if meta.type == "training_record":
+        number = obj.trainee.id_number
+        ok = not id_problems(number)
+        return TrainingCalc(
+            **common,
+            total_hours=float(sum(lv.hours for lv in obj.levels)),
+            trainee_sex=id_sex(number) if ok else None,
+            trainee_birth=id_birth_date(number) if ok else None,
+        )
+    return Calc(**common)
+
+
+def _load_ref(cls: type, data: Any, where: str) -> Any:
+    try:
+        return schema_for(cls)().load(data)
+    except Exception as e:  # marshmallow.ValidationError, TypeError on a malformed snapshot
+        raise TemplateError(f"引用快照 {where} 无法读取 (the refs snapshot is not a valid {cls.__name__}): {e}") from e
+
+
+def _holds_uscc(hint: Any) -> bool:
+    origin = get_origin(hint)
+    if origin is Annotated:
+        base, *meta = get_args(hint)
+        return any(isinstance(m, F) and check_uscc in m.validate for m in meta) or _holds_uscc(base)
+    if origin in (Union, types.UnionType):
+        return any(_holds_uscc(a) for a in get_args(hint))
+    return False
+
+
+@cache
+def org_fields(cls: type) -> tuple[str, ...]:
+    """Top-level fields of ``cls`` holding a 统一社会信用代码 of another organization (also optional
+    ones such as ``Annotated[ContractorUscc | None, F("涉及承包单位")]``)."""
+    if cls is Organization:
+        return ()
+    hints = get_type_hints(cls, include_extras=True)
+    return tuple(f.name for f in dataclasses.fields(cls) if _holds_uscc(hints[f.name]))
+
+
+class _PhotoImages:
+    """Adds ``image`` to Photo records, from the ``images`` argument by the photo's file."""
+
+    def __init__(self, tpl: Any, images: dict[str, Path]) -> None:
+        self.tpl = tpl
+        self.images = images
+        self.used: set[str] = set()
+
+    def __call__(self, value: Any, path: str) -> dict:
+        if not isinstance(value, Photo):
+            return {}
+        key = value.file if value.file in self.images else Path(value.file).name
+        if key not in self.images:
+            return {"image": Blank(f"{path}.image", "照片", f"没有提供照片文件 {value.file} (photo file not supplied)")}
+        self.used.add(key)
+        return {"image": _image(self.tpl, self.images[key], 80, 62)}
+
+
+def build_context(
+    obj: Any, refs: dict | None, *, settings: Any, owner: dict | None = None,
+    images: dict[str, Path] | None = None, tpl: Any = None,
+) -> dict[str, Any]:
+    """The context documented at the top of this module."""
+    refs = refs or {}
+    images = dict(images or {})
+    cls = type(obj)
+    mask = bool(getattr(settings, "mask_id_in_documents", True))
+    photo_images = _PhotoImages(tpl, images)
+    ctx: dict[str, Any] = {"doc": _view(obj, "doc", "", mask, photo_images)}
+    orgs = refs.get("organizations") or {}
+    org_values: dict[str, Any] = {}
+    for name in org_fields(cls):
+        uscc = getattr(obj, name)
+        if uscc is None:
+            org_values[name] = Blank(f"org.{name}", "", f"记录未填写 {name} (the record names no organization here)")
+        elif uscc not in orgs:
+            org_values[name] = Blank(f"org.{name}", "", f"引用快照中没有单位 {uscc} (organization not in refs)")
+        else:
+            org_values[name] = _view(_load_ref(Organization, orgs[uscc], f"organizations/{uscc}"), f"org.{name}", "", mask)
+    ctx["org"] = Record("org", type(None), org_values)
+    code = getattr(obj, "project", None) if cls is not Project else None
+    project: Any = Blank("project", "项目", "记录未关联项目 (the record names no project)")
+    if isinstance(code, str) and code:
+        enterprise = getattr(obj, "enterprise", None) or getattr(obj, "unit", None)
+        projects = refs.get("projects") or {}
+        key = f"{enterprise}/{code}"
+        data = projects.get(key)
+        if data is None:
+            data = next((v for k, v in projects.items() if k.rsplit("/", 1)[-1] == code), None)
+        if data is None:
+            project = Blank("project", "项目", f"引用快照中没有项目 {code} (project not in refs)")
+        else:
+            project = _view(_load_ref(Project, data, f"projects/{key}"), "project", "", mask)
+    ctx["project"] = project
+    ctx["owner"] = (
+        _view(_load_ref(Organization, owner, "owner"), "owner", "", mask) if owner
+        else Blank("owner", "档案所有单位", "没有提供档案所有单位 (no owner given)")
+    )
+    ctx["settings"] = Record("settings", type(settings), {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)})
+    ctx["calc"] = _view(_calc(obj, orgs), "calc", "", mask)
+    roles: dict[str, Any] = {}
+    for role in IMAGE_ROLES:
+        if role in images:
+            big = role.endswith("_seal")
+            roles[role] = _image(tpl, images[role], 40 if big else 30, 40 if big else 14)
+        else:
+            roles[role] = Blank(f"images.{role}", "", "没有提供该图片 (no image given)")
+    ctx["images"] = Record("images", type(None), roles)
+    unknown = sorted(k for k in images if k not in IMAGE_ROLES and k not in photo_images.used)
+    if unknown:
+        raise TemplateError(
+            f"不认识的图片：{', '.join(unknown)} (unknown image keys)",
+            hint=f"give images by role ({', '.join(IMAGE_ROLES)}) or by a photo's `file` as written in the record",
+        )
+    return ctx
+
+
+class _FontedImage:
+    """docxtpl's InlineImage, but the runs it opens carry the East Asian font like every other run."""
+
+    def __init__(self, tpl: Any, path: Path, width: Any) -> None:
+        from docxtpl import InlineImage
+
+        self._inner = InlineImage(tpl, str(path), width=width)
+
+    def _xml(self) -> str:
+        fonts = _rfonts_xml()
+        xml = self._inner._insert_image()
+        return xml.replace("<w:r><w:drawing>", f"<w:r><w:rPr>{fonts}</w:rPr><w:drawing>", 1).replace(
+            '</w:drawing></w:r><w:r><w:t xml:space="preserve">',
+            f'</w:drawing></w:r><w:r><w:rPr>{fonts}</w:rPr><w:t xml:space="preserve">', 1,
+        )
+
+    def __html__(self) -> str:
+        return self._xml()
+
+    __str__ = __html__
+
+
+def _rfonts_xml(east: str = EAST_ASIAN_DEFAULT, latin: str = LATIN_DEFAULT) -> str:
+    return f'<w:rFonts w:ascii="{latin}" w:hAnsi="{latin}" w:eastAsia="{east}" w:cs="{latin}"/>'
+
+
+def _image(tpl: Any, path: Path, max_w_mm: float, max_h_mm: float) -> Any:
+    """An inline picture no larger than the box, keeping its proportions."""
+    from docx.image.exceptions import UnrecognizedImageError
+    from docx.image.image import Image
+    from docx.shared import Mm
+
+    path = Path(path)
+    try:
+        img = Image.from_file(str(path))
+    except (OSError, UnrecognizedImageError) as e:
+        raise TemplateError(f"图片无法读取 (cannot read image) {path}: {e}", hint="use a JPEG or PNG file") from e
+    w = img.px_width / (img.horz_dpi or 72)
+    h = img.px_height / (img.vert_dpi or 72)
+    ratio = h / w if w else 1
+    width = min(max_w_mm, max_h_mm / ratio if ratio else max_w_mm)
+    if tpl is None:  # context built for inspection only
+        return Markup("")
+    return _FontedImage(tpl, path, Mm(width))

@@ -1,0 +1,220 @@
+"""Documents from records: docxtpl templates rendered in a Jinja sandbox, checked against the schemas.
+
+    from archive.render import render_record, template_for, list_templates, check_templates
+
+    out = render_record(obj, refs, settings=settings, owner=owner_json, images={"enterprise_seal": path})
+    out.docx              # bytes of the .docx
+    out.template_id       # e.g. "ticket_hot_work"
+    out.template_version  # from doc_templates/templates.yaml
+    out.template_sha256   # sha256 of the template file that was used
+
+Templates live in ``doc_templates/`` (package data; ``templates.yaml`` says which record type each
+serves). An archive may override any of them with a file of the same name in its own folder
+(``<home>/templates``, e.g. a letterhead); an override is checked exactly like a packaged template,
+before it is used.
+
+Jinja runs in a ``SandboxedEnvironment`` with ``StrictUndefined`` and autoescape: data such as
+``A&B<测试>公司``, ``{{7*7}}`` or ``{% if %}`` is printed literally, never evaluated, and an unknown
+name is an error. A value that is empty (``None``) is a *blank*: printing it raises
+:class:`TemplateError` naming the field — a template shows an optional field with ``|default("／")``
+or inside ``{% if … %}``. Nothing blank ever reaches a signed document by accident.
+
+The render context (what a template may name — ``outsafe templates check`` holds every template to
+exactly this list):
+
+``doc``
+    The record: every field of its dataclass (``schemas/``), by field name; nested records and list
+    items the same way (``{% for m in doc.measures %}{{ m.text }}{% endfor %}``). Dates stay dates
+    (format them with the filters below); 身份证号 fields are masked (``3701**********1213``) when
+    ``settings.mask_id_in_documents`` is on, and so is ID-shaped text anywhere else (certificate
+    numbers are often the holder's ID). A ``Photo`` item has one extra attribute, ``image``: the
+    picture itself (an InlineImage), taken from the ``images`` argument by the photo's ``file``.
+``org``
+    The organizations the record refers to, under the name of the field that holds the 统一社会信用代码:
+    ``org.enterprise``, ``org.contractor``, ``org.bureau``, ``org.unit``, ``org.owner``,
+    ``org.employer`` — only those the record type has — each with the fields of
+    ``schemas.registry.Organization`` (``name``, ``address``, ``legal_representative`` …), from the
+    ``refs`` snapshot. Blank when the field is empty or the organization is not in ``refs``.
+``project``
+    The referenced ``Project`` (its fields), from ``refs``; blank when the record names none.
+``owner``
+    The archive owner (an ``Organization``), from the ``owner`` argument; blank when not given.
+``settings``
+    The archive ``Settings`` (``review_days``, ``litigation_months``, ``region_abbr`` …).
+``images``
+    Seal and signature pictures by role — ``enterprise_seal``, ``contractor_seal``,
+    ``authority_seal``, ``enterprise_signature``, ``contractor_signature``, ``unit_signature`` —
+    from the ``images`` argument; blank when not given (the form then shows the printed seal box).
+``calc``
+    Values derived from the record (the ``*Calc`` dataclasses below): for every document ``title``
+    (the document's name, e.g. 动火安全作业票) and ``doc_no`` (its number); for a
+    责令限期整改指令书 ``deadline_groups`` (``items`` "1、3" + ``deadline``: the items due on the
+    same day), ``major_items`` and ``review_authority`` (the 复议机关: the order's own field, else
+    the 人民政府 at the bureau's level); for a 三级安全教育登记卡 ``total_hours``, ``trainee_sex``,
+    ``trainee_birth`` (from the unmasked 身份证号).
+
+Filters (each passes a blank through, so ``|default`` still works after it): ``cn_date``
+(2026年4月30日), ``cn_datetime`` (2026年4月30日 8时30分), ``cn_time`` (8时30分), ``cn_short``
+(4月30日 8时30分), ``money`` (120,000.00), ``rmb_upper`` (壹拾贰万元整), ``num`` (12.5),
+``yesno`` (是/否), ``cn_num`` (三), ``cn_label`` (hot_work → 动火), ``unit`` (mg/m3 → mg/m³), ``strip_period`` / ``ensure_period`` (closing 。), ``breach`` (违反…的规定), ``choices("特级", "一级", "二级")`` (■特级　□一级　□二级),
+``box("监护人")`` (the approval signed in that box of a ticket), ``show`` (any value as plain text;
+a record as "标签：值；…"). A value printed without a filter is formatted the same way (dates the
+Chinese way, booleans 是/否, lists joined with 、).
+
+After rendering, every run of the document carries an East Asian font (``w:eastAsia``) and the zip
+is written with fixed timestamps, so the same record and template give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from archive.documents.context import Calc, DeadlineGroup, OrderCalc, TrainingCalc, build_context
+from archive.documents.filters import make_env
+from archive.documents.lint import _checked, check_template, check_templates
+from archive.documents.templates import (
+    _STORY,
+    _W,
+    EAST_ASIAN_DEFAULT,
+    IMAGE_ROLES,
+    LATIN_DEFAULT,
+    ZIP_TIME,
+    Rendered,
+    TemplateInfo,
+    list_templates,
+    template_for,
+)
+from archive.errors import TemplateError
+
+__all__ = [
+    "Rendered", "TemplateInfo", "render_record", "template_for", "list_templates", "check_templates",
+    "check_template", "IMAGE_ROLES", "Calc", "OrderCalc", "TrainingCalc", "DeadlineGroup",
+]
+
+
+# --- rendering ----------------------------------------------------------------------------------------------
+
+
+def render_record(
+    obj: Any,
+    refs: dict,
+    *,
+    settings: Any,
+    owner: dict | None = None,
+    images: dict[str, Path] | None = None,
+    template_dir: Path | None = None,
+) -> Rendered:
+    """Render ``obj`` with its template; TemplateError when the template or the data falls short."""
+    from docxtpl import DocxTemplate
+
+    info = template_for(obj, template_dir=template_dir)
+    try:
+        blob = info.path.read_bytes()
+    except OSError as e:
+        raise TemplateError(f"模板文件无法读取 (cannot read template) {info.path}: {e.strerror}") from e
+    digest = hashlib.sha256(blob).hexdigest()
+    errors = [p for p in _checked(info, digest) if p.severity == "error"]
+    if errors:
+        raise TemplateError(
+            f"模板 {info.id} 未通过检查 (template fails its check):\n" + "\n".join("  " + p.line() for p in errors),
+            hint="run `outsafe templates check` on the template folder",
+        )
+    tpl = DocxTemplate(io.BytesIO(blob))
+    tpl.render_init()
+    context = build_context(obj, refs, settings=settings, owner=owner, images=images, tpl=tpl)
+    try:
+        tpl.render(context, jinja_env=make_env(), autoescape=True)
+        docx = _save(tpl)
+    except TemplateError:
+        raise
+    except jinja2.TemplateError as e:
+        raise TemplateError(f"模板 {info.id} 渲染失败 (rendering failed): {e.message or e}") from e
+    except Exception as e:  # docxtpl / python-docx / lxml failures on a broken template
+        raise TemplateError(f"模板 {info.id} 渲染失败 (rendering failed): {type(e).__name__}: {e}") from e
+    return Rendered(docx=docx, template_id=info.id, template_version=info.version, template_sha256=digest)
+
+
+def _save(tpl: Any) -> bytes:
+    """The rendered package as .docx bytes, written once: fixed zip timestamps (the same record and
+    template give the same bytes) and every run with an East Asian font (a safety net: docxtpl's
+    own runs, e.g. around pictures, carry none).
+
+    What ``DocxTemplate.save`` does minus its picture/zip-name replacement hooks, which outsafe
+    does not use; the content-types item comes from python-docx's own writer."""
+    from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
+    from docx.opc.pkgwriter import _ContentTypesItem
+
+    package = tpl.docx.part.package
+    parts = list(package.parts)
+    for part in parts:
+        part.before_marshal()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+
+        def put(name: str, blob: bytes) -> None:
+            zi = zipfile.ZipInfo(name, ZIP_TIME)
+            media = name.startswith("word/media/") and name.lower().endswith((".png", ".jpg", ".jpeg"))
+            zi.compress_type = zipfile.ZIP_STORED if media else zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o644 << 16
+            z.writestr(zi, blob)
+
+        put(CONTENT_TYPES_URI.membername, _ContentTypesItem.from_parts(parts).blob)
+        put(PACKAGE_URI.rels_uri.membername, package.rels.xml)
+        for part in parts:
+            name = part.partname.membername
+            blob = part.blob
+            if _STORY.match(name):
+                blob = ensure_east_asian_fonts(blob)
+            put(name, blob)
+            if len(part.rels):
+                put(part.partname.rels_uri.membername, part.rels.xml)
+    return out.getvalue()
+
+
+_RUN_START = re.compile(rb"<w:r(?=[ >])[^>]*>")
+
+
+def _all_runs_fonted(xml: bytes) -> bool:
+    """Quick scan: does every run open with rPr holding an rFonts with w:eastAsia?"""
+    for m in _RUN_START.finditer(xml):
+        if not xml.startswith(b"<w:rPr>", m.end()):
+            return False
+        end = xml.find(b"</w:rPr>", m.end())
+        if end < 0 or xml.find(b"w:eastAsia=", m.end(), end) < 0:
+            return False
+    return True
+
+
+def ensure_east_asian_fonts(xml: bytes) -> bytes:
+    from lxml import etree
+
+    if _all_runs_fonted(xml):
+        return xml
+    root = etree.fromstring(xml)
+    changed = False
+    for r in root.iter(f"{{{_W}}}r"):
+        rpr = r.find(f"{{{_W}}}rPr")
+        if rpr is None:
+            rpr = etree.SubElement(r, f"{{{_W}}}rPr")
+            r.insert(0, rpr)
+        fonts = rpr.find(f"{{{_W}}}rFonts")
+        if fonts is None:
+            fonts = etree.Element(f"{{{_W}}}rFonts")
+            rpr.insert(1 if rpr.find(f"{{{_W}}}rStyle") is not None else 0, fonts)
+        if fonts.get(f"{{{_W}}}eastAsia") is None:
+            fonts.set(f"{{{_W}}}eastAsia", EAST_ASIAN_DEFAULT)
+            changed = True
+        for attr in ("ascii", "hAnsi"):
+            if fonts.get(f"{{{_W}}}{attr}") is None and fonts.get(f"{{{_W}}}{attr}Theme") is None:
+                fonts.set(f"{{{_W}}}{attr}", LATIN_DEFAULT)
+                changed = True
+    if not changed:
+        return xml
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

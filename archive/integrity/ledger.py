@@ -1,0 +1,195 @@
+"""The append-only event log: a Merkle tree (RFC 9162 hashing) with signed checkpoints.
+
+Every event is a leaf: ``record_sealed``, ``record_superseded``, ``package_exported``,
+``package_imported``, ``checkpoint_witnessed``. A leaf's data is the canonical JSON of the event
+(``entry``); its hash is ``SHA-256(0x00 || entry)``. A record and its leaf are inserted in the
+same catalog transaction, so neither exists without the other.
+
+After each write the owner signs a checkpoint in the C2SP ``tlog-checkpoint`` text format,
+as a C2SP signed note::
+
+    outsafe.archive/91370100MA3C8K2P9L
+    42
+    qJ3s…base64 root…=
+
+    — outsafe.archive/91370100MA3C8K2P9L AbCd…base64(key id ‖ signature)…
+
+The signature is Ed25519 over the note body (the three lines, each ending in a newline), so it
+verifies with ``openssl pkeyutl -verify -rawin`` against the body and the raw 64-byte signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from archive.errors import IntegrityError
+from archive.integrity import merkle
+from archive.integrity.keys import Signer, verify_signature
+
+EVENTS = ("record_sealed", "record_superseded", "package_exported", "package_imported", "checkpoint_witnessed")
+
+
+def canonical(obj: Any) -> bytes:
+    import rfc8785
+
+    return rfc8785.dumps(obj)
+
+
+def origin_for(uscc: str) -> str:
+    return f"outsafe.archive/{uscc}"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    origin: str
+    tree_size: int
+    root: bytes
+    signature: bytes = b""
+    key_name: str = ""
+    key_id: bytes = b""
+
+    def body(self) -> str:
+        return f"{self.origin}\n{self.tree_size}\n{base64.b64encode(self.root).decode()}\n"
+
+    def note(self) -> str:
+        """The signed note: body, blank line, one signature line."""
+        sig = base64.b64encode(self.key_id + self.signature).decode()
+        return f"{self.body()}\n\u2014 {self.key_name} {sig}\n"
+
+    def as_dict(self) -> dict:
+        return {
+            "origin": self.origin,
+            "tree_size": self.tree_size,
+            "root": self.root.hex(),
+            "signature": self.signature.hex(),
+            "note": self.note(),
+        }
+
+
+def key_id(name: str, public_raw: bytes) -> bytes:
+    """C2SP signed-note key ID for Ed25519: SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[:4]."""
+    return hashlib.sha256(name.encode() + b"\n\x01" + public_raw).digest()[:4]
+
+
+def parse_note(text: str) -> Checkpoint:
+    """Parse a checkpoint note (as written by :meth:`Checkpoint.note`)."""
+    try:
+        body, sigs = text.split("\n\n", 1)
+        origin, size, root_b64 = body.split("\n")[:3]
+        line = next(x for x in sigs.splitlines() if x.startswith("\u2014 "))
+        _, name, blob = line.split(" ", 2)
+        raw = base64.b64decode(blob.strip())
+        return Checkpoint(origin, int(size), base64.b64decode(root_b64), raw[4:], name, raw[:4])
+    except (ValueError, StopIteration) as e:
+        raise IntegrityError([f"检查点格式错误 (malformed checkpoint): {e}"]) from e
+
+
+def sign_checkpoint(signer: Signer, origin: str, tree_size: int, root: bytes) -> Checkpoint:
+    cp = Checkpoint(origin, tree_size, root, key_name=origin, key_id=key_id(origin, signer.public_raw))
+    sig = signer.sign(cp.body().encode())
+    return Checkpoint(origin, tree_size, root, sig, origin, cp.key_id)
+
+
+def verify_checkpoint(cp: Checkpoint, public) -> bool:
+    return verify_signature(public, cp.signature, cp.body().encode())
+
+
+class Ledger:
+    """The ledger tables of one catalog."""
+
+    def __init__(self, catalog) -> None:
+        self.db = catalog.db
+        self.catalog = catalog
+
+    # --- writing (the caller holds the catalog transaction) -----------------------------------
+
+    def size(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
+
+    def append(self, kind: str, entry: dict, created_at: str, record_id: str | None = None) -> int:
+        if kind not in EVENTS:
+            raise ValueError(kind)
+        data = canonical({"event": kind, **entry})
+        idx = self.db.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger").fetchone()[0]
+        self.db.execute(
+            "INSERT INTO ledger(idx, kind, record_id, entry, leaf_hash, created_at) VALUES(?,?,?,?,?,?)",
+            (idx, kind, record_id, data.decode(), merkle.leaf_hash(data), created_at),
+        )
+        return idx
+
+    def next_index(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger").fetchone()[0]
+
+    def store_checkpoint(self, cp: Checkpoint, signer_fp: str, signed_at: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO checkpoints(tree_size, root, note, signature, signer, signed_at) VALUES(?,?,?,?,?,?)",
+            (cp.tree_size, cp.root, cp.note(), cp.signature, signer_fp, signed_at),
+        )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def leaf_hashes(self, upto: int | None = None) -> list[bytes]:
+        sql = "SELECT leaf_hash FROM ledger ORDER BY idx"
+        if upto is not None:
+            sql += f" LIMIT {int(upto)}"
+        return [bytes(r[0]) for r in self.db.execute(sql)]
+
+    def leaves(self) -> list[dict]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM ledger ORDER BY idx")]
+
+    def root(self, size: int | None = None) -> bytes:
+        return merkle.root(self.leaf_hashes(size))
+
+    def latest_checkpoint(self) -> dict | None:
+        row = self.db.execute("SELECT * FROM checkpoints ORDER BY tree_size DESC LIMIT 1").fetchone()
+        return dict(row) if row else None
+
+    def checkpoints(self) -> list[dict]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM checkpoints ORDER BY tree_size")]
+
+    def leaf_for_record(self, record_id: str, kind: str = "record_sealed") -> dict | None:
+        row = self.db.execute("SELECT * FROM ledger WHERE record_id=? AND kind=? ORDER BY idx LIMIT 1", (record_id, kind)).fetchone()
+        return dict(row) if row else None
+
+    def inclusion(self, record_id: str) -> dict:
+        """Inclusion proof of a record's leaf against the latest checkpoint."""
+        from archive.errors import NotFound
+
+        leaf = self.leaf_for_record(record_id)
+        if leaf is None:
+            raise NotFound(f"记录 {record_id} 没有账本条目 (no ledger leaf for this record)")
+        cp = self.latest_checkpoint()
+        if cp is None or cp["tree_size"] <= leaf["idx"]:
+            raise NotFound("该记录尚未被签名检查点覆盖 (no signed checkpoint covers this record yet)")
+        hashes = self.leaf_hashes(cp["tree_size"])
+        proof = merkle.inclusion_proof(hashes, leaf["idx"])
+        return {
+            "record_id": record_id,
+            "leaf_index": leaf["idx"],
+            "leaf_data": leaf["entry"],
+            "leaf_hash": bytes(leaf["leaf_hash"]).hex(),
+            "tree_size": cp["tree_size"],
+            "root": bytes(cp["root"]).hex(),
+            "proof": [h.hex() for h in proof],
+            "checkpoint": cp["note"],
+        }
+
+    def consistency(self, old_size: int, new_size: int | None = None) -> dict:
+        new_size = new_size or self.size()
+        hashes = self.leaf_hashes(new_size)
+        proof = merkle.consistency_proof(hashes, old_size)
+        return {
+            "old_size": old_size,
+            "new_size": new_size,
+            "old_root": merkle.root(hashes[:old_size]).hex(),
+            "new_root": merkle.root(hashes).hex(),
+            "proof": [h.hex() for h in proof],
+        }
+
+
+def entry_of(leaf: dict) -> dict:
+    return json.loads(leaf["entry"])

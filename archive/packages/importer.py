@@ -1,0 +1,325 @@
+"""Importing a verified package (``outsafe package import``): records with their original seals,
+files and inclusion proofs; the origin's checkpoint witnessed and checked against the history
+seen before; nothing written unless the whole package verifies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.errors import IntegrityError, NotFound, PackageError
+from archive.integrity import keys, merkle
+from archive.integrity.ledger import parse_note
+from archive.integrity.trust import registered_keys, trusted_key
+from archive.packages.common import (
+    INDEX_NAME,
+    KIND_LABELS,
+    KIND_SUBMISSION,
+    ImportResult,
+    PackageReport,
+    Progress,
+    _canonical,
+    _refuse,
+    _utcnow,
+)
+from archive.packages.paths import opened_package
+from archive.packages.verify import verify_bag
+
+# --- importing a package -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Incoming:
+    rid: str
+    origin: str
+    folder: Path
+    record: dict
+    seal: bytes
+    signature: bytes
+    proof: dict
+
+
+def import_package(
+    archive,
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> ImportResult:
+    """``outsafe package import`` (the bureau): verify fully, check trust and history, then ingest.
+    Raises :class:`IntegrityError` (exit 3) and writes nothing when anything is wrong."""
+    with opened_package(Path(path)) as opened:
+        bag_dir = opened.path
+        rep = verify_bag(bag_dir, shown=str(path), files=opened.files)
+        if not rep.ok:
+            raise IntegrityError(rep.failures, f"包核验未通过，未导入任何内容 (package failed verification; nothing imported): {path}")
+        if rep.kind != KIND_SUBMISSION:
+            raise PackageError(f"只能导入报送包，这是{KIND_LABELS.get(rep.kind, rep.kind)} (only submission packages can be imported)")
+        with archive.writing("package import", notify):
+            return _import_verified(archive, bag_dir, rep, str(path), progress)
+
+
+def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, progress: Progress | None) -> ImportResult:
+    from archive.registry import person_key, project_key
+
+    db = archive.catalog.db
+    owner = archive.owner_uscc
+    signer = rep.signer
+    result = ImportResult(path=shown, digest=rep.digest, origin=signer, origin_name=rep.signer_name or signer)
+    if db.execute("SELECT 1 FROM packages WHERE digest=? AND direction='import'", (rep.digest,)).fetchone():
+        result.already = True
+        return result
+    refusals: list[str] = []
+
+    # trust: the signer and every origin must be keys this archive registered itself
+    if signer == owner:
+        raise PackageError("这是本档案自己导出的包 (this package was exported by this archive itself)")
+    package_keys: dict[str, str] = {}
+    for pem in sorted((bag_dir / "data" / "keys").glob("*.pub.pem")):
+        package_keys[pem.name[: -len(".pub.pem")]] = keys.fingerprint(keys.load_public_pem(pem.read_bytes()))
+    if trusted_key(archive, signer, rep.fingerprint) is None:
+        known = registered_keys(archive, signer)
+        why = (f"本档案登记的 {signer} 公钥指纹为 {', '.join(k[:16] + '…' for k in known)}" if known
+               else f"本档案未登记 {signer} 的签名公钥")
+        raise _refuse(
+            [f"签名单位 {rep.signer_name}（{signer}）的公钥指纹 {rep.fingerprint} 未在本档案登记：{why} "
+             "(signer's organization and key fingerprint are not registered here)"],
+            f"拒绝导入：签名单位未登记 (package refused: signer not registered): {shown}",
+            hint=f"核实指纹后登记：outsafe org trust {signer} --key KEY.pem --fingerprint {rep.fingerprint}",
+        )
+
+    incoming = _read_incoming(bag_dir)
+    checkpoints = _package_checkpoints(bag_dir)
+    origins = sorted({i.origin for i in incoming} | {o for o, _ in checkpoints})  # we cosign only keys we trust
+    for origin in origins:
+        if origin == owner:
+            continue
+        fp = package_keys.get(origin)
+        if fp is None or trusted_key(archive, origin, fp) is None:
+            refusals.append(f"来源单位 {origin} 的公钥（指纹 {fp}）未在本档案登记 (record origin's key not registered here)")
+
+    # history: every checkpoint in the package vs what this archive witnessed before
+    leaf_file = bag_dir / "data" / "ledger" / signer / "leaf-hashes.txt"
+    signer_hashes = [bytes.fromhex(x) for x in leaf_file.read_text(encoding="ascii").split()] if leaf_file.is_file() else None
+    consistency: dict[tuple[str, int], list[dict]] = {}
+    for (origin, size), cp in sorted(checkpoints.items()):
+        if origin == owner:
+            own = archive.ledger.leaf_hashes(size)
+            if len(own) < size or merkle.root(own) != cp["note"].root:
+                refusals.append(f"包中本档案的第 {size} 号检查点与本档案账本不符 (our own checkpoint in the package does not match our ledger)")
+            continue
+        hashes = signer_hashes if origin == signer else None
+        proofs, problems = _check_history(archive, origin, size, cp["note"].root, hashes)
+        refusals.extend(problems)
+        consistency[(origin, size)] = proofs
+    if refusals:
+        raise IntegrityError(refusals, f"拒绝导入，本档案未作任何改动 (package refused; this archive is unchanged): {shown}")
+
+    # records: new ones in package order; known ones must be byte-identical
+    plan: list[_Incoming] = []
+    present = set()
+    for inc in incoming:
+        existing = archive.catalog.get_record(inc.rid)
+        if existing is not None:
+            if existing["seal"].encode() != inc.seal or bytes(existing["signature"]) != inc.signature:
+                refusals.append(f"记录 {inc.rid} 已在本档案中，但封签不同 (record already here with a different seal)")
+            present.add(inc.rid)
+            continue
+        if inc.origin == owner:
+            refusals.append(f"记录 {inc.rid} 自称来自本档案，但本档案中没有 (record claims to be ours but is not here)")
+            continue
+        sup = inc.record.get("supersedes")
+        if sup and sup not in present and archive.catalog.get_record(sup) is None:
+            refusals.append(f"记录 {inc.rid} 更正的记录 {sup} 既不在包中也不在本档案中 (superseded record missing)")
+        plan.append(inc)
+        present.add(inc.rid)
+    if refusals:
+        raise IntegrityError(refusals, f"拒绝导入，本档案未作任何改动 (package refused; this archive is unchanged): {shown}")
+
+    # --- from here on, writes: blobs first (content-addressed, an orphan is harmless) ---
+    signer_obj = archive.signer()
+    leaf_blob = archive.blobs.put_file(leaf_file) if leaf_file.is_file() else None
+    now = _utcnow()
+    total = len(plan)
+    for n, inc in enumerate(plan, 1):
+        files = []
+        for f in inc.record["files"]:
+            src = inc.folder / Path(*f["path"].split("/"))
+            if not archive.blobs.has(f["sha256"]):
+                result.files_new += 1
+            digest = archive.blobs.put_file(src)
+            if digest != f["sha256"]:
+                raise IntegrityError([f"记录 {inc.rid}: 文件 {f['path']} 在导入时发生变化 (file changed during import)"])
+            files.append({k: f[k] for k in ("role", "name", "sha256", "size", "media_type")})
+        rec = inc.record
+        row = {k: rec.get(k) for k in ("id", "type", "subtype", "doc_no", "title", "enterprise", "contractor", "project",
+                                       "doc_date", "source_name", "origin", "supersedes", "note", "created_at")}
+        row.update(data=_canonical(rec["data"]).decode(), refs=rec["refs"], seal=inc.seal.decode("utf-8"),
+                   signature=inc.signature, signer=json.loads(inc.seal)["signer"])
+        with archive.catalog.transaction():
+            archive.catalog.insert_record(row, files)
+            db.execute(
+                "INSERT INTO imported_proofs(record_id, origin, leaf_index, leaf_data, tree_size, proof) VALUES(?,?,?,?,?,?)",
+                (inc.rid, inc.origin, int(inc.proof["leaf_index"]), inc.proof["leaf_data"], int(inc.proof["tree_size"]),
+                 json.dumps(inc.proof["proof"])),
+            )
+            if rec["type"] in ("organization", "person", "project"):
+                data = rec["data"]
+                kind = rec["type"]
+                key = {"organization": lambda: data["uscc"], "person": lambda: person_key(archive.secret, data["id_number"]),
+                       "project": lambda: project_key(data["enterprise"], data["code"])}[kind]()
+                if _registry_should_update(archive, kind, key, row):
+                    archive.catalog.put_registry(kind, key, inc.rid, data.get("name") or key)
+                    result.registry_updated += 1
+        result.records_new += 1
+        if progress:
+            progress("import", n, total)
+    result.records_known = len(incoming) - len(plan)
+
+    # witness the checkpoints, log the import, sign a checkpoint of our own
+    witnessed_rows = []
+    with archive.catalog.transaction():
+        for (origin, size), cp in sorted(checkpoints.items()):
+            if origin == owner:
+                continue
+            if db.execute("SELECT 1 FROM witnessed WHERE origin=? AND tree_size=?", (origin, size)).fetchone():
+                continue
+            note = cp["note"]
+            cosig = signer_obj.sign(note.body().encode())
+            db.execute(
+                "INSERT INTO witnessed(origin, tree_size, root, note, signer, cosignature, package_digest, witnessed_at) VALUES(?,?,?,?,?,?,?,?)",
+                (origin, size, note.root, cp["text"], package_keys[origin], cosig, rep.digest, now),
+            )
+            entry = {
+                "origin": origin,
+                "tree_size": size,
+                "root": note.root.hex(),
+                "signer": package_keys[origin],
+                "cosignature": cosig.hex(),
+                "package": rep.digest,
+                "consistency": consistency.get((origin, size), []),
+                "leaf_hashes_sha256": leaf_blob if origin == signer else None,
+            }
+            archive.ledger.append("checkpoint_witnessed", entry, now)
+            witnessed_rows.append({"origin": origin, "tree_size": size, "root": note.root.hex()})
+        archive.ledger.append("package_imported", {
+            "tagmanifest_sha256": rep.digest,
+            "kind": rep.kind,
+            "origin": signer,
+            "signer": rep.fingerprint,
+            "records": sorted(i.rid for i in plan),
+            "record_count": len(incoming),
+            "checkpoints": [{"origin": o, "tree_size": s, "root": c["note"].root.hex()} for (o, s), c in sorted(checkpoints.items())],
+        }, now)
+        db.execute(
+            "INSERT INTO packages(digest, direction, kind, origin, path, records, info, created_at) VALUES(?,?,?,?,?,?,?,?)",
+            (rep.digest, "import", rep.kind, signer, shown, len(incoming),
+             json.dumps({"new": result.records_new, "known": result.records_known, "leaf_hashes_sha256": leaf_blob,
+                         "witnessed": witnessed_rows}, ensure_ascii=False), now),
+        )
+    result.witnessed = witnessed_rows
+    archive.checkpoint(signer_obj)
+    hook = getattr(archive, "after_write", None)
+    if callable(hook):
+        hook()
+    return result
+
+
+def _read_incoming(bag_dir: Path) -> list[_Incoming]:
+    index = json.loads((bag_dir / INDEX_NAME).read_text(encoding="utf-8"))
+    out = []
+    for entry in index["records"]:
+        folder = bag_dir / Path(*entry["path"].split("/"))
+        out.append(_Incoming(
+            rid=folder.name,
+            origin=folder.parent.name,
+            folder=folder,
+            record=json.loads((folder / "record.json").read_text(encoding="utf-8")),
+            seal=(folder / "seal.json").read_bytes(),
+            signature=(folder / "seal.sig").read_bytes(),
+            proof=json.loads((folder / "proof.json").read_text(encoding="utf-8")),
+        ))
+    return out
+
+
+def _package_checkpoints(bag_dir: Path) -> dict[tuple[str, int], dict]:
+    out = {}
+    base = bag_dir / "data" / "checkpoints"
+    for origin in sorted(base.iterdir()):
+        for size in sorted(origin.iterdir()):
+            text = (size / "checkpoint.txt").read_text(encoding="utf-8")
+            out[(origin.name, int(size.name))] = {"note": parse_note(text), "text": text}
+    return out
+
+
+def _stored_leaf_hashes(archive, origin: str, size: int) -> list[bytes] | None:
+    """Leaf hashes kept from an earlier package of ``origin`` whose checkpoint had ``size``."""
+    for (entry,) in archive.catalog.db.execute("SELECT entry FROM ledger WHERE kind='checkpoint_witnessed' ORDER BY idx"):
+        e = json.loads(entry)
+        if e.get("origin") == origin and e.get("tree_size") == size and e.get("leaf_hashes_sha256"):
+            try:
+                text = archive.blobs.read_bytes(e["leaf_hashes_sha256"]).decode("ascii")
+            except (NotFound, UnicodeDecodeError):
+                return None
+            return [bytes.fromhex(x) for x in text.split()]
+    return None
+
+
+def _check_history(archive, origin: str, size: int, new_root: bytes, hashes: list[bytes] | None) -> tuple[list[dict], list[str]]:
+    """Is the checkpoint (size, new_root) of ``origin`` consistent with every checkpoint of it this
+    archive witnessed before? Returns (consistency proofs from earlier checkpoints, problems)."""
+    proofs, problems = [], []
+    if hashes is not None:
+        if len(hashes) < size or merkle.root(hashes[:size]) != new_root:
+            problems.append(f"{origin}: 包中的账本叶哈希重建不出第 {size} 号检查点的根 (leaf hashes do not rebuild the checkpoint)")
+            return proofs, problems
+        hashes = hashes[:size]
+    for w in archive.catalog.db.execute("SELECT * FROM witnessed WHERE origin=? ORDER BY tree_size", (origin,)):
+        old_size, old_root = w["tree_size"], bytes(w["root"])
+        label = f"{origin}: 此前见证的第 {old_size} 号检查点"
+        if old_size == size:
+            if old_root != new_root:
+                problems.append(f"{label}与包中同大小的检查点根不同：历史已被改写 (same size, different root: history rewritten)")
+            continue
+        if old_size < size:
+            if hashes is None:
+                continue  # not the signer's ledger: no leaves to check with (a warning would be noise)
+            if merkle.root(hashes[:old_size]) != old_root:
+                problems.append(f"{label}不是新检查点（第 {size} 号）的前缀：历史已被改写 (earlier checkpoint is not a prefix: history rewritten)")
+                continue
+            proof = merkle.consistency_proof(hashes, old_size)
+            if not merkle.verify_consistency(old_size, size, proof, old_root, new_root):
+                problems.append(f"{label}与新检查点的一致性证明不成立 (consistency proof fails: history rewritten)")
+                continue
+            proofs.append({"old_size": old_size, "old_root": old_root.hex(), "proof": [h.hex() for h in proof]})
+        else:
+            older = _stored_leaf_hashes(archive, origin, old_size)
+            if older is None:
+                if hashes is not None:
+                    problems.append(f"{label}比包中的新，且无法核对一致性 (package is older than a checkpoint seen before and cannot be checked)")
+                continue
+            if merkle.root(older[:size]) != new_root:
+                problems.append(f"{label}的前 {size} 条与包中检查点不符：历史已被改写 (package checkpoint is not a prefix of one seen before)")
+                continue
+            proof = merkle.consistency_proof(older[:old_size], size)
+            proofs.append({"old_size": size, "old_root": new_root.hex(), "new_size": old_size, "proof": [h.hex() for h in proof]})
+    return proofs, problems
+
+
+def _registry_should_update(archive, kind: str, key: str, row: dict) -> bool:
+    """Does an imported registry record become the current entry? Yes unless this archive holds
+    its own entry for it (its own registration wins: for organizations always, since it carries
+    the key this archive trusts; for people and projects unless the import is newer), or a newer
+    imported one."""
+    reg = archive.catalog.get_registry(kind, key)
+    if reg is None:
+        return True
+    current = archive.catalog.get_record(reg["record_id"])
+    if current is None:
+        return True
+    if current["origin"] == archive.owner_uscc and kind == "organization":
+        return False
+    return row["created_at"] > current["created_at"]

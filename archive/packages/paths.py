@@ -1,0 +1,176 @@
+"""Path safety for packages: no ``..``, absolute path, link, device or FIFO, no two names equal
+after NFC; zips checked before anything is extracted; opening a package folder or zip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import stat
+import tempfile
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.errors import IntegrityError, NotFound, PackageError
+from archive.packages import bag as bagfmt
+from archive.packages.bag import MANIFEST, TAGMANIFEST
+
+# --- path safety -------------------------------------------------------------------------------------
+
+
+def _unsafe_rel(rel: str) -> str | None:
+    """Why a path named inside a package is unsafe, or None."""
+    if not rel:
+        return "空路径 (empty path)"
+    if rel.startswith("/") or rel.startswith("\\") or re.match(r"^[A-Za-z]:", rel):
+        return "绝对路径 (absolute path)"
+    if "\\" in rel:
+        return "含反斜杠 (backslash in path)"
+    if "\x00" in rel:
+        return "含空字符 (NUL in path)"
+    parts = rel.split("/")
+    if any(p == ".." for p in parts):
+        return "含 ../，指向包外 (path escapes the package)"
+    if any(p in ("", ".") for p in parts[:-1]) or parts[-1] in ("", "."):
+        return "路径含空段或 . (empty or '.' path component)"
+    if unicodedata.normalize("NFC", rel) != rel:
+        return "文件名未经 NFC 规范化 (name is not NFC-normalised)"
+    return None
+
+
+def check_tree(root: Path) -> tuple[dict[str, int], list[str]]:
+    """(every regular file -> size, path-safety problems) of an unpacked package folder, found
+    without following anything: symbolic links, devices, FIFOs, sockets, names that are not NFC
+    or collide after NFC."""
+    try:
+        st = os.lstat(root)
+    except OSError as e:
+        return {}, [f"{root}: 无法读取 (cannot read: {e.strerror})"]
+    if stat.S_ISLNK(st.st_mode):
+        return {}, [f"{root}: 是符号链接 (the package itself is a symbolic link)"]
+    if not stat.S_ISDIR(st.st_mode):
+        return {}, [f"{root}: 不是目录 (not a folder)"]
+    return bagfmt.scan(root)
+
+
+def _manifest_problems(bag_dir: Path) -> list[str]:
+    """Unsafe paths named in the manifests — read before anything is opened by those names."""
+    problems = []
+    for name in (MANIFEST, TAGMANIFEST):
+        p = bag_dir / name
+        if not p.is_file():
+            continue
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            problems.append(f"{name}: 无法读取 (unreadable: {e})")
+            continue
+        for n, line in enumerate(text.splitlines(), 1):
+            parts = line.split(None, 1)
+            if len(parts) != 2:
+                continue
+            rel = parts[1].lstrip("*")
+            why = _unsafe_rel(rel)
+            if why:
+                problems.append(f"{name} 第 {n} 行 {rel!r}: {why}")
+    return problems
+
+
+def check_zip(zf: zipfile.ZipFile) -> list[str]:
+    """Path-safety problems of a zip's entries (zip-slip, symlink and device entries, NFC
+    collisions, encrypted entries), before anything is extracted."""
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for info in zf.infolist():
+        name = info.filename
+        rel = name[:-1] if name.endswith("/") else name
+        why = _unsafe_rel(rel)
+        if why:
+            problems.append(f"{name!r}: {why}")
+            continue
+        fmt = stat.S_IFMT((info.external_attr >> 16) & 0xFFFF) if info.create_system == 3 else 0
+        if fmt == stat.S_IFLNK:
+            problems.append(f"{name}: 是符号链接条目 (symbolic link entry)")
+        elif fmt not in (0, stat.S_IFREG, stat.S_IFDIR):  # 0: no Unix file type recorded
+            problems.append(f"{name}: 不是普通文件条目 (device, FIFO or socket entry)")
+        if info.flag_bits & 0x1:
+            problems.append(f"{name}: 已加密 (encrypted entry)")
+        key = unicodedata.normalize("NFC", rel).rstrip("/")
+        if key in seen:
+            problems.append(f"{name}: 与 {seen[key]!r} 重名或 NFC 规范化后同名 (duplicate entry)")
+        seen[key] = name
+    return problems
+
+
+def _extract_zip(zf: zipfile.ZipFile, dest: Path) -> None:
+    """Extract entries already checked by :func:`check_zip`, creating every file exclusively
+    (O_EXCL | O_NOFOLLOW) below ``dest``."""
+    for info in zf.infolist():
+        target = dest.joinpath(*info.filename.rstrip("/").split("/"))
+        if info.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "wb") as out, zf.open(info) as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+
+
+@dataclass
+class Opened:
+    """A package ready to be read: its bag folder and every regular file in it (-> size)."""
+
+    path: Path
+    files: dict[str, int]
+
+
+@contextlib.contextmanager
+def opened_package(path: Path) -> Iterator[Opened]:
+    """The bag folder of a package given as a folder or a .zip, checked for path safety first.
+    A zip's entries are checked before anything is extracted, then it is extracted into a
+    private temporary folder (removed afterwards). Raises :class:`IntegrityError` (exit 3)
+    naming every unsafe entry."""
+    path = Path(path)
+    if not os.path.lexists(path):
+        raise NotFound(f"没有包 {path} (no such package)")
+    if path.is_file() and not path.is_symlink():
+        try:
+            zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as e:
+            raise PackageError(f"{path}: 不是目录也不是有效的 zip 文件 (neither a folder nor a valid zip: {e})") from e
+        with zf:
+            problems = check_zip(zf)
+            if problems:
+                raise IntegrityError(problems, f"包路径不安全，已拒绝 (unsafe package refused): {path}")
+            with tempfile.TemporaryDirectory(prefix="outsafe-pkg-") as tmp:
+                root = Path(tmp) / "x"
+                root.mkdir(mode=0o700)
+                try:
+                    _extract_zip(zf, root)
+                except (zipfile.BadZipFile, OSError, RuntimeError) as e:
+                    raise PackageError(f"{path}: zip 无法解压 (cannot extract: {e})") from e
+                yield _checked(_bag_root(root, path), path)
+        return
+    yield _checked(path, path)
+
+
+def _checked(bag_dir: Path, shown: Path) -> Opened:
+    files, problems = check_tree(bag_dir)
+    problems += _manifest_problems(bag_dir) if not problems else []
+    if problems:
+        raise IntegrityError(problems, f"包路径不安全，已拒绝 (unsafe package refused): {shown}")
+    return Opened(bag_dir, files)
+
+
+def _bag_root(root: Path, shown: Path) -> Path:
+    if (root / "bagit.txt").is_file():
+        return root
+    subs = [p for p in root.iterdir()]
+    if len(subs) == 1 and subs[0].is_dir() and (subs[0] / "bagit.txt").is_file():
+        return subs[0]
+    raise PackageError(f"{shown}: zip 中没有 BagIt 包 (no bagit.txt at the top of the zip)")
