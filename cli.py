@@ -1057,8 +1057,8 @@ def check(app: App, enterprise: str | None, contractor: str | None, rule_ids: tu
     judges certificates, deadlines and periods as on that day (records dated later are not seen),
     so a run is reproducible. The exit code is 0 whatever is found, unless --fail-on.
     """
-    from archive.checks.rules import RULES_BY_ID, rule_table, run_checks
     from archive.checks.model import STATUS_NAMES
+    from archive.checks.rules import RULES_BY_ID, rule_table, run_checks
     from archive.checks.snapshot import Snapshot
 
     if list_rules:
@@ -1172,8 +1172,8 @@ def rectify_review_draft(app: App, order_doc_no: str, reviewed_on: date | None, 
 def rectify_status(app: App, enterprise: str | None, contractor: str | None, as_of: date | None, as_json: bool) -> None:
     """Open, overdue and closed items per enterprise and contractor: 责令整改 items (closed by
     整改复查意见书), 事故隐患, and the enterprise's own inspections of contractors with deadlines."""
-    from archive.checks.snapshot import Snapshot
     from archive.campaign.rectify import STATUS_LABELS, rectification_status
+    from archive.checks.snapshot import Snapshot
 
     day = as_of or date.today()
     st = rectification_status(Snapshot.from_archive(app.archive()), day, enterprise=enterprise, contractor=contractor)
@@ -1522,13 +1522,28 @@ def demo(ctx: click.Context) -> None:
     """Run the whole story on the sample data in examples/: an enterprise archive, its submission
     package, the bureau importing and searching it, a rectification order and review, an evidence
     package, verification everywhere. Uses --home as the (new, empty) folder, else a temporary one."""
+    import shlex
     import time as _time
 
-    from archive.demo import run_demo
+    from archive import demo as story
 
     app: App = ctx.obj
+
+    def execute(step) -> tuple[int, float]:
+        click.echo(click.style("$ outsafe " + " ".join(shlex.quote(a) for a in step.argv), fg="cyan", bold=True))
+        t0 = _time.perf_counter()
+        code = main.main(args=step.argv, prog_name="outsafe", standalone_mode=False)
+        click.echo("")
+        return (0 if code is None else int(code)), _time.perf_counter() - t0
+
+    def show(step) -> None:
+        if isinstance(step, story.Part):
+            click.echo(click.style(f"\n=== {step.title} ===\n", fg="green", bold=True))
+        else:
+            click.echo(click.style(step.text + "\n", fg="yellow"))
+
     t = _time.perf_counter()
-    res = run_demo(app.home)
+    res = story.run(story.prepare(app.home), execute, show)
     click.echo(click.style("\n=== 完成 Done ===", fg="green", bold=True))
     click.echo(f"{len(res.steps)} 条命令，用时 {_time.perf_counter() - t:.0f} 秒 (commands run, seconds)")
     for label, path in res.outputs.items():

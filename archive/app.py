@@ -22,11 +22,11 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 import rfc8785
-from archive import ids
+from archive import clock, ids
 from archive.integrity import keys
 from archive.integrity import seal as sealing
 from archive.integrity.ledger import Ledger, origin_for, sign_checkpoint
@@ -67,7 +67,7 @@ def canonical(obj: Any) -> bytes:
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return clock.SYSTEM.stamp()
 
 
 def _dotted(obj: Any, path: str | None) -> Any:

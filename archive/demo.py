@@ -18,16 +18,17 @@ thrown away. Everything is written under one folder, printed at the end.
 
 from __future__ import annotations
 
-import shlex
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
+import yaml
 
+import archive
 from archive.errors import NotFound, OutsafeError
+from archive.integrity import keys
+from schemas import read_case_file
 
 AS_OF = "2026-11-29"
 ENTERPRISE = "91370100MA3C8K2P9L"
@@ -37,12 +38,11 @@ CASE_NO = "（高新）应急立〔2026〕8号"
 
 
 def examples_dir() -> Path:
-    import cli
-
-    here = Path(cli.__file__).resolve().parent / "examples"
+    """examples/ of the checkout outsafe runs from (scripts/setup.sh installs it in place)."""
+    here = Path(archive.__file__).resolve().parent.parent / "examples"
     if not (here / "organizations" / "enterprise.yaml").is_file():
         raise NotFound(
-            f"找不到示例数据 (examples/ not found next to {Path(cli.__file__).name})",
+            f"找不到示例数据 (examples/ not found in {here.parent})",
             hint="run the demo from a clone of the repository (scripts/setup.sh installs it in place)",
         )
     return here
@@ -57,87 +57,104 @@ class DemoResult:
     steps: list[tuple[str, float, int]] = field(default_factory=list)  # (command, seconds, exit code)
 
 
+@dataclass(frozen=True)
+class Command:
+    """One command line of the story: ``outsafe --home HOME ARGS…``."""
+
+    home: Path
+    args: tuple[str, ...]
+    expect: tuple[int, ...] = (0,)
+
+    @property
+    def argv(self) -> list[str]:
+        return ["--home", str(self.home), *self.args]
+
+
+@dataclass(frozen=True)
+class Part:
+    """A heading between steps."""
+
+    title: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """What a person does between commands (shown, not run)."""
+
+    text: str
+
+
 class StepFailed(OutsafeError):
     pass
 
 
-def run_demo(root: Path | None, *, echo: Callable[[str], None] = click.echo) -> DemoResult:
-    from cli import main
-
-    ex = examples_dir()
+def prepare(root: Path | None) -> DemoResult:
+    """The demo's folder: the given one (new or empty) or a new temporary one."""
     root = Path(root) if root else Path(tempfile.mkdtemp(prefix="outsafe-demo-"))
     if root.exists() and any(root.iterdir()):
         raise StepFailed(f"{root} 不是空目录 (the demo needs an empty folder)", hint="give --home a new or empty folder")
     root.mkdir(parents=True, exist_ok=True)
-    ent, bur, out = root / "enterprise-archive", root / "bureau-archive", root / "outputs"
-    out.mkdir()
-    res = DemoResult(root, ent, bur)
+    (root / "outputs").mkdir()
+    return DemoResult(root, root / "enterprise-archive", root / "bureau-archive")
 
-    def run(home: Path, *args: object, expect: Sequence[int] = (0,)) -> int:
-        argv = ["--home", str(home), *[str(a) for a in args]]
-        echo(click.style("$ outsafe " + " ".join(shlex.quote(a) for a in argv), fg="cyan", bold=True))
-        t = time.perf_counter()
-        code = main.main(args=argv, prog_name="outsafe", standalone_mode=False)
-        code = 0 if code is None else int(code)
-        res.steps.append((" ".join(argv), time.perf_counter() - t, code))
-        if code not in expect:
-            raise StepFailed(f"演示步骤失败 (demo step failed, exit {code}): outsafe {' '.join(argv)}")
-        echo("")
-        return code
 
-    def part(title: str) -> None:
-        echo(click.style(f"\n=== {title} ===\n", fg="green", bold=True))
+def steps(res: DemoResult) -> Iterator[Command | Part | Note]:
+    """The story, one step at a time. A front end runs each :class:`Command` before asking for the
+    next step: later steps read what earlier ones wrote (the public key, the draft order)."""
+    ex = examples_dir()
+    ent, bur, out = res.enterprise, res.bureau, res.root / "outputs"
 
-    part("发包单位档案 Enterprise archive: 济南华锐重型机械有限公司")
-    run(ent, "init", "--org", ex / "organizations" / "enterprise.yaml", "--insecure-no-passphrase")
-    run(ent, "org", "add", ex / "organizations")
-    run(ent, "person", "add", ex / "persons")
-    run(ent, "project", "add", ex / "projects")
-    run(ent, "case", "add", ex / "cases")
-    run(ent, "case", "list", "--contractor", HENGAN, "--type", "work_ticket")
-    run(ent, "verify")
-    part("五查 The ten checks, reports and the campaign calendar")
-    run(ent, "check", "--as-of", AS_OF)
-    run(ent, "report", "attachment2", "--as-of", AS_OF, "-o", out / "reports")
-    run(ent, "campaign", "status", "--as-of", AS_OF)
-    part("报送 Submission package to the bureau")
+    def cmd(home: Path, *args: object) -> Command:
+        return Command(home, tuple(str(a) for a in args))
+
+    yield Part("发包单位档案 Enterprise archive: 济南华锐重型机械有限公司")
+    yield cmd(ent, "init", "--org", ex / "organizations" / "enterprise.yaml", "--insecure-no-passphrase")
+    yield cmd(ent, "org", "add", ex / "organizations")
+    yield cmd(ent, "person", "add", ex / "persons")
+    yield cmd(ent, "project", "add", ex / "projects")
+    yield cmd(ent, "case", "add", ex / "cases")
+    yield cmd(ent, "case", "list", "--contractor", HENGAN, "--type", "work_ticket")
+    yield cmd(ent, "verify")
+    yield Part("五查 The ten checks, reports and the campaign calendar")
+    yield cmd(ent, "check", "--as-of", AS_OF)
+    yield cmd(ent, "report", "attachment2", "--as-of", AS_OF, "-o", out / "reports")
+    yield cmd(ent, "campaign", "status", "--as-of", AS_OF)
+    yield Part("报送 Submission package to the bureau")
     pkg = out / "报送包-华锐-2026.zip"
-    run(ent, "package", "export", "-o", pkg, "--zip")
-    run(ent, "package", "verify", pkg)
+    yield cmd(ent, "package", "export", "-o", pkg, "--zip")
+    yield cmd(ent, "package", "verify", pkg)
     pub = out / "enterprise.pub.pem"
-    run(ent, "keys", "export-public", "-o", pub)
-    from archive.integrity import keys as k
+    yield cmd(ent, "keys", "export-public", "-o", pub)
+    fingerprint = keys.fingerprint(keys.load_public_pem(pub.read_bytes()))
 
-    fingerprint = k.fingerprint(k.load_public_pem(pub.read_bytes()))
-
-    part("区应急管理局档案 Bureau archive: 济南高新区应急管理局")
-    run(bur, "init", "--org", ex / "organizations" / "bureau.yaml", "--insecure-no-passphrase")
-    run(bur, "person", "add", *sorted((ex / "persons").glob("bureau-*.yaml")))
-    run(bur, "org", "add", ex / "organizations" / "enterprise.yaml")
-    run(bur, "org", "trust", ENTERPRISE, "--key", pub, "--fingerprint", fingerprint)
-    run(bur, "package", "import", pkg)
-    run(bur, "package", "import", pkg)  # a second time: nothing changes
-    part("执法检索 Search a contractor across enterprises")
-    run(bur, "search", "动火", "--contractor", HENGAN)
-    run(bur, "search", '"受限空间" OR 有限空间', "--limit", "5")
-    run(bur, "contractor", "show", LUZHONG, "--as-of", AS_OF)
-    part("整改闭环 Rectification: order from the findings, review, status")
-    run(bur, "check", "--enterprise", ENTERPRISE, "--as-of", AS_OF)
+    yield Part("区应急管理局档案 Bureau archive: 济南高新区应急管理局")
+    yield cmd(bur, "init", "--org", ex / "organizations" / "bureau.yaml", "--insecure-no-passphrase")
+    yield cmd(bur, "person", "add", *sorted((ex / "persons").glob("bureau-*.yaml")))
+    yield cmd(bur, "org", "add", ex / "organizations" / "enterprise.yaml")
+    yield cmd(bur, "org", "trust", ENTERPRISE, "--key", pub, "--fingerprint", fingerprint)
+    yield cmd(bur, "package", "import", pkg)
+    yield cmd(bur, "package", "import", pkg)  # a second time: nothing changes
+    yield Part("执法检索 Search a contractor across enterprises")
+    yield cmd(bur, "search", "动火", "--contractor", HENGAN)
+    yield cmd(bur, "search", '"受限空间" OR 有限空间', "--limit", "5")
+    yield cmd(bur, "contractor", "show", LUZHONG, "--as-of", AS_OF)
+    yield Part("整改闭环 Rectification: order from the findings, review, status")
+    yield cmd(bur, "check", "--enterprise", ENTERPRISE, "--as-of", AS_OF)
     order = out / "drafts" / "责令限期整改指令书.yaml"
     order.parent.mkdir(parents=True, exist_ok=True)
-    run(bur, "rectify", "draft", "--enterprise", ENTERPRISE, "--as-of", AS_OF, "-o", order)
-    run(bur, "case", "add", order)
-    order_no = _doc_no(order)
+    yield cmd(bur, "rectify", "draft", "--enterprise", ENTERPRISE, "--as-of", AS_OF, "-o", order)
+    yield cmd(bur, "case", "add", order)
     review = out / "drafts" / "整改复查意见书.yaml"
-    run(bur, "rectify", "review-draft", order_no, "-o", review)
-    _fill_review(review, echo)
-    run(bur, "case", "add", review)
-    run(bur, "rectify", "status", "--enterprise", ENTERPRISE, "--as-of", AS_OF)
-    part("证据包 Evidence package for a penalty case")
+    yield cmd(bur, "rectify", "review-draft", read_case_file(order)["doc_no"], "-o", review)
+    _fill_review(review)
+    yield Note(f"（执法人员复查后填写复查结果 / the officer fills in the review: {review.name}）")
+    yield cmd(bur, "case", "add", review)
+    yield cmd(bur, "rectify", "status", "--enterprise", ENTERPRISE, "--as-of", AS_OF)
+    yield Part("证据包 Evidence package for a penalty case")
     evidence = out / "证据包-鲁中-2026-8"
-    run(bur, "evidence", "export", "--contractor", LUZHONG, "--case-no", CASE_NO, "-o", evidence)
-    run(bur, "package", "verify", evidence)
-    run(bur, "verify")
+    yield cmd(bur, "evidence", "export", "--contractor", LUZHONG, "--case-no", CASE_NO, "-o", evidence)
+    yield cmd(bur, "package", "verify", evidence)
+    yield cmd(bur, "verify")
     res.outputs = {
         "enterprise archive 发包单位档案": ent,
         "bureau archive 区应急管理局档案": bur,
@@ -147,15 +164,23 @@ def run_demo(root: Path | None, *, echo: Callable[[str], None] = click.echo) -> 
         "evidence package 证据包": evidence,
         "evidence compilation 证据材料汇编": evidence / "data" / "evidence",
     }
+
+
+def run(res: DemoResult, execute: Callable[[Command], tuple[int, float]], show: Callable[[Part | Note], None]) -> DemoResult:
+    """Run the story: ``execute`` runs one command and returns (exit code, seconds)."""
+    for step in steps(res):
+        if isinstance(step, Command):
+            code, seconds = execute(step)
+            res.steps.append((" ".join(step.argv), seconds, code))
+            if code not in step.expect:
+                raise StepFailed(f"演示步骤失败 (demo step failed, exit {code}): outsafe {' '.join(step.argv)}")
+        else:
+            show(step)
     return res
 
 
-def _fill_review(path: Path, echo: Callable[[str], None]) -> None:
+def _fill_review(path: Path) -> None:
     """What the officer does with the review draft after re-inspecting: every item rectified."""
-    import yaml
-
-    from schemas import read_case_file
-
     data = read_case_file(path)
     for item in data["items"]:
         item["result"] = "已整改"
@@ -163,10 +188,4 @@ def _fill_review(path: Path, echo: Callable[[str], None]) -> None:
     data["opinion"] = data["opinion"].replace("（复查后填写）", "所列问题已整改完毕")
     text = path.read_text(encoding="utf-8").split("type:", 1)[0]
     path.write_text(text + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    echo(click.style(f"（执法人员复查后填写复查结果 / the officer fills in the review: {path.name}）\n", fg="yellow"))
 
-
-def _doc_no(path: Path) -> str:
-    from schemas import read_case_file
-
-    return read_case_file(path)["doc_no"]

@@ -158,7 +158,7 @@ def resolve(obj: Any, reg: Registry, *, file: str = "") -> tuple[Resolved, list[
                 problems.append(Problem("contractor", f"项目 {project_code} 的承包单位是 {proj.contractor}，与本文书的 {contractor} 不符 (contractor does not match the project)", file=file))
             res.projects[project_key(proj.enterprise, proj.code)] = dump(proj)
 
-    for path, ref in _person_refs(obj):
+    for path, ref in person_refs(obj):
         if ref.id_number is None:
             continue
         p = reg.person(ref.id_number)
@@ -182,7 +182,7 @@ def resolve(obj: Any, reg: Registry, *, file: str = "") -> tuple[Resolved, list[
     return res, problems
 
 
-def _person_refs(obj: Any, prefix: str = ""):
+def person_refs(obj: Any, prefix: str = ""):
     import dataclasses
 
     for f in dataclasses.fields(obj):
@@ -195,6 +195,6 @@ def _person_refs(obj: Any, prefix: str = ""):
                 if isinstance(x, PersonRef):
                     yield f"{path}[{i}]", x
                 elif dataclasses.is_dataclass(x):
-                    yield from _person_refs(x, f"{path}[{i}]")
+                    yield from person_refs(x, f"{path}[{i}]")
         elif dataclasses.is_dataclass(v):
-            yield from _person_refs(v, path)
+            yield from person_refs(v, path)

@@ -13,7 +13,7 @@ import pytest
 from archive.integrity import keys
 from cli import main
 from tests.factories import CONTRACTOR, ENTERPRISE
-from tests.test_packages import _payload_docx, clone, dump
+from tests.test_packages import payload_docx, clone, dump
 from tests.test_packages import templates  # noqa: F401  (a fixture, used by `homes`)
 
 
@@ -61,7 +61,7 @@ def test_zip_export(runner, homes, tmp_path):
 def test_tampered_package_exits_3_naming_the_file(runner, homes, tmp_path):
     ent, bur, _ = homes
     run(runner, ent, "package", "export", "-o", str(tmp_path / "sub"))
-    _payload_docx(tmp_path / "sub")
+    payload_docx(tmp_path / "sub")
     r = run(runner, None, "package", "verify", str(tmp_path / "sub"))
     assert r.exit_code == 3
     assert r.stderr.splitlines()[0].startswith("包核验未通过")

@@ -176,7 +176,7 @@ def pair(templates, tmp_path):
 def test_batch_inclusion_proofs_equal_rfc9162_proofs():
     for n in range(1, 70):
         leaves = [merkle.leaf_hash(str(i).encode()) for i in range(n)]
-        tree = pk._Tree(leaves)
+        tree = pk.Tree(leaves)
         assert tree.root == merkle.root(leaves)
         for m in range(n):
             assert tree.proof(m) == merkle.inclusion_proof(leaves, m)
@@ -431,7 +431,7 @@ def test_bag_writer_groups_report_the_first_failure_after_all_have_finished(tmp_
 ALL = ("outsafe", "bagit", "sha256sum manifest", "sha256sum tagmanifest", "openssl", "verify_proofs.py")
 
 
-def _payload_docx(bag: Path) -> None:
+def payload_docx(bag: Path) -> None:
     flip(next((record_dir(bag, "work_ticket") / "files").glob("docx-*")))
 
 
@@ -496,7 +496,7 @@ def _fails(*names: str) -> dict[str, bool]:
 TAMPERS = {
     # a payload file: its manifest line and the proof script's seal check notice; the signed tag
     # manifest does not list payload files, so its signature still holds
-    "payload .docx": (_payload_docx, _fails("outsafe", "bagit", "sha256sum manifest", "verify_proofs.py")),
+    "payload .docx": (payload_docx, _fails("outsafe", "bagit", "sha256sum manifest", "verify_proofs.py")),
     "bag-info.txt": (_bag_info, _fails("outsafe", "bagit", "sha256sum tagmanifest")),
     "manifest-sha256.txt": (_manifest, _fails("outsafe", "bagit", "sha256sum manifest", "sha256sum tagmanifest")),
     "tagmanifest-sha256.txt": (_tagmanifest, _fails("outsafe", "bagit", "sha256sum tagmanifest", "openssl")),
@@ -536,8 +536,8 @@ def test_a_forger_who_redoes_both_manifests_is_caught_by_the_signatures(bag):
                             encoding="utf-8")
 
     seal = record_dir(bag, "work_ticket") / "seal.json"
-    relist(bag / "manifest-sha256.txt", seal.relative_to(bag).as_posix(), pk._sha256_bytes(seal.read_bytes()))
-    relist(bag / "tagmanifest-sha256.txt", "manifest-sha256.txt", pk._sha256_bytes((bag / "manifest-sha256.txt").read_bytes()))
+    relist(bag / "manifest-sha256.txt", seal.relative_to(bag).as_posix(), pk.sha256_bytes(seal.read_bytes()))
+    relist(bag / "tagmanifest-sha256.txt", "manifest-sha256.txt", pk.sha256_bytes((bag / "manifest-sha256.txt").read_bytes()))
     result = tools(bag)
     assert result["bagit"] and result["sha256sum manifest"] and result["sha256sum tagmanifest"]
     assert not result["openssl"] and not result["verify_proofs.py"] and not result["outsafe"]
@@ -620,7 +620,7 @@ def test_a_different_registered_key_is_refused(templates, tmp_path):
 def test_a_tampered_package_is_refused_and_nothing_changes(pair, tmp_path):
     ent, bur, _ = pair
     result = export_package(ent, tmp_path / "p")
-    _payload_docx(result.path)
+    payload_docx(result.path)
     before = dump(bur)
     with pytest.raises(IntegrityError):
         import_package(bur, result.path)
@@ -827,6 +827,6 @@ def test_bagit_python_agrees_in_process(bag):
     """The in-process cross-check with bagit-python's own validator (`package verify --bagit`)."""
     rep = verify_package(bag, bagit_check=True)
     assert rep.ok, rep.failures
-    _payload_docx(bag)
+    payload_docx(bag)
     failures = verify_package(bag, bagit_check=True).failures
     assert any(f.startswith("bagit-python:") for f in failures), failures

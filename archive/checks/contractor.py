@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from archive.checks.facts import _contractor_people, active_listings, cert_problem, project_window, training_card
-from archive.checks.model import Evaluation, Scope, _finding, _fmt, _pname, _settings_of, _started
-from archive.checks.snapshot import Rec, Snapshot, _for_project
+from archive.checks.facts import contractor_people, active_listings, cert_problem, project_window, training_card
+from archive.checks.model import Evaluation, Scope, make_finding, fmt_day, project_name, settings_of, started_projects
+from archive.checks.snapshot import Rec, Snapshot, for_project
 from schemas.blacklist import add_months
 from schemas.common import TICKET_TYPE_NAMES
 
@@ -29,11 +29,11 @@ def c1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         if orec is None:
             continue
         org = orec.obj
-        projects = [p for p in _started(scope, as_of) if p.obj.contractor == c]
+        projects = [p for p in started_projects(scope, as_of) if p.obj.contractor == c]
         active = [p for p in projects if project_window(p.obj)[1] >= as_of]
         quals = [q for q in org.qualifications if q.kind in _CORE_QUALIFICATIONS]
         if not org.qualifications:
-            ev.findings.append(_finding(
+            ev.findings.append(make_finding(
                 "error" if projects else "warning", f"承包单位{org.name}未登记任何资质或许可证",
                 c=c, e=projects[0].obj.enterprise if projects else None, evidence=[orec, *projects],
                 missing=[f"{org.name} 的营业执照、资质证书、安全生产许可证"]))
@@ -48,40 +48,40 @@ def c1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 if q.kind == "特种设备生产许可证" and "lifting" not in p.dangerous_work:
                     continue
                 if q.valid_from > start or (q.valid_to is not None and q.valid_to < end):
-                    after = [t for t in _for_project(snap, "work_ticket", p) if q.valid_to and t.obj.valid_to.date() > q.valid_to]
-                    ev.findings.append(_finding(
-                        "error", f"{org.name}的{q.kind}（{q.number}，有效期 {_fmt(q.valid_from)}～{_fmt(q.valid_to) if q.valid_to else '长期'}）"
-                                 f"未覆盖{_pname(p)}作业期间 {_fmt(start)}～{_fmt(end)}",
+                    after = [t for t in for_project(snap, "work_ticket", p) if q.valid_to and t.obj.valid_to.date() > q.valid_to]
+                    ev.findings.append(make_finding(
+                        "error", f"{org.name}的{q.kind}（{q.number}，有效期 {fmt_day(q.valid_from)}～{fmt_day(q.valid_to) if q.valid_to else '长期'}）"
+                                 f"未覆盖{project_name(p)}作业期间 {fmt_day(start)}～{fmt_day(end)}",
                         p=p, evidence=[orec, pr, *after], missing=[f"{q.kind}的延续/换证记录"]))
             if "blasting" in p.dangerous_work and not any(q.kind == "爆破作业单位许可证" for q in org.qualifications):
-                ev.findings.append(_finding(
-                    "error", f"{_pname(p)}涉及爆破作业，承包单位{org.name}未登记爆破作业单位许可证", p=p, evidence=[orec, pr],
+                ev.findings.append(make_finding(
+                    "error", f"{project_name(p)}涉及爆破作业，承包单位{org.name}未登记爆破作业单位许可证", p=p, evidence=[orec, pr],
                     missing=[f"{org.name} 的爆破作业单位许可证"]))
-            for t in _for_project(snap, "work_ticket", p):
+            for t in for_project(snap, "work_ticket", p):
                 if t.obj.ticket_type == "blasting" and t.obj.unit_licence_valid_to < t.obj.valid_to.date():
-                    ev.findings.append(_finding(
-                        "error", f"{t.title} 所载爆破作业单位许可证有效期至 {_fmt(t.obj.unit_licence_valid_to)}，早于作业日期",
+                    ev.findings.append(make_finding(
+                        "error", f"{t.title} 所载爆破作业单位许可证有效期至 {fmt_day(t.obj.unit_licence_valid_to)}，早于作业日期",
                         p=p, evidence=[t, orec]))
-            ev.examined.append(f"{org.name} / {_pname(p)}：" + "、".join(
-                f"{q.kind}至{_fmt(q.valid_to) if q.valid_to else '长期'}" for q in quals) if quals else f"{org.name}：无核心资质")
+            ev.examined.append(f"{org.name} / {project_name(p)}：" + "、".join(
+                f"{q.kind}至{fmt_day(q.valid_to) if q.valid_to else '长期'}" for q in quals) if quals else f"{org.name}：无核心资质")
         listed = active_listings(snap, c, as_of, _list_owner(snap, orec))
         if not active and listed:
             ev.examined.append(f"{org.name}：已列入{listed[0].obj.list_name}（{listed[0].obj.entry_no}），不予准入")
         elif not active:
             for q in quals:
                 if q.valid_to is not None and q.valid_to < as_of:
-                    ev.findings.append(_finding(
-                        "warning", f"承包单位{org.name}的{q.kind}（{q.number}）已于 {_fmt(q.valid_to)} 到期，未见延续，不得准入新的外包项目",
+                    ev.findings.append(make_finding(
+                        "warning", f"承包单位{org.name}的{q.kind}（{q.number}）已于 {fmt_day(q.valid_to)} 到期，未见延续，不得准入新的外包项目",
                         c=c, e=_list_owner(snap, orec), evidence=[orec],
                         missing=[f"{q.kind}的延续/换证记录"], deadline=q.valid_to))
             if not projects:
                 ev.examined.append(f"{org.name}（无在建项目）：" + "、".join(
-                    f"{q.kind}至{_fmt(q.valid_to) if q.valid_to else '长期'}" for q in org.qualifications))
+                    f"{q.kind}至{fmt_day(q.valid_to) if q.valid_to else '长期'}" for q in org.qualifications))
         else:
             for q in quals:
                 if q.kind == "安全生产许可证" and q.valid_to is not None and as_of <= q.valid_to < add_months(as_of, 3):
-                    ev.findings.append(_finding(
-                        "warning", f"承包单位{org.name}的安全生产许可证将于 {_fmt(q.valid_to)} 到期，应于期满前3个月申请延期",
+                    ev.findings.append(make_finding(
+                        "warning", f"承包单位{org.name}的安全生产许可证将于 {fmt_day(q.valid_to)} 到期，应于期满前3个月申请延期",
                         c=c, e=active[0].obj.enterprise, evidence=[orec], deadline=q.valid_to))
     return ev
 
@@ -112,8 +112,8 @@ ROSTER_CERTS = {
 
 def c2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
-    s = _settings_of(snap)
-    projects = _started(scope, as_of)
+    s = settings_of(snap)
+    projects = started_projects(scope, as_of)
     ev.applicable = bool(projects)
     for pr in projects:
         p = pr.obj
@@ -121,16 +121,16 @@ def c2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         end = min(end, as_of)
         org = snap.org(p.contractor)
         if not p.has_project_department:
-            ev.findings.append(_finding("error", f"承包单位{snap.org_name(p.contractor)}未为{_pname(p)}设置项目部", p=p, evidence=[pr],
+            ev.findings.append(make_finding("error", f"承包单位{snap.org_name(p.contractor)}未为{project_name(p)}设置项目部", p=p, evidence=[pr],
                                         missing=["项目部设立文件（项目负责人、专职安全管理人员任命）"]))
         for attr, label in (("manager", "项目负责人"), ("safety_officer", "专职安全生产管理人员")):
             ref = getattr(p, attr)
             if ref is None:
-                ev.findings.append(_finding("error", f"{_pname(p)}未明确{label}", p=p, evidence=[pr], missing=[f"{label}的任命及证书"]))
+                ev.findings.append(make_finding("error", f"{project_name(p)}未明确{label}", p=p, evidence=[pr], missing=[f"{label}的任命及证书"]))
                 continue
             person = snap.person_rec(ref, [p.contractor])
             if person is None:
-                ev.findings.append(_finding("error", f"{_pname(p)}的{label}{ref.name}未登记（无法核对证书）", p=p, evidence=[pr],
+                ev.findings.append(make_finding("error", f"{project_name(p)}的{label}{ref.name}未登记（无法核对证书）", p=p, evidence=[pr],
                                             missing=[f"{ref.name} 的人员登记及证书"]))
                 continue
             if _needs_assessment_cert(org, s):
@@ -138,8 +138,8 @@ def c2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 probs = [cert_problem(c, start, end) for c in certs]
                 if not certs or all(probs):
                     why = "未登记" if not certs else probs[0]
-                    ev.findings.append(_finding(
-                        "error", f"{_pname(p)}的{label}{ref.name}的安全生产知识和管理能力考核合格证{why}",
+                    ev.findings.append(make_finding(
+                        "error", f"{project_name(p)}的{label}{ref.name}的安全生产知识和管理能力考核合格证{why}",
                         p=p, evidence=[pr, person], missing=[f"{ref.name} 的有效考核合格证"]))
         roster = [r for r in (p.manager, p.safety_officer, *p.workers) if r is not None]
         checked = 0
@@ -147,7 +147,7 @@ def c2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             person = snap.person_rec(ref, [p.contractor])
             if person is None:
                 if ref.id_number:
-                    ev.findings.append(_finding("error", f"{_pname(p)}作业人员名册中的{ref.name}未登记", p=p, evidence=[pr],
+                    ev.findings.append(make_finding("error", f"{project_name(p)}作业人员名册中的{ref.name}未登记", p=p, evidence=[pr],
                                                 missing=[f"{ref.name} 的人员登记"]))
                 continue
             for role, kind in ROSTER_CERTS.items():
@@ -158,16 +158,16 @@ def c2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 probs = [cert_problem(c, start, end) for c in certs]
                 if not certs or all(probs):
                     why = f"未登记{kind}" if not certs else f"{kind}{probs[0]}"
-                    ev.findings.append(_finding(
-                        "error", f"{_pname(p)}的{role}{ref.name}{why}（三项岗位人员须持证上岗）",
+                    ev.findings.append(make_finding(
+                        "error", f"{project_name(p)}的{role}{ref.name}{why}（三项岗位人员须持证上岗）",
                         p=p, evidence=[pr, person], missing=[f"{ref.name} 的有效{kind}"]))
-        ev.examined.append(f"{_pname(p)}：项目部{'已' if p.has_project_department else '未'}设立，名册 {len(roster)} 人，持证岗位 {checked} 个")
+        ev.examined.append(f"{project_name(p)}：项目部{'已' if p.has_project_department else '未'}设立，名册 {len(roster)} 人，持证岗位 {checked} 个")
     return ev
 
 
 def c3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
-    s = _settings_of(snap)
+    s = settings_of(snap)
     codes = {(p.obj.enterprise, p.obj.code) for p in scope.projects}
     items = [
         r for r in snap.of("equipment")
@@ -175,7 +175,7 @@ def c3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             (r.obj.enterprise, r.obj.project) in codes or scope.has_contractor(r.obj.owner)
             or (r.obj.project is None and scope.has_enterprise(r.obj.owner) and scope.has_enterprise(r.obj.enterprise)))
     ]
-    lifting = [p for p in _started(scope, as_of) if "lifting" in p.obj.dangerous_work]
+    lifting = [p for p in started_projects(scope, as_of) if "lifting" in p.obj.dangerous_work]
     ev.applicable = bool(items or lifting)
     for r in items:
         e = r.obj
@@ -186,45 +186,45 @@ def c3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         who = dict(e=e.enterprise, c=p.contractor if p else (e.owner if scope.has_contractor(e.owner) else None))
         if e.special_equipment:
             if not e.registration_no:
-                ev.findings.append(_finding("error", f"{r.title}（{e.name}）为特种设备，未办理使用登记", p=p, **who, evidence=[r],
+                ev.findings.append(make_finding("error", f"{r.title}（{e.name}）为特种设备，未办理使用登记", p=p, **who, evidence=[r],
                                             missing=["特种设备使用登记证"]))
             if e.next_inspection is None:
-                ev.findings.append(_finding("error", f"{r.title}（{e.name}）为特种设备，未记录定期检验", p=p, **who, evidence=[r],
+                ev.findings.append(make_finding("error", f"{r.title}（{e.name}）为特种设备，未记录定期检验", p=p, **who, evidence=[r],
                                             missing=["特种设备定期检验报告"]))
             elif e.next_inspection < as_of:
-                ev.findings.append(_finding(
-                    "error", f"{r.title}（{e.name}）定期检验已于 {_fmt(e.next_inspection)} 到期，仍在使用（未经定期检验的特种设备不得继续使用）",
+                ev.findings.append(make_finding(
+                    "error", f"{r.title}（{e.name}）定期检验已于 {fmt_day(e.next_inspection)} 到期，仍在使用（未经定期检验的特种设备不得继续使用）",
                     p=p, **who, evidence=[r], missing=["新的定期检验报告"], deadline=e.next_inspection))
             elif (e.next_inspection - as_of).days <= s.special_equipment_notice_days:
-                ev.findings.append(_finding(
-                    "warning", f"{r.title}（{e.name}）定期检验将于 {_fmt(e.next_inspection)} 到期，应在届满前1个月向检验机构提出定期检验要求",
+                ev.findings.append(make_finding(
+                    "warning", f"{r.title}（{e.name}）定期检验将于 {fmt_day(e.next_inspection)} 到期，应在届满前1个月向检验机构提出定期检验要求",
                     p=p, **who, evidence=[r], deadline=e.next_inspection))
         done = [m.date for m in e.maintenance if m.date <= day]
         if not done:
-            ev.findings.append(_finding("warning", f"{r.title}（{e.name}）没有维护保养记录", p=p, **who, evidence=[r],
+            ev.findings.append(make_finding("warning", f"{r.title}（{e.name}）没有维护保养记录", p=p, **who, evidence=[r],
                                         missing=["维护保养记录（经有关人员签字）"]))
         else:
             gap = (day - max(done)).days
             marks = sorted(done) + [day]
             worst = max((b - a).days for a, b in zip(marks, marks[1:]))
             if worst > s.maintenance_max_gap_days:
-                ev.findings.append(_finding(
-                    "warning", f"{r.title}（{e.name}）维护保养间隔最长 {worst} 天，超过 {s.maintenance_max_gap_days} 天（最近一次 {_fmt(max(done))}，距今 {gap} 天）",
+                ev.findings.append(make_finding(
+                    "warning", f"{r.title}（{e.name}）维护保养间隔最长 {worst} 天，超过 {s.maintenance_max_gap_days} 天（最近一次 {fmt_day(max(done))}，距今 {gap} 天）",
                     p=p, **who, evidence=[r]))
         ev.examined.append(f"{r.title}（{e.name}，{'特种设备' if e.special_equipment else '一般设备'}）"
-                           + (f"：下次检验 {_fmt(e.next_inspection)}" if e.next_inspection else ""))
+                           + (f"：下次检验 {fmt_day(e.next_inspection)}" if e.next_inspection else ""))
     for pr in lifting:
         p = pr.obj
         if not any(r.obj.project == p.code and r.obj.enterprise == p.enterprise for r in items):
-            ev.findings.append(_finding("warning", f"{_pname(p)}涉及吊装作业，档案中没有该项目使用的起重设备记录", p=p, evidence=[pr],
+            ev.findings.append(make_finding("warning", f"{project_name(p)}涉及吊装作业，档案中没有该项目使用的起重设备记录", p=p, evidence=[pr],
                                         missing=["起重设备设施台账（检验、维护保养记录）"]))
     return ev
 
 
 def c4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
-    s = _settings_of(snap)
-    projects = _started(scope, as_of)
+    s = settings_of(snap)
+    projects = started_projects(scope, as_of)
     ev.applicable = bool(projects)
     hazards = [r for r in snap.of("hazard") if scope.pair(r.obj.enterprise, r.obj.contractor) and r.obj.contractor]
     for r in hazards:
@@ -232,56 +232,56 @@ def c4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         p = snap.project_rec(h.enterprise, h.project)
         done = h.status == "已整改" and h.rectified_on is not None and h.rectified_on <= as_of
         if h.grade == "重大" and not h.reported_to_authority:
-            ev.findings.append(_finding(
+            ev.findings.append(make_finding(
                 "error", f"{r.title}为重大事故隐患，未向负有安全生产监督管理职责的部门报告", p=p.obj if p else None,
                 e=h.enterprise, c=h.contractor, evidence=[r], missing=["重大事故隐患报告记录"]))
         if not done and h.deadline is not None and h.deadline < as_of:
-            ev.findings.append(_finding(
-                "error", f"{r.title}（{h.grade}隐患：{h.description[:40]}）整改期限 {_fmt(h.deadline)} 已过，仍为“{h.status}”",
+            ev.findings.append(make_finding(
+                "error", f"{r.title}（{h.grade}隐患：{h.description[:40]}）整改期限 {fmt_day(h.deadline)} 已过，仍为“{h.status}”",
                 p=p.obj if p else None, e=h.enterprise, c=h.contractor, evidence=[r], missing=["隐患整改完成及验收记录"], deadline=h.deadline))
     for pr in projects:
         p = pr.obj
         start, end = project_window(p)
         mine = [r for r in hazards if r.obj.enterprise == p.enterprise and r.obj.contractor == p.contractor]
         if not mine and (min(end, as_of) - start).days > s.inspection_max_gap_days:
-            ev.findings.append(_finding(
-                "warning", f"{_pname(p)}作业 {(min(end, as_of) - start).days} 天，档案中没有承包单位{snap.org_name(p.contractor)}的隐患排查治理记录",
+            ev.findings.append(make_finding(
+                "warning", f"{project_name(p)}作业 {(min(end, as_of) - start).days} 天，档案中没有承包单位{snap.org_name(p.contractor)}的隐患排查治理记录",
                 p=p, evidence=[pr], missing=["隐患排查治理台账"]))
-        people = _contractor_people(snap, p, as_of)
+        people = contractor_people(snap, p, as_of)
         trained = 0
         for key, (person, day) in sorted(people.items(), key=lambda kv: kv[1][0].obj.name):
             card, cards = training_card(snap, key, p.enterprise, p.contractor, day)
             if card is None:
-                why = "没有三级安全教育记录" if not cards else f"三级安全教育记录（{cards[0].title}）在上岗（{_fmt(day)}）之后才确认或不合格"
-                ev.findings.append(_finding(
-                    "error", f"{_pname(p)}的作业人员{person.obj.name}{why}（未经安全生产教育和培训合格不得上岗）",
+                why = "没有三级安全教育记录" if not cards else f"三级安全教育记录（{cards[0].title}）在上岗（{fmt_day(day)}）之后才确认或不合格"
+                ev.findings.append(make_finding(
+                    "error", f"{project_name(p)}的作业人员{person.obj.name}{why}（未经安全生产教育和培训合格不得上岗）",
                     p=p, evidence=[pr, person, *cards], missing=[f"{person.obj.name} 的三级安全教育登记卡"]))
                 continue
             trained += 1
             age = add_months(card.obj.conclusion.confirmed_on, s.training_valid_months)
             if age < min(end, as_of):
-                ev.findings.append(_finding(
-                    "warning", f"{person.obj.name}的安全教育（{card.title}，{_fmt(card.obj.conclusion.confirmed_on)}）已超过 {s.training_valid_months} 个月，应进行再培训",
+                ev.findings.append(make_finding(
+                    "warning", f"{person.obj.name}的安全教育（{card.title}，{fmt_day(card.obj.conclusion.confirmed_on)}）已超过 {s.training_valid_months} 个月，应进行再培训",
                     p=p, evidence=[card, person], missing=[f"{person.obj.name} 的年度再培训记录"]))
             pers = person.obj
             if pers.work_injury_insurance is not True:
                 kind = pers.labour_type if pers.labour_type != "正式员工" else "从业人员"
-                ev.findings.append(_finding(
+                ev.findings.append(make_finding(
                     "warning", f"{kind}{pers.name}未登记参加工伤保险（劳务分包、临时用工人员应与正式员工同等对待）",
                     p=p, evidence=[person], missing=[f"{pers.name} 的工伤保险参保证明"]))
-        ev.examined.append(f"{_pname(p)}：承包单位人员 {len(people)} 人，三级安全教育合格 {trained} 人；隐患记录 {len(mine)} 条")
+        ev.examined.append(f"{project_name(p)}：承包单位人员 {len(people)} 人，三级安全教育合格 {trained} 人；隐患记录 {len(mine)} 条")
     return ev
 
 
 def c5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
-    projects = _started(scope, as_of)
+    projects = started_projects(scope, as_of)
     any_work = False
     numbers = {(r.obj.enterprise, r.obj.ticket_no) for r in snap.of("work_ticket")}
     for pr in projects:
         p = pr.obj
         start, end = project_window(p)
-        tickets = _for_project(snap, "work_ticket", p)
+        tickets = for_project(snap, "work_ticket", p)
         if p.dangerous_work or tickets:
             any_work = True
         kinds = {t.obj.ticket_type for t in tickets}
@@ -290,23 +290,23 @@ def c5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 continue
             sev = "warning" if tt == "lifting" else "error"
             extra = "（吊物小于10 t 的可不办票，但须风险分析）" if tt == "lifting" else ""
-            ev.findings.append(_finding(
-                sev, f"{_pname(p)}登记涉及{TICKET_TYPE_NAMES[tt]}作业，项目已于 {_fmt(end)} 完工，档案中没有{TICKET_TYPE_NAMES[tt]}作业票{extra}",
+            ev.findings.append(make_finding(
+                sev, f"{project_name(p)}登记涉及{TICKET_TYPE_NAMES[tt]}作业，项目已于 {fmt_day(end)} 完工，档案中没有{TICKET_TYPE_NAMES[tt]}作业票{extra}",
                 p=p, evidence=[pr], missing=[f"{TICKET_TYPE_NAMES[tt]}安全作业票"]))
         for t in tickets:
             o = t.obj
             if o.ticket_type not in p.dangerous_work:
-                ev.findings.append(_finding("warning", f"{t.title} 的作业类别不在{_pname(p)}登记的危险作业中（项目登记未更新）", p=p, evidence=[t, pr]))
+                ev.findings.append(make_finding("warning", f"{t.title} 的作业类别不在{project_name(p)}登记的危险作业中（项目登记未更新）", p=p, evidence=[t, pr]))
             if o.valid_to.date() < as_of and o.completion is None:
-                ev.findings.append(_finding("warning", f"{t.title} 作业期满（{o.valid_to:%Y-%m-%d %H:%M}）未见完工验收签字", p=p, evidence=[t],
+                ev.findings.append(make_finding("warning", f"{t.title} 作业期满（{o.valid_to:%Y-%m-%d %H:%M}）未见完工验收签字", p=p, evidence=[t],
                                             missing=["完工验收签字"]))
             for other in o.linked_tickets:
                 if (o.enterprise, other) not in numbers:
-                    ev.findings.append(_finding("warning", f"{t.title} 关联的作业票 {other} 不在档案中", p=p, evidence=[t],
+                    ev.findings.append(make_finding("warning", f"{t.title} 关联的作业票 {other} 不在档案中", p=p, evidence=[t],
                                                 missing=[f"作业票 {other}"]))
             if o.guardian is None or not o.guardian.name:
-                ev.findings.append(_finding("error", f"{t.title} 未设监护人（危险作业须安排专门人员现场安全管理）", p=p, evidence=[t]))
-        ev.examined.append(f"{_pname(p)}：登记危险作业 " + ("、".join(TICKET_TYPE_NAMES[x] for x in p.dangerous_work) or "无")
+                ev.findings.append(make_finding("error", f"{t.title} 未设监护人（危险作业须安排专门人员现场安全管理）", p=p, evidence=[t]))
+        ev.examined.append(f"{project_name(p)}：登记危险作业 " + ("、".join(TICKET_TYPE_NAMES[x] for x in p.dangerous_work) or "无")
                            + f"；作业票 {len(tickets)} 张")
     ev.applicable = any_work
     return ev

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from archive.checks.facts import _listings, listing_state, project_window, ticket_days, uncovered
-from archive.checks.model import Evaluation, Scope, _finding, _fmt, _pname, _settings_of, _started, inspection_gaps
-from archive.checks.snapshot import Rec, Snapshot, _for_project
+from archive.checks.facts import listings_of, listing_state, project_window, ticket_days, uncovered
+from archive.checks.model import Evaluation, Scope, make_finding, fmt_day, project_name, settings_of, started_projects, inspection_gaps
+from archive.checks.snapshot import Rec, Snapshot, for_project
 from schemas.contract import liability_shifting_phrases
 
 # =============================================================================================
@@ -19,17 +19,17 @@ from schemas.contract import liability_shifting_phrases
 
 def e1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
-    projects = _started(scope, as_of)
+    projects = started_projects(scope, as_of)
     ev.applicable = bool(projects)
     for pr in projects:
         p = pr.obj
         start, end = project_window(p)
-        ags = _for_project(snap, "safety_agreement", p)
-        cts = _for_project(snap, "outsourcing_contract", p)
+        ags = for_project(snap, "safety_agreement", p)
+        cts = for_project(snap, "outsourcing_contract", p)
         duty = [c for c in cts if (c.obj.safety_duty_clause or "").strip()]
         if not ags and not duty:
-            ev.findings.append(_finding(
-                "error", f"{_pname(p)}未与承包单位{snap.org_name(p.contractor)}签订安全生产管理协议，外包合同中也未约定各自的安全生产管理职责",
+            ev.findings.append(make_finding(
+                "error", f"{project_name(p)}未与承包单位{snap.org_name(p.contractor)}签订安全生产管理协议，外包合同中也未约定各自的安全生产管理职责",
                 p=p, evidence=[pr, *cts], missing=[f"{p.code} 的安全生产管理协议（或外包合同中的安全生产管理职责条款）"], topic="agreement"))
             continue
         covering = ags or duty
@@ -37,33 +37,33 @@ def e1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         what = "安全生产管理协议" if ags else "约定安全职责的外包合同"
         holes = uncovered(periods, start, end)
         for a, b in holes:
-            ev.findings.append(_finding(
-                "error", f"{_pname(p)}工期 {_fmt(start)}～{_fmt(end)} 中 {_fmt(a)}～{_fmt(b)} 不在{what}期限内",
-                p=p, evidence=[pr, *covering], missing=[f"覆盖 {_fmt(a)}～{_fmt(b)} 的安全生产管理协议"]))
-        for t in _for_project(snap, "work_ticket", p):
+            ev.findings.append(make_finding(
+                "error", f"{project_name(p)}工期 {fmt_day(start)}～{fmt_day(end)} 中 {fmt_day(a)}～{fmt_day(b)} 不在{what}期限内",
+                p=p, evidence=[pr, *covering], missing=[f"覆盖 {fmt_day(a)}～{fmt_day(b)} 的安全生产管理协议"]))
+        for t in for_project(snap, "work_ticket", p):
             d0, d1 = ticket_days(t.obj)
             if uncovered(periods, d0, d1) and not holes:
-                ev.findings.append(_finding(
-                    "error", f"{t.title}（{_fmt(d0)}～{_fmt(d1)}）不在{what}期限内", p=p, evidence=[t, *covering],
+                ev.findings.append(make_finding(
+                    "error", f"{t.title}（{fmt_day(d0)}～{fmt_day(d1)}）不在{what}期限内", p=p, evidence=[t, *covering],
                     missing=["覆盖作业日期的安全生产管理协议"]))
         for a in ags:
             if a.obj.contractor != p.contractor:
-                ev.findings.append(_finding("error", f"{a.title} 的乙方与{_pname(p)}的承包单位不一致", p=p, evidence=[a, pr]))
+                ev.findings.append(make_finding("error", f"{a.title} 的乙方与{project_name(p)}的承包单位不一致", p=p, evidence=[a, pr]))
             if a.obj.signed_on > start:
-                ev.findings.append(_finding("warning", f"{a.title} 签订于 {_fmt(a.obj.signed_on)}，晚于开工日期 {_fmt(start)}",
+                ev.findings.append(make_finding("warning", f"{a.title} 签订于 {fmt_day(a.obj.signed_on)}，晚于开工日期 {fmt_day(start)}",
                                             p=p, evidence=[a, pr]))
-        ev.examined.append(f"{_pname(p)}：" + "、".join(r.title for r in covering))
+        ev.examined.append(f"{project_name(p)}：" + "、".join(r.title for r in covering))
     return ev
 
 
 def e2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
-    s_tol = _settings_of(snap).schedule_compression_tolerance_pct
-    projects = _started(scope, as_of)
+    s_tol = settings_of(snap).schedule_compression_tolerance_pct
+    projects = started_projects(scope, as_of)
     any_data = False
     for pr in projects:
         p = pr.obj
-        cts = _for_project(snap, "outsourcing_contract", p)
+        cts = for_project(snap, "outsourcing_contract", p)
         for c in cts:
             any_data = True
             co = c.obj
@@ -72,8 +72,8 @@ def e2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 if x.date > as_of:
                     continue
                 if x.new_end is not None and x.new_end < co.period.end and not x.signed_by_both:
-                    ev.findings.append(_finding(
-                        "error", f"{c.title} 的变更 {x.number} 将完工日期由 {_fmt(co.period.end)} 压缩至 {_fmt(x.new_end)}，未经双方签字确认",
+                    ev.findings.append(make_finding(
+                        "error", f"{c.title} 的变更 {x.number} 将完工日期由 {fmt_day(co.period.end)} 压缩至 {fmt_day(x.new_end)}，未经双方签字确认",
                         p=p, evidence=[c], missing=[f"变更 {x.number} 的双方签字确认"]))
             actual = p.actual_end
             if actual is not None and actual <= as_of and actual < co.period.end:
@@ -81,18 +81,18 @@ def e2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 early = (co.period.end - actual).days
                 allowed = [x for x in signed_changes if x.new_end <= actual]
                 if early * 100 > s_tol * agreed and not allowed:
-                    ev.findings.append(_finding(
-                        "warning", f"{_pname(p)}实际完工 {_fmt(actual)}，比{c.title}约定的 {_fmt(co.period.end)} 提前 {early} 天"
+                    ev.findings.append(make_finding(
+                        "warning", f"{project_name(p)}实际完工 {fmt_day(actual)}，比{c.title}约定的 {fmt_day(co.period.end)} 提前 {early} 天"
                                    f"（约定工期 {agreed} 天），没有双方签字的工期变更，请核实是否擅自压缩工期",
                         p=p, evidence=[c, pr], missing=["双方签字的工期变更协议"]))
-            ev.examined.append(f"{_pname(p)}：{c.title} 约定工期 {_fmt(co.period.start)}～{_fmt(co.period.end)}，变更 {len(co.change_orders)} 项")
+            ev.examined.append(f"{project_name(p)}：{c.title} 约定工期 {fmt_day(co.period.start)}～{fmt_day(co.period.end)}，变更 {len(co.change_orders)} 项")
         start, end = project_window(p)
-        for t in _for_project(snap, "work_ticket", p):
+        for t in for_project(snap, "work_ticket", p):
             any_data = True
             d0, d1 = ticket_days(t.obj)
             if d0 < p.period.start or d1 > max(end, p.period.end):
-                ev.findings.append(_finding(
-                    "warning", f"{t.title}（{_fmt(d0)}～{_fmt(d1)}）在{_pname(p)}约定工期 {_fmt(p.period.start)}～{_fmt(p.period.end)} 之外",
+                ev.findings.append(make_finding(
+                    "warning", f"{t.title}（{fmt_day(d0)}～{fmt_day(d1)}）在{project_name(p)}约定工期 {fmt_day(p.period.start)}～{fmt_day(p.period.end)} 之外",
                     p=p, evidence=[t, pr]))
     ev.applicable = any_data
     return ev
@@ -100,32 +100,32 @@ def e2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
 
 def e3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
-    s = _settings_of(snap)
-    projects = _started(scope, as_of)
+    s = settings_of(snap)
+    projects = started_projects(scope, as_of)
     ev.applicable = bool(projects)
     for pr in projects:
         p = pr.obj
         found, gaps, start, end = inspection_gaps(snap, p, as_of, s.inspection_max_gap_days)
         if not found and (end - start).days > s.inspection_max_gap_days:
-            ev.findings.append(_finding(
-                "error", f"{_pname(p)}作业期间 {_fmt(start)}～{_fmt(end)} 没有发包单位对承包单位{snap.org_name(p.contractor)}的安全检查记录（以包代管）",
+            ev.findings.append(make_finding(
+                "error", f"{project_name(p)}作业期间 {fmt_day(start)}～{fmt_day(end)} 没有发包单位对承包单位{snap.org_name(p.contractor)}的安全检查记录（以包代管）",
                 p=p, evidence=[pr], missing=[f"发包单位对 {snap.org_name(p.contractor)} 的安全检查记录（至少每 {s.inspection_max_gap_days} 日一次）"],
                 topic="inspection"))
         elif found:
             for a, b in gaps:
-                ev.findings.append(_finding(
-                    "error", f"{_pname(p)} {_fmt(a)}～{_fmt(b)} 间隔 {(b - a).days} 天没有对承包单位的安全检查，超过 {s.inspection_max_gap_days} 天",
-                    p=p, evidence=[pr, *found], missing=[f"{_fmt(a)}～{_fmt(b)} 期间的安全检查记录"], topic="inspection"))
-        for r in _for_project(snap, "outsourcing_contract", p):
+                ev.findings.append(make_finding(
+                    "error", f"{project_name(p)} {fmt_day(a)}～{fmt_day(b)} 间隔 {(b - a).days} 天没有对承包单位的安全检查，超过 {s.inspection_max_gap_days} 天",
+                    p=p, evidence=[pr, *found], missing=[f"{fmt_day(a)}～{fmt_day(b)} 期间的安全检查记录"], topic="inspection"))
+        for r in for_project(snap, "outsourcing_contract", p):
             for phrase in liability_shifting_phrases(r.obj.safety_duty_clause or ""):
-                ev.findings.append(_finding("warning", f"{r.title} 含推卸安全责任的表述“{phrase}”（发包单位的法定责任不因约定而免除）",
+                ev.findings.append(make_finding("warning", f"{r.title} 含推卸安全责任的表述“{phrase}”（发包单位的法定责任不因约定而免除）",
                                             p=p, evidence=[r], remedy=_SHIFT_REMEDY))
-        for r in _for_project(snap, "safety_agreement", p):
+        for r in for_project(snap, "safety_agreement", p):
             for duty in (*r.obj.enterprise_duties, *r.obj.contractor_duties):
                 for phrase in liability_shifting_phrases(duty):
-                    ev.findings.append(_finding("warning", f"{r.title} 含推卸安全责任的表述“{phrase}”（发包单位的法定责任不因约定而免除）",
+                    ev.findings.append(make_finding("warning", f"{r.title} 含推卸安全责任的表述“{phrase}”（发包单位的法定责任不因约定而免除）",
                                                 p=p, evidence=[r], remedy=_SHIFT_REMEDY))
-        ev.examined.append(f"{_pname(p)}：发包单位检查 {len(found)} 次（{'、'.join(_fmt(r.obj.inspected_on) for r in found) or '无'}）")
+        ev.examined.append(f"{project_name(p)}：发包单位检查 {len(found)} 次（{'、'.join(fmt_day(r.obj.inspected_on) for r in found) or '无'}）")
     return ev
 
 
@@ -144,7 +144,7 @@ def e4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         a = r.obj
         p = (snap.project_rec(a.enterprise, a.project) or None)
         if not a.counted_in_employer_stats:
-            ev.findings.append(_finding(
+            ev.findings.append(make_finding(
                 "error", f"{r.title}（{a.occurred_at:%Y-%m-%d}，{a.grade}事故，死亡 {a.deaths} 人）发生在外包项目上，未纳入发包单位事故统计",
                 p=p.obj if p else None, e=a.enterprise, c=a.contractor, evidence=[r], missing=["发包单位事故统计台账中的该起事故"]))
         ev.examined.append(f"{r.title}：{'已' if a.counted_in_employer_stats else '未'}纳入发包单位事故统计")
@@ -164,7 +164,7 @@ def e5_triggers(snap: Snapshot, e: str, c: str, as_of: date) -> list[tuple[date,
             done = h.status == "已整改" and h.rectified_on is not None and h.rectified_on <= as_of
             if not done and (h.deadline is None or h.deadline < as_of):
                 when = h.deadline + timedelta(days=1) if h.deadline else h.found_on
-                out.append((when, f"重大事故隐患 {h.hazard_no} " + (f"逾期（期限 {_fmt(h.deadline)}）未整改" if h.deadline else "无整改期限、未整改"), r))
+                out.append((when, f"重大事故隐患 {h.hazard_no} " + (f"逾期（期限 {fmt_day(h.deadline)}）未整改" if h.deadline else "无整改期限、未整改"), r))
     for r in snap.of("accident"):
         a = r.obj
         contractor = a.contractor
@@ -193,7 +193,7 @@ def e5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         live = [r for r in contracts if r.obj.status == "履行中"]
         live_projects = [r for r in scope.projects if r.obj.enterprise == e and r.obj.contractor == c and r.obj.status in ("筹备", "施工中")]
         for day, what, rec in triggers:
-            listed = [r for r in _listings(snap, c, as_of, e) if r.obj.decided_on >= day or listing_state(snap, r, as_of)[0] == "active"]
+            listed = [r for r in listings_of(snap, c, as_of, e) if r.obj.decided_on >= day or listing_state(snap, r, as_of)[0] == "active"]
             problems, missing = [], []
             if live or (not contracts and live_projects):
                 problems.append("未解除工程合同关系")
@@ -202,12 +202,12 @@ def e5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 problems.append("未纳入“黑名单”管理")
                 missing.append(f"将 {snap.org_name(c)} 列入企业承包商黑名单的决定（outsafe blacklist add）")
             if problems:
-                ev.findings.append(_finding(
-                    "error", f"承包单位{snap.org_name(c)}{what}（{_fmt(day)}），" + "、".join(problems),
+                ev.findings.append(make_finding(
+                    "error", f"承包单位{snap.org_name(c)}{what}（{fmt_day(day)}），" + "、".join(problems),
                     e=e, c=c, evidence=[rec, *live, *live_projects], missing=missing))
             ev.examined.append(f"{snap.org_name(c)}：{what}；" + (f"已列入 {listed[0].title}" if listed else "未列入黑名单"))
     # the quarterly assessments the 退出机制 rests on (整治方案: 建立…安全评价与退出机制) [P]
-    for pr in _started(scope, as_of):
+    for pr in started_projects(scope, as_of):
         p = pr.obj
         start, end = project_window(p)
         for y, q, q0, q1 in _quarters(start, min(end, as_of)):
@@ -217,12 +217,12 @@ def e5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             done = [r for r in snap.of("quarterly_assessment")
                     if r.obj.enterprise == p.enterprise and r.obj.contractor == p.contractor and r.obj.year == y and r.obj.quarter == q]
             if overlap >= 30 and not done:
-                ev.findings.append(_finding(
-                    "warning", f"{_pname(p)}在{y}年第{q}季度作业 {overlap} 天，未见对承包单位{snap.org_name(p.contractor)}的季度安全生产考核记录",
+                ev.findings.append(make_finding(
+                    "warning", f"{project_name(p)}在{y}年第{q}季度作业 {overlap} 天，未见对承包单位{snap.org_name(p.contractor)}的季度安全生产考核记录",
                     p=p, evidence=[pr], missing=[f"{y}年第{q}季度承包单位安全生产考核记录"]))
             for r in done:
                 ev.examined.append(f"{r.title}：{r.obj.result}")
-    ev.applicable = any_trigger or bool(ev.findings) or bool(_started(scope, as_of))
+    ev.applicable = any_trigger or bool(ev.findings) or bool(started_projects(scope, as_of))
     return ev
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from archive.checks.snapshot import Rec, Snapshot, _for_project
+from archive.checks.snapshot import Rec, Snapshot, for_project
 from schemas.common import PersonRef
 
 # =============================================================================================
@@ -123,7 +123,7 @@ def ticket_days(t: Any) -> tuple[date, date]:
     return t.valid_from.date(), t.valid_to.date()
 
 
-def _listings(snap: Snapshot, subject: str, as_of: date, enterprise: str | None = None) -> list[Rec]:
+def listings_of(snap: Snapshot, subject: str, as_of: date, enterprise: str | None = None) -> list[Rec]:
     """Blacklist entries naming ``subject`` that apply to ``enterprise`` (its own list, or the statutory list)."""
     return [
         r for r in snap.of("blacklist_entry")
@@ -150,10 +150,10 @@ def listing_state(snap: Snapshot, entry: Rec, on: date) -> tuple[str, Rec | None
 
 
 def active_listings(snap: Snapshot, subject: str, on: date, enterprise: str | None = None) -> list[Rec]:
-    return [r for r in _listings(snap, subject, on, enterprise) if listing_state(snap, r, on)[0] == "active"]
+    return [r for r in listings_of(snap, subject, on, enterprise) if listing_state(snap, r, on)[0] == "active"]
 
 
-def _contractor_people(snap: Snapshot, p: Any, as_of: date) -> dict[str, tuple[Rec, date]]:
+def contractor_people(snap: Snapshot, p: Any, as_of: date) -> dict[str, tuple[Rec, date]]:
     """Registered contractor staff on project ``p``: id → (person, the day by which they must be
     trained). On a ticket: its first day (they work then); on the roster only: the end of the
     window (they must have been trained at some point while on the project)."""
@@ -173,16 +173,16 @@ def _contractor_people(snap: Snapshot, p: Any, as_of: date) -> dict[str, tuple[R
     for ref in (p.manager, p.safety_officer, *p.workers):
         if ref is not None:
             add(ref, min(end, as_of), roster=True)
-    for t in _for_project(snap, "work_ticket", p):
-        for _, ref in _refs_of(t.obj):
+    for t in for_project(snap, "work_ticket", p):
+        for _, ref in refs_of(t.obj):
             add(ref, t.obj.valid_from.date())
     return out
 
 
-def _refs_of(obj: Any) -> list[tuple[str, PersonRef]]:
-    from archive.registry import _person_refs
+def refs_of(obj: Any) -> list[tuple[str, PersonRef]]:
+    from archive.registry import person_refs
 
-    return list(_person_refs(obj))
+    return list(person_refs(obj))
 
 
 def training_card(snap: Snapshot, person_id: str, enterprise: str, contractor: str, by: date) -> tuple[Rec | None, list[Rec]]:

@@ -12,8 +12,8 @@ from datetime import date
 from typing import Any
 
 from archive.checks.facts import CERT_NEEDS, best_cert_problem, cert_problem, ticket_days, ticket_people
-from archive.checks.model import Evaluation, Scope, _finding, _fmt, _pname, _settings_of, _started, inspection_gaps
-from archive.checks.snapshot import Rec, Snapshot, _for_project
+from archive.checks.model import Evaluation, Scope, make_finding, fmt_day, project_name, settings_of, started_projects, inspection_gaps
+from archive.checks.snapshot import Rec, Snapshot, for_project
 
 # =============================================================================================
 # 令第10号 第3条 management items (major hazards)
@@ -23,36 +23,36 @@ from archive.checks.snapshot import Rec, Snapshot, _for_project
 def m31(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     """未对承包单位的安全生产工作统一协调、管理，或者未定期进行安全检查."""
     ev = Evaluation()
-    s = _settings_of(snap)
-    projects = _started(scope, as_of)
+    s = settings_of(snap)
+    projects = started_projects(scope, as_of)
     ev.applicable = bool(projects)
     for pr in projects:
         p = pr.obj
-        ags = _for_project(snap, "safety_agreement", p)
-        duty = [c for c in _for_project(snap, "outsourcing_contract", p) if (c.obj.safety_duty_clause or "").strip()]
+        ags = for_project(snap, "safety_agreement", p)
+        duty = [c for c in for_project(snap, "outsourcing_contract", p) if (c.obj.safety_duty_clause or "").strip()]
         found, gaps, start, end = inspection_gaps(snap, p, as_of, s.inspection_max_gap_days)
         if not ags and not duty:
-            ev.findings.append(_finding(
-                "major", f"{_pname(p)}没有安全生产管理协议或合同安全职责约定，未对承包单位的安全生产工作统一协调、管理",
+            ev.findings.append(make_finding(
+                "major", f"{project_name(p)}没有安全生产管理协议或合同安全职责约定，未对承包单位的安全生产工作统一协调、管理",
                 p=p, evidence=[pr], missing=["安全生产管理协议"], topic="agreement"))
         if not found and (end - start).days > s.inspection_max_gap_days:
-            ev.findings.append(_finding(
-                "major", f"{_pname(p)}作业 {(end - start).days} 天，发包单位未对承包单位{snap.org_name(p.contractor)}进行任何安全检查",
+            ev.findings.append(make_finding(
+                "major", f"{project_name(p)}作业 {(end - start).days} 天，发包单位未对承包单位{snap.org_name(p.contractor)}进行任何安全检查",
                 p=p, evidence=[pr], missing=[f"对 {snap.org_name(p.contractor)} 的定期安全检查记录"], topic="inspection"))
         elif found and gaps:
             worst = max(gaps, key=lambda g: (g[1] - g[0]).days)
-            ev.findings.append(_finding(
-                "major", f"{_pname(p)}发包单位对承包单位的安全检查不定期：{_fmt(worst[0])}～{_fmt(worst[1])} 间隔 {(worst[1] - worst[0]).days} 天"
+            ev.findings.append(make_finding(
+                "major", f"{project_name(p)}发包单位对承包单位的安全检查不定期：{fmt_day(worst[0])}～{fmt_day(worst[1])} 间隔 {(worst[1] - worst[0]).days} 天"
                          f"（超过 {s.inspection_max_gap_days} 天）",
                 p=p, evidence=[pr, *found], missing=["定期安全检查记录"], topic="inspection"))
-        ev.examined.append(f"{_pname(p)}：协调管理依据 {len(ags) + len(duty)} 份，检查 {len(found)} 次")
+        ev.examined.append(f"{project_name(p)}：协调管理依据 {len(ags) + len(duty)} 份，检查 {len(found)} 次")
     return ev
 
 
 def m32(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     """特种作业人员未按照规定经专门的安全作业培训并取得相应资格，上岗作业."""
     ev = Evaluation()
-    tickets = [t for p in scope.projects for t in _for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type in CERT_NEEDS]
+    tickets = [t for p in scope.projects for t in for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type in CERT_NEEDS]
     ev.applicable = bool(tickets)
     for t in tickets:
         o = t.obj
@@ -64,14 +64,14 @@ def m32(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 n += 1
                 person = snap.person_rec(ref, [o.contractor, o.enterprise])
                 if person is None:
-                    ev.findings.append(_finding(
+                    ev.findings.append(make_finding(
                         "major", f"{t.title} 的{need.role}{ref.name}未登记，无法证明持有{need.label}（{need.kind}）",
                         p=p.obj if p else None, evidence=[t], missing=[f"{ref.name} 的人员登记及{need.kind}"]))
                     continue
                 _, why = best_cert_problem(person.obj, need, d0, d1)
                 if why:
-                    ev.findings.append(_finding(
-                        "major", f"{t.title}（{_fmt(d0)}）的{need.role}{ref.name}{why}，属特种作业人员未取得相应资格上岗作业",
+                    ev.findings.append(make_finding(
+                        "major", f"{t.title}（{fmt_day(d0)}）的{need.role}{ref.name}{why}，属特种作业人员未取得相应资格上岗作业",
                         p=p.obj if p else None, evidence=[t, person], missing=[f"{ref.name} 的有效{need.label}"]))
         ev.examined.append(f"{t.title}：核对持证岗位 {n} 人次")
     return ev
@@ -80,7 +80,7 @@ def m32(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
 def m33(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     """金属冶炼企业主要负责人、安全生产管理人员未按照规定经考核合格."""
     ev = Evaluation()
-    s = _settings_of(snap)
+    s = settings_of(snap)
     units = [u for u in (*scope.enterprises, *scope.contractors) if (o := snap.org(u)) is not None and o.industry in s.metal_smelting_industries]
     ev.applicable = bool(units)
     for u in units:
@@ -89,14 +89,14 @@ def m33(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         for attr, label in (("principal_person", "主要负责人"), ("safety_manager", "安全生产管理人员")):
             name = getattr(org, attr)
             if not name:
-                ev.findings.append(_finding("major", f"金属冶炼企业{org.name}未登记{label}", e=u if org.role == "enterprise" else None,
+                ev.findings.append(make_finding("major", f"金属冶炼企业{org.name}未登记{label}", e=u if org.role == "enterprise" else None,
                                             c=u if org.role == "contractor" else None, evidence=[orec], missing=[f"{label}及其考核合格证"]))
                 continue
             people = [r for r in snap.persons.values() if r.obj.employer == u and r.obj.name == name]
             certs = [c for r in people for c in r.obj.certificates if c.kind == "安全生产知识和管理能力考核合格证"]
             if not certs or all(cert_problem(c, as_of, as_of) for c in certs):
                 why = "未登记考核合格证" if not certs else cert_problem(certs[0], as_of, as_of)
-                ev.findings.append(_finding(
+                ev.findings.append(make_finding(
                     "major", f"金属冶炼企业{org.name}的{label}{name}{why}（应经考核合格）",
                     e=u if org.role == "enterprise" else None, c=u if org.role == "contractor" else None,
                     evidence=[orec, *people], missing=[f"{name} 的安全生产知识和管理能力考核合格证"]))
@@ -175,8 +175,8 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     register records without a sign is a warning. An archive without a register is judged on the
     enforcement records alone (the register may be kept on paper)."""
     ev = Evaluation()
-    projects = [p for p in _started(scope, as_of) if "confined_space" in p.obj.dangerous_work]
-    tickets = [t for p in scope.projects for t in _for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type == "confined_space"]
+    projects = [p for p in started_projects(scope, as_of) if "confined_space" in p.obj.dangerous_work]
+    tickets = [t for p in scope.projects for t in for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type == "confined_space"]
     ev.applicable = bool(projects or tickets)
     if not ev.applicable:
         return ev
@@ -202,7 +202,7 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         if no_sign:
             open_no_sign[unit or ""].append(rec)
         both = no_register and no_sign
-        ev.findings.append(_finding(
+        ev.findings.append(make_finding(
             "major" if both else "warning",
             f"{rec.title} 记载有限空间问题“{text}”，尚未整改" + ("（未建立台账且未设警示标志，属重大事故隐患）" if both else ""),
             e=unit, evidence=[rec], missing=["有限空间辨识清单和管理台账、入口安全警示标志的整改记录"], deadline=deadline))
@@ -225,7 +225,7 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             p = snap.project_rec(o.enterprise, o.project)
             sp = _register_space(reg.obj, o)
             if sp is None:
-                ev.findings.append(_finding(
+                ev.findings.append(make_finding(
                     "major" if signs else "warning",
                     f"{t.title} 的作业空间“{o.space_name}”未列入{reg.title}（未辨识）"
                     + ("，且执法/检查记录载明未设警示标志，属重大事故隐患" if signs else ""),
@@ -236,13 +236,13 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             listed = min((x.identified_on or r.obj.compiled_on) for r in regs
                          for x in [_register_space(r.obj, o)] if x is not None)
             if listed > o.valid_from.date():
-                ev.findings.append(_finding(
+                ev.findings.append(make_finding(
                     "warning", f"{t.title} 作业时（{o.valid_from.date().isoformat()}）该有限空间尚未辨识列入台账"
                                f"（{reg.title} 记载 {listed.isoformat()} 才辨识登记）",
                     p=p.obj if p else None, evidence=[t, reg], missing=["作业前的有限空间辨识和台账登记"]))
         for sp in reg.obj.spaces:
             if not sp.warning_sign:
-                ev.findings.append(_finding(
+                ev.findings.append(make_finding(
                     "warning", f"{reg.title} 记载 {sp.space_no}（{sp.name}）入口未设置明显的安全警示标志",
                     e=e, evidence=[reg], missing=[f"{sp.space_no} 入口安全警示标志"]))
     ev.examined.append(f"有限空间作业项目 {len(projects)} 项、作业票 {len(tickets)} 张")
@@ -252,7 +252,7 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
 def cs2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     """有限空间作业未审批，或者未执行“先通风、再检测、后作业”，或者作业现场未设置监护人员."""
     ev = Evaluation()
-    tickets = [t for p in scope.projects for t in _for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type == "confined_space"]
+    tickets = [t for p in scope.projects for t in for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type == "confined_space"]
     ev.applicable = bool(tickets)
     for t in tickets:
         o = t.obj
@@ -260,25 +260,25 @@ def cs2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         pp = p.obj if p else None
         approvals = [a for a in o.approvals if a.box in ("所在单位", "审批部门", "安全管理部门") and a.signed_at <= o.valid_from]
         if not approvals:
-            ev.findings.append(_finding("major", f"{t.title} 没有作业前的审批签字（有限空间作业未经审批）", p=pp, evidence=[t],
+            ev.findings.append(make_finding("major", f"{t.title} 没有作业前的审批签字（有限空间作业未经审批）", p=pp, evidence=[t],
                                         missing=["有限空间作业审批签字"]))
         if not (o.ventilation or "").strip():
-            ev.findings.append(_finding("major", f"{t.title} 未记载通风措施（未执行“先通风”）", p=pp, evidence=[t], missing=["通风措施记录"]))
+            ev.findings.append(make_finding("major", f"{t.title} 未记载通风措施（未执行“先通风”）", p=pp, evidence=[t], missing=["通风措施记录"]))
         before = [g for g in o.gas_samples if g.taken_at <= o.valid_from]
         if not before or not any(g.kind == "氧气" for g in before):
-            ev.findings.append(_finding(
+            ev.findings.append(make_finding(
                 "major", f"{t.title} 作业前没有" + ("气体检测记录" if not before else "氧含量检测") + "（未执行“再检测、后作业”）",
                 p=pp, evidence=[t], missing=["作业前气体检测（含氧含量）记录"]))
         workers = {w.name for w in o.workers}
         if o.guardian is None or not o.guardian.name or o.guardian.name in workers:
-            ev.findings.append(_finding("major", f"{t.title} 作业现场未设置专职监护人员", p=pp, evidence=[t], missing=["监护人"]))
+            ev.findings.append(make_finding("major", f"{t.title} 作业现场未设置专职监护人员", p=pp, evidence=[t], missing=["监护人"]))
         ev.examined.append(f"{t.title}（{o.space_name}）：审批 {len(approvals)} 栏，作业前检测 {len(before)} 次，监护人 {o.guardian.name}")
     for p in scope.projects:
-        for t in _for_project(snap, "work_ticket", p.obj):
+        for t in for_project(snap, "work_ticket", p.obj):
             o = t.obj
             if o.ticket_type == "excavation" and o.depth_m > 1.2 and o.toxic_or_flammable_lines and not any(
                     x.upper().startswith("SX") or "受限" in x for x in o.linked_tickets):
-                ev.findings.append(_finding(
+                ev.findings.append(make_finding(
                     "warning", f"{t.title} 深度 {o.depth_m:g} m 且有有毒有害/易燃介质管线，未关联受限空间作业票", p=p.obj, evidence=[t],
                     missing=["受限空间安全作业票"]))
                 ev.applicable = True

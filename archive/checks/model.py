@@ -163,15 +163,15 @@ def make_scope(snap: Snapshot, enterprise: str | None, contractor: str | None) -
 # --- helpers the rules share ----------------------------------------------------------------
 
 
-def _started(scope: Scope, as_of: date) -> list[Rec]:
+def started_projects(scope: Scope, as_of: date) -> list[Rec]:
     return [p for p in scope.projects if p.obj.period.start <= as_of]
 
 
-def _pname(p: Any) -> str:
+def project_name(p: Any) -> str:
     return f"项目 {p.code}（{p.name}）"
 
 
-def _fmt(d: date) -> str:
+def fmt_day(d: date) -> str:
     return d.isoformat()
 
 
@@ -183,7 +183,7 @@ def _inspections(snap: Snapshot, p: Any) -> list[Rec]:
     )
 
 
-def _finding(sev: str, msg: str, *, p: Any = None, e: str | None = None, c: str | None = None,
+def make_finding(sev: str, msg: str, *, p: Any = None, e: str | None = None, c: str | None = None,
              evidence: Iterable[Rec] = (), missing: Iterable[str] = (), deadline: date | None = None,
              remedy: str | None = None, topic: str = "") -> Finding:
     seen, ev = set(), []
@@ -210,5 +210,5 @@ def inspection_gaps(snap: Snapshot, p: Any, as_of: date, max_gap: int) -> tuple[
     return found, gaps, start, end
 
 
-def _settings_of(snap: Snapshot) -> Any:
+def settings_of(snap: Snapshot) -> Any:
     return snap.settings

@@ -135,5 +135,5 @@ class Snapshot:
         return self.projects.get((enterprise or "", code or ""))
 
 
-def _for_project(snap: Snapshot, t: str, p: Any) -> list[Rec]:
+def for_project(snap: Snapshot, t: str, p: Any) -> list[Rec]:
     return [r for r in snap.of(t) if r.obj.enterprise == p.enterprise and getattr(r.obj, "project", None) == p.code]

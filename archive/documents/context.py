@@ -17,7 +17,7 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from markupsafe import Markup
 
-from archive.documents.templates import EAST_ASIAN_DEFAULT, IMAGE_ROLES, LATIN_DEFAULT, _class_key
+from archive.documents.templates import EAST_ASIAN_DEFAULT, IMAGE_ROLES, LATIN_DEFAULT, class_key
 from archive.errors import TemplateError
 from schemas.base import F, field_infos, schema_for
 from schemas.common import TICKET_TYPE_NAMES, Photo
@@ -166,7 +166,7 @@ class TrainingCalc(Calc):
 
 def document_title(cls: type) -> str:
     if issubclass(cls, WorkTicket):
-        tt = _class_key(cls)[1]
+        tt = class_key(cls)[1]
         return "爆破作业许可单" if tt == "blasting" else f"{TICKET_TYPE_NAMES[tt]}安全作业票"
     return cls.__case__.label
 

@@ -20,7 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from archive.documents.context import calc_class, org_fields
 from archive.documents.filters import make_env
-from archive.documents.templates import _STORY, _W, IMAGE_ROLES, META_FILE, TemplateInfo, _class_key, _effective, package_dir
+from archive.documents.templates import STORY_PARTS, W_NS, IMAGE_ROLES, META_FILE, TemplateInfo, class_key, effective_templates, package_dir
 from archive.errors import Problem
 from schemas import all_classes
 from schemas.base import FieldInfo, field_infos
@@ -373,13 +373,13 @@ def _run_fonts_problems(path: Path, where: str) -> list[Problem]:
     problems = []
     with zipfile.ZipFile(path) as z:
         for name in sorted(z.namelist()):
-            if not _STORY.match(name):
+            if not STORY_PARTS.match(name):
                 continue
             root = etree.fromstring(z.read(name))
             bare = 0
-            for r in root.iter(f"{{{_W}}}r"):
-                fonts = r.find(f"{{{_W}}}rPr/{{{_W}}}rFonts")
-                if fonts is None or fonts.get(f"{{{_W}}}eastAsia") is None:
+            for r in root.iter(f"{{{W_NS}}}r"):
+                fonts = r.find(f"{{{W_NS}}}rPr/{{{W_NS}}}rFonts")
+                if fonts is None or fonts.get(f"{{{W_NS}}}eastAsia") is None:
                     bare += 1
             if bare:
                 problems.append(Problem(name, f"{bare} 个文字块没有设置中文字体 w:eastAsia (runs without an East Asian font)",
@@ -461,7 +461,7 @@ def _label_of(cls: type, path: str) -> str:
 _CHECKED: dict[tuple[str, str, str], list[Problem]] = {}
 
 
-def _checked(info: TemplateInfo, digest: str) -> list[Problem]:
+def check_cached(info: TemplateInfo, digest: str) -> list[Problem]:
     """A template's problems (its names, and the required fields of its type), cached by content."""
     key = (info.id, str(info.path), digest)
     if key not in _CHECKED:
@@ -482,7 +482,7 @@ def check_templates(dir: Path | None = None) -> list[Problem]:  # noqa: A002 —
     Problems: a name, field or loop-variable attribute the schema lacks; a required field of a
     record type shown by no template for it; a record type without a template; an unreadable or
     unknown template file. Runs without an East Asian font are warnings."""
-    infos, problems = _effective(dir)
+    infos, problems = effective_templates(dir)
     if dir is not None:
         dir = Path(dir)
         infos = [t for t in infos if t.source == "override" or t.path.parent == dir]
@@ -499,7 +499,7 @@ def check_templates(dir: Path | None = None) -> list[Problem]:  # noqa: A002 —
         served = set(by_class)
         for cls in all_classes():
             if cls not in served:
-                t, tt = _class_key(cls)
+                t, tt = class_key(cls)
                 problems.append(Problem(t + (f"/{tt}" if tt else ""), "没有模板 (no template for this record type)",
                                         file=str(package_dir() / META_FILE)))
     return problems

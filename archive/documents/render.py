@@ -78,10 +78,10 @@ import jinja2
 
 from archive.documents.context import Calc, DeadlineGroup, OrderCalc, TrainingCalc, build_context
 from archive.documents.filters import make_env
-from archive.documents.lint import _checked, check_template, check_templates
+from archive.documents.lint import check_cached, check_template, check_templates
 from archive.documents.templates import (
-    _STORY,
-    _W,
+    STORY_PARTS,
+    W_NS,
     EAST_ASIAN_DEFAULT,
     IMAGE_ROLES,
     LATIN_DEFAULT,
@@ -120,7 +120,7 @@ def render_record(
     except OSError as e:
         raise TemplateError(f"模板文件无法读取 (cannot read template) {info.path}: {e.strerror}") from e
     digest = hashlib.sha256(blob).hexdigest()
-    errors = [p for p in _checked(info, digest) if p.severity == "error"]
+    errors = [p for p in check_cached(info, digest) if p.severity == "error"]
     if errors:
         raise TemplateError(
             f"模板 {info.id} 未通过检查 (template fails its check):\n" + "\n".join("  " + p.line() for p in errors),
@@ -170,7 +170,7 @@ def _save(tpl: Any) -> bytes:
         for part in parts:
             name = part.partname.membername
             blob = part.blob
-            if _STORY.match(name):
+            if STORY_PARTS.match(name):
                 blob = ensure_east_asian_fonts(blob)
             put(name, blob)
             if len(part.rels):
@@ -199,21 +199,21 @@ def ensure_east_asian_fonts(xml: bytes) -> bytes:
         return xml
     root = etree.fromstring(xml)
     changed = False
-    for r in root.iter(f"{{{_W}}}r"):
-        rpr = r.find(f"{{{_W}}}rPr")
+    for r in root.iter(f"{{{W_NS}}}r"):
+        rpr = r.find(f"{{{W_NS}}}rPr")
         if rpr is None:
-            rpr = etree.SubElement(r, f"{{{_W}}}rPr")
+            rpr = etree.SubElement(r, f"{{{W_NS}}}rPr")
             r.insert(0, rpr)
-        fonts = rpr.find(f"{{{_W}}}rFonts")
+        fonts = rpr.find(f"{{{W_NS}}}rFonts")
         if fonts is None:
-            fonts = etree.Element(f"{{{_W}}}rFonts")
-            rpr.insert(1 if rpr.find(f"{{{_W}}}rStyle") is not None else 0, fonts)
-        if fonts.get(f"{{{_W}}}eastAsia") is None:
-            fonts.set(f"{{{_W}}}eastAsia", EAST_ASIAN_DEFAULT)
+            fonts = etree.Element(f"{{{W_NS}}}rFonts")
+            rpr.insert(1 if rpr.find(f"{{{W_NS}}}rStyle") is not None else 0, fonts)
+        if fonts.get(f"{{{W_NS}}}eastAsia") is None:
+            fonts.set(f"{{{W_NS}}}eastAsia", EAST_ASIAN_DEFAULT)
             changed = True
         for attr in ("ascii", "hAnsi"):
-            if fonts.get(f"{{{_W}}}{attr}") is None and fonts.get(f"{{{_W}}}{attr}Theme") is None:
-                fonts.set(f"{{{_W}}}{attr}", LATIN_DEFAULT)
+            if fonts.get(f"{{{W_NS}}}{attr}") is None and fonts.get(f"{{{W_NS}}}{attr}Theme") is None:
+                fonts.set(f"{{{W_NS}}}{attr}", LATIN_DEFAULT)
                 changed = True
     if not changed:
         return xml

@@ -116,7 +116,7 @@ def _package_templates() -> tuple[TemplateInfo, ...]:
     return tuple(infos)
 
 
-def _effective(template_dir: Path | None) -> tuple[list[TemplateInfo], list[Problem]]:
+def effective_templates(template_dir: Path | None) -> tuple[list[TemplateInfo], list[Problem]]:
     """The packaged templates, each replaced by the override in ``template_dir`` where there is one.
 
     An override is a file of the same name in ``template_dir``; a ``templates.yaml`` there may
@@ -146,10 +146,10 @@ def _effective(template_dir: Path | None) -> tuple[list[TemplateInfo], list[Prob
 
 def list_templates(template_dir: Path | None = None) -> list[TemplateInfo]:
     """Every template in use: packaged, or the override from ``template_dir``."""
-    return _effective(template_dir)[0]
+    return effective_templates(template_dir)[0]
 
 
-def _class_key(cls: type) -> tuple[str, str | None]:
+def class_key(cls: type) -> tuple[str, str | None]:
     if issubclass(cls, WorkTicket):
         tt = next(k for k, v in TICKET_CLASSES.items() if v is cls)
         return "work_ticket", tt
@@ -159,12 +159,12 @@ def _class_key(cls: type) -> tuple[str, str | None]:
 def template_for(obj: Any, *, template_dir: Path | None = None) -> TemplateInfo:
     """The template that renders ``obj`` (an override from ``template_dir`` if there is one)."""
     cls = obj if isinstance(obj, type) else type(obj)
-    key = _class_key(cls)
+    key = class_key(cls)
     for t in list_templates(template_dir):
         if (t.type, t.ticket_type) == key:
             return t
     raise TemplateError(f"没有 {key[0]}{'/' + key[1] if key[1] else ''} 的模板 (no template for this record type)")
 
 
-_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_STORY = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+STORY_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")

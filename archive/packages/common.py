@@ -15,6 +15,7 @@ from typing import Any
 
 import rfc8785
 
+from archive import clock
 from archive.errors import IntegrityError
 from archive.integrity import merkle
 from archive.packages import verify_script
@@ -29,8 +30,12 @@ KIND_SUBMISSION = "submission"
 KIND_EVIDENCE = "evidence"
 KIND_RECORDS = "records"  # the records package inside an evidence package
 KIND_LABELS = {KIND_SUBMISSION: "报送包", KIND_EVIDENCE: "证据包", KIND_RECORDS: "记录包"}
+# the evidence part of an evidence package (证据包)
+LIST_DOCX = "证据清单.docx"
+LIST_PDF = "证据清单.pdf"
+COMPILATION = "证据材料汇编.pdf"
 USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
-_STORED_SUFFIXES = (".pdf", ".docx", ".xlsx", ".jpg", ".jpeg", ".png", ".zip", ".gz")
+STORED_SUFFIXES = (".pdf", ".docx", ".xlsx", ".jpg", ".jpeg", ".png", ".zip", ".gz")
 
 
 
@@ -151,21 +156,19 @@ class PackageRefused(IntegrityError):
         super().__init__(failures, message, hint=hint)
 
 
-def _refuse(failures: list[str], message: str = "", hint: str = "") -> IntegrityError:
+def refuse(failures: list[str], message: str = "", hint: str = "") -> IntegrityError:
     return PackageRefused(failures, message, hint)
 
 
-def _utcnow() -> str:
-    from archive.app import utcnow
-
-    return utcnow()
+def utc_now_text() -> str:
+    return clock.SYSTEM.stamp()
 
 
-def _canonical(obj: Any) -> bytes:
+def canonical_json(obj: Any) -> bytes:
     return rfc8785.dumps(obj)
 
 
-def _json_bytes(obj: Any) -> bytes:
+def json_bytes(obj: Any) -> bytes:
     """Indented JSON, except that long lists of objects (index records) take one line per item:
     readable, and written by the C encoder (an indented 1,000-record index costs half a second)."""
 
@@ -182,16 +185,16 @@ def _json_bytes(obj: Any) -> bytes:
     return (dump(obj, 0) + "\n").encode("utf-8")
 
 
-def _json_line(obj: Any) -> bytes:
+def json_line(obj: Any) -> bytes:
     """Compact but readable JSON on one line (the C encoder: no indent)."""
     return (json.dumps(obj, ensure_ascii=False, separators=(", ", ": ")) + "\n").encode("utf-8")
 
 
-def _sha256_bytes(data: bytes) -> str:
+def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _version() -> str:
+def outsafe_version() -> str:
     try:
         from importlib.metadata import version
 
@@ -200,7 +203,7 @@ def _version() -> str:
         return "0"
 
 
-class _Tree:
+class Tree:
     """All levels of an RFC 9162 tree, so that many inclusion proofs cost O(log n) each.
 
     Pairing left to right and carrying a lone last node up gives exactly RFC 9162's tree (see

@@ -51,26 +51,22 @@ from archive.errors import ConversionError, NotFound, Problem, ValidationFailed
 from archive.integrity import keys
 from archive.packages import bag as bagfmt
 from archive.packages.common import (
+    COMPILATION,
     GUIDE_NAME,
     INDEX_NAME,
     KIND_EVIDENCE,
     KIND_RECORDS,
+    LIST_DOCX,
+    LIST_PDF,
     ExportResult,
-    PackageReport,
     Progress,
-    _json_bytes,
-    _sha256_bytes,
-    _version,
+    json_bytes,
+    outsafe_version,
 )
-from archive.packages.bag import TAGMANIFEST
-from archive.packages.export import _finish_output, _org_info, build_records_bag, closure, log_export, prepare_output
+from archive.packages.export import build_records_bag, closure, finish_output, log_export, org_info, prepare_output
 from archive.packages.guide import guide_text
-from archive.packages.verify import verify_bag
 from archive.privacy import mask_text
 
-LIST_DOCX = "证据清单.docx"
-LIST_PDF = "证据清单.pdf"
-COMPILATION = "证据材料汇编.pdf"
 STAMP_CHARS = "证据封面第页共/ 0123456789"
 STAMP_FONT = "宋体"  # mapped to Noto Serif CJK SC by the converter's replacement table
 STAMP_SIZE = 9.0
@@ -226,7 +222,7 @@ def proves(row: dict, data: dict, today: date) -> str:
 def _source(archive, row: dict) -> str:
     if row["origin"] == archive.owner_uscc:
         return f"{archive.owner_name}制作"
-    name = _org_info(archive, row["origin"]).get("name") or row["origin"]
+    name = org_info(archive, row["origin"]).get("name") or row["origin"]
     w = archive.catalog.db.execute(
         "SELECT w.witnessed_at FROM imported_proofs p JOIN witnessed w ON w.origin=p.origin AND w.tree_size=p.tree_size "
         "WHERE p.record_id=?", (row["id"],),
@@ -531,7 +527,7 @@ def compile_pdf(items: Sequence[EvidenceItem], cover_pdf: bytes, glyph_pdf: byte
             writer.add_outline_item(title=f"证据{item.no}　{item.name}", page_number=start)
     except (PyPdfError, ValueError, KeyError, TypeError) as e:
         raise ConversionError(f"证据材料汇编无法生成 (cannot compile the PDF: {type(e).__name__}: {e})") from e
-    writer.add_metadata({"/Title": title, "/Producer": f"outsafe {_version()} (pypdf)", "/Creator": "outsafe evidence export"})
+    writer.add_metadata({"/Title": title, "/Producer": f"outsafe {outsafe_version()} (pypdf)", "/Creator": "outsafe evidence export"})
     writer.page_mode = "/UseOutlines"
     buf = io.BytesIO()
     writer.write(buf)
@@ -585,7 +581,7 @@ def export_evidence(
         rows = closure(archive, item_rows)
         out, stage = prepare_output(out, as_zip)
         try:
-            party_org = _org_info(archive, contractor)
+            party_org = org_info(archive, contractor)
             party = f"{party_org.get('name') or contractor}（统一社会信用代码 {contractor}）"
             maker = archive.owner_name
             day = today.isoformat()
@@ -629,7 +625,7 @@ def export_evidence(
                     "External-Description": f"{maker} 案件 {case_no} 证据包：{party}，{len(items)} 项证据 (outsafe evidence package)",
                     "Internal-Sender-Identifier": f"{case_no}",
                     "Internal-Sender-Description": "outsafe 证据包 (evidence)",
-                    "Bag-Software-Agent": f"outsafe {_version()}",
+                    "Bag-Software-Agent": f"outsafe {outsafe_version()}",
                     "Bag-Count": "1 of 1",
                     "Outsafe-Package-Format": "outsafe-package/1",
                     "Outsafe-Package-Kind": KIND_EVIDENCE,
@@ -644,12 +640,12 @@ def export_evidence(
                 guide = guide_text(kind=KIND_EVIDENCE, org=maker, uscc=archive.owner_uscc, fingerprint=signer.fingerprint,
                                    records=len(builder.index_records), period=f"{since_s or '…'}/{until_s or '…'}", checkpoints=[],
                                    day=day, origins=[], evidence={"case_no": case_no, "inner_digest": inner_digest})
-                outer.tag_file(INDEX_NAME, _json_bytes(index))
+                outer.tag_file(INDEX_NAME, json_bytes(index))
                 outer.tag_file(GUIDE_NAME, guide.encode("utf-8"))
                 digest = outer.finish(info, signer)
             finally:
                 outer.close()
-            final = _finish_output(stage, out, as_zip)
+            final = finish_output(stage, out, as_zip)
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
             raise
@@ -695,65 +691,3 @@ def _convert_documents(archive, items: list[EvidenceItem], *, case_no: str, part
         ]
         more = {r.name: r.unwrap() for r in conv.convert_many(second, progress=progress, expect_text={"cover": [case_no], "list": [case_no]})}
     return {"glyph_pdf": results["glyphs"], "list_docx": second[0][1], "list_pdf": more["list"], "cover_pdf": more["cover"]}
-
-
-# --- verification of the evidence part ---------------------------------------------------------------------------------
-
-
-def verify_evidence_bag(bag_dir: Path, rep: PackageReport, state, *, progress: Progress | None = None,
-                        bagit_check: bool = False) -> None:
-    """The evidence layer of :func:`archive.packages.verify_bag`: the records package inside,
-    the link between it and the compilation's cover, the bookmarks."""
-    fail = rep.failures.append
-    inner_dir = bag_dir / "data" / "package"
-    if not (inner_dir / "bagit.txt").is_file():
-        fail("data/package: 缺少所据记录包 (the records package is missing)")
-        return
-    prefix = "data/package/"
-    inner_files = {p[len(prefix):]: n for p, n in state.files.items() if p.startswith(prefix)}
-    inner = verify_bag(inner_dir, shown=str(inner_dir), files=inner_files, progress=progress, bagit_check=bagit_check)
-    rep.inner = inner
-    rep.records = inner.records
-    rep.checkpoints = inner.checkpoints
-    rep.failures.extend(f"data/package: {f}" for f in inner.failures)
-    if inner.kind != KIND_RECORDS:
-        fail(f"data/package: 包类型应为 {KIND_RECORDS}，实为 {inner.kind} (wrong kind of inner package)")
-    if inner.signer != rep.signer or inner.fingerprint != rep.fingerprint:
-        fail("data/package: 记录包与证据包的签名单位不同 (records package signed by someone else)")
-    inner_digest = _sha256_bytes((inner_dir / TAGMANIFEST).read_bytes()) if (inner_dir / TAGMANIFEST).is_file() else None
-    declared = state.tag("Outsafe-Inner-Tagmanifest-Sha256")
-    if declared != inner_digest:
-        fail(f"bag-info.txt: 记录的记录包摘要 {declared} 与 data/package/tagmanifest-sha256.txt 的 {inner_digest} 不符 (inner digest differs)")
-    try:
-        index = json.loads((bag_dir / INDEX_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        fail(f"{INDEX_NAME}: 无法读取 (unreadable: {e})")
-        return
-    items = index.get("items") or []
-    if (index.get("records_package") or {}).get("tagmanifest_sha256") != inner_digest:
-        fail(f"{INDEX_NAME}: 记录包摘要与 data/package 不符 (index names another records package)")
-    compiled = bag_dir / "data" / "evidence" / COMPILATION
-    for name in (LIST_DOCX, LIST_PDF, COMPILATION):
-        if not (bag_dir / "data" / "evidence" / name).is_file():
-            fail(f"data/evidence/{name}: 缺失 (missing)")
-    if not compiled.is_file():
-        return
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
-    try:
-        reader = PdfReader(str(compiled))
-        outline = [o for o in reader.outline if not isinstance(o, list)]
-        cover_text = ""
-        for page in reader.pages:
-            text = page.extract_text() or ""
-            cover_text += text
-            if "证据1 第1页" in text.replace("\n", ""):
-                break
-    except (PyPdfError, ValueError, KeyError, TypeError) as e:
-        fail(f"data/evidence/{COMPILATION}: 无法读取 (unreadable PDF: {e})")
-        return
-    if inner_digest and inner_digest not in re.sub(r"\s+", "", cover_text):
-        fail(f"data/evidence/{COMPILATION}: 封面上没有记录包摘要 {inner_digest[:16]}… (cover does not carry the records package digest)")
-    if len(outline) != len(items):
-        fail(f"data/evidence/{COMPILATION}: 书签 {len(outline)} 个，证据 {len(items)} 项 (one bookmark per evidence item expected)")

@@ -24,23 +24,23 @@ from archive.integrity.ledger import origin_for, parse_note
 from archive.integrity.trust import registered_keys
 from archive.packages import bag as bagfmt
 from archive.packages.common import (
-    _STORED_SUFFIXES,
     FORMAT,
     GUIDE_NAME,
     INDEX_NAME,
     KIND_LABELS,
     KIND_SUBMISSION,
     SCRIPT_NAME,
+    STORED_SUFFIXES,
     USCC_RE,
     ExportResult,
     Progress,
-    _json_bytes,
-    _json_line,
-    _refuse,
-    _Tree,
-    _utcnow,
-    _version,
+    Tree,
+    json_bytes,
+    json_line,
+    outsafe_version,
+    refuse,
     shipped_script,
+    utc_now_text,
 )
 from archive.packages.guide import guide_text
 from archive.privacy import mask_text
@@ -165,7 +165,7 @@ class _Builder:
             raise NotFound("账本还没有签名检查点，没有可导出的记录 (no signed checkpoint yet: nothing to export)")
         self.checkpoint = cp
         self.tree_size = cp["tree_size"]
-        self._tree: _Tree | None = None
+        self._tree: Tree | None = None
         self._hashes: list[bytes] | None = None
         self.timings: dict[str, float] = {}
 
@@ -213,9 +213,9 @@ class _Builder:
                 raise PackageError(f"记录 {row['id']} 不在签名检查点覆盖的账本中 (record not covered by the checkpoint)")
             if self._tree is None:
                 self._hashes = self.archive.ledger.leaf_hashes(self.tree_size)
-                self._tree = _Tree(self._hashes)
+                self._tree = Tree(self._hashes)
                 if self._tree.root != bytes(self.checkpoint["root"]):
-                    raise _refuse([f"账本前 {self.tree_size} 条重建的根与签名检查点不符 (ledger does not match its checkpoint)"],
+                    raise refuse([f"账本前 {self.tree_size} 条重建的根与签名检查点不符 (ledger does not match its checkpoint)"],
                                   hint="运行 outsafe verify 查明原因 (run outsafe verify)")
             idx = leaf["idx"]
             o = self._own()
@@ -279,7 +279,7 @@ class _Builder:
             d = f["sha256"]
             src = f"{blobs}/{d[:2]}/{d[2:4]}/{d}"
             if not _blob_present(src):
-                raise _refuse([f"记录 {rid}: 文件 {f['name']} ({f['role']}) 缺失 (blob missing)"],
+                raise refuse([f"记录 {rid}: 文件 {f['name']} ({f['role']}) 缺失 (blob missing)"],
                               hint="运行 outsafe verify 查明原因 (run outsafe verify)")
             self.w.copy(f"{rel}/{path}", src)
             self.expected[f"data/{rel}/{path}"] = f["sha256"]
@@ -296,10 +296,10 @@ class _Builder:
             "signer": row["signer"],
             "files": files_meta,
         }
-        self.w.write(f"{rel}/record.json", _json_line(record))
+        self.w.write(f"{rel}/record.json", json_line(record))
         self.w.write(f"{rel}/seal.json", row["seal"].encode("utf-8"))
         self.w.write(f"{rel}/seal.sig", bytes(row["signature"]))
-        self.w.write(f"{rel}/proof.json", _json_line(proof))
+        self.w.write(f"{rel}/proof.json", json_line(proof))
         self.index_records.append({
             "id": rid,
             "type": row["type"],
@@ -343,11 +343,11 @@ class _Builder:
             digest = os.path.basename(str(e.filename or ""))
             owners = [r[0] for r in self.archive.catalog.db.execute(
                 "SELECT DISTINCT record_id FROM record_files WHERE sha256=?", (digest,))]
-            raise _refuse([f"记录 {'、'.join(owners) or '?'}: 档案文件 {digest[:16]}… 缺失 (blob missing)"],
+            raise refuse([f"记录 {'、'.join(owners) or '?'}: 档案文件 {digest[:16]}… 缺失 (blob missing)"],
                           hint="运行 outsafe verify 查明原因 (run outsafe verify)") from e
         bad = sorted(p for p, d in self.expected.items() if digests.get(p) != d)
         if bad:
-            raise _refuse(
+            raise refuse(
                 [f"{p}: 档案中的文件与登记的摘要不符 (stored file differs from its digest)" for p in bad[:20]],
                 "档案文件已损坏，未导出 (archive files are damaged; nothing exported)",
                 hint="运行 outsafe verify 查明原因 (run outsafe verify)",
@@ -369,7 +369,7 @@ class _Builder:
         return out
 
 
-def _org_info(archive, uscc: str) -> dict:
+def org_info(archive, uscc: str) -> dict:
     reg = archive.catalog.get_registry("organization", uscc)
     if reg is None:
         return {"uscc": uscc, "name": archive.owner_name if uscc == archive.owner_uscc else uscc}
@@ -377,7 +377,7 @@ def _org_info(archive, uscc: str) -> dict:
     return {k: data.get(k) for k in ("uscc", "name", "address", "phone", "role")}
 
 
-def _finish_output(stage: Path, out: Path, as_zip: bool) -> Path:
+def finish_output(stage: Path, out: Path, as_zip: bool) -> Path:
     """Move the finished bag to ``out`` (a folder), or zip it there; never half-written."""
     if as_zip:
         tmp = out.with_name(f".{out.name}.partial-{secrets.token_hex(4)}")
@@ -390,7 +390,7 @@ def _finish_output(stage: Path, out: Path, as_zip: bool) -> Path:
                     for name in sorted(names):
                         full = Path(dirpath) / name
                         rel = full.relative_to(stage).as_posix()
-                        method = zipfile.ZIP_STORED if name.lower().endswith(_STORED_SUFFIXES) else zipfile.ZIP_DEFLATED
+                        method = zipfile.ZIP_STORED if name.lower().endswith(STORED_SUFFIXES) else zipfile.ZIP_DEFLATED
                         zf.write(full, f"{top}/{rel}", compress_type=method)
             os.chmod(tmp, 0o600)
             os.replace(tmp, out)
@@ -443,7 +443,7 @@ def build_records_bag(
     finally:
         b.w.close()
     b.timings = {"write_s": round(t1 - t0, 3), "hash_s": round(time.perf_counter() - t1, 3)}
-    org = _org_info(archive, archive.owner_uscc)
+    org = org_info(archive, archive.owner_uscc)
     cp_note = parse_note(b.checkpoint["note"])
     day = (today or date.today()).isoformat()
     period = f"{since or '…'}/{until or '…'}" if (since or until) else "全部 (all)"
@@ -454,7 +454,7 @@ def build_records_bag(
         "External-Description": description,
         "Internal-Sender-Identifier": f"{origin_for(archive.owner_uscc)}/{b.tree_size}",
         "Internal-Sender-Description": f"outsafe {KIND_LABELS.get(kind, kind)} ({kind})",
-        "Bag-Software-Agent": f"outsafe {_version()}",
+        "Bag-Software-Agent": f"outsafe {outsafe_version()}",
         "Bag-Count": "1 of 1",
         "Outsafe-Package-Format": FORMAT,
         "Outsafe-Package-Kind": kind,
@@ -481,7 +481,7 @@ def build_records_bag(
         "records": b.index_records,
     }
     tags = {
-        INDEX_NAME: _json_bytes(index),
+        INDEX_NAME: json_bytes(index),
         SCRIPT_NAME: shipped_script(),
         GUIDE_NAME: guide_text(kind=kind, org=info["Source-Organization"], uscc=archive.owner_uscc, fingerprint=signer.fingerprint,
                                records=len(b.index_records), period=period, checkpoints=b.checkpoints_index(), day=day,
@@ -523,7 +523,7 @@ def export_package(
                     f"(outsafe submission package)")
             digest, b = build_records_bag(archive, signer, rows, stage, kind=KIND_SUBMISSION, description=desc,
                                           since=since_s, until=until_s, today=today, progress=progress)
-            final = _finish_output(stage, out, as_zip)
+            final = finish_output(stage, out, as_zip)
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
             raise
@@ -540,7 +540,7 @@ def export_package(
 
 def log_export(archive, signer, result: ExportResult, info: dict) -> None:
     """A ``package_exported`` leaf and a ``packages`` row, then a new checkpoint (writer holds the lock)."""
-    now = _utcnow()
+    now = utc_now_text()
     entry = {
         "kind": result.kind,
         "tagmanifest_sha256": result.digest,

@@ -21,9 +21,9 @@ from archive.packages.common import (
     ImportResult,
     PackageReport,
     Progress,
-    _canonical,
-    _refuse,
-    _utcnow,
+    canonical_json,
+    refuse,
+    utc_now_text,
 )
 from archive.packages.paths import opened_package
 from archive.packages.verify import verify_bag
@@ -84,7 +84,7 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
         known = registered_keys(archive, signer)
         why = (f"本档案登记的 {signer} 公钥指纹为 {', '.join(k[:16] + '…' for k in known)}" if known
                else f"本档案未登记 {signer} 的签名公钥")
-        raise _refuse(
+        raise refuse(
             [f"签名单位 {rep.signer_name}（{signer}）的公钥指纹 {rep.fingerprint} 未在本档案登记：{why} "
              "(signer's organization and key fingerprint are not registered here)"],
             f"拒绝导入：签名单位未登记 (package refused: signer not registered): {shown}",
@@ -142,7 +142,7 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
     # --- from here on, writes: blobs first (content-addressed, an orphan is harmless) ---
     signer_obj = archive.signer()
     leaf_blob = archive.blobs.put_file(leaf_file) if leaf_file.is_file() else None
-    now = _utcnow()
+    now = utc_now_text()
     total = len(plan)
     for n, inc in enumerate(plan, 1):
         files = []
@@ -157,7 +157,7 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
         rec = inc.record
         row = {k: rec.get(k) for k in ("id", "type", "subtype", "doc_no", "title", "enterprise", "contractor", "project",
                                        "doc_date", "source_name", "origin", "supersedes", "note", "created_at")}
-        row.update(data=_canonical(rec["data"]).decode(), refs=rec["refs"], seal=inc.seal.decode("utf-8"),
+        row.update(data=canonical_json(rec["data"]).decode(), refs=rec["refs"], seal=inc.seal.decode("utf-8"),
                    signature=inc.signature, signer=json.loads(inc.seal)["signer"])
         with archive.catalog.transaction():
             archive.catalog.insert_record(row, files)

@@ -7,26 +7,34 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 
 from archive.integrity import keys
 from archive.integrity.ledger import parse_note, verify_checkpoint
 from archive.packages import bag as bagfmt
 from archive.packages.bag import SIG_NAME, TAGMANIFEST
 from archive.packages.common import (
+    COMPILATION,
     FORMAT,
     GUIDE_NAME,
     INDEX_NAME,
     KIND_EVIDENCE,
     KIND_LABELS,
+    KIND_RECORDS,
+    LIST_DOCX,
+    LIST_PDF,
     SCRIPT_NAME,
     USCC_RE,
     PackageReport,
     Progress,
-    _sha256_bytes,
+    sha256_bytes,
 )
 from archive.packages.paths import opened_package
 from archive.packages.verify_script import Checker
@@ -75,7 +83,7 @@ def verify_bag(bag_dir: Path, *, shown: str | None = None, files: dict[str, int]
 
     # 2. the signature over the tag manifest
     tm_bytes = (bag_dir / TAGMANIFEST).read_bytes()
-    rep.digest = _sha256_bytes(tm_bytes)
+    rep.digest = sha256_bytes(tm_bytes)
     signer_key = _package_key(bag_dir, rep.signer, fail, "签名单位")
     if signer_key is not None:
         fp = keys.fingerprint(signer_key)
@@ -91,9 +99,7 @@ def verify_bag(bag_dir: Path, *, shown: str | None = None, files: dict[str, int]
                 fail(f"{SIG_NAME}: 标签清单签名无效 (signature over {TAGMANIFEST} does not verify)")
 
     if rep.kind == KIND_EVIDENCE:
-        from archive.packages import evidence
-
-        evidence.verify_evidence_bag(bag_dir, rep, state, progress=progress, bagit_check=bagit_check)
+        verify_evidence_bag(bag_dir, rep, state, progress=progress, bagit_check=bagit_check)
         return rep
 
     # 3. proofs, seals vs records, file digests (the same code as the shipped verify_proofs.py,
@@ -205,3 +211,62 @@ def _read_index(bag_dir: Path, fail: Callable[[str], None]) -> dict | None:
         fail(f"{INDEX_NAME}: 格式错误 (malformed)")
         return None
     return index
+
+
+# --- verification of the evidence part ---------------------------------------------------------------------------------
+
+
+def verify_evidence_bag(bag_dir: Path, rep: PackageReport, state, *, progress: Progress | None = None,
+                        bagit_check: bool = False) -> None:
+    """The evidence layer of :func:`verify_bag`: the records package inside,
+    the link between it and the compilation's cover, the bookmarks."""
+    fail = rep.failures.append
+    inner_dir = bag_dir / "data" / "package"
+    if not (inner_dir / "bagit.txt").is_file():
+        fail("data/package: 缺少所据记录包 (the records package is missing)")
+        return
+    prefix = "data/package/"
+    inner_files = {p[len(prefix):]: n for p, n in state.files.items() if p.startswith(prefix)}
+    inner = verify_bag(inner_dir, shown=str(inner_dir), files=inner_files, progress=progress, bagit_check=bagit_check)
+    rep.inner = inner
+    rep.records = inner.records
+    rep.checkpoints = inner.checkpoints
+    rep.failures.extend(f"data/package: {f}" for f in inner.failures)
+    if inner.kind != KIND_RECORDS:
+        fail(f"data/package: 包类型应为 {KIND_RECORDS}，实为 {inner.kind} (wrong kind of inner package)")
+    if inner.signer != rep.signer or inner.fingerprint != rep.fingerprint:
+        fail("data/package: 记录包与证据包的签名单位不同 (records package signed by someone else)")
+    inner_digest = sha256_bytes((inner_dir / TAGMANIFEST).read_bytes()) if (inner_dir / TAGMANIFEST).is_file() else None
+    declared = state.tag("Outsafe-Inner-Tagmanifest-Sha256")
+    if declared != inner_digest:
+        fail(f"bag-info.txt: 记录的记录包摘要 {declared} 与 data/package/tagmanifest-sha256.txt 的 {inner_digest} 不符 (inner digest differs)")
+    try:
+        index = json.loads((bag_dir / INDEX_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        fail(f"{INDEX_NAME}: 无法读取 (unreadable: {e})")
+        return
+    items = index.get("items") or []
+    if (index.get("records_package") or {}).get("tagmanifest_sha256") != inner_digest:
+        fail(f"{INDEX_NAME}: 记录包摘要与 data/package 不符 (index names another records package)")
+    compiled = bag_dir / "data" / "evidence" / COMPILATION
+    for name in (LIST_DOCX, LIST_PDF, COMPILATION):
+        if not (bag_dir / "data" / "evidence" / name).is_file():
+            fail(f"data/evidence/{name}: 缺失 (missing)")
+    if not compiled.is_file():
+        return
+    try:
+        reader = PdfReader(str(compiled))
+        outline = [o for o in reader.outline if not isinstance(o, list)]
+        cover_text = ""
+        for page in reader.pages:
+            text = page.extract_text() or ""
+            cover_text += text
+            if "证据1 第1页" in text.replace("\n", ""):
+                break
+    except (PyPdfError, ValueError, KeyError, TypeError) as e:
+        fail(f"data/evidence/{COMPILATION}: 无法读取 (unreadable PDF: {e})")
+        return
+    if inner_digest and inner_digest not in re.sub(r"\s+", "", cover_text):
+        fail(f"data/evidence/{COMPILATION}: 封面上没有记录包摘要 {inner_digest[:16]}… (cover does not carry the records package digest)")
+    if len(outline) != len(items):
+        fail(f"data/evidence/{COMPILATION}: 书签 {len(outline)} 个，证据 {len(items)} 项 (one bookmark per evidence item expected)")

@@ -58,9 +58,9 @@ from archive.search.query import (
     NoneOf,
     QuerySyntaxError,
     SearchError,
-    _day,
-    _record_type,
-    _ticket_type,
+    day_number,
+    parse_record_type,
+    parse_ticket_type,
     highlight_terms,
     parse_query,
     plan,
@@ -416,11 +416,11 @@ class SearchIndex:
                 orgs.update(found)
                 filters.append(Exact(role, tuple(found)))
         if type:
-            filters.append(Exact("type", (_record_type(type),)))
+            filters.append(Exact("type", (parse_record_type(type),)))
         if ticket_type:
-            filters.append(Exact("ticket_type", (_ticket_type(ticket_type),)))
+            filters.append(Exact("ticket_type", (parse_ticket_type(ticket_type),)))
         if since or until:
-            filters.append(DateRange(_day(since) if since else 1, _day(until) if until else 99991231))
+            filters.append(DateRange(day_number(since) if since else 1, day_number(until) if until else 99991231))
         if not include_superseded:
             filters.append(NoneOf(Exact("current", ("0",))))  # few are superseded: exclude those
         eng = self._open()

@@ -225,9 +225,9 @@ def plan(node: Any, secret: bytes) -> Any:
 
 def _field_values(field: str, value: str, secret: bytes) -> list[str]:
     if field == "ticket_type":
-        return [_ticket_type(value)]
+        return [parse_ticket_type(value)]
     if field == "type":
-        return [_record_type(value)]
+        return [parse_record_type(value)]
     if field in ("contractor", "enterprise", "id"):
         return [value.upper()]
     return [value]
@@ -244,7 +244,7 @@ def highlight_terms(node: Any) -> list[str]:
     return []
 
 
-def _day(value: str | date) -> int:
+def day_number(value: str | date) -> int:
     if isinstance(value, date):
         return int(value.strftime("%Y%m%d"))
     try:
@@ -253,7 +253,7 @@ def _day(value: str | date) -> int:
         raise SearchError(f"日期无效 {value!r} (not a date; use YYYY-MM-DD)") from None
 
 
-def _record_type(value: str) -> str:
+def parse_record_type(value: str) -> str:
     from schemas import TYPES
 
     if value in TYPES:
@@ -264,7 +264,7 @@ def _record_type(value: str) -> str:
     raise SearchError(f"未知的记录类型 {value} (unknown record type); 可用: {', '.join(TYPES)}")
 
 
-def _ticket_type(value: str) -> str:
+def parse_ticket_type(value: str) -> str:
     if value in TICKET_TYPE_NAMES:
         return value
     by_name = {v: k for k, v in TICKET_TYPE_NAMES.items()}

@@ -346,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     n_max = max(max(args.sizes), args.docx_docs)
     log(f"generating {n_max} cases …")
     cases = CaseGenerator(seed=7).agreements(n_max)
-    from archive.documents import context, filters, render, templates
+    from archive.documents import render
 
     docx = [render.render_record(c.obj, c.refs, settings=settings, owner=c.owner).docx for c in cases[: max(args.sizes)]]
 
