@@ -42,7 +42,7 @@ from storage.blobs import BlobStore
 from storage.catalog import SCHEMA_VERSION, Catalog
 from storage.home import ArchiveHome, atomic_write, default_home
 from storage.lock import write_lock
-from schemas.__init__ import record_label
+from schemas import record_label
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
