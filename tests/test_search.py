@@ -27,7 +27,7 @@ from archive.errors import NotFound
 from archive.search.query import SearchError
 from archive.search.index import SearchIndexError, open_index
 from archive.search.documents import document, record_text
-from storage.catalog import Catalog
+from storage.catalog import open_catalog
 from storage.home import ArchiveHome
 from storage.lock import write_lock
 from tests.factories import id_number, uscc
@@ -64,7 +64,7 @@ class Arch(SimpleNamespace):
 def make_archive(root: Path, engine: str) -> Arch:
     home = ArchiveHome(root)
     home.create_dirs()
-    cat = Catalog(home.catalog_file, create=True)
+    cat = open_catalog(home.catalog_file, create=True)
     cat.migrate()
     with cat.transaction():
         cat.set_meta("search_engine", engine)
@@ -497,7 +497,7 @@ def _writer_process(root: str, engine: str, tag: int, n: int) -> None:
 
 def _write_some(root: str, engine: str, tag: int, n: int) -> None:
     home = ArchiveHome(Path(root))
-    cat = Catalog(home.catalog_file)
+    cat = open_catalog(home.catalog_file)
     arch = Arch(catalog=cat, secret=SECRET, home=home)
     idx = open_index(arch)
     for i in range(n):
