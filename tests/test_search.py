@@ -452,6 +452,20 @@ def test_rebuild_equals_incremental(loaded):
     assert idx.check() == []
 
 
+def test_a_parallel_rebuild_reads_the_catalog_in_worker_processes(loaded, monkeypatch):
+    """Large rebuilds analyse in worker processes, each opening the catalog read-only by its
+    location: the same documents as the incremental index."""
+    from archive.search import index as index_module
+
+    arch, idx = loaded
+    queries = ["动火", "魏怡", "有限空间", "NOT 安全"]
+    before = {q: ids_of(idx.search(q, limit=1000)) for q in queries}
+    monkeypatch.setattr(index_module, "PARALLEL_FROM", 1)
+    assert idx.rebuild(procs=2) == arch.catalog.count_records()
+    assert {q: ids_of(idx.search(q, limit=1000)) for q in queries} == before
+    assert idx.check() == []
+
+
 def test_crash_between_catalog_commit_and_indexing_is_caught_up(loaded):
     arch, idx = loaded
     late = insert(arch, [hazard(20, "铸造车间钯网堆放区消防通道堵塞"), ticket(99, extra="，钯网堆放区")])  # committed, never indexed

@@ -245,7 +245,9 @@ def _common_names(cat: Catalog) -> list[str]:
 
 
 def _type_counts(cat: Catalog) -> dict:
-    return {t: c for t, c in cat.db.execute("SELECT type, COUNT(*) FROM records GROUP BY type ORDER BY 2 DESC")}
+    from collections import Counter
+
+    return dict(Counter(r["type"] for r in cat.list_records()).most_common())
 
 
 TARGET_KINDS = ("2-char", "4-char", "phrase", "name", "contractor", "no-hit")

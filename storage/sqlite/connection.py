@@ -44,7 +44,7 @@ class Connection:
         except sqlite3.Error as e:
             raise StorageError(
                 f"无法打开目录数据库 {path} (cannot open the catalog: {e})",
-                hint="运行 outsafe verify 查明原因；目录文件损坏时从备份恢复 (run outsafe verify; restore a damaged catalog from a backup)",
+                hint="目录文件已损坏或不是 outsafe 目录，请从备份恢复 (the file is damaged or not an outsafe catalog: restore it from a backup)",
             ) from e
         if create and not readonly:
             path.chmod(0o600)

@@ -13,6 +13,9 @@ to alter an immutable row; setting the schema version, to show a newer catalog i
         def execute_raw(self, catalog, sql): … # one literal SQL statement, outside a transaction
         def set_version(self, catalog, version): …
 
+test_interfaces.py checks that the backend has every member of every interface with the same
+parameters; the other files test what each interface promises.
+
 The raw statements the suite runs are plain SQL with literals (``UPDATE records SET title='x'``),
 valid on SQLite and PostgreSQL alike, against the table names both backends share.
 """
