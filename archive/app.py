@@ -136,8 +136,12 @@ class Archive:
         settings = Settings.load(home.settings_file)
         catalog = open_catalog(home.catalog_file)
         if catalog.version != catalog.latest_version:  # forward, or refused when newer than this program
-            with write_lock(home.lock_file, what="migrate"):
-                catalog.migrate()
+            try:
+                with write_lock(home.lock_file, what="migrate"):
+                    catalog.migrate()
+            except BaseException:
+                catalog.close()
+                raise
         return cls(home, catalog, settings, passphrase)
 
     @classmethod

@@ -14,7 +14,9 @@ writes SQL or touches a connection: what it needs that is not here becomes a met
 Concepts every backend keeps (the conformance suite checks each):
 
 - **seq**: each record gets a sequence number at insert, increasing in commit order and never
-  reused; lists are in ``seq`` order unless a method says otherwise.
+  reused; lists are in ``seq`` order unless a method says otherwise. Commit order and seq order
+  agree because writers are serialised (the archive write lock; a server backend takes it as a
+  database lock, e.g. a PostgreSQL advisory lock): the caches that catch up by seq rely on it.
 - **current**: a record is current while no record ``supersedes`` it.
 - **immutable**: records, file rows, ledger leaves, checkpoints, witnessed checkpoints and imported
   proofs are never updated or deleted, and the database itself refuses it (not only this API);
