@@ -32,7 +32,8 @@ def test_a_version_1_catalog_file_upgrades(tmp_path):
     db = sqlite3.connect(path)
     for stmt in split_sql(MIGRATIONS[0]):
         db.execute(stmt)
-    db.execute("INSERT INTO records(id, type, title, data, refs, origin, created_at) VALUES('R1', 'hazard', 't', '{}', '{}', 'X', 'now')")
+    db.execute("INSERT INTO records(id, type, title, data, refs, origin, created_at) "
+               "VALUES('R1', 'hazard', 't', '{}', '{}', 'X', 'now')")
     db.execute("PRAGMA user_version=1")
     db.commit()
     db.close()

@@ -550,8 +550,8 @@ def log_export(archive, signer, result: ExportResult, info: dict) -> None:
         archive.catalog.packages.log_package({
             "digest": result.digest, "direction": "export", "kind": result.kind, "origin": archive.owner_uscc,
             "path": str(result.path), "records": result.records,
-            "info": json.dumps({**info, "checkpoint": result.checkpoint, **{k: v for k, v in result.extra.items() if k != "timings"}},
-                               ensure_ascii=False),
+            "info": json.dumps({**info, "checkpoint": result.checkpoint,
+                                **{k: v for k, v in result.extra.items() if k != "timings"}}, ensure_ascii=False),
             "created_at": now,
         })
     archive.checkpoint(signer)

@@ -115,7 +115,9 @@ class SqliteCatalog:
         return self.sql.column("SELECT id FROM records WHERE id GLOB ? ORDER BY id LIMIT ?", (prefix + "*", int(limit)))
 
     def record_files(self, record_id: str) -> list[FileRow]:
-        return self.sql.rows("SELECT * FROM record_files WHERE record_id=? ORDER BY role, name", (record_id,))  # type: ignore[return-value]
+        return self.sql.rows(  # type: ignore[return-value]
+            "SELECT * FROM record_files WHERE record_id=? ORDER BY role, name", (record_id,)
+        )
 
     def all_record_files(self) -> list[FileRow]:
         return self.sql.rows("SELECT * FROM record_files")  # type: ignore[return-value]

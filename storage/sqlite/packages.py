@@ -22,7 +22,9 @@ class SqlitePackageBook:
         )
 
     def get_witnessed(self, origin: str, tree_size: int) -> WitnessedRow | None:
-        return self.sql.row("SELECT * FROM witnessed WHERE origin=? AND tree_size=?", (origin, tree_size))  # type: ignore[return-value]
+        return self.sql.row(  # type: ignore[return-value]
+            "SELECT * FROM witnessed WHERE origin=? AND tree_size=?", (origin, tree_size)
+        )
 
     def witnessed(self, origin: str | None = None) -> list[WitnessedRow]:
         if origin is None:
@@ -59,5 +61,6 @@ class SqlitePackageBook:
             if val is not None:
                 where.append(f"{col}=?")
                 args.append(val)
-        sql = "SELECT * FROM packages" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at, digest, direction"
+        sql = "SELECT * FROM packages" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY created_at, digest, direction"
         return self.sql.rows(sql, args)  # type: ignore[return-value]

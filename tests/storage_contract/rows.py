@@ -37,7 +37,8 @@ def record(n: int, **overrides: Any) -> dict[str, Any]:
     return row
 
 
-def file(role: str = "pdf", name: str = "doc.pdf", sha256: str = "a" * 64, size: int = 10, media_type: str = "application/pdf") -> dict:
+def file(role: str = "pdf", name: str = "doc.pdf", sha256: str = "a" * 64, size: int = 10,
+         media_type: str = "application/pdf") -> dict:
     return {"role": role, "name": name, "sha256": sha256, "size": size, "media_type": media_type}
 
 
@@ -63,7 +64,8 @@ def leaf(n: int, kind: str = "record_sealed", record_id: str | None = None) -> d
 
 def append(catalog, *leaves: dict) -> list[int]:
     with catalog.transaction():
-        return [catalog.ledger.append(l["kind"], l["entry"], l["leaf_hash"], l["created_at"], record_id=l["record_id"]) for l in leaves]
+        return [catalog.ledger.append(x["kind"], x["entry"], x["leaf_hash"], x["created_at"], record_id=x["record_id"])
+                for x in leaves]
 
 
 def checkpoint(size: int) -> dict[str, Any]:

@@ -21,7 +21,8 @@ def test_append_assigns_the_next_index(catalog):
     ledger = catalog.ledger
     with catalog.transaction():
         assert ledger.next_index() == 0
-        assert ledger.append("record_sealed", leaf(0)["entry"], leaf(0)["leaf_hash"], "2026-06-09T00:00:00Z", record_id=rid(1)) == 0
+        first = leaf(0)
+        assert ledger.append("record_sealed", first["entry"], first["leaf_hash"], "2026-06-09T00:00:00Z", record_id=rid(1)) == 0
         assert ledger.next_index() == 1  # what a seal names inside the same transaction
         assert ledger.append("package_exported", leaf(1)["entry"], leaf(1)["leaf_hash"], "2026-06-09T00:00:01Z") == 1
     assert ledger.size() == 2 and ledger.next_index() == 2

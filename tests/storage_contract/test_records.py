@@ -28,7 +28,8 @@ def test_json_text_is_kept_byte_for_byte(catalog):
 
 
 def test_absent_optional_columns_are_none(catalog):
-    row = {"id": rid(1), "type": "hazard", "title": "隐患", "data": "{}", "refs": "{}", "origin": "X", "created_at": "2026-06-09T00:00:00Z"}
+    row = {"id": rid(1), "type": "hazard", "title": "隐患", "data": "{}", "refs": "{}", "origin": "X",
+           "created_at": "2026-06-09T00:00:00Z"}
     insert(catalog, row)
     got = catalog.get_record(rid(1))
     for col in ("subtype", "doc_no", "enterprise", "contractor", "project", "doc_date", "source_name", "supersedes",

@@ -24,7 +24,8 @@ def test_registry_put_get_and_upsert(catalog):
 def test_registry_lists_one_kind_by_key(catalog):
     insert(catalog, record(1))
     with catalog.transaction():
-        for kind, key in (("person", "k2"), ("organization", "U2"), ("person", "k1"), ("project", "U1/P"), ("organization", "U1")):
+        entries = (("person", "k2"), ("organization", "U2"), ("person", "k1"), ("project", "U1/P"), ("organization", "U1"))
+        for kind, key in entries:
             catalog.put_registry(kind, key, rid(1), f"{kind}-{key}")
     assert [r["key"] for r in catalog.list_registry("organization")] == ["U1", "U2"]
     assert [r["key"] for r in catalog.list_registry("person")] == ["k1", "k2"]

@@ -27,10 +27,12 @@ def _write_one_of_everything(catalog, n: int) -> None:
 
 
 def _nothing_of(catalog, n: int) -> bool:
-    return (catalog.get_record(rid(n)) is None and catalog.record_files(rid(n)) == [] and catalog.ledger.leaf_for_record(rid(n)) is None
-            and catalog.get_registry("organization", f"U{n}") is None and catalog.packages.imported_proof(rid(n)) is None
-            and catalog.packages.get_witnessed("91370100MA94A1B2C3", n) is None and not catalog.packages.has_package(f"p{n}", "import")
-            and all(c["tree_size"] != n for c in catalog.ledger.checkpoints()) and catalog.get_meta(f"k{n}") is None)
+    book = catalog.packages
+    return (catalog.get_record(rid(n)) is None and catalog.record_files(rid(n)) == []
+            and catalog.ledger.leaf_for_record(rid(n)) is None and catalog.get_registry("organization", f"U{n}") is None
+            and book.imported_proof(rid(n)) is None and book.get_witnessed("91370100MA94A1B2C3", n) is None
+            and not book.has_package(f"p{n}", "import") and all(c["tree_size"] != n for c in catalog.ledger.checkpoints())
+            and catalog.get_meta(f"k{n}") is None)
 
 
 def test_an_exception_rolls_back_every_store(catalog):
