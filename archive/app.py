@@ -39,7 +39,7 @@ from schemas.base import RuleContext, dump, schema_for
 from schemas.registry import Organization, Person
 from schemas.tickets import TICKET_CLASSES
 from storage.blobs import BlobStore
-from storage.catalog import SCHEMA_VERSION, Catalog
+from storage.catalog import Catalog, open_catalog
 from storage.home import ArchiveHome, atomic_write, default_home
 from storage.lock import write_lock
 from schemas import record_label
@@ -117,7 +117,7 @@ class Archive:
         self.catalog = catalog
         self.settings = settings
         self.blobs = BlobStore(home.blobs_dir, home.tmp_dir)
-        self.ledger = Ledger(catalog)
+        self.ledger = Ledger(catalog.ledger)
         self.passphrase = passphrase
         self._secret: bytes | None = None
         self._signer: keys.Signer | None = None
@@ -134,10 +134,14 @@ class Archive:
                 hint="create one with `outsafe init --org ORG.yaml`, or give --home / OUTSAFE_HOME",
             )
         settings = Settings.load(home.settings_file)
-        catalog = Catalog(home.catalog_file)
-        if catalog.version < SCHEMA_VERSION:
-            with write_lock(home.lock_file, what="migrate"):
-                catalog.migrate()
+        catalog = open_catalog(home.catalog_file)
+        if catalog.version != catalog.latest_version:  # forward, or refused when newer than this program
+            try:
+                with write_lock(home.lock_file, what="migrate"):
+                    catalog.migrate()
+            except BaseException:
+                catalog.close()
+                raise
         return cls(home, catalog, settings, passphrase)
 
     @classmethod
@@ -175,7 +179,7 @@ class Archive:
             atomic_write(home.settings_file, Settings.template_toml().encode())
             atomic_write(home.keys_dir / "id-hash.key", secrets.token_bytes(32))
             signer = keys.generate(home.keys_dir, pw, insecure=insecure)
-            catalog = Catalog(home.catalog_file, create=True)
+            catalog = open_catalog(home.catalog_file, create=True)
             with write_lock(home.lock_file, what="init"):
                 catalog.migrate()
                 with catalog.transaction():
@@ -551,13 +555,7 @@ class Archive:
         return self._Plan(row=row, files=files, status=status, registry=registry_entry, item=item)
 
     def _same_document(self, row: dict) -> dict | None:
-        for r in self.catalog.db.execute(
-            "SELECT * FROM records WHERE type=? AND doc_no=? AND COALESCE(enterprise,'')=COALESCE(?, '') "
-            "AND NOT EXISTS (SELECT 1 FROM records s WHERE s.supersedes = records.id) ORDER BY seq DESC",
-            (row["type"], row["doc_no"], row["enterprise"]),
-        ):
-            return dict(r)
-        return None
+        return self.catalog.current_document(row["type"], row["doc_no"], row["enterprise"])
 
     def _put_blobs(self, plan: "_Plan") -> None:
         """Write the plan's files to the blob store (durable when the caller's batch ends)."""

@@ -11,6 +11,7 @@ is a bug and stays loud.
     ├── TemplateError                 exit 1   a template is broken or does not match its schema
     ├── ConversionError               exit 1   LibreOffice could not produce a good PDF
     ├── StorageError                  exit 1   the archive home, catalog or blob store cannot be used
+    │   │                                      (also a storage.errors.StorageError, what storage/ raises)
     │   └── ArchiveLocked             exit 1   (never raised for a second writer: writers wait)
     ├── KeyError_                     exit 1   signing key missing, wrong passphrase
     ├── PackageError                  exit 1   a package cannot be read or written
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+
+import storage.errors
 
 
 class ExitCode(IntEnum):
@@ -119,8 +122,10 @@ class ConversionError(OutsafeError):
     pass
 
 
-class StorageError(OutsafeError):
-    pass
+class StorageError(OutsafeError, storage.errors.StorageError):
+    """Also a :class:`storage.errors.StorageError`, the class storage/ raises itself (storage/
+    imports nothing of the engine): ``except StorageError`` here catches what storage raises only
+    through this parent, and the command line translates both the same way."""
 
 
 class ArchiveLocked(StorageError):

@@ -2,7 +2,7 @@
 
     <home>/
       outsafe.toml          settings (see archive.settings)
-      catalog.sqlite3       the catalog (records, registry, ledger) — storage.catalog
+      catalog.sqlite3       the catalog (records, registry, ledger) — storage.sqlite
       blobs/sha256/ab/cd/…  content-addressed files — storage.blobs
       keys/                 the owner's signing key (encrypted) and public key
       index/                the search index (a cache; rebuildable from the catalog)
@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.errors import StorageError
+from storage.errors import StorageError
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600

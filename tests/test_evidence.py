@@ -156,7 +156,7 @@ def test_items_describe_source_date_pages_and_what_they_prove(case):
 
 def test_export_is_logged_and_the_bureau_still_verifies(case):
     bur = case["bur"]
-    rows = [json.loads(r[0]) for r in bur.catalog.db.execute("SELECT entry FROM ledger WHERE kind='package_exported'")]
+    rows = [json.loads(l["entry"]) for l in bur.ledger.leaves(kind="package_exported")]
     assert any(r.get("kind") == "evidence" and r.get("case_no") == CASE_NO for r in rows)
     assert verify_archive(bur).ok
 

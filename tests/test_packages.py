@@ -236,10 +236,10 @@ def test_export_layout_and_bag_info(exported):
 
 def test_export_logs_an_event_and_a_package_row(exported):
     ent, result = exported["archive"], exported["result"]
-    entries = [json.loads(r[0]) for r in ent.catalog.db.execute("SELECT entry FROM ledger WHERE kind='package_exported'")]
+    entries = [json.loads(l["entry"]) for l in ent.ledger.leaves(kind="package_exported")]
     entry = next(e for e in entries if e["tagmanifest_sha256"] == result.digest)
     assert entry["records"] == result.records and entry["checkpoint_size"] == result.checkpoint["tree_size"]
-    row = ent.catalog.db.execute("SELECT * FROM packages WHERE direction='export' AND digest=?", (result.digest,)).fetchone()
+    row = next(p for p in ent.catalog.packages.packages(direction="export") if p["digest"] == result.digest)
     assert row["digest"] == result.digest and row["kind"] == "submission"
     assert ent.ledger.latest_checkpoint()["tree_size"] == ent.ledger.size()
     rep = verify_archive(ent)
@@ -561,15 +561,15 @@ def test_import_ingests_records_with_their_original_seals(pair, tmp_path):
         assert mine["origin"] == ENTERPRISE and mine["signer"] == ent.signer().fingerprint
         assert [(f["role"], f["sha256"]) for f in bur.catalog.record_files(row["id"])] == \
                [(f["role"], f["sha256"]) for f in ent.catalog.record_files(row["id"])]
-        proof = bur.catalog.db.execute("SELECT * FROM imported_proofs WHERE record_id=?", (row["id"],)).fetchone()
+        proof = bur.catalog.packages.imported_proof(row["id"])
         assert proof["origin"] == ENTERPRISE
     # the witness cosignature: the bureau's key over the enterprise's checkpoint body
-    w = bur.catalog.db.execute("SELECT * FROM witnessed").fetchone()
+    w = bur.catalog.packages.witnessed()[0]
     from archive.integrity.ledger import parse_note
 
     cp = parse_note(w["note"])
     assert keys.verify_signature(bur.public_key(), bytes(w["cosignature"]), cp.body().encode())
-    kinds = [r[0] for r in bur.catalog.db.execute("SELECT kind FROM ledger ORDER BY idx")]
+    kinds = [l["kind"] for l in bur.ledger.leaves()]
     assert kinds[-2:] == ["checkpoint_witnessed", "package_imported"]
     assert bur.ledger.latest_checkpoint()["tree_size"] == bur.ledger.size()
     # the registry: people re-keyed with the bureau's own secret; its own registrations kept
@@ -672,7 +672,7 @@ def test_an_older_consistent_package_is_accepted_after_a_newer_one(pair, tmp_pat
     import_package(bur, newer.path)
     out = import_package(bur, older.path)
     assert not out.already and out.records_new == 0
-    sizes = [r[0] for r in bur.catalog.db.execute("SELECT tree_size FROM witnessed ORDER BY tree_size")]
+    sizes = [w["tree_size"] for w in bur.catalog.packages.witnessed()]
     assert sizes == [older.checkpoint["tree_size"], newer.checkpoint["tree_size"]]
     rep = verify_archive(bur)
     assert rep.ok, rep.failures
@@ -684,7 +684,7 @@ def test_consistency_proofs_are_kept_in_the_bureau_ledger(pair, tmp_path):
     ent.add_files([factories.write(tmp_path / "more", "t.yaml", factories.hot_work_ticket(ticket_no="DH-2026-0300"))], pdf=False)
     second = export_package(ent, tmp_path / "p2")
     import_package(bur, second.path)
-    entries = [json.loads(r[0]) for r in bur.catalog.db.execute("SELECT entry FROM ledger WHERE kind='checkpoint_witnessed' ORDER BY idx")]
+    entries = [json.loads(l["entry"]) for l in bur.ledger.leaves(kind="checkpoint_witnessed")]
     c = entries[-1]["consistency"][0]
     assert c["old_size"] == entries[0]["tree_size"]
     assert merkle.verify_consistency(c["old_size"], entries[-1]["tree_size"], [bytes.fromhex(h) for h in c["proof"]],

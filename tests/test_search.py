@@ -27,7 +27,7 @@ from archive.errors import NotFound
 from archive.search.query import SearchError
 from archive.search.index import SearchIndexError, open_index
 from archive.search.documents import document, record_text
-from storage.catalog import Catalog
+from storage.catalog import open_catalog
 from storage.home import ArchiveHome
 from storage.lock import write_lock
 from tests.factories import id_number, uscc
@@ -64,7 +64,7 @@ class Arch(SimpleNamespace):
 def make_archive(root: Path, engine: str) -> Arch:
     home = ArchiveHome(root)
     home.create_dirs()
-    cat = Catalog(home.catalog_file, create=True)
+    cat = open_catalog(home.catalog_file, create=True)
     cat.migrate()
     with cat.transaction():
         cat.set_meta("search_engine", engine)
@@ -452,6 +452,20 @@ def test_rebuild_equals_incremental(loaded):
     assert idx.check() == []
 
 
+def test_a_parallel_rebuild_reads_the_catalog_in_worker_processes(loaded, monkeypatch):
+    """Large rebuilds analyse in worker processes, each opening the catalog read-only by its
+    location: the same documents as the incremental index."""
+    from archive.search import index as index_module
+
+    arch, idx = loaded
+    queries = ["动火", "魏怡", "有限空间", "NOT 安全"]
+    before = {q: ids_of(idx.search(q, limit=1000)) for q in queries}
+    monkeypatch.setattr(index_module, "PARALLEL_FROM", 1)
+    assert idx.rebuild(procs=2) == arch.catalog.count_records()
+    assert {q: ids_of(idx.search(q, limit=1000)) for q in queries} == before
+    assert idx.check() == []
+
+
 def test_crash_between_catalog_commit_and_indexing_is_caught_up(loaded):
     arch, idx = loaded
     late = insert(arch, [hazard(20, "铸造车间钯网堆放区消防通道堵塞"), ticket(99, extra="，钯网堆放区")])  # committed, never indexed
@@ -497,7 +511,7 @@ def _writer_process(root: str, engine: str, tag: int, n: int) -> None:
 
 def _write_some(root: str, engine: str, tag: int, n: int) -> None:
     home = ArchiveHome(Path(root))
-    cat = Catalog(home.catalog_file)
+    cat = open_catalog(home.catalog_file)
     arch = Arch(catalog=cat, secret=SECRET, home=home)
     idx = open_index(arch)
     for i in range(n):

@@ -1,10 +1,10 @@
-"""storage/: blobs, catalog migrations and immutability, the write lock, permissions."""
+"""storage/: blobs, the home's permissions, the write lock. The catalog's contract is tested by
+tests/storage_contract/ (every backend), the SQLite backend's own choices by test_storage_sqlite.py."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -16,10 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.errors import StorageError
-from storage import catalog as catmod
 from storage.blobs import BlobStore
-from storage.catalog import Catalog
+from storage.errors import BlobMissing, StorageError
 from storage.home import ArchiveHome, atomic_write
 from storage.lock import write_lock
 
@@ -36,6 +34,13 @@ def test_blob_roundtrip_sharded_readonly(tmp_path):
     assert store.put_bytes(data) == digest  # idempotent
     assert list(store.iter_digests()) == [digest]
     assert list((tmp_path / "tmp").iterdir()) == []  # no temp files left
+
+
+def test_a_missing_blob_is_a_storage_error(tmp_path):
+    store = BlobStore(tmp_path / "blobs", tmp_path / "tmp")
+    with pytest.raises(BlobMissing) as e:
+        store.read_bytes("ab" * 32)
+    assert "blob missing" in e.value.message
 
 
 def test_blob_stream_large(tmp_path):
@@ -60,60 +65,6 @@ def test_blob_content_addressing(data):
     with tempfile.TemporaryDirectory() as d:
         store = BlobStore(Path(d) / "b", Path(d) / "t")
         assert store.read_bytes(store.put_bytes(data)) == data
-
-
-def test_catalog_migrates_forward_and_refuses_newer(tmp_path):
-    path = tmp_path / "c.sqlite3"
-    c = Catalog(path, create=True)
-    assert c.version == 0
-    assert c.migrate() == len(catmod.MIGRATIONS)
-    assert c.version == catmod.SCHEMA_VERSION
-    assert c.migrate() == 0
-    assert c.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert c.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    c.db.execute(f"PRAGMA user_version={catmod.SCHEMA_VERSION + 1}")
-    with pytest.raises(StorageError) as e:
-        c.migrate()
-    assert "newer" in e.value.message
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-
-
-def test_catalog_v1_upgrades_to_current(tmp_path):
-    path = tmp_path / "c.sqlite3"
-    c = Catalog(path, create=True)
-    with c.transaction():
-        for stmt in catmod._split_sql(catmod.MIGRATIONS[0]):
-            c.db.execute(stmt)
-        c.db.execute("PRAGMA user_version=1")
-    assert c.migrate() == catmod.SCHEMA_VERSION - 1
-    assert c.db.execute("SELECT COUNT(*) FROM ledger").fetchone()[0] == 0
-
-
-def test_records_are_immutable(tmp_path):
-    c = Catalog(tmp_path / "c.sqlite3", create=True)
-    c.migrate()
-    row = {"id": "R1", "type": "hazard", "title": "t", "data": "{}", "refs": "{}", "origin": "X", "created_at": "now"}
-    with c.transaction():
-        c.insert_record(row, [{"role": "source", "name": "a", "sha256": "0" * 64, "size": 1, "media_type": "x"}])
-    for sql in ("UPDATE records SET data='{\"x\":1}'", "DELETE FROM records", "UPDATE record_files SET size=2", "DELETE FROM record_files"):
-        with pytest.raises(sqlite3.DatabaseError):
-            c.db.execute(sql)
-
-
-def test_transaction_rolls_back(tmp_path):
-    c = Catalog(tmp_path / "c.sqlite3", create=True)
-    c.migrate()
-    with pytest.raises(RuntimeError):
-        with c.transaction():
-            c.set_meta("k", "v")
-            raise RuntimeError
-    assert c.get_meta("k") is None
-
-
-def test_missing_catalog_is_a_clear_error(tmp_path):
-    with pytest.raises(StorageError) as e:
-        Catalog(tmp_path / "none.sqlite3")
-    assert "outsafe init" in e.value.hint
 
 
 def test_atomic_write_mode(tmp_path):

@@ -220,7 +220,7 @@ def test_cli_verify_exit_codes(arc, runner):
 
 def test_record_and_leaf_commit_together(arc):
     n_records = arc.catalog.count_records()
-    sealed = arc.catalog.db.execute("SELECT COUNT(*) FROM ledger WHERE kind='record_sealed'").fetchone()[0]
+    sealed = len(arc.ledger.leaves(kind="record_sealed"))
     assert sealed == n_records
 
 
@@ -232,7 +232,7 @@ def test_supersede_adds_a_leaf_and_keeps_the_old_record(arc, basic_files, tmp_pa
     report = arc.add_files([new_file], supersedes=old["id"], note="份数更正为四份", pdf=False)
     new_id = report.added[0].id
     assert arc.catalog.superseded_by(old["id"]) == new_id
-    kinds = [r[0] for r in arc.catalog.db.execute("SELECT kind FROM ledger ORDER BY idx")]
+    kinds = [l["kind"] for l in arc.ledger.leaves()]
     assert kinds[-2:] == ["record_sealed", "record_superseded"]
     stmt = json.loads(arc.get_record_row(new_id)["seal"])
     assert stmt["supersedes"] == old["id"] and stmt["note"] == "份数更正为四份"

@@ -19,7 +19,6 @@ report's own date if the package log has none).
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -98,24 +97,20 @@ def _local_day(ts: str | None) -> date | None:
 
 def _packages(archive: Any) -> list[dict]:
     """Submission packages exported (with their period) and imported (with the record ids they
-    carried), oldest first; empty when the catalog has no package log."""
+    carried), oldest first."""
     import json
 
     out: list[dict] = []
-    try:
-        for r in archive.catalog.db.execute(
-                "SELECT direction, kind, origin, info, created_at FROM packages WHERE direction='export' AND kind='submission'"):
-            info = json.loads(r["info"] or "{}")
-            out.append({"direction": "export", "origin": r["origin"], "day": _local_day(r["created_at"]),
-                        "since": info.get("since"), "until": info.get("until"), "records": None})
-        for r in archive.catalog.db.execute("SELECT entry, created_at FROM ledger WHERE kind='package_imported'"):
-            entry = json.loads(r["entry"] or "{}")
-            if entry.get("kind") not in (None, "submission"):
-                continue
-            out.append({"direction": "import", "origin": entry.get("origin"), "day": _local_day(r["created_at"]),
-                        "since": None, "until": None, "records": set(entry.get("records") or ())})
-    except sqlite3.Error:
-        return []
+    for r in archive.catalog.packages.packages(direction="export", kind="submission"):
+        info = json.loads(r["info"] or "{}")
+        out.append({"direction": "export", "origin": r["origin"], "day": _local_day(r["created_at"]),
+                    "since": info.get("since"), "until": info.get("until"), "records": None})
+    for r in archive.ledger.leaves(kind="package_imported"):
+        entry = json.loads(r["entry"] or "{}")
+        if entry.get("kind") not in (None, "submission"):
+            continue
+        out.append({"direction": "import", "origin": entry.get("origin"), "day": _local_day(r["created_at"]),
+                    "since": None, "until": None, "records": set(entry.get("records") or ())})
     return sorted((p for p in out if p["day"] is not None), key=lambda p: p["day"])
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from archive.errors import IntegrityError
 from archive.integrity import merkle
 from archive.integrity.keys import Signer, verify_signature
+from storage.interfaces import LedgerStore
 
 EVENTS = ("record_sealed", "record_superseded", "package_exported", "package_imported", "checkpoint_witnessed")
 
@@ -99,61 +100,49 @@ def verify_checkpoint(cp: Checkpoint, public) -> bool:
 
 
 class Ledger:
-    """The ledger tables of one catalog."""
+    """The owner's Merkle ledger over a :class:`storage.interfaces.LedgerStore` (which keeps the
+    rows): events become canonical leaves here, checkpoints are signed here."""
 
-    def __init__(self, catalog) -> None:
-        self.db = catalog.db
-        self.catalog = catalog
+    def __init__(self, store: LedgerStore) -> None:
+        self.store = store
 
     # --- writing (the caller holds the catalog transaction) -----------------------------------
 
     def size(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
+        return self.store.size()
 
     def append(self, kind: str, entry: dict, created_at: str, record_id: str | None = None) -> int:
         if kind not in EVENTS:
             raise ValueError(kind)
         data = canonical({"event": kind, **entry})
-        idx = self.db.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger").fetchone()[0]
-        self.db.execute(
-            "INSERT INTO ledger(idx, kind, record_id, entry, leaf_hash, created_at) VALUES(?,?,?,?,?,?)",
-            (idx, kind, record_id, data.decode(), merkle.leaf_hash(data), created_at),
-        )
-        return idx
+        return self.store.append(kind, data.decode(), merkle.leaf_hash(data), created_at, record_id=record_id)
 
     def next_index(self) -> int:
-        return self.db.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger").fetchone()[0]
+        return self.store.next_index()
 
     def store_checkpoint(self, cp: Checkpoint, signer_fp: str, signed_at: str) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO checkpoints(tree_size, root, note, signature, signer, signed_at) VALUES(?,?,?,?,?,?)",
-            (cp.tree_size, cp.root, cp.note(), cp.signature, signer_fp, signed_at),
-        )
+        self.store.add_checkpoint({"tree_size": cp.tree_size, "root": cp.root, "note": cp.note(), "signature": cp.signature,
+                                   "signer": signer_fp, "signed_at": signed_at})
 
     # --- reading ------------------------------------------------------------------------------
 
     def leaf_hashes(self, upto: int | None = None) -> list[bytes]:
-        sql = "SELECT leaf_hash FROM ledger ORDER BY idx"
-        if upto is not None:
-            sql += f" LIMIT {int(upto)}"
-        return [bytes(r[0]) for r in self.db.execute(sql)]
+        return self.store.leaf_hashes(upto)
 
-    def leaves(self) -> list[dict]:
-        return [dict(r) for r in self.db.execute("SELECT * FROM ledger ORDER BY idx")]
+    def leaves(self, kind: str | None = None, upto: int | None = None) -> list[dict]:
+        return self.store.leaves(kind=kind, upto=upto)
 
     def root(self, size: int | None = None) -> bytes:
         return merkle.root(self.leaf_hashes(size))
 
     def latest_checkpoint(self) -> dict | None:
-        row = self.db.execute("SELECT * FROM checkpoints ORDER BY tree_size DESC LIMIT 1").fetchone()
-        return dict(row) if row else None
+        return self.store.latest_checkpoint()
 
     def checkpoints(self) -> list[dict]:
-        return [dict(r) for r in self.db.execute("SELECT * FROM checkpoints ORDER BY tree_size")]
+        return self.store.checkpoints()
 
     def leaf_for_record(self, record_id: str, kind: str = "record_sealed") -> dict | None:
-        row = self.db.execute("SELECT * FROM ledger WHERE record_id=? AND kind=? ORDER BY idx LIMIT 1", (record_id, kind)).fetchone()
-        return dict(row) if row else None
+        return self.store.leaf_for_record(record_id, kind)
 
     def inclusion(self, record_id: str) -> dict:
         """Inclusion proof of a record's leaf against the latest checkpoint."""

@@ -37,12 +37,8 @@ def registered_keys(archive, uscc: str) -> dict[str, object]:
     if uscc == archive.owner_uscc:
         public = archive.public_key()
         out[keys.fingerprint(public)] = public
-    rows = archive.catalog.db.execute(
-        "SELECT data FROM records WHERE type='organization' AND origin=? AND json_extract(data, '$.uscc')=? ORDER BY seq",
-        (archive.owner_uscc, uscc),
-    )
-    for (data,) in rows:
-        pem = json.loads(data).get("public_key")
+    for row in archive.catalog.organization_records(uscc, origin=archive.owner_uscc):
+        pem = json.loads(row["data"]).get("public_key")
         if not pem:
             continue
         try:

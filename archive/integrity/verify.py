@@ -86,19 +86,17 @@ def verify_archive(
     workers: int | None = None,
 ) -> VerifyReport:
     rep = VerifyReport()
-    db = archive.catalog.db
+    catalog = archive.catalog
     keyring = _Keyring(archive)
 
     if record_id is not None:
         rows = [archive.get_record_row(record_id)]
     else:
-        rows = [dict(r) for r in db.execute("SELECT * FROM records ORDER BY seq")]
+        rows = catalog.list_records()
     rep.records = len(rows)
     files_by_record: dict[str, list[dict]] = {}
-    for f in db.execute(
-        "SELECT * FROM record_files" + (" WHERE record_id=?" if record_id else ""), (rows[0]["id"],) if record_id else ()
-    ):
-        files_by_record.setdefault(f["record_id"], []).append(dict(f))
+    for f in catalog.record_files(rows[0]["id"]) if record_id else catalog.all_record_files():
+        files_by_record.setdefault(f["record_id"], []).append(f)
 
     # 1. blobs, streamed, in parallel (hashlib releases the GIL on large updates); the hashing runs
     #    in the background while the seals and the ledger are checked below
@@ -110,8 +108,8 @@ def verify_archive(
 
     # 2. seals
     leaves_by_record: dict[str, dict] = {}
-    for leaf in db.execute("SELECT * FROM ledger WHERE kind='record_sealed' ORDER BY idx"):
-        leaves_by_record.setdefault(leaf["record_id"], dict(leaf))
+    for leaf in archive.ledger.leaves(kind="record_sealed"):
+        leaves_by_record.setdefault(leaf["record_id"], leaf)
     owner = archive.owner_uscc
     for r in rows:
         rid = r["id"]
@@ -205,10 +203,9 @@ class _Keyring:
 
 
 def _verify_ledger(archive, rep: VerifyReport, keyring: _Keyring, external: Sequence[Path]) -> None:
-    db = archive.catalog.db
-    leaves = [dict(r) for r in db.execute("SELECT * FROM ledger ORDER BY idx")]
+    leaves = archive.ledger.leaves()
     rep.leaves = len(leaves)
-    record_ids = {r[0] for r in db.execute("SELECT id FROM records")}
+    record_ids = archive.catalog.record_ids()
     expected = 0
     for leaf in leaves:
         if leaf["idx"] != expected:
@@ -305,7 +302,7 @@ def _verify_inclusion(archive, rep: VerifyReport, record_id: str) -> None:
     keyring = _Keyring(archive)
     if not verify_checkpoint(cp, keyring.owner_key):
         rep.failures.append(f"检查点 {cp.tree_size}: 签名无效 (checkpoint signature does not verify)")
-    hashes = [merkle.leaf_hash(e[0].encode()) for e in archive.catalog.db.execute("SELECT entry FROM ledger ORDER BY idx LIMIT ?", (cp.tree_size,))]
+    hashes = [merkle.leaf_hash(leaf["entry"].encode()) for leaf in archive.ledger.leaves(upto=cp.tree_size)]
     if len(hashes) < cp.tree_size:
         rep.failures.append(f"检查点 {cp.tree_size}: 账本条目缺失 (ledger shorter than the checkpoint)")
         return
@@ -323,20 +320,20 @@ def _verify_imported(archive, rep: VerifyReport, rows: list[dict], *, all_witnes
     from archive.integrity.trust import trusted_key as _trusted
 
     trusted_key = lru_cache(maxsize=None)(lambda a, origin, fp: _trusted(a, origin, fp))
-    db = archive.catalog.db
+    book = archive.catalog.packages
     owner_key = archive.public_key()
-    witnessed = {(w["origin"], w["tree_size"]): dict(w) for w in db.execute("SELECT * FROM witnessed")}
+    witnessed = {(w["origin"], w["tree_size"]): w for w in book.witnessed()}
     events: dict[tuple[str, int], dict] = {}
-    for (entry,) in db.execute("SELECT entry FROM ledger WHERE kind='checkpoint_witnessed' ORDER BY idx"):
+    for leaf in archive.ledger.leaves(kind="checkpoint_witnessed"):
         try:
-            e = json.loads(entry)
+            e = json.loads(leaf["entry"])
         except ValueError:
             continue  # reported with the ledger
         events.setdefault((e.get("origin"), e.get("tree_size")), e)
     needed: set[tuple[str, int]] = set(witnessed) if all_witnessed else set()
     for r in rows:
         rid = r["id"]
-        p = db.execute("SELECT * FROM imported_proofs WHERE record_id=?", (rid,)).fetchone()
+        p = book.imported_proof(rid)
         if p is None:
             rep.failures.append(f"记录 {rid}: 来自 {r['origin']} 的记录没有导入时的包含证明 (imported record without inclusion proof)")
             continue

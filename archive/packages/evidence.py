@@ -223,11 +223,10 @@ def _source(archive, row: dict) -> str:
     if row["origin"] == archive.owner_uscc:
         return f"{archive.owner_name}制作"
     name = org_info(archive, row["origin"]).get("name") or row["origin"]
-    w = archive.catalog.db.execute(
-        "SELECT w.witnessed_at FROM imported_proofs p JOIN witnessed w ON w.origin=p.origin AND w.tree_size=p.tree_size "
-        "WHERE p.record_id=?", (row["id"],),
-    ).fetchone()
-    return f"{name}报送" + (f"（{w[0][:10]}接收）" if w else "")
+    book = archive.catalog.packages
+    p = book.imported_proof(row["id"])
+    w = book.get_witnessed(p["origin"], p["tree_size"]) if p else None
+    return f"{name}报送" + (f"（{w['witnessed_at'][:10]}接收）" if w else "")
 
 
 def _pdf_of(archive, row: dict) -> bytes | None:

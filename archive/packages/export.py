@@ -197,9 +197,7 @@ class _Builder:
                 f"(records of {uscc} were signed by more than one key; not supported in one package)"
             )
         if tree_size not in o.checkpoints:
-            w = self.archive.catalog.db.execute(
-                "SELECT * FROM witnessed WHERE origin=? AND tree_size=?", (uscc, tree_size)
-            ).fetchone()
+            w = self.archive.catalog.packages.get_witnessed(uscc, tree_size)
             if w is None:
                 raise PackageError(f"没有 {uscc} 的第 {tree_size} 号检查点 (witnessed checkpoint missing)")
             o.checkpoints[tree_size] = {"note": w["note"], "cosignatures": {self.owner: bytes(w["cosignature"])}}
@@ -229,7 +227,7 @@ class _Builder:
                 "proof": [h.hex() for h in self._tree.proof(idx)],
                 "checkpoint": f"data/checkpoints/{self.owner}/{self.tree_size}/checkpoint.txt",
             }, o
-        p = self.archive.catalog.db.execute("SELECT * FROM imported_proofs WHERE record_id=?", (row["id"],)).fetchone()
+        p = self.archive.catalog.packages.imported_proof(row["id"])
         if p is None:
             raise PackageError(f"记录 {row['id']}（来源 {row['origin']}）没有包含证明，无法导出 (imported record without inclusion proof)")
         o = self._foreign(row["origin"], row["signer"], p["tree_size"])
@@ -341,8 +339,7 @@ class _Builder:
             digests = w.finish_payload()
         except FileNotFoundError as e:  # a blob vanished between the check and the copy
             digest = os.path.basename(str(e.filename or ""))
-            owners = [r[0] for r in self.archive.catalog.db.execute(
-                "SELECT DISTINCT record_id FROM record_files WHERE sha256=?", (digest,))]
+            owners = self.archive.catalog.records_with_blob(digest)
             raise refuse([f"记录 {'、'.join(owners) or '?'}: 档案文件 {digest[:16]}… 缺失 (blob missing)"],
                           hint="运行 outsafe verify 查明原因 (run outsafe verify)") from e
         bad = sorted(p for p, d in self.expected.items() if digests.get(p) != d)
@@ -550,10 +547,11 @@ def log_export(archive, signer, result: ExportResult, info: dict) -> None:
     }
     with archive.catalog.transaction():
         archive.ledger.append("package_exported", entry, now)
-        archive.catalog.db.execute(
-            "INSERT OR IGNORE INTO packages(digest, direction, kind, origin, path, records, info, created_at) VALUES(?,?,?,?,?,?,?,?)",
-            (result.digest, "export", result.kind, archive.owner_uscc, str(result.path), result.records,
-             json.dumps({**info, "checkpoint": result.checkpoint, **{k: v for k, v in result.extra.items() if k != "timings"}},
-                        ensure_ascii=False), now),
-        )
+        archive.catalog.packages.log_package({
+            "digest": result.digest, "direction": "export", "kind": result.kind, "origin": archive.owner_uscc,
+            "path": str(result.path), "records": result.records,
+            "info": json.dumps({**info, "checkpoint": result.checkpoint,
+                                **{k: v for k, v in result.extra.items() if k != "timings"}}, ensure_ascii=False),
+            "created_at": now,
+        })
     archive.checkpoint(signer)

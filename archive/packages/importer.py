@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.errors import IntegrityError, NotFound, PackageError
+from archive.errors import IntegrityError, PackageError
 from archive.integrity import keys, merkle
 from archive.integrity.ledger import parse_note
 from archive.integrity.trust import registered_keys, trusted_key
@@ -27,6 +27,7 @@ from archive.packages.common import (
 )
 from archive.packages.paths import opened_package
 from archive.packages.verify import verify_bag
+from storage.errors import BlobMissing
 
 # --- importing a package -------------------------------------------------------------------------------------------------
 
@@ -65,11 +66,12 @@ def import_package(
 def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, progress: Progress | None) -> ImportResult:
     from archive.registry import person_key, project_key
 
-    db = archive.catalog.db
+    catalog = archive.catalog
+    book = catalog.packages
     owner = archive.owner_uscc
     signer = rep.signer
     result = ImportResult(path=shown, digest=rep.digest, origin=signer, origin_name=rep.signer_name or signer)
-    if db.execute("SELECT 1 FROM packages WHERE digest=? AND direction='import'", (rep.digest,)).fetchone():
+    if book.has_package(rep.digest, "import"):
         result.already = True
         return result
     refusals: list[str] = []
@@ -122,7 +124,7 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
     plan: list[_Incoming] = []
     present = set()
     for inc in incoming:
-        existing = archive.catalog.get_record(inc.rid)
+        existing = catalog.get_record(inc.rid)
         if existing is not None:
             if existing["seal"].encode() != inc.seal or bytes(existing["signature"]) != inc.signature:
                 refusals.append(f"记录 {inc.rid} 已在本档案中，但封签不同 (record already here with a different seal)")
@@ -132,7 +134,7 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
             refusals.append(f"记录 {inc.rid} 自称来自本档案，但本档案中没有 (record claims to be ours but is not here)")
             continue
         sup = inc.record.get("supersedes")
-        if sup and sup not in present and archive.catalog.get_record(sup) is None:
+        if sup and sup not in present and catalog.get_record(sup) is None:
             refusals.append(f"记录 {inc.rid} 更正的记录 {sup} 既不在包中也不在本档案中 (superseded record missing)")
         plan.append(inc)
         present.add(inc.rid)
@@ -159,20 +161,20 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
                                        "doc_date", "source_name", "origin", "supersedes", "note", "created_at")}
         row.update(data=canonical_json(rec["data"]).decode(), refs=rec["refs"], seal=inc.seal.decode("utf-8"),
                    signature=inc.signature, signer=json.loads(inc.seal)["signer"])
-        with archive.catalog.transaction():
-            archive.catalog.insert_record(row, files)
-            db.execute(
-                "INSERT INTO imported_proofs(record_id, origin, leaf_index, leaf_data, tree_size, proof) VALUES(?,?,?,?,?,?)",
-                (inc.rid, inc.origin, int(inc.proof["leaf_index"]), inc.proof["leaf_data"], int(inc.proof["tree_size"]),
-                 json.dumps(inc.proof["proof"])),
-            )
+        with catalog.transaction():
+            catalog.insert_record(row, files)
+            book.add_imported_proof({
+                "record_id": inc.rid, "origin": inc.origin, "leaf_index": int(inc.proof["leaf_index"]),
+                "leaf_data": inc.proof["leaf_data"], "tree_size": int(inc.proof["tree_size"]),
+                "proof": json.dumps(inc.proof["proof"]),
+            })
             if rec["type"] in ("organization", "person", "project"):
                 data = rec["data"]
                 kind = rec["type"]
                 key = {"organization": lambda: data["uscc"], "person": lambda: person_key(archive.secret, data["id_number"]),
                        "project": lambda: project_key(data["enterprise"], data["code"])}[kind]()
                 if _registry_should_update(archive, kind, key, row):
-                    archive.catalog.put_registry(kind, key, inc.rid, data.get("name") or key)
+                    catalog.put_registry(kind, key, inc.rid, data.get("name") or key)
                     result.registry_updated += 1
         result.records_new += 1
         if progress:
@@ -181,18 +183,18 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
 
     # witness the checkpoints, log the import, sign a checkpoint of our own
     witnessed_rows = []
-    with archive.catalog.transaction():
+    with catalog.transaction():
         for (origin, size), cp in sorted(checkpoints.items()):
             if origin == owner:
                 continue
-            if db.execute("SELECT 1 FROM witnessed WHERE origin=? AND tree_size=?", (origin, size)).fetchone():
+            if book.get_witnessed(origin, size) is not None:
                 continue
             note = cp["note"]
             cosig = signer_obj.sign(note.body().encode())
-            db.execute(
-                "INSERT INTO witnessed(origin, tree_size, root, note, signer, cosignature, package_digest, witnessed_at) VALUES(?,?,?,?,?,?,?,?)",
-                (origin, size, note.root, cp["text"], package_keys[origin], cosig, rep.digest, now),
-            )
+            book.witness({
+                "origin": origin, "tree_size": size, "root": note.root, "note": cp["text"], "signer": package_keys[origin],
+                "cosignature": cosig, "package_digest": rep.digest, "witnessed_at": now,
+            })
             entry = {
                 "origin": origin,
                 "tree_size": size,
@@ -214,12 +216,13 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
             "record_count": len(incoming),
             "checkpoints": [{"origin": o, "tree_size": s, "root": c["note"].root.hex()} for (o, s), c in sorted(checkpoints.items())],
         }, now)
-        db.execute(
-            "INSERT INTO packages(digest, direction, kind, origin, path, records, info, created_at) VALUES(?,?,?,?,?,?,?,?)",
-            (rep.digest, "import", rep.kind, signer, shown, len(incoming),
-             json.dumps({"new": result.records_new, "known": result.records_known, "leaf_hashes_sha256": leaf_blob,
-                         "witnessed": witnessed_rows}, ensure_ascii=False), now),
-        )
+        book.log_package({
+            "digest": rep.digest, "direction": "import", "kind": rep.kind, "origin": signer, "path": shown,
+            "records": len(incoming),
+            "info": json.dumps({"new": result.records_new, "known": result.records_known, "leaf_hashes_sha256": leaf_blob,
+                                "witnessed": witnessed_rows}, ensure_ascii=False),
+            "created_at": now,
+        })
     result.witnessed = witnessed_rows
     archive.checkpoint(signer_obj)
     hook = getattr(archive, "after_write", None)
@@ -257,12 +260,12 @@ def _package_checkpoints(bag_dir: Path) -> dict[tuple[str, int], dict]:
 
 def _stored_leaf_hashes(archive, origin: str, size: int) -> list[bytes] | None:
     """Leaf hashes kept from an earlier package of ``origin`` whose checkpoint had ``size``."""
-    for (entry,) in archive.catalog.db.execute("SELECT entry FROM ledger WHERE kind='checkpoint_witnessed' ORDER BY idx"):
-        e = json.loads(entry)
+    for leaf in archive.ledger.leaves(kind="checkpoint_witnessed"):
+        e = json.loads(leaf["entry"])
         if e.get("origin") == origin and e.get("tree_size") == size and e.get("leaf_hashes_sha256"):
             try:
                 text = archive.blobs.read_bytes(e["leaf_hashes_sha256"]).decode("ascii")
-            except (NotFound, UnicodeDecodeError):
+            except (BlobMissing, UnicodeDecodeError):
                 return None
             return [bytes.fromhex(x) for x in text.split()]
     return None
@@ -277,7 +280,7 @@ def _check_history(archive, origin: str, size: int, new_root: bytes, hashes: lis
             problems.append(f"{origin}: 包中的账本叶哈希重建不出第 {size} 号检查点的根 (leaf hashes do not rebuild the checkpoint)")
             return proofs, problems
         hashes = hashes[:size]
-    for w in archive.catalog.db.execute("SELECT * FROM witnessed WHERE origin=? ORDER BY tree_size", (origin,)):
+    for w in archive.catalog.packages.witnessed(origin):
         old_size, old_root = w["tree_size"], bytes(w["root"])
         label = f"{origin}: 此前见证的第 {old_size} 号检查点"
         if old_size == size:

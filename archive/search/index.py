@@ -65,6 +65,8 @@ from archive.search.query import (
     parse_query,
     plan,
 )
+from storage.catalog import open_catalog
+from storage.errors import StorageError as CatalogError
 from storage.home import atomic_write, make_private_dir
 from storage.lock import write_lock
 
@@ -215,7 +217,7 @@ class SearchIndex:
     def _engine_errors(self, path: Any = None) -> Iterator[None]:
         try:
             yield
-        except OutsafeError:
+        except (OutsafeError, CatalogError):  # ours, and the catalog's (read while catching up)
             raise
         except Exception as e:  # noqa: BLE001 — a third-party failure reading/writing the index
             _release(e)
@@ -255,7 +257,7 @@ class SearchIndex:
         done = 0
         total = max(0, top - mark)
         while mark < top:
-            rows = self.catalog.list_records(after_seq=mark, limit=BATCH)
+            rows = self.catalog.records_after(mark, limit=BATCH)
             if not rows:
                 break
             with eng.writer() as w:
@@ -270,8 +272,7 @@ class SearchIndex:
                 progress("index", min(done, total), total)
         # Every record up to the mark must be in the index (one may have been removed, or lost in
         # a crash of an older version); records above it belong to a writer still waiting for the lock.
-        upto = self.catalog.db.execute("SELECT COUNT(*) FROM records WHERE seq <= ?", (mark,)).fetchone()[0]
-        if eng.count() != upto:
+        if eng.count() != self.catalog.count_records(upto_seq=mark):
             done += self._repair(eng, mark)
         return done
 
@@ -279,8 +280,8 @@ class SearchIndex:
         """Re-index records up to ``mark`` missing from the index (e.g. after :meth:`remove`) and
         drop documents of records the catalog does not hold."""
         have = eng.ids()
-        want = {r[0] for r in self.catalog.db.execute("SELECT id FROM records WHERE seq <= ?", (mark,))}
-        extra = have - {r[0] for r in self.catalog.db.execute("SELECT id FROM records")}
+        want = self.catalog.record_ids(upto_seq=mark)
+        extra = have - self.catalog.record_ids()
         missing = want - have
         if not missing and not extra:
             return 0
@@ -330,7 +331,7 @@ class SearchIndex:
     def _bulk(self, eng: Any, progress: Progress | None, procs: int | None) -> int:
         top = self.catalog.max_seq()
         total = self.catalog.count_records()
-        superseded = frozenset(r[0] for r in self.catalog.db.execute("SELECT supersedes FROM records WHERE supersedes IS NOT NULL"))
+        superseded = frozenset(self.catalog.superseded_ids())
         procs = procs or min(2, os.cpu_count() or 1)
         parallel = procs > 1 and total >= PARALLEL_FROM
         done = 0
@@ -360,7 +361,7 @@ class SearchIndex:
         ctx = multiprocessing.get_context("spawn")
         step = 500
         with ProcessPoolExecutor(max_workers=procs, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(engine, str(self.catalog.path), secret, superseded)) as pool:
+                                 initargs=(engine, self.catalog.location, secret, superseded)) as pool:
             pending = []
             for lo in range(0, top, step):
                 pending.append(pool.submit(_worker_docs, lo, min(lo + step, top)))
@@ -372,8 +373,7 @@ class SearchIndex:
     def _row_chunks(self, top: int, size: int) -> Iterator[list[dict]]:
         after = 0
         while after < top:
-            rows = self.catalog.list_records(after_seq=after, limit=size)
-            rows = [r for r in rows if r["seq"] <= top]
+            rows = self.catalog.records_after(after, limit=size, upto_seq=top)
             if not rows:
                 return
             yield rows
@@ -482,7 +482,7 @@ class SearchIndex:
                 eng.search(Contains((sa.pattern("安全"),)), [], 1)
         except SearchIndexError as e:
             return problems + [f"{e.message} → {REBUILD_HINT}"]
-        want = {r[0] for r in self.catalog.db.execute("SELECT id FROM records")}
+        want = self.catalog.record_ids()
         top = self.catalog.max_seq()
         if mark < top:
             problems.append(f"索引落后于目录 (index behind the catalog: indexed up to seq {mark} of {top})")
@@ -491,7 +491,7 @@ class SearchIndex:
             problems.append(f"{len(missing)} 份记录不在索引中 (records missing from the index): {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}")
         if extra:
             problems.append(f"{len(extra)} 份索引文档不在目录中 (index documents not in the catalog): {', '.join(extra[:5])}{' …' if len(extra) > 5 else ''}")
-        superseded = {r[0] for r in self.catalog.db.execute("SELECT supersedes FROM records WHERE supersedes IS NOT NULL")}
+        superseded = self.catalog.superseded_ids()
         wrong = sorted(superseded & stale)
         if wrong:
             problems.append(f"{len(wrong)} 份已更正记录在索引中仍标为现行 (superseded records marked current): {', '.join(wrong[:5])}")
@@ -531,17 +531,14 @@ def _engine_prepare(engine: str) -> Callable[[dict], Any]:
     return importlib.import_module(f"archive.search.{engine}_engine").prepare
 
 
-def _worker_init(engine: str, catalog_path: str, secret: bytes, superseded: frozenset[str]) -> None:
-    import sqlite3
-
-    db = sqlite3.connect(f"file:{catalog_path}?mode=ro", uri=True, timeout=60)
-    db.row_factory = sqlite3.Row
-    _WORKER.update(db=db, secret=secret, superseded=superseded, prepare=_engine_prepare(engine))
+def _worker_init(engine: str, catalog_location: str, secret: bytes, superseded: frozenset[str]) -> None:
+    _WORKER.update(catalog=open_catalog(catalog_location, readonly=True), secret=secret, superseded=superseded,
+                   prepare=_engine_prepare(engine))
 
 
 def _worker_docs(lo: int, hi: int) -> list[tuple[str, Any]]:
     """A rebuild worker: (id, engine payload) of the records with lo < seq <= hi."""
-    rows = [dict(r) for r in _WORKER["db"].execute("SELECT * FROM records WHERE seq > ? AND seq <= ? ORDER BY seq", (lo, hi))]
+    rows = _WORKER["catalog"].records_after(lo, upto_seq=hi)
     prepare = _WORKER["prepare"]
     return [(d["id"], prepare(d)) for d in documents(rows, _WORKER["secret"], _WORKER["superseded"])]
 

@@ -33,7 +33,7 @@ from corpus import SECRET, Corpus  # noqa: E402
 from archive.search import text as sa
 from archive.search.index import SearchIndex
 from archive.search.documents import record_text
-from storage.catalog import Catalog  # noqa: E402
+from storage.catalog import Catalog, open_catalog  # noqa: E402
 
 KINDS = ("2-char", "4-char", "phrase", "name", "contractor", "no-hit", "1-char")
 COMMON = {
@@ -57,7 +57,7 @@ def build_catalog(n: int, work: Path) -> tuple[Catalog, Corpus, float]:
     t = time.perf_counter()
     corpus = Corpus(n)
     rows = corpus.rows()
-    cat = Catalog(path, create=True)
+    cat = open_catalog(path, create=True)
     cat.migrate()
     with cat.transaction():
         for row in rows:
@@ -245,7 +245,9 @@ def _common_names(cat: Catalog) -> list[str]:
 
 
 def _type_counts(cat: Catalog) -> dict:
-    return {t: c for t, c in cat.db.execute("SELECT type, COUNT(*) FROM records GROUP BY type ORDER BY 2 DESC")}
+    from collections import Counter
+
+    return dict(Counter(r["type"] for r in cat.list_records()).most_common())
 
 
 TARGET_KINDS = ("2-char", "4-char", "phrase", "name", "contractor", "no-hit")

@@ -1,0 +1,276 @@
+"""What the engine may ask of durable state: the storage interfaces, one per concern.
+
+A backend (``storage/sqlite/`` today, PostgreSQL later) implements all of them over one database;
+``tests/storage_contract/`` is the conformance suite every backend passes. Nothing above storage/
+writes SQL or touches a connection: what it needs that is not here becomes a method here first.
+
+    Catalog                 one catalog database, opened by :func:`storage.catalog.open_catalog`
+    ├── UnitOfWork          transaction(): everything written inside commits together or not at all
+    ├── RecordCatalog       records and their file rows, the registry projection, meta
+    ├── RecordFeed          records in sequence order, for the caches derived from the catalog
+    ├── .ledger: LedgerStore      the append-only ledger's leaves and signed checkpoints
+    └── .packages: PackageBook    witnessed checkpoints, imported inclusion proofs, the package log
+
+Concepts every backend keeps (the conformance suite checks each):
+
+- **seq**: each record gets a sequence number at insert, increasing in commit order and never
+  reused; lists are in ``seq`` order unless a method says otherwise. Commit order and seq order
+  agree because writers are serialised (the archive write lock; a server backend takes it as a
+  database lock, e.g. a PostgreSQL advisory lock): the caches that catch up by seq rely on it.
+- **current**: a record is current while no record ``supersedes`` it.
+- **immutable**: records, file rows, ledger leaves, checkpoints, witnessed checkpoints and imported
+  proofs are never updated or deleted, and the database itself refuses it (not only this API);
+  the registry projection and meta are the only rows that change.
+- **one unit of work**: ``with catalog.transaction():`` spans every store of the catalog. One
+  record (its row, file rows, ledger leaf, registry update) is one transaction; an imported
+  package may be one transaction. Nested use joins the outer transaction: the outermost block
+  commits, and an exception leaving any block rolls everything back. Writes outside a
+  transaction are a bug and raise :class:`RuntimeError`.
+- **errors**: a database that cannot be opened, read or written raises
+  :class:`storage.errors.StorageError` with a message saying what and a hint saying how to fix it.
+
+Rows are the typed dicts of :mod:`storage.rows`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from storage.rows import (
+    CheckpointRow,
+    FileRow,
+    ImportedProofRow,
+    LeafRow,
+    NewFile,
+    PackageRow,
+    RecordRow,
+    RegistryRow,
+    WitnessedRow,
+)
+
+
+class UnitOfWork(Protocol):
+    def transaction(self) -> AbstractContextManager[None]:
+        """Begin a write transaction (the writer holds the archive lock); commit at the end of the
+        outermost block, roll back when an exception leaves any block."""
+        ...
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+
+class RecordCatalog(Protocol):
+    """Records (immutable), their files (immutable), the registry projection and meta."""
+
+    # --- records and their files ---
+
+    def insert_record(self, row: Mapping[str, Any], files: Sequence[NewFile] = ()) -> int:
+        """Insert one record (the keys of :class:`RecordRow` but ``seq``; absent optional keys are
+        None) and its file rows; return its ``seq``. An id already present → StorageError."""
+        ...
+
+    def get_record(self, record_id: str) -> RecordRow | None: ...
+
+    def find_record_ids(self, prefix: str, limit: int = 3) -> list[str]:
+        """Ids starting with ``prefix``, in id order (for short ids typed by a user)."""
+        ...
+
+    def record_files(self, record_id: str) -> list[FileRow]:
+        """The record's files, by role then name."""
+        ...
+
+    def all_record_files(self) -> list[FileRow]:
+        """Every file row of the catalog (for ``verify``), in no particular order."""
+        ...
+
+    def records_with_blob(self, sha256: str) -> list[str]:
+        """Ids of the records that name the blob ``sha256``, each once, in id order."""
+        ...
+
+    def superseded_by(self, record_id: str) -> str | None:
+        """The first record (by seq) that supersedes ``record_id``; None while it is current."""
+        ...
+
+    def list_records(
+        self,
+        *,
+        types: Sequence[str] = (),
+        subtype: str | None = None,
+        contractor: str | None = None,
+        enterprise: str | None = None,
+        project: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        current_only: bool = False,
+        limit: int | None = None,
+    ) -> list[RecordRow]:
+        """Records in seq order. ``types`` empty: every type. ``since``/``until`` compare
+        ``doc_date`` by day: ``until`` includes the whole of its day (``2026-06-09`` includes
+        ``2026-06-09 18:00``) and a partial bound the whole month or year (``2026-06``); records
+        without a ``doc_date`` are left out when either is given. ``current_only``: leave out
+        superseded records."""
+        ...
+
+    def current_document(self, type: str, doc_no: str, enterprise: str | None) -> RecordRow | None:
+        """The current record of ``type`` numbered ``doc_no`` for ``enterprise`` (None and ""
+        both mean "no enterprise"); the latest by seq if several."""
+        ...
+
+    def organization_records(self, uscc: str, *, origin: str) -> list[RecordRow]:
+        """Every version (superseded ones too) of the organization record registering ``uscc``
+        that ``origin`` sealed, oldest first (the keys an archive registered itself)."""
+        ...
+
+    # --- the registry projection: kind + key → the current record (upserted) ---
+
+    def put_registry(self, kind: str, key: str, record_id: str, name: str, extra: dict | None = None) -> None: ...
+
+    def get_registry(self, kind: str, key: str) -> RegistryRow | None: ...
+
+    def list_registry(self, kind: str) -> list[RegistryRow]:
+        """Every entry of ``kind``, by key."""
+        ...
+
+    # --- meta: a few named values of the archive (owner, search engine …) ---
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+
+class RecordFeed(Protocol):
+    """The catalog read in sequence order by the caches derived from it (the search index; later
+    the facts tables of the checks): each keeps the seq it has reached and catches up from there."""
+
+    def max_seq(self) -> int:
+        """The highest seq (0 when empty)."""
+        ...
+
+    def count_records(self, upto_seq: int | None = None) -> int:
+        """How many records (with seq <= ``upto_seq`` when given)."""
+        ...
+
+    def record_ids(self, upto_seq: int | None = None) -> set[str]:
+        """Ids of the records (with seq <= ``upto_seq`` when given)."""
+        ...
+
+    def superseded_ids(self) -> set[str]:
+        """Ids of every record some record supersedes."""
+        ...
+
+    def records_after(self, seq: int, *, limit: int | None = None, upto_seq: int | None = None) -> list[RecordRow]:
+        """Records with seq > ``seq`` (and <= ``upto_seq`` when given), in seq order, at most ``limit``."""
+        ...
+
+
+class LedgerStore(Protocol):
+    """The rows of the append-only Merkle ledger; hashing and signing stay in archive.integrity."""
+
+    def size(self) -> int:
+        """How many leaves."""
+        ...
+
+    def next_index(self) -> int:
+        """The index the next :meth:`append` assigns (one past the highest; 0 when empty). Inside a
+        transaction it stays valid until that append: a record's seal names its leaf index."""
+        ...
+
+    def append(self, kind: str, entry: str, leaf_hash: bytes, created_at: str, record_id: str | None = None) -> int:
+        """Append one leaf at :meth:`next_index`; return its index."""
+        ...
+
+    def leaves(self, *, kind: str | None = None, upto: int | None = None) -> list[LeafRow]:
+        """Leaves by index: every leaf, or those of ``kind``; ``upto``: only the first ``upto``
+        leaves of the ledger (before the kind filter)."""
+        ...
+
+    def leaf_hashes(self, upto: int | None = None) -> list[bytes]:
+        """The leaf hashes by index (the first ``upto`` when given)."""
+        ...
+
+    def leaf_for_record(self, record_id: str, kind: str = "record_sealed") -> LeafRow | None:
+        """The first leaf of ``kind`` naming ``record_id``."""
+        ...
+
+    def add_checkpoint(self, row: CheckpointRow) -> None:
+        """Keep a signed checkpoint; one per tree size (a second one for a size is ignored)."""
+        ...
+
+    def latest_checkpoint(self) -> CheckpointRow | None:
+        """The checkpoint of the largest tree size."""
+        ...
+
+    def checkpoints(self) -> list[CheckpointRow]:
+        """Every checkpoint by tree size."""
+        ...
+
+
+class PackageBook(Protocol):
+    """What packages exchanged with other archives leave behind."""
+
+    # --- checkpoints of other archives this archive witnessed (immutable) ---
+
+    def witness(self, row: WitnessedRow) -> None:
+        """Keep a witnessed checkpoint; (origin, tree_size) already witnessed → StorageError."""
+        ...
+
+    def get_witnessed(self, origin: str, tree_size: int) -> WitnessedRow | None: ...
+
+    def witnessed(self, origin: str | None = None) -> list[WitnessedRow]:
+        """Witnessed checkpoints (of ``origin`` when given), by origin then tree size."""
+        ...
+
+    # --- inclusion proofs of imported records (immutable; the record must exist) ---
+
+    def add_imported_proof(self, row: ImportedProofRow) -> None:
+        """Keep the proof of an imported record (in the record's transaction); a second proof
+        for a record, or a proof for a record not in the catalog → StorageError."""
+        ...
+
+    def imported_proof(self, record_id: str) -> ImportedProofRow | None: ...
+
+    # --- the log of packages exported and imported ---
+
+    def log_package(self, row: PackageRow) -> None:
+        """Log a package; the same (digest, direction) again is ignored (the first entry stays)."""
+        ...
+
+    def has_package(self, digest: str, direction: str) -> bool: ...
+
+    def packages(self, *, direction: str | None = None, kind: str | None = None) -> list[PackageRow]:
+        """Logged packages (filtered), oldest first."""
+        ...
+
+
+class Catalog(RecordCatalog, RecordFeed, UnitOfWork, Protocol):
+    """One catalog database: records, feed and unit of work on the object itself, the ledger and
+    package book beside them in the same database (so one transaction spans all four)."""
+
+    ledger: LedgerStore
+    packages: PackageBook
+
+    @property
+    def location(self) -> str:
+        """Where the catalog lives (a path, or later a URL): ``open_catalog(location)`` opens it
+        again, e.g. read-only in a worker process."""
+        ...
+
+    @property
+    def version(self) -> int:
+        """The schema version of the database (0: nothing created yet)."""
+        ...
+
+    @property
+    def latest_version(self) -> int:
+        """The schema version this program writes."""
+        ...
+
+    def migrate(self, upto: int | None = None) -> int:
+        """Apply the pending forward migrations (up to version ``upto``), each in its own
+        transaction; return how many were applied. A catalog newer than this program is refused
+        with StorageError and left as it is."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,127 @@
+"""The rows that cross the storage interfaces: plain dicts, typed here so a reader knows the keys.
+
+Every backend returns exactly these keys. Conventions that hold for every backend:
+
+- text is ``str``; binary values (signatures, hashes, roots) are ``bytes``, never a driver's view
+  type; missing values are ``None``;
+- JSON columns (``data``, ``refs``, ``extra``, ``info``, ``proof``, ledger ``entry``) travel as
+  the text that was stored, byte for byte: ``data`` and ``entry`` are signed or hashed, and
+  ``outsafe verify`` must see what is stored to name what was altered (a backend may keep a parsed
+  copy beside the text for its queries, never instead of it);
+- dates are ISO text: ``doc_date`` a day (``2026-06-09``) or a day and minute
+  (``2026-06-09 14:30``); timestamps (``created_at`` …) UTC ``2026-06-09T06:30:00Z``.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class RecordRow(TypedDict):
+    """A sealed record. ``seq`` is the catalog's sequence number: assigned at insert, strictly
+    increasing in commit order, never reused; everything derived from the catalog (the search
+    index, later the facts tables) catches up by it."""
+
+    seq: int
+    id: str  # ULID
+    type: str  # case type, e.g. "work_ticket"
+    subtype: str | None  # ticket type for work tickets
+    doc_no: str | None
+    title: str
+    enterprise: str | None  # 统一社会信用代码
+    contractor: str | None
+    project: str | None
+    doc_date: str | None
+    data: str  # canonical JSON of the record's data (sealed)
+    refs: str  # canonical JSON of the resolved references (sealed)
+    source_name: str | None
+    origin: str  # USCC of the archive that sealed it
+    supersedes: str | None  # id of the record this one corrects
+    note: str | None
+    created_at: str
+    seal: str | None  # the signed statement (canonical JSON)
+    signature: bytes | None  # Ed25519 over ``seal``
+    signer: str | None  # key fingerprint
+
+
+class NewFile(TypedDict):
+    """A file of a record being inserted (its blob is already stored)."""
+
+    role: str  # "source" | "docx" | "pdf" | "photo" …
+    name: str
+    sha256: str
+    size: int
+    media_type: str
+
+
+class FileRow(NewFile):
+    record_id: str
+
+
+class RegistryRow(TypedDict):
+    """The registry projection: the current record of an organization, person or project."""
+
+    kind: str  # "organization" | "person" | "project"
+    key: str  # USCC, HMAC of the ID number, "ENTERPRISE/CODE"
+    record_id: str
+    name: str
+    extra: str | None  # JSON text
+
+
+class LeafRow(TypedDict):
+    """One event of the append-only ledger; ``idx`` counts from 0 without gaps."""
+
+    idx: int
+    kind: str  # "record_sealed" | "record_superseded" | "package_exported" | "package_imported" | "checkpoint_witnessed"
+    record_id: str | None
+    entry: str  # canonical JSON of the event: the leaf's data
+    leaf_hash: bytes  # SHA-256(0x00 ‖ entry)
+    created_at: str
+
+
+class CheckpointRow(TypedDict):
+    """A signed checkpoint of the owner's ledger (one per tree size)."""
+
+    tree_size: int
+    root: bytes
+    note: str  # the signed note text
+    signature: bytes
+    signer: str  # key fingerprint
+    signed_at: str
+
+
+class WitnessedRow(TypedDict):
+    """A checkpoint of another archive this archive witnessed (and cosigned) at an import."""
+
+    origin: str  # the other archive's owner USCC
+    tree_size: int
+    root: bytes
+    note: str
+    signer: str  # the origin key's fingerprint
+    cosignature: bytes  # ours, over the note body
+    package_digest: str
+    witnessed_at: str
+
+
+class ImportedProofRow(TypedDict):
+    """The inclusion proof of an imported record in its origin's ledger."""
+
+    record_id: str
+    origin: str
+    leaf_index: int
+    leaf_data: str  # the origin's leaf entry (hashed: kept byte for byte)
+    tree_size: int
+    proof: str  # JSON list of hex hashes
+
+
+class PackageRow(TypedDict):
+    """A package this archive exported or imported."""
+
+    digest: str  # sha256 of the bag's tagmanifest
+    direction: str  # "export" | "import"
+    kind: str  # "submission" | "evidence"
+    origin: str
+    path: str | None
+    records: int
+    info: str | None  # JSON text
+    created_at: str

@@ -1,0 +1,162 @@
+"""The SQLite catalog's schema: forward migrations, applied in order, never edited once released.
+
+The schema version is ``PRAGMA user_version`` (0: nothing created). Each migration is one script
+run in one transaction together with the new version number, so a crash leaves the catalog at the
+old version or the new one. Old archives open and are brought forward when opened; a catalog of a
+newer version than :data:`SCHEMA_VERSION` is refused (this program would not know its tables).
+
+Immutability is enforced by the database itself: triggers refuse UPDATE and DELETE on every table
+but the registry projection, meta and the package log.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: records, their files, the registry projection, settings-like metadata
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE records (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT NOT NULL UNIQUE,
+        type        TEXT NOT NULL,
+        subtype     TEXT,
+        doc_no      TEXT,
+        title       TEXT NOT NULL,
+        enterprise  TEXT,
+        contractor  TEXT,
+        project     TEXT,
+        doc_date    TEXT,
+        data        TEXT NOT NULL,
+        refs        TEXT NOT NULL,
+        source_name TEXT,
+        origin      TEXT NOT NULL,
+        supersedes  TEXT REFERENCES records(id),
+        note        TEXT,
+        created_at  TEXT NOT NULL,
+        seal        TEXT,
+        signature   BLOB,
+        signer      TEXT
+    );
+    CREATE INDEX records_type ON records(type, subtype);
+    CREATE INDEX records_contractor ON records(contractor);
+    CREATE INDEX records_enterprise ON records(enterprise);
+    CREATE INDEX records_doc_no ON records(doc_no);
+    CREATE INDEX records_supersedes ON records(supersedes);
+    CREATE TABLE record_files (
+        record_id  TEXT NOT NULL REFERENCES records(id),
+        role       TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        sha256     TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        media_type TEXT NOT NULL,
+        PRIMARY KEY (record_id, role, name)
+    );
+    CREATE TABLE registry (
+        kind      TEXT NOT NULL,
+        key       TEXT NOT NULL,
+        record_id TEXT NOT NULL REFERENCES records(id),
+        name      TEXT NOT NULL,
+        extra     TEXT,
+        PRIMARY KEY (kind, key)
+    );
+    CREATE TRIGGER records_immutable_u BEFORE UPDATE ON records
+        BEGIN SELECT RAISE(ABORT, 'records are immutable; supersede instead'); END;
+    CREATE TRIGGER records_immutable_d BEFORE DELETE ON records
+        BEGIN SELECT RAISE(ABORT, 'records are immutable; supersede instead'); END;
+    CREATE TRIGGER record_files_immutable_u BEFORE UPDATE ON record_files
+        BEGIN SELECT RAISE(ABORT, 'record files are immutable'); END;
+    CREATE TRIGGER record_files_immutable_d BEFORE DELETE ON record_files
+        BEGIN SELECT RAISE(ABORT, 'record files are immutable'); END;
+    """,
+    # 2: the append-only Merkle ledger (RFC 9162 hashing) and its signed checkpoints
+    """
+    CREATE TABLE ledger (
+        idx        INTEGER PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        record_id  TEXT,
+        entry      TEXT NOT NULL,
+        leaf_hash  BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX ledger_record ON ledger(record_id);
+    CREATE TABLE checkpoints (
+        tree_size INTEGER PRIMARY KEY,
+        root      BLOB NOT NULL,
+        note      TEXT NOT NULL,
+        signature BLOB NOT NULL,
+        signer    TEXT NOT NULL,
+        signed_at TEXT NOT NULL
+    );
+    CREATE TRIGGER ledger_append_only_u BEFORE UPDATE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_append_only_d BEFORE DELETE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER checkpoints_immutable_u BEFORE UPDATE ON checkpoints
+        BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
+    CREATE TRIGGER checkpoints_immutable_d BEFORE DELETE ON checkpoints
+        BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
+    """,
+    # 3: packages exchanged with other archives: their checkpoints we witnessed, the inclusion
+    #    proofs of imported records, and a log of packages exported and imported
+    """
+    CREATE TABLE witnessed (
+        origin         TEXT NOT NULL,
+        tree_size      INTEGER NOT NULL,
+        root           BLOB NOT NULL,
+        note           TEXT NOT NULL,
+        signer         TEXT NOT NULL,
+        cosignature    BLOB NOT NULL,
+        package_digest TEXT NOT NULL,
+        witnessed_at   TEXT NOT NULL,
+        PRIMARY KEY (origin, tree_size)
+    );
+    CREATE TABLE imported_proofs (
+        record_id  TEXT PRIMARY KEY REFERENCES records(id),
+        origin     TEXT NOT NULL,
+        leaf_index INTEGER NOT NULL,
+        leaf_data  TEXT NOT NULL,
+        tree_size  INTEGER NOT NULL,
+        proof      TEXT NOT NULL
+    );
+    CREATE TABLE packages (
+        digest     TEXT NOT NULL,
+        direction  TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        origin     TEXT NOT NULL,
+        path       TEXT,
+        records    INTEGER NOT NULL,
+        info       TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (digest, direction)
+    );
+    CREATE TRIGGER witnessed_immutable_u BEFORE UPDATE ON witnessed
+        BEGIN SELECT RAISE(ABORT, 'witnessed checkpoints are immutable'); END;
+    CREATE TRIGGER witnessed_immutable_d BEFORE DELETE ON witnessed
+        BEGIN SELECT RAISE(ABORT, 'witnessed checkpoints are immutable'); END;
+    CREATE TRIGGER imported_proofs_immutable_u BEFORE UPDATE ON imported_proofs
+        BEGIN SELECT RAISE(ABORT, 'imported proofs are immutable'); END;
+    CREATE TRIGGER imported_proofs_immutable_d BEFORE DELETE ON imported_proofs
+        BEGIN SELECT RAISE(ABORT, 'imported proofs are immutable'); END;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies (BEGIN … END;) whole."""
+    out, buf = [], []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        joined = "\n".join(buf).strip()
+        if joined.endswith(";") and sqlite3.complete_statement(joined):
+            out.append(joined)
+            buf = []
+    if "\n".join(buf).strip():
+        out.append("\n".join(buf).strip())
+    return out

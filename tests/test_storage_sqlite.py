@@ -1,0 +1,77 @@
+"""The SQLite backend's own choices (the shared contract is tests/storage_contract/): pragmas,
+file mode, the catalog file of an archive made by an older outsafe, errors on opening."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from archive.app import Archive
+from storage.catalog import open_catalog
+from storage.errors import StorageError
+from storage.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION, split_sql
+
+
+def test_pragmas_and_private_file(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    c = open_catalog(path, create=True)
+    c.migrate()
+    assert c.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert c.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert c.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert c.version == SCHEMA_VERSION == len(MIGRATIONS)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_version_1_catalog_file_upgrades(tmp_path):
+    """A catalog written by the first release (migration 1 run by hand, as it ran then)."""
+    import sqlite3
+
+    path = tmp_path / "c.sqlite3"
+    db = sqlite3.connect(path)
+    for stmt in split_sql(MIGRATIONS[0]):
+        db.execute(stmt)
+    db.execute("INSERT INTO records(id, type, title, data, refs, origin, created_at) "
+               "VALUES('R1', 'hazard', 't', '{}', '{}', 'X', 'now')")
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+    c = open_catalog(path)
+    assert c.migrate() == SCHEMA_VERSION - 1
+    assert c.get_record("R1")["title"] == "t" and c.ledger.size() == 0 and c.packages.witnessed() == []
+
+
+def test_a_missing_catalog_is_a_clear_error(tmp_path):
+    with pytest.raises(StorageError) as e:
+        open_catalog(tmp_path / "none.sqlite3")
+    assert "outsafe init" in e.value.hint
+
+
+def test_a_file_that_is_not_a_catalog_is_a_storage_error(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError) as e:
+        c = open_catalog(path)
+        c.version
+    assert "catalog" in e.value.message
+
+
+def test_a_postgresql_location_is_not_served_yet(tmp_path):
+    with pytest.raises(StorageError) as e:
+        open_catalog("postgresql://officer:secret@db.example/outsafe")
+    assert "PostgreSQL" in e.value.message and "secret" not in e.value.message
+
+
+def test_an_archive_with_a_newer_catalog_is_refused(home, basic_files):
+    """Opening an archive whose catalog a newer outsafe wrote: refused, nothing changed."""
+    Archive.create(home, basic_files["enterprise"], pdf=False).close()
+    c = open_catalog(home / "catalog.sqlite3")
+    c.db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    c.close()
+    with pytest.raises(StorageError) as e:
+        Archive.open(home)
+    assert "newer" in e.value.message
+    c = open_catalog(home / "catalog.sqlite3")
+    assert c.version == SCHEMA_VERSION + 1
+    c.close()
