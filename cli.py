@@ -378,19 +378,27 @@ def case() -> None:
     """Validate, add, show and list case files (contracts, agreements, training, tickets, enforcement)."""
 
 
+NO_PDF = click.option("--no-pdf", is_flag=True, help="Store the .docx only (quick; no LibreOffice).")
+FILES_ROOT = click.option(
+    "--files-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder photos and drawings may also come from (by default only the case file's own folder).",
+)
+
+
 @case.command("validate")
 @FILES
+@FILES_ROOT
 @AS_OF
 @JSON
 @pass_app
-def case_validate(app: App, files: tuple[Path, ...], as_of: date | None, as_json: bool) -> None:
+def case_validate(app: App, files: tuple[Path, ...], files_root: Path | None, as_of: date | None, as_json: bool) -> None:
     """Validate files without adding them: every problem of every file, exit 1 if any.
 
     Inside an archive the references (organizations, people, projects) are checked too.
     """
     from archive.app import validate_only
 
-    result = validate_only(list(files), home=app.home, today=as_of)
+    result = validate_only(list(files), home=app.home, today=as_of, files_root=files_root)
     if as_json:
         emit_json(result.as_dict())
     else:
@@ -404,17 +412,19 @@ def case_validate(app: App, files: tuple[Path, ...], as_of: date | None, as_json
         raise click.exceptions.Exit(1)
 
 
-NO_PDF = click.option("--no-pdf", is_flag=True, help="Store the .docx only (quick; no LibreOffice).")
+
 
 
 @case.command("add")
 @FILES
+@FILES_ROOT
 @NO_PDF
 @click.option("--force", is_flag=True, help="Admit a case a cross-record rule refuses, where the law leaves room.")
 @click.option("--reason", help="Why it is admitted anyway (required with --force; sealed with the record).")
 @JSON
 @pass_app
-def case_add(app: App, files: tuple[Path, ...], no_pdf: bool, force: bool, reason: str | None, as_json: bool) -> None:
+def case_add(app: App, files: tuple[Path, ...], files_root: Path | None, no_pdf: bool, force: bool, reason: str | None,
+             as_json: bool) -> None:
     """Validate, render (.docx, .pdf), seal, store and index case files; print the record ids.
 
     Nothing is written unless every file is valid and every document renders; a document
@@ -426,18 +436,19 @@ def case_add(app: App, files: tuple[Path, ...], no_pdf: bool, force: bool, reaso
         raise click.UsageError("--force needs --reason TEXT (the reason is sealed with the record)")
     if reason and not force:
         raise click.UsageError("--reason is only used with --force")
-    _add(app, files, None, as_json, pdf=not no_pdf, force_reason=reason if force else None)
+    _add(app, files, None, as_json, pdf=not no_pdf, force_reason=reason if force else None, files_root=files_root)
 
 
 @case.command("render")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="OUT.docx or OUT.pdf")
+@FILES_ROOT
 @AS_OF
 @pass_app
-def case_render(app: App, file: Path, output: Path, as_of: date | None) -> None:
+def case_render(app: App, file: Path, output: Path, files_root: Path | None, as_of: date | None) -> None:
     """Preview the document of FILE as .docx or .pdf without adding it to the archive."""
-    out = app.archive().render_preview(file, output, today=as_of)
+    out = app.archive().render_preview(file, output, today=as_of, files_root=files_root)
     click.echo(f"已生成 (written): {out}")
 
 

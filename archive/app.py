@@ -30,12 +30,14 @@ from archive import clock, ids
 from archive.integrity import keys
 from archive.integrity import seal as sealing
 from archive.integrity.ledger import Ledger, origin_for, sign_checkpoint
+from archive.documents.images import ImageProblem, inspect_image
 from archive.errors import NotFound, Problem, StorageError, ValidationFailed
 from archive.privacy import mask_record, mask_refs
 from archive.registry import Registry, Resolved, resolve
 from archive.settings import Settings
 from schemas import REGISTRY_TYPES, TYPES, FileProblem, LoadResult, load, meta_of, read_case_file
 from schemas.base import RuleContext, dump, schema_for
+from schemas.common import Photo
 from schemas.registry import Organization, Person
 from schemas.tickets import TICKET_CLASSES
 from storage.blobs import BlobStore
@@ -252,12 +254,13 @@ class Archive:
     # --- validation -------------------------------------------------------------------------
 
     def validate_files(
-        self, paths: Sequence[Path], *, expect: type | None = None, today: date | None = None, registry: Registry | None = None
+        self, paths: Sequence[Path], *, expect: type | None = None, today: date | None = None, registry: Registry | None = None,
+        files_root: Path | None = None,
     ) -> tuple[list[Loaded], list[Problem]]:
         """Validate every file and resolve its references; (good files, every problem)."""
         reg = registry or self.registry()
         ctx = self.rule_context(today, reg)
-        loaded, problems = validate_paths(paths, ctx, expect=expect)
+        loaded, problems = validate_paths(paths, ctx, expect=expect, files_root=files_root)
         for item in loaded:
             if isinstance(item.obj, Organization) and item.obj.uscc == self.owner_uscc:
                 item.obj, more = self._with_owner_key(item.obj, str(item.path))
@@ -301,12 +304,13 @@ class Archive:
         today: date | None = None,
         pdf: bool = True,
         force_reason: str | None = None,
+        files_root: Path | None = None,
     ) -> AddReport:
         """The whole pipeline for case files. ``force_reason`` overrides refusals of cross-record
         rules where the law leaves room; the reason is sealed with each record it admits."""
         with self.writing("add", notify):
             reg = self.registry()
-            loaded, problems = self.validate_files(paths, expect=expect, today=today, registry=reg)
+            loaded, problems = self.validate_files(paths, expect=expect, today=today, registry=reg, files_root=files_root)
             refused = [p for p in problems if p.severity == "error" and hasattr(p, "overridable")]
             errors = [p for p in problems if p.severity == "error" and not hasattr(p, "overridable")]
             if errors:
@@ -598,7 +602,7 @@ class Archive:
                 self.catalog.put_registry(kind, key, row["id"], name)
         return Added(row["id"], row["type"], row["title"], row["source_name"], plan.status, stored)
 
-    def render_preview(self, path: Path, out: Path, *, today: date | None = None) -> Path:
+    def render_preview(self, path: Path, out: Path, *, today: date | None = None, files_root: Path | None = None) -> Path:
         """``outsafe case render``: the document of one case file, written to ``out`` (.docx or
         .pdf), without touching the archive."""
         from archive.documents.convert import convert_one
@@ -607,7 +611,7 @@ class Archive:
         if suffix not in (".docx", ".pdf"):
             raise ValidationFailed([Problem("", f"输出文件须以 .docx 或 .pdf 结尾 (output must end in .docx or .pdf): {out}")])
         reg = self.registry()
-        loaded, problems = self.validate_files([path], today=today, registry=reg)
+        loaded, problems = self.validate_files([path], today=today, registry=reg, files_root=files_root)
         if any(p.severity == "error" for p in problems) or not loaded:
             raise ValidationFailed(problems)
         plan = self._plan(loaded[0], reg, supersedes=None, note=None)
@@ -758,7 +762,11 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def validate_paths(paths: Sequence[Path], ctx: RuleContext, *, expect: type | None = None) -> tuple[list[Loaded], list[Problem]]:
+def validate_paths(
+    paths: Sequence[Path], ctx: RuleContext, *, expect: type | None = None, files_root: Path | None = None
+) -> tuple[list[Loaded], list[Problem]]:
+    """Read and validate every file (folders expand to their case files); the files each names
+    (photos, drawings) must lie inside its folder or inside ``files_root``."""
     loaded: list[Loaded] = []
     problems: list[Problem] = []
     for path in expand_paths(paths):
@@ -766,7 +774,7 @@ def validate_paths(paths: Sequence[Path], ctx: RuleContext, *, expect: type | No
         problems.extend(result.problems)
         if result.ok:
             item = Loaded(path=path, obj=result.obj, raw={}, warnings=[p for p in result.problems if p.severity == "warning"])
-            item.files, more = _attachments(result.obj, path)
+            item.files, more = attachments(result.obj, path, files_root)
             problems.extend(more)
             if not more:
                 loaded.append(item)
@@ -775,22 +783,56 @@ def validate_paths(paths: Sequence[Path], ctx: RuleContext, *, expect: type | No
     return loaded, problems
 
 
-def _attachments(obj: Any, path: Path) -> tuple[list[dict], list[Problem]]:
-    """Photos named in the case file: they must exist next to it (or at the given path)."""
+def _photos(obj: Any, prefix: str = "") -> Iterable[tuple[str, Photo]]:
+    """Every image a record names (photos, drawings, signatures: :class:`Photo` values), with its path."""
+    if isinstance(obj, Photo):
+        yield prefix, obj
+        return
+    if not dataclasses.is_dataclass(obj):
+        return
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        path = f"{prefix}.{f.name}" if prefix else f.name
+        if isinstance(value, tuple):
+            for i, v in enumerate(value):
+                yield from _photos(v, f"{path}[{i}]")
+        elif dataclasses.is_dataclass(value):
+            yield from _photos(value, path)
+
+
+def attachments(obj: Any, path: Path, files_root: Path | None = None) -> tuple[list[dict], list[Problem]]:
+    """The images named in a case file, checked: each must be a file inside the case file's folder
+    (or inside ``files_root``, e.g. a shared photo folder given with ``--files-root``) — a name
+    climbing out with ``..``, an absolute path elsewhere or a symbolic link pointing outside is
+    refused — and a real JPEG or PNG of sane pixel size (archive.documents.images)."""
     files, problems = [], []
-    photos = getattr(obj, "photos", ()) or ()
-    for i, photo in enumerate(photos):
+    roots = [path.parent.resolve()] + ([Path(files_root).resolve()] if files_root else [])
+    for where, photo in _photos(obj):
+        at = f"{where}.file"
         p = Path(photo.file)
-        if not p.is_absolute():
-            p = path.parent / p
-        if not p.is_file():
-            problems.append(Problem(f"photos[{i}].file", f"图片文件不存在 (file not found): {photo.file}", file=str(path)))
+        p = (p if p.is_absolute() else path.parent / p)
+        try:
+            real = p.resolve(strict=True)
+        except (OSError, RuntimeError):
+            problems.append(Problem(at, f"图片文件不存在 (file not found): {photo.file}", file=str(path)))
             continue
-        kind = mimetypes.guess_type(p.name)[0] or ""
-        if kind not in ("image/jpeg", "image/png"):
-            problems.append(Problem(f"photos[{i}].file", f"图片须为 JPEG 或 PNG (photo must be JPEG or PNG): {photo.file}", file=str(path)))
+        if not any(real.is_relative_to(r) for r in roots):
+            problems.append(Problem(
+                at, f"文件不在案卷文件所在目录内，已拒绝 (file outside the case file's folder): {photo.file}"
+                "；如照片在别处，用 --files-root 指明其目录 (name its folder with --files-root)", file=str(path)))
             continue
-        files.append({"role": "photo", "name": p.name, "path": p, "media_type": kind, "ref": photo.file})
+        if not real.is_file():
+            problems.append(Problem(at, f"不是普通文件 (not a regular file): {photo.file}", file=str(path)))
+            continue
+        try:
+            info = inspect_image(real)
+        except ImageProblem as e:
+            problems.append(Problem(at, f"{e}: {photo.file}", file=str(path)))
+            continue
+        except OSError as e:
+            problems.append(Problem(at, f"无法读取 (cannot read: {e.strerror}): {photo.file}", file=str(path)))
+            continue
+        files.append({"role": "photo", "name": real.name, "path": real, "media_type": info.media_type, "ref": photo.file})
     return files, problems
 
 
@@ -813,18 +855,20 @@ class ValidationReport:
         }
 
 
-def validate_only(paths: Sequence[Path], *, home: Path | None = None, today: date | None = None) -> ValidationReport:
+def validate_only(
+    paths: Sequence[Path], *, home: Path | None = None, today: date | None = None, files_root: Path | None = None
+) -> ValidationReport:
     """``outsafe case validate``: inside an archive, references are resolved too; never writes."""
     root = ArchiveHome(Path(home) if home else default_home())
     if root.exists():
         archive = Archive.open(root.root)
         try:
-            loaded, problems = archive.validate_files(paths, today=today)
+            loaded, problems = archive.validate_files(paths, today=today, files_root=files_root)
         finally:
             archive.close()
         checked = True
     else:
-        loaded, problems = validate_paths(paths, RuleContext(Settings(), today or date.today(), None))
+        loaded, problems = validate_paths(paths, RuleContext(Settings(), today or date.today(), None), files_root=files_root)
         checked = False
     good = {str(item.path): item for item in loaded}
     bad_files = {p.file for p in problems if p.severity == "error"}

@@ -37,6 +37,9 @@ class Settings:
     worker_max_age: int = _s(70, "domain.md §4.2 [P]", "从业人员最高年龄")
     special_operator_min_age: int = _s(18, "特种作业人员安全技术培训考核管理规定 第4条 [C]", "特种作业人员最低年龄")
     retraining_absence_months: int = _s(12, "生产经营单位安全培训规定 第17条 [M]", "离岗多久须重新进行车间、班组级教育")
+    special_certificate_number_is_id: bool = _s(
+        True, "domain.md §4.4 [M]: 现行特种作业操作证以持证人身份证号为证号", "特种作业操作证编号须为身份证号（可带前缀 T）"
+    )
 
     # --- 作业票 (GB 30871—2022 numbers, defaults an enterprise may tighten) ----------------
     hot_work_max_hours_special: float = _s(8, "GB 30871—2022 5.1.5", "特级动火作业票最长有效期（小时）")
@@ -97,6 +100,12 @@ class Settings:
     pdf_workers: int = _s(0, "[P]", "LibreOffice 转换进程数（0 = 每核一个）")
     pdf_recycle_every: int = _s(100, "[P]; measured: bench/render/RECYCLE.md", "每个转换进程处理多少份后重启（0 = 不定期重启）")
     pdf_timeout_seconds: float = _s(90, "[P]", "单份文档转换超时（秒）")
+
+    # --- packages: what a zip may expand to (checked before anything is extracted) --------------
+    package_max_bytes: int = _s(32 * 2**30, "[P]", "包解压后的总大小上限（字节）")
+    package_max_member_bytes: int = _s(2 * 2**30, "[P]", "包内单个文件解压后的大小上限（字节）")
+    package_max_members: int = _s(2_000_000, "[P]", "包内条目数上限")
+    package_max_ratio: int = _s(100, "[P]；PDF、DOCX、图片已压缩，比例约 1–3，YAML/JSON 约 5–10", "单个文件的解压/压缩比上限（1 MB 以上的文件）")
 
     @classmethod
     def load(cls, path: Path | None) -> "Settings":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import yaml
 from marshmallow import ValidationError
 
 from archive.errors import Problem
-from schemas.base import RuleContext, field_infos, flatten_errors, iter_values, rules_for, schema_for
+from schemas.base import LIMITS, RuleContext, field_infos, flatten_errors, iter_values, rules_for, schema_for
 from schemas.blacklist import BlacklistEntry, BlacklistRemoval
 from schemas.campaign import Accident, ConfinedSpaceRegister, ContractorInspection, Equipment, Hazard, QuarterlyAssessment
 from schemas.campaign_report import CampaignReport, CampaignTable
@@ -205,22 +206,64 @@ class FileProblem(Exception):
 
 
 def parse_text(text: str, name: str) -> Any:
+    """The parsed content of a case file (YAML, or JSON by its name), checked for shape: nesting at
+    most ``LIMITS.depth`` deep, keys short text. Refused with one :class:`FileProblem`."""
+    too_deep = FileProblem(Problem("", f"嵌套层级过深，至多 {LIMITS.depth} 层 (nested more than {LIMITS.depth} levels deep)", file=name))
     if name.lower().endswith(".json"):
         try:
-            return json.loads(text)
+            data = json.loads(text)
         except json.JSONDecodeError as e:
             raise FileProblem(Problem("", f"JSON 格式错误，第{e.lineno}行第{e.colno}列 (invalid JSON): {e.msg}", file=name)) from e
-    try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 — a SafeLoader subclass
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        where = f"第{mark.line + 1}行第{mark.column + 1}列 " if mark else ""
-        what = getattr(e, "problem", None) or str(e)
-        raise FileProblem(Problem("", f"YAML 格式错误 {where}(invalid YAML): {what}", file=name)) from e
+        except RecursionError:
+            raise too_deep from None
+    else:
+        try:
+            data = yaml.load(text, Loader=_Loader)  # noqa: S506 — a SafeLoader subclass
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+            where = f"第{mark.line + 1}行第{mark.column + 1}列 " if mark else ""
+            what = getattr(e, "problem", None) or str(e)
+            raise FileProblem(Problem("", f"YAML 格式错误 {where}(invalid YAML): {clean_message(str(what))}", file=name)) from e
+        except RecursionError:
+            raise too_deep from None
+    problem = shape_problem(data)
+    if problem:
+        raise FileProblem(Problem("", problem, file=name))
+    return data
+
+
+def shape_problem(data: Any) -> str | None:
+    """Why parsed ``data`` is not the shape of a case file (depth, keys), or None. Iterative: a
+    hostile file cannot exhaust the stack here."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > LIMITS.depth:
+                return f"嵌套层级过深，至多 {LIMITS.depth} 层 (nested more than {LIMITS.depth} levels deep)"
+            if isinstance(node, dict):
+                for k in node:
+                    if not isinstance(k, str):
+                        return f"键应为文本 (keys must be text): {clean_message(repr(k))}"
+                    if len(k) > LIMITS.key or any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in k):
+                        return f"键无效 (invalid key): {clean_message(k)}"
+                stack.extend((v, depth + 1) for v in node.values())
+            else:
+                stack.extend((v, depth + 1) for v in node)
+    return None
+
+
+def clean_message(text: str, most: int = 60) -> str:
+    """A value quoted in a message: printable, short."""
+    out = "".join(c if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Cn") else f"\\u{ord(c):04x}" for c in text)
+    return out if len(out) <= most else out[:most] + "…"
 
 
 def read_case_file(path: Path) -> Any:
     try:
+        size = path.stat().st_size
+        if size > LIMITS.file_bytes:
+            raise FileProblem(Problem("", f"文件过大（{size:,} 字节，至多 {LIMITS.file_bytes:,}） (file too large)", file=str(path)))
         data = path.read_bytes()
     except OSError as e:
         raise FileProblem(Problem("", f"无法读取文件 (cannot read): {e.strerror}", file=str(path))) from e

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import types
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -49,7 +50,9 @@ class F:
     ``F("作业人", min_items=1)``; ``F("高度(m)", minimum=2)``.
     """
 
-    __slots__ = ("label", "validate", "sensitive", "min_items", "minimum", "maximum", "warn", "help")
+    __slots__ = (
+        "label", "validate", "sensitive", "min_items", "minimum", "maximum", "warn", "help", "ident", "max_length", "max_items",
+    )
 
     def __init__(
         self,
@@ -61,6 +64,9 @@ class F:
         maximum: float | None = None,
         warn: Callable[[Any], str | None] | None = None,
         help: str = "",
+        ident: bool = False,
+        max_length: int | None = None,
+        max_items: int | None = None,
     ) -> None:
         self.label = label
         self.validate = validators
@@ -70,6 +76,9 @@ class F:
         self.maximum = maximum
         self.warn = warn  # returns a warning message (or None) for a loaded value
         self.help = help
+        self.ident = ident  # an identifier or number: no line breaks, full-width letters and digits folded
+        self.max_length = max_length  # characters; default by kind (see LIMITS)
+        self.max_items = max_items  # list length; default LIMITS.items
 
     def __repr__(self) -> str:
         return f"F({self.label!r})"
@@ -84,6 +93,9 @@ class F:
         out.maximum = self.maximum if self.maximum is not None else inner.maximum
         out.warn = self.warn or inner.warn
         out.help = self.help or inner.help
+        out.ident = self.ident or inner.ident
+        out.max_length = self.max_length or inner.max_length
+        out.max_items = self.max_items or inner.max_items
         return out
 
 
@@ -116,14 +128,68 @@ def translate(msg: str) -> str:
 # --- custom fields ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How much one case file may hold: enough for any real document, small enough that a hostile
+    or mistaken file is refused at validation instead of holding the archive's write lock while
+    LibreOffice lays out a thousand pages. Every limit is reported as a validation problem with the
+    field path; none is silent truncation."""
+
+    ident: int = 64  # identifiers and numbers: 文书号, 合同编号, USCC, 身份证号, 证书编号 …
+    name: int = 100  # names of people and units, titles
+    text: int = 10_000  # one text field (a long 违法事实 is ~2,000 characters)
+    items: int = 200  # one list (60 workers on a ticket, 30 findings in an order)
+    table_rows: int = 20_000  # rows of a generated table (a bureau's ledger of every contractor)
+    number: Decimal = Decimal(10) ** 12  # |amount| (yuan, tonnes …) and |integer|
+    decimals: int = 4  # digits after the point of an amount
+    depth: int = 24  # nesting of mappings and lists in a file
+    file_bytes: int = 4_000_000  # one case file
+    key: int = 64  # a key of a mapping
+
+
+LIMITS = Limits()
+
+_NAME_FIELDS = frozenset({"name", "title", "short_name", "subject_name", "author_name", "authority_name", "label", "heading"})
+# text as typed on a full-width keyboard: Ａ-Ｚ ａ-ｚ ０-９ and the full-width hyphen, folded to ASCII
+_FULLWIDTH_ALNUM = {c: c - 0xFEE0 for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B), 0xFF0D)}
+
+
+def clean_text(s: str, *, ident: bool = False) -> str:
+    """Text as stored: NFC (a name typed decomposed is the same name), no invisible characters.
+
+    Refused everywhere: lone surrogates, control characters other than tab and line breaks, and
+    format characters (zero-width spaces and joiners, bidirectional overrides, soft hyphens …) —
+    none belongs in an official document and each can make two different strings look the same.
+    In identifiers and numbers also line breaks and tabs; there full-width Latin letters and digits
+    are folded to ASCII, so ``HR-HT-２０２６-031`` is the number ``HR-HT-2026-031``."""
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("含有无效字符（孤立的代理码位） (invalid character: a lone surrogate)") from None
+    s = unicodedata.normalize("NFC", s)
+    for ch in s:
+        cat = unicodedata.category(ch)
+        if (cat == "Cc" and (ident or ch not in "\t\n\r")) or cat == "Cf":
+            kind = "控制字符 (control character)" if cat == "Cc" else "不可见的格式字符 (invisible format character)"
+            raise ValidationError(f"含有{kind} U+{ord(ch):04X}，请删除 (remove it)")
+    if ident:
+        s = s.translate(_FULLWIDTH_ALNUM)
+    return s
+
+
 class Text(fields.String):
-    """A string with surrounding whitespace removed; required text may not be empty."""
+    """A string with surrounding whitespace removed (see :func:`clean_text`); required text may
+    not be empty."""
+
+    def __init__(self, *, ident: bool = False, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.ident = ident
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)  # YAML reads 001 or 2026 as numbers; a code is text
         s = super()._deserialize(value, attr, data, **kwargs)
-        return s.strip()
+        return clean_text(s, ident=self.ident).strip()
 
 
 _CN_DATE = re.compile(r"^\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
@@ -191,10 +257,27 @@ class Amount(fields.Field):
             raise ValidationError(f"应为数字 (not a valid number): {value!r}") from None
         if not d.is_finite():
             raise ValidationError("应为有限数字 (must be finite)")
+        if abs(d) >= LIMITS.number:
+            raise ValidationError(f"数值过大，应小于 {LIMITS.number:,} (too large)")
+        if d.as_tuple().exponent < -LIMITS.decimals:  # type: ignore[operator]
+            raise ValidationError(f"小数位过多，至多 {LIMITS.decimals} 位 (at most {LIMITS.decimals} decimal places)")
         return d
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else str(value)
+
+
+class BoundedList(fields.List):
+    """A list whose length is checked before any item is read."""
+
+    def __init__(self, inner: fields.Field, *, most: int, **kw: Any) -> None:
+        super().__init__(inner, **kw)
+        self.most = most
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list | tuple) and len(value) > self.most:
+            raise ValidationError(f"至多 {self.most} 项，实为 {len(value):,} 项 (at most {self.most} items)")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class Flag(fields.Boolean):
@@ -230,7 +313,44 @@ def _choices_error(choices: Iterable[Any]) -> str:
     return "必须是以下之一 (must be one of): " + "、".join(str(c) for c in choices)
 
 
-def _make_field(hint: Any, spec: F, *, required: bool, allow_none: bool, default: Any) -> fields.Field:
+def _is_ident(name: str, spec: F) -> bool:
+    """Identifier fields: flagged in the spec, or named like one (``*_no``, ``*number``, ``code``, the
+    USCC fields naming a party, ``project`` = a project code)."""
+    return spec.ident or bool(_IDENT_NAME.search(name))
+
+
+_IDENT_NAME = re.compile(r"(^|_)(no|number|code|uscc)$|^(project|enterprise|contractor|unit|bureau|employer|subject|id_number)$")
+
+
+def _max_length(name: str, spec: F) -> int:
+    if spec.max_length:
+        return spec.max_length
+    if _is_ident(name, spec):
+        return LIMITS.ident
+    return LIMITS.name if name in _NAME_FIELDS else LIMITS.text
+
+
+def _within(most: int, checks: list[Callable[[Any], Any]]) -> Callable[[str], None]:
+    """The length limit first; the field's own checks only on text within it (so that no check
+    works on, or quotes, a megabyte of text)."""
+
+    def check(value: str) -> None:
+        if len(value) > most:
+            raise ValidationError(f"不得超过 {most} 个字符，实为 {len(value):,} (at most {most} characters)")
+        errors: list[str] = []
+        for fn in checks:
+            try:
+                if fn(value) is False:
+                    errors.append(MESSAGES["Invalid value."])
+            except ValidationError as e:
+                errors.extend(e.messages if isinstance(e.messages, list) else [str(e.messages)])
+        if errors:
+            raise ValidationError(errors)
+
+    return check
+
+
+def _make_field(hint: Any, spec: F, *, required: bool, allow_none: bool, default: Any, name: str = "") -> fields.Field:
     validators: list[Callable[[Any], Any]] = list(spec.validate)
     kw: dict[str, Any] = {"required": required, "allow_none": allow_none, "metadata": {"label": spec.label}}
     if not required:
@@ -239,18 +359,24 @@ def _make_field(hint: Any, spec: F, *, required: bool, allow_none: bool, default
     if origin is tuple:
         (item,) = [a for a in get_args(hint) if a is not Ellipsis][:1]
         item_hint, item_spec, _ = _unwrap(item)
-        inner = _make_field(item_hint, item_spec, required=True, allow_none=False, default=dataclasses.MISSING)
+        if item_spec is NOSPEC:
+            item_spec = F(ident=spec.ident, max_length=spec.max_length)
+        inner = _make_field(item_hint, item_spec, required=True, allow_none=False, default=dataclasses.MISSING, name=name)
         if spec.min_items:
             validators.append(
                 validate.Length(min=spec.min_items, error=f"至少需要 {spec.min_items} 项 (at least {spec.min_items} item(s))")
             )
-        return fields.List(inner, validate=validators, **kw)
+        return BoundedList(inner, most=spec.max_items or LIMITS.items, validate=validators, **kw)
     if origin is Literal:
         choices = get_args(hint)
         validators.append(validate.OneOf(choices, error=_choices_error(choices)))
         if all(isinstance(c, int) and not isinstance(c, bool) for c in choices):
             return fields.Integer(strict=True, validate=validators, **kw)
         return Text(validate=validators, **kw)
+    if hint is int or hint is float:
+        bound = int(LIMITS.number)
+        validators.append(validate.Range(min=-bound, max=bound, min_inclusive=False, max_inclusive=False,
+                                         error=f"数值过大，绝对值应小于 {bound:,} (too large)"))
     if dataclasses.is_dataclass(hint):
         return fields.Nested(schema_for(hint), **kw)
     if spec.minimum is not None or spec.maximum is not None:
@@ -263,9 +389,10 @@ def _make_field(hint: Any, spec: F, *, required: bool, allow_none: bool, default
             msg = f"不得大于 {hi} (must be at most {hi})"
         validators.append(validate.Range(min=lo, max=hi, error=msg))
     if hint is str:
+        checks = validators
         if required:
-            validators.insert(0, validate.Length(min=1, error="不能为空 (may not be empty)"))
-        return Text(validate=validators, **kw)
+            checks = [validate.Length(min=1, error="不能为空 (may not be empty)"), *checks]
+        return Text(ident=_is_ident(name, spec), validate=[_within(_max_length(name, spec), checks)], **kw)
     if hint is bool:
         return Flag(validate=validators, **kw)
     if hint is int:
@@ -303,7 +430,7 @@ def schema_for(cls: type) -> type[Schema]:
         )
         if isinstance(default, tuple):
             default = list(default)
-        attrs[f.name] = _make_field(hint, spec, required=not has_default, allow_none=optional, default=default)
+        attrs[f.name] = _make_field(hint, spec, required=not has_default, allow_none=optional, default=default, name=f.name)
 
     def make_object(self, data: dict[str, Any], **kwargs: Any) -> Any:
         return build(cls, data)

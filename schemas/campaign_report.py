@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, ClassVar, Literal
 
-from schemas.base import F, RuleContext, err, g, rule
+from schemas.base import LIMITS, F, RuleContext, err, g, rule
 from schemas.identifiers import check_uscc, uscc_warning
 from schemas.meta import CaseMeta
 
@@ -47,7 +47,7 @@ class Row:
 class Table:
     title: Annotated[str, F("表题")]
     columns: Annotated[tuple[str, ...], F("列", min_items=1)]
-    rows: Annotated[tuple[Row, ...], F("行")] = ()
+    rows: Annotated[tuple[Row, ...], F("行", max_items=LIMITS.table_rows)] = ()
     widths: Annotated[tuple[float, ...], F("列宽（mm）", help="留空则等宽")] = ()
     note: Annotated[str | None, F("表注")] = None
 

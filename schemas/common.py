@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from schemas.base import F, RuleContext, err, g, rule, warn
 from schemas.identifiers import (
+    id_problems,
     check_doc_no,
     check_enforcement_doc_no,
     check_id_number,
@@ -77,6 +78,15 @@ class PersonRef:
     unit: Annotated[str | None, F("所在单位")] = None
     title: Annotated[str | None, F("职务")] = None
     phone: Annotated[str | None, F("电话")] = None
+
+
+@rule(PersonRef)
+def _person_ref_certificate(r, ctx: RuleContext):
+    number, cert = g(r, "id_number"), g(r, "certificate_no")
+    if isinstance(number, str) and isinstance(cert, str) and not id_problems(certificate_id(cert)):
+        if certificate_id(cert).upper() != number.upper():
+            yield warn("certificate_no", "证书编号是另一个身份证号，与此人的身份证号不同 (the certificate number is another person's ID number)",
+                       CERT_NUMBER_SOURCE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,10 +177,25 @@ def _certificate_dates(c, ctx: RuleContext):
             )
     if isinstance(review, date) and isinstance(expires, date) and review > expires:
         yield warn("next_review", "应复审日期晚于有效期 (review date after expiry)")
+    number = g(c, "number")
+    if g(c, "kind") == "特种作业操作证" and isinstance(number, str) and getattr(ctx.settings, "special_certificate_number_is_id", True):
+        problems = id_problems(certificate_id(number), ctx.today)
+        if problems:
+            yield err("number", "特种作业操作证编号应为持证人身份证号（可带前缀 T）："
+                      + "；".join(problems) + " (the certificate number is the holder's ID number)", CERT_NUMBER_SOURCE)
+
+
+CERT_NUMBER_SOURCE = "特种作业操作证证号即身份证号 (domain.md §4.4)"
+
+
+def certificate_id(number: str) -> str:
+    """The 身份证号 inside a 特种作业操作证 number: the number itself, or after a leading "T"."""
+    number = number.strip()
+    return number[1:] if number[:1] in ("T", "t") and len(number) == 19 else number
 
 
 __all__ = [
     "Uscc", "EnterpriseUscc", "ContractorUscc", "BureauUscc", "UnitUscc", "EmployerUscc", "IdNumber", "DocNo", "EnfDocNo", "Name", "Industry", "OrgRole", "WorkContent", "TicketType",
     "TICKET_TYPE_NAMES", "Period", "PersonRef", "Inspector", "Photo", "Signatory", "Qualification",
-    "Certificate", "CertificateKind", "check_uscc", "check_id_number", "check_doc_no", "check_enforcement_doc_no",
+    "Certificate", "CertificateKind", "certificate_id", "check_uscc", "check_id_number", "check_doc_no", "check_enforcement_doc_no",
 ]

@@ -12,6 +12,8 @@ from typing import Annotated, ClassVar, Literal
 
 from schemas.base import F, RuleContext, err, g, rule, warn
 from schemas.common import (
+    CERT_NUMBER_SOURCE,
+    certificate_id,
     Certificate,
     ContractorUscc,
     EmployerUscc,
@@ -146,6 +148,12 @@ def _person(p, ctx: RuleContext):
     if "特种设备作业人员" in roles and "特种设备作业人员证" not in kinds:
         yield err("certificates", "岗位为特种设备作业人员，但未登记特种设备作业人员证 (no special-equipment operator certificate)",
                   "特种设备安全法 第14条")
+    for i, c in enumerate(certs):
+        cn = g(c, "number")
+        if g(c, "kind") == "特种作业操作证" and isinstance(cn, str) and isinstance(number, str) and not id_problems(certificate_id(cn)):
+            if certificate_id(cn).upper() != number.upper():
+                yield warn(f"certificates[{i}].number", "特种作业操作证编号与持证人身份证号不同 (the certificate number differs from the holder's ID number)",
+                           CERT_NUMBER_SOURCE)
     if "爆破作业人员" in roles and "爆破作业人员许可证" not in kinds:
         yield err("certificates", "岗位为爆破作业人员，但未登记爆破作业人员许可证 (blaster without licence)", "民用爆炸物品安全管理条例 第33条")
 

@@ -84,11 +84,36 @@ class ArchiveHome:
 
 
 def make_private_dir(path: Path) -> None:
+    """``path`` and every folder created on the way to it, 0700."""
     try:
-        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        missing = []
+        p = Path(path)
+        while not p.exists() and p != p.parent:
+            missing.append(p)
+            p = p.parent
+        for d in reversed(missing):
+            d.mkdir(mode=DIR_MODE, exist_ok=True)
+            os.chmod(d, DIR_MODE)
         os.chmod(path, DIR_MODE)
     except OSError as e:
         raise StorageError(f"无法创建目录 {path} (cannot create folder): {e.strerror}") from e
+
+
+def make_tree_private(root: Path) -> None:
+    """Folders 0700 and files 0600 below ``root`` (for files third-party code created with the
+    process umask). Symbolic links are not followed."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        for d in dirnames:
+            p = os.path.join(dirpath, d)
+            if not os.path.islink(p):
+                os.chmod(p, DIR_MODE)
+        for f in filenames:
+            p = os.path.join(dirpath, f)
+            if not os.path.islink(p):
+                try:
+                    os.chmod(p, FILE_MODE)
+                except FileNotFoundError:
+                    pass  # a temporary file the engine removed meanwhile
 
 
 def fsync_dir(path: Path) -> None:

@@ -815,6 +815,53 @@ def test_unsafe_zip_is_refused_before_extraction(pair, tmp_path, monkeypatch, wh
     assert not (tmp_path.parent / "evil.txt").exists()
 
 
+def _bomb(zf):
+    """64 MiB of zeros deflate to ~64 KiB: a 1,000:1 member, as in a zip bomb."""
+    info = zipfile.ZipInfo("pkg/data/bomb.bin")
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with zf.open(info, "w", force_zip64=True) as out:
+        block = bytes(1 << 20)
+        for _ in range(64):
+            out.write(block)
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_extracted(pair, tmp_path, monkeypatch):
+    ent, bur, _ = pair
+    result = export_package(ent, tmp_path / "p")
+    z = _zip_with(result.path, tmp_path / "bomb.zip", _bomb)
+    assert z.stat().st_size < 2 << 20
+
+    def no_extraction(*_a, **_k):
+        raise AssertionError("extracted a zip bomb")
+
+    monkeypatch.setattr(paths, "_extract_zip", no_extraction)
+    with pytest.raises(IntegrityError) as e:
+        verify_package(z)
+    assert any("bomb.bin" in f and "package_max_ratio" in f for f in e.value.failures)
+    before = dump(bur)
+    with pytest.raises(IntegrityError):
+        import_package(bur, z)
+    assert dump(bur) == before
+
+
+@pytest.mark.parametrize("limit, word", [
+    ({"package_max_members": 10}, "package_max_members"),
+    ({"package_max_bytes": 10_000}, "package_max_bytes"),
+    ({"package_max_member_bytes": 1_000}, "package_max_member_bytes"),
+])
+def test_zip_limits_are_settings(pair, tmp_path, limit, word):
+    from dataclasses import replace
+
+    from archive.settings import Settings
+
+    ent, _bur, _ = pair
+    result = export_package(ent, tmp_path / "p", as_zip=True)
+    assert verify_package(result.path).ok
+    with pytest.raises(IntegrityError) as e:
+        verify_package(result.path, settings=replace(Settings(), **limit))
+    assert any(word in f for f in e.value.failures)
+
+
 def test_safe_zip_imports(pair, tmp_path):
     ent, bur, _ = pair
     result = export_package(ent, tmp_path / "p", as_zip=True)

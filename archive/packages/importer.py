@@ -52,7 +52,7 @@ def import_package(
 ) -> ImportResult:
     """``outsafe package import`` (the bureau): verify fully, check trust and history, then ingest.
     Raises :class:`IntegrityError` (exit 3) and writes nothing when anything is wrong."""
-    with opened_package(Path(path)) as opened:
+    with opened_package(Path(path), archive.settings) as opened:
         bag_dir = opened.path
         rep = verify_bag(bag_dir, shown=str(path), files=opened.files)
         if not rep.ok:

@@ -19,6 +19,7 @@ from pathlib import Path
 from archive.errors import IntegrityError, NotFound, PackageError
 from archive.packages import bag as bagfmt
 from archive.packages.bag import MANIFEST, TAGMANIFEST
+from archive.settings import Settings
 
 # --- path safety -------------------------------------------------------------------------------------
 
@@ -81,10 +82,35 @@ def _manifest_problems(bag_dir: Path) -> list[str]:
     return problems
 
 
-def check_zip(zf: zipfile.ZipFile) -> list[str]:
-    """Path-safety problems of a zip's entries (zip-slip, symlink and device entries, NFC
-    collisions, encrypted entries), before anything is extracted."""
+RATIO_FROM = 1 << 20  # the compression-ratio limit applies to members larger than this
+
+
+def check_zip_sizes(zf: zipfile.ZipFile, settings: Settings) -> list[str]:
+    """What the zip would expand to, from its central directory, against the settings: member
+    count, each member's size and compression ratio, the total. A zip bomb is refused here,
+    before one byte is written."""
+    infos = zf.infolist()
+    if len(infos) > settings.package_max_members:
+        return [f"条目过多：{len(infos):,} 个，上限 {settings.package_max_members:,} (too many entries; setting package_max_members)"]
     problems: list[str] = []
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > settings.package_max_member_bytes:
+            problems.append(f"{info.filename}: 解压后 {info.file_size:,} 字节，超过上限 {settings.package_max_member_bytes:,}"
+                            " (entry too large; setting package_max_member_bytes)")
+        elif info.file_size > RATIO_FROM and info.file_size > settings.package_max_ratio * max(info.compress_size, 1):
+            problems.append(f"{info.filename}: 压缩比 {info.file_size // max(info.compress_size, 1):,}:1，超过上限"
+                            f" {settings.package_max_ratio}:1 (compression ratio too high: a zip bomb?; setting package_max_ratio)")
+    if total > settings.package_max_bytes:
+        problems.append(f"解压后共 {total:,} 字节，超过上限 {settings.package_max_bytes:,} (package too large; setting package_max_bytes)")
+    return problems
+
+
+def check_zip(zf: zipfile.ZipFile, settings: Settings | None = None) -> list[str]:
+    """Path-safety and size problems of a zip's entries (zip-slip, symlink and device entries,
+    NFC collisions, encrypted entries, sizes and ratios), before anything is extracted."""
+    problems: list[str] = check_zip_sizes(zf, settings or Settings())
     seen: dict[str, str] = {}
     for info in zf.infolist():
         name = info.filename
@@ -118,7 +144,12 @@ def _extract_zip(zf: zipfile.ZipFile, dest: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         with os.fdopen(fd, "wb") as out, zf.open(info) as src:
-            shutil.copyfileobj(src, out, 1 << 20)
+            left = info.file_size  # the size checked by check_zip_sizes; never more than that
+            while chunk := src.read(min(1 << 20, left + 1)):
+                left -= len(chunk)
+                if left < 0:
+                    raise zipfile.BadZipFile(f"{info.filename}: 实际大小超过记录的大小 (entry larger than declared)")
+                out.write(chunk)
 
 
 @dataclass
@@ -130,7 +161,7 @@ class Opened:
 
 
 @contextlib.contextmanager
-def opened_package(path: Path) -> Iterator[Opened]:
+def opened_package(path: Path, settings: Settings | None = None) -> Iterator[Opened]:
     """The bag folder of a package given as a folder or a .zip, checked for path safety first.
     A zip's entries are checked before anything is extracted, then it is extracted into a
     private temporary folder (removed afterwards). Raises :class:`IntegrityError` (exit 3)
@@ -144,7 +175,7 @@ def opened_package(path: Path) -> Iterator[Opened]:
         except (zipfile.BadZipFile, OSError) as e:
             raise PackageError(f"{path}: 不是目录也不是有效的 zip 文件 (neither a folder nor a valid zip: {e})") from e
         with zf:
-            problems = check_zip(zf)
+            problems = check_zip(zf, settings)
             if problems:
                 raise IntegrityError(problems, f"包路径不安全，已拒绝 (unsafe package refused): {path}")
             with tempfile.TemporaryDirectory(prefix="outsafe-pkg-") as tmp:

@@ -38,15 +38,18 @@ from archive.packages.common import (
 )
 from archive.packages.paths import opened_package
 from archive.packages.verify_script import Checker
+from archive.settings import Settings
 
 # --- verifying a package ---------------------------------------------------------------------------------------------
 
 
-def verify_package(path: Path, *, progress: Progress | None = None, bagit_check: bool = False) -> PackageReport:
-    """``outsafe package verify``: everything, offline, no archive needed. An unsafe package is
-    refused (:class:`IntegrityError`) before anything in it is read; otherwise the report lists
-    every failure. ``bagit_check`` also runs bagit-python's own validator."""
-    with opened_package(Path(path)) as opened:
+def verify_package(path: Path, *, progress: Progress | None = None, bagit_check: bool = False,
+                   settings: Settings | None = None) -> PackageReport:
+    """``outsafe package verify``: everything, offline, no archive needed. An unsafe package (or a
+    zip that would expand beyond the ``package_max_*`` settings) is refused
+    (:class:`IntegrityError`) before anything in it is read; otherwise the report lists every
+    failure. ``bagit_check`` also runs bagit-python's own validator."""
+    with opened_package(Path(path), settings) as opened:
         return verify_bag(opened.path, shown=str(path), files=opened.files, progress=progress, bagit_check=bagit_check)
 
 

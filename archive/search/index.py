@@ -67,7 +67,7 @@ from archive.search.query import (
 )
 from storage.catalog import open_catalog
 from storage.errors import StorageError as CatalogError
-from storage.home import atomic_write, make_private_dir
+from storage.home import atomic_write, make_private_dir, make_tree_private
 from storage.lock import write_lock
 
 Progress = Callable[[str, int, int], None]
@@ -209,9 +209,14 @@ class SearchIndex:
 
     @contextmanager
     def _writing(self, lock: str = "lock", what: str = "search index") -> Iterator[None]:
+        """Hold the index's writer lock; afterwards every file the engine wrote is private (the
+        engines create files with the process umask; the index holds names and snippets)."""
         make_private_dir(self.dir)
         with write_lock(self.dir / lock, what=what, notify=self.notify, label="搜索索引锁 (the search-index lock)"):
-            yield
+            try:
+                yield
+            finally:
+                make_tree_private(self.dir)
 
     @contextmanager
     def _engine_errors(self, path: Any = None) -> Iterator[None]:
