@@ -23,6 +23,7 @@ from typing import Any
 import click
 
 from archive.errors import OutsafeError, Problem
+import storage.errors
 
 
 @dataclass
@@ -50,7 +51,7 @@ class OutsafeGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except OutsafeError as e:
+        except (OutsafeError, storage.errors.StorageError) as e:  # storage/ raises its own, outside the tree
             app = ctx.obj if isinstance(ctx.obj, App) else None
             if app is not None and app.verbose:
                 traceback.print_exc(file=sys.stderr)

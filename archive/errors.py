@@ -22,8 +22,10 @@ at the edge of the module that calls them and re-raised as one of these with ``r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+
+import storage.errors
+from schemas.problems import Problem
 
 
 class ExitCode(IntEnum):
@@ -31,32 +33,6 @@ class ExitCode(IntEnum):
     BAD_INPUT = 1
     USAGE = 2
     VERIFICATION_FAILED = 3
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem found in one input: where, what, and (for rules) on what legal basis."""
-
-    path: str  # field path such as ``gas_samples[1].taken_at``; "" for the whole document
-    message: str  # Chinese first, English after: "日期顺序错误 (dates out of order)"
-    file: str = ""  # the input file, when there is one
-    source: str = ""  # the rule's source, e.g. "GB 30871—2022 5.3.1 c)"
-    severity: str = "error"  # "error" | "warning"
-
-    def line(self) -> str:
-        where = ": ".join(p for p in (self.file, self.path) if p)
-        src = f" [{self.source}]" if self.source else ""
-        tag = "警告/warning: " if self.severity == "warning" else ""
-        return f"{where}: {tag}{self.message}{src}" if where else f"{tag}{self.message}{src}"
-
-    def as_dict(self) -> dict:
-        return {
-            "file": self.file,
-            "path": self.path,
-            "message": self.message,
-            "source": self.source,
-            "severity": self.severity,
-        }
 
 
 class OutsafeError(Exception):
@@ -119,8 +95,10 @@ class ConversionError(OutsafeError):
     pass
 
 
-class StorageError(OutsafeError):
-    pass
+class StorageError(OutsafeError, storage.errors.StorageError):
+    """Also a :class:`storage.errors.StorageError`, the class storage/ raises itself (storage/
+    imports nothing of the engine): ``except StorageError`` here catches what storage raises only
+    through this parent, and the command line translates both the same way."""
 
 
 class ArchiveLocked(StorageError):

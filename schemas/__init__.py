@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 from marshmallow import ValidationError
 
-from archive.errors import Problem
+from schemas.problems import Problem
 from schemas.base import RuleContext, field_infos, flatten_errors, iter_values, rules_for, schema_for
 from schemas.blacklist import BlacklistEntry, BlacklistRemoval
 from schemas.campaign import Accident, ConfinedSpaceRegister, ContractorInspection, Equipment, Hazard, QuarterlyAssessment

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from archive.errors import NotFound, StorageError
+from storage.errors import BlobMissing, StorageError
 from storage.home import fsync_dir, make_private_dir
 
 CHUNK = 1 << 20
@@ -156,7 +156,7 @@ class BlobStore:
         try:
             return p.open("rb")
         except FileNotFoundError as e:
-            raise NotFound(f"文件库中没有 {digest[:12]}… (blob missing)") from e
+            raise BlobMissing(f"文件库中没有 {digest[:12]}… (blob missing)") from e
 
     def read_bytes(self, digest: str) -> bytes:
         with self.open(digest) as fh:

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from archive.errors import StorageError
+from storage.errors import StorageError
 
 MIGRATIONS: list[str] = [
     # 1: records, their files, the registry projection, settings-like metadata

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.errors import StorageError
+from storage.errors import StorageError
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.errors import StorageError
+from storage.errors import StorageError
 from storage import catalog as catmod
 from storage.blobs import BlobStore
 from storage.catalog import Catalog

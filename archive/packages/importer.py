@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.errors import IntegrityError, NotFound, PackageError
+from archive.errors import IntegrityError, PackageError
 from archive.integrity import keys, merkle
 from archive.integrity.ledger import parse_note
 from archive.integrity.trust import registered_keys, trusted_key
@@ -27,6 +27,7 @@ from archive.packages.common import (
 )
 from archive.packages.paths import opened_package
 from archive.packages.verify import verify_bag
+from storage.errors import BlobMissing
 
 # --- importing a package -------------------------------------------------------------------------------------------------
 
@@ -262,7 +263,7 @@ def _stored_leaf_hashes(archive, origin: str, size: int) -> list[bytes] | None:
         if e.get("origin") == origin and e.get("tree_size") == size and e.get("leaf_hashes_sha256"):
             try:
                 text = archive.blobs.read_bytes(e["leaf_hashes_sha256"]).decode("ascii")
-            except (NotFound, UnicodeDecodeError):
+            except (BlobMissing, UnicodeDecodeError):
                 return None
             return [bytes.fromhex(x) for x in text.split()]
     return None

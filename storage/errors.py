@@ -1,0 +1,33 @@
+"""The errors storage/ raises: one class, so that the layers above can catch and translate it.
+
+    StorageError        the archive home, catalog or blob store cannot be used    (exit 1)
+    └── BlobMissing     a blob the catalog names is not in the blob store
+
+storage/ is the bottom layer and imports nothing of the engine; ``archive.errors.StorageError``
+(the engine's family in its one exception tree) is also a :class:`StorageError` from here, and the
+command line translates a bare one into the same one line and exit code. Driver errors (sqlite3,
+and later psycopg) are wrapped into these at the edge of the backend, ``raise … from e``.
+"""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Durable state cannot be read or written. ``message`` is Chinese first, English in
+    parentheses; ``hint`` says how to fix it."""
+
+    exit_code: int = 1
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        if hint:
+            self.hint = hint
+
+    def lines(self) -> list[str]:
+        return [self.message] + ([f"→ {self.hint}"] if self.hint else [])
+
+
+class BlobMissing(StorageError):
+    """A content-addressed file is not in the blob store."""
