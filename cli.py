@@ -1076,7 +1076,7 @@ def check(app: App, enterprise: str | None, contractor: str | None, rule_ids: tu
     if unknown:
         raise click.BadParameter(f"unknown rule {', '.join(unknown)}; see `outsafe check --rules`", param_hint="--rule")
     archive = app.archive()
-    day = as_of or date.today()
+    day = as_of or app.archive().clock.today()
     report = run_checks(Snapshot.from_archive(archive), day, enterprise=enterprise, contractor=contractor,
                         rules=[RULES_BY_ID[r] for r in rule_ids] or None)
     if as_json:
@@ -1138,7 +1138,7 @@ def rectify_draft(app: App, enterprise, contractor, issued_on, inspected_on, inc
     from archive.campaign.rectify import check_draft, draft_order, write_case_file
 
     archive = app.archive()
-    day = as_of or date.today()
+    day = as_of or app.archive().clock.today()
     draft = draft_order(archive, as_of=day, enterprise=enterprise, contractor=contractor, issued_on=issued_on,
                         inspected_on=inspected_on, include_warnings=include_warnings, bureau=bureau, inspectors=inspectors)
     path = write_case_file(draft.data, output, draft.header)
@@ -1158,7 +1158,7 @@ def rectify_review_draft(app: App, order_doc_no: str, reviewed_on: date | None, 
     from archive.campaign.rectify import check_draft, draft_review, write_case_file
 
     archive = app.archive()
-    day = reviewed_on or date.today()
+    day = reviewed_on or app.archive().clock.today()
     draft = draft_review(archive, order_doc_no, reviewed_on=day, inspectors=inspectors)
     path = write_case_file(draft.data, output, draft.header)
     _show_draft(path, draft, check_draft(archive, draft.data, day, str(path)), as_json)
@@ -1176,7 +1176,7 @@ def rectify_status(app: App, enterprise: str | None, contractor: str | None, as_
     from archive.campaign.rectify import STATUS_LABELS, rectification_status
     from archive.checks.snapshot import Snapshot
 
-    day = as_of or date.today()
+    day = as_of or app.archive().clock.today()
     st = rectification_status(Snapshot.from_archive(app.archive()), day, enterprise=enterprise, contractor=contractor)
     if as_json:
         emit_json(st)
@@ -1236,7 +1236,7 @@ def rectify_penalty_draft(app: App, case_no, stage, article, party, person, fact
     from archive.campaign.rectify import check_draft, draft_penalty_decision, draft_penalty_notice, write_case_file
 
     archive = app.archive()
-    day = day or date.today()
+    day = day or app.archive().clock.today()
     money, gain = _yuan(amount, "--amount"), _yuan(gains, "--gains")
     if stage == "decision":
         draft = draft_penalty_decision(archive, case_no=case_no, decided_on=day, statement_summary=statement, amount=money)
@@ -1287,7 +1287,7 @@ def blacklist_list(app: App, include_inactive: bool, subject: str | None, as_of:
     from archive.campaign.blacklist import blacklist_rows
     from archive.checks.snapshot import Snapshot
 
-    day = as_of or date.today()
+    day = as_of or app.archive().clock.today()
     rows = blacklist_rows(Snapshot.from_archive(app.archive()), day, include_inactive=include_inactive, subject=subject)
     if as_json:
         emit_json(rows)
@@ -1344,12 +1344,12 @@ def blacklist_add(app: App, subject, list_kind, trigger, situation, facts, evide
     from archive.campaign.blacklist import draft_entry
     from archive.campaign.rectify import write_case_file
 
-    day = decided_on or date.today()
+    day = decided_on or app.archive().clock.today()
     draft = draft_entry(app.archive(), list_kind=list_kind, subject=subject, decided_on=day, facts=facts, trigger=trigger,
                         situation=situation, evidence=evidence_items, penalty_decision_no=penalty_decision, start=start,
                         published_on=published_on, listed_by=listed_by, entry_no=entry_no)
     path = write_case_file(draft.data, output, draft.header)
-    _add_draft(app, path, draft, no_add, as_json, max(day, date.today()))
+    _add_draft(app, path, draft, no_add, as_json, max(day, app.archive().clock.today()))
 
 
 @blacklist.command("remove")
@@ -1369,11 +1369,11 @@ def blacklist_remove(app: App, entry_no, kind, reason, applied_on, decided_on, r
     from archive.campaign.blacklist import draft_removal
     from archive.campaign.rectify import write_case_file
 
-    day = decided_on or date.today()
+    day = decided_on or app.archive().clock.today()
     draft = draft_removal(app.archive(), entry_no=entry_no, kind=kind, decided_on=day, reason=reason, applied_on=applied_on,
                           removal_no=removal_no)
     path = write_case_file(draft.data, output, draft.header)
-    _add_draft(app, path, draft, no_add, as_json, max(day, date.today()))
+    _add_draft(app, path, draft, no_add, as_json, max(day, app.archive().clock.today()))
 
 
 @main.command("report")
@@ -1400,12 +1400,12 @@ def report(app: App, kind: str, enterprise: str | None, issued_on: date | None, 
     from archive.campaign.reports import build_report, write_report
 
     archive = app.archive()
-    day = as_of or date.today()
+    day = as_of or app.archive().clock.today()
     built = build_report(archive, kind, as_of=day, enterprise=enterprise, issued_on=issued_on)
     paths = write_report(archive, built, out_dir, pdf=not no_pdf)
     added, failed = None, []
     if add_it:
-        rep = archive.add_files([paths["yaml"]], notify=notify, today=max(day, date.today()))
+        rep = archive.add_files([paths["yaml"]], notify=notify, today=max(day, app.archive().clock.today()))
         added = [{"id": a.id, "title": a.title, "status": a.status} for a in rep.added]
         failed = [{"file": f, "error": e} for f, e in rep.failed]
     if as_json:
@@ -1440,7 +1440,7 @@ def campaign_status_cmd(app: App, as_of: date | None, as_json: bool) -> None:
     the rectification figures."""
     from archive.campaign.calendar import campaign_status
 
-    day = as_of or date.today()
+    day = as_of or app.archive().clock.today()
     st = campaign_status(app.archive(), day)
     if as_json:
         emit_json(st)

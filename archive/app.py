@@ -26,7 +26,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 import rfc8785
-from archive import clock, ids
+from archive import ids
+from archive.clock import SYSTEM, Clock
 from archive.integrity import keys
 from archive.integrity import seal as sealing
 from archive.integrity.ledger import Ledger, origin_for, sign_checkpoint
@@ -64,10 +65,6 @@ def key_values(plan: Any) -> list[str]:
 def canonical(obj: Any) -> bytes:
     """RFC 8785 canonical JSON (the bytes that get hashed and signed)."""
     return rfc8785.dumps(obj)
-
-
-def utcnow() -> str:
-    return clock.SYSTEM.stamp()
 
 
 def _dotted(obj: Any, path: str | None) -> Any:
@@ -111,9 +108,15 @@ class AddReport:
 
 class Archive:
     def __init__(
-        self, home: ArchiveHome, catalog: Catalog, settings: Settings, passphrase: keys.PassphraseProvider = keys.env_passphrase
+        self,
+        home: ArchiveHome,
+        catalog: Catalog,
+        settings: Settings,
+        passphrase: keys.PassphraseProvider = keys.env_passphrase,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.home = home
+        self.clock = clock  # every "now" and "today" of this archive (tests pass a FixedClock)
         self.catalog = catalog
         self.settings = settings
         self.blobs = BlobStore(home.blobs_dir, home.tmp_dir)
@@ -126,7 +129,9 @@ class Archive:
     # --- life cycle -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, root: Path | None = None, *, passphrase: keys.PassphraseProvider = keys.env_passphrase) -> "Archive":
+    def open(
+        cls, root: Path | None = None, *, passphrase: keys.PassphraseProvider = keys.env_passphrase, clock: Clock = SYSTEM
+    ) -> "Archive":
         home = ArchiveHome(Path(root) if root else default_home())
         if not home.exists():
             raise StorageError(
@@ -138,7 +143,7 @@ class Archive:
         if catalog.version < SCHEMA_VERSION:
             with write_lock(home.lock_file, what="migrate"):
                 catalog.migrate()
-        return cls(home, catalog, settings, passphrase)
+        return cls(home, catalog, settings, passphrase, clock)
 
     @classmethod
     def create(
@@ -151,6 +156,7 @@ class Archive:
         search_engine: str = "whoosh",
         today: date | None = None,
         pdf: bool = True,
+        clock: Clock = SYSTEM,
     ) -> "Archive":
         """A new archive owned by the organization in ``org_file``, with a new signing key.
         Nothing is created unless the file is valid and a passphrase is at hand."""
@@ -159,7 +165,7 @@ class Archive:
             raise StorageError(f"{home.root} 已经是档案目录 (an archive already exists here)", hint="choose another --home")
         if home.root.exists() and any(home.root.iterdir()):
             raise StorageError(f"{home.root} 不是空目录 (folder is not empty)", hint="choose an empty or new folder for --home")
-        ctx = RuleContext(Settings(), today or date.today(), None)
+        ctx = RuleContext(Settings(), today or clock.today(), None)
         result = _read_and_load(org_file, ctx, expect=Organization)
         if not result.ok:
             raise ValidationFailed(result.problems)
@@ -179,13 +185,13 @@ class Archive:
             with write_lock(home.lock_file, what="init"):
                 catalog.migrate()
                 with catalog.transaction():
-                    catalog.set_meta("archive_id", ids.new_id())
+                    catalog.set_meta("archive_id", ids.new_id(clock))
                     catalog.set_meta("owner_uscc", result.obj.uscc)
                     catalog.set_meta("owner_name", result.obj.name)
                     catalog.set_meta("owner_role", result.obj.role)
                     catalog.set_meta("search_engine", search_engine)
-                    catalog.set_meta("created_at", utcnow())
-            archive = cls(home, catalog, Settings.load(home.settings_file), passphrase)
+                    catalog.set_meta("created_at", clock.stamp())
+            archive = cls(home, catalog, Settings.load(home.settings_file), passphrase, clock)
             archive._signer = signer
             owner = dataclasses.replace(
                 result.obj, public_key=keys.public_pem(signer.public), key_fingerprint=signer.fingerprint
@@ -238,7 +244,7 @@ class Archive:
         return keys.load_public(self.home.keys_dir)
 
     def rule_context(self, today: date | None = None, registry: Registry | None = None) -> RuleContext:
-        return RuleContext(self.settings, today or date.today(), registry or self.registry())
+        return RuleContext(self.settings, today or self.clock.today(), registry or self.registry())
 
     @contextmanager
     def writing(self, what: str = "", notify: Callable[[str], None] | None = None):
@@ -439,7 +445,7 @@ class Archive:
         signer = signer or self.signer()
         cp = sign_checkpoint(signer, origin_for(self.owner_uscc), size, self.ledger.root(size))
         with self.catalog.transaction():
-            self.ledger.store_checkpoint(cp, signer.fingerprint, utcnow())
+            self.ledger.store_checkpoint(cp, signer.fingerprint, self.clock.stamp())
         return self.ledger.latest_checkpoint()
 
     def _forced(self, refused: list[Problem], reason: str | None, note: str | None) -> str:
@@ -501,7 +507,7 @@ class Archive:
         if isinstance(obj, Organization):
             contractor = obj.uscc if obj.role == "contractor" else None
         row = {
-            "id": ids.new_id(),
+            "id": ids.new_id(self.clock),
             "type": meta.type,
             "subtype": subtype,
             "doc_no": number,
@@ -516,7 +522,7 @@ class Archive:
             "origin": self.owner_uscc,
             "supersedes": supersedes,
             "note": note,
-            "created_at": utcnow(),
+            "created_at": self.clock.stamp(),
         }
         registry_entry = None
         status = "added"
@@ -815,18 +821,21 @@ class ValidationReport:
         }
 
 
-def validate_only(paths: Sequence[Path], *, home: Path | None = None, today: date | None = None) -> ValidationReport:
-    """``outsafe case validate``: inside an archive, references are resolved too; never writes."""
+def validate_only(
+    paths: Sequence[Path], *, home: Path | None = None, today: date | None = None, clock: Clock = SYSTEM
+) -> ValidationReport:
+    """``outsafe case validate``: inside an archive, references are resolved too; never writes.
+    ``today`` (default: ``clock``'s) is the day the files are judged on."""
     root = ArchiveHome(Path(home) if home else default_home())
     if root.exists():
-        archive = Archive.open(root.root)
+        archive = Archive.open(root.root, clock=clock)
         try:
             loaded, problems = archive.validate_files(paths, today=today)
         finally:
             archive.close()
         checked = True
     else:
-        loaded, problems = validate_paths(paths, RuleContext(Settings(), today or date.today(), None))
+        loaded, problems = validate_paths(paths, RuleContext(Settings(), today or clock.today(), None))
         checked = False
     good = {str(item.path): item for item in loaded}
     bad_files = {p.file for p in problems if p.severity == "error"}

@@ -136,8 +136,8 @@ def records_naming(catalog, uscc: str, *, types: Sequence[str] = (), since: str 
 
 
 def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Dossier:
-    """The dossier of the contractor ``uscc`` as on ``as_of`` (default today)."""
-    as_of = as_of or date.today()
+    """The dossier of the contractor ``uscc`` as on ``as_of`` (default: the archive's today)."""
+    as_of = as_of or archive.clock.today()
     uscc = uscc.strip().upper()
     catalog = archive.catalog
     reg = catalog.get_registry("organization", uscc)

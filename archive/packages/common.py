@@ -15,7 +15,6 @@ from typing import Any
 
 import rfc8785
 
-from archive import clock
 from archive.errors import IntegrityError
 from archive.integrity import merkle
 from archive.packages import verify_script
@@ -158,10 +157,6 @@ class PackageRefused(IntegrityError):
 
 def refuse(failures: list[str], message: str = "", hint: str = "") -> IntegrityError:
     return PackageRefused(failures, message, hint)
-
-
-def utc_now_text() -> str:
-    return clock.SYSTEM.stamp()
 
 
 def canonical_json(obj: Any) -> bytes:

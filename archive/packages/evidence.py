@@ -564,7 +564,7 @@ def export_evidence(
 ) -> ExportResult:
     """``outsafe evidence export``: an evidence package for a penalty case."""
     t0 = time.monotonic()
-    today = today or date.today()
+    today = today or archive.clock.today()
     since_s = since.isoformat() if isinstance(since, date) else since
     until_s = until.isoformat() if isinstance(until, date) else until
     case_no = (case_no or "").strip()

@@ -40,7 +40,6 @@ from archive.packages.common import (
     outsafe_version,
     refuse,
     shipped_script,
-    utc_now_text,
 )
 from archive.packages.guide import guide_text
 from archive.privacy import mask_text
@@ -445,7 +444,7 @@ def build_records_bag(
     b.timings = {"write_s": round(t1 - t0, 3), "hash_s": round(time.perf_counter() - t1, 3)}
     org = org_info(archive, archive.owner_uscc)
     cp_note = parse_note(b.checkpoint["note"])
-    day = (today or date.today()).isoformat()
+    day = (today or archive.clock.today()).isoformat()
     period = f"{since or '…'}/{until or '…'}" if (since or until) else "全部 (all)"
     info = {
         "Source-Organization": org.get("name") or archive.owner_name,
@@ -540,7 +539,7 @@ def export_package(
 
 def log_export(archive, signer, result: ExportResult, info: dict) -> None:
     """A ``package_exported`` leaf and a ``packages`` row, then a new checkpoint (writer holds the lock)."""
-    now = utc_now_text()
+    now = archive.clock.stamp()
     entry = {
         "kind": result.kind,
         "tagmanifest_sha256": result.digest,

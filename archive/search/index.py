@@ -180,7 +180,7 @@ class SearchIndex:
             if not create:
                 return None
             engine = wanted_engine(self.catalog)
-            name = f"{engine}-{ids.new_id()}"
+            name = f"{engine}-{ids.new_id(self.archive.clock)}"
             _engine_class(engine).create(self.dir / name)
             self._write_state(engine, name)
             state = self.state()
@@ -307,7 +307,7 @@ class SearchIndex:
         engine = engine or wanted_engine(self.catalog)
         cls = _engine_class(engine)
         with self._writing("rebuild.lock", what="search index rebuild"):
-            name = f"{engine}-{ids.new_id()}"
+            name = f"{engine}-{ids.new_id(self.archive.clock)}"
             path = self.dir / name
             eng = cls.create(path)
             try:
