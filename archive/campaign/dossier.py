@@ -56,8 +56,8 @@ class Dossier:
         out["blacklisted"] = self.blacklisted
         return out
 
-    def lines(self) -> list[str]:
-        """The dossier as text for a terminal (Chinese first, English after)."""
+    def as_text(self) -> list[str]:
+        """The dossier as text (Chinese first, English after)."""
         c = self.contractor
         out = [f"{c['name']}  {c['uscc']}  （截至 as of {self.as_of}）"]
         listed = [b for b in self.blacklist if b["active"]]

@@ -38,6 +38,7 @@ from archive.checks.model import SEVERITY_NAMES, STATUS_NAMES, CheckReport
 from archive.checks.rules import RULES, run_checks
 from archive.checks.snapshot import Snapshot
 from archive.errors import NotFound, Problem, ValidationFailed
+from archive.text import Note
 from schemas import load
 from schemas.base import RuleContext
 from schemas.campaign_report import REPORT_KINDS
@@ -679,4 +680,47 @@ def write_report(archive: Any, built: Built, out_dir: Path, *, pdf: bool = True)
     return paths
 
 
-__all__ = ["build_report", "write_report", "write_xlsx", "render_report", "campaign_figures", "Figures", "Built", "KIND_ALIASES", "A2_COLUMNS"]
+@dataclass
+class Produced:
+    """``outsafe report``: a built report, the files written, and (with ``--add``) what was archived."""
+
+    built: Built
+    as_of: date
+    paths: dict[str, Path]
+    added: list[dict] | None = None  # {"id", "title", "status"} of the archived record
+    failed: list[dict] = field(default_factory=list)  # {"file", "error"}
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def as_dict(self) -> dict:
+        return {"kind": self.built.kind, "title": self.built.obj.title, "as_of": self.as_of.isoformat(),
+                "files": {k: str(v) for k, v in self.paths.items()}, "figures": self.built.figures.as_dict(),
+                "records": self.added, "failed": self.failed}
+
+    def as_text(self) -> list[str]:
+        out = [f"{self.built.obj.title}（{self.built.obj.author_name}，截至 {self.as_of}）"]
+        out += [f"  {k:<5} {p}" for k, p in self.paths.items()]
+        out += [f"  已入档 (archived): {a['id']}  {a['title']}  [{a['status']}]" for a in self.added or ()]
+        out += [Note(f"  未入档 (not archived): {f['file']}: {f['error']}") for f in self.failed]
+        return out
+
+
+def produce(archive: Any, kind: str, out_dir: Path, *, as_of: date | None = None, enterprise: str | None = None,
+            issued_on: date | None = None, pdf: bool = True, add: bool = False, notify: Any = None) -> Produced:
+    """``outsafe report``: build the report ``kind`` as on ``as_of`` (default: the archive's
+    today), write its files into ``out_dir`` and, with ``add``, archive its case file — judged as
+    on the later of ``as_of`` and today, since a report may be made for a day still to come."""
+    day = as_of or archive.clock.today()
+    built = build_report(archive, kind, as_of=day, enterprise=enterprise, issued_on=issued_on)
+    result = Produced(built, day, write_report(archive, built, out_dir, pdf=pdf))
+    if add:
+        rep = archive.add_files([result.paths["yaml"]], notify=notify, today=max(day, archive.clock.today()))
+        result.added = [{"id": a.id, "title": a.title, "status": a.status} for a in rep.added]
+        result.failed = [{"file": f, "error": e} for f, e in rep.failed]
+    return result
+
+
+__all__ = ["build_report", "write_report", "write_xlsx", "render_report", "campaign_figures", "Figures", "Built", "KIND_ALIASES",
+           "A2_COLUMNS", "produce", "Produced"]

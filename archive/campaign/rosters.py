@@ -34,6 +34,7 @@ from typing import Any, Literal, get_args, get_origin
 import yaml
 
 from archive.errors import Problem, ValidationFailed
+from archive.text import Note
 from schemas.base import field_infos
 from schemas.common import TICKET_TYPE_NAMES
 from schemas.registry import Organization, Person, Project
@@ -309,10 +310,19 @@ class ImportResult:
     imported: list[dict]  # {row, id, title, status}
     skipped: list[int]
     problems: list[RowProblem]
+    check_only: bool = False
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "rows": self.rows, "imported": self.imported, "skipped": self.skipped,
                 "problems": [p.as_dict() for p in self.problems]}
+
+    def as_text(self) -> list[str]:
+        out = [Note(p.line()) for p in self.problems]
+        if self.skipped:
+            out.append(Note(f"跳过有问题的行 (skipped rows): {', '.join(map(str, self.skipped))}"))
+        if self.check_only:
+            out.append(f"校验通过 (valid): {self.rows - len(self.skipped)} 行")
+        return out + [f"第{x['row']}行  {x['id']}  {x['title']}  [{x['status']}]" for x in self.imported]
 
 
 def _convert(col: Column, value: Any) -> tuple[Any, str | None]:
@@ -536,7 +546,7 @@ def import_xlsx(archive: Any, path: Path, kind: str, *, skip_bad_rows: bool = Fa
                 not skip_bad_rows and any(p.severity == "error" for p in problems)):
             raise ImportFailed(problems, str(path))
         good = [i for i in parsed if i not in bad]
-        result = ImportResult(kind, len(parsed), [], sorted(i.row for i in bad), problems)
+        result = ImportResult(kind, len(parsed), [], sorted(i.row for i in bad), problems, check_only)
         if check_only or not good:
             return result
         by_file = {str(Path(tmp) / f"{path.stem}-{spec.sheet}-第{i.row}行.yaml"): i for i in good}

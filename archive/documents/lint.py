@@ -22,6 +22,7 @@ from archive.documents.context import calc_class, org_fields
 from archive.documents.filters import make_env
 from archive.documents.templates import STORY_PARTS, W_NS, IMAGE_ROLES, META_FILE, TemplateInfo, class_key, effective_templates, package_dir
 from archive.errors import Problem
+from archive.text import Note
 from schemas import all_classes
 from schemas.base import FieldInfo, field_infos
 from schemas.common import Photo
@@ -503,3 +504,30 @@ def check_templates(dir: Path | None = None) -> list[Problem]:  # noqa: A002 —
                 problems.append(Problem(t + (f"/{tt}" if tt else ""), "没有模板 (no template for this record type)",
                                         file=str(package_dir() / META_FILE)))
     return problems
+
+
+@dataclass
+class TemplateCheck:
+    """``outsafe templates check``: every problem; errors fail the check (exit 1), warnings alone do not."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+    def as_dict(self) -> dict:
+        return {"ok": not self.errors, "problems": [p.as_dict() for p in self.problems]}
+
+    def as_text(self) -> list[str]:
+        if self.errors:
+            return [Note(p.line()) for p in self.problems]
+        return [p.line() for p in self.problems] + ["模板检查通过 (templates ok)"]
+
+
+def lint_templates(directory: Path | None = None) -> TemplateCheck:
+    return TemplateCheck(check_templates(directory))
