@@ -9,6 +9,11 @@ and its exit code; ``--verbose`` adds the traceback; anything else is a bug and 
 same group reads the exit code of the result a command returns.
 
 Exit codes: 0 ok · 1 bad input or not found · 2 usage · 3 verification failed.
+
+Start-up: each command imports the one library module it calls when it runs (the lines marked
+"lazy: see Start-up"). Importing the whole library at the top (schemas, marshmallow,
+cryptography, pypdf, whoosh, openpyxl, python-docx …) made ``outsafe --help`` and shell completion
+about six times slower (0.08 s → 0.5 s); a command pays only for what it uses.
 """
 
 from __future__ import annotations
@@ -23,34 +28,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 import storage.errors
 from archive.errors import OutsafeError
 from archive.text import Note
-from archive.app import Archive, create_archive, validate_only
-from archive.campaign.blacklist import list_unit, listings, unlist_unit
-from archive.campaign.calendar import campaign_status_report
-from archive.campaign.dossier import contractor_dossier
-from archive.campaign.rectify import order_draft, penalty_articles, penalty_draft, rectification_report, review_draft
-from archive.campaign.reports import produce
-from archive.campaign.rosters import import_xlsx, write_template
-from archive.checks.rules import RULES_BY_ID, check_archive, rule_list
-from archive.documents.lint import lint_templates
-from archive.documents.templates import template_table
-from archive.integrity.export import export_checkpoint, export_seal
-from archive.integrity.proofs import consistency_proof, ledger_state, record_proof
-from archive.integrity.trust import trust_key_file
-from archive.integrity.verify import verify_archive
-from archive.packages.evidence import export_evidence
-from archive.packages.export import export_package
-from archive.packages.importer import import_package
-from archive.packages.verify import check_package
-from archive.search.index import check_index, rebuild_index
-from archive.search.index import search as search_archive
-from archive import demo as story
+
+if TYPE_CHECKING:
+    from archive.app import Archive
 
 
 @dataclass
@@ -62,6 +49,8 @@ class App:
     _archive: Any = None
 
     def archive(self) -> Archive:
+        from archive.app import Archive  # lazy: see Start-up
+
         if self._archive is None:
             self._archive = Archive.open(self.home, passphrase=ask_passphrase)
         return self._archive
@@ -210,6 +199,8 @@ def init(app: App, org_file: Path, search_engine: str, insecure: bool, no_pdf: b
     The private key is encrypted with a passphrase ($OUTSAFE_PASSPHRASE or a prompt) and kept
     in <home>/keys/owner.key, mode 0600.
     """
+    from archive.app import create_archive  # lazy: see Start-up
+
     created = create_archive(app.home, org_file, passphrase=ask_passphrase, insecure=insecure, search_engine=search_engine,
                              pdf=not no_pdf)
     app._archive = created.archive
@@ -270,6 +261,8 @@ def org_trust(app: App, uscc: str, key_file: Path, fingerprint: str, as_json: bo
     Only packages signed with a key registered this way (or with `org add FILE` carrying
     public_key and key_fingerprint) can be imported. The fingerprint must match the key file.
     """
+    from archive.integrity.trust import trust_key_file  # lazy: see Start-up
+
     return output(trust_key_file(app.archive(), uscc, key_file, fingerprint), as_json)
 
 
@@ -340,6 +333,8 @@ def case_validate(app: App, files: tuple[Path, ...], as_of: date | None, as_json
 
     Inside an archive the references (organizations, people, projects) are checked too.
     """
+    from archive.app import validate_only  # lazy: see Start-up
+
     return output(validate_only(list(files), home=app.home, today=as_of), as_json)
 
 
@@ -474,6 +469,8 @@ def verify(app: App, record_id: str | None, checkpoints: tuple[Path, ...], as_js
 
     Exit 3 if anything was altered or lost; every failure names the record or ledger leaf.
     """
+    from archive.integrity.verify import verify_archive  # lazy: see Start-up
+
     return output(verify_archive(app.archive(), record_id=record_id, external=checkpoints, progress=progress_printer("verify")),
                   as_json)
 
@@ -488,6 +485,8 @@ def ledger() -> None:
 @pass_app
 def ledger_show(app: App, as_json: bool) -> Any:
     """Tree size, root and the latest signed checkpoint."""
+    from archive.integrity.proofs import ledger_state  # lazy: see Start-up
+
     return output(ledger_state(app.archive()), as_json)
 
 
@@ -497,6 +496,8 @@ def ledger_show(app: App, as_json: bool) -> Any:
 @pass_app
 def ledger_proof(app: App, record_id: str, as_json: bool) -> Any:
     """Inclusion proof of a record's leaf against the latest signed checkpoint."""
+    from archive.integrity.proofs import record_proof  # lazy: see Start-up
+
     return output(record_proof(app.archive(), record_id), as_json)
 
 
@@ -507,6 +508,8 @@ def ledger_proof(app: App, record_id: str, as_json: bool) -> Any:
 @pass_app
 def ledger_consistency(app: App, old_size: int, new_size: int | None, as_json: bool) -> Any:
     """Consistency proof between the tree of OLD_SIZE leaves and the tree of NEW_SIZE (default: now)."""
+    from archive.integrity.proofs import consistency_proof  # lazy: see Start-up
+
     return output(consistency_proof(app.archive(), old_size, new_size), as_json)
 
 
@@ -520,6 +523,8 @@ def ledger_checkpoint(app: App, out: Path) -> None:
     Keep a copy outside the archive: `outsafe verify --checkpoint checkpoint.txt` later proves
     the history was not rewritten since.
     """
+    from archive.integrity.export import export_checkpoint  # lazy: see Start-up
+
     for p in export_checkpoint(app.archive(), out):
         click.echo(str(p))
 
@@ -537,6 +542,8 @@ def seal() -> None:
 def seal_export(app: App, record_id: str, out: Path) -> None:
     """Export one record's seal (seal.json + seal.sig), its files and the public key, with the
     openssl command that verifies it."""
+    from archive.integrity.export import export_seal  # lazy: see Start-up
+
     for p in export_seal(app.archive(), record_id, out):
         click.echo(str(p))
 
@@ -555,6 +562,8 @@ def templates() -> None:
 @JSON
 def templates_list(template_dir: Path | None, as_json: bool) -> Any:
     """Every template: id, the record type it serves, version, and whether it is overridden."""
+    from archive.documents.templates import template_table  # lazy: see Start-up
+
     return output(template_table(template_dir), as_json)
 
 
@@ -567,6 +576,8 @@ def templates_check(directory: Path | None, as_json: bool) -> Any:
     Fails (exit 1, one line per problem) on a name or field the schema lacks, a loop variable's
     attribute the item type lacks, or a required field shown by no template for its type.
     """
+    from archive.documents.lint import lint_templates  # lazy: see Start-up
+
     return output(lint_templates(directory), as_json)
 
 
@@ -609,6 +620,8 @@ def search(app: App, query: tuple[str, ...], contractor, enterprise, type_, tick
                outsafe search '受限空间 OR 有限空间' --since 2026-01-01
                outsafe search '"先通风、再检测、后作业"' -- -吊装
     """
+    from archive.search.index import search as search_archive  # lazy: see Start-up
+
     results = search_archive(app.archive(), " ".join(query), contractor=contractor, enterprise=enterprise, type=type_,
                              ticket_type=ticket_type, since=since, until=until, limit=limit, include_superseded=include_superseded)
     return output(results, as_json, style=highlight)
@@ -625,6 +638,8 @@ def index_group() -> None:
 @pass_app
 def index_rebuild(app: App, engine: str | None, as_json: bool) -> Any:
     """Rebuild the search index from the catalog (searches keep working meanwhile)."""
+    from archive.search.index import rebuild_index  # lazy: see Start-up
+
     return output(rebuild_index(app.archive(), engine=engine, progress=progress_printer("outsafe index"), notify=notify), as_json)
 
 
@@ -633,6 +648,8 @@ def index_rebuild(app: App, engine: str | None, as_json: bool) -> Any:
 @pass_app
 def index_check(app: App, as_json: bool) -> Any:
     """Check that every catalog record is in the index and the index is readable (exit 3 if not)."""
+    from archive.search.index import check_index  # lazy: see Start-up
+
     return output(check_index(app.archive()), as_json)
 
 
@@ -649,6 +666,8 @@ def contractor() -> None:
 def contractor_show(app: App, uscc: str, as_of: date | None, as_json: bool) -> Any:
     """One contractor's dossier: records by type and date, licences and certificates with expiry,
     blacklist status, and what is missing (agreements, training, tickets)."""
+    from archive.campaign.dossier import contractor_dossier  # lazy: see Start-up
+
     return output(contractor_dossier(app.archive(), uscc, as_of), as_json)
 
 
@@ -671,6 +690,8 @@ def package() -> None:
 def package_export(app: App, out: Path, since: date | None, until: date | None, as_zip: bool, as_json: bool) -> Any:
     """A signed BagIt package of the period's records, their documents, seals and proofs, with
     核验说明.txt: anyone can verify it with bagit.py, sha256sum, openssl and python3 alone."""
+    from archive.packages.export import export_package  # lazy: see Start-up
+
     return output(export_package(app.archive(), out, since=since, until=until, as_zip=as_zip, progress=progress_printer("export"),
                                  notify=notify), as_json)
 
@@ -682,6 +703,8 @@ def package_export(app: App, out: Path, since: date | None, until: date | None, 
 def package_verify(path: Path, bagit_check: bool, as_json: bool) -> Any:
     """Verify a package (folder or .zip) completely: path safety, BagIt fixity, the tag-manifest
     signature, checkpoints, seals, inclusion proofs, file digests. Exit 3 naming what failed."""
+    from archive.packages.verify import check_package  # lazy: see Start-up
+
     return output(check_package(path, progress=progress_printer("verify"), bagit_check=bagit_check), as_json)
 
 
@@ -693,6 +716,8 @@ def package_import(app: App, path: Path, as_json: bool) -> Any:
     """Import a submission package (the bureau): verified completely first; refused (exit 3,
     archive unchanged) if anything fails, the signer's key is not registered here, or the sender's
     history was rewritten. Importing the same package again changes nothing."""
+    from archive.packages.importer import import_package  # lazy: see Start-up
+
     return output(import_package(app.archive(), path, progress=progress_printer("import"), notify=notify), as_json)
 
 
@@ -715,6 +740,8 @@ def evidence_export(app: App, contractor: str, record_ids: tuple[str, ...], sinc
                     case_no: str, out: Path, as_zip: bool, as_json: bool) -> Any:
     """An evidence package: the records package plus 证据清单 (DOCX, PDF) and 证据材料汇编.pdf
     (bookmarks, every page stamped 证据N 第i页 / 共M页, cover with the case number and digest)."""
+    from archive.packages.evidence import export_evidence  # lazy: see Start-up
+
     result = export_evidence(app.archive(), out, contractor=contractor, case_no=case_no, record_ids=record_ids, since=since,
                              until=until, as_zip=as_zip, progress=progress_printer("evidence"), notify=notify)
     return output(result, as_json)
@@ -743,6 +770,8 @@ def check(app: App, enterprise: str | None, contractor: str | None, rule_ids: tu
     judges certificates, deadlines and periods as on that day (records dated later are not seen),
     so a run is reproducible. The exit code is 0 whatever is found, unless --fail-on.
     """
+    from archive.checks.rules import RULES_BY_ID, check_archive, rule_list  # lazy: see Start-up
+
     if list_rules:
         return output(rule_list(), as_json)
     unknown = [r for r in rule_ids if r not in RULES_BY_ID]
@@ -773,6 +802,8 @@ def rectify_draft(app: App, enterprise, contractor, issued_on, inspected_on, inc
                   as_json) -> Any:
     """Turn the current findings into a 责令限期整改指令书 case file: the next 文书号 of the year,
     numbered items with basis and deadlines (settings rectify_days*). Review it, then `case add`."""
+    from archive.campaign.rectify import order_draft  # lazy: see Start-up
+
     draft = order_draft(app.archive(), out, as_of=as_of, enterprise=enterprise, contractor=contractor, issued_on=issued_on,
                         inspected_on=inspected_on, include_warnings=include_warnings, bureau=bureau, inspectors=inspectors)
     return output(draft, as_json)
@@ -788,6 +819,8 @@ def rectify_draft(app: App, enterprise, contractor, issued_on, inspected_on, inc
 def rectify_review_draft(app: App, order_doc_no: str, reviewed_on: date | None, inspectors, out: Path, as_json: bool) -> Any:
     """An 整改复查意见书 case file for the archived order ORDER_DOC_NO: one line per item, to be
     marked 已整改 / 部分整改 / 未整改 after the re-inspection. Items marked 已整改 are closed."""
+    from archive.campaign.rectify import review_draft  # lazy: see Start-up
+
     return output(review_draft(app.archive(), out, order_doc_no, reviewed_on=reviewed_on, inspectors=inspectors), as_json)
 
 
@@ -800,6 +833,8 @@ def rectify_review_draft(app: App, order_doc_no: str, reviewed_on: date | None, 
 def rectify_status(app: App, enterprise: str | None, contractor: str | None, as_of: date | None, as_json: bool) -> Any:
     """Open, overdue and closed items per enterprise and contractor: 责令整改 items (closed by
     整改复查意见书), 事故隐患, and the enterprise's own inspections of contractors with deadlines."""
+    from archive.campaign.rectify import rectification_report  # lazy: see Start-up
+
     return output(rectification_report(app.archive(), as_of=as_of, enterprise=enterprise, contractor=contractor), as_json)
 
 
@@ -807,6 +842,8 @@ def rectify_status(app: App, enterprise: str | None, contractor: str | None, as_
 @JSON
 def rectify_articles(as_json: bool) -> Any:
     """The penalty provisions penalty-draft knows (安全生产法 2021) and their fine ranges."""
+    from archive.campaign.rectify import penalty_articles  # lazy: see Start-up
+
     return output(penalty_articles(), as_json)
 
 
@@ -850,6 +887,8 @@ def rectify_penalty_draft(app: App, case_no, stage, article, party, person, fact
     """Draft the 行政处罚告知书 (应急罚告) or, after it is archived and the statement period has
     passed, the 行政处罚决定书 (应急罚) of case --case-no: numbered, linked to the evidence package
     by its case number, the fine checked against the article's range (安全生产法 2021)."""
+    from archive.campaign.rectify import penalty_draft  # lazy: see Start-up
+
     money, gain = yuan(amount, "--amount"), yuan(gains, "--gains")
     if stage == "decision":
         fields: dict[str, Any] = {"statement_summary": statement, "amount": money}
@@ -880,6 +919,8 @@ def blacklist() -> None:
 @pass_app
 def blacklist_list(app: App, include_inactive: bool, subject: str | None, as_of: date | None, as_json: bool) -> Any:
     """Who is on which list on the day (--as-of): period, state, early removal from."""
+    from archive.campaign.blacklist import listings  # lazy: see Start-up
+
     return output(listings(app.archive(), as_of=as_of, include_inactive=include_inactive, subject=subject), as_json)
 
 
@@ -907,6 +948,8 @@ def blacklist_add(app: App, subject, list_kind, trigger, situation, facts, evide
     """List a contractor: writes the blacklist_entry case file and archives it (sealed, like every
     record). From then on the contractor gets no new contract, agreement or ticket (statutory
     list: from anyone) until the listing is removed or its period ends."""
+    from archive.campaign.blacklist import list_unit  # lazy: see Start-up
+
     result = list_unit(app.archive(), out, decided_on=decided_on, add=not no_add, progress=progress_printer("outsafe"), notify=notify,
                        list_kind=list_kind, subject=subject, facts=facts, trigger=trigger, situation=situation,
                        evidence=evidence_items, penalty_decision_no=penalty_decision, start=start, published_on=published_on,
@@ -928,6 +971,8 @@ def blacklist_add(app: App, subject, list_kind, trigger, situation, facts, evide
 def blacklist_remove(app: App, entry_no, kind, reason, applied_on, decided_on, removal_no, out, no_add, as_json) -> Any:
     """Remove listing ENTRY_NO: early removal (statutory: applied for after 12 months), at the end
     of the period, or revoked. Writes the blacklist_removal case file and archives it."""
+    from archive.campaign.blacklist import unlist_unit  # lazy: see Start-up
+
     result = unlist_unit(app.archive(), out, decided_on=decided_on, add=not no_add, progress=progress_printer("outsafe"),
                          notify=notify, entry_no=entry_no, kind=kind, reason=reason, applied_on=applied_on, removal_no=removal_no)
     return output(result, as_json)
@@ -954,6 +999,8 @@ def report(app: App, kind: str, enterprise: str | None, issued_on: date | None, 
     ledger       外包作业队伍监管台账 (bureau, every imported enterprise)
     summary      工作总结报告 (due 10-20; the campaign's figures)
     """
+    from archive.campaign.reports import produce  # lazy: see Start-up
+
     return output(produce(app.archive(), kind, out_dir, as_of=as_of, enterprise=enterprise, issued_on=issued_on, pdf=not no_pdf,
                           add=add_it, notify=notify), as_json)
 
@@ -971,6 +1018,8 @@ def campaign_status_cmd(app: App, as_of: date | None, as_json: bool) -> Any:
     """The plan's stages and deadlines (year: settings campaign_year) on the day, each
     enterprise's 附件2 / 自查报告 / 总结报告 (submitted, produced, missing), what is overdue, and
     the rectification figures."""
+    from archive.campaign.calendar import campaign_status_report  # lazy: see Start-up
+
     return output(campaign_status_report(app.archive(), as_of=as_of), as_json)
 
 
@@ -985,6 +1034,8 @@ def import_group() -> None:
 def import_template(kind: str, out: Path) -> None:
     """Write a workbook to fill in: Chinese headers from the schema (* = required), an example
     row, drop-down lists for every choice, a 填写说明 sheet."""
+    from archive.campaign.rosters import write_template  # lazy: see Start-up
+
     click.echo(str(write_template(kind, out)))
 
 
@@ -1001,6 +1052,8 @@ def import_xlsx_cmd(app: App, file: Path, kind: str, skip_bad_rows: bool, check_
     Each problem names the sheet, the row, the column (letter and header) and what is wrong. If
     any row is wrong nothing is imported (exit 1), unless --skip-bad-rows.
     """
+    from archive.campaign.rosters import import_xlsx  # lazy: see Start-up
+
     return output(import_xlsx(app.archive(), file, kind, skip_bad_rows=skip_bad_rows, check_only=check_only), as_json)
 
 
@@ -1013,6 +1066,8 @@ def demo(ctx: click.Context) -> None:
     """Run the whole story on the sample data in examples/: an enterprise archive, its submission
     package, the bureau importing and searching it, a rectification order and review, an evidence
     package, verification everywhere. Uses --home as the (new, empty) folder, else a temporary one."""
+    from archive import demo as story  # lazy: see Start-up
+
     app: App = ctx.obj
 
     def execute(step) -> tuple[int, float]:

@@ -27,6 +27,7 @@ from archive.checks.facts import listing_state
 from archive.checks.snapshot import Snapshot
 from archive.errors import NotFound, Problem, ValidationFailed
 from archive.text import Table
+from schemas.base import dump
 from schemas.blacklist import LIST_NAMES, SITUATIONS, add_months, add_years
 
 STATE_NAMES = {"active": "管理期内", "pending": "尚未开始", "expired": "已期满", "removed": "已移出"}
@@ -211,8 +212,6 @@ def draft_removal(
 def _person(ref: Any) -> dict | None:
     if ref is None:
         return None
-    from schemas.base import dump
-
     return dump(ref)
 
 

@@ -38,7 +38,8 @@ from archive.checks.snapshot import Snapshot
 from archive.errors import NotFound, Problem, ValidationFailed
 from archive.text import Note, Table, problem_notes, table
 from schemas import load
-from schemas.base import RuleContext
+from schemas.base import RuleContext, dump
+from schemas.enforcement import review_authority_of
 from schemas.penalty import FINES, SPL
 from storage.home import atomic_write
 
@@ -497,7 +498,7 @@ def draft_penalty_decision(
         "case_no": case_no,
         "bureau": n.bureau,
         "unit": n.unit,
-        "person": to_plain(_dump(n.person)) if n.person else None,
+        "person": to_plain(dump(n.person)) if n.person else None,
         "contractor": n.contractor,
         "project": n.project,
         "facts": n.facts,
@@ -525,19 +526,6 @@ def draft_penalty_decision(
     if not data["payment_account"]:
         notes.append("执法机关未登记罚没款缴纳账户（organization.bank_account），请补填 payment_account")
     return Draft({k: v for k, v in data.items() if v not in (None, [])}, header, notes)
-
-
-def review_authority_of(authority_name: str | None) -> str | None:
-    """The 行政复议机关 of a district bureau (行政复议法 2023 第24条): the 人民政府 at its level."""
-    from schemas.enforcement import review_authority_of as of
-
-    return of(authority_name)
-
-
-def _dump(obj: Any) -> dict:
-    from schemas.base import dump
-
-    return dump(obj)
 
 
 __all__ = [

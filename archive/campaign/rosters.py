@@ -24,6 +24,7 @@ YYYY-MM-DD text; 身份证号 and codes must be text (the template formats those
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -183,6 +184,7 @@ def _example_value(col: Column, example: dict) -> Any:
 
 def write_template(kind: str, path: Path) -> Path:
     """A workbook to fill in: headers from the schema's labels, an example row, drop-down lists."""
+    # lazy: openpyxl (~90 ms to import) only where a workbook is written or read
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -240,8 +242,6 @@ def write_template(kind: str, path: Path) -> Path:
     guide.column_dimensions["B"].width = 30
     guide.column_dimensions["D"].width = 60
     wb.properties.creator = "outsafe"
-    import io
-
     buf = io.BytesIO()
     wb.save(buf)
     path = Path(path)
@@ -376,7 +376,7 @@ def _set(raw: dict, path: str, value: Any) -> None:
 
 def _read_sheet(ws: Any, cols: list[Column], sheet: str, problems: list[RowProblem]) -> tuple[dict[int, Column], list[tuple[int, dict[int, Any]]]]:
     """(column index → Column, [(excel row, {column index: value})]) of a sheet; header problems reported."""
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter  # lazy: openpyxl, as in write_template
 
     by_title = {}
     for c in cols:
@@ -411,7 +411,7 @@ def _read_sheet(ws: Any, cols: list[Column], sheet: str, problems: list[RowProbl
 
 def parse_workbook(path: Path, kind: str) -> tuple[list[Parsed], list[RowProblem]]:
     """Rows of the workbook as case-file dicts (not yet validated) and the problems of the layout."""
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # lazy: openpyxl, as in write_template
     from openpyxl.utils import get_column_letter
 
     spec = _spec(kind)

@@ -17,11 +17,13 @@ from typing import Any, get_args
 import jinja2
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
 
 from archive.documents.context import calc_class, org_fields
 from archive.documents.filters import make_env
 from archive.documents.templates import STORY_PARTS, W_NS, IMAGE_ROLES, META_FILE, TemplateInfo, class_key, effective_templates, package_dir
 from archive.errors import Problem
+from archive.settings import Settings
 from archive.text import Note
 from schemas import all_classes
 from schemas.base import FieldInfo, field_infos
@@ -86,8 +88,6 @@ def _field_type(info: FieldInfo, path: str | None) -> _T:
 
 def context_types(cls: type) -> dict[str, _T]:
     """The names a template for ``cls`` may use, with their types (mirrors :func:`build_context`)."""
-    from archive.settings import Settings
-
     return {
         "doc": _DC(cls, ""),
         "org": _NS("org", tuple((n, _DC(Organization, None)) for n in org_fields(cls)), track=True),
@@ -349,6 +349,7 @@ def _dotted(node: nodes.Node | None) -> str:
 
 def template_sources(path: Path) -> list[tuple[str, str]]:
     """(part name, Jinja source as docxtpl will see it) for every XML part of a .docx that holds tags."""
+    # lazy: python-docx/docxtpl (~90 ms to import) load with the first document, not with every command
     from docxtpl import DocxTemplate
 
     patcher = DocxTemplate.__new__(DocxTemplate)  # patch_xml needs no state
@@ -369,8 +370,6 @@ def template_sources(path: Path) -> list[tuple[str, str]]:
 
 def _run_fonts_problems(path: Path, where: str) -> list[Problem]:
     """Runs without an East Asian font (the typography rule: every run sets w:eastAsia)."""
-    from lxml import etree
-
     problems = []
     with zipfile.ZipFile(path) as z:
         for name in sorted(z.namelist()):

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -240,8 +241,6 @@ def sha256_bytes(data: bytes) -> str:
 
 def outsafe_version() -> str:
     try:
-        from importlib.metadata import version
-
         return version("outsafe")
     except Exception:  # noqa: BLE001 - metadata missing in a source checkout
         return "0"

@@ -43,6 +43,7 @@ from archive.packages.common import (
 )
 from archive.packages.guide import guide_text
 from archive.privacy import mask_text
+from schemas import REGISTRY_TYPES, TYPES
 from storage.home import safe_name
 
 # --- selecting what goes into a package -----------------------------------------------------------------
@@ -92,8 +93,6 @@ def closure(archive, rows: Sequence[dict], *, with_registry: bool = True) -> lis
 
 def select_period(archive, since: str | None, until: str | None) -> list[dict]:
     """The records of a period (by document date; every version), with what they refer to."""
-    from schemas import REGISTRY_TYPES, TYPES
-
     types = [t for t in TYPES if t not in REGISTRY_TYPES]
     rows = archive.catalog.list_records(types=types, since=since, until=until)
     picked = closure(archive, rows)

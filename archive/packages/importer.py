@@ -26,6 +26,7 @@ from archive.packages.common import (
 )
 from archive.packages.paths import opened_package
 from archive.packages.verify import verify_bag
+from archive.registry import person_key, project_key
 from storage.errors import BlobMissing
 
 # --- importing a package -------------------------------------------------------------------------------------------------
@@ -63,8 +64,6 @@ def import_package(
 
 
 def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, progress: Progress | None) -> ImportResult:
-    from archive.registry import person_key, project_key
-
     db = archive.catalog.db
     owner = archive.owner_uscc
     signer = rep.signer

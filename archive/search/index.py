@@ -435,7 +435,7 @@ class SearchIndex:
             for rows in self._row_chunks(top, 500):
                 yield [(d["id"], prepare(d)) for d in documents(rows, secret, superseded)]
             return
-        import multiprocessing
+        import multiprocessing  # lazy: worker processes only for rebuilds of PARALLEL_FROM records or more
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = multiprocessing.get_context("spawn")
