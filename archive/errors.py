@@ -44,9 +44,22 @@ caught at the edge of the module that calls them and re-raised as one of these w
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TYPE_CHECKING, Any
 
 import storage.errors
-from schemas.problems import Problem
+
+if TYPE_CHECKING:
+    from schemas.problems import Problem
+
+
+def __getattr__(name: str) -> Any:
+    """``Problem``, re-exported lazily: importing schemas/ loads every schema (~0.2 s), which the
+    command line's translation point (and ``outsafe --help``) must not pay for."""
+    if name == "Problem":
+        from schemas.problems import Problem
+
+        return Problem
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ExitCode(IntEnum):
