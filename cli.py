@@ -1061,8 +1061,10 @@ def import_xlsx_cmd(app: App, file: Path, kind: str, skip_bad_rows: bool, check_
 
 
 @main.command()
+@click.option("--home", "demo_home", type=click.Path(file_okay=False, path_type=Path),
+              help="The (new, empty) folder for the demo (default: the global --home, else a temporary one).")
 @click.pass_context
-def demo(ctx: click.Context) -> None:
+def demo(ctx: click.Context, demo_home: Path | None) -> None:
     """Run the whole story on the sample data in examples/: an enterprise archive, its submission
     package, the bureau importing and searching it, a rectification order and review, an evidence
     package, verification everywhere. Uses --home as the (new, empty) folder, else a temporary one."""
@@ -1084,7 +1086,7 @@ def demo(ctx: click.Context) -> None:
             click.echo(click.style(step.text + "\n", fg="yellow"))
 
     t = time.perf_counter()
-    res = story.run(story.prepare(app.home), execute, show)
+    res = story.run(story.prepare(demo_home or app.home), execute, show)
     click.echo(click.style("\n=== 完成 Done ===", fg="green", bold=True))
     click.echo(f"{len(res.steps)} 条命令，用时 {time.perf_counter() - t:.0f} 秒 (commands run, seconds)")
     for label, path in res.outputs.items():
