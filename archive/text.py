@@ -60,20 +60,6 @@ class Table:
         return table(self.rows, self.columns)
 
 
-@dataclass
-class Written:
-    """Files a command wrote: their paths, one a line."""
-
-    paths: list[Any]
-    label: str = ""
-
-    def as_dict(self) -> list[str]:
-        return [str(p) for p in self.paths]
-
-    def as_text(self) -> list[str]:
-        return [f"{self.label}{p}" for p in self.paths]
-
-
 def problem_notes(problems: list[Any]) -> list[str]:
     """Validation problems, one a line on the side channel (indented when they name a file)."""
     return [Note(("  " if p.file else "") + p.line()) for p in problems]

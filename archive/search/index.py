@@ -50,7 +50,6 @@ from archive import ids
 from archive.errors import ExitCode, NotFound, OutsafeError, StorageError
 from archive.search import text as sa
 from archive.search.documents import document, documents, mask, record_text
-from archive.text import Note
 from archive.search.query import (
     USCC_RE,
     Contains,
@@ -66,6 +65,7 @@ from archive.search.query import (
     parse_query,
     plan,
 )
+from archive.text import Note
 from storage.home import atomic_write, make_private_dir
 from storage.lock import write_lock
 
