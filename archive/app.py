@@ -18,6 +18,7 @@ import dataclasses
 import json
 import mimetypes
 import secrets
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
@@ -25,26 +26,33 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
 import rfc8785
-from archive import clock, ids
+
+from archive import ids
+from archive.checks.admission import admission_for_batch
+from archive.clock import SYSTEM, Clock
+from archive.documents.convert import Converter, convert_one
+from archive.documents.render import render_record
+from archive.errors import ExitCode, NotFound, Problem, RuleViolation, StorageError, TemplateError, ValidationFailed
 from archive.integrity import keys
 from archive.integrity import seal as sealing
 from archive.integrity.ledger import Ledger, origin_for, sign_checkpoint
 from archive.documents.images import ImageProblem, inspect_image
-from archive.errors import NotFound, Problem, StorageError, ValidationFailed
 from archive.privacy import mask_record, mask_refs
 from archive.registry import Registry, Resolved, resolve
+from archive.search.index import index_after_write
 from archive.settings import Settings
-from schemas import REGISTRY_TYPES, TYPES, FileProblem, LoadResult, load, meta_of, read_case_file
+from archive.text import Note, Table, problem_notes, table
+from schemas import REGISTRY_TYPES, TYPES, FileProblem, LoadResult, load, meta_of, read_case_file, record_label
 from schemas.base import RuleContext, dump, schema_for
 from schemas.common import Photo
 from schemas.registry import Organization, Person
 from schemas.tickets import TICKET_CLASSES
 from storage.blobs import BlobStore
 from storage.catalog import Catalog, open_catalog
-from storage.home import ArchiveHome, atomic_write, default_home
+from storage.home import ArchiveHome, atomic_write, default_home, safe_name
 from storage.lock import write_lock
-from schemas import record_label
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -66,10 +74,6 @@ def key_values(plan: Any) -> list[str]:
 def canonical(obj: Any) -> bytes:
     """RFC 8785 canonical JSON (the bytes that get hashed and signed)."""
     return rfc8785.dumps(obj)
-
-
-def utcnow() -> str:
-    return clock.SYSTEM.stamp()
 
 
 def _dotted(obj: Any, path: str | None) -> Any:
@@ -104,18 +108,45 @@ class Added:
     files: list[dict] = field(default_factory=list)
 
 
+ADD_LABELS = {"added": "已入档 added", "updated": "已更新 updated", "unchanged": "未变 unchanged"}
+
+
 @dataclass
 class AddReport:
     added: list[Added]
     warnings: list[Problem]
     failed: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
 
+    @property
+    def exit_code(self) -> int:
+        return ExitCode.BAD_INPUT if self.failed else ExitCode.OK
+
+    def as_dict(self) -> dict:
+        return {
+            "records": [{"id": a.id, "type": a.type, "title": a.title, "source": a.source, "status": a.status} for a in self.added],
+            "warnings": [p.as_dict() for p in self.warnings],
+            "failed": [{"source": s, "error": e} for s, e in self.failed],
+        }
+
+    def as_text(self) -> list[str]:
+        return (
+            problem_notes(self.warnings)
+            + [f"{a.id}  {a.title}  [{ADD_LABELS[a.status]}]  ← {a.source}" for a in self.added]
+            + [Note(f"未入档 (not archived): {source}: {error}") for source, error in self.failed]
+        )
+
 
 class Archive:
     def __init__(
-        self, home: ArchiveHome, catalog: Catalog, settings: Settings, passphrase: keys.PassphraseProvider = keys.env_passphrase
+        self,
+        home: ArchiveHome,
+        catalog: Catalog,
+        settings: Settings,
+        passphrase: keys.PassphraseProvider = keys.env_passphrase,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.home = home
+        self.clock = clock  # every "now" and "today" of this archive (tests pass a FixedClock)
         self.catalog = catalog
         self.settings = settings
         self.blobs = BlobStore(home.blobs_dir, home.tmp_dir)
@@ -128,7 +159,9 @@ class Archive:
     # --- life cycle -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, root: Path | None = None, *, passphrase: keys.PassphraseProvider = keys.env_passphrase) -> "Archive":
+    def open(
+        cls, root: Path | None = None, *, passphrase: keys.PassphraseProvider = keys.env_passphrase, clock: Clock = SYSTEM
+    ) -> "Archive":
         home = ArchiveHome(Path(root) if root else default_home())
         if not home.exists():
             raise StorageError(
@@ -144,7 +177,7 @@ class Archive:
             except BaseException:
                 catalog.close()
                 raise
-        return cls(home, catalog, settings, passphrase)
+        return cls(home, catalog, settings, passphrase, clock)
 
     @classmethod
     def create(
@@ -157,6 +190,7 @@ class Archive:
         search_engine: str = "whoosh",
         today: date | None = None,
         pdf: bool = True,
+        clock: Clock = SYSTEM,
     ) -> "Archive":
         """A new archive owned by the organization in ``org_file``, with a new signing key.
         Nothing is created unless the file is valid and a passphrase is at hand."""
@@ -165,7 +199,7 @@ class Archive:
             raise StorageError(f"{home.root} 已经是档案目录 (an archive already exists here)", hint="choose another --home")
         if home.root.exists() and any(home.root.iterdir()):
             raise StorageError(f"{home.root} 不是空目录 (folder is not empty)", hint="choose an empty or new folder for --home")
-        ctx = RuleContext(Settings(), today or date.today(), None)
+        ctx = RuleContext(Settings(), today or clock.today(), None)
         result = _read_and_load(org_file, ctx, expect=Organization)
         if not result.ok:
             raise ValidationFailed(result.problems)
@@ -185,13 +219,13 @@ class Archive:
             with write_lock(home.lock_file, what="init"):
                 catalog.migrate()
                 with catalog.transaction():
-                    catalog.set_meta("archive_id", ids.new_id())
+                    catalog.set_meta("archive_id", ids.new_id(clock))
                     catalog.set_meta("owner_uscc", result.obj.uscc)
                     catalog.set_meta("owner_name", result.obj.name)
                     catalog.set_meta("owner_role", result.obj.role)
                     catalog.set_meta("search_engine", search_engine)
-                    catalog.set_meta("created_at", utcnow())
-            archive = cls(home, catalog, Settings.load(home.settings_file), passphrase)
+                    catalog.set_meta("created_at", clock.stamp())
+            archive = cls(home, catalog, Settings.load(home.settings_file), passphrase, clock)
             archive._signer = signer
             owner = dataclasses.replace(
                 result.obj, public_key=keys.public_pem(signer.public), key_fingerprint=signer.fingerprint
@@ -244,7 +278,7 @@ class Archive:
         return keys.load_public(self.home.keys_dir)
 
     def rule_context(self, today: date | None = None, registry: Registry | None = None) -> RuleContext:
-        return RuleContext(self.settings, today or date.today(), registry or self.registry())
+        return RuleContext(self.settings, today or self.clock.today(), registry or self.registry())
 
     @contextmanager
     def writing(self, what: str = "", notify: Callable[[str], None] | None = None):
@@ -277,8 +311,6 @@ class Archive:
         """The cross-record rules (archive.checks): blacklisted contractors, workers without a valid
         certificate or three-level training, agreements not covering their project. Each problem
         says whether ``--force --reason`` may override it."""
-        from archive.checks.admission import admission_for_batch
-
         found = admission_for_batch([i.obj for i in loaded], self, reg, ctx)
         return [dataclasses.replace(p, file=str(item.path)) for item, ps in zip(loaded, found) for p in ps]
 
@@ -296,7 +328,7 @@ class Archive:
         self,
         paths: Sequence[Path],
         *,
-        expect: type | None = None,
+        expect: type | str | None = None,
         supersedes: str | None = None,
         note: str | None = None,
         progress: Progress | None = None,
@@ -307,7 +339,10 @@ class Archive:
         files_root: Path | None = None,
     ) -> AddReport:
         """The whole pipeline for case files. ``force_reason`` overrides refusals of cross-record
-        rules where the law leaves room; the reason is sealed with each record it admits."""
+        rules where the law leaves room; the reason is sealed with each record it admits.
+        ``expect``: the record class (or its type name) every file must be."""
+        if isinstance(expect, str):
+            expect = TYPES[expect]
         with self.writing("add", notify):
             reg = self.registry()
             loaded, problems = self.validate_files(paths, expect=expect, today=today, registry=reg, files_root=files_root)
@@ -384,10 +419,6 @@ class Archive:
 
     def _render(self, plans: list["Archive._Plan"]) -> None:
         """Fill each record's template (docxtpl, sandboxed); any failure stops the batch."""
-        from archive.errors import TemplateError
-        from storage.home import safe_name
-        from archive.documents.render import render_record
-
         owner = self.owner_data()
         problems: list[Problem] = []
         for plan in plans:
@@ -409,8 +440,6 @@ class Archive:
 
     def _convert(self, plans: list["Archive._Plan"], progress: Progress | None) -> None:
         """All the batch's documents through one kept-running LibreOffice pool; each PDF checked."""
-        from archive.documents.convert import Converter
-
         jobs = [(p, next(f for f in p.files if f["role"] == "docx")) for p in plans]
         if not jobs:
             return
@@ -434,8 +463,6 @@ class Archive:
         """Derived state after a write: bring the search index up to the catalog. The records are
         committed already; an index that cannot be written is reported (with the command that
         fixes it), never a failed write — the next write or `outsafe index rebuild` catches up."""
-        from archive.search.index import index_after_write
-
         index_after_write(self, notify or (lambda msg: print(msg, file=sys.stderr)))
 
     def checkpoint(self, signer: keys.Signer | None = None) -> dict | None:
@@ -447,13 +474,11 @@ class Archive:
         signer = signer or self.signer()
         cp = sign_checkpoint(signer, origin_for(self.owner_uscc), size, self.ledger.root(size))
         with self.catalog.transaction():
-            self.ledger.store_checkpoint(cp, signer.fingerprint, utcnow())
+            self.ledger.store_checkpoint(cp, signer.fingerprint, self.clock.stamp())
         return self.ledger.latest_checkpoint()
 
     def _forced(self, refused: list[Problem], reason: str | None, note: str | None) -> str:
         """Check that every refusal may be overridden and a reason was given; the sealed note."""
-        from archive.errors import RuleViolation
-
         if reason is None:
             raise RuleViolation(
                 refused,
@@ -509,7 +534,7 @@ class Archive:
         if isinstance(obj, Organization):
             contractor = obj.uscc if obj.role == "contractor" else None
         row = {
-            "id": ids.new_id(),
+            "id": ids.new_id(self.clock),
             "type": meta.type,
             "subtype": subtype,
             "doc_no": number,
@@ -524,7 +549,7 @@ class Archive:
             "origin": self.owner_uscc,
             "supersedes": supersedes,
             "note": note,
-            "created_at": utcnow(),
+            "created_at": self.clock.stamp(),
         }
         registry_entry = None
         status = "added"
@@ -602,11 +627,14 @@ class Archive:
                 self.catalog.put_registry(kind, key, row["id"], name)
         return Added(row["id"], row["type"], row["title"], row["source_name"], plan.status, stored)
 
+    def supersede(self, record_id: str, path: Path, *, reason: str, **kw: Any) -> AddReport:
+        """``outsafe case supersede``: the case file ``path`` becomes a new record that corrects
+        ``record_id`` (a unique prefix will do); nothing is edited. ``kw`` as for :meth:`add_files`."""
+        return self.add_files([path], supersedes=self.get_record_row(record_id)["id"], note=reason, **kw)
+
     def render_preview(self, path: Path, out: Path, *, today: date | None = None, files_root: Path | None = None) -> Path:
         """``outsafe case render``: the document of one case file, written to ``out`` (.docx or
         .pdf), without touching the archive."""
-        from archive.documents.convert import convert_one
-
         suffix = out.suffix.lower()
         if suffix not in (".docx", ".pdf"):
             raise ValidationFailed([Problem("", f"输出文件须以 .docx 或 .pdf 结尾 (output must end in .docx or .pdf): {out}")])
@@ -707,6 +735,43 @@ class Archive:
             out.append({"record_id": r["record_id"], **data})
         return out
 
+    def organizations(self, role: str | None = None) -> Table:
+        rows = [r for r in self.list_registry("organization") if role is None or r["role"] == role]
+        return Table(rows, [("uscc", "统一社会信用代码"), ("name", "名称"), ("role", "角色"), ("industry", "行业")])
+
+    def people(self, employer: str | None = None) -> Table:
+        rows = [r for r in self.list_registry("person") if employer is None or r["employer"] == employer]
+        for r in rows:
+            r["certificates_summary"] = "；".join(f"{c['category']}至{c['expires']}" for c in r.get("certificates", []))
+        return Table(rows, [("name", "姓名"), ("id_number", "身份证号"), ("employer", "单位"), ("roles", "岗位"),
+                            ("certificates_summary", "证书")])
+
+    def projects(self, contractor: str | None = None, enterprise: str | None = None) -> Table:
+        rows = [r for r in self.list_registry("project")
+                if (contractor is None or r["contractor"] == contractor) and (enterprise is None or r["enterprise"] == enterprise)]
+        for r in rows:
+            r["period_text"] = f"{r['period']['start']}～{r['period']['end']}"
+        return Table(rows, [("code", "编号"), ("name", "名称"), ("enterprise", "发包单位"), ("contractor", "承包单位"),
+                            ("period_text", "工期")])
+
+    def records(self, **kw: Any) -> Table:
+        """:meth:`list_records` as a listing."""
+        return Table(self.list_records(**kw), [("id", "记录"), ("title", "文书"), ("date", "日期"), ("contractor", "承包单位"),
+                                               ("project", "项目")])
+
+    def settings_table(self) -> Table:
+        return Table(self.settings.describe(), [("name", "setting"), ("value", "value"), ("doc", "说明"), ("source", "来源")])
+
+    def record_sheet(self, record_id: str) -> "RecordSheet":
+        return RecordSheet(self.show_record(record_id))
+
+    def organization_sheet(self, uscc: str) -> "OrganizationSheet":
+        return OrganizationSheet(self.organization(uscc))
+
+    def key_info(self) -> "KeyInfo":
+        public = self.public_key()
+        return KeyInfo(self.owner_uscc, self.owner_name, keys.fingerprint(public), keys.public_pem(public), self.key_insecure)
+
     def organization(self, uscc: str) -> dict:
         reg = self.catalog.get_registry("organization", uscc)
         if reg is None:
@@ -727,10 +792,111 @@ class Archive:
         return data
 
 
+# --- what the front ends show ---------------------------------------------------------------------
+
+
+@dataclass
+class Created:
+    """``outsafe init``: the new archive, its owner and key."""
+
+    archive: Archive
+
+    def as_dict(self) -> dict:
+        a = self.archive
+        return {
+            "home": str(a.home.root),
+            "owner": a.owner_uscc,
+            "name": a.owner_name,
+            "key_fingerprint": a.signer().fingerprint,
+            "key_insecure": a.key_insecure,
+            "search_engine": a.catalog.get_meta("search_engine"),
+        }
+
+    def as_text(self) -> list[str]:
+        info = self.as_dict()
+        out = [f"已创建档案 (archive created): {info['home']}", f"所有者 (owner): {info['name']} {info['owner']}",
+               f"签名公钥指纹 (key fingerprint): {info['key_fingerprint']}"]
+        return out + ([Note(keys.INSECURE_WARNING)] if info["key_insecure"] else [])
+
+
+def create_archive(root: Path | None, org_file: Path, **kw: Any) -> Created:
+    """``outsafe init``: :meth:`Archive.create` (same arguments), as a result to show."""
+    return Created(Archive.create(root, org_file, **kw))
+
+
+@dataclass
+class KeyInfo:
+    """``outsafe keys show``: the owner's signing key."""
+
+    owner: str
+    name: str
+    fingerprint: str
+    public_key: str
+    insecure: bool
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def as_text(self) -> list[str]:
+        out = [f"所有者 (owner): {self.name} {self.owner}", f"指纹 (fingerprint, sha256 of the raw public key): {self.fingerprint}",
+               self.public_key.rstrip()]
+        return out + ([Note(keys.INSECURE_WARNING)] if self.insecure else [])
+
+
+@dataclass
+class RecordSheet:
+    """``outsafe case show``: one record (身份证号 masked), its files and history."""
+
+    record: dict
+
+    def as_dict(self) -> dict:
+        return self.record
+
+    def as_text(self) -> list[str]:
+        rec = self.record
+        out = [f"{rec['title']}",
+               f"  记录 id: {rec['id']}   类型: {rec['type']}{('/' + rec['ticket_type']) if rec['ticket_type'] else ''}",
+               f"  日期: {rec['date']}   入档: {rec['created_at']}   来源文件: {rec['source_name']}"]
+        if rec["supersedes"]:
+            out.append(f"  更正了 (supersedes): {rec['supersedes']}   理由: {rec['note']}")
+        if rec["superseded_by"]:
+            out.append(f"  已被更正 (superseded by): {rec['superseded_by']}")
+        out.append("文件 (files):")
+        out += table(rec["files"], [("role", "用途"), ("name", "文件名"), ("size", "字节"), ("sha256", "sha256")])
+        out.append("内容 (data):")
+        out.append(json.dumps(rec["data"], ensure_ascii=False, indent=2))
+        return out
+
+
+@dataclass
+class OrganizationSheet:
+    """``outsafe org show``: one organization, its qualifications, projects and people."""
+
+    data: dict
+
+    def as_dict(self) -> dict:
+        return self.data
+
+    def as_text(self) -> list[str]:
+        data = self.data
+        out = [f"{data['name']}  {data['uscc']}  ({data['role']})"]
+        for k, label in (("address", "地址"), ("legal_representative", "法定代表人"), ("principal_person", "主要负责人"), ("phone", "电话")):
+            if data.get(k):
+                out.append(f"  {label}: {data[k]}")
+        if data.get("qualifications"):
+            out.append("资质与许可 (qualifications):")
+            out += table(data["qualifications"], [("kind", "类别"), ("number", "编号"), ("scope", "范围"), ("valid_to", "有效期至")])
+        if data.get("projects"):
+            out.append("项目 (projects):")
+            out += table(data["projects"], [("code", "编号"), ("name", "名称"), ("contractor", "承包单位")])
+        if data.get("people"):
+            out.append("人员 (people):")
+            out += table(data["people"], [("name", "姓名"), ("id_number", "身份证号"), ("roles", "岗位")])
+        return out
+
+
 def _remove_new_home(root: Path, created_root: bool) -> None:
     """Undo a failed ``init``: remove what it created (only files outsafe makes)."""
-    import shutil
-
     if created_root:
         shutil.rmtree(root, ignore_errors=True)
         return
@@ -846,6 +1012,10 @@ class ValidationReport:
     def ok(self) -> bool:
         return not any(p.severity == "error" for p in self.problems)
 
+    @property
+    def exit_code(self) -> int:
+        return ExitCode.OK if self.ok else ExitCode.BAD_INPUT
+
     def as_dict(self) -> dict:
         return {
             "ok": self.ok,
@@ -854,21 +1024,29 @@ class ValidationReport:
             "problems": [p.as_dict() for p in self.problems],
         }
 
+    def as_text(self) -> list[str]:
+        out = [f"{'✓' if f['ok'] else '✗'} {f['file']}  {f.get('title', '')}" for f in self.files] + problem_notes(self.problems)
+        if not self.references_checked:
+            out.append(Note("（未打开档案，未核对引用的单位、人员、项目 / references not checked: no archive）"))
+        return out
+
 
 def validate_only(
-    paths: Sequence[Path], *, home: Path | None = None, today: date | None = None, files_root: Path | None = None
+    paths: Sequence[Path], *, home: Path | None = None, today: date | None = None, clock: Clock = SYSTEM,
+    files_root: Path | None = None,
 ) -> ValidationReport:
-    """``outsafe case validate``: inside an archive, references are resolved too; never writes."""
+    """``outsafe case validate``: inside an archive, references are resolved too; never writes.
+    ``today`` (default: ``clock``'s) is the day the files are judged on."""
     root = ArchiveHome(Path(home) if home else default_home())
     if root.exists():
-        archive = Archive.open(root.root)
+        archive = Archive.open(root.root, clock=clock)
         try:
             loaded, problems = archive.validate_files(paths, today=today, files_root=files_root)
         finally:
             archive.close()
         checked = True
     else:
-        loaded, problems = validate_paths(paths, RuleContext(Settings(), today or date.today(), None), files_root=files_root)
+        loaded, problems = validate_paths(paths, RuleContext(Settings(), today or clock.today(), None), files_root=files_root)
         checked = False
     good = {str(item.path): item for item in loaded}
     bad_files = {p.file for p in problems if p.severity == "error"}

@@ -1,32 +1,67 @@
 """The one exception tree of outsafe.
 
-Every error the library raises on purpose is an :class:`OutsafeError`. The command line turns it
-into one line (plus one line per problem) and the exit code carried by the class; anything else
-is a bug and stays loud.
+Every error the library raises on purpose is an :class:`OutsafeError`, or — from the layers
+below the engine, which import nothing of it — a ``storage.errors.StorageError``. The command line
+turns either into one line (plus one line per problem) and the exit code carried by the class,
+in one place (``cli.OutsafeGroup``); anything else is a bug and stays loud.
 
     OutsafeError                      exit 1
     ├── ValidationFailed              exit 1   bad input: every problem of every file at once
-    ├── NotFound                      exit 1   an organization, person, project or record is unknown
+    │   └── ImportFailed              exit 1   an Excel roster with problems (sheet, row, column) — campaign.rosters
+    ├── NotFound                      exit 1   an organization, person, project, record or rule is unknown
     ├── RuleViolation                 exit 1   a cross-record rule refuses the case (blacklist, expired certificate …)
     ├── TemplateError                 exit 1   a template is broken or does not match its schema
     ├── ConversionError               exit 1   LibreOffice could not produce a good PDF
     ├── StorageError                  exit 1   the archive home, catalog or blob store cannot be used
     │   │                                      (also a storage.errors.StorageError, what storage/ raises)
-    │   └── ArchiveLocked             exit 1   (never raised for a second writer: writers wait)
+    │   ├── ArchiveLocked             exit 1   (never raised for a second writer: writers wait)
+    │   └── SearchIndexError          exit 1   the search index cannot be read or written — search.index
     ├── KeyError_                     exit 1   signing key missing, wrong passphrase
     ├── PackageError                  exit 1   a package cannot be read or written
+    ├── SearchError                   exit 1   a query cannot be run as given — search.query
+    ├── StepFailed                    exit 1   a step of `outsafe demo` did not end as the story expects — demo
     └── IntegrityError                exit 3   verification failed: something was altered or lost
+        └── PackageRefused            exit 3   a package refused for integrity or trust, with the fix — packages.common
 
-Third-party errors (jinja2, docxtpl, pypdf, whoosh, cryptography, sqlite3, LibreOffice) are caught
-at the edge of the module that calls them and re-raised as one of these with ``raise … from e``.
+    storage.errors.StorageError       exit 1   raised by storage/ itself (the home, the catalog, the blob store)
+    ├── BlobMissing                   exit 1   a blob the catalog names is not in the blob store
+    └── CatalogDamaged                exit 3   the catalog file is corrupt or truncated (restore from a backup)
+
+Raised and caught inside one layer, never seen by a user as such:
+
+    schemas.FileProblem               a case file that cannot be read or parsed; becomes its Problem
+    schemas.publickey.PublicKeyError  a PEM that is not an Ed25519 public key; a Problem, or KeyError_
+    search.query.QuerySyntaxError     a query that does not parse; becomes SearchError
+    documents.images.ImageProblem     a photo or drawing that is not a sane JPEG/PNG; becomes its Problem
+    documents.convert._Crash, _Timeout, _TaskError, _Closing
+                                      the PDF pool's control flow; a document's failure becomes its
+                                      PdfResult error, a broken pool ConversionError
+
+:class:`Problem` (one thing wrong with one input) lives in ``schemas.problems`` and is re-exported
+here. Third-party errors (jinja2, docxtpl, pypdf, whoosh, cryptography, sqlite3, LibreOffice) are
+caught at the edge of the module that calls them and re-raised as one of these with
+``raise … from e``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import TYPE_CHECKING, Any
 
 import storage.errors
+
+if TYPE_CHECKING:
+    from schemas.problems import Problem
+
+
+def __getattr__(name: str) -> Any:
+    """``Problem``, re-exported lazily: importing schemas/ loads every schema (~0.2 s), which the
+    command line's translation point (and ``outsafe --help``) must not pay for."""
+    if name == "Problem":
+        from schemas.problems import Problem
+
+        return Problem
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ExitCode(IntEnum):
@@ -34,32 +69,6 @@ class ExitCode(IntEnum):
     BAD_INPUT = 1
     USAGE = 2
     VERIFICATION_FAILED = 3
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem found in one input: where, what, and (for rules) on what legal basis."""
-
-    path: str  # field path such as ``gas_samples[1].taken_at``; "" for the whole document
-    message: str  # Chinese first, English after: "日期顺序错误 (dates out of order)"
-    file: str = ""  # the input file, when there is one
-    source: str = ""  # the rule's source, e.g. "GB 30871—2022 5.3.1 c)"
-    severity: str = "error"  # "error" | "warning"
-
-    def line(self) -> str:
-        where = ": ".join(p for p in (self.file, self.path) if p)
-        src = f" [{self.source}]" if self.source else ""
-        tag = "警告/warning: " if self.severity == "warning" else ""
-        return f"{where}: {tag}{self.message}{src}" if where else f"{tag}{self.message}{src}"
-
-    def as_dict(self) -> dict:
-        return {
-            "file": self.file,
-            "path": self.path,
-            "message": self.message,
-            "source": self.source,
-            "severity": self.severity,
-        }
 
 
 class OutsafeError(Exception):

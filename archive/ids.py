@@ -7,13 +7,15 @@ between an enterprise's archive and the bureau's: 48 bits of milliseconds + 80 r
 from __future__ import annotations
 
 import os
-import time
+
+from archive.clock import SYSTEM, Clock
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def new_id(now_ms: int | None = None) -> str:
-    ms = int(time.time() * 1000) if now_ms is None else now_ms
+def new_id(clock: Clock = SYSTEM) -> str:
+    """A new ULID whose time part is ``clock``'s now (the archive passes its own)."""
+    ms = int(clock.now().timestamp() * 1000)
     value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
     out = []
     for _ in range(26):

@@ -8,6 +8,7 @@ from typing import Any
 
 from schemas.base import field_infos
 from schemas.identifiers import mask_id
+from schemas.registry import Organization, Person, Project
 
 # An 18-character 身份证号 anywhere in text, also glued to letters (a 特种作业操作证 number may be
 # "T" + the holder's ID number), but not inside a longer run of digits.
@@ -49,8 +50,6 @@ def _mask_fields(data: Any, cls: type) -> Any:
 
 def mask_refs(refs: dict) -> dict:
     """The referenced-entity snapshot of a record, masked (people, project rosters, everything)."""
-    from schemas.registry import Organization, Person, Project
-
     out = dict(refs)
     out["persons"] = {k: mask_record(v, Person) for k, v in refs.get("persons", {}).items()}
     out["projects"] = {k: mask_record(v, Project) for k, v in refs.get("projects", {}).items()}

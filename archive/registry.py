@@ -11,6 +11,7 @@ exact lookup works, the number never appears in a key, an index or a log.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -19,7 +20,7 @@ from typing import Any
 
 from archive.errors import Problem
 from schemas import TYPES, schema_for
-from schemas.base import iter_values
+from schemas.base import dump, iter_values
 from schemas.common import PersonRef
 from schemas.identifiers import check_uscc
 from schemas.registry import Organization, Person, Project
@@ -126,8 +127,6 @@ class Resolved:
 
 def resolve(obj: Any, reg: Registry, *, file: str = "") -> tuple[Resolved, list[Problem]]:
     """Check every reference of ``obj`` against the registry; snapshot what it points at."""
-    from schemas.base import dump
-
     res = Resolved()
     problems: list[Problem] = []
     for path, value, spec in iter_values(obj):
@@ -183,8 +182,6 @@ def resolve(obj: Any, reg: Registry, *, file: str = "") -> tuple[Resolved, list[
 
 
 def person_refs(obj: Any, prefix: str = ""):
-    import dataclasses
-
     for f in dataclasses.fields(obj):
         v = getattr(obj, f.name)
         path = f"{prefix}.{f.name}" if prefix else f.name

@@ -24,12 +24,13 @@ from typing import Any
 import yaml
 from marshmallow import ValidationError
 
-from archive.errors import Problem
 from schemas.base import LIMITS, RuleContext, field_infos, flatten_errors, iter_values, rules_for, schema_for
+from schemas.problems import Problem
 from schemas.blacklist import BlacklistEntry, BlacklistRemoval
 from schemas.campaign import Accident, ConfinedSpaceRegister, ContractorInspection, Equipment, Hazard, QuarterlyAssessment
 from schemas.campaign_report import CampaignReport, CampaignTable
 from schemas.contract import OutsourcingContract, SafetyAgreement
+from schemas.identifiers import born_after
 from schemas.enforcement import InspectionRecord, RectificationOrder, RectificationReview
 from schemas.meta import CaseMeta
 from schemas.penalty import PenaltyDecision, PenaltyNotice
@@ -141,6 +142,12 @@ def run_rules(cls: type, data: Any, ctx: RuleContext, prefix: str = "") -> list[
         for p in fn(data, ctx):
             path = ".".join(x for x in (prefix, p.path) if x) if not p.path.startswith("[") else prefix + p.path
             out.append(dataclasses.replace(p, path=path))
+    for info in field_infos(cls):
+        if info.spec.sensitive == "id_number" and not info.is_list:  # born after the day judged on
+            value = data.get(info.name) if isinstance(data, dict) else getattr(data, info.name, None)
+            message = born_after(value, ctx.today) if isinstance(value, str) else None
+            if message:
+                out.append(Problem(f"{prefix}.{info.name}" if prefix else info.name, message))
     for info in field_infos(cls):
         target = info.item if info.is_list else info.type
         if not (isinstance(target, type) and dataclasses.is_dataclass(target)):

@@ -35,7 +35,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_typ
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
-from archive.errors import Problem
+from schemas.problems import Problem
 
 CST = timezone(timedelta(hours=8), "CST")
 

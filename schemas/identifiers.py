@@ -119,6 +119,9 @@ def id_birth_date(number: str) -> date | None:
 
 
 def id_problems(number: str, today: date | None = None) -> list[str]:
+    """What is wrong with a 身份证号. A birth date after ``today`` is wrong only when a day is
+    given: the field check has none, the rules add it with their context's day
+    (:func:`born_after`)."""
     if not isinstance(number, str):
         return [f"身份证号应为18位文本 (must be an 18-character string) [{ID_SOURCE}]"]
     n = normalize_id(number)
@@ -133,14 +136,25 @@ def id_problems(number: str, today: date | None = None) -> list[str]:
     born = id_birth_date(n)
     if born is None:
         problems.append(f"出生日期“{n[6:14]}”不是有效日期 (birth date is not a real date) [{ID_SOURCE}]")
-    elif born > (today or date.today()):
-        problems.append(f"出生日期“{n[6:14]}”在未来 (birth date in the future) [{ID_SOURCE}]")
+    elif today is not None and born > today:
+        problems.append(future_birth(n))
     elif born.year < 1800:
         problems.append(f"出生日期“{n[6:14]}”早于1800年 (birth date before 1800) [{ID_SOURCE}]")
     expected = id_check_char(n[:17])
     if n[17] != expected:
         problems.append(f"校验码错误：应为“{expected}”，实为“{n[17]}” (check digit should be {expected}) [{ID_SOURCE}]")
     return problems
+
+
+def future_birth(number: str) -> str:
+    return f"出生日期“{number[6:14]}”在未来 (birth date in the future) [{ID_SOURCE}]"
+
+
+def born_after(number: str, today: date) -> str | None:
+    """The problem of a well-formed 身份证号 whose birth date is after ``today``, else None."""
+    n = normalize_id(number)
+    born = id_birth_date(n) if isinstance(n, str) and len(n) == 18 else None
+    return future_birth(n) if born is not None and born > today else None
 
 
 def check_id_number(number: str) -> None:

@@ -31,6 +31,7 @@ from schemas.common import (
 )
 from schemas.identifiers import age_on, id_problems
 from schemas.meta import CaseMeta
+from schemas.publickey import PublicKeyError, fingerprint, read_public_pem
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,12 +77,9 @@ def _organization(o, ctx: RuleContext):
                    "整治方案 承包单位五查之一")
     pem, fp = g(o, "public_key"), g(o, "key_fingerprint")
     if pem:
-        from archive.integrity import keys
-        from archive.errors import KeyError_
-
         try:
-            actual = keys.fingerprint(keys.load_public_pem(pem))
-        except KeyError_ as e:
+            actual = fingerprint(read_public_pem(pem))
+        except PublicKeyError as e:
             yield err("public_key", e.message)
         else:
             if fp and fp.lower() != actual:

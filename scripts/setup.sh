@@ -18,6 +18,7 @@ APT_PACKAGES=(
   fontconfig              # fc-list: archive/pdf.py refuses characters no installed font can print
   openssl                 # independent verification of seals and checkpoints
   sqlite3
+  faketime                # libfaketime: .ci/run runs the suite a second time with the machine clock elsewhere
 )
 
 missing=()

@@ -1,15 +1,38 @@
-"""Shared fixtures: a fresh archive home in tmp_path, the CLI runner, the examples folder."""
+"""Shared fixtures: a frozen clock, a fresh archive home in tmp_path, the CLI runner, the examples folder."""
 
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from click.testing import CliRunner
+
+from archive.clock import CST
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+TODAY_AT = datetime(2026, 11, 29, 10, 0, tzinfo=CST)
+"""The moment every test starts at, whatever the machine's clock says: the examples and factories
+are dated in the 2026 campaign, and several tests judge them ``--as-of 2026-11-29``. The clock
+ticks from there (locks and timeouts use time.monotonic(), which is not moved)."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _frozen_session_clock():
+    """The archives built once per test process (session fixtures) are made on that day too."""
+    with time_machine.travel(TODAY_AT, tick=True):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(_frozen_session_clock):
+    """Each test starts at :data:`TODAY_AT` (China time)."""
+    with time_machine.travel(TODAY_AT, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

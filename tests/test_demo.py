@@ -39,3 +39,12 @@ def test_demo_refuses_a_folder_in_use(runner, tmp_path):
     (tmp_path / "busy" / "file.txt").write_text("x")
     r = runner.invoke(main, ["--home", str(tmp_path / "busy"), "demo"])
     assert r.exit_code == 1 and "empty folder" in r.output
+
+
+def test_demo_takes_its_folder_after_the_command_too(runner, tmp_path):
+    """`outsafe demo --home DIR` (DESIGN.md's form) means the same as `outsafe --home DIR demo`."""
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "file.txt").write_text("x")
+    before = runner.invoke(main, ["--home", str(tmp_path / "busy"), "demo"])
+    after = runner.invoke(main, ["demo", "--home", str(tmp_path / "busy")])
+    assert after.exit_code == before.exit_code == 1 and after.output == before.output and "不是空目录" in after.output

@@ -20,7 +20,6 @@ from archive.settings import Settings
 from cli import main
 from schemas import LIMITS, RuleContext, load, read_case_file
 from schemas.base import clean_text
-from tests import factories as f
 
 CTX = RuleContext(Settings(), date(2026, 11, 29), None)
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -205,14 +205,14 @@ def test_handed_in_in_time_then_submitted(world, tmp_path, monkeypatch):
 
     from archive import clock
 
-    monkeypatch.setattr(clock, "SYSTEM", clock.FixedClock(datetime(2026, 6, 8, 2, 0, tzinfo=timezone.utc)))
+    monkeypatch.setattr(world, "clock", clock.FixedClock(datetime(2026, 6, 8, 2, 0, tzinfo=timezone.utc)))
     built = build_report(world, "self_check", as_of=date(2026, 6, 8))
     paths = write_report(world, built, tmp_path / "out", pdf=False)
     world.add_files([paths["yaml"]], pdf=False, today=date(2026, 6, 8))
     d = {x["key"]: x for x in campaign_status(world, date(2026, 6, 8))["enterprises"][0]["deliverables"]}
     assert d["self_check"]["status"] == "produced" and d["self_check"]["produced_on"] == "2026-06-08"
     assert campaign_status(world, date(2026, 6, 7))["enterprises"][0]["deliverables"][1]["status"] == "missing"
-    monkeypatch.setattr(clock, "SYSTEM", clock.FixedClock(datetime(2026, 6, 9, 1, 0, tzinfo=timezone.utc)))
+    monkeypatch.setattr(world, "clock", clock.FixedClock(datetime(2026, 6, 9, 1, 0, tzinfo=timezone.utc)))
     export_package(world, tmp_path / "pkg", today=date(2026, 6, 9))
     d = {x["key"]: x for x in campaign_status(world, date(2026, 6, 12))["enterprises"][0]["deliverables"]}
     assert d["self_check"]["status"] == "submitted" and d["self_check"]["submitted_on"] == "2026-06-09"

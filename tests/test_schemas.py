@@ -238,3 +238,21 @@ def test_blasting_detonation_all_clear_and_post_blast_check():
     assert r.ok  # the three are filled in after the blast: a permit issued before it is complete without them
     r, by_path = problems_of(dict(raw, detonation_at=None, post_blast_check="  "))
     assert "盲炮" in by_path["post_blast_check"].message  # an all-clear always needs the post-blast check
+
+
+def test_a_birth_date_is_in_the_future_only_after_the_day_judged_on():
+    """身份证号 checks take the day from the rule context, never from the machine's clock: a
+    person born 2026-12-01 is born in the future as of 2026-11-29, not as of 2026-12-01, on a
+    registered person and on a person named inside a case (nested, with a partial load too)."""
+    born = f.id_number("37010220261201123")
+    _, by_path = problems_of(f.person("新生", born))
+    assert "在未来" in by_path["id_number"].message
+    later = load(f.person("新生", born), RuleContext(Settings(), date(2026, 12, 1), None)).problems
+    assert not any("在未来" in p.message for p in later) and later  # (only too young to work, on that day)
+    ticket = f.hot_work_ticket()
+    ticket["workers"] = [{"name": "新生", "id_number": born}]
+    _, by_path = problems_of(ticket)
+    assert "在未来" in by_path["workers[0].id_number"].message
+    ticket["no"] = None  # a second, unrelated error: the birth date is still reported
+    r, by_path = problems_of(ticket)
+    assert "在未来" in by_path["workers[0].id_number"].message and not r.ok

@@ -15,12 +15,14 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from archive import ids
+from archive.clock import FixedClock
 from archive.search import query as q
 from archive.search import text as sa
 from archive.errors import NotFound
@@ -59,6 +61,8 @@ PLACES = ["铸造车间2号中频炉操作平台", "原料车间1号皮带通廊
 
 class Arch(SimpleNamespace):
     """What archive.search needs of an archive."""
+
+    clock = FixedClock(datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc))
 
 
 def make_archive(root: Path, engine: str) -> Arch:

@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from archive.campaign.numbering import next_doc_no
-from archive.campaign.rectify import Draft, bureau_of
+from archive.campaign.rectify import Draft, DraftFile, bureau_of, file_draft
 from archive.checks.employer import e5_triggers
 from archive.checks.facts import listing_state
 from archive.checks.snapshot import Snapshot
 from archive.errors import NotFound, Problem, ValidationFailed
+from archive.text import Table
+from schemas.base import dump
 from schemas.blacklist import LIST_NAMES, SITUATIONS, add_months, add_years
 
 STATE_NAMES = {"active": "管理期内", "pending": "尚未开始", "expired": "已期满", "removed": "已移出"}
@@ -209,9 +212,40 @@ def draft_removal(
 def _person(ref: Any) -> dict | None:
     if ref is None:
         return None
-    from schemas.base import dump
-
     return dump(ref)
 
 
 __all__ = ["blacklist_rows", "draft_entry", "draft_removal", "STATE_NAMES"]
+
+
+# --- the commands: the lists on a day; list and remove (draft, check, archive) ----------------------------
+
+
+def listings(archive: Any, *, as_of: date | None = None, include_inactive: bool = False, subject: str | None = None) -> Table:
+    """``outsafe blacklist list``: who is on which list on ``as_of`` (default: the archive's today)."""
+    rows = blacklist_rows(Snapshot.from_archive(archive), as_of or archive.clock.today(), include_inactive=include_inactive,
+                          subject=subject)
+    return Table(rows, [("list_name", "名单"), ("subject_name", "单位/人员"), ("entry_no", "编号"), ("reason", "列入原因"),
+                        ("start", "起"), ("end", "止"), ("state_name", "状态"), ("early_removal_from", "可申请提前移出")])
+
+
+def list_unit(archive: Any, output: Path, *, decided_on: date | None = None, add: bool = True, progress: Any = None,
+              notify: Any = None, **kw: Any) -> DraftFile:
+    """``outsafe blacklist add``: the ``blacklist_entry`` case file decided on ``decided_on``
+    (default: the archive's today), written to ``output`` and — with ``add``, unless it has an
+    error — archived. It is judged as on the later of that day and today (a decision may be
+    recorded after it was taken, never before). ``kw`` as for :func:`draft_entry`."""
+    today = archive.clock.today()
+    day = decided_on or today
+    draft = draft_entry(archive, decided_on=day, **kw)
+    return file_draft(archive, draft, output, max(day, today), add=add, progress=progress, notify=notify)
+
+
+def unlist_unit(archive: Any, output: Path, *, decided_on: date | None = None, add: bool = True, progress: Any = None,
+                notify: Any = None, **kw: Any) -> DraftFile:
+    """``outsafe blacklist remove``: as :func:`list_unit`, for a ``blacklist_removal`` (``kw`` as
+    for :func:`draft_removal`)."""
+    today = archive.clock.today()
+    day = decided_on or today
+    draft = draft_removal(archive, decided_on=day, **kw)
+    return file_draft(archive, draft, output, max(day, today), add=add, progress=progress, notify=notify)

@@ -200,4 +200,44 @@ def campaign_status(archive: Any, as_of: date, *, snap: Snapshot | None = None) 
     }
 
 
-__all__ = ["STAGES", "DELIVERABLES", "campaign_status", "stage_on", "due_date", "deliverable_state"]
+@dataclass
+class CampaignStatus:
+    """``outsafe campaign status``: :func:`campaign_status` as a result to show."""
+
+    data: dict
+
+    def as_dict(self) -> dict:
+        return self.data
+
+    def as_text(self) -> list[str]:
+        st = self.data
+        stage = st["stage"]["name"] if st["stage"] else "不在整治阶段内"
+        out = [f"{st['year']}年外包作业安全专项整治 —— {st['as_of']}：{stage}"]
+        names = {"done": "已结束", "current": "进行中", "upcoming": "未开始"}
+        for s in st["stages"]:
+            left = f"（剩 {s['days_left']} 天）" if s["days_left"] is not None else ""
+            out.append(f"  {s['name']}  {s['start'] or '即日起'} ～ {s['end']}  {names[s['state']]}{left}")
+        out.append("报送期限 (deadlines):")
+        out += [f"  {d['deliverable']}：{d['due'] or '—'}  （{d['clause']}）" for d in st["deadlines"]]
+        for e in st["enterprises"]:
+            labels = {"submitted": "已报送", "produced": "已生成未报送" if e["own"] else "已收到",
+                      "missing": "未生成" if e["own"] else "未报送"}
+            out.append(f"{e['name']}（{e['enterprise']}）")
+            for d in e["deliverables"]:
+                flag = "  【逾期】" if d["overdue"] else ("  【迟报】" if d["late"] else "")
+                when = f" {d['submitted_on']}" if d["submitted_on"] else (f" {d['produced_on']}" if d["produced_on"] else "")
+                out.append(f"  {d['name']}（{d['due'] or '—'}）：{labels[d['status']]}{when}{flag}")
+        out += [f"本局 {d['name']}：" + ("已生成 " + d["produced_on"] if d["produced_on"] else "未生成") for d in st["bureau"]]
+        r = st["rectification"]
+        out.append(f"整改：共 {r['total']} 项，已整改 {r['closed']}，整改中 {r['open']}，逾期 {r['overdue']}")
+        if st["overdue"]:
+            out.append("逾期未报 (overdue): " + "；".join(f"{o['name']} {o['deliverable']}（{o['due']}）" for o in st["overdue"]))
+        return out
+
+
+def campaign_status_report(archive: Any, *, as_of: date | None = None) -> CampaignStatus:
+    """``outsafe campaign status``: the campaign as on ``as_of`` (default: the archive's today)."""
+    return CampaignStatus(campaign_status(archive, as_of or archive.clock.today()))
+
+
+__all__ = ["STAGES", "DELIVERABLES", "campaign_status", "campaign_status_report", "stage_on", "due_date", "deliverable_state"]

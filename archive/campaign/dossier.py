@@ -56,8 +56,8 @@ class Dossier:
         out["blacklisted"] = self.blacklisted
         return out
 
-    def lines(self) -> list[str]:
-        """The dossier as text for a terminal (Chinese first, English after)."""
+    def as_text(self) -> list[str]:
+        """The dossier as text (Chinese first, English after)."""
         c = self.contractor
         out = [f"{c['name']}  {c['uscc']}  （截至 as of {self.as_of}）"]
         listed = [b for b in self.blacklist if b["active"]]
@@ -136,8 +136,8 @@ def records_naming(catalog, uscc: str, *, types: Sequence[str] = (), since: str 
 
 
 def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Dossier:
-    """The dossier of the contractor ``uscc`` as on ``as_of`` (default today)."""
-    as_of = as_of or date.today()
+    """The dossier of the contractor ``uscc`` as on ``as_of`` (default: the archive's today)."""
+    as_of = as_of or archive.clock.today()
     uscc = uscc.strip().upper()
     catalog = archive.catalog
     reg = catalog.get_registry("organization", uscc)

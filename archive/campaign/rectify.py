@@ -36,8 +36,10 @@ from archive.checks.model import SEVERITIES, CheckReport
 from archive.checks.rules import RULES_BY_ID, run_checks
 from archive.checks.snapshot import Snapshot
 from archive.errors import NotFound, Problem, ValidationFailed
+from archive.text import Note, Table, problem_notes, table
 from schemas import load
-from schemas.base import RuleContext
+from schemas.base import RuleContext, dump
+from schemas.enforcement import review_authority_of
 from schemas.penalty import FINES, SPL
 from storage.home import atomic_write
 
@@ -496,7 +498,7 @@ def draft_penalty_decision(
         "case_no": case_no,
         "bureau": n.bureau,
         "unit": n.unit,
-        "person": to_plain(_dump(n.person)) if n.person else None,
+        "person": to_plain(dump(n.person)) if n.person else None,
         "contractor": n.contractor,
         "project": n.project,
         "facts": n.facts,
@@ -526,20 +528,122 @@ def draft_penalty_decision(
     return Draft({k: v for k, v in data.items() if v not in (None, [])}, header, notes)
 
 
-def review_authority_of(authority_name: str | None) -> str | None:
-    """The 行政复议机关 of a district bureau (行政复议法 2023 第24条): the 人民政府 at its level."""
-    from schemas.enforcement import review_authority_of as of
-
-    return of(authority_name)
-
-
-def _dump(obj: Any) -> dict:
-    from schemas.base import dump
-
-    return dump(obj)
-
-
 __all__ = [
     "next_doc_no", "draft_order", "draft_review", "rectification_items", "rectification_status", "draft_penalty_notice",
     "draft_penalty_decision", "write_case_file", "case_yaml", "check_draft", "Draft", "Item", "STATUS_LABELS",
 ]
+
+
+# --- the officer's workflows: draft a case file, check it, (archive it), show it ------------------------------
+
+
+@dataclass
+class DraftFile:
+    """A case file written for the officer: its draft, what validation says of it on the day it is
+    judged, and — when it was archived at once (blacklist listings) — the add report."""
+
+    path: Path
+    draft: Draft
+    problems: list[Problem]
+    added: Any = None  # archive.app.AddReport when archived
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.added is not None and self.added.failed else 0
+
+    def as_dict(self) -> dict:
+        if self.added is None:
+            return {"file": str(self.path), "data": self.draft.data, "notes": self.draft.notes,
+                    "problems": [p.as_dict() for p in self.problems]}
+        return {"file": str(self.path), "records": [{"id": a.id, "title": a.title, "status": a.status} for a in self.added.added],
+                "notes": self.draft.notes, "warnings": [p.as_dict() for p in self.added.warnings]}
+
+    def as_text(self) -> list[str]:
+        if self.added is not None:
+            return (problem_notes(self.added.warnings)
+                    + [f"{a.id}  {a.title}  [已入档 added]  ← {self.path}" for a in self.added.added]
+                    + [Note(f"未入档 (not archived): {f}: {e}") for f, e in self.added.failed])
+        out = [f"已写出草稿 (draft written): {self.path}"] + [Note(f"  注意: {n}") for n in self.draft.notes]
+        out += problem_notes(self.problems)
+        if self.errors:
+            out.append(Note(f"  草稿有 {len(self.errors)} 处须修改后才能入档 (fix before `outsafe case add`)"))
+        else:
+            out.append(f"  核对后入档: outsafe case add {self.path}")
+        return out
+
+
+def file_draft(archive: Any, draft: Draft, output: Path, day: date, *, add: bool = False, **add_kw: Any) -> DraftFile:
+    """Write ``draft`` to ``output`` and check it as on ``day``; with ``add``, archive it too
+    (judged on the same day) unless the check found an error. ``add_kw``: progress, notify."""
+    path = write_case_file(draft.data, output, draft.header)
+    result = DraftFile(path, draft, check_draft(archive, draft.data, day, str(path)))
+    if add and not result.errors:
+        result.added = archive.add_files([path], today=day, **add_kw)
+    return result
+
+
+def order_draft(archive: Any, output: Path, *, as_of: date | None = None, **kw: Any) -> DraftFile:
+    """``outsafe rectify draft``: a 责令限期整改指令书 case file from the findings as on ``as_of``
+    (default: the archive's today), judged as on its 作出日期 when that is later. ``kw`` as for
+    :func:`draft_order`."""
+    day = as_of or archive.clock.today()
+    draft = draft_order(archive, as_of=day, **kw)
+    return file_draft(archive, draft, output, max(day, kw.get("issued_on") or day))
+
+
+def review_draft(archive: Any, output: Path, order_doc_no: str, *, reviewed_on: date | None = None, **kw: Any) -> DraftFile:
+    """``outsafe rectify review-draft``: an 整改复查意见书 case file for the order, reviewed on
+    ``reviewed_on`` (default: the archive's today)."""
+    day = reviewed_on or archive.clock.today()
+    return file_draft(archive, draft_review(archive, order_doc_no, reviewed_on=day, **kw), output, day)
+
+
+def penalty_draft(archive: Any, output: Path, *, stage: str, case_no: str, day: date | None = None, **kw: Any) -> DraftFile:
+    """``outsafe rectify penalty-draft``: the 行政处罚告知书 (``stage`` "notice", ``kw`` as for
+    :func:`draft_penalty_notice`) or 决定书 ("decision": statement_summary, amount) of the case,
+    dated ``day`` (default: the archive's today)."""
+    day = day or archive.clock.today()
+    if stage == "decision":
+        draft = draft_penalty_decision(archive, case_no=case_no, decided_on=day, **kw)
+    else:
+        draft = draft_penalty_notice(archive, case_no=case_no, issued_on=day, **kw)
+    return file_draft(archive, draft, output, day)
+
+
+@dataclass
+class RectificationStatus:
+    """``outsafe rectify status``: :func:`rectification_status` as a result to show."""
+
+    data: dict
+
+    def as_dict(self) -> dict:
+        return self.data
+
+    def as_text(self) -> list[str]:
+        st, sm = self.data, self.data["summary"]
+        out = [f"整改情况（截至 {st['as_of']}）：共 {sm['total']} 项，已整改 {sm['closed']}，整改中 {sm['open']}，逾期 {sm['overdue']}"
+               + (f"，整改率 {sm['rate']:g}%" if sm["rate"] is not None else "")]
+        out += table(st["groups"], [("enterprise_name", "发包单位"), ("contractor_name", "承包单位"), ("open", "整改中"),
+                                    ("overdue", "逾期"), ("closed", "已整改"), ("total", "合计")])
+        rows = [dict(i, status_name=STATUS_LABELS[i["status"]]) for i in st["items"]]
+        out.append("")
+        out += table(rows, [("status_name", "状态"), ("source", "来源"), ("ref", "编号"), ("deadline", "期限"), ("closed_on", "完成"),
+                            ("note", "说明")])
+        return out
+
+
+def rectification_report(archive: Any, *, as_of: date | None = None, enterprise: str | None = None, contractor: str | None = None) -> RectificationStatus:
+    """``outsafe rectify status``: the items as on ``as_of`` (default: the archive's today)."""
+    return RectificationStatus(rectification_status(Snapshot.from_archive(archive), as_of or archive.clock.today(),
+                                                    enterprise=enterprise, contractor=contractor))
+
+
+def penalty_articles() -> Table:
+    """``outsafe rectify articles``: the penalty provisions and their fine ranges."""
+    rows = [{"key": f.key, "basis": f.basis, "party": "单位" if f.party == "unit" else "个人", "range": f.range_text(), "what": f.what}
+            for f in FINES.values()]
+    return Table(rows, [("key", "条款"), ("basis", "处罚依据"), ("party", "对象"), ("range", "罚款幅度")])

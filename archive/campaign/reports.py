@@ -25,19 +25,25 @@ as it would have been on that day.
 
 from __future__ import annotations
 
+import io
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from archive.campaign.rectify import STATUS_LABELS, rectification_status, to_plain, write_case_file
+from archive.campaign.rectify import STATUS_LABELS, merge_findings, rectification_status, to_plain, write_case_file
 from archive.checks.contractor import ROSTER_CERTS
 from archive.checks.facts import active_listings, cert_problem, project_window, training_card
 from archive.checks.model import SEVERITY_NAMES, STATUS_NAMES, CheckReport
-from archive.checks.rules import RULES, run_checks
+from archive.checks.rules import RULES, RULES_BY_ID, run_checks
 from archive.checks.snapshot import Snapshot
+from archive.documents.convert import convert_one
+from archive.documents.render import render_record
 from archive.errors import NotFound, Problem, ValidationFailed
+from archive.registry import resolve
+from archive.text import Note
 from schemas import load
 from schemas.base import RuleContext
 from schemas.campaign_report import REPORT_KINDS
@@ -558,9 +564,6 @@ def _summary(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year
         good.append(f"把承包单位纳入本单位安全管理体系，定期检查{_n(fig['enterprise_inspections'])}次，发现问题当场督促整改。")
     if not good:
         good.append("建立外包作业电子档案，合同、协议、教育培训、作业票和检查整改记录统一入档、可追溯。")
-    from archive.campaign.rectify import merge_findings
-    from archive.checks.rules import RULES_BY_ID
-
     main_problems, measures, seen = [], [], set()
     for group in merge_findings(check.findings("warning")):
         lead = min(group, key=lambda f: (f.rule[0] not in "EC", f.rule))
@@ -600,8 +603,7 @@ def _summary(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year
 
 def write_xlsx(sheets: list[tuple[str, list[str], list[list[Any]]]], path: Path, *, title: str = "") -> Path:
     """Tables as a workbook: bold wrapped header, frozen, sensible column widths."""
-    import io
-
+    # lazy: openpyxl (~90 ms to import) only where a workbook is written
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
@@ -638,9 +640,6 @@ def write_xlsx(sheets: list[tuple[str, list[str], list[list[Any]]]], path: Path,
 
 def render_report(archive: Any, built: Built) -> bytes:
     """The .docx of a built report, through its template (archive/render.py)."""
-    from archive.documents.render import render_record
-    from archive.registry import resolve
-
     refs, _ = resolve(built.obj, archive.registry())
     owner = _owner_json(archive)
     template_dir = getattr(archive.home, "templates_dir", None)
@@ -648,8 +647,6 @@ def render_report(archive: Any, built: Built) -> bytes:
 
 
 def _owner_json(archive: Any) -> dict | None:
-    import json
-
     reg = archive.catalog.get_registry("organization", archive.owner_uscc)
     if reg is None:
         return None
@@ -671,12 +668,53 @@ def write_report(archive: Any, built: Built, out_dir: Path, *, pdf: bool = True)
     if built.sheets:
         paths["xlsx"] = write_xlsx(built.sheets, out_dir / f"{stem}.xlsx", title=built.obj.title)
     if pdf:
-        from archive.documents.convert import convert_one
-
         data = convert_one(docx, archive.settings, expect_text=[built.obj.author_name[:8]])
         atomic_write(out_dir / f"{stem}.pdf", data, mode=PUBLIC)
         paths["pdf"] = out_dir / f"{stem}.pdf"
     return paths
 
 
-__all__ = ["build_report", "write_report", "write_xlsx", "render_report", "campaign_figures", "Figures", "Built", "KIND_ALIASES", "A2_COLUMNS"]
+@dataclass
+class Produced:
+    """``outsafe report``: a built report, the files written, and (with ``--add``) what was archived."""
+
+    built: Built
+    as_of: date
+    paths: dict[str, Path]
+    added: list[dict] | None = None  # {"id", "title", "status"} of the archived record
+    failed: list[dict] = field(default_factory=list)  # {"file", "error"}
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def as_dict(self) -> dict:
+        return {"kind": self.built.kind, "title": self.built.obj.title, "as_of": self.as_of.isoformat(),
+                "files": {k: str(v) for k, v in self.paths.items()}, "figures": self.built.figures.as_dict(),
+                "records": self.added, "failed": self.failed}
+
+    def as_text(self) -> list[str]:
+        out = [f"{self.built.obj.title}（{self.built.obj.author_name}，截至 {self.as_of}）"]
+        out += [f"  {k:<5} {p}" for k, p in self.paths.items()]
+        out += [f"  已入档 (archived): {a['id']}  {a['title']}  [{a['status']}]" for a in self.added or ()]
+        out += [Note(f"  未入档 (not archived): {f['file']}: {f['error']}") for f in self.failed]
+        return out
+
+
+def produce(archive: Any, kind: str, out_dir: Path, *, as_of: date | None = None, enterprise: str | None = None,
+            issued_on: date | None = None, pdf: bool = True, add: bool = False, notify: Any = None) -> Produced:
+    """``outsafe report``: build the report ``kind`` as on ``as_of`` (default: the archive's
+    today), write its files into ``out_dir`` and, with ``add``, archive its case file — judged as
+    on the later of ``as_of`` and today, since a report may be made for a day still to come."""
+    day = as_of or archive.clock.today()
+    built = build_report(archive, kind, as_of=day, enterprise=enterprise, issued_on=issued_on)
+    result = Produced(built, day, write_report(archive, built, out_dir, pdf=pdf))
+    if add:
+        rep = archive.add_files([result.paths["yaml"]], notify=notify, today=max(day, archive.clock.today()))
+        result.added = [{"id": a.id, "title": a.title, "status": a.status} for a in rep.added]
+        result.failed = [{"file": f, "error": e} for f, e in rep.failed]
+    return result
+
+
+__all__ = ["build_report", "write_report", "write_xlsx", "render_report", "campaign_figures", "Figures", "Built", "KIND_ALIASES",
+           "A2_COLUMNS", "produce", "Produced"]

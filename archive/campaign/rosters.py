@@ -24,6 +24,7 @@ YYYY-MM-DD text; 身份证号 and codes must be text (the template formats those
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from typing import Any, Literal, get_args, get_origin
 import yaml
 
 from archive.errors import Problem, ValidationFailed
+from archive.text import Note
 from schemas.base import field_infos
 from schemas.common import TICKET_TYPE_NAMES
 from schemas.registry import Organization, Person, Project
@@ -182,6 +184,7 @@ def _example_value(col: Column, example: dict) -> Any:
 
 def write_template(kind: str, path: Path) -> Path:
     """A workbook to fill in: headers from the schema's labels, an example row, drop-down lists."""
+    # lazy: openpyxl (~90 ms to import) only where a workbook is written or read
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -239,8 +242,6 @@ def write_template(kind: str, path: Path) -> Path:
     guide.column_dimensions["B"].width = 30
     guide.column_dimensions["D"].width = 60
     wb.properties.creator = "outsafe"
-    import io
-
     buf = io.BytesIO()
     wb.save(buf)
     path = Path(path)
@@ -309,10 +310,19 @@ class ImportResult:
     imported: list[dict]  # {row, id, title, status}
     skipped: list[int]
     problems: list[RowProblem]
+    check_only: bool = False
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "rows": self.rows, "imported": self.imported, "skipped": self.skipped,
                 "problems": [p.as_dict() for p in self.problems]}
+
+    def as_text(self) -> list[str]:
+        out = [Note(p.line()) for p in self.problems]
+        if self.skipped:
+            out.append(Note(f"跳过有问题的行 (skipped rows): {', '.join(map(str, self.skipped))}"))
+        if self.check_only:
+            out.append(f"校验通过 (valid): {self.rows - len(self.skipped)} 行")
+        return out + [f"第{x['row']}行  {x['id']}  {x['title']}  [{x['status']}]" for x in self.imported]
 
 
 def _convert(col: Column, value: Any) -> tuple[Any, str | None]:
@@ -366,7 +376,7 @@ def _set(raw: dict, path: str, value: Any) -> None:
 
 def _read_sheet(ws: Any, cols: list[Column], sheet: str, problems: list[RowProblem]) -> tuple[dict[int, Column], list[tuple[int, dict[int, Any]]]]:
     """(column index → Column, [(excel row, {column index: value})]) of a sheet; header problems reported."""
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter  # lazy: openpyxl, as in write_template
 
     by_title = {}
     for c in cols:
@@ -401,7 +411,7 @@ def _read_sheet(ws: Any, cols: list[Column], sheet: str, problems: list[RowProbl
 
 def parse_workbook(path: Path, kind: str) -> tuple[list[Parsed], list[RowProblem]]:
     """Rows of the workbook as case-file dicts (not yet validated) and the problems of the layout."""
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # lazy: openpyxl, as in write_template
     from openpyxl.utils import get_column_letter
 
     spec = _spec(kind)
@@ -536,7 +546,7 @@ def import_xlsx(archive: Any, path: Path, kind: str, *, skip_bad_rows: bool = Fa
                 not skip_bad_rows and any(p.severity == "error" for p in problems)):
             raise ImportFailed(problems, str(path))
         good = [i for i in parsed if i not in bad]
-        result = ImportResult(kind, len(parsed), [], sorted(i.row for i in bad), problems)
+        result = ImportResult(kind, len(parsed), [], sorted(i.row for i in bad), problems, check_only)
         if check_only or not good:
             return result
         by_file = {str(Path(tmp) / f"{path.stem}-{spec.sheet}-第{i.row}行.yaml"): i for i in good}

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from archive.checks.snapshot import Rec, Snapshot, for_project
+from archive.registry import person_refs
 from schemas.common import PersonRef
 
 # =============================================================================================
@@ -180,8 +181,6 @@ def contractor_people(snap: Snapshot, p: Any, as_of: date) -> dict[str, tuple[Re
 
 
 def refs_of(obj: Any) -> list[tuple[str, PersonRef]]:
-    from archive.registry import person_refs
-
     return list(person_refs(obj))
 
 

@@ -94,12 +94,21 @@ class RuleResult:
         }
 
 
+SEVERITY_TAGS = {"major": "【重大隐患】", "error": "【问题】", "warning": "【提示】"}
+STATUS_MARKS = {"pass": "✓", "warn": "!", "fail": "✗", "not_applicable": "–"}
+
+
 @dataclass
 class CheckReport:
     as_of: date
     enterprise: str | None
     contractor: str | None
     results: list[RuleResult]
+    fail_on: str | None = None  # a run "fails" (exit 1) when a finding this severe or worse exists
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.fail_on and self.findings(self.fail_on) else 0
 
     def findings(self, min_severity: str = "warning") -> list[Finding]:
         rank = SEVERITIES.index(min_severity)
@@ -117,6 +126,21 @@ class CheckReport:
             "summary": self.summary(),
             "rules": [r.as_dict() for r in self.results],
         }
+
+    def as_text(self) -> list[str]:
+        out = [f"五查自查（截至 {self.as_of}）" + (f"  发包单位 {self.enterprise}" if self.enterprise else "")
+               + (f"  承包单位 {self.contractor}" if self.contractor else "")]
+        for r in self.results:
+            out.append(f"{STATUS_MARKS[r.status]} {r.rule.id:<5} {r.rule.title} [{STATUS_NAMES[r.status]}]")
+            for f in r.findings:
+                out.append(f"    {SEVERITY_TAGS[f.severity]}{f.message}")
+                out += [f"        证据: {e['title']}  ({e['id']})" for e in f.evidence]
+                out += [f"        缺少: {m}" for m in f.missing]
+                out.append(f"        依据: {r.rule.basis}")
+        s = self.summary()
+        out.append(f"共 {s['rules']} 项：通过 {s['pass']}，提示 {s['warn']}，不通过 {s['fail']}，不适用 {s['not_applicable']}；"
+                   f"重大事故隐患 {s['findings']['major']} 条，问题 {s['findings']['error']} 条，提示 {s['findings']['warning']} 条")
+        return out
 
 
 @dataclass

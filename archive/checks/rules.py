@@ -5,7 +5,9 @@ evaluates the rules over a :class:`~archive.checks.snapshot.Snapshot` on one day
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from archive.checks.admission import ADMISSION_RULES, AdmissionProblem, admission_for_batch, admission_problems, blacklist_state
 from archive.checks.contractor import c1, c2, c3, c4, c5
@@ -14,6 +16,7 @@ from archive.checks.facts import CERT_NEEDS, active_listings, cert_problem, list
 from archive.checks.major_hazard import cs1, cs2, m31, m32, m33
 from archive.checks.model import L10, SPL, CheckReport, CheckRule, Finding, RuleResult, make_scope
 from archive.checks.snapshot import Rec, Snapshot
+from archive.errors import NotFound
 
 
 
@@ -142,6 +145,43 @@ RULES_BY_ID = {r.id: r for r in RULES}
 
 def rule_table() -> list[dict]:
     return [r.as_dict() for r in RULES]
+
+
+def check_archive(
+    archive: Any, *, as_of: date | None = None, enterprise: str | None = None, contractor: str | None = None,
+    rule_ids: Sequence[str] = (), fail_on: str | None = None,
+) -> CheckReport:
+    """``outsafe check``: the rules ``rule_ids`` (default: all) over ``archive`` as on ``as_of``
+    (default: the archive's today); records dated later are not seen. ``fail_on``: the severity
+    from which the run's exit code is 1."""
+    unknown = [r for r in rule_ids if r not in RULES_BY_ID]
+    if unknown:
+        raise NotFound(f"没有规则 {', '.join(unknown)} (unknown rule)", hint="查看规则 (list the rules): outsafe check --rules")
+    report = run_checks(Snapshot.from_archive(archive), as_of or archive.clock.today(), enterprise=enterprise,
+                        contractor=contractor, rules=[RULES_BY_ID[r] for r in rule_ids] or None)
+    report.fail_on = fail_on
+    return report
+
+
+@dataclass
+class RuleList:
+    """``outsafe check --rules``: every rule with its source, basis and penalty."""
+
+    rows: list[dict]
+
+    def as_dict(self) -> list[dict]:
+        return self.rows
+
+    def as_text(self) -> list[str]:
+        out = []
+        for r in self.rows:
+            out += [f"{r['id']:<5} {r['title']}（{r['group']}，{r['severity']}）", f"      整治方案：{r['seed_clause']}",
+                    f"      依据：{r['basis']}   罚则：{r['penalty']}"]
+        return out
+
+
+def rule_list() -> RuleList:
+    return RuleList(rule_table())
 
 
 __all__ = [

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from schemas import TYPES, meta_of
+from archive.settings import Settings
+from schemas import TYPES, meta_of, record_label
 
 # =============================================================================================
 # The snapshot: every current record of an archive, typed
@@ -46,8 +47,6 @@ class Rec:
 
 
 def _title(obj: Any) -> str:
-    from schemas import record_label
-
     meta = meta_of(type(obj))
     if meta.kind == "registry":
         return f"{record_label(obj)} {getattr(obj, 'name', '')}".strip()
@@ -61,8 +60,6 @@ class Snapshot:
     """The records the rules look at, indexed; registry entities by key (latest version wins)."""
 
     def __init__(self, recs: Iterable[Rec], *, owner: str = "", owner_role: str = "", settings: Any = None) -> None:
-        from archive.settings import Settings
-
         self.recs: list[Rec] = list(recs)
         self.owner = owner
         self.owner_role = owner_role

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from archive.documents.templates import EAST_ASIAN_DEFAULT, IMAGE_ROLES, LATIN_DEFAULT, class_key
 from archive.errors import TemplateError
+from archive.privacy import mask_text
 from schemas.base import F, field_infos, schema_for
 from schemas.common import TICKET_TYPE_NAMES, Photo
 from schemas.enforcement import review_authority_of
@@ -124,8 +125,6 @@ def _view(value: Any, path: str, label: str, mask: bool, extra: Callable[[Any, s
                 hint="remove the character from the case file",
             )
         if mask:
-            from archive.privacy import mask_text
-
             return mask_text(value)
     return value
 
@@ -317,6 +316,7 @@ class _FontedImage:
     """docxtpl's InlineImage, but the runs it opens carry the East Asian font like every other run."""
 
     def __init__(self, tpl: Any, path: Path, width: Any) -> None:
+        # lazy: python-docx/docxtpl (~90 ms to import) load with the first document, not with every command
         from docxtpl import InlineImage
 
         self._inner = InlineImage(tpl, str(path), width=width)
@@ -341,6 +341,7 @@ def _rfonts_xml(east: str = EAST_ASIAN_DEFAULT, latin: str = LATIN_DEFAULT) -> s
 
 def _image(tpl: Any, path: Path, max_w_mm: float, max_h_mm: float) -> Any:
     """An inline picture no larger than the box, keeping its proportions."""
+    # lazy: python-docx/docxtpl (~90 ms to import) load with the first document, not with every command
     from docx.image.exceptions import UnrecognizedImageError
     from docx.image.image import Image
     from docx.shared import Mm

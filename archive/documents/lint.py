@@ -17,11 +17,14 @@ from typing import Any, get_args
 import jinja2
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
 
 from archive.documents.context import calc_class, org_fields
 from archive.documents.filters import make_env
 from archive.documents.templates import STORY_PARTS, W_NS, IMAGE_ROLES, META_FILE, TemplateInfo, class_key, effective_templates, package_dir
 from archive.errors import Problem
+from archive.settings import Settings
+from archive.text import Note
 from schemas import all_classes
 from schemas.base import FieldInfo, field_infos
 from schemas.common import Photo
@@ -85,8 +88,6 @@ def _field_type(info: FieldInfo, path: str | None) -> _T:
 
 def context_types(cls: type) -> dict[str, _T]:
     """The names a template for ``cls`` may use, with their types (mirrors :func:`build_context`)."""
-    from archive.settings import Settings
-
     return {
         "doc": _DC(cls, ""),
         "org": _NS("org", tuple((n, _DC(Organization, None)) for n in org_fields(cls)), track=True),
@@ -348,6 +349,7 @@ def _dotted(node: nodes.Node | None) -> str:
 
 def template_sources(path: Path) -> list[tuple[str, str]]:
     """(part name, Jinja source as docxtpl will see it) for every XML part of a .docx that holds tags."""
+    # lazy: python-docx/docxtpl (~90 ms to import) load with the first document, not with every command
     from docxtpl import DocxTemplate
 
     patcher = DocxTemplate.__new__(DocxTemplate)  # patch_xml needs no state
@@ -368,8 +370,6 @@ def template_sources(path: Path) -> list[tuple[str, str]]:
 
 def _run_fonts_problems(path: Path, where: str) -> list[Problem]:
     """Runs without an East Asian font (the typography rule: every run sets w:eastAsia)."""
-    from lxml import etree
-
     problems = []
     with zipfile.ZipFile(path) as z:
         for name in sorted(z.namelist()):
@@ -503,3 +503,30 @@ def check_templates(dir: Path | None = None) -> list[Problem]:  # noqa: A002 —
                 problems.append(Problem(t + (f"/{tt}" if tt else ""), "没有模板 (no template for this record type)",
                                         file=str(package_dir() / META_FILE)))
     return problems
+
+
+@dataclass
+class TemplateCheck:
+    """``outsafe templates check``: every problem; errors fail the check (exit 1), warnings alone do not."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+    def as_dict(self) -> dict:
+        return {"ok": not self.errors, "problems": [p.as_dict() for p in self.problems]}
+
+    def as_text(self) -> list[str]:
+        if self.errors:
+            return [Note(p.line()) for p in self.problems]
+        return [p.line() for p in self.problems] + ["模板检查通过 (templates ok)"]
+
+
+def lint_templates(directory: Path | None = None) -> TemplateCheck:
+    return TemplateCheck(check_templates(directory))

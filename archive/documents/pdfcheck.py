@@ -23,6 +23,7 @@ from archive.errors import ConversionError
 def check_pdf(pdf: bytes, expect_text: Iterable[str] = ()) -> list[str]:
     """Problems with a converted PDF (empty when good): unembedded fonts, no PDF/A-2b
     identification, expected values missing from the text layer."""
+    # lazy: pypdf (~80 ms to import) loads with the first PDF checked, not with every command
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 

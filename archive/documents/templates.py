@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from archive.errors import Problem, TemplateError
+from archive.text import Table
 from schemas import TYPES
 from schemas.tickets import TICKET_CLASSES, WorkTicket
 
@@ -147,6 +148,14 @@ def effective_templates(template_dir: Path | None) -> tuple[list[TemplateInfo], 
 def list_templates(template_dir: Path | None = None) -> list[TemplateInfo]:
     """Every template in use: packaged, or the override from ``template_dir``."""
     return effective_templates(template_dir)[0]
+
+
+def template_table(template_dir: Path | None = None) -> Table:
+    """``outsafe templates list``: every template in use, the record type it serves, its source."""
+    rows = [t.as_dict() for t in list_templates(template_dir)]
+    for r in rows:
+        r["serves"] = r["type"] + (f"/{r['ticket_type']}" if r["ticket_type"] else "")
+    return Table(rows, [("id", "模板"), ("title", "文书"), ("serves", "记录类型"), ("version", "版本"), ("source", "来源")])
 
 
 def class_key(cls: type) -> tuple[str, str | None]:

@@ -18,7 +18,6 @@ signers it has registered.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from archive.errors import KeyError_
+from schemas.publickey import PublicKeyError, fingerprint, read_public_pem
 from storage.home import FILE_MODE, atomic_write
 
 PRIVATE_NAME = "owner.key"
@@ -46,23 +46,15 @@ MIN_PASSPHRASE = 12
 KDF = {"name": "argon2id", "time_cost": 3, "memory_cost_kib": 64 * 1024, "parallelism": 1}
 
 
-def fingerprint(public: Ed25519PublicKey) -> str:
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()
-
-
 def public_pem(public: Ed25519PublicKey) -> str:
     return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
 def load_public_pem(pem: str | bytes) -> Ed25519PublicKey:
     try:
-        key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
-    except (ValueError, TypeError) as e:
-        raise KeyError_(f"公钥无法读取 (cannot read public key): {e}") from e
-    if not isinstance(key, Ed25519PublicKey):
-        raise KeyError_("公钥不是 Ed25519 密钥 (public key is not Ed25519)")
-    return key
+        return read_public_pem(pem)
+    except PublicKeyError as e:
+        raise KeyError_(e.message) from e
 
 
 def verify_signature(public: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:

@@ -26,7 +26,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from archive.errors import IntegrityError
+import rfc8785
+
+from archive.errors import IntegrityError, NotFound
 from archive.integrity import merkle
 from archive.integrity.keys import Signer, verify_signature
 from storage.interfaces import LedgerStore
@@ -35,8 +37,6 @@ EVENTS = ("record_sealed", "record_superseded", "package_exported", "package_imp
 
 
 def canonical(obj: Any) -> bytes:
-    import rfc8785
-
     return rfc8785.dumps(obj)
 
 
@@ -146,8 +146,6 @@ class Ledger:
 
     def inclusion(self, record_id: str) -> dict:
         """Inclusion proof of a record's leaf against the latest checkpoint."""
-        from archive.errors import NotFound
-
         leaf = self.leaf_for_record(record_id)
         if leaf is None:
             raise NotFound(f"记录 {record_id} 没有账本条目 (no ledger leaf for this record)")

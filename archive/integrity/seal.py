@@ -25,14 +25,14 @@ import hashlib
 import json
 from typing import Any
 
+import rfc8785
+
 from archive.integrity.keys import Signer
 
 SEAL_VERSION = 1
 
 
 def canonical(obj: Any) -> bytes:
-    import rfc8785
-
     return rfc8785.dumps(obj)
 
 

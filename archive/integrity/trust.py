@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from archive.errors import KeyError_, NotFound, Problem, ValidationFailed
 from archive.integrity import keys
+from schemas.registry import Organization
 
 
 def registered_keys(archive, uscc: str) -> dict[str, object]:
@@ -58,8 +61,6 @@ def trust_organization(archive, uscc: str, pem: bytes, fingerprint: str, *, toda
     """Register ``pem`` as the signing key of the already registered organization ``uscc``:
     a new version of its organization record (sealed by this archive). ``fingerprint`` must be the
     one confirmed out of band. Returns the :class:`archive.app.AddReport`."""
-    from schemas.registry import Organization
-
     public = keys.load_public_pem(pem)
     actual = keys.fingerprint(public)
     if fingerprint.strip().lower().replace(":", "") != actual:
@@ -81,3 +82,24 @@ def trust_organization(archive, uscc: str, pem: bytes, fingerprint: str, *, toda
         path = Path(tmp) / f"organization-{uscc}.json"
         path.write_text(json.dumps({"type": "organization", **data}, ensure_ascii=False, indent=2), encoding="utf-8")
         return archive.add_files([path], expect=Organization, today=today)
+
+
+TRUST_LABELS = {"added": "已登记 added", "updated": "已登记公钥 key registered", "unchanged": "未变 unchanged"}
+
+
+@dataclass
+class Trusted:
+    """``outsafe org trust``: the organization record that now carries the key."""
+
+    report: Any  # archive.app.AddReport
+
+    def as_dict(self) -> dict:
+        return {"records": [{"id": a.id, "title": a.title, "status": a.status} for a in self.report.added]}
+
+    def as_text(self) -> list[str]:
+        return [f"{a.id}  {a.title}  [{TRUST_LABELS[a.status]}]" for a in self.report.added]
+
+
+def trust_key_file(archive, uscc: str, key_file: Path, fingerprint: str) -> Trusted:
+    """``outsafe org trust``: :func:`trust_organization` with the key read from ``key_file``."""
+    return Trusted(trust_organization(archive, uscc, Path(key_file).read_bytes(), fingerprint))

@@ -28,11 +28,15 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+from archive.errors import ExitCode, IntegrityError
 from archive.integrity import keys, merkle
 from archive.integrity.ledger import Checkpoint, entry_of, parse_note, verify_checkpoint
 from archive.integrity.seal import check_record
+from archive.integrity.trust import trusted_key
+from archive.text import Note, notes
 
 Progress = Callable[[str, int, int], None]
 
@@ -62,6 +66,17 @@ class VerifyReport:
             "failures": self.failures,
             "warnings": self.warnings,
         }
+
+    @property
+    def exit_code(self) -> int:
+        return ExitCode.OK if self.ok else ExitCode.VERIFICATION_FAILED
+
+    def as_text(self) -> list[str]:
+        out = [Note(f"警告/warning: {w}") for w in self.warnings]
+        if not self.ok:
+            return out + notes(IntegrityError(self.failures).lines())
+        return out + [f"核验通过 (verified): {self.records} 条记录, {self.files} 个文件 ({self.bytes:,} 字节), "
+                      f"{self.leaves} 个账本条目, {self.checkpoints} 个签名检查点"]
 
 
 def _hash_blob(path: Path) -> tuple[str | None, int]:
@@ -197,8 +212,6 @@ class _Keyring:
         if key is not None and keys.fingerprint(key) == signer_fp:
             return key
         # an earlier key of the origin, registered by this archive (records sealed before a key change)
-        from archive.integrity.trust import trusted_key
-
         return trusted_key(self.archive, origin, signer_fp)
 
 
@@ -315,11 +328,7 @@ def _verify_inclusion(archive, rep: VerifyReport, record_id: str) -> None:
 
 def _verify_imported(archive, rep: VerifyReport, rows: list[dict], *, all_witnessed: bool) -> None:
     """Records imported from other archives, and the checkpoints this archive witnessed for them."""
-    from functools import lru_cache
-
-    from archive.integrity.trust import trusted_key as _trusted
-
-    trusted_key = lru_cache(maxsize=None)(lambda a, origin, fp: _trusted(a, origin, fp))
+    cached_key = lru_cache(maxsize=None)(lambda a, origin, fp: trusted_key(a, origin, fp))
     book = archive.catalog.packages
     owner_key = archive.public_key()
     witnessed = {(w["origin"], w["tree_size"]): w for w in book.witnessed()}
@@ -337,7 +346,7 @@ def _verify_imported(archive, rep: VerifyReport, rows: list[dict], *, all_witnes
         if p is None:
             rep.failures.append(f"记录 {rid}: 来自 {r['origin']} 的记录没有导入时的包含证明 (imported record without inclusion proof)")
             continue
-        if trusted_key(archive, r["origin"], r["signer"] or "") is None:
+        if cached_key(archive, r["origin"], r["signer"] or "") is None:
             rep.failures.append(
                 f"记录 {rid}: 签名公钥 {str(r['signer'])[:16]}… 不是本档案为 {r['origin']} 登记的公钥 (signer key not registered by this archive)"
             )
@@ -383,7 +392,7 @@ def _verify_imported(archive, rep: VerifyReport, rows: list[dict], *, all_witnes
             continue
         if cp.origin != f"outsafe.archive/{origin}" or cp.tree_size != size or cp.root != bytes(w["root"]):
             rep.failures.append(f"{label}: 表中的列与签名文本不符 (columns differ from the signed note)")
-        public = trusted_key(archive, origin, w["signer"])
+        public = cached_key(archive, origin, w["signer"])
         if public is None:
             rep.failures.append(f"{label}: 签名公钥不是本档案为该单位登记的 (origin key not registered by this archive)")
         elif not verify_checkpoint(cp, public):

@@ -10,15 +10,16 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import rfc8785
 
-from archive import clock
-from archive.errors import IntegrityError
+from archive.errors import ExitCode, IntegrityError
 from archive.integrity import merkle
 from archive.packages import verify_script
+from archive.text import notes
 
 Progress = Callable[[str, int, int], None]
 
@@ -75,6 +76,19 @@ class ExportResult:
             **self.extra,
         }
 
+    def as_text(self) -> list[str]:
+        if self.kind == KIND_EVIDENCE:
+            x = self.extra
+            return [f"已导出证据包 (evidence package written): {self.path}",
+                    f"  案件 {x['case_no']}: {x['items']} 项证据, {x['pages']} 页, 记录包 {self.records} 条记录",
+                    f"  记录包摘要 (records package digest, on the cover): {x['inner_tagmanifest_sha256']}",
+                    f"  tagmanifest-sha256.txt 的 SHA-256: {self.digest}"]
+        return [f"已导出报送包 (package written): {self.path}",
+                f"  {self.records} 条记录, {self.files} 个文件 ({self.bytes:,} 字节), 检查点 {self.checkpoint['tree_size']}",
+                f"  tagmanifest-sha256.txt 的 SHA-256: {self.digest}",
+                f"  签名公钥指纹 (key fingerprint): {self.fingerprint}",
+                "  核验方法见包内 核验说明.txt (how to verify: 核验说明.txt inside)"]
+
 
 @dataclass
 class PackageReport:
@@ -115,6 +129,34 @@ class PackageReport:
             "inner": self.inner.as_dict() if self.inner else None,
         }
 
+    @property
+    def exit_code(self) -> int:
+        return ExitCode.OK if self.ok else ExitCode.VERIFICATION_FAILED
+
+    def as_text(self) -> list[str]:
+        if not self.ok:
+            return notes(IntegrityError(self.failures, f"包核验未通过 (package verification failed): {self.path}").lines())
+        return [f"包核验通过 (package verified): {self.path}",
+                f"  {self.signer_name}（{self.signer}），{self.records} 条记录，载荷 {self.files} 个文件 {self.bytes:,} 字节 (payload)",
+                f"  签名公钥指纹 (signer key fingerprint): {self.fingerprint} — 请与登记的指纹核对 (compare with the registered one)"]\
+            + [f"  检查点 (checkpoint) {cp['origin']}/{cp['tree_size']}: {cp['root']}" for cp in self.checkpoints]
+
+
+@dataclass
+class UnsafePackage:
+    """A package refused before anything in it was read (unsafe paths): ``outsafe package verify``'s
+    result then."""
+
+    path: str
+    error: IntegrityError
+    exit_code = ExitCode.VERIFICATION_FAILED
+
+    def as_dict(self) -> dict:
+        return {"ok": False, "path": self.path, "failures": self.error.failures}
+
+    def as_text(self) -> list[str]:
+        return notes(self.error.lines())
+
 
 @dataclass
 class ImportResult:
@@ -145,6 +187,13 @@ class ImportResult:
             "warnings": self.warnings,
         }
 
+    def as_text(self) -> list[str]:
+        if self.already:
+            return [f"此包已导入过，未作改动 (already imported; nothing changed): {self.path}"]
+        return [f"已导入 (imported) {self.origin_name}（{self.origin}）: {self.records_new} 条新记录，"
+                f"{self.records_known} 条已有，登记信息更新 {self.registry_updated} 条"]\
+            + [f"  已见证检查点 (checkpoint witnessed) {w['origin']}/{w['tree_size']}" for w in self.witnessed]
+
 
 # --- small helpers ---------------------------------------------------------------------------------
 
@@ -158,10 +207,6 @@ class PackageRefused(IntegrityError):
 
 def refuse(failures: list[str], message: str = "", hint: str = "") -> IntegrityError:
     return PackageRefused(failures, message, hint)
-
-
-def utc_now_text() -> str:
-    return clock.SYSTEM.stamp()
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -196,8 +241,6 @@ def sha256_bytes(data: bytes) -> str:
 
 def outsafe_version() -> str:
     try:
-        from importlib.metadata import version
-
         return version("outsafe")
     except Exception:  # noqa: BLE001 - metadata missing in a source checkout
         return "0"

@@ -47,6 +47,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PyPdfError
+from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+from archive.campaign.dossier import records_naming
+from archive.documents.convert import Converter
 from archive.errors import ConversionError, NotFound, Problem, ValidationFailed
 from archive.integrity import keys
 from archive.packages import bag as bagfmt
@@ -66,6 +78,8 @@ from archive.packages.common import (
 from archive.packages.export import build_records_bag, closure, finish_output, log_export, org_info, prepare_output
 from archive.packages.guide import guide_text
 from archive.privacy import mask_text
+from schemas import REGISTRY_TYPES, TYPES
+from schemas.common import TICKET_TYPE_NAMES
 
 STAMP_CHARS = "证据封面第页共/ 0123456789"
 STAMP_FONT = "宋体"  # mapped to Noto Serif CJK SC by the converter's replacement table
@@ -115,8 +129,6 @@ def select_items(archive, contractor: str, record_ids: Sequence[str] = (), since
                  until: str | None = None) -> list[dict]:
     """The records that become evidence items: the ones named, else the contractor's current case
     records of the period across every origin; the contractor's own registration first."""
-    from schemas import REGISTRY_TYPES, TYPES
-
     if record_ids:
         rows = []
         for rid in record_ids:
@@ -125,8 +137,6 @@ def select_items(archive, contractor: str, record_ids: Sequence[str] = (), since
                 rows.append(row)
         return rows
     types = [t for t in TYPES if t not in REGISTRY_TYPES]
-    from archive.campaign.dossier import records_naming
-
     rows = records_naming(archive.catalog, contractor, types=types, since=since, until=until)
     rows.sort(key=lambda r: (r["doc_date"] or r["created_at"][:10], r["seq"]))
     reg = archive.catalog.get_registry("organization", contractor)
@@ -195,8 +205,6 @@ def proves(row: dict, data: dict, today: date) -> str:
         hours = sum(float(x.get("hours") or 0) for x in levels)
         return f"承包单位作业人员{trainee}接受三级安全教育的情况（{len(levels)}级，共{hours:g}学时）"
     if t == "work_ticket":
-        from schemas.common import TICKET_TYPE_NAMES
-
         kind = TICKET_TYPE_NAMES.get(sub, sub or "")
         return f"{kind}作业的许可审批、风险辨识、安全措施确认{'、气体检测' if data.get('gas_samples') else ''}及作业人员情况"
     if t == "rectification_order":
@@ -250,9 +258,6 @@ def describe(archive, rows: Sequence[dict], today: date) -> list[EvidenceItem]:
 
 
 def _docx():
-    from docx import Document
-    from docx.shared import Mm
-
     doc = Document()
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Mm(210), Mm(297)
@@ -265,14 +270,10 @@ def _docx():
 
 
 def _pt(n: float):
-    from docx.shared import Pt
-
     return Pt(n)
 
 
 def _font_element(rpr, name: str) -> None:
-    from docx.oxml.ns import qn
-
     rfonts = rpr.find(qn("w:rFonts"))
     if rfonts is None:
         rfonts = rpr.makeelement(qn("w:rFonts"), {})
@@ -290,8 +291,6 @@ def _run(par, text: str, font: str = "仿宋", size: float = 12, bold: bool = Fa
 
 
 def _para(doc, text: str = "", font: str = "仿宋", size: float = 12, bold: bool = False, center: bool = False, after: float = 4):
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
     par = doc.add_paragraph()
     if center:
         par.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -302,11 +301,6 @@ def _para(doc, text: str = "", font: str = "仿宋", size: float = 12, bold: boo
 
 
 def _table(doc, headers: Sequence[str], rows: Sequence[Sequence[str]], widths_mm: Sequence[float], size: float = 10.5):
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Mm
-
     table = doc.add_table(rows=1 + len(rows), cols=len(headers))
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
@@ -415,9 +409,6 @@ class Stamper:
     ``glyph_pdf`` (a LibreOffice PDF holding the characters)."""
 
     def __init__(self, writer, glyph_pdf: bytes, chars: str = STAMP_CHARS) -> None:
-        from pypdf import PdfReader
-        from pypdf.generic import DecodedStreamObject
-
         self.writer = writer
         reader = PdfReader(io.BytesIO(glyph_pdf))
         found = None
@@ -447,8 +438,6 @@ class Stamper:
         return sum(self.widths.get(self.codes[c], 500.0) for c in text) * size / 1000.0
 
     def stamp(self, page, text: str, size: float = STAMP_SIZE) -> None:
-        from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
-
         box = page.cropbox if "/CropBox" in page else page.mediabox
         x0, y0, x1, y1 = float(box.left), float(box.bottom), float(box.right), float(box.top)
         w, h = x1 - x0, y1 - y0
@@ -507,9 +496,6 @@ def stamp_text(no: int, page: int, total: int) -> str:
 def compile_pdf(items: Sequence[EvidenceItem], cover_pdf: bytes, glyph_pdf: bytes, *, title: str) -> bytes:
     """证据材料汇编: cover (stamped 封面), then every item's pages stamped with its evidence
     number and the running page number, one bookmark per item."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.errors import PyPdfError
-
     writer = PdfWriter()
     stamper = Stamper(writer, glyph_pdf)
     total = sum(i.pages for i in items)
@@ -534,9 +520,6 @@ def compile_pdf(items: Sequence[EvidenceItem], cover_pdf: bytes, glyph_pdf: byte
 
 
 def _page_count(pdf: bytes) -> int:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
     try:
         return len(PdfReader(io.BytesIO(pdf)).pages)
     except (PyPdfError, ValueError) as e:
@@ -563,7 +546,7 @@ def export_evidence(
 ) -> ExportResult:
     """``outsafe evidence export``: an evidence package for a penalty case."""
     t0 = time.monotonic()
-    today = today or date.today()
+    today = today or archive.clock.today()
     since_s = since.isoformat() if isinstance(since, date) else since
     until_s = until.isoformat() if isinstance(until, date) else until
     case_no = (case_no or "").strip()
@@ -664,8 +647,6 @@ def export_evidence(
 
 def _convert_documents(archive, items: list[EvidenceItem], *, case_no: str, party: str, maker: str, day: str, digest: str,
                        converter_factory, progress: Progress | None) -> dict[str, bytes]:
-    from archive.documents.convert import Converter
-
     first = [("glyphs", glyph_docx())]
     for item in items:
         if item.pdf is None:

@@ -40,10 +40,10 @@ from archive.packages.common import (
     outsafe_version,
     refuse,
     shipped_script,
-    utc_now_text,
 )
 from archive.packages.guide import guide_text
 from archive.privacy import mask_text
+from schemas import REGISTRY_TYPES, TYPES
 from storage.home import safe_name
 
 # --- selecting what goes into a package -----------------------------------------------------------------
@@ -93,8 +93,6 @@ def closure(archive, rows: Sequence[dict], *, with_registry: bool = True) -> lis
 
 def select_period(archive, since: str | None, until: str | None) -> list[dict]:
     """The records of a period (by document date; every version), with what they refer to."""
-    from schemas import REGISTRY_TYPES, TYPES
-
     types = [t for t in TYPES if t not in REGISTRY_TYPES]
     rows = archive.catalog.list_records(types=types, since=since, until=until)
     picked = closure(archive, rows)
@@ -442,7 +440,7 @@ def build_records_bag(
     b.timings = {"write_s": round(t1 - t0, 3), "hash_s": round(time.perf_counter() - t1, 3)}
     org = org_info(archive, archive.owner_uscc)
     cp_note = parse_note(b.checkpoint["note"])
-    day = (today or date.today()).isoformat()
+    day = (today or archive.clock.today()).isoformat()
     period = f"{since or '…'}/{until or '…'}" if (since or until) else "全部 (all)"
     info = {
         "Source-Organization": org.get("name") or archive.owner_name,
@@ -537,7 +535,7 @@ def export_package(
 
 def log_export(archive, signer, result: ExportResult, info: dict) -> None:
     """A ``package_exported`` leaf and a ``packages`` row, then a new checkpoint (writer holds the lock)."""
-    now = utc_now_text()
+    now = archive.clock.stamp()
     entry = {
         "kind": result.kind,
         "tagmanifest_sha256": result.digest,

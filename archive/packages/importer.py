@@ -23,10 +23,10 @@ from archive.packages.common import (
     Progress,
     canonical_json,
     refuse,
-    utc_now_text,
 )
 from archive.packages.paths import opened_package
 from archive.packages.verify import verify_bag
+from archive.registry import person_key, project_key
 from storage.errors import BlobMissing
 
 # --- importing a package -------------------------------------------------------------------------------------------------
@@ -64,8 +64,6 @@ def import_package(
 
 
 def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, progress: Progress | None) -> ImportResult:
-    from archive.registry import person_key, project_key
-
     catalog = archive.catalog
     book = catalog.packages
     owner = archive.owner_uscc
@@ -144,7 +142,7 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
     # --- from here on, writes: blobs first (content-addressed, an orphan is harmless) ---
     signer_obj = archive.signer()
     leaf_blob = archive.blobs.put_file(leaf_file) if leaf_file.is_file() else None
-    now = utc_now_text()
+    now = archive.clock.stamp()
     total = len(plan)
     for n, inc in enumerate(plan, 1):
         files = []

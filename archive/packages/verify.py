@@ -16,6 +16,7 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from archive.errors import IntegrityError
 from archive.integrity import keys
 from archive.integrity.ledger import parse_note, verify_checkpoint
 from archive.packages import bag as bagfmt
@@ -34,6 +35,7 @@ from archive.packages.common import (
     USCC_RE,
     PackageReport,
     Progress,
+    UnsafePackage,
     sha256_bytes,
 )
 from archive.packages.paths import opened_package
@@ -51,6 +53,14 @@ def verify_package(path: Path, *, progress: Progress | None = None, bagit_check:
     failure. ``bagit_check`` also runs bagit-python's own validator."""
     with opened_package(Path(path), settings) as opened:
         return verify_bag(opened.path, shown=str(path), files=opened.files, progress=progress, bagit_check=bagit_check)
+
+
+def check_package(path: Path, *, progress: Progress | None = None, bagit_check: bool = False) -> PackageReport | UnsafePackage:
+    """:func:`verify_package` as a result to show: an unsafe package's refusal is one too."""
+    try:
+        return verify_package(path, progress=progress, bagit_check=bagit_check)
+    except IntegrityError as e:  # unsafe paths: refused before reading anything
+        return UnsafePackage(str(path), e)
 
 
 def verify_bag(bag_dir: Path, *, shown: str | None = None, files: dict[str, int] | None = None,

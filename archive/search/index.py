@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from archive import ids
-from archive.errors import NotFound, OutsafeError, StorageError
+from archive.errors import ExitCode, NotFound, OutsafeError, StorageError
 from archive.search import text as sa
 from archive.search.documents import document, documents, mask, record_text
 from archive.search.query import (
@@ -65,6 +65,7 @@ from archive.search.query import (
     parse_query,
     plan,
 )
+from archive.text import Note
 from storage.catalog import open_catalog
 from storage.errors import StorageError as CatalogError
 from storage.home import atomic_write, make_private_dir, make_tree_private
@@ -120,11 +121,69 @@ class Results(list):
         self.behind = behind
         self.orgs = orgs or {}
 
+    def as_dict(self) -> dict:
+        return {"query": self.query, "total": self.total, "behind": self.behind, "organizations": self.orgs,
+                "hits": [h.as_dict() for h in self]}
+
+    def as_text(self) -> list[str]:
+        """The hits, numbered; matches in the snippets stay marked « »."""
+        out = []
+        if self.behind:
+            out.append(Note(f"注意：{self.behind} 份记录尚未编入索引 (index behind the catalog) → outsafe index rebuild"))
+        out += [Note(f"单位 (organization): {name} {uscc}") for uscc, name in self.orgs.items()]
+        out.append(f"共 {self.total} 条，显示 {len(self)} 条 ({self.total} matches)")
+        for n, h in enumerate(self, 1):
+            kind = h.type + (f"/{h.ticket_type}" if h.ticket_type else "") + ("" if h.current else " 已更正 superseded")
+            out.append(f"{n:>2}. {h.title}   {h.date or ''}   [{kind}]   {h.id}")
+            parties = "   ".join(f"{label}: {name or ''} {uscc}" for label, name, uscc in
+                                 (("承包单位", h.contractor_name, h.contractor), ("发包单位", h.enterprise_name, h.enterprise)) if uscc)
+            if parties:
+                out.append(f"    {parties}")
+            out.append(f"    {h.snippet}")
+        return out
+
+
+@dataclass
+class Rebuilt:
+    """``outsafe index rebuild``: how many records, and the new index's engine and size."""
+
+    info: dict  # records, engine, size, …
+
+    def as_dict(self) -> dict:
+        return self.info
+
+    def as_text(self) -> list[str]:
+        i = self.info
+        return [f"已重建搜索索引 (index rebuilt): {i['records']} 份记录, {i['engine']}, {i['size'] / 1e6:.1f} MB"]
+
+
+@dataclass
+class IndexCheck:
+    """``outsafe index check``: every problem of the index (exit 3), or its size."""
+
+    problems: list[str]
+    stats: dict
+
+    @property
+    def exit_code(self) -> int:
+        return ExitCode.VERIFICATION_FAILED if self.problems else ExitCode.OK
+
+    def as_dict(self) -> dict:
+        return {"ok": not self.problems, "problems": self.problems, **self.stats}
+
+    def as_text(self) -> list[str]:
+        if self.problems:
+            return [Note(f"搜索索引有 {len(self.problems)} 个问题 (search index: {len(self.problems)} problem(s))")] \
+                + [Note(f"  {p}") for p in self.problems]
+        s = self.stats
+        return [f"搜索索引完好 (search index ok): {s['records']} 份记录, {s['engine']}, {s['size'] / 1e6:.1f} MB"]
+
 
 # --- the index ---------------------------------------------------------------------------------------
 
 
 def _engine_class(name: str):
+    # Only the engine in use is imported (each pulls in its own library; whoosh alone takes ~25 ms).
     if name == "whoosh":
         from archive.search.whoosh_engine import WhooshEngine
 
@@ -137,9 +196,31 @@ def _engine_class(name: str):
 
 
 def open_index(archive: Any) -> "SearchIndex":
-    """The archive's search index. ``archive`` needs ``catalog``, ``secret`` and ``home`` (with
-    ``index_dir``); nothing is opened or created until it is used."""
+    """The archive's search index. ``archive`` needs ``catalog``, ``secret``, ``clock`` and
+    ``home`` (with ``index_dir``); nothing is opened or created until it is used."""
     return SearchIndex(archive)
+
+
+def search(archive: Any, query: str, **filters: Any) -> Results:
+    """``outsafe search``: :meth:`SearchIndex.search` on the archive's index."""
+    with open_index(archive) as idx:
+        return idx.search(query, **filters)
+
+
+def rebuild_index(archive: Any, *, engine: str | None = None, progress: Progress | None = None,
+                  notify: Callable[[str], None] | None = None) -> Rebuilt:
+    """``outsafe index rebuild``: the index recreated from the catalog (with ``engine``, recorded)."""
+    with open_index(archive) as idx:
+        idx.notify = notify
+        n = idx.rebuild(progress=progress, engine=engine)
+        return Rebuilt({"records": n, **idx.stats()})
+
+
+def check_index(archive: Any) -> IndexCheck:
+    """``outsafe index check``: is every catalog record in a readable index?"""
+    with open_index(archive) as idx:
+        problems = idx.check()
+        return IndexCheck(problems, {} if problems else idx.stats())
 
 
 def wanted_engine(catalog: Any) -> str:
@@ -182,7 +263,7 @@ class SearchIndex:
             if not create:
                 return None
             engine = wanted_engine(self.catalog)
-            name = f"{engine}-{ids.new_id()}"
+            name = f"{engine}-{ids.new_id(self.archive.clock)}"
             _engine_class(engine).create(self.dir / name)
             self._write_state(engine, name)
             state = self.state()
@@ -313,7 +394,7 @@ class SearchIndex:
         engine = engine or wanted_engine(self.catalog)
         cls = _engine_class(engine)
         with self._writing("rebuild.lock", what="search index rebuild"):
-            name = f"{engine}-{ids.new_id()}"
+            name = f"{engine}-{ids.new_id(self.archive.clock)}"
             path = self.dir / name
             eng = cls.create(path)
             try:
@@ -360,7 +441,7 @@ class SearchIndex:
             for rows in self._row_chunks(top, 500):
                 yield [(d["id"], prepare(d)) for d in documents(rows, secret, superseded)]
             return
-        import multiprocessing
+        import multiprocessing  # lazy: worker processes only for rebuilds of PARALLEL_FROM records or more
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = multiprocessing.get_context("spawn")

@@ -15,6 +15,7 @@ from archive.errors import OutsafeError
 from archive.registry import person_key
 from archive.search import text as sa
 from archive.search.text import CJK_CHARS, KEYWORD_FIELDS
+from schemas import TYPES
 from schemas.common import TICKET_TYPE_NAMES
 
 ID_NUMBER_RE = re.compile(r"^\d{17}[\dXx]$")
@@ -254,8 +255,6 @@ def day_number(value: str | date) -> int:
 
 
 def parse_record_type(value: str) -> str:
-    from schemas import TYPES
-
     if value in TYPES:
         return value
     labels = {cls.__case__.label: t for t, cls in TYPES.items()}

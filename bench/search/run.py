@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import SECRET, Corpus  # noqa: E402
 
+from archive.clock import SYSTEM  # noqa: E402
 from archive.search import text as sa
 from archive.search.index import SearchIndex
 from archive.search.documents import record_text
@@ -47,7 +48,9 @@ COMMON = {
 
 
 class BenchArchive(SimpleNamespace):
-    """What ``archive.search`` needs of an archive: catalog, secret, home.index_dir."""
+    """What ``archive.search`` needs of an archive: catalog, secret, home.index_dir, clock."""
+
+    clock = SYSTEM
 
 
 def build_catalog(n: int, work: Path) -> tuple[Catalog, Corpus, float]:

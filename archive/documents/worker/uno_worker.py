@@ -17,6 +17,7 @@ hung conversion is ended by killing them from outside. Only the standard library
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -122,8 +123,6 @@ def _is_fatal(exc: BaseException) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    import argparse
-
     ap = argparse.ArgumentParser()
     ap.add_argument("--pipe", required=True)
     ap.add_argument("--connect-timeout", type=float, default=60.0)

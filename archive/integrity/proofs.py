@@ -1,0 +1,69 @@
+"""What the ledger shows a person: its size, root and latest checkpoint; a record's inclusion
+proof; a consistency proof between two sizes (``outsafe ledger show | proof | consistency``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from archive.errors import NotFound
+
+
+@dataclass
+class LedgerState:
+    tree_size: int
+    root: str
+    checkpoint: str | None  # the latest signed checkpoint's note
+    checkpoints: int
+
+    def as_dict(self) -> dict:
+        return {"tree_size": self.tree_size, "root": self.root, "checkpoint": self.checkpoint, "checkpoints": self.checkpoints}
+
+    def as_text(self) -> list[str]:
+        out = [f"账本大小 (tree size): {self.tree_size}   根 (root): {self.root}", f"签名检查点 (signed checkpoints): {self.checkpoints}"]
+        return out + ([self.checkpoint.rstrip()] if self.checkpoint else [])
+
+
+def ledger_state(archive: Any) -> LedgerState:
+    cp = archive.ledger.latest_checkpoint()
+    return LedgerState(archive.ledger.size(), archive.ledger.root().hex(), cp["note"] if cp else None,
+                       len(archive.ledger.checkpoints()))
+
+
+@dataclass
+class InclusionProof:
+    proof: dict
+
+    def as_dict(self) -> dict:
+        return self.proof
+
+    def as_text(self) -> list[str]:
+        p = self.proof
+        return ([f"记录 {p['record_id']}: 账本第 {p['leaf_index']} 条 / 共 {p['tree_size']} 条", f"leaf hash: {p['leaf_hash']}"]
+                + [f"  path[{i}] {h}" for i, h in enumerate(p["proof"])] + [f"root: {p['root']}"])
+
+
+def record_proof(archive: Any, record_id: str) -> InclusionProof:
+    """The inclusion proof of a record (a unique id prefix will do) against the latest checkpoint."""
+    return InclusionProof(archive.ledger.inclusion(archive.get_record_row(record_id)["id"]))
+
+
+@dataclass
+class ConsistencyProof:
+    proof: dict
+
+    def as_dict(self) -> dict:
+        return self.proof
+
+    def as_text(self) -> list[str]:
+        p = self.proof
+        return ([f"{p['old_size']} → {p['new_size']}", f"old root: {p['old_root']}\nnew root: {p['new_root']}"]
+                + [f"  proof[{i}] {h}" for i, h in enumerate(p["proof"])])
+
+
+def consistency_proof(archive: Any, old_size: int, new_size: int | None = None) -> ConsistencyProof:
+    """The tree of ``old_size`` leaves is a prefix of the tree of ``new_size`` (default: now)."""
+    size = archive.ledger.size()
+    if old_size > size or (new_size or size) > size or old_size > (new_size or size):
+        raise NotFound(f"账本只有 {size} 条 (the ledger has {size} leaves)")
+    return ConsistencyProof(archive.ledger.consistency(old_size, new_size))
