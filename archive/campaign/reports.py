@@ -673,7 +673,7 @@ def write_report(archive: Any, built: Built, out_dir: Path, *, pdf: bool = True)
     if pdf:
         from archive.documents.convert import convert_one
 
-        data = convert_one(docx, archive.settings, expect_text=[built.obj.author_name[:8]])
+        data = convert_one(docx, archive.settings, expect_text=[built.obj.author_name[:8]], tmp_dir=archive.home.tmp_dir)
         atomic_write(out_dir / f"{stem}.pdf", data, mode=PUBLIC)
         paths["pdf"] = out_dir / f"{stem}.pdf"
     return paths
