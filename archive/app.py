@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +46,16 @@ from archive.settings import Settings
 from archive.text import Note, Table, problem_notes, table
 from schemas import REGISTRY_TYPES, TYPES, FileProblem, LoadResult, load, meta_of, read_case_file, record_label
 from schemas.base import RuleContext, dump, schema_for
+from schemas.columns import record_columns, registry_name
 from schemas.common import Photo
 from schemas.registry import Organization, Person
 from schemas.tickets import TICKET_CLASSES
+from storage import staging
 from storage.blobs import BlobStore
+from storage.faults import crash_point
 from storage.catalog import Catalog, open_catalog
 from storage.home import ArchiveHome, atomic_write, default_home, safe_name
-from storage.lock import write_lock
+from storage.lock import lock_if_free, write_lock
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -177,7 +180,9 @@ class Archive:
             except BaseException:
                 catalog.close()
                 raise
-        return cls(home, catalog, settings, passphrase, clock)
+        archive = cls(home, catalog, settings, passphrase, clock)
+        archive.clean_leftovers()
+        return archive
 
     @classmethod
     def create(
@@ -280,9 +285,24 @@ class Archive:
     def rule_context(self, today: date | None = None, registry: Registry | None = None) -> RuleContext:
         return RuleContext(self.settings, today or self.clock.today(), registry or self.registry())
 
+    def clean_leftovers(self) -> None:
+        """Remove what killed processes left: staging folders of exports and imports and PDF
+        working folders (claimed, :mod:`storage.staging`), and — when no writer is at work — blob
+        temp files. Nothing here is ever needed: it is personal data lying about."""
+        try:
+            staging.clean_stale(self.home.tmp_dir)
+            with lock_if_free(self.home.lock_file) as free:
+                if free:
+                    self.blobs.remove_partial()
+        except OSError:
+            pass  # a read-only archive: nothing to clean, nothing to refuse
+
     @contextmanager
     def writing(self, what: str = "", notify: Callable[[str], None] | None = None):
+        """Hold the archive write lock. Blob temp files are only ever written under it, so any found
+        on taking it were left by a writer that was killed: they are removed."""
         with write_lock(self.home.lock_file, what=what, notify=notify):
+            self.blobs.remove_partial()
             yield
 
     # --- validation -------------------------------------------------------------------------
@@ -398,6 +418,7 @@ class Archive:
                 for plan in todo:
                     if not plan.failed:
                         self._put_blobs(plan)
+            crash_point("add.after_blobs")
             for n, plan in enumerate(plans, 1):
                 if plan.status == "unchanged":
                     report.added.append(Added(plan.row["id"], plan.row["type"], plan.row["title"], plan.row["source_name"], "unchanged"))
@@ -444,7 +465,7 @@ class Archive:
         if not jobs:
             return
         if self._converter is None:
-            self._converter = Converter(self.settings)
+            self._converter = Converter(self.settings, tmp_dir=self.home.tmp_dir)
             self._converter.open()
         results = self._converter.convert_many(
             [(p.row["id"], f["data"]) for p, f in jobs],
@@ -521,28 +542,13 @@ class Archive:
         data = dump(obj)
         data_json = canonical(data).decode()
         refs_json = canonical(item.resolved.as_dict() if item.resolved else {}).decode()
-        number = str(_dotted(obj, meta.number) or "")
-        when = _dotted(obj, meta.date)
         subtype = getattr(obj, "ticket_type", None)
-        title = f"{record_label(obj)} {number}".strip()
-        if meta.kind == "registry":
-            title = f"{record_label(obj)} {getattr(obj, 'name', number)}"
-        enterprise = _dotted(obj, meta.enterprise) if meta.enterprise else None
-        if isinstance(obj, Organization):
-            enterprise = obj.uscc if obj.role == "enterprise" else None
-        contractor = _dotted(obj, meta.contractor) if meta.contractor else None
-        if isinstance(obj, Organization):
-            contractor = obj.uscc if obj.role == "contractor" else None
+        columns = record_columns(type(obj), data)
         row = {
             "id": ids.new_id(self.clock),
             "type": meta.type,
             "subtype": subtype,
-            "doc_no": number,
-            "title": title,
-            "enterprise": enterprise,
-            "contractor": contractor,
-            "project": _dotted(obj, meta.project) if meta.project else None,
-            "doc_date": when.isoformat(sep=" ", timespec="minutes") if isinstance(when, datetime) else (when.isoformat() if isinstance(when, date) else None),
+            **columns,
             "data": data_json,
             "refs": refs_json,
             "source_name": item.path.name,
@@ -555,8 +561,7 @@ class Archive:
         status = "added"
         if meta.kind == "registry":
             kind, key = reg.key_of(obj)
-            name = getattr(obj, "name", key)
-            registry_entry = (kind, key, name)
+            registry_entry = (kind, key, registry_name(data, key))
             current = reg.record_id(kind, key)
             if current is not None:
                 old = self.catalog.get_record(current)
@@ -625,6 +630,8 @@ class Archive:
             if plan.registry:
                 kind, key, name = plan.registry
                 self.catalog.put_registry(kind, key, row["id"], name)
+            crash_point("add.before_commit")
+        crash_point("add.after_commit")
         return Added(row["id"], row["type"], row["title"], row["source_name"], plan.status, stored)
 
     def supersede(self, record_id: str, path: Path, *, reason: str, **kw: Any) -> AddReport:
@@ -649,7 +656,7 @@ class Archive:
             plan.files = loaded[0].files
         self._render([plan])
         docx = next(f["data"] for f in plan.files if f["role"] == "docx")
-        data = docx if suffix == ".docx" else convert_one(docx, self.settings, expect_text=key_values(plan))
+        data = docx if suffix == ".docx" else convert_one(docx, self.settings, expect_text=key_values(plan), tmp_dir=self.home.tmp_dir)
         atomic_write(out, data, mode=0o644)
         return out
 

@@ -34,6 +34,17 @@ def project_key(enterprise: str, code: str) -> str:
     return f"{enterprise}/{code}"
 
 
+def registry_key(secret: bytes, kind: str, data: dict) -> str:
+    """The registry key of an organization, person or project from its (sealed, JSON) data."""
+    if kind == "organization":
+        return data["uscc"]
+    if kind == "person":
+        return person_key(secret, data["id_number"])
+    if kind == "project":
+        return project_key(data["enterprise"], data["code"])
+    raise ValueError(kind)
+
+
 @dataclass
 class Registry:
     catalog: Any

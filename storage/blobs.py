@@ -77,6 +77,19 @@ class BlobStore:
             return digest
         return self.put_stream(io.BytesIO(data))
 
+    def remove_partial(self) -> int:
+        """Remove blob temp files a killed writer left in tmp/ (call only under the archive lock:
+        a live writer's temp files are indistinguishable)."""
+        n = 0
+        if self.tmp_dir.is_dir():
+            for p in self.tmp_dir.glob(".blob-*"):
+                try:
+                    p.unlink()
+                    n += 1
+                except FileNotFoundError:
+                    pass
+        return n
+
     def put_file(self, src: Path) -> str:
         with src.open("rb") as fh:
             return self.put_stream(fh)

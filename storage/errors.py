@@ -1,7 +1,8 @@
 """The errors storage/ raises: one class, so that the layers above can catch and translate it.
 
     StorageError        the archive home, catalog or blob store cannot be used    (exit 1)
-    └── BlobMissing     a blob the catalog names is not in the blob store
+    ├── BlobMissing     a blob the catalog names is not in the blob store
+    └── CatalogDamaged  the catalog file is corrupt or truncated                  (exit 3)
 
 storage/ is the bottom layer and imports nothing of the engine; ``archive.errors.StorageError``
 (the engine's family in its one exception tree) is also a :class:`StorageError` from here, and the
@@ -31,3 +32,11 @@ class StorageError(Exception):
 
 class BlobMissing(StorageError):
     """A content-addressed file is not in the blob store."""
+
+
+class CatalogDamaged(StorageError):
+    """The catalog database is damaged (not a database, corrupt pages, truncated): what it held
+    cannot be proved, so this is a verification failure, exit 3, like ``verify`` finding damage."""
+
+    exit_code = 3
+    hint = "目录文件已损坏，请从备份恢复后运行 outsafe verify (the catalog is damaged: restore it from a backup, then run outsafe verify)"

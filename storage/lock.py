@@ -63,3 +63,22 @@ def _read_holder(fd: int) -> str:
     except OSError:
         text = ""
     return text or "another process"
+
+
+@contextmanager
+def lock_if_free(path: Path) -> Iterator[bool]:
+    """Take the lock only if nobody holds it: yields True while held, False (and waits for
+    nothing) when another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

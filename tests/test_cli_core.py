@@ -273,3 +273,39 @@ def test_admission_refuses_and_force_reason_is_sealed(runner, full, basic_files,
     a = Archive.open(full)
     assert "二期协议另行签订" in json.loads(a.get_record_row(rid)["seal"])["note"]
     a.close()
+
+
+@pytest.mark.parametrize("disguise", ["full-width digits", "full-width letters and digits"])
+def test_the_same_number_in_disguise_is_the_same_document(runner, full, basic_files, tmp_path, disguise):
+    first = json.loads(run(runner, full, "case", "add", basic_files["agreement"], "--json").stdout)["records"][0]
+    number = f.agreement()["agreement_no"]
+    fold = {c: chr(ord(c) + 0xFEE0) for c in "0123456789" + ("ABCDEFGHIJKLMNOPQRSTUVWXYZ" if "letters" in disguise else "")}
+    disguised = "".join(fold.get(c, c) for c in number)
+    assert disguised != number
+    same = f.write(tmp_path, "same.yaml", f.agreement(agreement_no=disguised))
+    r = run(runner, full, "case", "add", same, "--json")
+    again = json.loads(r.stdout)["records"][0]
+    assert again["id"] == first["id"] and again["status"] == "unchanged"
+    changed = f.write(tmp_path, "changed.yaml", f.agreement(agreement_no=disguised, copies=3))
+    r = run(runner, full, "case", "add", changed)
+    assert r.exit_code == 1 and f"outsafe case supersede {first['id']}" in r.output
+
+
+def test_a_number_with_a_zero_width_space_is_refused(runner, full, tmp_path):
+    bad = f.write(tmp_path, "zw.yaml", f.agreement(agreement_no=f.agreement()["agreement_no"] + "\u200b"))
+    for cmd in ("validate", "add"):
+        r = run(runner, full, "case", cmd, bad)
+        assert r.exit_code == 1 and "U+200B" in r.output and "agreement_no" in r.output
+    assert json.loads(run(runner, full, "case", "list", "--json").stdout) == []
+
+
+def test_a_name_typed_decomposed_is_found_typed_composed(runner, full, tmp_path):
+    import unicodedata
+
+    org = f.contractor(name=unicodedata.normalize("NFD", "Société 鲁中检修有限公司"))
+    path = f.write(tmp_path, "org.yaml", org)
+    assert run(runner, full, "org", "add", path).exit_code == 0
+    shown = json.loads(run(runner, full, "org", "show", org["uscc"], "--json").stdout)
+    assert shown["name"] == unicodedata.normalize("NFC", "Société 鲁中检修有限公司")
+    r = run(runner, full, "search", "Société", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["total"] >= 1

@@ -877,3 +877,28 @@ def test_bagit_python_agrees_in_process(bag):
     payload_docx(bag)
     failures = verify_package(bag, bagit_check=True).failures
     assert any(f.startswith("bagit-python:") for f in failures), failures
+
+
+def test_export_refuses_a_record_whose_row_differs_from_its_seal(pair, tmp_path):
+    ent, _bur, _ = pair
+    row = next(r for r in ent.catalog.list_records(types=["work_ticket"]))
+    ent.catalog.db.execute("DROP TRIGGER IF EXISTS records_immutable_u")
+    ent.catalog.db.execute("UPDATE records SET contractor='91370105MA3DK8W41C' WHERE id=?", (row["id"],))
+    with pytest.raises(IntegrityError) as e:
+        export_package(ent, tmp_path / "out")
+    assert any(row["id"] in f and "contractor" in f for f in e.value.failures)
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.partial-*"))
+
+
+def test_import_derives_the_columns_from_the_seal_not_from_record_json(bag):
+    from archive.packages.importer import _read_incoming, row_from_seal
+
+    incoming = _read_incoming(bag)
+    inc = next(i for i in incoming if i.record["type"] == "work_ticket")
+    (row, files), problems = row_from_seal(inc)
+    assert problems == [] and row["contractor"] == inc.record["contractor"] and files
+    inc.record["contractor"] = "91370105MA3DK8W41C"  # what a dishonest signer could write into record.json
+    inc.record["doc_date"] = "2020-01-01"
+    (row, _), problems = row_from_seal(inc)
+    assert row["contractor"] != "91370105MA3DK8W41C"
+    assert any("contractor" in p for p in problems) and any("doc_date" in p for p in problems)

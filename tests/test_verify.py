@@ -280,3 +280,58 @@ def test_reopened_archive_still_verifies(arc):
     again = Archive.open(home)
     assert verify_archive(again).ok
     again.close()
+
+
+# --- the catalog columns listings, filters and exports read (issue 12) -----------------------------
+
+
+@pytest.mark.parametrize("column, value", [
+    ("doc_no", "HR-HT-2026-999"),
+    ("title", "外包合同 伪造"),
+    ("contractor", "91370105MA3DK8W41C"),
+    ("enterprise", "91370100MA3C8K2P9L"),
+    ("doc_date", "2020-01-01"),
+    ("project", "HR-WB-2026-999"),
+    ("created_at", "2020-01-01T00:00:00Z"),
+])
+def test_every_derived_catalog_column_edited_is_named(arc, column, value):
+    row = record(arc, "work_ticket")
+    if row[column] == value:
+        value = value[:-1] + ("1" if value[-1] != "1" else "2")
+    unlock(arc, "records_immutable_u")
+    arc.catalog.db.execute(f"UPDATE records SET {column}=? WHERE id=?", (value, row["id"]))
+    msgs = failures(arc)
+    assert any(row["id"] in m and column in m for m in msgs), msgs
+    assert verify_archive(arc, record_id=row["id"]).failures
+
+
+def test_a_file_rows_media_type_edited_is_named(arc):
+    row = record(arc, "work_ticket")
+    unlock(arc, "record_files_immutable_u")
+    arc.catalog.db.execute("UPDATE record_files SET media_type='text/html' WHERE record_id=? AND role='pdf'", (row["id"],))
+    assert any(row["id"] in m and "file entry altered" in m for m in failures(arc))
+
+
+def test_a_registry_row_renamed_or_repointed_is_named(arc):
+    reg = arc.catalog.list_registry("organization")
+    a, b = reg[0], reg[1]
+    arc.catalog.db.execute("UPDATE registry SET name=? WHERE kind='organization' AND key=?", ("伪造单位", a["key"]))
+    msgs = failures(arc)
+    assert any("registry name altered" in m and a["key"][:20] in m for m in msgs), msgs
+    arc.catalog.db.execute("UPDATE registry SET name=?, record_id=? WHERE kind='organization' AND key=?",
+                           (a["name"], b["record_id"], a["key"]))
+    assert any("registry key does not match" in m for m in failures(arc))
+
+
+def test_a_registry_row_pointing_at_a_missing_record_is_named(arc):
+    arc.catalog.db.execute("PRAGMA foreign_keys=OFF")
+    arc.catalog.db.execute("UPDATE registry SET record_id='01NOSUCHRECORD000000000000' WHERE kind='person'")
+    assert any("missing record" in m for m in failures(arc))
+
+
+def test_cli_names_the_record_and_column_and_exits_3(arc, runner):
+    row = record(arc, "work_ticket")
+    unlock(arc, "records_immutable_u")
+    arc.catalog.db.execute("UPDATE records SET contractor='91370105MA3DK8W41C' WHERE id=?", (row["id"],))
+    r = runner.invoke(main, ["--home", str(arc.home.root), "verify"])
+    assert r.exit_code == 3 and row["id"] in r.output and "contractor" in r.output

@@ -668,7 +668,7 @@ def write_report(archive: Any, built: Built, out_dir: Path, *, pdf: bool = True)
     if built.sheets:
         paths["xlsx"] = write_xlsx(built.sheets, out_dir / f"{stem}.xlsx", title=built.obj.title)
     if pdf:
-        data = convert_one(docx, archive.settings, expect_text=[built.obj.author_name[:8]])
+        data = convert_one(docx, archive.settings, expect_text=[built.obj.author_name[:8]], tmp_dir=archive.home.tmp_dir)
         atomic_write(out_dir / f"{stem}.pdf", data, mode=PUBLIC)
         paths["pdf"] = out_dir / f"{stem}.pdf"
     return paths

@@ -77,6 +77,8 @@ from xml.sax.saxutils import escape
 from archive.documents.pdfcheck import check_pdf, docx_text, uncovered_chars
 from archive.errors import ConversionError
 from archive.settings import Settings
+from storage import staging
+from storage.home import make_private_dir
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), as archive.app.Progress
 
@@ -154,9 +156,11 @@ def _hint(error: str) -> str:
 # --- public entry points ----------------------------------------------------------------------
 
 
-def convert_one(docx_bytes: bytes, settings: Settings | None = None, expect_text: Iterable[str] = ()) -> bytes:
+def convert_one(
+    docx_bytes: bytes, settings: Settings | None = None, expect_text: Iterable[str] = (), *, tmp_dir: Path | None = None
+) -> bytes:
     """One document through a one-worker pool (previews). Raises :class:`ConversionError`."""
-    with Converter(settings, workers=1) as conv:
+    with Converter(settings, workers=1, tmp_dir=tmp_dir) as conv:
         (result,) = conv.convert_many([("document", docx_bytes)], expect_text={"document": list(expect_text)})
     return result.unwrap()
 
@@ -169,8 +173,10 @@ class Converter:
     profiles (every process the pool starts has it on its command line).
     """
 
-    def __init__(self, settings: Settings | None = None, *, workers: int | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, workers: int | None = None, tmp_dir: Path | None = None) -> None:
         self.settings = settings or Settings()
+        self.tmp_dir = tmp_dir  # an archive's tmp/: the pool's folder goes there, claimed (storage.staging)
+        self._claim: staging.Claim | None = None
         n = workers if workers is not None else self.settings.pdf_workers
         self.n_workers = max(1, n or os.cpu_count() or 1)
         self.recycle_every = int(self.settings.pdf_recycle_every)
@@ -210,7 +216,15 @@ class Converter:
                 f"找不到带 python3-uno 的解释器 {python} (no Python with python3-uno at {python})",
                 hint="运行 scripts/setup.sh 安装 python3-uno (run scripts/setup.sh)",
             )
-        self.root = Path(tempfile.mkdtemp(prefix="outsafe-pdf-", dir=_temp_base()))
+        if self.tmp_dir is not None:
+            # the documents in flight hold personal data: inside the archive, removed with the
+            # pool, or by the next outsafe process on the archive if this one is killed
+            make_private_dir(self.tmp_dir)
+            self.root = Path(self.tmp_dir) / f"outsafe-pdf-{secrets.token_hex(6)}"
+            self._claim = staging.claim(self.tmp_dir, self.root)
+            self.root.mkdir(mode=0o700)
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix="outsafe-pdf-", dir=_temp_base()))
         self._workers = [_Worker(self, i, soffice, python) for i in range(self.n_workers)]
         self._finalizer = weakref.finalize(self, _cleanup, list(self._workers), self.root)
         self._open = True
@@ -261,6 +275,9 @@ class Converter:
         self._checker.shutdown(wait=True, cancel_futures=True)
         if self._finalizer is not None:
             self._finalizer()  # kills anything left, removes root
+        if self._claim is not None:
+            self._claim.release()
+            self._claim = None
         self._open = False
 
     # -- work --

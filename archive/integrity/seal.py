@@ -28,6 +28,8 @@ from typing import Any
 import rfc8785
 
 from archive.integrity.keys import Signer
+from schemas import class_for
+from schemas.columns import COLUMNS, record_columns
 
 SEAL_VERSION = 1
 
@@ -82,6 +84,8 @@ def check_record(row: dict, files: list[dict], stmt: dict) -> list[str]:
     for key in ("type", "subtype", "origin", "supersedes", "note", "source_name"):
         if stmt.get(key) != row.get(key):
             out.append(f"字段 {key} 与封签不符 (catalog {key} differs from the seal): {row.get(key)!r} ≠ {stmt.get(key)!r}")
+    if stmt.get("sealed_at") != row.get("created_at"):
+        out.append(f"字段 created_at 与封签时间不符 (catalog created_at differs from the seal): {row.get('created_at')!r} ≠ {stmt.get('sealed_at')!r}")
     try:
         data = json.loads(row["data"])
     except (TypeError, ValueError):
@@ -89,6 +93,7 @@ def check_record(row: dict, files: list[dict], stmt: dict) -> list[str]:
     if data != stmt.get("data"):
         diff = _first_diff(stmt.get("data"), data)
         out.append(f"记录数据与封签不符 (data altered since sealing){': ' + diff if diff else ''}")
+    out.extend(column_differences(row, stmt))
     if hashlib.sha256((row.get("refs") or "").encode()).hexdigest() != stmt.get("refs_sha256"):
         out.append("引用快照与封签不符 (referenced-entity snapshot altered)")
     sealed = {(f["role"], f["name"]): f for f in stmt.get("files", [])}
@@ -99,9 +104,24 @@ def check_record(row: dict, files: list[dict], stmt: dict) -> list[str]:
         out.append(f"文件 {key[1]} ({key[0]}) 不在封签中 (file added after sealing)")
     for key in sorted(sealed.keys() & stored.keys()):
         a, b = sealed[key], stored[key]
-        if a["sha256"] != b["sha256"] or a["size"] != b["size"]:
+        if a["sha256"] != b["sha256"] or a["size"] != b["size"] or a.get("media_type") != b.get("media_type"):
             out.append(f"文件 {key[1]} ({key[0]}) 的目录摘要与封签不符 (file entry altered)")
     return out
+
+
+def column_differences(row: dict, stmt: dict) -> list[str]:
+    """The catalog columns that listings, filters and exports read (number, title, parties,
+    project, date), each re-derived from the sealed data and compared with the row."""
+    cls, _ = class_for({"type": stmt.get("type"), "ticket_type": stmt.get("subtype")})
+    data = stmt.get("data")
+    if cls is None or not isinstance(data, dict):
+        return [f"封签中的类型 {stmt.get('type')!r} 无法识别 (the seal names an unknown type)"]
+    derived = record_columns(cls, data)
+    return [
+        f"字段 {col} 与封签数据不符 (catalog {col} differs from what the sealed data says): {row.get(col)!r} ≠ {derived[col]!r}"
+        for col in COLUMNS
+        if (row.get(col) or None) != (derived[col] or None)
+    ]
 
 
 def _first_diff(a: Any, b: Any, path: str = "") -> str:

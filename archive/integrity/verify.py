@@ -36,7 +36,10 @@ from archive.integrity import keys, merkle
 from archive.integrity.ledger import Checkpoint, entry_of, parse_note, verify_checkpoint
 from archive.integrity.seal import check_record
 from archive.integrity.trust import trusted_key
+from archive.registry import registry_key
 from archive.text import Note, notes
+from schemas import REGISTRY_TYPES
+from schemas.columns import registry_name
 
 Progress = Callable[[str, int, int], None]
 
@@ -166,6 +169,7 @@ def verify_archive(
         _verify_imported(archive, rep, imported, all_witnessed=record_id is None)
     if record_id is None:
         _verify_ledger(archive, rep, keyring, external)
+        _verify_registry(archive, rep)
     else:
         _verify_inclusion(archive, rep, rows[0]["id"])
 
@@ -215,6 +219,36 @@ class _Keyring:
         return trusted_key(self.archive, origin, signer_fp)
 
 
+def _verify_registry(archive, rep: VerifyReport) -> None:
+    """Every registry row (the lookup of organizations, people and projects) against the record it
+    names: that record exists, is of its kind and current, and its sealed data gives the row's key
+    and name. A row pointed at another record, or renamed, moves a record between lists."""
+    catalog = archive.catalog
+    for kind in REGISTRY_TYPES:
+        for reg in catalog.list_registry(kind):
+            where = f"登记表 {kind}/{reg['key'][:20]}"
+            row = catalog.get_record(reg["record_id"])
+            if row is None:
+                rep.failures.append(f"{where}: 指向不存在的记录 {reg['record_id']} (registry row names a missing record)")
+                continue
+            if row["type"] != kind:
+                rep.failures.append(f"{where}: 指向 {row['type']} 记录 {row['id']} (registry row names a record of another kind)")
+                continue
+            try:
+                data = json.loads(row["data"])
+                key = registry_key(archive.secret, kind, data)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                rep.failures.append(f"{where}: 记录 {row['id']} 的数据无法读取 (record data unreadable)")
+                continue
+            if key != reg["key"]:
+                rep.failures.append(f"{where}: 记录 {row['id']} 的数据不是这个登记项 (registry key does not match the record's data)")
+            if reg["name"] != registry_name(data, key):
+                rep.failures.append(f"{where}: 名称 {reg['name']!r} 与记录 {row['id']} 不符 (registry name altered)")
+            later = catalog.superseded_by(row["id"])
+            if later is not None:
+                rep.failures.append(f"{where}: 记录 {row['id']} 已被 {later} 更正，登记表仍指向旧版本 (registry row names a superseded record)")
+
+
 def _verify_ledger(archive, rep: VerifyReport, keyring: _Keyring, external: Sequence[Path]) -> None:
     leaves = archive.ledger.leaves()
     rep.leaves = len(leaves)
@@ -239,6 +273,10 @@ def _verify_ledger(archive, rep: VerifyReport, keyring: _Keyring, external: Sequ
             rep.failures.append(f"账本第 {leaf['idx']} 条: 记录 {rid} 已从目录中删除 (leaf {leaf['idx']}: record {rid} deleted)")
         if leaf["kind"] == "record_sealed" and rid != leaf["record_id"]:
             rep.failures.append(f"账本第 {leaf['idx']} 条: 记录编号列被改动 (leaf {leaf['idx']}: record column altered)")
+        if leaf["kind"] == "package_imported":
+            gone = sorted(set(entry.get("records") or ()) - record_ids)
+            if gone:
+                rep.failures.append(f"账本第 {leaf['idx']} 条: 导入的记录 {', '.join(gone[:5])} 已从目录中删除 (imported records deleted)")
 
     hashes = [merkle.leaf_hash(l["entry"].encode()) for l in leaves]
     cps = archive.ledger.checkpoints()

@@ -39,7 +39,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,7 +74,7 @@ from archive.packages.common import (
     json_bytes,
     outsafe_version,
 )
-from archive.packages.export import build_records_bag, closure, finish_output, log_export, org_info, prepare_output
+from archive.packages.export import build_records_bag, closure, finish_output, log_export, org_info, staged_output
 from archive.packages.guide import guide_text
 from archive.privacy import mask_text
 from schemas import REGISTRY_TYPES, TYPES
@@ -561,8 +560,7 @@ def export_evidence(
         if not item_rows:
             raise NotFound(f"{contractor} 在该期间没有记录 (no records for this contractor in the period)")
         rows = closure(archive, item_rows)
-        out, stage = prepare_output(out, as_zip)
-        try:
+        with staged_output(archive.home.tmp_dir, out, as_zip) as (out, stage):
             party_org = org_info(archive, contractor)
             party = f"{party_org.get('name') or contractor}（统一社会信用代码 {contractor}）"
             maker = archive.owner_name
@@ -628,9 +626,6 @@ def export_evidence(
             finally:
                 outer.close()
             final = finish_output(stage, out, as_zip)
-        except BaseException:
-            shutil.rmtree(stage, ignore_errors=True)
-            raise
         result = ExportResult(
             path=final, kind=KIND_EVIDENCE, digest=digest, records=len(builder.index_records), files=builder.files,
             bytes=builder.bytes, signer=archive.owner_uscc, fingerprint=signer.fingerprint,
@@ -653,7 +648,7 @@ def _convert_documents(archive, items: list[EvidenceItem], *, case_no: str, part
             item.placeholder = True
             first.append((f"placeholder-{item.no}", placeholder_docx(item, archive.catalog.record_files(item.row["id"]))))
     # a few documents: one LibreOffice worker starts fastest; many placeholders: the whole pool
-    factory = converter_factory or (lambda: Converter(archive.settings, workers=1 if len(first) <= 4 else None))
+    factory = converter_factory or (lambda: Converter(archive.settings, workers=1 if len(first) <= 4 else None, tmp_dir=archive.home.tmp_dir))
     with factory() as conv:
         results = {r.name: r.unwrap() for r in conv.convert_many(first, progress=progress)}
         page = 1

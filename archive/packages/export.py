@@ -6,6 +6,7 @@ the export in the ledger. The format is described in :mod:`archive.packages`.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -13,14 +14,15 @@ import secrets
 import shutil
 import time
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from archive.errors import NotFound, PackageError
+from archive.errors import IntegrityError, NotFound, PackageError
 from archive.integrity import keys, merkle
 from archive.integrity.ledger import origin_for, parse_note
+from archive.integrity.seal import check_record
 from archive.integrity.trust import registered_keys
 from archive.packages import bag as bagfmt
 from archive.packages.common import (
@@ -44,6 +46,8 @@ from archive.packages.common import (
 from archive.packages.guide import guide_text
 from archive.privacy import mask_text
 from schemas import REGISTRY_TYPES, TYPES
+from storage import staging
+from storage.faults import crash_point
 from storage.home import safe_name
 
 # --- selecting what goes into a package -----------------------------------------------------------------
@@ -375,7 +379,7 @@ def org_info(archive, uscc: str) -> dict:
 def finish_output(stage: Path, out: Path, as_zip: bool) -> Path:
     """Move the finished bag to ``out`` (a folder), or zip it there; never half-written."""
     if as_zip:
-        tmp = out.with_name(f".{out.name}.partial-{secrets.token_hex(4)}")
+        tmp = zip_partial(stage)
         try:
             with zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
                 top = out.stem
@@ -388,6 +392,7 @@ def finish_output(stage: Path, out: Path, as_zip: bool) -> Path:
                         method = zipfile.ZIP_STORED if name.lower().endswith(STORED_SUFFIXES) else zipfile.ZIP_DEFLATED
                         zf.write(full, f"{top}/{rel}", compress_type=method)
             os.chmod(tmp, 0o600)
+            crash_point("export.before_rename")
             os.replace(tmp, out)
         finally:
             if tmp.exists():
@@ -395,12 +400,23 @@ def finish_output(stage: Path, out: Path, as_zip: bool) -> Path:
             shutil.rmtree(stage, ignore_errors=True)
         return out
     os.chmod(stage, 0o700)
+    crash_point("export.before_rename")
     os.rename(stage, out)
     return out
 
 
-def prepare_output(out: Path, as_zip: bool) -> tuple[Path, Path]:
-    """(final path, a fresh staging folder beside it). Refuses to overwrite anything."""
+def zip_partial(stage: Path) -> Path:
+    """The half-written zip of a staged package, beside it (``.NAME.partial-….zip``)."""
+    return stage.with_name(stage.name + ".zip")
+
+
+@contextlib.contextmanager
+def staged_output(home_tmp: Path, out: Path, as_zip: bool) -> Iterator[tuple[Path, Path]]:
+    """(final path, a fresh private staging folder beside it). Refuses to overwrite anything.
+
+    The staging folder (and the zip being written) are claimed before they exist
+    (:mod:`storage.staging`): an error or Ctrl-C removes them at once, a ``kill -9`` leaves them
+    to the next outsafe process on this archive, which removes them — they hold personal data."""
     out = Path(out)
     if as_zip and out.suffix.lower() != ".zip":
         out = out.with_name(out.name + ".zip")
@@ -409,8 +425,24 @@ def prepare_output(out: Path, as_zip: bool) -> tuple[Path, Path]:
     if not out.parent.is_dir():
         raise PackageError(f"输出目录 {out.parent} 不存在 (output folder does not exist)")
     stage = out.parent / f".{out.name}.partial-{secrets.token_hex(4)}"
-    stage.mkdir(mode=0o700)
-    return out, stage
+    with staging.claim(home_tmp, stage, zip_partial(stage)):
+        stage.mkdir(mode=0o700)
+        yield out, stage
+
+
+def refuse_altered(archive, rows: Sequence[dict]) -> None:
+    """A package never carries a record whose catalog row says something its seal does not (an
+    edited number, party, date, file row …): the export is refused naming each, exit 3."""
+    problems = []
+    for row in rows:
+        try:
+            stmt = json.loads(row["seal"] or "")
+        except ValueError:
+            problems.append(f"记录 {row['id']}: 封签无法解析 (seal statement unreadable)")
+            continue
+        problems.extend(f"记录 {row['id']}: {d}" for d in check_record(row, archive.catalog.record_files(row["id"]), stmt))
+    if problems:
+        raise IntegrityError(problems, "拒绝导出：记录与封签不符，请先运行 outsafe verify (export refused: records differ from their seals)")
 
 
 def build_records_bag(
@@ -429,6 +461,7 @@ def build_records_bag(
 ) -> tuple[str, _Builder]:
     """Write a complete, signed records package for ``rows`` into ``stage``; return its
     tag-manifest digest and the builder (counts, index)."""
+    refuse_altered(archive, rows)
     b = _Builder(archive, signer, stage, progress)
     t0 = time.perf_counter()
     try:
@@ -511,17 +544,13 @@ def export_package(
         if not any(r["type"] not in ("organization", "person", "project") for r in rows):
             raise NotFound("该期间没有可报送的记录 (no records in this period)",
                            hint="调整 --since / --until，或用 outsafe case list 查看 (check the dates)")
-        out, stage = prepare_output(out, as_zip)
-        try:
+        with staged_output(archive.home.tmp_dir, out, as_zip) as (out, stage):
             desc = (f"{archive.owner_name}（统一社会信用代码 {archive.owner_uscc}）外包作业安全档案报送包，"
                     f"期间 {since_s or '最早'} 至 {until_s or '最新'}，共 {len(rows)} 条已封签记录 "
                     f"(outsafe submission package)")
             digest, b = build_records_bag(archive, signer, rows, stage, kind=KIND_SUBMISSION, description=desc,
                                           since=since_s, until=until_s, today=today, progress=progress)
             final = finish_output(stage, out, as_zip)
-        except BaseException:
-            shutil.rmtree(stage, ignore_errors=True)
-            raise
         result = ExportResult(
             path=final, kind=KIND_SUBMISSION, digest=digest, records=len(b.index_records), files=b.files, bytes=b.bytes,
             signer=archive.owner_uscc, fingerprint=signer.fingerprint,

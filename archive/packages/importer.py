@@ -1,10 +1,18 @@
 """Importing a verified package (``outsafe package import``): records with their original seals,
 files and inclusion proofs; the origin's checkpoint witnessed and checked against the history
 seen before; nothing written unless the whole package verifies.
+
+The package is read from a private copy in the archive's tmp/ (it cannot change between being
+verified and being stored), every catalog column is re-derived from the sealed data rather than
+taken from the package's record.json, and everything the package adds — records, file rows,
+inclusion proofs, registry updates, witnessed checkpoints, ledger entries, the package row —
+commits in ONE transaction: a ``kill -9`` at any moment leaves the archive exactly as before or
+exactly as after. The blobs go first (content-addressed: an orphan is harmless).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,8 +34,11 @@ from archive.packages.common import (
 )
 from archive.packages.paths import opened_package
 from archive.packages.verify import verify_bag
-from archive.registry import person_key, project_key
+from archive.registry import registry_key
+from schemas import REGISTRY_TYPES, class_for
+from schemas.columns import COLUMNS, record_columns, registry_name
 from storage.errors import BlobMissing
+from storage.faults import crash_point
 
 # --- importing a package -------------------------------------------------------------------------------------------------
 
@@ -52,7 +63,7 @@ def import_package(
 ) -> ImportResult:
     """``outsafe package import`` (the bureau): verify fully, check trust and history, then ingest.
     Raises :class:`IntegrityError` (exit 3) and writes nothing when anything is wrong."""
-    with opened_package(Path(path), archive.settings) as opened:
+    with opened_package(Path(path), archive.settings, stage_in=archive.home.tmp_dir) as opened:
         bag_dir = opened.path
         rep = verify_bag(bag_dir, shown=str(path), files=opened.files)
         if not rep.ok:
@@ -139,49 +150,52 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
     if refusals:
         raise IntegrityError(refusals, f"拒绝导入，本档案未作任何改动 (package refused; this archive is unchanged): {shown}")
 
+    rows = {}
+    for inc in plan:
+        row, problems = row_from_seal(inc)
+        refusals.extend(problems)
+        rows[inc.rid] = row
+    if refusals:
+        raise IntegrityError(refusals, f"拒绝导入，本档案未作任何改动 (package refused; this archive is unchanged): {shown}")
+
     # --- from here on, writes: blobs first (content-addressed, an orphan is harmless) ---
     signer_obj = archive.signer()
-    leaf_blob = archive.blobs.put_file(leaf_file) if leaf_file.is_file() else None
+    with archive.blobs.batch():  # every blob durable before the transaction that names them
+        leaf_blob = archive.blobs.put_file(leaf_file) if leaf_file.is_file() else None
+        for inc in plan:
+            for f in inc.record["files"]:
+                src = inc.folder / Path(*f["path"].split("/"))
+                if not archive.blobs.has(f["sha256"]):
+                    result.files_new += 1
+                if archive.blobs.put_file(src) != f["sha256"]:
+                    raise IntegrityError([f"记录 {inc.rid}: 文件 {f['path']} 在导入时发生变化 (file changed during import)"])
+    crash_point("import.after_blobs")
     now = archive.clock.stamp()
     total = len(plan)
-    for n, inc in enumerate(plan, 1):
-        files = []
-        for f in inc.record["files"]:
-            src = inc.folder / Path(*f["path"].split("/"))
-            if not archive.blobs.has(f["sha256"]):
-                result.files_new += 1
-            digest = archive.blobs.put_file(src)
-            if digest != f["sha256"]:
-                raise IntegrityError([f"记录 {inc.rid}: 文件 {f['path']} 在导入时发生变化 (file changed during import)"])
-            files.append({k: f[k] for k in ("role", "name", "sha256", "size", "media_type")})
-        rec = inc.record
-        row = {k: rec.get(k) for k in ("id", "type", "subtype", "doc_no", "title", "enterprise", "contractor", "project",
-                                       "doc_date", "source_name", "origin", "supersedes", "note", "created_at")}
-        row.update(data=canonical_json(rec["data"]).decode(), refs=rec["refs"], seal=inc.seal.decode("utf-8"),
-                   signature=inc.signature, signer=json.loads(inc.seal)["signer"])
-        with catalog.transaction():
+    witnessed_rows = []
+    with catalog.transaction():
+        for n, inc in enumerate(plan, 1):
+            row, files = rows[inc.rid]
             catalog.insert_record(row, files)
             book.add_imported_proof({
                 "record_id": inc.rid, "origin": inc.origin, "leaf_index": int(inc.proof["leaf_index"]),
                 "leaf_data": inc.proof["leaf_data"], "tree_size": int(inc.proof["tree_size"]),
                 "proof": json.dumps(inc.proof["proof"]),
             })
-            if rec["type"] in ("organization", "person", "project"):
-                data = rec["data"]
-                kind = rec["type"]
-                key = {"organization": lambda: data["uscc"], "person": lambda: person_key(archive.secret, data["id_number"]),
-                       "project": lambda: project_key(data["enterprise"], data["code"])}[kind]()
-                if _registry_should_update(archive, kind, key, row):
-                    catalog.put_registry(kind, key, inc.rid, data.get("name") or key)
+            if row["type"] in REGISTRY_TYPES:
+                data = json.loads(row["data"])
+                key = registry_key(archive.secret, row["type"], data)
+                if _registry_should_update(archive, row["type"], key, row):
+                    catalog.put_registry(row["type"], key, inc.rid, registry_name(data, key))
                     result.registry_updated += 1
-        result.records_new += 1
-        if progress:
-            progress("import", n, total)
-    result.records_known = len(incoming) - len(plan)
+            result.records_new += 1
+            if n == total // 2:
+                crash_point("import.midway")
+            if progress:
+                progress("import", n, total)
+        result.records_known = len(incoming) - len(plan)
 
-    # witness the checkpoints, log the import, sign a checkpoint of our own
-    witnessed_rows = []
-    with catalog.transaction():
+        # witness the checkpoints, log the import (same transaction)
         for (origin, size), cp in sorted(checkpoints.items()):
             if origin == owner:
                 continue
@@ -221,12 +235,47 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
                                 "witnessed": witnessed_rows}, ensure_ascii=False),
             "created_at": now,
         })
+        crash_point("import.before_commit")
+    crash_point("import.after_commit")
     result.witnessed = witnessed_rows
     archive.checkpoint(signer_obj)
     hook = getattr(archive, "after_write", None)
     if callable(hook):
         hook()
     return result
+
+
+def row_from_seal(inc: _Incoming) -> tuple[tuple[dict, list[dict]], list[str]]:
+    """((catalog row, file rows), problems) of an incoming record, built from its seal statement —
+    the columns re-derived from the sealed data — and compared with what its record.json claims."""
+    problems: list[str] = []
+    try:
+        stmt = json.loads(inc.seal)
+        cls, _ = class_for({"type": stmt["type"], "ticket_type": stmt.get("subtype")})
+        if cls is None:
+            raise ValueError(stmt["type"])
+        columns = record_columns(cls, stmt["data"])
+    except (ValueError, KeyError, TypeError) as e:
+        return ({}, []), [f"记录 {inc.rid}: 封签无法解析 (seal statement unreadable: {e})"]
+    rec = inc.record
+    row = {
+        "id": stmt.get("record_id"), "type": stmt.get("type"), "subtype": stmt.get("subtype"), **columns,
+        "source_name": stmt.get("source_name"), "origin": stmt.get("origin"), "supersedes": stmt.get("supersedes"),
+        "note": stmt.get("note"), "created_at": stmt.get("sealed_at"), "data": canonical_json(stmt["data"]).decode(),
+        "refs": rec.get("refs"), "seal": inc.seal.decode("utf-8"), "signature": inc.signature, "signer": stmt.get("signer"),
+    }
+    if row["id"] != inc.rid or row["origin"] != inc.origin:
+        problems.append(f"记录 {inc.rid}: 所在目录与封签不符 (folder differs from the seal: {row['origin']}/{row['id']})")
+    if hashlib.sha256((row["refs"] or "").encode()).hexdigest() != stmt.get("refs_sha256"):
+        problems.append(f"记录 {inc.rid}: 引用快照与封签不符 (referenced-entity snapshot differs from the seal)")
+    for col in ("type", "subtype", "origin", "supersedes", "note", "source_name", "created_at", *COLUMNS):
+        if (rec.get(col) or None) != (row[col] or None):
+            problems.append(f"记录 {inc.rid}: record.json 的 {col} 与封签数据不符 (record.json {col} differs from the sealed data)")
+    files = [{k: f[k] for k in ("role", "name", "sha256", "size", "media_type")} for f in stmt.get("files", [])]
+    shipped = {(f["role"], f["name"], f["sha256"]) for f in rec.get("files", [])}
+    if {(f["role"], f["name"], f["sha256"]) for f in files} != shipped:
+        problems.append(f"记录 {inc.rid}: 包中的文件与封签所列不同 (files differ from the seal)")
+    return (row, files), problems
 
 
 def _read_incoming(bag_dir: Path) -> list[_Incoming]:

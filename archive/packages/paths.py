@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import stat
 import tempfile
@@ -20,6 +21,8 @@ from archive.errors import IntegrityError, NotFound, PackageError
 from archive.packages import bag as bagfmt
 from archive.packages.bag import MANIFEST, TAGMANIFEST
 from archive.settings import Settings
+from storage import staging
+from storage.home import make_private_dir
 
 # --- path safety -------------------------------------------------------------------------------------
 
@@ -161,33 +164,91 @@ class Opened:
 
 
 @contextlib.contextmanager
-def opened_package(path: Path, settings: Settings | None = None) -> Iterator[Opened]:
+def opened_package(path: Path, settings: Settings | None = None, *, stage_in: Path | None = None) -> Iterator[Opened]:
     """The bag folder of a package given as a folder or a .zip, checked for path safety first.
-    A zip's entries are checked before anything is extracted, then it is extracted into a
-    private temporary folder (removed afterwards). Raises :class:`IntegrityError` (exit 3)
-    naming every unsafe entry."""
+    A zip's entries are checked (names, sizes, ratios) before anything is extracted, then it is
+    extracted into a private folder, removed afterwards. Raises :class:`IntegrityError` (exit 3)
+    naming every unsafe entry.
+
+    With ``stage_in`` (an archive's tmp/: ``package import``) the package is always read from a
+    private copy made there first — a folder is copied, without following links — so that nothing
+    can change the files between their verification and their storing; the copy is claimed
+    (:mod:`storage.staging`) so that a killed import leaves nothing behind for long."""
     path = Path(path)
     if not os.path.lexists(path):
         raise NotFound(f"没有包 {path} (no such package)")
-    if path.is_file() and not path.is_symlink():
-        try:
-            zf = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as e:
-            raise PackageError(f"{path}: 不是目录也不是有效的 zip 文件 (neither a folder nor a valid zip: {e})") from e
-        with zf:
-            problems = check_zip(zf, settings)
-            if problems:
-                raise IntegrityError(problems, f"包路径不安全，已拒绝 (unsafe package refused): {path}")
-            with tempfile.TemporaryDirectory(prefix="outsafe-pkg-") as tmp:
-                root = Path(tmp) / "x"
+    with _private_folder(stage_in) as work:
+        if path.is_file() and not path.is_symlink():
+            try:
+                zf = zipfile.ZipFile(path)
+            except (zipfile.BadZipFile, OSError) as e:
+                raise PackageError(f"{path}: 不是目录也不是有效的 zip 文件 (neither a folder nor a valid zip: {e})") from e
+            with zf:
+                problems = check_zip(zf, settings)
+                if problems:
+                    raise IntegrityError(problems, f"包路径不安全，已拒绝 (unsafe package refused): {path}")
+                root = work / "x"
                 root.mkdir(mode=0o700)
                 try:
                     _extract_zip(zf, root)
                 except (zipfile.BadZipFile, OSError, RuntimeError) as e:
                     raise PackageError(f"{path}: zip 无法解压 (cannot extract: {e})") from e
                 yield _checked(_bag_root(root, path), path)
+            return
+        if stage_in is None:
+            yield _checked(path, path)
+            return
+        source = _checked(path, path)
+        copy = work / "x"
+        try:
+            copy_files(source.path, copy, source.files)
+        except OSError as e:
+            raise PackageError(f"{path}: 复制到暂存目录时出错，包在导入过程中被改动？ (the package changed while being copied: {e})") from e
+        yield _checked(copy, path)
+
+
+@contextlib.contextmanager
+def _private_folder(stage_in: Path | None) -> Iterator[Path]:
+    if stage_in is None:
+        with tempfile.TemporaryDirectory(prefix="outsafe-pkg-") as tmp:
+            yield Path(tmp)
         return
-    yield _checked(path, path)
+    make_private_dir(stage_in)
+    work = Path(stage_in) / f"import-{secrets.token_hex(6)}"
+    with staging.claim(stage_in, work):
+        work.mkdir(mode=0o700)
+        yield work
+
+
+def copy_files(src: Path, dst: Path, files: dict[str, int]) -> None:
+    """Copy the regular files ``files`` (relative names, as found by :func:`check_tree`) from
+    ``src`` to a new folder ``dst``, opening every path component with O_NOFOLLOW: a file or
+    folder swapped for a link after the check is an error, never followed."""
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    root_fd = os.open(src, os.O_RDONLY | os.O_DIRECTORY | nofollow)
+    try:
+        for rel in sorted(files):
+            parts = rel.split("/")
+            fd = root_fd
+            opened = []
+            try:
+                for part in parts[:-1]:
+                    fd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | nofollow, dir_fd=fd)
+                    opened.append(fd)
+                src_fd = os.open(parts[-1], os.O_RDONLY | nofollow, dir_fd=fd)
+            finally:
+                for f in opened:
+                    os.close(f)
+            with os.fdopen(src_fd, "rb") as fin:
+                if not stat.S_ISREG(os.fstat(fin.fileno()).st_mode):
+                    raise OSError(f"{rel}: 不是普通文件 (not a regular file)")
+                target = dst.joinpath(*parts)
+                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                out_fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
+                with os.fdopen(out_fd, "wb") as fout:
+                    shutil.copyfileobj(fin, fout, 1 << 20)
+    finally:
+        os.close(root_fd)
 
 
 def _checked(bag_dir: Path, shown: Path) -> Opened:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from storage.errors import StorageError
+from storage.errors import CatalogDamaged, StorageError
 
 BUSY_TIMEOUT_S = 60
 
@@ -42,6 +42,8 @@ class Connection:
             self.raw.execute("PRAGMA foreign_keys=ON")
             self.raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         except sqlite3.Error as e:
+            if _damaged(e):
+                raise CatalogDamaged(f"目录数据库已损坏 {path} (the catalog is damaged: {e})") from e
             raise StorageError(
                 f"无法打开目录数据库 {path} (cannot open the catalog: {e})",
                 hint="目录文件已损坏或不是 outsafe 目录，请从备份恢复 (the file is damaged or not an outsafe catalog: restore it from a backup)",
@@ -127,7 +129,17 @@ class Connection:
             raise _error(e, "write") from e
 
 
+# SQLite result codes of a damaged file: SQLITE_CORRUPT (11), SQLITE_NOTADB (26)
+_DAMAGED_CODES = frozenset({11, 26})
+
+
+def _damaged(e: sqlite3.Error) -> bool:
+    return (getattr(e, "sqlite_errorcode", None) or 0) & 0xFF in _DAMAGED_CODES
+
+
 def _error(e: sqlite3.Error, what: str) -> StorageError:
+    if _damaged(e):
+        return CatalogDamaged(f"目录数据库已损坏 (the catalog is damaged: {e})")
     if isinstance(e, sqlite3.IntegrityError):
         return StorageError(f"目录数据库拒绝写入 (the catalog refused the write: {e})")
     verb = "读取" if what == "read" else "写入"
