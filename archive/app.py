@@ -778,21 +778,27 @@ def validate_paths(paths: Sequence[Path], ctx: RuleContext, *, expect: type | No
 
 
 def _attachments(obj: Any, path: Path) -> tuple[list[dict], list[Problem]]:
-    """Photos named in the case file: they must exist next to it (or at the given path)."""
+    """Image files named in the case file (photos, drawings, captured signatures): they must exist
+    next to it (or at the given path) and be JPEG or PNG."""
+    from schemas.common import image_refs
+
     files, problems = [], []
-    photos = getattr(obj, "photos", ()) or ()
-    for i, photo in enumerate(photos):
-        p = Path(photo.file)
+    seen: set[str] = set()
+    for where, ref in image_refs(obj):
+        p = Path(ref)
         if not p.is_absolute():
             p = path.parent / p
         if not p.is_file():
-            problems.append(Problem(f"photos[{i}].file", f"图片文件不存在 (file not found): {photo.file}", file=str(path)))
+            problems.append(Problem(where, f"图片文件不存在 (file not found): {ref}", file=str(path)))
             continue
         kind = mimetypes.guess_type(p.name)[0] or ""
         if kind not in ("image/jpeg", "image/png"):
-            problems.append(Problem(f"photos[{i}].file", f"图片须为 JPEG 或 PNG (photo must be JPEG or PNG): {photo.file}", file=str(path)))
+            problems.append(Problem(where, f"图片须为 JPEG 或 PNG (image must be JPEG or PNG): {ref}", file=str(path)))
             continue
-        files.append({"role": "photo", "name": p.name, "path": p, "media_type": kind, "ref": photo.file})
+        if ref in seen:
+            continue
+        seen.add(ref)
+        files.append({"role": "photo", "name": p.name, "path": p, "media_type": kind, "ref": ref})
     return files, problems
 
 
