@@ -191,6 +191,7 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
 
     items = [x for x in _enforcement_items(snap, as_of) if scope.has_enterprise(x[4]) and confined(x[1])]
     open_no_sign: dict[str, list[Rec]] = defaultdict(list)
+    sign_texts: dict[str, list[tuple[Rec, str]]] = defaultdict(list)
     for rec, text, closed, deadline, unit in items:
         no_register, no_sign = bool(_REGISTER.search(text)), bool(_SIGN.search(text))
         if not (no_register or no_sign):
@@ -201,6 +202,7 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             continue
         if no_sign:
             open_no_sign[unit or ""].append(rec)
+            sign_texts[unit or ""].append((rec, text))
         both = no_register and no_sign
         ev.findings.append(make_finding(
             "major" if both else "warning",
@@ -245,6 +247,15 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 ev.findings.append(make_finding(
                     "warning", f"{reg.title} 记载 {sp.space_no}（{sp.name}）入口未设置明显的安全警示标志",
                     e=e, evidence=[reg], missing=[f"{sp.space_no} 入口安全警示标志"]))
+                continue
+            # the register says the sign is there while an open finding says it is not
+            against = [(rec, text) for rec, text in sign_texts.get(e, [])
+                       if _mentions(text, sp.space_no) or _mentions(text, sp.name)]
+            for rec, text in against:
+                ev.findings.append(make_finding(
+                    "warning", f"{reg.title} 记载 {sp.space_no}（{sp.name}）入口设有警示标志，与{rec.title}"
+                               f"“{text[:40]}”（尚未整改）相矛盾：台账应如实记载现场状况",
+                    e=e, evidence=[reg, rec], missing=[f"{sp.space_no} 入口警示标志的现场核实与台账更正"]))
     ev.examined.append(f"有限空间作业项目 {len(projects)} 项、作业票 {len(tickets)} 张")
     return ev
 
