@@ -261,11 +261,9 @@ def fit_label(text: str, width_mm: float, size_pt: float) -> list[str]:
     """``text`` in as few lines as fit ``width_mm`` (cell padding included), broken only between
     words (jieba) — never "联系电/话" or "统一社会信用代/码". ValueError when one word alone is too
     wide: the column must be widened."""
-    import logging
+    from archive.documents.layout import jieba_for_forms
 
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
+    jieba = jieba_for_forms()
     room = width_mm - CELL_PADDING_MM + 0.01
     if text_width_mm(text, size_pt) <= room:
         return [text]

@@ -255,8 +255,8 @@ def build_training() -> Doc:
           C(signature_cell("lv.trainer_signature", "{{ lv.trainer }}"), trainer, valign="bottom"),
           L("受教育人签字", trainee_l), C(signature_cell("lv.trainee_signature"), trainee, valign="bottom"), height=15)
     g.tag("{%tr endfor %}")
-    g.row(L("合计学时", a), C("{{ calc.total_hours|num }} 学时", w - a), height=8)
-    g.row(L("入场安全交底", a), C("{{ doc.site_briefing|default(\"／\") }}", w - a), height=12)
+    g.row(L("合计学时", a), C("{{ calc.total_hours|num }} 学时", w - a), height=8, keep=True)
+    g.row(L("入场安全交底", a), C("{{ doc.site_briefing|default(\"／\") }}", w - a), height=12, keep=True)
     g.row(
         L("教育结论", a),
         C([P(("{{ ('合格' if doc.conclusion.passed else '不合格')|choices('合格', '不合格') }}"
@@ -815,9 +815,10 @@ def _column_width(info: Any) -> float | None:
 def _sub_widths(subs: list[Any], w: float, size: float) -> list[float]:
     """Column widths of a sub-table: each at least its longest label word and what its values
     need (dates, numbers), the rest shared by the text columns, the whole scaled to ``w``."""
-    import jieba
-
+    from archive.documents.layout import jieba_for_forms
     from doc_templates.dsl import CELL_PADDING_MM, text_width_mm
+
+    jieba = jieba_for_forms()
 
     need = []
     for s in subs:

@@ -47,7 +47,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["LayoutProblem", "check_layout", "check_text", "page_texts"]
+__all__ = ["LayoutProblem", "check_layout", "check_text", "page_texts", "FORM_WORDS", "jieba_for_forms"]
 
 
 @dataclass(frozen=True)
@@ -473,15 +473,29 @@ def _rows(struct: _Struct, pages: list[_Page], texts: dict[tuple[int, int], str]
     return out
 
 
+#: words of the forms jieba's general dictionary splits ("作业/票"): a label never breaks inside them
+FORM_WORDS = (
+    "作业票", "安全作业票", "身份证号", "特种作业操作证", "电工证号", "证书编号", "项目编号",
+    "联系电话", "法定代表人", "作业负责人", "监护人", "完工验收", "有限空间", "受限空间", "盲板抽堵", "临时用电",
+    "动火人", "司索人", "接受交底人", "安全交底人", "培训人", "受教育人", "执法证号", "文书号",
+)
+
+
 @functools.cache
-def _jieba():
+def jieba_for_forms():
+    """jieba, quiet, with the words of the forms added (the DSL fits labels with the same words)."""
     import logging
 
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
+    for w in FORM_WORDS:
+        jieba.add_word(w, freq=200000)
     return jieba
+
+
+_jieba = jieba_for_forms
 
 
 def _word_bounds(text: str) -> set[int]:
