@@ -468,6 +468,7 @@ class Doc:
         self.page = page
         self.font = font
         self.title = title
+        self.zone: Any = None  # an open signature zone (forms.py): rows added until it is emitted
         body = self.d.element.body
         for p in list(body.iterchildren(qn("w:p"))):
             body.remove(p)

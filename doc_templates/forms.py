@@ -391,10 +391,11 @@ class Ticket:
         self.g.tag("{%tr endfor %}")
         self.g.row(C("{{ doc.measures|length + 1 }}", n, align="center"),
                    C("其他安全措施：{{ doc.other_measures|default('无') }}", text + inv + who), keep=True)
-        self.flush()
 
-    def briefing(self, guardian_row: bool = False) -> None:
-        self.pair("安全交底人", "{{ doc.briefing.by }}", "接受交底人", "{{ doc.briefing.receivers|join('、') }}")
+    def briefing(self, guardian_row: bool = False, keep: bool = False) -> None:
+        half = (self.w - 2 * LW) / 2
+        self.g.row(L("安全交底人", LW), C("{{ doc.briefing.by }}", half), L("接受交底人", LW),
+                   C("{{ doc.briefing.receivers|join('、') }}", half), height=8, keep=keep)
         if guardian_row:
             self.line("监护人", "{{ doc.guardian.name }}")
 
@@ -407,7 +408,7 @@ class Ticket:
             P((f"签字：{{{{ {var}.name{d} }}}}　　{{{{ {var}.signed_at|cn_datetime|default('　　年　　月　　日　　时　　分') }}}}",),
               align="right"),
         ]
-        self.g.row(L(label, LW), C(content, self.w - LW, valign="top"), height=14)
+        self.g.row(L(label, LW), C(content, self.w - LW, valign="top"), height=14, keep=True)
 
     def completion(self) -> None:
         content = [
@@ -424,9 +425,8 @@ class Ticket:
         from schemas.tickets import TICKET_CLASSES
 
         self.flush()
-        self.measures()
-        self.g = Grid(self.w, keep_together=True)
-        self.briefing()
+        self.measures()  # the boxes go on in the same table: its last measure row keeps with them
+        self.briefing(keep=True)
         for b in TICKET_CLASSES[ticket_type].REQUIRED_BOXES:
             self.box(b)
         for b in optional:
@@ -645,36 +645,55 @@ def enf_body(doc: Doc, *parts: R | str, **kw: Any) -> None:
     doc.p(*parts, line=27, **kw)
 
 
+def _zone(doc: Doc) -> Grid:
+    """The signature zone of an enforcement form (officers, the unit's signer, seal and date): one
+    borderless table whose rows keep together and with the last lines of the text above."""
+    zone = getattr(doc, "zone", None)
+    if zone is None:
+        doc.keep_previous(2)
+        zone = doc.zone = Grid(doc.page.text_width, doc.font, borders=False)
+    return zone
+
+
+def _end_zone(doc: Doc) -> None:
+    zone = getattr(doc, "zone", None)
+    if zone is not None:
+        doc.grid(zone)
+        doc.zone = None
+
+
 def inspectors_sign(doc: Doc, label: str = "应急管理行政执法人员（签名）：") -> None:
-    """One line per officer: name and 执法证号, the label on the first line only. The signature
-    zone (officers, the unit's signer, seal and date, copies note) is one block kept together and
-    with the last lines of the text."""
+    """One line per officer: name and 执法证号, the label on the first line only."""
     w = doc.page.text_width
-    doc.keep_previous(2)
-    g = Grid(w, doc.font, borders=False)
+    g = _zone(doc)
     g.tag("{%tr for i in doc.inspectors %}")
     g.row(C("{% if loop.first %}" + label + "{% endif %}", 78), C([P((U("　{{ i.name }}　"),))], 28, align="center"),
           C([P(("证号：", U("{{ i.cert_no }}")))], w - 106), height=9, keep=True)
     g.tag("{%tr endfor %}")
-    doc.grid(g)
 
 
 def signer_line(doc: Doc, label: str, expr: str, with_date: bool = True) -> None:
     """``被检查单位负责人（签名）：____   年  月  日`` (the date is written by hand on receipt)."""
     w = doc.page.text_width
-    doc.keep_previous(1)
-    g = Grid(w, doc.font, borders=False)
-    g.row(C(label, 78), C([P((U("　" + expr + "　"),))], 30, align="center"),
-          C("　　年　　月　　日" if with_date else "", w - 108, align="right"), height=9, keep=True)
-    doc.grid(g)
+    _zone(doc).row(C(label, 78), C([P((U("　" + expr + "　"),))], 30, align="center"),
+                   C("　　年　　月　　日" if with_date else "", w - 108, align="right"), height=9, keep=True)
+
+
+def zone_date(doc: Doc, date_expr: str) -> None:
+    """The date at the right under the signatures (a record without a seal)."""
+    _zone(doc).row(C([P((date_expr,), align="right", line=28, right_indent=2, before=10)], doc.page.text_width), keep=True)
+    _end_zone(doc)
 
 
 def seal_block(doc: Doc, authority: str, date_expr: str) -> None:
-    """Seal, authority and date at the right, kept with what is above and the copies note below."""
-    doc.keep_previous(2)
-    doc.p("{% if images.authority_seal %}{{ images.authority_seal }}{% endif %}", align="right", right_indent=4, keep_next=True)
-    doc.p(f"{authority}（印章）", align="right", line=28, right_indent=2, before=6, keep_next=True)
-    doc.p(date_expr, align="right", line=28, right_indent=2, keep_next=True)
+    """Seal, authority and date at the right, in the signature zone (kept with what is above and
+    the copies note below)."""
+    zone = _zone(doc)
+    w = doc.page.text_width
+    zone.row(C([P(("{% if images.authority_seal %}{{ images.authority_seal }}{% endif %}",), align="right", right_indent=4),
+                P((f"{authority}（印章）",), align="right", line=28, right_indent=2, before=6),
+                P((date_expr,), align="right", line=28, right_indent=2)], w), keep=True)
+    _end_zone(doc)
 
 
 def copies_note(doc: Doc, who: str) -> None:
@@ -709,7 +728,6 @@ def build_order() -> Doc:
     doc.gap(10)
     inspectors_sign(doc)
     signer_line(doc, "被检查单位负责人（签名）：", "{{ doc.unit_head|default('　　　　') }}")
-    doc.gap(6, keep_next=True)
     seal_block(doc, "{{ doc.authority_name }}", "{{ doc.issued_on|cn_date }}")
     copies_note(doc, "被检查单位")
     photo_appendix(doc, "隐患照片")
@@ -732,7 +750,6 @@ def build_review() -> Doc:
     doc.gap(10)
     signer_line(doc, "被复查单位负责人（签名）：", "{{ doc.unit_head|default('　　　　') }}")
     inspectors_sign(doc)
-    doc.gap(6, keep_next=True)
     seal_block(doc, "{{ doc.authority_name }}", "{{ doc.reviewed_on|cn_date }}")
     copies_note(doc, "被复查单位")
     photo_appendix(doc, "复查照片")
@@ -767,8 +784,7 @@ def build_inspection() -> Doc:
     doc.gap(10)
     inspectors_sign(doc, "检查人员（签名）：")
     signer_line(doc, "被检查单位现场负责人（签名）：", "{{ doc.unit_signer|default('　　　　') }}")
-    doc.gap(10, keep_next=True)
-    doc.p("{{ doc.time_to|cn_date }}", align="right", line=28, right_indent=2, keep_next=True)
+    zone_date(doc, "{{ doc.time_to|cn_date }}")
     copies_note(doc, "被检查单位")
     photo_appendix(doc, "现场照片")
     return doc
