@@ -533,3 +533,25 @@ def test_order_items_naming_their_own_contractors_say_so(refs, tmp_path):
     assert "（涉及承包单位：济南鲁中建设工程有限公司）" in text
     assert "上述问题涉及承包单位" not in text  # no order-wide contractor
     assert text.count("涉及承包单位") == 2  # the third item names none
+
+
+def test_training_card_has_signature_cells_and_prints_captured_signatures(refs, tmp_path):
+    """Issue 13: trainer and trainee sign at each level, the 安全管理部门 confirms; a captured
+    signature is printed in its cell, else the cell is left to sign on paper (never "已签")."""
+    obj = load_case(DATA / "cases" / "training-001-zhao-zhigang.yaml")
+    text = docx_text(render_record(obj, refs, settings=Settings(), images=signature_images(obj, tmp_path)).docx)
+    assert text.count("培训人签字") == 3 and text.count("受教育人签字") == 3
+    assert "安全管理部门（盖章）" in text and "确认人（签字）：" in text
+    assert "培训人已签" not in text and "本人已签" not in text and "未签" not in text
+    assert text.count("[图片]") == 6  # 2 trainer + 3 trainee signatures captured, 1 confirmer
+    paper = dataclasses.replace(obj, levels=tuple(dataclasses.replace(lv, trainer_signature=None, trainee_signature=None)
+                                                  for lv in obj.levels),
+                                conclusion=dataclasses.replace(obj.conclusion, confirmer_signature=None))
+    assert "[图片]" not in docx_text(render_record(paper, refs, settings=Settings()).docx)
+
+
+def test_photo_annex_prints_captions_not_file_names(refs, tmp_path):
+    obj, out = render_case(DATA / "cases" / "rectification-order-zegai-2026-12.yaml", refs, tmp_path)
+    text = docx_text(out.docx)
+    assert obj.photos and all(ph.caption in text for ph in obj.photos)
+    assert not any(ph.file in text or Path(ph.file).name in text for ph in obj.photos) and "文件：" not in text
