@@ -47,7 +47,7 @@ from archive.text import Note, Table, problem_notes, table
 from schemas import REGISTRY_TYPES, TYPES, FileProblem, LoadResult, load, meta_of, read_case_file, record_label
 from schemas.base import RuleContext, dump, schema_for
 from schemas.columns import record_columns, registry_name
-from schemas.common import Photo
+from schemas.common import image_refs
 from schemas.registry import Organization, Person
 from schemas.tickets import TICKET_CLASSES
 from storage import staging
@@ -956,56 +956,43 @@ def validate_paths(
     return loaded, problems
 
 
-def _photos(obj: Any, prefix: str = "") -> Iterable[tuple[str, Photo]]:
-    """Every image a record names (photos, drawings, signatures: :class:`Photo` values), with its path."""
-    if isinstance(obj, Photo):
-        yield prefix, obj
-        return
-    if not dataclasses.is_dataclass(obj):
-        return
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        path = f"{prefix}.{f.name}" if prefix else f.name
-        if isinstance(value, tuple):
-            for i, v in enumerate(value):
-                yield from _photos(v, f"{path}[{i}]")
-        elif dataclasses.is_dataclass(value):
-            yield from _photos(value, path)
-
-
 def attachments(obj: Any, path: Path, files_root: Path | None = None) -> tuple[list[dict], list[Problem]]:
-    """The images named in a case file, checked: each must be a file inside the case file's folder
-    (or inside ``files_root``, e.g. a shared photo folder given with ``--files-root``) — a name
-    climbing out with ``..``, an absolute path elsewhere or a symbolic link pointing outside is
-    refused — and a real JPEG or PNG of sane pixel size (archive.documents.images)."""
+    """The images named in a case file (photos, drawings, captured signatures, at any depth),
+    checked: each must be a file inside the case file's folder (or inside ``files_root``, e.g. a
+    shared photo folder given with ``--files-root``) — a name climbing out with ``..``, an absolute
+    path elsewhere or a symbolic link pointing outside is refused — and a real JPEG or PNG of sane
+    pixel size (archive.documents.images). Each file is stored once however often it is named."""
     files, problems = [], []
+    seen: set[str] = set()
     roots = [path.parent.resolve()] + ([Path(files_root).resolve()] if files_root else [])
-    for where, photo in _photos(obj):
-        at = f"{where}.file"
-        p = Path(photo.file)
+    for at, ref in image_refs(obj):
+        p = Path(ref)
         p = (p if p.is_absolute() else path.parent / p)
         try:
             real = p.resolve(strict=True)
         except (OSError, RuntimeError):
-            problems.append(Problem(at, f"图片文件不存在 (file not found): {photo.file}", file=str(path)))
+            problems.append(Problem(at, f"图片文件不存在 (file not found): {ref}", file=str(path)))
             continue
         if not any(real.is_relative_to(r) for r in roots):
             problems.append(Problem(
-                at, f"文件不在案卷文件所在目录内，已拒绝 (file outside the case file's folder): {photo.file}"
+                at, f"文件不在案卷文件所在目录内，已拒绝 (file outside the case file's folder): {ref}"
                 "；如照片在别处，用 --files-root 指明其目录 (name its folder with --files-root)", file=str(path)))
             continue
         if not real.is_file():
-            problems.append(Problem(at, f"不是普通文件 (not a regular file): {photo.file}", file=str(path)))
+            problems.append(Problem(at, f"不是普通文件 (not a regular file): {ref}", file=str(path)))
             continue
         try:
             info = inspect_image(real)
         except ImageProblem as e:
-            problems.append(Problem(at, f"{e}: {photo.file}", file=str(path)))
+            problems.append(Problem(at, f"{e}: {ref}", file=str(path)))
             continue
         except OSError as e:
-            problems.append(Problem(at, f"无法读取 (cannot read: {e.strerror}): {photo.file}", file=str(path)))
+            problems.append(Problem(at, f"无法读取 (cannot read: {e.strerror}): {ref}", file=str(path)))
             continue
-        files.append({"role": "photo", "name": real.name, "path": real, "media_type": info.media_type, "ref": photo.file})
+        if ref in seen:
+            continue
+        seen.add(ref)
+        files.append({"role": "photo", "name": real.name, "path": real, "media_type": info.media_type, "ref": ref})
     return files, problems
 
 

@@ -10,7 +10,12 @@ hashes in sealed records.
 
 Faces are the official names Chinese templates use — 方正小标宋简体 (titles), 仿宋_GB2312 (body),
 黑体 (headings), 楷体_GB2312, 宋体 (tables) — with Times New Roman for Latin letters and digits;
-the PDF converter maps them to the installed Noto CJK faces.
+the PDF converter maps them to free faces (FandolFang for 仿宋; doc_templates/FONTS.md).
+
+Pagination rules every template follows (doc_templates/dsl.py; archive/documents/layout.py checks
+the PDFs): a signature, seal or date block never splits and keeps with the last lines above it
+(``Doc.keep_previous``, grids with ``keep_together``); table rows never split and heading rows
+repeat; label cells fit their text or break between words (``fit_label``); codes keep whole.
 
 What a template may name (``doc``, ``org``, ``project``, ``calc``, ``settings``, ``images`` and
 the filters) is documented in ``archive/render.py``; ``outsafe templates check`` verifies it.

@@ -88,7 +88,8 @@ class P:
     before: float = 0  # points
     after: float = 0
     line: float | None = None  # exact line height in points; None = single
-    keep_next: bool = False
+    keep_next: bool | str = False  # True, or a Jinja condition ("loop.last") for a paragraph in a loop
+    keep_lines: bool = False  # never split the paragraph's own lines across pages
     font: Font | None = None
     border_top: bool = False
     tabs: tuple[tuple[str, float], ...] = ()  # (alignment, position in mm)
@@ -117,9 +118,10 @@ def set_fonts(rpr: Any, face: str) -> None:
 
 
 def run_props(f: Font) -> Any:
-    """rPr in schema order: rFonts, b, bCs, sz, szCs, u, lang."""
+    """rPr in schema order: rFonts, b, bCs, sz, szCs, u, lang. 小标宋 is a heavy face: its runs are
+    bold, so that the free stand-in prints in its Bold weight (doc_templates/FONTS.md)."""
     east = FACES[f.face]
-    bold = "<w:b/><w:bCs/>" if f.bold else ""
+    bold = "<w:b/><w:bCs/>" if f.bold or f.face == "title" else ""
     under = '<w:u w:val="single"/>' if f.underline else ""
     half = int(round(f.size * 2))
     return parse_xml(
@@ -160,9 +162,16 @@ def write_para(p: Any, spec: P, font: Font) -> None:
     else:
         spacing.set(qn("w:line"), "240")
         spacing.set(qn("w:lineRule"), "auto")
-    # element order in pPr: keepNext, pBdr, tabs, spacing, ind, jc, rPr
-    if spec.keep_next:
+    # element order in pPr: keepNext, keepLines, pBdr, tabs, spacing, ind, jc, rPr
+    if spec.keep_next is True:
         ppr.append(OxmlElement("w:keepNext"))
+    elif spec.keep_next:  # only where the condition holds when rendered, e.g. the last item of a loop
+        ppr.text = f"{{% if {spec.keep_next} %}}"
+        keep = OxmlElement("w:keepNext")
+        keep.tail = "{% endif %}"
+        ppr.append(keep)
+    if spec.keep_lines:
+        ppr.append(OxmlElement("w:keepLines"))
     if spec.border_top:
         bdr = parse_xml(f'<w:pBdr {nsdecls("w")}><w:top w:val="single" w:sz="6" w:space="4" w:color="000000"/></w:pBdr>')
         ppr.append(bdr)
@@ -199,6 +208,17 @@ def write_para(p: Any, spec: P, font: Font) -> None:
         add_run(p, part if isinstance(part, R) else R(part), base)
 
 
+def _set_keep(ppr: Any, keep: bool | str) -> None:
+    """Add keepNext (unconditional, or inside ``{% if cond %}``) to a paragraph's properties."""
+    if ppr.find(qn("w:keepNext")) is not None:
+        return
+    el = OxmlElement("w:keepNext")
+    if keep is not True:
+        ppr.text = f"{{% if {keep} %}}"
+        el.tail = "{% endif %}" + (el.tail or "")
+    ppr.insert(0, el)
+
+
 # --- tables: one grid, cells placed by width ---------------------------------------------------------
 
 
@@ -212,19 +232,75 @@ class C:
     valign: str = "center"
     font: Font | None = None
     vmerge: str | None = None  # "restart" | "continue": merge with the cell below/above
+    label: bool = False  # a printed label: must fit its cell line by line (checked when built)
 
 
 def L(text: str, w: float, **kw: Any) -> C:
-    """A label cell (centred)."""
-    return C(text, w, align="center", **kw)
+    """A label cell (centred). A label never breaks inside a word: it fits the cell, or its text
+    says where its lines break ("关联的其他特殊作业\n及安全作业票编号"); :meth:`Grid.build`
+    refuses a label that does not fit."""
+    if "\n" in text:
+        return C([P((line,), align="center") for line in text.split("\n")], w, align="center", label=True, **kw)
+    return C(text, w, align="center", label=True, **kw)
+
+
+CELL_PADDING_MM = 2 * 85 / TWIPS_PER_MM  # left + right cell margins (tblCellMar 85 twips each)
+
+
+def text_width_mm(text: str, size_pt: float) -> float:
+    """Printed width of ``text`` at ``size_pt``: a CJK character or full-width sign is one em, a
+    Latin letter, digit or half-width sign about half of one, and LibreOffice sets about a fifth of
+    an em between Chinese and Latin text (2026年4月10日 has five such joins)."""
+    em = size_pt * 25.4 / 72
+    wide = [ord(ch) >= 0x2E80 for ch in text]
+    joins = sum(1 for a, b in zip(wide, wide[1:]) if a != b)
+    return sum(em * (1.0 if w else 0.55) for w in wide) + joins * 0.2 * em
+
+
+def fit_label(text: str, width_mm: float, size_pt: float) -> list[str]:
+    """``text`` in as few lines as fit ``width_mm`` (cell padding included), broken only between
+    words (jieba) — never "联系电/话" or "统一社会信用代/码". ValueError when one word alone is too
+    wide: the column must be widened."""
+    from archive.documents.layout import jieba_for_forms
+
+    jieba = jieba_for_forms()
+    room = width_mm - CELL_PADDING_MM + 0.01
+    if text_width_mm(text, size_pt) <= room:
+        return [text]
+    words: list[str] = []
+    for w in jieba.cut(text, HMM=False):
+        # an opening bracket starts the next word; a closing one or a pause mark ends this one
+        if words and (w[0] in "）)、，；：" or words[-1][-1] in "（(/"):
+            words[-1] += w
+        else:
+            words.append(w)
+    lines = [""]
+    for w in words:
+        if text_width_mm(lines[-1] + w, size_pt) <= room:
+            lines[-1] += w
+        elif text_width_mm(w, size_pt) <= room:
+            lines.append(w)
+        else:
+            raise ValueError(f"label word “{w}” of “{text}” does not fit a {width_mm:.1f} mm cell at {size_pt} pt")
+    return [x for x in lines if x]
+
+
+def label_lines(c: "C") -> list[str]:
+    content = c.content
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, list) and all(isinstance(x, P) for x in content):
+        return ["".join(r.text if isinstance(r, R) else r for r in x.parts) for x in content]
+    return []
 
 
 @dataclass
 class Row:
     cells: list[C]
     height: float | None = None  # minimum height, mm
-    header: bool = False
+    header: bool = False  # a heading row: repeated at the top of every page the table runs onto
     tag: str | None = None  # a docxtpl row tag ({%tr … %}) instead of cells
+    keep: bool | str = False  # keep this row on the page of the next one (True, or a Jinja condition)
 
 
 @dataclass
@@ -235,12 +311,21 @@ class Grid:
     font: Font = field(default_factory=lambda: Font("song", 10.5))
     rows: list[Row] = field(default_factory=list)
     borders: bool = True
+    keep_together: bool = False  # every row keeps with the next: the table never breaks across pages
 
-    def row(self, *cells: C, height: float | None = None, header: bool = False) -> "Grid":
+    def row(self, *cells: C, height: float | None = None, header: bool = False, keep: bool | str = False) -> "Grid":
         total = sum(c.w for c in cells)
         if abs(total - self.width) > 0.05:
             raise ValueError(f"row widths {total} != table width {self.width}: {[c.content for c in cells]}")
-        self.rows.append(Row(list(cells), height, header))
+        fitted = []
+        for c in cells:
+            if c.label:
+                size = (c.font or self.font).size
+                lines = [x for line in label_lines(c) for x in fit_label(line, c.w, size)]
+                if len(lines) > 1 or lines != label_lines(c):
+                    c = dataclasses.replace(c, content=[P((x,), align="center") for x in lines])
+            fitted.append(c)
+        self.rows.append(Row(fitted, height, header, keep=keep))
         return self
 
     def tag(self, text: str) -> "Grid":
@@ -277,7 +362,10 @@ class Grid:
         tbl = parse_xml(xml)
         doc.element.body._insert_tbl(tbl)
         table = Table(tbl, doc._body)
+        real = [r for r in self.rows if r.tag is None]
+        last = real[-1] if real else None
         for r in self.rows:
+            keep = r.keep or r.header or (self.keep_together and r is not last)
             tr = OxmlElement("w:tr")
             trpr = OxmlElement("w:trPr")
             trpr.append(OxmlElement("w:cantSplit"))
@@ -318,6 +406,8 @@ class Grid:
                 tr.append(tc)
                 cell = _Cell(tc, table)
                 for spec in cell_paragraphs(c):
+                    if keep and r.tag is None and not spec.keep_next:
+                        spec = dataclasses.replace(spec, keep_next=keep)
                     write_para(cell.add_paragraph(), spec, c.font or self.font)
 
 
@@ -378,6 +468,7 @@ class Doc:
         self.page = page
         self.font = font
         self.title = title
+        self.zone: Any = None  # an open signature zone (forms.py): rows added until it is emitted
         body = self.d.element.body
         for p in list(body.iterchildren(qn("w:p"))):
             body.remove(p)
@@ -505,8 +596,42 @@ class Doc:
         g.build(self.d)
         return self
 
-    def gap(self, pt: float = 6) -> "Doc":
-        return self.add(P(("",), line=pt, font=self.font.but(size=min(self.font.size, pt))))
+    def gap(self, pt: float = 6, keep_next: bool = False) -> "Doc":
+        return self.add(P(("",), line=pt, font=self.font.but(size=min(self.font.size, pt)), keep_next=keep_next))
+
+    def keep_previous(self, lines: int = 2) -> "Doc":
+        """Keep what comes next on the page of the last ``lines`` paragraphs of the body before it
+        (empty spacing paragraphs in between are kept too): a signature, seal or date block is
+        never alone on a page. A paragraph repeated by a ``{%p for %}`` loop keeps only in its
+        last round; a table before it keeps with its last row."""
+        in_loop = False
+        for el in reversed(list(self.d.element.body.iterchildren())):
+            if el.tag == qn("w:tbl"):
+                rows = el.findall(qn("w:tr"))
+                for tr in reversed(rows):
+                    text = "".join(t.text or "" for t in tr.iter(qn("w:t")))
+                    if text.startswith("{%tr"):
+                        in_loop = in_loop or "endfor" in text
+                        continue
+                    for ppr in tr.iter(qn("w:pPr")):
+                        _set_keep(ppr, "loop.last" if in_loop else True)
+                    break
+                return self
+            if el.tag != qn("w:p"):
+                continue
+            text = "".join(t.text or "" for t in el.iter(qn("w:t")))
+            if text.startswith("{%p"):
+                if "endfor" in text:
+                    in_loop = True
+                elif text.startswith("{%p for"):
+                    in_loop = False
+                continue
+            _set_keep(el.get_or_add_pPr(), "loop.last" if in_loop else True)
+            if text.strip():
+                lines -= 1
+                if lines <= 0:
+                    return self
+        return self
 
     def save(self, path: Path) -> bytes:
         from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -556,7 +681,8 @@ def number_line(doc: Doc, label: str, expr: str, size: float = 10.5, left: str |
 
 
 def photo_appendix(doc: Doc, heading: str) -> None:
-    """Photos after a page break: one per row, the picture beside its caption, time and file."""
+    """Photos after a page break: one per row, the picture beside its caption and the time it
+    was taken (from the case data; the file name is never printed)."""
     w = doc.page.text_width
     doc.tag("{%p if doc.photos %}")
     doc.p(R("", page_break=True))
@@ -569,7 +695,6 @@ def photo_appendix(doc: Doc, heading: str) -> None:
         C([
             P(("{{ loop.index }}. {{ ph.caption }}",)),
             P(("拍摄时间：{{ ph.taken_at|cn_datetime|default(\"／\") }}",)),
-            P(("文件：{{ ph.file }}",), font=Font("song", 9)),
         ], w * 0.45, valign="top"),
         height=40,
     )
@@ -598,8 +723,8 @@ def party_block(doc: Doc, role: str, key: str) -> None:
     doc.p(R(f"{role}："), R(f"{{{{ {o}.name }}}}", bold=True), line=26)
     doc.p(f"统一社会信用代码：{{{{ doc.{key} }}}}", line=26, indent=2)
     doc.p(f"住所：{{{{ {o}.address|default(\"／\") }}}}", line=26, indent=2)
-    doc.p(f"法定代表人：{{{{ {o}.legal_representative|default(\"／\") }}}}　　联系电话：{{{{ {o}.phone|default(\"／\") }}}}",
-          line=26, indent=2)
+    doc.p(f"法定代表人：{{{{ {o}.legal_representative|default(\"／\") }}}}", line=26, indent=2)
+    doc.p(f"联系电话：{{{{ {o}.phone|default(\"／\") }}}}", line=26, indent=2)
 
 
 def article(doc: Doc, n: str, heading: str) -> None:

@@ -99,33 +99,34 @@ def build_contract() -> Doc:
     article(doc, "{% if doc.change_orders %}九{% else %}八{% endif %}", "其他")
     clause(doc, "本合同自双方签字并盖章之日起生效。本合同未尽事宜，双方可签订补充协议，补充协议与本合同具有同等效力。")
     clause(doc, "（以下无正文）")
-    doc.gap(14)
     contract_signatures(doc)
     return doc
 
 
 def contract_signatures(doc: Doc, a: str = "甲方", b: str = "乙方") -> None:
+    """Both parties side by side, then the signing date: one block that never splits and keeps
+    with the last lines of the text ("（以下无正文）" and the clause before it)."""
     f = Font("body", 12)
 
     def side(label: str, key: str) -> list[P]:
         return [
             P((R(f"{label}（盖章）："),), line=22),
             P((R(f"{{{{ org.{key}.name }}}}", bold=True),), line=22),
-            P((f"{{% if images.{key}_seal %}}{{{{ images.{key}_seal }}}}{{% endif %}}",), align="center"),
-            P(("法定代表人或委托代理人（签字）：",), line=22),
+            P((f"{{% if images.{key}_seal %}}{{{{ images.{key}_seal }}}}{{% endif %}}",), align="center", line=None),
+            P(("法定代表人或委托代理人（签字）：",), line=22, before=12),
             P((f"{{{{ doc.{key}_signatory.name }}}}{{% if doc.{key}_signatory.title %}}（{{{{ doc.{key}_signatory.title }}}}）{{% endif %}}"
                f"{{% if images.{key}_signature %}}{{{{ images.{key}_signature }}}}{{% endif %}}",), line=22),
             P((f"日期：{{{{ doc.{key}_signatory.signed_on|cn_date|default(doc.signed_on|cn_date) }}}}",), line=22),
         ]
 
     w = doc.page.text_width
-    g = Grid(w, f, borders=False)
-    for x, y in zip(side(a, "enterprise"), side(b, "contractor")):
-        g.row(C(dataclasses.replace(x, font=f), w / 2, valign="bottom"), C(dataclasses.replace(y, font=f), w / 2, valign="bottom"),
-              height=28 if "seal" in "".join(str(p) for p in x.parts) else None)
+    doc.gap(14, keep_next=True)
+    doc.keep_previous(2)
+    g = Grid(w, f, borders=False, keep_together=True)
+    g.row(C([dataclasses.replace(x, font=f) for x in side(a, "enterprise")], w / 2, valign="top"),
+          C([dataclasses.replace(y, font=f) for y in side(b, "contractor")], w / 2, valign="top"))
+    g.row(C([P(("签订日期：{{ doc.signed_on|cn_date }}",), line=26, before=8, font=BODY)], w))
     doc.grid(g)
-    doc.gap(6)
-    doc.p("签订日期：{{ doc.signed_on|cn_date }}", line=26)
 
 
 def numbered(doc: Doc, listexpr: str) -> None:
@@ -147,8 +148,8 @@ def build_agreement() -> Doc:
         doc.p(R(f"{role}："), R(f"{{{{ org.{key}.name }}}}", bold=True), line=26)
         doc.p(f"统一社会信用代码：{{{{ doc.{key} }}}}", line=26, indent=2)
         doc.p(f"地址：{{{{ org.{key}.address|default(\"／\") }}}}", line=26, indent=2)
-        doc.p(f"法定代表人：{{{{ org.{key}.legal_representative|default(\"／\") }}}}　　联系电话：{{{{ org.{key}.phone|default(\"／\") }}}}",
-              line=26, indent=2)
+        doc.p(f"法定代表人：{{{{ org.{key}.legal_representative|default(\"／\") }}}}", line=26, indent=2)
+        doc.p(f"联系电话：{{{{ org.{key}.phone|default(\"／\") }}}}", line=26, indent=2)
     doc.gap(6)
     body(doc, "为落实安全生产主体责任，明确双方的安全生产管理职责，防止和减少生产安全事故，依据"
               "{{ doc.basis|join(\"\") }}等法律法规和标准，甲乙双方本着平等、自愿、协商一致的原则，"
@@ -191,7 +192,6 @@ def build_agreement() -> Doc:
               "具有同等法律效力。{% if doc.contract_no %}本协议是合同（编号：{{ doc.contract_no }}）的组成部分。{% endif %}")
     body(doc, "（三）本协议不免除或者减轻任何一方依法应当承担的安全生产责任；本协议未尽事宜，双方可签订补充协议。")
     body(doc, "（以下无正文）")
-    doc.gap(14)
     contract_signatures(doc)
     return doc
 
@@ -199,56 +199,83 @@ def build_agreement() -> Doc:
 # --- 三级安全教育登记卡 -----------------------------------------------------------------------------------------
 
 
+def signature_cell(expr: str, name: str | None = None) -> list[P]:
+    """A signature cell: the captured signature (PNG) when the record has one, else room to sign
+    on paper; the printed name, when given, stays under it."""
+    out = [P((f"{{% if {expr} %}}{{{{ {expr}.image }}}}{{% endif %}}",), align="center")]
+    if name:
+        out.append(P((f"（{name}）",), align="center"))
+    return out
+
+
 def build_training() -> Doc:
+    """三级安全教育登记卡: trainee, then per level (公司级/车间级/班组级) the time, hours, content,
+    assessment and the signatures of trainer and trainee, then the conclusion confirmed and signed
+    by the 安全管理部门 — the record 安全生产法 第二十八条 asks for (time, content, participants,
+    assessment), signed."""
     doc = Doc("三级安全教育登记卡", FORM_PAGE, Font("song", 10.5))
     title(doc, "三级安全教育登记卡", size=20, after=4)
     number_line(doc, "编号", "{{ doc.record_no }}")
     w = doc.page.text_width  # 172
-    a, b = 24, (w - 3 * 24) / 3  # label / value widths for 6 columns
+    a = 26
+    b = (w - 3 * a) / 3
     g = Grid(w)
     g.row(L("姓名", a), C("{{ doc.trainee.name }}", b, align="center"), L("性别", a),
           C("{{ calc.trainee_sex|default(\"／\") }}", b, align="center"), L("出生日期", a),
           C("{{ calc.trainee_birth|cn_date|default(\"／\") }}", b, align="center"), height=9)
     g.row(L("身份证号", a), C("{{ doc.trainee.id_number }}", a + 2 * b, align="center"), L("文化程度", a),
           C("{{ doc.trainee.education|default(\"／\") }}", b, align="center"), height=9)
-    g.row(L("工种", a), C("{{ doc.trainee.trade }}", b, align="center"), L("用工形式", a),
-          C("{{ doc.trainee.labour_type }}", b, align="center"), L("入场日期", a),
-          C("{{ doc.trainee.entry_date|cn_date }}", b, align="center"), height=9)
-    g.row(L("所在单位", a), C("{{ org.contractor.name }}", a + 2 * b), L("车间/班组", a),
-          C("{{ doc.trainee.department|default(\"／\") }}", b, align="center"), height=9)
-    g.row(L("发包单位", a), C("{{ org.enterprise.name }}", a + 2 * b), L("项目编号", a),
-          C("{{ doc.project|default(\"／\") }}", b, align="center"), height=9)
-    cols = [("教育级别", 20), ("培训时间", 36), ("学时", 14), ("培训人", 26), ("签字确认", 36), ("考试成绩", w - 20 - 36 - 14 - 26 - 36 - 18),
-            ("结论", 18)]
-    g.row(*[L(n, x, font=Font("hei", 10.5)) for n, x in cols], height=8, header=True)
+    g.row(L("工种", a), C("{{ doc.trainee.trade }}", w - a - 44 - 20 - 34, align="center"), L("用工形式", 22),
+          C("{{ doc.trainee.labour_type }}", 20, align="center"), L("入场日期", 22),
+          C("{{ doc.trainee.entry_date|cn_date }}", 34, align="center"), height=9)
+    dw = 56
+    g.row(L("所在单位", a), C("{{ org.contractor.name }}", w - 2 * a - dw), L("车间/班组", a),
+          C("{{ doc.trainee.department|default(\"／\") }}", dw, align="center"), height=9)
+    pw = 38
+    g.row(L("发包单位", a), C("{{ org.enterprise.name }}", w - 2 * a - pw), L("项目编号", a),
+          C("{{ doc.project|default(\"／\") }}", pw, align="center"), height=9)
+    lvw, lab, dates, hours_l, hours, exam_l = 16, 14, 50, 14, 12, 14
+    exam = w - lvw - lab - dates - hours_l - hours - exam_l
+    sig_l, trainer, trainee_l = 22, 44, 26
+    trainee = w - lvw - sig_l - trainer - trainee_l
     g.tag("{%tr for lv in doc.levels %}")
     g.row(
-        C(R("{{ lv.level }}", face="hei"), 20, align="center", vmerge="restart"),
-        C("{{ lv.start|cn_date }}{% if lv.end %}至{{ lv.end|cn_short }}{% endif %}", 36, align="center"),
-        C("{{ lv.hours|num }}", 14, align="center"),
-        C("{{ lv.trainer }}", 26, align="center"),
-        C("培训人{{ '已签' if lv.trainer_signed else '未签' }}；本人{{ '已签' if lv.trainee_signed else '未签' }}", 36, align="center"),
-        C("{{ lv.score|num }}分{% if lv.exam_date %}（{{ lv.exam_date|cn_short }}）{% endif %}", cols[5][1], align="center"),
-        C("{{ '合格' if lv.passed else '不合格' }}", 18, align="center"),
-        height=8,
+        C(R("{{ lv.level }}", face="hei"), lvw, align="center", vmerge="restart"),
+        L("时间", lab),
+        C("{{ lv.start|cn_date }}{% if lv.end %}至{{ lv.end|cn_short_date }}{% endif %}", dates, align="center"),
+        L("学时", hours_l), C("{{ lv.hours|num }}", hours, align="center"),
+        L("考核", exam_l),
+        C("{{ lv.score|num }}分，{{ '合格' if lv.passed else '不合格' }}{% if lv.exam_date %}（{{ lv.exam_date|cn_short_date }}）{% endif %}",
+          exam, align="center"),
+        height=8, keep=True,
     )
-    g.row(C("", 20, vmerge="continue"),
-          C([P((B("培训内容："), "{{ lv.content|join('；') }}。"), align="both")], w - 20), height=16)
+    g.row(C("", lvw, vmerge="continue"), L("内容", lab),
+          C([P(("{{ lv.content|join('；') }}。",), align="both")], w - lvw - lab), height=14, keep=True)
+    g.row(C("", lvw, vmerge="continue"), L("培训人签字", sig_l),
+          C(signature_cell("lv.trainer_signature", "{{ lv.trainer }}"), trainer, valign="bottom"),
+          L("受教育人签字", trainee_l), C(signature_cell("lv.trainee_signature"), trainee, valign="bottom"), height=15)
     g.tag("{%tr endfor %}")
-    g.row(L("合计学时", a), C("{{ calc.total_hours|num }} 学时", w - a), height=8)
-    g.row(L("入场安全交底", a), C("{{ doc.site_briefing|default(\"／\") }}", w - a), height=12)
+    g.row(L("合计学时", a), C("{{ calc.total_hours|num }} 学时", w - a), height=8, keep=True)
+    g.row(L("入场安全交底", a), C("{{ doc.site_briefing|default(\"／\") }}", w - a), height=12, keep=True)
     g.row(
         L("教育结论", a),
         C([P(("{{ ('合格' if doc.conclusion.passed else '不合格')|choices('合格', '不合格') }}"
-              "　　　{{ ('准予上岗' if doc.conclusion.may_take_post else '不准上岗')|choices('准予上岗', '不准上岗') }}",)),
-           P(("安全管理部门确认人（签字）：{{ doc.conclusion.confirmed_by }}　　　　确认日期：{{ doc.conclusion.confirmed_on|cn_date }}",),
-             before=6)],
+              "　　　{{ ('准予上岗' if doc.conclusion.may_take_post else '不准上岗')|choices('准予上岗', '不准上岗') }}",))],
           w - a),
-        height=20,
+        height=9, keep=True,
+    )
+    conf_l = 30
+    g.row(
+        L("安全管理部门确认", a),
+        C([P(("安全管理部门（盖章）",)), P(("确认人（签字）：",), before=4)], conf_l + 20, valign="top"),
+        C([*signature_cell("doc.conclusion.confirmer_signature", "{{ doc.conclusion.confirmed_by }}"),
+           P(("确认日期：{{ doc.conclusion.confirmed_on|cn_date }}",), align="right")], w - a - conf_l - 20, valign="bottom"),
+        height=24,
     )
     doc.grid(g)
-    doc.p(R("注：依据《中华人民共和国安全生产法》第二十八条建立，记录教育培训的时间、内容、参加人员以及考核结果；"
-            "承包单位劳务派遣、劳务分包和临时用工人员同等适用。", size=9), before=4, align="both")
+    doc.keep_previous(1)
+    doc.p(R("注：依据《中华人民共和国安全生产法》第二十八条建立，记录教育培训的时间、内容、参加人员以及考核结果，"
+            "培训人和受教育人逐级签字；承包单位劳务派遣、劳务分包和临时用工人员同等适用。", size=9), before=4, align="both")
     return doc
 
 
@@ -266,7 +293,11 @@ LW = 28  # label width in the ticket tables
 
 
 class Ticket:
-    """One GB 30871 App. A form: a bordered table of header rows, gas rows, measures and boxes."""
+    """One GB 30871 App. A form: bordered tables stacked without a gap — the header rows, the gas
+    analysis (its own table, whose heading rows repeat on every page it runs onto), the safety
+    measures (likewise), and the signed boxes from 安全交底 to 完工验收, kept together and with the
+    last measure rows. Label cells fit their text (broken only between words); times sit under
+    their dates in narrow columns."""
 
     def __init__(self, title_text: str, grade: str | None = None) -> None:
         self.doc = Doc(title_text, FORM_PAGE, Font("song", 10.5))
@@ -274,6 +305,16 @@ class Ticket:
         title(self.doc, title_text, size=20, after=2)
         mark = f"【{{{{ doc.{grade} }}}}】" if grade else None
         number_line(self.doc, "编号", "{{ doc.ticket_no }}", left=mark)
+        self.g = Grid(self.w)
+        self.tables = 0
+
+    def flush(self, keep: bool = False) -> None:
+        """Emit the table built so far and start the next one right under it."""
+        if self.g.rows:
+            if self.tables:
+                self.doc.add(P(("",), line=1, font=Font("song", 1), keep_next=keep))
+            self.doc.grid(self.g)
+            self.tables += 1
         self.g = Grid(self.w)
 
     # -- header rows
@@ -285,7 +326,7 @@ class Ticket:
         self.g.row(L(label, label_w), C(value, self.w - label_w), height=height)
 
     def triple(self, cells: list[tuple[str, str]], height: float = 8) -> None:
-        lw = 22
+        lw = 26
         vw = (self.w - 3 * lw) / 3
         out: list[C] = []
         for lab, val in cells:
@@ -293,7 +334,8 @@ class Ticket:
         self.g.row(*out, height=height)
 
     def common_top(self) -> None:
-        self.pair("所在单位", "{{ org.enterprise.name }}", "项目编号", "{{ doc.project }}")
+        self.line("所在单位", "{{ org.enterprise.name }}")
+        self.pair("作业单位", "{{ org.contractor.name }}", "项目编号", "{{ doc.project }}")
 
     def people(self, guardian: bool = True, workers: bool = True) -> None:
         if workers:
@@ -308,41 +350,52 @@ class Ticket:
     def period(self, label: str = "作业实施时间") -> None:
         self.line(label, "自{{ doc.valid_from|cn_datetime }}至{{ doc.valid_to|cn_datetime }}止")
 
-    def gas(self, standard: str | None = None, heading: bool = True) -> None:
+    def gas(self, standard: str | None = None, heading: str = "气体分析", condition: str | None = None) -> None:
+        """The gas analysis as a table of its own: its heading rows repeat on a new page."""
+        self.flush()
+        if condition:
+            self.doc.tag(f"{{%p if {condition} %}}")
         w = self.w
         small = Font("song", 9.5)
-        cols = [("取样分析时间", 30), ("气体类别", 25), ("代表性气体", 26), ("分析部位", w - 30 - 25 - 26 - 34 - 18),
-                ("分析结果", 34), ("分析人", 18)]
-        if heading:
-            self.g.row(L("气体分析", w), height=7)
-        self.g.row(*[L(n, x) for n, x in cols], height=7)
+        cols = [("取样分析时间", 26), ("气体类别", 24), ("代表性气体", 28), ("分析部位", w - 26 - 24 - 28 - 32 - 18),
+                ("分析结果", 32), ("分析人", 18)]
+        self.g.row(L(heading, w), height=7, header=True)
+        self.g.row(*[L(n, x, font=small) for n, x in cols], height=7, header=True)
         self.g.tag("{%tr for s in doc.gas_samples %}")
         self.g.row(
-            C("{{ s.taken_at|cn_short }}", 30, align="center", font=small), C("{{ s.kind }}", 25, align="center", font=small),
-            C("{{ s.gas }}", 26, align="center", font=small),
+            C([P(("{{ s.taken_at|cn_short_date }}",), align="center"), P(("{{ s.taken_at|cn_time }}",), align="center")], 26,
+              align="center", font=small),
+            C("{{ s.kind }}", 24, align="center", font=small),
+            C("{{ s.gas }}", 28, align="center", font=small),
             C("{{ s.location|default('／') }}", cols[3][1], align="center", font=small),
-            C("{{ s.result|num }}{{ s.unit|unit }}{% if s.limit is not none %}（≤{{ s.limit|num }}）{% endif %}", 34,
+            C("{{ s.result|num }}{{ s.unit|unit }}{% if s.limit is not none %}（≤{{ s.limit|num }}）{% endif %}", 32,
               align="center", font=small),
             C("{{ s.analyst }}", 18, align="center", font=small),
         )
         self.g.tag("{%tr endfor %}")
         if standard:
             self.line("合格标准", standard)
+        self.flush()
+        if condition:
+            self.doc.tag("{%p endif %}")
 
     def measures(self) -> None:
+        self.flush()
         w = self.w
-        n, who, inv = 12, 26, 18
+        n, who, inv = 12, 26, 20
         text = w - n - who - inv
-        self.g.row(L("序号", n), L("安全措施", text), L("是否涉及", inv), L("确认人", who), height=7, header=False)
+        self.g.row(L("序号", n), L("安全措施", text), L("是否涉及", inv), L("确认人", who), height=7, header=True)
         self.g.tag("{%tr for m in doc.measures %}")
         self.g.row(C("{{ loop.index }}", n, align="center"), C("{{ m.text }}", text),
                    C("{{ m.involved|yesno }}", inv, align="center"), C("{{ m.confirmed_by|default('／') }}", who, align="center"))
         self.g.tag("{%tr endfor %}")
         self.g.row(C("{{ doc.measures|length + 1 }}", n, align="center"),
-                   C("其他安全措施：{{ doc.other_measures|default('无') }}", text + inv + who))
+                   C("其他安全措施：{{ doc.other_measures|default('无') }}", text + inv + who), keep=True)
 
-    def briefing(self, guardian_row: bool = False) -> None:
-        self.pair("安全交底人", "{{ doc.briefing.by }}", "接受交底人", "{{ doc.briefing.receivers|join('、') }}")
+    def briefing(self, guardian_row: bool = False, keep: bool = False) -> None:
+        half = (self.w - 2 * LW) / 2
+        self.g.row(L("安全交底人", LW), C("{{ doc.briefing.by }}", half), L("接受交底人", LW),
+                   C("{{ doc.briefing.receivers|join('、') }}", half), height=8, keep=keep)
         if guardian_row:
             self.line("监护人", "{{ doc.guardian.name }}")
 
@@ -355,7 +408,7 @@ class Ticket:
             P((f"签字：{{{{ {var}.name{d} }}}}　　{{{{ {var}.signed_at|cn_datetime|default('　　年　　月　　日　　时　　分') }}}}",),
               align="right"),
         ]
-        self.g.row(L(label, LW), C(content, self.w - LW, valign="top"), height=14)
+        self.g.row(L(label, LW), C(content, self.w - LW, valign="top"), height=14, keep=True)
 
     def completion(self) -> None:
         content = [
@@ -363,16 +416,17 @@ class Ticket:
             P(("签字：{{ doc.completion.by|default('　　　　') }}　　"
                "{{ doc.completion.at|cn_datetime|default('　　年　　月　　日　　时　　分') }}",), align="right"),
         ]
-        self.g.row(L("完工验收", LW), C(content, self.w - LW, valign="top"), height=14)
+        self.g.row(L("完工验收", LW), C(content, self.w - LW, valign="top"), height=14, keep=True)
 
     def sign_off(self, ticket_type: str, note: str, *, optional: tuple[str, ...] = (), lead: str | None = None) -> Doc:
         """The common end of every ticket: measures, briefing, one signature box per box the ticket's
         schema requires (``REQUIRED_BOXES``, so form and validation cannot drift apart), optional
-        boxes, 完工验收 and the footnote."""
+        boxes, 完工验收 and the footnote — the boxes one block, kept with the last measures."""
         from schemas.tickets import TICKET_CLASSES
 
-        self.measures()
-        self.briefing()
+        self.flush()
+        self.measures()  # the boxes go on in the same table: its last measure row keeps with them
+        self.briefing(keep=True)
         for b in TICKET_CLASSES[ticket_type].REQUIRED_BOXES:
             self.box(b)
         for b in optional:
@@ -381,22 +435,28 @@ class Ticket:
         return self.finish(note) if lead is None else self.finish(note, lead=lead)
 
     def finish(self, note: str = "", lead: str = "注：本票一式三联，不得涂改，至少保存一年。") -> Doc:
-        self.doc.grid(self.g)
+        self.flush(keep=True)
         text = lead + note
         self.doc.p(R(text, size=9), before=3)
         return self.doc
+
+
+def numbered_people(listexpr: str, number_label: str) -> list[P]:
+    """One line per person with the number the form exists to show, printed in full."""
+    return [P((f"{{%p for p in {listexpr} %}}",)), P((f"{{{{ p.name }}}}　{number_label}：{{{{ p.certificate_no }}}}",)),
+            P(("{%p endfor %}",))]
 
 
 def build_hot_work() -> Doc:
     t = Ticket("动火安全作业票", grade="grade")
     t.common_top()
     t.pair("作业申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
-    t.pair("作业内容", "{{ doc.content }}", "动火地点及动火部位", "{{ doc.location }}；{{ doc.hot_spot }}")
+    t.line("作业内容", "{{ doc.content }}")
+    t.line("动火地点及动火部位", "{{ doc.location }}；{{ doc.hot_spot }}", label_w=LW + 8)
     t.pair("动火作业级别", "{{ doc.grade|choices('特级', '一级', '二级') }}", "动火方式", "{{ doc.method }}")
-    t.line("动火人及证书编号",
-           "{% for p in doc.hot_workers %}{{ p.name }}（{{ p.certificate_no }}）{% if not loop.last %}；{% endif %}{% endfor %}")
-    t.pair("作业单位", "{{ org.contractor.name }}", "作业负责人", "{{ doc.leader.name }}")
-    t.pair("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}", "监护人", "{{ doc.guardian.name }}")
+    t.line("动火人及证书编号", numbered_people("doc.hot_workers", "证书编号"), label_w=LW + 8)
+    t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
+    t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
     t.line("作业条件", "节假日/公休日：{{ doc.conditions.holiday|yesno }}　夜间：{{ doc.conditions.night|yesno }}　"
                      "风力：{% if doc.conditions.wind_force is not none %}{{ doc.conditions.wind_force }}级{% else %}／{% endif %}　"
                      "全程视频记录：{{ doc.video_recorded|yesno|default('／') }}")
@@ -410,10 +470,11 @@ def build_confined_space() -> Doc:
     t = Ticket("受限空间安全作业票")
     t.common_top()
     t.pair("作业申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
-    t.pair("受限空间名称", "{{ doc.space_name }}", "受限空间内原有介质名称", "{{ doc.original_medium }}")
+    t.line("受限空间名称", "{{ doc.space_name }}")
+    t.line("受限空间内原有介质名称", "{{ doc.original_medium }}", label_w=LW + 8)
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
-    t.pair("作业单位", "{{ org.contractor.name }}", "作业负责人", "{{ doc.leader.name }}")
-    t.pair("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}", "监护人", "{{ doc.guardian.name }}")
+    t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
+    t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
     t.pair("通风措施", "{{ doc.ventilation }}", "照明电压",
            "{% if doc.lamp_voltage is not none %}{{ doc.lamp_voltage|num }} V{% else %}／{% endif %}"
            "{% if doc.wet_or_narrow %}（潮湿/狭小容器）{% endif %}")
@@ -421,31 +482,44 @@ def build_confined_space() -> Doc:
     t.gas(standard="氧气含量 {{ settings.oxygen_min_pct|num }}%～{{ settings.oxygen_max_pct|num }}%（体积分数）；"
                    "可燃气体按 GB 30871—2022 5.3.2；有毒有害气体按 GBZ 2.1")
     t.period()
-    return t.sign_off("confined_space", "作业前30 min内检测，先通风、再检测、后作业；作业中每2 h记录一次。")
+    return t.sign_off("confined_space", "作业前30分钟内检测，先通风、再检测、后作业；作业中每2小时记录一次。")
+
+
+def drawing(t: Ticket, label: str, field: str, notes: list[str], by: str | None = None) -> None:
+    """A drawing the form calls for, printed in place under its notes; without the picture the
+    cell says so (validation warns)."""
+    t.line(label, [
+        *[P((x,)) for x in notes],
+        P((f"{{% if doc.{field} %}}{{{{ doc.{field}.image }}}}{{% else %}}（未附图）{{% endif %}}",), align="center"),
+        P((f"{{% if doc.{field} %}}图：{{{{ doc.{field}.caption }}}}{{% endif %}}",), align="center"),
+        *([P((by,), align="right")] if by else []),
+    ], height=20, label_w=LW)
 
 
 def build_blind_plate() -> Doc:
     t = Ticket("盲板抽堵安全作业票")
     t.common_top()
     t.pair("申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
-    t.pair("作业单位", "{{ org.contractor.name }}", "作业类别", "{{ (doc.action ~ '盲板')|choices('堵盲板', '抽盲板') }}")
+    t.line("作业类别", "{{ (doc.action ~ '盲板')|choices('堵盲板', '抽盲板') }}")
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
     w = t.w
-    cols = [("设备、管道名称", 36), ("介质", 22), ("温度/℃", 18), ("压力/MPa", 18), ("盲板材质", 22), ("规格", 18),
-            ("编号", w - 36 - 22 - 18 - 18 - 22 - 18 - 20), ("实际开始时间", 20)]
-    t.g.row(L("设备、管道名称", 36, vmerge="restart"), L("管道参数", 58), L("盲板参数", w - 36 - 58 - 20),
-            L("实际作业开始时间", 20, vmerge="restart"), height=7)
-    t.g.row(L("", 36, vmerge="continue"), L("介质", 22), L("温度/℃", 18), L("压力/MPa", 18), L("材质", 22), L("规格", 18),
-            L("编号", cols[6][1]), L("", 20, vmerge="continue"), height=7)
-    t.g.row(C("{{ doc.equipment }}", 36, align="center"), C("{{ doc.medium }}", 22, align="center"),
-            C("{{ doc.temperature_c|num }}", 18, align="center"), C("{{ doc.pressure_mpa|num }}", 18, align="center"),
-            C("{{ doc.plate_material }}", 22, align="center"), C("{{ doc.plate_spec }}", 18, align="center"),
+    start_w = 26
+    cols = [("设备、管道名称", 30), ("介质", 20), ("温度/℃", 18), ("压力/MPa", 20), ("盲板材质", 20), ("规格", 18),
+            ("编号", w - 30 - 20 - 18 - 20 - 20 - 18 - start_w)]
+    t.g.row(L("设备、管道名称", 30, vmerge="restart"), L("管道参数", 58), L("盲板参数", w - 30 - 58 - start_w),
+            L("实际作业开始时间", start_w, vmerge="restart"), height=7)
+    t.g.row(L("", 30, vmerge="continue"), L("介质", 20), L("温度/℃", 18), L("压力/MPa", 20), L("材质", 20), L("规格", 18),
+            L("编号", cols[6][1]), L("", start_w, vmerge="continue"), height=7)
+    t.g.row(C("{{ doc.equipment }}", 30, align="center"), C("{{ doc.medium }}", 20, align="center"),
+            C("{{ doc.temperature_c|num }}", 18, align="center"), C("{{ doc.pressure_mpa|num }}", 20, align="center"),
+            C("{{ doc.plate_material }}", 20, align="center"), C("{{ doc.plate_spec }}", 18, align="center"),
             C("{{ doc.plate_no }}", cols[6][1], align="center"),
-            C("{{ doc.actual_start|cn_short|default('　月　日　时　分') }}", 20, align="center"), height=10)
-    t.line("盲板位置图及编号", [P(("见附图（盲板编号 {{ doc.plate_no }}）",)),
-                                P(("编制人：{{ doc.diagram_by }}",), align="right")], height=14)
-    t.triple([("作业负责人", "{{ doc.leader.name }}"), ("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}"),
-              ("监护人", "{{ doc.guardian.name }}")])
+            C([P(("{% if doc.actual_start %}{{ doc.actual_start|cn_short_date }}{% else %}　月　日{% endif %}",), align="center"),
+               P(("{% if doc.actual_start %}{{ doc.actual_start|cn_time }}{% else %}　时　分{% endif %}",), align="center")],
+              start_w, align="center"), height=10)
+    drawing(t, "盲板位置图及编号", "diagram", ["盲板编号：{{ doc.plate_no }}"], by="编制人：{{ doc.diagram_by }}")
+    t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
+    t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
     t.linked_and_risk()
     t.period()
     return t.sign_off("blind_plate", "同一盲板的抽、堵作业应分别办理作业票，一张作业票只能进行一块盲板的一项作业。")
@@ -458,8 +532,8 @@ def build_work_at_height() -> Doc:
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
     t.pair("作业高度", "{{ doc.height_m|num }} m", "高处作业级别", "{{ doc.grade|choices('Ⅰ级', 'Ⅱ级', 'Ⅲ级', 'Ⅳ级') }}")
     t.line("客观危险因素", "{{ doc.objective_hazards|join('；')|default('无', true) }}")
-    t.pair("作业单位", "{{ org.contractor.name }}", "监护人", "{{ doc.guardian.name }}")
-    t.pair("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}", "作业负责人", "{{ doc.leader.name }}")
+    t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
+    t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
     t.linked_and_risk()
     t.period()
     return t.sign_off("work_at_height", "高处作业票有效期最长7天；作业中断后再次作业前应重新确认环境条件和安全措施。")
@@ -468,11 +542,10 @@ def build_work_at_height() -> Doc:
 def build_lifting() -> Doc:
     t = Ticket("吊装安全作业票", grade="grade")
     t.common_top()
-    t.triple([("作业申请单位", "{{ doc.applicant_unit }}"), ("作业单位", "{{ org.contractor.name }}"),
-              ("作业申请时间", "{{ doc.applied_at|cn_datetime }}")], height=10)
+    t.pair("作业申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
     t.triple([("吊装地点", "{{ doc.location }}"), ("吊具名称", "{{ doc.rigging }}"), ("吊物内容", "{{ doc.load_description }}")], height=10)
-    t.triple([("吊装作业人", "{{ doc.workers|map(attribute='name')|join('、') }}"),
-              ("司索人", "{{ doc.riggers|map(attribute='name')|join('、') }}"), ("监护人", "{{ doc.guardian.name }}")], height=10)
+    t.line("吊装作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
+    t.pair("司索人", "{{ doc.riggers|map(attribute='name')|join('、') }}", "监护人", "{{ doc.guardian.name }}")
     t.pair("指挥人员", "{{ doc.commander.name }}", "吊物质量(t)及作业级别",
            "{{ doc.load_t|num }} t；{{ doc.grade|choices('一级', '二级', '三级') }}")
     t.pair("作业内容", "{{ doc.content }}", "作业负责人", "{{ doc.leader.name }}")
@@ -489,16 +562,11 @@ def build_temporary_power() -> Doc:
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
     t.pair("电源接入点及许可用电功率", "{{ doc.access_point }}；{{ doc.permitted_kw|num }} kW", "工作电压", "{{ doc.voltage_v|num }} V")
     t.pair("用电设备名称及额定功率", "{{ doc.equipment }}", "监护人", "{{ doc.guardian.name }}")
-    t.pair("作业单位", "{{ org.contractor.name }}", "火灾爆炸危险场所", "{{ doc.in_fire_area|yesno }}"
-           "{% if doc.special_period %}（特殊情况延长用电期限）{% endif %}")
-    t.line("作业人及电工证号",
-           "{% for p in doc.workers %}{{ p.name }}（{{ p.certificate_no }}）{% if not loop.last %}；{% endif %}{% endfor %}")
+    t.line("火灾爆炸危险场所", "{{ doc.in_fire_area|yesno }}{% if doc.special_period %}（特殊情况延长用电期限）{% endif %}")
+    t.line("作业人及电工证号", numbered_people("doc.workers", "电工证号"), label_w=LW + 8)
     t.pair("作业负责人", "{{ doc.leader.name }}", "电工证号", "{{ doc.leader.certificate_no }}")
     t.linked_and_risk()
-    t.g.tag("{%tr if doc.gas_samples %}")
-    t.g.row(L("可燃气体分析（运行的生产装置、罐区和具有火灾爆炸危险场所）", t.w), height=7)
-    t.gas(heading=False)
-    t.g.tag("{%tr endif %}")
+    t.gas(heading="可燃气体分析（运行的生产装置、罐区和具有火灾爆炸危险场所）", condition="doc.gas_samples")
     t.period()
     return t.sign_off("temporary_power", "临时用电时间一般不超过15天，特殊情况不应超过30天（GB 30871—2022 10.8）。")
 
@@ -507,15 +575,15 @@ def build_excavation() -> Doc:
     t = Ticket("动土安全作业票")
     t.common_top()
     t.pair("申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
-    t.triple([("作业单位", "{{ org.contractor.name }}"), ("作业地点", "{{ doc.location }}"), ("作业内容", "{{ doc.content }}")], height=10)
-    t.pair("监护人", "{{ doc.guardian.name }}", "作业负责人", "{{ doc.leader.name }}")
+    t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
+    t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
     t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
     t.linked_and_risk()
-    t.line("作业范围、内容、方式（包括深度、面积，并附简图）", [
-        P(("作业方式：{{ doc.method }}；深度：{{ doc.depth_m|num }} m；面积：{{ doc.area_m2|num }} m²。",)),
-        P(("地下管线/电缆：{{ doc.underground_lines|yesno }}；有毒有害/易燃介质管线：{{ doc.toxic_or_flammable_lines|yesno }}。",)),
-        P(("简图说明：{{ doc.sketch_note }}",)),
-    ], height=20, label_w=LW * 1.5)
+    drawing(t, "作业范围、内容、方式（包括深度、面积，并附简图）", "sketch", [
+        "作业方式：{{ doc.method }}；深度：{{ doc.depth_m|num }} m；面积：{{ doc.area_m2|num }} m²。",
+        "地下管线/电缆：{{ doc.underground_lines|yesno }}；有毒有害/易燃介质管线：{{ doc.toxic_or_flammable_lines|yesno }}。",
+        "简图说明：{{ doc.sketch_note }}",
+    ])
     t.period()
     return t.sign_off("excavation", "挖掘深度超过1.2 m且有易燃易爆、有毒有害介质管线的，还应执行受限空间作业规定（GB 30871—2022 11.10）。")
 
@@ -523,15 +591,14 @@ def build_excavation() -> Doc:
 def build_road_closure() -> Doc:
     t = Ticket("断路安全作业票")
     t.common_top()
-    t.triple([("申请单位", "{{ doc.applicant_unit }}"), ("作业单位", "{{ org.contractor.name }}"),
-              ("作业负责人", "{{ doc.leader.name }}")], height=10)
-    t.pair("涉及相关单位（部门）", "{{ doc.related_units|join('、')|default('无', true) }}", "监护人", "{{ doc.guardian.name }}")
-    t.pair("作业申请时间", "{{ doc.applied_at|cn_datetime }}", "作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
+    t.pair("申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
+    t.line("涉及相关单位（部门）", "{{ doc.related_units|join('、')|default('无', true) }}", label_w=LW + 8)
+    t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
+    t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
     t.line("断路原因", "{{ doc.reason }}")
     t.linked_and_risk()
-    t.line("断路地段示意图及相关说明", [P(("断路地段：{{ doc.section }}",)), P(("说明：{{ doc.diagram_note }}",))],
-           height=20, label_w=LW * 1.5)
+    drawing(t, "断路地段示意图及相关说明", "diagram", ["断路地段：{{ doc.section }}", "说明：{{ doc.diagram_note }}"])
     t.period()
     return t.sign_off("road_closure", "断路作业应保证消防车和其他重要车辆的通行（GB 30871—2022 12.1）。")
 
@@ -540,15 +607,13 @@ def build_blasting() -> Doc:
     t = Ticket("爆破作业许可单")
     t.common_top()
     t.pair("申请单位", "{{ doc.applicant_unit }}", "申请时间", "{{ doc.applied_at|cn_datetime }}")
-    t.pair("爆破作业单位", "{{ org.contractor.name }}", "爆破作业单位许可证",
-           "{{ doc.unit_licence_no }}（有效期至{{ doc.unit_licence_valid_to|cn_date }}）")
+    t.line("爆破作业单位许可证", "{{ doc.unit_licence_no }}（有效期至{{ doc.unit_licence_valid_to|cn_date }}）", label_w=LW + 8)
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
     t.pair("爆破设计/方案编号", "{{ doc.design_ref }}", "安全评估报告编号", "{{ doc.safety_assessment_ref|default('／') }}")
     t.line("公安机关审批文号", "{{ doc.approval_no|default('不涉及（非城市、风景名胜区和重要工程设施附近）') }}")
     t.triple([("炸药用量", "{{ doc.explosive_kg|num }} kg"), ("雷管数量", "{{ doc.detonators }} 发"),
               ("警戒范围", "{{ doc.warning_radius_m|num }} m")])
-    t.line("爆破作业人员及许可证编号",
-           "{% for p in doc.blasters %}{{ p.name }}（{{ p.certificate_no }}）{% if not loop.last %}；{% endif %}{% endfor %}")
+    t.line("爆破作业人员及许可证编号", numbered_people("doc.blasters", "许可证编号"), label_w=LW + 8)
     t.pair("作业负责人", "{{ doc.leader.name }}", "安全员/监护人", "{{ doc.guardian.name }}")
     t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
     t.linked_and_risk()
@@ -580,30 +645,55 @@ def enf_body(doc: Doc, *parts: R | str, **kw: Any) -> None:
     doc.p(*parts, line=27, **kw)
 
 
+def _zone(doc: Doc) -> Grid:
+    """The signature zone of an enforcement form (officers, the unit's signer, seal and date): one
+    borderless table whose rows keep together and with the last lines of the text above."""
+    zone = getattr(doc, "zone", None)
+    if zone is None:
+        doc.keep_previous(2)
+        zone = doc.zone = Grid(doc.page.text_width, doc.font, borders=False)
+    return zone
+
+
+def _end_zone(doc: Doc) -> None:
+    zone = getattr(doc, "zone", None)
+    if zone is not None:
+        doc.grid(zone)
+        doc.zone = None
+
+
 def inspectors_sign(doc: Doc, label: str = "应急管理行政执法人员（签名）：") -> None:
     """One line per officer: name and 执法证号, the label on the first line only."""
     w = doc.page.text_width
-    g = Grid(w, doc.font, borders=False)
+    g = _zone(doc)
     g.tag("{%tr for i in doc.inspectors %}")
     g.row(C("{% if loop.first %}" + label + "{% endif %}", 78), C([P((U("　{{ i.name }}　"),))], 28, align="center"),
-          C([P(("证号：", U("{{ i.cert_no }}")))], w - 106), height=9)
+          C([P(("证号：", U("{{ i.cert_no }}")))], w - 106), height=9, keep=True)
     g.tag("{%tr endfor %}")
-    doc.grid(g)
 
 
 def signer_line(doc: Doc, label: str, expr: str, with_date: bool = True) -> None:
     """``被检查单位负责人（签名）：____   年  月  日`` (the date is written by hand on receipt)."""
     w = doc.page.text_width
-    g = Grid(w, doc.font, borders=False)
-    g.row(C(label, 78), C([P((U("　" + expr + "　"),))], 30, align="center"),
-          C("　　年　　月　　日" if with_date else "", w - 108, align="right"), height=9)
-    doc.grid(g)
+    _zone(doc).row(C(label, 78), C([P((U("　" + expr + "　"),))], 30, align="center"),
+                   C("　　年　　月　　日" if with_date else "", w - 108, align="right"), height=9, keep=True)
+
+
+def zone_date(doc: Doc, date_expr: str) -> None:
+    """The date at the right under the signatures (a record without a seal)."""
+    _zone(doc).row(C([P((date_expr,), align="right", line=28, right_indent=2, before=10)], doc.page.text_width), keep=True)
+    _end_zone(doc)
 
 
 def seal_block(doc: Doc, authority: str, date_expr: str) -> None:
-    doc.p("{% if images.authority_seal %}{{ images.authority_seal }}{% endif %}", align="right", right_indent=4)
-    doc.p(f"{authority}（印章）", align="right", line=28, right_indent=2, before=6)
-    doc.p(date_expr, align="right", line=28, right_indent=2)
+    """Seal, authority and date at the right, in the signature zone (kept with what is above and
+    the copies note below)."""
+    zone = _zone(doc)
+    w = doc.page.text_width
+    zone.row(C([P(("{% if images.authority_seal %}{{ images.authority_seal }}{% endif %}",), align="right", right_indent=4),
+                P((f"{authority}（印章）",), align="right", line=28, right_indent=2, before=6),
+                P((date_expr,), align="right", line=28, right_indent=2)], w), keep=True)
+    _end_zone(doc)
 
 
 def copies_note(doc: Doc, who: str) -> None:
@@ -638,7 +728,6 @@ def build_order() -> Doc:
     doc.gap(10)
     inspectors_sign(doc)
     signer_line(doc, "被检查单位负责人（签名）：", "{{ doc.unit_head|default('　　　　') }}")
-    doc.gap(6)
     seal_block(doc, "{{ doc.authority_name }}", "{{ doc.issued_on|cn_date }}")
     copies_note(doc, "被检查单位")
     photo_appendix(doc, "隐患照片")
@@ -661,7 +750,6 @@ def build_review() -> Doc:
     doc.gap(10)
     signer_line(doc, "被复查单位负责人（签名）：", "{{ doc.unit_head|default('　　　　') }}")
     inspectors_sign(doc)
-    doc.gap(6)
     seal_block(doc, "{{ doc.authority_name }}", "{{ doc.reviewed_on|cn_date }}")
     copies_note(doc, "被复查单位")
     photo_appendix(doc, "复查照片")
@@ -673,8 +761,8 @@ def build_inspection() -> Doc:
     enf_head(doc, "{{ org.bureau.name }}", "现场检查记录")
     doc.p("被检查单位：", U("{{ org.unit.name }}"), line=28)
     doc.p("地址：", U("{{ doc.unit_address }}"), line=28)
-    doc.p("法定代表人（负责人）：", U("{{ doc.unit_head.name }}"), "　职务：", U("{{ doc.unit_head.title }}"),
-          "　联系电话：", U("{{ doc.unit_head.phone|default('／') }}"), line=28)
+    doc.p("法定代表人（负责人）：", U("{{ doc.unit_head.name }}"), "　职务：", U("{{ doc.unit_head.title }}"), line=28)
+    doc.p("联系电话：", U("{{ doc.unit_head.phone|default('／') }}"), line=28)
     doc.p("检查场所：", U("{{ doc.place }}"), line=28)
     doc.tag("{%p if doc.contractor or doc.project %}")
     doc.p("涉及承包单位/项目：", U("{% if doc.contractor %}{{ org.contractor.name|default(doc.contractor) }}{% endif %}"
@@ -696,8 +784,7 @@ def build_inspection() -> Doc:
     doc.gap(10)
     inspectors_sign(doc, "检查人员（签名）：")
     signer_line(doc, "被检查单位现场负责人（签名）：", "{{ doc.unit_signer|default('　　　　') }}")
-    doc.gap(10)
-    doc.p("{{ doc.time_to|cn_date }}", align="right", line=28, right_indent=2)
+    zone_date(doc, "{{ doc.time_to|cn_date }}")
     copies_note(doc, "被检查单位")
     photo_appendix(doc, "现场照片")
     return doc
@@ -707,7 +794,7 @@ def build_inspection() -> Doc:
 
 
 SHEET_SKIP = {"public_key"}  # a PEM block is no use on paper; the fingerprint is shown
-LONG_HINTS = ("描述", "经过", "措施", "内容", "问题", "情况", "说明", "概况", "范围", "地址")
+LONG_HINTS = ("描述", "经过", "措施", "内容", "问题", "情况", "说明", "概况", "范围", "地址", "指纹", "账户", "名称")
 
 
 def _value_expr(cls: type, name: str, info: Any) -> str:
@@ -722,9 +809,53 @@ def _value_expr(cls: type, name: str, info: Any) -> str:
     return f"{{{{ doc.{name}|show }}}}"
 
 
+def _column_width(info: Any) -> float | None:
+    """A sub-table column wide enough for what it holds (mm at 9 pt), None = share the rest."""
+    from datetime import date, datetime
+
+    label = info.spec.label or ""
+    t = info.type
+    if t is datetime:
+        return 34
+    if t is date:
+        return 27
+    if t is bool:
+        return 14
+    if t in (int, float):
+        return 16
+    if t is str and (label.endswith(("编号", "证号", "号码")) or info.spec.sensitive):
+        return 38
+    return None
+
+
+def _sub_widths(subs: list[Any], w: float, size: float) -> list[float]:
+    """Column widths of a sub-table: each at least its longest label word and what its values
+    need (dates, numbers), the rest shared by the text columns, the whole scaled to ``w``."""
+    from archive.documents.layout import jieba_for_forms
+    from doc_templates.dsl import CELL_PADDING_MM, text_width_mm
+
+    jieba = jieba_for_forms()
+
+    need = []
+    for s in subs:
+        words = list(jieba.cut(s.spec.label or s.name, HMM=False))
+        need.append(max(_column_width(s) or 0, max(text_width_mm(x, size) for x in words) + CELL_PADDING_MM + 0.5, 12))
+    free = [i for i, s in enumerate(subs) if _column_width(s) is None]
+    spare = w - sum(need)
+    if spare > 0:
+        share = free or list(range(len(subs)))
+        for i in share:
+            need[i] += spare / len(share)
+    total = sum(need)
+    return [x * w / total for x in need]
+
+
 def build_sheet(cls: type, sheet_title: str) -> Doc:
+    """The record sheet of a type without a designed form: label/value rows in two columns, long
+    values across the page, each list of records as a sub-table with its heading row, and the
+    recorder's and reviewer's signature row at the foot, kept with the last rows."""
     from schemas.base import field_infos
-    from schemas.common import Photo
+    from schemas.common import IMAGE_CLASSES, Photo
 
     doc = Doc(sheet_title, FORM_PAGE, Font("song", 10.5))
     title(doc, sheet_title, size=20, after=2)
@@ -769,23 +900,45 @@ def build_sheet(cls: type, sheet_title: str) -> Doc:
         else:
             pending.append((label, value))
     flush()
+    small = Font("song", 9)
     for info, item_cls, label in tables:
-        if item_cls is Photo:
+        if item_cls in IMAGE_CLASSES:
             continue
-        subs = [i for i in field_infos(item_cls)]
-        g.row(L(label, w, font=Font("hei", 10.5)), height=7)
-        cw = w / len(subs)
-        g.row(*[L(s.spec.label or s.name, cw, font=Font("song", 9)) for s in subs], height=7)
-        g.tag(f"{{%tr for x in doc.{info.name} %}}")
-        g.row(*[C(f"{{{{ x.{s.name}|show }}}}", cw, align="center", font=Font("song", 9)) for s in subs], height=7)
-        g.tag("{%tr endfor %}")
+        doc.grid(g)
+        doc.add(P(("",), line=1, font=Font("song", 1)))
+        g = Grid(w)
+        subs = list(field_infos(item_cls))
+        if len(subs) <= 4:  # a narrow record: one row per item under a heading row
+            widths = _sub_widths(subs, w, small.size)
+            g.row(L(label, w, font=Font("hei", 10.5)), height=7, header=True)
+            g.row(*[L(s.spec.label or s.name, cw, font=small) for s, cw in zip(subs, widths)], height=7, header=True)
+            g.tag(f"{{%tr for x in doc.{info.name} %}}")
+            g.row(*[C(f"{{{{ x.{s.name}|show }}}}", cw, align="center", font=small) for s, cw in zip(subs, widths)], height=7,
+                  keep="loop.last")
+            g.tag("{%tr endfor %}")
+        else:  # a wide record: each item a block of label/value rows, so that no value is squeezed
+            g.row(L(label, w, font=Font("hei", 10.5)), height=7, header=True)
+            g.tag(f"{{%tr for x in doc.{info.name} %}}")
+            g.row(C(f"{label}（{{{{ loop.index }}}}）", w, font=Font("hei", 10.5)), height=7, keep=True)
+            rows = [subs[i:i + 2] for i in range(0, len(subs), 2)]
+            for k, pair in enumerate(rows):
+                last = k == len(rows) - 1
+                cells: list[C] = []
+                for s in pair:
+                    vw = half if len(pair) == 2 else w - lw
+                    cells += [L(s.spec.label or s.name, lw), C(f"{{{{ x.{s.name}|show }}}}", vw)]
+                g.row(*cells, height=8, keep="loop.last" if last else True)
+            g.tag("{%tr endfor %}")
         g.tag(f"{{%tr if not doc.{info.name} %}}")
-        g.row(C("无", w, align="center"), height=7)
+        g.row(C("无", w, align="center"), height=7, keep=True)
         g.tag("{%tr endif %}")
     doc.grid(g)
-    doc.gap(10)
-    doc.p("记录人（签字）：　　　　　　　审核人（签字）：　　　　　　　日期：　　　年　　月　　日",
-          font=Font("song", 10.5), line=20)
+    doc.add(P(("",), line=1, font=Font("song", 1), keep_next=True))
+    doc.keep_previous(1)
+    s = Grid(w, keep_together=True)
+    s.row(L("记录人（签字）", 30), C("", 34), L("审核人（签字）", 30), C("", 34), L("日期", 14), C("　年　月　日", w - 142, align="right"),
+          height=12)
+    doc.grid(s)
     if any(i.item is Photo for i, _, _ in tables):
         photo_appendix(doc, "照片")
     return doc

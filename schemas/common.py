@@ -98,13 +98,74 @@ class Inspector:
     id_number: IdNumber | None = None
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def check_image_file(value: str) -> None:
+    """An image file named in a case file: a PNG or JPEG (that it exists, next to the case file,
+    is checked when the file is read: ``archive.app``)."""
+    from marshmallow import ValidationError
+
+    if not str(value).lower().endswith(IMAGE_SUFFIXES):
+        raise ValidationError(f"图片须为 JPEG 或 PNG 文件 (image must be a .png or .jpg file): {value}")
+
+
+ImageFile = Annotated[str, F("图片文件", check_image_file, help="PNG 或 JPEG，路径相对于案卷文件")]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Photo:
     """A photo (hazard evidence, scene) or image stored with the record."""
 
-    file: Annotated[str, F("图片文件")]
+    file: ImageFile
     caption: Annotated[str, F("说明")]
     taken_at: Annotated[datetime | None, F("拍摄时间")] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Drawing:
+    """附图: a drawing a form calls for (盲板位置图, 动土简图, 断路示意图), printed in place on the form."""
+
+    file: ImageFile
+    caption: Annotated[str, F("图名/说明")]
+    drawn_by: Annotated[str | None, F("编制人")] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Signature:
+    """A captured handwritten signature (PNG), printed in its signature cell; without one the form
+    shows a blank line to sign on paper."""
+
+    file: ImageFile
+    signed_on: Annotated[date | None, F("签字日期")] = None
+
+
+IMAGE_CLASSES = (Photo, Drawing, Signature)
+
+
+def image_refs(obj) -> list[tuple[str, str]]:
+    """Every image file a record names — photos, drawings, signatures, at any depth — as
+    (field path, file as written), in field order."""
+    import dataclasses
+
+    from schemas.base import field_infos
+
+    out: list[tuple[str, str]] = []
+
+    def walk(value, path: str) -> None:
+        if isinstance(value, IMAGE_CLASSES):
+            out.append((f"{path}.file", value.file))
+            return
+        if isinstance(value, tuple | list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+            return
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for info in field_infos(type(value)):
+                walk(getattr(value, info.name), f"{path}.{info.name}" if path else info.name)
+
+    walk(obj, "")
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, ClassVar, Literal
 
 from schemas.base import F, RuleContext, err, g, rule, warn
-from schemas.common import TICKET_TYPE_NAMES, ContractorUscc, EnterpriseUscc, PersonRef, TicketType
+from schemas.common import TICKET_TYPE_NAMES, ContractorUscc, Drawing, EnterpriseUscc, PersonRef, TicketType
 from schemas.meta import CaseMeta
 
 GB = "GB 30871—2022"
@@ -164,6 +164,7 @@ class BlindPlateTicket(WorkTicket):
     plate_spec: Annotated[str, F("盲板规格")]
     plate_no: Annotated[str, F("盲板编号")]
     diagram_by: Annotated[str, F("盲板位置图编制人")]
+    diagram: Annotated[Drawing | None, F("盲板位置图", help="图片文件（PNG/JPEG），印在作业票上")] = None
     actual_start: Annotated[datetime | None, F("实际作业开始时间")] = None
 
 
@@ -215,6 +216,7 @@ class ExcavationTicket(WorkTicket):
     depth_m: Annotated[float, F("深度（m）", minimum=0)]
     area_m2: Annotated[float, F("面积（m²）", minimum=0)]
     sketch_note: Annotated[str, F("作业范围简图说明")]
+    sketch: Annotated[Drawing | None, F("作业范围简图", help="图片文件（PNG/JPEG），印在作业票上")] = None
     underground_lines: Annotated[bool, F("涉及地下管线/电缆")] = False
     toxic_or_flammable_lines: Annotated[bool, F("存在有毒有害/易燃介质管线")] = False
 
@@ -228,6 +230,7 @@ class RoadClosureTicket(WorkTicket):
     section: Annotated[str, F("断路地段")]
     related_units: Annotated[tuple[str, ...], F("涉及相关单位（部门）")] = ()
     diagram_note: Annotated[str, F("断路地段示意图说明")]
+    diagram: Annotated[Drawing | None, F("断路地段示意图", help="图片文件（PNG/JPEG），印在作业票上")] = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -347,6 +350,11 @@ def _ticket_approvals(t, ctx: RuleContext):
         if isinstance(at, datetime) and isinstance(end, datetime) and at > end + grace:
             yield err("completion.at", f"完工验收时间晚于作业截止时间超过 {grace.total_seconds() / 3600:g} 小时 (completion too late)",
                       ctx.settings.source("completion_grace_hours"))
+        elif isinstance(at, datetime) and isinstance(end, datetime) and at > end:
+            yield warn("completion.at",
+                       f"完工验收时间 {at.month}月{at.day}日{at.hour}时{at.minute:02d}分 晚于作业票有效期"
+                       f"（至 {end.month}月{end.day}日{end.hour}时{end.minute:02d}分）：超出有效期的作业须重新办理作业票 "
+                       "(completion after the ticket expired)", f"{GB} 4.16")
 
 
 @rule(WorkTicket)
@@ -470,6 +478,18 @@ def _ticket_people(t, ctx: RuleContext):
     for i, m in enumerate(g(t, "measures") or ()):
         if g(m, "involved") and not g(m, "confirmed_by"):
             yield err(f"measures[{i}].confirmed_by", "涉及的安全措施须有确认人 (an involved measure needs a confirming person)", f"{GB} 附录A")
+
+
+DRAWINGS = {"blind_plate": ("diagram", "盲板位置图", "附录A.3"), "excavation": ("sketch", "作业范围简图", "附录A.7"),
+            "road_closure": ("diagram", "断路地段示意图", "附录A.8")}
+
+
+@rule(WorkTicket)
+def _ticket_drawing(t, ctx: RuleContext):
+    want = DRAWINGS.get(g(t, "ticket_type"))
+    if want and g(t, want[0]) is None:
+        yield warn(want[0], f"作业票未附{want[1]}（图片文件）：表上只能写“见附图” (the form's drawing is not attached)",
+                   f"{GB} {want[2]}")
 
 
 @rule(WorkTicket)

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated, ClassVar, Literal
 
 from schemas.base import F, RuleContext, err, g, rule, warn
-from schemas.common import ContractorUscc, EnterpriseUscc, IdNumber, Name
+from schemas.common import ContractorUscc, EnterpriseUscc, IdNumber, Name, Signature
 from schemas.meta import CaseMeta
 from schemas.registry import LabourType
 
@@ -44,6 +44,8 @@ class TrainingLevel:
     trainer: Annotated[str, F("培训人")]
     trainer_signed: Annotated[bool, F("培训人签字")] = True
     trainee_signed: Annotated[bool, F("受教育人签字")] = True
+    trainer_signature: Annotated[Signature | None, F("培训人签字图片", help="采集的手写签名（PNG）；无则在纸面签字")] = None
+    trainee_signature: Annotated[Signature | None, F("受教育人签字图片", help="采集的手写签名（PNG）；无则在纸面签字")] = None
     exam_date: Annotated[date | None, F("考试日期")] = None
     score: Annotated[float, F("考试成绩", minimum=0, maximum=100)]
     passed: Annotated[bool, F("考试合格")]
@@ -55,6 +57,7 @@ class TrainingConclusion:
     may_take_post: Annotated[bool, F("准予上岗")]
     confirmed_by: Annotated[str, F("安全管理部门确认人")]
     confirmed_on: Annotated[date, F("确认日期")]
+    confirmer_signature: Annotated[Signature | None, F("确认人签字图片", help="采集的手写签名（PNG）；无则在纸面签字")] = None
 
 
 @dataclass(frozen=True, kw_only=True)

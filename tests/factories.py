@@ -143,7 +143,7 @@ def hot_work_ticket(**kw) -> dict:
             {"box": "动火审批人", "name": "高建军", "signed_at": "2026-05-06 08:22"},
             {"box": "当班班长验票", "name": "张涛", "signed_at": "2026-05-06 08:28"},
         ],
-        "completion": {"by": "高建军", "at": "2026-05-06 16:40"},
+        "completion": {"by": "高建军", "at": "2026-05-06 16:20"},
     }
     base.update(kw)
     return base

@@ -332,8 +332,20 @@ def test_cs1_open_confined_space_finding_without_register_and_sign_is_major():
     w = cf.world()
     w["order"] = order_with("1号循环水池等有限空间未进行辨识、未建立管理台账，出入口未设置明显的安全警示标志。", "2026-07-10")
     f = only(results(w), "CS-1")
-    assert f.severity == "major" and titles(f) == ["责令限期整改指令书 （高新）应急责改〔2026〕5号"]
+    assert f.severity == "major" and titles(f)[0] == "责令限期整改指令书 （高新）应急责改〔2026〕5号"
     w["review"] = review_of("2026-07-09", "已整改")
+    assert results(w)["CS-1"].findings == []
+
+
+def test_cs1_register_that_contradicts_an_open_finding_is_flagged():
+    """The 台账 says the sign is at 1号循环水池 while an open order says there is none (issue 13)."""
+    w = cf.world()
+    assert results(w)["CS-1"].findings == []
+    w["order"] = order_with("1号循环水池出入口未设置明显的安全警示标志。", "2026-07-10")
+    f = only(results(w), "CS-1")
+    assert f.severity == "warning" and "却记载 YX-01（1号循环水池）入口设有警示标志，台账与执法记录相矛盾" in f.message
+    assert titles(f) == ["责令限期整改指令书 （高新）应急责改〔2026〕5号", "有限空间管理台账 HR-YXKJ-2026-01"]
+    w["review"] = review_of("2026-07-09", "已整改")  # rectified: the register is right again
     assert results(w)["CS-1"].findings == []
 
 

@@ -309,3 +309,17 @@ def test_a_name_typed_decomposed_is_found_typed_composed(runner, full, tmp_path)
     assert shown["name"] == unicodedata.normalize("NFC", "Société 鲁中检修有限公司")
     r = run(runner, full, "search", "Société", "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["total"] >= 1
+
+
+def test_validate_names_a_missing_drawing_by_its_field(runner, tmp_path):
+    """Drawings and captured signatures are image files checked like photos (issue 13)."""
+    from tests.factories import write
+    from tests.test_schemas import excavation_ticket
+
+    path = write(tmp_path, "dt.yaml", excavation_ticket(sketch={"file": "drawings/dt.png", "caption": "沟槽平面简图"}))
+    r = runner.invoke(main, ["case", "validate", str(path)])
+    assert r.exit_code == 1
+    assert "sketch.file" in r.output and "图片文件不存在 (file not found): drawings/dt.png" in r.output
+    (tmp_path / "drawings").mkdir()
+    (tmp_path / "drawings" / "dt.png").write_bytes((ROOT / "examples" / "cases" / "drawings" / "DT-2026-0016-动土简图.png").read_bytes())
+    assert runner.invoke(main, ["case", "validate", str(path)]).exit_code == 0

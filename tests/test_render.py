@@ -83,13 +83,19 @@ def png(path: Path, w: int = 40, h: int = 30, rgb: tuple[int, int, int] = (200, 
 
 
 def photo_images(obj, folder: Path) -> dict[str, Path]:
-    return {ph.file: png(folder / f"photo{i}.png", rgb=(40 * i % 256, 120, 200))
-            for i, ph in enumerate(getattr(obj, "photos", ()) or ())}
+    """A picture for every image file the record names (photos, drawings, signatures)."""
+    from schemas.common import image_refs
+
+    return {ref: png(folder / f"photo{i}.png", rgb=(40 * i % 256, 120, 200)) for i, (_, ref) in enumerate(image_refs(obj))}
+
+
+signature_images = photo_images
 
 
 def docx_text(docx: bytes) -> str:
     """The text of the body, one line per paragraph (table cells included, in reading order);
-    tabs as tabs, line breaks as new lines, pictures as [图片]."""
+    tabs as tabs, line breaks as new lines, pictures as [图片]; the invisible word joiners that keep
+    codes whole (render.keep_codes_whole) left out, as a reader sees the text."""
     with zipfile.ZipFile(io.BytesIO(docx)) as z:
         root = etree.fromstring(z.read("word/document.xml"))
     lines = []
@@ -105,7 +111,7 @@ def docx_text(docx: bytes) -> str:
             else:
                 out.append("[图片]")
         lines.append("".join(out).rstrip())
-    text = "\n".join(lines)
+    text = "\n".join(lines).replace("\u2060", "")
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
@@ -322,14 +328,20 @@ def test_cn_num():
     assert [cn_num(n) for n in (1, 2, 10, 12, 20, 35)] == ["一", "二", "十", "十二", "二十", "三十五"]
 
 
-def test_id_numbers_masked_unless_settings_say_otherwise(refs):
+def test_id_numbers_masked_unless_the_form_shows_them(refs, tmp_path):
+    """The 三级安全教育登记卡 exists to show the 身份证号 (context.FULL_NUMBERS); anywhere else an
+    ID-shaped number is masked unless the settings say otherwise."""
     obj = load_case(DATA / "cases" / "training-001-zhao-zhigang.yaml")
     full = obj.trainee.id_number
-    masked = docx_text(render_record(obj, refs, settings=Settings()).docx)
+    card = docx_text(render_record(obj, refs, settings=Settings(), images=signature_images(obj, tmp_path)).docx)
+    assert full in card
+    assert "男" in card and "1980年6月21日" in card  # sex and birth date come from the number
+    contract = load_case(DATA / "cases" / "contract-HR-HT-2026-031.yaml")
+    contract = dataclasses.replace(contract, scope=f"{contract.scope}（联系人身份证号 {full}）")
+    masked = docx_text(render_record(contract, refs, settings=Settings()).docx)
     assert full not in masked and f"{full[:4]}**********{full[-4:]}" in masked
-    clear = docx_text(render_record(obj, refs, settings=dataclasses.replace(Settings(), mask_id_in_documents=False)).docx)
+    clear = docx_text(render_record(contract, refs, settings=dataclasses.replace(Settings(), mask_id_in_documents=False)).docx)
     assert full in clear
-    assert "男" in clear and "1980年6月21日" in clear  # sex and birth date come from the unmasked number
 
 
 def test_order_groups_items_by_deadline_and_cites_settings(refs, tmp_path):
@@ -521,3 +533,25 @@ def test_order_items_naming_their_own_contractors_say_so(refs, tmp_path):
     assert "（涉及承包单位：济南鲁中建设工程有限公司）" in text
     assert "上述问题涉及承包单位" not in text  # no order-wide contractor
     assert text.count("涉及承包单位") == 2  # the third item names none
+
+
+def test_training_card_has_signature_cells_and_prints_captured_signatures(refs, tmp_path):
+    """Issue 13: trainer and trainee sign at each level, the 安全管理部门 confirms; a captured
+    signature is printed in its cell, else the cell is left to sign on paper (never "已签")."""
+    obj = load_case(DATA / "cases" / "training-001-zhao-zhigang.yaml")
+    text = docx_text(render_record(obj, refs, settings=Settings(), images=signature_images(obj, tmp_path)).docx)
+    assert text.count("培训人签字") == 3 and text.count("受教育人签字") == 3
+    assert "安全管理部门（盖章）" in text and "确认人（签字）：" in text
+    assert "培训人已签" not in text and "本人已签" not in text and "未签" not in text
+    assert text.count("[图片]") == 6  # 2 trainer + 3 trainee signatures captured, 1 confirmer
+    paper = dataclasses.replace(obj, levels=tuple(dataclasses.replace(lv, trainer_signature=None, trainee_signature=None)
+                                                  for lv in obj.levels),
+                                conclusion=dataclasses.replace(obj.conclusion, confirmer_signature=None))
+    assert "[图片]" not in docx_text(render_record(paper, refs, settings=Settings()).docx)
+
+
+def test_photo_annex_prints_captions_not_file_names(refs, tmp_path):
+    obj, out = render_case(DATA / "cases" / "rectification-order-zegai-2026-12.yaml", refs, tmp_path)
+    text = docx_text(out.docx)
+    assert obj.photos and all(ph.caption in text for ph in obj.photos)
+    assert not any(ph.file in text or Path(ph.file).name in text for ph in obj.photos) and "文件：" not in text

@@ -256,3 +256,45 @@ def test_a_birth_date_is_in_the_future_only_after_the_day_judged_on():
     ticket["no"] = None  # a second, unrelated error: the birth date is still reported
     r, by_path = problems_of(ticket)
     assert "在未来" in by_path["workers[0].id_number"].message and not r.ok
+
+
+# --- issue 13: what the forms call for ---------------------------------------------------------------
+
+
+def test_completion_after_the_ticket_expired_is_flagged():
+    r, by_path = problems_of(f.hot_work_ticket(completion={"by": "高建军", "at": "2026-05-06 16:40"}))
+    assert r.ok and by_path["completion.at"].severity == "warning"
+    assert "晚于作业票有效期" in by_path["completion.at"].message and "重新办理作业票" in by_path["completion.at"].message
+    assert "completion.at" not in problems_of(f.hot_work_ticket())[1]
+
+
+def excavation_ticket(**kw) -> dict:
+    raw = f.hot_work_ticket(ticket_type="excavation", ticket_no="DT-2026-0031", method="人工开挖", depth_m=1.0, area_m2=6,
+                            sketch_note="沟槽长 6 m，宽 1 m", gas_samples=[],
+                            approvals=[{"box": b, "name": "高建军", "signed_at": "2026-05-06 08:20"}
+                                       for b in ("作业负责人", "所在单位", "会签单位", "审批部门")])
+    for k in ("grade", "hot_spot", "hot_workers"):
+        raw.pop(k)
+    raw.update(kw)
+    return raw
+
+
+def test_a_drawing_the_form_calls_for_is_an_image_in_the_case_file():
+    r, by_path = problems_of(excavation_ticket())
+    assert r.ok and by_path["sketch"].severity == "warning" and "作业范围简图" in by_path["sketch"].message
+    r, by_path = problems_of(excavation_ticket(sketch={"file": "drawings/dt.png", "caption": "沟槽平面简图"}))
+    assert r.ok and "sketch" not in by_path
+    r, by_path = problems_of(excavation_ticket(sketch={"file": "drawings/dt.pdf", "caption": "沟槽平面简图"}))
+    assert not r.ok and "JPEG 或 PNG" in by_path["sketch.file"].message
+
+
+def test_training_levels_take_captured_signatures():
+    raw = f.training_card()
+    raw["levels"][0]["trainer_signature"] = {"file": "sig/trainer.png"}
+    raw["levels"][0]["trainee_signature"] = {"file": "sig/trainee.png", "signed_on": "2026-04-10"}
+    raw["conclusion"]["confirmer_signature"] = {"file": "sig/confirmer.png"}
+    r = load(raw, CTX)
+    assert r.ok, [p.line() for p in r.problems]
+    from schemas.common import image_refs
+
+    assert [ref for _, ref in image_refs(r.obj)] == ["sig/trainer.png", "sig/trainee.png", "sig/confirmer.png"]

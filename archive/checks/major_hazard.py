@@ -164,6 +164,22 @@ def _register_space(reg: Any, ticket: Any) -> Any:
     return None
 
 
+def _register_contradiction(snap: Snapshot, unit: str | None, text: str, as_of: date) -> tuple[str, Rec | None]:
+    """("；台账 … 却记载 … 设有警示标志…", register) when the enterprise's latest register as of the day
+    records a warning sign at a space that an open finding says has none (issue 13: a 台账 that
+    contradicts an enforcement finding); ("", None) otherwise."""
+    regs = sorted((r for r in snap.of("confined_space_register") if r.obj.enterprise == unit and r.obj.compiled_on <= as_of),
+                  key=lambda r: r.obj.compiled_on)
+    if not regs:
+        return "", None
+    reg = regs[-1]
+    named = [sp for sp in reg.obj.spaces if sp.warning_sign and (_mentions(text, sp.space_no) or _mentions(text, sp.name))]
+    if not named:
+        return "", None
+    spaces = "、".join(f"{sp.space_no}（{sp.name}）" for sp in named)
+    return f"；{reg.title} 却记载 {spaces}入口设有警示标志，台账与执法记录相矛盾，应如实更正", reg
+
+
 def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     """有限空间未辨识、未建立安全管理台账，并且未设置明显的安全警示标志.
 
@@ -202,10 +218,14 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         if no_sign:
             open_no_sign[unit or ""].append(rec)
         both = no_register and no_sign
+        # a register (in force on the day) that records a sign this open finding says is missing
+        contra, reg = _register_contradiction(snap, unit, text, as_of) if no_sign else ("", None)
         ev.findings.append(make_finding(
             "major" if both else "warning",
-            f"{rec.title} 记载有限空间问题“{text}”，尚未整改" + ("（未建立台账且未设警示标志，属重大事故隐患）" if both else ""),
-            e=unit, evidence=[rec], missing=["有限空间辨识清单和管理台账、入口安全警示标志的整改记录"], deadline=deadline))
+            f"{rec.title} 记载有限空间问题“{text}”，尚未整改" + ("（未建立台账且未设警示标志，属重大事故隐患）" if both else "") + contra,
+            e=unit, evidence=[rec] + ([reg] if reg else []),
+            missing=["有限空间辨识清单和管理台账、入口安全警示标志的整改记录"] + (["台账中警示标志记载的更正"] if reg else []),
+            deadline=deadline))
     for e in sorted({p.obj.enterprise for p in projects} | {t.obj.enterprise for t in tickets}):
         ts = sorted((t for t in tickets if t.obj.enterprise == e), key=lambda t: t.obj.valid_from)
         ps = [p for p in projects if p.obj.enterprise == e]
@@ -245,6 +265,7 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 ev.findings.append(make_finding(
                     "warning", f"{reg.title} 记载 {sp.space_no}（{sp.name}）入口未设置明显的安全警示标志",
                     e=e, evidence=[reg], missing=[f"{sp.space_no} 入口安全警示标志"]))
+
     ev.examined.append(f"有限空间作业项目 {len(projects)} 项、作业票 {len(tickets)} 张")
     return ev
 

@@ -21,7 +21,7 @@ from archive.documents.templates import EAST_ASIAN_DEFAULT, IMAGE_ROLES, LATIN_D
 from archive.errors import TemplateError
 from archive.privacy import mask_text
 from schemas.base import F, field_infos, schema_for
-from schemas.common import TICKET_TYPE_NAMES, Photo
+from schemas.common import TICKET_TYPE_NAMES, Drawing, Photo, Signature
 from schemas.enforcement import review_authority_of
 from schemas.identifiers import check_uscc, id_birth_date, id_problems, id_sex, mask_id
 from schemas.registry import Organization, Project
@@ -97,9 +97,26 @@ class Record:
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
+#: What is printed in full, by template: the numbers an official form exists to show (the
+#: 特种作业操作证号 is the holder's 身份证号, and masking it would defeat checking it against the
+#: national certificate lookup). Everything else a template prints masks 身份证号 and ID-shaped
+#: text (``settings.mask_id_in_documents``). Paths as in the render context, list items as ``[]``.
+FULL_NUMBERS: dict[str, frozenset[str]] = {
+    "training_record": frozenset({"doc.trainee.id_number"}),
+    "ticket_hot_work": frozenset({"doc.hot_workers[].certificate_no"}),
+    "ticket_temporary_power": frozenset({"doc.workers[].certificate_no", "doc.leader.certificate_no"}),
+    "ticket_blasting": frozenset({"doc.blasters[].certificate_no"}),
+    "person": frozenset({"doc.id_number", "doc.certificates[].number"}),
+}
+_INDEX = re.compile(r"\[\d+\]")
 
-def _view(value: Any, path: str, label: str, mask: bool, extra: Callable[[Any, str], dict] | None = None) -> Any:
-    """Turn a loaded value into what templates see (Records, lists, Blanks, masked text)."""
+
+def _view(value: Any, path: str, label: str, mask: bool, extra: Callable[[Any, str], dict] | None = None,
+          full: frozenset[str] = frozenset()) -> Any:
+    """Turn a loaded value into what templates see (Records, lists, Blanks, masked text); the
+    paths in ``full`` are shown unmasked."""
+    if mask and full and _INDEX.sub("[]", path) in full:
+        mask = False
     if value is None:
         return Blank(path, label)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -108,14 +125,14 @@ def _view(value: Any, path: str, label: str, mask: bool, extra: Callable[[Any, s
         for info in field_infos(cls):
             sub = f"{path}.{info.name}"
             v = getattr(value, info.name)
-            if info.spec.sensitive == "id_number" and isinstance(v, str) and mask:
+            if info.spec.sensitive == "id_number" and isinstance(v, str) and mask and _INDEX.sub("[]", sub) not in full:
                 v = mask_id(v)
-            values[info.name] = _view(v, sub, info.spec.label, mask, extra)
+            values[info.name] = _view(v, sub, info.spec.label, mask, extra, full)
         if extra is not None:
             values.update(extra(value, path))
         return Record(path, cls, values)
     if isinstance(value, tuple | list):
-        return [_view(v, f"{path}[{i}]", label, mask, extra) for i, v in enumerate(value)]
+        return [_view(v, f"{path}[{i}]", label, mask, extra, full) for i, v in enumerate(value)]
     if isinstance(value, str):
         bad = _XML_BAD.search(value)
         if bad:
@@ -235,8 +252,13 @@ def org_fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if _holds_uscc(hints[f.name]))
 
 
+#: the largest box (width, height in mm) each kind of image is printed in, keeping its proportions
+IMAGE_BOX = {Photo: (80, 62), Drawing: (120, 70), Signature: (30, 12)}
+
+
 class _PhotoImages:
-    """Adds ``image`` to Photo records, from the ``images`` argument by the photo's file."""
+    """Adds ``image`` to Photo, Drawing and Signature records, from the ``images`` argument by the
+    record's file."""
 
     def __init__(self, tpl: Any, images: dict[str, Path]) -> None:
         self.tpl = tpl
@@ -244,26 +266,28 @@ class _PhotoImages:
         self.used: set[str] = set()
 
     def __call__(self, value: Any, path: str) -> dict:
-        if not isinstance(value, Photo):
+        box = IMAGE_BOX.get(type(value))
+        if box is None:
             return {}
         key = value.file if value.file in self.images else Path(value.file).name
         if key not in self.images:
-            return {"image": Blank(f"{path}.image", "照片", f"没有提供照片文件 {value.file} (photo file not supplied)")}
+            return {"image": Blank(f"{path}.image", "图片", f"没有提供图片文件 {value.file} (image file not supplied)")}
         self.used.add(key)
-        return {"image": _image(self.tpl, self.images[key], 80, 62)}
+        return {"image": _image(self.tpl, self.images[key], *box)}
 
 
 def build_context(
     obj: Any, refs: dict | None, *, settings: Any, owner: dict | None = None,
-    images: dict[str, Path] | None = None, tpl: Any = None,
+    images: dict[str, Path] | None = None, tpl: Any = None, template_id: str = "",
 ) -> dict[str, Any]:
-    """The context documented at the top of this module."""
+    """The context documented at the top of this module; ``template_id`` says which numbers the
+    form prints in full (:data:`FULL_NUMBERS`)."""
     refs = refs or {}
     images = dict(images or {})
     cls = type(obj)
     mask = bool(getattr(settings, "mask_id_in_documents", True))
     photo_images = _PhotoImages(tpl, images)
-    ctx: dict[str, Any] = {"doc": _view(obj, "doc", "", mask, photo_images)}
+    ctx: dict[str, Any] = {"doc": _view(obj, "doc", "", mask, photo_images, FULL_NUMBERS.get(template_id, frozenset()))}
     orgs = refs.get("organizations") or {}
     org_values: dict[str, Any] = {}
     for name in org_fields(cls):

@@ -27,7 +27,8 @@ How it works, and why (measured on LibreOffice 7.4, issue 3):
 * **Fonts.** Templates name 仿宋/宋体/楷体/方正小标宋/黑体 (and the _GB2312 variants), which no
   free system has; a fontconfig alias does not reach LibreOffice's choice, which then falls back to
   Noto Sans CJK for everything. LibreOffice's own replacement table (VCL font substitution,
-  ``Always`` = on) in every worker profile does: :data:`FONT_REPLACEMENTS`.
+  ``Always`` = on) in every worker profile does: :data:`FONT_REPLACEMENTS` (仿宋 → FandolFang).
+  A fontconfig file (scripts/fonts/) only steers the glyph fallback for rare characters.
 * **Recycling.** soffice grows from ~93 MB to ~500 MB over 400 documents and slows by a third, so
   a worker is restarted every ``settings.pdf_recycle_every`` documents, and after a crash (the
   document in flight is retried once on the fresh worker).
@@ -86,13 +87,20 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total), as archive.a
 STAGE = "pdf"
 
 #: LibreOffice font-replacement table written into every worker profile: official face → free
-#: stand-in (domain.md §5). 楷体 goes to AR PL UKai (a real 楷 face) so 楷体 headings and the
-#: 签发人 name keep their look; everything Song/Fangsong-like goes to Noto Serif CJK SC.
+#: stand-in (doc_templates/FONTS.md has the table and the reasons). 仿宋 goes to FandolFang, a real
+#: 仿宋 face (scripts/setup.sh takes it out of Debian's texlive-lang-chinese); LibreOffice knows that
+#: font by the name "FandolFang R" (its fontconfig full name: "FandolFang" alone is not matched here).
+#: 小标宋 goes to Noto Serif CJK SC, and the templates set 小标宋 runs bold, so titles print in its
+#: Bold weight; 宋体 to Noto Serif CJK SC; 黑体 to Noto Sans CJK SC; 楷体 to AR PL UKai (a real 楷
+#: face). Characters FandolFang lacks (it covers about GB 2312) fall back to Noto Serif CJK SC
+#: (scripts/fonts/65-outsafe-fangsong.conf), never to a box.
+FANGSONG = "FandolFang R"
 FONT_REPLACEMENTS: tuple[tuple[str, str], ...] = (
-    ("仿宋", "Noto Serif CJK SC"),
-    ("仿宋_GB2312", "Noto Serif CJK SC"),
-    ("FangSong", "Noto Serif CJK SC"),
-    ("FangSong_GB2312", "Noto Serif CJK SC"),
+    ("仿宋", FANGSONG),
+    ("仿宋_GB2312", FANGSONG),
+    ("FangSong", FANGSONG),
+    ("FangSong_GB2312", FANGSONG),
+    ("华文仿宋", FANGSONG),
     ("宋体", "Noto Serif CJK SC"),
     ("SimSun", "Noto Serif CJK SC"),
     ("新宋体", "Noto Serif CJK SC"),

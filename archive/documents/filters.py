@@ -64,6 +64,11 @@ def cn_short(d: datetime) -> str:
     return f"{d.month}月{d.day}日 {cn_time(d)}" if isinstance(d, datetime) else f"{d.month}月{d.day}日"
 
 
+def cn_short_date(d: date) -> str:
+    """6月3日: the day without its year, for a date printed above its time in a narrow column."""
+    return f"{d.month}月{d.day}日"
+
+
 def money(x: Any) -> str:
     d = Decimal(str(x)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return f"{d:,.2f}"
@@ -273,6 +278,7 @@ FILTERS: dict[str, Callable] = {
     "cn_datetime": _blank_safe(cn_datetime),
     "cn_time": _blank_safe(cn_time),
     "cn_short": _blank_safe(cn_short),
+    "cn_short_date": _blank_safe(cn_short_date),
     "money": _blank_safe(money),
     "rmb_upper": _blank_safe(rmb_upper),
     "num": _blank_safe(_num_text),

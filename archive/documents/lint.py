@@ -27,7 +27,7 @@ from archive.settings import Settings
 from archive.text import Note
 from schemas import all_classes
 from schemas.base import FieldInfo, field_infos
-from schemas.common import Photo
+from schemas.common import Drawing, Photo, Signature
 from schemas.registry import Organization, Project
 from schemas.tickets import Approval
 
@@ -67,7 +67,7 @@ class _NS(_T):
 
 
 ANY, SCALAR = _Any(), _Scalar()
-VIRTUAL: dict[type, dict[str, _T]] = {Photo: {"image": ANY}}
+VIRTUAL: dict[type, dict[str, _T]] = {Photo: {"image": ANY}, Drawing: {"image": ANY}, Signature: {"image": ANY}}
 JINJA_GLOBALS = {"range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop"}
 LIST_PASS = {"sort", "reverse", "list", "unique", "selectattr", "rejectattr", "batch", "slice"}
 ITEM_OF = {"first", "last", "random", "box"}
@@ -144,6 +144,8 @@ class _Checker:
                     self.use(derived)
                 return _field_type(info, p)
             if name in VIRTUAL.get(t.cls, {}):
+                if t.path is not None:  # the picture shows its file
+                    self.use(f"{t.path}.file" if t.path else "file")
                 return VIRTUAL[t.cls][name]
             self.problem(node, shown, f"{t.cls.__name__} 没有字段 {name} (unknown field)")
             return ANY

@@ -27,7 +27,9 @@ exactly this list):
     items the same way (``{% for m in doc.measures %}{{ m.text }}{% endfor %}``). Dates stay dates
     (format them with the filters below); 身份证号 fields are masked (``3701**********1213``) when
     ``settings.mask_id_in_documents`` is on, and so is ID-shaped text anywhere else (certificate
-    numbers are often the holder's ID). A ``Photo`` item has one extra attribute, ``image``: the
+    numbers are often the holder's ID) — except the numbers the form exists to show
+    (``context.FULL_NUMBERS``: 身份证号 on the 三级安全教育登记卡 and the 人员登记表, certificate
+    numbers on the 动火/临时用电 tickets, the 爆破 permit and the 人员登记表). A ``Photo``, ``Drawing`` or ``Signature`` item has one extra attribute, ``image``: the
     picture itself (an InlineImage), taken from the ``images`` argument by the photo's ``file``.
 ``org``
     The organizations the record refers to, under the name of the field that holds the 统一社会信用代码:
@@ -55,7 +57,7 @@ exactly this list):
 
 Filters (each passes a blank through, so ``|default`` still works after it): ``cn_date``
 (2026年4月30日), ``cn_datetime`` (2026年4月30日 8时30分), ``cn_time`` (8时30分), ``cn_short``
-(4月30日 8时30分), ``money`` (120,000.00), ``rmb_upper`` (壹拾贰万元整), ``num`` (12.5),
+(4月30日 8时30分), ``cn_short_date`` (4月30日), ``money`` (120,000.00), ``rmb_upper`` (壹拾贰万元整), ``num`` (12.5),
 ``yesno`` (是/否), ``cn_num`` (三), ``cn_label`` (hot_work → 动火), ``unit`` (mg/m3 → mg/m³), ``strip_period`` / ``ensure_period`` (closing 。), ``breach`` (违反…的规定), ``choices("特级", "一级", "二级")`` (■特级　□一级　□二级),
 ``box("监护人")`` (the approval signed in that box of a ticket), ``show`` (any value as plain text;
 a record as "标签：值；…"). A value printed without a filter is formatted the same way (dates the
@@ -129,7 +131,7 @@ def render_record(
         )
     tpl = DocxTemplate(io.BytesIO(blob))
     tpl.render_init()
-    context = build_context(obj, refs, settings=settings, owner=owner, images=images, tpl=tpl)
+    context = build_context(obj, refs, settings=settings, owner=owner, images=images, tpl=tpl, template_id=info.id)
     try:
         tpl.render(context, jinja_env=make_env(), autoescape=True)
         docx = _save(tpl)
@@ -173,11 +175,32 @@ def _save(tpl: Any) -> bytes:
             name = part.partname.membername
             blob = part.blob
             if STORY_PARTS.match(name):
-                blob = ensure_east_asian_fonts(blob)
+                blob = keep_codes_whole(ensure_east_asian_fonts(blob))
             put(name, blob)
             if len(part.rels):
                 put(part.partname.rels_uri.membername, part.rels.xml)
     return out.getvalue()
+
+
+_TEXT = re.compile(rb"(<w:t(?:\s[^>]*)?>)([^<]*)(</w:t>)")
+_CODE_HYPHEN = re.compile(r"(?<=[A-Za-z0-9])-(?=[A-Za-z0-9])")
+WORD_JOINER = "\u2060"
+
+
+def keep_codes_whole(xml: bytes) -> bytes:
+    """A code such as HR-WB-2026-002 or MB-2026-0009 is one word on paper: LibreOffice may break
+    a line after any hyphen, so a WORD JOINER (U+2060, invisible, not in the PDF's text layer)
+    follows each hyphen inside a code. (Dates and times are kept whole by the templates' column
+    widths: LibreOffice breaks Chinese text between any two characters, joiner or not.)"""
+    if b"-" not in xml:
+        return xml
+
+    def fix(m: re.Match) -> bytes:
+        text = m.group(2).decode("utf-8")
+        new = _CODE_HYPHEN.sub("-" + WORD_JOINER, text)
+        return m.group(1) + new.encode("utf-8") + m.group(3) if new != text else m.group(0)
+
+    return _TEXT.sub(fix, xml)
 
 
 _RUN_START = re.compile(rb"<w:r(?=[ >])[^>]*>")

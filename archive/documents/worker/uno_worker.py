@@ -28,10 +28,13 @@ import uno  # python3-uno: Debian's /usr/bin/python3 only
 from com.sun.star.beans import PropertyValue
 
 #: writer_pdf_Export FilterData. SelectPdfVersion 2 = PDF/A-2b (1 = PDF/A-1b, 3 = PDF/A-3b);
-#: PDF/A makes LibreOffice embed (subsets of) every font it uses.
+#: PDF/A makes LibreOffice embed (subsets of) every font it uses. Tagged: the structure tree
+#: (paragraphs, table rows, heading rows) is what the layout check (archive/documents/layout.py)
+#: reads to find a table row split across pages; headers, footers and repeated heading rows are
+#: artifacts.
 PDF_FILTER_DATA = {
     "SelectPdfVersion": 2,
-    "UseTaggedPDF": False,
+    "UseTaggedPDF": True,
     "ExportBookmarks": True,
     "ExportNotes": False,
     "ReduceImageResolution": False,

@@ -1,0 +1,139 @@
+"""archive/documents/layout.py: the layout check of converted PDFs, and the pagination rules of the
+templates it enforces, over every example document and the stress set (tests/stress_cases.py).
+
+The defects of the old layout (issue 13) are rebuilt here with the template DSL the old way —
+a signature block after a full page with nothing keeping it, rows allowed to split, a label and
+a date in cells too narrow for them — and the check must name each one; the real templates must
+pass it.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from archive.documents.layout import check_layout, check_text
+from doc_templates.dsl import TEXT_PAGE, C, Doc, Font, Grid, L, P, fit_label
+from tests import layout_corpus
+
+pytestmark = [pytest.mark.soffice, pytest.mark.slow, pytest.mark.skipif(
+    not Path("/usr/lib/libreoffice/program/soffice.bin").exists(), reason="LibreOffice not installed (scripts/setup.sh)")]
+
+#: report templates are another branch's (docs-legal: 附件2, 自查报告 and their tables)
+ELSEWHERE = {"campaign-report-ZCBG-2026", "campaign-table-WBQK-2026"}
+
+
+def _old_layout(tmp: Path, n: int = 16) -> bytes:
+    """A document with the defects of issue 13, built without the pagination rules (``n`` articles
+    before the signature block)."""
+    w = TEXT_PAGE.text_width
+    d = Doc("旧版式", TEXT_PAGE, Font("body", 14))
+    g = Grid(w)
+    # a label and a date in cells too narrow for them ("联系电/话", "9时05/分")
+    g.row(C("联系电话", 14, align="center"), C("0531-88881234", 40), C("作业时间", 20), C("2026年4月30日 9时05分", 22),
+          C("项目", w - 96))
+    d.grid(g)
+    # a table whose rows may split across the page
+    t = Grid(w)
+    for i in range(6):
+        t.row(C(str(i + 1), 12), C([P(("安全措施内容较长，需要多行显示。" * 6,))] * 3, w - 12))
+    d.grid(t)
+    for i in range(n):
+        d.p(f"第{i + 1}条　" + "甲乙双方应当遵守安全生产法律法规。" * 3, line=26)
+    d.p("（以下无正文）", line=26)
+    # the signature block as loose paragraphs: nothing keeps it with the text or together
+    for line in ("甲方（盖章）：", "济南华锐重型机械有限公司", "法定代表人或委托代理人（签字）：", "日期：2026年4月24日", "签订日期：2026年4月24日"):
+        d.p(line, line=26)
+    docx = d.save(tmp / f"old{n}.docx")
+    # the old templates let rows split: drop cantSplit
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as src, zipfile.ZipFile(buf, "w") as out:
+        for item in src.infolist():
+            blob = src.read(item.filename)
+            if item.filename == "word/document.xml":
+                blob = blob.replace(b"<w:cantSplit/>", b"")
+            out.writestr(item, blob)
+    return buf.getvalue()
+
+
+def test_the_check_finds_the_defects_of_the_old_layout(tmp_path):
+    """As many articles as move the loose signature block over the page end, one way or another."""
+    pdfs = layout_corpus.convert([(str(n), _old_layout(tmp_path, n)) for n in range(2, 14)])
+    found = {n: check_layout(pdf) for n, pdf in pdfs.items()}
+    kinds = {p.kind for ps in found.values() for p in ps}
+    details = " ".join(p.detail for ps in found.values() for p in ps)
+    assert {"broken", "row_split", "signature_alone", "signature_split"} <= kinds, found
+    assert "联系电话" in details and "9时05分" in details
+
+
+@pytest.fixture(scope="module")
+def examples() -> dict[str, bytes]:
+    docs = [d for d in layout_corpus.example_documents() if d.name not in ELSEWHERE]
+    return layout_corpus.convert(layout_corpus.render(docs))
+
+
+@pytest.fixture(scope="module")
+def stress(tmp_path_factory) -> dict[str, bytes]:
+    from tests.stress_cases import stress_documents
+
+    return layout_corpus.convert(layout_corpus.render(stress_documents(tmp_path_factory.mktemp("stress"))))
+
+
+def test_every_example_passes_the_layout_check(examples):
+    assert len(examples) >= 60
+    bad = {name: [p.line() for p in check_layout(pdf) + check_text(pdf)] for name, pdf in examples.items()}
+    assert {k: v for k, v in bad.items() if v} == {}
+
+
+def test_the_stress_set_passes_the_layout_check(stress):
+    assert {"stress-ticket-hot-work", "stress-rectification-order", "stress-training"} <= set(stress)
+    bad = {name: [p.line() for p in check_layout(pdf) + check_text(pdf)] for name, pdf in stress.items()}
+    assert {k: v for k, v in bad.items() if v} == {}
+
+
+def test_long_documents_run_onto_several_pages(stress):
+    """The stress set does stress: 60 workers, 20 measures, 30 gas samples and 30 items take pages."""
+    from pypdf import PdfReader
+
+    pages = {k: len(PdfReader(io.BytesIO(v)).pages) for k, v in stress.items()}
+    assert pages["stress-ticket-confined-space"] >= 3 and pages["stress-rectification-order"] >= 4, pages
+
+
+def test_gas_table_heading_repeats_on_every_page_it_runs_onto(stress):
+    from archive.documents.layout import page_texts, _read
+
+    pdf = stress["stress-ticket-confined-space"]
+    pages, _, _ = _read(pdf)
+    texts = page_texts(pdf)
+    with_samples = [p for p, t in zip(pages, texts) if "马晓燕" in t]
+    assert len(with_samples) >= 2
+    for p in with_samples:
+        assert "取样分析时间" in (p.artifacts + "\n".join(ln.text for ln in p.lines)), p.number
+
+
+def test_rare_name_prints_with_a_fallback_face(stress):
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(stress["stress-training"])) as pdf:
+        chars = [c for p in pdf.pages for c in p.chars if c["text"] == "堃"]
+    assert chars and all("Noto" in c["fontname"] for c in chars)
+
+
+def test_body_text_is_fangsong_and_titles_bold_song(examples):
+    import pdfplumber
+
+    for name in ("rectification-order-zegai-2026-12", "agreement-HR-AQXY-2026-044"):
+        with pdfplumber.open(io.BytesIO(examples[name])) as pdf:
+            fonts = {c["fontname"].split("+")[-1] for c in pdf.pages[0].chars if "\u4e00" <= c["text"] <= "\u9fff"}
+        assert "FandolFang-Regular" in fonts, (name, fonts)
+        assert any("SerifCJK" in f and "Bold" in f for f in fonts), (name, fonts)
+
+
+def test_labels_are_fitted_between_words():
+    assert fit_label("统一社会信用代码", 26, 10.5) == ["统一社会信用", "代码"]  # never "统一社会信用代/码"
+    assert fit_label("联系电话", 26, 10.5) == ["联系电话"]
+    with pytest.raises(ValueError, match="does not fit"):
+        Grid(20).row(L("安全生产管理机构", 20, font=Font("song", 16)))
