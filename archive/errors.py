@@ -25,6 +25,7 @@ in one place (``cli.OutsafeGroup``); anything else is a bug and stays loud.
 
     storage.errors.StorageError       exit 1   raised by storage/ itself (the home, the catalog, the blob store)
     ├── BlobMissing                   exit 1   a blob the catalog names is not in the blob store
+    ├── BlobDamaged                   exit 3   a blob's bytes do not hash to its name (checked on every read)
     └── CatalogDamaged                exit 3   the catalog file is corrupt or truncated (restore from a backup)
 
 Raised and caught inside one layer, never seen by a user as such:

@@ -1,4 +1,4 @@
-"""Content-addressed blob store.
+"""Content-addressed blob store in a folder (the default; :class:`storage.interfaces.BlobStore`).
 
 A blob is named by the sha256 of its bytes and lives at ``blobs/sha256/ab/cd/abcd…`` (two levels
 of 256-way sharding keep folders small at 10^6 files). Writing streams the data into a temp file
@@ -6,8 +6,11 @@ in ``tmp/`` while hashing it, fsyncs, makes it read-only (0400) and renames it i
 existing blob with the same name is the same content, so writes are idempotent and a crash leaves
 at worst an orphan temp file or an unreferenced blob — never a half-written one.
 
-This module knows nothing about documents. A later backend (an S3-compatible object store) only
-has to offer the same five methods.
+Reads are checked: :meth:`FileBlobStore.read_bytes` and the stream of :meth:`FileBlobStore.open`
+raise :class:`BlobDamaged` when the bytes no longer hash to their name. The other backend, an
+S3-compatible bucket, is :mod:`storage.s3`; both pass ``tests/blob_contract/``.
+
+This module knows nothing about documents.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from storage.errors import BlobMissing, StorageError
+from storage.errors import BlobDamaged, BlobMissing, StorageError
 from storage.home import fsync_dir, make_private_dir
 
 CHUNK = 1 << 20
@@ -52,20 +55,84 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _check_digest(digest: str) -> str:
-    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+def check_digest(digest: str) -> str:
+    """``digest`` if it is a sha256 in lower-case hex (a blob's name), else StorageError."""
+    if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise StorageError(f"不是有效的 sha256 摘要 (not a sha256 digest): {digest!r}")
     return digest
 
 
-class BlobStore:
+def damaged(digest: str, actual: str) -> BlobDamaged:
+    return BlobDamaged(f"文件库中的 {digest[:12]}… 内容已被改动 (blob altered: its bytes hash to {actual[:12]}…)")
+
+
+class CheckedReader(io.RawIOBase):
+    """A read-only stream over ``raw`` that hashes what passes through and, at the end of the
+    stream, raises :class:`BlobDamaged` if the bytes did not hash to ``digest``."""
+
+    def __init__(self, raw: BinaryIO, digest: str) -> None:
+        self.raw = raw
+        self.digest = digest
+        self._h = hashlib.sha256()
+        self._checked = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        data = self.raw.read(len(b))
+        if not data:
+            self._check()
+            return 0
+        n = len(data)
+        b[:n] = data
+        self._h.update(data)
+        return n
+
+    def _check(self) -> None:
+        if not self._checked:
+            self._checked = True
+            actual = self._h.hexdigest()
+            if actual != self.digest:
+                raise damaged(self.digest, actual)
+
+    def close(self) -> None:
+        try:
+            self.raw.close()
+        finally:
+            super().close()
+
+
+def read_checked(stream: BinaryIO, digest: str) -> bytes:
+    """All of ``stream`` (a blob's bytes), checked against ``digest``."""
+    with stream:
+        data = stream.read()
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != digest:
+        raise damaged(digest, actual)
+    return data
+
+
+class FileBlobStore:
+    """Blobs as read-only files under ``root/sha256/``; temp files in ``tmp_dir``."""
+
     def __init__(self, root: Path, tmp_dir: Path) -> None:
-        self.root = root / "sha256"
-        self.tmp_dir = tmp_dir
+        self.root = Path(root) / "sha256"
+        self.tmp_dir = Path(tmp_dir)
         self._pending: list[Path] | None = None  # blobs written in a batch(), not yet flushed
 
+    @property
+    def location(self) -> str:
+        return str(self.root.parent)
+
+    def local_path(self, digest: str) -> Path | None:
+        return self.path_for(digest)
+
+    def check(self) -> None:
+        make_private_dir(self.root)
+
     def path_for(self, digest: str) -> Path:
-        d = _check_digest(digest)
+        d = check_digest(digest)
         return self.root / d[:2] / d[2:4] / d
 
     def has(self, digest: str) -> bool:
@@ -73,9 +140,24 @@ class BlobStore:
 
     def put_bytes(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
-        if self.has(digest):
+        if self._stored(digest, len(data)):
             return digest
         return self.put_stream(io.BytesIO(data))
+
+    def _stored(self, digest: str, size: int) -> bool:
+        """Whether ``digest`` is stored already; other bytes under its name (another size) are
+        refused, never replaced (write-once; :meth:`open` and ``verify`` name a same-size change)."""
+        try:
+            st = self.path_for(digest).stat()
+        except FileNotFoundError:
+            return False
+        if st.st_size != size:
+            raise StorageError(
+                f"文件库中的 {digest[:12]}… 与其名称不符，拒绝覆盖 (blob {digest[:12]}… holds other bytes: {st.st_size} bytes, "
+                f"expected {size}; not overwritten)",
+                hint="运行 outsafe verify 查明受影响的记录 (run outsafe verify)",
+            )
+        return True
 
     def remove_partial(self) -> int:
         """Remove blob temp files a killed writer left in tmp/ (call only under the archive lock:
@@ -104,10 +186,11 @@ class BlobStore:
                     h.update(chunk)
                     out.write(chunk)
                 out.flush()
+                size = out.tell()
                 if self._pending is None:
                     os.fsync(out.fileno())
             digest = h.hexdigest()
-            if self.has(digest):
+            if self._stored(digest, size):
                 os.unlink(tmp)
                 return digest
             self._place(Path(tmp), digest)
@@ -164,24 +247,35 @@ class BlobStore:
         for d in sorted({p.parent for p in paths}):
             fsync_dir(d)
 
-    def open(self, digest: str) -> BinaryIO:
+    def _open_raw(self, digest: str) -> BinaryIO:
         p = self.path_for(digest)
         try:
             return p.open("rb")
         except FileNotFoundError as e:
             raise BlobMissing(f"文件库中没有 {digest[:12]}… (blob missing)") from e
 
+    def open(self, digest: str) -> BinaryIO:
+        return io.BufferedReader(CheckedReader(self._open_raw(digest), digest), CHUNK)  # type: ignore[return-value]
+
     def read_bytes(self, digest: str) -> bytes:
-        with self.open(digest) as fh:
-            return fh.read()
+        return read_checked(self._open_raw(digest), digest)
+
+    def measure(self, digest: str) -> tuple[str, int] | None:
+        h = hashlib.sha256()
+        n = 0
+        try:
+            with self.path_for(digest).open("rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    h.update(chunk)
+                    n += len(chunk)
+        except FileNotFoundError:
+            return None
+        return h.hexdigest(), n
 
     def rehash(self, digest: str) -> str | None:
         """The sha256 of what is stored under ``digest`` now, streamed; None if it is missing."""
-        p = self.path_for(digest)
-        try:
-            return sha256_file(p)
-        except FileNotFoundError:
-            return None
+        found = self.measure(digest)
+        return found[0] if found else None
 
     def iter_digests(self) -> Iterator[str]:
         if not self.root.exists():
@@ -190,3 +284,6 @@ class BlobStore:
             for b in sorted(a.iterdir()):
                 for f in sorted(b.iterdir()):
                     yield f.name
+
+
+BlobStore = FileBlobStore  # the name before the BlobStore interface (storage.interfaces) existed

@@ -2,12 +2,13 @@
 
     StorageError        the archive home, catalog or blob store cannot be used    (exit 1)
     ├── BlobMissing     a blob the catalog names is not in the blob store
+    ├── BlobDamaged     a blob's bytes do not hash to its name                     (exit 3)
     └── CatalogDamaged  the catalog file is corrupt or truncated                  (exit 3)
 
 storage/ is the bottom layer and imports nothing of the engine; ``archive.errors.StorageError``
 (the engine's family in its one exception tree) is also a :class:`StorageError` from here, and the
 command line translates a bare one into the same one line and exit code. Driver errors (sqlite3,
-and later psycopg) are wrapped into these at the edge of the backend, ``raise … from e``.
+psycopg, botocore) are wrapped into these at the edge of the backend, ``raise … from e``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ class StorageError(Exception):
 
 class BlobMissing(StorageError):
     """A content-addressed file is not in the blob store."""
+
+
+class BlobDamaged(StorageError):
+    """A stored blob does not hash to its name: it was altered or damaged where it is kept."""
+
+    exit_code = 3
+    hint = "运行 outsafe verify 查明受影响的记录，并从备份恢复该文件 (run outsafe verify to name the records; restore the blob from a backup)"
 
 
 class CatalogDamaged(StorageError):

@@ -10,6 +10,9 @@ writes SQL or touches a connection: what it needs that is not here becomes a met
     ├── RecordFeed          records in sequence order, for the caches derived from the catalog
     ├── .ledger: LedgerStore      the append-only ledger's leaves and signed checkpoints
     └── .packages: PackageBook    witnessed checkpoints, imported inclusion proofs, the package log
+    BlobStore               the content-addressed files the records name (:func:`storage.catalog.open_blobs`)
+    WriteLock               the archive write lock: one writer at a time, over every process and
+                            machine that writes the archive (:func:`storage.catalog.open_lock`)
 
 Concepts every backend keeps (the conformance suite checks each):
 
@@ -30,13 +33,27 @@ Concepts every backend keeps (the conformance suite checks each):
   :class:`storage.errors.StorageError` with a message saying what and a hint saying how to fix it.
 
 Rows are the typed dicts of :mod:`storage.rows`.
+
+Blobs (``BlobStore``; files in the home by default, an S3-compatible bucket for large deployments,
+``tests/blob_contract/`` is their conformance suite):
+
+- **content-addressed**: a blob is named by the sha256 of its bytes (64 lower-case hex digits);
+  writing the same bytes again is a no-op that returns the same name.
+- **write-once**: a stored blob is never replaced; a store that finds other bytes under a name
+  refuses (StorageError) instead of overwriting them.
+- **checked on read**: ``read_bytes`` and a stream from ``open`` raise :class:`storage.errors.
+  BlobDamaged` (exit 3) when the stored bytes do not hash to their name.
+- **durable before named**: a ``put_*`` outside :meth:`BlobStore.batch` returns once the blob is
+  durable; inside a batch, every blob written is durable when the block ends normally. The engine
+  commits catalog rows naming blobs only after that, so a crash leaves at worst an orphan blob.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
 
 from storage.rows import (
     CheckpointRow,
@@ -271,6 +288,86 @@ class Catalog(RecordCatalog, RecordFeed, UnitOfWork, Protocol):
         """Apply the pending forward migrations (up to version ``upto``), each in its own
         transaction; return how many were applied. A catalog newer than this program is refused
         with StorageError and left as it is."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class BlobStore(Protocol):
+    """Content-addressed, write-once files (see the module's notes)."""
+
+    @property
+    def location(self) -> str:
+        """Where the blobs live: a folder, or ``s3://bucket/prefix``."""
+        ...
+
+    def check(self) -> None:
+        """Raise StorageError when the store cannot be used (no such bucket, no permission)."""
+        ...
+
+    def has(self, digest: str) -> bool: ...
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store ``data``; return its sha256 (hex)."""
+        ...
+
+    def put_file(self, src: Path) -> str:
+        """Store the file ``src`` (streamed; large files in parts); return its sha256."""
+        ...
+
+    def put_stream(self, stream: BinaryIO) -> str:
+        """Store what ``stream`` yields (streamed); return its sha256."""
+        ...
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Write several blobs; all are durable when the block ends normally (nested: joins)."""
+        ...
+
+    def open(self, digest: str) -> BinaryIO:
+        """A stream of the blob's bytes that raises BlobDamaged at its end if they do not hash
+        to ``digest``; BlobMissing when there is no such blob."""
+        ...
+
+    def read_bytes(self, digest: str) -> bytes:
+        """The blob's bytes, checked (BlobDamaged, BlobMissing)."""
+        ...
+
+    def measure(self, digest: str) -> tuple[str, int] | None:
+        """(sha256, size) of what is stored under ``digest`` now, streamed; None when missing."""
+        ...
+
+    def local_path(self, digest: str) -> Path | None:
+        """A path on this machine to read the blob from directly (unchecked), or None when the
+        store is not a local folder: callers then use :meth:`open` or :meth:`read_bytes`."""
+        ...
+
+    def iter_digests(self) -> Iterator[str]:
+        """Every stored digest, in order."""
+        ...
+
+    def remove_partial(self) -> int:
+        """Remove what a killed writer left half-written (temp files, unfinished uploads); call
+        only under the archive write lock. Returns how many were removed."""
+        ...
+
+
+class WriteLock(Protocol):
+    """The archive write lock: one writer at a time over every process (and, for a server
+    catalog, every machine) writing the archive; a second writer waits, it does not fail."""
+
+    @property
+    def name(self) -> str:
+        """What the lock is (a file path, or a PostgreSQL advisory lock on a database)."""
+        ...
+
+    def hold(self, what: str = "", notify: Callable[[str], None] | None = None) -> AbstractContextManager[None]:
+        """Hold the lock for the block; wait while another writer holds it (saying so once
+        through ``notify`` after a second, naming the holder). ``what`` tells others who holds it."""
+        ...
+
+    def hold_if_free(self) -> AbstractContextManager[bool]:
+        """Hold the lock for the block only if nobody holds it: yields True while held, False
+        (without waiting) when another writer holds it."""
         ...
 
     def close(self) -> None: ...

@@ -1,6 +1,9 @@
 """The archive write lock: one writer at a time, the others wait.
 
-An exclusive ``flock`` on ``<home>/lock``. A second writer process never fails with a lock error:
+:class:`FileLock` (:class:`storage.interfaces.WriteLock` for an archive whose catalog is the SQLite
+file) is an exclusive ``flock`` on ``<home>/lock``; a PostgreSQL catalog is locked with an advisory
+lock instead (:class:`storage.postgresql.lock.AdvisoryLock`), which every machine writing to the
+database shares. :func:`storage.catalog.open_lock` picks the one for a catalog. A second writer process never fails with a lock error:
 it tries for a second, then says once on stderr who holds the lock and waits until it is free.
 The kernel drops the lock when the holder exits, even on a crash, so a stale lock cannot exist.
 Readers do not take this lock (SQLite WAL lets them read while a writer writes).
@@ -82,3 +85,23 @@ def lock_if_free(path: Path) -> Iterator[bool]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+class FileLock:
+    """The archive write lock of an archive on one machine: ``flock`` on a file in its home."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def hold(self, what: str = "", notify: Callable[[str], None] | None = None):
+        return write_lock(self.path, what=what, notify=notify)
+
+    def hold_if_free(self):
+        return lock_if_free(self.path)
+
+    def close(self) -> None:
+        pass

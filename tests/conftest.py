@@ -103,3 +103,38 @@ def arc(tmp_path, _basic_archive_template, monkeypatch):
     a = Archive.open(tmp_path / "copy" / "archive")
     yield a
     a.close()
+
+
+# --- servers the tests start themselves (tests/services.py) ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throw-away PostgreSQL cluster for this test process (stopped and removed at the end)."""
+    from tests.services import PostgresCluster
+
+    cluster = PostgresCluster()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on a loopback port for this test process."""
+    from tests.services import S3Server
+
+    server = S3Server()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch):
+    """The S3 server's endpoint and credentials in this test's environment."""
+    for k, v in s3_server.env().items():
+        monkeypatch.setenv(k, v)
+    return s3_server

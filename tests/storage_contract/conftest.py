@@ -5,13 +5,16 @@ empty catalog of its kind and how to reach under the interfaces for the few thin
 interfaces rightly do not offer (running a raw statement, to show the database itself refuses
 to alter an immutable row; setting the schema version, to show a newer catalog is refused):
 
-    class PostgresBackend:                     # issue 17
+    class PostgresBackend:
         name = "postgresql"
         refused = psycopg.Error                # what the driver raises for a refused statement
         def new(self, tmp_path): …             # a fresh database (version 0) on the test cluster
         def reopen(self, catalog, *, readonly=False): …   # a second connection to it
         def execute_raw(self, catalog, sql): … # one literal SQL statement, outside a transaction
         def set_version(self, catalog, version): …
+
+The PostgreSQL harness runs on the throw-away cluster of the ``pg_cluster`` fixture
+(tests/services.py): each test gets a database schema of its own.
 
 test_interfaces.py checks that the backend has every member of every interface with the same
 parameters; the other files test what each interface promises.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from storage.catalog import open_catalog
@@ -49,11 +53,34 @@ class SqliteBackend:
         catalog.db.execute(f"PRAGMA user_version={int(version)}")  # type: ignore[attr-defined]
 
 
-BACKENDS = [SqliteBackend()]
+class PostgresBackend:
+    name = "postgresql"
+    refused = psycopg.Error
+
+    def __init__(self, cluster=None) -> None:
+        self.cluster = cluster  # tests.services.PostgresCluster, given by the fixture
+
+    def new(self, tmp_path: Path) -> Catalog:
+        return open_catalog(self.cluster.new_schema("contract"), create=True)
+
+    def reopen(self, catalog: Catalog, *, readonly: bool = False) -> Catalog:
+        return open_catalog(catalog.location, readonly=readonly)
+
+    def execute_raw(self, catalog: Catalog, sql: str) -> None:
+        with psycopg.connect(catalog.location, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def set_version(self, catalog: Catalog, version: int) -> None:
+        self.execute_raw(catalog, f"UPDATE schema_version SET version = {int(version)}")
+
+
+BACKENDS = [SqliteBackend(), PostgresBackend()]
 
 
 @pytest.fixture(params=BACKENDS, ids=lambda b: b.name)
 def backend(request):
+    if isinstance(request.param, PostgresBackend):
+        return PostgresBackend(request.getfixturevalue("pg_cluster"))
     return request.param
 
 
