@@ -191,18 +191,25 @@ def main(ctx: click.Context, home: Path | None, verbose: bool) -> None:
 @click.option("--insecure-no-passphrase", "insecure", is_flag=True,
               help="Store the signing key WITHOUT a passphrase (demos only; every use says so).")
 @click.option("--no-pdf", is_flag=True, help="Store the owner's record sheet as .docx only (no LibreOffice).")
+@click.option("--catalog", "catalog_url", metavar="URL",
+              help="Keep the catalog in this empty PostgreSQL database (postgresql://…) instead of the home's SQLite file.")
+@click.option("--blobs", "blobs_url", metavar="URL",
+              help="Keep the files in this S3-compatible bucket (s3://bucket/prefix; AWS_* variables) instead of blobs/.")
 @JSON
 @pass_app
-def init(app: App, org_file: Path, search_engine: str, insecure: bool, no_pdf: bool, as_json: bool) -> Any:
+def init(app: App, org_file: Path, search_engine: str, insecure: bool, no_pdf: bool, catalog_url: str | None,
+         blobs_url: str | None, as_json: bool) -> Any:
     """Create an archive owned by the organization in ORG_FILE, with a new Ed25519 signing key.
 
     The private key is encrypted with a passphrase ($OUTSAFE_PASSPHRASE or a prompt) and kept
-    in <home>/keys/owner.key, mode 0600.
+    in <home>/keys/owner.key, mode 0600. With --catalog and --blobs the records live in
+    PostgreSQL and the files in an object store, named in <home>/outsafe.toml; several machines
+    then write one archive, each with a copy of the home (README, "Several machines").
     """
     from archive.app import create_archive  # lazy: see Start-up
 
     created = create_archive(app.home, org_file, passphrase=ask_passphrase, insecure=insecure, search_engine=search_engine,
-                             pdf=not no_pdf)
+                             pdf=not no_pdf, catalog_url=catalog_url, blobs_url=blobs_url)
     app._archive = created.archive
     return output(created, as_json)
 
@@ -1066,6 +1073,29 @@ def import_xlsx_cmd(app: App, file: Path, kind: str, skip_bad_rows: bool, check_
     from archive.campaign.rosters import import_xlsx  # lazy: see Start-up
 
     return output(import_xlsx(app.archive(), file, kind, skip_bad_rows=skip_bad_rows, check_only=check_only), as_json)
+
+
+# --- migrate ---------------------------------------------------------------------------------------------
+
+
+@main.command("migrate")
+@click.option("--to", "to", required=True, metavar="URL",
+              help="Where the catalog goes: an empty PostgreSQL database (postgresql://…), or sqlite (the home's catalog.sqlite3).")
+@click.option("--blobs", "blobs_to", metavar="URL",
+              help="Where the files go: s3://bucket/prefix, files (the home's blobs/) or a folder (default: they stay).")
+@JSON
+@pass_app
+def migrate_cmd(app: App, to: str, blobs_to: str | None, as_json: bool) -> Any:
+    """Copy the archive to another catalog and blob store (SQLite/files ⇄ PostgreSQL/S3), verify
+    both sides (same ledger root) and switch the home to the copy.
+
+    The catalog is copied in one transaction, verified before it commits (all or nothing); blobs
+    already in the target are skipped, so an interrupted run can simply be repeated.
+    """
+    from archive.migrate import migrate_home  # lazy: see Start-up
+
+    return output(migrate_home(app.home, to, blobs_to, passphrase=ask_passphrase, progress=progress_printer("outsafe migrate"),
+                               notify=notify), as_json)
 
 
 # --- demo ------------------------------------------------------------------------------------------------

@@ -51,13 +51,12 @@ from schemas.common import image_refs
 from schemas.registry import Organization, Person
 from schemas.tickets import TICKET_CLASSES
 from storage import staging
-from storage.blobs import BlobStore
+from storage.catalog import BlobStore, Catalog, WriteLock, is_server_catalog, open_blobs, open_catalog, open_lock
 from storage.faults import crash_point
-from storage.catalog import Catalog, open_catalog
-from storage.home import ArchiveHome, atomic_write, default_home, safe_name
-from storage.lock import lock_if_free, write_lock
+from storage.home import ArchiveHome, atomic_write, default_home, safe_name, storage_toml
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+MOVED_TO = "moved_to"  # meta of a catalog that `outsafe migrate` copied elsewhere: no more writes
 
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -147,12 +146,16 @@ class Archive:
         settings: Settings,
         passphrase: keys.PassphraseProvider = keys.env_passphrase,
         clock: Clock = SYSTEM,
+        *,
+        blobs: BlobStore | None = None,
+        lock: WriteLock | None = None,
     ) -> None:
         self.home = home
         self.clock = clock  # every "now" and "today" of this archive (tests pass a FixedClock)
         self.catalog = catalog
         self.settings = settings
-        self.blobs = BlobStore(home.blobs_dir, home.tmp_dir)
+        self.blobs = blobs or open_blobs(home.locations().blobs, tmp_dir=home.tmp_dir)
+        self.lock = lock or open_lock(catalog, home.lock_file)  # flock in the home, or an advisory lock in PostgreSQL
         self.ledger = Ledger(catalog.ledger)
         self.passphrase = passphrase
         self._secret: bytes | None = None
@@ -172,15 +175,23 @@ class Archive:
                 hint="create one with `outsafe init --org ORG.yaml`, or give --home / OUTSAFE_HOME",
             )
         settings = Settings.load(home.settings_file)
-        catalog = open_catalog(home.catalog_file)
-        if catalog.version != catalog.latest_version:  # forward, or refused when newer than this program
-            try:
-                with write_lock(home.lock_file, what="migrate"):
+        where = home.locations()
+        catalog = open_catalog(where.catalog)
+        try:
+            if catalog.version == 0 and is_server_catalog(where.catalog):
+                raise StorageError(
+                    f"{home.settings_file} 指向的目录数据库中没有档案 (the catalog it names holds no archive)",
+                    hint="create one with `outsafe init --org ORG.yaml --catalog URL`, or fix catalog in outsafe.toml",
+                )
+            lock = open_lock(catalog, home.lock_file)
+            if catalog.version != catalog.latest_version:  # forward, or refused when newer than this program
+                with lock.hold(what="migrate"):
                     catalog.migrate()
-            except BaseException:
-                catalog.close()
-                raise
-        archive = cls(home, catalog, settings, passphrase, clock)
+            blobs = open_blobs(where.blobs, tmp_dir=home.tmp_dir)
+        except BaseException:
+            catalog.close()
+            raise
+        archive = cls(home, catalog, settings, passphrase, clock, blobs=blobs, lock=lock)
         archive.clean_leftovers()
         return archive
 
@@ -196,14 +207,21 @@ class Archive:
         today: date | None = None,
         pdf: bool = True,
         clock: Clock = SYSTEM,
+        catalog_url: str | None = None,
+        blobs_url: str | None = None,
     ) -> "Archive":
         """A new archive owned by the organization in ``org_file``, with a new signing key.
-        Nothing is created unless the file is valid and a passphrase is at hand."""
+        Nothing is created unless the file is valid and a passphrase is at hand. ``catalog_url``:
+        keep the catalog in that (empty) PostgreSQL database instead of the home's SQLite file;
+        ``blobs_url``: keep the files in that S3 bucket (``s3://bucket/prefix``) instead of blobs/."""
         home = ArchiveHome(Path(root) if root else default_home())
         if home.exists():
             raise StorageError(f"{home.root} 已经是档案目录 (an archive already exists here)", hint="choose another --home")
         if home.root.exists() and any(home.root.iterdir()):
             raise StorageError(f"{home.root} 不是空目录 (folder is not empty)", hint="choose an empty or new folder for --home")
+        if catalog_url is not None and not is_server_catalog(catalog_url):
+            raise StorageError(f"--catalog 应为 postgresql:// 地址 (the catalog must be a postgresql:// URL): {catalog_url}",
+                               hint="without --catalog the catalog is catalog.sqlite3 in the home")
         ctx = RuleContext(Settings(), today or clock.today(), None)
         result = _read_and_load(org_file, ctx, expect=Organization)
         if not result.ok:
@@ -214,23 +232,37 @@ class Archive:
                 "需要口令来加密签名私钥 (a passphrase is needed to encrypt the signing key)",
                 hint="set OUTSAFE_PASSPHRASE, answer the prompt, or use --insecure-no-passphrase for a demo",
             )
+        catalog = blobs = None
+        if catalog_url is not None:  # before anything is created: a wrong URL changes nothing
+            catalog = _empty_server_catalog(catalog_url)
+        try:
+            if blobs_url is not None:
+                blobs = open_blobs(blobs_url, tmp_dir=home.tmp_dir)
+                blobs.check()
+        except BaseException:
+            if catalog is not None:
+                catalog.close()
+            raise
         created_root = not home.root.exists()
         try:
-            home.create_dirs()
-            atomic_write(home.settings_file, Settings.template_toml().encode())
+            home.create_dirs(blobs=blobs is None)
+            atomic_write(home.settings_file, (storage_toml(catalog_url, blobs_url) + Settings.template_toml()).encode())
             atomic_write(home.keys_dir / "id-hash.key", secrets.token_bytes(32))
             signer = keys.generate(home.keys_dir, pw, insecure=insecure)
-            catalog = open_catalog(home.catalog_file, create=True)
-            with write_lock(home.lock_file, what="init"):
+            if catalog is None:
+                catalog = open_catalog(home.catalog_file, create=True)
+            lock = open_lock(catalog, home.lock_file)
+            with lock.hold(what="init"):
                 catalog.migrate()
                 with catalog.transaction():
                     catalog.set_meta("archive_id", ids.new_id(clock))
+                    catalog.set_meta("catalog_id", ids.new_id(clock))
                     catalog.set_meta("owner_uscc", result.obj.uscc)
                     catalog.set_meta("owner_name", result.obj.name)
                     catalog.set_meta("owner_role", result.obj.role)
                     catalog.set_meta("search_engine", search_engine)
                     catalog.set_meta("created_at", clock.stamp())
-            archive = cls(home, catalog, Settings.load(home.settings_file), passphrase, clock)
+            archive = cls(home, catalog, Settings.load(home.settings_file), passphrase, clock, blobs=blobs, lock=lock)
             archive._signer = signer
             owner = dataclasses.replace(
                 result.obj, public_key=keys.public_pem(signer.public), key_fingerprint=signer.fingerprint
@@ -241,6 +273,8 @@ class Archive:
                 item.resolved, problems = resolve(owner, reg, file=str(org_file))
                 archive._add_items([item], reg, warnings=[], pdf=pdf)
         except BaseException:
+            if catalog is not None:
+                catalog.close()
             _remove_new_home(home.root, created_root)
             raise
         return archive
@@ -250,6 +284,7 @@ class Archive:
         if self._converter is not None:
             self._converter.close()
             self._converter = None
+        self.lock.close()
         self.catalog.close()
 
     @property
@@ -291,7 +326,7 @@ class Archive:
         temp files. Nothing here is ever needed: it is personal data lying about."""
         try:
             staging.clean_stale(self.home.tmp_dir)
-            with lock_if_free(self.home.lock_file) as free:
+            with self.lock.hold_if_free() as free:
                 if free:
                     self.blobs.remove_partial()
         except OSError:
@@ -299,9 +334,18 @@ class Archive:
 
     @contextmanager
     def writing(self, what: str = "", notify: Callable[[str], None] | None = None):
-        """Hold the archive write lock. Blob temp files are only ever written under it, so any found
-        on taking it were left by a writer that was killed: they are removed."""
-        with write_lock(self.home.lock_file, what=what, notify=notify):
+        """Hold the archive write lock (:attr:`lock`: a file lock in the home, or an advisory lock
+        in a PostgreSQL catalog, shared by every machine writing it). Blob temp files and unfinished
+        uploads are only ever written under it, so any found on taking it were left by a writer
+        that was killed: they are removed."""
+        with self.lock.hold(what=what, notify=notify):
+            moved = self.catalog.get_meta(MOVED_TO)
+            if moved:  # `outsafe migrate` copied the archive elsewhere while this process waited
+                raise StorageError(
+                    f"档案已迁移至 {moved}，此目录不再写入 (the archive was moved to {moved} by outsafe migrate; this catalog "
+                    "takes no more writes)",
+                    hint=f"在 {self.home.settings_file} 中指向新位置，或使用迁移时的 --home (point outsafe.toml at the new catalog)",
+                )
             self.blobs.remove_partial()
             yield
 
@@ -900,6 +944,25 @@ class OrganizationSheet:
             out.append("人员 (people):")
             out += table(data["people"], [("name", "姓名"), ("id_number", "身份证号"), ("roles", "岗位")])
         return out
+
+
+def _empty_server_catalog(url: str) -> Catalog:
+    """The PostgreSQL catalog at ``url`` for a new archive: it must hold no records (a schema left
+    by an ``init`` that failed half-way is taken over)."""
+    catalog = open_catalog(url, create=True)
+    try:
+        if catalog.version > catalog.latest_version:
+            catalog.migrate()  # refused: newer than this program
+        if catalog.version and catalog.count_records():
+            raise StorageError(
+                f"目录数据库中已有档案 (the catalog already holds an archive): {catalog.get_meta('owner_name') or ''} "
+                f"{catalog.get_meta('owner_uscc') or ''}".rstrip(),
+                hint="为新档案使用空的数据库或模式 (use an empty database or schema for a new archive)",
+            )
+    except BaseException:
+        catalog.close()
+        raise
+    return catalog
 
 
 def _remove_new_home(root: Path, created_root: bool) -> None:

@@ -1,7 +1,7 @@
 """The archive home: one folder holding everything an archive is.
 
     <home>/
-      outsafe.toml          settings (see archive.settings)
+      outsafe.toml          settings (see archive.settings); where the catalog and blobs live
       catalog.sqlite3       the catalog (records, registry, ledger) — storage.sqlite
       blobs/sha256/ab/cd/…  content-addressed files — storage.blobs
       keys/                 the owner's signing key (encrypted) and public key
@@ -10,6 +10,15 @@
       tmp/                  temp files, renamed into place when complete
       lock                  the archive write lock — storage.lock
 
+The catalog and the blobs may live elsewhere, named by two top-level keys of ``outsafe.toml``
+(:meth:`ArchiveHome.locations`; a SQLite catalog is always the home's own file)::
+
+    catalog = "postgresql://outsafe@db.example/outsafe"   # storage.postgresql
+    blobs = "s3://district-archive/outsafe"               # storage.s3
+
+Each machine writing such an archive has a home of its own (the settings, the keys, its own
+search index and temp files) naming the same catalog and blobs.
+
 Folders are 0700 and files 0600: an archive holds personal data (身份证号) and a private key.
 Where the home is: ``--home``, else ``OUTSAFE_HOME``, else the per-user data folder
 (``$XDG_DATA_HOME/outsafe`` or ``~/.local/share/outsafe``).
@@ -17,9 +26,11 @@ Where the home is: ``--home``, else ``OUTSAFE_HOME``, else the per-user data fol
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
+import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,11 +87,87 @@ class ArchiveHome:
         return self.root / "lock"
 
     def exists(self) -> bool:
-        return self.catalog_file.exists()
+        """Whether an archive lives here: its SQLite catalog, or settings naming a catalog elsewhere."""
+        return self.catalog_file.exists() or (self.settings_file.exists() and "catalog" in _storage_keys(self.settings_file))
 
-    def create_dirs(self) -> None:
-        for d in (self.root, self.blobs_dir, self.keys_dir, self.index_dir, self.templates_dir, self.tmp_dir):
-            make_private_dir(d)
+    def locations(self) -> "Locations":
+        """Where this archive's catalog and blobs are: the top-level ``catalog`` and ``blobs`` keys
+        of ``outsafe.toml`` (a ``postgresql://`` URL, an ``s3://`` location, or a path relative to
+        the home), by default ``catalog.sqlite3`` and ``blobs/`` in the home."""
+        keys = _storage_keys(self.settings_file) if self.settings_file.exists() else {}
+        catalog, blobs = keys.get("catalog"), keys.get("blobs")
+        return Locations(
+            catalog=catalog or str(self.catalog_file),
+            blobs=blobs if blobs and "://" in blobs else str(self.root / blobs) if blobs else str(self.blobs_dir),
+        )
+
+    def set_locations(self, catalog: str, blobs: str) -> None:
+        """Name where the catalog and blobs now live in ``outsafe.toml`` (atomically; the rest of
+        the file is kept as it is). The home's own catalog file and blobs/ are the defaults and
+        are not named."""
+        text = self.settings_file.read_text(encoding="utf-8") if self.settings_file.exists() else ""
+        head, body = [], []
+        for line in text.splitlines(keepends=True):
+            (body if body or line.lstrip().startswith("[") else head).append(line)
+        kept = [ln for ln in head if not _LOCATION_LINE.match(ln)]
+        catalog_key = None if catalog == str(self.catalog_file) else catalog
+        blobs_key = None if blobs == str(self.blobs_dir) else blobs
+        top = storage_toml(catalog_key, blobs_key)
+        atomic_write(self.settings_file, (top + "".join(kept).lstrip("\n") + "".join(body)).encode("utf-8"))
+        if self.locations() != Locations(catalog, blobs):
+            raise StorageError(f"{self.settings_file} 未能记下新的位置 (the settings did not take the new locations)")
+
+    def create_dirs(self, *, blobs: bool = True) -> None:
+        """The home's folders (``blobs``: also blobs/, unless the blobs live elsewhere)."""
+        for d in (self.root, self.blobs_dir if blobs else None, self.keys_dir, self.index_dir, self.templates_dir, self.tmp_dir):
+            if d is not None:
+                make_private_dir(d)
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Where an archive's catalog and blobs live (paths or URLs)."""
+
+    catalog: str
+    blobs: str
+
+
+CATALOG_SCHEMES = ("postgresql://", "postgres://")
+BLOB_SCHEMES = ("s3://",)
+_LOCATION_LINE = re.compile(r"^\s*#?\s*(catalog|blobs)\s*=|^# (Where the catalog and the blobs live|A password is best kept)")
+
+
+def _storage_keys(settings_file: Path) -> dict[str, str]:
+    try:
+        with settings_file.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise StorageError(f"无法读取 {settings_file} (cannot read the archive settings: {e})",
+                           hint="改正 outsafe.toml (fix outsafe.toml)") from e
+    out = {}
+    for key, schemes in (("catalog", CATALOG_SCHEMES), ("blobs", BLOB_SCHEMES)):
+        value = doc.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise StorageError(f"{settings_file}: {key} 应为文本 (must be a text)", hint=f'{key} = "…"')
+        if ("://" in value or key == "catalog") and not value.startswith(schemes):
+            # a SQLite catalog lives in its home, beside the lock file that serialises its writers
+            raise StorageError(f"{settings_file}: 不支持的 {key} 地址 (unsupported {key} location): {value.split('@')[-1]}",
+                               hint=f"可用 (supported): {', '.join(schemes)}" + ("" if key == "catalog" else " 或本机目录 (or a folder)"))
+        out[key] = value.strip()
+    return out
+
+
+def storage_toml(catalog: str | None = None, blobs: str | None = None) -> str:
+    """The top of a new ``outsafe.toml``: where the catalog and blobs live (commented out when
+    they are the home's own), before the ``[settings]`` table."""
+    lines = ["# Where the catalog and the blobs live (default: catalog.sqlite3 and blobs/ in this folder).",
+             "# A password is best kept out of this file: PGPASSWORD or ~/.pgpass; S3 keys: AWS_* variables (README)."]
+    lines.append(f"catalog = {json.dumps(catalog, ensure_ascii=False)}" if catalog else
+                 '# catalog = "postgresql://outsafe@db.example/outsafe"')
+    lines.append(f"blobs = {json.dumps(blobs, ensure_ascii=False)}" if blobs else '# blobs = "s3://bucket/prefix"')
+    return "\n".join(lines) + "\n\n"
 
 
 def make_private_dir(path: Path) -> None:

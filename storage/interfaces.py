@@ -156,6 +156,10 @@ class RecordCatalog(Protocol):
 
     def set_meta(self, key: str, value: str) -> None: ...
 
+    def meta_items(self) -> dict[str, str]:
+        """Every meta key and its value (to copy an archive to another backend)."""
+        ...
+
 
 class RecordFeed(Protocol):
     """The catalog read in sequence order by the caches derived from it (the search index; later

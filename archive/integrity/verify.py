@@ -82,17 +82,9 @@ class VerifyReport:
                       f"{self.leaves} 个账本条目, {self.checkpoints} 个签名检查点"]
 
 
-def _hash_blob(path: Path) -> tuple[str | None, int]:
-    h = hashlib.sha256()
-    n = 0
-    try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-                n += len(chunk)
-    except FileNotFoundError:
-        return None, 0
-    return h.hexdigest(), n
+def _measure(blobs, digest: str) -> tuple[str | None, int]:
+    """(sha256, size) of what the blob store holds under ``digest`` now; (None, 0) if missing."""
+    return blobs.measure(digest) or (None, 0)
 
 
 def verify_archive(
@@ -122,7 +114,7 @@ def verify_archive(
     unique = sorted({f["sha256"] for _, f in jobs})
     n_workers = workers or max(2, os.cpu_count() or 2)
     pool = ThreadPoolExecutor(max_workers=n_workers)
-    futures = {d: pool.submit(_hash_blob, archive.blobs.path_for(d)) for d in unique}
+    futures = {d: pool.submit(_measure, archive.blobs, d) for d in unique}
 
     # 2. seals
     leaves_by_record: dict[str, dict] = {}

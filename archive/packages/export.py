@@ -47,6 +47,7 @@ from archive.packages.guide import guide_text
 from archive.privacy import mask_text
 from schemas import REGISTRY_TYPES, TYPES
 from storage import staging
+from storage.errors import BlobMissing
 from storage.faults import crash_point
 from storage.home import safe_name
 
@@ -266,7 +267,7 @@ class _Builder:
         rel = f"records/{origin}/{rid}"
         files_meta, index_files = [], []
         used: set[str] = set()
-        blobs = str(self.archive.blobs.root)
+        blobs = self.archive.blobs
         for f in self.archive.catalog.record_files(rid):
             name = safe_name(f"{f['role']}-{mask_text(f['name'])}", "file")
             stem, dot, ext = name.rpartition(".")
@@ -277,11 +278,18 @@ class _Builder:
             used.add(name.casefold())
             path = f"files/{name}"
             d = f["sha256"]
-            src = f"{blobs}/{d[:2]}/{d[2:4]}/{d}"
-            if not _blob_present(src):
-                raise refuse([f"记录 {rid}: 文件 {f['name']} ({f['role']}) 缺失 (blob missing)"],
-                              hint="运行 outsafe verify 查明原因 (run outsafe verify)")
-            self.w.copy(f"{rel}/{path}", src)
+            missing = refuse([f"记录 {rid}: 文件 {f['name']} ({f['role']}) 缺失 (blob missing)"],
+                             hint="运行 outsafe verify 查明原因 (run outsafe verify)")
+            local = blobs.local_path(d)
+            if local is not None:  # a folder store: copied in the kernel, hashed from the page cache
+                if not _blob_present(str(local)):
+                    raise missing
+                self.w.copy(f"{rel}/{path}", local)
+            else:  # an object store: fetched, checked on read
+                try:
+                    self.w.write(f"{rel}/{path}", blobs.read_bytes(d))
+                except BlobMissing:
+                    raise missing from None
             self.expected[f"data/{rel}/{path}"] = f["sha256"]
             self.files += 1
             self.bytes += f["size"]

@@ -13,7 +13,8 @@ records; only scores differ.
 
 On disk (``<home>/index/``)::
 
-    CURRENT            {"engine": "whoosh", "dir": "whoosh-<ulid>", "format": 1} (atomic replace)
+    CURRENT            {"engine": "whoosh", "dir": "whoosh-<ulid>", "format": 2, "catalog": "<catalog_id>"}
+                       (atomic replace)
     whoosh-<ulid>/     the live index, or tantivy-<ulid>/
     lock               one writer at a time; a second writer waits with a message
     rebuild.lock       one rebuild at a time
@@ -27,6 +28,13 @@ of indexed records with the catalog and re-indexes any that are missing. Readers
 lock. A rebuild builds a new directory from a catalog snapshot while writers go on, then, under
 the writer lock, catches up and switches ``CURRENT``. A corrupt index is reported with the
 command that fixes it and is never wiped.
+
+A cache per node. The index lives in the archive home of the machine that uses it, whatever
+holds the catalog: with a PostgreSQL catalog every server keeps its own index and catches up
+from the catalog's ``seq`` (gap-free and in commit order on every backend), so N servers share
+no index. ``CURRENT`` names the catalog it was built from (meta ``catalog_id``, made with each
+catalog): an index of another catalog — the home pointed at a copy made by ``outsafe migrate``,
+or elsewhere — is never read; a writer builds a new one in its place.
 """
 
 from __future__ import annotations
@@ -234,7 +242,19 @@ class SearchIndex:
         self.dir: Path = archive.home.index_dir
         self._engine = None
         self._engine_dir: str | None = None
+        self._catalog_id: str | None = None
         self.notify: Callable[[str], None] | None = None  # where "waiting for the lock" goes
+
+    def catalog_id(self) -> str:
+        """The identity of the catalog this index caches ("" for a catalog made before ids)."""
+        if self._catalog_id is None:
+            self._catalog_id = self.catalog.get_meta("catalog_id") or ""
+        return self._catalog_id
+
+    def foreign(self, state: dict | None) -> bool:
+        """Whether ``state`` (what CURRENT says) is an index of another catalog."""
+        built_from = (state or {}).get("catalog")
+        return bool(built_from) and bool(self.catalog_id()) and built_from != self.catalog_id()
 
     # --- the CURRENT pointer ----------------------------------------------------------------------
 
@@ -259,6 +279,11 @@ class SearchIndex:
         """The live engine (reopened when ``CURRENT`` changed). ``create``: make an empty index
         when there is none (writers only, under the lock)."""
         state = self.state()
+        stale = None
+        if state is not None and self.foreign(state):  # built from another catalog: never read
+            if not create:
+                return None
+            stale, state = state["dir"], None
         if state is None:
             if not create:
                 return None
@@ -267,6 +292,8 @@ class SearchIndex:
             _engine_class(engine).create(self.dir / name)
             self._write_state(engine, name)
             state = self.state()
+            if stale:
+                shutil.rmtree(self.dir / stale, ignore_errors=True)
         if state.get("format") != FORMAT:
             raise SearchIndexError(f"搜索索引格式已过时 (the search index has format {state.get('format')}, this outsafe writes {FORMAT})")
         if self._engine is None or self._engine_dir != state["dir"]:
@@ -286,7 +313,10 @@ class SearchIndex:
 
     def _write_state(self, engine: str, dirname: str) -> None:
         make_private_dir(self.dir)
-        atomic_write(self.dir / "CURRENT", json.dumps({"engine": engine, "dir": dirname, "format": FORMAT}).encode())
+        state = {"engine": engine, "dir": dirname, "format": FORMAT}
+        if self.catalog_id():
+            state["catalog"] = self.catalog_id()
+        atomic_write(self.dir / "CURRENT", json.dumps(state).encode())
 
     @contextmanager
     def _writing(self, lock: str = "lock", what: str = "search index") -> Iterator[None]:
@@ -330,7 +360,8 @@ class SearchIndex:
     def catch_up(self, progress: Progress | None = None) -> int:
         """Index every catalog record the index lacks; return how many were indexed. An archive
         with many records and no index yet gets a (parallel) rebuild instead."""
-        if self.state() is None and self.catalog.count_records() >= PARALLEL_FROM:
+        state = self.state()
+        if (state is None or self.foreign(state)) and self.catalog.count_records() >= PARALLEL_FROM:
             return self.rebuild(progress)
         with self._writing(what="search index catch-up"):
             eng = self._open(create=True)
@@ -556,6 +587,8 @@ class SearchIndex:
         records = self.catalog.count_records()
         if state is None:
             return [f"没有搜索索引，{records} 份记录未编入 (no search index; {records} records unindexed) → {REBUILD_HINT}"] if records else []
+        if self.foreign(state):
+            return [f"搜索索引建自另一个目录数据库 (the search index was built from another catalog) → {REBUILD_HINT}"]
         wanted = wanted_engine(self.catalog)
         if state["engine"] != wanted:
             problems.append(f"索引引擎为 {state['engine']}，档案设定为 {wanted} (index engine differs from the archive setting) → outsafe index rebuild --engine {wanted}")
@@ -588,6 +621,7 @@ class SearchIndex:
     def stats(self) -> dict:
         state = self.state()
         eng = self._open() if state else None
+        state = state if eng else None
         return {
             "engine": state["engine"] if state else None,
             "wanted_engine": wanted_engine(self.catalog),

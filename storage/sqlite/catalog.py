@@ -90,6 +90,9 @@ class SqliteCatalog:
             (key, value),
         )
 
+    def meta_items(self) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self.sql.rows("SELECT key, value FROM meta ORDER BY key")}
+
     # --- records and their files --------------------------------------------------------------
 
     def insert_record(self, row: Mapping[str, Any], files: Sequence[NewFile] = ()) -> int:

@@ -44,3 +44,14 @@ def test_meta(catalog):
         catalog.set_meta("search_engine", "tantivy")
     assert catalog.get_meta("owner_uscc") == "91370100MA3C8K2P9L"
     assert catalog.get_meta("search_engine", "whoosh") == "tantivy"
+
+
+def test_meta_items_are_every_key(catalog):
+    assert catalog.meta_items() == {}
+    with catalog.transaction():
+        catalog.set_meta("owner_uscc", "91370100MA3C8K2P9L")
+        catalog.set_meta("archive_id", "01JZ")
+        catalog.set_meta("owner_name", "济南华锐重型机械有限公司")
+    with catalog.transaction():
+        catalog.set_meta("archive_id", "01KA")
+    assert catalog.meta_items() == {"archive_id": "01KA", "owner_name": "济南华锐重型机械有限公司", "owner_uscc": "91370100MA3C8K2P9L"}
