@@ -169,14 +169,19 @@ def test_index_check_ok_then_behind_then_rebuilt(runner, home, tmp_path):
     assert "outsafe index rebuild" in r.stderr
     r = run(runner, home, "index", "check", "--json")
     assert r.exit_code == 3 and len(json.loads(r.stdout)["problems"]) == 2
-    r = run(runner, home, "search", "冷却水管渗漏")
-    assert r.exit_code == 0 and "尚未编入索引" in r.stderr
+    r = run(runner, home, "search", "冷却水管渗漏", "--json")  # a search first catches the index up (refresh)
+    assert r.exit_code == 0 and json.loads(r.stdout)["total"] == 1 and json.loads(r.stdout)["behind"] == 0
+    assert run(runner, home, "index", "check").exit_code == 0
+    _add_without_index(home, f.write(tmp_path / "more2", "hazard.yaml", {
+        "type": "hazard", "hazard_no": "HR-YH-2026-0100", "enterprise": f.ENTERPRISE, "contractor": f.CONTRACTOR,
+        "project": "HR-WB-2026-001", "description": "铸造车间3号中频炉冷却水管渗漏", "grade": "一般",
+        "found_on": "2026-05-10", "status": "整改中"}))
     r = run(runner, home, "index", "rebuild", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["mark"] == json.loads(r.stdout)["catalog_max_seq"]
     assert run(runner, home, "index", "check").exit_code == 0
     r = run(runner, home, "search", "冷却水管渗漏", "--json")
-    assert json.loads(r.stdout)["total"] == 1
+    assert json.loads(r.stdout)["total"] == 2
 
 
 def _add_without_index(home: Path, path: Path) -> None:
@@ -192,6 +197,7 @@ def _add_without_index(home: Path, path: Path) -> None:
         a.close()
     shutil.rmtree(home / "index")
     shutil.copytree(saved, home / "index")
+    shutil.rmtree(saved)
 
 
 def test_corrupt_index_is_reported_with_the_fix(runner, home):

@@ -470,6 +470,48 @@ def test_a_parallel_rebuild_reads_the_catalog_in_worker_processes(loaded, monkey
     assert idx.check() == []
 
 
+def test_a_search_first_catches_up_what_others_committed_but_never_waits(loaded):
+    """Another process — on a server catalog, another machine — committed a record: this node's
+    index takes it in before the next search, unless its writer lock is busy (then the search
+    runs on the index as it is and says how far behind it is)."""
+    from archive.search.index import search
+
+    arch, idx = loaded
+    late = insert(arch, [hazard(21, "二号钯网库房屋顶漏雨")])
+    with write_lock(idx.dir / "lock", what="busy"):
+        res = search(arch, "钯网", limit=100)
+        assert res.behind == 1 and late[0]["id"] not in ids_of(res)
+    res = search(arch, "钯网", limit=100)
+    assert res.behind == 0 and late[0]["id"] in ids_of(res)
+    assert idx.check() == []
+
+
+def test_an_index_of_another_catalog_is_never_read(loaded):
+    """The index is keyed to the catalog it caches (meta catalog_id): a home pointed at another
+    catalog (a copy made by outsafe migrate, say) does not search the old index; the next writer
+    builds one for the new catalog in its place."""
+    arch, idx = loaded
+    with arch.catalog.transaction():
+        arch.catalog.set_meta("catalog_id", "CATALOG-A")
+    with open_index(arch) as first:
+        first.rebuild()
+    old = json.loads((idx.dir / "CURRENT").read_text())
+    assert old["catalog"] == "CATALOG-A"
+    with arch.catalog.transaction():
+        arch.catalog.set_meta("catalog_id", "CATALOG-B")  # as if the home now named another catalog
+    other = open_index(arch)
+    try:
+        res = other.search("动火")
+        assert res.total == 0 and res.behind == arch.catalog.count_records()
+        assert any("another catalog" in p for p in other.check())
+        assert other.catch_up() == arch.catalog.count_records()
+        now = json.loads((idx.dir / "CURRENT").read_text())
+        assert now["catalog"] == "CATALOG-B" and now["dir"] != old["dir"] and not (idx.dir / old["dir"]).exists()
+        assert other.search("动火").total > 0 and other.check() == []
+    finally:
+        other.close()
+
+
 def test_crash_between_catalog_commit_and_indexing_is_caught_up(loaded):
     arch, idx = loaded
     late = insert(arch, [hazard(20, "铸造车间钯网堆放区消防通道堵塞"), ticket(99, extra="，钯网堆放区")])  # committed, never indexed

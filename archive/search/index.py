@@ -24,15 +24,16 @@ mark (a ``__mark__`` document holding the catalog ``seq`` indexed up to) in the 
 documents, so a crash between the catalog commit and the index commit leaves the mark behind and
 the next :meth:`SearchIndex.catch_up` indexes those records; documents are keyed by record id, so
 indexing a record twice replaces it (never counted twice). ``catch_up`` also compares the number
-of indexed records with the catalog and re-indexes any that are missing. Readers never take a
-lock. A rebuild builds a new directory from a catalog snapshot while writers go on, then, under
+of indexed records with the catalog and re-indexes any that are missing. Readers never wait for
+a lock: before searching, ``outsafe search`` catches up only if the writer lock is free
+(:meth:`SearchIndex.refresh`). A rebuild builds a new directory from a catalog snapshot while writers go on, then, under
 the writer lock, catches up and switches ``CURRENT``. A corrupt index is reported with the
 command that fixes it and is never wiped.
 
 A cache per node. The index lives in the archive home of the machine that uses it, whatever
 holds the catalog: with a PostgreSQL catalog every server keeps its own index and catches up
-from the catalog's ``seq`` (gap-free and in commit order on every backend), so N servers share
-no index. ``CURRENT`` names the catalog it was built from (meta ``catalog_id``, made with each
+from the catalog's ``seq`` (gap-free and in commit order on every backend) after its own writes
+and before its searches, so N servers share no index. ``CURRENT`` names the catalog it was built from (meta ``catalog_id``, made with each
 catalog): an index of another catalog — the home pointed at a copy made by ``outsafe migrate``,
 or elsewhere — is never read; a writer builds a new one in its place.
 """
@@ -77,7 +78,7 @@ from archive.text import Note
 from storage.catalog import open_catalog
 from storage.errors import StorageError as CatalogError
 from storage.home import atomic_write, make_private_dir, make_tree_private
-from storage.lock import write_lock
+from storage.lock import lock_if_free, write_lock
 
 Progress = Callable[[str, int, int], None]
 
@@ -86,6 +87,7 @@ DEFAULT_ENGINE = "whoosh"
 FORMAT = 2  # bump when the indexed fields or the analysis change: older indexes are reported for rebuild
 BATCH = 2000  # records per index commit during catch-up
 PARALLEL_FROM = 5000  # rebuilds of at least this many records analyse in worker processes
+REFRESH_AT_MOST = 500  # records a search indexes before it runs (what other machines wrote meanwhile)
 REBUILD_HINT = "运行 `outsafe index rebuild` 重建索引 (run `outsafe index rebuild`)"
 
 
@@ -212,6 +214,7 @@ def open_index(archive: Any) -> "SearchIndex":
 def search(archive: Any, query: str, **filters: Any) -> Results:
     """``outsafe search``: :meth:`SearchIndex.search` on the archive's index."""
     with open_index(archive) as idx:
+        idx.refresh()
         return idx.search(query, **filters)
 
 
@@ -368,13 +371,38 @@ class SearchIndex:
             with self._engine_errors(eng.path):
                 return self._catch_up(eng, progress)
 
-    def _catch_up(self, eng: Any, progress: Progress | None) -> int:
+    def refresh(self) -> int:
+        """Before a search: index what other processes — other machines writing the same catalog —
+        committed since this index last caught up, if the index's writer lock is free (never
+        waits: a busy index is searched as it is, and the results say how far behind it is), at
+        most :data:`REFRESH_AT_MOST` records per search. Returns how many records were indexed."""
+        try:
+            state = self.state()
+            if state is None or self.foreign(state):
+                return 0  # no index of this catalog here yet: the search says so
+            eng = self._open()
+            if eng is None or eng.mark() >= self.catalog.max_seq():
+                return 0
+            with lock_if_free(self.dir / "lock") as free:
+                if not free:
+                    return 0
+                try:
+                    with self._engine_errors(eng.path):
+                        return self._catch_up(eng, None, limit=REFRESH_AT_MOST)
+                finally:
+                    make_tree_private(self.dir)
+        except (SearchIndexError, OSError):
+            return 0  # an index this process cannot write (read-only home): searched as it is
+
+    def _catch_up(self, eng: Any, progress: Progress | None, *, limit: int | None = None) -> int:
         mark = eng.mark()
         top = self.catalog.max_seq()
+        if limit is not None:
+            top = min(top, mark + limit)
         done = 0
         total = max(0, top - mark)
         while mark < top:
-            rows = self.catalog.records_after(mark, limit=BATCH)
+            rows = self.catalog.records_after(mark, limit=BATCH, upto_seq=top)
             if not rows:
                 break
             with eng.writer() as w:
