@@ -19,11 +19,12 @@ What happens, all under the archive write lock (no writer runs meanwhile):
 4. Only then the source is marked moved (meta ``moved_to``: a writer still holding it open, or
    another machine's home naming it, is refused from then on) and ``outsafe.toml`` names the new
    catalog and blobs. A SQLite source is kept, renamed ``catalog.sqlite3.migrated-<time>``; the
-   source blobs are left as they are.
+   source blobs are left as they are. The search index of this home, a cache of one catalog, is
+   then built for the new one (as after a write); other machines' homes are pointed at the new
+   catalog by hand (their writes to the old one are refused, saying where it went).
 
 So: the catalog all-or-nothing, the blobs resumable. The target catalog must be empty (a new
-PostgreSQL database or schema, or no ``catalog.sqlite3`` in the home); the search index, a cache
-of one catalog, is rebuilt for the new one by the next write or ``outsafe index rebuild``.
+PostgreSQL database or schema, or no ``catalog.sqlite3`` in the home).
 """
 
 from __future__ import annotations
@@ -136,9 +137,11 @@ def migrate_home(
             raise StorageError(f"目录已在 {public(target_catalog)} (the catalog is there already)",
                                hint="--to names where the catalog goes: another postgresql:// database, or sqlite")
         with archive.writing("migrate", notify):
-            return _migrate(archive, home, target_catalog, target_blobs, progress)
+            result = _migrate(archive, home, target_catalog, target_blobs, progress)
     finally:
         archive.close()
+    _index_new_catalog(home, passphrase, clock, notify)
+    return result
 
 
 def _migrate(archive: Archive, home: ArchiveHome, target_catalog: str, target_blobs: str, progress: Progress | None) -> Migrated:
@@ -192,9 +195,16 @@ def _migrate(archive: Archive, home: ArchiveHome, target_catalog: str, target_bl
         for suffix in ("-wal", "-shm"):
             Path(str(home.catalog_file) + suffix).unlink(missing_ok=True)
         result.kept = str(kept)
-    result.notes.append("搜索索引将为新目录重建：下次写入时自动，或运行 outsafe index rebuild "
-                        "(the search index is rebuilt for the new catalog at the next write, or by outsafe index rebuild)")
     return result
+
+
+def _index_new_catalog(home: ArchiveHome, passphrase: keys.PassphraseProvider, clock: Clock, notify: Callable[[str], None] | None) -> None:
+    """This machine's search index, for the catalog the home now names (what a write does)."""
+    moved = Archive.open(home.root, passphrase=passphrase, clock=clock)
+    try:
+        moved.after_write(notify=notify)
+    finally:
+        moved.close()
 
 
 def _stage(progress: Progress | None, label: str) -> Progress | None:
