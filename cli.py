@@ -1092,9 +1092,9 @@ def migrate_cmd(app: App, to: str, blobs_to: str | None, as_json: bool) -> Any:
     The catalog is copied in one transaction, verified before it commits (all or nothing); blobs
     already in the target are skipped, so an interrupted run can simply be repeated.
     """
-    from archive.migrate import migrate_home  # lazy: see Start-up
+    from archive.app import migrate_archive  # lazy: see Start-up
 
-    return output(migrate_home(app.home, to, blobs_to, passphrase=ask_passphrase, progress=progress_printer("outsafe migrate"),
+    return output(migrate_archive(app.home, to, blobs_to, passphrase=ask_passphrase, progress=progress_printer("outsafe migrate"),
                                notify=notify), as_json)
 
 

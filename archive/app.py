@@ -51,12 +51,11 @@ from schemas.common import image_refs
 from schemas.registry import Organization, Person
 from schemas.tickets import TICKET_CLASSES
 from storage import staging
-from storage.catalog import BlobStore, Catalog, WriteLock, is_server_catalog, open_blobs, open_catalog, open_lock
+from storage.catalog import MOVED_TO, BlobStore, Catalog, WriteLock, is_server_catalog, open_blobs, open_catalog, open_lock
 from storage.faults import crash_point
 from storage.home import ArchiveHome, atomic_write, default_home, safe_name, storage_toml
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-MOVED_TO = "moved_to"  # meta of a catalog that `outsafe migrate` copied elsewhere: no more writes
 
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -278,6 +277,11 @@ class Archive:
             _remove_new_home(home.root, created_root)
             raise
         return archive
+
+    def over(self, catalog: Catalog, blobs: BlobStore, lock: WriteLock) -> "Archive":
+        """This archive — its home, keys, settings, clock — over another catalog and blob store
+        (``outsafe migrate`` verifies its copy through it before the copy commits)."""
+        return type(self)(self.home, catalog, self.settings, self.passphrase, self.clock, blobs=blobs, lock=lock)
 
     def close(self) -> None:
         """Close the catalog and stop LibreOffice if this archive started it."""
@@ -944,6 +948,41 @@ class OrganizationSheet:
             out.append("人员 (people):")
             out += table(data["people"], [("name", "姓名"), ("id_number", "身份证号"), ("roles", "岗位")])
         return out
+
+
+def migrate_archive(
+    root: Path | None,
+    to: str,
+    blobs_to: str | None = None,
+    *,
+    passphrase: keys.PassphraseProvider = keys.env_passphrase,
+    clock: Clock = SYSTEM,
+    progress: Progress | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> Any:
+    """``outsafe migrate``: copy the archive at ``root`` to the catalog ``to`` and the blob store
+    ``blobs_to`` (default: the blobs stay), verified on both sides, and switch the home to them
+    (:mod:`archive.integrity.migrate`); then this home's search index is built for the new catalog."""
+    from archive.integrity import migrate  # lazy: only this command needs it
+
+    home = ArchiveHome(Path(root) if root else default_home())
+    archive = Archive.open(home.root, passphrase=passphrase, clock=clock)
+    try:
+        target_catalog = migrate.catalog_target(home, to)
+        target_blobs = migrate.blobs_target(home, blobs_to, archive.blobs.location)
+        if target_catalog == home.locations().catalog:
+            raise StorageError(f"目录已在 {migrate.public(target_catalog)} (the catalog is there already)",
+                               hint="--to names where the catalog goes: another postgresql:// database, or sqlite")
+        with archive.writing("migrate", notify):
+            result = migrate.copy_archive(archive, target_catalog, target_blobs, progress)
+    finally:
+        archive.close()
+    moved = Archive.open(home.root, passphrase=passphrase, clock=clock)
+    try:
+        moved.after_write(notify=notify)
+    finally:
+        moved.close()
+    return result
 
 
 def _empty_server_catalog(url: str) -> Catalog:

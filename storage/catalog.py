@@ -27,6 +27,7 @@ from storage.sqlite import SqliteCatalog
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 S3_SCHEME = "s3://"
+MOVED_TO = "moved_to"  # meta of a catalog `outsafe migrate` copied elsewhere: readable, never written again
 
 
 def is_server_catalog(location: str | Path) -> bool:
@@ -66,4 +67,4 @@ def open_lock(catalog: Catalog, lock_file: Path) -> WriteLock:
     return FileLock(lock_file)
 
 
-__all__ = ["Catalog", "BlobStore", "WriteLock", "open_catalog", "open_blobs", "open_lock", "is_server_catalog"]
+__all__ = ["Catalog", "BlobStore", "WriteLock", "open_catalog", "open_blobs", "open_lock", "is_server_catalog", "MOVED_TO"]

@@ -40,7 +40,9 @@ def _pg_bin(name: str) -> str:
 class PostgresCluster:
     """A PostgreSQL server of its own, on a Unix socket in a temporary folder."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False, settings: str = "") -> None:
+        self.durable = durable  # fsync on (benchmarks); off for tests, whose clusters are thrown away
+        self.settings = settings  # more "-c name=value" options
         self.as_root = os.geteuid() == 0
         self.root = Path(tempfile.mkdtemp(prefix="outsafe-pg-"))
         self.data = self.root / "data"
@@ -58,8 +60,9 @@ class PostgresCluster:
     def start(self) -> "PostgresCluster":
         self._run(_pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
-        opts = (f"-c listen_addresses='' -k {self.root} -p {self.port} -c fsync=off -c synchronous_commit=off "
-                "-c full_page_writes=off -c max_connections=200")
+        opts = f"-c listen_addresses='' -k {self.root} -p {self.port} -c max_connections=200 {self.settings}"
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.root / "server.log"), "-w", "-t", "60",
                   "start")
         self.started = True

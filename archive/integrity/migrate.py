@@ -1,5 +1,6 @@
-"""``outsafe migrate --to URL``: move an archive to another catalog and blob store — SQLite and
-files to PostgreSQL and S3 as a district grows into a city, or back.
+"""``outsafe migrate --to URL``: move an archive to another catalog and blob store — SQLite and files
+to PostgreSQL and S3 as a district grows into a city, or back (``archive.app.migrate_archive``
+opens the archive and holds its lock; this module copies and checks).
 
     outsafe migrate --to postgresql://outsafe@db/outsafe --blobs s3://district-archive/outsafe
     outsafe migrate --to sqlite --blobs files          # back into the home: catalog.sqlite3, blobs/
@@ -31,23 +32,21 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import nullcontext
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from archive import ids
-from archive.app import MOVED_TO, Archive
-from archive.clock import SYSTEM, Clock
 from archive.errors import IntegrityError, StorageError
-from archive.integrity import keys
 from archive.integrity.ledger import Ledger
 from archive.integrity.verify import verify_archive
 from archive.text import Note
 from schemas import REGISTRY_TYPES
-from storage.catalog import BlobStore, Catalog, is_server_catalog, open_blobs, open_catalog, open_lock
+from storage.catalog import MOVED_TO, BlobStore, Catalog, is_server_catalog, open_blobs, open_catalog, open_lock
 from storage.faults import crash_point
-from storage.home import ArchiveHome, default_home
+from storage.home import ArchiveHome
 
 Progress = Callable[[str, int, int], None]
 RECORD_KEYS = ("id", "type", "subtype", "doc_no", "title", "enterprise", "contractor", "project", "doc_date", "data", "refs",
@@ -96,7 +95,8 @@ def public(location: str) -> str:
     return location
 
 
-def _catalog_target(home: ArchiveHome, to: str) -> str:
+def catalog_target(home: ArchiveHome, to: str) -> str:
+    """Where ``--to`` sends the catalog: a PostgreSQL URL, or ``sqlite`` (the home's own file)."""
     if is_server_catalog(to):
         return to
     if to in ("sqlite", str(home.catalog_file)):
@@ -105,7 +105,9 @@ def _catalog_target(home: ArchiveHome, to: str) -> str:
                        hint="sqlite: the home's own catalog.sqlite3 (a SQLite catalog always lives in its home)")
 
 
-def _blobs_target(home: ArchiveHome, blobs: str | None, current: str) -> str:
+def blobs_target(home: ArchiveHome, blobs: str | None, current: str) -> str:
+    """Where ``--blobs`` sends the blobs: ``s3://…``, ``files`` (the home's blobs/), a folder, or
+    (None) where they are."""
     if blobs is None:
         return current
     if blobs == "files":
@@ -115,36 +117,12 @@ def _blobs_target(home: ArchiveHome, blobs: str | None, current: str) -> str:
     return blobs if "://" in blobs else str(Path(blobs).resolve())
 
 
-def migrate_home(
-    root: Path | None,
-    to: str,
-    blobs_to: str | None = None,
-    *,
-    passphrase: keys.PassphraseProvider = keys.env_passphrase,
-    clock: Clock = SYSTEM,
-    progress: Progress | None = None,
-    notify: Callable[[str], None] | None = None,
-) -> Migrated:
-    """``outsafe migrate``: copy the archive at ``root`` to the catalog ``to`` and the blob store
-    ``blobs_to`` (default: the blobs stay), verified on both sides, then switch the home to them."""
-    home = ArchiveHome(Path(root) if root else default_home())
-    archive = Archive.open(home.root, passphrase=passphrase, clock=clock)
-    try:
-        where = home.locations()
-        target_catalog = _catalog_target(home, to)
-        target_blobs = _blobs_target(home, blobs_to, archive.blobs.location)
-        if target_catalog == where.catalog:
-            raise StorageError(f"目录已在 {public(target_catalog)} (the catalog is there already)",
-                               hint="--to names where the catalog goes: another postgresql:// database, or sqlite")
-        with archive.writing("migrate", notify):
-            result = _migrate(archive, home, target_catalog, target_blobs, progress)
-    finally:
-        archive.close()
-    _index_new_catalog(home, passphrase, clock, notify)
-    return result
-
-
-def _migrate(archive: Archive, home: ArchiveHome, target_catalog: str, target_blobs: str, progress: Progress | None) -> Migrated:
+def copy_archive(archive: Any, target_catalog: str, target_blobs: str, progress: Progress | None = None) -> Migrated:
+    """Steps 1–4 of the module's notes for the open ``archive`` (the caller holds its write lock):
+    verify, copy blobs, copy and verify the catalog in one transaction, mark the source moved and
+    name the new locations in the home's settings; a SQLite source file is then closed and kept
+    under another name."""
+    home = archive.home
     source = {"catalog": public(archive.catalog.location), "blobs": archive.blobs.location}
     report = verify_archive(archive, progress=_stage(progress, "verify source"))
     if not report.ok:
@@ -167,7 +145,7 @@ def _migrate(archive: Archive, home: ArchiveHome, target_catalog: str, target_bl
             with dst.transaction():
                 _copy_rows(archive.catalog, dst, progress)
                 dst.set_meta("catalog_id", ids.new_id(archive.clock))
-                target = Archive(home, dst, archive.settings, archive.passphrase, archive.clock, blobs=dst_blobs, lock=lock)
+                target = archive.over(dst, dst_blobs, lock)
                 checked = verify_archive(target, progress=_stage(progress, "verify target"))
                 if not checked.ok:
                     raise IntegrityError(checked.failures, "迁移后的档案核验未通过，目标未改动 (the copy does not verify; the target was left empty)")
@@ -196,15 +174,6 @@ def _migrate(archive: Archive, home: ArchiveHome, target_catalog: str, target_bl
             Path(str(home.catalog_file) + suffix).unlink(missing_ok=True)
         result.kept = str(kept)
     return result
-
-
-def _index_new_catalog(home: ArchiveHome, passphrase: keys.PassphraseProvider, clock: Clock, notify: Callable[[str], None] | None) -> None:
-    """This machine's search index, for the catalog the home now names (what a write does)."""
-    moved = Archive.open(home.root, passphrase=passphrase, clock=clock)
-    try:
-        moved.after_write(notify=notify)
-    finally:
-        moved.close()
 
 
 def _stage(progress: Progress | None, label: str) -> Progress | None:
