@@ -53,7 +53,7 @@ from schemas.tickets import TICKET_CLASSES
 from storage import staging
 from storage.catalog import MOVED_TO, BlobStore, Catalog, WriteLock, is_server_catalog, open_blobs, open_catalog, open_lock
 from storage.faults import crash_point
-from storage.home import ArchiveHome, atomic_write, default_home, safe_name, storage_toml
+from storage.home import ArchiveHome, atomic_write, default_home, public_location, safe_name, storage_toml
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -730,7 +730,9 @@ class Archive:
     def load_record(self, row: dict) -> Any:
         return schema_for(self.record_class(row))().load(json.loads(row["data"]))
 
-    def summary(self, row: dict) -> dict:
+    def summary(self, row: dict, *, current: bool = False) -> dict:
+        """A record's row as listings show it; ``current``: the caller knows no record supersedes
+        it (a listing of current records), so the catalog is not asked again for each row."""
         return {
             "id": row["id"],
             "type": row["type"],
@@ -743,7 +745,7 @@ class Archive:
             "project": row["project"],
             "created_at": row["created_at"],
             "supersedes": row["supersedes"],
-            "superseded_by": self.catalog.superseded_by(row["id"]),
+            "superseded_by": None if current else self.catalog.superseded_by(row["id"]),
             "origin": row["origin"],
         }
 
@@ -779,7 +781,7 @@ class Archive:
             types=types, subtype=ticket_type, contractor=contractor, enterprise=enterprise, project=project,
             since=since, until=until, current_only=not include_superseded,
         )
-        return [self.summary(r) for r in rows]
+        return [self.summary(r, current=not include_superseded) for r in rows]
 
     def list_registry(self, kind: str) -> list[dict]:
         out = []
@@ -865,6 +867,8 @@ class Created:
             "key_fingerprint": a.signer().fingerprint,
             "key_insecure": a.key_insecure,
             "search_engine": a.catalog.get_meta("search_engine"),
+            "catalog": public_location(a.catalog.location),
+            "blobs": a.blobs.location,
         }
 
     def as_text(self) -> list[str]:
@@ -971,7 +975,7 @@ def migrate_archive(
         target_catalog = migrate.catalog_target(home, to)
         target_blobs = migrate.blobs_target(home, blobs_to, archive.blobs.location)
         if target_catalog == home.locations().catalog:
-            raise StorageError(f"目录已在 {migrate.public(target_catalog)} (the catalog is there already)",
+            raise StorageError(f"目录已在 {public_location(target_catalog)} (the catalog is there already)",
                                hint="--to names where the catalog goes: another postgresql:// database, or sqlite")
         with archive.writing("migrate", notify):
             result = migrate.copy_archive(archive, target_catalog, target_blobs, progress)

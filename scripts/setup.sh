@@ -2,7 +2,7 @@
 # One-shot, idempotent set-up of outsafe on Debian 12 (bookworm):
 #   1. the system packages the project needs (LibreOffice for PDF, CJK fonts, poppler, openssl),
 #      installed only when missing;
-#   2. a virtual environment in .venv with the project and its test dependencies.
+#   2. a virtual environment in .venv with the project, its PostgreSQL/S3 extra and its test dependencies.
 # Safe to run again: it only does what is not yet done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,7 @@ APT_PACKAGES=(
   openssl                 # independent verification of seals and checkpoints
   sqlite3
   faketime                # libfaketime: .ci/run runs the suite a second time with the machine clock elsewhere
+  postgresql              # the PostgreSQL catalog backend: the tests start throw-away clusters with its initdb/pg_ctl
 )
 
 missing=()
@@ -73,7 +74,7 @@ fi
 stamp=.venv/.outsafe-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test]'
+  .venv/bin/python -m pip install -q -e '.[test,server]'
   touch "$stamp"
 fi
 echo "setup: ready (.venv/bin/outsafe)" >&2

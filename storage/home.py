@@ -159,6 +159,25 @@ def _storage_keys(settings_file: Path) -> dict[str, str]:
     return out
 
 
+_PASSWORD_PARAM = re.compile(r"(?i)([?&]password=)[^&]*")
+
+
+def public_location(location: str) -> str:
+    """A catalog or blob location as it may be shown: a URL's password (``user:pw@`` or
+    ``password=``) replaced by ``***``."""
+    text = str(location)
+    if "://" not in text:
+        return text
+    scheme, _, rest = text.partition("://")
+    netloc, slash, tail = rest.partition("/")
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":***"
+        netloc = f"{userinfo}@{host}"
+    return _PASSWORD_PARAM.sub(r"\1***", f"{scheme}://{netloc}{slash}{tail}")
+
+
 def storage_toml(catalog: str | None = None, blobs: str | None = None) -> str:
     """The top of a new ``outsafe.toml``: where the catalog and blobs live (commented out when
     they are the home's own), before the ``[settings]`` table."""

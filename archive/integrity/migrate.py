@@ -46,7 +46,7 @@ from archive.text import Note
 from schemas import REGISTRY_TYPES
 from storage.catalog import MOVED_TO, BlobStore, Catalog, is_server_catalog, open_blobs, open_catalog, open_lock
 from storage.faults import crash_point
-from storage.home import ArchiveHome
+from storage.home import ArchiveHome, public_location
 
 Progress = Callable[[str, int, int], None]
 RECORD_KEYS = ("id", "type", "subtype", "doc_no", "title", "enterprise", "contractor", "project", "doc_date", "data", "refs",
@@ -86,15 +86,6 @@ class Migrated:
         return out + [Note(n) for n in self.notes]
 
 
-def public(location: str) -> str:
-    """A location as it may be shown (a URL's password left out)."""
-    if is_server_catalog(location) and "@" in location:
-        head, _, tail = location.partition("@")
-        scheme, _, userinfo = head.partition("://")
-        return f"{scheme}://{userinfo.split(':')[0]}{':***' if ':' in userinfo else ''}@{tail}"
-    return location
-
-
 def catalog_target(home: ArchiveHome, to: str) -> str:
     """Where ``--to`` sends the catalog: a PostgreSQL URL, or ``sqlite`` (the home's own file)."""
     if is_server_catalog(to):
@@ -123,7 +114,7 @@ def copy_archive(archive: Any, target_catalog: str, target_blobs: str, progress:
     name the new locations in the home's settings; a SQLite source file is then closed and kept
     under another name."""
     home = archive.home
-    source = {"catalog": public(archive.catalog.location), "blobs": archive.blobs.location}
+    source = {"catalog": public_location(archive.catalog.location), "blobs": archive.blobs.location}
     report = verify_archive(archive, progress=_stage(progress, "verify source"))
     if not report.ok:
         raise IntegrityError(report.failures, "源档案核验未通过，未迁移 (the source archive does not verify; nothing was migrated)")
@@ -133,7 +124,7 @@ def copy_archive(archive: Any, target_catalog: str, target_blobs: str, progress:
     try:
         dst.migrate()
         if dst.count_records():
-            raise StorageError(f"目标目录中已有记录，未迁移 (the target catalog is not empty): {public(target_catalog)}",
+            raise StorageError(f"目标目录中已有记录，未迁移 (the target catalog is not empty): {public_location(target_catalog)}",
                                hint="迁移到空的数据库或模式；sqlite：先移走家目录中的 catalog.sqlite3 "
                                     "(use an empty database or schema; for sqlite move the home's catalog.sqlite3 away)")
         dst_blobs = open_blobs(target_blobs, tmp_dir=home.tmp_dir)
@@ -156,9 +147,9 @@ def copy_archive(archive: Any, target_catalog: str, target_blobs: str, progress:
                 crash_point("migrate.before_commit")
             committed = True
             with archive.catalog.transaction():
-                archive.catalog.set_meta(MOVED_TO, f"{public(target_catalog)} + {target_blobs}")
+                archive.catalog.set_meta(MOVED_TO, f"{public_location(target_catalog)} + {target_blobs}")
             home.set_locations(target_catalog, target_blobs)
-        result = Migrated(source, {"catalog": public(target_catalog), "blobs": target_blobs}, dst.count_records(),
+        result = Migrated(source, {"catalog": public_location(target_catalog), "blobs": target_blobs}, dst.count_records(),
                           dst.ledger.size(), src_root.hex(), copied, present)
     except BaseException:
         dst.close()

@@ -66,7 +66,7 @@ class PostgresCatalog:
         target = SCHEMA_VERSION if upto is None else min(upto, SCHEMA_VERSION)
         applied = 0
         for number in range(self.version + 1, target + 1):
-            with self.transaction():
+            with self.sql.transaction(pipeline=False):
                 current = self.version  # under the transaction lock: another process may have migrated
                 self._refuse_newer(current)
                 if current >= number:
@@ -86,7 +86,7 @@ class PostgresCatalog:
 
     def grant(self, role: str) -> None:
         """Let ``role`` run outsafe on this catalog with the least it needs (see migrations.py)."""
-        with self.transaction():
+        with self.sql.transaction(pipeline=False):
             for stmt in grant_sql(role):
                 self.sql.script(stmt.format(schema='"' + self.sql.schema.replace('"', '""') + '"'))
 

@@ -18,14 +18,14 @@ import os
 import socket
 import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg.rows import dict_row
 
 from storage.errors import StorageError
+from storage.home import public_location
 
 # advisory lock classes (pg_advisory_lock(int4, int4)): the first key says what is locked, the
 # second which catalog (a hash of the schema); a database holds one catalog per schema
@@ -35,14 +35,7 @@ ARCHIVE_CLASS = 0x6F757473  # "outs": the archive write lock (storage.postgresql
 
 def redact(url: str) -> str:
     """``url`` without its password (for messages)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "postgresql://…"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    return public_location(url)
 
 
 def schema_key(schema: str) -> int:
@@ -89,34 +82,37 @@ class Connection:
         return self._in_tx
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, *, pipeline: bool = True) -> Iterator[None]:
+        """BEGIN, the transaction lock, the caller's statements, COMMIT — in psycopg's pipeline
+        mode: writes are sent without waiting for each answer (a read waits for everything before
+        it), so a package of a thousand records is not a thousand round trips. A write the server
+        refuses is raised by the next read or at the end of the block, as StorageError; either way
+        the whole transaction is rolled back. ``pipeline=False``: one statement at a time (a
+        migration script of several statements cannot be pipelined)."""
         if self._in_tx:  # nested: joins the outer transaction
             yield
             return
-        try:
-            self.raw.execute("BEGIN")
-            if not self.readonly:
-                self.raw.execute("SELECT pg_advisory_xact_lock(%s, %s)", (TX_CLASS, self.key))
-        except psycopg.Error as e:
-            self._rollback()
-            raise _error(e, "begin", self.url) from e
         self._in_tx = True
         try:
-            yield
+            try:
+                with self.raw.pipeline() if pipeline else nullcontext():
+                    self.raw.execute("BEGIN")
+                    if not self.readonly:
+                        self.raw.execute("SELECT pg_advisory_xact_lock(%s, %s)", (TX_CLASS, self.key))
+                    yield
+                    self.raw.execute("COMMIT")
+            except psycopg.Error as e:
+                raise _error(e, "write", self.url) from e
         except BaseException:
             self._rollback()
             raise
-        else:
-            try:
-                self.raw.execute("COMMIT")
-            except psycopg.Error as e:
-                self._rollback()
-                raise StorageError(f"提交失败 (commit failed): {_first_line(e)}") from e
         finally:
             self._in_tx = False
             self.counters.clear()
 
     def _rollback(self) -> None:
+        if self.raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            return  # nothing begun (or committed already)
         try:
             self.raw.execute("ROLLBACK")
         except psycopg.Error:
@@ -149,12 +145,12 @@ class Connection:
         r = self.row(sql, args)
         return next(iter(r.values())) if r else None
 
-    def write(self, sql: str, args: Sequence[Any] = ()) -> dict[str, Any] | None:
-        """Run one writing statement inside the caller's transaction; its RETURNING row, if any."""
+    def write(self, sql: str, args: Sequence[Any] = ()) -> None:
+        """Send one writing statement inside the caller's transaction (pipelined: its failure is
+        raised by the next read or at the end of the transaction)."""
         self.require_transaction(sql)
         try:
-            cur = self.raw.execute(sql, args)
-            return cur.fetchone() if cur.description else None
+            self.raw.execute(sql, args)
         except psycopg.Error as e:
             raise _error(e, "write", self.url) from e
 
