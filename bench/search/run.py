@@ -65,6 +65,8 @@ def build_catalog(n: int, work: Path) -> tuple[Catalog, Corpus, float]:
     with cat.transaction():
         for row in rows:
             cat.insert_record(row)
+    del rows
+    gc.collect()
     return cat, corpus, time.perf_counter() - t
 
 
@@ -72,12 +74,20 @@ def truth_of(cat: Catalog, queries: dict[str, list[str]]) -> dict[str, set[str]]
     """Record ids whose composed text contains each planted string: the exact truth."""
     wanted = {q for qs in queries.values() for q in qs}
     truth: dict[str, set[str]] = {q: set() for q in wanted}
-    for row in cat.list_records():
+    for row in all_rows(cat):
         text = sa.normalize(record_text(row))
         for q in wanted:
             if q in text:
                 truth[q].add(row["id"])
     return truth
+
+
+def all_rows(cat: Catalog, chunk: int = 20_000):
+    """Every record, read in chunks (10^6 records do not fit in memory twice over)."""
+    after = 0
+    while rows := cat.records_after(after, limit=chunk):
+        yield from rows
+        after = rows[-1]["seq"]
 
 
 def du(path: Path) -> int:
@@ -115,7 +125,7 @@ class Fts5:
     def rebuild(self) -> int:
         n = 0
         with self.db:
-            for row in self.cat.list_records():
+            for row in all_rows(self.cat):
                 self.db.execute("INSERT INTO docs VALUES (?,?,?)", (row["id"], row["contractor"] or "", record_text(row)))
                 n += 1
         self.db.execute("INSERT INTO docs(docs) VALUES('optimize')")
@@ -250,7 +260,7 @@ def _common_names(cat: Catalog) -> list[str]:
 def _type_counts(cat: Catalog) -> dict:
     from collections import Counter
 
-    return dict(Counter(r["type"] for r in cat.list_records()).most_common())
+    return dict(Counter(r["type"] for r in all_rows(cat)).most_common())
 
 
 TARGET_KINDS = ("2-char", "4-char", "phrase", "name", "contractor", "no-hit")
