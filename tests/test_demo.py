@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 import zipfile
 
 import pytest
 
 from cli import main
 
+ROOT = Path(__file__).resolve().parent.parent
+
 pytestmark = [pytest.mark.soffice, pytest.mark.slow]
 
 
-def test_demo_runs_the_whole_story(runner, tmp_path):
-    root = tmp_path / "demo"
-    r = runner.invoke(main, ["--home", str(root), "demo"])
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo, run once for the module: (its output, its folder)."""
+    from click.testing import CliRunner
+
+    root = tmp_path_factory.mktemp("demo") / "demo"
+    r = CliRunner().invoke(main, ["--home", str(root), "demo"])
     assert r.exit_code == 0, r.output[-3000:]
-    out = r.output
+    return r.output, root
+
+
+def test_demo_runs_the_whole_story(demo):
+    out, root = demo
     for step in ("case add", "package export", "package import", "search", "contractor show", "rectify draft",
                  "evidence export", "verify"):
         assert f" {step}" in out, step
@@ -48,3 +59,145 @@ def test_demo_takes_its_folder_after_the_command_too(runner, tmp_path):
     before = runner.invoke(main, ["--home", str(tmp_path / "busy"), "demo"])
     after = runner.invoke(main, ["demo", "--home", str(tmp_path / "busy")])
     assert after.exit_code == before.exit_code == 1 and after.output == before.output and "不是空目录" in after.output
+
+
+# --- every command's --json masks 身份证号 exactly as its text does (issue 12 item 7) ----------------
+
+ENTERPRISE, LUZHONG, HENGAN = "91370100MA3C8K2P9L", "91370105MA3DK8W41C", "91370112MA3F7R1K8F"
+
+
+def _full_ids() -> set[str]:
+    """Every 身份证号 (and certificate number) of the sample people, in clear."""
+    import re
+
+    from schemas import read_case_file
+
+    out = set()
+    for p in (ROOT / "examples" / "persons").glob("*.yaml"):
+        text = p.read_text(encoding="utf-8")
+        out |= set(re.findall(r"\b\d{17}[\dX]\b", text))
+        data = read_case_file(p)
+        out.add(data["id_number"])
+    return out
+
+
+def _invocations(root: Path, tmp: Path) -> dict[str, list[list[str]]]:
+    """For every command that takes --json: how it is run here (ent = the enterprise archive,
+    bur = the bureau's); writes go to copies or to tmp."""
+    ex, out = ROOT / "examples", root / "outputs"
+    ent, bur = str(root / "enterprise-archive"), str(root / "bureau-archive")
+    import json as _json
+    import shutil
+
+    wtmp = tmp / "w"
+    ent2, bur2 = str(wtmp / "ent"), str(wtmp / "bur")
+    shutil.copytree(ent, ent2, symlinks=True)
+    shutil.copytree(bur, bur2, symlinks=True)
+    listed = _json.loads(CliRunner_invoke(["--home", ent, "case", "list", "--json"]))
+    rec = listed[0]["id"]
+    training = next(r["id"] for r in listed if r["doc_no"] == "HR-SJJY-2026-004")
+    import yaml
+
+    from schemas import read_case_file
+
+    changed = read_case_file(ex / "cases" / "training-004-wu-qiang.yaml")
+    changed["levels"][0]["hours"] = changed["levels"][0]["hours"] + 1
+    (tmp / "cases").mkdir()
+    (tmp / "cases" / "training-004.yaml").write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
+    for sub in ("signatures",):
+        shutil.copytree(ex / "cases" / sub, tmp / "cases" / sub)
+    order_no = _json.loads(CliRunner_invoke(["--home", bur, "case", "list", "--type", "rectification_order", "--json"]))[0]["doc_no"]
+    bl = _json.loads(CliRunner_invoke(["--home", ent, "blacklist", "list", "--all", "--json"]))
+    entry = next((x["entry_no"] for x in bl if x.get("state") == "active"), bl[0]["entry_no"] if bl else "HMD-2026-001")
+    pub = str(out / "enterprise.pub.pem")
+    fp = _json.loads(CliRunner_invoke(["--home", ent, "keys", "show", "--json"]))["fingerprint"]
+    welder = str(ex / "persons" / "hengan-wu-qiang.yaml")
+    return {
+        "blacklist add": [["--home", ent2, "blacklist", "add", "--subject", LUZHONG, "--trigger", "其他", "--facts", "测试",
+                           "-o", str(tmp / "bl.yaml"), "--no-add"]],
+        "blacklist list": [["--home", ent, "blacklist", "list", "--all"]],
+        "blacklist remove": [["--home", ent2, "blacklist", "remove", entry, "--kind", "撤销列入", "--reason", "测试",
+                              "-o", str(tmp / "blr.yaml"), "--no-add"]],
+        "campaign status": [["--home", ent, "campaign", "status", "--as-of", "2026-11-29"], ["--home", bur, "campaign", "status"]],
+        "case add": [["--home", ent2, "case", "add", str(ex / "cases" / "training-004-wu-qiang.yaml"), "--no-pdf"]],
+        "case list": [["--home", ent, "case", "list", "--all"], ["--home", bur, "case", "list"]],
+        "case show": [["--home", ent, "case", "show", rec]] + [["--home", bur, "case", "show", r["id"]]
+                                                               for r in _json.loads(CliRunner_invoke(["--home", bur, "case", "list", "--json"]))[:40]],
+        "case supersede": [["--home", ent2, "case", "supersede", training, str(tmp / "cases" / "training-004.yaml"),
+                            "--reason", "测试", "--no-pdf"]],
+        "case validate": [["--home", ent, "case", "validate", str(ex / "cases"), str(ex / "invalid")]],
+        "check": [["--home", ent, "check", "--as-of", "2026-11-29"], ["--home", bur, "check", "--as-of", "2026-11-29"]],
+        "contractor show": [["--home", bur, "contractor", "show", c] for c in (LUZHONG, HENGAN)],
+        "evidence export": [["--home", bur2, "evidence", "export", "--contractor", LUZHONG, "--case-no", "（高新）应急立〔2026〕8号",
+                             "-o", str(tmp / "ev")]],
+        "import xlsx": [["--home", ent2, "import", "xlsx", str(tmp / "roster.xlsx"), "--kind", "persons", "--check"]],
+        "index check": [["--home", ent, "index", "check"]],
+        "index rebuild": [["--home", ent2, "index", "rebuild"]],
+        "init": [["--home", str(tmp / "new"), "init", "--org", str(ex / "organizations" / "enterprise.yaml"), "--no-pdf"]],
+        "keys show": [["--home", ent, "keys", "show"]],
+        "ledger consistency": [["--home", ent, "ledger", "consistency", "1"]],
+        "ledger proof": [["--home", ent, "ledger", "proof", rec]],
+        "ledger show": [["--home", ent, "ledger", "show"]],
+        "org add": [["--home", ent2, "org", "add", str(ex / "organizations"), "--no-pdf"]],
+        "org list": [["--home", ent, "org", "list"], ["--home", bur, "org", "list"]],
+        "org show": [["--home", ent, "org", "show", c] for c in (ENTERPRISE, LUZHONG, HENGAN)],
+        "org trust": [["--home", bur2, "org", "trust", ENTERPRISE, "--key", pub, "--fingerprint", fp]],
+        "package export": [["--home", ent2, "package", "export", "-o", str(tmp / "pkg")]],
+        "package import": [["--home", bur2, "package", "import", str(out / "报送包-华锐-2026.zip")]],
+        "package verify": [["--home", bur, "package", "verify", str(out / "报送包-华锐-2026.zip")]],
+        "person add": [["--home", ent2, "person", "add", welder, "--no-pdf"]],
+        "person list": [["--home", ent, "person", "list"], ["--home", bur, "person", "list"]],
+        "project add": [["--home", ent2, "project", "add", str(ex / "projects"), "--no-pdf"]],
+        "project list": [["--home", ent, "project", "list"]],
+        "rectify articles": [["rectify", "articles"]],
+        "rectify draft": [["--home", bur2, "rectify", "draft", "--enterprise", ENTERPRISE, "--as-of", "2026-11-29",
+                           "-o", str(tmp / "order.yaml")]],
+        "rectify penalty-draft": [["--home", bur2, "rectify", "penalty-draft", "--case-no", "（高新）应急立〔2026〕8号",
+                                   "--stage", "decision", "-o", str(tmp / "decision.yaml")]],
+        "rectify review-draft": [["--home", bur2, "rectify", "review-draft", order_no, "-o", str(tmp / "review.yaml")]],
+        "rectify status": [["--home", bur, "rectify", "status", "--as-of", "2026-11-29"]],
+        "report": [["--home", ent2, "report", k, "--as-of", "2026-11-29", "--no-pdf", "-o", str(tmp / "r")]
+                   for k in ("attachment2", "self-check")] + [["--home", bur2, "report", "ledger", "--as-of", "2026-11-29",
+                                                                "--no-pdf", "-o", str(tmp / "r")]],
+        "search": [["--home", bur, "search", q] for q in ("动火", "吴强", "370112", "特种作业操作证")],
+        "settings show": [["--home", ent, "settings", "show"]],
+        "templates check": [["templates", "check"]],
+        "templates list": [["templates", "list"]],
+        "verify": [["--home", ent, "verify"], ["--home", bur, "verify"]],
+    }
+
+
+def CliRunner_invoke(argv: list[str]) -> str:
+    from click.testing import CliRunner
+
+    r = CliRunner().invoke(main, argv)
+    assert r.stdout.strip(), (argv, r.stderr[-2000:])
+    return r.stdout
+
+
+def test_every_commands_json_masks_id_numbers(demo, tmp_path):
+    import json as _json
+
+    import click
+
+    _out, root = demo
+    CliRunner_invoke(["import", "template", "persons", "-o", str(tmp_path / "roster.xlsx")])
+    table = _invocations(root, tmp_path)
+
+    def json_commands(cmd, path=()):
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                yield from json_commands(sub, (*path, name))
+        elif any(p.name == "as_json" for p in cmd.params):
+            yield " ".join(path)
+
+    assert sorted(json_commands(main)) == sorted(table), "every command with --json is exercised here"
+    ids = _full_ids()
+    assert len(ids) >= 18
+    leaked = []
+    for name, runs in table.items():
+        for argv in runs:
+            out = CliRunner_invoke([*argv, "--json"])
+            _json.loads(out)
+            leaked += [(name, i) for i in ids if i in out]
+    assert leaked == []
