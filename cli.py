@@ -1004,28 +1004,32 @@ def evidence() -> None:
 
 
 @evidence.command("export")
-@click.option("--contractor", required=True, metavar="USCC", help="The party: the contractor's 统一社会信用代码.")
-@click.option("--record", "record_ids", multiple=True, metavar="ID", help="Only these records (repeatable).")
-@click.option("--since", callback=iso_date, metavar="YYYY-MM-DD")
-@click.option("--until", callback=iso_date, metavar="YYYY-MM-DD")
-@click.option("--case-no", required=True, metavar="NO", help="案件编号, printed on the list and the cover.")
+@click.option("--case-no", required=True, metavar="NO", help="案件编号 (立案编号): the package holds this case's 告知书/决定书 and every record they cite.")
+@click.option("--party", metavar="USCC", help="当事人 when the case has no 告知书/决定书 yet (else taken from them; must agree).")
+@click.option("--record", "record_ids", multiple=True, metavar="ID", help="Further records to include (repeatable).")
+@click.option("--officer", "officers", multiple=True, metavar="NAME",
+              help="执法人员 who compile it (repeatable; default: those of the latest 现场检查记录 in the package).")
+@click.option("--until", callback=iso_date, metavar="YYYY-MM-DD", help="The case file as the archive held it on that day.")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="The package to create; must not exist.")
 @click.option("--zip", "as_zip", is_flag=True, help="Write one .zip file instead of a folder.")
 @JSON
 @pass_app
-def evidence_export(app: App, contractor: str, record_ids: tuple[str, ...], since: date | None, until: date | None,
-                    case_no: str, output: Path, as_zip: bool, as_json: bool) -> None:
-    """An evidence package: the records package plus 证据清单 (DOCX, PDF) and 证据材料汇编.pdf
+def evidence_export(app: App, case_no: str, party: str | None, record_ids: tuple[str, ...], officers: tuple[str, ...],
+                    until: date | None, output: Path, as_zip: bool, as_json: bool) -> None:
+    """The evidence package of a penalty case: its documents in 案卷 order and every record they
+    cite (refused while any is missing), 证据清单, 电子数据提取笔录 (DOCX, PDF) and 证据材料汇编.pdf
     (bookmarks, every page stamped 证据N 第i页 / 共M页, cover with the case number and digest)."""
     from archive.packages.evidence import export_evidence
 
-    result = export_evidence(app.archive(), output, contractor=contractor, case_no=case_no, record_ids=record_ids,
-                             since=since, until=until, as_zip=as_zip, progress=progress_printer("evidence"), notify=notify)
+    result = export_evidence(app.archive(), output, case_no=case_no, party=party, record_ids=record_ids, officers=officers,
+                             until=until, as_zip=as_zip, progress=progress_printer("evidence"), notify=notify)
     if as_json:
         emit_json(result.as_dict())
         return
+    p = result.extra["party"]
     click.echo(f"已导出证据包 (evidence package written): {result.path}")
-    click.echo(f"  案件 {case_no}: {result.extra['items']} 项证据, {result.extra['pages']} 页, 记录包 {result.records} 条记录")
+    click.echo(f"  案件 {case_no}，当事人 {p['person'] + '（' + p['name'] + '）' if p['person'] else p['name']}："
+               f"{result.extra['items']} 项, {result.extra['pages']} 页, 记录包 {result.records} 条记录")
     click.echo(f"  记录包摘要 (records package digest, on the cover): {result.extra['inner_tagmanifest_sha256']}")
     click.echo(f"  tagmanifest-sha256.txt 的 SHA-256: {result.digest}")
 
@@ -1213,8 +1217,12 @@ def rectify_articles(as_json: bool) -> None:
 @click.option("--person", metavar="ID|NAME", help="当事人为个人时：其身份证号或姓名 (registered with the party).")
 @click.option("--facts", metavar="TEXT", help="违法事实.")
 @click.option("--facts-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="违法事实 from a UTF-8 text file.")
-@click.option("--evidence", "evidence_items", multiple=True, metavar="TEXT", help="主要证据 (repeatable).")
+@click.option("--evidence", "evidence_items", multiple=True, metavar="NUMBER",
+              help="证据: the 文书号 or number of an archived record (repeatable); each becomes one cited piece of evidence.")
 @click.option("--violated", metavar="TEXT", help="违反的规定 (default: the provision's usual one).")
+@click.option("--correct-by", callback=iso_date, metavar="YYYY-MM-DD",
+              help="限期改正期限, where the article orders 责令限期改正 (default: the notice day + settings correction_days).")
+@click.option("--correction", metavar="TEXT", help="责令改正的内容 (default: 改正上述违法行为).")
 @click.option("--amount", metavar="YUAN", help="罚款金额（元）, checked against the article's range.")
 @click.option("--upper-limit", is_flag=True, help="上限处罚: the maximum of the article's range.")
 @click.option("--gains", metavar="YUAN", help="违法所得（元） (SPL 103-1-gains).")
@@ -1227,8 +1235,9 @@ def rectify_articles(as_json: bool) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @JSON
 @pass_app
-def rectify_penalty_draft(app: App, case_no, stage, article, party, person, facts, facts_file, evidence_items, violated, amount,
-                          upper_limit, gains, other_penalties, contractor, project, contact, statement, day, output, as_json) -> None:
+def rectify_penalty_draft(app: App, case_no, stage, article, party, person, facts, facts_file, evidence_items, violated, correct_by,
+                          correction, amount, upper_limit, gains, other_penalties, contractor, project, contact, statement, day,
+                          output, as_json) -> None:
     """Draft the 行政处罚告知书 (应急罚告) or, after it is archived and the statement period has
     passed, the 行政处罚决定书 (应急罚) of case --case-no: numbered, linked to the evidence package
     by its case number, the fine checked against the article's range (安全生产法 2021)."""
@@ -1251,6 +1260,7 @@ def rectify_penalty_draft(app: App, case_no, stage, article, party, person, fact
             archive, case_no=case_no, article=article, party=party, facts=text, evidence=evidence_items, violated=violated,
             amount=money, upper_limit=upper_limit, gains=gain, person=person,
             other_penalties=other_penalties, contractor=contractor, project=project, issued_on=day, contact=contact,
+            correct_by=correct_by, correction=correction,
         )
     path = write_case_file(draft.data, output, draft.header)
     _show_draft(path, draft, check_draft(archive, draft.data, day, str(path)), as_json)
@@ -1383,11 +1393,13 @@ def blacklist_remove(app: App, entry_no, kind, reason, applied_on, decided_on, r
               help="Folder for the .yaml case file, .docx, .pdf and (tables) .xlsx.")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF (no LibreOffice needed).")
 @click.option("--add", "add_it", is_flag=True, help="Also archive the report (sealed; a submission package then carries it).")
+@click.option("--doc-no", metavar="NO", help="发文字号 of a report (default for the bureau's: the next of settings report_doc_code).")
+@click.option("--signer", metavar="NAME", help="签发人 (default for the bureau's report: its principal person).")
 @AS_OF
 @JSON
 @pass_app
 def report(app: App, kind: str, enterprise: str | None, issued_on: date | None, out_dir: Path, no_pdf: bool, add_it: bool,
-           as_of: date | None, as_json: bool) -> None:
+           doc_no: str | None, signer: str | None, as_of: date | None, as_json: bool) -> None:
     """A campaign report from the archive's data, in GB/T 9704 layout (DOCX, PDF) and tables as .xlsx:
 
     \b
@@ -1400,7 +1412,7 @@ def report(app: App, kind: str, enterprise: str | None, issued_on: date | None, 
 
     archive = app.archive()
     day = as_of or date.today()
-    built = build_report(archive, kind, as_of=day, enterprise=enterprise, issued_on=issued_on)
+    built = build_report(archive, kind, as_of=day, enterprise=enterprise, issued_on=issued_on, doc_no=doc_no, signer=signer)
     paths = write_report(archive, built, out_dir, pdf=not no_pdf)
     added, failed = None, []
     if add_it:

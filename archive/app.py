@@ -254,6 +254,7 @@ class Archive:
         reg = registry or self.registry()
         ctx = self.rule_context(today, reg)
         loaded, problems = validate_paths(paths, ctx, expect=expect)
+        reg.batch_numbers |= {str(n) for item in loaded if (n := _dotted(item.obj, meta_of(item.obj).number))}
         for item in loaded:
             if isinstance(item.obj, Organization) and item.obj.uscc == self.owner_uscc:
                 item.obj, more = self._with_owner_key(item.obj, str(item.path))

@@ -618,6 +618,7 @@ def build_order() -> Doc:
                   "{% if doc.inspection_ref %}（现场检查记录{{ doc.inspection_ref }}）{% endif %}，你单位存在下列问题：")
     doc.tag("{%p for it in doc.items %}")
     enf_body(doc, "{{ loop.index }}．", U("{{ it.text|strip_period }}{% if it.basis %}（{{ it.basis|breach }}）{% endif %}"
+                                           "{% if it.major_hazard and it.criterion %}（依据{{ it.criterion|strip_period }}判定为重大事故隐患）{% endif %}"
                                            "{% if calc.item_contractors[loop.index0] %}（涉及承包单位："
                                            "{{ calc.item_contractors[loop.index0] }}）{% endif %}。"))
     doc.tag("{%p endfor %}")
@@ -649,8 +650,8 @@ def build_review() -> Doc:
     doc = Doc("整改复查意见书", ENFORCEMENT_PAGE, ENF)
     enf_head(doc, "{{ doc.authority_name }}", "整改复查意见书")
     doc.p(U("{{ org.unit.name }}"), "：", line=28)
-    enf_body(doc, "本机关于", U("{{ doc.order_issued_on|cn_date }}"), "作出了责令限期整改的决定［", U("{{ doc.order_doc_no }}"),
-             "］，经于", U("{{ doc.reviewed_on|cn_date }}"), "对你单位整改情况进行复查，提出如下意见：")
+    enf_body(doc, "本机关于", U("{{ doc.order_issued_on|cn_date }}"), "作出了责令限期整改的决定（", U("{{ doc.order_doc_no }}"),
+             "），经于", U("{{ doc.reviewed_on|cn_date }}"), "对你单位整改情况进行复查，提出如下意见：")
     doc.tag("{%p for it in doc.items %}")
     enf_body(doc, "原指令书第{{ it.item }}项：", U("{{ it.result }}{% if it.note %}，{{ it.note|strip_period }}{% endif %}。"))
     doc.tag("{%p endfor %}")

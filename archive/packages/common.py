@@ -33,6 +33,8 @@ KIND_LABELS = {KIND_SUBMISSION: "报送包", KIND_EVIDENCE: "证据包", KIND_RE
 # the evidence part of an evidence package (证据包)
 LIST_DOCX = "证据清单.docx"
 LIST_PDF = "证据清单.pdf"
+EXTRACTION_DOCX = "电子数据提取笔录.docx"
+EXTRACTION_PDF = "电子数据提取笔录.pdf"
 COMPILATION = "证据材料汇编.pdf"
 USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
 STORED_SUFFIXES = (".pdf", ".docx", ".xlsx", ".jpg", ".jpeg", ".png", ".zip", ".gz")
