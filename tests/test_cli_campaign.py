@@ -5,6 +5,7 @@ the penalty and blacklist templates make (golden text)."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -178,12 +179,20 @@ def test_blacklist_add_refuses_an_invalid_statutory_listing(runner, home, tmp_pa
 # --- reports and the calendar ------------------------------------------------------------------------------
 
 
+def archived_day() -> str:
+    """A day on which the records these tests archive "today" (by the system clock) exist: an as-of
+    view shows nothing archived after its day."""
+    from archive import clock
+
+    return max(clock.SYSTEM.today(), date(2026, 11, 29)).isoformat()
+
+
 def test_report_files_and_figures(runner, home, tmp_path):
     out = json.loads(ok(run(runner, home, "report", "attachment2", "--as-of", "2026-04-30", "--no-pdf", "-o", tmp_path, "--json")).stdout)
     assert set(out["files"]) == {"yaml", "docx", "xlsx"} and out["figures"]["projects"] == 2 and out["figures"]["tickets"] == 4
     r = ok(run(runner, home, "report", "self-check", "--as-of", "2026-06-10", "--no-pdf", "-o", tmp_path, "--add"))
     assert "已入档" in r.output
-    st = json.loads(ok(run(runner, home, "campaign", "status", "--as-of", "2026-11-29", "--json")).stdout)
+    st = json.loads(ok(run(runner, home, "campaign", "status", "--as-of", archived_day(), "--json")).stdout)
     d = {x["key"]: x for x in st["enterprises"][0]["deliverables"]}
     assert d["self_check"]["status"] == "produced" and d["self_check"]["overdue"]  # archived today, not yet submitted
     r = run(runner, home, "report", "ledger", "--enterprise", ENTERPRISE, "--no-pdf", "-o", tmp_path)
@@ -254,7 +263,7 @@ def test_the_bureau_archive_checks_and_reports_on_imported_enterprises(runner, h
     rules = {r["id"]: r for r in out["rules"]}
     assert rules["3-1"]["status"] == "fail" and rules["3-1"]["findings"][0]["enterprise"] == ENTERPRISE
     assert rules["E3"]["findings"][0]["contractor"] == LUZHONG
-    st = json.loads(ok(run(runner, bureau, "campaign", "status", "--as-of", "2026-11-29", "--json")).stdout)
+    st = json.loads(ok(run(runner, bureau, "campaign", "status", "--as-of", archived_day(), "--json")).stdout)
     (e,) = st["enterprises"]
     d = {x["key"]: x for x in e["deliverables"]}
     assert e["enterprise"] == ENTERPRISE and not e["own"]

@@ -193,7 +193,8 @@ def test_every_example_renders_with_its_parties_and_number(path, example_refs, t
     number = obj
     for part in type(obj).__case__.number.split("."):
         number = getattr(number, part)
-    assert str(number) in text
+    if type(obj).__case__.number not in dict(template_for(obj).not_shown):  # a report's archive number is not printed
+        assert str(number) in text
     for name in org_fields(type(obj)):
         uscc = getattr(obj, name)
         if uscc and uscc in example_refs["organizations"]:

@@ -212,6 +212,8 @@ def campaign_figures(snap: Snapshot, as_of: date, *, enterprise: str | None, yea
         fig.set("rules_pass", "通过（项）", s["pass"])
         fig.set("rules_warn", "有提示（项）", s["warn"])
         fig.set("rules_fail", "不通过（项）", s["fail"])
+        fig.set("rules_not_applicable", "不涉及（项）", s["not_applicable"])
+        fig.set("rules_applicable", "适用本单位（项）", s["rules"] - s["not_applicable"])
         fig.set("findings_major", "重大事故隐患（条）", s["findings"]["major"])
         fig.set("findings_error", "问题（条）", s["findings"]["error"])
         fig.set("findings_warning", "提示（条）", s["findings"]["warning"])
@@ -489,10 +491,9 @@ def _self_check(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, y
             f"{TICKET_TYPE_NAMES[t]}{_n(fig['tickets_' + t])}张" for t in TICKET_TYPE_NAMES if fig["tickets_" + t]) + "）。"
         if fig["tickets"] else "自查期间未办理危险作业票。",
     ]
-    s = check.summary()
     done = [
-        f"对照整治方案逐项自查{_n(fig['rules'])}项，其中{_n(fig['rules'] - s['not_applicable'])}项适用本单位、"
-        f"{_n(s['not_applicable'])}项不涉及。",
+        f"对照整治方案逐项自查{_n(fig['rules'])}项，其中{_n(fig['rules_applicable'])}项适用本单位、"
+        f"{_n(fig['rules_not_applicable'])}项本单位不涉及。",
         f"对承包单位开展安全检查{_n(fig['enterprise_inspections'])}次，季度安全生产考核{_n(fig['assessments'])}次"
         + (f"（不合格{_n(fig['assessments_failed'])}次）" if fig["assessments_failed"] else "") + f"，排查事故隐患{_n(fig['hazards'])}项"
         + (f"（其中重大事故隐患{_n(fig['hazards_major'])}项）" if fig["hazards_major"] else "") + "。",
