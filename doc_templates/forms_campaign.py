@@ -336,7 +336,7 @@ def _penalty_text() -> str:
 def _evidence_list(doc: Doc) -> None:
     doc.tag("{%p for e in doc.evidence %}")
     enf_body(doc, "{{ loop.index }}．", U("{{ e.name|strip_period }}{% if e.refs %}（{{ e.refs|join('、') }}）{% endif %}"),
-             "{% if loop.last %}。{% else %}；{% endif %}")
+             "{% if loop.last %}。{% else %}；{% endif %}", align="left")
     doc.tag("{%p endfor %}")
 
 
@@ -380,7 +380,8 @@ def build_penalty_decision() -> Doc:
     doc.p("统一社会信用代码：", U("{{ doc.unit }}"), line=28)
     doc.p("地址：", U("{{ org.unit.address|default('／') }}"), "　　邮政编码：", U("{{ org.unit.postcode|default('／') }}"), line=28)
     doc.p("法定代表人：", U("{{ org.unit.legal_representative|default('／') }}"), "　　职务：",
-          U("{{ org.unit.legal_representative_title|default('／') }}"), "　　联系电话：", U("{{ org.unit.phone|default('／') }}"), line=28)
+          U("{{ org.unit.legal_representative_title|default('／') }}"), line=28)
+    doc.p("联系电话：", U("{{ org.unit.phone|default('／') }}"), line=28)
     doc.tag("{%p endif %}")
     enf_body(doc, "违法事实及证据：", U("{{ doc.facts|strip_period }}"), "。")
     enf_body(doc, "以上事实有下列证据为证：")

@@ -63,6 +63,16 @@ def standard_only(basis: str | None) -> bool:
     return all(any(k in x for k in STANDARDS) for x in parts)
 
 
+def issued_by_the_bureau(doc, ctx: RuleContext):
+    """An enforcement document is the bureau's act under its own name and seal: the 执法机关名称 is the
+    registered name of the bureau (not an internal unit such as a 执法大队 or 科室)."""
+    lookup, name = ctx.lookup, g(doc, "authority_name")
+    org = lookup.organization(g(doc, "bureau")) if lookup is not None and g(doc, "bureau") else None
+    if org is not None and isinstance(name, str) and name.strip() != org.name:
+        yield err("authority_name", f"执法文书应以{org.name}的名义作出、加盖其印章，不能以“{name}”的名义作出 "
+                  "(issued by the bureau itself, not an internal unit)", "行政处罚法 第59条")
+
+
 def _inspectors(doc, path: str = "inspectors"):
     people = list(g(doc, path) or ())
     names = [g(p, "name") for p in people]
@@ -120,6 +130,7 @@ class OrderItem:
     deadline: Annotated[date, F("整改期限")]
     major_hazard: Annotated[bool, F("重大事故隐患")] = False
     criterion: Annotated[str | None, F("重大事故隐患判定依据", help="如《工贸企业重大事故隐患判定标准》第三条第（一）项")] = None
+    requirement: Annotated[str | None, F("整改要求")] = None
     contractor: Annotated[ContractorUscc | None, F(
         "涉及承包单位", help="一份指令书的问题涉及不同承包单位时逐项填写；缺省为文书的“涉及承包单位”")] = None
 
@@ -178,7 +189,8 @@ def _order(o, ctx: RuleContext):
             yield warn(f"items[{i}].criterion", "重大事故隐患应写明判定依据条目 (cite the criterion item)", "应急管理部令第10号")
     if not g(o, "inspection_ref"):
         yield warn("inspection_ref", "未写明所依据的现场检查记录文书号 (name the inspection record the order rests on)", "安全生产监管监察执法文书式样 (2017)")
-    yield from iso_dates(o, ("items[].text", "items[].basis"))
+    yield from iso_dates(o, ("items[].text", "items[].basis", "items[].requirement"))
+    yield from issued_by_the_bureau(o, ctx)
     yield from _inspectors(o)
     if g(o, "doc_no") and "责改" not in g(o, "doc_no"):
         yield warn("doc_no", "责令限期整改指令书的文书代字通常为“应急责改” (usual code is 应急责改)", "domain.md §2.5")
@@ -223,6 +235,7 @@ def _review(r, ctx: RuleContext):
     if isinstance(b, date) and b > ctx.today:
         yield err("reviewed_on", "复查日期在未来 (review date in the future)")
     yield from iso_dates(r, ("opinion", "items[].note"))
+    yield from issued_by_the_bureau(r, ctx)
     seen = [g(i, "item") for i in g(r, "items") or ()]
     if len(seen) != len(set(seen)):
         yield err("items", "同一问题序号出现多次 (an item is reviewed twice)")

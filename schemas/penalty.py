@@ -211,9 +211,10 @@ def _penalty_common(p, ctx: RuleContext, day_field: str):
         if deadline is None and not (rng.correction == ELIMINATE and immediate):
             yield err("correction_deadline", f"{rng.basis}规定{rng.correction}：须写明改正期限 (the article orders correction within a time limit)",
                       f"{rng.basis}; 行政处罚法 第28条")
-    from schemas.enforcement import iso_dates
+    from schemas.enforcement import iso_dates, issued_by_the_bureau
 
     yield from iso_dates(p, ("facts", "correction", "evidence[].name", "evidence[].proves"))
+    yield from issued_by_the_bureau(p, ctx)
     if isinstance(deadline, date) and isinstance(day, date) and deadline <= day:
         yield err("correction_deadline", f"改正期限 {deadline} 不晚于文书日期 {day} (correction deadline not after the document date)")
 

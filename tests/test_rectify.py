@@ -86,7 +86,7 @@ def test_draft_order_from_findings_validates_and_cites_evidence(examples, tmp_pa
     assert d.data["legal_basis"] == "《中华人民共和国安全生产法》第六十五条第一款第（二）项"  # 限期改正, not （三）
     (item,) = d.data["items"]  # E3 and 3-1 are one fact: one item
     assert item["major_hazard"] is True and item["deadline"] == date(2026, 9, 15)  # settings.rectify_days_major = 7
-    assert "没有发包单位对承包单位济南鲁中建设工程有限公司的安全检查记录" in item["text"] and "整改要求" in item["text"]
+    assert "没有发包单位对承包单位济南鲁中建设工程有限公司的安全检查记录" in item["text"] and "安全检查" in item["requirement"]
     # the provision violated, not the 判定标准 (which is the criterion of the major hazard)
     assert item["basis"] == "《中华人民共和国安全生产法》第四十九条第二款"
     assert "判定标准" in item["criterion"] and "第三条第（一）项" in item["criterion"]
@@ -337,3 +337,10 @@ def test_an_item_contractor_contradicting_the_orders_is_an_error():
     raw["items"][0]["contractor"] = OTHER
     r = load(raw, RuleContext(cf.Settings(), cf.TODAY, None), file="x.yaml")
     assert not r.ok and any(p.path == "items[0].contractor" and "留空" in p.message for p in r.problems)
+
+
+def test_an_enforcement_document_is_issued_under_the_bureaus_own_name(world):
+    data = notice(world).data
+    data["authority_name"] = "济南高新区应急管理局执法监察大队"
+    errors = {p.path: p.message for p in check_draft(world, data, cf.TODAY) if p.severity == "error"}
+    assert "authority_name" in errors and "济南高新区应急管理局的名义" in errors["authority_name"]

@@ -185,7 +185,6 @@ def draft_order(
         worst = min(group, key=lambda f: SEVERITIES.index(f.severity))
         remedy = lead.remedy or RULES_BY_ID[lead.rule].remedy
         text = lead.message.rstrip("。") + "。"
-        text += f"整改要求：{remedy}。" if remedy else ""
         item_contractors = {f.contractor for f in group if f.contractor}
         violated = violated_provisions(RULES_BY_ID[f.rule] for f in group)
         criterion = next((RULES_BY_ID[f.rule].criterion for f in group if f.severity == "major" and RULES_BY_ID[f.rule].criterion), None)
@@ -195,6 +194,7 @@ def draft_order(
             "deadline": issued_on + timedelta(days=days[worst.severity]),
             "major_hazard": worst.severity == "major",
             **({"criterion": criterion} if worst.severity == "major" and criterion else {}),
+            **({"requirement": remedy.rstrip("。") + "。"} if remedy else {}),
             **({"contractor": next(iter(item_contractors))} if len(item_contractors) == 1 else {}),
         })
         for f in group:

@@ -376,8 +376,7 @@ def _attachment2(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, 
     facts = [project_facts(view, pr, as_of) for pr in projects]
     rows = [_a2_row(i, f) for i, f in enumerate(facts, 1)]
     fig = campaign_figures(snap, as_of, enterprise=enterprise, year=year)
-    note = (f"填报单位：{org.name}（统一社会信用代码 {org.uscc}，行业：{org.industry or '—'}）。"
-            f"数据截至 {cn_date(as_of)}；“持证数”指作业期间证件有效的人数。")
+    note = f"行业：{org.industry or '／'}。“持证数”指作业期间证件有效的人数。"
     data = {
         "title": "外包作业情况表",
         "tables": [{"title": "外包作业情况表", "columns": A2_COLUMNS, "rows": [_cells(r) for r in rows], "note": note,
