@@ -1,11 +1,16 @@
 """行政处罚告知书 (应急罚告) and 行政处罚决定书 (应急罚) — domain.md §2.5.
 
-Both carry the case number (案件编号) of the evidence package the bureau exported for the case
-(``outsafe evidence export``): the 证据清单 of that package is the evidence list the documents refer
-to. The fine is checked against the range of the article applied (:data:`FINES`, the amounts of
-安全生产法 2021, domain.md §1.1 [C]); a fine at or above the province's "较大数额" threshold
-(``settings.hearing_fine_threshold`` / ``_person``) requires informing the party of the right to a
-hearing (行政处罚法 第63条).
+Both carry the case number (案件编号, the 立案 number) and cite their evidence as archived records:
+``evidence: [{name, refs: [文书号 or record number…], proves}]``. ``case add`` refuses a citation of a
+record the archive does not hold (archive.registry.resolve), and ``outsafe evidence export
+--case-no`` puts every cited record in the case's evidence package or refuses. The fine is checked
+against the range of the article applied (:data:`FINES`, the amounts of 安全生产法 2021, domain.md
+§1.1 [C]); where the article orders 责令限期改正 (or 立即/限期消除) with the fine, the documents
+carry its deadline (``correction_deadline``; 行政处罚法 第28条). A fine at or above the province's
+"较大数额" threshold (``settings.hearing_fine_threshold`` / ``_person``) requires informing the party
+of the right to a hearing, to be asked for within ``settings.hearing_request_days`` (5, 行政处罚法
+第64条); the statement period is ``settings.statement_days``. The 决定书 carries every element of
+行政处罚法 第59条 (for a person: the address too).
 """
 
 from __future__ import annotations

@@ -358,3 +358,10 @@ def test_bureau_side_counts_the_import_date():
     assert (d["status"], d["submitted_on"], d["late"], d["overdue"]) == ("submitted", "2026-06-12", True, False)
     d = deliverable_state(snap, late, "self_check", cf.ENTERPRISE, 2026, date(2026, 6, 11), own=False)
     assert (d["status"], d["overdue"]) == ("produced", True)
+
+
+def test_workers_who_entered_later_are_not_counted(examples):
+    """The blasting crew of project 2 entered the site on 7-06: the report of 6-10 does not count them."""
+    june = build_report(examples, "self_check", as_of=date(2026, 6, 10), enterprise=cf.ENTERPRISE).figures
+    july = build_report(examples, "self_check", as_of=date(2026, 7, 10), enterprise=cf.ENTERPRISE).figures
+    assert july["workers"] - june["workers"] == 2 and july["special_operators"] - june["special_operators"] == 2

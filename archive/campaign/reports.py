@@ -122,8 +122,10 @@ def project_facts(snap: Snapshot, pr: Any, as_of: date) -> dict:
     p = pr.obj
     start, end = project_window(p)
     day = min(max(start, min(end, as_of)), end)
-    roster = _roster(p)
-    persons = [(ref, snap.person_rec(ref, [p.contractor])) for ref in roster]
+    # the roster as on as_of: nobody who entered the site later
+    persons = [(ref, snap.person_rec(ref, [p.contractor])) for ref in _roster(p)]
+    persons = [(ref, per) for ref, per in persons if per is None or per.obj.entry_date is None or per.obj.entry_date <= as_of]
+    roster = [ref for ref, _ in persons]
     special = [(ref, per) for ref, per in persons if per is not None and any(r in per.obj.roles for r in ROSTER_CERTS)]
     certified = 0
     for ref, per in special:

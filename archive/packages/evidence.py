@@ -724,7 +724,7 @@ def extraction_docx(items: Sequence[EvidenceItem], files: dict[str, list[tuple[s
         spans.append(len(rows))
         rows.append([f"证据{item.no}　{item.name}（{item.as_dict()['path']}/）", "", "", ""])
         for name, size_, sha in files.get(item.row["id"], []):
-            rows.append([str(item.no), mask_text(name), f"{size_:,}", sha])
+            rows.append([str(item.no), mask_text(_file_label(name)), f"{size_:,}", sha])
     _table(doc, ["证据", "文件", "字节", "SHA-256"], rows, [14, 102, 21, 130], size=8.5, fonts=["宋体", "宋体", "宋体", "Liberation Mono"],
            spans=spans)
     _para(doc, "", after=6)
@@ -740,13 +740,28 @@ def extraction_docx(items: Sequence[EvidenceItem], files: dict[str, list[tuple[s
     return _save(doc)
 
 
+FILE_ROLES = {"source": "原始数据文件", "docx": "文书（DOCX）", "pdf": "版式文件（PDF）", "photo": "照片", "attachment": "附件",
+              "signature": "签名图像", "seal": "印章图像"}
+PACKAGE_FILES = {"record.json": "记录数据", "seal.json": "电子封签", "seal.sig": "封签签名", "proof.json": "默克尔包含证明"}
+
+
+def _file_label(name: str) -> str:
+    """A file of the records package with what it is: "seal.json（电子封签）"."""
+    base = name.rsplit("/", 1)[-1]
+    if base in PACKAGE_FILES:
+        return f"{name}（{PACKAGE_FILES[base]}）"
+    role = base.split("-", 1)[0]
+    return f"{name}（{FILE_ROLES[role]}）" if name.startswith("files/") and role in FILE_ROLES else name
+
+
 def placeholder_docx(item: EvidenceItem, files: Sequence[dict]) -> bytes:
     doc = _docx()
     _para(doc, f"证据{item.no}　{item.name}", "黑体", 16, center=True, after=18)
     _para(doc, "本证据为电子数据，档案中没有其版式文件（PDF）。电子原件及其封签在证据包中：", size=12)
     _para(doc, item.as_dict()["path"], "宋体", 10, after=10)
     _table(doc, ["用途", "文件名", "字节", "SHA-256"],
-           [[f["role"], mask_text(f["name"]), str(f["size"]), f["sha256"]] for f in files], [16, 50, 18, 96], size=8)
+           [[FILE_ROLES.get(f["role"], f["role"]), mask_text(f["name"]), f"{f['size']:,}", f["sha256"]] for f in files],
+           [22, 44, 16, 98], size=8, fonts=["宋体", "宋体", "宋体", "Liberation Mono"])
     _para(doc, "", after=6)
     _para(doc, f"来源：{item.source}　　形成时间：{item.formed}", size=12)
     _para(doc, f"证明对象：{item.proves}", size=12)
