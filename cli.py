@@ -746,22 +746,24 @@ def evidence() -> None:
 
 
 @evidence.command("export")
-@click.option("--contractor", required=True, metavar="USCC", help="The party: the contractor's 统一社会信用代码.")
-@click.option("--record", "record_ids", multiple=True, metavar="ID", help="Only these records (repeatable).")
-@click.option("--since", callback=iso_date, metavar="YYYY-MM-DD")
-@click.option("--until", callback=iso_date, metavar="YYYY-MM-DD")
-@click.option("--case-no", required=True, metavar="NO", help="案件编号, printed on the list and the cover.")
+@click.option("--case-no", required=True, metavar="NO", help="案件编号 (立案编号): the package holds this case's 告知书/决定书 and every record they cite.")
+@click.option("--party", metavar="USCC", help="当事人 when the case has no 告知书/决定书 yet (else taken from them; must agree).")
+@click.option("--record", "record_ids", multiple=True, metavar="ID", help="Further records to include (repeatable).")
+@click.option("--officer", "officers", multiple=True, metavar="NAME",
+              help="执法人员 who compile it (repeatable; default: those of the latest 现场检查记录 in the package).")
+@click.option("--until", callback=iso_date, metavar="YYYY-MM-DD", help="The case file as the archive held it on that day.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="The package to create; must not exist.")
 @click.option("--zip", "as_zip", is_flag=True, help="Write one .zip file instead of a folder.")
 @JSON
 @pass_app
-def evidence_export(app: App, contractor: str, record_ids: tuple[str, ...], since: date | None, until: date | None,
-                    case_no: str, out: Path, as_zip: bool, as_json: bool) -> Any:
-    """An evidence package: the records package plus 证据清单 (DOCX, PDF) and 证据材料汇编.pdf
+def evidence_export(app: App, case_no: str, party: str | None, record_ids: tuple[str, ...], officers: tuple[str, ...],
+                    until: date | None, out: Path, as_zip: bool, as_json: bool) -> Any:
+    """The evidence package of a penalty case: its documents in 案卷 order and every record they
+    cite (refused while any is missing), 证据清单, 电子数据提取笔录 (DOCX, PDF) and 证据材料汇编.pdf
     (bookmarks, every page stamped 证据N 第i页 / 共M页, cover with the case number and digest)."""
     from archive.packages.evidence import export_evidence  # lazy: see Start-up
 
-    result = export_evidence(app.archive(), out, contractor=contractor, case_no=case_no, record_ids=record_ids, since=since,
+    result = export_evidence(app.archive(), out, case_no=case_no, party=party, record_ids=record_ids, officers=officers,
                              until=until, as_zip=as_zip, progress=progress_printer("evidence"), notify=notify)
     return output(result, as_json)
 
@@ -887,8 +889,12 @@ def yuan(value: str | None, option: str) -> Decimal | None:
 @click.option("--person", metavar="ID|NAME", help="当事人为个人时：其身份证号或姓名 (registered with the party).")
 @click.option("--facts", metavar="TEXT", help="违法事实.")
 @click.option("--facts-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="违法事实 from a UTF-8 text file.")
-@click.option("--evidence", "evidence_items", multiple=True, metavar="TEXT", help="主要证据 (repeatable).")
+@click.option("--evidence", "evidence_items", multiple=True, metavar="NUMBER",
+              help="证据: the 文书号 or number of an archived record (repeatable); each becomes one cited piece of evidence.")
 @click.option("--violated", metavar="TEXT", help="违反的规定 (default: the provision's usual one).")
+@click.option("--correct-by", callback=iso_date, metavar="YYYY-MM-DD",
+              help="限期改正期限, where the article orders 责令限期改正 (default: the notice day + settings correction_days).")
+@click.option("--correction", metavar="TEXT", help="责令改正的内容 (default: 改正上述违法行为).")
 @click.option("--amount", metavar="YUAN", help="罚款金额（元）, checked against the article's range.")
 @click.option("--upper-limit", is_flag=True, help="上限处罚: the maximum of the article's range.")
 @click.option("--gains", metavar="YUAN", help="违法所得（元） (SPL 103-1-gains).")
@@ -901,8 +907,9 @@ def yuan(value: str | None, option: str) -> Decimal | None:
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @JSON
 @pass_app
-def rectify_penalty_draft(app: App, case_no, stage, article, party, person, facts, facts_file, evidence_items, violated, amount,
-                          upper_limit, gains, other_penalties, contractor, project, contact, statement, day, out, as_json) -> Any:
+def rectify_penalty_draft(app: App, case_no, stage, article, party, person, facts, facts_file, evidence_items, violated, correct_by,
+                          correction, amount, upper_limit, gains, other_penalties, contractor, project, contact, statement, day,
+                          out, as_json) -> Any:
     """Draft the 行政处罚告知书 (应急罚告) or, after it is archived and the statement period has
     passed, the 行政处罚决定书 (应急罚) of case --case-no: numbered, linked to the evidence package
     by its case number, the fine checked against the article's range (安全生产法 2021)."""
@@ -921,7 +928,8 @@ def rectify_penalty_draft(app: App, case_no, stage, article, party, person, fact
             raise click.UsageError("give the main evidence with --evidence (repeatable)")
         fields = {"article": article, "party": party, "facts": text, "evidence": evidence_items, "violated": violated, "amount": money,
                   "upper_limit": upper_limit, "gains": gain, "person": person, "other_penalties": other_penalties,
-                  "contractor": contractor, "project": project, "contact": contact}
+                  "contractor": contractor, "project": project, "contact": contact,
+                  "correct_by": correct_by, "correction": correction}
     return output(penalty_draft(app.archive(), out, stage=stage, case_no=case_no, day=day, **fields), as_json)
 
 
@@ -1005,11 +1013,13 @@ def blacklist_remove(app: App, entry_no, kind, reason, applied_on, decided_on, r
               help="Folder for the .yaml case file, .docx, .pdf and (tables) .xlsx.")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF (no LibreOffice needed).")
 @click.option("--add", "add_it", is_flag=True, help="Also archive the report (sealed; a submission package then carries it).")
+@click.option("--doc-no", metavar="NO", help="发文字号 of a report (default for the bureau's: the next of settings report_doc_code).")
+@click.option("--signer", metavar="NAME", help="签发人 (default for the bureau's report: its principal person).")
 @AS_OF
 @JSON
 @pass_app
 def report(app: App, kind: str, enterprise: str | None, issued_on: date | None, out_dir: Path, no_pdf: bool, add_it: bool,
-           as_of: date | None, as_json: bool) -> Any:
+           doc_no: str | None, signer: str | None, as_of: date | None, as_json: bool) -> Any:
     """A campaign report from the archive's data, in GB/T 9704 layout (DOCX, PDF) and tables as .xlsx:
 
     \b
@@ -1021,7 +1031,7 @@ def report(app: App, kind: str, enterprise: str | None, issued_on: date | None, 
     from archive.campaign.reports import produce  # lazy: see Start-up
 
     return output(produce(app.archive(), kind, out_dir, as_of=as_of, enterprise=enterprise, issued_on=issued_on, pdf=not no_pdf,
-                          add=add_it, notify=notify), as_json)
+                          add=add_it, notify=notify, doc_no=doc_no, signer=signer), as_json)
 
 
 @main.group()

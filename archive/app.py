@@ -66,6 +66,11 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 def key_values(plan: Any) -> list[str]:
     """What the text layer of a record's PDF must contain: its number and the parties' names."""
     values = [plan.row["doc_no"]] if plan.row.get("doc_no") else []
+    if values:  # a report's archive number (report_no) is not printed on it: its template says so
+        from archive.documents.templates import template_for
+
+        if meta_of(plan.item.obj).number in dict(template_for(plan.item.obj).not_shown):
+            values = []
     orgs = (plan.item.resolved.organizations if plan.item.resolved else {}) or {}
     for field in ("enterprise", "contractor", "unit"):
         uscc = getattr(plan.item.obj, field, None)
@@ -315,6 +320,7 @@ class Archive:
         reg = registry or self.registry()
         ctx = self.rule_context(today, reg)
         loaded, problems = validate_paths(paths, ctx, expect=expect, files_root=files_root)
+        reg.batch_numbers |= {str(n) for item in loaded if (n := _dotted(item.obj, meta_of(item.obj).number))}
         for item in loaded:
             if isinstance(item.obj, Organization) and item.obj.uscc == self.owner_uscc:
                 item.obj, more = self._with_owner_key(item.obj, str(item.path))

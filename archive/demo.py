@@ -8,9 +8,10 @@ throw-away archives, one for the enterprise and one for the district bureau:
              campaign status → export a signed submission package → verify it offline
  bureau      init → register the enterprise and trust its key (fingerprint checked) → import the
              submission (verified before anything is written) → search a contractor across
-             enterprises → its dossier → check the enterprise → draft a 责令限期整改指令书 from the
-             findings and archive it → the 整改复查意见书 → rectification status → evidence
-             package for a penalty case → verify it → verify the bureau archive
+             enterprises → its dossier → add its own enforcement documents (examples/bureau/) →
+             check the enterprise as on its inspection of 9月8日 → draft a 责令限期整改指令书 from
+             the findings and archive it → the 整改复查意见书 → rectification status → the penalty
+             case's 告知书 and 决定书 → the case's evidence package → verify it → verify the archive
 
 Demo archives use ``--insecure-no-passphrase`` (said so wherever the key is used): they are
 thrown away. Everything is written under one folder, printed at the end.
@@ -35,6 +36,12 @@ ENTERPRISE = "91370100MA3C8K2P9L"
 HENGAN = "91370112MA3F7R1K8F"
 LUZHONG = "91370105MA3DK8W41C"
 CASE_NO = "（高新）应急立〔2026〕8号"
+INSPECTED = "2026-09-08"  # the bureau's inspection that found the enterprise never inspected 鲁中 (检记52号)
+REVIEWED = "2026-09-18"
+#: examples/bureau/: what the bureau itself made, added in its own archive (provenance 本局制作)
+BUREAU_RECORDS = ("inspection-record-jianji-2026-37", "rectification-order-zegai-2026-12", "rectification-review-fucha-2026-9",
+                  "inspection-record-jianji-2026-52")
+PENALTY_RECORDS = ("penalty-notice-fagao-2026-1", "penalty-decision-fa-2026-1")
 
 
 def examples_dir() -> Path:
@@ -138,21 +145,25 @@ def steps(res: DemoResult) -> Iterator[Command | Part | Note]:
     yield cmd(bur, "search", "动火", "--contractor", HENGAN)
     yield cmd(bur, "search", '"受限空间" OR 有限空间', "--limit", "5")
     yield cmd(bur, "contractor", "show", LUZHONG, "--as-of", AS_OF)
-    yield Part("整改闭环 Rectification: order from the findings, review, status")
-    yield cmd(bur, "check", "--enterprise", ENTERPRISE, "--as-of", AS_OF)
+    yield Part("执法文书 The bureau's own enforcement documents (现场检查记录, 指令书, 复查意见书)")
+    yield cmd(bur, "case", "add", *(ex / "bureau" / f"{name}.yaml" for name in BUREAU_RECORDS))
+    yield Part("整改闭环 Rectification: order from the findings of the inspection of 9月8日, review, status")
+    yield cmd(bur, "check", "--enterprise", ENTERPRISE, "--as-of", INSPECTED)
     order = out / "drafts" / "责令限期整改指令书.yaml"
     order.parent.mkdir(parents=True, exist_ok=True)
-    yield cmd(bur, "rectify", "draft", "--enterprise", ENTERPRISE, "--as-of", AS_OF, "-o", order)
+    yield cmd(bur, "rectify", "draft", "--enterprise", ENTERPRISE, "--as-of", INSPECTED, "-o", order)
     yield cmd(bur, "case", "add", order)
     review = out / "drafts" / "整改复查意见书.yaml"
-    yield cmd(bur, "rectify", "review-draft", read_case_file(order)["doc_no"], "-o", review)
+    yield cmd(bur, "rectify", "review-draft", read_case_file(order)["doc_no"], "--reviewed-on", REVIEWED, "-o", review)
     _fill_review(review)
     yield Note(f"（执法人员复查后填写复查结果 / the officer fills in the review: {review.name}）")
     yield cmd(bur, "case", "add", review)
     yield cmd(bur, "rectify", "status", "--enterprise", ENTERPRISE, "--as-of", AS_OF)
-    yield Part("证据包 Evidence package for a penalty case")
-    evidence = out / "证据包-鲁中-2026-8"
-    yield cmd(bur, "evidence", "export", "--contractor", LUZHONG, "--case-no", CASE_NO, "-o", evidence)
+    yield Part("行政处罚 Penalty case （高新）应急立〔2026〕8号: 告知书 and 决定书 citing archived evidence")
+    yield cmd(bur, "case", "add", *(ex / "bureau" / f"{name}.yaml" for name in PENALTY_RECORDS))
+    yield Part("证据包 Evidence package for the case")
+    evidence = out / "证据包-2026-8"
+    yield cmd(bur, "evidence", "export", "--case-no", CASE_NO, "-o", evidence)
     yield cmd(bur, "package", "verify", evidence)
     yield cmd(bur, "verify")
     res.outputs = {
@@ -162,7 +173,7 @@ def steps(res: DemoResult) -> Iterator[Command | Part | Note]:
         "attachment 2 附件2 外包作业情况表": out / "reports",
         "draft order and review 整改指令书/复查意见书草稿": out / "drafts",
         "evidence package 证据包": evidence,
-        "evidence compilation 证据材料汇编": evidence / "data" / "evidence",
+        "证据清单、电子数据提取笔录、证据材料汇编": evidence / "data" / "evidence",
     }
 
 
@@ -184,8 +195,9 @@ def _fill_review(path: Path) -> None:
     data = read_case_file(path)
     for item in data["items"]:
         item["result"] = "已整改"
-        item["note"] = "已与承包单位济南鲁中建设工程有限公司签订检查计划，补做安全检查并建立检查台账"
-    data["opinion"] = data["opinion"].replace("（复查后填写）", "所列问题已整改完毕")
+        item["note"] = ("企业已于2026年9月14日对承包单位济南鲁中建设工程有限公司开展安全检查（HR-XGF-JC-2026-019），"
+                        "并将其纳入每月定期检查计划")
+    data["opinion"] = data["opinion"].replace("（复查后填写）", "你单位已按要求对所列问题整改完毕，同意通过复查")
     text = path.read_text(encoding="utf-8").split("type:", 1)[0]
     path.write_text(text + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 

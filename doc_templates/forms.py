@@ -708,8 +708,10 @@ def build_order() -> Doc:
                   "{% if doc.inspection_ref %}（现场检查记录{{ doc.inspection_ref }}）{% endif %}，你单位存在下列问题：")
     doc.tag("{%p for it in doc.items %}")
     enf_body(doc, "{{ loop.index }}．", U("{{ it.text|strip_period }}{% if it.basis %}（{{ it.basis|breach }}）{% endif %}"
+                                           "{% if it.major_hazard and it.criterion %}（依据{{ it.criterion|strip_period }}判定为重大事故隐患）{% endif %}"
                                            "{% if calc.item_contractors[loop.index0] %}（涉及承包单位："
-                                           "{{ calc.item_contractors[loop.index0] }}）{% endif %}。"))
+                                           "{{ calc.item_contractors[loop.index0] }}）{% endif %}。"),
+             "{% if it.requirement %}整改要求：{{ it.requirement|ensure_period }}{% endif %}")
     doc.tag("{%p endfor %}")
     doc.tag("{%p if calc.major_items %}")
     enf_body(doc, "其中第{{ calc.major_items }}项属于重大事故隐患。")
@@ -722,7 +724,7 @@ def build_order() -> Doc:
              "前整改完毕{% if not loop.last %}；{% endif %}{% endfor %}，达到有关法律法规规章和标准规定的要求。"
              "由此造成事故的，依法追究有关人员的责任。")
     enf_body(doc, "整改期间，你单位应当采取措施，确保安全生产。对安全生产违法行为，将依法予以行政处罚。")
-    enf_body(doc, "如果不服本指令，可以依法在{{ settings.review_days }}日内向", U("{{ calc.review_authority }}"),
+    enf_body(doc, "如果不服本指令，可以依法在{{ settings.review_days|cn_num }}日内向", U("{{ calc.review_authority }}"),
              "申请行政复议，或者在{{ settings.litigation_months|cn_num }}个月内依法向人民法院提起行政诉讼，"
              "但本指令不停止执行，法律另有规定的除外。")
     doc.gap(10)
@@ -738,8 +740,8 @@ def build_review() -> Doc:
     doc = Doc("整改复查意见书", ENFORCEMENT_PAGE, ENF)
     enf_head(doc, "{{ doc.authority_name }}", "整改复查意见书")
     doc.p(U("{{ org.unit.name }}"), "：", line=28)
-    enf_body(doc, "本机关于", U("{{ doc.order_issued_on|cn_date }}"), "作出了责令限期整改的决定［", U("{{ doc.order_doc_no }}"),
-             "］，经于", U("{{ doc.reviewed_on|cn_date }}"), "对你单位整改情况进行复查，提出如下意见：")
+    enf_body(doc, "本机关于", U("{{ doc.order_issued_on|cn_date }}"), "作出了责令限期整改的决定（", U("{{ doc.order_doc_no }}"),
+             "），经于", U("{{ doc.reviewed_on|cn_date }}"), "对你单位整改情况进行复查，提出如下意见：")
     doc.tag("{%p for it in doc.items %}")
     enf_body(doc, "原指令书第{{ it.item }}项：", U("{{ it.result }}{% if it.note %}，{{ it.note|strip_period }}{% endif %}。"))
     doc.tag("{%p endfor %}")

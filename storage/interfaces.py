@@ -101,12 +101,14 @@ class RecordCatalog(Protocol):
         contractor: str | None = None,
         enterprise: str | None = None,
         project: str | None = None,
+        doc_no: str | None = None,
         since: str | None = None,
         until: str | None = None,
         current_only: bool = False,
         limit: int | None = None,
     ) -> list[RecordRow]:
-        """Records in seq order. ``types`` empty: every type. ``since``/``until`` compare
+        """Records in seq order. ``types`` empty: every type; ``doc_no``: documents of that number
+        (any type, any enterprise). ``since``/``until`` compare
         ``doc_date`` by day: ``until`` includes the whole of its day (``2026-06-09`` includes
         ``2026-06-09 18:00``) and a partial bound the whole month or year (``2026-06``); records
         without a ``doc_date`` are left out when either is given. ``current_only``: leave out

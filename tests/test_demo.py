@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 import zipfile
@@ -36,8 +37,20 @@ def test_demo_runs_the_whole_story(demo):
     pkg = root / "outputs" / "报送包-华锐-2026.zip"
     with zipfile.ZipFile(pkg) as z:
         assert any(n.endswith("tagmanifest-sha256.txt.sig") for n in z.namelist())
-    evidence = root / "outputs" / "证据包-鲁中-2026-8"
+    evidence = root / "outputs" / "证据包-2026-8"
     assert (evidence / "data" / "evidence" / "证据材料汇编.pdf").stat().st_size > 10_000
+    # the package of case 8 is the case's: its party is the enterprise the 告知书/决定书 punish, the
+    # bureau's own documents are 本局制作, everything the 告知书 cites is in it
+    index = json.loads((evidence / "index.json").read_text(encoding="utf-8"))
+    assert index["party"]["uscc"] == "91370100MA3C8K2P9L"
+    kinds = [i["type"] for i in index["items"]]
+    assert kinds[:2] == ["penalty_decision", "penalty_notice"]
+    assert all(i["source"] == "本局制作" for i in index["items"] if i["type"] in ("penalty_decision", "penalty_notice",
+                                                                                    "inspection_record", "rectification_order"))
+    notice = next(i for i in index["items"] if i["type"] == "penalty_notice")
+    assert {c["ref"] for c in index["citations"]} == {"（高新）应急检记〔2026〕52号", "HR-WB-2026-002", "HR-HT-2026-044",
+                                                     "HR-AQXY-2026-044", "HR-XGF-JC-2026-011"} and notice
+    assert (evidence / "data" / "evidence" / "电子数据提取笔录.pdf").is_file()
     # the bureau found the contractor's hot-work ticket across the enterprise boundary
     assert "DH-2026-0137" in out
     # and the evidence package verifies with the shipped stdlib-only script

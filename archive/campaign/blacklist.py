@@ -124,7 +124,7 @@ def draft_entry(
     if list_kind == "enterprise" and (not facts or not evidence):
         triggers = e5_triggers(snap.upto(decided_on), owner.uscc, subject, decided_on)
         if triggers:
-            facts = facts or "；".join(f"{d.isoformat()} {what}" for d, what, _ in triggers)
+            facts = facts or "；".join(f"{d.year}年{d.month}月{d.day}日{what}" for d, what, _ in triggers)
             evidence = evidence or tuple(r.title for _, _, r in triggers)
             trigger = trigger or _trigger_of(triggers[0][1])
         else:

@@ -144,7 +144,9 @@ def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Do
     if reg is None:
         raise NotFound(f"单位 {uscc} 未登记 (organization not registered)", hint="查看承包单位 (list contractors): outsafe org list --role contractor")
     org = json.loads(catalog.get_record(reg["record_id"])["data"])
-    rows = records_naming(catalog, uscc)
+    day = as_of.isoformat()
+    # the world as on as_of: no record formed after it, no certificate or licence issued after it
+    rows = [r for r in records_naming(catalog, uscc) if not r["doc_date"] or r["doc_date"][:10] <= day]
     by_type: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_type[r["type"]].append(r)
@@ -163,6 +165,8 @@ def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Do
 
     qualifications = []
     for q in org.get("qualifications") or ():
+        if (q.get("valid_from") or "") > day:
+            continue
         status, left = expiry_status(q.get("valid_to"), as_of)
         qualifications.append({**{k: q.get(k) for k in ("kind", "number", "issuer", "scope", "valid_from", "valid_to")}, "status": status, "days_left": left})
 
@@ -170,6 +174,8 @@ def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Do
     for r in by_type.get("person", []):
         p = json.loads(r["data"])
         for c in p.get("certificates") or ():
+            if (c.get("issued") or "") > day:
+                continue
             status, left = expiry_status(c.get("expires"), as_of)
             review = c.get("next_review")
             if status == "valid" and review and date.fromisoformat(review) <= as_of + timedelta(days=EXPIRING_DAYS):

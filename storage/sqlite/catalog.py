@@ -136,6 +136,7 @@ class SqliteCatalog:
         contractor: str | None = None,
         enterprise: str | None = None,
         project: str | None = None,
+        doc_no: str | None = None,
         since: str | None = None,
         until: str | None = None,
         current_only: bool = False,
@@ -145,7 +146,8 @@ class SqliteCatalog:
         if types:
             where.append(f"type IN ({', '.join('?' for _ in types)})")
             args.extend(types)
-        for col, val in (("subtype", subtype), ("contractor", contractor), ("enterprise", enterprise), ("project", project)):
+        for col, val in (("subtype", subtype), ("contractor", contractor), ("enterprise", enterprise), ("project", project),
+                         ("doc_no", doc_no)):
             if val is not None:
                 where.append(f"{col}=?")
                 args.append(val)

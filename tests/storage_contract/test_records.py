@@ -130,6 +130,12 @@ def test_list_by_party_and_project(listed):
     assert listed.list_records(contractor="nobody") == []
 
 
+def test_list_by_document_number(listed):
+    assert _ids(listed.list_records(doc_no="DH-2026-005")) == [rid(5)]
+    assert _ids(listed.list_records(doc_no="DH-2026-009", current_only=True)) == []  # superseded by 7
+    assert listed.list_records(doc_no="DH-2026-05") == []  # the whole number, not a prefix
+
+
 def test_list_by_document_date(listed):
     assert _ids(listed.list_records(since="2026-06-01")) == [rid(9), rid(5), rid(7)]
     assert _ids(listed.list_records(until="2026-06-09")) == [rid(9), rid(2)]  # the whole day, times included
