@@ -84,16 +84,16 @@ def stress_cases() -> dict[str, dict]:
     power["workers"] = [dict(power["workers"][0], name=n) for n in _names(8)]
     out["stress-ticket-temporary-power"] = power
 
-    order = _raw("cases/rectification-order-zegai-2026-12.yaml")
+    order = _raw("bureau/rectification-order-zegai-2026-12.yaml")
     order["items"] = [copy.deepcopy(order["items"][i % len(order["items"])]) for i in range(30)]
     out["stress-rectification-order"] = order
 
-    insp = _raw("cases/inspection-record-jianji-2026-37.yaml")
+    insp = _raw("bureau/inspection-record-jianji-2026-37.yaml")
     insp["findings"] = [copy.deepcopy(insp["findings"][i % len(insp["findings"])]) for i in range(30)]
     insp["situation"] = LONG_TEXT * 4
     out["stress-inspection-record"] = insp
 
-    review = _raw("cases/rectification-review-fucha-2026-9.yaml")
+    review = _raw("bureau/rectification-review-fucha-2026-9.yaml")
     review["items"] = [dict(review["items"][i % len(review["items"])], item=i + 1) for i in range(30)]
     review["opinion"] = LONG_TEXT * 2
     out["stress-rectification-review"] = review
@@ -125,5 +125,6 @@ def stress_documents(folder: Path | None = None) -> list[Document]:
     out = []
     for name, raw in stress_cases().items():
         obj = _ok(raw, name)
-        out.append(Document(name, obj, refs, attachments(obj, EXAMPLES / "cases")))
+        folder = EXAMPLES / ("bureau" if getattr(obj, "photos", None) else "cases")
+        out.append(Document(name, obj, refs, attachments(obj, folder)))
     return out

@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 
+from archive import demo as demo_story
 from cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +78,7 @@ def test_demo_takes_its_folder_after_the_command_too(runner, tmp_path):
 # --- every command's --json masks 身份证号 exactly as its text does (issue 12 item 7) ----------------
 
 ENTERPRISE, LUZHONG, HENGAN = "91370100MA3C8K2P9L", "91370105MA3DK8W41C", "91370112MA3F7R1K8F"
+INSPECTED = demo_story.INSPECTED
 
 
 def _full_ids() -> set[str]:
@@ -141,8 +143,7 @@ def _invocations(root: Path, tmp: Path) -> dict[str, list[list[str]]]:
         "case validate": [["--home", ent, "case", "validate", str(ex / "cases"), str(ex / "invalid")]],
         "check": [["--home", ent, "check", "--as-of", "2026-11-29"], ["--home", bur, "check", "--as-of", "2026-11-29"]],
         "contractor show": [["--home", bur, "contractor", "show", c] for c in (LUZHONG, HENGAN)],
-        "evidence export": [["--home", bur2, "evidence", "export", "--contractor", LUZHONG, "--case-no", "（高新）应急立〔2026〕8号",
-                             "-o", str(tmp / "ev")]],
+        "evidence export": [["--home", bur2, "evidence", "export", "--case-no", "（高新）应急立〔2026〕8号", "-o", str(tmp / "ev")]],
         "import xlsx": [["--home", ent2, "import", "xlsx", str(tmp / "roster.xlsx"), "--kind", "persons", "--check"]],
         "index check": [["--home", ent, "index", "check"]],
         "index rebuild": [["--home", ent2, "index", "rebuild"]],
@@ -163,7 +164,7 @@ def _invocations(root: Path, tmp: Path) -> dict[str, list[list[str]]]:
         "project add": [["--home", ent2, "project", "add", str(ex / "projects"), "--no-pdf"]],
         "project list": [["--home", ent, "project", "list"]],
         "rectify articles": [["rectify", "articles"]],
-        "rectify draft": [["--home", bur2, "rectify", "draft", "--enterprise", ENTERPRISE, "--as-of", "2026-11-29",
+        "rectify draft": [["--home", bur2, "rectify", "draft", "--enterprise", ENTERPRISE, "--as-of", INSPECTED,
                            "-o", str(tmp / "order.yaml")]],
         "rectify penalty-draft": [["--home", bur2, "rectify", "penalty-draft", "--case-no", "（高新）应急立〔2026〕8号",
                                    "--stage", "decision", "-o", str(tmp / "decision.yaml")]],

@@ -96,8 +96,8 @@ def test_each_example_file_validates(runner, path):
 
 
 def test_photos_are_small_images_that_exist():
-    photos = sorted((EXAMPLES / "cases" / "photos").iterdir())
-    assert photos, "examples/cases/photos is empty"
+    photos = sorted((EXAMPLES / "bureau" / "photos").iterdir())
+    assert photos, "examples/bureau/photos is empty"
     for p in photos:
         head = p.read_bytes()[:8]
         assert head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG"), p.name

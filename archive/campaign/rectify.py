@@ -67,7 +67,7 @@ def to_plain(value: Any) -> Any:
 
 
 def case_yaml(data: dict, header: list[str] = ()) -> str:
-    body = yaml.safedump(to_plain(data), allow_unicode=True, sort_keys=False, width=1000)
+    body = yaml.safe_dump(to_plain(data), allow_unicode=True, sort_keys=False, width=1000)
     return "".join(f"# {line}\n" for line in header) + body
 
 
