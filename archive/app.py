@@ -34,6 +34,7 @@ from archive.checks.admission import admission_for_batch
 from archive.clock import SYSTEM, Clock
 from archive.documents.convert import Converter, convert_one
 from archive.documents.render import render_record
+from archive.documents.templates import template_for
 from archive.errors import ExitCode, NotFound, Problem, RuleViolation, StorageError, TemplateError, ValidationFailed
 from archive.integrity import keys
 from archive.integrity import seal as sealing
@@ -67,13 +68,11 @@ def key_values(plan: Any) -> list[str]:
     """What the text layer of a record's PDF must contain: its number and the parties' names."""
     values = [plan.row["doc_no"]] if plan.row.get("doc_no") else []
     if values:  # a report's archive number (report_no) is not printed on it: its template says so
-        from archive.documents.templates import template_for
-
         if meta_of(plan.item.obj).number in dict(template_for(plan.item.obj).not_shown):
             values = []
     orgs = (plan.item.resolved.organizations if plan.item.resolved else {}) or {}
-    for field in ("enterprise", "contractor", "unit"):
-        uscc = getattr(plan.item.obj, field, None)
+    for party in ("enterprise", "contractor", "unit"):
+        uscc = getattr(plan.item.obj, party, None)
         if isinstance(uscc, str) and uscc in orgs:
             values.append(orgs[uscc]["name"])
     return values
@@ -331,6 +330,23 @@ class Archive:
             if not more and type(item.obj).__case__.kind == "registry":
                 reg.stage(item.obj)
         problems.extend(self.admission(loaded, reg, ctx))
+        return loaded, problems
+
+    def dry_run(
+        self, paths: Sequence[Path], *, today: date | None = None, files_root: Path | None = None
+    ) -> tuple[list[Loaded], list[Problem]]:
+        """Everything ``case add`` does short of storing (``outsafe case validate``): validation,
+        references, the cross-record rules, the same-number check against the archive and the
+        filling of each document's template; only LibreOffice is not run. A file that passes goes in."""
+        reg = self.registry()
+        loaded, problems = self.validate_files(paths, today=today, registry=reg, files_root=files_root)
+        bad = {p.file for p in problems if p.severity == "error"}
+        plans = [self._plan(item, reg, supersedes=None, note=None) for item in loaded if str(item.path) not in bad]
+        problems.extend(p for p in plans if isinstance(p, Problem))
+        try:
+            self._render([p for p in plans if not isinstance(p, Problem) and p.status != "unchanged"])
+        except ValidationFailed as e:
+            problems.extend(e.problems)
         return loaded, problems
 
     def admission(self, loaded: list[Loaded], reg: Registry, ctx: RuleContext) -> list[Problem]:
@@ -1041,7 +1057,7 @@ def validate_only(
     if root.exists():
         archive = Archive.open(root.root, clock=clock)
         try:
-            loaded, problems = archive.validate_files(paths, today=today, files_root=files_root)
+            loaded, problems = archive.dry_run(paths, today=today, files_root=files_root)
         finally:
             archive.close()
         checked = True
