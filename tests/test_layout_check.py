@@ -22,10 +22,6 @@ from tests import layout_corpus
 pytestmark = [pytest.mark.soffice, pytest.mark.slow, pytest.mark.skipif(
     not Path("/usr/lib/libreoffice/program/soffice.bin").exists(), reason="LibreOffice not installed (scripts/setup.sh)")]
 
-#: report templates are another branch's (docs-legal: 附件2, 自查报告 and their tables)
-ELSEWHERE = {"campaign-report-ZCBG-2026", "campaign-table-WBQK-2026"}
-
-
 def _old_layout(tmp: Path, n: int = 16) -> bytes:
     """A document with the defects of issue 13, built without the pagination rules (``n`` articles
     before the signature block)."""
@@ -71,8 +67,7 @@ def test_the_check_finds_the_defects_of_the_old_layout(tmp_path):
 
 @pytest.fixture(scope="module")
 def examples() -> dict[str, bytes]:
-    docs = [d for d in layout_corpus.example_documents() if d.name not in ELSEWHERE]
-    return layout_corpus.convert(layout_corpus.render(docs))
+    return layout_corpus.convert(layout_corpus.render(layout_corpus.example_documents()))
 
 
 @pytest.fixture(scope="module")

@@ -47,7 +47,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["LayoutProblem", "check_layout", "check_text", "page_texts", "FORM_WORDS", "jieba_for_forms"]
+__all__ = ["LayoutProblem", "check_layout", "check_text", "page_texts", "FORM_WORDS", "jieba_for_forms", "word_bounds", "CODE", "CELL_SPANS"]
 
 
 @dataclass(frozen=True)
@@ -498,7 +498,7 @@ def jieba_for_forms():
 _jieba = jieba_for_forms
 
 
-def _word_bounds(text: str) -> set[int]:
+def word_bounds(text: str) -> set[int]:
     """Offsets in ``text`` where jieba puts a word boundary."""
     bounds = {0, len(text)}
     i = 0
@@ -560,11 +560,11 @@ def _broken_at(text: str, at: int, cell: bool) -> tuple[str, str] | None:
         a, b = m.start(1), m.end(1)
         if a < at < b:
             label = m.group(1)
-            if at - a in _word_bounds(label) and len(label) > 8:
+            if at - a in word_bounds(label) and len(label) > 8:
                 continue  # a long label wrapped between two words
             return "标签", label + "："
     if cell and len(text) <= 12 and not re.search(r"[，。；、：]", text):
-        if at not in _word_bounds(text):
+        if at not in word_bounds(text):
             return "词语", text
     return None
 
