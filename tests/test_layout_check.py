@@ -65,6 +65,23 @@ def test_the_check_finds_the_defects_of_the_old_layout(tmp_path):
     assert "联系电话" in details and "9时05分" in details
 
 
+def test_a_heading_row_of_several_lines_is_found_repeated(tmp_path):
+    """A heading row whose cells take two and three lines, repeated on the pages a table of 40 rows
+    runs onto: its lines interleave on the page (the check once missed it there)."""
+    w = TEXT_PAGE.text_width
+    d = Doc("续表", TEXT_PAGE, Font("body", 14))
+    g = Grid(w)
+    g.row(L("序号", 14), L("统一社会信用代码", 22), L("资质/许可证\n（名称、编号、\n有效期至）", w - 36), header=True)
+    for i in range(40):
+        g.row(C(str(i + 1), 14), C("91370112MA3F7R1K8F", 22), C("安全生产许可证，有效期至2027年6月11日。" * 2, w - 36))
+    d.grid(g)
+    pdf = layout_corpus.convert([("table", d.save(tmp_path / "table.docx"))])["table"]
+    from pypdf import PdfReader
+
+    assert len(PdfReader(io.BytesIO(pdf)).pages) >= 2
+    assert [p.line() for p in check_layout(pdf) if p.kind == "header_missing"] == []
+
+
 @pytest.fixture(scope="module")
 def examples() -> dict[str, bytes]:
     return layout_corpus.convert(layout_corpus.render(layout_corpus.example_documents()))
@@ -79,12 +96,15 @@ def stress(tmp_path_factory) -> dict[str, bytes]:
 
 def test_every_example_passes_the_layout_check(examples):
     assert len(examples) >= 60
+    assert {"campaign-table-WBQK-2026", "campaign-report-ZCBG-2026", "campaign-table-JGTZ-2026-1129",
+            "campaign-report-ZJBG-2026"} <= set(examples)  # 附件2, 自查报告, the bureau's 台账 and 总结报告
     bad = {name: [p.line() for p in check_layout(pdf) + check_text(pdf)] for name, pdf in examples.items()}
     assert {k: v for k, v in bad.items() if v} == {}
 
 
 def test_the_stress_set_passes_the_layout_check(stress):
-    assert {"stress-ticket-hot-work", "stress-rectification-order", "stress-training"} <= set(stress)
+    assert {"stress-ticket-hot-work", "stress-rectification-order", "stress-training", "stress-campaign-table",
+            "stress-campaign-ledger", "stress-campaign-report"} <= set(stress)
     bad = {name: [p.line() for p in check_layout(pdf) + check_text(pdf)] for name, pdf in stress.items()}
     assert {k: v for k, v in bad.items() if v} == {}
 
@@ -95,6 +115,7 @@ def test_long_documents_run_onto_several_pages(stress):
 
     pages = {k: len(PdfReader(io.BytesIO(v)).pages) for k, v in stress.items()}
     assert pages["stress-ticket-confined-space"] >= 3 and pages["stress-rectification-order"] >= 4, pages
+    assert pages["stress-campaign-table"] >= 3 and pages["stress-campaign-ledger"] >= 3, pages
 
 
 def test_gas_table_heading_repeats_on_every_page_it_runs_onto(stress):

@@ -732,8 +732,9 @@ def write_report(archive: Any, built: Built, out_dir: Path, *, pdf: bool = True)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{FILE_NAMES[built.kind]}-{built.obj.as_of.isoformat()}"
     paths: dict[str, Path] = {}
-    header = [f"{REPORT_KINDS[built.kind]}（{built.obj.author_name}），数据截至 {built.obj.as_of}。由 outsafe report 生成；"
-              "入档/报送：outsafe case add 本文件（随报送包提交区应急管理局）。"]
+    filing = ("入档：outsafe case add 本文件。" if getattr(built.obj, "bureau", None)
+              else "入档/报送：outsafe case add 本文件（随报送包提交区应急管理局）。")
+    header = [f"{REPORT_KINDS[built.kind]}（{built.obj.author_name}），数据截至 {built.obj.as_of}。由 outsafe report 生成；{filing}"]
     paths["yaml"] = write_case_file(built.data, out_dir / f"{stem}.yaml", header)
     docx = render_report(archive, built)
     atomic_write(out_dir / f"{stem}.docx", docx, mode=PUBLIC)

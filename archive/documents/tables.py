@@ -34,7 +34,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Paper", "TableLayout", "fit_table", "text_width", "break_cell", "protected_spans",
+__all__ = ["Paper", "TableLayout", "fit_table", "text_width", "break_cell", "protected_spans", "floor_width",
            "CAMPAIGN_TABLE_PAPERS", "REPORT_ANNEX_PAPERS", "A4_PORTRAIT", "A4_LANDSCAPE", "A3_LANDSCAPE", "CELL_PADDING",
            "TWIPS_PER_MM"]
 
