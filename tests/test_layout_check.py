@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from archive.documents.layout import check_layout, check_text
+from archive.documents.tables import join_lines
 from doc_templates.dsl import TEXT_PAGE, C, Doc, Font, Grid, L, P, fit_label
 from tests import layout_corpus
 
@@ -63,6 +64,20 @@ def test_the_check_finds_the_defects_of_the_old_layout(tmp_path):
     details = " ".join(p.detail for ps in found.values() for p in ps)
     assert {"broken", "row_split", "signature_alone", "signature_split"} <= kinds, found
     assert "联系电话" in details and "9时05分" in details
+
+
+def test_the_check_finds_a_name_broken_in_a_list_of_names(tmp_path):
+    """"蒋德明、沈玉/梅" in a narrow cell (the tickets' 接受交底人 once broke so); the names filter
+    breaks the list between names."""
+    w = TEXT_PAGE.text_width
+    docs = []
+    for name, text in (("raw", "蒋德明、沈玉梅、朱大勇、秦卫国"), ("joined", join_lines(["蒋德明", "沈玉梅", "朱大勇", "秦卫国"], 27, 10.5))):
+        d = Doc("名单", TEXT_PAGE, Font("body", 14))
+        d.grid(Grid(w).row(C("接受交底人", 30), C([P((line,)) for line in text.split("\n")], 27), C("", w - 57)))
+        docs.append((name, d.save(tmp_path / f"{name}.docx")))
+    pdfs = layout_corpus.convert(docs)
+    assert [p.detail for p in check_layout(pdfs["raw"]) if p.kind == "broken"] == ["蒋德明、沈玉⏎梅、朱大勇、秦卫国（沈玉梅）"]
+    assert [p for p in check_layout(pdfs["joined"]) if p.kind == "broken"] == []
 
 
 def test_a_heading_row_of_several_lines_is_found_repeated(tmp_path):

@@ -345,6 +345,14 @@ def test_id_numbers_masked_unless_the_form_shows_them(refs, tmp_path):
     assert full in clear
 
 
+def test_a_blacklist_decision_names_the_listed_person_by_his_full_id_number(refs):
+    """The decision that lists a person names him by his 身份证号: printed in full, as on the card."""
+    obj = load_case(EXAMPLES / "cases" / "blacklist-entry-HMD-2026-002.yaml")
+    full = obj.person.id_number
+    text = docx_text(render_record(obj, refs, settings=Settings()).docx)
+    assert f"身份证号：{full}" in text.replace("\n", "")
+
+
 def test_order_groups_items_by_deadline_and_cites_settings(refs, tmp_path):
     obj = load_case(DATA / "cases" / "rectification-order-zegai-2026-12.yaml")
     d1, d2 = date(2026, 6, 20), date(2026, 6, 30)

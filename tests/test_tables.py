@@ -16,6 +16,7 @@ from archive.documents.tables import (
     break_cell,
     fit_table,
     floor_width,
+    join_lines,
     protected_spans,
     text_width,
 )
@@ -88,3 +89,11 @@ def test_a_table_no_paper_holds_is_still_laid_out():
     code = "X" * 200
     layout = fit_table(["编号"] * 3, [[code, code, code]], CAMPAIGN_TABLE_PAPERS)
     assert not layout.fits and abs(sum(layout.widths) - A3_LANDSCAPE.text_width) < 0.05
+
+
+def test_a_list_of_names_breaks_between_names():
+    names = ["蒋德明", "沈玉梅", "朱大勇", "秦卫国", "欧阳晓东"]
+    assert join_lines(names, 40, 10.5) == "蒋德明、沈玉梅、\n朱大勇、秦卫国、\n欧阳晓东"
+    assert join_lines(names, 30, 10.5) == "蒋德明、\n沈玉梅、\n朱大勇、\n秦卫国、\n欧阳晓东"
+    assert join_lines(names, 200, 10.5) == "蒋德明、沈玉梅、朱大勇、秦卫国、欧阳晓东"
+    assert join_lines([], 30, 10.5) == ""

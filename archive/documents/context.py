@@ -107,6 +107,8 @@ FULL_NUMBERS: dict[str, frozenset[str]] = {
     "ticket_temporary_power": frozenset({"doc.workers[].certificate_no", "doc.leader.certificate_no"}),
     "ticket_blasting": frozenset({"doc.blasters[].certificate_no"}),
     "person": frozenset({"doc.id_number", "doc.certificates[].number"}),
+    # a decision listing a person names him by his 身份证号 (令第11号: 身份证件号码 of a listed person)
+    "blacklist_entry": frozenset({"doc.person.id_number"}),
 }
 _INDEX = re.compile(r"\[\d+\]")
 

@@ -225,6 +225,14 @@ def box(approvals: Any, name: str) -> Any:
     return Blank(f"doc.approvals[box={name}]", f"“{name}”意见栏", f"作业票没有“{name}”栏的签字 (no signature in that box)")
 
 
+def names(items: Any, width_mm: float, size_pt: float = 10.5) -> str:
+    """Names (or short items) joined by 、 for a form's cell ``width_mm`` wide in ``size_pt``: a line
+    ends between two names, never inside one (archive/documents/tables.py)."""
+    from archive.documents.tables import join_lines
+
+    return join_lines([to_text(x) for x in items or ()], float(width_mm), float(size_pt))
+
+
 def _default(value: Any, default_value: Any = "", boolean: bool = False) -> Any:
     if isinstance(value, Blank | Undefined) or value is None:
         return default_value
@@ -291,6 +299,7 @@ FILTERS: dict[str, Callable] = {
     "ensure_period": _blank_safe(ensure_period),
     "breach": _blank_safe(breach),
     "box": box,
+    "names": names,
     "show": show,
     "default": _default,
     "d": _default,

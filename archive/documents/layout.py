@@ -27,7 +27,8 @@ other side):
     date, time, document number or amount broken inside a table cell's field value ("2026年4月/30日",
     "9时05/分"; text of more than 40 characters in a cell is prose and wraps like prose); no label
     broken inside a word: the text before "：" at the start of a line or after a space ("联系电/话："),
-    or a short cell (≤ 12 characters, "统一社会信用代/码"), judged by jieba's word boundaries.
+    or a short cell (≤ 12 characters, "统一社会信用代/码"), judged by jieba's word boundaries; no
+    name broken in a cell that lists names ("蒋德明、沈玉梅、朱大勇、秦卫/国").
     Running prose wraps between any two Chinese characters, dates included, as GB/T 9704 text does;
 ``iso_date`` / ``english``
     (:func:`check_text`) no ISO date and no English word on an official document (file names
@@ -87,6 +88,7 @@ CELL_SPANS = [
     ("金额", re.compile(r"[¥￥]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")),
 ]
 CODE = re.compile(r"[A-Za-z0-9]+(?:[-‐‑/._·][A-Za-z0-9]+)*")
+NAME_LIST = re.compile(r"[\u3400-\u9fff·]{2,4}(?:、[\u3400-\u9fff·]{2,4})+")
 LABEL_BEFORE_COLON = re.compile(r"(?:^|(?<=[\s　]))([\u3400-\u9fff（）()/、]{2,14})：")
 ISO_DATE = re.compile(r"(?<![\d-])\d{4}-\d{1,2}-\d{1,2}(?![\d-])|(?<!\d)\d{4}/\d{1,2}/\d{1,2}(?!\d)|\d{1,2}:\d{2}(?::\d{2})?")
 # an English word: four letters or more with a lower-case one ("outsafe", "check", "photos");
@@ -574,6 +576,13 @@ def _broken_at(text: str, at: int, cell: bool) -> tuple[str, str] | None:
             if at - a in word_bounds(label) and len(label) > 8:
                 continue  # a long label wrapped between two words
             return "标签", label + "："
+    if cell and NAME_LIST.fullmatch(text):
+        # a list of names ("蒋德明、沈玉梅、朱大勇、秦卫国"): a line ends after a 、, never inside a name
+        if text[at - 1] != "、":
+            start = text.rfind("、", 0, at) + 1
+            end = text.find("、", at)
+            return "姓名", text[start:end if end >= 0 else len(text)]
+        return None
     if cell and len(text) <= 12 and not re.search(r"[，。；、：]", text):
         if at not in word_bounds(text):
             return "词语", text

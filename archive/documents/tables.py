@@ -34,7 +34,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Paper", "TableLayout", "fit_table", "text_width", "break_cell", "protected_spans", "floor_width",
+__all__ = ["Paper", "TableLayout", "fit_table", "text_width", "break_cell", "join_lines", "protected_spans", "floor_width",
            "CAMPAIGN_TABLE_PAPERS", "REPORT_ANNEX_PAPERS", "A4_PORTRAIT", "A4_LANDSCAPE", "A3_LANDSCAPE", "CELL_PADDING",
            "TWIPS_PER_MM"]
 
@@ -246,6 +246,29 @@ def break_cell(text: str, width_mm: float, size_pt: float, heading: bool = False
         lines.append(cur.rstrip())
         out.append("\n".join(lines))
     return "\n".join(out)
+
+
+#: left + right cell margins of the forms' grids (doc_templates/dsl.py: 85 twips each)
+FORM_CELL_PADDING = 2 * 85 / TWIPS_PER_MM
+
+
+def join_lines(items: Sequence[str], width_mm: float, size_pt: float, sep: str = "、",
+               padding: float = FORM_CELL_PADDING) -> str:
+    """``items`` joined by ``sep`` in a cell ``width_mm`` wide, with a line break ("\\n") before an
+    item that would not fit on the line: a list of names never breaks inside a name
+    ("秦卫/国"), whatever the converter would do."""
+    room = (width_mm - padding - SLACK_MM) / (1 + SLACK)
+    lines: list[str] = []
+    cur = ""
+    for i, item in enumerate(items):
+        piece = item + (sep if i < len(items) - 1 else "")
+        if cur and text_width(cur + piece, size_pt) > room:
+            lines.append(cur)
+            cur = piece
+        else:
+            cur += piece
+    lines.append(cur)
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
