@@ -35,7 +35,7 @@ from doc_templates.dsl import (
 
 def build_contract() -> Doc:
     doc = Doc("外包合同", TEXT_PAGE, BODY)
-    title(doc, "{{ doc.title }}", size=22, after=2)
+    title(doc, f"{{{{ doc.title|title_lines({doc.page.text_width:.1f}, 22) }}}}", size=22, after=2)
     doc.p(R("（外包合同）", face="kai", size=14), align="center", after=6)
     doc.p(R("合同编号：{{ doc.contract_no }}", face="body", size=12), align="right", after=10)
     party_block(doc, "发包单位（甲方）", "enterprise")
@@ -253,7 +253,8 @@ def build_training() -> Doc:
           C([P(("{{ lv.content|join('；') }}。",), align="both")], w - lvw - lab), height=14, keep=True)
     g.row(C("", lvw, vmerge="continue"), L("培训人签字", sig_l),
           C(signature_cell("lv.trainer_signature", "{{ lv.trainer }}"), trainer, valign="bottom"),
-          L("受教育人签字", trainee_l), C(signature_cell("lv.trainee_signature"), trainee, valign="bottom"), height=15)
+          L("受教育人签字", trainee_l), C(signature_cell("lv.trainee_signature", "{{ doc.trainee.name }}"), trainee, valign="bottom"),
+          height=15)
     g.tag("{%tr endfor %}")
     g.row(L("合计学时", a), C("{{ calc.total_hours|num }} 学时", w - a), height=8, keep=True)
     g.row(L("入场安全交底", a), C("{{ doc.site_briefing|default(\"／\") }}", w - a), height=12, keep=True)

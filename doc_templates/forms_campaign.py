@@ -240,16 +240,24 @@ def _red_rule(doc: Doc) -> None:
     (spacing.addprevious if spacing is not None else ppr.append)(bdr)
 
 
+#: space above the 发文机关标志 so that its top edge is 35 mm under the top of the text block (GB/T 9704—2012
+#: 7.2.4; measured on the PDF: the 30 pt mark in its 48 pt line starts 3 mm under the line's top)
+MARK_BEFORE = 90
+
+
 def _upward_head(doc: GbDoc) -> None:
-    """版头 of an upward 公文 (GB/T 9704 7.2): 发文机关标志 in red, the 发文字号 left (one character in)
-    and 签发人 right on one line, the red separator line."""
+    """版头 of an upward 公文 (GB/T 9704—2012 7.2): the 发文机关标志 in red, its top edge 35 mm under
+    the top of the text block; two lines under it the 发文字号 left (one character in) and the
+    签发人 right on one line; the red separator line 4 mm under them; two lines under that the
+    title (the blank line before the title is the caller's)."""
     doc.tag("{%p if doc.doc_no %}")
-    doc.p(R("{{ doc.author_name }}文件", face="title", size=30), align="center", line=48, after=12)
+    doc.p(R("{{ doc.author_name }}文件", face="title", size=30), align="center", line=48, before=MARK_BEFORE, after=12)
     _red(doc)
     doc.p("", line=LINE)
     doc.p("　{{ doc.doc_no }}{% if doc.signer %}\t签发人：", R("{{ doc.signer }}{% endif %}", face="kai"), line=LINE,
           tabs=(("right", doc.text_width - BODY.size * 25.4 / 72),))
     _red_rule(doc)
+    doc.blank()
     doc.tag("{%p endif %}")
 
 
@@ -260,7 +268,7 @@ def build_campaign_report() -> Doc:
     doc = GbDoc("外包作业安全专项整治报告")
     _upward_head(doc)
     doc.blank()
-    gb_title(doc, "{{ doc.title }}")
+    gb_title(doc, f"{{{{ doc.title|title_lines({doc.text_width:.1f}, {TITLE}) }}}}")
     doc.blank()
     doc.p("{{ doc.recipient }}：", line=LINE)
     doc.tag("{%p for s in doc.sections %}")
@@ -294,7 +302,8 @@ def build_campaign_report() -> Doc:
     doc.p(R("", page_break=True))
     doc.p(R("附件", face="hei"), line=LINE)
     doc.blank()
-    doc.p(R("{{ doc.tables[0].title }}", face="title", size=TITLE), align="center", line=LINE * 1.25)
+    doc.p(R(f"{{{{ doc.tables[0].title|title_lines({doc.text_width:.1f}, {TITLE}) }}}}", face="title", size=TITLE), align="center",
+          line=LINE * 1.25)
     doc.blank()
     doc.tag("{%p endif %}")
     doc.tag("{%p if doc.tables %}")
@@ -303,7 +312,25 @@ def build_campaign_report() -> Doc:
     doc.p(R("注：{{ doc.tables[0].note }}", size=12), line=20, before=4)
     doc.tag("{%p endif %}")
     doc.tag("{%p endif %}")
+    _imprint(doc)
     return doc
+
+
+def _imprint(doc: GbDoc) -> None:
+    """版记 of a 机关's 公文 (GB/T 9704—2012 7.4): 印发机关 one character in on the left, 印发日期 with
+    "印发" one character in on the right, in 4号仿宋, between two thick separator lines the width
+    of the text block. It follows the last page's content (LibreOffice 7.4 ignores the position of
+    a floating table, so it cannot be pinned to the foot of the page)."""
+    doc.tag("{%p if doc.doc_no %}")
+    doc.p("", line=LINE, keep_next=True)
+    char = PAGE_NO * 25.4 / 72
+    doc.p(R("　{{ doc.author_name }}\t{{ doc.issued_on|cn_date }}印发", size=PAGE_NO), line=LINE,
+          tabs=(("right", doc.text_width - 2 * char),))
+    ppr = doc.d.paragraphs[-1]._p.get_or_add_pPr()
+    bdr = parse_xml(f'<w:pBdr {nsdecls("w")}><w:top w:val="single" w:sz="8" w:space="4" w:color="000000"/>'
+                    '<w:bottom w:val="single" w:sz="8" w:space="4" w:color="000000"/></w:pBdr>')
+    ppr.find(qn("w:tabs")).addprevious(bdr)
+    doc.tag("{%p endif %}")
 
 
 # --- campaign_table: 附件2 外包作业情况表 / 外包作业队伍监管台账 ------------------------------------------------------

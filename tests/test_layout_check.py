@@ -163,6 +163,40 @@ def test_body_text_is_fangsong_and_titles_bold_song(examples):
         assert any("SerifCJK" in f and "Bold" in f for f in fonts), (name, fonts)
 
 
+def test_the_bureaus_report_has_its_head_and_imprint_where_the_standard_puts_them(examples):
+    """GB/T 9704—2012: the 发文机关标志 35 mm under the top of the text block (37 mm), red; the
+    title two lines under the red line, broken between words; the 版记 (印发机关, 印发日期) between
+    two rules after the last page's content."""
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(examples["campaign-report-ZJBG-2026"])) as pdf:
+        first, last = pdf.pages[0], pdf.pages[-1]
+        mark = [c for c in first.chars if c["size"] > 28]
+        assert "".join(c["text"] for c in mark) == "济南高新区应急管理局文件"
+        assert abs(min(c["top"] for c in mark) * 25.4 / 72 - 72) < 1.5
+        assert all(tuple(round(x, 2) for x in c["non_stroking_color"]) == (0.9, 0.0, 0.07) for c in mark)  # red E60012
+        lines = {}
+        for c in first.chars:
+            if c["size"] == 22:
+                lines.setdefault(round(c["top"]), []).append(c["text"])
+        assert ["".join(v) for _, v in sorted(lines.items())] == ["济南高新区应急管理局关于外包作业", "安全专项整治工作情况的报告"]
+        text = last.extract_text()
+        assert "济南高新区应急管理局" in text and "2026年11月10日印发" in text.replace(" ", "")
+        rules = [r for r in last.lines + last.rects if r["width"] > 150 / 25.4 * 72]
+        assert len(rules) >= 2
+
+
+def test_a_long_contract_title_is_broken_between_words(examples):
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(examples["contract-HR-HT-2026-044"])) as pdf:
+        lines = {}
+        for c in pdf.pages[0].chars:
+            if c["size"] == 22:
+                lines.setdefault(round(c["top"]), []).append(c["text"])
+    assert ["".join(v) for _, v in sorted(lines.items())] == ["厂区雨污管网改造及旧设备", "基础拆除工程施工合同"]
+
+
 def test_labels_are_fitted_between_words():
     assert fit_label("统一社会信用代码", 26, 10.5) == ["统一社会信用", "代码"]  # never "统一社会信用代/码"
     assert fit_label("联系电话", 26, 10.5) == ["联系电话"]

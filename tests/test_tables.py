@@ -17,6 +17,7 @@ from archive.documents.tables import (
     fit_table,
     floor_width,
     join_lines,
+    title_lines,
     protected_spans,
     text_width,
 )
@@ -97,3 +98,13 @@ def test_a_list_of_names_breaks_between_names():
     assert join_lines(names, 30, 10.5) == "蒋德明、\n沈玉梅、\n朱大勇、\n秦卫国、\n欧阳晓东"
     assert join_lines(names, 200, 10.5) == "蒋德明、沈玉梅、朱大勇、秦卫国、欧阳晓东"
     assert join_lines([], 30, 10.5) == ""
+
+
+def test_titles_break_between_words_into_even_lines():
+    """GB/T 9704—2012 7.3.1: 词意完整，排列对称 — not "…拆除工程施工" over a lone "合同"."""
+    assert title_lines("厂区雨污管网改造及旧设备基础拆除工程施工合同", 156, 22) == "厂区雨污管网改造及旧设备\n基础拆除工程施工合同"
+    assert title_lines("济南高新区应急管理局关于外包作业安全专项整治工作情况的报告", 156, 22) == (
+        "济南高新区应急管理局关于外包作业\n安全专项整治工作情况的报告")  # never 外包/作业
+    assert title_lines("外包作业情况表", 156, 22) == "外包作业情况表"
+    three = title_lines("山东省济南市高新技术产业开发区华锐重型机械装备制造股份有限公司关于外包作业安全专项整治工作情况的报告", 156, 22)
+    assert three.count("\n") == 2 and all(text_width(x, 22) <= 156 for x in three.split("\n"))

@@ -233,6 +233,14 @@ def names(items: Any, width_mm: float, size_pt: float = 10.5) -> str:
     return join_lines([to_text(x) for x in items or ()], float(width_mm), float(size_pt))
 
 
+def title_lines(text: Any, width_mm: float, size_pt: float) -> str:
+    """A title too long for one line, broken between words into even lines (GB/T 9704—2012 7.3.1;
+    archive/documents/tables.py)."""
+    from archive.documents.tables import title_lines as lines
+
+    return lines(to_text(text), float(width_mm), float(size_pt))
+
+
 def _default(value: Any, default_value: Any = "", boolean: bool = False) -> Any:
     if isinstance(value, Blank | Undefined) or value is None:
         return default_value
@@ -300,6 +308,7 @@ FILTERS: dict[str, Callable] = {
     "breach": _blank_safe(breach),
     "box": box,
     "names": names,
+    "title_lines": _blank_safe(title_lines),
     "show": show,
     "default": _default,
     "d": _default,

@@ -34,7 +34,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Paper", "TableLayout", "fit_table", "text_width", "break_cell", "join_lines", "protected_spans", "floor_width",
+__all__ = ["Paper", "TableLayout", "fit_table", "text_width", "break_cell", "join_lines", "title_lines", "protected_spans", "floor_width",
            "CAMPAIGN_TABLE_PAPERS", "REPORT_ANNEX_PAPERS", "A4_PORTRAIT", "A4_LANDSCAPE", "A3_LANDSCAPE", "CELL_PADDING",
            "TWIPS_PER_MM"]
 
@@ -269,6 +269,68 @@ def join_lines(items: Sequence[str], width_mm: float, size_pt: float, sep: str =
             cur += piece
     lines.append(cur)
     return "\n".join(lines)
+
+
+#: words of the titles a line never ends inside (jieba cuts them in two: 外包/作业, 专项/整治)
+TITLE_WORDS = ("外包作业", "专项整治", "安全生产", "自查自改", "工作情况", "工作总结", "总结报告", "管理协议", "有限公司",
+               "应急管理局", "人民政府", "施工合同", "外包合同", "检修工程", "拆除工程")
+
+
+def title_lines(text: str, width_mm: float, size_pt: float) -> str:
+    """A title of more than one line broken the way GB/T 9704—2012 7.3.1 asks ("标题回行时，要做
+    到词意完整，排列对称，长短适宜"): as few lines as the width allows, between words (and never
+    inside a code or a date), the lines as even as they can be, the first the longer of two equal
+    choices — not "…拆除工程施工" over a lone "合同"."""
+    text = text.strip()
+    room = width_mm - 0.3  # a title is Chinese text set 1 em a character, our metrics exactly
+    if not text or text_width(text, size_pt) <= room:
+        return text
+    keep = [m.span() for w in TITLE_WORDS for m in re.finditer(re.escape(w), text)]
+    units: list[str] = []
+    for a, b in _units(text, True):
+        if units and any(x < a < y for x, y in keep):
+            units[-1] += text[a:b]
+        else:
+            units.append(text[a:b])
+    n = len(units)
+
+    def width(i: int, j: int) -> float:
+        return text_width("".join(units[i:j]).strip(), size_pt)
+
+    best: tuple[float, float, list[int]] | None = None
+    for lines in range(2, n + 1):
+        # cuts[k]: the best (widest line, -first line, cut points) for units[:k] in ``lines`` lines
+        memo: dict[tuple[int, int], tuple[float, float, list[int]] | None] = {}
+
+        def solve(start: int, left: int) -> tuple[float, float, list[int]] | None:
+            key = (start, left)
+            if key in memo:
+                return memo[key]
+            if left == 1:
+                w = width(start, n)
+                out = (w, -w, []) if w <= room else None
+            else:
+                out = None
+                for cut in range(start + 1, n - left + 2):
+                    w = width(start, cut)
+                    if w > room:
+                        break
+                    rest = solve(cut, left - 1)
+                    if rest is None:
+                        continue
+                    cand = (max(w, rest[0]), -w, [cut] + rest[2])
+                    if out is None or cand[:2] < out[:2]:
+                        out = cand
+            memo[key] = out
+            return out
+
+        best = solve(0, lines)
+        if best is not None:
+            break
+    if best is None:
+        return text
+    cuts = [0] + best[2] + [n]
+    return "\n".join("".join(units[a:b]).strip() for a, b in zip(cuts, cuts[1:]))
 
 
 @dataclass(frozen=True)
