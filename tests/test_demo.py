@@ -81,6 +81,16 @@ def test_demo_documents_pass_the_layout_check(demo):
         if problems:
             bad[pdf.name] = [p.line() for p in problems]
     assert bad == {}
+    # the signatures are never on a page of their own: the last row of the list comes with them
+    from archive.documents.layout import page_texts
+
+    listing = page_texts((evidence / "证据清单.pdf").read_bytes())
+    index = json.loads((out / "证据包-2026-8" / "index.json").read_text(encoding="utf-8"))
+    last = index["items"][-1]
+    signed = [t for t in listing if "收集人（执法人员）" in t]
+    assert len(signed) == 1 and last["name"].split()[-1] in signed[0] and last["page_range"] in signed[0]
+    extraction = page_texts((evidence / "电子数据提取笔录.pdf").read_bytes())
+    assert "seal.sig" in next(t for t in extraction if "提取人" in t and "当事人（或其委托代理人）" in t)
     compiled = PdfReader(str(evidence / "证据材料汇编.pdf"))
     stamps = [re.findall(r"(?:证据\d+|封面) 第\d+页 / 共\d+页", page.extract_text() or "") for page in compiled.pages]
     assert all(len(s) == 1 for s in stamps), stamps
