@@ -11,7 +11,8 @@ throw-away archives, one for the enterprise and one for the district bureau:
              enterprises → its dossier → add its own enforcement documents (examples/bureau/) →
              check the enterprise as on its inspection of 9月8日 → draft a 责令限期整改指令书 from
              the findings and archive it → the 整改复查意见书 → rectification status → the penalty
-             case's 告知书 and 决定书 → the case's evidence package → verify it → verify the archive
+             case's 告知书 and 决定书 → the 监管台账 and the 工作总结报告 to the district government →
+             the case's evidence package → verify it → verify the archive
 
 Demo archives use ``--insecure-no-passphrase`` (said so wherever the key is used): they are
 thrown away. Everything is written under one folder, printed at the end.
@@ -38,6 +39,7 @@ LUZHONG = "91370105MA3DK8W41C"
 CASE_NO = "（高新）应急立〔2026〕8号"
 INSPECTED = "2026-09-08"  # the bureau's inspection that found the enterprise never inspected 鲁中 (检记52号)
 REVIEWED = "2026-09-18"
+SUMMARY_AS_OF = "2026-11-10"  # the end of the campaign's summary stage (9-11…11-10): the bureau reports to the district
 #: examples/bureau/: what the bureau itself made, added in its own archive (provenance 本局制作)
 BUREAU_RECORDS = ("inspection-record-jianji-2026-37", "rectification-order-zegai-2026-12", "rectification-review-fucha-2026-9",
                   "inspection-record-jianji-2026-52")
@@ -161,6 +163,10 @@ def steps(res: DemoResult) -> Iterator[Command | Part | Note]:
     yield cmd(bur, "rectify", "status", "--enterprise", ENTERPRISE, "--as-of", AS_OF)
     yield Part("行政处罚 Penalty case （高新）应急立〔2026〕8号: 告知书 and 决定书 citing archived evidence")
     yield cmd(bur, "case", "add", *(ex / "bureau" / f"{name}.yaml" for name in PENALTY_RECORDS))
+    yield Part("监管台账和工作总结 The bureau's ledger and its report to the district government")
+    bureau_reports = out / "reports-bureau"
+    yield cmd(bur, "report", "ledger", "--as-of", AS_OF, "-o", bureau_reports)
+    yield cmd(bur, "report", "summary", "--as-of", SUMMARY_AS_OF, "-o", bureau_reports)
     yield Part("证据包 Evidence package for the case")
     evidence = out / "证据包-2026-8"
     yield cmd(bur, "evidence", "export", "--case-no", CASE_NO, "-o", evidence)
@@ -171,6 +177,7 @@ def steps(res: DemoResult) -> Iterator[Command | Part | Note]:
         "bureau archive 区应急管理局档案": bur,
         "submission package 报送包": pkg,
         "attachment 2 附件2 外包作业情况表": out / "reports",
+        "bureau's ledger and summary report 监管台账、工作总结报告": bureau_reports,
         "draft order and review 整改指令书/复查意见书草稿": out / "drafts",
         "evidence package 证据包": evidence,
         "证据清单、电子数据提取笔录、证据材料汇编": evidence / "data" / "evidence",
