@@ -30,6 +30,7 @@ from typing import Any
 import rfc8785
 
 from archive import ids
+from archive.access.audit import anchor_leaf
 from archive.checks.admission import admission_for_batch
 from archive.clock import SYSTEM, Clock
 from archive.documents.convert import Converter, convert_one
@@ -487,7 +488,9 @@ class Archive:
         index_after_write(self, notify or (lambda msg: print(msg, file=sys.stderr)))
 
     def checkpoint(self, signer: keys.Signer | None = None) -> dict | None:
-        """Sign a checkpoint of the ledger if it grew since the last one (writer holds the lock)."""
+        """Sign a checkpoint of the ledger if it grew since the last one (writer holds the lock);
+        first the access log's head goes into the ledger if the log grew (archive.access.audit)."""
+        anchor_leaf(self)
         size = self.ledger.size()
         latest = self.ledger.latest_checkpoint()
         if size == 0 or (latest is not None and latest["tree_size"] >= size):
