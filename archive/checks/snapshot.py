@@ -84,9 +84,11 @@ class Snapshot:
     # --- construction ---------------------------------------------------------------------
 
     @classmethod
-    def from_archive(cls, archive: Any) -> "Snapshot":
-        """Every current (not superseded) record of ``archive``, loaded with its schema."""
-        rows = archive.catalog.list_records(current_only=True)
+    def from_archive(cls, archive: Any, *, types: Sequence[str] = (), within: str | None = None) -> "Snapshot":
+        """Every current (not superseded) record of ``archive``, loaded with its schema (only of
+        ``types`` when given; only those that belong to the enterprise ``within`` when given —
+        an enterprise account's scope, archive.access.scope)."""
+        rows = archive.catalog.list_records(types=types, current_only=True, belongs_to=within)
         recs = []
         for row in rows:
             if row["type"] not in TYPES:
