@@ -256,8 +256,9 @@ def handed_in(archive: Any, *, within: str | None = None, limit: int = 50) -> li
         if within is not None and r["origin"] != within:
             continue
         info = json.loads(r["info"] or "{}")
+        reg = archive.catalog.get_registry("organization", r["origin"])
         out.append({"direction": r["direction"], "direction_name": "报送（导出）" if r["direction"] == "export" else "收到（导入）",
-                    "origin": r["origin"], "records": r["records"], "day": (_local_day(r["created_at"]) or "").__str__(),
+                    "origin": r["origin"], "origin_name": reg["name"] if reg else r["origin"], "records": r["records"], "day": (_local_day(r["created_at"]) or "").__str__(),
                     "at": r["created_at"], "digest": r["digest"], "since": info.get("since"), "until": info.get("until")})
     return sorted(out, key=lambda x: x["at"], reverse=True)[:limit]
 
