@@ -30,6 +30,7 @@ from archive.errors import NotFound, OutsafeError
 from archive.packages.evidence import export_evidence
 from archive.packages.export import export_package
 from archive.packages.importer import import_package
+from archive.privacy import mask_text
 from archive.search.query import SearchError
 from storage.home import safe_name
 from web.app import BadRequest, Ctx, Page, WebApp, client_address, same_origin
@@ -134,7 +135,8 @@ def search(ctx: Ctx) -> Page:
     filters = {k: ctx.param(k) for k in SEARCH_FILTERS}
     page = ctx.number("page", 1, 1, 50)
     include_all = ctx.param("all") == "1"
-    form = {"q": q, **{k: v or "" for k, v in filters.items()}, "all": include_all}
+    # a 身份证号 typed in the box is searched for, never shown back in clear (DESIGN.md "masked")
+    form = {"q": mask_text(q), **{k: mask_text(v or "") for k, v in filters.items()}, "all": include_all}
     if not q and not any(filters.values()):
         return Page("search.html", {"form": form, "results": None, "error": None, "page": 1, "pages": 0},
                     {"query": "", "total": 0, "hits": []})
