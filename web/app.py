@@ -34,6 +34,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from archive.access.signin import Viewer, csrf_ok, unsign_token, viewer_for
 from archive.app import Archive
+from archive.integrity import keys
 from archive.campaign.dashboard import ViewCache
 from archive.clock import SYSTEM, Clock
 from archive.errors import NotFound, OutsafeError
@@ -68,7 +69,8 @@ class Archives:
         self._lock = threading.Lock()
 
     def provider(self, confirm: bool) -> str | None:
-        return self.passphrase
+        """The signing key's passphrase: the one given at start, else $OUTSAFE_PASSPHRASE."""
+        return self.passphrase if self.passphrase is not None else keys.env_passphrase(confirm)
 
     def open(self) -> Archive:
         return Archive.open(self.home, passphrase=self.provider, clock=self.clock)
