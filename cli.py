@@ -18,6 +18,7 @@ about nine times slower (0.07 s → 0.64 s, measured); a command pays only for w
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shlex
@@ -1213,7 +1214,13 @@ def demo(ctx: click.Context, demo_home: Path | None) -> None:
     def execute(step) -> tuple[int, float]:
         click.echo(click.style("$ outsafe " + " ".join(shlex.quote(a) for a in step.argv), fg="cyan", bold=True))
         t0 = time.perf_counter()
-        code = main.main(args=step.argv, prog_name="outsafe", standalone_mode=False)
+        stdin = sys.stdin
+        if step.input is not None:
+            sys.stdin = io.StringIO(step.input)
+        try:
+            code = main.main(args=step.argv, prog_name="outsafe", standalone_mode=False)
+        finally:
+            sys.stdin = stdin
         click.echo("")
         return (0 if code is None else int(code)), time.perf_counter() - t0
 
@@ -1229,6 +1236,9 @@ def demo(ctx: click.Context, demo_home: Path | None) -> None:
     click.echo(f"{len(res.steps)} 条命令，用时 {time.perf_counter() - t:.0f} 秒 (commands run, seconds)")
     for label, path in res.outputs.items():
         click.echo(f"  {label}: {path}")
+    click.echo("")
+    for line in res.browser_lines():
+        click.echo(line)
 
 
 if __name__ == "__main__":  # pragma: no cover

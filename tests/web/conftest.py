@@ -16,11 +16,6 @@ from tests import web_world
 from web.server import create_app
 
 
-@pytest.fixture(scope="session")
-def _world_template(tmp_path_factory, _basic_archive_template) -> dict[str, Path]:
-    return web_world.build(tmp_path_factory.mktemp("web-world") / "world", _basic_archive_template)
-
-
 @pytest.fixture(scope="module")
 def shared_world(tmp_path_factory, _world_template) -> dict[str, Path]:
     """A copy shared by the tests of one module (for tests that only read)."""
