@@ -50,7 +50,7 @@ from archive.text import Note, Table, problem_notes, table
 from schemas import REGISTRY_TYPES, TYPES, FileProblem, LoadResult, load, meta_of, read_case_file, record_label
 from schemas.base import RuleContext, dump, field_infos, schema_for
 from schemas.columns import record_columns, registry_name
-from schemas.common import image_refs
+from schemas.common import TICKET_TYPE_NAMES, image_refs
 from schemas.registry import Organization, Person
 from schemas.tickets import TICKET_CLASSES
 from storage import staging
@@ -928,13 +928,15 @@ def labelled(data: Any, cls: type | None, orgs: dict | None = None) -> list[dict
             out.append({"label": label, "items": [labelled(v, target, orgs) for v in value]})
         else:
             values = value if isinstance(value, list) else [value]
-            out.append({"label": label, "value": "、".join(_shown(v, orgs) for v in values)})
+            out.append({"label": label, "value": "、".join(_shown(v, orgs, key) for v in values)})
     return out
 
 
-def _shown(value: Any, orgs: dict) -> str:
+def _shown(value: Any, orgs: dict, key: str = "") -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
+    if key in ("ticket_type", "dangerous_work") and value in TICKET_TYPE_NAMES:
+        return f"{TICKET_TYPE_NAMES[value]}（{value}）"
     if isinstance(value, str) and value in orgs and orgs[value].get("name"):
         return f"{orgs[value]['name']}（{value}）"
     return str(value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -236,6 +237,17 @@ def exports(ctx: Ctx) -> Page:
     return Page("exports.html", {"handed_in": rows, "form": form}, {"handed_in": rows})
 
 
+def shown(value: Any, path: Path, name: str) -> Any:
+    """A result as the browser sees it: the server's paths (its tmp/ folders) replaced by the file's name."""
+    if isinstance(value, dict):
+        return {k: shown(v, path, name) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shown(v, path, name) for v in value]
+    if isinstance(value, (str, Path)):
+        return str(value).replace(str(path), name)
+    return value
+
+
 def _started(ctx: Ctx, job: Job) -> Response:
     if ctx.api:
         return ctx.web.json(job.as_dict(), status=202)
@@ -258,7 +270,7 @@ def export_submission(ctx: Ctx) -> Response:
             result = export_package(archive, job.folder / name, since=since, until=until, as_zip=True,
                                     progress=progress_of(job), notify=notify_of(job))
             job.file, job.download_name = result.path, name
-            job.result, job.lines = result.as_dict(), [str(x) for x in result.as_text()]
+            job.result, job.lines = shown(result.as_dict(), result.path, name), shown(result.as_text(), result.path, name)
             audit.record(archive, "export", account=viewer.name, org=viewer.org, target=result.digest, address=address,
                          detail={"kind": "submission", "records": result.records, "since": str(since or ""), "until": str(until or "")})
         finally:
@@ -285,7 +297,7 @@ def export_evidence_job(ctx: Ctx) -> Response:
             result = export_evidence(archive, job.folder / name, contractor=contractor_uscc, case_no=case_no, record_ids=records,
                                      since=since, until=until, as_zip=True, progress=progress_of(job), notify=notify_of(job))
             job.file, job.download_name = result.path, name
-            job.result, job.lines = result.as_dict(), [str(x) for x in result.as_text()]
+            job.result, job.lines = shown(result.as_dict(), result.path, name), shown(result.as_text(), result.path, name)
             audit.record(archive, "export", account=viewer.name, org=viewer.org, target=result.digest, address=address,
                          detail={"kind": "evidence", "case_no": case_no, "contractor": contractor_uscc, "records": result.records})
         finally:
@@ -323,8 +335,7 @@ async def upload(web: WebApp, request: Request, viewer: Viewer) -> Response:
                 audit.record(archive, "import_refused", account=viewer.name, org=viewer.org, target=up.filename, address=address,
                              detail={"file": up.filename, "bytes": up.size, "why": str(e.lines()[0])[:300]})
                 raise
-            job.result, job.lines = result.as_dict(), [str(x) for x in result.as_text()]
-            job.result["path"] = up.filename
+            job.result, job.lines = shown(result.as_dict(), target, up.filename), shown(result.as_text(), target, up.filename)
             audit.record(archive, "import", account=viewer.name, org=viewer.org, target=result.digest, address=address,
                          detail={"file": up.filename, "bytes": up.size, "origin": result.origin, "new": result.records_new,
                                  "already": result.already})

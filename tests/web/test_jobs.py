@@ -52,6 +52,7 @@ def test_a_submission_package_built_in_the_background_and_downloaded(world, tmp_
         j = wait(c, r.headers["location"])
         assert j["state"] == "done", j["error"]
         assert j["result"]["records"] >= 3 and j["download"]
+        assert str(world["enterprise_a"]) not in str(j)  # no server path reaches the browser
         assert "下载" in c.get(r.headers["location"]).text
         got = c.get(j["download"])
         assert got.status_code == 200 and got.headers["content-disposition"].startswith("attachment")
