@@ -38,7 +38,7 @@ from web.app import BadRequest, Ctx, Page, WebApp, client_address, same_origin
 from web.jobs import Job, notify_of, progress_of
 from web.uploads import UploadRefused, receive_upload
 
-PAGE_SIZE = 20
+PAGE_SIZE = 10  # results per page (a phone screen or two)
 
 
 def scope_of(ctx: Ctx) -> str | None:

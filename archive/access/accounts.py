@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -32,24 +33,29 @@ NAME_RE = re.compile(r"^[\w.@-]{2,64}$")
 ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read aloud or copied from paper
 
 HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4, hash_len=32, salt_len=16, type=Type.ID)
+# Each hash takes 64 MiB for ~0.1 s: twenty sign-ins at once would take 1.3 GB. At most two at a
+# time (the others wait their turn): memory stays bounded, and a flood of sign-ins cannot exhaust it.
+_HASHING = threading.BoundedSemaphore(2)
 
 
 def hash_password(password: str) -> str:
-    return HASHER.hash(password)
+    with _HASHING:
+        return HASHER.hash(password)
 
 
 def check_password(password_hash: str, password: str) -> bool:
-    try:
-        return HASHER.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    with _HASHING:
+        try:
+            return HASHER.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
 
 @cache
 def dummy_hash() -> str:
     """A hash to verify against when the name is unknown, so that a wrong name costs the same time
     as a wrong password (no telling which names exist)."""
-    return HASHER.hash(secrets.token_hex(16))
+    return hash_password(secrets.token_hex(16))
 
 
 def needs_rehash(password_hash: str) -> bool:
