@@ -10,6 +10,7 @@ CSS, the one small script — is served from the package itself (no CDN).
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from collections.abc import Callable
@@ -83,6 +84,13 @@ def run(home: Path, *, host: str = "127.0.0.1", port: int = 8080, passphrase: st
     finally:
         probe.close()
     app = create_app(home, passphrase=passphrase, anchor=True)
+    # A server holds many long-lived objects (caches of views and snippet texts); Python's default
+    # collector then walks them all every few thousand allocations, pausing every request for tens
+    # of milliseconds. Collect the young generation less often and the whole heap rarely; what was
+    # loaded at start is moved out of the collector's way.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     shown = f"[{host}]" if ":" in host else host
     say(f"outsafe serve: {owner} — http://{shown}:{port}/  （Ctrl-C 停止 / to stop）")
     if not accounts:

@@ -39,6 +39,7 @@ from web.jobs import Job, notify_of, progress_of
 from web.uploads import UploadRefused, receive_upload
 
 PAGE_SIZE = 10  # results per page (a phone screen or two)
+DASHBOARD_ROWS = 20  # rows of each dashboard list on the page (the JSON twin has them all)
 
 
 def scope_of(ctx: Ctx) -> str | None:
@@ -121,8 +122,8 @@ def dashboard(ctx: Ctx) -> Page:
     as_of = ctx.day("as_of") or ctx.archive.clock.today()
     within = scope_of(ctx)
     board = ctx.web.cache.get(ctx.archive, ("dashboard", within, as_of),
-                              lambda: build_dashboard(ctx.archive, as_of=as_of, within=within))
-    return Page("dashboard.html", {"board": board.as_dict()}, board.as_dict())
+                              lambda: build_dashboard(ctx.archive, as_of=as_of, within=within).as_dict())
+    return Page("dashboard.html", {"board": board, "shown": DASHBOARD_ROWS}, board)
 
 
 # --- search -------------------------------------------------------------------------------------------

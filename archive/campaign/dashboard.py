@@ -25,7 +25,6 @@ from typing import Any
 from archive.campaign.blacklist import blacklist_rows
 from archive.campaign.calendar import campaign_status, handed_in
 from archive.campaign.dossier import expiry_status
-from archive.campaign.rectify import rectification_status
 from archive.checks.snapshot import Snapshot
 from archive.search.documents import mask
 from archive.text import Note
@@ -100,13 +99,12 @@ def dashboard(archive: Any, *, as_of: date | None = None, within: str | None = N
     records that belong to the enterprise ``within``."""
     as_of = as_of or archive.clock.today()
     snap = Snapshot.from_archive(archive, types=DASHBOARD_TYPES, within=within)
-    status = campaign_status(archive, as_of, snap=snap)
-    rect = rectification_status(snap, as_of)
+    status = campaign_status(archive, as_of, snap=snap)  # holds the rectification figures and overdue items too
     return Dashboard(
         as_of=as_of.isoformat(),
         within=within,
         campaign=status,
-        overdue_items=[i for i in rect["items"] if i["status"] == "overdue"],
+        overdue_items=status["rectification"]["overdue_items"],
         expiring=expiring(snap, as_of),
         blacklisted=[b for b in blacklist_rows(snap, as_of) if b["state"] == "active"],
         handed_in=handed_in(archive, within=within),

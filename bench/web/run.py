@@ -9,8 +9,8 @@
 3. ``--sessions`` concurrent sessions, each signed in as a bureau officer, each running a bounded
    loop (``--rounds`` rounds of: one search page from a fixed list of queries and filters, and
    every ``--dashboard-every`` rounds the dashboard), waiting ``--think`` seconds (± 50 %, a
-   person reading the page) between requests; every request is timed from the client; the loop
-   stops by itself. The first dashboard (computed; later ones come from the cache, valid while the
+   person reading the page) between requests, the sessions starting at random moments within the
+   first 2 × think seconds; every request is timed from the client; the loop stops by itself. The first dashboard (computed; later ones come from the cache, valid while the
    ledger's size is unchanged) is reported apart, as "cold";
 4. the same run with no think time (each session sends its next request at once): the server at
    saturation;
@@ -93,6 +93,8 @@ def session(url: str, idx: int, rounds: int, dash_every: int, think: float, out:
     rnd = random.Random(idx)
     c = sign_in(url)
     barrier.wait()
+    if think:
+        time.sleep(rnd.uniform(0, 2 * think))  # people do not act in lockstep: the sessions start apart
     try:
         for i in range(rounds):
             q = {k: v for k, v in QUERIES[(idx + i) % len(QUERIES)].items() if v}
@@ -137,7 +139,8 @@ def load(url: str, sessions: int, rounds: int, dash_every: int, think: float) ->
 def rss(pid: int) -> dict:
     text = Path(f"/proc/{pid}/status").read_text()
     get = lambda k: int(re.search(rf"^{k}:\s+(\d+) kB", text, re.M).group(1)) // 1024  # noqa: E731
-    return {"rss_mb": get("VmRSS"), "hwm_mb": get("VmHWM")}
+    return {"rss_mb": get("VmRSS"), "hwm_mb": get("VmHWM"), "anon_mb": get("RssAnon"), "file_mb": get("RssFile"),
+            "threads": int(re.search(r"^Threads:\s+(\d+)", text, re.M).group(1))}
 
 
 def cli_search(home: Path) -> dict:
@@ -254,7 +257,32 @@ the end {r['load_average']:.1f}.
 | library SearchIndex.search, same queries | {3 * len(QUERIES)} | {c['library_median_ms']} ms | {c['library_p95_ms']} ms | | — |
 
 Throughput: {p['requests_per_s']} requests/s paced, {s['requests_per_s']} requests/s at saturation.
-Server memory after the runs: {r['memory']['rss_mb']} MB resident (peak {r['memory']['hwm_mb']} MB).
+Server memory after the runs: {r['memory']['rss_mb']} MB resident (peak {r['memory']['hwm_mb']} MB):
+{r['memory']['anon_mb']} MB of its own, {r['memory']['file_mb']} MB of mapped files (the search index and the
+catalog, shared with the page cache), {r['memory']['threads']} threads.
+
+Reading:
+
+- **Search.** The engine answers in ~10 ms (library row). A result page adds the session check,
+  the hits' rows, parties' names and snippets, and the template. Composing a record's text for its
+  snippet (~2 ms a record) dominated a cold page; it is now kept by record id (records never
+  change once sealed) and a page shows 10 results. The query list is fixed, so after the first
+  round the snippets of these queries come from that cache; a first-time query pays ~20 ms more.
+- **Dashboard.** Computed once per (scope, day, ledger size) and kept (ViewCache): every request
+  after the first reads the cached result until something is written. The cold figure is the first
+  computation: loading the ~10,000 records of the types the dashboard shows through the marshmallow
+  schemas (`Snapshot.from_archive` → `Archive.load_record`, about two thirds of it) and
+  `campaign.rectify.rectification_items` (about one third: it compares every contractor
+  inspection with every other and with every hazard, quadratic), both the views issue 14 makes
+  fast. Tickets and training cards (75 % of the archive) are not read at all.
+- **Saturation.** With no think time the 20 sessions keep the one server process busy; Python runs
+  one request at a time (the GIL), so latency there is queueing: ~20 requests/s is the throughput of
+  one process on this machine.
+- **`outsafe search`** pays the start of a process (importing the library, opening the catalog and
+  the index) on every query: ~0.5–1 s, against ~20–30 ms for the same query in the running server.
+- **Memory.** The server's own memory (anonymous) is the figure to watch; mapped files are the
+  search index and the catalog, shared with the page cache. Password hashes (64 MiB each) run at
+  most two at a time.
 
 Raw figures:
 
