@@ -54,6 +54,19 @@ def test_demo_runs_the_whole_story(demo):
     assert (evidence / "data" / "evidence" / "电子数据提取笔录.pdf").is_file()
     # the bureau found the contractor's hot-work ticket across the enterprise boundary
     assert "DH-2026-0137" in out
+    # it ends by saying how to open both archives in a browser, with the demo's web accounts
+    assert f"outsafe --home {root / 'enterprise-archive'} serve --port 8080" in out
+    assert f"outsafe --home {root / 'bureau-archive'} serve --port 8081" in out
+    assert "用户 (user) anquan（企业安全员）" in out and "用户 (user) zhifa（执法人员）" in out
+    password = out.split("用户 (user) zhifa（执法人员）  一次性密码 (password) ")[1].split()[0]
+    from archive.access.signin import sign_in, viewer_for
+    from archive.app import Archive
+
+    bureau = Archive.open(root / "bureau-archive")
+    try:
+        assert viewer_for(bureau, sign_in(bureau, "zhifa", password)).can("export_evidence")
+    finally:
+        bureau.close()
     # and the evidence package verifies with the shipped stdlib-only script
     done = subprocess.run(["python3", "verify_proofs.py"], cwd=evidence / "data" / "package", capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

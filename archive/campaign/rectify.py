@@ -702,9 +702,15 @@ class RectificationStatus:
         return out
 
 
-def rectification_report(archive: Any, *, as_of: date | None = None, enterprise: str | None = None, contractor: str | None = None) -> RectificationStatus:
-    """``outsafe rectify status``: the items as on ``as_of`` (default: the archive's today)."""
-    return RectificationStatus(rectification_status(Snapshot.from_archive(archive), as_of or archive.clock.today(),
+RECTIFY_TYPES = ("organization", "rectification_order", "rectification_review", "hazard", "contractor_inspection")
+
+
+def rectification_report(archive: Any, *, as_of: date | None = None, enterprise: str | None = None, contractor: str | None = None,
+                         within: str | None = None) -> RectificationStatus:
+    """``outsafe rectify status``: the items as on ``as_of`` (default: the archive's today);
+    ``within``: of the records that belong to that enterprise (an enterprise account's scope)."""
+    snap = Snapshot.from_archive(archive, types=RECTIFY_TYPES, within=within)
+    return RectificationStatus(rectification_status(snap, as_of or archive.clock.today(),
                                                     enterprise=enterprise, contractor=contractor))
 
 

@@ -143,10 +143,12 @@ class Snapshot:
     # --- construction ---------------------------------------------------------------------
 
     @classmethod
-    def from_archive(cls, archive: Any) -> "Snapshot":
+    def from_archive(cls, archive: Any, *, types: Sequence[str] = (), within: str | None = None) -> "Snapshot":
         """Every current (not superseded) record of ``archive``, loaded with its schema, with the
-        earlier versions of dated records (for views of a past day)."""
-        rows = archive.catalog.list_records()
+        earlier versions of dated records (for views of a past day); only of ``types`` when given;
+        only those that belong to the enterprise ``within`` when given — an enterprise account's
+        scope, archive.access.scope."""
+        rows = archive.catalog.list_records(types=types, belongs_to=within)
         by_id = {r["id"]: r for r in rows}
         replaced = {r["supersedes"] for r in rows if r["supersedes"]}
         recs, earlier = [], {}
