@@ -18,6 +18,7 @@ about nine times slower (0.07 s → 0.64 s, measured); a command pays only for w
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shlex
@@ -72,8 +73,10 @@ class OutsafeGroup(click.Group):
             app = ctx.obj if isinstance(ctx.obj, App) else None
             if app is not None and app.verbose:
                 traceback.print_exc(file=sys.stderr)
+            from archive.privacy import mask_text  # (see output())
+
             for line in e.lines():
-                click.echo(line, err=True)
+                click.echo(mask_text(line), err=True)
             ctx.exit(int(e.exit_code))
         finally:
             if isinstance(ctx.obj, App):
@@ -120,12 +123,18 @@ AS_OF = click.option("--as-of", callback=iso_date, metavar="YYYY-MM-DD", help="J
 def output(result: Any, as_json: bool = False, *, style=None) -> Any:
     """Print a result — its JSON document, or its lines (notes on stderr; ``style`` applied to
     the others) — and hand it back: :class:`OutsafeGroup` reads its exit code."""
+    # every byte a command prints passes one masking function: a 身份证号 that reached a result
+    # by any path (a certificate number is often one) leaves as 3701**********1213 (privacy
+    # loads schemas/; imported here, off the path of `outsafe --help`)
+    from archive.privacy import mask_json, mask_text
+
     if as_json:
-        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2, default=str))
+        click.echo(json.dumps(mask_json(result.as_dict()), ensure_ascii=False, indent=2, default=str))
     else:
         for line in result.as_text():
             note = isinstance(line, Note)
-            click.echo(line if note or style is None else style(line), err=note)
+            text = mask_text(str(line))
+            click.echo(text if note or style is None else style(text), err=note)
     return result
 
 
@@ -745,22 +754,24 @@ def evidence() -> None:
 
 
 @evidence.command("export")
-@click.option("--contractor", required=True, metavar="USCC", help="The party: the contractor's 统一社会信用代码.")
-@click.option("--record", "record_ids", multiple=True, metavar="ID", help="Only these records (repeatable).")
-@click.option("--since", callback=iso_date, metavar="YYYY-MM-DD")
-@click.option("--until", callback=iso_date, metavar="YYYY-MM-DD")
-@click.option("--case-no", required=True, metavar="NO", help="案件编号, printed on the list and the cover.")
+@click.option("--case-no", required=True, metavar="NO", help="案件编号 (立案编号): the package holds this case's 告知书/决定书 and every record they cite.")
+@click.option("--party", metavar="USCC", help="当事人 when the case has no 告知书/决定书 yet (else taken from them; must agree).")
+@click.option("--record", "record_ids", multiple=True, metavar="ID", help="Further records to include (repeatable).")
+@click.option("--officer", "officers", multiple=True, metavar="NAME",
+              help="执法人员 who compile it (repeatable; default: those of the latest 现场检查记录 in the package).")
+@click.option("--until", callback=iso_date, metavar="YYYY-MM-DD", help="The case file as the archive held it on that day.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="The package to create; must not exist.")
 @click.option("--zip", "as_zip", is_flag=True, help="Write one .zip file instead of a folder.")
 @JSON
 @pass_app
-def evidence_export(app: App, contractor: str, record_ids: tuple[str, ...], since: date | None, until: date | None,
-                    case_no: str, out: Path, as_zip: bool, as_json: bool) -> Any:
-    """An evidence package: the records package plus 证据清单 (DOCX, PDF) and 证据材料汇编.pdf
+def evidence_export(app: App, case_no: str, party: str | None, record_ids: tuple[str, ...], officers: tuple[str, ...],
+                    until: date | None, out: Path, as_zip: bool, as_json: bool) -> Any:
+    """The evidence package of a penalty case: its documents in 案卷 order and every record they
+    cite (refused while any is missing), 证据清单, 电子数据提取笔录 (DOCX, PDF) and 证据材料汇编.pdf
     (bookmarks, every page stamped 证据N 第i页 / 共M页, cover with the case number and digest)."""
     from archive.packages.evidence import export_evidence  # lazy: see Start-up
 
-    result = export_evidence(app.archive(), out, contractor=contractor, case_no=case_no, record_ids=record_ids, since=since,
+    result = export_evidence(app.archive(), out, case_no=case_no, party=party, record_ids=record_ids, officers=officers,
                              until=until, as_zip=as_zip, progress=progress_printer("evidence"), notify=notify)
     return output(result, as_json)
 
@@ -886,8 +897,12 @@ def yuan(value: str | None, option: str) -> Decimal | None:
 @click.option("--person", metavar="ID|NAME", help="当事人为个人时：其身份证号或姓名 (registered with the party).")
 @click.option("--facts", metavar="TEXT", help="违法事实.")
 @click.option("--facts-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="违法事实 from a UTF-8 text file.")
-@click.option("--evidence", "evidence_items", multiple=True, metavar="TEXT", help="主要证据 (repeatable).")
+@click.option("--evidence", "evidence_items", multiple=True, metavar="NUMBER",
+              help="证据: the 文书号 or number of an archived record (repeatable); each becomes one cited piece of evidence.")
 @click.option("--violated", metavar="TEXT", help="违反的规定 (default: the provision's usual one).")
+@click.option("--correct-by", callback=iso_date, metavar="YYYY-MM-DD",
+              help="限期改正期限, where the article orders 责令限期改正 (default: the notice day + settings correction_days).")
+@click.option("--correction", metavar="TEXT", help="责令改正的内容 (default: 改正上述违法行为).")
 @click.option("--amount", metavar="YUAN", help="罚款金额（元）, checked against the article's range.")
 @click.option("--upper-limit", is_flag=True, help="上限处罚: the maximum of the article's range.")
 @click.option("--gains", metavar="YUAN", help="违法所得（元） (SPL 103-1-gains).")
@@ -900,8 +915,9 @@ def yuan(value: str | None, option: str) -> Decimal | None:
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @JSON
 @pass_app
-def rectify_penalty_draft(app: App, case_no, stage, article, party, person, facts, facts_file, evidence_items, violated, amount,
-                          upper_limit, gains, other_penalties, contractor, project, contact, statement, day, out, as_json) -> Any:
+def rectify_penalty_draft(app: App, case_no, stage, article, party, person, facts, facts_file, evidence_items, violated, correct_by,
+                          correction, amount, upper_limit, gains, other_penalties, contractor, project, contact, statement, day,
+                          out, as_json) -> Any:
     """Draft the 行政处罚告知书 (应急罚告) or, after it is archived and the statement period has
     passed, the 行政处罚决定书 (应急罚) of case --case-no: numbered, linked to the evidence package
     by its case number, the fine checked against the article's range (安全生产法 2021)."""
@@ -920,7 +936,8 @@ def rectify_penalty_draft(app: App, case_no, stage, article, party, person, fact
             raise click.UsageError("give the main evidence with --evidence (repeatable)")
         fields = {"article": article, "party": party, "facts": text, "evidence": evidence_items, "violated": violated, "amount": money,
                   "upper_limit": upper_limit, "gains": gain, "person": person, "other_penalties": other_penalties,
-                  "contractor": contractor, "project": project, "contact": contact}
+                  "contractor": contractor, "project": project, "contact": contact,
+                  "correct_by": correct_by, "correction": correction}
     return output(penalty_draft(app.archive(), out, stage=stage, case_no=case_no, day=day, **fields), as_json)
 
 
@@ -1004,11 +1021,13 @@ def blacklist_remove(app: App, entry_no, kind, reason, applied_on, decided_on, r
               help="Folder for the .yaml case file, .docx, .pdf and (tables) .xlsx.")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF (no LibreOffice needed).")
 @click.option("--add", "add_it", is_flag=True, help="Also archive the report (sealed; a submission package then carries it).")
+@click.option("--doc-no", metavar="NO", help="发文字号 of a report (default for the bureau's: the next of settings report_doc_code).")
+@click.option("--signer", metavar="NAME", help="签发人 (default for the bureau's report: its principal person).")
 @AS_OF
 @JSON
 @pass_app
 def report(app: App, kind: str, enterprise: str | None, issued_on: date | None, out_dir: Path, no_pdf: bool, add_it: bool,
-           as_of: date | None, as_json: bool) -> Any:
+           doc_no: str | None, signer: str | None, as_of: date | None, as_json: bool) -> Any:
     """A campaign report from the archive's data, in GB/T 9704 layout (DOCX, PDF) and tables as .xlsx:
 
     \b
@@ -1020,7 +1039,7 @@ def report(app: App, kind: str, enterprise: str | None, issued_on: date | None, 
     from archive.campaign.reports import produce  # lazy: see Start-up
 
     return output(produce(app.archive(), kind, out_dir, as_of=as_of, enterprise=enterprise, issued_on=issued_on, pdf=not no_pdf,
-                          add=add_it, notify=notify), as_json)
+                          add=add_it, notify=notify, doc_no=doc_no, signer=signer), as_json)
 
 
 @main.group()
@@ -1098,6 +1117,133 @@ def migrate_cmd(app: App, to: str, blobs_to: str | None, as_json: bool) -> Any:
                                notify=notify), as_json)
 
 
+# --- the web front end: accounts, the access log, the server ------------------------------------------------
+
+
+ROLE_NAMES = ["enterprise_admin", "enterprise_officer", "enterprise_viewer", "bureau_admin", "bureau_officer"]
+PASSWORD_STDIN = click.option("--password-stdin", is_flag=True,
+                              help="Read the password from the first line of stdin (default: generate one and show it once).")
+
+
+def read_password(from_stdin: bool) -> str | None:
+    return sys.stdin.readline().rstrip("\r\n") if from_stdin else None
+
+
+@main.group()
+def user() -> None:
+    """Web accounts for `outsafe serve`: roles, organizations, passwords (Argon2id)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLE_NAMES), help="What the account may see and do.")
+@click.option("--org", metavar="USCC", help="The account's organization (required for enterprise roles; bureau: the owner).")
+@PASSWORD_STDIN
+@JSON
+@pass_app
+def user_add(app: App, name: str, role: str, org: str | None, password_stdin: bool, as_json: bool) -> Any:
+    """Create the web account NAME. Without --password-stdin a password is generated and shown once.
+
+    \b
+    enterprise_admin    企业管理员: read its enterprise's records, export submissions, read the access log
+    enterprise_officer  企业安全员: read its enterprise's records, export submissions
+    enterprise_viewer   企业查阅人员: read its enterprise's records
+    bureau_admin        应急管理局管理员: read everything, import, evidence packages, the access log
+    bureau_officer      应急管理局执法人员: read everything, import, evidence packages
+    """
+    from archive.access.accounts import add_user  # lazy: see Start-up
+
+    return output(add_user(app.archive(), name, role, org=org, password=read_password(password_stdin)), as_json)
+
+
+@user.command("list")
+@JSON
+@pass_app
+def user_list(app: App, as_json: bool) -> Any:
+    """List the web accounts (never a password or hash)."""
+    from archive.access.accounts import list_users  # lazy: see Start-up
+
+    return output(list_users(app.archive()), as_json)
+
+
+@user.command("passwd")
+@click.argument("name")
+@PASSWORD_STDIN
+@JSON
+@pass_app
+def user_passwd(app: App, name: str, password_stdin: bool, as_json: bool) -> Any:
+    """Set a new password for NAME (generated and shown once, or from stdin); its sessions end."""
+    from archive.access.accounts import set_password  # lazy: see Start-up
+
+    return output(set_password(app.archive(), name, read_password(password_stdin)), as_json)
+
+
+@user.command("disable")
+@click.argument("name")
+@JSON
+@pass_app
+def user_disable(app: App, name: str, as_json: bool) -> Any:
+    """Disable NAME: it can no longer sign in, and its open sessions end at once."""
+    from archive.access.accounts import set_disabled  # lazy: see Start-up
+
+    return output(set_disabled(app.archive(), name, True), as_json)
+
+
+@user.command("enable")
+@click.argument("name")
+@JSON
+@pass_app
+def user_enable(app: App, name: str, as_json: bool) -> Any:
+    """Enable a disabled account again."""
+    from archive.access.accounts import set_disabled  # lazy: see Start-up
+
+    return output(set_disabled(app.archive(), name, False), as_json)
+
+
+@main.group()
+def audit() -> None:
+    """The access log: sign-ins, record views, downloads, exports, imports (append-only, hash-chained)."""
+
+
+@audit.command("list")
+@click.option("--user", "account", metavar="NAME", help="Only this account's entries.")
+@click.option("--action", type=click.Choice(sorted(["login", "login_failed", "login_refused", "logout", "record_view",
+                                                    "document_download", "export", "package_download", "import", "import_refused",
+                                                    "user_added", "password_set", "user_disabled", "user_enabled"])),
+              help="Only this kind of entry.")
+@click.option("--since", callback=iso_date, metavar="YYYY-MM-DD", help="Entries on or after this day (China time).")
+@click.option("--until", callback=iso_date, metavar="YYYY-MM-DD", help="Entries on or before this day.")
+@click.option("--limit", type=click.IntRange(1, 100000), default=100, show_default=True)
+@JSON
+@pass_app
+def audit_list_cmd(app: App, account: str | None, action: str | None, since: date | None, until: date | None, limit: int,
+                   as_json: bool) -> Any:
+    """Entries of the access log, newest first (who, what, when, from where)."""
+    from archive.access.audit import audit_list  # lazy: see Start-up
+
+    return output(audit_list(app.archive(), account=account, action=action, since=since, until=until, limit=limit), as_json)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port (0: any free port).")
+@pass_app
+def serve(app: App, host: str, port: int) -> None:
+    """Serve the archive in a browser: http://HOST:PORT/ (accounts: `outsafe user add`).
+
+    Sign in with a web account; every sign-in, record view, download, export and import goes to
+    the access log. Ctrl-C stops the server. The signing key's passphrase ($OUTSAFE_PASSPHRASE or
+    a prompt) is asked once at start: exports and the access log's anchors are signed with it.
+    """
+    from web.server import run  # lazy: see Start-up
+
+    archive = app.archive()  # a clear error now when there is no archive here
+    passphrase = None if archive.key_insecure else ask_passphrase(False)
+    home = archive.home.root
+    app.close()
+    run(home, host=host, port=port, passphrase=passphrase, notify=notify)
+
+
 # --- demo ------------------------------------------------------------------------------------------------
 
 
@@ -1116,7 +1262,13 @@ def demo(ctx: click.Context, demo_home: Path | None) -> None:
     def execute(step) -> tuple[int, float]:
         click.echo(click.style("$ outsafe " + " ".join(shlex.quote(a) for a in step.argv), fg="cyan", bold=True))
         t0 = time.perf_counter()
-        code = main.main(args=step.argv, prog_name="outsafe", standalone_mode=False)
+        stdin = sys.stdin
+        if step.input is not None:
+            sys.stdin = io.StringIO(step.input)
+        try:
+            code = main.main(args=step.argv, prog_name="outsafe", standalone_mode=False)
+        finally:
+            sys.stdin = stdin
         click.echo("")
         return (0 if code is None else int(code)), time.perf_counter() - t0
 
@@ -1132,6 +1284,9 @@ def demo(ctx: click.Context, demo_home: Path | None) -> None:
     click.echo(f"{len(res.steps)} 条命令，用时 {time.perf_counter() - t:.0f} 秒 (commands run, seconds)")
     for label, path in res.outputs.items():
         click.echo(f"  {label}: {path}")
+    click.echo("")
+    for line in res.browser_lines():
+        click.echo(line)
 
 
 if __name__ == "__main__":  # pragma: no cover

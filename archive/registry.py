@@ -50,6 +50,7 @@ class Registry:
     catalog: Any
     secret: bytes
     overlay: dict[tuple[str, str], Any] = field(default_factory=dict)
+    batch_numbers: set[str] = field(default_factory=set)  # numbers of the case files being added together
     _cache: dict[str, Any] = field(default_factory=dict)
 
     # --- lookups ---------------------------------------------------------------------------
@@ -97,6 +98,14 @@ class Registry:
         out = [p for p in out if p is not None and p.employer == employer]
         out += [p for (k, _), p in self.overlay.items() if k == "person" and p.employer == employer and p not in out]
         return out
+
+    def record_numbered(self, number: str) -> dict | None:
+        """The current record whose number (文书号, 编号, project code, …) is ``number``: the
+        archive's own one first, else the earliest imported one; None if there is none."""
+        rows = self.catalog.list_records(doc_no=number.strip(), current_only=True)
+        owner = self.catalog.get_meta("owner_uscc")
+        rows.sort(key=lambda r: (r["origin"] != owner, r["seq"]))
+        return rows[0] if rows else None
 
     def key_of(self, obj: Any) -> tuple[str, str]:
         if isinstance(obj, Organization):
@@ -168,6 +177,11 @@ def resolve(obj: Any, reg: Registry, *, file: str = "") -> tuple[Resolved, list[
                 problems.append(Problem("contractor", f"项目 {project_code} 的承包单位是 {proj.contractor}，与本文书的 {contractor} 不符 (contractor does not match the project)", file=file))
             res.projects[project_key(proj.enterprise, proj.code)] = dump(proj)
 
+    for path, number in evidence_refs(obj):
+        if number not in reg.batch_numbers and reg.record_numbered(number) is None:
+            problems.append(Problem(path, f"档案中没有编号为“{number}”的记录：所引证据须先入档 (cited evidence not in the archive)",
+                                    source="行政处罚法 第46条", file=file))
+
     for path, ref in person_refs(obj):
         if ref.id_number is None:
             continue
@@ -190,6 +204,13 @@ def resolve(obj: Any, reg: Registry, *, file: str = "") -> tuple[Resolved, list[
                 problems.append(Problem("trainee", f"{p.name} 登记在 {p.employer} 名下，不属于本卡的承包单位 (trainee works for another unit)", file=file))
             res.persons[person_key(reg.secret, p.id_number)] = dump(p)
     return res, problems
+
+
+def evidence_refs(obj: Any):
+    """(path, number) of every record a 告知书 / 决定书 cites as evidence."""
+    for i, e in enumerate(getattr(obj, "evidence", ()) or ()):
+        for j, number in enumerate(getattr(e, "refs", ()) or ()):
+            yield f"evidence[{i}].refs[{j}]", number
 
 
 def person_refs(obj: Any, prefix: str = ""):

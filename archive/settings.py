@@ -60,11 +60,16 @@ class Settings:
 
     # --- enforcement, rectification, penalties -------------------------------------------------
     region_abbr: str = _s("高新", "本区文书代字 [P]", "文书号中的区划简称，如（高新）应急责改〔2026〕12号")
+    report_doc_code: str = _s("济高新应急", "本局发文机关代字 [P]; GB/T 9704—2012 7.2.3",
+                              "本局向区政府报送报告的发文字号代字，如 济高新应急〔2026〕15号")
     review_days: int = _s(60, "行政复议法（2023）第20条 [C]", "申请行政复议期限（日）")
     litigation_months: int = _s(6, "行政诉讼法 第46条 [C]", "提起行政诉讼期限（月）")
     recheck_days: int = _s(10, "安全生产违法行为行政处罚办法（原）第17条 [C]; 令第18号未核实", "整改期满后复查期限（日）")
-    statement_days: int = _s(3, "安全生产违法行为行政处罚办法（原）第18条 [C]; 令第18号未核实", "陈述、申辩期限（日）")
-    hearing_request_days: int = _s(5, "行政处罚法 第64条 [C]", "申请听证期限（日）")
+    statement_days: int = _s(
+        3, "安全生产违法行为行政处罚办法（原）第18条 [C]; 行政处罚法 第44、45条未定期限; 令第18号未核实", "陈述、申辩期限：收到告知书之日起（日）")
+    hearing_request_days: int = _s(5, "行政处罚法 第64条第（一）项 [C]", "当事人要求听证的期限：收到告知书之日起（日）")
+    correction_days: int = _s(
+        21, "[P] 本局惯例；安全生产法 第97、99、101–104条（责令限期改正）", "告知书草稿：拟责令限期改正的期限，自告知日起（日，须晚于决定日）")
     hearing_fine_threshold: float = _s(20000, "省级规定（示例） [S]", "听证“较大数额罚款”起点（元）")
     blacklist_years: int = _s(3, "应急管理部令第11号 [S]", "严重失信名单管理期限（年）")
     blacklist_early_removal_months: int = _s(12, "应急管理部令第11号 [S]", "可申请提前移出的最短期限（月）")
@@ -106,6 +111,17 @@ class Settings:
     package_max_member_bytes: int = _s(2 * 2**30, "[P]", "包内单个文件解压后的大小上限（字节）")
     package_max_members: int = _s(2_000_000, "[P]", "包内条目数上限")
     package_max_ratio: int = _s(100, "[P]；PDF、DOCX、图片已压缩，比例约 1–3，YAML/JSON 约 5–10", "单个文件的解压/压缩比上限（1 MB 以上的文件）")
+
+    # --- the web front end (outsafe serve): sessions and sign-in ----------------------------------
+    web_session_idle_minutes: int = _s(
+        30, "GB/T 22239—2019 8.1.4.1 c)（登录连接超时自动退出）；时长为 [P]", "网页会话闲置多久自动退出（分钟）")
+    web_session_hours: int = _s(12, "[P] 一个工作日", "网页会话最长有效期（小时），期满须重新登录")
+    login_max_failures_per_user: int = _s(
+        5, "GB/T 22239—2019 8.1.4.1 b)（限制非法登录次数）；次数为 [P]", "同一用户名在时间窗内连续登录失败多少次后暂停登录")
+    login_max_failures_per_address: int = _s(20, "GB/T 22239—2019 8.1.4.1 b)；次数为 [P]", "同一地址在时间窗内登录失败多少次后暂停登录")
+    login_window_minutes: int = _s(15, "[P]", "登录失败计数的时间窗，也是暂停登录的时长（分钟）")
+    access_log_anchor_minutes: int = _s(
+        60, "[P]", "网页服务每隔多少分钟把访问日志的链头记入账本并签署检查点（有新条目时；0 = 仅在写入记录和服务停止时）")
 
     @classmethod
     def load(cls, path: Path | None) -> "Settings":

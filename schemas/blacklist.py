@@ -26,6 +26,7 @@ from typing import Annotated, ClassVar, Literal
 
 from schemas.base import F, RuleContext, err, g, rule, warn
 from schemas.common import PersonRef
+from schemas.enforcement import iso_dates
 from schemas.identifiers import check_uscc, uscc_warning
 from schemas.meta import CaseMeta
 
@@ -63,6 +64,16 @@ def add_months(d: date, months: int) -> date:
     return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
 
 
+def _issued_by_the_organisation(d, ctx: RuleContext):
+    """A listing or removal decision is the organisation's act, under its name and seal: not a
+    department's (安全环保部 cannot decide on the company's behalf toward a third party)."""
+    lookup, by = ctx.lookup, g(d, "decided_by")
+    org = lookup.organization(g(d, "listed_by")) if lookup is not None and g(d, "listed_by") else None
+    if org is not None and isinstance(by, str) and by.strip() != org.name:
+        yield err("decided_by", f"决定应以{org.name}的名义作出、加盖单位印章，不能以“{by}”（内设部门或其他名称）的名义作出 "
+                  "(the decision is issued by the organisation, not a department)")
+
+
 @dataclass(frozen=True, kw_only=True)
 class BlacklistEntry:
     """列入黑名单 (one subject: a unit, or a person such as its principal)."""
@@ -89,7 +100,7 @@ class BlacklistEntry:
     end: Annotated[date, F("管理期限止")]
     published_on: Annotated[date | None, F("公开日期")] = None
     measures: Annotated[tuple[str, ...], F("惩戒/管理措施")] = ()
-    decided_by: Annotated[str, F("决定机关/部门")]
+    decided_by: Annotated[str, F("决定单位", help="列入单位的名称（以单位名义作出，加盖单位印章）")]
 
     @property
     def owner_enterprise(self) -> str | None:
@@ -138,6 +149,8 @@ def _entry(e, ctx: RuleContext):
             what = "发包单位" if want == "enterprise" else "应急管理局"
             yield err("listed_by", f"{LIST_NAMES.get(kind, '名单')}应由{what}列入，{org.name} 不是 (wrong listing organization)",
                       "应急管理部令第11号 第4条" if kind == "statutory" else "整治方案 发包单位五查之五")
+    yield from _issued_by_the_organisation(e, ctx)
+    yield from iso_dates(e, ("facts", "evidence[]", "measures[]"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,7 +174,7 @@ class BlacklistRemoval:
     applied_on: Annotated[date | None, F("申请日期")] = None
     decided_on: Annotated[date, F("移出决定日期")]
     reason: Annotated[str, F("移出理由")]
-    decided_by: Annotated[str, F("决定机关/部门")]
+    decided_by: Annotated[str, F("决定单位", help="列入单位的名称（以单位名义作出，加盖单位印章）")]
 
     @property
     def owner_enterprise(self) -> str | None:
@@ -171,6 +184,8 @@ class BlacklistRemoval:
 @rule(BlacklistRemoval)
 def _removal(r, ctx: RuleContext):
     s = ctx.settings
+    yield from _issued_by_the_organisation(r, ctx)
+    yield from iso_dates(r, ("reason",))
     start, decided, applied = g(r, "entry_start"), g(r, "decided_on"), g(r, "applied_on")
     if isinstance(decided, date) and decided > ctx.today:
         yield err("decided_on", f"移出决定日期 {decided} 在未来 (decision date in the future)")

@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, ClassVar, Literal
 
+import re
+
 from schemas.base import LIMITS, F, RuleContext, err, g, rule
-from schemas.identifiers import check_uscc, uscc_warning
+from schemas.enforcement import ISO_DAY
+from schemas.identifiers import check_doc_no, check_uscc, uscc_warning
 from schemas.meta import CaseMeta
 
 REPORT_KINDS = {
@@ -48,7 +51,7 @@ class Table:
     title: Annotated[str, F("表题")]
     columns: Annotated[tuple[str, ...], F("列", min_items=1)]
     rows: Annotated[tuple[Row, ...], F("行", max_items=LIMITS.table_rows)] = ()
-    widths: Annotated[tuple[float, ...], F("列宽（mm）", help="留空则等宽")] = ()
+    widths: Annotated[tuple[float, ...], F("列宽（mm）", help="不再使用：纸张、字号和列宽在生成文书时按内容计算（保留以读取旧记录）")] = ()
     note: Annotated[str | None, F("表注")] = None
 
 
@@ -70,6 +73,44 @@ def _tables_ok(t, ctx: RuleContext):
         for j, row in enumerate(g(table, "rows") or ()):
             if len(g(row, "cells") or ()) != n:
                 yield err(f"tables[{i}].rows[{j}].cells", f"单元格数 {len(g(row, 'cells') or ())} 与列数 {n} 不符 (cell count differs from the columns)")
+
+
+#: What an official report never prints: the checker's rule codes (E1–E5, C1–C5, 3-1…3-3, CS-1/CS-2) —
+#: the plan's own wording names each item — and the program's name.
+INTERNAL = re.compile(r"(?<![A-Za-z0-9-])(E[1-5]|C[1-5]|3-[1-3]|CS-[12])(?![A-Za-z0-9-])|outsafe", re.I)
+
+
+def _texts(t):
+    for i, s in enumerate(g(t, "sections") or ()):
+        if g(s, "heading"):
+            yield f"sections[{i}].heading", g(s, "heading")
+        for j, x in enumerate(g(s, "paragraphs") or ()):
+            yield f"sections[{i}].paragraphs[{j}]", x
+    for i, table in enumerate(g(t, "tables") or ()):
+        yield f"tables[{i}].title", g(table, "title")
+        if g(table, "note"):
+            yield f"tables[{i}].note", g(table, "note")
+        for j, row in enumerate(g(table, "rows") or ()):
+            for k, cell in enumerate(g(row, "cells") or ()):
+                yield f"tables[{i}].rows[{j}].cells[{k}]", cell
+    for i, a in enumerate(g(t, "attachments") or ()):
+        yield f"attachments[{i}]", a
+    for name in ("title", "contact"):
+        if g(t, name):
+            yield name, g(t, name)
+
+
+def _official_wording(t, ctx: RuleContext):
+    """Dates as 2026年4月30日, and no internal codes or program names, anywhere in a report."""
+    for path, text in _texts(t):
+        if not isinstance(text, str):
+            continue
+        m = ISO_DAY.search(text)
+        if m:
+            yield err(path, f"报告中的日期应写作“2026年4月30日”，此处为“{m.group(0)}” (write dates the Chinese way)", "GB/T 9704—2012 7.3.5")
+        m = INTERNAL.search(text)
+        if m:
+            yield err(path, f"报告中不得出现内部代码或程序名称“{m.group(0)}”，应使用整治方案的原文表述 (no internal codes in an official report)")
 
 
 def _author(t, ctx: RuleContext):
@@ -104,10 +145,23 @@ class CampaignReport:
     attachments: Annotated[tuple[str, ...], F("附件说明")] = ()
     figures: Annotated[tuple[Figure, ...], F("数据")] = ()
     contact: Annotated[str | None, F("联系人及电话")] = None
+    doc_no: Annotated[str | None, F("发文字号", check_doc_no, help="如 济高新应急〔2026〕15号；机关上报的报告必填")] = None
+    signer: Annotated[str | None, F("签发人", help="上行文须标注签发人（GB/T 9704—2012 7.2.4）")] = None
 
 
 rule(CampaignReport)(_tables_ok)
 rule(CampaignReport)(_author)
+rule(CampaignReport)(_official_wording)
+
+
+@rule(CampaignReport)
+def _upward(t, ctx: RuleContext):
+    """The bureau's report to the 区人民政府 is an upward 公文: 发文字号 and 签发人 (GB/T 9704 7.2.3, 7.2.4)."""
+    if g(t, "bureau"):
+        if not g(t, "doc_no"):
+            yield err("doc_no", "机关上报的报告须有发文字号 (an upward report needs its document number)", "GB/T 9704—2012 7.2.3")
+        if not g(t, "signer"):
+            yield err("signer", "上行文须标注签发人 (an upward report names its signer)", "GB/T 9704—2012 7.2.4")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +190,7 @@ class CampaignTable:
 
 rule(CampaignTable)(_tables_ok)
 rule(CampaignTable)(_author)
+rule(CampaignTable)(_official_wording)
 
 
 __all__ = ["CampaignReport", "CampaignTable", "Section", "Table", "Row", "Figure", "REPORT_KINDS"]

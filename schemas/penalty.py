@@ -1,15 +1,21 @@
 """行政处罚告知书 (应急罚告) and 行政处罚决定书 (应急罚) — domain.md §2.5.
 
-Both carry the case number (案件编号) of the evidence package the bureau exported for the case
-(``outsafe evidence export``): the 证据清单 of that package is the evidence list the documents refer
-to. The fine is checked against the range of the article applied (:data:`FINES`, the amounts of
-安全生产法 2021, domain.md §1.1 [C]); a fine at or above the province's "较大数额" threshold
-(``settings.hearing_fine_threshold`` / ``_person``) requires informing the party of the right to a
-hearing (行政处罚法 第63条).
+Both carry the case number (案件编号, the 立案 number) and cite their evidence as archived records:
+``evidence: [{name, refs: [文书号 or record number…], proves}]``. ``case add`` refuses a citation of a
+record the archive does not hold (archive.registry.resolve), and ``outsafe evidence export
+--case-no`` puts every cited record in the case's evidence package or refuses. The fine is checked
+against the range of the article applied (:data:`FINES`, the amounts of 安全生产法 2021, domain.md
+§1.1 [C]); where the article orders 责令限期改正 (or 立即/限期消除) with the fine, the documents
+carry its deadline (``correction_deadline``; 行政处罚法 第28条). A fine at or above the province's
+"较大数额" threshold (``settings.hearing_fine_threshold`` / ``_person``) requires informing the party
+of the right to a hearing, to be asked for within ``settings.hearing_request_days`` (5, 行政处罚法
+第64条); the statement period is ``settings.statement_days``. The 决定书 carries every element of
+行政处罚法 第59条 (for a person: the address too).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -35,6 +41,7 @@ class FineRange:
     what: str  # the conduct, in the law's words (shortened)
     violated: str = ""  # the usual 违反的规定
     gains_multiple: tuple[int, int] | None = None  # 违法所得 2–5 倍 instead of low/high
+    correction: str = ""  # the order the article gives with the fine, in its words ("责令限期改正"); "" if none
 
     @property
     def basis(self) -> str:
@@ -54,43 +61,49 @@ def _yuan(x: Decimal) -> str:
     return f"{n // 10000}万元" if n % 10000 == 0 else f"{n}元"
 
 
-def _r(key, article, party, low, high, what, violated="", gains=None) -> FineRange:
-    return FineRange(key, article, party, Decimal(low), Decimal(high), what, violated, gains)
+LIMIT = "责令限期改正"
+ELIMINATE = "责令立即消除或者限期消除"
+
+
+def _r(key, article, party, low, high, what, violated="", gains=None, correction="") -> FineRange:
+    """One range; a unit's range carries the correction order of its article (a person's does not:
+    the order is addressed to the unit)."""
+    return FineRange(key, article, party, Decimal(low), Decimal(high), what, violated, gains, correction if party == "unit" else "")
 
 
 #: The penalty provisions outsafe drafts from (安全生产法 2021, text in LawRefBook/Laws [C]).
 FINES: dict[str, FineRange] = {f.key: f for f in (
     _r("SPL 97", "第九十七条", "unit", 0, 100000,
        "未按规定设置安全生产管理机构或配备安全生产管理人员；主要负责人和安全生产管理人员未经考核合格；未按规定进行安全生产教育和培训；"
-       "未如实记录教育培训情况；未如实记录事故隐患排查治理情况；特种作业人员未经专门培训并取得相应资格上岗作业等"),
+       "未如实记录教育培训情况；未如实记录事故隐患排查治理情况；特种作业人员未经专门培训并取得相应资格上岗作业等", correction=LIMIT),
     _r("SPL 97-overdue", "第九十七条", "unit", 100000, 200000, "有第九十七条所列行为，逾期未改正的（并责令停产停业整顿）"),
     _r("SPL 97-person", "第九十七条", "person", 20000, 50000, "有第九十七条所列行为逾期未改正的，对直接负责的主管人员和其他直接责任人员"),
     _r("SPL 99", "第九十九条", "unit", 0, 50000,
-       "未在有较大危险因素的场所设置安全警示标志；未对安全设备进行经常性维护、保养和定期检测等", "第三十六条"),
+       "未在有较大危险因素的场所设置安全警示标志；未对安全设备进行经常性维护、保养和定期检测等", "第三十六条", correction=LIMIT),
     _r("SPL 99-overdue", "第九十九条", "unit", 50000, 200000, "有第九十九条所列行为，逾期未改正的", "第三十六条"),
     _r("SPL 99-person", "第九十九条", "person", 10000, 20000, "有第九十九条所列行为逾期未改正的，对直接负责的主管人员和其他直接责任人员",
        "第三十六条"),
     _r("SPL 101", "第一百零一条", "unit", 0, 100000,
        "进行爆破、吊装、动火、临时用电等危险作业未安排专门人员进行现场安全管理；未建立事故隐患排查治理制度，或者重大事故隐患排查治理情况未按规定报告等",
-       "第四十一条、第四十三条"),
+       "第四十一条、第四十三条", correction=LIMIT),
     _r("SPL 101-overdue", "第一百零一条", "unit", 100000, 200000, "有第一百零一条所列行为，逾期未改正的"),
     _r("SPL 101-person", "第一百零一条", "person", 20000, 50000, "有第一百零一条所列行为逾期未改正的，对直接负责的主管人员和其他直接责任人员"),
-    _r("SPL 102", "第一百零二条", "unit", 0, 50000, "未采取措施消除事故隐患", "第四十一条第二款"),
+    _r("SPL 102", "第一百零二条", "unit", 0, 50000, "未采取措施消除事故隐患", "第四十一条第二款", correction=ELIMINATE),
     _r("SPL 102-person", "第一百零二条", "person", 50000, 100000, "拒不执行消除事故隐患的，对直接负责的主管人员和其他直接责任人员",
        "第四十一条第二款"),
     _r("SPL 103-1", "第一百零三条第一款", "unit", 100000, 200000,
-       "将生产经营项目、场所、设备发包给不具备安全生产条件或者相应资质的单位（没有违法所得或者违法所得不足十万元）", "第四十九条第一款"),
+       "将生产经营项目、场所、设备发包给不具备安全生产条件或者相应资质的单位（没有违法所得或者违法所得不足十万元）", "第四十九条第一款", correction=LIMIT),
     _r("SPL 103-1-gains", "第一百零三条第一款", "unit", 0, 0,
-       "将生产经营项目、场所、设备发包给不具备安全生产条件或者相应资质的单位（违法所得十万元以上）", "第四十九条第一款", (2, 5)),
+       "将生产经营项目、场所、设备发包给不具备安全生产条件或者相应资质的单位（违法所得十万元以上）", "第四十九条第一款", (2, 5), correction=LIMIT),
     _r("SPL 103-1-person", "第一百零三条第一款", "person", 10000, 20000,
        "发包给不具备安全生产条件或者相应资质的单位，对直接负责的主管人员和其他直接责任人员", "第四十九条第一款"),
     _r("SPL 103-2", "第一百零三条第二款", "unit", 0, 50000,
        "未与承包单位签订专门的安全生产管理协议或者未在承包合同中明确各自的安全生产管理职责，或者未对承包单位的安全生产统一协调、管理",
-       "第四十九条第二款"),
+       "第四十九条第二款", correction=LIMIT),
     _r("SPL 103-2-person", "第一百零三条第二款", "person", 0, 10000,
        "有第一百零三条第二款所列行为，对直接负责的主管人员和其他直接责任人员", "第四十九条第二款"),
     _r("SPL 104", "第一百零四条", "unit", 0, 50000,
-       "同一作业区域内可能危及对方安全的，未签订安全生产管理协议或者未指定专职安全生产管理人员进行安全检查与协调", "第四十八条"),
+       "同一作业区域内可能危及对方安全的，未签订安全生产管理协议或者未指定专职安全生产管理人员进行安全检查与协调", "第四十八条", correction=LIMIT),
     _r("SPL 104-person", "第一百零四条", "person", 0, 10000, "有第一百零四条所列行为，对直接负责的主管人员和其他直接责任人员", "第四十八条"),
     _r("SPL 106-person", "第一百零六条", "person", 20000, 100000,
        "与从业人员订立协议，免除或者减轻其对从业人员因生产安全事故伤亡依法应承担的责任，对主要负责人", "第五十二条第二款"),
@@ -136,24 +149,39 @@ def _hearing_threshold(settings, party: str) -> float:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EvidenceCite:
+    """One piece of evidence a 告知书 / 决定书 cites: what it is, the archived records that hold it
+    (文书号 or record numbers — every one must be in the case's evidence package), and optionally
+    what it proves (printed in the 证据清单)."""
+
+    name: Annotated[str, F("证据名称", help="如 现场检查记录、外包项目登记及安全生产管理协议")]
+    refs: Annotated[tuple[str, ...], F("证据所在记录（文书号、记录编号）", min_items=1,
+                                       help="档案中记录的文书号或编号，如 （高新）应急检记〔2026〕52号、HR-AQXY-2026-044")]
+    proves: Annotated[str | None, F("证明对象")] = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class PenaltyBase:
     """What the 告知书 and the 决定书 share."""
 
     doc_no: EnfDocNo
-    case_no: Annotated[str, F("案件编号（证据包）", help="证据包的案件编号；证据清单见该证据包")]
+    case_no: Annotated[str, F("案件编号（证据包）", help="立案编号；证据清单见该案证据包")]
     bureau: BureauUscc
     unit: Annotated[str, F("当事人（单位）", check_uscc, warn=uscc_warning, help="统一社会信用代码；对个人处罚时为其所在单位")]
     person: Annotated[PersonRef | None, F("当事人（个人）", help="对直接负责的主管人员等个人处罚时填写")] = None
+    person_address: Annotated[str | None, F("当事人（个人）住址", help="对个人处罚时填写（行政处罚法 第59条）")] = None
     contractor: Annotated[str | None, F("涉及承包单位", check_uscc, warn=uscc_warning)] = None
     project: Annotated[str | None, F("涉及项目编号")] = None
     facts: Annotated[str, F("违法事实")]
-    evidence: Annotated[tuple[str, ...], F("主要证据", min_items=1)]
+    evidence: Annotated[tuple[EvidenceCite, ...], F("主要证据", min_items=1)]
     violated: Annotated[str, F("违反的规定")]
     article: Annotated[ArticleKey, F("处罚条款", help="如 SPL 103-2（安全生产法第一百零三条第二款）")]
     legal_basis: Annotated[str, F("处罚依据")]
     fine: Annotated[Decimal | None, F("罚款金额（元）")] = None
     illegal_gains: Annotated[Decimal | None, F("违法所得（元）")] = None
     other_penalties: Annotated[tuple[str, ...], F("其他处罚", help="如 责令停产停业整顿")] = ()
+    correction_deadline: Annotated[date | None, F("限期改正期限", help="处罚条款规定“责令限期改正”的，写明改正期限")] = None
+    correction: Annotated[str | None, F("责令改正的内容", help="缺省为“改正上述违法行为”")] = None
     authority_name: Annotated[str, F("执法机关名称")]
 
     @property
@@ -165,7 +193,13 @@ class PenaltyBase:
         return FINES.get(self.article)
 
 
-def _penalty_common(p, ctx: RuleContext):
+def cite_text(e) -> str:
+    """How a 告知书 / 决定书 names one piece of evidence: 名称（编号、编号）."""
+    refs = "、".join(x for x in g(e, "refs") or () if x and x not in (g(e, "name") or ""))
+    return f"{g(e, 'name')}（{refs}）" if refs else str(g(e, "name"))
+
+
+def _penalty_common(p, ctx: RuleContext, day_field: str):
     party = "person" if g(p, "person") is not None else "unit"
     for path, msg in fine_problems(g(p, "article"), g(p, "fine"), g(p, "illegal_gains"), party=party):
         yield err(path, msg, FINES_SOURCE)
@@ -175,6 +209,20 @@ def _penalty_common(p, ctx: RuleContext):
         yield warn("legal_basis", f"处罚依据未写明{rng.basis} (legal basis does not cite the article applied)")
     if g(p, "fine") is None and not g(p, "other_penalties"):
         yield err("fine", "未给出罚款金额或其他处罚 (no penalty given)")
+    # 责令限期改正: the article orders it with the fine (安全生产法 第97、99、101–104条; 行政处罚法 第28条)
+    deadline, day = g(p, "correction_deadline"), g(p, day_field)
+    if rng is not None and rng.correction:
+        immediate = "立即" in (g(p, "correction") or "")
+        if deadline is None and not (rng.correction == ELIMINATE and immediate):
+            yield err("correction_deadline", f"{rng.basis}规定{rng.correction}：须写明改正期限 (the article orders correction within a time limit)",
+                      f"{rng.basis}; 行政处罚法 第28条")
+    from schemas.enforcement import iso_dates, issued_by_the_bureau
+
+    yield from iso_dates(p, ("facts", "correction", "evidence[].name", "evidence[].proves"))
+    yield from issued_by_the_bureau(p, ctx)
+    if isinstance(deadline, date) and isinstance(day, date) and deadline <= day:
+        yield err("correction_deadline", f"改正期限 {deadline} 不晚于文书日期 {day} (correction deadline not after the document date)")
+
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,7 +244,7 @@ class PenaltyNotice(PenaltyBase):
 @rule(PenaltyNotice)
 def _notice(n, ctx: RuleContext):
     s = ctx.settings
-    yield from _penalty_common(n, ctx)
+    yield from _penalty_common(n, ctx, "issued_on")
     days = g(n, "statement_days")
     if isinstance(days, int) and days < s.statement_days:
         yield err("statement_days", f"陈述、申辩期限不得少于 {s.statement_days} 日 (statement period too short)", s.source("statement_days"))
@@ -221,6 +269,22 @@ def _notice(n, ctx: RuleContext):
         yield warn("doc_no", "行政处罚告知书的文书代字通常为“应急罚告” (usual code is 应急罚告)", "domain.md §2.5")
 
 
+_PERIOD_HEARING = re.compile(r"([0-9一二三四五六七八九十]+)\s*日内((?![0-9一二三四五六七八九十]+\s*日内)[^。；])*?听证")
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
+
+
+def _cn_int(text: str) -> int | None:
+    """"5", "五", "十五" → int."""
+    if text.isdigit():
+        return int(text)
+    if text == "十":
+        return 10
+    if "十" in text:
+        a, _, b = text.partition("十")
+        return (_CN_DIGITS.get(a, 1) if a else 1) * 10 + (_CN_DIGITS.get(b, 0) if b else 0)
+    return _CN_DIGITS.get(text)
+
+
 @dataclass(frozen=True, kw_only=True)
 class PenaltyDecision(PenaltyBase):
     """行政处罚决定书 (应急罚): the decision after the statement (and hearing) period."""
@@ -242,7 +306,16 @@ class PenaltyDecision(PenaltyBase):
 @rule(PenaltyDecision)
 def _decision(d, ctx: RuleContext):
     s = ctx.settings
-    yield from _penalty_common(d, ctx)
+    yield from _penalty_common(d, ctx, "decided_on")
+    if g(d, "person") is not None and not g(d, "person_address"):
+        yield err("person_address", "对个人的行政处罚决定书须写明当事人住址 (give the person's address)", "行政处罚法 第59条第（一）项")
+    summary = g(d, "statement_summary")
+    if isinstance(summary, str):
+        for m in _PERIOD_HEARING.finditer(summary):
+            days = _cn_int(m.group(1))
+            if days is not None and days < s.hearing_request_days:
+                yield err("statement_summary", f"要求听证的期限为收到告知书之日起{s.hearing_request_days}日，此处写作{m.group(1)}日 "
+                          "(the hearing request period is longer)", s.source("hearing_request_days"))
     notice, decided = g(d, "notice_issued_on"), g(d, "decided_on")
     if isinstance(notice, date) and isinstance(decided, date):
         if decided <= notice + timedelta(days=s.statement_days):
@@ -269,4 +342,4 @@ def _decision(d, ctx: RuleContext):
         yield warn("doc_no", "行政处罚决定书的文书代字通常为“应急罚” (usual code is 应急罚)", "domain.md §2.5")
 
 
-__all__ = ["PenaltyNotice", "PenaltyDecision", "FINES", "FineRange", "fine_problems", "FINES_SOURCE"]
+__all__ = ["PenaltyNotice", "PenaltyDecision", "EvidenceCite", "FINES", "FineRange", "fine_problems", "FINES_SOURCE", "cite_text"]

@@ -50,6 +50,7 @@ class Organization:
     address: Annotated[str | None, F("地址")] = None
     postcode: Annotated[str | None, F("邮政编码")] = None
     legal_representative: Annotated[str | None, F("法定代表人")] = None
+    legal_representative_title: Annotated[str | None, F("法定代表人职务", help="如 董事长、执行董事、总经理")] = None
     principal_person: Annotated[str | None, F("主要负责人")] = None
     safety_manager: Annotated[str | None, F("安全管理负责人")] = None
     phone: Annotated[str | None, F("联系电话")] = None

@@ -159,6 +159,20 @@ def inspection(no: int, day: str, **kw) -> dict:
     return base
 
 
+def bureau_inspection(day: str, no: int = 40, **kw) -> dict:
+    """The bureau's 现场检查记录 of the enterprise on ``day`` (a 责令限期整改指令书 rests on one)."""
+    base = {
+        "type": "inspection_record", "doc_no": f"（高新）应急检记〔2026〕{no}号", "bureau": BUREAU, "unit": ENTERPRISE,
+        "contractor": CONTRACTOR, "project": PROJECT, "unit_address": "山东省济南市高新区孙村街道华锐路88号",
+        "unit_head": {"name": NAMES["principal"], "title": "总经理"}, "place": "铸造车间检修现场",
+        "time_from": f"{day} 09:00", "time_to": f"{day} 11:00",
+        "inspectors": [{"name": "张明远", "cert_no": "37010021015"}, {"name": "刘晓", "cert_no": "37010021038"}],
+        "situation": "对企业外包作业安全管理情况进行现场检查。",
+    }
+    base.update(kw)
+    return base
+
+
 def confined_register(**kw) -> dict:
     """The enterprise's 有限空间管理台账, listing the space of the world's confined-space ticket."""
     return {
@@ -313,7 +327,8 @@ def examples_home(tmp_path_factory) -> Path:
             a.add_files([examples / sub], pdf=False, today=TODAY)
         # The documents the campaign commands make (penalties, blacklist decisions, reports) are made
         # by the tests themselves; the examples' own copies of them would collide with their numbers.
-        cases = [p for p in sorted((examples / "cases").glob("*.yaml")) if read_case_file(p)["type"] not in made_here]
+        cases = [p for p in sorted((examples / "cases").glob("*.yaml")) + sorted((examples / "bureau").glob("*.yaml"))
+                 if read_case_file(p)["type"] not in made_here]
         a.add_files(cases, pdf=False, today=TODAY)
         return a
 

@@ -70,7 +70,7 @@ def attachments(obj: Any, folder: Path) -> dict[str, Path]:
 
 
 def example_documents() -> list[Document]:
-    files = [p for d in ("organizations", "persons", "projects", "cases") for p in sorted((EXAMPLES / d).glob("*.yaml"))]
+    files = [p for d in ("organizations", "persons", "projects", "cases", "bureau") for p in sorted((EXAMPLES / d).glob("*.yaml"))]
     objs = [(p, load_file(p)) for p in files]
     refs = registry_of([o for _, o in objs])
     return [Document(p.stem, o, refs, attachments(o, p.parent)) for p, o in objs]

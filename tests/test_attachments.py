@@ -34,8 +34,8 @@ def png(width: int, height: int) -> bytes:
 def folder(tmp_path) -> Path:
     """A case folder holding the inspection record and its photos."""
     d = tmp_path / "cases"
-    shutil.copytree(EXAMPLES / "cases" / "photos", d / "photos")
-    shutil.copy(EXAMPLES / "cases" / CASE, d / CASE)
+    shutil.copytree(EXAMPLES / "bureau" / "photos", d / "photos")
+    shutil.copy(EXAMPLES / "bureau" / CASE, d / CASE)
     return d
 
 
@@ -110,5 +110,5 @@ def test_a_real_png_is_taken_as_png_whatever_its_name(runner, folder):
 def test_image_inspection_reads_jpeg_sizes():
     from archive.documents.images import inspect_image
 
-    info = inspect_image(EXAMPLES / "cases" / "photos" / "site-distribution-box.jpg")
+    info = inspect_image(EXAMPLES / "bureau" / "photos" / "site-distribution-box.jpg")
     assert info.media_type == "image/jpeg" and info.width > 100 and info.height > 100

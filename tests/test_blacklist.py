@@ -182,3 +182,46 @@ def test_a_blacklisted_contractor_cannot_get_a_new_ticket(world, tmp_path):
     r = draft_removal(world, entry_no=d.data["entry_no"], kind="撤销列入", decided_on=date(2026, 8, 10), reason="处罚决定被撤销")
     add_draft(world, r, tmp_path / "r.yaml")
     assert refused() == []
+
+
+# --- the decision documents ---------------------------------------------------------------------------------
+
+
+def _registry_with_the_enterprise():
+    from types import SimpleNamespace
+
+    enterprise = load(cf.world()["enterprise"], CTX).obj
+    return SimpleNamespace(organization=lambda uscc: enterprise if uscc == cf.ENTERPRISE else None)
+
+
+def enterprise_entry(**kw) -> dict:
+    base = statutory(list="enterprise", listed_by=cf.ENTERPRISE, situation=None, penalty_decision_no=None, trigger="违反安全生产管理协议",
+                     decided_by="济南华锐重型机械有限公司", end="2029-03-01")
+    base.update(kw)
+    return base
+
+
+def test_a_decision_is_issued_by_the_organisation_not_a_department():
+    ctx = RuleContext(Settings(), cf.TODAY, _registry_with_the_enterprise())
+    assert problems(enterprise_entry(), ctx) == {}
+    bad = problems(enterprise_entry(decided_by="济南华锐重型机械有限公司安全环保部"), ctx)
+    assert "decided_by" in bad and "内设部门" in bad["decided_by"].message
+    assert "evidence[0]" in problems(enterprise_entry(evidence=["夜间巡查记录（安全环保部 2026-09-22）"]), ctx)  # 2026年9月22日
+
+
+def test_a_person_is_addressed_as_you_and_the_organisation_seals(tmp_path):
+    from archive.documents.render import render_record
+    from schemas.base import dump
+    from tests.test_render import docx_text
+
+    raw = enterprise_entry(subject=None, subject_name="朱大勇", person={"name": "朱大勇", "unit": "济南鲁中建设工程有限公司（劳务分包）"},
+                           facts="未办理受限空间安全作业票即下井作业")
+    obj = load(raw, CTX).obj
+    refs = {"organizations": {cf.ENTERPRISE: dump(load(cf.world()["enterprise"], CTX).obj)}}
+    text = docx_text(render_record(obj, refs, settings=Settings()).docx).replace("\n", "")
+    assert "朱大勇：" in text and "本单位决定将你列入承包商黑名单" in text and "你单位" not in text
+    assert "济南华锐重型机械有限公司（印章）" in text and "一份交被列入人" in text
+    unit = load(enterprise_entry(subject=cf.CONTRACTOR), CTX).obj
+    text = docx_text(render_record(unit, {"organizations": {**refs["organizations"], cf.CONTRACTOR: dump(load(
+        cf.world()["contractor"], CTX).obj)}}, settings=Settings()).docx).replace("\n", "")
+    assert "因你单位违反安全生产管理协议" in text and "一份交被列入单位" in text

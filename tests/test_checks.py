@@ -88,7 +88,7 @@ def test_e1_agreement_term_must_cover_the_period():
     w["agreement"]["term"]["end"] = "2026-07-31"
     res = results(w)
     f = only(res, "E1")
-    assert "2026-08-01～2026-09-30 不在安全生产管理协议期限内" in f.message
+    assert "2026年8月1日至2026年9月30日不在安全生产管理协议期限内" in f.message
     assert "安全生产管理协议 HR-AQXY-2026-001" in titles(f)
 
 
@@ -97,7 +97,7 @@ def test_e2_unsigned_compression_fails():
     w["contract"]["change_orders"] = [{"number": "BG-01", "date": "2026-06-01", "description": "提前完工",
                                        "new_end": "2026-08-31", "signed_by_both": False}]
     f = only(results(w), "E2")
-    assert f.severity == "error" and "压缩至 2026-08-31" in f.message and titles(f) == ["外包合同 HR-HT-2026-015"]
+    assert f.severity == "error" and "压缩至2026年8月31日" in f.message and titles(f) == ["外包合同 HR-HT-2026-015"]
 
 
 def test_e2_early_completion_without_change_is_a_warning_and_tolerance_holds():
@@ -115,7 +115,7 @@ def test_e3_gap_between_inspections_fails_and_is_a_major_hazard():
         del w[f"inspection_{i}"]
     res = results(w)
     f = only(res, "E3")
-    assert "2026-04-20～2026-08-15 间隔 117 天" in f.message
+    assert "2026年4月20日至2026年8月15日间隔 117 天" in f.message
     assert "承包单位安全检查记录 HR-XGF-JC-2026-001" in titles(f)
     m = only(res, "3-1")
     assert m.severity == "major" and m.topic == f.topic == "inspection"
@@ -188,7 +188,7 @@ def test_c1_licence_expiring_during_the_work_fails():
     w = cf.world()
     w["contractor"]["qualifications"][0]["valid_to"] = "2026-06-30"
     f = only(results(w), "C1")
-    assert f.severity == "error" and "安全生产许可证" in f.message and "2026-04-10～2026-08-15" in f.message
+    assert f.severity == "error" and "安全生产许可证" in f.message and "2026年4月10日至2026年8月15日" in f.message
     assert "单位 山东恒安设备安装工程有限公司" in titles(f)
 
 
@@ -231,7 +231,7 @@ def test_c3_special_equipment_past_its_inspection_fails():
     w = cf.world()
     w["crane"]["next_inspection"] = "2026-08-01"
     f = only(results(w), "C3")
-    assert f.severity == "error" and "2026-08-01 到期" in f.message and titles(f) == ["设备设施 HR-QZ-05"]
+    assert f.severity == "error" and "2026年8月1日到期" in f.message and titles(f) == ["设备设施 HR-QZ-05"]
 
 
 def test_c3_inspection_due_within_a_month_is_a_warning():
@@ -719,7 +719,7 @@ def test_agreement_must_cover_the_project_period_overridable():
     raw["term"]["end"] = "2026-07-31"
     probs = admit(raw, w)
     assert [(p.rule, p.path, p.overridable) for p in probs] == [("agreement_term", "term", True)]
-    assert "2026-08-01～2026-09-30" in probs[0].message and "第四十九条" in probs[0].source
+    assert "2026年8月1日至2026年9月30日" in probs[0].message and "第四十九条" in probs[0].source
 
 
 def test_removal_must_name_an_archived_listing():

@@ -5,6 +5,7 @@ the penalty and blacklist templates make (golden text)."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def test_check_json_on_the_examples_evaluates_every_rule(runner, home):
         assert rules[rid]["seed_clause"] and rules[rid]["basis"]
     assert rules["3-3"]["status"] == "not_applicable"  # 机械, not metal smelting
     c1 = rules["C1"]["findings"]
-    assert [f["contractor"] for f in c1] == [ANTAI] and "2026-03-15 到期" in c1[0]["message"]  # the planted problem
+    assert [f["contractor"] for f in c1] == [ANTAI] and "2026年3月15日到期" in c1[0]["message"]  # the planted problem
     assert c1[0]["evidence"][0]["title"] == "单位 济南安泰劳务服务有限公司"
     assert out["summary"]["rules"] == 15 and out["as_of"] == "2026-11-29"
 
@@ -81,10 +82,13 @@ def test_check_rules_lists_the_sources(runner, home):
 
 def test_rectify_draft_then_add_then_status(runner, home, tmp_path):
     path = tmp_path / "order.yaml"
-    r = ok(run(runner, home, "rectify", "draft", "--as-of", "2026-11-29", "-o", path))
+    r = run(runner, home, "rectify", "draft", "--as-of", "2026-11-29", "-o", path)
+    assert r.exit_code == 1 and "没有2026年11月29日对济南华锐重型机械有限公司的现场检查记录" in r.output  # an order rests on an inspection
+    r = ok(run(runner, home, "rectify", "draft", "--as-of", "2026-09-08", "-o", path))  # the day of 检记52号
     assert "核对后入档" in r.output
     text = path.read_text(encoding="utf-8")
     assert "doc_no: （高新）应急责改〔2026〕13号" in text and "major_hazard: true" in text
+    assert "inspection_ref: （高新）应急检记〔2026〕52号" in text and "第六十五条第一款第（二）项" in text
     ok(run(runner, home, "case", "validate", "--as-of", "2026-11-29", path))
     ok(run(runner, home, "case", "add", path))
     st = json.loads(ok(run(runner, home, "rectify", "status", "--as-of", "2026-12-20", "--json")).stdout)
@@ -107,7 +111,7 @@ def test_penalty_notice_and_decision_documents(runner, home, tmp_path):
     notice = tmp_path / "notice.yaml"
     r = ok(run(runner, home, "rectify", "penalty-draft", "--case-no", case, "--article", "SPL 103-2", "--party", ENTERPRISE,
                "--facts", "你单位将厂区雨污管网改造工程发包后，未对承包单位济南鲁中建设工程有限公司的安全生产工作进行统一协调、管理",
-               "--evidence", "现场检查记录（（高新）应急检记〔2026〕37号）", "--evidence", "询问笔录",
+               "--evidence", "（高新）应急检记〔2026〕52号", "--evidence", "HR-AQXY-2026-044", "--evidence", "HR-XGF-JC-2026-011",
                "--amount", "30000", "--contractor", LUZHONG, "--project", "HR-WB-2026-002", "--date", "2026-11-20", "-o", notice))
     assert "听证" in r.output  # 30 000 ≥ 20 000
     r = run(runner, home, "rectify", "penalty-draft", "--case-no", case, "--stage", "decision", "--date", "2026-11-28", "-o", tmp_path / "d.yaml")
@@ -124,8 +128,11 @@ def test_penalty_notice_and_decision_documents(runner, home, tmp_path):
             assert_matches_golden(f"{t}.txt", docx_text(a.blobs.read_bytes(files["docx"]["sha256"])))
     finally:
         a.close()
+    r = run(runner, home, "rectify", "penalty-draft", "--case-no", case, "--article", "SPL 103-2", "--party", ENTERPRISE,
+            "--facts", "f", "--evidence", "询问笔录", "--amount", "30000", "--date", "2026-11-20", "-o", tmp_path / "none.yaml")
+    assert r.exit_code == 1 and "询问笔录" in r.output and "须先入档" in r.output  # cited evidence must be archived
     r = run(runner, home, "rectify", "penalty-draft", "--case-no", "X", "--article", "SPL 103-2", "--party", ENTERPRISE,
-            "--facts", "f", "--evidence", "e", "--amount", "60000", "--date", "2026-11-20", "-o", tmp_path / "bad.yaml")
+            "--facts", "f", "--evidence", "HR-AQXY-2026-044", "--amount", "60000", "--date", "2026-11-20", "-o", tmp_path / "bad.yaml")
     assert r.exit_code == 0 and "超出《中华人民共和国安全生产法》第一百零三条第二款规定的幅度（5万元以下）" in r.output
     assert "须修改后才能入档" in r.output
     articles = json.loads(ok(run(runner, home, "rectify", "articles", "--json")).stdout)
@@ -138,6 +145,10 @@ def test_penalty_notice_and_decision_documents(runner, home, tmp_path):
 def test_blacklist_add_list_remove_and_their_documents(runner, home, tmp_path):
     r = ok(run(runner, home, "blacklist", "add", "--subject", ANTAI, "--trigger", "其他",
                "--facts", "安全生产许可证已于2026年3月15日到期，未延续", "--evidence", "单位登记（安全生产许可证有效期至2026-03-15）",
+               "--decided-on", "2026-03-20", "-o", tmp_path / "bl0.yaml"))
+    assert "须修改后才能入档" in r.output and "2026年5月6日" in r.output  # no ISO date in a decision
+    r = ok(run(runner, home, "blacklist", "add", "--subject", ANTAI, "--trigger", "其他",
+               "--facts", "安全生产许可证已于2026年3月15日到期，未延续", "--evidence", "单位登记信息（安全生产许可证有效期至2026年3月15日）",
                "--decided-on", "2026-03-20", "-o", tmp_path / "bl.yaml"))
     assert "列入黑名单决定 HMD-2026-001" in r.output and "[已入档 added]" in r.output
     rows = json.loads(ok(run(runner, home, "blacklist", "list", "--as-of", "2026-06-01", "--json")).stdout)
@@ -168,12 +179,20 @@ def test_blacklist_add_refuses_an_invalid_statutory_listing(runner, home, tmp_pa
 # --- reports and the calendar ------------------------------------------------------------------------------
 
 
+def archived_day() -> str:
+    """A day on which the records these tests archive "today" (by the system clock) exist: an as-of
+    view shows nothing archived after its day."""
+    from archive import clock
+
+    return max(clock.SYSTEM.today(), date(2026, 11, 29)).isoformat()
+
+
 def test_report_files_and_figures(runner, home, tmp_path):
     out = json.loads(ok(run(runner, home, "report", "attachment2", "--as-of", "2026-04-30", "--no-pdf", "-o", tmp_path, "--json")).stdout)
     assert set(out["files"]) == {"yaml", "docx", "xlsx"} and out["figures"]["projects"] == 2 and out["figures"]["tickets"] == 4
     r = ok(run(runner, home, "report", "self-check", "--as-of", "2026-06-10", "--no-pdf", "-o", tmp_path, "--add"))
     assert "已入档" in r.output
-    st = json.loads(ok(run(runner, home, "campaign", "status", "--as-of", "2026-11-29", "--json")).stdout)
+    st = json.loads(ok(run(runner, home, "campaign", "status", "--as-of", archived_day(), "--json")).stdout)
     d = {x["key"]: x for x in st["enterprises"][0]["deliverables"]}
     assert d["self_check"]["status"] == "produced" and d["self_check"]["overdue"]  # archived today, not yet submitted
     r = run(runner, home, "report", "ledger", "--enterprise", ENTERPRISE, "--no-pdf", "-o", tmp_path)
@@ -244,7 +263,7 @@ def test_the_bureau_archive_checks_and_reports_on_imported_enterprises(runner, h
     rules = {r["id"]: r for r in out["rules"]}
     assert rules["3-1"]["status"] == "fail" and rules["3-1"]["findings"][0]["enterprise"] == ENTERPRISE
     assert rules["E3"]["findings"][0]["contractor"] == LUZHONG
-    st = json.loads(ok(run(runner, bureau, "campaign", "status", "--as-of", "2026-11-29", "--json")).stdout)
+    st = json.loads(ok(run(runner, bureau, "campaign", "status", "--as-of", archived_day(), "--json")).stdout)
     (e,) = st["enterprises"]
     d = {x["key"]: x for x in e["deliverables"]}
     assert e["enterprise"] == ENTERPRISE and not e["own"]
@@ -252,7 +271,7 @@ def test_the_bureau_archive_checks_and_reports_on_imported_enterprises(runner, h
     assert d["attachment2"]["status"] == "missing" and d["attachment2"]["overdue"]
     out = json.loads(ok(run(runner, bureau, "report", "ledger", "--as-of", "2026-11-29", "--no-pdf", "-o", tmp_path / "l", "--json")).stdout)
     assert out["figures"]["projects"] == 2 and out["figures"]["enterprises"] == 1
-    r = ok(run(runner, bureau, "rectify", "draft", "--as-of", "2026-11-29", "--enterprise", ENTERPRISE, "-o", tmp_path / "o.yaml"))
+    r = ok(run(runner, bureau, "rectify", "draft", "--as-of", "2026-09-08", "--enterprise", ENTERPRISE, "-o", tmp_path / "o.yaml"))
     assert "核对后入档" in r.output  # the bureau's own officers are registered: a complete draft
     # …12号 (issued by this bureau, archived by the enterprise, imported back) is taken: numbering goes on
     assert "（高新）应急责改〔2026〕13号" in (tmp_path / "o.yaml").read_text(encoding="utf-8")

@@ -140,12 +140,15 @@ def test_evidence_export(runner, homes, tmp_path):
     ent, bur, _ = homes
     run(runner, ent, "package", "export", "-o", str(tmp_path / "sub"))
     assert run(runner, bur, "package", "import", str(tmp_path / "sub")).exit_code == 0
-    r = run(runner, bur, "evidence", "export", "--contractor", "91370105MA3DK8W41C", "--case-no", "X", "-o", str(tmp_path / "e0"))
+    r = run(runner, bur, "evidence", "export", "--party", "91370105MA3DK8W41C", "--case-no", "X", "-o", str(tmp_path / "e0"))
     assert r.exit_code == 1 and "未登记" in r.stderr
-    r = run(runner, bur, "evidence", "export", "--contractor", CONTRACTOR, "--case-no", "高新应急罚〔2026〕12号",
-            "-o", str(tmp_path / "ev"), "--json")
+    r = run(runner, bur, "evidence", "export", "--case-no", "X", "-o", str(tmp_path / "e1"))
+    assert r.exit_code == 1 and "--party" in r.stderr  # a case without 告知书/决定书 needs its party named
+    ids = [x["id"] for x in json.loads(run(runner, bur, "case", "list", "--json").stdout) if x["type"] in ("safety_agreement", "work_ticket")]
+    r = run(runner, bur, "evidence", "export", "--party", CONTRACTOR, "--case-no", "（高新）应急立〔2026〕12号",
+            *[a for i in ids for a in ("--record", i)], "-o", str(tmp_path / "ev"), "--json")
     assert r.exit_code == 0, r.output
     info = json.loads(r.stdout)
-    assert info["kind"] == "evidence" and info["items"] >= 3 and info["pages"] >= info["items"]
+    assert info["kind"] == "evidence" and info["items"] == len(ids) >= 2 and info["pages"] >= info["items"]
     r = run(runner, None, "package", "verify", str(tmp_path / "ev"))
     assert r.exit_code == 0, r.output

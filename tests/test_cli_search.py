@@ -281,7 +281,7 @@ def test_contractor_dossier_shows_blacklisting(runner, home, tmp_path):
         "type": "blacklist_entry", "entry_no": "HR-HMD-2026-01", "list": "enterprise", "listed_by": f.ENTERPRISE,
         "subject": f.CONTRACTOR, "subject_name": "山东恒安设备安装工程有限公司", "trigger": "重大事故隐患不整改",
         "facts": "2号中频炉冷却水管渗漏隐患逾期未整改", "decided_on": "2026-05-20", "start": "2026-05-20", "end": "2029-05-20",
-        "decided_by": "济南华锐重型机械有限公司安全环保部"})
+        "decided_by": "济南华锐重型机械有限公司"})
     r = run(runner, home, "case", "add", entry)
     assert r.exit_code == 0, r.output
     r = run(runner, home, "contractor", "show", f.CONTRACTOR, "--as-of", "2026-06-01", "--json")

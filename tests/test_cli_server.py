@@ -181,7 +181,7 @@ def test_the_demo_story_on_postgresql_and_s3(runner, tmp_path, pg_cluster, s3_en
         argv = list(step.argv)
         if step.args[0] == "init":
             argv += ["--catalog", catalogs[step.home], "--blobs", f"s3://{bucket}/{step.home.name}"]
-        r = runner.invoke(main, argv)
+        r = runner.invoke(main, argv, input=step.input)
         ran.append((argv, r.exit_code, r.output))
         return r.exit_code, 0.0
 

@@ -21,11 +21,13 @@ from archive.packages.verify import verify_package
 from archive.integrity.verify import verify_archive
 from tests import factories
 from tests.factories import BUREAU, CONTRACTOR, ENTERPRISE
+from archive.errors import ValidationFailed
 from tests.test_packages import flip, make_bureau, make_enterprise, tools
 
-CASE_NO = "高新应急罚〔2026〕12号"
+CASE_NO = "（高新）应急立〔2026〕12号"
 STAMP = re.compile(r"证据(\d+) 第(\d+)页 / 共(\d+)页")
 COVER = re.compile(r"封面 第(\d+)页 / 共(\d+)页")
+PAGE_OF = re.compile(r"第\s*(\d+)\s*页\s*共\s*(\d+)\s*页")
 
 pytestmark = [
     pytest.mark.soffice,
@@ -33,10 +35,35 @@ pytestmark = [
 ]
 
 
+def officer(name: str, n: int, cert_no: str) -> dict:
+    return factories.person(name, factories.id_number(f"37010219800101{n:03d}"), employer=BUREAU, roles=["执法人员"],
+                            certificates=[{"kind": "执法证", "category": "行政执法证", "number": cert_no, "issuer": "山东省人民政府",
+                                           "issued": "2024-03-01", "expires": "2030-02-28"}])
+
+
+def notice(**kw) -> dict:
+    """The bureau's 行政处罚告知书 to the contractor, citing the enterprise's agreement and tickets."""
+    base = {
+        "type": "penalty_notice", "doc_no": "（高新）应急罚告〔2026〕3号", "case_no": CASE_NO, "bureau": BUREAU, "unit": CONTRACTOR,
+        "facts": "你单位在动火作业中未安排专门人员进行现场安全管理",
+        "evidence": [
+            {"name": "动火安全作业票", "refs": ["DH-2026-0105", "DH-2026-0188"], "proves": "动火作业的时间、地点和现场人员"},
+            {"name": "安全生产管理协议", "refs": ["HR-AQXY-2026-001"]},
+        ],
+        "violated": "《中华人民共和国安全生产法》第四十三条", "article": "SPL 101", "legal_basis": "《中华人民共和国安全生产法》第一百零一条",
+        "fine": "20000", "correction_deadline": "2026-12-10", "authority_name": "济南高新区应急管理局", "statement_days": 3,
+        "hearing_right": True, "hearing_days": 5, "contact_person": "刘晓", "contact_phone": "0531-88871209",
+        "authority_address": "济南市高新区舜华路2000号", "issued_on": "2026-11-10",
+    }
+    base.update(kw)
+    return base
+
+
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
     """An enterprise whose agreement and ticket went through the whole pipeline (.docx and .pdf),
-    plus one ticket without a PDF; the bureau imports its submission and exports the evidence."""
+    plus one ticket without a PDF; the bureau imports its submission, issues a 告知书 to the
+    contractor citing them, and exports the case's evidence package."""
     from archive.packages.export import export_package
 
     root = tmp_path_factory.mktemp("evidence")
@@ -45,8 +72,11 @@ def case(tmp_path_factory):
     late = factories.write(root / "in", "ticket-late.yaml", factories.hot_work_ticket(ticket_no="DH-2026-0188"))
     ent.add_files([late], pdf=False)
     bur = make_bureau(root / "bur", files, ent)
+    bur.add_files([factories.write(root / "in", "o1.yaml", officer("张明远", 31, "37010021015")),
+                   factories.write(root / "in", "o2.yaml", officer("刘晓", 32, "37010021038"))], pdf=False)
     import_package(bur, export_package(ent, root / "submission").path)
-    result = ev.export_evidence(bur, root / "evidence", contractor=CONTRACTOR, case_no=CASE_NO, today=date(2026, 11, 20))
+    bur.add_files([factories.write(root / "in", "notice.yaml", notice())], today=date(2026, 11, 20))
+    result = ev.export_evidence(bur, root / "evidence", case_no=CASE_NO, officers=("张明远", "刘晓"), today=date(2026, 11, 20))
     yield {"root": root, "ent": ent, "bur": bur, "result": result, "bag": result.path}
     ent.close()
     bur.close()
@@ -118,7 +148,7 @@ def test_one_bookmark_per_item_and_a_stamp_on_every_page(case):
 
 
 def test_every_font_is_embedded(case):
-    for name in (ev.COMPILATION, ev.LIST_PDF):
+    for name in (ev.COMPILATION, ev.LIST_PDF, ev.EXTRACTION_PDF):
         out = subprocess.run(["pdffonts", str(case["bag"] / "data" / "evidence" / name)], capture_output=True, text=True, check=True)
         rows = out.stdout.splitlines()[2:]
         assert rows
@@ -131,27 +161,92 @@ def test_cover_and_list(case):
     digest = case["result"].extra["inner_tagmanifest_sha256"]
     cover = "".join(pages_text(bag / "data" / "evidence" / ev.COMPILATION)[:2])
     flat = re.sub(r"\s+", "", cover)
-    assert re.sub(r"\s+", "", CASE_NO) in flat and "证据材料汇编" in flat and digest in flat
+    assert re.sub(r"\s+", "", CASE_NO) in flat and "证据材料汇编" in flat and digest in flat and "卷内目录" in flat
     listing = re.sub(r"\s+", "", "".join(pages_text(bag / "data" / "evidence" / ev.LIST_PDF)))
-    for head in ("序号", "证据名称", "来源", "形成时间", "页数/页码范围", "证明对象"):
+    for head in ("序号", "证据名称", "来源", "形成时间", "收集人", "页码", "证明对象"):
         assert head in listing
+    assert "收集人（执法人员）" in listing and "张明远（执法证号：37010021015）" in listing and "签名" in listing
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", listing)  # Chinese dates only
     with zipfile.ZipFile(bag / "data" / "evidence" / ev.LIST_DOCX) as z:
         xml = z.read("word/document.xml").decode()
+        footer = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("word/footer"))
     assert "w:tblBorders" in xml and 'w:eastAsia="宋体"' in xml and "证明对象" in xml
-    assert 'w:w="11906"' in xml  # A4 width in twentieths of a point
+    assert 'w:w="16838"' in xml  # A4 landscape width in twentieths of a point
 
 
-def test_items_describe_source_date_pages_and_what_they_prove(case):
-    items = json.loads((case["bag"] / "index.json").read_text(encoding="utf-8"))["items"]
-    assert items[0]["name"].startswith("单位登记信息") and "资质" in items[0]["proves"]
-    assert all("报送" in i["source"] for i in items)  # all came from the enterprise's submission
-    agreement = next(i for i in items if i["name"].startswith("安全生产管理协议"))
-    assert "安全生产管理职责" in agreement["proves"] and agreement["has_pdf"]
-    late = next(i for i in items if "DH-2026-0188" in i["name"])
+def test_list_rows_never_split_header_repeats_and_every_page_says_page_x_of_y(case):
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    bag = case["bag"]
+    for docx_name, pdf_name in ((ev.LIST_DOCX, ev.LIST_PDF), (ev.EXTRACTION_DOCX, ev.EXTRACTION_PDF)):
+        doc = Document(str(bag / "data" / "evidence" / docx_name))
+        table = doc.tables[0]
+        rows = table._tbl.findall(qn("w:tr"))
+        assert rows[0].find(qn("w:trPr")).find(qn("w:tblHeader")) is not None  # repeated on every page
+        assert all(r.find(qn("w:trPr")).find(qn("w:cantSplit")) is not None for r in rows)  # never split
+        footer = doc.sections[0].footer._element.xml
+        assert "PAGE" in footer and "NUMPAGES" in footer
+        texts = pages_text(bag / "data" / "evidence" / pdf_name)
+        assert [PAGE_OF.search(t.replace("\n", " ")).groups() for t in texts] == [
+            (str(i), str(len(texts))) for i in range(1, len(texts) + 1)]
+
+
+def test_items_follow_the_case_file_order_with_party_provenance_and_collectors(case):
+    index = json.loads((case["bag"] / "index.json").read_text(encoding="utf-8"))
+    items = index["items"]
+    assert index["party"]["uscc"] == CONTRACTOR and index["party"]["kind"] == "unit"  # the party of the 告知书
+    first = items[0]
+    assert first["type"] == "penalty_notice" and first["source"] == "本局制作" and first["category"] == "执法文书"
+    assert first["collectors"] == "张明远、刘晓"
+    cited = items[1:]
+    assert [i["name"].split()[-1] for i in cited] == ["DH-2026-0105", "DH-2026-0188", "HR-AQXY-2026-001"]  # in citation order
+    assert all(re.fullmatch(r"济南华锐重型机械有限公司报送（\d{4}年\d{1,2}月\d{1,2}日接收）", i["source"]) for i in cited)
+    assert cited[0]["proves"] == "动火作业的时间、地点和现场人员"  # what the 告知书 says it proves
+    agreement = cited[2]
+    assert "安全生产管理职责" in agreement["proves"] and agreement["has_pdf"] and agreement["cited_by"]
+    late = cited[1]
     assert not late["has_pdf"] and late["pages"] == 1  # a placeholder page stands in
     texts = pages_text(case["bag"] / "data" / "evidence" / ev.COMPILATION)
     cover_pages = sum(1 for t in texts if COVER.search(t))
     assert "本证据为电子数据" in texts[cover_pages + late["first_page"] - 1]
+    listing = re.sub(r"\s+", "", "".join(pages_text(case["bag"] / "data" / "evidence" / ev.LIST_PDF)))
+    assert "当事人：山东恒安设备安装工程有限公司" in listing
+
+
+def test_extraction_record_lists_every_file_with_its_sha256_and_the_package_digest(case):
+    bag = case["bag"]
+    text = re.sub(r"\s+", "", "".join(pages_text(bag / "data" / "evidence" / ev.EXTRACTION_PDF)))
+    assert "电子数据提取笔录" in text and case["result"].extra["inner_tagmanifest_sha256"] in text
+    index = json.loads((bag / "index.json").read_text(encoding="utf-8"))
+    manifest = dict(reversed(line.split("  ", 1)) for line in (bag / "data" / "package" / "manifest-sha256.txt").read_text(
+        encoding="utf-8").splitlines())
+    for item in index["items"]:
+        prefix = item["path"].removeprefix("data/package/") + "/"
+        shas = [sha for path, sha in manifest.items() if path.startswith(prefix)]
+        assert shas and all(sha in text for sha in shas), item["name"]
+    assert "提取人" in text and "当事人（或其委托代理人）签名（盖章）" in text and "刘晓（执法证号：37010021038）" in text
+
+
+def test_export_refuses_while_cited_evidence_is_missing(case, tmp_path):
+    """As held on 2026-11-12, the case cites a record formed only on 11-15: refused, with the list."""
+    bur = case["bur"]
+    hazard = {"type": "hazard", "hazard_no": "HR-YH-2026-0199", "enterprise": ENTERPRISE, "contractor": CONTRACTOR,
+              "description": "动火点周边可燃物未清理", "grade": "一般", "found_on": "2026-11-15", "deadline": "2026-11-30", "status": "整改中"}
+    bur.add_files([factories.write(tmp_path, "h.yaml", hazard)], pdf=False, today=date(2026, 11, 20))
+    raw = notice(doc_no="（高新）应急罚告〔2026〕4号", case_no="（高新）应急立〔2026〕13号",
+                 evidence=[{"name": "事故隐患登记", "refs": ["HR-YH-2026-0199"]}])
+    bur.add_files([factories.write(tmp_path, "n.yaml", raw)], pdf=False, today=date(2026, 11, 20))
+    with pytest.raises(ValidationFailed) as e:
+        ev.export_evidence(bur, tmp_path / "ev", case_no="（高新）应急立〔2026〕13号", until=date(2026, 11, 12))
+    assert "HR-YH-2026-0199" in str(e.value.problems) and "不在档案中" in str(e.value)
+    assert not (tmp_path / "ev").exists()
+    with pytest.raises(ValidationFailed) as e:
+        ev.export_evidence(bur, tmp_path / "ev2", case_no=CASE_NO, party=ENTERPRISE)  # not the party of the case
+    assert "当事人是 山东恒安设备安装工程有限公司" in e.value.problems[0].message
+    with pytest.raises(ValidationFailed) as e:
+        ev.export_evidence(bur, tmp_path / "ev3", case_no="（高新）应急立〔2026〕99号")  # no 告知书 yet, no party
+    assert "--party" in e.value.problems[0].message
 
 
 def test_export_is_logged_and_the_bureau_still_verifies(case):
@@ -175,11 +270,12 @@ def test_a_changed_byte_in_the_compilation_or_the_records_is_caught(case, tmp_pa
     assert not rep.ok and any(f.startswith("data/package: ") for f in rep.failures)
 
 
-def test_zip_evidence_package(case, tmp_path):
-    result = ev.export_evidence(case["bur"], tmp_path / "ev", contractor=CONTRACTOR, case_no=CASE_NO,
+def test_zip_evidence_package_before_the_notice(case, tmp_path):
+    """Before the 告知书 the party is named; the records named go in."""
+    result = ev.export_evidence(case["bur"], tmp_path / "ev", case_no="（高新）应急立〔2026〕20号", party=CONTRACTOR,
                                 record_ids=[next(r for r in case["bur"].catalog.list_records(types=["safety_agreement"]))["id"]],
                                 as_zip=True)
-    assert result.path.suffix == ".zip" and result.extra["items"] == 1
+    assert result.path.suffix == ".zip" and result.extra["items"] == 1 and result.extra["party"]["uscc"] == CONTRACTOR
     rep = verify_package(result.path)
     assert rep.ok, rep.failures
 
@@ -195,7 +291,7 @@ def test_stamps_on_rotated_and_odd_sized_pages(tmp_path):
     buf = tmp_path / "in.pdf"
     with buf.open("wb") as fh:
         src.write(fh)
-    item = ev.EvidenceItem(no=7, row={"id": "X", "origin": ENTERPRISE}, name="测试", source="", formed="", proves="",
+    item = ev.EvidenceItem(no=7, row={"id": "X", "origin": ENTERPRISE, "type": "work_ticket"}, name="测试", source="", formed="", proves="",
                            pdf=buf.read_bytes(), pages=3, first_page=5)
     out = ev.compile_pdf([item], glyphs, glyphs, title="t")
     texts = [p.extract_text() for p in PdfReader(__import__("io").BytesIO(out)).pages]
@@ -211,7 +307,7 @@ def test_proves_names_an_expired_licence_and_certificate():
         "scope": "建筑施工", "valid_from": "2023-03-16", "valid_to": "2026-03-15",
     }])
     text = ev.proves({"type": "organization"}, org, date(2026, 6, 1))
-    assert "安全生产许可证" in text and "2026-03-15到期" in text
+    assert "安全生产许可证" in text and "2026年3月15日到期" in text
     assert "到期" not in ev.proves({"type": "organization"}, org, date(2026, 1, 1))
     person = factories.welder()
     assert "过期" in ev.proves({"type": "person"}, person, date(2028, 6, 1))

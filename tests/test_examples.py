@@ -24,7 +24,8 @@ from archive.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 AS_OF = "2026-11-29"
-GOOD_DIRS = ("organizations", "persons", "projects", "cases")
+GOOD_DIRS = ("organizations", "persons", "projects", "cases", "bureau")
+CASE_DIRS = ("cases", "bureau")  # what the enterprise keeps, what the bureau itself makes
 
 # invalid/ file -> the field path its single fault must be reported at
 INVALID = {
@@ -55,7 +56,7 @@ def loaded(path: Path):
 @pytest.fixture(scope="module")
 def cases() -> dict[str, object]:
     """Every case object by file name."""
-    return {p.name: loaded(p)[1] for p in good_files("cases")}
+    return {p.name: loaded(p)[1] for d in CASE_DIRS for p in good_files(d)}
 
 
 # --- the good files -------------------------------------------------------------------------------
@@ -68,7 +69,7 @@ def test_the_set_is_complete():
     assert 15 <= len(good_files("persons")) <= 18
     assert len(good_files("projects")) == 2
     kinds = Counter()
-    for p in good_files("cases"):
+    for p in good_files("cases") + good_files("bureau"):
         raw = read_case_file(p)
         kinds[(raw["type"], raw.get("ticket_type"))] += 1
     types = {t for t, _ in kinds}
@@ -95,8 +96,8 @@ def test_each_example_file_validates(runner, path):
 
 
 def test_photos_are_small_images_that_exist():
-    photos = sorted((EXAMPLES / "cases" / "photos").iterdir())
-    assert photos, "examples/cases/photos is empty"
+    photos = sorted((EXAMPLES / "bureau" / "photos").iterdir())
+    assert photos, "examples/bureau/photos is empty"
     for p in photos:
         head = p.read_bytes()[:8]
         assert head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG"), p.name
@@ -157,6 +158,8 @@ def loaded_home(tmp_path_factory):
         ("person", "add", EXAMPLES / "persons", "--json"),
         ("project", "add", EXAMPLES / "projects", "--json"),
         ("case", "add", EXAMPLES / "cases", "--json"),
+        # the bureau's own documents, here in the same archive (the demo files them in the bureau's)
+        ("case", "add", EXAMPLES / "bureau", "--json"),
     ]
     outputs = []
     try:
@@ -171,7 +174,8 @@ def loaded_home(tmp_path_factory):
 
 def test_load_sequence_adds_everything_without_warnings(loaded_home):
     _, outputs = loaded_home
-    counts = {"org": 5, "person": len(good_files("persons")), "project": 2, "case": len(good_files("cases"))}
+    counts = {"org": 5, "person": len(good_files("persons")), "project": 2, "case": len(good_files("cases")),
+              "bureau": len(good_files("bureau"))}
     for r, (group, n) in zip(outputs[1:], counts.items()):
         out = json.loads(r.stdout)
         assert len(out["records"]) == n, group
@@ -186,13 +190,13 @@ def test_case_list_has_one_record_per_case_file(runner, loaded_home):
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
     expected = Counter()
-    for p in good_files("cases"):
+    for p in good_files("cases") + good_files("bureau"):
         raw = read_case_file(p)
         cls, _ = class_for(raw)
         expected[(raw["type"], raw.get("ticket_type"), str(raw[meta_of(cls).number]))] += 1
     got = Counter((x["type"], x["ticket_type"], x["doc_no"]) for x in rows)
     assert got == expected
-    assert len(rows) == len(good_files("cases"))
+    assert len(rows) == len(good_files("cases")) + len(good_files("bureau"))
     assert {x["ticket_type"] for x in rows if x["type"] == "work_ticket"} == set(TICKET_CLASSES)
     r = run(runner, "--home", home, "case", "list", "--type", "work_ticket", "--contractor", "91370105MA3DK8W41C", "--json")
     assert {x["ticket_type"] for x in json.loads(r.stdout)} == {"confined_space", "excavation", "road_closure", "blasting"}
@@ -221,7 +225,7 @@ def test_photos_are_stored_with_the_enforcement_documents(runner, loaded_home):
 def test_validate_inside_the_loaded_archive_checks_references(runner, loaded_home):
     """With the archive open every organization, person and project reference resolves."""
     home, _ = loaded_home
-    r = run(runner, "--home", home, "case", "validate", "--as-of", AS_OF, "--json", EXAMPLES / "cases")
+    r = run(runner, "--home", home, "case", "validate", "--as-of", AS_OF, "--json", EXAMPLES / "cases", EXAMPLES / "bureau")
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)
     assert report["references_checked"] is True
@@ -245,7 +249,7 @@ def _refs(obj):
             yield holder, value
 
 
-FORWARD_DATES = {"deadline", "next_inspection", "unit_licence_valid_to", "end", "payment_deadline"}
+FORWARD_DATES = {"deadline", "next_inspection", "unit_licence_valid_to", "end", "payment_deadline", "correction_deadline"}
 
 
 def test_every_date_is_in_the_campaign_year(cases):
@@ -348,14 +352,23 @@ def test_enforcement_documents_refer_to_each_other(cases):
     by_type = {}
     for o in cases.values():
         by_type.setdefault(meta_of(o).type, []).append(o)
-    (record,) = by_type["inspection_record"]
+    records = {r.doc_no: r for r in by_type["inspection_record"]}
     (order,) = by_type["rectification_order"]
     (review,) = by_type["rectification_review"]
-    assert order.inspection_ref == record.doc_no and order.inspected_on == record.time_from.date()
+    record = records[order.inspection_ref]
+    assert order.inspected_on == record.time_from.date()
     assert review.order_doc_no == order.doc_no and review.order_issued_on == order.issued_on
     assert {i.item for i in review.items} == set(range(1, len(order.items) + 1))
     last_deadline = max(i.deadline for i in order.items)
     assert last_deadline < review.reviewed_on <= date.fromordinal(last_deadline.toordinal() + 10)
-    assert order.photos and all((EXAMPLES / "cases" / p.file).resolve().is_file() for p in order.photos)
+    assert order.photos and all((EXAMPLES / "bureau" / p.file).resolve().is_file() for p in order.photos)
+    # the penalty case: notice and decision agree, cite archived records, the decision after both periods
+    (notice,) = by_type["penalty_notice"]
+    (decision,) = by_type["penalty_decision"]
+    assert decision.notice_doc_no == notice.doc_no and decision.case_no == notice.case_no and decision.unit == notice.unit
+    assert [e.refs for e in decision.evidence] == [e.refs for e in notice.evidence]
+    numbers = {str(getattr(o, meta_of(o).number)) for o in cases.values()} | {"HR-WB-2026-002"}
+    assert {r for e in notice.evidence for r in e.refs} <= numbers
+    assert decision.decided_on > date.fromordinal(notice.issued_on.toordinal() + max(notice.statement_days, notice.hearing_days))
     accident = by_type["accident"][0]
     assert accident.counted_in_employer_stats and accident.project == "HR-WB-2026-001"

@@ -4,6 +4,7 @@ items, the status of every item with a deadline, and the penalty drafts with the
 from __future__ import annotations
 
 import copy
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -74,28 +75,53 @@ def examples(tmp_path_factory, tmp_path):
 
 
 def test_draft_order_from_findings_validates_and_cites_evidence(examples, tmp_path):
-    """examples/ as of 2026-11-29: project 2 had no inspection by the enterprise (E3 and 3-1)."""
+    """examples/ as of the bureau's inspection of 2026-09-08 (检记52号): project 2 had no inspection by
+    the enterprise (E3 and 3-1)."""
     a = examples
-    d = draft_order(a, as_of=date(2026, 11, 29))
+    d = draft_order(a, as_of=date(2026, 9, 8))
     assert d.data["doc_no"] == "（高新）应急责改〔2026〕13号"  # after …12号 of the examples
     assert d.data["unit"] == "91370100MA3C8K2P9L" and d.data["contractor"] == "91370105MA3DK8W41C"
     assert d.data["project"] == "HR-WB-2026-002"
+    assert d.data["inspection_ref"] == "（高新）应急检记〔2026〕52号"  # the 检查记录 it rests on
+    assert d.data["legal_basis"] == "《中华人民共和国安全生产法》第六十五条第一款第（二）项"  # 限期改正, not （三）
     (item,) = d.data["items"]  # E3 and 3-1 are one fact: one item
-    assert item["major_hazard"] is True and item["deadline"] == date(2026, 12, 6)  # settings.rectify_days_major = 7
-    assert "没有发包单位对承包单位济南鲁中建设工程有限公司的安全检查记录" in item["text"]
-    assert "属重大事故隐患" in item["text"] and "整改要求" in item["text"]
-    assert "第三条第（一）项" in item["basis"]
-    assert [i["name"] for i in d.data["inspectors"]] == ["刘晓", "张明远"]
-    assert any(h.startswith("第1项 ← E3") for h in d.header) and any(h.startswith("第1项 ← 3-1") for h in d.header)
+    assert item["major_hazard"] is True and item["deadline"] == date(2026, 9, 15)  # settings.rectify_days_major = 7
+    assert "没有发包单位对承包单位济南鲁中建设工程有限公司的安全检查记录" in item["text"] and "安全检查" in item["requirement"]
+    # the provision violated, not the 判定标准 (which is the criterion of the major hazard)
+    assert item["basis"] == "《中华人民共和国安全生产法》第四十九条第二款"
+    assert "判定标准" in item["criterion"] and "第三条第（一）项" in item["criterion"]
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", item["text"]) and "2026年5月6日至2026年9月8日" in item["text"]
+    assert [i["name"] for i in d.data["inspectors"]] == ["张明远", "刘晓"]  # those of the inspection
+    assert any(h.startswith("第1项 ← 三查以包代管") for h in d.header) and not any(" ← E3" in h for h in d.header)
     assert any("外包项目 厂区雨污管网改造及旧设备基础拆除工程" in h for h in d.header)
     path = write_case_file(d.data, tmp_path / "order.yaml", d.header)
-    assert [p for p in check_draft(a, d.data, date(2026, 11, 29)) if p.severity == "error"] == []
+    assert [p for p in check_draft(a, d.data, date(2026, 9, 8)) if p.severity == "error"] == []
     assert path.read_text(encoding="utf-8").startswith("# 责令限期整改指令书 草稿")
     r = load(read_case_file(path), RuleContext(a.settings, cf.TODAY, a.registry()))
     assert r.ok
     added = a.add_files([path], pdf=False, today=cf.TODAY).added[0]
     assert added.title == "责令限期整改指令书 （高新）应急责改〔2026〕13号"
     assert next_doc_no(a, "rectification_order", 2026).endswith("〔2026〕14号")
+
+
+def test_an_order_rests_on_an_inspection_record(examples):
+    with pytest.raises(NotFound, match="没有2026年11月29日对济南华锐重型机械有限公司的现场检查记录"):
+        draft_order(examples, as_of=date(2026, 11, 29))
+
+
+def test_order_rules_item_2_and_provisions_not_standards():
+    raw = order(4, [("未定期检查承包单位", "2026-07-10")])
+    raw["items"][0]["basis"] = "《工贸企业重大事故隐患判定标准》（应急管理部令第10号）第三条第（一）项"
+    raw["legal_basis"] = "《中华人民共和国安全生产法》第六十五条第一款第（三）项"
+    raw["items"][0]["text"] = "2026-05-06～2026-09-08 未检查"
+    r = load(raw, RuleContext(cf.Settings(), cf.TODAY, None), file="x.yaml")
+    errors = {p.path: p.message for p in r.problems if p.severity == "error"}
+    assert "第（二）项" in errors["legal_basis"]
+    assert "判定标准" in errors["items[0].basis"]
+    assert "2026年5月6日" in errors["items[0].text"]
+    fine = order(4, [("未定期检查承包单位", "2026-07-10")])
+    fine["inspection_ref"] = "（高新）应急检记〔2026〕40号"
+    assert load(fine, RuleContext(cf.Settings(), cf.TODAY, None)).problems == []  # the default basis is （二）
 
 
 def test_draft_order_without_findings_is_a_clear_error(world):
@@ -108,6 +134,7 @@ def test_warnings_only_with_include_warnings(world, tmp_path):
     del raw["completion"]
     raw["ticket_no"] = "DZ-2026-0199"
     add(world, tmp_path, "t.yaml", raw)
+    add(world, tmp_path, "i.yaml", cf.bureau_inspection(cf.AS_OF.isoformat()))
     with pytest.raises(NotFound):
         draft_order(world, as_of=cf.AS_OF)
     d = draft_order(world, as_of=cf.AS_OF, include_warnings=True)
@@ -198,7 +225,7 @@ def test_gains_based_fine_and_party_kind():
 
 def notice(world, **kw):
     args = dict(case_no="（高新）应急立〔2026〕8号", article="SPL 103-2", party=cf.ENTERPRISE,
-                facts="你单位未对承包单位的安全生产工作统一协调、管理", evidence=("现场检查记录", "询问笔录"),
+                facts="你单位未对承包单位的安全生产工作统一协调、管理", evidence=("HR-XGF-JC-2026-001", "HR-AQXY-2026-001"),
                 amount=Decimal("30000"), issued_on=date(2026, 11, 20))
     args.update(kw)
     return draft_penalty_notice(world, **args)
@@ -212,9 +239,16 @@ def test_penalty_notice_draft_numbered_linked_and_valid(world):
     assert data["violated"] == "《中华人民共和国安全生产法》第四十九条第二款"
     assert data["hearing_right"] is True and data["hearing_days"] == 5  # 30 000 ≥ the 20 000 threshold
     assert data["statement_days"] == 3 and data["contact_person"] == "刘晓"
+    # every cited piece of evidence is an archived record, named after it
+    assert data["evidence"] == [{"name": "承包单位安全检查记录", "refs": ["HR-XGF-JC-2026-001"]},
+                                {"name": "安全生产管理协议", "refs": ["HR-AQXY-2026-001"]}]
+    # 第一百零三条第二款: 责令限期改正 with the fine
+    assert data["correction_deadline"] == date(2026, 12, 11)
     assert [p.line() for p in check_draft(world, data, cf.TODAY) if p.severity == "error"] == []
     small = notice(world, amount=Decimal("10000")).data
     assert small["hearing_right"] is False and "hearing_days" not in small
+    with pytest.raises(NotFound, match="询问笔录"):
+        notice(world, evidence=("HR-XGF-JC-2026-001", "询问笔录"))
 
 
 def test_penalty_notice_upper_limit_and_range_errors(world):
@@ -226,6 +260,23 @@ def test_penalty_notice_upper_limit_and_range_errors(world):
         notice(world, article="SPL 999")
     person = notice(world, article="SPL 103-2-person", person=cf.IDS["principal"], amount=Decimal("8000")).data
     assert person["person"]["name"] == "周建国" and person["hearing_right"] is True  # ≥ 5 000 for a person
+    assert "correction_deadline" not in person  # the order to correct is addressed to the unit
+
+
+def test_a_penalty_without_the_correction_the_article_orders_is_refused(world):
+    data = notice(world).data
+    del data["correction_deadline"]
+    errors = [p for p in check_draft(world, data, cf.TODAY) if p.severity == "error"]
+    assert [p.path for p in errors] == ["correction_deadline"] and "责令限期改正" in errors[0].message
+
+
+def test_check_draft_runs_what_case_validate_runs(world):
+    """References and cited evidence are checked on a draft as on a hand-written file."""
+    data = notice(world).data
+    data["evidence"] = [{"name": "询问笔录", "refs": ["（高新）应急立〔2026〕8号-询1"]}]
+    data["contractor"] = "91370102MA3ENQ6T7T"  # not registered in the world
+    errors = {p.path for p in check_draft(world, data, cf.TODAY) if p.severity == "error"}
+    assert {"evidence[0].refs[0]", "contractor"} <= errors
 
 
 def test_penalty_decision_follows_the_archived_notice(world, tmp_path):
@@ -238,10 +289,16 @@ def test_penalty_decision_follows_the_archived_notice(world, tmp_path):
     assert dec["doc_no"] == "（高新）应急罚〔2026〕1号" and dec["notice_doc_no"] == "（高新）应急罚告〔2026〕1号"
     assert dec["fine"] == Decimal("30000") and dec["payment_days"] == 15 and dec["surcharge_pct"] == 3
     assert dec["review_authority"] == "济南高新区人民政府" and "1602 0218" in dec["payment_account"]
+    assert dec["correction_deadline"] == date(2026, 12, 11)
+    # the periods of the notice: 3 days to state, 5 to ask for a hearing (行政处罚法 第64条)
+    assert dec["statement_summary"] == "你单位在收到告知书之日起三日内未提出陈述、申辩，五日内未要求举行听证。"
     assert [p.line() for p in check_draft(world, dec, cf.TODAY) if p.severity == "error"] == []
     early = draft_penalty_decision(world, case_no="（高新）应急立〔2026〕8号", decided_on=date(2026, 11, 22)).data
     errors = [p for p in check_draft(world, early, cf.TODAY) if p.severity == "error"]
     assert [p.path for p in errors] == ["decided_on"] and "陈述、申辩期满" in errors[0].message
+    wrong = dict(dec, statement_summary="当事人在收到告知书后3日内未提出陈述、申辩，也未要求听证。")
+    errors = [p for p in check_draft(world, wrong, cf.TODAY) if p.severity == "error"]
+    assert [p.path for p in errors] == ["statement_summary"] and "5日" in errors[0].message
 
 
 # --- an order naming several contractors, item by item ----------------------------------------------------
@@ -252,7 +309,7 @@ OTHER = "91370102MA3ENQ6T7T"
 
 def test_an_order_naming_two_contractors_is_attributed_item_by_item(world, tmp_path):
     from archive.campaign.dossier import contractor_dossier
-    from archive.packages.evidence import select_items
+    from archive.packages.evidence import assemble_case
     from archive.search.index import open_index
 
     add(world, tmp_path, "c2.yaml", cf.f.contractor(uscc=OTHER, name="济南安泰劳务服务有限公司"))
@@ -272,7 +329,7 @@ def test_an_order_naming_two_contractors_is_attributed_item_by_item(world, tmp_p
     assert rid in {t["id"] for t in dossier.timeline}
     with open_index(world) as idx:
         assert rid in {h.id for h in idx.search("三级安全教育", contractor=OTHER)}
-    assert rid in {r["id"] for r in select_items(world, OTHER)}
+    assert rid in {r["id"] for r in assemble_case(world, "（高新）应急立〔2026〕6号", party=cf.ENTERPRISE).rows()}
 
 
 def test_an_item_contractor_contradicting_the_orders_is_an_error():
@@ -280,3 +337,10 @@ def test_an_item_contractor_contradicting_the_orders_is_an_error():
     raw["items"][0]["contractor"] = OTHER
     r = load(raw, RuleContext(cf.Settings(), cf.TODAY, None), file="x.yaml")
     assert not r.ok and any(p.path == "items[0].contractor" and "留空" in p.message for p in r.problems)
+
+
+def test_an_enforcement_document_is_issued_under_the_bureaus_own_name(world):
+    data = notice(world).data
+    data["authority_name"] = "济南高新区应急管理局执法监察大队"
+    errors = {p.path: p.message for p in check_draft(world, data, cf.TODAY) if p.severity == "error"}
+    assert "authority_name" in errors and "济南高新区应急管理局的名义" in errors["authority_name"]

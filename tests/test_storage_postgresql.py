@@ -176,10 +176,22 @@ def test_a_role_without_ownership_appends_but_cannot_alter_or_unprotect(url, pg_
             c.put_registry("organization", "U1", rid(1), "甲")
             c.put_registry("organization", "U1", rid(1), "甲（更名）")
             c.set_meta("owner_uscc", "U1")
+        with c.transaction():  # the web's rows: accounts change, sessions and attempts end, the log grows
+            c.accounts.add_account({"name": "zhang", "role": "bureau_officer", "org": "U1", "password_hash": "h", "disabled": False,
+                                    "created_at": "t", "updated_at": "t"})
+            c.accounts.update_account("zhang", updated_at="t2", disabled=True)
+            c.accounts.add_session({"token_hash": "s", "account": "zhang", "csrf_token": "c", "created_at": "t", "last_seen_at": "t",
+                                    "expires_at": "t9", "address": None})
+            c.accounts.add_login_attempt({"at": "t", "username_key": "k", "address": None, "ok": True})
+            c.access_log.append({"seq": 1, "at": "t", "account": "zhang", "org": "U1", "action": "login", "target": None,
+                                 "address": None, "detail": None, "prev_hash": bytes(32), "hash": bytes(32)})
+        with c.transaction():
+            assert c.accounts.end_sessions(account="zhang") == 1 and c.accounts.forget_login_attempts("t1") == 1
         assert c.get_registry("organization", "U1")["name"] == "甲（更名）" and c.ledger.size() == 1
+        assert c.accounts.get_account("zhang")["disabled"] is True and c.access_log.count() == 1
     finally:
         c.close()
-    for sql in ("UPDATE records SET title='x'", "DELETE FROM ledger", "ALTER TABLE records DISABLE TRIGGER ALL",
+    for sql in ("UPDATE records SET title='x'", "DELETE FROM ledger", "DELETE FROM access_log", "ALTER TABLE records DISABLE TRIGGER ALL",
                 "DROP TRIGGER records_immutable ON records", "TRUNCATE record_files"):
         with psycopg.connect(as_role, autocommit=True) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(sql)
@@ -212,7 +224,7 @@ def test_the_schema_is_versioned_in_the_database(url, pg_cluster):
         assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
         names = {r[0] for r in conn.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
     assert {"records_immutable", "record_files_immutable", "ledger_append_only", "checkpoints_immutable",
-            "witnessed_immutable", "imported_proofs_immutable"} <= names
+            "witnessed_immutable", "imported_proofs_immutable", "access_log_append_only"} <= names
     # two processes opening a new catalog at once migrate it once
     fresh = pg_cluster.new_schema("race")
     code = "import sys; from storage.catalog import open_catalog; c = open_catalog(sys.argv[1], create=True); print(c.migrate())"

@@ -124,7 +124,7 @@ def draft_entry(
     if list_kind == "enterprise" and (not facts or not evidence):
         triggers = e5_triggers(snap.upto(decided_on), owner.uscc, subject, decided_on)
         if triggers:
-            facts = facts or "；".join(f"{d.isoformat()} {what}" for d, what, _ in triggers)
+            facts = facts or "；".join(f"{d.year}年{d.month}月{d.day}日{what}" for d, what, _ in triggers)
             evidence = evidence or tuple(r.title for _, _, r in triggers)
             trigger = trigger or _trigger_of(triggers[0][1])
         else:
@@ -221,10 +221,15 @@ __all__ = ["blacklist_rows", "draft_entry", "draft_removal", "STATE_NAMES"]
 # --- the commands: the lists on a day; list and remove (draft, check, archive) ----------------------------
 
 
-def listings(archive: Any, *, as_of: date | None = None, include_inactive: bool = False, subject: str | None = None) -> Table:
-    """``outsafe blacklist list``: who is on which list on ``as_of`` (default: the archive's today)."""
-    rows = blacklist_rows(Snapshot.from_archive(archive), as_of or archive.clock.today(), include_inactive=include_inactive,
-                          subject=subject)
+BLACKLIST_TYPES = ("organization", "blacklist_entry", "blacklist_removal")
+
+
+def listings(archive: Any, *, as_of: date | None = None, include_inactive: bool = False, subject: str | None = None,
+             within: str | None = None) -> Table:
+    """``outsafe blacklist list``: who is on which list on ``as_of`` (default: the archive's today);
+    ``within``: the listings that belong to that enterprise (an enterprise account's scope)."""
+    rows = blacklist_rows(Snapshot.from_archive(archive, types=BLACKLIST_TYPES, within=within), as_of or archive.clock.today(),
+                          include_inactive=include_inactive, subject=subject)
     return Table(rows, [("list_name", "名单"), ("subject_name", "单位/人员"), ("entry_no", "编号"), ("reason", "列入原因"),
                         ("start", "起"), ("end", "止"), ("state_name", "状态"), ("early_removal_from", "可申请提前移出")])
 

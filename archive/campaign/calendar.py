@@ -235,9 +235,33 @@ class CampaignStatus:
         return out
 
 
-def campaign_status_report(archive: Any, *, as_of: date | None = None) -> CampaignStatus:
-    """``outsafe campaign status``: the campaign as on ``as_of`` (default: the archive's today)."""
-    return CampaignStatus(campaign_status(archive, as_of or archive.clock.today()))
+CAMPAIGN_TYPES = ("organization", "campaign_report", "campaign_table", "rectification_order", "rectification_review", "hazard",
+                  "contractor_inspection")
 
 
-__all__ = ["STAGES", "DELIVERABLES", "campaign_status", "campaign_status_report", "stage_on", "due_date", "deliverable_state"]
+def campaign_status_report(archive: Any, *, as_of: date | None = None, within: str | None = None) -> CampaignStatus:
+    """``outsafe campaign status``: the campaign as on ``as_of`` (default: the archive's today);
+    ``within``: only that enterprise's deliverables and items (an enterprise account's scope)."""
+    snap = Snapshot.from_archive(archive, types=CAMPAIGN_TYPES, within=within)
+    return CampaignStatus(campaign_status(archive, as_of or archive.clock.today(), snap=snap))
+
+
+def handed_in(archive: Any, *, within: str | None = None, limit: int = 50) -> list[dict]:
+    """What was handed in and when: submission packages exported by this archive (an enterprise's)
+    or imported into it (the bureau's), newest first; ``within``: only that enterprise's."""
+    import json
+
+    out = []
+    for r in archive.catalog.packages.packages(kind="submission"):
+        if within is not None and r["origin"] != within:
+            continue
+        info = json.loads(r["info"] or "{}")
+        reg = archive.catalog.get_registry("organization", r["origin"])
+        out.append({"direction": r["direction"], "direction_name": "报送（导出）" if r["direction"] == "export" else "收到（导入）",
+                    "origin": r["origin"], "origin_name": reg["name"] if reg else r["origin"], "records": r["records"], "day": (_local_day(r["created_at"]) or "").__str__(),
+                    "at": r["created_at"], "digest": r["digest"], "since": info.get("since"), "until": info.get("until")})
+    return sorted(out, key=lambda x: x["at"], reverse=True)[:limit]
+
+
+__all__ = ["STAGES", "DELIVERABLES", "campaign_status", "campaign_status_report", "stage_on", "due_date", "deliverable_state",
+           "handed_in", "CAMPAIGN_TYPES"]

@@ -113,15 +113,16 @@ def expiry_status(expires: str | None, as_of: date) -> tuple[str, int | None]:
 
 
 def records_naming(catalog, uscc: str, *, types: Sequence[str] = (), since: str | None = None,
-                   until: str | None = None) -> list[dict]:
+                   until: str | None = None, belongs_to: str | None = None) -> list[dict]:
     """Current records about the contractor ``uscc``: those filed under it, and the 责令限期整改指令书
-    that name it item by item (an order covering several contractors) with their 整改复查意见书."""
-    rows = catalog.list_records(types=types, contractor=uscc, since=since, until=until, current_only=True)
+    that name it item by item (an order covering several contractors) with their 整改复查意见书
+    (``belongs_to``: only records that belong to that enterprise, archive.access.scope)."""
+    rows = catalog.list_records(types=types, contractor=uscc, since=since, until=until, current_only=True, belongs_to=belongs_to)
     have = {r["id"] for r in rows}
     if types and "rectification_order" not in types:
         return rows
     orders = []
-    for r in catalog.list_records(types=["rectification_order"], since=since, until=until, current_only=True):
+    for r in catalog.list_records(types=["rectification_order"], since=since, until=until, current_only=True, belongs_to=belongs_to):
         if r["id"] in have:
             continue
         items = json.loads(r["data"]).get("items") or []
@@ -130,21 +131,37 @@ def records_naming(catalog, uscc: str, *, types: Sequence[str] = (), since: str 
     doc_nos = {r["doc_no"] for r in orders}
     reviews = []
     if doc_nos and (not types or "rectification_review" in types):
-        reviews = [r for r in catalog.list_records(types=["rectification_review"], since=since, until=until, current_only=True)
+        reviews = [r for r in catalog.list_records(types=["rectification_review"], since=since, until=until, current_only=True,
+                                                   belongs_to=belongs_to)
                    if r["id"] not in have and json.loads(r["data"]).get("order_doc_no") in doc_nos]
     return sorted([*rows, *orders, *reviews], key=lambda r: r["seq"])
 
 
-def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Dossier:
-    """The dossier of the contractor ``uscc`` as on ``as_of`` (default: the archive's today)."""
+def organization_seen(catalog: Any, uscc: str, within: str | None = None) -> dict | None:
+    """The current record registering the organization ``uscc``: the registry's, or — for an
+    enterprise's scope (``within``) — the latest one that belongs to that enterprise; None if none."""
+    if within is None:
+        reg = catalog.get_registry("organization", uscc)
+        return catalog.get_record(reg["record_id"]) if reg else None
+    rows = [r for r in catalog.list_records(types=["organization"], belongs_to=within, current_only=True) if r["doc_no"] == uscc]
+    return rows[-1] if rows else None
+
+
+def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None, *, within: str | None = None) -> Dossier:
+    """The dossier of the contractor ``uscc`` as on ``as_of`` (default: the archive's today);
+    ``within``: only what belongs to that enterprise (an enterprise account's scope)."""
     as_of = as_of or archive.clock.today()
     uscc = uscc.strip().upper()
     catalog = archive.catalog
-    reg = catalog.get_registry("organization", uscc)
-    if reg is None:
-        raise NotFound(f"单位 {uscc} 未登记 (organization not registered)", hint="查看承包单位 (list contractors): outsafe org list --role contractor")
-    org = json.loads(catalog.get_record(reg["record_id"])["data"])
-    rows = records_naming(catalog, uscc)
+    org_row = organization_seen(catalog, uscc, within)
+    if org_row is None:
+        raise NotFound(f"单位 {uscc[:40]} 未登记 (organization not registered)",
+                       hint="查看承包单位 (list contractors): outsafe org list --role contractor")
+    org = json.loads(org_row["data"])
+    day = as_of.isoformat()
+    # the world as on as_of: no record formed after it, no certificate or licence issued after it
+    rows = [r for r in records_naming(catalog, uscc, belongs_to=within)
+            if not r["doc_date"] or r["doc_date"][:10] <= day]
     by_type: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_type[r["type"]].append(r)
@@ -163,6 +180,8 @@ def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Do
 
     qualifications = []
     for q in org.get("qualifications") or ():
+        if (q.get("valid_from") or "") > day:
+            continue
         status, left = expiry_status(q.get("valid_to"), as_of)
         qualifications.append({**{k: q.get(k) for k in ("kind", "number", "issuer", "scope", "valid_from", "valid_to")}, "status": status, "days_left": left})
 
@@ -170,6 +189,8 @@ def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Do
     for r in by_type.get("person", []):
         p = json.loads(r["data"])
         for c in p.get("certificates") or ():
+            if (c.get("issued") or "") > day:
+                continue
             status, left = expiry_status(c.get("expires"), as_of)
             review = c.get("next_review")
             if status == "valid" and review and date.fromisoformat(review) <= as_of + timedelta(days=EXPIRING_DAYS):
@@ -182,7 +203,7 @@ def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Do
     missing = _missing(by_type, secret, uscc, names)
     return Dossier(
         contractor={"uscc": uscc, "name": org.get("name"), "role": org.get("role"), "address": org.get("address"),
-                    "legal_representative": org.get("legal_representative"), "record_id": reg["record_id"]},
+                    "legal_representative": org.get("legal_representative"), "record_id": org_row["id"]},
         as_of=as_of.isoformat(),
         enterprises=[{"uscc": e, "name": names.get(e)} for e in enterprises],
         counts=counts,
@@ -285,3 +306,18 @@ def _refs(value: Any) -> list[dict]:
     if isinstance(value, list):
         return [v for v in value if isinstance(v, dict)]
     return []
+
+
+def contractors_seen(archive: Any, within: str | None = None) -> list[dict]:
+    """The contractors registered (for ``within``: those whose registration belongs to that
+    enterprise), by name: uscc, name, address."""
+    catalog = archive.catalog
+    if within is None:
+        orgs = [json.loads(catalog.get_record(r["record_id"])["data"]) for r in catalog.list_registry("organization")]
+    else:
+        orgs = [json.loads(r["data"]) for r in catalog.list_records(types=["organization"], belongs_to=within, current_only=True)]
+    seen: dict[str, dict] = {}
+    for o in orgs:
+        if o.get("role") == "contractor":
+            seen[o["uscc"]] = {"uscc": o["uscc"], "name": o.get("name"), "address": o.get("address")}
+    return sorted(seen.values(), key=lambda c: c["name"] or "")

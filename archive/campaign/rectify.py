@@ -32,14 +32,14 @@ from typing import Any
 import yaml
 
 from archive.campaign.numbering import next_doc_no
-from archive.checks.model import SEVERITIES, CheckReport
+from archive.checks.model import SEVERITIES, SEVERITY_NAMES, CheckReport
 from archive.checks.rules import RULES_BY_ID, run_checks
 from archive.checks.snapshot import Snapshot
+from archive.documents.filters import cn_num
 from archive.errors import NotFound, Problem, ValidationFailed
 from archive.text import Note, Table, problem_notes, table
-from schemas import load
-from schemas.base import RuleContext, dump
-from schemas.enforcement import review_authority_of
+from schemas.base import dump
+from schemas.enforcement import ORDER_BASIS, review_authority_of
 from schemas.penalty import FINES, SPL
 from storage.home import atomic_write
 
@@ -79,9 +79,32 @@ def write_case_file(data: dict, path: Path, header: list[str] = ()) -> Path:
 
 
 def check_draft(archive: Any, data: dict, today: date, file: str = "") -> list[Problem]:
-    """Validate a draft with the schema and rules (as ``case validate`` would)."""
-    ctx = RuleContext(archive.settings, today, archive.registry())
-    return load(to_plain(data), ctx, file=file).problems
+    """Every check ``outsafe case validate`` runs inside the archive — schema and rules, the
+    references (organizations, people, projects, cited evidence) and the cross-record admission
+    rules — on a draft, so that a generated draft is held to what a hand-written file is."""
+    import dataclasses
+    import tempfile
+
+    name = Path(file).name if file else f"{data.get('type', 'draft')}.yaml"
+    with tempfile.TemporaryDirectory(prefix="outsafe-draft-") as tmp:
+        path = Path(tmp) / name
+        path.write_text(case_yaml(data), encoding="utf-8")
+        _, problems = archive.validate_files([path], today=today)
+    return [dataclasses.replace(p, file=file or p.file) if p.file == str(path) else p for p in problems]
+
+
+def cn_day(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def violated_provisions(rules) -> str:
+    """The provisions violated, for an order item: each rule's ``violated``, once each, in order."""
+    parts: dict[str, None] = {}
+    for r in rules:
+        for x in (r.violated or "").split("；"):
+            if x.strip():
+                parts[x.strip()] = None
+    return "；".join(parts)
 
 
 # --- who signs -------------------------------------------------------------------------------------------
@@ -163,27 +186,33 @@ def draft_order(
         worst = min(group, key=lambda f: SEVERITIES.index(f.severity))
         remedy = lead.remedy or RULES_BY_ID[lead.rule].remedy
         text = lead.message.rstrip("。") + "。"
-        if worst.severity == "major" and lead.severity != "major":
-            text += f"依据{'、'.join(RULES_BY_ID[f.rule].basis.split('；')[0] for f in group if f.severity == 'major')}，属重大事故隐患。"
-        text += f"整改要求：{remedy}。" if remedy else ""
         item_contractors = {f.contractor for f in group if f.contractor}
+        violated = violated_provisions(RULES_BY_ID[f.rule] for f in group)
+        criterion = next((RULES_BY_ID[f.rule].criterion for f in group if f.severity == "major" and RULES_BY_ID[f.rule].criterion), None)
         items.append({
             "text": text,
-            "basis": RULES_BY_ID[worst.rule].basis,
+            **({"basis": violated} if violated else {}),
             "deadline": issued_on + timedelta(days=days[worst.severity]),
             "major_hazard": worst.severity == "major",
+            **({"criterion": criterion} if worst.severity == "major" and criterion else {}),
+            **({"requirement": remedy.rstrip("。") + "。"} if remedy else {}),
             **({"contractor": next(iter(item_contractors))} if len(item_contractors) == 1 else {}),
         })
         for f in group:
-            header.append(f"第{n}项 ← {f.rule} {RULES_BY_ID[f.rule].title}（{f.severity}）；证据：" + "；".join(
+            header.append(f"第{n}项 ← {RULES_BY_ID[f.rule].label}（{SEVERITY_NAMES[f.severity]}）；证据：" + "；".join(
                 f"{e['title']} [{e['id']}]" for e in f.evidence) + ("；缺少：" + "；".join(f.missing) if f.missing else ""))
     contractors = sorted({f.contractor for f in findings if f.contractor})
     projects = sorted({f.project for f in findings if f.project})
     if len(contractors) <= 1:  # one contractor: named once, on the order
         for it in items:
             it.pop("contractor", None)
-    inspection = next((r for r in sorted(snap.of("inspection_record"), key=lambda r: r.obj.time_from, reverse=True)
+    inspection = next((r for r in sorted(snap.upto(issued_on).of("inspection_record"), key=lambda r: r.obj.time_from, reverse=True)
                        if r.obj.unit == enterprise and r.obj.time_from.date() == inspected_on), None)
+    if inspection is None:
+        raise NotFound(
+            f"档案中没有{cn_day(inspected_on)}对{snap.org_name(enterprise)}的现场检查记录：责令限期整改指令书须依据现场检查作出 "
+            f"(no inspection record of this unit on {inspected_on})",
+            hint="先将现场检查记录入档（outsafe case add），或用 --inspected-on 指定检查日期")
     unit = snap.org(enterprise)
     data = {
         "type": "rectification_order",
@@ -192,11 +221,12 @@ def draft_order(
         "unit": enterprise,
         "contractor": contractors[0] if len(contractors) == 1 else None,
         "project": projects[0] if len(projects) == 1 else None,
-        "inspection_ref": inspection.obj.doc_no if inspection else None,
+        "inspection_ref": inspection.obj.doc_no,
         "inspected_on": inspected_on,
         "items": items,
-        "legal_basis": "《中华人民共和国安全生产法》第六十五条第一款第（三）项",
-        "inspectors": inspectors_of(snap, bureau_org.uscc, inspectors),
+        "legal_basis": ORDER_BASIS,
+        "inspectors": inspectors_of(snap, bureau_org.uscc, inspectors) if inspectors else [
+            {"name": i.name, "cert_no": i.cert_no} for i in inspection.obj.inspectors],
         "unit_head": unit.principal_person if unit is not None else None,
         "issued_on": issued_on,
         "authority_name": bureau_org.name,
@@ -206,8 +236,6 @@ def draft_order(
         notes.append("执法人员不足两人：请用 --inspector 指定或补填 inspectors (at least two officers)")
     if any(not i["cert_no"] for i in data["inspectors"]):
         notes.append("有执法人员未登记执法证号，请补填 cert_no")
-    if inspection is None:
-        notes.append(f"档案中没有 {inspected_on} 的现场检查记录，inspection_ref 留空")
     return Draft({k: v for k, v in data.items() if v is not None}, header, notes)
 
 
@@ -241,7 +269,7 @@ def draft_review(archive: Any, order_doc_no: str, *, reviewed_on: date, bureau: 
         "order_issued_on": order.issued_on,
         "reviewed_on": reviewed_on,
         "items": [{"item": i, "result": "未整改", "note": f"（复查后填写）{it.text[:40]}"} for i, it in enumerate(order.items, 1)],
-        "opinion": f"本机关于{order.issued_on.year}年{order.issued_on.month}月{order.issued_on.day}日作出了责令限期整改的决定（{order.doc_no}），经复查，（复查后填写）。",
+        "opinion": "经复查，（复查后填写）。",
         "inspectors": inspectors_of(snap, bureau_org.uscc, inspectors) or [{"name": i.name, "cert_no": i.cert_no} for i in order.inspectors],
         "unit_head": order.unit_head,
         "authority_name": bureau_org.name,
@@ -339,7 +367,7 @@ def rectification_items(snap: Snapshot, as_of: date, *, enterprise: str | None =
         hz = [x for x in view.of("hazard") if x.obj.enterprise == c.enterprise and x.obj.contractor == c.contractor
               and x.obj.found_on == c.inspected_on and (c.project is None or x.obj.project == c.project)]
         hz_done = hz and all(x.obj.status == "已整改" and x.obj.rectified_on and x.obj.rectified_on <= as_of for x in hz)
-        item = Item("发包单位检查", c.inspection_no, r.cite(), c.enterprise, c.contractor, c.project, "；".join(c.problems),
+        item = Item("发包单位检查", c.inspection_no, r.cite(), c.enterprise, c.contractor, c.project, "；".join(x.rstrip("。；") for x in c.problems) + "。",
                     c.inspected_on, c.deadline, _open_state(c.deadline, as_of))
         if later:
             first = min(later, key=lambda x: x.obj.inspected_on)
@@ -405,8 +433,11 @@ def draft_penalty_notice(
     issued_on: date,
     contact: str | None = None,
     bureau: str | None = None,
+    correct_by: date | None = None,
+    correction: str | None = None,
 ) -> Draft:
-    """A 行政处罚告知书 for case ``case_no`` (the evidence package's case number)."""
+    """A 行政处罚告知书 for case ``case_no``. ``evidence`` are the numbers (文书号, record numbers) of
+    archived records; each becomes one cited piece of evidence named after its record."""
     rng = FINES.get(article)
     if rng is None:
         raise ValidationFailed([Problem("article", f"未知的处罚条款 {article}；可用：" + "、".join(FINES))])
@@ -436,6 +467,19 @@ def draft_penalty_notice(
     heavy = any(k in x for x in other_penalties for k in ("停产停业", "吊销", "责令关闭", "限制从业"))
     hearing = (amount is not None and amount >= Decimal(str(threshold))) or heavy
     inspectors = inspectors_of(snap, bureau_org.uscc)
+    reg = archive.registry()
+    cites, missing = [], []
+    for number in evidence:
+        row = reg.record_numbered(number)
+        if row is None:
+            missing.append(number)
+        else:
+            cites.append({"name": row["title"].replace(number, "").strip() or row["title"], "refs": [number]})
+    if missing:
+        raise NotFound("档案中没有这些证据记录，须先入档 (cited evidence not in the archive)：" + "、".join(missing),
+                       hint="--evidence 写档案中记录的文书号或编号（outsafe case list 查看）")
+    if rng.correction and party and not person and correct_by is None:
+        correct_by = issued_on + timedelta(days=s.correction_days)
     data = {
         "type": "penalty_notice",
         "doc_no": next_doc_no(archive, "penalty_notice", issued_on.year),
@@ -446,13 +490,15 @@ def draft_penalty_notice(
         "contractor": contractor,
         "project": project,
         "facts": facts,
-        "evidence": list(evidence),
+        "evidence": cites,
         "violated": violated or (f"{SPL}{rng.violated}" if rng.violated else None),
         "article": article,
         "legal_basis": rng.basis,
         "fine": amount,
         "illegal_gains": gains,
         "other_penalties": list(other_penalties),
+        "correction_deadline": correct_by if rng.correction and not person else None,
+        "correction": correction if rng.correction and not person else None,
         "authority_name": bureau_org.name,
         "statement_days": s.statement_days,
         "hearing_right": hearing,
@@ -472,6 +518,9 @@ def draft_penalty_notice(
         notes.append("请用 --violated 写明违反的规定")
     if hearing:
         notes.append(f"罚款达到“较大数额”（{threshold:g} 元）或处停产停业等：已写入听证权利")
+    if data["correction_deadline"] is not None and correct_by == issued_on + timedelta(days=s.correction_days):
+        notes.append(f"{rng.basis}规定{rng.correction}：改正期限暂按告知日后 {s.correction_days} 日填写，请核定（--correct-by）")
+    notes.append("请为每项证据写明证明对象（evidence[].proves），证据清单按此填写")
     return Draft({k: v for k, v in data.items() if v not in (None, [])}, header, notes)
 
 
@@ -502,17 +551,20 @@ def draft_penalty_decision(
         "contractor": n.contractor,
         "project": n.project,
         "facts": n.facts,
-        "evidence": list(n.evidence),
+        "evidence": [to_plain(dump(e)) for e in n.evidence],
         "violated": n.violated,
         "article": n.article,
         "legal_basis": n.legal_basis,
         "fine": amount if amount is not None else n.fine,
         "illegal_gains": n.illegal_gains,
         "other_penalties": list(n.other_penalties),
+        "person_address": n.person_address,
+        "correction_deadline": n.correction_deadline,
+        "correction": n.correction,
         "authority_name": n.authority_name,
         "notice_doc_no": n.doc_no,
         "notice_issued_on": n.issued_on,
-        "statement_summary": statement_summary or f"当事人在收到{n.doc_no}后{n.statement_days}日内未提出陈述、申辩。",
+        "statement_summary": statement_summary or silent_party(n),
         "payment_days": s.penalty_payment_days,
         "payment_account": (bureau_org.bank_account if bureau_org is not None else None) or "",
         "surcharge_pct": s.late_payment_surcharge_pct,
@@ -525,7 +577,21 @@ def draft_penalty_decision(
     notes = []
     if not data["payment_account"]:
         notes.append("执法机关未登记罚没款缴纳账户（organization.bank_account），请补填 payment_account")
+    if n.person is not None and not n.person_address:
+        notes.append("对个人的决定书须写明当事人住址（person_address，行政处罚法 第59条）")
+    last = n.issued_on + timedelta(days=max(s.statement_days, n.hearing_days or 0) if n.hearing_right else s.statement_days)
+    if decided_on <= last:
+        notes.append(f"陈述、申辩{'和要求听证' if n.hearing_right else ''}的期限至{cn_day(last)}届满，决定日期应在其后")
     return Draft({k: v for k, v in data.items() if v not in (None, [])}, header, notes)
+
+
+def silent_party(n: Any) -> str:
+    """The 决定书's sentence for a party that used none of its rights, with the notice's own periods."""
+    you = "你" if n.person is not None else "你单位"
+    text = f"{you}在收到告知书之日起{cn_num(n.statement_days)}日内未提出陈述、申辩"
+    if n.hearing_right and n.hearing_days:
+        text += f"，{cn_num(n.hearing_days)}日内未要求举行听证"
+    return text + "。"
 
 
 __all__ = [
@@ -636,9 +702,15 @@ class RectificationStatus:
         return out
 
 
-def rectification_report(archive: Any, *, as_of: date | None = None, enterprise: str | None = None, contractor: str | None = None) -> RectificationStatus:
-    """``outsafe rectify status``: the items as on ``as_of`` (default: the archive's today)."""
-    return RectificationStatus(rectification_status(Snapshot.from_archive(archive), as_of or archive.clock.today(),
+RECTIFY_TYPES = ("organization", "rectification_order", "rectification_review", "hazard", "contractor_inspection")
+
+
+def rectification_report(archive: Any, *, as_of: date | None = None, enterprise: str | None = None, contractor: str | None = None,
+                         within: str | None = None) -> RectificationStatus:
+    """``outsafe rectify status``: the items as on ``as_of`` (default: the archive's today);
+    ``within``: of the records that belong to that enterprise (an enterprise account's scope)."""
+    snap = Snapshot.from_archive(archive, types=RECTIFY_TYPES, within=within)
+    return RectificationStatus(rectification_status(snap, as_of or archive.clock.today(),
                                                     enterprise=enterprise, contractor=contractor))
 
 

@@ -16,9 +16,11 @@ ledger          外包作业队伍监管台账 (bureau)            campaign_tabl
 summary         工作总结报告                           campaign_report          10-20
 ==============  ====================================  =======================  ==========
 
-The documents are rendered by the record's template (doc_templates/build_campaign.py: GB/T 9704
+The documents are rendered by the record's template (doc_templates/forms_campaign.py: GB/T 9704
 layout — A4, margins 37/28/26/35 mm, 3号仿宋 body, 2号小标宋 title, 22 lines × 28 characters,
-page numbers "— 1 —" right on odd and left on even pages); tables are written as .xlsx too.
+page numbers "— 1 —" right on odd and left on even pages; a table's paper, font and column widths
+are fitted to its content when it is rendered, archive/documents/tables.py); tables are written
+as .xlsx too.
 Figures count records dated on or before ``as_of`` only, so a report for a past day is the report
 as it would have been on that day.
 """
@@ -27,17 +29,18 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from archive.campaign.rectify import STATUS_LABELS, merge_findings, rectification_status, to_plain, write_case_file
+from archive.campaign.rectify import merge_findings, rectification_status, to_plain, write_case_file
 from archive.checks.contractor import ROSTER_CERTS
 from archive.checks.facts import active_listings, cert_problem, project_window, training_card
-from archive.checks.model import SEVERITY_NAMES, STATUS_NAMES, CheckReport
-from archive.checks.rules import RULES, RULES_BY_ID, run_checks
+from archive.checks.model import SEVERITIES, CheckReport
+from archive.checks.rules import GROUP_C, GROUP_E, RULES, RULES_BY_ID, run_checks
 from archive.checks.snapshot import Snapshot
 from archive.documents.convert import convert_one
 from archive.documents.render import render_record
@@ -60,13 +63,15 @@ REPORT_CODES = {"attachment2": "WBQK", "self_check": "ZCBG", "summary": "ZJBG", 
 FILE_NAMES = {"attachment2": "附件2-外包作业情况表", "self_check": "整治自查报告", "summary": "工作总结报告", "ledger": "外包作业队伍监管台账"}
 DUE = {"attachment2": (4, 30), "self_check": (6, 10), "summary": (10, 20)}
 CN_NUM = "一二三四五六七八九十"
-PORTRAIT_WIDTH = 156.0  # GB/T 9704 text block, mm
-LANDSCAPE_WIDTH = 225.0  # the same block turned: 297 − 37 − 35 mm
 PUBLIC = 0o644  # reports are for handing in (case-file drafts stay 0600: they may hold 身份证号)
 
 
 def cn_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+def cn_range(a: date, b: date) -> str:
+    return f"{cn_date(a)}至{cn_date(b)}"
 
 
 def _n(x: float) -> str:
@@ -123,8 +128,10 @@ def project_facts(snap: Snapshot, pr: Any, as_of: date) -> dict:
     p = pr.obj
     start, end = project_window(p)
     day = min(max(start, min(end, as_of)), end)
-    roster = _roster(p)
-    persons = [(ref, snap.person_rec(ref, [p.contractor])) for ref in roster]
+    # the roster as on as_of: nobody who entered the site later
+    persons = [(ref, snap.person_rec(ref, [p.contractor])) for ref in _roster(p)]
+    persons = [(ref, per) for ref, per in persons if per is None or per.obj.entry_date is None or per.obj.entry_date <= as_of]
+    roster = [ref for ref, _ in persons]
     special = [(ref, per) for ref, per in persons if per is not None and any(r in per.obj.roles for r in ROSTER_CERTS)]
     certified = 0
     for ref, per in special:
@@ -139,7 +146,7 @@ def project_facts(snap: Snapshot, pr: Any, as_of: date) -> dict:
     contracts = [c for c in snap.of("outsourcing_contract") if c.obj.enterprise == p.enterprise and c.obj.project == p.code]
     agreements = [a for a in snap.of("safety_agreement") if a.obj.enterprise == p.enterprise and a.obj.project == p.code]
     org = snap.org(p.contractor)
-    quals = "；".join(f"{q.kind} {q.number} 至{q.valid_to.isoformat() if q.valid_to else '长期'}" for q in (org.qualifications if org else ()))
+    quals = "；".join(f"{q.kind} {q.number}，有效期至{cn_date(q.valid_to) if q.valid_to else '长期'}" for q in (org.qualifications if org else ()))
     return {
         "project": p, "record": pr, "start": start, "end": end, "roster": len(roster), "special": len(special),
         "certified": certified, "staff": len(staff), "trained": trained, "insured": insured,
@@ -209,10 +216,12 @@ def campaign_figures(snap: Snapshot, as_of: date, *, enterprise: str | None, yea
     fig.set("rect_rate", "整改率（%）", sm["rate"] if sm["rate"] is not None else 100.0)
     if check is not None:
         s = check.summary()
-        fig.set("rules", "自查项目（项）", s["rules"])
+        fig.set("rules", "自查项目（项）" if enterprise else "对照整治内容检查的项目（项）", s["rules"])
         fig.set("rules_pass", "通过（项）", s["pass"])
         fig.set("rules_warn", "有提示（项）", s["warn"])
         fig.set("rules_fail", "不通过（项）", s["fail"])
+        fig.set("rules_not_applicable", "不涉及（项）", s["not_applicable"])
+        fig.set("rules_applicable", "适用本单位（项）" if enterprise else "适用的项目（项）", s["rules"] - s["not_applicable"])
         fig.set("findings_major", "重大事故隐患（条）", s["findings"]["major"])
         fig.set("findings_error", "问题（条）", s["findings"]["error"])
         fig.set("findings_warning", "提示（条）", s["findings"]["warning"])
@@ -255,8 +264,20 @@ def _author(snap: Snapshot, kind: str, enterprise: str | None) -> tuple[str, Any
     return "enterprise", org
 
 
+def next_report_no(archive: Any, year: int) -> str:
+    """The bureau's next 发文字号 of the year for its reports: 济高新应急〔2026〕N号 (settings.report_doc_code)."""
+    code = archive.settings.report_doc_code
+    pattern = re.compile(rf"^{re.escape(code)}〔{year}〕([1-9]\d*)号$")
+    used = [0]
+    for row in archive.catalog.list_records(types=["campaign_report"]):
+        m = pattern.match(str(json.loads(row["data"]).get("doc_no") or ""))
+        if m:
+            used.append(int(m.group(1)))
+    return f"{code}〔{year}〕{max(used) + 1}号"
+
+
 def build_report(archive: Any, kind: str, *, as_of: date, enterprise: str | None = None, issued_on: date | None = None,
-                 snap: Snapshot | None = None) -> Built:
+                 snap: Snapshot | None = None, doc_no: str | None = None, signer: str | None = None) -> Built:
     kind = KIND_ALIASES.get(kind, kind)
     if kind not in REPORT_KINDS:
         raise ValidationFailed([Problem("kind", "报告类别应为 attachment2 / self-check / ledger / summary")])
@@ -280,45 +301,16 @@ def build_report(archive: Any, kind: str, *, as_of: date, enterprise: str | None
         **data,
         "figures": figures.as_list(),
     }
+    if kind in ("self_check", "summary"):
+        upward = field_name == "bureau"
+        data["doc_no"] = doc_no or (next_report_no(archive, year) if upward else None)
+        data["signer"] = signer or (org.principal_person if upward else None)
     data = {k: v for k, v in data.items() if v is not None}
     ctx = RuleContext(archive.settings, max(issued_on, as_of), archive.registry())
     result = load(to_plain(data), ctx, file=f"{FILE_NAMES[kind]}.yaml")
     if not result.ok:
         raise ValidationFailed(result.problems, "报告数据未通过校验 (the report does not validate)")
     return Built(kind, data, result.obj, figures, sheets, result.problems)
-
-
-def _text_width(text: str) -> float:
-    """Width in CJK characters: ASCII letters and digits are about half as wide."""
-    return sum(0.55 if ord(ch) < 0x2E80 else 1.0 for ch in text)
-
-
-def column_widths(columns: list[str], rows: list[list[Any]], total_mm: float, font_pt: float) -> list[float]:
-    """Column widths (mm) for a table in ``font_pt`` print: every column gets room for its header in
-    at most three lines (and two characters), the rest of the width goes to the columns whose
-    cells are longer than that, in proportion to their (capped) length — so 序号 stays narrow
-    and 问题描述 gets room."""
-    char_mm = font_pt / 72 * 25.4 * 1.02
-    pad_mm = 1.6
-    total_chars = (total_mm - pad_mm * len(columns)) / char_mm
-    low, want = [], []
-    for i, col in enumerate(columns):
-        cells = sorted(_text_width(str(r[i])) for r in rows if i < len(r)) or [0]
-        head = max(2, -(-int(_text_width(col)) // 4), min(cells[-1], 3))
-        low.append(float(head))
-        want.append(float(max(head, min(cells[-1], 30))))
-    spare = total_chars - sum(low)
-    extra = [(w - lo) ** 1.5 for w, lo in zip(want, low)]  # the longest columns first
-    if spare <= 0 or not sum(extra):
-        chars = [lo * total_chars / sum(low) for lo in low] if spare <= 0 else [lo + spare / len(low) for lo in low]
-    elif sum(w - lo for w, lo in zip(want, low)) <= spare:
-        left = spare - sum(w - lo for w, lo in zip(want, low))
-        chars = [w + left * w / sum(want) for w in want]
-    else:
-        chars = [lo + spare * e / sum(extra) for lo, e in zip(low, extra)]
-    out = [round(c * char_mm + pad_mm, 1) for c in chars]
-    out[-1] = round(total_mm - sum(out[:-1]), 1)
-    return out
 
 
 def _cells(values: list[Any]) -> dict:
@@ -339,14 +331,15 @@ A2_COLUMNS = [
 
 def _a2_row(i: int, f: dict) -> list[Any]:
     p = f["project"]
-    dates = lambda recs, attr: "、".join(getattr(r.obj, attr).isoformat() for r in recs) or "未签订"  # noqa: E731
-    remark = {"筹备": "尚未开工", "已完工": f"已完工（{p.actual_end.isoformat() if p.actual_end else ''}）", "已终止": "已终止"}.get(p.status, "")
+    dates = lambda recs, attr: "、".join(cn_date(getattr(r.obj, attr)) for r in recs) or "未签订"  # noqa: E731
+    remark = {"筹备": "尚未开工", "已完工": f"已于{cn_date(p.actual_end)}完工" if p.actual_end else "已完工",
+              "已终止": f"已于{cn_date(p.actual_end)}终止" if p.actual_end else "已终止"}.get(p.status, "")
     return [
         i, f"{p.name}（{p.code}）", p.category, "、".join(p.work_content), f["contractor_name"], p.contractor, f["qualifications"],
         p.manager.name if p.manager else "未明确", p.safety_officer.name if p.safety_officer else "未明确", f["roster"],
         f"{f['special']}/{f['certified']}", dates(f["contracts"], "signed_on"), dates(f["agreements"], "signed_on"),
         f"{f['staff']}/{f['trained']}", "、".join(TICKET_TYPE_NAMES[x] for x in p.dangerous_work) or "无", len(f["tickets"]),
-        f"{f['insured']}/{f['roster']}", f"{f['start'].isoformat()}～{f['end'].isoformat()}", remark,
+        f"{f['insured']}/{f['roster']}", cn_range(f["start"], f["end"]), remark,
     ]
 
 
@@ -356,12 +349,10 @@ def _attachment2(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, 
     facts = [project_facts(view, pr, as_of) for pr in projects]
     rows = [_a2_row(i, f) for i, f in enumerate(facts, 1)]
     fig = campaign_figures(snap, as_of, enterprise=enterprise, year=year)
-    note = (f"填报单位：{org.name}（统一社会信用代码 {org.uscc}，行业：{org.industry or '—'}）。"
-            f"数据截至 {cn_date(as_of)}；“持证数”指作业期间证件有效的人数。")
+    note = f"行业：{org.industry or '／'}。“持证数”指作业期间证件有效的人数。"
     data = {
         "title": "外包作业情况表",
-        "tables": [{"title": "外包作业情况表", "columns": A2_COLUMNS, "rows": [_cells(r) for r in rows], "note": note,
-                    "widths": column_widths(A2_COLUMNS, rows, LANDSCAPE_WIDTH, 8)}],
+        "tables": [{"title": "外包作业情况表", "columns": A2_COLUMNS, "rows": [_cells(r) for r in rows], "note": note}],
         "filled_by": org.safety_manager,
         "contact": org.phone,
     }
@@ -370,25 +361,94 @@ def _attachment2(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, 
     return data, fig, [("外包作业情况表", xlsx_cols, xrows)]
 
 
-def _open_findings_text(check: CheckReport) -> list[str]:
-    out = []
+@dataclass
+class Problem_:
+    """One row of the 自查报告's annex: a problem found (by the self-check, a hazard investigation,
+    an inspection of a contractor, or the bureau) and where its rectification stands on the day.
+    The report's problem and rectification figures are counted from these rows only."""
+
+    source: str
+    item: str
+    text: str
+    nature: str  # 重大事故隐患 / 一般问题
+    measure: str
+    deadline: date | None
+    status: str  # open | overdue | closed
+    closed_on: date | None = None
+
+    @property
+    def state(self) -> str:
+        if self.status == "closed":
+            return f"已整改（{cn_date(self.closed_on)}）" if self.closed_on else "已整改"
+        when = f"，期限{cn_date(self.deadline)}" if self.deadline else ""
+        return ("逾期未整改" if self.status == "overdue" else "正在整改") + when
+
+
+RECT_SOURCES = {"责令整改": "区应急管理局责令限期整改", "隐患": "事故隐患排查", "发包单位检查": "对承包单位的安全检查"}
+
+
+def problem_rows(check: CheckReport, rect: dict) -> list[Problem_]:
+    """The annex of the 自查报告: the problems the self-check finds open on the day (重大事故隐患 and
+    问题; 提示 are not problems), then every rectification item with its status."""
+    rows: list[Problem_] = []
+    open_records = {i["record"]["id"] for i in rect["items"] if i["status"] != "closed"}
+    problems = [f for f in check.findings("error") if not any(e.get("id") in open_records for e in f.evidence)]
+    for group in merge_findings(problems):  # findings of several items on one fact (以包代管 and 未定期检查) are one problem
+        lead = min(group, key=lambda f: (f.rule[0] not in "EC", f.rule))
+        worst = min(group, key=lambda f: SEVERITIES.index(f.severity))
+        rules = [r for r in RULES if r.id in {f.rule for f in group}]
+        violated = "；".join(dict.fromkeys(x for r in rules for x in r.violated.split("；") if x))
+        rows.append(Problem_("自查（" + "；".join(r.short_label for r in rules) + "）", rules[0].label,
+                             lead.message + (f"（违反{violated}的规定）" if violated else ""),
+                             "重大事故隐患" if worst.severity == "major" else "一般问题",
+                             lead.remedy or rules[0].remedy, None, "open"))
+    for i in rect["items"]:
+        rows.append(Problem_(
+            f"{RECT_SOURCES.get(i['source'], i['source'])}（{i['ref']}）", "", i["text"],
+            "重大事故隐患" if i["major"] else "一般问题", "", date.fromisoformat(i["deadline"]) if i["deadline"] else None,
+            i["status"], date.fromisoformat(i["closed_on"]) if i["closed_on"] else None))
+    return rows
+
+
+def problem_figures(fig: Figures, rows: list[Problem_]) -> None:
+    """The problem and rectification figures of the 自查报告, from its annex rows alone."""
+    total = len(rows)
+    closed = sum(1 for r in rows if r.status == "closed")
+    fig.set("problems", "发现的问题（项）", total)
+    fig.set("problems_major", "其中重大事故隐患（项）", sum(1 for r in rows if r.nature == "重大事故隐患"))
+    fig.set("rect_closed", "已整改（项）", closed)
+    fig.set("rect_open", "正在整改（项）", sum(1 for r in rows if r.status == "open"))
+    fig.set("rect_overdue", "逾期未整改（项）", sum(1 for r in rows if r.status == "overdue"))
+    fig.set("rect_rate", "整改率（%）", round(closed * 100 / total, 1) if total else 100.0)
+
+
+def _rule_lines(check: CheckReport, group: str) -> list[str]:
+    lines = []
     for r in check.results:
-        for f in r.findings:
-            out.append(f"【{r.rule.id} {r.rule.title}】{f.message}（{SEVERITY_NAMES[f.severity]}）")
-    return out
+        if r.rule.group != group:
+            continue
+        head = f"{r.rule.label}的情况" if r.rule.seed_clause[1:2] == "查" else f"“{r.rule.label}”的情况"
+        if r.status == "not_applicable":
+            lines.append(f"{head}：本单位不涉及。")
+        elif not r.findings:
+            lines.append(f"{head}：未发现问题。")
+        else:
+            lines.append(f"{head}：" + "；".join(("提示：" if f.severity == "warning" else "") + f.message for f in r.findings) + "。")
+    return lines
 
 
 def _self_check(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year: int):
     check = run_checks(snap, as_of, enterprise=enterprise)
     rect = rectification_status(snap, as_of, enterprise=enterprise)
     fig = campaign_figures(snap, as_of, enterprise=enterprise, year=year, check=check, rect=rect)
+    rows = problem_rows(check, rect)
+    problem_figures(fig, rows)
     view = snap.upto(as_of)
     projects = _year_projects(view, year, enterprise)
     names = "、".join(f"{r.obj.name}（承包单位：{view.org_name(r.obj.contractor)}）" for r in projects) or "无"
-    sm = rect["summary"]
     start = date(year, 4, 1)
-    intro = (f"按照区应急管理局外包作业安全专项整治工作方案要求，我单位自{cn_date(start)}起，对照发包单位“五查”、承包单位“五查”"
-             f"和《工贸企业重大事故隐患判定标准》有关外包作业的管理类、有限空间类判定项，对本单位外包作业开展自查自改。"
+    intro = (f"按照区应急管理局外包作业安全专项整治工作方案的要求，我单位自{cn_date(start)}起，对照整治方案中发包单位“五查”、承包单位“五查”"
+             f"的内容和《工贸企业重大事故隐患判定标准》中与外包作业有关的判定情形，对本单位外包作业开展了自查自改。"
              f"现将截至{cn_date(as_of)}的自查自改情况报告如下。")
     basic = [
         f"{year}年本单位共有外包项目{_n(fig['projects'])}个，涉及承包单位{_n(fig['contractors'])}家：{names}。",
@@ -400,47 +460,32 @@ def _self_check(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, y
             f"{TICKET_TYPE_NAMES[t]}{_n(fig['tickets_' + t])}张" for t in TICKET_TYPE_NAMES if fig["tickets_" + t]) + "）。"
         if fig["tickets"] else "自查期间未办理危险作业票。",
     ]
-    s = check.summary()
     done = [
-        f"对照整治方案逐项自查{s['rules']}项（发包单位五查5项、承包单位五查5项、重大事故隐患判定项5项），"
-        f"其中通过{s['pass']}项、有提示{s['warn']}项、不通过{s['fail']}项、不适用{s['not_applicable']}项；"
-        f"发现重大事故隐患{s['findings']['major']}条、问题{s['findings']['error']}条、提示{s['findings']['warning']}条。",
+        f"对照整治方案逐项自查{_n(fig['rules'])}项，其中{_n(fig['rules_applicable'])}项适用本单位、"
+        f"{_n(fig['rules_not_applicable'])}项本单位不涉及。",
         f"对承包单位开展安全检查{_n(fig['enterprise_inspections'])}次，季度安全生产考核{_n(fig['assessments'])}次"
         + (f"（不合格{_n(fig['assessments_failed'])}次）" if fig["assessments_failed"] else "") + f"，排查事故隐患{_n(fig['hazards'])}项"
         + (f"（其中重大事故隐患{_n(fig['hazards_major'])}项）" if fig["hazards_major"] else "") + "。",
     ]
-    groups: list[tuple[str, list[str]]] = []
-    for group in dict.fromkeys(r.group for r in RULES):
-        lines = []
-        for r in check.results:
-            if r.rule.group != group:
-                continue
-            if r.findings:
-                for f in r.findings:
-                    lines.append(f"{r.rule.title}（{r.rule.id}）：{f.message}。")
-            else:
-                lines.append(f"{r.rule.title}（{r.rule.id}）：{STATUS_NAMES[r.status]}。")
-        groups.append((group, lines))
+    groups = list(dict.fromkeys(r.group for r in RULES))
+    heads = {GROUP_E: "发包单位“五查”", GROUP_C: "承包单位“五查”"}
     problem_sections = [
-        {"heading": f"（{CN_NUM[i]}）{group}", "level": 2, "paragraphs": [f"{j}.{x}" for j, x in enumerate(lines, 1)]}
-        for i, (group, lines) in enumerate(groups)
+        {"heading": f"（{CN_NUM[i]}）{heads.get(group, group.replace('（令第10号第3条）', '（管理类）').replace('（令第10号有限空间专项）', '（有限空间）'))}",
+         "level": 2, "paragraphs": [f"{j}.{x}" for j, x in enumerate(_rule_lines(check, group), 1)]}
+        for i, group in enumerate(groups)
     ]
+    total = len(rows)
     problem_sections.append({
         "heading": f"（{CN_NUM[len(groups)]}）整改情况", "level": 2,
-        "paragraphs": [f"自查和检查发现的整改事项共{sm['total']}项，已整改{sm['closed']}项，整改中{sm['open']}项，逾期未整改{sm['overdue']}项"
-                       + (f"，整改率{sm['rate']:g}%。" if sm["rate"] is not None else "。")],
+        "paragraphs": [(f"自查和检查发现的问题共{_n(fig['problems'])}项，其中重大事故隐患{_n(fig['problems_major'])}项；"
+                        f"已整改{_n(fig['rect_closed'])}项，正在整改{_n(fig['rect_open'])}项，逾期未整改{_n(fig['rect_overdue'])}项，"
+                        f"整改率{_n(fig['rect_rate'])}%。逐项情况见附件。") if total else "自查和检查未发现问题。"],
     })
-    open_items = [i for i in rect["items"] if i["status"] != "closed"]
-    next_steps = []
-    for i, it in enumerate(open_items, 1):
-        dl = f"，期限{cn_date(date.fromisoformat(it['deadline']))}" if it["deadline"] else ""
-        next_steps.append(f"{i}.{it['ref']}：{it['text']}（{STATUS_LABELS[it['status']]}{dl}）。")
-    remedies = []
-    for r in check.results:
-        if r.status == "fail":
-            remedies.append(f"针对{r.rule.title}问题：{r.rule.remedy}。")
+    open_rows = [r for r in rows if r.status != "closed"]
+    remedies = list(dict.fromkeys(f"针对“{r.rule.label}”的问题：{r.rule.remedy}。" for r in check.results if r.status == "fail"))
     measures = (
-        (["对尚未完成的整改事项，逐项明确责任人和期限，限期整改到位："] + next_steps if next_steps else ["自查发现的问题均已整改完毕。"])
+        ([f"对尚未整改完毕的{_n(len(open_rows))}项问题，逐项明确整改责任人、措施和期限，限期整改到位，整改后组织复查。"] if open_rows
+         else ["自查和检查发现的问题均已整改完毕，本单位将组织复查，防止问题反弹。"])
         + remedies
         + ["严格落实承包单位安全准入、定期检查、教育培训、安全评价与退出机制，坚决杜绝“以包代管”，确保外包作业始终处于受控状态。"]
     )
@@ -449,34 +494,24 @@ def _self_check(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, y
         {"heading": "一、基本情况", "paragraphs": basic},
         {"heading": "二、自查自改开展情况", "paragraphs": done},
         {"heading": "三、发现的问题及整改情况", "paragraphs": [
-            f"自查发现重大事故隐患{s['findings']['major']}条、问题{s['findings']['error']}条、提示{s['findings']['warning']}条，逐项情况如下。"]},
+            "对照整治方案逐项自查的情况如下。" if total else "对照整治方案逐项自查，未发现问题，逐项情况如下。"]},
         *problem_sections,
-        {"heading": "四、下一步措施", "paragraphs": measures},
+        {"heading": "四、下一步措施", "paragraphs": [f"{i}.{x}" for i, x in enumerate(measures, 1)]},
     ]
-    cols = ["序号", "检查项", "问题描述（证据）", "性质", "依据", "整改情况"]
-    rows = []
-    n = 0
-    for r in check.results:
-        for f in r.findings:
-            n += 1
-            ev = "；".join(e["title"] for e in f.evidence)
-            rows.append([n, f"{r.rule.title}（{r.rule.id}）", f"{f.message}（证据：{ev}）" if ev else f.message,
-                         SEVERITY_NAMES[f.severity], r.rule.basis, "待整改"])
-    xrows = [x[:] for x in rows]
+    cols = ["序号", "问题来源", "问题描述", "性质", "整改措施", "整改情况"]
+    table = [[n, r.source, r.text, r.nature, r.measure or "按期限整改", r.state] for n, r in enumerate(rows, 1)]
     data = {
         "title": f"{org.name}关于外包作业安全专项整治自查自改情况的报告",
         "recipient": _bureau_name(view),
         "sections": sections,
-        "tables": [{"title": "自查发现问题及整改情况表", "columns": cols, "rows": [_cells(r) for r in rows],
-                    "widths": column_widths(cols, rows, PORTRAIT_WIDTH, 9),
-                    "note": f"数据截至{cn_date(as_of)}，由 outsafe check 生成。"}] if rows else [],
-        "attachments": ["自查发现问题及整改情况表"] if rows else [],
-        "contact": f"联系人：{org.safety_manager}，电话：{org.phone}" if org.safety_manager and org.phone else None,
+        "tables": [{"title": "自查发现问题及整改情况表", "columns": cols, "rows": [_cells(r) for r in table],
+                    "note": f"数据截至{cn_date(as_of)}。"}] if table else [],
+        "attachments": ["自查发现问题及整改情况表"] if table else [],
+        "contact": f"联系人：{org.safety_manager}，联系电话：{org.phone}" if org.safety_manager and org.phone else None,
     }
-    rect_cols = ["来源", "编号", "承包单位", "问题", "期限", "状态", "整改完成", "说明"]
-    rect_rows = [[i["source"], i["ref"], snap.org_name(i["contractor"]) if i["contractor"] else "", i["text"], i["deadline"] or "",
-                  STATUS_LABELS[i["status"]], i["closed_on"] or "", i["note"]] for i in rect["items"]]
-    return data, fig, [("自查发现问题", cols, xrows), ("整改事项", rect_cols, rect_rows)]
+    xcols = cols + ["整改期限", "整改完成日期"]
+    xrows = [r[:] + [cn_date(p.deadline) if p.deadline else "", cn_date(p.closed_on) if p.closed_on else ""] for r, p in zip(table, rows)]
+    return data, fig, [("自查发现问题及整改情况", xcols, xrows)]
 
 
 def _ledger(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year: int):
@@ -492,7 +527,8 @@ def _ledger(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year:
                 if r.rule.id not in failed[(f.enterprise, f.contractor)]:
                     failed[(f.enterprise, f.contractor)].append(r.rule.id)
     cols = ["序号", "发包单位", "承包单位", "统一社会信用代码", "外包项目", "作业期间", "资质/许可证（有效期至）",
-            "监督检查（日期、文书号）", "责令整改（文书号、项数）", "整改情况（已整改/总数）", "行政处罚（决定书号、金额）", "黑名单", "五查不通过项"]
+            "监督检查（日期、文书号）", "责令整改（文书号、项数）", "整改情况（已整改/总数）", "行政处罚（决定书号、金额）", "黑名单",
+            "“五查”发现的问题"]
     rows = []
     for i, pr in enumerate(projects, 1):
         p = pr.obj
@@ -507,20 +543,19 @@ def _ledger(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year:
         listed = active_listings(view, p.contractor, as_of, p.enterprise)
         rows.append([
             i, view.org_name(p.enterprise), f["contractor_name"], p.contractor, f"{p.name}（{p.code}）",
-            f"{f['start'].isoformat()}～{f['end'].isoformat()}", f["qualifications"],
-            "；".join(f"{r.obj.time_from:%Y-%m-%d} {r.obj.doc_no}" for r in insp) or "—",
+            cn_range(f["start"], f["end"]), f["qualifications"],
+            "；".join(f"{cn_date(r.obj.time_from.date())} {r.obj.doc_no}" for r in insp) or "—",
             "；".join(f"{r.obj.doc_no}（{len(r.obj.items)}项）" for r in orders) or "—",
             f"{sum(1 for x in items if x['status'] == 'closed')}/{len(items)}" if items else "—",
-            "；".join(f"{r.obj.doc_no} {r.obj.fine or 0}元" for r in pens) or "—",
-            "；".join(f"{x.obj.list_name}（至{x.obj.end.isoformat()}）" for x in listed) or "否",
-            "、".join(failed.get((p.enterprise, p.contractor), [])) or "无",
+            "；".join(f"{r.obj.doc_no}，罚款{r.obj.fine or 0:,.0f}元" for r in pens) or "—",
+            "；".join(f"{x.obj.list_name}（至{cn_date(x.obj.end)}）" for x in listed) or "否",
+            "；".join(RULES_BY_ID[rid].short_label for rid in failed.get((p.enterprise, p.contractor), [])) or "无",
         ])
     fig = campaign_figures(snap, as_of, enterprise=None, year=year, check=check, rect=rect)
     fig.set("enterprises", "工贸企业（家）", len({pr.obj.enterprise for pr in projects}))
     data = {
         "title": "外包作业队伍监管台账",
         "tables": [{"title": "外包作业队伍监管台账", "columns": cols, "rows": [_cells(r) for r in rows],
-                    "widths": column_widths(cols, rows, LANDSCAPE_WIDTH, 8),
                     "note": f"{org.name}；数据截至{cn_date(as_of)}，含档案中全部（含报送导入的）工贸企业外包项目。"}],
         "filled_by": None,
         "contact": org.phone,
@@ -528,72 +563,110 @@ def _ledger(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year:
     return data, fig, [("监管台账", cols, rows)]
 
 
-def _summary(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year: int):
-    check = run_checks(snap, as_of, enterprise=enterprise)
-    rect = rectification_status(snap, as_of, enterprise=enterprise)
-    fig = campaign_figures(snap, as_of, enterprise=enterprise, year=year, check=check, rect=rect)
-    if enterprise is None:
-        fig.set("enterprises", "工贸企业（家）", len({r.obj.enterprise for r in _year_projects(snap.upto(as_of), year, None)}))
-    view = snap.upto(as_of)
-    sm = rect["summary"]
-    who = "我单位" if enterprise else "我局"
-    intro = (f"按照区应急管理局外包作业安全专项整治工作部署，{who}于{year}年组织开展外包作业安全专项整治，"
-             f"经动员部署、自查自改、督查检查，现将整治工作总结如下。")
-    done = [
-        (f"全区共有{_n(fig['enterprises'])}家工贸企业的" if not enterprise else "") +
-        f"{_n(fig['projects'])}个外包项目、{_n(fig['contractors'])}家承包单位、{_n(fig['workers'])}名外包作业人员纳入整治范围。",
-        f"签订外包合同{_n(fig['contracts'])}份、安全生产管理协议{_n(fig['agreements'])}份；完成三级安全教育{_n(fig['trained'])}人；"
-        f"办理危险作业票{_n(fig['tickets'])}张；对承包单位安全检查{_n(fig['enterprise_inspections'])}次、季度考核{_n(fig['assessments'])}次。",
-        f"排查事故隐患{_n(fig['hazards'])}项（重大事故隐患{_n(fig['hazards_major'])}项），接受区应急管理局现场检查{_n(fig['bureau_inspections'])}次、"
-        f"责令限期整改{_n(fig['orders'])}份（{_n(fig['order_items'])}项）；整改事项{sm['total']}项，已整改{sm['closed']}项"
-        + (f"，整改率{sm['rate']:g}%" if sm["rate"] is not None else "") + "。",
-        f"外包作业发生生产安全事故{_n(fig['accidents'])}起、死亡{_n(fig['deaths'])}人；列入黑名单的承包单位{_n(fig['blacklisted'])}家；"
-        f"行政处罚{_n(fig['penalties'])}件、罚款{fig['fines']:,.0f}元。",
-    ]
-    status = {r.rule.id: r.status for r in check.results}
-    good = []
-    if fig["agreements"] and fig["agreements"] >= fig["projects"] and status["E1"] == "pass":
-        good.append("坚持“先签协议、后进场”：每个外包项目开工前均签订安全生产管理协议，明确双方安全生产管理职责。")
-    if fig["special_operators"] and fig["special_certified"] == fig["special_operators"] and status["3-2"] != "fail" and status["C2"] != "fail":
-        good.append(f"严把人员准入关：{_n(fig['special_operators'])}名特种作业及特种设备作业人员全部持有效证件上岗，入档时逐人核验证件和三级安全教育。")
-    if fig["labour_trained"]:
-        good.append(f"劳务分包、临时用工人员与正式员工同等管理：{_n(fig['labour_trained'])}名劳务分包、临时用工人员同等接受三级安全教育、参加工伤保险。")
-    if fig["tickets"]:
-        good.append(f"落实危险作业“作业票”管理：{_n(fig['tickets'])}张作业票全部按 GB 30871—2022 逐项校验时限、气体分析、审批和监护，电子存档、不可篡改。")
-    if fig["enterprise_inspections"] and status["E3"] == "pass" and status["3-1"] == "pass":
-        good.append(f"把承包单位纳入本单位安全管理体系，定期检查{_n(fig['enterprise_inspections'])}次，发现问题当场督促整改。")
-    if not good:
-        good.append("建立外包作业电子档案，合同、协议、教育培训、作业票和检查整改记录统一入档、可追溯。")
+def _problems_in_plan_words(check: CheckReport, snap: Snapshot | None = None) -> tuple[list[str], list[str]]:
+    """(main problems, measures) from the findings, in the plan's own words; with ``snap`` (the
+    bureau's report) each problem names its enterprise and each measure is what the bureau has the
+    enterprises do."""
     main_problems, measures, seen = [], [], set()
     for group in merge_findings(check.findings("warning")):
         lead = min(group, key=lambda f: (f.rule[0] not in "EC", f.rule))
         rule = RULES_BY_ID[lead.rule]
-        names = "、".join(dict.fromkeys(RULES_BY_ID[f.rule].title for f in group))
-        main_problems.append(f"{names}：{lead.message}" + ("（属重大事故隐患）" if any(f.severity == "major" for f in group) else "") + "。")
+        names = "；".join(dict.fromkeys(RULES_BY_ID[f.rule].label for f in group))
+        who = f"{snap.org_name(lead.enterprise)}" if snap is not None and lead.enterprise else ""
+        main_problems.append(f"{who}{lead.message}" + ("（属重大事故隐患）" if any(f.severity == "major" for f in group) else "")
+                             + f"。对应整治方案“{names}”。")
         remedy = lead.remedy or rule.remedy
         if any(f.severity != "warning" for f in group) and remedy not in seen:
             seen.add(remedy)
-            measures.append(f"{rule.title}：{remedy}。")
-    if not main_problems:
-        main_problems.append("对照整治内容逐项检查，未发现突出问题。")
-    measures.append("巩固整治成效，将承包单位安全准入、定期检查、教育培训、安全评价与退出机制纳入日常管理，形成可复制、可借鉴的外包作业安全治理模式。")
-    sections = [
-        {"paragraphs": [intro]},
-        {"heading": "一、整治工作开展情况", "paragraphs": done},
-        {"heading": "二、主要经验做法", "paragraphs": [f"{i}.{x}" for i, x in enumerate(good, 1)]},
-        {"heading": "三、存在的主要问题", "paragraphs": [f"{i}.{x}" for i, x in enumerate(main_problems, 1)]},
-        {"heading": "四、改进措施", "paragraphs": [f"{i}.{x}" for i, x in enumerate(measures, 1)]},
-    ]
-    fig_rows = [[i, lab, _n(v)] for i, (k, (lab, v)) in enumerate(fig.values.items(), 1)]
+            measures.append(f"督促企业{remedy.replace('本单位', '企业')}。" if snap is not None else f"{remedy}。")
+    return main_problems, measures
+
+
+def _summary(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year: int):
+    check = run_checks(snap, as_of, enterprise=enterprise)
+    rect = rectification_status(snap, as_of, enterprise=enterprise)
+    fig = campaign_figures(snap, as_of, enterprise=enterprise, year=year, check=check, rect=rect)
+    view = snap.upto(as_of)
+    if enterprise is None:
+        fig.set("enterprises", "工贸企业（家）", len({r.obj.enterprise for r in _year_projects(view, year, None)}))
+    sm = rect["summary"]
+    rate = f"，整改率{_n(fig['rect_rate'])}%" if sm["rate"] is not None else ""
+    main_problems, measures = _problems_in_plan_words(check, snap.upto(as_of) if enterprise is None else None)
+    status = {r.rule.id: r.status for r in check.results}
+    if enterprise is None:  # the bureau's own report to the 区人民政府
+        intro = (f"{year}年，我局组织辖区工贸企业开展外包作业安全专项整治，经动员部署、企业自查自改、督查检查等阶段，"
+                 f"整治工作取得阶段性成效。现将截至{cn_date(as_of)}的工作情况报告如下。")
+        done = [
+            f"（一）摸清底数，建立台账。建立外包作业队伍监管台账，纳入{_n(fig['enterprises'])}家工贸企业的{_n(fig['projects'])}个外包项目、"
+            f"{_n(fig['contractors'])}家承包单位、{_n(fig['workers'])}名外包作业人员。",
+            f"（二）督促企业自查自改。各企业签订外包合同{_n(fig['contracts'])}份、安全生产管理协议{_n(fig['agreements'])}份，"
+            f"完成三级安全教育{_n(fig['trained'])}人，办理危险作业票{_n(fig['tickets'])}张，对承包单位开展安全检查{_n(fig['enterprise_inspections'])}次、"
+            f"季度安全生产考核{_n(fig['assessments'])}次，排查事故隐患{_n(fig['hazards'])}项（其中重大事故隐患{_n(fig['hazards_major'])}项）。",
+            f"（三）严格督查执法。我局开展现场检查{_n(fig['bureau_inspections'])}次，下达责令限期整改指令书{_n(fig['orders'])}份、"
+            f"责令整改问题{_n(fig['order_items'])}项；各类整改事项{_n(fig['rect_total'])}项，已整改{_n(fig['rect_closed'])}项{rate}。"
+            f"依法作出行政处罚决定{_n(fig['penalties'])}件，罚款{fig['fines']:,.0f}元；列入黑名单的承包单位{_n(fig['blacklisted'])}家。",
+            f"（四）事故情况。外包作业发生生产安全事故{_n(fig['accidents'])}起、死亡{_n(fig['deaths'])}人。",
+        ]
+        good = ["把外包作业纳入日常监管，督查检查与企业自查自改相结合，检查发现的问题逐项下达指令、限期整改、按期复查，做到闭环管理。"]
+        if fig["penalties"]:
+            good.append(f"对“以包代管”等违法行为依法处罚{_n(fig['penalties'])}件，形成震慑。")
+        good.append("推行外包作业电子档案，合同、协议、三级安全教育、作业票和检查整改记录统一入档、可追溯，企业报送与执法检查共用一套数据。")
+        next_steps = measures + ["巩固整治成效，将承包单位安全准入、定期检查、教育培训、安全评价与退出机制纳入企业日常管理，"
+                                 "对整治中发现的普遍性问题组织专题研究，形成可复制、可借鉴的外包作业安全治理模式并在全区推广。"]
+        sections = [
+            {"paragraphs": [intro]},
+            {"heading": "一、工作开展情况", "paragraphs": done},
+            {"heading": "二、主要做法和成效", "paragraphs": [f"{i}.{x}" for i, x in enumerate(good, 1)]},
+            {"heading": "三、存在的主要问题", "paragraphs": [f"{i}.{x}" for i, x in enumerate(main_problems, 1)]
+             or ["对照整治内容逐项检查，未发现突出问题。"]},
+            {"heading": "四、下一步工作打算", "paragraphs": [f"{i}.{x}" for i, x in enumerate(next_steps, 1)]},
+        ]
+        recipient = f"{org.name.removesuffix('应急管理局')}人民政府" if org.name.endswith("应急管理局") else "区人民政府"
+    else:  # an enterprise's own summary to the bureau
+        intro = (f"按照区应急管理局外包作业安全专项整治工作方案的要求，我单位{year}年组织开展了外包作业安全专项整治，"
+                 f"经动员部署、自查自改、接受督查检查，现将截至{cn_date(as_of)}的整治工作总结如下。")
+        done = [
+            f"{_n(fig['projects'])}个外包项目、{_n(fig['contractors'])}家承包单位、{_n(fig['workers'])}名外包作业人员纳入整治范围。",
+            f"签订外包合同{_n(fig['contracts'])}份、安全生产管理协议{_n(fig['agreements'])}份；完成三级安全教育{_n(fig['trained'])}人；"
+            f"办理危险作业票{_n(fig['tickets'])}张；对承包单位安全检查{_n(fig['enterprise_inspections'])}次、季度考核{_n(fig['assessments'])}次。",
+            f"排查事故隐患{_n(fig['hazards'])}项（重大事故隐患{_n(fig['hazards_major'])}项），接受区应急管理局现场检查{_n(fig['bureau_inspections'])}次、"
+            f"责令限期整改{_n(fig['orders'])}份（{_n(fig['order_items'])}项）；整改事项{_n(fig['rect_total'])}项，已整改{_n(fig['rect_closed'])}项{rate}。",
+            f"外包作业发生生产安全事故{_n(fig['accidents'])}起、死亡{_n(fig['deaths'])}人；列入黑名单的承包单位{_n(fig['blacklisted'])}家；"
+            f"受到行政处罚{_n(fig['penalties'])}件、罚款{fig['fines']:,.0f}元。",
+        ]
+        good = []
+        if fig["agreements"] and fig["agreements"] >= fig["projects"] and status["E1"] == "pass":
+            good.append("坚持“先签协议、后进场”：每个外包项目开工前均签订安全生产管理协议，明确双方安全生产管理职责。")
+        if fig["special_operators"] and fig["special_certified"] == fig["special_operators"] and status["3-2"] != "fail" and status["C2"] != "fail":
+            good.append(f"严把人员准入关：{_n(fig['special_operators'])}名特种作业及特种设备作业人员全部持有效证件上岗，入场时逐人核验证件和三级安全教育。")
+        if fig["labour_trained"]:
+            good.append(f"劳务分包、临时用工人员与正式员工同等管理：{_n(fig['labour_trained'])}名劳务分包、临时用工人员同等接受三级安全教育、参加工伤保险。")
+        if fig["tickets"]:
+            good.append(f"落实危险作业“作业票”管理：{_n(fig['tickets'])}张作业票均按 GB 30871—2022 逐项核对时限、气体分析、审批和监护，电子存档。")
+        if fig["enterprise_inspections"] and status["E3"] == "pass" and status["3-1"] == "pass":
+            good.append(f"把承包单位纳入本单位安全管理体系，定期检查{_n(fig['enterprise_inspections'])}次，发现问题当场督促整改。")
+        if not good:
+            good.append("建立外包作业电子档案，合同、协议、教育培训、作业票和检查整改记录统一入档、可追溯。")
+        sections = [
+            {"paragraphs": [intro]},
+            {"heading": "一、整治工作开展情况", "paragraphs": done},
+            {"heading": "二、主要经验做法", "paragraphs": [f"{i}.{x}" for i, x in enumerate(good, 1)]},
+            {"heading": "三、存在的主要问题", "paragraphs": [f"{i}.{x}" for i, x in enumerate(main_problems, 1)]
+             or ["对照整治内容逐项检查，未发现突出问题。"]},
+            {"heading": "四、改进措施", "paragraphs": [f"{i}.{x}" for i, x in enumerate(measures + [
+                "巩固整治成效，将承包单位安全准入、定期检查、教育培训、安全评价与退出机制纳入日常管理，形成可复制、可借鉴的外包作业安全治理模式。"], 1)]},
+        ]
+        recipient = _bureau_name(view)
+    fig_rows = [[i, lab, _n(v) if k != "fines" else f"{v:,.0f}"] for i, (k, (lab, v)) in enumerate(fig.values.items(), 1)]
     data = {
-        "title": f"{org.name}外包作业安全专项整治工作总结报告",
-        "recipient": _bureau_name(view) if enterprise else f"{org.name.replace('应急管理局', '')}人民政府" if org.name.endswith("应急管理局") else "区人民政府",
+        "title": f"{org.name}关于外包作业安全专项整治工作情况的报告" if enterprise is None else f"{org.name}外包作业安全专项整治工作总结报告",
+        "recipient": recipient,
         "sections": sections,
         "tables": [{"title": "整治工作数据表", "columns": ["序号", "指标", "数值"], "rows": [_cells(r) for r in fig_rows],
-                    "widths": [20.0, 96.0, 40.0],
-                    "note": f"数据截至{cn_date(as_of)}，由 outsafe 根据档案记录统计。"}],
+                    "note": f"数据截至{cn_date(as_of)}。"}],
         "attachments": ["整治工作数据表"],
-        "contact": f"联系人：{org.safety_manager}，电话：{org.phone}" if getattr(org, "safety_manager", None) and org.phone else None,
+        "contact": (f"联系人：{org.safety_manager}，联系电话：{org.phone}" if getattr(org, "safety_manager", None) and org.phone
+                    else f"联系电话：{org.phone}" if org.phone else None),
     }
     return data, fig, [("整治工作数据", ["序号", "指标", "数值"], [[r[0], r[1], fig.values[k][1]] for r, k in zip(fig_rows, fig.values)])]
 
@@ -659,8 +732,9 @@ def write_report(archive: Any, built: Built, out_dir: Path, *, pdf: bool = True)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{FILE_NAMES[built.kind]}-{built.obj.as_of.isoformat()}"
     paths: dict[str, Path] = {}
-    header = [f"{REPORT_KINDS[built.kind]}（{built.obj.author_name}），数据截至 {built.obj.as_of}。由 outsafe report 生成；"
-              "入档/报送：outsafe case add 本文件（随报送包提交区应急管理局）。"]
+    filing = ("入档：outsafe case add 本文件。" if getattr(built.obj, "bureau", None)
+              else "入档/报送：outsafe case add 本文件（随报送包提交区应急管理局）。")
+    header = [f"{REPORT_KINDS[built.kind]}（{built.obj.author_name}），数据截至 {built.obj.as_of}。由 outsafe report 生成；{filing}"]
     paths["yaml"] = write_case_file(built.data, out_dir / f"{stem}.yaml", header)
     docx = render_report(archive, built)
     atomic_write(out_dir / f"{stem}.docx", docx, mode=PUBLIC)
@@ -702,12 +776,13 @@ class Produced:
 
 
 def produce(archive: Any, kind: str, out_dir: Path, *, as_of: date | None = None, enterprise: str | None = None,
-            issued_on: date | None = None, pdf: bool = True, add: bool = False, notify: Any = None) -> Produced:
+            issued_on: date | None = None, pdf: bool = True, add: bool = False, notify: Any = None,
+            doc_no: str | None = None, signer: str | None = None) -> Produced:
     """``outsafe report``: build the report ``kind`` as on ``as_of`` (default: the archive's
     today), write its files into ``out_dir`` and, with ``add``, archive its case file — judged as
     on the later of ``as_of`` and today, since a report may be made for a day still to come."""
     day = as_of or archive.clock.today()
-    built = build_report(archive, kind, as_of=day, enterprise=enterprise, issued_on=issued_on)
+    built = build_report(archive, kind, as_of=day, enterprise=enterprise, issued_on=issued_on, doc_no=doc_no, signer=signer)
     result = Produced(built, day, write_report(archive, built, out_dir, pdf=pdf))
     if add:
         rep = archive.add_files([result.paths["yaml"]], notify=notify, today=max(day, archive.clock.today()))

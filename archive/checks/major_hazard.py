@@ -42,7 +42,7 @@ def m31(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         elif found and gaps:
             worst = max(gaps, key=lambda g: (g[1] - g[0]).days)
             ev.findings.append(make_finding(
-                "major", f"{project_name(p)}发包单位对承包单位的安全检查不定期：{fmt_day(worst[0])}～{fmt_day(worst[1])} 间隔 {(worst[1] - worst[0]).days} 天"
+                "major", f"{project_name(p)}发包单位对承包单位的安全检查不定期：{fmt_day(worst[0])}至{fmt_day(worst[1])}间隔 {(worst[1] - worst[0]).days} 天"
                          f"（超过 {s.inspection_max_gap_days} 天）",
                 p=p, evidence=[pr, *found], missing=["定期安全检查记录"], topic="inspection"))
         ev.examined.append(f"{project_name(p)}：协调管理依据 {len(ags) + len(duty)} 份，检查 {len(found)} 次")
@@ -238,7 +238,7 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                                "辨识和台账情况依据执法、检查和隐患记录判定")
             continue
         reg = regs[-1]
-        ev.examined.append(f"{reg.title}（{reg.obj.compiled_on.isoformat()}）：{len(reg.obj.spaces)} 处有限空间，"
+        ev.examined.append(f"{reg.title}（{fmt_day(reg.obj.compiled_on)}）：{len(reg.obj.spaces)} 处有限空间，"
                            f"{sum(1 for sp in reg.obj.spaces if sp.warning_sign)} 处入口设警示标志")
         for t in ts:
             o = t.obj
@@ -257,8 +257,8 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                          for x in [_register_space(r.obj, o)] if x is not None)
             if listed > o.valid_from.date():
                 ev.findings.append(make_finding(
-                    "warning", f"{t.title} 作业时（{o.valid_from.date().isoformat()}）该有限空间尚未辨识列入台账"
-                               f"（{reg.title} 记载 {listed.isoformat()} 才辨识登记）",
+                    "warning", f"{t.title} 作业时（{fmt_day(o.valid_from.date())}）该有限空间尚未辨识列入台账"
+                               f"（{reg.title} 记载{fmt_day(listed)}才辨识登记）",
                     p=p.obj if p else None, evidence=[t, reg], missing=["作业前的有限空间辨识和台账登记"]))
         for sp in reg.obj.spaces:
             if not sp.warning_sign:

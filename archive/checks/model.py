@@ -14,6 +14,7 @@ from archive.checks.facts import project_window
 from archive.checks.snapshot import Rec, Snapshot
 
 SPL = "《安全生产法》"
+SPL_FULL = "《中华人民共和国安全生产法》"  # as official documents cite it
 L10 = "《工贸企业重大事故隐患判定标准》（应急管理部令第10号）"
 
 SEVERITIES = ("major", "error", "warning")
@@ -69,12 +70,34 @@ class CheckRule:
     remedy: str  # what to do — the 整改要求 of a rectification order item
     evaluate: Callable[["Snapshot", date, "Scope"], Evaluation]
     note: str = ""  # what the data cannot show
+    violated: str = ""  # the provisions of law violated, as an official document cites them ("" when none is confirmed)
+    criterion: str = ""  # for a 重大事故隐患: the item of the 判定标准 it is judged by
+    words: str = ""  # the 判定标准's own words for the item, when the plan's clause is not the item itself
+
+    @property
+    def label(self) -> str:
+        """The item in the campaign plan's own words, for reports and documents (never the rule id):
+        "一查未与承包单位签订安全生产管理协议，未明确各自安全生产管理职责", or for a 重大事故隐患
+        its title and the 判定标准 item."""
+        if self.seed_clause[:2] in ("一查", "二查", "三查", "四查", "五查"):
+            return self.seed_clause.rstrip("的")
+        text = self.words or self.title
+        return f"{text}（{self.criterion.replace('（应急管理部令第10号）', '')}）" if self.criterion else text
+
+    @property
+    def short_label(self) -> str:
+        """A short name in the plan's terms for tables: 发包单位“五查”之三, or the 判定标准 item."""
+        n = self.seed_clause[:1]
+        if self.seed_clause[1:2] == "查" and n in "一二三四五":
+            return f"{self.group.replace('五查', '“五查”')}之{n}"
+        item = self.criterion.replace("《工贸企业重大事故隐患判定标准》（应急管理部令第10号）", "")
+        return f"重大事故隐患判定标准{item}" if self.criterion else self.title
 
     def as_dict(self) -> dict:
         return {
             "id": self.id, "title": self.title, "group": self.group, "seed_clause": self.seed_clause,
             "basis": self.basis, "penalty": self.penalty, "severity": self.severity, "remedy": self.remedy,
-            "note": self.note,
+            "note": self.note, "violated": self.violated, "criterion": self.criterion, "label": self.label,
         }
 
 
@@ -196,7 +219,8 @@ def project_name(p: Any) -> str:
 
 
 def fmt_day(d: date) -> str:
-    return d.isoformat()
+    """A day as findings print it — the words go into reports and documents: 2026年5月6日."""
+    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def _inspections(snap: Snapshot, p: Any) -> list[Rec]:

@@ -4,6 +4,7 @@ by type, enterprise, contractor and project — what a check run reads.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -56,10 +57,68 @@ def _title(obj: Any) -> str:
     return f"{record_label(obj)} {number or ''}".strip()
 
 
-class Snapshot:
-    """The records the rules look at, indexed; registry entities by key (latest version wins)."""
+# =============================================================================================
+# The world as known on a day
+# =============================================================================================
 
-    def __init__(self, recs: Iterable[Rec], *, owner: str = "", owner_role: str = "", settings: Any = None) -> None:
+
+def _after(d: Any, day: date) -> bool:
+    if isinstance(d, datetime):
+        d = d.date()
+    return isinstance(d, date) and d > day
+
+
+def as_known_on(obj: Any, day: date) -> Any:
+    """``obj`` without the facts that happened after ``day``: a completion, a rectification, a
+    termination, a report, a certificate or licence issued later. Plans known on the day (agreed
+    periods, deadlines, validity ends) stay. A record dated after ``day`` is not passed here: it is
+    left out of the view altogether (:meth:`Snapshot.upto`)."""
+    t = meta_of(type(obj)).type
+    rep = dataclasses.replace
+    if t == "project":
+        if _after(obj.actual_end, day):
+            obj = rep(obj, actual_end=None, status="施工中")
+        if obj.period.start > day and obj.status == "施工中":
+            obj = rep(obj, status="筹备")
+    elif t == "hazard":
+        if _after(obj.rectified_on, day):
+            obj = rep(obj, rectified_on=None, status="整改中")
+        if _after(obj.reported_on, day):
+            obj = rep(obj, reported_on=None, reported_to_authority=False)
+    elif t == "accident":
+        if _after(obj.reported_at, day):
+            obj = rep(obj, reported_at=None)
+    elif t == "outsourcing_contract":
+        if _after(obj.terminated_on, day):
+            obj = rep(obj, terminated_on=None, status="履行中")
+        if any(_after(c.date, day) for c in obj.change_orders):
+            obj = rep(obj, change_orders=tuple(c for c in obj.change_orders if not _after(c.date, day)))
+    elif t == "work_ticket":
+        if obj.completion is not None and _after(obj.completion.at, day):
+            obj = rep(obj, completion=None)
+    elif t == "person":
+        if any(_after(c.issued, day) for c in obj.certificates):
+            obj = rep(obj, certificates=tuple(c for c in obj.certificates if not _after(c.issued, day)))
+    elif t == "organization":
+        if any(_after(q.valid_from, day) for q in obj.qualifications):
+            obj = rep(obj, qualifications=tuple(q for q in obj.qualifications if not _after(q.valid_from, day)))
+    elif t == "equipment":
+        if any(_after(m.date, day) for m in obj.maintenance):
+            obj = rep(obj, maintenance=tuple(m for m in obj.maintenance if not _after(m.date, day)))
+    elif t == "blacklist_entry":
+        if _after(obj.published_on, day):
+            obj = rep(obj, published_on=None)
+    return obj
+
+
+class Snapshot:
+    """The records the rules look at, indexed; registry entities by key (latest version wins).
+    ``earlier``: for a record that supersedes others, its earlier versions (newest first), so that
+    a view of a past day shows the version current then."""
+
+    def __init__(self, recs: Iterable[Rec], *, owner: str = "", owner_role: str = "", settings: Any = None,
+                 earlier: dict[str, list[Rec]] | None = None) -> None:
+        self.earlier = earlier or {}
         self.recs: list[Rec] = list(recs)
         self.owner = owner
         self.owner_role = owner_role
@@ -84,16 +143,28 @@ class Snapshot:
     # --- construction ---------------------------------------------------------------------
 
     @classmethod
-    def from_archive(cls, archive: Any) -> "Snapshot":
-        """Every current (not superseded) record of ``archive``, loaded with its schema."""
-        rows = archive.catalog.list_records(current_only=True)
-        recs = []
+    def from_archive(cls, archive: Any, *, types: Sequence[str] = (), within: str | None = None) -> "Snapshot":
+        """Every current (not superseded) record of ``archive``, loaded with its schema, with the
+        earlier versions of dated records (for views of a past day); only of ``types`` when given;
+        only those that belong to the enterprise ``within`` when given — an enterprise account's
+        scope, archive.access.scope."""
+        rows = archive.catalog.list_records(types=types, belongs_to=within)
+        by_id = {r["id"]: r for r in rows}
+        replaced = {r["supersedes"] for r in rows if r["supersedes"]}
+        recs, earlier = [], {}
+        load = lambda row: Rec(row["id"], row["type"], row["title"], archive.load_record(row), row["origin"], row["created_at"])  # noqa: E731
         for row in rows:
-            if row["type"] not in TYPES:
+            if row["type"] not in TYPES or row["id"] in replaced:
                 continue
-            recs.append(Rec(row["id"], row["type"], row["title"], archive.load_record(row), row["origin"], row["created_at"]))
+            recs.append(load(row))
+            if row["supersedes"] and meta_of(TYPES[row["type"]]).date:
+                chain, prev = [], by_id.get(row["supersedes"])
+                while prev is not None and prev["type"] == row["type"]:
+                    chain.append(load(prev))
+                    prev = by_id.get(prev["supersedes"]) if prev["supersedes"] else None
+                earlier[row["id"]] = chain
         role = archive.catalog.get_meta("owner_role") or ""
-        return cls(recs, owner=archive.owner_uscc, owner_role=role, settings=archive.settings)
+        return cls(recs, owner=archive.owner_uscc, owner_role=role, settings=archive.settings, earlier=earlier)
 
     @classmethod
     def from_objects(cls, objs: Iterable[Any], *, owner: str = "", owner_role: str = "", settings: Any = None) -> "Snapshot":
@@ -102,8 +173,16 @@ class Snapshot:
         return cls(recs, owner=owner, owner_role=owner_role, settings=settings)
 
     def upto(self, as_of: date) -> "Snapshot":
-        """Without the case records dated after ``as_of`` (registry entities are kept)."""
-        keep = [r for r in self.recs if meta_of(type(r.obj)).kind == "registry" or r.date is None or r.date <= as_of]
+        """The world as known on ``as_of``: records dated after it left out (of a corrected record,
+        the version dated on or before it), and the later facts inside the others removed
+        (:func:`as_known_on`). Registry entities are kept, without their later facts."""
+        keep = []
+        for r in self.recs:
+            for v in (r, *self.earlier.get(r.id, ())):
+                if meta_of(type(v.obj)).kind == "registry" or v.date is None or v.date <= as_of:
+                    obj = as_known_on(v.obj, as_of)
+                    keep.append(v if obj is v.obj else dataclasses.replace(v, obj=obj))
+                    break
         return Snapshot(keep, owner=self.owner, owner_role=self.owner_role, settings=self.settings)
 
     # --- lookups --------------------------------------------------------------------------

@@ -12,7 +12,9 @@ What happens, all under the archive write lock (no writer runs meanwhile):
 2. The blobs are copied, checked on read and named by their hash (``BlobStore``): a blob the
    target has already is skipped, so an interrupted run picks up where it stopped.
 3. The catalog — records with their files in ``seq`` order, the ledger leaf by leaf, checkpoints,
-   witnessed checkpoints, imported proofs, the package log, the registry, meta — is copied through
+   witnessed checkpoints, imported proofs, the package log, the registry, meta, the web accounts
+   and the access log entry by entry (sessions and sign-in attempts are not copied: everyone
+   signs in again) — is copied through
    the storage interfaces in ONE transaction of the target, and ``verify`` runs on the target
    inside that transaction, before the commit: every blob re-hashed in the target store, every
    seal, the ledger recomputed, and its root must equal the source's. Anything wrong rolls it all
@@ -239,6 +241,13 @@ def _copy_rows(src: Catalog, dst: Catalog, progress: Progress | None) -> None:
     for key, value in src.meta_items().items():
         if key not in NOT_COPIED_META:
             dst.set_meta(key, value)
+    for account in src.accounts.accounts():
+        dst.accounts.add_account(account)
+    after = 0
+    while entries := src.access_log.entries(after_seq=after, limit=5000):
+        for entry in entries:
+            dst.access_log.append(entry)
+        after = entries[-1]["seq"]
 
 
 def _remove_sqlite(path: Path) -> None:

@@ -34,6 +34,8 @@ KIND_LABELS = {KIND_SUBMISSION: "报送包", KIND_EVIDENCE: "证据包", KIND_RE
 # the evidence part of an evidence package (证据包)
 LIST_DOCX = "证据清单.docx"
 LIST_PDF = "证据清单.pdf"
+EXTRACTION_DOCX = "电子数据提取笔录.docx"
+EXTRACTION_PDF = "电子数据提取笔录.pdf"
 COMPILATION = "证据材料汇编.pdf"
 USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
 STORED_SUFFIXES = (".pdf", ".docx", ".xlsx", ".jpg", ".jpeg", ".png", ".zip", ".gz")
@@ -79,8 +81,11 @@ class ExportResult:
     def as_text(self) -> list[str]:
         if self.kind == KIND_EVIDENCE:
             x = self.extra
+            p = x.get("party") or {}
+            party = (f"{p['person']}（{p['name']}）" if p.get("person") else p.get("name")) if p else None
             return [f"已导出证据包 (evidence package written): {self.path}",
-                    f"  案件 {x['case_no']}: {x['items']} 项证据, {x['pages']} 页, 记录包 {self.records} 条记录",
+                    f"  案件 {x['case_no']}" + (f"，当事人 {party}" if party else "")
+                    + f"：{x['items']} 项, {x['pages']} 页, 记录包 {self.records} 条记录",
                     f"  记录包摘要 (records package digest, on the cover): {x['inner_tagmanifest_sha256']}",
                     f"  tagmanifest-sha256.txt 的 SHA-256: {self.digest}"]
         return [f"已导出报送包 (package written): {self.path}",

@@ -23,6 +23,8 @@ from archive.packages import bag as bagfmt
 from archive.packages.bag import SIG_NAME, TAGMANIFEST
 from archive.packages.common import (
     COMPILATION,
+    EXTRACTION_DOCX,
+    EXTRACTION_PDF,
     FORMAT,
     GUIDE_NAME,
     INDEX_NAME,
@@ -262,7 +264,7 @@ def verify_evidence_bag(bag_dir: Path, rep: PackageReport, state, *, progress: P
     if (index.get("records_package") or {}).get("tagmanifest_sha256") != inner_digest:
         fail(f"{INDEX_NAME}: 记录包摘要与 data/package 不符 (index names another records package)")
     compiled = bag_dir / "data" / "evidence" / COMPILATION
-    for name in (LIST_DOCX, LIST_PDF, COMPILATION):
+    for name in (LIST_DOCX, LIST_PDF, EXTRACTION_DOCX, EXTRACTION_PDF, COMPILATION):
         if not (bag_dir / "data" / "evidence" / name).is_file():
             fail(f"data/evidence/{name}: 缺失 (missing)")
     if not compiled.is_file():

@@ -201,8 +201,8 @@ def bench_evidence(home: Path, work: Path, n: int) -> dict:
     ev.compile_pdf = timed
     try:
         t = time.perf_counter()
-        result = ev.export_evidence(bureau, work / "evidence", contractor=ent.catalog.list_records(types=["work_ticket"])[0]["contractor"],
-                                    case_no="高新应急罚〔2026〕12号", record_ids=ids)
+        result = ev.export_evidence(bureau, work / "evidence", party=ent.catalog.list_records(types=["work_ticket"])[0]["contractor"],
+                                    case_no="（高新）应急立〔2026〕12号", record_ids=ids)
         export_s = time.perf_counter() - t
     finally:
         ev.compile_pdf = original

@@ -1,11 +1,12 @@
-"""The PostgreSQL catalog: records, the registry projection, meta, the ledger and the package book
-in one database schema; implements :class:`storage.interfaces.Catalog`.
+"""The PostgreSQL catalog: records, the registry projection, meta, the ledger, the package book,
+the web's accounts and the access log in one database schema; implements
+:class:`storage.interfaces.Catalog`.
 
     catalog = open_catalog("postgresql://outsafe@db.example/outsafe")   # storage.catalog
 
 Records, file rows, feed, registry and meta are here; the ledger rows are in
-:mod:`storage.postgresql.ledger`, the package book in :mod:`storage.postgresql.packages`; all
-three share one :class:`~storage.postgresql.connection.Connection`, so one transaction spans them.
+:mod:`storage.postgresql.ledger`, the package book in :mod:`storage.postgresql.packages`, the web's
+accounts and access log in :mod:`storage.postgresql.access`; all share one :class:`~storage.postgresql.connection.Connection`, so one transaction spans them.
 
 The record ``seq`` is "one past the highest", taken under the transaction lock of the connection
 (see there): gap-free and in commit order with any number of writers on any number of machines.
@@ -21,6 +22,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from storage.errors import StorageError
+from storage.postgresql.access import PostgresAccessLog, PostgresAccountStore
 from storage.postgresql.connection import Connection, redact
 from storage.postgresql.ledger import PostgresLedgerStore
 from storage.postgresql.migrations import MIGRATIONS, SCHEMA_VERSION, grant_sql
@@ -44,6 +46,8 @@ class PostgresCatalog:
         self.sql = Connection(url, readonly=readonly)
         self.ledger = PostgresLedgerStore(self.sql)
         self.packages = PostgresPackageBook(self.sql)
+        self.accounts = PostgresAccountStore(self.sql)
+        self.access_log = PostgresAccessLog(self.sql)
 
     # --- the catalog as a whole ---------------------------------------------------------------
 
@@ -162,17 +166,23 @@ class PostgresCatalog:
         contractor: str | None = None,
         enterprise: str | None = None,
         project: str | None = None,
+        doc_no: str | None = None,
         since: str | None = None,
         until: str | None = None,
         current_only: bool = False,
         limit: int | None = None,
+        belongs_to: str | None = None,
     ) -> list[RecordRow]:
         where: list[str] = []
         args: list[Any] = []
+        if belongs_to is not None:
+            where.append("COALESCE(enterprise, origin)=%s")  # the index records_belongs
+            args.append(belongs_to)
         if types:
             where.append("type = ANY(%s)")
             args.append(list(types))
-        for col, val in (("subtype", subtype), ("contractor", contractor), ("enterprise", enterprise), ("project", project)):
+        for col, val in (("subtype", subtype), ("contractor", contractor), ("enterprise", enterprise), ("project", project),
+                         ("doc_no", doc_no)):
             if val is not None:
                 where.append(f"{col}=%s")
                 args.append(val)

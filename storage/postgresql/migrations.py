@@ -11,10 +11,11 @@ in one transaction together with the new version number (PostgreSQL's DDL is tra
 crash leaves the catalog at the old version or the new one.
 
 Immutability is the database's own: statement-level triggers refuse UPDATE, DELETE and TRUNCATE on
-records, their files, the ledger, checkpoints, witnessed checkpoints and imported proofs, whoever
-connects. The table owner could still disable a trigger; a deployment that wants the database to
+records, their files, the ledger, checkpoints, witnessed checkpoints, imported proofs and the
+access log, whoever connects. The table owner could still disable a trigger; a deployment that wants the database to
 refuse that too connects outsafe as a role without ownership, given only what it needs
-(:func:`grant_sql`: SELECT and INSERT on the immutable tables, UPDATE on the registry and meta).
+(:func:`grant_sql`: SELECT and INSERT on the immutable tables, UPDATE on the registry, meta and
+accounts, DELETE on sessions and sign-in attempts).
 """
 
 from __future__ import annotations
@@ -146,14 +147,64 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER imported_proofs_immutable BEFORE UPDATE OR DELETE OR TRUNCATE ON imported_proofs
         FOR EACH STATEMENT EXECUTE FUNCTION outsafe_refuse('imported proofs are immutable');
     """,
+    # 4: web accounts, their sessions and sign-in attempts (mutable); the access log (append-only,
+    #    hash-chained); and an index for "the records that belong to an enterprise"
+    """
+    CREATE TABLE accounts (
+        name          TEXT COLLATE "C" PRIMARY KEY,
+        role          TEXT COLLATE "C" NOT NULL,
+        org           TEXT COLLATE "C",
+        password_hash TEXT NOT NULL,
+        disabled      BOOLEAN NOT NULL DEFAULT false,
+        created_at    TEXT COLLATE "C" NOT NULL,
+        updated_at    TEXT COLLATE "C" NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash   TEXT COLLATE "C" PRIMARY KEY,
+        account      TEXT COLLATE "C" NOT NULL REFERENCES accounts(name),
+        csrf_token   TEXT NOT NULL,
+        created_at   TEXT COLLATE "C" NOT NULL,
+        last_seen_at TEXT COLLATE "C" NOT NULL,
+        expires_at   TEXT COLLATE "C" NOT NULL,
+        address      TEXT
+    );
+    CREATE INDEX sessions_account ON sessions(account);
+    CREATE TABLE login_attempts (
+        id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at           TEXT COLLATE "C" NOT NULL,
+        username_key TEXT COLLATE "C" NOT NULL,
+        address      TEXT COLLATE "C",
+        ok           BOOLEAN NOT NULL
+    );
+    CREATE INDEX login_attempts_at ON login_attempts(at);
+    CREATE TABLE access_log (
+        seq       BIGINT PRIMARY KEY,
+        at        TEXT COLLATE "C" NOT NULL,
+        account   TEXT COLLATE "C",
+        org       TEXT COLLATE "C",
+        action    TEXT COLLATE "C" NOT NULL,
+        target    TEXT COLLATE "C",
+        address   TEXT,
+        detail    TEXT,
+        prev_hash BYTEA NOT NULL,
+        hash      BYTEA NOT NULL
+    );
+    CREATE INDEX access_log_account ON access_log(account, seq);
+    CREATE INDEX access_log_org ON access_log(org, seq);
+    CREATE INDEX access_log_at ON access_log(at);
+    CREATE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON access_log
+        FOR EACH STATEMENT EXECUTE FUNCTION outsafe_refuse('the access log is append-only');
+    CREATE INDEX records_belongs ON records((COALESCE(enterprise, origin)), seq);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # what a role running outsafe needs, and nothing more: the immutable tables are read and appended
-# to; the registry projection and meta are upserted; the package log is appended to
-APPEND_ONLY = ("records", "record_files", "ledger", "checkpoints", "witnessed", "imported_proofs", "packages")
-UPSERTED = ("registry", "meta")
+# to; the registry projection, meta and accounts are upserted; sessions and sign-in attempts end
+APPEND_ONLY = ("records", "record_files", "ledger", "checkpoints", "witnessed", "imported_proofs", "packages", "access_log")
+UPSERTED = ("registry", "meta", "accounts")
+FORGOTTEN = ("sessions", "login_attempts")
 
 
 def grant_sql(role: str) -> list[str]:
@@ -162,4 +213,5 @@ def grant_sql(role: str) -> list[str]:
     out = [f"GRANT USAGE ON SCHEMA {{schema}} TO {r}", f"GRANT SELECT ON schema_version TO {r}"]
     out += [f"GRANT SELECT, INSERT ON {t} TO {r}" for t in APPEND_ONLY]
     out += [f"GRANT SELECT, INSERT, UPDATE ON {t} TO {r}" for t in UPSERTED]
+    out += [f"GRANT SELECT, INSERT, UPDATE, DELETE ON {t} TO {r}" for t in FORGOTTEN]
     return out

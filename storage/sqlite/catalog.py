@@ -2,8 +2,9 @@
 projection, meta, the ledger and the package book; implements :class:`storage.interfaces.Catalog`.
 
 Records, file rows, feed, registry and meta are here; the ledger rows are in
-:mod:`storage.sqlite.ledger`, the package book in :mod:`storage.sqlite.packages`; all three share
-one :class:`~storage.sqlite.connection.Connection`, so one transaction spans them.
+:mod:`storage.sqlite.ledger`, the package book in :mod:`storage.sqlite.packages`, the web's
+accounts and access log in :mod:`storage.sqlite.access`; all share one
+:class:`~storage.sqlite.connection.Connection`, so one transaction spans them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from storage.errors import StorageError
 from storage.rows import FileRow, NewFile, RecordRow, RegistryRow
+from storage.sqlite.access import SqliteAccessLog, SqliteAccountStore
 from storage.sqlite.connection import Connection
 from storage.sqlite.ledger import SqliteLedgerStore
 from storage.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION, split_sql
@@ -35,6 +37,8 @@ class SqliteCatalog:
         self.db = self.sql.raw  # the sqlite3 connection, for SQLite-specific tests and tools only
         self.ledger = SqliteLedgerStore(self.sql)
         self.packages = SqlitePackageBook(self.sql)
+        self.accounts = SqliteAccountStore(self.sql)
+        self.access_log = SqliteAccessLog(self.sql)
 
     # --- the catalog as a whole ---------------------------------------------------------------
 
@@ -139,16 +143,22 @@ class SqliteCatalog:
         contractor: str | None = None,
         enterprise: str | None = None,
         project: str | None = None,
+        doc_no: str | None = None,
         since: str | None = None,
         until: str | None = None,
         current_only: bool = False,
         limit: int | None = None,
+        belongs_to: str | None = None,
     ) -> list[RecordRow]:
         where, args = [], []
+        if belongs_to is not None:
+            where.append("COALESCE(enterprise, origin)=?")  # the index records_belongs
+            args.append(belongs_to)
         if types:
             where.append(f"type IN ({', '.join('?' for _ in types)})")
             args.extend(types)
-        for col, val in (("subtype", subtype), ("contractor", contractor), ("enterprise", enterprise), ("project", project)):
+        for col, val in (("subtype", subtype), ("contractor", contractor), ("enterprise", enterprise), ("project", project),
+                         ("doc_no", doc_no)):
             if val is not None:
                 where.append(f"{col}=?")
                 args.append(val)

@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-from storage.interfaces import Catalog, LedgerStore, PackageBook, RecordCatalog, RecordFeed, UnitOfWork
+from storage.interfaces import AccessLog, AccountStore, Catalog, LedgerStore, PackageBook, RecordCatalog, RecordFeed, UnitOfWork
 
 
 def members(proto: type) -> dict[str, object]:
@@ -33,6 +33,8 @@ IMPLEMENTED_BY = {
     "UnitOfWork": (UnitOfWork, lambda c: c),
     "LedgerStore": (LedgerStore, lambda c: c.ledger),
     "PackageBook": (PackageBook, lambda c: c.packages),
+    "AccountStore": (AccountStore, lambda c: c.accounts),
+    "AccessLog": (AccessLog, lambda c: c.access_log),
 }
 
 
