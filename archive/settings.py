@@ -122,6 +122,8 @@ class Settings:
     login_window_minutes: int = _s(15, "[P]", "登录失败计数的时间窗，也是暂停登录的时长（分钟）")
     access_log_anchor_minutes: int = _s(
         60, "[P]", "网页服务每隔多少分钟把访问日志的链头记入账本并签署检查点（有新条目时；0 = 仅在写入记录和服务停止时）")
+    index_follow_seconds: int = _s(
+        5, "[P]", "网页服务每隔多少秒把本机的搜索索引追上目录（其他服务器或命令行写入的记录；0 = 仅在每次搜索前）")
 
     @classmethod
     def load(cls, path: Path | None) -> "Settings":

@@ -36,8 +36,21 @@ def home(arc) -> Path:
     return arc.home.root
 
 
+def web_rows(runner, home: Path) -> tuple[list, list]:
+    """(accounts, access log entries) as ``outsafe user list`` and ``outsafe audit list`` show them."""
+    users = run(runner, home, "user", "list", "--json")
+    log = run(runner, home, "audit", "list", "--json", "--limit", "100000")
+    assert users.exit_code == 0 and log.exit_code == 0, users.output + log.output
+    return json.loads(users.stdout), json.loads(log.stdout)["entries"]
+
+
 def test_there_and_back_with_the_same_ledger_root(runner, home, pg_cluster, s3_env):
-    before = ids(runner, home)
+    for name in ("zhang", "li"):  # web accounts, and the access log entries that made them
+        r = runner.invoke(main, ["--home", str(home), "user", "add", name, "--role", "bureau_officer", "--password-stdin"],
+                          input="a-long-password-1\n")
+        assert r.exit_code == 0, r.output
+    before, accounts = ids(runner, home), web_rows(runner, home)
+    assert len(accounts[0]) == 2 and len(accounts[1]) >= 2
     url, blobs = pg_cluster.new_schema("mig"), f"s3://{s3_env.new_bucket()}/archive"
     r = run(runner, home, "migrate", "--to", url, "--blobs", blobs, "--json")
     assert r.exit_code == 0, r.output
@@ -45,7 +58,7 @@ def test_there_and_back_with_the_same_ledger_root(runner, home, pg_cluster, s3_e
     assert there["records"] >= len(before) and there["blobs_copied"] > 0 and there["blobs_already_there"] == 0
     assert f"\ncatalog = \"{url}\"" in (home / "outsafe.toml").read_text() and not (home / "catalog.sqlite3").exists()
     assert Path(there["source_kept_as"]).is_file()
-    assert ids(runner, home) == before
+    assert ids(runner, home) == before and web_rows(runner, home) == accounts
     assert run(runner, home, "verify").exit_code == 0
     r = run(runner, home, "search", "动火", "--json")  # the index is rebuilt for the new catalog
     assert r.exit_code == 0 and json.loads(r.stdout)["total"] >= 1 and json.loads(r.stdout)["behind"] == 0
@@ -56,7 +69,7 @@ def test_there_and_back_with_the_same_ledger_root(runner, home, pg_cluster, s3_e
     assert back["ledger_root"] == there["ledger_root"] and back["records"] == there["records"]
     assert back["blobs_copied"] == 0  # the home's blobs/ had them all still
     assert "\ncatalog =" not in (home / "outsafe.toml").read_text() and (home / "catalog.sqlite3").is_file()
-    assert ids(runner, home) == before and run(runner, home, "verify").exit_code == 0
+    assert ids(runner, home) == before and web_rows(runner, home) == accounts and run(runner, home, "verify").exit_code == 0
     # the PostgreSQL copy is marked moved: a home still naming it may read it, never write to it
     old = open_catalog(url)
     assert old.get_meta("moved_to", "").startswith(str(home / "catalog.sqlite3"))

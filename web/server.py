@@ -28,15 +28,20 @@ from starlette.staticfiles import StaticFiles
 from archive.clock import SYSTEM, Clock
 from web import views
 from web.app import SecurityHeaders, WebApp
+from web.follower import Follower
 from web.render import STATIC
 
 
-def create_app(home: Path, *, passphrase: str | None = None, clock: Clock = SYSTEM, anchor: bool = False) -> Starlette:
+def create_app(home: Path, *, passphrase: str | None = None, clock: Clock = SYSTEM, anchor: bool = False,
+               follow: bool = False) -> Starlette:
     """The application over the archive at ``home``. ``anchor``: anchor the access log in the
-    ledger every ``access_log_anchor_minutes`` and when the application stops (the server does)."""
+    ledger every ``access_log_anchor_minutes`` and when the application stops (the server does).
+    ``follow``: keep this node's search index caught up with the catalog every
+    ``index_follow_seconds`` (web.follower; the server does)."""
     web = WebApp(home, passphrase=passphrase, clock=clock)
     routes = views.routes(web) + [Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static")]
     anchorer = views.Anchorer(web) if anchor else None
+    follower = Follower(web) if follow else None
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
@@ -50,9 +55,13 @@ def create_app(home: Path, *, passphrase: str | None = None, clock: Clock = SYST
     async def lifespan(app: Starlette):
         if anchorer is not None:
             anchorer.start()
+        if follower is not None:
+            follower.start()
         try:
             yield
         finally:
+            if follower is not None:
+                await run_in_threadpool(follower.stop)
             if anchorer is not None:
                 await run_in_threadpool(anchorer.stop)
             await run_in_threadpool(web.close)
@@ -60,6 +69,7 @@ def create_app(home: Path, *, passphrase: str | None = None, clock: Clock = SYST
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, 500: server_error}, lifespan=lifespan)
     app.add_middleware(SecurityHeaders)
     app.state.web = web
+    app.state.follower = follower
     return app
 
 
@@ -83,7 +93,7 @@ def run(home: Path, *, host: str = "127.0.0.1", port: int = 8080, passphrase: st
         accounts = len(probe.catalog.accounts.accounts())
     finally:
         probe.close()
-    app = create_app(home, passphrase=passphrase, anchor=True)
+    app = create_app(home, passphrase=passphrase, anchor=True, follow=True)
     # A server holds many long-lived objects (caches of views and snippet texts); Python's default
     # collector then walks them all every few thousand allocations, pausing every request for tens
     # of milliseconds. Collect the young generation less often and the whole heap rarely; what was

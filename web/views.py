@@ -143,8 +143,10 @@ def search(ctx: Ctx) -> Page:
         return Page("search.html", {"form": form, "results": None, "error": None, "page": 1, "pages": 0},
                     {"query": "", "total": 0, "hits": []})
     try:
-        results = ctx.web.archives.index().search(q, **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-                                                  include_superseded=include_all, within=scope_of(ctx))
+        index = ctx.web.archives.index()
+        index.refresh()  # what other servers (or the command line) committed since: this node's index catches up
+        results = index.search(q, **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, include_superseded=include_all,
+                               within=scope_of(ctx))
     except (SearchError, NotFound) as e:
         if ctx.api:
             raise BadRequest(e.message, hint=e.hint) from e

@@ -374,6 +374,15 @@ class SearchIndex:
             with self._engine_errors(eng.path):
                 return self._catch_up(eng, progress)
 
+    def behind(self) -> int:
+        """How many catalog records this node's index lacks: those above its mark, or every record
+        when there is no index of this catalog here yet (cheap: two reads)."""
+        state = self.state()
+        if state is None or self.foreign(state):
+            return self.catalog.count_records()
+        eng = self._open()
+        return 0 if eng is None else max(0, self.catalog.max_seq() - eng.mark())
+
     def refresh(self) -> int:
         """Before a search: index what other processes — other machines writing the same catalog —
         committed since this index last caught up, if the index's writer lock is free (never
