@@ -24,6 +24,7 @@ from typing import Any
 
 from archive.errors import OutsafeError
 from archive.search.index import open_index
+from storage.errors import StorageError
 
 
 class Follower:
@@ -52,7 +53,7 @@ class Follower:
                         index = open_index(archive)
                         index.notify = lambda _msg: None
                     self.follow(index)
-                except OutsafeError as e:  # a catalog out of reach, an index that cannot be written
+                except (OutsafeError, StorageError) as e:  # a catalog out of reach, an index that cannot be written
                     self.failed = e.message
                     if archive is not None:  # reconnect next time
                         _close(archive, index)
