@@ -225,10 +225,12 @@ def test_the_schema_is_versioned_in_the_database(url, pg_cluster):
         names = {r[0] for r in conn.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
     assert {"records_immutable", "record_files_immutable", "ledger_append_only", "checkpoints_immutable",
             "witnessed_immutable", "imported_proofs_immutable", "access_log_append_only"} <= names
-    # two processes opening a new catalog at once migrate it once
-    fresh = pg_cluster.new_schema("race")
+    # processes opening a new catalog at once migrate it once (each migration waits for the lock
+    # before its transaction begins: one begun earlier would not see the tables another created)
     code = "import sys; from storage.catalog import open_catalog; c = open_catalog(sys.argv[1], create=True); print(c.migrate())"
-    procs = [python(code, fresh) for _ in range(3)]
-    applied = [int(p.communicate(timeout=120)[0].strip() or -1) for p in procs]
-    assert all(p.returncode == 0 for p in procs)
-    assert sum(applied) == SCHEMA_VERSION  # each migration applied once, by whichever process got there first
+    for _ in range(3):
+        fresh = pg_cluster.new_schema("race")
+        procs = [python(code, fresh) for _ in range(3)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert all(p.returncode == 0 for p in procs), [err[-500:] for _, err in outs]
+        assert sum(int(out.strip()) for out, _ in outs) == SCHEMA_VERSION  # each applied once, by whoever got there first

@@ -70,7 +70,7 @@ class PostgresCatalog:
         target = SCHEMA_VERSION if upto is None else min(upto, SCHEMA_VERSION)
         applied = 0
         for number in range(self.version + 1, target + 1):
-            with self.sql.transaction(pipeline=False):
+            with self.sql.transaction(pipeline=False, schema_change=True):
                 current = self.version  # under the transaction lock: another process may have migrated
                 self._refuse_newer(current)
                 if current >= number:

@@ -82,19 +82,29 @@ class Connection:
         return self._in_tx
 
     @contextmanager
-    def transaction(self, *, pipeline: bool = True) -> Iterator[None]:
+    def transaction(self, *, pipeline: bool = True, schema_change: bool = False) -> Iterator[None]:
         """BEGIN, the transaction lock, the caller's statements, COMMIT — in psycopg's pipeline
         mode: writes are sent without waiting for each answer (a read waits for everything before
         it), so a package of a thousand records is not a thousand round trips. A write the server
         refuses is raised by the next read or at the end of the block, as StorageError; either way
         the whole transaction is rolled back. ``pipeline=False``: one statement at a time (a
-        migration script of several statements cannot be pipelined)."""
+        migration script of several statements cannot be pipelined).
+
+        ``schema_change``: the lock is taken (for the session) *before* BEGIN. A transaction that
+        began, then waited for the lock while another process created tables, would still see the
+        catalog as it was when it began (the server refreshes its cache of table names at the start
+        of a transaction, not after an advisory lock): it would not find the other's new tables
+        and try to create them again."""
         if self._in_tx:  # nested: joins the outer transaction
             yield
             return
         self._in_tx = True
+        held = False
         try:
             try:
+                if schema_change and not self.readonly:
+                    self.raw.execute("SELECT pg_advisory_lock(%s, %s)", (TX_CLASS, self.key))
+                    held = True
                 with self.raw.pipeline() if pipeline else nullcontext():
                     self.raw.execute("BEGIN")
                     if not self.readonly:
@@ -109,6 +119,8 @@ class Connection:
         finally:
             self._in_tx = False
             self.counters.clear()
+            if held:
+                self._unlock()
 
     def _rollback(self) -> None:
         if self.raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
@@ -117,6 +129,12 @@ class Connection:
             self.raw.execute("ROLLBACK")
         except psycopg.Error:
             pass  # the connection is gone: the server rolled back; nothing is committed either way
+
+    def _unlock(self) -> None:
+        try:
+            self.raw.execute("SELECT pg_advisory_unlock(%s, %s)", (TX_CLASS, self.key))
+        except psycopg.Error:
+            pass  # the connection is gone: so is its lock
 
     def close(self) -> None:
         self.raw.close()
