@@ -19,6 +19,7 @@ answered as it is, saying how many records are not yet indexed.
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
@@ -34,7 +35,7 @@ class Follower:
         self.web = web
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.failed: str | None = None  # the last problem, for the server's log (None: all well)
+        self.failed: str | None = None  # the last problem, said once on the server's stderr (None: all well)
         self.indexed = 0  # records this follower indexed since the server started
 
     def start(self) -> None:
@@ -54,6 +55,9 @@ class Follower:
                         index.notify = lambda _msg: None
                     self.follow(index)
                 except (OutsafeError, StorageError) as e:  # a catalog out of reach, an index that cannot be written
+                    if e.message != self.failed:
+                        print(f"警告/warning: 本机搜索索引未能追上目录，稍后重试 (this server's search index could not follow the "
+                              f"catalog; retrying): {e.message}", file=sys.stderr, flush=True)
                     self.failed = e.message
                     if archive is not None:  # reconnect next time
                         _close(archive, index)
