@@ -146,7 +146,7 @@ def _full_ids() -> set[str]:
     return out
 
 
-def _invocations(root: Path, tmp: Path) -> dict[str, list[list[str]]]:
+def _invocations(root: Path, tmp: Path, pg_url: str) -> dict[str, list[list[str]]]:
     """For every command that takes --json: how it is run here (ent = the enterprise archive,
     bur = the bureau's); writes go to copies or to tmp."""
     ex, out = ROOT / "examples", root / "outputs"
@@ -158,6 +158,7 @@ def _invocations(root: Path, tmp: Path) -> dict[str, list[list[str]]]:
     ent2, bur2 = str(wtmp / "ent"), str(wtmp / "bur")
     shutil.copytree(ent, ent2, symlinks=True)
     shutil.copytree(bur, bur2, symlinks=True)
+    shutil.copytree(ent, wtmp / "ent-moved", symlinks=True)
     listed = _json.loads(CliRunner_invoke(["--home", ent, "case", "list", "--json"]))
     rec = listed[0]["id"]
     training = next(r["id"] for r in listed if r["doc_no"] == "HR-SJJY-2026-004")
@@ -202,6 +203,7 @@ def _invocations(root: Path, tmp: Path) -> dict[str, list[list[str]]]:
         "ledger consistency": [["--home", ent, "ledger", "consistency", "1"]],
         "ledger proof": [["--home", ent, "ledger", "proof", rec]],
         "ledger show": [["--home", ent, "ledger", "show"]],
+        "migrate": [["--home", str(wtmp / "ent-moved"), "migrate", "--to", pg_url]],  # a copy of its own (ent2 stays)
         "org add": [["--home", ent2, "org", "add", str(ex / "organizations"), "--no-pdf"]],
         "org list": [["--home", ent, "org", "list"], ["--home", bur, "org", "list"]],
         "org show": [["--home", ent, "org", "show", c] for c in (ENTERPRISE, LUZHONG, HENGAN)],
@@ -239,14 +241,14 @@ def CliRunner_invoke(argv: list[str]) -> str:
     return r.stdout
 
 
-def test_every_commands_json_masks_id_numbers(demo, tmp_path):
+def test_every_commands_json_masks_id_numbers(demo, tmp_path, pg_cluster):
     import json as _json
 
     import click
 
     _out, root = demo
     CliRunner_invoke(["import", "template", "persons", "-o", str(tmp_path / "roster.xlsx")])
-    table = _invocations(root, tmp_path)
+    table = _invocations(root, tmp_path, pg_cluster.new_schema("demo"))
 
     def json_commands(cmd, path=()):
         if isinstance(cmd, click.Group):

@@ -1,7 +1,8 @@
 """Several `outsafe serve` processes on one archive (web/follower.py, issue 17): each keeps its own
 search index and catches it up from the catalog; sessions and the access log live in the catalog,
-so a record imported through one server is found and opened through the other, and the access log
-written by both stays one hash chain that ``verify`` accepts.
+so a record imported through one server — while a command-line writer on the other machine adds
+one too — is found through both and opened through the other, and the access log written by both
+stays one hash chain that ``verify`` accepts.
 
 The two-server test runs real processes on loopback ports over a bureau archive moved onto the
 throw-away PostgreSQL cluster and moto S3 server the tests start themselves (tests/services.py);
@@ -78,6 +79,12 @@ class Server:
         return out.decode(errors="replace")
 
 
+def _case_id(cli_output: str) -> str | None:
+    """The record id ``case add`` printed (a ULID), if any."""
+    m = re.search(r"\b[0-9A-HJKMNP-TV-Z]{26}\b", cli_output)
+    return m.group(0) if m else None
+
+
 def sign_in(server: Server, name: str, clients: list) -> httpx.Client:
     """A client of ``server`` signed in as ``name`` (added to ``clients``, to be closed)."""
     c = httpx.Client(base_url=server.url, follow_redirects=False, timeout=60)
@@ -129,17 +136,24 @@ def test_two_servers_on_one_postgresql_archive(two_homes, s3_server):
         # B started without an index: it builds its own from the catalog; the new card is nowhere yet
         found = poll(lambda: on_b.get("/api/search", params=NEW_CARD).json(), lambda r: r["behind"] == 0)
         assert found["total"] == 0
-        # an upload imported through A ...
+        # an upload imported through A while a command-line writer on machine B adds a card ...
+        card = factories.write(b.parent / "in-cli", "card.yaml", factories.training_card(
+            enterprise=ENTERPRISE_B, project="XY-WB-2026-001", record_no="XY-JY-2026-005"))
+        writer = subprocess.Popen([*OUTSAFE, "--home", str(b), "case", "add", "--no-pdf", str(card)], cwd=ROOT, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         files = {"package": ("鑫源-报送包.zip", world["package_b2"].read_bytes(), "application/zip")}
         r = on_a.post("/imports", data={"csrf_token": csrf_of(on_a)}, files=files)
         assert r.status_code == 303, r.text[:1000]
         job = r.headers["location"].rsplit("/", 1)[-1]
         done = poll(lambda: on_a.get(f"/api/jobs/{job}").json(), lambda j: j["state"] in ("done", "failed"))
         assert done["state"] == "done" and done["result"]["records_new"] == 1, done
-        # ... is found through B: B's own index caught up from the catalog's sequence
-        found = poll(lambda: on_b.get("/api/search", params=NEW_CARD).json(), lambda r: r["total"] == 1)
-        assert found["behind"] == 0
-        new_id = found["hits"][0]["id"]
+        out, err = writer.communicate(timeout=600)
+        assert writer.returncode == 0 and _case_id(out), out + err
+        # ... both are found through both servers: each one's own index caught up from the catalog's sequence
+        for c in (on_a, on_b):
+            found = poll(lambda c=c: c.get("/api/search", params=NEW_CARD).json(), lambda r: r["total"] == 2)
+            assert found["behind"] == 0
+        new_id = next(h["id"] for h in found["hits"] if h["id"] != _case_id(out))  # the imported card
         assert on_b.get(f"/api/records/{new_id}").json()["id"] == new_id
         assert "XY-JY-2026-001" in on_b.get(f"/records/{new_id}").text
         assert (b / "index" / "CURRENT").is_file() and (a / "index" / "CURRENT").is_file()
