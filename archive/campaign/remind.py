@@ -432,7 +432,8 @@ def _message(archive: Any, smtp: Smtp, to: str, items: list[Reminder], *, as_of:
     lines = digest_lines(items, as_of=as_of, days=days, base_url=base, owner=archive.owner_name)
     overdue = sum(1 for i in items if i.days_left < 0)
     msg = EmailMessage()
-    msg["Subject"] = f"【外包作业安全档案】到期提醒 {as_of.isoformat()}：{len(items)} 项" + (f"（{overdue} 项已逾期）" if overdue else "")
+    # no spaces: a mail reader may drop a space between encoded words (RFC 2047)
+    msg["Subject"] = f"【外包作业安全档案】到期提醒（{as_of.isoformat()}）：{len(items)}项" + (f"，其中{overdue}项已逾期" if overdue else "")
     msg["From"] = smtp.sender
     msg["To"] = to
     msg["Date"] = format_datetime(archive.clock.now())
