@@ -191,7 +191,7 @@ def test_the_card_is_written_from_three_signed_exams_and_verify_checks_the_signa
     rec = ex.show_record(written.record_id)
     data = json.loads(ex.catalog.get_record(written.record_id)["data"])
     assert [lv["level"] for lv in data["levels"]] == list(LEVELS)
-    for lv, row in zip(data["levels"], rows):
+    for lv, row in zip(data["levels"], rows, strict=True):
         assert lv["score"] == 100.0 and lv["passed"] is True and lv["exam"]["attempt"] == row["id"]
         assert lv["exam"]["seed"] == row["seed"] and lv["exam"]["questions"] == 15 and len(lv["exam"]["answers"]) == 15
         assert lv["trainee_signature"]["file"] == f"受教育人签字-{lv['level']}.png"

@@ -14,9 +14,9 @@ from typing import Any
 from archive.checks.facts import CERT_NEEDS, refs_of, best_cert_problem, ticket_days, ticket_people, uncovered
 from archive.checks.model import SPL, fmt_day
 from archive.clock import local_day
+from archive.errors import Problem
 from archive.registry import person_key
 from archive.training.exam import latest_results
-from archive.errors import Problem
 from schemas import meta_of
 from schemas.base import RuleContext
 from schemas.blacklist import add_months

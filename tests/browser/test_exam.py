@@ -89,7 +89,7 @@ def test_a_worker_takes_the_exam_on_a_phone_and_signs(browser, enterprise_server
         assert box["width"] > 250  # the pad fills the phone's width
         page.mouse.move(box["x"] + 20, box["y"] + 100)
         page.mouse.down()
-        for n, (dx, dy) in enumerate([(60, -50), (100, 20), (150, -40), (200, 30), (260, -20)]):
+        for dx, dy in [(60, -50), (100, 20), (150, -40), (200, 30), (260, -20)]:
             page.mouse.move(box["x"] + dx, box["y"] + 100 + dy, steps=6)
         page.mouse.up()
         assert page.locator("input[name=signature]").input_value().startswith("data:image/png;base64,")
