@@ -1100,6 +1100,79 @@ def read_password(from_stdin: bool) -> str | None:
 
 
 @main.group()
+def exam() -> None:
+    """三级安全教育考试: question banks, and the results of the exams taken in the browser."""
+
+
+@exam.group("bank")
+def exam_bank() -> None:
+    """Question banks (one YAML file per level: 公司级, 车间级, 班组级)."""
+
+
+@exam_bank.command("check")
+@FILES
+@JSON
+@pass_app
+def exam_bank_check_cmd(app: App, files: tuple[Path, ...], as_json: bool) -> Any:
+    """Validate bank files (every problem of every file); nothing is installed."""
+    from archive.training.bank import check_banks  # lazy: see Start-up
+
+    return output(check_banks(app.archive(), files), as_json)
+
+
+@exam_bank.command("add")
+@FILES
+@JSON
+@pass_app
+def exam_bank_add_cmd(app: App, files: tuple[Path, ...], as_json: bool) -> Any:
+    """Install bank files (all or nothing); each becomes its level's current bank."""
+    from archive.training.bank import add_banks  # lazy: see Start-up
+
+    return output(add_banks(app.archive(), files, by=os.environ.get("USER")), as_json)
+
+
+@exam_bank.command("list")
+@JSON
+@pass_app
+def exam_bank_list_cmd(app: App, as_json: bool) -> Any:
+    """Installed banks, oldest first; the current bank of each level marked."""
+    from archive.training.bank import list_banks  # lazy: see Start-up
+
+    return output(list_banks(app.archive()), as_json)
+
+
+@exam.command("results")
+@click.option("--level", type=click.Choice(["公司级", "车间级", "班组级"]), help="Only this level.")
+@click.option("--status", type=click.Choice(["assigned", "open", "submitted", "timed_out", "cancelled"]), help="Only this state.")
+@click.option("--limit", type=click.IntRange(1, 100000), default=200, show_default=True)
+@JSON
+@pass_app
+def exam_results_cmd(app: App, level: str | None, status: str | None, limit: int, as_json: bool) -> Any:
+    """Exams taken (newest first): worker, level, score, pass, signed, written into a card."""
+    from archive.training.exam import results  # lazy: see Start-up
+
+    return output(results(app.archive(), level=level, status=status, limit=limit), as_json)
+
+
+@main.command()
+@AS_OF
+@click.option("--days", type=click.IntRange(0, 3650), help="Items coming due within this many days (default: settings remind_days).")
+@click.option("--send", is_flag=True, help="E-mail the digest to the recipients in outsafe.toml ([smtp], [[remind.recipients]]).")
+@JSON
+@pass_app
+def remind(app: App, as_of: date | None, days: int | None, send: bool, as_json: bool) -> Any:
+    """Reminders: certificates, licences, agreement periods and 整改 deadlines coming due, and the
+    campaign's dates (4-30, 6-10, 10-20). Without --send the digest is printed; with it, each
+    recipient gets the items not yet sent to them today (one e-mail each)."""
+    from archive.campaign.remind import remind_digest, send_digest  # lazy: see Start-up
+
+    archive = app.archive()
+    if send:
+        return output(send_digest(archive, as_of=as_of, days=days), as_json)
+    return output(remind_digest(archive, as_of=as_of, days=days), as_json)
+
+
+@main.group()
 def user() -> None:
     """Web accounts for `outsafe serve`: roles, organizations, passwords (Argon2id)."""
 

@@ -23,6 +23,7 @@ in one place (``cli.OutsafeGroup``); anything else is a bug and stays loud.
     ├── SignInRefused                 exit 1   wrong user name or password, or a disabled account — access.signin
     ├── SignInThrottled               exit 1   too many failed sign-ins: sign-in paused for a while — access.signin
     ├── BadRequest                    exit 1   a web request's parameter cannot be used (a 400 page) — web.app
+    ├── MailFailed                    exit 1   the mail server cannot be reached or fails: reminders not sent — campaign.remind
     └── IntegrityError                exit 3   verification failed: something was altered or lost
         └── PackageRefused            exit 3   a package refused for integrity or trust, with the fix — packages.common
 
@@ -151,6 +152,11 @@ class KeyError_(OutsafeError):
 
 class PackageError(OutsafeError):
     pass
+
+
+class MailFailed(OutsafeError):
+    """The SMTP server of ``outsafe remind --send`` cannot be reached, refuses the login or fails
+    while sending (one message, with what to check)."""
 
 
 class IntegrityError(OutsafeError):

@@ -11,7 +11,9 @@ writes SQL or touches a connection: what it needs that is not here becomes a met
     ├── .ledger: LedgerStore      the append-only ledger's leaves and signed checkpoints
     ├── .packages: PackageBook    witnessed checkpoints, imported inclusion proofs, the package log
     ├── .accounts: AccountStore   web accounts, their sessions, sign-in attempts (``outsafe serve``)
-    └── .access_log: AccessLog    the append-only, hash-chained log of who saw and took what
+    ├── .access_log: AccessLog    the append-only, hash-chained log of who saw and took what
+    ├── .exams: ExamBook          question banks and the three-level training exams taken on them
+    └── .reminders: ReminderLog   which reminder went to whom on which day (``outsafe remind --send``)
 
 Concepts every backend keeps (the conformance suite checks each):
 
@@ -51,6 +53,8 @@ from storage.rows import (
     FileRow,
     AccessRow,
     AccountRow,
+    AttemptRow,
+    BankRow,
     ImportedProofRow,
     LeafRow,
     LoginAttemptRow,
@@ -58,6 +62,7 @@ from storage.rows import (
     PackageRow,
     RecordRow,
     RegistryRow,
+    ReminderSentRow,
     SessionRow,
     WitnessedRow,
 )
@@ -357,6 +362,77 @@ class AccessLog(Protocol):
     def count(self) -> int: ...
 
 
+class ExamBook(Protocol):
+    """Question banks and exam attempts (archive.training: the draw, the clock, the score live there).
+
+    Banks are immutable rows (a new version is a new row). An attempt changes only by the methods
+    below, each a compare-and-set on its status that returns False when the attempt is not (or no
+    longer) in the status it needs — two phones submitting the same exam: one wins. A worker has at
+    most one attempt ``assigned`` or ``open`` at a time: a second → StorageError (the database
+    refuses it, not only this API). The database also refuses to delete an attempt or to change a
+    closed one's result. Writes need a transaction like every other."""
+
+    def add_bank(self, row: BankRow) -> bool:
+        """Install a bank (``seq`` is assigned); False when the same bank (level and sha256) is there."""
+        ...
+
+    def bank(self, sha256: str) -> BankRow | None: ...
+
+    def banks(self, level: str | None = None) -> list[BankRow]:
+        """Installed banks (of ``level``), oldest first: the last of a level is its current bank."""
+        ...
+
+    def add_attempt(self, row: AttemptRow) -> None:
+        """Arrange an attempt; StorageError when the worker already has one assigned or open."""
+        ...
+
+    def get_attempt(self, attempt_id: str) -> AttemptRow | None: ...
+
+    def attempts(self, *, person: str | None = None, level: str | None = None, enterprise: str | None = None,
+                 status: str | None = None, limit: int | None = None) -> list[AttemptRow]:
+        """Attempts matching every filter given, newest first (by ``created_at``, then id)."""
+        ...
+
+    def start_attempt(self, attempt_id: str, *, started_at: str, deadline: str) -> bool:
+        """assigned → open, the clock started."""
+        ...
+
+    def save_answers(self, attempt_id: str, *, answers: str, answered_at: str) -> bool:
+        """Replace the saved answers of an open attempt."""
+        ...
+
+    def close_attempt(self, attempt_id: str, *, status: str, submitted_at: str | None, correct: int | None,
+                      score: float | None, passed: bool | None, answers: str | None = None) -> bool:
+        """assigned/open → submitted | timed_out | cancelled, with its result (``answers``: the
+        final answers, None to keep those saved)."""
+        ...
+
+    def sign_attempt(self, attempt_id: str, *, signature: bytes, signature_sha256: str, signed_at: str) -> bool:
+        """Store the worker's signature on a submitted or timed-out attempt that has none."""
+        ...
+
+    def link_card(self, attempt_id: str, record_id: str) -> bool:
+        """Name the training card a signed, passed attempt was written into (once)."""
+        ...
+
+
+class ReminderLog(Protocol):
+    """The sent-log of ``outsafe remind --send``: append-only; the database refuses updates and
+    deletions. One row per (item, day, recipient): logging the same again is ignored."""
+
+    def sent_keys(self, day: str, recipient: str) -> set[str]:
+        """The items already sent to ``recipient`` in the digest of ``day``."""
+        ...
+
+    def log_sent(self, rows: Sequence[ReminderSentRow]) -> int:
+        """Record what was sent; how many rows were new."""
+        ...
+
+    def sent(self, *, day: str | None = None, recipient: str | None = None) -> list[ReminderSentRow]:
+        """Rows (of ``day``, to ``recipient``), in the order they were logged."""
+        ...
+
+
 class Catalog(RecordCatalog, RecordFeed, UnitOfWork, Protocol):
     """One catalog database: records, feed and unit of work on the object itself; the ledger,
     package book, accounts and access log beside them in the same database (so one transaction
@@ -366,6 +442,8 @@ class Catalog(RecordCatalog, RecordFeed, UnitOfWork, Protocol):
     packages: PackageBook
     accounts: AccountStore
     access_log: AccessLog
+    exams: ExamBook
+    reminders: ReminderLog
 
     @property
     def location(self) -> str:

@@ -179,3 +179,66 @@ class AccessRow(TypedDict):
     detail: str | None  # JSON text: what else there is to say (file, result …)
     prev_hash: bytes  # 32 bytes; zeros for the first entry
     hash: bytes  # 32 bytes
+
+
+# --- the three-level training exam and the reminders' sent-log ------------------------------------------
+
+
+class BankRow(TypedDict):
+    """A question bank installed into the archive (``outsafe exam bank add``). Immutable: a new
+    version is a new row; the current bank of a level is its latest row (highest ``seq``)."""
+
+    seq: int
+    sha256: str  # of ``body``
+    level: str  # 公司级 | 车间级 | 班组级
+    title: str
+    version: str
+    questions: int
+    body: str  # canonical JSON of the loaded bank (what exams draw from; hashed: kept byte for byte)
+    added_at: str
+    added_by: str | None
+
+
+class AttemptRow(TypedDict):
+    """One exam attempt of one worker at one level. Changes only while it is ``assigned`` (start)
+    or ``open`` (answers saved, then closed); a closed attempt keeps its result for ever, and may
+    only be signed once and linked once to the training card it was written into."""
+
+    id: str  # ULID
+    person: str  # the worker's registry key (HMAC of the ID number: no ID number in clear)
+    person_name: str
+    employer: str  # the worker's employer (the contractor's USCC)
+    enterprise: str  # the enterprise the exam belongs to (the archive's owner)
+    level: str
+    bank_sha256: str
+    seed: str  # hex: the draw is ``random.Random(int(seed, 16))`` over the bank's questions
+    questions: str  # JSON list of the drawn question ids, in the order shown
+    training: str  # JSON: the training this exam closes (start, hours, trainer, content)
+    time_limit: int  # seconds
+    pass_score: float
+    status: str  # assigned | open | submitted | timed_out | cancelled
+    created_at: str
+    created_by: str | None
+    started_at: str | None
+    deadline: str | None  # started_at + time_limit (UTC stamp)
+    answers: str  # JSON {question id: answer}
+    answered_at: str | None  # the last answer saved
+    submitted_at: str | None
+    correct: int | None
+    score: float | None
+    passed: bool | None
+    signature: bytes | None  # the worker's handwritten confirmation (PNG)
+    signature_sha256: str | None
+    signed_at: str | None
+    card_record: str | None  # the 三级安全教育登记卡 record it was written into
+
+
+class ReminderSentRow(TypedDict):
+    """One reminder e-mailed to one recipient on one day (``outsafe remind --send``): the same item
+    is not sent twice to the same address on the same day. Append-only."""
+
+    item: str  # the reminder's stable key (kind, subject, due day)
+    day: str  # the day of the digest (China), ISO
+    recipient: str  # e-mail address
+    sent_at: str
+    message_id: str | None

@@ -6,8 +6,11 @@ enterprise's scope.
     board = dashboard(archive, as_of=day, within=None)        # a Dashboard (as_dict / as_text)
     cache = ViewCache();  cache.get(archive, ("dashboard", within, day), lambda: dashboard(…))
 
+The reminders of ``outsafe remind`` (campaign.remind: certificates, licences, agreements, 整改
+deadlines and the campaign's dates coming due within ``settings.remind_days``) are listed too.
+
 It reads one snapshot of only the record types it shows (organizations and people for the expiry
-dates, the campaign's reports, rectification orders and reviews, hazards, the enterprise's
+dates, the safety agreements' terms, the campaign's reports, rectification orders and reviews, hazards, the enterprise's
 inspections, blacklist entries and removals — not the tickets and training cards that make up
 most of an archive) and hands it to the views the command line uses (campaign.calendar,
 campaign.rectify, campaign.blacklist). The archive only grows by appending, so a result is valid
@@ -18,20 +21,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from archive.campaign.blacklist import blacklist_rows
 from archive.campaign.calendar import campaign_status, handed_in
 from archive.campaign.dossier import expiry_status
+from archive.campaign.remind import reminders
 from archive.checks.snapshot import Snapshot
 from archive.search.documents import mask
 from archive.text import Note
 
 HORIZONS = (30, 60, 90)
 DASHBOARD_TYPES = ("organization", "person", "campaign_report", "campaign_table", "rectification_order", "rectification_review",
-                   "hazard", "contractor_inspection", "blacklist_entry", "blacklist_removal")
+                   "hazard", "contractor_inspection", "blacklist_entry", "blacklist_removal", "safety_agreement")
 
 
 def expiring(snap: Snapshot, as_of: date, horizon: int = HORIZONS[-1]) -> list[dict]:
@@ -70,11 +74,14 @@ class Dashboard:
     expiring: list[dict]
     blacklisted: list[dict]
     handed_in: list[dict]
+    reminders: list[dict] = field(default_factory=list)
+    remind_days: int = 30
 
     def as_dict(self) -> dict:
         bands = {str(h): sum(1 for x in self.expiring if x["band"] == h) for h in HORIZONS}
         return {"as_of": self.as_of, "within": self.within, "campaign": self.campaign, "overdue_items": self.overdue_items,
-                "expiring": self.expiring, "expiring_counts": bands, "blacklisted": self.blacklisted, "handed_in": self.handed_in}
+                "expiring": self.expiring, "expiring_counts": bands, "blacklisted": self.blacklisted, "handed_in": self.handed_in,
+                "reminders": self.reminders, "remind_days": self.remind_days}
 
     def as_text(self) -> list[str]:
         c = self.campaign
@@ -89,6 +96,8 @@ class Dashboard:
         out += [f"  {b['subject_name']}  {b['list_name']} {b['entry_no']}（{b['start']}～{b['end']}）" for b in self.blacklisted]
         out.append(f"报送 (handed in): {len(self.handed_in)}")
         out += [f"  {h['day']}  {h['direction_name']}  {h['origin']}  {h['records']} 条" for h in self.handed_in]
+        out.append(f"到期提醒 (reminders, {self.remind_days} 天内): {len(self.reminders)}")
+        out += [f"  {r['due']}  {r['when']}  [{r['kind_name']}] {r['title']}" for r in self.reminders]
         if c["overdue"]:
             out.append(Note("逾期未报 (overdue): " + "；".join(f"{o['name']} {o['deliverable']}（{o['due']}）" for o in c["overdue"])))
         return out
@@ -108,6 +117,8 @@ def dashboard(archive: Any, *, as_of: date | None = None, within: str | None = N
         expiring=expiring(snap, as_of),
         blacklisted=[b for b in blacklist_rows(snap, as_of) if b["state"] == "active"],
         handed_in=handed_in(archive, within=within),
+        reminders=[r.as_dict() for r in reminders(archive, as_of=as_of, within=within, snap=snap, campaign=status)],
+        remind_days=archive.settings.remind_days,
     )
 
 

@@ -3,7 +3,8 @@ projection, meta, the ledger and the package book; implements :class:`storage.in
 
 Records, file rows, feed, registry and meta are here; the ledger rows are in
 :mod:`storage.sqlite.ledger`, the package book in :mod:`storage.sqlite.packages`, the web's
-accounts and access log in :mod:`storage.sqlite.access`; all share one
+accounts and access log in :mod:`storage.sqlite.access`, the exams and the reminders' sent-log in
+:mod:`storage.sqlite.training`; all share one
 :class:`~storage.sqlite.connection.Connection`, so one transaction spans them.
 """
 
@@ -22,6 +23,7 @@ from storage.sqlite.connection import Connection
 from storage.sqlite.ledger import SqliteLedgerStore
 from storage.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION, split_sql
 from storage.sqlite.packages import SqlitePackageBook
+from storage.sqlite.training import SqliteExamBook, SqliteReminderLog
 
 RECORD_COLUMNS = (
     "id", "type", "subtype", "doc_no", "title", "enterprise", "contractor", "project", "doc_date",
@@ -39,6 +41,8 @@ class SqliteCatalog:
         self.packages = SqlitePackageBook(self.sql)
         self.accounts = SqliteAccountStore(self.sql)
         self.access_log = SqliteAccessLog(self.sql)
+        self.exams = SqliteExamBook(self.sql)
+        self.reminders = SqliteReminderLog(self.sql)
 
     # --- the catalog as a whole ---------------------------------------------------------------
 

@@ -7,7 +7,9 @@ import inspect
 
 import pytest
 
-from storage.interfaces import AccessLog, AccountStore, Catalog, LedgerStore, PackageBook, RecordCatalog, RecordFeed, UnitOfWork
+from storage.interfaces import (
+    AccessLog, AccountStore, Catalog, ExamBook, LedgerStore, PackageBook, RecordCatalog, RecordFeed, ReminderLog, UnitOfWork,
+)
 
 
 def members(proto: type) -> dict[str, object]:
@@ -35,6 +37,8 @@ IMPLEMENTED_BY = {
     "PackageBook": (PackageBook, lambda c: c.packages),
     "AccountStore": (AccountStore, lambda c: c.accounts),
     "AccessLog": (AccessLog, lambda c: c.access_log),
+    "ExamBook": (ExamBook, lambda c: c.exams),
+    "ReminderLog": (ReminderLog, lambda c: c.reminders),
 }
 
 
