@@ -177,6 +177,7 @@ def _invocations(root: Path, tmp: Path) -> dict[str, list[list[str]]]:
     pub = str(out / "enterprise.pub.pem")
     fp = _json.loads(CliRunner_invoke(["--home", ent, "keys", "show", "--json"]))["fingerprint"]
     welder = str(ex / "persons" / "hengan-wu-qiang.yaml")
+    banks = sorted(str(p) for p in (ex / "training").glob("*.yaml"))
     return {
         "blacklist add": [["--home", ent2, "blacklist", "add", "--subject", LUZHONG, "--trigger", "其他", "--facts", "测试",
                            "-o", str(tmp / "bl.yaml"), "--no-add"]],
@@ -228,6 +229,18 @@ def _invocations(root: Path, tmp: Path) -> dict[str, list[list[str]]]:
         "templates check": [["templates", "check"]],
         "templates list": [["templates", "list"]],
         "verify": [["--home", ent, "verify"], ["--home", bur, "verify"]],
+        "user add": [["--home", ent2, "user", "add", "wang", "--role", "enterprise_viewer", "--org", ENTERPRISE]],
+        "user passwd": [["--home", ent2, "user", "passwd", "wang"]],
+        "user disable": [["--home", ent2, "user", "disable", "wang"]],
+        "user enable": [["--home", ent2, "user", "enable", "wang"]],
+        "user list": [["--home", ent, "user", "list"], ["--home", bur, "user", "list"]],
+        "audit list": [["--home", ent, "audit", "list"], ["--home", bur, "audit", "list"]],
+        "exam bank check": [["--home", ent, "exam", "bank", "check", *banks]],
+        "exam bank add": [["--home", ent2, "exam", "bank", "add", *banks]],
+        "exam bank list": [["--home", ent2, "exam", "bank", "list"]],
+        "exam results": [["--home", ent, "exam", "results"]],
+        "remind": [["--home", ent, "remind", "--as-of", "2026-11-29", "--days", "90"],
+                   ["--home", bur, "remind", "--as-of", "2026-11-29"]],
     }
 
 
