@@ -166,7 +166,7 @@ def campaign_status(archive: Any, as_of: date, *, snap: Snapshot | None = None) 
     if snap.owner_role == "enterprise":
         enterprises = [snap.owner]
     else:
-        enterprises = sorted(r.obj.uscc for r in snap.of("organization") if r.obj.role == "enterprise")
+        enterprises = sorted(snap.org_keys_with_role("enterprise"))
     rows = []
     for e in enterprises:
         own = e == snap.owner

@@ -119,7 +119,7 @@ def bureau_of(archive: Any, snap: Snapshot, uscc: str | None = None) -> Any:
     owner = snap.org(snap.owner)
     if owner is not None and owner.role == "bureau":
         return owner
-    bureaus = [r.obj for r in snap.of("organization") if r.obj.role == "bureau"]
+    bureaus = [r.obj for r in snap.orgs_with_role("bureau")]
     if len(bureaus) != 1:
         raise NotFound("档案中应急管理局不唯一或未登记，请用 --bureau 指定 (name the bureau)", hint="outsafe org list --role bureau")
     return bureaus[0]
@@ -127,7 +127,7 @@ def bureau_of(archive: Any, snap: Snapshot, uscc: str | None = None) -> Any:
 
 def inspectors_of(snap: Snapshot, bureau: str, names: tuple[str, ...] = ()) -> list[dict]:
     """执法人员 of the bureau with their 执法证 numbers (the named ones, else every registered one)."""
-    people = [r.obj for r in snap.of("person") if r.obj.employer == bureau and "执法人员" in r.obj.roles]
+    people = [r.obj for r in snap.persons_of(bureau) if "执法人员" in r.obj.roles]
     if names:
         missing = [n for n in names if n not in {p.name for p in people}]
         if missing:
@@ -449,7 +449,7 @@ def draft_penalty_notice(
         raise NotFound(f"当事人 {party} 未登记 (party not registered)", hint="outsafe org add …")
     who = None
     if person:
-        rec = snap.persons.get(person.upper()) or next((r for r in snap.persons.values() if r.obj.name == person and r.obj.employer == party), None)
+        rec = snap.person_by_number(person) or next(iter(snap.persons_named(person, [party])), None)
         if rec is None:
             raise NotFound(f"当事人（个人）{person} 未登记 (person not registered)")
         who = {"name": rec.obj.name, "id_number": rec.obj.id_number, "unit": unit.name,

@@ -142,9 +142,9 @@ def project_facts(snap: Snapshot, pr: Any, as_of: date) -> dict:
              and (per.obj.entry_date is None or per.obj.entry_date <= as_of)]
     trained = sum(1 for _, per in staff if training_card(snap, per.obj.id_number, p.enterprise, p.contractor, as_of)[0] is not None)
     insured = sum(1 for _, per in persons if per is not None and per.obj.work_injury_insurance)
-    tickets = [t for t in snap.of("work_ticket") if t.obj.enterprise == p.enterprise and t.obj.project == p.code]
-    contracts = [c for c in snap.of("outsourcing_contract") if c.obj.enterprise == p.enterprise and c.obj.project == p.code]
-    agreements = [a for a in snap.of("safety_agreement") if a.obj.enterprise == p.enterprise and a.obj.project == p.code]
+    tickets = snap.for_project("work_ticket", p)
+    contracts = snap.for_project("outsourcing_contract", p)
+    agreements = snap.for_project("safety_agreement", p)
     org = snap.org(p.contractor)
     quals = "；".join(f"{q.kind} {q.number}，有效期至{cn_date(q.valid_to) if q.valid_to else '长期'}" for q in (org.qualifications if org else ()))
     return {
@@ -177,7 +177,7 @@ def campaign_figures(snap: Snapshot, as_of: date, *, enterprise: str | None, yea
     fig.set("training_records", "三级安全教育登记卡（份）", len(cards))
     fig.set("trained", "三级安全教育考核合格（人）", len({r.obj.trainee.id_number.upper() for r in cards if r.obj.conclusion.passed}))
     def labour(card: Any) -> str:
-        person = view.persons.get(card.obj.trainee.id_number.upper())
+        person = view.person_by_number(card.obj.trainee.id_number)
         return person.obj.labour_type if person is not None else card.obj.trainee.labour_type
 
     fig.set("labour_trained", "其中劳务分包、临时用工人员（人）", len({
@@ -205,7 +205,7 @@ def campaign_figures(snap: Snapshot, as_of: date, *, enterprise: str | None, yea
     fig.set("penalties", "行政处罚决定（件）", len(decisions))
     fig.set("fines", "罚款（元）", float(sum((r.obj.fine or 0) for r in decisions)))
     contractors = sorted({pr.obj.contractor for pr in projects} | {
-        r.obj.uscc for r in view.of("organization") if r.obj.role == "contractor" and (enterprise is None or view.owner == enterprise)})
+        u for u in view.org_keys_with_role("contractor") if enterprise is None or view.owner == enterprise})
     fig.set("blacklisted", "列入黑名单的承包单位（家）", sum(1 for c in contractors if active_listings(view, c, as_of, enterprise)))
     rect = rect or rectification_status(snap, as_of, enterprise=enterprise)
     sm = rect["summary"]
@@ -242,7 +242,7 @@ class Built:
 
 
 def _bureau_name(snap: Snapshot) -> str:
-    bureaus = [r.obj for r in snap.of("organization") if r.obj.role == "bureau"]
+    bureaus = [r.obj for r in snap.orgs_with_role("bureau")]
     return bureaus[0].name if len(bureaus) == 1 else "区应急管理局"
 
 

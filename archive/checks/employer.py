@@ -22,6 +22,7 @@ def e1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     projects = started_projects(scope, as_of)
     ev.applicable = bool(projects)
     for pr in projects:
+        ev.at(snap.position(pr))
         p = pr.obj
         start, end = project_window(p)
         ags = for_project(snap, "safety_agreement", p)
@@ -62,6 +63,7 @@ def e2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     projects = started_projects(scope, as_of)
     any_data = False
     for pr in projects:
+        ev.at(snap.position(pr))
         p = pr.obj
         cts = for_project(snap, "outsourcing_contract", p)
         for c in cts:
@@ -104,6 +106,7 @@ def e3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     projects = started_projects(scope, as_of)
     ev.applicable = bool(projects)
     for pr in projects:
+        ev.at(snap.position(pr))
         p = pr.obj
         found, gaps, start, end = inspection_gaps(snap, p, as_of, s.inspection_max_gap_days)
         if not found and (end - start).days > s.inspection_max_gap_days:
@@ -141,6 +144,7 @@ def e4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ]
     ev.applicable = bool(accidents)
     for r in accidents:
+        ev.at(snap.position(r))
         a = r.obj
         p = (snap.project_rec(a.enterprise, a.project) or None)
         if not a.counted_in_employer_stats:
@@ -185,6 +189,7 @@ def e5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             pairs = sorted(set(pairs) | {(e, c)})
     any_trigger = False
     for e, c in pairs:
+        ev.at(0, e, c)
         triggers = e5_triggers(snap, e, c, as_of)
         if not triggers:
             continue
@@ -208,6 +213,7 @@ def e5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             ev.examined.append(f"{snap.org_name(c)}：{what}；" + (f"已列入 {listed[0].title}" if listed else "未列入黑名单"))
     # the quarterly assessments the 退出机制 rests on (整治方案: 建立…安全评价与退出机制) [P]
     for pr in started_projects(scope, as_of):
+        ev.at(1, snap.position(pr))
         p = pr.obj
         start, end = project_window(p)
         for y, q, q0, q1 in _quarters(start, min(end, as_of)):

@@ -2,8 +2,9 @@
 projection, meta, the ledger and the package book; implements :class:`storage.interfaces.Catalog`.
 
 Records, file rows, feed, registry and meta are here; the ledger rows are in
-:mod:`storage.sqlite.ledger`, the package book in :mod:`storage.sqlite.packages`; all three share
-one :class:`~storage.sqlite.connection.Connection`, so one transaction spans them.
+:mod:`storage.sqlite.ledger`, the package book in :mod:`storage.sqlite.packages`, the facts of the
+views in :mod:`storage.sqlite.facts`; all four share one
+:class:`~storage.sqlite.connection.Connection`, so one transaction spans them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from storage.errors import StorageError
 from storage.rows import FileRow, NewFile, RecordRow, RegistryRow
 from storage.sqlite.connection import Connection
+from storage.sqlite.facts import SqliteFactStore
 from storage.sqlite.ledger import SqliteLedgerStore
 from storage.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION, split_sql
 from storage.sqlite.packages import SqlitePackageBook
@@ -35,6 +37,7 @@ class SqliteCatalog:
         self.db = self.sql.raw  # the sqlite3 connection, for SQLite-specific tests and tools only
         self.ledger = SqliteLedgerStore(self.sql)
         self.packages = SqlitePackageBook(self.sql)
+        self.facts = SqliteFactStore(self.sql)
 
     # --- the catalog as a whole ---------------------------------------------------------------
 

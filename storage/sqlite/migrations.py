@@ -143,6 +143,45 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER imported_proofs_immutable_d BEFORE DELETE ON imported_proofs
         BEGIN SELECT RAISE(ABORT, 'imported proofs are immutable'); END;
     """,
+    # 4: facts derived from each record for the views (a cache: rebuildable, deletable), their
+    #    links (what a record concerns), their state, and the lint of sealed records
+    """
+    CREATE TABLE fact_records (
+        seq           INTEGER PRIMARY KEY,
+        record_id     TEXT NOT NULL UNIQUE,
+        type          TEXT NOT NULL,
+        subtype       TEXT,
+        key           TEXT,
+        day           TEXT,
+        supersedes    TEXT,
+        superseded_by TEXT,
+        title         TEXT NOT NULL,
+        origin        TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        info          TEXT
+    );
+    CREATE INDEX fact_records_type_key ON fact_records(type, key);
+    CREATE INDEX fact_records_type_subtype ON fact_records(type, subtype);
+    CREATE INDEX fact_records_supersedes ON fact_records(supersedes);
+    CREATE TABLE fact_links (
+        role TEXT NOT NULL,
+        key  TEXT NOT NULL,
+        seq  INTEGER NOT NULL,
+        PRIMARY KEY (role, key, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX fact_links_seq ON fact_links(seq);
+    CREATE INDEX fact_links_key ON fact_links(key, seq);
+    CREATE TABLE fact_state (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE fact_lint (
+        record_id   TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        problems    TEXT
+    );
+    CREATE INDEX fact_lint_fingerprint ON fact_lint(fingerprint);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

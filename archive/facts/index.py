@@ -1,0 +1,110 @@
+"""Keeping the facts of the views in step with the catalog: written with each record, caught up by
+seq, rebuilt from the sealed records.
+
+    record_stored(catalog, row, seq, secret, lint=accepted(row["id"]))   # in the record's transaction
+    catch_up(archive)           # before a view: facts for any record stored without them
+    rebuild(archive)            # ``outsafe facts rebuild``: every fact again from the sealed data
+
+Writers derive a record's facts in the same transaction that stores the record (``case add``,
+``package import``), so a committed record has its facts and a crash loses neither. A record stored
+without them — by a program that did not derive them, or in a catalog migrated from before they
+existed — is found by :func:`catch_up`, which derives the facts of every record after the facts'
+position that lacks them (``FactStore.missing``) and moves the position on: never a lost fact,
+never one counted twice. Facts derived by another version of the derivation are rebuilt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from archive.facts.derive import VERSION, record_facts
+from archive.facts.lint import lint_row
+from storage.rows import LintRow
+
+BATCH = 2000  # records per catch-up transaction
+LINT_INLINE = 500  # a catch-up of at most this many records also lints them (more: verify --lint)
+
+
+def record_stored(catalog: Any, row: dict, seq: int, secret: bytes, lint: LintRow | None = None) -> None:
+    """The facts (and lint) of the record ``row`` just inserted as ``seq``, in its transaction."""
+    facts = catalog.facts
+    facts.add([record_facts(row, secret, seq)])
+    if lint is not None:
+        facts.put_lint([lint])
+    pos = facts.position()
+    if pos == seq - 1 or (pos < seq and not facts.missing(pos, seq - 1)):
+        if pos == 0 and facts.get_state("version") is None:
+            facts.set_state("version", VERSION)
+        facts.set_position(seq)
+
+
+def _stale_version(catalog: Any) -> bool:
+    v = catalog.facts.get_state("version")
+    return v is not None and v != VERSION
+
+
+def behind(catalog: Any) -> bool:
+    """Whether some record may lack its facts (a cheap test: the position against the feed)."""
+    return catalog.facts.position() < catalog.max_seq() or _stale_version(catalog)
+
+
+def catch_up(archive: Any, progress: Callable[[str, int, int], None] | None = None) -> int:
+    """Derive the facts of every record stored without them; return how many. Facts of another
+    derivation version are rebuilt instead."""
+    catalog = archive.catalog
+    if _stale_version(catalog):
+        return rebuild(archive, progress)
+    top = catalog.max_seq()
+    if catalog.facts.position() >= top:
+        return 0
+    todo = catalog.facts.missing(catalog.facts.position(), top)
+    lint = len(todo) <= LINT_INLINE
+    done = 0
+    while True:
+        with catalog.transaction():
+            facts = catalog.facts
+            pos = facts.position()
+            if pos >= top:
+                break
+            missing = facts.missing(pos, top)[:BATCH]
+            if not missing:
+                facts.set_position(top)
+                break
+            rows = [r for r in catalog.records_after(missing[0] - 1, upto_seq=missing[-1]) if r["seq"] in set(missing)]
+            facts.add([record_facts(r, archive.secret) for r in rows])
+            if lint:
+                facts.put_lint([lint_row(r, archive.settings) for r in rows])
+            if facts.get_state("version") is None:
+                facts.set_state("version", VERSION)
+            done += len(rows)
+            # every record up to the last one handled now has facts (the earlier gaps were filled first)
+            facts.set_position(top if len(missing) < BATCH else missing[-1])
+        if progress:
+            progress("facts", done, len(todo))
+    return done
+
+
+def rebuild(archive: Any, progress: Callable[[str, int, int], None] | None = None) -> int:
+    """Every fact again from the sealed records (the lint is kept: it is the rules' verdict, not a
+    fact of the record)."""
+    catalog = archive.catalog
+    with catalog.transaction():
+        catalog.facts.clear()
+        catalog.facts.set_state("version", VERSION)
+    top = catalog.max_seq()
+    after, done = 0, 0
+    while after < top:
+        rows = catalog.records_after(after, limit=BATCH, upto_seq=top)
+        if not rows:
+            break
+        with catalog.transaction():
+            catalog.facts.add([record_facts(r, archive.secret) for r in rows])
+            catalog.facts.set_position(rows[-1]["seq"])
+        after = rows[-1]["seq"]
+        done += len(rows)
+        if progress:
+            progress("facts", done, top)
+    with catalog.transaction():
+        catalog.facts.set_position(max(top, catalog.facts.position()))
+    return done
