@@ -44,7 +44,7 @@ def from_sealed(cls: type, data: dict) -> Any:
 # --- conversion by type hint --------------------------------------------------------------------
 
 
-def _bare(hint: Any) -> tuple[Any, bool]:
+def bare_type(hint: Any) -> tuple[Any, bool]:
     """(type without Annotated and Optional, optional?)."""
     if get_origin(hint) is Annotated:
         hint = get_args(hint)[0]
@@ -76,7 +76,7 @@ def _to_decimal(v: Any) -> Any:
 
 def _converter(hint: Any) -> Any:
     """A function converting a JSON value of this type (None: the value is used as it is)."""
-    hint, _ = _bare(hint)
+    hint, _ = bare_type(hint)
     origin = get_origin(hint)
     if origin is tuple:
         item = _converter([a for a in get_args(hint) if a is not Ellipsis][0])
@@ -145,12 +145,12 @@ def _tolerant(cls: type, data: Any) -> Any:
         if v is _MISSING:
             v = default
         elif v is not None and conv is not None:
-            hint, _ = _bare(get_type_hints(cls, include_extras=True)[name])
+            hint, _ = bare_type(get_type_hints(cls, include_extras=True)[name])
             try:
                 if dataclasses.is_dataclass(hint):
                     v = _tolerant(hint, v)
                 elif get_origin(hint) is tuple and isinstance(v, list):
-                    item, _ = _bare([a for a in get_args(hint) if a is not Ellipsis][0])
+                    item, _ = bare_type([a for a in get_args(hint) if a is not Ellipsis][0])
                     if dataclasses.is_dataclass(item):
                         v = tuple(_tolerant(item, x) if x is not None else None for x in v)
                     else:
@@ -179,12 +179,12 @@ def sealed_differences(cls: type, data: Any, prefix: str = "") -> list[tuple[str
     for name in sorted(required - set(data)):
         out.append((f"{prefix}{name}", "missing"))
     for name in sorted(set(data) & set(fields)):
-        hint, _ = _bare(hints[name])
+        hint, _ = bare_type(hints[name])
         value = data[name]
         if dataclasses.is_dataclass(hint):
             out.extend(sealed_differences(hint, value, f"{prefix}{name}."))
         elif get_origin(hint) is tuple and isinstance(value, list):
-            item, _ = _bare([a for a in get_args(hint) if a is not Ellipsis][0])
+            item, _ = bare_type([a for a in get_args(hint) if a is not Ellipsis][0])
             if dataclasses.is_dataclass(item):
                 for i, x in enumerate(value):
                     out.extend(sealed_differences(item, x, f"{prefix}{name}[{i}]."))

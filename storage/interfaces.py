@@ -330,6 +330,11 @@ class FactStore(Protocol):
         """(seq, role, key) of the links of the given records (of ``roles``; empty: all)."""
         ...
 
+    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = ()) -> set[tuple[str, str]]:
+        """(role, key) of the links (of ``roles``; empty: all) of the records linked (``role``, k)
+        for some k in ``keys``: what the records of a part name, in one query."""
+        ...
+
     def keys(self, role: str) -> list[str]:
         """Every key linked in ``role``, each once, sorted (e.g. every home)."""
         ...

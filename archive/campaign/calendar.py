@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from archive.campaign.rectify import rectification_status
+from archive.campaign.rectify import rectification_status, rectification_view
 from archive.checks.snapshot import Snapshot
+from archive.checks.world import Clause, World
+from archive.facts import cache
 
 CST = timezone(timedelta(hours=8))
 
@@ -150,8 +152,24 @@ def deliverable_state(
 
 
 def campaign_status(archive: Any, as_of: date, *, snap: Snapshot | None = None) -> dict:
-    """The plan's stages on ``as_of``, each enterprise's deliverables, and what is overdue."""
-    snap = snap or Snapshot.from_archive(archive)
+    """The plan's stages on ``as_of``, each enterprise's deliverables, and what is overdue. With
+    ``snap`` (the whole archive in memory), evaluated on it; without, read through the facts: the
+    campaign's reports and the organizations, the rectification items home by home
+    (:func:`archive.campaign.rectify.rectification_view`), kept while the ledger does not grow."""
+    if snap is None:
+        world = World(archive)
+        k = cache.key(archive, "campaign-status", as_of, archive.ledger.next_index())  # exports and imports grow the ledger
+
+        def compute(deps: cache.Deps) -> dict:
+            deps.everything = True
+            reports = world.snapshot([Clause.of("home", world.facts.keys("home"), ["campaign_report", "campaign_table"])], None)
+            return _campaign_status(archive, as_of, reports, rectification_view(archive, as_of))
+
+        return cache.get_or_compute(archive, k, compute)
+    return _campaign_status(archive, as_of, snap, rectification_status(snap, as_of))
+
+
+def _campaign_status(archive: Any, as_of: date, snap: Snapshot, rect: dict) -> dict:
     year = archive.settings.campaign_year
     packages = _packages(archive)
     current = stage_on(as_of, year)
@@ -175,7 +193,6 @@ def campaign_status(archive: Any, as_of: date, *, snap: Snapshot | None = None) 
     bureau_rows = []
     if snap.owner_role == "bureau":
         bureau_rows = [deliverable_state(snap, packages, d.key, snap.owner, year, as_of, own=True) for d in DELIVERABLES if d.who == "bureau"]
-    rect = rectification_status(snap, as_of)
     overdue = [
         {"enterprise": r["enterprise"], "name": r["name"], "deliverable": d["name"], "due": d["due"]}
         for r in rows for d in r["deliverables"] if d["overdue"]

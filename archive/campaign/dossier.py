@@ -25,6 +25,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from archive.errors import NotFound
+from archive.facts import cache
+from archive.facts.index import catch_up
 from archive.registry import person_key
 from archive.search.documents import mask
 from schemas import TYPES
@@ -115,34 +117,65 @@ def expiry_status(expires: str | None, as_of: date) -> tuple[str, int | None]:
 def records_naming(catalog, uscc: str, *, types: Sequence[str] = (), since: str | None = None,
                    until: str | None = None) -> list[dict]:
     """Current records about the contractor ``uscc``: those filed under it, and the 责令限期整改指令书
-    that name it item by item (an order covering several contractors) with their 整改复查意见书."""
+    that name it item by item (an order covering several contractors) with their 整改复查意见书 —
+    found through the facts (catalog.facts: the orders linked to the contractor, the reviews linked
+    to those orders), so the cost follows the contractor's records, not the archive's. The facts
+    must be caught up (archive.facts.index.catch_up)."""
     rows = catalog.list_records(types=types, contractor=uscc, since=since, until=until, current_only=True)
     have = {r["id"] for r in rows}
     if types and "rectification_order" not in types:
         return rows
+
+    def dated(ids: list[str]) -> list[dict]:
+        out = [catalog.get_record(i) for i in ids if i not in have]
+        return [r for r in out if r is not None and _within(r["doc_date"], since, until)]
+
     orders = []
-    for r in catalog.list_records(types=["rectification_order"], since=since, until=until, current_only=True):
-        if r["id"] in have:
-            continue
+    for r in dated([f["record_id"] for f in catalog.facts.linked("contractor", [uscc], types=["rectification_order"], current_only=True)]):
         items = json.loads(r["data"]).get("items") or []
         if any(isinstance(it, dict) and it.get("contractor") == uscc for it in items):
             orders.append(r)
     doc_nos = {r["doc_no"] for r in orders}
     reviews = []
     if doc_nos and (not types or "rectification_review" in types):
-        reviews = [r for r in catalog.list_records(types=["rectification_review"], since=since, until=until, current_only=True)
-                   if r["id"] not in have and json.loads(r["data"]).get("order_doc_no") in doc_nos]
+        found = catalog.facts.linked("order", sorted(doc_nos), types=["rectification_review"], current_only=True)
+        reviews = [r for r in dated([f["record_id"] for f in found]) if json.loads(r["data"]).get("order_doc_no") in doc_nos]
     return sorted([*rows, *orders, *reviews], key=lambda r: r["seq"])
 
 
+def _within(doc_date: str | None, since: str | None, until: str | None) -> bool:
+    """``list_records``' date bounds: ``until`` includes its whole day (month, year); a record
+    without a date is outside any bound."""
+    if not since and not until:
+        return True
+    if not doc_date:
+        return False
+    return (not since or doc_date >= since) and (not until or doc_date <= until + "\uffff")
+
+
 def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Dossier:
-    """The dossier of the contractor ``uscc`` as on ``as_of`` (default: the archive's today)."""
+    """The dossier of the contractor ``uscc`` as on ``as_of`` (default: the archive's today): its
+    records only (through the facts), kept until a record naming it, or reviewing an order that
+    names it, arrives."""
     as_of = as_of or archive.clock.today()
     uscc = uscc.strip().upper()
     catalog = archive.catalog
     reg = catalog.get_registry("organization", uscc)
     if reg is None:
         raise NotFound(f"单位 {uscc} 未登记 (organization not registered)", hint="查看承包单位 (list contractors): outsafe org list --role contractor")
+    catch_up(archive)
+
+    def compute(deps: cache.Deps) -> dict:
+        orders = catalog.facts.linked("contractor", [uscc], types=["rectification_order"])
+        deps.add([uscc, *(f["key"] for f in orders if f["key"])])
+        return _dossier(archive, uscc, reg, as_of).as_dict()
+
+    data = cache.get_or_compute(archive, cache.key(archive, "dossier", uscc, as_of), compute)
+    return Dossier(**{k: v for k, v in data.items() if k != "blacklisted"})
+
+
+def _dossier(archive: Any, uscc: str, reg: dict, as_of: date) -> Dossier:
+    catalog = archive.catalog
     org = json.loads(catalog.get_record(reg["record_id"])["data"])
     day = as_of.isoformat()
     # the world as on as_of: no record formed after it, no certificate or licence issued after it

@@ -244,11 +244,14 @@ def c4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             ev.findings.append(make_finding(
                 "error", f"{r.title}（{h.grade}隐患：{h.description[:40]}）整改期限{fmt_day(h.deadline)}已过，仍为“{h.status}”",
                 p=p.obj if p else None, e=h.enterprise, c=h.contractor, evidence=[r], missing=["隐患整改完成及验收记录"], deadline=h.deadline))
+    hazards_of: dict[tuple, list[Rec]] = {}
+    for r in hazards:
+        hazards_of.setdefault((r.obj.enterprise, r.obj.contractor), []).append(r)
     for pr in projects:
         ev.at(1, snap.position(pr))
         p = pr.obj
         start, end = project_window(p)
-        mine = [r for r in hazards if r.obj.enterprise == p.enterprise and r.obj.contractor == p.contractor]
+        mine = hazards_of.get((p.enterprise, p.contractor), [])
         if not mine and (min(end, as_of) - start).days > s.inspection_max_gap_days:
             ev.findings.append(make_finding(
                 "warning", f"{project_name(p)}作业 {(min(end, as_of) - start).days} 天，档案中没有承包单位{snap.org_name(p.contractor)}的隐患排查治理记录",

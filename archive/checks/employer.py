@@ -158,18 +158,18 @@ def e4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
 def e5_triggers(snap: Snapshot, e: str, c: str, as_of: date) -> list[tuple[date, str, Rec]]:
     """(day, what, record) of each event that obliges ``e`` to end its contract with ``c`` and list it."""
     out = []
-    for r in snap.of("quarterly_assessment"):
+    for r in snap.group("quarterly_assessment", "pair").get((e, c), ()):
         a = r.obj
-        if a.enterprise == e and a.contractor == c and a.result == "不合格":
+        if a.result == "不合格":
             out.append((a.assessed_on, f"{a.year}年第{a.quarter}季度安全生产考核不合格", r))
-    for r in snap.of("hazard"):
+    for r in snap.group("hazard", "pair").get((e, c), ()):
         h = r.obj
-        if h.enterprise == e and h.contractor == c and h.grade == "重大":
+        if h.grade == "重大":
             done = h.status == "已整改" and h.rectified_on is not None and h.rectified_on <= as_of
             if not done and (h.deadline is None or h.deadline < as_of):
                 when = h.deadline + timedelta(days=1) if h.deadline else h.found_on
                 out.append((when, f"重大事故隐患 {h.hazard_no} " + (f"逾期（期限{fmt_day(h.deadline)}）未整改" if h.deadline else "无整改期限、未整改"), r))
-    for r in snap.of("accident"):
+    for r in snap.group("accident", "enterprise").get(e, ()):
         a = r.obj
         contractor = a.contractor
         if contractor is None and a.project:
@@ -194,7 +194,7 @@ def e5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         if not triggers:
             continue
         any_trigger = True
-        contracts = [r for r in snap.of("outsourcing_contract") if r.obj.enterprise == e and r.obj.contractor == c]
+        contracts = list(snap.group("outsourcing_contract", "pair").get((e, c), ()))
         live = [r for r in contracts if r.obj.status == "履行中"]
         live_projects = [r for r in scope.projects if r.obj.enterprise == e and r.obj.contractor == c and r.obj.status in ("筹备", "施工中")]
         for day, what, rec in triggers:
@@ -220,8 +220,8 @@ def e5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             if q1 >= as_of:
                 continue  # the quarter is not over
             overlap = (min(q1, end) - max(q0, start)).days + 1
-            done = [r for r in snap.of("quarterly_assessment")
-                    if r.obj.enterprise == p.enterprise and r.obj.contractor == p.contractor and r.obj.year == y and r.obj.quarter == q]
+            done = [r for r in snap.group("quarterly_assessment", "pair").get((p.enterprise, p.contractor), ())
+                    if r.obj.year == y and r.obj.quarter == q]
             if overlap >= 30 and not done:
                 ev.findings.append(make_finding(
                     "warning", f"{project_name(p)}在{y}年第{q}季度作业 {overlap} 天，未见对承包单位{snap.org_name(p.contractor)}的季度安全生产考核记录",

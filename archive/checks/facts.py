@@ -181,9 +181,6 @@ def refs_of(obj: Any) -> list[tuple[str, PersonRef]]:
 
 def training_card(snap: Snapshot, person_id: str, enterprise: str, contractor: str, by: date) -> tuple[Rec | None, list[Rec]]:
     """(the passing card confirmed on or before ``by``, every card of the person at this enterprise)."""
-    cards = [
-        r for r in snap.of("training_record")
-        if r.obj.trainee.id_number.upper() == person_id.upper() and r.obj.enterprise == enterprise and r.obj.contractor == contractor
-    ]
+    cards = list(snap.group("training_record", "trainee").get((person_id.upper(), enterprise, contractor), ()))
     ok = [r for r in cards if r.obj.conclusion.passed and r.obj.conclusion.may_take_post and r.obj.conclusion.confirmed_on <= by]
     return (max(ok, key=lambda r: r.obj.conclusion.confirmed_on) if ok else None), cards

@@ -267,8 +267,7 @@ def fmt_day(d: date) -> str:
 
 def _inspections(snap: Snapshot, p: Any) -> list[Rec]:
     return sorted(
-        (r for r in snap.of("contractor_inspection")
-         if r.obj.enterprise == p.enterprise and r.obj.contractor == p.contractor and r.obj.project in (None, p.code)),
+        (r for r in snap.group("contractor_inspection", "pair").get((p.enterprise, p.contractor), ()) if r.obj.project in (None, p.code)),
         key=lambda r: r.obj.inspected_on,
     )
 

@@ -134,6 +134,7 @@ class Snapshot:
         self.projects: dict[tuple[str, str], Rec] = {}
         self._first: dict[tuple[str, Any], int] = {}  # a registry key's place: its first record's
         self._index: dict[tuple[str, str | None, str | None], list[Rec]] | None = None
+        self._groups: dict[tuple[str, str], dict[Any, list[Rec]]] = {}
         self._index_registry(self.by_type)
 
     def _index_registry(self, by_type: dict[str, list[Rec]]) -> None:
@@ -233,6 +234,18 @@ class Snapshot:
         out = self._index.get((t, p.enterprise, p.code), [])
         return [r for r in out if r.obj.ticket_type == subtype] if subtype else list(out)
 
+    def group(self, t: str, by: str) -> dict[Any, list[Rec]]:
+        """The records of type ``t`` grouped by ``by`` (a key of :data:`GROUPINGS`), each group in
+        list order — an index built once, for the lookups the rules repeat."""
+        got = self._groups.get((t, by))
+        if got is None:
+            fn = GROUPINGS[by]
+            got = defaultdict(list)
+            for r in self.of(t):
+                got[fn(r.obj)].append(r)
+            self._groups[(t, by)] = got
+        return got
+
     def org_rec(self, uscc: str | None) -> Rec | None:
         return self.orgs.get(uscc or "")
 
@@ -280,9 +293,20 @@ class Snapshot:
         """Removals of the listing ``entry`` (matched by its number and who listed it)."""
         return [r for r in self.of("blacklist_removal") if r.obj.entry_no == entry.entry_no and r.obj.listed_by == entry.listed_by]
 
+    def decisions_on(self, units: Sequence[str | None]) -> list[Rec]:
+        """行政处罚决定书 whose party (unit) is one of ``units``."""
+        return [r for r in self.of("penalty_decision") if r.obj.unit in units]
+
     def cited_inspections(self) -> set[str]:
         """The 文书号 of the 现场检查记录 that orders rest on."""
         return {r.obj.inspection_ref for r in self.of("rectification_order") if r.obj.inspection_ref}
+
+
+GROUPINGS: dict[str, Callable[[Any], Any]] = {
+    "pair": lambda o: (o.enterprise, o.contractor),
+    "enterprise": lambda o: o.enterprise,
+    "trainee": lambda o: (o.trainee.id_number.upper(), o.enterprise, o.contractor),
+}
 
 
 def for_project(snap: Snapshot, t: str, p: Any, subtype: str | None = None) -> list[Rec]:

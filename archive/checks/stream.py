@@ -135,8 +135,6 @@ class Parts:
         self.rules = list(rules)
         self.applicable = {r.id: False for r in rules}
         self.parts: dict[str, list[tuple[tuple, list[dict], list[str]]]] = {r.id: [] for r in rules}
-        self.lint: dict[str, dict] = {}
-        self.unlinted: set[str] = set()
 
     @staticmethod
     def of(rule: CheckRule, ev: Evaluation) -> dict:
@@ -156,9 +154,6 @@ class Parts:
         for rid, got in part["rules"].items():
             self.applicable[rid] |= got["applicable"]
             self.parts[rid] += [(tuple(k), f, e) for k, f, e in got["units"]]
-        for r in part["lint"]:
-            self.lint.setdefault(r["id"], r)
-        self.unlinted.update(part["unlinted"])
 
     def report(self, as_of: date) -> CheckReport:
         results = []
@@ -168,17 +163,12 @@ class Parts:
                 ev.findings += [finding_from_dict(f) for f in findings]
                 ev.examined += examined
             results.append(rule_result(rule, ev))
-        return CheckReport(as_of, None, None, results, lint=sorted(self.lint.values(), key=lambda r: r["id"]),
-                           unlinted=len(self.unlinted))
+        return CheckReport(as_of, None, None, results)
 
 
-def evaluate_part(world: World, snap: PartialSnapshot, as_of: date, scope: Scope, rules: Sequence[CheckRule]) -> dict:
-    """The rules over one part (a home's records, or a contractor's projects), as plain data, with
-    the lint of the records it read."""
-    out = {"rules": {rule.id: Parts.of(rule, rule.evaluate(snap, as_of, scope)) for rule in rules}}
-    lint, unlinted = lint_of(world, _read(snap))
-    out["lint"], out["unlinted"] = lint, unlinted
-    return out
+def evaluate_part(snap: PartialSnapshot, as_of: date, scope: Scope, rules: Sequence[CheckRule]) -> dict:
+    """The rules over one part (a home's records, or a contractor's projects), as plain data."""
+    return {"rules": {rule.id: Parts.of(rule, rule.evaluate(snap, as_of, scope)) for rule in rules}}
 
 
 class Members:
@@ -195,51 +185,101 @@ class Members:
         return key in self.items
 
 
-def stream_checks(archive: Any, world: World, as_of: date, rules: Sequence[CheckRule], changes: cache.Changes,
-                  progress: Any = None) -> CheckReport:
-    """The whole archive's check, home by home then contractor by contractor; each part kept
-    (archive.facts.cache) until a record it depends on arrives."""
+def stream_checks(world: World, as_of: date, rules: Sequence[CheckRule], previous: dict | None = None,
+                  changed: tuple[set[str], set[str]] | None = None, progress: Any = None) -> tuple[CheckReport, dict]:
+    """The whole archive's check, home by home then contractor by contractor: (report, parts).
+    ``previous``: the parts of an earlier run and ``changed``, what the records stored since it
+    touched — a part none of them touches is taken as it was."""
     enterprises, contractors, homes, projects = whole_scope(world, as_of)
-    lint_run = archive.catalog.facts.get_state("lint_run") or ""
     parts = Parts(rules)
-    plain = [r for r in rules if r.id != "CS-1"]  # C1 and 3-3 go through the part's contractors: none
+    plain = [r for r in rules if r.id != "CS-1"]  # C1 and 3-3 go through the part's contractors: none here
     confined = [r for r in rules if r.id == "CS-1"]
     by_contractor = [r for r in rules if r.id in BY_CONTRACTOR]
     ctx = confined_scope(world, as_of, set(enterprises), projects) if confined else None
-    ctx_key = json.dumps([ctx.applicable, sorted(ctx.names), ctx.projects, ctx.tickets]) if ctx else ""
+    ctx_key = json.dumps([ctx.applicable, sorted(ctx.names), ctx.projects, ctx.tickets], ensure_ascii=False) if ctx else ""
+    kept: dict[str, dict] = {}
     total = len(homes) + len(contractors)
+    world.keep_cases = False  # each home's records are read once: the sealed cache keeps the registry
 
-    def part(kind: str, unit: str, rules_: list[CheckRule], build: Any, *extra: Any) -> None:
-        def compute(deps: cache.Deps) -> dict:
-            world.deps = deps
-            members = (Members(frozenset(enterprises), deps), Members(frozenset(contractors), deps))
-            snap, scope = build(members)
-            return evaluate_part(world, snap, as_of, scope, rules_)
-        k = cache.key(archive, f"check-{kind}", as_of, ",".join(r.id for r in rules_), unit, lint_run, *extra)
-        parts.add(cache.get_or_compute(archive, k, compute, changes))
+    def reuse(pk: str) -> dict | None:
+        old = (previous or {}).get(pk)
+        if old is None or changed is None or cache.Deps.from_dict(old["deps"]).touched_by(changed):
+            return None
+        return old
+
+    def members(deps: cache.Deps) -> tuple[Members, Members]:
+        return Members(frozenset(enterprises), deps), Members(frozenset(contractors), deps)
 
     for n, home in enumerate(homes, 1):
-        def home_part(members: tuple, home: str = home, context: dict | None = None) -> tuple[PartialSnapshot, Scope]:
-            snap = world.snapshot(home_clauses(world, [home]), as_of)
-            return snap, Scope(snap.of("project"), [home] if home in members[0] else [], [], context or {}, members)
-        if plain:
-            part("home", home, plain, home_part)
+        wanted = {f"home|{home}": plain}
         if confined:
-            context = {"CS-1": dataclasses.replace(ctx, totals=n == 1)}  # one part says the totals
-            part("home-cs1", home, confined, lambda m, h=home, c=context: home_part(m, h, c), ctx_key, n == 1)
-        world.forget()
+            wanted[f"cs1|{home}|{ctx_key}|{n == 1}"] = confined
+        got = {pk: reuse(pk) for pk in wanted}
+        if any(v is None for v in got.values()):
+            deps = world.deps = cache.Deps()
+            m = members(deps)
+            snap = world.snapshot(home_clauses(world, [home]), as_of).preload()
+            for pk, rules_ in wanted.items():
+                if got[pk] is None:
+                    context = {"CS-1": dataclasses.replace(ctx, totals=n == 1)} if pk.startswith("cs1|") else {}  # one part says the totals
+                    scope = Scope(snap.of("project"), [home] if home in m[0] else [], [], context, m)
+                    got[pk] = {"deps": None, "value": evaluate_part(snap, as_of, scope, rules_)}
+            for pk in wanted:
+                if got[pk]["deps"] is None:
+                    got[pk]["deps"] = deps.as_dict()
+            world.forget()
+        for pk, part in got.items():
+            parts.add(part["value"])
+            kept[pk] = part
         if progress:
             progress("check", n, total)
     for n, c in enumerate(contractors if by_contractor else (), 1):
-        def contractor_part(members: tuple, c: str = c) -> tuple[PartialSnapshot, Scope]:
+        pk = f"contractor|{c}"
+        part = reuse(pk)
+        if part is None:
+            deps = world.deps = cache.Deps()
             snap = world.snapshot([Clause.of("contractor", [c], ["project"])], as_of, per_project=True)
-            return snap, Scope([p for p in snap.of("project") if p.obj.contractor == c], [], [c], {}, members)
-        part("contractor", c, by_contractor, contractor_part)
-        if n % 100 == 0:
-            world.forget()
+            scope = Scope([p for p in snap.of("project") if p.obj.contractor == c], [], [c], {}, members(deps))
+            part = {"value": evaluate_part(snap, as_of, scope, by_contractor)}
+            part["deps"] = deps.as_dict()
+            if n % 100 == 0:
+                world.forget()
+        parts.add(part["value"])
+        kept[pk] = part
         if progress:
             progress("check", len(homes) + n, total)
-    return parts.report(as_of)
+    world.keep_cases = True
+    return parts.report(as_of), kept
+
+
+def by_home(archive: Any, world: World, k: str, changes: cache.Changes, compute: Any, progress: Any = None) -> list[tuple[str, Any]]:
+    """(home, ``compute(home)``) for every home, in home order; each value is kept beside the
+    result ``k`` with what it read, and taken again while no record since touches it."""
+    homes = world.facts.keys("home")
+    world.deps.everything = True
+    kept = cache.load(archive, k + "-parts")
+    previous = kept.value if kept is not None and kept.seq <= changes.top else {}
+    changed = changes.since(kept.seq) if kept is not None and previous else None
+    out, parts = [], {}
+    keep, world.keep_cases = world.keep_cases, False  # each home's records are read once
+    for n, home in enumerate(homes, 1):
+        old = previous.get(home)
+        if old is not None and changed is not None and not cache.Deps.from_dict(old["deps"]).touched_by(changed):
+            part = old
+        else:
+            top = world.deps
+            deps = world.deps = cache.Deps()
+            part = {"value": compute(home), "deps": None}
+            part["deps"] = deps.as_dict()
+            world.deps = top
+            world.forget()
+        parts[home] = part
+        out.append((home, part["value"]))
+        if progress:
+            progress("view", n, len(homes))
+    world.keep_cases = keep
+    cache.save(archive, k + "-parts", cache.Kept(changes.top, cache.Deps(everything=True), parts), memory=False)
+    return out
 
 
 def _read(snap: PartialSnapshot) -> set[str]:
@@ -269,6 +309,16 @@ def lint_of(world: World, ids: Iterable[str]) -> tuple[list[dict], list[str]]:
     return out, sorted(set(ids) - judged)
 
 
+def lint_all(world: World) -> tuple[list[dict], int]:
+    """(every record today's rules refuse, how many records they have not judged)."""
+    refused = world.facts.lint(problems_only=True)
+    current = fingerprint()
+    rows = {r["record_id"]: r for r in world.facts.rows(record_ids=[r["record_id"] for r in refused])}
+    out = [{"id": r["record_id"], "title": rows[r["record_id"]]["title"], "type": rows[r["record_id"]]["type"],
+            "problems": json.loads(r["problems"])} for r in refused if r["fingerprint"] == current and r["record_id"] in rows]
+    return out, world.facts.lint_stale(current)
+
+
 def check_view(archive: Any, as_of: date, *, enterprise: str | None = None, contractor: str | None = None,
                rules: Sequence[CheckRule] | None = None, progress: Any = None) -> CheckReport:
     """``outsafe check`` of the whole archive, one enterprise (and contractor) or one contractor,
@@ -279,22 +329,32 @@ def check_view(archive: Any, as_of: date, *, enterprise: str | None = None, cont
     world = World(archive)
     changes = cache.Changes(archive)
     lint_run = archive.catalog.facts.get_state("lint_run") or ""
-
-    def compute(deps: cache.Deps) -> dict:
-        world.deps = deps
-        if enterprise or contractor:
+    k = cache.key(archive, "check", as_of, enterprise or "", contractor or "", names, lint_run)
+    if enterprise or contractor:
+        def compute(deps: cache.Deps) -> dict:
+            world.deps = deps
             snap, scope = scope_snapshot(world, as_of, enterprise, contractor)
+            snap.preload()
             report = CheckReport(as_of, enterprise, contractor, [rule_result(r, r.evaluate(snap, as_of, scope)) for r in rules])
             report.lint, unlinted = lint_of(world, _read(snap))
             report.unlinted = len(unlinted)
-        else:
-            report = stream_checks(archive, world, as_of, rules, changes, progress)
-            deps.everything = True
-        return report.as_dict()
+            return report.as_dict()
 
-    data = cache.get_or_compute(archive, cache.key(archive, "check", as_of, enterprise or "", contractor or "", names, lint_run),
-                                compute, changes)
+        return CheckReport.from_dict(cache.get_or_compute(archive, k, compute, changes), RULES_BY_ID)
+    # the whole archive: the report is kept whole, its parts beside it (for the next run after new records)
+    kept = cache.load(archive, k)
+    if changes.still_true(kept) and kept.seq == changes.top:
+        return CheckReport.from_dict(kept.value, RULES_BY_ID)
+    parts_kept = cache.load(archive, k + "-parts")
+    previous = parts_kept.value if parts_kept is not None and parts_kept.seq <= changes.top else None
+    changed = changes.since(parts_kept.seq) if previous is not None else None
+    report, parts = stream_checks(world, as_of, rules, previous, changed, progress)
+    report.lint, report.unlinted = lint_all(world)
+    data = report.as_dict()
+    everything = cache.Deps(everything=True)
+    cache.save(archive, k + "-parts", cache.Kept(changes.top, everything, parts), memory=False)
+    cache.save(archive, k, cache.Kept(changes.top, everything, data))
     return CheckReport.from_dict(data, RULES_BY_ID)
 
 
-__all__ = ["check_view", "stream_checks", "scope_snapshot", "enterprise_snapshot", "contractor_snapshot", "home_clauses"]
+__all__ = ["check_view", "stream_checks", "scope_snapshot", "enterprise_snapshot", "contractor_snapshot", "home_clauses", "by_home"]

@@ -71,6 +71,7 @@ class World:
         self._registry: dict[tuple[str, str], FactRow | None] = {}
         self._known_recs: dict[tuple[str, date | None], Rec] = {}
         self.deps = Deps()  # what this world has read (archive.facts.cache): a kept result depends on it
+        self.keep_cases = True  # keep the records read in the sealed cache (a stream through the archive keeps only the registry)
 
     def linked(self, role: str, keys: Collection[str], **kw: Any) -> list[FactRow]:
         """``FactStore.linked``, noting the keys read."""
@@ -155,7 +156,7 @@ class World:
         for place, v in vis:
             obj = self.sealed.get(v["record_id"])
             if obj is None:
-                obj = self.sealed.load(v if "data" in v else data[v["record_id"]])
+                obj = self.sealed.load(v if "data" in v else data[v["record_id"]], keep=self.keep_cases or v["type"] in REGISTRY)
             if as_of is not None:
                 obj = as_known_on(obj, as_of)
             out.append(Rec(v["record_id"], v["type"], v["title"], obj, v["origin"], v["created_at"], place))
@@ -189,15 +190,14 @@ class World:
     def registry_recs(self, type_: str, keys: Collection[str], as_of: date | None) -> dict[str, Rec]:
         """key → the registered entity (organization, person, project) as known on ``as_of``."""
         latest = self._latest(type_, keys)
+        todo = [row for row in latest.values() if (row["record_id"], None) not in self._known_recs]
+        for rec in self.recs(todo, None) if todo else ():
+            self._known_recs[(rec.id, None)] = rec
         out = {}
         for k, row in latest.items():
             got = self._known_recs.get((row["record_id"], None))
-            if got is None:
-                recs = self.recs([row], None)
-                if not recs:
-                    continue
-                got = self._known_recs[(row["record_id"], None)] = recs[0]
-            out[k] = got if as_of is None else self._known(got, as_of)
+            if got is not None:
+                out[k] = got if as_of is None else self._known(got, as_of)
         return out
 
     def _known(self, rec: Rec, as_of: date) -> Rec:
@@ -249,6 +249,8 @@ class PartialSnapshot(Snapshot):
         self._index = None
         self._per_project: dict[tuple[str, str, str, str | None], list[Rec]] = {}
         self._looked_up: dict[tuple[str, str], Rec | None] = {}
+        self._groups = {}
+        self._listings: dict[tuple[str, str], list[Rec]] = {}
 
     # --- what the clauses select ------------------------------------------------------------------
 
@@ -275,6 +277,39 @@ class PartialSnapshot(Snapshot):
     def of(self, *types: str) -> list[Rec]:
         return [r for t in types for r in self._load(t)]
 
+    LOOKUPS = {"person": "person", "project": "project", "enterprise": "organization", "contractor": "organization",
+               "owner": "organization", "subject": "organization"}
+
+    def preload(self) -> "PartialSnapshot":
+        """Read every record the clauses select, of every type, at once, and look up together the
+        people, projects and organizations they name (instead of one by one as rules ask)."""
+        rows: dict[int, FactRow] = {}
+        kinds: set[str] = set()
+        for c in self.clauses:
+            if not c.keys:
+                continue
+            kinds |= set(c.types) if c.types is not None else set(TYPES)
+            for r in self.world.linked(c.role, c.keys, types=sorted(c.types) if c.types is not None else (), with_data=True):
+                rows.setdefault(r["seq"], r)
+        kinds -= {"organization", "person"}
+        got: dict[str, list[Rec]] = {t: [] for t in kinds if t not in self.by_type}
+        for rec in self.world.recs([rows[s] for s in sorted(rows)], self.as_of):
+            if rec.type in got:
+                got[rec.type].append(rec)
+        if "project" in got:
+            self._index_registry(got)
+        self.by_type.update(got)
+        self._index = None
+        wanted: dict[str, set[str]] = {"person": set(), "project": set(), "organization": set()}
+        for c in self.clauses:
+            if c.keys:
+                for role, key in self.world.facts.linked_keys(c.role, c.keys, roles=list(self.LOOKUPS)):
+                    wanted[self.LOOKUPS[role]].add(key)
+        for t, keys in wanted.items():
+            for k, rec in self.world.registry_recs(t, sorted(keys), self.as_of).items():
+                self._looked_up.setdefault((t, k), rec)
+        return self
+
     @property
     def recs(self) -> list[Rec]:  # type: ignore[override]
         return sorted((r for t in TYPES if t not in ("organization", "person") for r in self._load(t)), key=lambda r: r.seq)
@@ -290,9 +325,15 @@ class PartialSnapshot(Snapshot):
             return Snapshot.for_project(self, t, p, subtype)
         key = (t, p.enterprise, p.code, subtype)
         if key not in self._per_project:
-            recs = self.world.select([Clause.of("project", [f"{p.enterprise}/{p.code}"])], [t], self.as_of, subtype=subtype)
-            self._per_project[key] = [r for r in recs if getattr(r.obj, "enterprise", None) == p.enterprise
-                                      and getattr(r.obj, "project", None) == p.code]
+            # the records of this type of every project of the snapshot, read at once
+            projects = [(q.obj.enterprise, q.obj.code) for q in self._load("project")] + [(p.enterprise, p.code)]
+            recs = self.world.select([Clause.of("project", [f"{e}/{c}" for e, c in projects])], [t], self.as_of, subtype=subtype)
+            for e, c in projects:
+                self._per_project[(t, e, c, subtype)] = []
+            for r in recs:
+                k = (t, getattr(r.obj, "enterprise", None), getattr(r.obj, "project", None), subtype)
+                if k in self._per_project:
+                    self._per_project[k].append(r)
         return list(self._per_project[key])
 
     # --- lookups: the whole archive, by key ---------------------------------------------------------
@@ -339,7 +380,7 @@ class PartialSnapshot(Snapshot):
         return self._lookup("project", f"{enterprise or ''}/{code or ''}")
 
     def position(self, rec: Rec) -> int:
-        if rec.type == "project" and (rec.obj.enterprise, rec.obj.code) not in self._first:
+        if rec.type == "project" and ("project", (rec.obj.enterprise, rec.obj.code)) not in self._first:
             key = f"{rec.obj.enterprise}/{rec.obj.code}"
             self.world.deps.add([key])
             first = self.world.facts.keyed("project", [key], current_only=True)
@@ -347,12 +388,22 @@ class PartialSnapshot(Snapshot):
         return Snapshot.position(self, rec)
 
     def blacklist_entries(self, subject: str) -> list[Rec]:
-        recs = self.world.select([Clause.of("subject", [subject])], ["blacklist_entry"], self.as_of)
-        return [r for r in recs if r.obj.subject == subject]
+        if ("entries", subject) not in self._listings:
+            recs = self.world.select([Clause.of("subject", [subject])], ["blacklist_entry"], self.as_of)
+            self._listings[("entries", subject)] = [r for r in recs if r.obj.subject == subject]
+        return list(self._listings[("entries", subject)])
 
     def blacklist_removals(self, entry: Any) -> list[Rec]:
-        recs = self.world.select([Clause.of("listing", [f"{entry.listed_by}/{entry.entry_no}"])], ["blacklist_removal"], self.as_of)
-        return [r for r in recs if r.obj.entry_no == entry.entry_no and r.obj.listed_by == entry.listed_by]
+        key = f"{entry.listed_by}/{entry.entry_no}"
+        if ("removals", key) not in self._listings:
+            recs = self.world.select([Clause.of("listing", [key])], ["blacklist_removal"], self.as_of)
+            self._listings[("removals", key)] = [r for r in recs if r.obj.entry_no == entry.entry_no and r.obj.listed_by == entry.listed_by]
+        return list(self._listings[("removals", key)])
+
+    def decisions_on(self, units: Sequence[str | None]) -> list[Rec]:
+        keys = [u for u in units if u]
+        return [r for r in self.world.select([Clause.of("home", keys, ["penalty_decision"])], ["penalty_decision"], self.as_of)
+                if r.obj.unit in units]
 
     def cited_inspections(self) -> set[str]:
         own = {r.obj.inspection_ref for r in self.of("rectification_order") if r.obj.inspection_ref}

@@ -114,15 +114,17 @@ def load(archive: Any, k: str) -> Kept | None:
     return kept
 
 
-def save(archive: Any, k: str, kept: Kept) -> None:
-    """Keep ``kept`` under ``k`` (a file written whole, then renamed; a cache needs no fsync)."""
-    _remember(archive, k, kept)
+def save(archive: Any, k: str, kept: Kept, *, memory: bool = True) -> None:
+    """Keep ``kept`` under ``k`` (a file written whole, then renamed; a cache needs no fsync);
+    ``memory``: also in this process."""
+    if memory:
+        _remember(archive, k, kept)
     folder = _folder(archive)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(kept.as_dict(), fh, ensure_ascii=False, separators=(",", ":"))
+            fh.write(json.dumps(kept.as_dict(), ensure_ascii=False, separators=(",", ":")))
         os.replace(tmp, folder / f"{k}.json")
     except OSError:
         pass  # a read-only archive: the result is kept in this process only

@@ -44,7 +44,8 @@ class SealedRecords:
             self._cache.move_to_end(record_id)
         return obj
 
-    def load(self, row: dict) -> Any:
+    def load(self, row: dict, *, keep: bool = True) -> Any:
+        """The object of ``row`` (cached by id; ``keep``: cache it if it is not yet)."""
         rid = row.get("id") or row["record_id"]
         obj = self._cache.get(rid)
         if obj is not None:
@@ -55,9 +56,10 @@ class SealedRecords:
             raise KeyError(row["type"])
         obj = from_sealed(cls, json.loads(row["data"]))
         self.loaded += 1
-        self._cache[rid] = obj
-        if len(self._cache) > self.size:
-            self._cache.popitem(last=False)
+        if keep:
+            self._cache[rid] = obj
+            if len(self._cache) > self.size:
+                self._cache.popitem(last=False)
         return obj
 
     def clear(self) -> None:

@@ -186,6 +186,7 @@ class District:
             raw = self.gen.contractor()
             org = {**self.t.get("contractor-hengan.yaml"), **{k: v for k, v in raw.items() if k != "type"}}
             quals = [dict(q) for q in org["qualifications"]]
+            quals[1]["valid_to"] = (date(YEAR + 1, 3, 1) + timedelta(self.rng.randrange(900))).isoformat()  # renewed in time
             if self.rng.random() < 0.06:  # a licence that ends during the campaign
                 quals[1]["valid_to"] = (date(YEAR, 4, 1) + timedelta(self.rng.randrange(200))).isoformat()
             if self.rng.random() < 0.03:
@@ -489,7 +490,7 @@ class District:
         """Every record, in the order they were archived (by time, registry entities first within a moment)."""
         self.cases_out, self.projects = [], []
         self.organizations()
-        per_project = 20  # records of a project's own (its registration, team, contract, tickets …)
+        per_project = 27  # records of a project's own (its registration, team, contract, tickets …)
         n_projects = max(self.n_enterprises // 2, round((self.n_records - self.n_enterprises - 1) / (per_project + 1)))
         for _ in range(n_projects):
             e = self.rng.choices(self.enterprises, self.e_weights)[0]

@@ -151,6 +151,15 @@ class SqliteFactStore:
                 f"SELECT seq, role, key FROM fact_links WHERE seq IN ({_marks(len(chunk))}){role_sql}", [*chunk, *roles])]
         return sorted(out)
 
+    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = ()) -> set[tuple[str, str]]:
+        out: set[tuple[str, str]] = set()
+        role_sql = f" AND b.role IN ({_marks(len(roles))})" if roles else ""
+        for chunk in _chunks(keys):
+            out.update((r["role"], r["key"]) for r in self.sql.rows(
+                f"SELECT DISTINCT b.role, b.key FROM fact_links a CROSS JOIN fact_links b ON b.seq = a.seq "
+                f"WHERE a.role = ? AND a.key IN ({_marks(len(chunk))}){role_sql}", [role, *chunk, *roles]))
+        return out
+
     def keys(self, role: str) -> list[str]:
         return self.sql.column("SELECT DISTINCT key FROM fact_links WHERE role=? ORDER BY key", (role,))
 
