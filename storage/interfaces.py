@@ -339,9 +339,9 @@ class FactStore(Protocol):
         """Every key linked in ``role``, each once, sorted (e.g. every home)."""
         ...
 
-    def changes(self, after: int) -> tuple[set[str], set[str]]:
-        """(keys, types) touched by the records with seq > ``after``: the keys of their links and
-        of the links of the records they correct, and their types. A result that depends on
+    def changes(self, after: int) -> tuple[set[tuple[str, str]], set[str]]:
+        """(links, types) touched by the records with seq > ``after``: their links (role, key) and
+        those of the records they correct, and their types. A result that depends on
         none of them is still true (the archive only grows)."""
         ...
 

@@ -167,7 +167,8 @@ def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Do
 
     def compute(deps: cache.Deps) -> dict:
         orders = catalog.facts.linked("contractor", [uscc], types=["rectification_order"])
-        deps.add([uscc, *(f["key"] for f in orders if f["key"])])
+        deps.add([uscc])  # any record linked to the contractor
+        deps.add([f["key"] for f in orders if f["key"]], role="order")  # a review of an order naming it
         return _dossier(archive, uscc, reg, as_of).as_dict()
 
     data = cache.get_or_compute(archive, cache.key(archive, "dossier", uscc, as_of), compute)

@@ -35,12 +35,16 @@ from archive.checks.table import RULES, RULES_BY_ID, rule_result
 from archive.checks.world import Clause, PartialSnapshot, World
 from archive.facts import cache
 from archive.facts.lint import fingerprint
+from schemas import TYPES
 
 # what the enforcement rules read of every enterprise in a contractor's scope (CS-1's items, E4's
 # accidents, C3's equipment of the enterprises, the registers of confined spaces)
 ENTERPRISE_WIDE = ("rectification_order", "rectification_review", "inspection_record", "hazard", "accident", "equipment",
                    "confined_space_register")
 BY_CONTRACTOR = ("C1", "3-3")  # the rules that go through contractors
+# the record types the rules go through (the rest they only look up, or never read)
+CHECK_TYPES = frozenset(TYPES) - {"organization", "person", "campaign_report", "campaign_table", "penalty_notice", "penalty_decision",
+                                  "blacklist_entry", "blacklist_removal"}
 
 
 # =============================================================================================
@@ -85,7 +89,7 @@ def scope_snapshot(world: World, as_of: date, enterprise: str | None, contractor
         snap = enterprise_snapshot(world, enterprise, as_of)
         scope = make_scope(snap, enterprise, contractor)
         snap.clauses.append(Clause.of("owner", scope.contractors, ["equipment"]))  # C3: contractors' own equipment anywhere
-        world.deps.add(scope.contractors)
+        world.deps.add(scope.contractors, role="owner")
     else:
         snap = contractor_snapshot(world, contractor or "", as_of)
         scope = make_scope(snap, None, contractor)
@@ -172,8 +176,9 @@ def evaluate_part(snap: PartialSnapshot, as_of: date, scope: Scope, rules: Seque
 
 
 class Members:
-    """Who is in the whole scope, noting every key asked about in a part's dependencies (whether a
-    unit is in scope is something the part depends on)."""
+    """Who is in the whole scope, noting every key asked about in a part's dependencies as
+    ``member|key`` (whether a unit is in scope is something the part depends on; only a new project
+    or organization changes it)."""
 
     def __init__(self, items: frozenset[str], deps: cache.Deps) -> None:
         self.items = items
@@ -181,7 +186,7 @@ class Members:
 
     def __contains__(self, key: object) -> bool:
         if isinstance(key, str):
-            self.deps.keys.add(key)
+            self.deps.keys.add(f"member|{key}")
         return key in self.items
 
 
@@ -218,7 +223,7 @@ def stream_checks(world: World, as_of: date, rules: Sequence[CheckRule], previou
         if any(v is None for v in got.values()):
             deps = world.deps = cache.Deps()
             m = members(deps)
-            snap = world.snapshot(home_clauses(world, [home]), as_of).preload()
+            snap = world.snapshot(home_clauses(world, [home]), as_of).preload(CHECK_TYPES)
             for pk, rules_ in wanted.items():
                 if got[pk] is None:
                     context = {"CS-1": dataclasses.replace(ctx, totals=n == 1)} if pk.startswith("cs1|") else {}  # one part says the totals
@@ -334,7 +339,7 @@ def check_view(archive: Any, as_of: date, *, enterprise: str | None = None, cont
         def compute(deps: cache.Deps) -> dict:
             world.deps = deps
             snap, scope = scope_snapshot(world, as_of, enterprise, contractor)
-            snap.preload()
+            snap.preload(CHECK_TYPES)
             report = CheckReport(as_of, enterprise, contractor, [rule_result(r, r.evaluate(snap, as_of, scope)) for r in rules])
             report.lint, unlinted = lint_of(world, _read(snap))
             report.unlinted = len(unlinted)

@@ -74,8 +74,8 @@ class World:
         self.keep_cases = True  # keep the records read in the sealed cache (a stream through the archive keeps only the registry)
 
     def linked(self, role: str, keys: Collection[str], **kw: Any) -> list[FactRow]:
-        """``FactStore.linked``, noting the keys read."""
-        self.deps.add(keys)
+        """``FactStore.linked``, noting the links read."""
+        self.deps.add(keys, role=role)
         return self.facts.linked(role, keys, **kw)
 
     def of_type(self, types: Collection[str], **kw: Any) -> list[FactRow]:
@@ -178,7 +178,7 @@ class World:
     def _latest(self, type_: str, keys: Collection[str]) -> dict[str, FactRow]:
         """key → the latest current record of ``type_`` with that key (the keys' first-record order)."""
         todo = [k for k in keys if (type_, k) not in self._registry]
-        self.deps.add(keys)
+        self.deps.add(keys, role="self")
         if todo:
             found: dict[str, FactRow] = {}
             for r in self.facts.keyed(type_, todo, current_only=True):
@@ -280,16 +280,23 @@ class PartialSnapshot(Snapshot):
     LOOKUPS = {"person": "person", "project": "project", "enterprise": "organization", "contractor": "organization",
                "owner": "organization", "subject": "organization"}
 
-    def preload(self) -> "PartialSnapshot":
-        """Read every record the clauses select, of every type, at once, and look up together the
-        people, projects and organizations they name (instead of one by one as rules ask)."""
+    def preload(self, types: Collection[str] | None = None) -> "PartialSnapshot":
+        """Read every record the clauses select (of ``types``, default every type) at once, and look
+        up together the people, projects and organizations they name (instead of one by one as
+        rules ask)."""
         rows: dict[int, FactRow] = {}
         kinds: set[str] = set()
         for c in self.clauses:
             if not c.keys:
                 continue
-            kinds |= set(c.types) if c.types is not None else set(TYPES)
-            for r in self.world.linked(c.role, c.keys, types=sorted(c.types) if c.types is not None else (), with_data=True):
+            want = set(c.types) if c.types is not None else set(TYPES)
+            if types is not None:
+                want &= set(types)
+            want -= set(self.by_type)
+            if not want:
+                continue
+            kinds |= want
+            for r in self.world.linked(c.role, c.keys, types=sorted(want), with_data=True):
                 rows.setdefault(r["seq"], r)
         kinds -= {"organization", "person"}
         got: dict[str, list[Rec]] = {t: [] for t in kinds if t not in self.by_type}
@@ -382,7 +389,7 @@ class PartialSnapshot(Snapshot):
     def position(self, rec: Rec) -> int:
         if rec.type == "project" and ("project", (rec.obj.enterprise, rec.obj.code)) not in self._first:
             key = f"{rec.obj.enterprise}/{rec.obj.code}"
-            self.world.deps.add([key])
+            self.world.deps.add([key], role="self")
             first = self.world.facts.keyed("project", [key], current_only=True)
             return first[0]["seq"] if first else rec.seq
         return Snapshot.position(self, rec)

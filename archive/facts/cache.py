@@ -6,9 +6,16 @@ depends on: the link keys and record types its queries asked for (:class:`Deps`,
 :class:`archive.checks.world.World` as it reads). Asked again:
 
 - nothing new (the highest seq is still S): the result, read from its own file and nothing else;
-- new records: their keys and types (and those of the records they correct) are read once
+- new records: their links and types (and those of the records they correct) are read once
   (``FactStore.changes``); a result sharing none of them is still true, and moves on to the new S;
-  one that does is computed again. A whole-archive view keeps its parts (one per enterprise, one
+  one that does is computed again.
+
+A dependency key names a link's role and key, ``role|key`` (``contractor|9137…``: records naming
+the contractor; ``self|9137…``: its own registry record); ``*|key`` is any link to the key, and
+``member|key`` whether the enterprise or contractor is in the whole archive's scope at all (only a
+new project or organization changes that). So a new hazard of an enterprise, naming one of its
+contractors, invalidates what reads that enterprise's records or the records naming that
+contractor — not every result that merely looked the contractor up. A whole-archive view keeps its parts (one per enterprise, one
   per contractor) each with its own dependencies, so a new record recomputes only the parts it
   concerns.
 
@@ -64,8 +71,10 @@ class Deps:
     types: set[str] = field(default_factory=set)
     everything: bool = False
 
-    def add(self, keys: Iterable[str | None] = (), types: Iterable[str] = ()) -> None:
-        self.keys.update(k for k in keys if k is not None)
+    def add(self, keys: Iterable[str | None] = (), types: Iterable[str] = (), role: str = "*") -> None:
+        """Depend on the links (``role``, k) for k in ``keys`` (role ``*``: any link to k) and on
+        every record of ``types``."""
+        self.keys.update(f"{role}|{k}" for k in keys if k is not None)
         self.types.update(types)
 
     def touched_by(self, changes: tuple[set[str], set[str]]) -> bool:
@@ -138,6 +147,25 @@ def _remember(archive: Any, k: str, kept: Kept) -> None:
         views.pop(next(iter(views)))
 
 
+def touched(archive: Any, seq: int) -> tuple[set[str], set[str]]:
+    """(dependency keys, types) the records after ``seq`` touch: ``role|key`` and ``*|key`` of each
+    of their links (and of the records they correct), and ``member|…`` of the enterprise and
+    contractor of a new project and of a new organization."""
+    facts = archive.catalog.facts
+    links, types = facts.changes(seq)
+    keys = {f"{role}|{k}" for role, k in links} | {f"*|{k}" for _, k in links}
+    if types & {"project", "organization"}:
+        top = archive.catalog.max_seq()
+        for start in range(seq + 1, top + 1, 5000):
+            for r in facts.rows(seqs=range(start, min(start + 5000, top + 1))):
+                if r["type"] == "organization" and r["key"]:
+                    keys.add(f"member|{r['key']}")
+                elif r["type"] == "project":
+                    info = json.loads(r["info"] or "{}")
+                    keys.update(f"member|{k}" for k in (info.get("enterprise"), info.get("contractor")) if k)
+    return keys, types
+
+
 class Changes:
     """The keys and types touched since each seq asked about (read once per seq)."""
 
@@ -148,7 +176,7 @@ class Changes:
 
     def since(self, seq: int) -> tuple[set[str], set[str]]:
         if seq not in self._seen:
-            self._seen[seq] = self.archive.catalog.facts.changes(seq)
+            self._seen[seq] = touched(self.archive, seq)
         return self._seen[seq]
 
     def still_true(self, kept: Kept | None) -> bool:

@@ -111,4 +111,6 @@ def lint_archive(archive: Any, progress: Any = None, batch: int = 1000) -> LintR
         after = rows[-1]["seq"]
         if progress:
             progress("lint", done, top)
+    with catalog.transaction():
+        catalog.facts.set_state("lint_run", archive.clock.stamp())  # results kept before this run are stale
     return LintReport(done, refused)

@@ -163,13 +163,13 @@ class SqliteFactStore:
     def keys(self, role: str) -> list[str]:
         return self.sql.column("SELECT DISTINCT key FROM fact_links WHERE role=? ORDER BY key", (role,))
 
-    def changes(self, after: int) -> tuple[set[str], set[str]]:
-        keys = set(self.sql.column(
-            "SELECT DISTINCT l.key FROM fact_links l WHERE l.seq > ? UNION "
-            "SELECT DISTINCT l.key FROM fact_records n JOIN fact_records o ON o.record_id = n.supersedes "
-            "JOIN fact_links l ON l.seq = o.seq WHERE n.seq > ?", (after, after)))
+    def changes(self, after: int) -> tuple[set[tuple[str, str]], set[str]]:
+        links = {(r["role"], r["key"]) for r in self.sql.rows(
+            "SELECT DISTINCT l.role, l.key FROM fact_links l WHERE l.seq > ? UNION "
+            "SELECT DISTINCT l.role, l.key FROM fact_records n JOIN fact_records o ON o.record_id = n.supersedes "
+            "JOIN fact_links l ON l.seq = o.seq WHERE n.seq > ?", (after, after))}
         types = set(self.sql.column("SELECT DISTINCT type FROM fact_records WHERE seq > ?", (after,)))
-        return keys, types
+        return links, types
 
     # --- the lint ---------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-from storage.interfaces import Catalog, LedgerStore, PackageBook, RecordCatalog, RecordFeed, UnitOfWork
+from storage.interfaces import Catalog, FactStore, LedgerStore, PackageBook, RecordCatalog, RecordFeed, UnitOfWork
 
 
 def members(proto: type) -> dict[str, object]:
@@ -33,6 +33,7 @@ IMPLEMENTED_BY = {
     "UnitOfWork": (UnitOfWork, lambda c: c),
     "LedgerStore": (LedgerStore, lambda c: c.ledger),
     "PackageBook": (PackageBook, lambda c: c.packages),
+    "FactStore": (FactStore, lambda c: c.facts),
 }
 
 
