@@ -30,14 +30,18 @@ from typing import Any
 import rfc8785
 
 from archive import ids
+from archive.access.audit import anchor_leaf
 from archive.checks.admission import admission_for_batch
 from archive.clock import SYSTEM, Clock
 from archive.documents.convert import Converter, convert_one
 from archive.documents.render import render_record
+from archive.documents.templates import template_for
 from archive.errors import ExitCode, NotFound, Problem, RuleViolation, StorageError, TemplateError, ValidationFailed
 from archive.integrity import keys
 from archive.integrity import seal as sealing
 from archive.integrity.ledger import Ledger, origin_for, sign_checkpoint
+from archive.integrity.proofs import record_inclusion
+from archive.integrity.verify import verify_archive
 from archive.documents.images import ImageProblem, inspect_image
 from archive.facts.index import record_stored
 from archive.facts.lint import accepted
@@ -48,9 +52,9 @@ from archive.search.index import index_after_write
 from archive.settings import Settings
 from archive.text import Note, Table, problem_notes, table
 from schemas import REGISTRY_TYPES, TYPES, FileProblem, LoadResult, load, meta_of, read_case_file, record_label
-from schemas.base import RuleContext, dump, schema_for
+from schemas.base import RuleContext, dump, field_infos, schema_for
 from schemas.columns import record_columns, registry_name
-from schemas.common import image_refs
+from schemas.common import TICKET_TYPE_NAMES, image_refs
 from schemas.registry import Organization, Person
 from schemas.tickets import TICKET_CLASSES
 from storage import staging
@@ -70,13 +74,11 @@ def key_values(plan: Any) -> list[str]:
     """What the text layer of a record's PDF must contain: its number and the parties' names."""
     values = [plan.row["doc_no"]] if plan.row.get("doc_no") else []
     if values:  # a report's archive number (report_no) is not printed on it: its template says so
-        from archive.documents.templates import template_for
-
         if meta_of(plan.item.obj).number in dict(template_for(plan.item.obj).not_shown):
             values = []
     orgs = (plan.item.resolved.organizations if plan.item.resolved else {}) or {}
-    for field in ("enterprise", "contractor", "unit"):
-        uscc = getattr(plan.item.obj, field, None)
+    for party in ("enterprise", "contractor", "unit"):
+        uscc = getattr(plan.item.obj, party, None)
         if isinstance(uscc, str) and uscc in orgs:
             values.append(orgs[uscc]["name"])
     return values
@@ -338,6 +340,23 @@ class Archive:
         problems.extend(self.admission(loaded, reg, ctx))
         return loaded, problems
 
+    def dry_run(
+        self, paths: Sequence[Path], *, today: date | None = None, files_root: Path | None = None
+    ) -> tuple[list[Loaded], list[Problem]]:
+        """Everything ``case add`` does short of storing (``outsafe case validate``): validation,
+        references, the cross-record rules, the same-number check against the archive and the
+        filling of each document's template; only LibreOffice is not run. A file that passes goes in."""
+        reg = self.registry()
+        loaded, problems = self.validate_files(paths, today=today, registry=reg, files_root=files_root)
+        bad = {p.file for p in problems if p.severity == "error"}
+        plans = [self._plan(item, reg, supersedes=None, note=None) for item in loaded if str(item.path) not in bad]
+        problems.extend(p for p in plans if isinstance(p, Problem))
+        try:
+            self._render([p for p in plans if not isinstance(p, Problem) and p.status != "unchanged"])
+        except ValidationFailed as e:
+            problems.extend(e.problems)
+        return loaded, problems
+
     def admission(self, loaded: list[Loaded], reg: Registry, ctx: RuleContext) -> list[Problem]:
         """The cross-record rules (archive.checks): blacklisted contractors, workers without a valid
         certificate or three-level training, agreements not covering their project. Each problem
@@ -498,7 +517,9 @@ class Archive:
         index_after_write(self, notify or (lambda msg: print(msg, file=sys.stderr)))
 
     def checkpoint(self, signer: keys.Signer | None = None) -> dict | None:
-        """Sign a checkpoint of the ledger if it grew since the last one (writer holds the lock)."""
+        """Sign a checkpoint of the ledger if it grew since the last one (writer holds the lock);
+        first the access log's head goes into the ledger if the log grew (archive.access.audit)."""
+        anchor_leaf(self)
         size = self.ledger.size()
         latest = self.ledger.latest_checkpoint()
         if size == 0 or (latest is not None and latest["tree_size"] >= size):
@@ -921,6 +942,100 @@ class OrganizationSheet:
         return out
 
 
+def labelled(data: Any, cls: type | None, orgs: dict | None = None) -> list[dict]:
+    """A record's (masked) data as labelled fields for people: ``{"label", "value"}``, or
+    ``{"label", "children"}`` for a nested object, or ``{"label", "items"}`` for a list of them;
+    labels from the schema (Chinese), organizations shown with their names."""
+    orgs = orgs or {}
+    infos = {i.name: i for i in field_infos(cls)} if isinstance(cls, type) and dataclasses.is_dataclass(cls) else {}
+    out: list[dict] = []
+    data = data or {}
+    for key in [k for k in infos if k in data] + [k for k in data if k not in infos]:  # the schema's order
+        value = data[key]
+        if value is None or value == "" or value == [] or value == {}:
+            continue
+        info = infos.get(key)
+        label = (info.spec.label if info else "") or key
+        target = (info.item if info.is_list else info.type) if info else None
+        if isinstance(value, dict):
+            out.append({"label": label, "children": labelled(value, target, orgs)})
+        elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            out.append({"label": label, "items": [labelled(v, target, orgs) for v in value]})
+        else:
+            values = value if isinstance(value, list) else [value]
+            out.append({"label": label, "value": "、".join(_shown(v, orgs, key) for v in values)})
+    return out
+
+
+def _shown(value: Any, orgs: dict, key: str = "") -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if key in ("ticket_type", "dangerous_work") and value in TICKET_TYPE_NAMES:
+        return f"{TICKET_TYPE_NAMES[value]}（{value}）"
+    if isinstance(value, str) and value in orgs and orgs[value].get("name"):
+        return f"{orgs[value]['name']}（{value}）"
+    return str(value)
+
+
+@dataclass
+class RecordView:
+    """One record as a person opens it (the web's record page): its masked data with labels, its
+    files, its history, its seal checked now (who sealed it, when; verified by whom, when) and
+    where it sits in a signed ledger."""
+
+    record: dict  # :meth:`Archive.show_record`
+    fields: list[dict]
+    history: list[dict]  # the records it supersedes, oldest first, and the one that supersedes it
+    seal: dict
+    inclusion: dict | None
+
+    def as_dict(self) -> dict:
+        return {**self.record, "history": self.history, "seal_check": self.seal, "inclusion": self.inclusion}
+
+    def as_text(self) -> list[str]:
+        s = self.seal
+        out = RecordSheet(self.record).as_text()
+        out.append(f"封签 (seal): {'有效 valid' if s['ok'] else '无效 INVALID'} — {s['signer_name']}（{s['signer']}）"
+                   f" 于 {s['sealed_at']} 封签；{s['verified_by']} 于 {s['verified_at']} 核验")
+        out += [Note(f) for f in s["failures"]]
+        if self.inclusion:
+            i = self.inclusion
+            out.append(f"账本 (ledger): {i['origin']} 第 {i['leaf_index']} 条 / 共 {i['tree_size']} 条，"
+                       f"{'包含证明成立' if i['verified'] else '包含证明不成立'}")
+        return out
+
+
+def record_view(archive: Archive, scope: Any, record_id: str) -> RecordView:
+    """The record ``record_id`` if ``scope`` (archive.access.scope.Scope) allows it — else the same
+    NotFound as for an id that does not exist — with its seal verified now."""
+    row = scope.record(archive, record_id)
+    rec = archive.show_record(row["id"])
+    history = []
+    older = row.get("supersedes")
+    while older:
+        old = archive.catalog.get_record(older)
+        if old is None:
+            break
+        history.insert(0, {"id": old["id"], "title": old["title"], "created_at": old["created_at"], "relation": "supersedes",
+                           "visible": scope.allows(old)})
+        older = old.get("supersedes")
+    if rec["superseded_by"]:
+        newer = archive.catalog.get_record(rec["superseded_by"])
+        history.append({"id": newer["id"], "title": newer["title"], "created_at": newer["created_at"], "relation": "superseded_by",
+                        "visible": scope.allows(newer)})
+    rep = verify_archive(archive, record_id=row["id"])
+    signer_org = archive.catalog.get_registry("organization", row["origin"])
+    seal = {
+        "ok": rep.ok, "failures": rep.failures, "warnings": rep.warnings, "files": rep.files,
+        "signer": row["origin"], "signer_name": signer_org["name"] if signer_org else row["origin"], "fingerprint": row["signer"],
+        "sealed_at": row["created_at"], "verified_at": archive.clock.stamp(),
+        "verified_by": f"{archive.owner_name}（{archive.owner_uscc}）档案",
+    }
+    refs = rec.get("refs") or {}
+    fields = labelled(rec["data"], archive.record_class(row), refs.get("organizations"))
+    return RecordView(rec, fields, history, seal, record_inclusion(archive, row))
+
+
 def _remove_new_home(root: Path, created_root: bool) -> None:
     """Undo a failed ``init``: remove what it created (only files outsafe makes)."""
     if created_root:
@@ -1054,7 +1169,7 @@ def validate_only(
     if root.exists():
         archive = Archive.open(root.root, clock=clock)
         try:
-            loaded, problems = archive.validate_files(paths, today=today, files_root=files_root)
+            loaded, problems = archive.dry_run(paths, today=today, files_root=files_root)
         finally:
             archive.close()
         checked = True

@@ -63,4 +63,22 @@ def local_day(stamp: str | None) -> date | None:
     return dt.astimezone(CST).date()
 
 
+def local_time(stamp: str | None) -> str:
+    """A catalog timestamp as China time to the second (``2026-06-09 10:00:00``), for people."""
+    if not stamp:
+        return ""
+    try:
+        dt = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def day_start_stamp(day: date) -> str:
+    """The catalog timestamp of the start of a Chinese calendar day (``--since 2026-06-09``)."""
+    return utc_stamp(datetime(day.year, day.month, day.day, tzinfo=CST))
+
+
 SYSTEM = Clock()

@@ -4,17 +4,21 @@ It runs the real commands — exactly what a user would type, printed before eac
 throw-away archives, one for the enterprise and one for the district bureau:
 
  enterprise  init → register contractors, people, projects → add every case file (validated,
-             rendered to .docx and .pdf, sealed, indexed) → verify → 五查 check → 附件2 report →
+             rendered to .docx and .pdf, sealed, indexed) → a web account for the safety officer →
+             verify → 五查 check → 附件2 report →
              campaign status → export a signed submission package → verify it offline
  bureau      init → register the enterprise and trust its key (fingerprint checked) → import the
-             submission (verified before anything is written) → search a contractor across
-             enterprises → its dossier → add its own enforcement documents (examples/bureau/) →
-             check the enterprise as on its inspection of 9月8日 → draft a 责令限期整改指令书 from
-             the findings and archive it → the 整改复查意见书 → rectification status → the penalty
-             case's 告知书 and 决定书 → the case's evidence package → verify it → verify the archive
+             submission (verified before anything is written) → a web account for an officer →
+             search a contractor across enterprises → its dossier → add its own enforcement
+             documents (examples/bureau/) → check the enterprise as on its inspection of 9月8日 →
+             draft a 责令限期整改指令书 from the findings and archive it → the 整改复查意见书 →
+             rectification status → the penalty case's 告知书 and 决定书 → the 监管台账 and the
+             工作总结报告 to the district government → the case's evidence package → verify it →
+             verify the archive
 
 Demo archives use ``--insecure-no-passphrase`` (said so wherever the key is used): they are
-thrown away. Everything is written under one folder, printed at the end.
+thrown away. Everything is written under one folder, printed at the end, with how to open both
+archives in a browser (``outsafe serve``) with the demo's web accounts and their passwords.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 import yaml
 
 import archive
+from archive.access.accounts import generated_password
 from archive.errors import NotFound, OutsafeError
 from archive.integrity import keys
 from schemas import read_case_file
@@ -38,6 +43,7 @@ LUZHONG = "91370105MA3DK8W41C"
 CASE_NO = "（高新）应急立〔2026〕8号"
 INSPECTED = "2026-09-08"  # the bureau's inspection that found the enterprise never inspected 鲁中 (检记52号)
 REVIEWED = "2026-09-18"
+SUMMARY_AS_OF = "2026-11-10"  # the end of the campaign's summary stage (9-11…11-10): the bureau reports to the district
 #: examples/bureau/: what the bureau itself made, added in its own archive (provenance 本局制作)
 BUREAU_RECORDS = ("inspection-record-jianji-2026-37", "rectification-order-zegai-2026-12", "rectification-review-fucha-2026-9",
                   "inspection-record-jianji-2026-52")
@@ -62,15 +68,28 @@ class DemoResult:
     bureau: Path
     outputs: dict[str, Path] = field(default_factory=dict)
     steps: list[tuple[str, float, int]] = field(default_factory=list)  # (command, seconds, exit code)
+    users: list[tuple[Path, str, str, str]] = field(default_factory=list)  # (archive, name, password, role label)
+
+    def browser_lines(self, port: int = 8080) -> list[str]:
+        """How to open both archives in a browser with the demo's web accounts."""
+        out = ["在浏览器中查看 (open both archives in a browser; each command serves until Ctrl-C):"]
+        for n, (home, label) in enumerate(((self.enterprise, "发包单位档案 enterprise"), (self.bureau, "区应急管理局档案 bureau"))):
+            out.append(f"  {label}:  outsafe --home {home} serve --port {port + n}   →  http://127.0.0.1:{port + n}/")
+            for h, name, password, role in self.users:
+                if h == home:
+                    out.append(f"      用户 (user) {name}（{role}）  一次性密码 (password) {password}")
+        out.append("  （演示用密码只在此显示一次；正式账号用 outsafe user add 创建 / demo passwords, shown once）")
+        return out
 
 
 @dataclass(frozen=True)
 class Command:
-    """One command line of the story: ``outsafe --home HOME ARGS…``."""
+    """One command line of the story: ``outsafe --home HOME ARGS…`` (``input``: its stdin)."""
 
     home: Path
     args: tuple[str, ...]
     expect: tuple[int, ...] = (0,)
+    input: str | None = None
 
     @property
     def argv(self) -> list[str]:
@@ -121,6 +140,7 @@ def steps(res: DemoResult) -> Iterator[Command | Part | Note]:
     yield cmd(ent, "project", "add", ex / "projects")
     yield cmd(ent, "case", "add", ex / "cases")
     yield cmd(ent, "case", "list", "--contractor", HENGAN, "--type", "work_ticket")
+    yield user(res, ent, "anquan", "enterprise_officer", "企业安全员", "--org", ENTERPRISE)
     yield cmd(ent, "verify")
     yield Part("五查 The ten checks, reports and the campaign calendar")
     yield cmd(ent, "check", "--as-of", AS_OF)
@@ -141,6 +161,7 @@ def steps(res: DemoResult) -> Iterator[Command | Part | Note]:
     yield cmd(bur, "org", "trust", ENTERPRISE, "--key", pub, "--fingerprint", fingerprint)
     yield cmd(bur, "package", "import", pkg)
     yield cmd(bur, "package", "import", pkg)  # a second time: nothing changes
+    yield user(res, bur, "zhifa", "bureau_officer", "执法人员")
     yield Part("执法检索 Search a contractor across enterprises")
     yield cmd(bur, "search", "动火", "--contractor", HENGAN)
     yield cmd(bur, "search", '"受限空间" OR 有限空间', "--limit", "5")
@@ -161,6 +182,10 @@ def steps(res: DemoResult) -> Iterator[Command | Part | Note]:
     yield cmd(bur, "rectify", "status", "--enterprise", ENTERPRISE, "--as-of", AS_OF)
     yield Part("行政处罚 Penalty case （高新）应急立〔2026〕8号: 告知书 and 决定书 citing archived evidence")
     yield cmd(bur, "case", "add", *(ex / "bureau" / f"{name}.yaml" for name in PENALTY_RECORDS))
+    yield Part("监管台账和工作总结 The bureau's ledger and its report to the district government")
+    bureau_reports = out / "reports-bureau"
+    yield cmd(bur, "report", "ledger", "--as-of", AS_OF, "-o", bureau_reports)
+    yield cmd(bur, "report", "summary", "--as-of", SUMMARY_AS_OF, "-o", bureau_reports)
     yield Part("证据包 Evidence package for the case")
     evidence = out / "证据包-2026-8"
     yield cmd(bur, "evidence", "export", "--case-no", CASE_NO, "-o", evidence)
@@ -171,10 +196,18 @@ def steps(res: DemoResult) -> Iterator[Command | Part | Note]:
         "bureau archive 区应急管理局档案": bur,
         "submission package 报送包": pkg,
         "attachment 2 附件2 外包作业情况表": out / "reports",
+        "bureau's ledger and summary report 监管台账、工作总结报告": bureau_reports,
         "draft order and review 整改指令书/复查意见书草稿": out / "drafts",
         "evidence package 证据包": evidence,
         "证据清单、电子数据提取笔录、证据材料汇编": evidence / "data" / "evidence",
     }
+
+
+def user(res: DemoResult, home: Path, name: str, role: str, label: str, *more: str) -> Command:
+    """A web account for ``outsafe serve``, its password made here and given on stdin (shown at the end)."""
+    password = generated_password()
+    res.users.append((home, name, password, label))
+    return Command(home, ("user", "add", name, "--role", role, *more, "--password-stdin"), input=password + "\n")
 
 
 def run(res: DemoResult, execute: Callable[[Command], tuple[int, float]], show: Callable[[Part | Note], None]) -> DemoResult:

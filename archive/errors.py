@@ -20,6 +20,9 @@ in one place (``cli.OutsafeGroup``); anything else is a bug and stays loud.
     ├── PackageError                  exit 1   a package cannot be read or written
     ├── SearchError                   exit 1   a query cannot be run as given — search.query
     ├── StepFailed                    exit 1   a step of `outsafe demo` did not end as the story expects — demo
+    ├── SignInRefused                 exit 1   wrong user name or password, or a disabled account — access.signin
+    ├── SignInThrottled               exit 1   too many failed sign-ins: sign-in paused for a while — access.signin
+    ├── BadRequest                    exit 1   a web request's parameter cannot be used (a 400 page) — web.app
     └── IntegrityError                exit 3   verification failed: something was altered or lost
         └── PackageRefused            exit 3   a package refused for integrity or trust, with the fix — packages.common
 
@@ -33,6 +36,7 @@ Raised and caught inside one layer, never seen by a user as such:
     schemas.publickey.PublicKeyError  a PEM that is not an Ed25519 public key; a Problem, or KeyError_
     search.query.QuerySyntaxError     a query that does not parse; becomes SearchError
     documents.images.ImageProblem     a photo or drawing that is not a sane JPEG/PNG; becomes its Problem
+    web.uploads.UploadRefused         an upload refused while it streams (size, form token, not a .zip): its page
     documents.convert._Crash, _Timeout, _TaskError, _Closing
                                       the PDF pool's control flow; a document's failure becomes its
                                       PdfResult error, a broken pool ConversionError

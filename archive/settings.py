@@ -112,6 +112,17 @@ class Settings:
     package_max_members: int = _s(2_000_000, "[P]", "包内条目数上限")
     package_max_ratio: int = _s(100, "[P]；PDF、DOCX、图片已压缩，比例约 1–3，YAML/JSON 约 5–10", "单个文件的解压/压缩比上限（1 MB 以上的文件）")
 
+    # --- the web front end (outsafe serve): sessions and sign-in ----------------------------------
+    web_session_idle_minutes: int = _s(
+        30, "GB/T 22239—2019 8.1.4.1 c)（登录连接超时自动退出）；时长为 [P]", "网页会话闲置多久自动退出（分钟）")
+    web_session_hours: int = _s(12, "[P] 一个工作日", "网页会话最长有效期（小时），期满须重新登录")
+    login_max_failures_per_user: int = _s(
+        5, "GB/T 22239—2019 8.1.4.1 b)（限制非法登录次数）；次数为 [P]", "同一用户名在时间窗内连续登录失败多少次后暂停登录")
+    login_max_failures_per_address: int = _s(20, "GB/T 22239—2019 8.1.4.1 b)；次数为 [P]", "同一地址在时间窗内登录失败多少次后暂停登录")
+    login_window_minutes: int = _s(15, "[P]", "登录失败计数的时间窗，也是暂停登录的时长（分钟）")
+    access_log_anchor_minutes: int = _s(
+        60, "[P]", "网页服务每隔多少分钟把访问日志的链头记入账本并签署检查点（有新条目时；0 = 仅在写入记录和服务停止时）")
+
     @classmethod
     def load(cls, path: Path | None) -> "Settings":
         """Defaults, overridden by ``path`` (TOML, section ``[settings]``) when it exists."""

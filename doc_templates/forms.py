@@ -35,7 +35,7 @@ from doc_templates.dsl import (
 
 def build_contract() -> Doc:
     doc = Doc("外包合同", TEXT_PAGE, BODY)
-    title(doc, "{{ doc.title }}", size=22, after=2)
+    title(doc, f"{{{{ doc.title|title_lines({doc.page.text_width:.1f}, 22) }}}}", size=22, after=2)
     doc.p(R("（外包合同）", face="kai", size=14), align="center", after=6)
     doc.p(R("合同编号：{{ doc.contract_no }}", face="body", size=12), align="right", after=10)
     party_block(doc, "发包单位（甲方）", "enterprise")
@@ -253,7 +253,8 @@ def build_training() -> Doc:
           C([P(("{{ lv.content|join('；') }}。",), align="both")], w - lvw - lab), height=14, keep=True)
     g.row(C("", lvw, vmerge="continue"), L("培训人签字", sig_l),
           C(signature_cell("lv.trainer_signature", "{{ lv.trainer }}"), trainer, valign="bottom"),
-          L("受教育人签字", trainee_l), C(signature_cell("lv.trainee_signature"), trainee, valign="bottom"), height=15)
+          L("受教育人签字", trainee_l), C(signature_cell("lv.trainee_signature", "{{ doc.trainee.name }}"), trainee, valign="bottom"),
+          height=15)
     g.tag("{%tr endfor %}")
     g.row(L("合计学时", a), C("{{ calc.total_hours|num }} 学时", w - a), height=8, keep=True)
     g.row(L("入场安全交底", a), C("{{ doc.site_briefing|default(\"／\") }}", w - a), height=12, keep=True)
@@ -333,13 +334,18 @@ class Ticket:
             out += [L(lab, lw), C(val, vw)]
         self.g.row(*out, height=height)
 
+    @staticmethod
+    def names(expr: str, width: float) -> str:
+        """A list of names for a cell ``width`` mm wide: lines end between names (the ``names`` filter)."""
+        return f"{{{{ {expr}|names({width:.1f}) }}}}"
+
     def common_top(self) -> None:
         self.line("所在单位", "{{ org.enterprise.name }}")
         self.pair("作业单位", "{{ org.contractor.name }}", "项目编号", "{{ doc.project }}")
 
     def people(self, guardian: bool = True, workers: bool = True) -> None:
         if workers:
-            self.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
+            self.line("作业人", self.names("doc.workers|map(attribute='name')", self.w - LW))
         if guardian:
             self.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
 
@@ -395,7 +401,7 @@ class Ticket:
     def briefing(self, guardian_row: bool = False, keep: bool = False) -> None:
         half = (self.w - 2 * LW) / 2
         self.g.row(L("安全交底人", LW), C("{{ doc.briefing.by }}", half), L("接受交底人", LW),
-                   C("{{ doc.briefing.receivers|join('、') }}", half), height=8, keep=keep)
+                   C(self.names("doc.briefing.receivers", half), half), height=8, keep=keep)
         if guardian_row:
             self.line("监护人", "{{ doc.guardian.name }}")
 
@@ -456,7 +462,7 @@ def build_hot_work() -> Doc:
     t.pair("动火作业级别", "{{ doc.grade|choices('特级', '一级', '二级') }}", "动火方式", "{{ doc.method }}")
     t.line("动火人及证书编号", numbered_people("doc.hot_workers", "证书编号"), label_w=LW + 8)
     t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
-    t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
+    t.line("作业人", t.names("doc.workers|map(attribute='name')", t.w - LW))
     t.line("作业条件", "节假日/公休日：{{ doc.conditions.holiday|yesno }}　夜间：{{ doc.conditions.night|yesno }}　"
                      "风力：{% if doc.conditions.wind_force is not none %}{{ doc.conditions.wind_force }}级{% else %}／{% endif %}　"
                      "全程视频记录：{{ doc.video_recorded|yesno|default('／') }}")
@@ -474,7 +480,7 @@ def build_confined_space() -> Doc:
     t.line("受限空间内原有介质名称", "{{ doc.original_medium }}", label_w=LW + 8)
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
     t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
-    t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
+    t.line("作业人", t.names("doc.workers|map(attribute='name')", t.w - LW))
     t.pair("通风措施", "{{ doc.ventilation }}", "照明电压",
            "{% if doc.lamp_voltage is not none %}{{ doc.lamp_voltage|num }} V{% else %}／{% endif %}"
            "{% if doc.wet_or_narrow %}（潮湿/狭小容器）{% endif %}")
@@ -519,7 +525,7 @@ def build_blind_plate() -> Doc:
               start_w, align="center"), height=10)
     drawing(t, "盲板位置图及编号", "diagram", ["盲板编号：{{ doc.plate_no }}"], by="编制人：{{ doc.diagram_by }}")
     t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
-    t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
+    t.line("作业人", t.names("doc.workers|map(attribute='name')", t.w - LW))
     t.linked_and_risk()
     t.period()
     return t.sign_off("blind_plate", "同一盲板的抽、堵作业应分别办理作业票，一张作业票只能进行一块盲板的一项作业。")
@@ -533,7 +539,7 @@ def build_work_at_height() -> Doc:
     t.pair("作业高度", "{{ doc.height_m|num }} m", "高处作业级别", "{{ doc.grade|choices('Ⅰ级', 'Ⅱ级', 'Ⅲ级', 'Ⅳ级') }}")
     t.line("客观危险因素", "{{ doc.objective_hazards|join('；')|default('无', true) }}")
     t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
-    t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
+    t.line("作业人", t.names("doc.workers|map(attribute='name')", t.w - LW))
     t.linked_and_risk()
     t.period()
     return t.sign_off("work_at_height", "高处作业票有效期最长7天；作业中断后再次作业前应重新确认环境条件和安全措施。")
@@ -544,8 +550,8 @@ def build_lifting() -> Doc:
     t.common_top()
     t.pair("作业申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
     t.triple([("吊装地点", "{{ doc.location }}"), ("吊具名称", "{{ doc.rigging }}"), ("吊物内容", "{{ doc.load_description }}")], height=10)
-    t.line("吊装作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
-    t.pair("司索人", "{{ doc.riggers|map(attribute='name')|join('、') }}", "监护人", "{{ doc.guardian.name }}")
+    t.line("吊装作业人", t.names("doc.workers|map(attribute='name')", t.w - LW))
+    t.pair("司索人", t.names("doc.riggers|map(attribute='name')", (t.w - 2 * LW) / 2), "监护人", "{{ doc.guardian.name }}")
     t.pair("指挥人员", "{{ doc.commander.name }}", "吊物质量(t)及作业级别",
            "{{ doc.load_t|num }} t；{{ doc.grade|choices('一级', '二级', '三级') }}")
     t.pair("作业内容", "{{ doc.content }}", "作业负责人", "{{ doc.leader.name }}")
@@ -577,7 +583,7 @@ def build_excavation() -> Doc:
     t.pair("申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
     t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
-    t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
+    t.line("作业人", t.names("doc.workers|map(attribute='name')", t.w - LW))
     t.linked_and_risk()
     drawing(t, "作业范围、内容、方式（包括深度、面积，并附简图）", "sketch", [
         "作业方式：{{ doc.method }}；深度：{{ doc.depth_m|num }} m；面积：{{ doc.area_m2|num }} m²。",
@@ -594,7 +600,7 @@ def build_road_closure() -> Doc:
     t.pair("申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
     t.line("涉及相关单位（部门）", "{{ doc.related_units|join('、')|default('无', true) }}", label_w=LW + 8)
     t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
-    t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
+    t.line("作业人", t.names("doc.workers|map(attribute='name')", t.w - LW))
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
     t.line("断路原因", "{{ doc.reason }}")
     t.linked_and_risk()
@@ -615,7 +621,7 @@ def build_blasting() -> Doc:
               ("警戒范围", "{{ doc.warning_radius_m|num }} m")])
     t.line("爆破作业人员及许可证编号", numbered_people("doc.blasters", "许可证编号"), label_w=LW + 8)
     t.pair("作业负责人", "{{ doc.leader.name }}", "安全员/监护人", "{{ doc.guardian.name }}")
-    t.line("作业人", "{{ doc.workers|map(attribute='name')|join('、') }}")
+    t.line("作业人", t.names("doc.workers|map(attribute='name')", t.w - LW))
     t.linked_and_risk()
     t.period("爆破作业时间")
     t.pair("起爆时间", "{% if doc.detonation_at %}{{ doc.detonation_at|cn_datetime }}{% else %}／{% endif %}",

@@ -34,13 +34,15 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm
 
+from archive.documents.tables import A4_LANDSCAPE, A4_PORTRAIT
 from doc_templates.dsl import ENFORCEMENT_PAGE, HERE, Doc, Font, P, Page, R, Spec, U, add_run, tw, write_para
 from doc_templates.forms import ENF, copies_note, enf_body, enf_head, seal_block
 
-GB_PAGE = Page(top=37, bottom=35, left=28, right=26)
+GB_PAGE = Page(top=A4_PORTRAIT.top, bottom=A4_PORTRAIT.bottom, left=A4_PORTRAIT.left, right=A4_PORTRAIT.right)
 # A landscape table bound with portrait pages turns its header to the binding edge (GB/T 9704 10.2):
-# the portrait 订口 (28) becomes the top, 天头 (37) the right, the bottom (35) the left.
-GB_LANDSCAPE = Page(top=28, bottom=26, left=35, right=37)
+# the portrait 订口 (28) becomes the top, 天头 (37) the right, the bottom (35) the left. The paper
+# itself (A4 or A3) is the one the table needs (calc.page_width/page_height).
+GB_LANDSCAPE = Page(top=A4_LANDSCAPE.top, bottom=A4_LANDSCAPE.bottom, left=A4_LANDSCAPE.left, right=A4_LANDSCAPE.right)
 BODY = Font("body", 16)  # 3号仿宋
 LINE = 28.95  # 225 mm / 22 lines, in points
 CHARS = 28
@@ -90,6 +92,10 @@ class GbDoc(Doc):
         else:
             rpr.append(spacing)
 
+    def page_size(self, width: str, height: str) -> None:
+        """The paper from the render context: ``width`` and ``height`` are expressions (twips)."""
+        self._page_size = (width, height)
+
     def save(self, path: Path) -> bytes:
         """Paragraphs that are not 3号 body text (titles, tables, notes) do not snap to the line grid."""
         body_sz = str(int(BODY.size * 2))
@@ -104,6 +110,11 @@ class GbDoc(Doc):
                 snap = OxmlElement("w:snapToGrid")
                 snap.set(qn("w:val"), "0")
                 ppr.find(qn("w:spacing")).addprevious(snap)
+        size = getattr(self, "_page_size", None)
+        if size:
+            pg = self.d.sections[0]._sectPr.find(qn("w:pgSz"))
+            pg.set(qn("w:w"), f"{{{{ {size[0]} }}}}")
+            pg.set(qn("w:h"), f"{{{{ {size[1]} }}}}")
         return super().save(path)
 
     def _footer(self) -> None:
@@ -130,29 +141,27 @@ def gb_title(doc: GbDoc, text: str) -> None:
     doc.p(R(text, face="title", size=TITLE), align="center", line=LINE * 1.25)
 
 
-def dynamic_table(doc: Doc, table: str, width_mm: float, font: Font, *, header_font: Font | None = None) -> None:
-    """A bordered table: the header row from ``{table}.columns``, one row per item of
-    ``{table}.rows`` with its ``cells`` — columns by docxtpl ``{%tc %}`` loops, each cell as wide as
-    ``{table}.widths`` says (mm; equal widths when empty)."""
-    header_font = header_font or font.but(face="hei")
-    per_mm = 1440 / 25.4
-    # the grid itself (docxtpl would otherwise add equal columns after the {%tc %} loops)
-    grid_expr = (f"{{% if {table}.widths %}}{{{{ ({table}.widths[loop.index0] * {per_mm:.4f})|round|int }}}}"
-                 f"{{% else %}}{{{{ ({tw(width_mm)} / {table}.columns|length)|int }}}}{{% endif %}}")
+def dynamic_table(doc: Doc, table: str, layout: str, face: str = "song", header_face: str = "hei") -> None:
+    """A bordered table: the heading row from ``{layout}.headings``, one row per item of
+    ``{layout}.rows`` with its ``cells`` — columns by docxtpl ``{%tc %}`` loops, each as wide as
+    ``{layout}.grid`` says (twips), in ``{layout}``'s font size: the layout the render context
+    fits to the table's content (archive/documents/tables.py: calc.tables). The heading row repeats
+    on every page; the last row keeps with what follows the table. Cell text is not condensed by
+    the 公文 character grid: the widths are measured for the font's own metrics."""
     border = "".join(f'<w:{e} w:val="single" w:sz="{4 if e.startswith("inside") else 8}" w:space="0" w:color="000000"/>'
                      for e in ("top", "left", "bottom", "right", "insideH", "insideV"))
     tbl = parse_xml(
-        f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{tw(width_mm)}" w:type="dxa"/><w:jc w:val="center"/>'
+        f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{{{{ {layout}.width }}}}" w:type="dxa"/><w:jc w:val="center"/>'
         f'<w:tblBorders>{border}</w:tblBorders><w:tblLayout w:type="fixed"/>'
-        '<w:tblCellMar><w:top w:w="20" w:type="dxa"/><w:left w:w="40" w:type="dxa"/><w:bottom w:w="20" w:type="dxa"/>'
-        '<w:right w:w="40" w:type="dxa"/></w:tblCellMar>'
+        '<w:tblCellMar><w:top w:w="20" w:type="dxa"/><w:left w:w="57" w:type="dxa"/><w:bottom w:w="20" w:type="dxa"/>'
+        '<w:right w:w="57" w:type="dxa"/></w:tblCellMar>'
         '<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" w:noHBand="1" w:noVBand="1"/>'
-        f'</w:tblPr><w:tblGrid>{{% for x in {table}.columns %}}<w:gridCol w:w="{grid_expr}"/>{{% endfor %}}</w:tblGrid></w:tbl>'
+        f'</w:tblPr><w:tblGrid>{{% for w in {layout}.grid %}}<w:gridCol w:w="{{{{ w }}}}"/>{{% endfor %}}</w:tblGrid></w:tbl>'
     )
     doc.d.element.body._insert_tbl(tbl)
-    width_expr = grid_expr
+    width_expr = f"{{{{ {layout}.grid[loop.index0] }}}}"
 
-    def row(cells: list[tuple[str, Font, str, bool]], header: bool = False) -> None:
+    def row(cells: list[tuple[str, str, str, bool]], header: bool = False, keep: str | bool = False) -> None:
         from docx.text.paragraph import Paragraph
 
         tr = OxmlElement("w:tr")
@@ -163,21 +172,35 @@ def dynamic_table(doc: Doc, table: str, width_mm: float, font: Font, *, header_f
         tr.append(trpr)
         for text, f, align, sized in cells:
             tc = OxmlElement("w:tc")
-            width = width_expr if sized else str(tw(width_mm))
+            width = width_expr if sized else f"{{{{ {layout}.width }}}}"
             tc.append(parse_xml(f'<w:tcPr {nsdecls("w")}><w:tcW w:w="{width}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'))
             p = OxmlElement("w:p")
             tc.append(p)
             tr.append(tc)
-            write_para(Paragraph(p, None), P((text,), align=align, line=round(font.size * 1.3, 1)), f)
+            write_para(Paragraph(p, None), P((text,), align="left" if align == "layout" else align, line=10, keep_next=keep), Font(f, 8))
+            # the layout's size and line height, no character-grid condensing
+            for sz in p.iter(qn("w:sz"), qn("w:szCs")):
+                sz.set(qn("w:val"), f"{{{{ {layout}.half_points }}}}")
+            for sp in p.iter(qn("w:spacing")):
+                if sp.get(qn("w:line")) is not None:
+                    sp.set(qn("w:line"), f"{{{{ {layout}.line }}}}")
+            if align == "layout":
+                p.find(qn("w:pPr")).find(qn("w:jc")).set(qn("w:val"), f"{{{{ {layout}.align[loop.index0] }}}}")
+            for rpr in p.iter(qn("w:rPr")):
+                if rpr.getparent().tag == qn("w:r"):
+                    spacing = OxmlElement("w:spacing")
+                    spacing.set(qn("w:val"), "0")
+                    rpr.find(qn("w:sz")).addprevious(spacing)
         tbl.append(tr)
 
     def tag_row(text: str) -> None:
-        row([(text, font, "left", False)])
+        row([(text, face, "left", False)])
 
-    row([("{%tc for c in " + table + ".columns %}", header_font, "center", False), ("{{ c }}", header_font, "center", True),
-         ("{%tc endfor %}", header_font, "center", False)], header=True)
-    tag_row("{%tr for r in " + table + ".rows %}")
-    row([("{%tc for c in r.cells %}", font, "left", False), ("{{ c }}", font, "left", True), ("{%tc endfor %}", font, "left", False)])
+    row([("{%tc for c in " + layout + ".headings %}", header_face, "center", False), ("{{ c }}", header_face, "center", True),
+         ("{%tc endfor %}", header_face, "center", False)], header=True)
+    tag_row("{%tr for r in " + layout + ".rows %}")
+    row([("{%tc for c in r.cells %}", face, "left", False), ("{{ c }}", face, "layout", True), ("{%tc endfor %}", face, "left", False)],
+        keep="r.keep")
     tag_row("{%tr endfor %}")
 
 
@@ -217,16 +240,24 @@ def _red_rule(doc: Doc) -> None:
     (spacing.addprevious if spacing is not None else ppr.append)(bdr)
 
 
+#: space above the 发文机关标志 so that its top edge is 35 mm under the top of the text block (GB/T 9704—2012
+#: 7.2.4; measured on the PDF: the 30 pt mark in its 48 pt line starts 3 mm under the line's top)
+MARK_BEFORE = 90
+
+
 def _upward_head(doc: GbDoc) -> None:
-    """版头 of an upward 公文 (GB/T 9704 7.2): 发文机关标志 in red, the 发文字号 left (one character in)
-    and 签发人 right on one line, the red separator line."""
+    """版头 of an upward 公文 (GB/T 9704—2012 7.2): the 发文机关标志 in red, its top edge 35 mm under
+    the top of the text block; two lines under it the 发文字号 left (one character in) and the
+    签发人 right on one line; the red separator line 4 mm under them; two lines under that the
+    title (the blank line before the title is the caller's)."""
     doc.tag("{%p if doc.doc_no %}")
-    doc.p(R("{{ doc.author_name }}文件", face="title", size=30), align="center", line=48, after=12)
+    doc.p(R("{{ doc.author_name }}文件", face="title", size=30), align="center", line=48, before=MARK_BEFORE, after=12)
     _red(doc)
     doc.p("", line=LINE)
     doc.p("　{{ doc.doc_no }}{% if doc.signer %}\t签发人：", R("{{ doc.signer }}{% endif %}", face="kai"), line=LINE,
           tabs=(("right", doc.text_width - BODY.size * 25.4 / 72),))
     _red_rule(doc)
+    doc.blank()
     doc.tag("{%p endif %}")
 
 
@@ -237,7 +268,7 @@ def build_campaign_report() -> Doc:
     doc = GbDoc("外包作业安全专项整治报告")
     _upward_head(doc)
     doc.blank()
-    gb_title(doc, "{{ doc.title }}")
+    gb_title(doc, f"{{{{ doc.title|title_lines({doc.text_width:.1f}, {TITLE}) }}}}")
     doc.blank()
     doc.p("{{ doc.recipient }}：", line=LINE)
     doc.tag("{%p for s in doc.sections %}")
@@ -271,16 +302,35 @@ def build_campaign_report() -> Doc:
     doc.p(R("", page_break=True))
     doc.p(R("附件", face="hei"), line=LINE)
     doc.blank()
-    doc.p(R("{{ doc.tables[0].title }}", face="title", size=TITLE), align="center", line=LINE * 1.25)
+    doc.p(R(f"{{{{ doc.tables[0].title|title_lines({doc.text_width:.1f}, {TITLE}) }}}}", face="title", size=TITLE), align="center",
+          line=LINE * 1.25)
     doc.blank()
     doc.tag("{%p endif %}")
     doc.tag("{%p if doc.tables %}")
-    dynamic_table(doc, "doc.tables[0]", doc.text_width, Font("song", 9), header_font=Font("hei", 9))
+    dynamic_table(doc, "doc.tables[0]", "calc.tables[0]")
     doc.tag("{%p if doc.tables[0].note %}")
     doc.p(R("注：{{ doc.tables[0].note }}", size=12), line=20, before=4)
     doc.tag("{%p endif %}")
     doc.tag("{%p endif %}")
+    _imprint(doc)
     return doc
+
+
+def _imprint(doc: GbDoc) -> None:
+    """版记 of a 机关's 公文 (GB/T 9704—2012 7.4): 印发机关 one character in on the left, 印发日期 with
+    "印发" one character in on the right, in 4号仿宋, between two thick separator lines the width
+    of the text block. It follows the last page's content (LibreOffice 7.4 ignores the position of
+    a floating table, so it cannot be pinned to the foot of the page)."""
+    doc.tag("{%p if doc.doc_no %}")
+    doc.p("", line=LINE, keep_next=True)
+    char = PAGE_NO * 25.4 / 72
+    doc.p(R("　{{ doc.author_name }}\t{{ doc.issued_on|cn_date }}印发", size=PAGE_NO), line=LINE,
+          tabs=(("right", doc.text_width - 2 * char),))
+    ppr = doc.d.paragraphs[-1]._p.get_or_add_pPr()
+    bdr = parse_xml(f'<w:pBdr {nsdecls("w")}><w:top w:val="single" w:sz="8" w:space="4" w:color="000000"/>'
+                    '<w:bottom w:val="single" w:sz="8" w:space="4" w:color="000000"/></w:pBdr>')
+    ppr.find(qn("w:tabs")).addprevious(bdr)
+    doc.tag("{%p endif %}")
 
 
 # --- campaign_table: 附件2 外包作业情况表 / 外包作业队伍监管台账 ------------------------------------------------------
@@ -301,12 +351,13 @@ def build_campaign_table() -> Doc:
     doc.p(R("{{ t.title }}", face="hei", size=12), line=20)
     doc.tag("{%p endif %}")
     doc.tag("{%p endfor %}")
-    dynamic_table(doc, "doc.tables[0]", doc.text_width, Font("song", 8), header_font=Font("hei", 8))
+    dynamic_table(doc, "doc.tables[0]", "calc.tables[0]")
     doc.tag("{%p if doc.tables[0].note %}")
-    doc.p(R("注：{{ doc.tables[0].note }}", size=10.5), line=16, before=4)
+    doc.p(R("注：{{ doc.tables[0].note }}", size=10.5), line=16, before=4, keep_next=True)
     doc.tag("{%p endif %}")
     doc.p(R("填报人：{{ doc.filled_by|default('　　　　') }}　　联系电话：{{ doc.contact|default('　　　　') }}", size=10.5),
           line=18, before=6)
+    doc.page_size("calc.page_width", "calc.page_height")
     return doc
 
 

@@ -206,6 +206,19 @@ def _no_duplicates(loader, node, deep=False):
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 
+def _no_aliases(loader, parent, index):
+    """A case file has no use for YAML anchors and aliases (``&a`` / ``*a``); refused, so that a few
+    lines cannot expand to billions of values ("billion laughs")."""
+    if loader.check_event(yaml.events.AliasEvent):
+        event = loader.peek_event()
+        raise yaml.composer.ComposerError(None, None, "不允许使用 YAML 别名 *" + str(event.anchor) + " (YAML aliases are not allowed)",
+                                          event.start_mark)
+    return yaml.composer.Composer.compose_node(loader, parent, index)
+
+
+_Loader.compose_node = _no_aliases
+
+
 class FileProblem(Exception):
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem.message)
@@ -216,6 +229,7 @@ def parse_text(text: str, name: str) -> Any:
     """The parsed content of a case file (YAML, or JSON by its name), checked for shape: nesting at
     most ``LIMITS.depth`` deep, keys short text. Refused with one :class:`FileProblem`."""
     too_deep = FileProblem(Problem("", f"嵌套层级过深，至多 {LIMITS.depth} 层 (nested more than {LIMITS.depth} levels deep)", file=name))
+    too_long_number = FileProblem(Problem("", "数字位数过多 (a number with thousands of digits)", file=name))
     if name.lower().endswith(".json"):
         try:
             data = json.loads(text)
@@ -223,6 +237,8 @@ def parse_text(text: str, name: str) -> Any:
             raise FileProblem(Problem("", f"JSON 格式错误，第{e.lineno}行第{e.colno}列 (invalid JSON): {e.msg}", file=name)) from e
         except RecursionError:
             raise too_deep from None
+        except ValueError:  # an integer of thousands of digits (Python's conversion limit)
+            raise too_long_number from None
     else:
         try:
             data = yaml.load(text, Loader=_Loader)  # noqa: S506 — a SafeLoader subclass
@@ -233,6 +249,8 @@ def parse_text(text: str, name: str) -> Any:
             raise FileProblem(Problem("", f"YAML 格式错误 {where}(invalid YAML): {clean_message(str(what))}", file=name)) from e
         except RecursionError:
             raise too_deep from None
+        except ValueError:
+            raise too_long_number from None
     problem = shape_problem(data)
     if problem:
         raise FileProblem(Problem("", problem, file=name))
@@ -243,8 +261,12 @@ def shape_problem(data: Any) -> str | None:
     """Why parsed ``data`` is not the shape of a case file (depth, keys), or None. Iterative: a
     hostile file cannot exhaust the stack here."""
     stack: list[tuple[Any, int]] = [(data, 1)]
+    nodes = 0
     while stack:
         node, depth = stack.pop()
+        nodes += 1
+        if nodes > LIMITS.nodes:
+            return f"内容过多，至多 {LIMITS.nodes:,} 个值 (more than {LIMITS.nodes:,} values)"
         if isinstance(node, dict | list):
             if depth > LIMITS.depth:
                 return f"嵌套层级过深，至多 {LIMITS.depth} 层 (nested more than {LIMITS.depth} levels deep)"

@@ -145,6 +145,7 @@ class Limits:
     depth: int = 24  # nesting of mappings and lists in a file
     file_bytes: int = 4_000_000  # one case file
     key: int = 64  # a key of a mapping
+    nodes: int = 200_000  # values (mappings, lists, scalars) in one file
 
 
 LIMITS = Limits()

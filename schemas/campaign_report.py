@@ -51,7 +51,7 @@ class Table:
     title: Annotated[str, F("表题")]
     columns: Annotated[tuple[str, ...], F("列", min_items=1)]
     rows: Annotated[tuple[Row, ...], F("行", max_items=LIMITS.table_rows)] = ()
-    widths: Annotated[tuple[float, ...], F("列宽（mm）", help="留空则等宽")] = ()
+    widths: Annotated[tuple[float, ...], F("列宽（mm）", help="不再使用：纸张、字号和列宽在生成文书时按内容计算（保留以读取旧记录）")] = ()
     note: Annotated[str | None, F("表注")] = None
 
 

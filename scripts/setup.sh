@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-shot, idempotent set-up of outsafe on Debian 12 (bookworm):
-#   1. the system packages the project needs (LibreOffice for PDF, CJK fonts, poppler, openssl),
-#      installed only when missing;
+#   1. the system packages the project needs (LibreOffice for PDF, CJK fonts, poppler, openssl,
+#      chromium for the browser tests), installed only when missing;
 #   2. a virtual environment in .venv with the project and its test dependencies.
 # Safe to run again: it only does what is not yet done.
 set -euo pipefail
@@ -19,6 +19,7 @@ APT_PACKAGES=(
   openssl                 # independent verification of seals and checkpoints
   sqlite3
   faketime                # libfaketime: .ci/run runs the suite a second time with the machine clock elsewhere
+  chromium                # the browser suite (tests/browser): Playwright drives Debian's chromium (its own download cannot work here)
 )
 
 missing=()

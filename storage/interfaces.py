@@ -10,7 +10,9 @@ writes SQL or touches a connection: what it needs that is not here becomes a met
     ├── RecordFeed          records in sequence order, for the caches derived from the catalog
     ├── .ledger: LedgerStore      the append-only ledger's leaves and signed checkpoints
     ├── .packages: PackageBook    witnessed checkpoints, imported inclusion proofs, the package log
-    └── .facts: FactStore         facts derived from each record for the views, and the lint
+    ├── .facts: FactStore         facts derived from each record for the views, and the lint
+    ├── .accounts: AccountStore   web accounts, their sessions, sign-in attempts (``outsafe serve``)
+    └── .access_log: AccessLog    the append-only, hash-chained log of who saw and took what
 
 Concepts every backend keeps (the conformance suite checks each):
 
@@ -19,9 +21,15 @@ Concepts every backend keeps (the conformance suite checks each):
   agree because writers are serialised (the archive write lock; a server backend takes it as a
   database lock, e.g. a PostgreSQL advisory lock): the caches that catch up by seq rely on it.
 - **current**: a record is current while no record ``supersedes`` it.
-- **immutable**: records, file rows, ledger leaves, checkpoints, witnessed checkpoints and imported
-  proofs are never updated or deleted, and the database itself refuses it (not only this API);
-  the registry projection and meta are the only rows that change.
+- **belongs to**: a record belongs to the enterprise it names (its ``enterprise`` column) or, when
+  it names none (organizations, people, equipment, a bureau's own lists), to the archive that
+  sealed it (its ``origin``): ``COALESCE(enterprise, origin)``. An enterprise's web account sees
+  only the records that belong to its enterprise (archive.access.scope); at a bureau, imported
+  records belong to the enterprise named in them.
+- **immutable**: records, file rows, ledger leaves, checkpoints, witnessed checkpoints, imported
+  proofs and the access log are never updated or deleted, and the database itself refuses it (not
+  only this API); the registry projection, meta, accounts, sessions and sign-in attempts are the
+  only rows that change.
 - **one unit of work**: ``with catalog.transaction():`` spans every store of the catalog. One
   record (its row, file rows, ledger leaf, registry update) is one transaction; an imported
   package may be one transaction. Nested use joins the outer transaction: the outermost block
@@ -40,17 +48,21 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from storage.rows import (
+    AccessRow,
+    AccountRow,
     CheckpointRow,
     FactRow,
     FileRow,
     ImportedProofRow,
     LeafRow,
     LintRow,
+    LoginAttemptRow,
     NewFacts,
     NewFile,
     PackageRow,
     RecordRow,
     RegistryRow,
+    SessionRow,
     WitnessedRow,
 )
 
@@ -110,13 +122,15 @@ class RecordCatalog(Protocol):
         until: str | None = None,
         current_only: bool = False,
         limit: int | None = None,
+        belongs_to: str | None = None,
     ) -> list[RecordRow]:
         """Records in seq order. ``types`` empty: every type; ``doc_no``: documents of that number
         (any type, any enterprise). ``since``/``until`` compare
         ``doc_date`` by day: ``until`` includes the whole of its day (``2026-06-09`` includes
         ``2026-06-09 18:00``) and a partial bound the whole month or year (``2026-06``); records
         without a ``doc_date`` are left out when either is given. ``current_only``: leave out
-        superseded records."""
+        superseded records. ``belongs_to``: only the records that belong to that USCC (see
+        "belongs to" above: ``COALESCE(enterprise, origin) = belongs_to``)."""
         ...
 
     def current_document(self, type: str, doc_no: str, enterprise: str | None) -> RecordRow | None:
@@ -265,7 +279,10 @@ class FactStore(Protocol):
 
     Lists come back in seq order. Methods taking a collection of keys or ids accept any number of
     them. ``with_data`` rows also carry the record's sealed ``data`` text (a join on ``records``):
-    the views read only the records they show, in one query."""
+    the views read only the records they show, in one query. ``within``: only the records that
+    belong to that enterprise (``belongs``, the catalog's "belongs to"), and a record counts as
+    corrected (``superseded_by``, ``current_only``) only by a record that belongs to it too — an
+    enterprise account's scope, as ``list_records(belongs_to=…)`` sees it."""
 
     # --- state ---
 
@@ -301,28 +318,30 @@ class FactStore(Protocol):
 
     # --- reading ---
 
-    def rows(self, *, seqs: Collection[int] = (), record_ids: Collection[str] = (), with_data: bool = False) -> list[FactRow]:
+    def rows(self, *, seqs: Collection[int] = (), record_ids: Collection[str] = (), with_data: bool = False,
+             within: str | None = None) -> list[FactRow]:
         """The fact rows of the given records (by seq and/or by id)."""
         ...
 
     def linked(self, role: str, keys: Collection[str], *, types: Collection[str] = (), subtype: str | None = None,
-               current_only: bool = False, with_data: bool = False) -> list[FactRow]:
+               current_only: bool = False, with_data: bool = False, within: str | None = None) -> list[FactRow]:
         """Records with a link (``role``, k) for some k in ``keys`` (each record once), of ``types``
         (empty: any) and ``subtype``; ``current_only``: not corrected by any record."""
         ...
 
     def of_type(self, types: Collection[str], *, subtype: str | None = None, current_only: bool = False,
-                with_data: bool = False) -> list[FactRow]:
+                with_data: bool = False, within: str | None = None) -> list[FactRow]:
         """Every record of ``types`` (and ``subtype``): for the few small sets a view lists whole
         (organizations, the campaign's reports, confined-space tickets)."""
         ...
 
-    def keyed(self, type: str, keys: Collection[str], *, current_only: bool = True, with_data: bool = False) -> list[FactRow]:
+    def keyed(self, type: str, keys: Collection[str], *, current_only: bool = True, with_data: bool = False,
+              within: str | None = None) -> list[FactRow]:
         """Records of ``type`` whose ``key`` is in ``keys`` (registry lookups by USCC, person key,
         project key; documents by number)."""
         ...
 
-    def successors(self, record_ids: Collection[str]) -> list[FactRow]:
+    def successors(self, record_ids: Collection[str], *, within: str | None = None) -> list[FactRow]:
         """Records that correct (``supersedes``) any of ``record_ids``."""
         ...
 
@@ -330,12 +349,13 @@ class FactStore(Protocol):
         """(seq, role, key) of the links of the given records (of ``roles``; empty: all)."""
         ...
 
-    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = ()) -> set[tuple[str, str]]:
+    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (),
+                    within: str | None = None) -> set[tuple[str, str]]:
         """(role, key) of the links (of ``roles``; empty: all) of the records linked (``role``, k)
         for some k in ``keys``: what the records of a part name, in one query."""
         ...
 
-    def keys(self, role: str) -> list[str]:
+    def keys(self, role: str, *, within: str | None = None) -> list[str]:
         """Every key linked in ``role``, each once, sorted (e.g. every home)."""
         ...
 
@@ -356,18 +376,119 @@ class FactStore(Protocol):
         only those today's rules refuse."""
         ...
 
-    def lint_stale(self, fingerprint: str) -> int:
-        """How many records have no lint under ``fingerprint`` (judged by other rules, or never)."""
+    def lint_stale(self, fingerprint: str, *, within: str | None = None) -> int:
+        """How many records (that belong to ``within``) have no lint under ``fingerprint`` (judged
+        by other rules, or never)."""
         ...
 
 
+class AccountStore(Protocol):
+    """Web accounts (``outsafe user``), their sessions and the sign-in attempts the throttle counts.
+
+    Accounts change (password, disabled) and are never deleted; sessions are deleted when they
+    end (logout, expiry, the account disabled or its password changed); attempts are kept for the
+    throttle's window and then forgotten. Password hashing, tokens and the throttle's arithmetic
+    live in archive.access: this store only keeps rows. Writes need a transaction like every other.
+    """
+
+    # --- accounts ---
+
+    def add_account(self, row: AccountRow) -> None:
+        """Create an account; a name already present → StorageError."""
+        ...
+
+    def get_account(self, name: str) -> AccountRow | None: ...
+
+    def accounts(self) -> list[AccountRow]:
+        """Every account, by name."""
+        ...
+
+    def update_account(self, name: str, *, updated_at: str, password_hash: str | None = None,
+                       disabled: bool | None = None) -> bool:
+        """Change what is given (None: leave as is); False when there is no such account."""
+        ...
+
+    # --- sessions ---
+
+    def add_session(self, row: SessionRow) -> None: ...
+
+    def get_session(self, token_hash: str) -> SessionRow | None: ...
+
+    def touch_session(self, token_hash: str, last_seen_at: str) -> None:
+        """Record that the session was used (the idle limit counts from here)."""
+        ...
+
+    def end_session(self, token_hash: str) -> bool:
+        """Delete one session; False when it was not there."""
+        ...
+
+    def end_sessions(self, *, account: str | None = None, expired_before: str | None = None) -> int:
+        """Delete every session of ``account``, or every session whose ``expires_at`` is before
+        ``expired_before`` (both given: both conditions); how many were deleted."""
+        ...
+
+    # --- sign-in attempts ---
+
+    def add_login_attempt(self, row: LoginAttemptRow) -> None: ...
+
+    def login_attempts(self, *, since: str, username_key: str | None = None, address: str | None = None) -> list[LoginAttemptRow]:
+        """Attempts at or after ``since`` (by name key and/or address when given), oldest first."""
+        ...
+
+    def forget_login_attempts(self, before: str) -> int:
+        """Delete attempts older than ``before``; how many."""
+        ...
+
+
+class AccessLog(Protocol):
+    """The access log: every sign-in, record view, download, export and import, append-only.
+
+    Entries are numbered 1, 2, 3 … without gaps and chained by hash (computed in
+    archive.access.audit). The writer reads :meth:`head` and appends the next entry inside ONE
+    transaction, which serialises appenders (SQLite: ``BEGIN IMMEDIATE``; a server backend takes a
+    transaction-level lock on the log in :meth:`head` when called in a transaction, e.g. a
+    PostgreSQL advisory lock): two entries can never claim the same ``seq``. The database refuses
+    UPDATE and DELETE of entries."""
+
+    def head(self) -> AccessRow | None:
+        """The last entry (None when the log is empty)."""
+        ...
+
+    def append(self, row: AccessRow) -> None:
+        """Add the entry numbered ``row["seq"]``, which must be one past :meth:`head`'s (else
+        StorageError: another writer got there first, or a gap)."""
+        ...
+
+    def entries(
+        self,
+        *,
+        account: str | None = None,
+        org: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        after_seq: int = 0,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[AccessRow]:
+        """Entries matching every filter given (``since``/``until`` compare ``at``, ``until``
+        inclusive as text), with seq > ``after_seq``, in seq order (or newest first)."""
+        ...
+
+    def count(self) -> int: ...
+
+
 class Catalog(RecordCatalog, RecordFeed, UnitOfWork, Protocol):
-    """One catalog database: records, feed and unit of work on the object itself, the ledger,
-    package book and facts beside them in the same database (so one transaction spans them all)."""
+    """One catalog database: records, feed and unit of work on the object itself; the ledger,
+    package book, facts, accounts and access log beside them in the same database (so one
+    transaction spans them all)."""
 
     ledger: LedgerStore
     packages: PackageBook
     facts: FactStore
+    accounts: AccountStore
+    access_log: AccessLog
 
     @property
     def location(self) -> str:

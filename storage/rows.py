@@ -145,6 +145,7 @@ class FactRow(TypedDict):
     origin: str
     created_at: str
     info: str | None  # JSON text: the derived values (what each type carries: archive/facts/derive.py)
+    belongs: str  # the enterprise the record belongs to (its enterprise, else the archive that sealed it: archive.access.scope)
 
 
 class NewFacts(TypedDict):
@@ -161,6 +162,7 @@ class NewFacts(TypedDict):
     origin: str
     created_at: str
     info: str | None
+    belongs: str
     links: list[tuple[str, str]]  # (role, key): the parties, project, people, documents it names
 
 
@@ -170,3 +172,57 @@ class LintRow(TypedDict):
     record_id: str
     fingerprint: str  # which rules judged it (a digest of the schemas' source)
     problems: str | None  # JSON list of {path, message, source}; None when the rules accept it
+
+
+# --- web accounts, sessions, login attempts, the access log ---------------------------------------------
+
+
+class AccountRow(TypedDict):
+    """A web account (``outsafe user add``). Mutable: the password hash, ``disabled``, ``updated_at``."""
+
+    name: str  # the login name; unique, never renamed
+    role: str  # enterprise_admin | enterprise_officer | enterprise_viewer | bureau_admin | bureau_officer
+    org: str | None  # USCC of the account's organization (required for enterprise roles)
+    password_hash: str  # Argon2id, PHC string ($argon2id$v=19$m=…)
+    disabled: bool
+    created_at: str
+    updated_at: str
+
+
+class SessionRow(TypedDict):
+    """A signed-in browser. The cookie carries a random token; only its SHA-256 is stored here, so a
+    reader of the database cannot take over a session. Deleting the row ends the session at once."""
+
+    token_hash: str  # sha256 hex of the cookie's token
+    account: str  # AccountRow.name
+    csrf_token: str  # the form token of this session
+    created_at: str
+    last_seen_at: str
+    expires_at: str  # absolute end; the idle limit is judged from last_seen_at
+    address: str | None  # the client address at sign-in
+
+
+class LoginAttemptRow(TypedDict):
+    """One sign-in attempt, counted by the throttle. The name typed is kept only as a keyed hash
+    (a password typed into the name field must not be stored in clear)."""
+
+    at: str
+    username_key: str  # HMAC-SHA256 hex of the lower-cased name typed, with the archive's secret
+    address: str | None
+    ok: bool
+
+
+class AccessRow(TypedDict):
+    """One entry of the access log: who did what, when, from where. Append-only, hash-chained:
+    ``hash = SHA-256(prev_hash ‖ canonical JSON of the entry's other fields)`` (archive.access.audit)."""
+
+    seq: int  # 1, 2, 3 … without gaps
+    at: str
+    account: str | None  # the account name (None: nobody signed in, e.g. a failed login of an unknown name)
+    org: str | None  # the account's organization at the time
+    action: str  # login | login_failed | login_refused | logout | record_view | document_download | export | import | …
+    target: str | None  # a record id, a package digest, an account name …
+    address: str | None  # the client address
+    detail: str | None  # JSON text: what else there is to say (file, result …)
+    prev_hash: bytes  # 32 bytes; zeros for the first entry
+    hash: bytes  # 32 bytes

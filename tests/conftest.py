@@ -103,3 +103,12 @@ def arc(tmp_path, _basic_archive_template, monkeypatch):
     a = Archive.open(tmp_path / "copy" / "archive")
     yield a
     a.close()
+
+
+@pytest.fixture(scope="session")
+def _world_template(tmp_path_factory, _basic_archive_template):
+    """The web tests' district (tests/web_world.py): two enterprises and the bureau, built once per
+    test process; tests take copies (tests/web/conftest.py, tests/browser/conftest.py)."""
+    from tests import web_world
+
+    return web_world.build(tmp_path_factory.mktemp("web-world") / "world", _basic_archive_template)

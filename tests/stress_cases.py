@@ -107,6 +107,45 @@ def stress_cases() -> dict[str, dict]:
     contract["scope"] = LONG_TEXT * 4
     out["stress-contract"] = contract
 
+    # the campaign's tables: 40 projects of contractors with the longest names, a ledger whose
+    # cells list several inspections, orders and penalties, a self-check annex of 30 problems
+    a2 = _raw("cases/campaign-table-WBQK-2026.yaml")
+    base = a2["tables"][0]["rows"]
+    contractors = [LONG_ORG["91370112MA3F7R1K8F"], LONG_ORG["91370105MA3DK8W41C"]]
+    rows = []
+    for i in range(40):
+        cells = list(base[i % len(base)]["cells"])
+        cells[0] = str(i + 1)
+        cells[1] = f"二号炼钢厂连铸车间中间包烘烤器及结晶器振动装置年度大修工程（HR-WB-2026-{i + 1:03d}）"
+        cells[4] = contractors[i % 2]
+        cells[18] = "已于2026年7月28日完工" if i % 3 else "尚未开工"
+        rows.append({"cells": cells})
+    a2["tables"][0]["rows"] = rows
+    a2["author_name"] = LONG_ORG["91370100MA3C8K2P9L"]
+    out["stress-campaign-table"] = a2
+
+    ledger = _raw("bureau/campaign-table-JGTZ-2026-1129.yaml")
+    busy = ledger["tables"][0]["rows"][1]["cells"]
+    rows = []
+    for i in range(30):
+        cells = list(busy)
+        cells[0] = str(i + 1)
+        cells[1] = LONG_ORG["91370100MA3C8K2P9L"]
+        cells[2] = contractors[i % 2]
+        cells[7] = "；".join(f"2026年{m}月1{m}日 （高新）应急检记〔2026〕{30 + m}号" for m in range(6, 10))
+        cells[8] = "；".join(f"（高新）应急责改〔2026〕{10 + m}号（{m}项）" for m in range(1, 4))
+        cells[10] = "（高新）应急罚〔2026〕1号，罚款30,000元；（高新）应急罚〔2026〕12号，罚款1,250,000元"
+        rows.append({"cells": cells})
+    ledger["tables"][0]["rows"] = rows
+    out["stress-campaign-ledger"] = ledger
+
+    report = _raw("cases/campaign-report-ZCBG-2026.yaml")
+    annex = report["tables"][0]["rows"]
+    report["tables"][0]["rows"] = [
+        {"cells": [str(i + 1)] + list(annex[i % len(annex)]["cells"][1:2]) + [LONG_TEXT]
+         + list(annex[i % len(annex)]["cells"][3:])} for i in range(30)]
+    out["stress-campaign-report"] = report
+
     training = _raw("cases/training-004-wu-qiang.yaml")
     training["trainee"]["name"] = RARE_NAME
     for lv in training["levels"]:

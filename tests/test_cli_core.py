@@ -323,3 +323,32 @@ def test_validate_names_a_missing_drawing_by_its_field(runner, tmp_path):
     (tmp_path / "drawings").mkdir()
     (tmp_path / "drawings" / "dt.png").write_bytes((ROOT / "examples" / "cases" / "drawings" / "DT-2026-0016-动土简图.png").read_bytes())
     assert runner.invoke(main, ["case", "validate", str(path)]).exit_code == 0
+
+
+def test_validate_refuses_what_add_would_refuse(runner, full, basic_files, tmp_path):
+    """case validate runs every check case add runs but the storing: the same number with other
+    content, and a template that cannot be filled, are problems there too (issue 12 item 5)."""
+    assert run(runner, full, "case", "add", basic_files["agreement"]).exit_code == 0
+    changed = f.write(tmp_path, "agreement.yaml", f.agreement(copies=3))
+    r = run(runner, full, "case", "validate", changed)
+    assert r.exit_code == 1 and "already archived with different content" in r.output
+    assert run(runner, full, "case", "validate", basic_files["agreement"]).exit_code == 0  # the same content: fine
+    # an archive's own template that names a field the record lacks fails the same way in validate and add
+    import io
+    import zipfile
+
+    tdir = full / "templates"
+    tdir.mkdir(exist_ok=True)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(ROOT / "doc_templates" / "training_record.docx") as zin, zipfile.ZipFile(buf, "w") as zout:
+        for item in zin.infolist():
+            body = zin.read(item)
+            if item.filename == "word/document.xml":
+                body = body.replace("三级安全教育登记卡".encode(), "{{ doc.no_such_field }}".encode(), 1)
+            zout.writestr(item, body)
+    (tdir / "training_record.docx").write_bytes(buf.getvalue())
+    (tdir / "templates.yaml").write_text((ROOT / "doc_templates" / "templates.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    r_validate = run(runner, full, "case", "validate", basic_files["training"])
+    r_add = run(runner, full, "case", "add", basic_files["training"])
+    assert r_add.exit_code == 1 and r_validate.exit_code == 1
+    assert "no_such_field" in r_validate.output

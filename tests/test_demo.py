@@ -31,7 +31,7 @@ def demo(tmp_path_factory):
 def test_demo_runs_the_whole_story(demo):
     out, root = demo
     for step in ("case add", "package export", "package import", "search", "contractor show", "rectify draft",
-                 "evidence export", "verify"):
+                 "report ledger", "report summary", "evidence export", "verify"):
         assert f" {step}" in out, step
     assert "核验通过 (verified)" in out and "包核验通过 (package verified)" in out
     assert "未加密" in out  # the demo's insecure keys are shown as such
@@ -54,9 +54,59 @@ def test_demo_runs_the_whole_story(demo):
     assert (evidence / "data" / "evidence" / "电子数据提取笔录.pdf").is_file()
     # the bureau found the contractor's hot-work ticket across the enterprise boundary
     assert "DH-2026-0137" in out
+    # it ends by saying how to open both archives in a browser, with the demo's web accounts
+    assert f"outsafe --home {root / 'enterprise-archive'} serve --port 8080" in out
+    assert f"outsafe --home {root / 'bureau-archive'} serve --port 8081" in out
+    assert "用户 (user) anquan（企业安全员）" in out and "用户 (user) zhifa（执法人员）" in out
+    password = out.split("用户 (user) zhifa（执法人员）  一次性密码 (password) ")[1].split()[0]
+    from archive.access.signin import sign_in, viewer_for
+    from archive.app import Archive
+
+    bureau = Archive.open(root / "bureau-archive")
+    try:
+        assert viewer_for(bureau, sign_in(bureau, "zhifa", password)).can("export_evidence")
+    finally:
+        bureau.close()
     # and the evidence package verifies with the shipped stdlib-only script
     done = subprocess.run(["python3", "verify_proofs.py"], cwd=evidence / "data" / "package", capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_demo_documents_pass_the_layout_check(demo):
+    """What the demo hands an officer: the enterprise's 附件2, the bureau's 监管台账 and 工作总结报告,
+    the evidence package's 证据清单 and 电子数据提取笔录 (the 证据材料汇编 gathers documents checked
+    with their examples; each of its pages carries its stamp)."""
+    import re
+
+    from pypdf import PdfReader
+
+    from archive.documents.layout import check_layout, check_text
+
+    _, root = demo
+    out = root / "outputs"
+    reports = sorted((out / "reports").glob("*.pdf")) + sorted((out / "reports-bureau").glob("*.pdf"))
+    assert {p.name.split("-")[0] for p in reports} == {"附件2", "外包作业队伍监管台账", "工作总结报告"}
+    evidence = out / "证据包-2026-8" / "data" / "evidence"
+    bad = {}
+    for pdf in reports + [evidence / "证据清单.pdf", evidence / "电子数据提取笔录.pdf"]:
+        data = pdf.read_bytes()
+        problems = check_layout(data) + check_text(data, file_names=pdf.name == "电子数据提取笔录.pdf")
+        if problems:
+            bad[pdf.name] = [p.line() for p in problems]
+    assert bad == {}
+    # the signatures are never on a page of their own: the last row of the list comes with them
+    from archive.documents.layout import page_texts
+
+    listing = page_texts((evidence / "证据清单.pdf").read_bytes())
+    index = json.loads((out / "证据包-2026-8" / "index.json").read_text(encoding="utf-8"))
+    last = index["items"][-1]
+    signed = [t for t in listing if "收集人（执法人员）" in t]
+    assert len(signed) == 1 and last["name"].split()[-1] in signed[0] and last["page_range"] in signed[0]
+    extraction = page_texts((evidence / "电子数据提取笔录.pdf").read_bytes())
+    assert "seal.sig" in next(t for t in extraction if "提取人" in t and "当事人（或其委托代理人）" in t)
+    compiled = PdfReader(str(evidence / "证据材料汇编.pdf"))
+    stamps = [re.findall(r"(?:证据\d+|封面) 第\d+页 / 共\d+页", page.extract_text() or "") for page in compiled.pages]
+    assert all(len(s) == 1 for s in stamps), stamps
 
 
 def test_demo_refuses_a_folder_in_use(runner, tmp_path):
@@ -143,6 +193,7 @@ def _invocations(root: Path, tmp: Path) -> dict[str, list[list[str]]]:
         "case validate": [["--home", ent, "case", "validate", str(ex / "cases"), str(ex / "invalid")]],
         "check": [["--home", ent, "check", "--as-of", "2026-11-29"], ["--home", bur, "check", "--as-of", "2026-11-29"]],
         "contractor show": [["--home", bur, "contractor", "show", c] for c in (LUZHONG, HENGAN)],
+        "facts rebuild": [["--home", ent2, "facts", "rebuild"]],
         "evidence export": [["--home", bur2, "evidence", "export", "--case-no", "（高新）应急立〔2026〕8号", "-o", str(tmp / "ev")]],
         "import xlsx": [["--home", ent2, "import", "xlsx", str(tmp / "roster.xlsx"), "--kind", "persons", "--check"]],
         "index check": [["--home", ent, "index", "check"]],
@@ -177,7 +228,7 @@ def _invocations(root: Path, tmp: Path) -> dict[str, list[list[str]]]:
         "settings show": [["--home", ent, "settings", "show"]],
         "templates check": [["templates", "check"]],
         "templates list": [["templates", "list"]],
-        "verify": [["--home", ent, "verify"], ["--home", bur, "verify"]],
+        "verify": [["--home", ent, "verify"], ["--home", bur, "verify"], ["--home", bur, "verify", "--lint"]],
     }
 
 

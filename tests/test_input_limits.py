@@ -211,3 +211,32 @@ def test_the_rule_is_a_setting():
     raw = _person_with_certificate("鲁安监特字2019-1234")
     ctx = RuleContext(replace(Settings(), special_certificate_number_is_id=False), date(2026, 11, 29), None)
     assert not [p for p in load(raw, ctx).problems if p.path == "certificates[0].number" and p.severity == "error"]
+
+
+# --- more hostile shapes ----------------------------------------------------------------------------
+
+
+def test_yaml_aliases_are_refused_so_a_few_lines_cannot_expand_to_billions(tmp_path, runner):
+    lines = ["type: organization", 'a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    t = time.perf_counter()
+    r = validate(runner, path)
+    assert time.perf_counter() - t < 10
+    assert r.exit_code == 1 and "aliases are not allowed" in json.loads(r.stdout)["problems"][0]["message"]
+
+
+@pytest.mark.parametrize("suffix, body", [(".json", '{"type": "organization", "uscc": ' + "1" * 6000 + "}"),
+                                          (".yaml", "type: organization\nuscc: " + "1" * 6000 + "\n")])
+def test_a_number_of_thousands_of_digits_is_one_problem(tmp_path, runner, suffix, body):
+    path = tmp_path / f"big{suffix}"
+    path.write_text(body, encoding="utf-8")
+    r = validate(runner, path)
+    assert r.exit_code == 1 and "thousands of digits" in r.stdout and "Traceback" not in r.output
+
+
+def test_too_many_values_are_refused_without_walking_them_all():
+    from schemas import shape_problem
+
+    assert "values" in shape_problem({"rows": [[0] * 1000 for _ in range(LIMITS.nodes // 1000 + 1)]})

@@ -16,15 +16,12 @@ from pathlib import Path
 import pytest
 
 from archive.documents.layout import check_layout, check_text
+from archive.documents.tables import join_lines
 from doc_templates.dsl import TEXT_PAGE, C, Doc, Font, Grid, L, P, fit_label
 from tests import layout_corpus
 
 pytestmark = [pytest.mark.soffice, pytest.mark.slow, pytest.mark.skipif(
     not Path("/usr/lib/libreoffice/program/soffice.bin").exists(), reason="LibreOffice not installed (scripts/setup.sh)")]
-
-#: report templates are another branch's (docs-legal: 附件2, 自查报告 and their tables)
-ELSEWHERE = {"campaign-report-ZCBG-2026", "campaign-table-WBQK-2026"}
-
 
 def _old_layout(tmp: Path, n: int = 16) -> bytes:
     """A document with the defects of issue 13, built without the pagination rules (``n`` articles
@@ -69,10 +66,40 @@ def test_the_check_finds_the_defects_of_the_old_layout(tmp_path):
     assert "联系电话" in details and "9时05分" in details
 
 
+def test_the_check_finds_a_name_broken_in_a_list_of_names(tmp_path):
+    """"蒋德明、沈玉/梅" in a narrow cell (the tickets' 接受交底人 once broke so); the names filter
+    breaks the list between names."""
+    w = TEXT_PAGE.text_width
+    docs = []
+    for name, text in (("raw", "蒋德明、沈玉梅、朱大勇、秦卫国"), ("joined", join_lines(["蒋德明", "沈玉梅", "朱大勇", "秦卫国"], 27, 10.5))):
+        d = Doc("名单", TEXT_PAGE, Font("body", 14))
+        d.grid(Grid(w).row(C("接受交底人", 30), C([P((line,)) for line in text.split("\n")], 27), C("", w - 57)))
+        docs.append((name, d.save(tmp_path / f"{name}.docx")))
+    pdfs = layout_corpus.convert(docs)
+    assert [p.detail for p in check_layout(pdfs["raw"]) if p.kind == "broken"] == ["蒋德明、沈玉⏎梅、朱大勇、秦卫国（沈玉梅）"]
+    assert [p for p in check_layout(pdfs["joined"]) if p.kind == "broken"] == []
+
+
+def test_a_heading_row_of_several_lines_is_found_repeated(tmp_path):
+    """A heading row whose cells take two and three lines, repeated on the pages a table of 40 rows
+    runs onto: its lines interleave on the page (the check once missed it there)."""
+    w = TEXT_PAGE.text_width
+    d = Doc("续表", TEXT_PAGE, Font("body", 14))
+    g = Grid(w)
+    g.row(L("序号", 14), L("统一社会信用代码", 22), L("资质/许可证\n（名称、编号、\n有效期至）", w - 36), header=True)
+    for i in range(40):
+        g.row(C(str(i + 1), 14), C("91370112MA3F7R1K8F", 22), C("安全生产许可证，有效期至2027年6月11日。" * 2, w - 36))
+    d.grid(g)
+    pdf = layout_corpus.convert([("table", d.save(tmp_path / "table.docx"))])["table"]
+    from pypdf import PdfReader
+
+    assert len(PdfReader(io.BytesIO(pdf)).pages) >= 2
+    assert [p.line() for p in check_layout(pdf) if p.kind == "header_missing"] == []
+
+
 @pytest.fixture(scope="module")
 def examples() -> dict[str, bytes]:
-    docs = [d for d in layout_corpus.example_documents() if d.name not in ELSEWHERE]
-    return layout_corpus.convert(layout_corpus.render(docs))
+    return layout_corpus.convert(layout_corpus.render(layout_corpus.example_documents()))
 
 
 @pytest.fixture(scope="module")
@@ -84,12 +111,15 @@ def stress(tmp_path_factory) -> dict[str, bytes]:
 
 def test_every_example_passes_the_layout_check(examples):
     assert len(examples) >= 60
+    assert {"campaign-table-WBQK-2026", "campaign-report-ZCBG-2026", "campaign-table-JGTZ-2026-1129",
+            "campaign-report-ZJBG-2026"} <= set(examples)  # 附件2, 自查报告, the bureau's 台账 and 总结报告
     bad = {name: [p.line() for p in check_layout(pdf) + check_text(pdf)] for name, pdf in examples.items()}
     assert {k: v for k, v in bad.items() if v} == {}
 
 
 def test_the_stress_set_passes_the_layout_check(stress):
-    assert {"stress-ticket-hot-work", "stress-rectification-order", "stress-training"} <= set(stress)
+    assert {"stress-ticket-hot-work", "stress-rectification-order", "stress-training", "stress-campaign-table",
+            "stress-campaign-ledger", "stress-campaign-report"} <= set(stress)
     bad = {name: [p.line() for p in check_layout(pdf) + check_text(pdf)] for name, pdf in stress.items()}
     assert {k: v for k, v in bad.items() if v} == {}
 
@@ -100,6 +130,7 @@ def test_long_documents_run_onto_several_pages(stress):
 
     pages = {k: len(PdfReader(io.BytesIO(v)).pages) for k, v in stress.items()}
     assert pages["stress-ticket-confined-space"] >= 3 and pages["stress-rectification-order"] >= 4, pages
+    assert pages["stress-campaign-table"] >= 3 and pages["stress-campaign-ledger"] >= 3, pages
 
 
 def test_gas_table_heading_repeats_on_every_page_it_runs_onto(stress):
@@ -130,6 +161,40 @@ def test_body_text_is_fangsong_and_titles_bold_song(examples):
             fonts = {c["fontname"].split("+")[-1] for c in pdf.pages[0].chars if "\u4e00" <= c["text"] <= "\u9fff"}
         assert "FandolFang-Regular" in fonts, (name, fonts)
         assert any("SerifCJK" in f and "Bold" in f for f in fonts), (name, fonts)
+
+
+def test_the_bureaus_report_has_its_head_and_imprint_where_the_standard_puts_them(examples):
+    """GB/T 9704—2012: the 发文机关标志 35 mm under the top of the text block (37 mm), red; the
+    title two lines under the red line, broken between words; the 版记 (印发机关, 印发日期) between
+    two rules after the last page's content."""
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(examples["campaign-report-ZJBG-2026"])) as pdf:
+        first, last = pdf.pages[0], pdf.pages[-1]
+        mark = [c for c in first.chars if c["size"] > 28]
+        assert "".join(c["text"] for c in mark) == "济南高新区应急管理局文件"
+        assert abs(min(c["top"] for c in mark) * 25.4 / 72 - 72) < 1.5
+        assert all(tuple(round(x, 2) for x in c["non_stroking_color"]) == (0.9, 0.0, 0.07) for c in mark)  # red E60012
+        lines = {}
+        for c in first.chars:
+            if c["size"] == 22:
+                lines.setdefault(round(c["top"]), []).append(c["text"])
+        assert ["".join(v) for _, v in sorted(lines.items())] == ["济南高新区应急管理局关于外包作业", "安全专项整治工作情况的报告"]
+        text = last.extract_text()
+        assert "济南高新区应急管理局" in text and "2026年11月10日印发" in text.replace(" ", "")
+        rules = [r for r in last.lines + last.rects if r["width"] > 150 / 25.4 * 72]
+        assert len(rules) >= 2
+
+
+def test_a_long_contract_title_is_broken_between_words(examples):
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(examples["contract-HR-HT-2026-044"])) as pdf:
+        lines = {}
+        for c in pdf.pages[0].chars:
+            if c["size"] == 22:
+                lines.setdefault(round(c["top"]), []).append(c["text"])
+    assert ["".join(v) for _, v in sorted(lines.items())] == ["厂区雨污管网改造及旧设备", "基础拆除工程施工合同"]
 
 
 def test_labels_are_fitted_between_words():

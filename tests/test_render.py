@@ -345,6 +345,29 @@ def test_id_numbers_masked_unless_the_form_shows_them(refs, tmp_path):
     assert full in clear
 
 
+def test_the_readme_lists_what_is_printed_in_full_as_the_code_does():
+    """README.md "What is printed in full" is FULL_NUMBERS, template by template, field by field."""
+    from archive.documents.context import FULL_NUMBERS
+
+    text = (HERE.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("### What is printed in full", 1)[1].split("\n#", 1)[0]
+    listed = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[1].startswith("`"):
+            listed[cells[1].strip("`")] = frozenset(re.findall(r"`(doc\.[^`]+)`", cells[2]))
+    assert listed == FULL_NUMBERS
+    assert set(FULL_NUMBERS) <= {t.id for t in list_templates()}
+
+
+def test_a_blacklist_decision_names_the_listed_person_by_his_full_id_number(refs):
+    """The decision that lists a person names him by his 身份证号: printed in full, as on the card."""
+    obj = load_case(EXAMPLES / "cases" / "blacklist-entry-HMD-2026-002.yaml")
+    full = obj.person.id_number
+    text = docx_text(render_record(obj, refs, settings=Settings()).docx)
+    assert f"身份证号：{full}" in text.replace("\n", "")
+
+
 def test_order_groups_items_by_deadline_and_cites_settings(refs, tmp_path):
     obj = load_case(DATA / "cases" / "rectification-order-zegai-2026-12.yaml")
     d1, d2 = date(2026, 6, 20), date(2026, 6, 30)

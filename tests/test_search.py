@@ -634,3 +634,10 @@ def test_empty_archive_has_nothing_to_check(tmp_path, engine):
     assert idx.catch_up() == len(ORGS)
     assert idx.check() == []
     assert os.listdir(arch.home.index_dir)
+
+
+@pytest.mark.parametrize("query", ["(" * 5000 + "动火" + ")" * 5000, "(" * 30 + "动火" + ")" * 30, "NOT " * 30 + "动火",
+                                   "动火 " * 300, "动" * 2000])
+def test_a_hostile_query_is_a_syntax_error_not_a_crash(query):
+    with pytest.raises(q.QuerySyntaxError):
+        q.parse_query(query)

@@ -26,7 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.app import Archive
+from archive.campaign.blacklist import blacklist_rows, listings
 from archive.campaign.calendar import campaign_status
+from archive.campaign.dashboard import dashboard, dashboard_of_snapshot
 from archive.campaign.dossier import contractor_dossier, records_naming
 from archive.campaign.rectify import rectification_status, rectification_view, to_plain
 from archive.campaign.reports import build_report
@@ -43,6 +45,7 @@ from schemas.base import schema_for
 from schemas.columns import record_columns
 from schemas.sealed import from_sealed
 from tests import campaign_factories as cf
+from tests import web_world
 
 FIRST, LAST = date(2026, 3, 1), date(2026, 12, 31)
 
@@ -257,6 +260,42 @@ def test_an_enterprises_own_archive_and_the_examples(built, tmp_path_factory):
             assert rectification_view(a, day, **kw) == rectification_status(snap, day, **kw)
         assert plain(campaign_status(a, day)) == plain(campaign_status(a, day, snap=snap))
     a.close()
+
+
+# --- an enterprise account's scope (within): the views of the records that belong to it ------------------
+
+
+def scoped_views_agree(a: Archive, within: str | None, days: list[date]) -> int:
+    """Every view through the facts, of the records that belong to ``within``, against the
+    straightforward evaluation of ``Snapshot.from_archive(archive, within=…)``; how many compared."""
+    snap = Snapshot.from_archive(a, within=within, loader=a.load_record_validated)
+    n = 0
+    for day in days:
+        for kw in ({}, {"enterprise": within} if within else {}):
+            assert check_dict(check_view(a, day, within=within, **kw)) == check_dict(run_checks(snap, day, **kw)), (within, day, kw)
+        assert rectification_view(a, day, within=within) == rectification_status(snap, day), (within, day)
+        assert plain(campaign_status(a, day, within=within)) == plain(campaign_status(a, day, snap=snap)), (within, day)
+        assert plain(dashboard(a, as_of=day, within=within).as_dict()) == plain(dashboard_of_snapshot(a, as_of=day, within=within).as_dict())
+        assert listings(a, as_of=day, include_inactive=True, within=within).rows == blacklist_rows(snap, day, include_inactive=True)
+        n += 1
+    return n
+
+
+def test_an_enterprise_accounts_views_are_those_of_its_own_records(tmp_path_factory, _world_template):
+    world = web_world.copy(_world_template, tmp_path_factory.mktemp("scoped-views") / "world")
+    a = Archive.open(world["bureau"])
+    for within in (web_world.ENTERPRISE, web_world.ENTERPRISE_B, "91370100MA00000000", None):
+        assert scoped_views_agree(a, within, [date(2026, 6, 20), date(2026, 11, 29), date(2027, 1, 15)]) == 3
+    mine = check_view(a, date(2026, 11, 29), enterprise=web_world.ENTERPRISE_B, within=web_world.ENTERPRISE_B)
+    assert all(f.enterprise in (None, web_world.ENTERPRISE_B) for r in mine.results for f in r.findings)
+    a.close()
+
+
+def test_an_enterprise_accounts_views_in_a_district(district):
+    a, snap = district
+    enterprises = sorted({r.obj.enterprise for r in snap.of("project")})
+    for within in enterprises[:2]:
+        assert scoped_views_agree(a, within, [date(2026, 7, 1), date(2026, 11, 30)]) == 2
 
 
 # --- facts: caught up, rebuilt ----------------------------------------------------------------------------

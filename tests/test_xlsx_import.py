@@ -195,3 +195,40 @@ def test_references_are_resolved_against_the_archive(world, tmp_path):
         import_xlsx(world, path, "persons", today=cf.TODAY, pdf=False)
     (p,) = e.value.row_problems
     assert (p.row, p.column, p.header) == (3, "D", "所在单位（统一社会信用代码）") and "未登记" in p.message
+
+
+# --- hostile workbooks ------------------------------------------------------------------------------
+
+
+def test_an_xlsx_bomb_is_refused_before_openpyxl_reads_it(world, tmp_path):
+    import zipfile
+
+    from archive.errors import ValidationFailed
+
+    template = write_template("persons", tmp_path / "t.xlsx")
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(template) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item))
+        with dst.open("xl/bomb.xml", "w", force_zip64=True) as out:
+            for _ in range(64):
+                out.write(bytes(1 << 20))
+    assert bomb.stat().st_size < 2 << 20
+    before = person_count(world)
+    with pytest.raises(ValidationFailed) as e:
+        import_xlsx(world, bomb, "persons")
+    assert "expands too far" in e.value.problems[0].message
+    assert person_count(world) == before
+
+
+def test_a_roster_of_too_many_rows_is_refused(world, tmp_path):
+    from archive.campaign.rosters import MAX_ROWS
+
+    wb = load_workbook(write_template("persons", tmp_path / "t.xlsx"))
+    ws = wb[wb.sheetnames[0]]
+    for r in range(3, MAX_ROWS + 4):
+        ws.cell(row=r, column=1, value="x")
+    wb.save(tmp_path / "many.xlsx")
+    with pytest.raises(ImportFailed) as e:
+        import_xlsx(world, tmp_path / "many.xlsx", "persons")
+    assert any("too many rows" in p.line() for p in e.value.problems)

@@ -151,19 +151,20 @@ def deliverable_state(
     return out
 
 
-def campaign_status(archive: Any, as_of: date, *, snap: Snapshot | None = None) -> dict:
+def campaign_status(archive: Any, as_of: date, *, snap: Snapshot | None = None, within: str | None = None) -> dict:
     """The plan's stages on ``as_of``, each enterprise's deliverables, and what is overdue. With
     ``snap`` (the whole archive in memory), evaluated on it; without, read through the facts: the
     campaign's reports and the organizations, the rectification items home by home
-    (:func:`archive.campaign.rectify.rectification_view`), kept while the ledger does not grow."""
+    (:func:`archive.campaign.rectify.rectification_view`), kept while the ledger does not grow.
+    ``within``: of the records that belong to that enterprise (an enterprise account's scope)."""
     if snap is None:
-        world = World(archive)
-        k = cache.key(archive, "campaign-status", as_of, archive.ledger.next_index())  # exports and imports grow the ledger
+        world = World(archive, within=within)
+        k = cache.key(archive, "campaign-status", as_of, archive.ledger.next_index(), within or "")  # exports and imports grow the ledger
 
         def compute(deps: cache.Deps) -> dict:
             deps.everything = True
             reports = world.snapshot([Clause.of("home", world.facts.keys("home"), ["campaign_report", "campaign_table"])], None)
-            return _campaign_status(archive, as_of, reports, rectification_view(archive, as_of))
+            return _campaign_status(archive, as_of, reports, rectification_view(archive, as_of, within=within))
 
         return cache.get_or_compute(archive, k, compute)
     return _campaign_status(archive, as_of, snap, rectification_status(snap, as_of))
@@ -252,9 +253,32 @@ class CampaignStatus:
         return out
 
 
-def campaign_status_report(archive: Any, *, as_of: date | None = None) -> CampaignStatus:
-    """``outsafe campaign status``: the campaign as on ``as_of`` (default: the archive's today)."""
-    return CampaignStatus(campaign_status(archive, as_of or archive.clock.today()))
+CAMPAIGN_TYPES = ("organization", "campaign_report", "campaign_table", "rectification_order", "rectification_review", "hazard",
+                  "contractor_inspection")
 
 
-__all__ = ["STAGES", "DELIVERABLES", "campaign_status", "campaign_status_report", "stage_on", "due_date", "deliverable_state"]
+def campaign_status_report(archive: Any, *, as_of: date | None = None, within: str | None = None) -> CampaignStatus:
+    """``outsafe campaign status``: the campaign as on ``as_of`` (default: the archive's today);
+    ``within``: only that enterprise's deliverables and items (an enterprise account's scope)."""
+    return CampaignStatus(campaign_status(archive, as_of or archive.clock.today(), within=within))
+
+
+def handed_in(archive: Any, *, within: str | None = None, limit: int = 50) -> list[dict]:
+    """What was handed in and when: submission packages exported by this archive (an enterprise's)
+    or imported into it (the bureau's), newest first; ``within``: only that enterprise's."""
+    import json
+
+    out = []
+    for r in archive.catalog.packages.packages(kind="submission"):
+        if within is not None and r["origin"] != within:
+            continue
+        info = json.loads(r["info"] or "{}")
+        reg = archive.catalog.get_registry("organization", r["origin"])
+        out.append({"direction": r["direction"], "direction_name": "报送（导出）" if r["direction"] == "export" else "收到（导入）",
+                    "origin": r["origin"], "origin_name": reg["name"] if reg else r["origin"], "records": r["records"], "day": (_local_day(r["created_at"]) or "").__str__(),
+                    "at": r["created_at"], "digest": r["digest"], "since": info.get("since"), "until": info.get("until")})
+    return sorted(out, key=lambda x: x["at"], reverse=True)[:limit]
+
+
+__all__ = ["STAGES", "DELIVERABLES", "campaign_status", "campaign_status_report", "stage_on", "due_date", "deliverable_state",
+           "handed_in", "CAMPAIGN_TYPES"]

@@ -115,13 +115,14 @@ def expiry_status(expires: str | None, as_of: date) -> tuple[str, int | None]:
 
 
 def records_naming(catalog, uscc: str, *, types: Sequence[str] = (), since: str | None = None,
-                   until: str | None = None) -> list[dict]:
+                   until: str | None = None, belongs_to: str | None = None) -> list[dict]:
     """Current records about the contractor ``uscc``: those filed under it, and the 责令限期整改指令书
     that name it item by item (an order covering several contractors) with their 整改复查意见书 —
     found through the facts (catalog.facts: the orders linked to the contractor, the reviews linked
-    to those orders), so the cost follows the contractor's records, not the archive's. The facts
+    to those orders), so the cost follows the contractor's records, not the archive's
+    (``belongs_to``: only records that belong to that enterprise, archive.access.scope). The facts
     must be caught up (archive.facts.index.catch_up)."""
-    rows = catalog.list_records(types=types, contractor=uscc, since=since, until=until, current_only=True)
+    rows = catalog.list_records(types=types, contractor=uscc, since=since, until=until, current_only=True, belongs_to=belongs_to)
     have = {r["id"] for r in rows}
     if types and "rectification_order" not in types:
         return rows
@@ -131,14 +132,15 @@ def records_naming(catalog, uscc: str, *, types: Sequence[str] = (), since: str 
         return [r for r in out if r is not None and _within(r["doc_date"], since, until)]
 
     orders = []
-    for r in dated([f["record_id"] for f in catalog.facts.linked("contractor", [uscc], types=["rectification_order"], current_only=True)]):
+    found = catalog.facts.linked("contractor", [uscc], types=["rectification_order"], current_only=True, within=belongs_to)
+    for r in dated([f["record_id"] for f in found]):
         items = json.loads(r["data"]).get("items") or []
         if any(isinstance(it, dict) and it.get("contractor") == uscc for it in items):
             orders.append(r)
     doc_nos = {r["doc_no"] for r in orders}
     reviews = []
     if doc_nos and (not types or "rectification_review" in types):
-        found = catalog.facts.linked("order", sorted(doc_nos), types=["rectification_review"], current_only=True)
+        found = catalog.facts.linked("order", sorted(doc_nos), types=["rectification_review"], current_only=True, within=belongs_to)
         reviews = [r for r in dated([f["record_id"] for f in found]) if json.loads(r["data"]).get("order_doc_no") in doc_nos]
     return sorted([*rows, *orders, *reviews], key=lambda r: r["seq"])
 
@@ -153,34 +155,47 @@ def _within(doc_date: str | None, since: str | None, until: str | None) -> bool:
     return (not since or doc_date >= since) and (not until or doc_date <= until + "\uffff")
 
 
-def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None) -> Dossier:
-    """The dossier of the contractor ``uscc`` as on ``as_of`` (default: the archive's today): its
-    records only (through the facts), kept until a record naming it, or reviewing an order that
-    names it, arrives."""
+def organization_seen(catalog: Any, uscc: str, within: str | None = None) -> dict | None:
+    """The current record registering the organization ``uscc``: the registry's, or — for an
+    enterprise's scope (``within``) — the latest one that belongs to that enterprise; None if none."""
+    if within is None:
+        reg = catalog.get_registry("organization", uscc)
+        return catalog.get_record(reg["record_id"]) if reg else None
+    rows = catalog.facts.keyed("organization", [uscc], within=within)
+    return catalog.get_record(rows[-1]["record_id"]) if rows else None
+
+
+def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None, *, within: str | None = None) -> Dossier:
+    """The dossier of the contractor ``uscc`` as on ``as_of`` (default: the archive's today);
+    ``within``: only what belongs to that enterprise (an enterprise account's scope). Its records
+    only (through the facts), kept until a record naming it, or reviewing an order that names it,
+    arrives."""
     as_of = as_of or archive.clock.today()
     uscc = uscc.strip().upper()
     catalog = archive.catalog
-    reg = catalog.get_registry("organization", uscc)
-    if reg is None:
-        raise NotFound(f"单位 {uscc} 未登记 (organization not registered)", hint="查看承包单位 (list contractors): outsafe org list --role contractor")
     catch_up(archive)
+    org_row = organization_seen(catalog, uscc, within)
+    if org_row is None:
+        raise NotFound(f"单位 {uscc[:40]} 未登记 (organization not registered)",
+                       hint="查看承包单位 (list contractors): outsafe org list --role contractor")
 
     def compute(deps: cache.Deps) -> dict:
         orders = catalog.facts.linked("contractor", [uscc], types=["rectification_order"])
         deps.add([uscc])  # any record linked to the contractor
         deps.add([f["key"] for f in orders if f["key"]], role="order")  # a review of an order naming it
-        return _dossier(archive, uscc, reg, as_of).as_dict()
+        return _dossier(archive, uscc, org_row, as_of, within).as_dict()
 
-    data = cache.get_or_compute(archive, cache.key(archive, "dossier", uscc, as_of), compute)
+    data = cache.get_or_compute(archive, cache.key(archive, "dossier", uscc, as_of, within or "", org_row["id"]), compute)
     return Dossier(**{k: v for k, v in data.items() if k != "blacklisted"})
 
 
-def _dossier(archive: Any, uscc: str, reg: dict, as_of: date) -> Dossier:
+def _dossier(archive: Any, uscc: str, org_row: dict, as_of: date, within: str | None) -> Dossier:
     catalog = archive.catalog
-    org = json.loads(catalog.get_record(reg["record_id"])["data"])
+    org = json.loads(org_row["data"])
     day = as_of.isoformat()
     # the world as on as_of: no record formed after it, no certificate or licence issued after it
-    rows = [r for r in records_naming(catalog, uscc) if not r["doc_date"] or r["doc_date"][:10] <= day]
+    rows = [r for r in records_naming(catalog, uscc, belongs_to=within)
+            if not r["doc_date"] or r["doc_date"][:10] <= day]
     by_type: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_type[r["type"]].append(r)
@@ -222,7 +237,7 @@ def _dossier(archive: Any, uscc: str, reg: dict, as_of: date) -> Dossier:
     missing = _missing(by_type, secret, uscc, names)
     return Dossier(
         contractor={"uscc": uscc, "name": org.get("name"), "role": org.get("role"), "address": org.get("address"),
-                    "legal_representative": org.get("legal_representative"), "record_id": reg["record_id"]},
+                    "legal_representative": org.get("legal_representative"), "record_id": org_row["id"]},
         as_of=as_of.isoformat(),
         enterprises=[{"uscc": e, "name": names.get(e)} for e in enterprises],
         counts=counts,
@@ -325,3 +340,18 @@ def _refs(value: Any) -> list[dict]:
     if isinstance(value, list):
         return [v for v in value if isinstance(v, dict)]
     return []
+
+
+def contractors_seen(archive: Any, within: str | None = None) -> list[dict]:
+    """The contractors registered (for ``within``: those whose registration belongs to that
+    enterprise), by name: uscc, name, address."""
+    catalog = archive.catalog
+    if within is None:
+        orgs = [json.loads(catalog.get_record(r["record_id"])["data"]) for r in catalog.list_registry("organization")]
+    else:
+        orgs = [json.loads(r["data"]) for r in catalog.list_records(types=["organization"], belongs_to=within, current_only=True)]
+    seen: dict[str, dict] = {}
+    for o in orgs:
+        if o.get("role") == "contractor":
+            seen[o["uscc"]] = {"uscc": o["uscc"], "name": o.get("name"), "address": o.get("address")}
+    return sorted(seen.values(), key=lambda c: c["name"] or "")

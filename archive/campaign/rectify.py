@@ -716,20 +716,28 @@ class RectificationStatus:
         return out
 
 
-def rectification_report(archive: Any, *, as_of: date | None = None, enterprise: str | None = None, contractor: str | None = None) -> RectificationStatus:
-    """``outsafe rectify status``: the items as on ``as_of`` (default: the archive's today)."""
-    return RectificationStatus(rectification_view(archive, as_of or archive.clock.today(), enterprise=enterprise, contractor=contractor))
+RECTIFY_TYPES = ("organization", "rectification_order", "rectification_review", "hazard", "contractor_inspection")
+
+
+def rectification_report(archive: Any, *, as_of: date | None = None, enterprise: str | None = None, contractor: str | None = None,
+                         within: str | None = None) -> RectificationStatus:
+    """``outsafe rectify status``: the items as on ``as_of`` (default: the archive's today);
+    ``within``: of the records that belong to that enterprise (an enterprise account's scope)."""
+    return RectificationStatus(rectification_view(archive, as_of or archive.clock.today(), enterprise=enterprise, contractor=contractor,
+                                                  within=within))
 
 
 ITEM_SOURCES = {"责令整改": 0, "隐患": 1, "发包单位检查": 2}  # the order rectification_items lists them in
 
 
-def rectification_view(archive: Any, as_of: date, *, enterprise: str | None = None, contractor: str | None = None) -> dict:
+def rectification_view(archive: Any, as_of: date, *, enterprise: str | None = None, contractor: str | None = None,
+                       within: str | None = None) -> dict:
     """:func:`rectification_status` read through the facts: one enterprise's or one contractor's
-    records only; the whole archive home by home. Kept until a record it depends on arrives."""
-    world = World(archive)
+    records only; the whole archive home by home (``within``: of the records that belong to that
+    enterprise). Kept until a record it depends on arrives."""
+    world = World(archive, within=within)
     changes = cache.Changes(archive)
-    k = cache.key(archive, "rectify", as_of, enterprise or "", contractor or "")
+    k = cache.key(archive, "rectify", as_of, enterprise or "", contractor or "", within or "")
 
     def compute(deps: cache.Deps) -> dict:
         world.deps = deps
@@ -753,7 +761,7 @@ def whole_items(archive: Any, world: World, as_of: date, changes: cache.Changes)
         place = {r.id: snap.position(r) for r in snap.of("rectification_order", "hazard", "contractor_inspection")}
         return [[ITEM_SOURCES[i.source], place[i.record["id"]], i.as_dict()] for i in rectification_items(snap, as_of)]
 
-    parts = by_home(archive, world, cache.key(archive, "rectify-items", as_of), changes, items_of)
+    parts = by_home(archive, world, cache.key(archive, "rectify-items", as_of, world.within or ""), changes, items_of)
     merged = sorted((x for _, items in parts for x in items), key=lambda x: (x[0], x[1]))  # stable: a record's items stay in order
     return [Item.from_dict(x[2]) for x in merged]
 

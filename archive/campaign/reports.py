@@ -16,9 +16,11 @@ ledger          外包作业队伍监管台账 (bureau)            campaign_tabl
 summary         工作总结报告                           campaign_report          10-20
 ==============  ====================================  =======================  ==========
 
-The documents are rendered by the record's template (doc_templates/build_campaign.py: GB/T 9704
+The documents are rendered by the record's template (doc_templates/forms_campaign.py: GB/T 9704
 layout — A4, margins 37/28/26/35 mm, 3号仿宋 body, 2号小标宋 title, 22 lines × 28 characters,
-page numbers "— 1 —" right on odd and left on even pages); tables are written as .xlsx too.
+page numbers "— 1 —" right on odd and left on even pages; a table's paper, font and column widths
+are fitted to its content when it is rendered, archive/documents/tables.py); tables are written
+as .xlsx too.
 Figures count records dated on or before ``as_of`` only, so a report for a past day is the report
 as it would have been on that day.
 """
@@ -65,8 +67,6 @@ REPORT_CODES = {"attachment2": "WBQK", "self_check": "ZCBG", "summary": "ZJBG", 
 FILE_NAMES = {"attachment2": "附件2-外包作业情况表", "self_check": "整治自查报告", "summary": "工作总结报告", "ledger": "外包作业队伍监管台账"}
 DUE = {"attachment2": (4, 30), "self_check": (6, 10), "summary": (10, 20)}
 CN_NUM = "一二三四五六七八九十"
-PORTRAIT_WIDTH = 156.0  # GB/T 9704 text block, mm
-LANDSCAPE_WIDTH = 225.0  # the same block turned: 297 − 37 − 35 mm
 PUBLIC = 0o644  # reports are for handing in (case-file drafts stay 0600: they may hold 身份证号)
 
 
@@ -255,12 +255,12 @@ def campaign_figures(snap: Snapshot, as_of: date, *, enterprise: str | None, yea
     fig.set("rect_rate", "整改率（%）", sm["rate"] if sm["rate"] is not None else 100.0)
     if check is not None:
         s = check.summary()
-        fig.set("rules", "自查项目（项）", s["rules"])
+        fig.set("rules", "自查项目（项）" if enterprise else "对照整治内容检查的项目（项）", s["rules"])
         fig.set("rules_pass", "通过（项）", s["pass"])
         fig.set("rules_warn", "有提示（项）", s["warn"])
         fig.set("rules_fail", "不通过（项）", s["fail"])
         fig.set("rules_not_applicable", "不涉及（项）", s["not_applicable"])
-        fig.set("rules_applicable", "适用本单位（项）", s["rules"] - s["not_applicable"])
+        fig.set("rules_applicable", "适用本单位（项）" if enterprise else "适用的项目（项）", s["rules"] - s["not_applicable"])
         fig.set("findings_major", "重大事故隐患（条）", s["findings"]["major"])
         fig.set("findings_error", "问题（条）", s["findings"]["error"])
         fig.set("findings_warning", "提示（条）", s["findings"]["warning"])
@@ -421,39 +421,6 @@ def _build(archive: Any, kind: str, snap: Snapshot, as_of: date, enterprise: str
     return Built(kind, data, result.obj, figures, sheets, result.problems)
 
 
-def _text_width(text: str) -> float:
-    """Width in CJK characters: ASCII letters and digits are about half as wide."""
-    return sum(0.55 if ord(ch) < 0x2E80 else 1.0 for ch in text)
-
-
-def column_widths(columns: list[str], rows: list[list[Any]], total_mm: float, font_pt: float) -> list[float]:
-    """Column widths (mm) for a table in ``font_pt`` print: every column gets room for its header in
-    at most three lines (and two characters), the rest of the width goes to the columns whose
-    cells are longer than that, in proportion to their (capped) length — so 序号 stays narrow
-    and 问题描述 gets room."""
-    char_mm = font_pt / 72 * 25.4 * 1.02
-    pad_mm = 1.6
-    total_chars = (total_mm - pad_mm * len(columns)) / char_mm
-    low, want = [], []
-    for i, col in enumerate(columns):
-        cells = sorted(_text_width(str(r[i])) for r in rows if i < len(r)) or [0]
-        head = max(2, -(-int(_text_width(col)) // 4), min(cells[-1], 3))
-        low.append(float(head))
-        want.append(float(max(head, min(cells[-1], 30))))
-    spare = total_chars - sum(low)
-    extra = [(w - lo) ** 1.5 for w, lo in zip(want, low)]  # the longest columns first
-    if spare <= 0 or not sum(extra):
-        chars = [lo * total_chars / sum(low) for lo in low] if spare <= 0 else [lo + spare / len(low) for lo in low]
-    elif sum(w - lo for w, lo in zip(want, low)) <= spare:
-        left = spare - sum(w - lo for w, lo in zip(want, low))
-        chars = [w + left * w / sum(want) for w in want]
-    else:
-        chars = [lo + spare * e / sum(extra) for lo, e in zip(low, extra)]
-    out = [round(c * char_mm + pad_mm, 1) for c in chars]
-    out[-1] = round(total_mm - sum(out[:-1]), 1)
-    return out
-
-
 def _cells(values: list[Any]) -> dict:
     """One table row for the record: every cell text ("／" for an empty one, as on the forms)."""
     out = []
@@ -493,8 +460,7 @@ def _attachment2(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, 
     note = f"行业：{org.industry or '／'}。“持证数”指作业期间证件有效的人数。"
     data = {
         "title": "外包作业情况表",
-        "tables": [{"title": "外包作业情况表", "columns": A2_COLUMNS, "rows": [_cells(r) for r in rows], "note": note,
-                    "widths": column_widths(A2_COLUMNS, rows, LANDSCAPE_WIDTH, 8)}],
+        "tables": [{"title": "外包作业情况表", "columns": A2_COLUMNS, "rows": [_cells(r) for r in rows], "note": note}],
         "filled_by": org.safety_manager,
         "contact": org.phone,
     }
@@ -647,7 +613,6 @@ def _self_check(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, y
         "recipient": _bureau_name(view),
         "sections": sections,
         "tables": [{"title": "自查发现问题及整改情况表", "columns": cols, "rows": [_cells(r) for r in table],
-                    "widths": [9.0, 28.0, 55.0, 15.0, 30.0, 19.0],
                     "note": f"数据截至{cn_date(as_of)}。"}] if table else [],
         "attachments": ["自查发现问题及整改情况表"] if table else [],
         "contact": f"联系人：{org.safety_manager}，联系电话：{org.phone}" if org.safety_manager and org.phone else None,
@@ -722,7 +687,6 @@ def _ledger(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year:
     data = {
         "title": "外包作业队伍监管台账",
         "tables": [{"title": "外包作业队伍监管台账", "columns": cols, "rows": [_cells(r) for r in rows],
-                    "widths": column_widths(cols, rows, LANDSCAPE_WIDTH, 8),
                     "note": f"{org.name}；数据截至{cn_date(as_of)}，含档案中全部（含报送导入的）工贸企业外包项目。"}],
         "filled_by": None,
         "contact": org.phone,
@@ -835,7 +799,7 @@ def _summary(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year
         "recipient": recipient,
         "sections": sections,
         "tables": [{"title": "整治工作数据表", "columns": ["序号", "指标", "数值"], "rows": [_cells(r) for r in fig_rows],
-                    "widths": [20.0, 96.0, 40.0], "note": f"数据截至{cn_date(as_of)}。"}],
+                    "note": f"数据截至{cn_date(as_of)}。"}],
         "attachments": ["整治工作数据表"],
         "contact": (f"联系人：{org.safety_manager}，联系电话：{org.phone}" if getattr(org, "safety_manager", None) and org.phone
                     else f"联系电话：{org.phone}" if org.phone else None),
@@ -904,8 +868,9 @@ def write_report(archive: Any, built: Built, out_dir: Path, *, pdf: bool = True)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{FILE_NAMES[built.kind]}-{built.obj.as_of.isoformat()}"
     paths: dict[str, Path] = {}
-    header = [f"{REPORT_KINDS[built.kind]}（{built.obj.author_name}），数据截至 {built.obj.as_of}。由 outsafe report 生成；"
-              "入档/报送：outsafe case add 本文件（随报送包提交区应急管理局）。"]
+    filing = ("入档：outsafe case add 本文件。" if getattr(built.obj, "bureau", None)
+              else "入档/报送：outsafe case add 本文件（随报送包提交区应急管理局）。")
+    header = [f"{REPORT_KINDS[built.kind]}（{built.obj.author_name}），数据截至 {built.obj.as_of}。由 outsafe report 生成；{filing}"]
     paths["yaml"] = write_case_file(built.data, out_dir / f"{stem}.yaml", header)
     docx = render_report(archive, built)
     atomic_write(out_dir / f"{stem}.docx", docx, mode=PUBLIC)

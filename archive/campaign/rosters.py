@@ -35,6 +35,8 @@ from typing import Any, Literal, get_args, get_origin
 import yaml
 
 from archive.errors import Problem, ValidationFailed
+from archive.packages.paths import check_zip_sizes
+from archive.settings import Settings
 from archive.text import Note
 from schemas.base import field_infos
 from schemas.common import TICKET_TYPE_NAMES
@@ -398,6 +400,9 @@ def _read_sheet(ws: Any, cols: list[Column], sheet: str, problems: list[RowProbl
         if c.required and c.path not in present:
             problems.append(RowProblem(sheet, 1, "", c.header, f"缺少必填列“{c.header}” (required column missing)"))
     rows = []
+    if ws.max_row > MAX_ROWS + 1:
+        problems.append(RowProblem(sheet, MAX_ROWS + 2, "", "", f"行数过多：至多 {MAX_ROWS:,} 行，实为 {ws.max_row - 1:,} 行 (too many rows)"))
+        return mapping, rows
     for r in range(2, ws.max_row + 1):
         first = ws.cell(row=r, column=1).value
         if isinstance(first, str) and first.strip() == EXAMPLE_MARK:
@@ -409,12 +414,40 @@ def _read_sheet(ws: Any, cols: list[Column], sheet: str, problems: list[RowProbl
     return mapping, rows
 
 
+MAX_WORKBOOK_BYTES = 20 * 2**20  # a roster of thousands of people is well under 1 MB
+MAX_EXPANDED_BYTES = 200 * 2**20  # what its XML may expand to
+MAX_ROWS = 20_000
+
+
+def _check_workbook_size(path: Path) -> None:
+    """A workbook is a zip of XML: refuse one that is too large, or would expand too far (an
+    "xlsx bomb"), before openpyxl reads any of it."""
+    import zipfile
+
+    problem = None
+    try:
+        size = path.stat().st_size
+        if size > MAX_WORKBOOK_BYTES:
+            problem = f"Excel 文件过大（{size:,} 字节，至多 {MAX_WORKBOOK_BYTES:,}） (workbook too large)"
+        else:
+            with zipfile.ZipFile(path) as zf:
+                limits = dataclasses.replace(Settings(), package_max_bytes=MAX_EXPANDED_BYTES, package_max_members=10_000)
+                found = check_zip_sizes(zf, limits)
+                if found:
+                    problem = "Excel 文件解压后过大，已拒绝 (workbook expands too far): " + found[0]
+    except (OSError, zipfile.BadZipFile) as e:
+        problem = f"无法读取 Excel 文件 (cannot read workbook): {type(e).__name__}: {e}"
+    if problem:
+        raise ValidationFailed([Problem("", problem, file=str(path))])
+
+
 def parse_workbook(path: Path, kind: str) -> tuple[list[Parsed], list[RowProblem]]:
     """Rows of the workbook as case-file dicts (not yet validated) and the problems of the layout."""
     from openpyxl import load_workbook  # lazy: openpyxl, as in write_template
     from openpyxl.utils import get_column_letter
 
     spec = _spec(kind)
+    _check_workbook_size(path)
     try:
         wb = load_workbook(path, data_only=True, read_only=False)
     except Exception as e:  # zipfile.BadZipFile, KeyError, InvalidFileException

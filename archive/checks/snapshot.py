@@ -154,12 +154,15 @@ class Snapshot:
     # --- construction ---------------------------------------------------------------------
 
     @classmethod
-    def from_archive(cls, archive: Any, *, loader: Callable[[dict], Any] | None = None) -> "Snapshot":
+    def from_archive(cls, archive: Any, *, types: Sequence[str] = (), within: str | None = None,
+                     loader: Callable[[dict], Any] | None = None) -> "Snapshot":
         """Every current (not superseded) record of ``archive``, loaded as sealed (``loader``:
         another way, e.g. ``archive.load_record_validated``), with the earlier versions of dated
-        records (for views of a past day). The whole archive in memory: the straightforward
-        evaluation, which the views that scale (:mod:`archive.checks.world`) are tested against."""
-        rows = archive.catalog.list_records()
+        records (for views of a past day); only of ``types`` when given; only those that belong to
+        the enterprise ``within`` when given — an enterprise account's scope, archive.access.scope.
+        The whole archive in memory: the straightforward evaluation, which the views that scale
+        (:mod:`archive.checks.world`) are tested against."""
+        rows = archive.catalog.list_records(types=types, belongs_to=within)
         by_id = {r["id"]: r for r in rows}
         replaced = {r["supersedes"] for r in rows if r["supersedes"]}
         recs, earlier = [], {}

@@ -325,16 +325,17 @@ def lint_all(world: World) -> tuple[list[dict], int]:
 
 
 def check_view(archive: Any, as_of: date, *, enterprise: str | None = None, contractor: str | None = None,
-               rules: Sequence[CheckRule] | None = None, progress: Any = None) -> CheckReport:
+               rules: Sequence[CheckRule] | None = None, progress: Any = None, within: str | None = None) -> CheckReport:
     """``outsafe check`` of the whole archive, one enterprise (and contractor) or one contractor,
     as on ``as_of``: the straightforward evaluation's report, read from the facts, kept until a
-    record it depends on arrives (:mod:`archive.facts.cache`)."""
+    record it depends on arrives (:mod:`archive.facts.cache`). ``within``: of the records that
+    belong to that enterprise only (an enterprise account's scope)."""
     rules = list(rules or RULES)
     names = ",".join(r.id for r in rules)
-    world = World(archive)
+    world = World(archive, within=within)
     changes = cache.Changes(archive)
     lint_run = archive.catalog.facts.get_state("lint_run") or ""
-    k = cache.key(archive, "check", as_of, enterprise or "", contractor or "", names, lint_run)
+    k = cache.key(archive, "check", as_of, enterprise or "", contractor or "", names, lint_run, within or "")
     if enterprise or contractor:
         def compute(deps: cache.Deps) -> dict:
             world.deps = deps

@@ -52,17 +52,36 @@ class Clause:
         return Clause(role, frozenset(k for k in keys if k is not None), None if types is None else frozenset(types))
 
 
+class ScopedFacts:
+    """The archive's :class:`~storage.interfaces.FactStore` seen from one enterprise's scope: every
+    selection with ``within`` (the records that belong to it, archive.access.scope)."""
+
+    SCOPED = frozenset({"rows", "linked", "of_type", "keyed", "successors", "linked_keys", "keys", "lint_stale"})
+
+    def __init__(self, facts: Any, within: str) -> None:
+        self._facts = facts
+        self.within = within
+
+    def __getattr__(self, name: str) -> Any:
+        got = getattr(self._facts, name)
+        if name in self.SCOPED:
+            return lambda *a, **kw: got(*a, within=self.within, **kw)
+        return got
+
+
 class World:
     """What the views read the archive through: its facts and its sealed records (cached by id),
     with its settings and owner. Registry lookups are cached for the life of the world (one view
-    or one request)."""
+    or one request). ``within``: the world of one enterprise's account — only the records that
+    belong to that enterprise, as ``Snapshot.from_archive(archive, within=…)`` holds them."""
 
-    def __init__(self, archive: Any, *, catch: bool = True) -> None:
+    def __init__(self, archive: Any, *, catch: bool = True, within: str | None = None) -> None:
         if catch:
             catch_up(archive)
         self.archive = archive
         self.catalog = archive.catalog
-        self.facts = archive.catalog.facts
+        self.within = within
+        self.facts = archive.catalog.facts if within is None else ScopedFacts(archive.catalog.facts, within)
         self.sealed = archive.sealed
         self.secret = archive.secret
         self.settings = archive.settings

@@ -107,6 +107,8 @@ FULL_NUMBERS: dict[str, frozenset[str]] = {
     "ticket_temporary_power": frozenset({"doc.workers[].certificate_no", "doc.leader.certificate_no"}),
     "ticket_blasting": frozenset({"doc.blasters[].certificate_no"}),
     "person": frozenset({"doc.id_number", "doc.certificates[].number"}),
+    # a decision listing a person names him by his 身份证号 (令第11号: 身份证件号码 of a listed person)
+    "blacklist_entry": frozenset({"doc.person.id_number"}),
 }
 _INDEX = re.compile(r"\[\d+\]")
 
@@ -180,6 +182,35 @@ class TrainingCalc(Calc):
     trainee_birth: date | None
 
 
+@dataclass(frozen=True, kw_only=True)
+class TableRowCalc:
+    cells: tuple[str, ...]  # the cell texts with their line breaks
+    keep: bool  # the last row: kept on the page of what follows the table (the note, 填报人)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TableCalc:
+    """A report's table as printed (archive/documents/tables.py): the font and column widths fitted
+    to its content, the texts broken where their lines may end."""
+
+    font: float  # points
+    half_points: int  # w:sz
+    line: int  # exact line height, twips
+    width: int  # twips
+    grid: tuple[int, ...]  # twips per column
+    align: tuple[str, ...]  # per column: left, or center for a column of short values
+    headings: tuple[str, ...] = field(metadata={"from": ("tables[].columns",)})
+    rows: tuple[TableRowCalc, ...] = field(metadata={"from": ("tables[].rows", "tables[].rows[].cells")})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportCalc(Calc):
+    paper: str  # A4, A4 横向, A3 横向
+    page_width: int  # twips
+    page_height: int
+    tables: tuple[TableCalc, ...]
+
+
 def document_title(cls: type) -> str:
     if issubclass(cls, WorkTicket):
         tt = class_key(cls)[1]
@@ -189,7 +220,8 @@ def document_title(cls: type) -> str:
 
 def calc_class(cls: type) -> type:
     name = cls.__case__.type
-    return {"rectification_order": OrderCalc, "training_record": TrainingCalc}.get(name, Calc)
+    return {"rectification_order": OrderCalc, "training_record": TrainingCalc, "campaign_report": ReportCalc,
+            "campaign_table": ReportCalc}.get(name, Calc)
 
 
 def _calc(obj: Any, orgs: dict | None = None) -> Any:
@@ -222,7 +254,34 @@ def _calc(obj: Any, orgs: dict | None = None) -> Any:
             trainee_sex=id_sex(number) if ok else None,
             trainee_birth=id_birth_date(number) if ok else None,
         )
+    if meta.type in ("campaign_report", "campaign_table"):
+        return _report_calc(obj, common)
     return Calc(**common)
+
+
+def _report_calc(obj: Any, common: dict) -> ReportCalc:
+    """The paper of a campaign table (附件2, 台账: A4 or A3 landscape, as wide as its table needs) or
+    of a report (A4), and every table fitted to it. A table's ``widths`` (written by earlier
+    versions of ``outsafe report``) are not used: the widths are measured from the content."""
+    from archive.documents.tables import CAMPAIGN_TABLE_PAPERS, REPORT_ANNEX_PAPERS, TWIPS_PER_MM, fit_table
+
+    papers = CAMPAIGN_TABLE_PAPERS if obj.__case__.type == "campaign_table" else REPORT_ANNEX_PAPERS
+    tables = []
+    paper = papers[0][0]
+    for i, t in enumerate(obj.tables):
+        fitted = fit_table(t.columns, [r.cells for r in t.rows], papers)
+        if i == 0:
+            paper = fitted.paper
+        elif fitted.paper != paper:  # one paper for the document: the first table's
+            fitted = fit_table(t.columns, [r.cells for r in t.rows], [(p, s) for p, s in papers if p == paper])
+        tables.append(TableCalc(
+            font=fitted.font, half_points=int(round(fitted.font * 2)), line=int(round(fitted.font * 1.3 * 20)),
+            width=sum(fitted.twips()), grid=fitted.twips(), headings=fitted.headings,
+            align=tuple("center" if c else "left" for c in fitted.centred),
+            rows=tuple(TableRowCalc(cells=cells, keep=j == len(fitted.rows) - 1) for j, cells in enumerate(fitted.rows)),
+        ))
+    return ReportCalc(**common, paper=paper.name, page_width=round(paper.width * TWIPS_PER_MM),
+                      page_height=round(paper.height * TWIPS_PER_MM), tables=tuple(tables))
 
 
 def _load_ref(cls: type, data: Any, where: str) -> Any:

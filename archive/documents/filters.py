@@ -225,6 +225,22 @@ def box(approvals: Any, name: str) -> Any:
     return Blank(f"doc.approvals[box={name}]", f"“{name}”意见栏", f"作业票没有“{name}”栏的签字 (no signature in that box)")
 
 
+def names(items: Any, width_mm: float, size_pt: float = 10.5) -> str:
+    """Names (or short items) joined by 、 for a form's cell ``width_mm`` wide in ``size_pt``: a line
+    ends between two names, never inside one (archive/documents/tables.py)."""
+    from archive.documents.tables import join_lines
+
+    return join_lines([to_text(x) for x in items or ()], float(width_mm), float(size_pt))
+
+
+def title_lines(text: Any, width_mm: float, size_pt: float) -> str:
+    """A title too long for one line, broken between words into even lines (GB/T 9704—2012 7.3.1;
+    archive/documents/tables.py)."""
+    from archive.documents.tables import title_lines as lines
+
+    return lines(to_text(text), float(width_mm), float(size_pt))
+
+
 def _default(value: Any, default_value: Any = "", boolean: bool = False) -> Any:
     if isinstance(value, Blank | Undefined) or value is None:
         return default_value
@@ -291,6 +307,8 @@ FILTERS: dict[str, Callable] = {
     "ensure_period": _blank_safe(ensure_period),
     "breach": _blank_safe(breach),
     "box": box,
+    "names": names,
+    "title_lines": _blank_safe(title_lines),
     "show": show,
     "default": _default,
     "d": _default,

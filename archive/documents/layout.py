@@ -27,10 +27,12 @@ other side):
     date, time, document number or amount broken inside a table cell's field value ("2026年4月/30日",
     "9时05/分"; text of more than 40 characters in a cell is prose and wraps like prose); no label
     broken inside a word: the text before "：" at the start of a line or after a space ("联系电/话："),
-    or a short cell (≤ 12 characters, "统一社会信用代/码"), judged by jieba's word boundaries.
+    or a short cell (≤ 12 characters, "统一社会信用代/码"), judged by jieba's word boundaries; no
+    name broken in a cell that lists names ("蒋德明、沈玉梅、朱大勇、秦卫/国").
     Running prose wraps between any two Chinese characters, dates included, as GB/T 9704 text does;
 ``iso_date`` / ``english``
-    (:func:`check_text`) no ISO date and no English word on an official document.
+    (:func:`check_text`) no ISO date and no English word on an official document (file names
+    only where the document lists files: the 电子数据提取笔录).
 
 The check reads characters with pdfplumber, lines by position, paragraphs and table rows from the
 structure tree (pypdf). It is a test instrument, not a gate of the archive pipeline: the tests run
@@ -43,11 +45,11 @@ import functools
 import io
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["LayoutProblem", "check_layout", "check_text", "page_texts", "FORM_WORDS", "jieba_for_forms"]
+__all__ = ["LayoutProblem", "check_layout", "check_text", "page_texts", "FORM_WORDS", "jieba_for_forms", "word_bounds", "CODE", "CELL_SPANS"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ CELL_SPANS = [
     ("金额", re.compile(r"[¥￥]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")),
 ]
 CODE = re.compile(r"[A-Za-z0-9]+(?:[-‐‑/._·][A-Za-z0-9]+)*")
+NAME_LIST = re.compile(r"[\u3400-\u9fff·]{2,4}(?:、[\u3400-\u9fff·]{2,4})+")
 LABEL_BEFORE_COLON = re.compile(r"(?:^|(?<=[\s　]))([\u3400-\u9fff（）()/、]{2,14})：")
 ISO_DATE = re.compile(r"(?<![\d-])\d{4}-\d{1,2}-\d{1,2}(?![\d-])|(?<!\d)\d{4}/\d{1,2}/\d{1,2}(?!\d)|\d{1,2}:\d{2}(?::\d{2})?")
 # an English word: four letters or more with a lower-case one ("outsafe", "check", "photos");
@@ -313,12 +316,20 @@ def page_texts(pdf: bytes) -> list[str]:
     return ["\n".join(ln.text for ln in p.lines) for p in pages]
 
 
-def check_text(pdf: bytes) -> list[LayoutProblem]:
-    """No ISO date, clock time with a colon, or English word on an official document."""
+#: a file name or a path in a package ("files/pdf-行政处罚决定书.pdf", "data/package/manifest-sha256.txt")
+FILE_NAME = re.compile(r"[\w.\-（）〔〕]*(?:/[\w.\-（）〔〕]*)+|[\w\-（）〔〕]+\.(?:jpe?g|png|pdf|ya?ml|docx|json|txt|sig)\b")
+
+
+def check_text(pdf: bytes, *, file_names: bool = False) -> list[LayoutProblem]:
+    """No ISO date, clock time with a colon, or English word on an official document. With
+    ``file_names``, the names and paths of files are the document's content (the 电子数据提取笔录
+    lists every file of the package with its SHA-256) and not English."""
     pages, _, _ = _read(pdf)
     out: list[LayoutProblem] = []
     for p in pages:
         text = "\n".join(ln.text for ln in p.lines)
+        if file_names:
+            text = FILE_NAME.sub(lambda m: "〇" * len(m.group()), text)
         for m in ISO_DATE.finditer(text):
             out.append(LayoutProblem(p.number, "iso_date", "日期或时间未用中文书写 (ISO date or clock time on a form)", m.group()))
         for m in ENGLISH.finditer(text):
@@ -467,7 +478,9 @@ def _rows(struct: _Struct, pages: list[_Page], texts: dict[tuple[int, int], str]
         head = _flat("".join(texts.get(m, "") for r in heads for m in sorted(r.marks)))
         first = min(min(r.pages) for r in rows if r.pages)
         for pg in sorted(set().union(*(r.pages for r in rows)) - {first}):
-            if head and head not in artifacts.get(pg, ""):
+            # the repeated heading is drawn outside the structure tree; its cells of several lines
+            # interleave line by line, so its characters are looked for, not its text in order
+            if head and Counter(head) - Counter(artifacts.get(pg, "")):
                 out.append(LayoutProblem(pg, "header_missing", "表格续页未重复表头 (table continues without its heading row)",
                                          head[:24]))
     return out
@@ -498,7 +511,7 @@ def jieba_for_forms():
 _jieba = jieba_for_forms
 
 
-def _word_bounds(text: str) -> set[int]:
+def word_bounds(text: str) -> set[int]:
     """Offsets in ``text`` where jieba puts a word boundary."""
     bounds = {0, len(text)}
     i = 0
@@ -560,11 +573,18 @@ def _broken_at(text: str, at: int, cell: bool) -> tuple[str, str] | None:
         a, b = m.start(1), m.end(1)
         if a < at < b:
             label = m.group(1)
-            if at - a in _word_bounds(label) and len(label) > 8:
+            if at - a in word_bounds(label) and len(label) > 8:
                 continue  # a long label wrapped between two words
             return "标签", label + "："
+    if cell and NAME_LIST.fullmatch(text):
+        # a list of names ("蒋德明、沈玉梅、朱大勇、秦卫国"): a line ends after a 、, never inside a name
+        if text[at - 1] != "、":
+            start = text.rfind("、", 0, at) + 1
+            end = text.find("、", at)
+            return "姓名", text[start:end if end >= 0 else len(text)]
+        return None
     if cell and len(text) <= 12 and not re.search(r"[，。；、：]", text):
-        if at not in _word_bounds(text):
+        if at not in word_bounds(text):
             return "词语", text
     return None
 

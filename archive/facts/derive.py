@@ -15,6 +15,8 @@ views read without loading the record. Its *links* say what the record concerns,
                 item of a 责令限期整改指令书
     project     ENTERPRISE/CODE of the project it belongs to (a project: itself)
     person      the keyed hash of each 身份证号 it names (people on tickets, rosters, cards …)
+    expires     the day (ISO) a licence or qualification of an organization, or a certificate of a
+                person, expires (the dashboard's "expiring in 30/60/90 days")
     self        a registry entity's own key (USCC, person key, ENTERPRISE/CODE)
     employer    a person's employer          name      a person's name
     owner       equipment's owner            subject   a blacklisted unit
@@ -49,7 +51,7 @@ from schemas import TYPES, meta_of
 from schemas.columns import dotted
 from storage.rows import NewFacts, RecordRow
 
-VERSION = "1"
+VERSION = "2"  # 2: belongs (whose scope a record is in)
 
 
 def _people(value: Any, out: set[str], secret: bytes, top: bool = True) -> None:
@@ -92,6 +94,8 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
         key = data.get("uscc")
         info = {"role": data.get("role"), "industry": data.get("industry")}
         links.add(("origin", row["origin"]))  # an enterprise's package registers its contractors
+        links.update(("expires", q["valid_to"][:10]) for q in data.get("qualifications") or ()
+                     if isinstance(q, dict) and isinstance(q.get("valid_to"), str) and q["valid_to"])
     elif t == "person":
         number = data.get("id_number")
         key = person_key(secret, number) if isinstance(number, str) and number.strip() else None
@@ -100,6 +104,8 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
             links.add(("employer", data["employer"]))
         if data.get("name"):
             links.add(("name", data["name"]))
+        links.update(("expires", c["expires"][:10]) for c in data.get("certificates") or ()
+                     if isinstance(c, dict) and isinstance(c.get("expires"), str) and c["expires"])
     elif t == "project":
         key = f"{data.get('enterprise')}/{data.get('code')}"
         links.add(("project", key))
@@ -156,5 +162,6 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
         origin=row["origin"],
         created_at=row["created_at"],
         info=json.dumps({k: v for k, v in info.items() if v is not None}, ensure_ascii=False, separators=(",", ":")) if info else None,
+        belongs=row.get("enterprise") or row["origin"],  # archive.access.scope.belongs_to
         links=sorted(links),
     )

@@ -1,7 +1,8 @@
 """The append-only event log: a Merkle tree (RFC 9162 hashing) with signed checkpoints.
 
 Every event is a leaf: ``record_sealed``, ``record_superseded``, ``package_exported``,
-``package_imported``, ``checkpoint_witnessed``. A leaf's data is the canonical JSON of the event
+``package_imported``, ``checkpoint_witnessed``, ``access_log_anchored`` (the access log's head:
+archive.access.audit). A leaf's data is the canonical JSON of the event
 (``entry``); its hash is ``SHA-256(0x00 || entry)``. A record and its leaf are inserted in the
 same catalog transaction, so neither exists without the other.
 
@@ -33,7 +34,8 @@ from archive.integrity import merkle
 from archive.integrity.keys import Signer, verify_signature
 from storage.interfaces import LedgerStore
 
-EVENTS = ("record_sealed", "record_superseded", "package_exported", "package_imported", "checkpoint_witnessed")
+EVENTS = ("record_sealed", "record_superseded", "package_exported", "package_imported", "checkpoint_witnessed",
+          "access_log_anchored")
 
 
 def canonical(obj: Any) -> bytes:

@@ -3,10 +3,12 @@ proof; a consistency proof between two sizes (``outsafe ledger show | proof | co
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from archive.errors import NotFound
+from archive.integrity import merkle
 
 
 @dataclass
@@ -67,3 +69,30 @@ def consistency_proof(archive: Any, old_size: int, new_size: int | None = None) 
     if old_size > size or (new_size or size) > size or old_size > (new_size or size):
         raise NotFound(f"账本只有 {size} 条 (the ledger has {size} leaves)")
     return ConsistencyProof(archive.ledger.consistency(old_size, new_size))
+
+
+def record_inclusion(archive: Any, row: dict) -> dict | None:
+    """Where a record's seal sits in a signed ledger, checked now: for a record this archive sealed,
+    its leaf in the owner's ledger against the latest checkpoint; for an imported record, the
+    inclusion proof kept at import against the origin's checkpoint this archive witnessed. None
+    when no signed checkpoint covers it yet. ``verified`` says whether the proof holds."""
+    if row["origin"] == archive.owner_uscc:
+        try:
+            p = archive.ledger.inclusion(row["id"])
+        except NotFound:
+            return None
+        ok = merkle.verify_inclusion(bytes.fromhex(p["leaf_hash"]), p["leaf_index"], p["tree_size"],
+                                     [bytes.fromhex(h) for h in p["proof"]], bytes.fromhex(p["root"]))
+        return {"kind": "own", "origin": row["origin"], "leaf_index": p["leaf_index"], "tree_size": p["tree_size"],
+                "root": p["root"], "leaf_hash": p["leaf_hash"], "proof": p["proof"], "checkpoint": p["checkpoint"], "verified": ok}
+    p = archive.catalog.packages.imported_proof(row["id"])
+    if p is None:
+        return None
+    w = archive.catalog.packages.get_witnessed(p["origin"], p["tree_size"])
+    path = json.loads(p["proof"])
+    leaf_hash = merkle.leaf_hash(p["leaf_data"].encode())
+    ok = w is not None and merkle.verify_inclusion(leaf_hash, p["leaf_index"], p["tree_size"], [bytes.fromhex(h) for h in path],
+                                                   bytes(w["root"]))
+    return {"kind": "imported", "origin": p["origin"], "leaf_index": p["leaf_index"], "tree_size": p["tree_size"],
+            "root": bytes(w["root"]).hex() if w else None, "leaf_hash": leaf_hash.hex(), "proof": path,
+            "checkpoint": w["note"] if w else None, "witnessed_at": w["witnessed_at"] if w else None, "verified": ok}

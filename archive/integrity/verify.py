@@ -15,7 +15,9 @@ Checks, and what each failure names:
    seal with a key this archive registered itself for that origin, the inclusion proof kept at
    import (``imported_proofs``) against the origin's checkpoint this archive witnessed, and every
    witnessed checkpoint: the origin's signature, this archive's cosignature, its
-   ``checkpoint_witnessed`` leaf in our own ledger and the consistency proofs recorded there.
+   ``checkpoint_witnessed`` leaf in our own ledger and the consistency proofs recorded there;
+6. the access log (:mod:`archive.access.audit`): its hash chain, and its head against every
+   ``access_log_anchored`` leaf of the ledger (entries after the last anchor are a warning).
 
 Any failure: :class:`archive.errors.IntegrityError`, exit 3.
 """
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from archive.access.audit import verify_log
 from archive.errors import ExitCode, IntegrityError
 from archive.integrity import keys, merkle
 from archive.integrity.ledger import Checkpoint, entry_of, parse_note, verify_checkpoint
@@ -53,6 +56,7 @@ class VerifyReport:
     bytes: int = 0
     leaves: int = 0
     checkpoints: int = 0
+    access_log: int = 0
 
     @property
     def ok(self) -> bool:
@@ -66,6 +70,7 @@ class VerifyReport:
             "bytes": self.bytes,
             "leaves": self.leaves,
             "checkpoints": self.checkpoints,
+            "access_log": self.access_log,
             "failures": self.failures,
             "warnings": self.warnings,
         }
@@ -79,7 +84,8 @@ class VerifyReport:
         if not self.ok:
             return out + notes(IntegrityError(self.failures).lines())
         return out + [f"核验通过 (verified): {self.records} 条记录, {self.files} 个文件 ({self.bytes:,} 字节), "
-                      f"{self.leaves} 个账本条目, {self.checkpoints} 个签名检查点"]
+                      f"{self.leaves} 个账本条目, {self.checkpoints} 个签名检查点"
+                      + (f", {self.access_log} 条访问日志" if self.access_log else "")]
 
 
 def _hash_blob(path: Path) -> tuple[str | None, int]:
@@ -170,6 +176,9 @@ def verify_archive(
     if record_id is None:
         _verify_ledger(archive, rep, keyring, external)
         _verify_registry(archive, rep)
+        failures, warnings, rep.access_log = verify_log(archive)
+        rep.failures.extend(failures)
+        rep.warnings.extend(warnings)
     else:
         _verify_inclusion(archive, rep, rows[0]["id"])
 

@@ -505,10 +505,12 @@ def _font_element(rpr, name: str) -> None:
 
 
 def _run(par, text: str, font: str = "仿宋", size: float = 12, bold: bool = False):
+    """A run in ``font``; 小标宋 titles bold, so that its free stand-in prints in its heavy weight
+    (doc_templates/FONTS.md)."""
     run = par.add_run(text)
     _font_element(run._element.get_or_add_rPr(), font)
     run.font.size = _pt(size)
-    run.bold = bold
+    run.bold = bold or font == "方正小标宋简体"
     return run
 
 
@@ -558,11 +560,12 @@ def page_footer(doc, font: str = "宋体", size: float = 10.5) -> None:
 
 
 def _table(doc, headers: Sequence[str] | None, rows: Sequence[Sequence[str]], widths_mm: Sequence[float], size: float = 10.5,
-           fonts: Sequence[str] | None = None, spans: Sequence[int] = (), borders_on: bool = True):
+           fonts: Sequence[str] | None = None, spans: Sequence[int] = (), borders_on: bool = True, keep: str = ""):
     """A bordered table: fixed column widths, a header row repeated on every page, rows that never
     split across pages. ``spans``: indexes of rows whose single text runs across all columns; a
     "\n" in a cell breaks the line there. Without ``headers`` (and ``borders_on=False``): a plain grid
-    for signature lines."""
+    for signature lines. ``keep``: "last" keeps the last row on the page of what follows the table,
+    "all" keeps every row with the next (a signature grid is never split)."""
     head = 1 if headers else 0
     table = doc.add_table(rows=head + len(rows), cols=len(widths_mm))
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -607,14 +610,23 @@ def _table(doc, headers: Sequence[str] | None, rows: Sequence[Sequence[str]], wi
                 run = _run(cell.paragraphs[0], line, face, size)
     if not borders_on:
         table._tbl.tblPr.remove(borders)
+    keeping = table.rows[-1:] if keep == "last" else table.rows[:-1] if keep == "all" else []
+    for tr in keeping:
+        for cell in tr.cells:
+            for par in cell.paragraphs:
+                par.paragraph_format.keep_with_next = True
     return table
 
 
 def _signatures(doc, officers: Sequence[dict], *, label: str, party_line: str | None = None, size: float = 12,
-                width_mm: float = 267) -> None:
+                width_mm: float = 267, lead: Sequence[tuple[str, str, float]] = ()) -> None:
     """Signature lines in a borderless grid (a row never splits): one per officer — name, 执法证号,
-    a line to sign, the date — and the party's."""
-    _para(doc, "", after=2, keep_next=True)
+    a line to sign, the date — and the party's; ``lead``: (text, font, size) lines across the grid
+    above them (the closing lines of a list), so that they and the signatures are one table,
+    kept together and with the last rows of a table right above (LibreOffice keeps a table's rows
+    with the next table, not with a paragraph)."""
+    if not lead:
+        _para(doc, "", after=2, keep_next=True)
     crew = officers or [{"name": "", "cert_no": ""}, {"name": "", "cert_no": ""}]
     rows = []
     for i, o in enumerate(crew):
@@ -624,7 +636,30 @@ def _signatures(doc, officers: Sequence[dict], *, label: str, party_line: str | 
         rows.append([party_line, "", "签名（盖章）：＿＿＿＿＿＿", "　　年　　月　　日"])
     first = max(len(label), len(party_line or "")) * size * 0.3528 * 1.05 + 4
     rest = width_mm - first
-    _table(doc, None, rows, [first, rest * 0.42, rest * 0.33, rest * 0.25], size=size, fonts=["仿宋"] * 4, borders_on=False)
+    head = [[text, "", "", ""] for text, _, _ in lead] + ([["", "", "", ""]] if lead else [])
+    table = _table(doc, None, head + rows, [first, rest * 0.42, rest * 0.33, rest * 0.25], size=size, fonts=["仿宋"] * 4,
+                   borders_on=False, keep="all", spans=range(len(head)))
+    for tr, (text, font, fsize) in zip(table.rows, lead):
+        par = tr.cells[0].paragraphs[0]
+        for run in list(par.runs):
+            run._element.getparent().remove(run._element)
+        _run(par, text, font, fsize)
+        par.paragraph_format.keep_with_next = True
+    # right under another table, this one continues it (the converter joins them): no cell lines
+    # but the rule closing the table above
+    for r, tr in enumerate(table.rows):
+        for cell in tr.cells:
+            tcpr = cell._tc.get_or_add_tcPr()
+            borders = OxmlElement("w:tcBorders")
+            for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+                el = OxmlElement(f"w:{edge}")
+                el.set(qn("w:val"), "single" if edge == "top" and r == 0 and lead else "nil")
+                if el.get(qn("w:val")) == "single":
+                    el.set(qn("w:sz"), "6")
+                    el.set(qn("w:space"), "0")
+                    el.set(qn("w:color"), "000000")
+                borders.append(el)
+            tcpr.append(borders)
 
 
 def _save(doc) -> bytes:
@@ -662,13 +697,12 @@ def list_docx(items: Sequence[EvidenceItem], *, case_no: str, party: str, maker:
     _para(doc, f"制作单位：{maker}　　　　制作日期：{day}", size=12, after=8)
     _table(doc, LIST_COLUMNS,
            [[str(i.no), _name_lines(i), _source_lines(i.source), i.formed, i.collectors, i.page_range, i.proves] for i in items],
-           LIST_WIDTHS, size=10)
-    _para(doc, "", after=6)
-    _para(doc, f"共 {len(items)} 项，{sum(i.pages for i in items)} 页，按案卷顺序排列（执法文书在前，证据在后），见《证据材料汇编》。", size=11)
-    _para(doc, "以上证据的电子原件、封签与默克尔证明见同一证据包的 data/package/；各文件的 SHA-256 见《电子数据提取笔录》。", size=11)
-    _para(doc, "该记录包标签清单（data/package/tagmanifest-sha256.txt）的 SHA-256：", size=11, after=0, keep_next=True)
-    _para(doc, digest, "宋体", 9, keep_next=True)
-    _signatures(doc, officers, label="收集人（执法人员）：")
+           LIST_WIDTHS, size=10, keep="last")
+    _signatures(doc, officers, label="收集人（执法人员）：", lead=[
+        (f"共 {len(items)} 项，{sum(i.pages for i in items)} 页，按案卷顺序排列（执法文书在前，证据在后），见《证据材料汇编》。", "仿宋", 11),
+        ("以上证据的电子原件、电子封签和默克尔包含证明随本证据包移交，各文件的 SHA-256 值见《电子数据提取笔录》。", "仿宋", 11),
+        (f"证据包摘要（SHA-256）：{digest}", "仿宋", 11),
+    ])
     return _save(doc)
 
 
@@ -686,10 +720,9 @@ def cover_docx(items: Sequence[EvidenceItem], *, case_no: str, party: str, maker
            [[str(i.no), _name_lines(i), i.category, i.formed, i.page_range] for i in items], [12, 82, 22, 39, 25], size=10.5)
     _para(doc, "", after=6)
     _para(doc, f"共 {len(items)} 项，{sum(i.pages for i in items)} 页（页码自第1项第1页起连续编排，封面不计）。", size=12)
-    _para(doc, "证据包摘要（data/package/tagmanifest-sha256.txt 的 SHA-256）：", "黑体", 12, after=2, keep_next=True)
+    _para(doc, "证据包摘要（SHA-256）：", "黑体", 12, after=2, keep_next=True)
     _para(doc, digest, "宋体", 9.5, after=8)
-    _para(doc, "核验：在证据包根目录执行 sha256sum data/package/tagmanifest-sha256.txt，结果应与上列摘要一致；"
-               "证据包的签名、封签与默克尔证明的核验方法见 核验说明.txt。", size=10.5)
+    _para(doc, "核验：证据包摘要、电子签名、电子封签和默克尔包含证明的核验方法见证据包内的《核验说明》。", size=10.5)
     return _save(doc)
 
 
@@ -707,7 +740,7 @@ def extraction_docx(items: Sequence[EvidenceItem], files: dict[str, list[tuple[s
     _para(doc, "提取人（执法人员）：" + ("、".join(f"{o['name']}（执法证号：{o['cert_no']}）" for o in officers) or "＿＿＿＿"), size=12)
     _para(doc, "电子数据来源：" + "；".join(holders), size=12)
     _para(doc, "提取方法：从本机关电子档案中导出下列已封签的电子记录，逐一核验其电子签名、默克尔包含证明和文件 SHA-256 值无误后，"
-               "封装为经本机关签名的证据包（BagIt 格式）；提取过程未对原始数据作任何修改。各文件的 SHA-256 值如下：", size=12, after=6)
+               "封装为经本机关电子签名的证据包（RFC 8493 规定的封装格式）；提取过程未对原始数据作任何修改。各文件的 SHA-256 值如下：", size=12, after=6)
     rows, spans = [], []
     for item in items:
         spans.append(len(rows))
@@ -715,17 +748,15 @@ def extraction_docx(items: Sequence[EvidenceItem], files: dict[str, list[tuple[s
         for name, size_, sha in files.get(item.row["id"], []):
             rows.append([str(item.no), mask_text(_file_label(name)), f"{size_:,}", sha])
     _table(doc, ["证据", "文件", "字节", "SHA-256"], rows, [14, 102, 21, 130], size=8.5, fonts=["宋体", "宋体", "宋体", "Liberation Mono"],
-           spans=spans)
-    _para(doc, "", after=6)
-    _para(doc, "记录包（data/package/）标签清单 tagmanifest-sha256.txt 的 SHA-256（证据包摘要）：", size=11, after=0, keep_next=True)
-    _para(doc, digest, "Liberation Mono", 9, after=4, keep_next=True)
+           spans=spans, keep="last")
+    lead = [("记录包（data/package/）标签清单 tagmanifest-sha256.txt 的 SHA-256（证据包摘要）：", "仿宋", 11),
+            (digest, "Liberation Mono", 9)]
     for name, sha in documents.items():
-        _para(doc, f"{name} 的 SHA-256：", size=11, after=0, keep_next=True)
-        _para(doc, sha, "Liberation Mono", 9, after=4, keep_next=True)
-    _para(doc, "核对方法：在证据包根目录执行 sha256sum -c data/package/manifest-sha256.txt 及 sha256sum data/package/tagmanifest-sha256.txt。",
-          size=11, after=6, keep_next=True)
-    _para(doc, "以上电子数据经当场核对，SHA-256 值与证据包一致。", size=12, after=4, keep_next=True)
-    _signatures(doc, officers, label="提取人：", party_line="当事人（或其委托代理人）")
+        lead += [(f"{name} 的 SHA-256：", "仿宋", 11), (sha, "Liberation Mono", 9)]
+    lead += [("核对方法：在证据包根目录执行 sha256sum -c data/package/manifest-sha256.txt 及 sha256sum data/package/tagmanifest-sha256.txt。",
+              "仿宋", 11),
+             ("以上电子数据经当场核对，SHA-256 值与证据包一致。", "仿宋", 12)]
+    _signatures(doc, officers, label="提取人：", party_line="当事人（或其委托代理人）", lead=lead)
     return _save(doc)
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from archive.access.scope import belongs_to
 from archive.privacy import ID_PATTERN, mask_text
 from archive.registry import person_key
 from archive.search import text as sa
@@ -170,6 +171,7 @@ def document(row: dict, secret: bytes, *, current: bool = True) -> dict:
         "tags": sorted(_tags(row, data)),
         "doc_no": row.get("doc_no") or "",
         "enterprise": [keyword(row["enterprise"])] if row.get("enterprise") else [],
+        "belongs": keyword(belongs_to(row)),  # the enterprise whose accounts may see it (archive.access.scope)
         "contractor": sorted({keyword(c) for c in [row.get("contractor"), *_item_contractors(data)] if c}),
         "project": [keyword(row["project"])] if row.get("project") else [],
         "names": sorted(keyword(n) for n in walk.names if n),

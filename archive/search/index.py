@@ -75,7 +75,7 @@ Progress = Callable[[str, int, int], None]
 
 ENGINES = ("whoosh", "tantivy")
 DEFAULT_ENGINE = "whoosh"
-FORMAT = 2  # bump when the indexed fields or the analysis change: older indexes are reported for rebuild
+FORMAT = 3  # bump when the indexed fields or the analysis change: older indexes are reported for rebuild
 BATCH = 2000  # records per index commit during catch-up
 PARALLEL_FROM = 5000  # rebuilds of at least this many records analyse in worker processes
 REBUILD_HINT = "运行 `outsafe index rebuild` 重建索引 (run `outsafe index rebuild`)"
@@ -114,16 +114,19 @@ class Results(list):
     """A list of :class:`Hit`, best first, with ``total`` (every match, not only those shown),
     ``behind`` (catalog records not yet in the index) and the organizations the filters named."""
 
-    def __init__(self, hits: Iterable[Hit] = (), *, query: str = "", total: int = 0, behind: int = 0, orgs: dict | None = None) -> None:
+    def __init__(self, hits: Iterable[Hit] = (), *, query: str = "", total: int = 0, behind: int = 0, orgs: dict | None = None,
+                 offset: int = 0, limit: int = 20) -> None:
         super().__init__(hits)
         self.query = mask(query)  # a 身份证号 typed in the search box is not echoed in clear
         self.total = total
         self.behind = behind
         self.orgs = orgs or {}
+        self.offset = offset
+        self.limit = limit
 
     def as_dict(self) -> dict:
         return {"query": self.query, "total": self.total, "behind": self.behind, "organizations": self.orgs,
-                "hits": [h.as_dict() for h in self]}
+                "offset": self.offset, "limit": self.limit, "hits": [h.as_dict() for h in self]}
 
     def as_text(self) -> list[str]:
         """The hits, numbered; matches in the snippets stay marked « »."""
@@ -486,9 +489,14 @@ class SearchIndex:
         until: str | date | None = None,
         limit: int = 20,
         include_superseded: bool = False,
+        offset: int = 0,
+        within: str | None = None,
     ) -> Results:
         """Records matching ``query`` (see ``archive.search_analysis`` for the syntax), best first.
-        ``contractor`` / ``enterprise``: a USCC or a (part of a) registered name."""
+        ``contractor`` / ``enterprise``: a USCC or a (part of a) registered name. ``offset``: skip
+        that many of the best (paging). ``within``: only records that belong to that enterprise
+        (an enterprise account's scope, archive.access.scope); names in the filters are then
+        looked up among the organizations it may see."""
         try:
             parsed = parse_query(query)
         except QuerySyntaxError as e:
@@ -498,7 +506,7 @@ class SearchIndex:
         orgs: dict[str, str] = {}
         for role, value in (("contractor", contractor), ("enterprise", enterprise)):
             if value:
-                found = self.resolve_org(value, role)
+                found = self.resolve_org(value, role, within=within)
                 orgs.update(found)
                 filters.append(Exact(role, tuple(found)))
         if type:
@@ -509,11 +517,15 @@ class SearchIndex:
             filters.append(DateRange(day_number(since) if since else 1, day_number(until) if until else 99991231))
         if not include_superseded:
             filters.append(NoneOf(Exact("current", ("0",))))  # few are superseded: exclude those
+        if within is not None:
+            filters.append(Exact("belongs", (within,)))
+        offset, limit = max(0, int(offset)), max(1, int(limit))
         eng = self._open()
         if eng is None:
-            return Results(query=query, behind=self.catalog.count_records(), orgs=orgs)
+            return Results(query=query, behind=self.catalog.count_records(), orgs=orgs, offset=offset, limit=limit)
         with self._engine_errors(eng.path):
-            found_hits, total = eng.search(node, filters, max(1, int(limit)))
+            found_hits, total = eng.search(node, filters, offset + limit)
+            found_hits = found_hits[offset:]
             behind = max(0, self.catalog.max_seq() - eng.mark())
         terms = highlight_terms(parsed)
         hits = []
@@ -521,7 +533,7 @@ class SearchIndex:
             row = self.catalog.get_record(rid)
             if row is not None:
                 hits.append(_hit(row, score, terms, current=self.catalog.superseded_by(rid) is None, names=self._org_name))
-        return Results(hits, query=query, total=total, behind=behind, orgs=orgs)
+        return Results(hits, query=query, total=total, behind=behind, orgs=orgs, offset=offset, limit=limit)
 
     def _org_name(self, uscc: str | None) -> str | None:
         if not uscc:
@@ -529,11 +541,17 @@ class SearchIndex:
         reg = self.catalog.get_registry("organization", uscc)
         return reg["name"] if reg else None
 
-    def resolve_org(self, value: str, role: str) -> dict[str, str]:
-        """USCC → name of the organizations ``value`` names: a USCC, or an exact or partial name."""
+    def resolve_org(self, value: str, role: str, *, within: str | None = None) -> dict[str, str]:
+        """USCC → name of the organizations ``value`` names: a USCC, or an exact or partial name
+        (``within``: among the organization records that belong to that enterprise)."""
         value = value.strip()
-        rows = self.catalog.list_registry("organization")
-        names = {r["key"]: r["name"] for r in rows}
+        if within is None:
+            names = {r["key"]: r["name"] for r in self.catalog.list_registry("organization")}
+        else:
+            names = {}
+            for r in self.catalog.list_records(types=["organization"], belongs_to=within, current_only=True):
+                data = json.loads(r["data"])
+                names[data.get("uscc") or r["doc_no"]] = data.get("name") or ""
         if USCC_RE.match(value.upper()):
             return {value.upper(): names.get(value.upper(), "")}
         exact = {k: n for k, n in names.items() if n == value}
@@ -682,9 +700,25 @@ def _hit(row: dict, score: float, terms: list[str], *, current: bool, names: Cal
         enterprise=row.get("enterprise"),
         enterprise_name=name(row.get("enterprise")),
         score=round(score, 4),
-        snippet=sa.snippet(record_text(row), terms),
+        snippet=sa.snippet(_text(row["id"], row), terms),
         current=current,
     )
+
+
+_TEXTS: dict[str, str] = {}
+_TEXTS_MAX = 20_000
+
+
+def _text(record_id: str, row: dict) -> str:
+    """A record's composed text for snippets (``record_text``: ~2 ms a record, the bulk of a result
+    page), kept by record id — a record never changes once sealed. Bounded: dropped whole when full."""
+    text = _TEXTS.get(record_id)
+    if text is None:
+        text = record_text(row)
+        if len(_TEXTS) >= _TEXTS_MAX:
+            _TEXTS.clear()
+        _TEXTS[record_id] = text
+    return text
 
 
 __all__ = ["open_index", "index_after_write", "wanted_engine", "SearchIndex", "Hit", "Results", "SearchError",

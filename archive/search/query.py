@@ -92,9 +92,27 @@ def _lex(query: str) -> list[tuple[str, str]]:
     return out
 
 
+MAX_QUERY = 1000  # characters in a search box
+MAX_TOKENS = 200  # words, operators and parentheses
+MAX_NESTING = 20  # parentheses and NOTs inside each other
+
+
 def parse_query(query: str):
-    """Parse the search box: implicit AND, ``OR``, ``NOT``/``-``, parentheses, phrases, fields."""
+    """Parse the search box: implicit AND, ``OR``, ``NOT``/``-``, parentheses, phrases, fields.
+    A query longer than :data:`MAX_QUERY` characters, of more than :data:`MAX_TOKENS` tokens or
+    nested deeper than :data:`MAX_NESTING` is refused with a message (never a stack overflow)."""
+    if len(query) > MAX_QUERY:
+        raise QuerySyntaxError(f"查询过长，至多 {MAX_QUERY} 个字符 (query too long)")
     tokens = _lex(query)
+    if len(tokens) > MAX_TOKENS:
+        raise QuerySyntaxError(f"查询的词过多，至多 {MAX_TOKENS} 个 (too many words and operators)")
+    depth = 0
+    for kind, value in tokens:
+        depth += 1 if kind == "(" else -1 if kind == ")" else 0
+        if depth > MAX_NESTING:
+            raise QuerySyntaxError(f"括号嵌套过深，至多 {MAX_NESTING} 层 (parentheses nested too deeply)")
+    if sum(1 for kind, value in tokens if kind == "op" and value == "NOT") > MAX_NESTING:
+        raise QuerySyntaxError(f"NOT 过多，至多 {MAX_NESTING} 个 (too many NOTs)")
     pos = 0
 
     def peek():

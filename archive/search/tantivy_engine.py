@@ -22,7 +22,7 @@ from archive.search import text as sa
 from archive.search.query import NoneOf
 
 KEYWORDS = ("id", "kind", "type", "ticket_type", "grade", "status", "tags", "doc_no", "enterprise",
-            "contractor", "project", "names", "id_hash", "current")
+            "contractor", "project", "names", "id_hash", "current", "belongs")
 MARK_ID = "__mark__"
 
 

@@ -47,6 +47,7 @@ SCHEMA = fields.Schema(
     id_hash=fields.KEYWORD(commas=True),
     date=fields.NUMERIC(int, bits=32),
     current=fields.ID(),
+    belongs=fields.ID(),
     bg=fields.TEXT(analyzer=analysis.SpaceSeparatedTokenizer(), phrase=True),
     w=fields.TEXT(analyzer=analysis.SpaceSeparatedTokenizer(), phrase=False),
 )

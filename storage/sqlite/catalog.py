@@ -3,7 +3,8 @@ projection, meta, the ledger and the package book; implements :class:`storage.in
 
 Records, file rows, feed, registry and meta are here; the ledger rows are in
 :mod:`storage.sqlite.ledger`, the package book in :mod:`storage.sqlite.packages`, the facts of the
-views in :mod:`storage.sqlite.facts`; all four share one
+views in :mod:`storage.sqlite.facts`, the web's accounts and access log in
+:mod:`storage.sqlite.access`; all share one
 :class:`~storage.sqlite.connection.Connection`, so one transaction spans them.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 from storage.errors import StorageError
 from storage.rows import FileRow, NewFile, RecordRow, RegistryRow
+from storage.sqlite.access import SqliteAccessLog, SqliteAccountStore
 from storage.sqlite.connection import Connection
 from storage.sqlite.facts import SqliteFactStore
 from storage.sqlite.ledger import SqliteLedgerStore
@@ -38,6 +40,8 @@ class SqliteCatalog:
         self.ledger = SqliteLedgerStore(self.sql)
         self.packages = SqlitePackageBook(self.sql)
         self.facts = SqliteFactStore(self.sql)
+        self.accounts = SqliteAccountStore(self.sql)
+        self.access_log = SqliteAccessLog(self.sql)
 
     # --- the catalog as a whole ---------------------------------------------------------------
 
@@ -144,8 +148,12 @@ class SqliteCatalog:
         until: str | None = None,
         current_only: bool = False,
         limit: int | None = None,
+        belongs_to: str | None = None,
     ) -> list[RecordRow]:
         where, args = [], []
+        if belongs_to is not None:
+            where.append("COALESCE(enterprise, origin)=?")  # the index records_belongs
+            args.append(belongs_to)
         if types:
             where.append(f"type IN ({', '.join('?' for _ in types)})")
             args.extend(types)

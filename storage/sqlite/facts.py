@@ -15,7 +15,11 @@ from storage.rows import FactRow, LintRow, NewFacts
 from storage.sqlite.connection import Connection
 
 CHUNK = 500
-_COLUMNS = "f.seq, f.record_id, f.type, f.subtype, f.key, f.day, f.supersedes, f.superseded_by, f.title, f.origin, f.created_at, f.info"
+_COLUMNS = "f.seq, f.record_id, f.type, f.subtype, f.key, f.day, f.supersedes, {superseded_by}, f.title, f.origin, f.created_at, f.info, f.belongs"
+# in one enterprise's scope a record is corrected only by a record in that scope (as the catalog's
+# list_records(belongs_to=…) sees it)
+_SUPERSEDED_WITHIN = ("(SELECT s.record_id FROM fact_records s WHERE s.supersedes = f.record_id AND s.belongs = ? "
+                      "ORDER BY s.seq LIMIT 1) AS superseded_by")
 
 
 def _chunks(values: Collection[Any]) -> Iterator[list[Any]]:
@@ -57,9 +61,9 @@ class SqliteFactStore:
             later = self.sql.value("SELECT record_id FROM fact_records WHERE supersedes=? ORDER BY seq LIMIT 1", (f["record_id"],))
             self.sql.write(
                 "INSERT INTO fact_records(seq, record_id, type, subtype, key, day, supersedes, superseded_by, title, origin, "
-                "created_at, info) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                "created_at, info, belongs) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (f["seq"], f["record_id"], f["type"], f["subtype"], f["key"], f["day"], f["supersedes"], later, f["title"],
-                 f["origin"], f["created_at"], f["info"]),
+                 f["origin"], f["created_at"], f["info"], f["belongs"]),
             )
             for role, key in dict.fromkeys(f["links"]):
                 self.sql.write("INSERT OR IGNORE INTO fact_links(role, key, seq) VALUES(?,?,?)", (role, key, f["seq"]))
@@ -83,11 +87,25 @@ class SqliteFactStore:
             "(SELECT 1 FROM fact_records f WHERE f.seq = r.seq) ORDER BY r.seq", (after, upto))
 
     # --- reading ----------------------------------------------------------------------------------
+    #
+    # ``within``: only records that belong to that enterprise (fact_records.belongs), and a record
+    # counts as corrected only by a record that belongs to it too.
 
-    def _select(self, where: str, args: Sequence[Any], with_data: bool, join: str = "") -> list[FactRow]:
-        cols = _COLUMNS + (", r.data" if with_data else "")
-        frm = "fact_records f" + (" JOIN records r ON r.seq = f.seq" if with_data else "") + join
-        return self.sql.rows(f"SELECT {cols} FROM {frm} WHERE {where}", args)  # type: ignore[return-value]
+    def _select(self, where: str, args: Sequence[Any], with_data: bool, within: str | None = None) -> list[FactRow]:
+        cols = _COLUMNS.format(superseded_by=_SUPERSEDED_WITHIN if within is not None else "f.superseded_by")
+        cols += ", r.data" if with_data else ""
+        frm = "fact_records f" + (" JOIN records r ON r.seq = f.seq" if with_data else "")
+        head: list[Any] = [within] if within is not None else []
+        if within is not None:
+            where = f"f.belongs = ? AND ({where})"
+            head.append(within)
+        return self.sql.rows(f"SELECT {cols} FROM {frm} WHERE {where}", [*head, *args])  # type: ignore[return-value]
+
+    @staticmethod
+    def _current(within: str | None) -> tuple[str, list[Any]]:
+        if within is None:
+            return " AND f.superseded_by IS NULL", []
+        return " AND NOT EXISTS (SELECT 1 FROM fact_records s WHERE s.supersedes = f.record_id AND s.belongs = ?)", [within]
 
     @staticmethod
     def _sorted(rows: list[FactRow]) -> list[FactRow]:
@@ -96,16 +114,17 @@ class SqliteFactStore:
             seen.setdefault(r["seq"], r)
         return [seen[s] for s in sorted(seen)]
 
-    def rows(self, *, seqs: Collection[int] = (), record_ids: Collection[str] = (), with_data: bool = False) -> list[FactRow]:
+    def rows(self, *, seqs: Collection[int] = (), record_ids: Collection[str] = (), with_data: bool = False,
+             within: str | None = None) -> list[FactRow]:
         out: list[FactRow] = []
         for chunk in _chunks(seqs):
-            out += self._select(f"f.seq IN ({_marks(len(chunk))})", chunk, with_data)
+            out += self._select(f"f.seq IN ({_marks(len(chunk))})", chunk, with_data, within)
         for chunk in _chunks(record_ids):
-            out += self._select(f"f.record_id IN ({_marks(len(chunk))})", chunk, with_data)
+            out += self._select(f"f.record_id IN ({_marks(len(chunk))})", chunk, with_data, within)
         return self._sorted(out)
 
     def linked(self, role: str, keys: Collection[str], *, types: Collection[str] = (), subtype: str | None = None,
-               current_only: bool = False, with_data: bool = False) -> list[FactRow]:
+               current_only: bool = False, with_data: bool = False, within: str | None = None) -> list[FactRow]:
         out: list[FactRow] = []
         extra, extra_args = "", []
         if types:
@@ -115,32 +134,39 @@ class SqliteFactStore:
             extra += " AND f.subtype = ?"
             extra_args.append(subtype)
         if current_only:
-            extra += " AND f.superseded_by IS NULL"
+            cur, cur_args = self._current(within)
+            extra += cur
+            extra_args += cur_args
         for chunk in _chunks(keys):
             out += self._select(
                 f"f.seq IN (SELECT l.seq FROM fact_links l WHERE l.role = ? AND l.key IN ({_marks(len(chunk))})){extra}",
-                [role, *chunk, *extra_args], with_data)
+                [role, *chunk, *extra_args], with_data, within)
         return self._sorted(out)
 
     def of_type(self, types: Collection[str], *, subtype: str | None = None, current_only: bool = False,
-                with_data: bool = False) -> list[FactRow]:
+                with_data: bool = False, within: str | None = None) -> list[FactRow]:
         if not types:
             return []
-        where = f"f.type IN ({_marks(len(types))})" + (" AND f.subtype = ?" if subtype is not None else "") \
-            + (" AND f.superseded_by IS NULL" if current_only else "")
-        return self._sorted(self._select(where, [*types, *([subtype] if subtype is not None else [])], with_data))
+        where = f"f.type IN ({_marks(len(types))})" + (" AND f.subtype = ?" if subtype is not None else "")
+        args: list[Any] = [*types, *([subtype] if subtype is not None else [])]
+        if current_only:
+            cur, cur_args = self._current(within)
+            where += cur
+            args += cur_args
+        return self._sorted(self._select(where, args, with_data, within))
 
-    def keyed(self, type: str, keys: Collection[str], *, current_only: bool = True, with_data: bool = False) -> list[FactRow]:
+    def keyed(self, type: str, keys: Collection[str], *, current_only: bool = True, with_data: bool = False,
+              within: str | None = None) -> list[FactRow]:
         out: list[FactRow] = []
+        cur, cur_args = self._current(within) if current_only else ("", [])
         for chunk in _chunks(keys):
-            out += self._select(f"f.type = ? AND f.key IN ({_marks(len(chunk))})" + (" AND f.superseded_by IS NULL" if current_only else ""),
-                                [type, *chunk], with_data)
+            out += self._select(f"f.type = ? AND f.key IN ({_marks(len(chunk))})" + cur, [type, *chunk, *cur_args], with_data, within)
         return self._sorted(out)
 
-    def successors(self, record_ids: Collection[str]) -> list[FactRow]:
+    def successors(self, record_ids: Collection[str], *, within: str | None = None) -> list[FactRow]:
         out: list[FactRow] = []
         for chunk in _chunks(record_ids):
-            out += self._select(f"f.supersedes IN ({_marks(len(chunk))})", chunk, False)
+            out += self._select(f"f.supersedes IN ({_marks(len(chunk))})", chunk, False, within)
         return self._sorted(out)
 
     def links(self, seqs: Collection[int], roles: Collection[str] = ()) -> list[tuple[int, str, str]]:
@@ -151,16 +177,21 @@ class SqliteFactStore:
                 f"SELECT seq, role, key FROM fact_links WHERE seq IN ({_marks(len(chunk))}){role_sql}", [*chunk, *roles])]
         return sorted(out)
 
-    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = ()) -> set[tuple[str, str]]:
+    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (), within: str | None = None) -> set[tuple[str, str]]:
         out: set[tuple[str, str]] = set()
         role_sql = f" AND b.role IN ({_marks(len(roles))})" if roles else ""
+        scope_sql = " AND a.seq IN (SELECT seq FROM fact_records WHERE belongs = ?)" if within is not None else ""
         for chunk in _chunks(keys):
             out.update((r["role"], r["key"]) for r in self.sql.rows(
                 f"SELECT DISTINCT b.role, b.key FROM fact_links a CROSS JOIN fact_links b ON b.seq = a.seq "
-                f"WHERE a.role = ? AND a.key IN ({_marks(len(chunk))}){role_sql}", [role, *chunk, *roles]))
+                f"WHERE a.role = ? AND a.key IN ({_marks(len(chunk))}){role_sql}{scope_sql}",
+                [role, *chunk, *roles, *([within] if within is not None else [])]))
         return out
 
-    def keys(self, role: str) -> list[str]:
+    def keys(self, role: str, *, within: str | None = None) -> list[str]:
+        if within is not None:
+            return self.sql.column("SELECT DISTINCT l.key FROM fact_links l JOIN fact_records f ON f.seq = l.seq "
+                                   "WHERE l.role=? AND f.belongs=? ORDER BY l.key", (role, within))
         return self.sql.column("SELECT DISTINCT key FROM fact_links WHERE role=? ORDER BY key", (role,))
 
     def changes(self, after: int) -> tuple[set[tuple[str, str]], set[str]]:
@@ -190,7 +221,11 @@ class SqliteFactStore:
             out += self.sql.rows(f"SELECT * FROM fact_lint WHERE record_id IN ({_marks(len(chunk))}){cond}", chunk)  # type: ignore[arg-type]
         return sorted(out, key=lambda r: r["record_id"])
 
-    def lint_stale(self, fingerprint: str) -> int:
+    def lint_stale(self, fingerprint: str, *, within: str | None = None) -> int:
+        if within is not None:
+            return int(self.sql.value(
+                "SELECT COUNT(*) FROM records r WHERE COALESCE(r.enterprise, r.origin) = ? AND NOT EXISTS "
+                "(SELECT 1 FROM fact_lint l WHERE l.record_id = r.id AND l.fingerprint = ?)", (within, fingerprint)))
         return int(self.sql.value(
             "SELECT COUNT(*) FROM records r WHERE NOT EXISTS "
             "(SELECT 1 FROM fact_lint l WHERE l.record_id = r.id AND l.fingerprint = ?)", (fingerprint,)))

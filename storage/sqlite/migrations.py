@@ -6,7 +6,8 @@ old version or the new one. Old archives open and are brought forward when opene
 newer version than :data:`SCHEMA_VERSION` is refused (this program would not know its tables).
 
 Immutability is enforced by the database itself: triggers refuse UPDATE and DELETE on every table
-but the registry projection, meta and the package log.
+but the registry projection, meta, the package log, and the web's accounts, sessions and sign-in
+attempts (the access log is append-only like the ledger).
 """
 
 from __future__ import annotations
@@ -143,8 +144,59 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER imported_proofs_immutable_d BEFORE DELETE ON imported_proofs
         BEGIN SELECT RAISE(ABORT, 'imported proofs are immutable'); END;
     """,
-    # 4: facts derived from each record for the views (a cache: rebuildable, deletable), their
-    #    links (what a record concerns), their state, and the lint of sealed records
+    # 4: web accounts, their sessions and sign-in attempts (mutable); the access log (append-only,
+    #    hash-chained); and an index for "the records that belong to an enterprise"
+    """
+    CREATE TABLE accounts (
+        name          TEXT PRIMARY KEY,
+        role          TEXT NOT NULL,
+        org           TEXT,
+        password_hash TEXT NOT NULL,
+        disabled      INTEGER NOT NULL DEFAULT 0,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash   TEXT PRIMARY KEY,
+        account      TEXT NOT NULL REFERENCES accounts(name),
+        csrf_token   TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        expires_at   TEXT NOT NULL,
+        address      TEXT
+    );
+    CREATE INDEX sessions_account ON sessions(account);
+    CREATE TABLE login_attempts (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        at           TEXT NOT NULL,
+        username_key TEXT NOT NULL,
+        address      TEXT,
+        ok           INTEGER NOT NULL
+    );
+    CREATE INDEX login_attempts_at ON login_attempts(at);
+    CREATE TABLE access_log (
+        seq       INTEGER PRIMARY KEY,
+        at        TEXT NOT NULL,
+        account   TEXT,
+        org       TEXT,
+        action    TEXT NOT NULL,
+        target    TEXT,
+        address   TEXT,
+        detail    TEXT,
+        prev_hash BLOB NOT NULL,
+        hash      BLOB NOT NULL
+    );
+    CREATE INDEX access_log_account ON access_log(account, seq);
+    CREATE INDEX access_log_org ON access_log(org, seq);
+    CREATE INDEX access_log_at ON access_log(at);
+    CREATE TRIGGER access_log_append_only_u BEFORE UPDATE ON access_log
+        BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+    CREATE TRIGGER access_log_append_only_d BEFORE DELETE ON access_log
+        BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+    CREATE INDEX records_belongs ON records(COALESCE(enterprise, origin));
+    """,
+    # 5: facts derived from each record for the views (a cache: rebuildable, deletable), their
+    #    links (what a record concerns; ``belongs``: whose scope it is in), their state, and the lint of sealed records
     """
     CREATE TABLE fact_records (
         seq           INTEGER PRIMARY KEY,
@@ -158,11 +210,13 @@ MIGRATIONS: list[str] = [
         title         TEXT NOT NULL,
         origin        TEXT NOT NULL,
         created_at    TEXT NOT NULL,
-        info          TEXT
+        info          TEXT,
+        belongs       TEXT NOT NULL
     );
     CREATE INDEX fact_records_type_key ON fact_records(type, key);
     CREATE INDEX fact_records_type_subtype ON fact_records(type, subtype);
     CREATE INDEX fact_records_supersedes ON fact_records(supersedes);
+    CREATE INDEX fact_records_belongs ON fact_records(belongs, type);
     CREATE TABLE fact_links (
         role TEXT NOT NULL,
         key  TEXT NOT NULL,

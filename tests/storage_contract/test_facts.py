@@ -9,10 +9,11 @@ from tests.storage_contract.rows import insert, record, rid
 
 
 def facts(n: int, seq: int, *, type_: str = "work_ticket", subtype: str | None = "hot_work", key: str | None = None,
-          day: str | None = "2026-06-09", supersedes: str | None = None, links: list[tuple[str, str]] = (), info: dict | None = None) -> dict:
+          day: str | None = "2026-06-09", supersedes: str | None = None, links: list[tuple[str, str]] = (), info: dict | None = None,
+          belongs: str = "91370100MA3C8K2P9L") -> dict:
     return {"seq": seq, "record_id": rid(n), "type": type_, "subtype": subtype, "key": key or f"DH-{n:03d}", "day": day,
             "supersedes": supersedes, "title": f"作业票 {n}", "origin": "91370100MA3C8K2P9L", "created_at": "2026-06-09T02:00:00Z",
-            "info": json.dumps(info) if info else None, "links": list(links)}
+            "info": json.dumps(info) if info else None, "belongs": belongs, "links": list(links)}
 
 
 def add(catalog, *rows: dict) -> int:

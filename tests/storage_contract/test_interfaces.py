@@ -7,7 +7,8 @@ import inspect
 
 import pytest
 
-from storage.interfaces import Catalog, FactStore, LedgerStore, PackageBook, RecordCatalog, RecordFeed, UnitOfWork
+from storage.interfaces import (AccessLog, AccountStore, Catalog, FactStore, LedgerStore, PackageBook, RecordCatalog, RecordFeed,
+                                UnitOfWork)
 
 
 def members(proto: type) -> dict[str, object]:
@@ -34,6 +35,8 @@ IMPLEMENTED_BY = {
     "LedgerStore": (LedgerStore, lambda c: c.ledger),
     "PackageBook": (PackageBook, lambda c: c.packages),
     "FactStore": (FactStore, lambda c: c.facts),
+    "AccountStore": (AccountStore, lambda c: c.accounts),
+    "AccessLog": (AccessLog, lambda c: c.access_log),
 }
 
 

@@ -189,3 +189,22 @@ def test_organization_records_of_an_origin(catalog):
     assert _ids(catalog.organization_records("U1", origin=owner)) == [rid(1), rid(4)]  # every version, oldest first
     assert _ids(catalog.organization_records("U1", origin=other)) == [rid(3)]
     assert catalog.organization_records("U9", origin=owner) == []
+
+
+def test_list_what_belongs_to_an_enterprise(catalog):
+    """A record belongs to the enterprise it names, else (no enterprise named: organizations,
+    people, a bureau's lists) to the archive that sealed it."""
+    ent, other, bureau = "91370100MA3C8K2P9L", "91370100MA94ZZZZZZ", "11370100MB0000000X"
+    insert(
+        catalog,
+        record(1, enterprise=ent, origin=bureau),  # an order the bureau issued to the enterprise
+        record(2, enterprise=other, origin=ent),  # names another enterprise: not the sealer's
+        organization(3, "91370112MA3F7R1K8F", origin=ent),  # no enterprise named: the sealer's
+        organization(4, "91370112MA3F7R1K8F", origin=bureau),
+        record(5, enterprise=ent, origin=ent),
+    )
+    assert [r["id"] for r in catalog.list_records(belongs_to=ent)] == [rid(1), rid(3), rid(5)]
+    assert [r["id"] for r in catalog.list_records(belongs_to=bureau)] == [rid(4)]
+    assert [r["id"] for r in catalog.list_records(belongs_to=other)] == [rid(2)]
+    assert [r["id"] for r in catalog.list_records(belongs_to=ent, types=["organization"])] == [rid(3)]
+    assert catalog.list_records(belongs_to="91370100MA00000000") == []

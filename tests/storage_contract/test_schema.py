@@ -82,6 +82,8 @@ def filled(catalog):
         catalog.ledger.add_checkpoint(checkpoint(1))
         catalog.packages.witness(witnessed("91370100MA94A1B2C3", 5))
         catalog.packages.add_imported_proof(proof(rid(1)))
+        catalog.access_log.append({"seq": 1, "at": "2026-06-09T02:00:00Z", "account": "zhang", "org": None, "action": "record_view",
+                                   "target": rid(1), "address": "127.0.0.1", "detail": None, "prev_hash": b"\0" * 32, "hash": b"\1" * 32})
     return catalog
 
 
@@ -99,15 +101,17 @@ TAMPERING = [
     "DELETE FROM witnessed",
     "UPDATE imported_proofs SET proof='[]'",
     "DELETE FROM imported_proofs",
+    "UPDATE access_log SET account='li'",
+    "DELETE FROM access_log",
 ]
 
 
 @pytest.mark.parametrize("sql", TAMPERING)
 def test_the_database_refuses_to_alter_immutable_rows(backend, filled, sql):
     before = (filled.get_record(rid(1)), filled.record_files(rid(1)), filled.ledger.leaves(), filled.ledger.checkpoints(),
-              filled.packages.witnessed(), filled.packages.imported_proof(rid(1)))
+              filled.packages.witnessed(), filled.packages.imported_proof(rid(1)), filled.access_log.entries())
     with pytest.raises(backend.refused):
         backend.execute_raw(filled, sql)
     after = (filled.get_record(rid(1)), filled.record_files(rid(1)), filled.ledger.leaves(), filled.ledger.checkpoints(),
-             filled.packages.witnessed(), filled.packages.imported_proof(rid(1)))
+             filled.packages.witnessed(), filled.packages.imported_proof(rid(1)), filled.access_log.entries())
     assert after == before

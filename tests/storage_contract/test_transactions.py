@@ -112,6 +112,12 @@ WRITES = {
     "packages.witness": lambda c: c.packages.witness(witnessed("A", 1)),
     "packages.add_imported_proof": lambda c: c.packages.add_imported_proof(proof(rid(1))),
     "packages.log_package": lambda c: c.packages.log_package(package("p")),
+    "accounts.add_account": lambda c: c.accounts.add_account(
+        {"name": "a", "role": "bureau_officer", "org": None, "password_hash": "h", "disabled": False, "created_at": "t", "updated_at": "t"}),
+    "accounts.add_login_attempt": lambda c: c.accounts.add_login_attempt({"at": "t", "username_key": "k", "address": None, "ok": False}),
+    "access_log.append": lambda c: c.access_log.append(
+        {"seq": 1, "at": "t", "account": None, "org": None, "action": "login", "target": None, "address": None, "detail": None,
+         "prev_hash": b"\0" * 32, "hash": b"\1" * 32}),
 }
 
 
@@ -121,3 +127,4 @@ def test_a_write_outside_a_transaction_is_a_bug(catalog, write):
     with pytest.raises(RuntimeError, match="outside a transaction"):
         WRITES[write](catalog)
     assert catalog.count_records() == 1 and catalog.ledger.size() == 0 and catalog.get_meta("k") is None
+    assert catalog.accounts.accounts() == [] and catalog.access_log.count() == 0

@@ -1,0 +1,51 @@
+"""The roles of web accounts and what each may do.
+
+    can(role, "import", org=…, owner=…, owner_role=…)     # True / False
+
+Capabilities:
+
+    read               dashboard, search, dossiers, records and their documents, checks,
+                       rectification, blacklists — within the account's scope (archive.access.scope)
+    export_submission  build and download a submission package (报送包) of this archive: the
+                       enterprise's admin and safety officer, in the enterprise's own archive (the
+                       package is signed with the archive owner's key)
+    export_evidence    build and download an evidence package (证据包): bureau accounts, in a bureau archive
+    import             upload a submission package for import: bureau accounts, in a bureau archive
+    audit              read the access log: admins (an enterprise admin sees its own organization's entries)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    label: str  # Chinese, as shown
+    kind: str  # "enterprise" | "bureau"
+    capabilities: frozenset[str]
+
+
+CAPABILITIES = ("read", "export_submission", "export_evidence", "import", "audit")
+
+ROLES: dict[str, Role] = {r.name: r for r in (
+    Role("enterprise_admin", "企业管理员", "enterprise", frozenset({"read", "export_submission", "audit"})),
+    Role("enterprise_officer", "企业安全员", "enterprise", frozenset({"read", "export_submission"})),
+    Role("enterprise_viewer", "企业查阅人员", "enterprise", frozenset({"read"})),
+    Role("bureau_admin", "应急管理局管理员", "bureau", frozenset({"read", "export_evidence", "import", "audit"})),
+    Role("bureau_officer", "应急管理局执法人员", "bureau", frozenset({"read", "export_evidence", "import"})),
+)}
+
+
+def can(role: str, capability: str, *, org: str | None, owner: str, owner_role: str) -> bool:
+    """May an account of ``role`` (of organization ``org``) use ``capability`` in the archive owned
+    by ``owner`` (whose role is ``owner_role``)?"""
+    r = ROLES.get(role)
+    if r is None or capability not in r.capabilities:
+        return False
+    if capability == "export_submission":
+        return org == owner and owner_role == "enterprise"
+    if capability in ("export_evidence", "import"):
+        return owner_role == "bureau"
+    return True

@@ -1,0 +1,176 @@
+"""The dashboard (the web's first page, ``/`` and ``/api/dashboard``): the campaign's stages and
+deadlines, overdue rectification items, certificates and licences expiring in the next 30/60/90
+days, blacklisted contractors, and what was handed in and when — for everything, or for one
+enterprise's scope.
+
+    board = dashboard(archive, as_of=day, within=None)        # a Dashboard (as_dict / as_text)
+    cache = ViewCache();  cache.get(archive, ("dashboard", within, day), lambda: dashboard(…))
+
+It reads through the facts (archive.facts, :class:`archive.checks.world.World`): the campaign's
+status and rectification items as ``outsafe campaign status`` does (kept until a record they
+depend on arrives, home by home), the organizations and people whose licences or certificates
+expire in the next 90 days by their ``expires`` links (only those are loaded), and the blacklist
+entries and removals — never the tickets and training cards that make up most of an archive.
+``dashboard_of_snapshot`` is the same page over one snapshot in memory (the straightforward
+evaluation the tests compare with). The archive only grows by appending, so a result is valid
+while the ledger's size is unchanged: :class:`ViewCache` keeps it until then.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from archive.campaign.blacklist import blacklist_rows
+from archive.campaign.calendar import campaign_status, handed_in
+from archive.campaign.dossier import expiry_status
+from archive.checks.snapshot import Snapshot
+from archive.checks.world import Clause, PartialSnapshot, World
+from archive.search.documents import mask
+from archive.text import Note
+
+HORIZONS = (30, 60, 90)
+DASHBOARD_TYPES = ("organization", "person", "campaign_report", "campaign_table", "rectification_order", "rectification_review",
+                   "hazard", "contractor_inspection", "blacklist_entry", "blacklist_removal")
+
+
+def expiring(snap: Snapshot, as_of: date, horizon: int = HORIZONS[-1]) -> list[dict]:
+    """Licences and qualifications of organizations, and certificates of people, that expire after
+    ``as_of`` and within ``horizon`` days, soonest first; each with the 30/60/90-day band it falls in."""
+    out: list[dict] = []
+
+    def add(kind: str, holder: str, holder_id: str | None, employer: str | None, what: str, number: str, expires: Any) -> None:
+        day = expires.isoformat() if isinstance(expires, date) else expires
+        status, left = expiry_status(day, as_of)
+        if left is None or left < 0 or left > horizon:
+            return
+        band = next(h for h in HORIZONS if left <= h) if left <= HORIZONS[-1] else horizon
+        out.append({"kind": kind, "holder": holder, "holder_uscc": holder_id, "employer": employer,
+                    "employer_name": snap.org_name(employer) if employer else None, "what": what, "number": mask(number or ""),
+                    "expires": day, "days_left": left, "band": band})
+
+    for r in snap.of("organization"):
+        o = r.obj
+        for q in o.qualifications or ():
+            if q.valid_to:
+                add("licence", o.name, o.uscc, None, q.kind, q.number, q.valid_to)
+    for r in snap.of("person"):
+        p = r.obj
+        for c in p.certificates or ():
+            add("certificate", p.name, None, p.employer, f"{c.kind} {c.category}".strip(), c.number, c.expires)
+    return sorted(out, key=lambda x: (x["expires"], x["holder"]))
+
+
+@dataclass
+class Dashboard:
+    as_of: str
+    within: str | None
+    campaign: dict
+    overdue_items: list[dict]
+    expiring: list[dict]
+    blacklisted: list[dict]
+    handed_in: list[dict]
+
+    def as_dict(self) -> dict:
+        bands = {str(h): sum(1 for x in self.expiring if x["band"] == h) for h in HORIZONS}
+        return {"as_of": self.as_of, "within": self.within, "campaign": self.campaign, "overdue_items": self.overdue_items,
+                "expiring": self.expiring, "expiring_counts": bands, "blacklisted": self.blacklisted, "handed_in": self.handed_in}
+
+    def as_text(self) -> list[str]:
+        c = self.campaign
+        out = [f"{c['year']}年专项整治 —— {self.as_of}：{c['stage']['name'] if c['stage'] else '不在整治阶段内'}"]
+        out += [f"  {u['deliverable']}：{u['due']}（剩 {u['days_left']} 天）" for u in c["upcoming"]]
+        out.append(f"逾期未整改 (overdue items): {len(self.overdue_items)}")
+        out += [f"  {i['ref']}  期限 {i['deadline']}  {i['text'][:40]}" for i in self.overdue_items]
+        counts = self.as_dict()["expiring_counts"]
+        out.append("即将到期 (expiring): " + "，".join(f"{h} 天内 {counts[str(h)]}" for h in HORIZONS))
+        out += [f"  {x['expires']}  {x['holder']}  {x['what']} {x['number']}" for x in self.expiring]
+        out.append(f"黑名单 (blacklisted): {len(self.blacklisted)}")
+        out += [f"  {b['subject_name']}  {b['list_name']} {b['entry_no']}（{b['start']}～{b['end']}）" for b in self.blacklisted]
+        out.append(f"报送 (handed in): {len(self.handed_in)}")
+        out += [f"  {h['day']}  {h['direction_name']}  {h['origin']}  {h['records']} 条" for h in self.handed_in]
+        if c["overdue"]:
+            out.append(Note("逾期未报 (overdue): " + "；".join(f"{o['name']} {o['deliverable']}（{o['due']}）" for o in c["overdue"])))
+        return out
+
+
+def expiring_snapshot(world: World, as_of: date, horizon: int = HORIZONS[-1]) -> PartialSnapshot:
+    """A snapshot holding only the organizations and people with a licence or certificate that
+    expires within ``horizon`` days of ``as_of`` (found by their ``expires`` links; each the
+    entity's latest record, as a whole-archive snapshot keeps it), for :func:`expiring`."""
+    days = [(as_of + timedelta(days=d)).isoformat() for d in range(horizon + 1)]
+    snap = world.snapshot([], None)
+    for t in ("organization", "person"):
+        keys = list(dict.fromkeys(r["key"] for r in world.linked("expires", days, types=[t], current_only=True) if r["key"]))
+        got = world.registry_recs(t, keys, None)
+        snap.by_type[t] = sorted(got.values(), key=lambda r: r.seq)
+    return snap
+
+
+def dashboard(archive: Any, *, as_of: date | None = None, within: str | None = None) -> Dashboard:
+    """The dashboard as on ``as_of`` (default: the archive's today), for everything or for the
+    records that belong to the enterprise ``within``: read through the facts."""
+    as_of = as_of or archive.clock.today()
+    world = World(archive, within=within)
+    status = campaign_status(archive, as_of, within=within)  # holds the rectification figures and overdue items too
+    lists = world.snapshot([Clause.of("home", world.facts.keys("home"), ["blacklist_entry", "blacklist_removal"])], None)
+    return Dashboard(
+        as_of=as_of.isoformat(),
+        within=within,
+        campaign=status,
+        overdue_items=status["rectification"]["overdue_items"],
+        expiring=expiring(expiring_snapshot(world, as_of), as_of),
+        blacklisted=[b for b in blacklist_rows(lists, as_of) if b["state"] == "active"],
+        handed_in=handed_in(archive, within=within),
+    )
+
+
+def dashboard_of_snapshot(archive: Any, *, as_of: date | None = None, within: str | None = None) -> Dashboard:
+    """The same dashboard evaluated the straightforward way: one snapshot of the record types it
+    shows, in memory (what the tests compare :func:`dashboard` with)."""
+    as_of = as_of or archive.clock.today()
+    snap = Snapshot.from_archive(archive, types=DASHBOARD_TYPES, within=within)
+    status = campaign_status(archive, as_of, snap=snap)  # holds the rectification figures and overdue items too
+    return Dashboard(
+        as_of=as_of.isoformat(),
+        within=within,
+        campaign=status,
+        overdue_items=status["rectification"]["overdue_items"],
+        expiring=expiring(snap, as_of),
+        blacklisted=[b for b in blacklist_rows(snap, as_of) if b["state"] == "active"],
+        handed_in=handed_in(archive, within=within),
+    )
+
+
+class ViewCache:
+    """Results of views kept while the archive's ledger has the same size (the archive only grows
+    by appending: a new record, import, export or anchor changes the size). One lock per key, so
+    that concurrent requests for the same view compute it once; shared by the threads of a server."""
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self.max_entries = max_entries
+        self._values: dict[Hashable, tuple[int, Any]] = {}
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, archive: Any, key: Hashable, compute: Callable[[], Any]) -> Any:
+        size = archive.ledger.size()
+        hit = self._values.get(key)
+        if hit is not None and hit[0] == size:
+            return hit[1]
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            size = archive.ledger.size()
+            hit = self._values.get(key)
+            if hit is not None and hit[0] == size:
+                return hit[1]
+            value = compute()
+            with self._guard:
+                if len(self._values) >= self.max_entries and key not in self._values:
+                    self._values.pop(next(iter(self._values)))
+                self._values[key] = (size, value)
+            return value

@@ -1,0 +1,119 @@
+"""The browser suite: Playwright for Python driving Debian's chromium (scripts/setup.sh installs
+it; Playwright's own browser download cannot work here) against `outsafe serve` started on
+127.0.0.1 on a free port, over a private copy of the web tests' district (tests/web_world.py).
+
+Screenshots of every page at 360 px and 1280 px go to test-artefacts/browser/ (git-ignored):
+look at them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import web_world
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artefacts" / "browser"
+WIDTHS = (360, 1280)
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    """`outsafe --home HOME serve` in a child process, stopped at the end."""
+
+    def __init__(self, home: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        exe = Path(sys.executable).with_name("outsafe")
+        self.proc = subprocess.Popen([str(exe), "--home", str(home), "serve", "--port", str(self.port)], env=dict(os.environ),
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for _ in range(300):  # up to 30 s for the server to listen
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.proc.stdout.read().decode(errors="replace"))
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("outsafe serve did not start")
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        try:
+            out, _ = self.proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        return out.decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory, _world_template):
+    return web_world.copy(_world_template, tmp_path_factory.mktemp("browser") / "world")
+
+
+@pytest.fixture(scope="module")
+def bureau_server(district):
+    s = Server(district["bureau"])
+    yield s
+    log = s.stop()
+    assert web_world.PASSWORD not in log
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).is_file(), "Debian's chromium is missing: run scripts/setup.sh"
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
+    p = ctx.new_page()
+    p.set_default_timeout(20_000)
+    yield p
+    ctx.close()
+
+
+def sign_in(page, server: Server, name: str, password: str = web_world.PASSWORD) -> None:
+    page.goto(server.url + "/")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def shoot(page, name: str) -> list[Path]:
+    """Screenshots of the current page at 360 px and 1280 px (full page)."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    out = []
+    size = page.viewport_size
+    for w in WIDTHS:
+        page.set_viewport_size({"width": w, "height": 900})
+        path = ARTEFACTS / f"{name}-{w}.png"
+        page.screenshot(path=str(path), full_page=True)
+        out.append(path)
+    page.set_viewport_size(size)
+    return out

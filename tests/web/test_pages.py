@@ -1,0 +1,106 @@
+"""What the pages show, and that each JSON twin carries the library's own result: dashboard,
+search, dossier, record (masked data, documents, seal, proof), checks, rectification, blacklist,
+the access log."""
+
+from __future__ import annotations
+
+import pytest
+
+from archive.app import Archive
+from tests.factories import WELDER_ID
+from tests.web.conftest import client, login, records_of
+from tests.web_world import CONTRACTOR, ENTERPRISE
+
+
+@pytest.fixture(scope="module")
+def c(shared_world):
+    with client(shared_world["bureau"]) as c:
+        login(c, "bureau_officer")
+        yield c
+
+
+@pytest.fixture(scope="module")
+def ticket(shared_world):
+    return records_of(shared_world["bureau"], ENTERPRISE, "work_ticket")[0]
+
+
+def test_dashboard_stages_deadlines_expiring_and_handed_in(c):
+    r = c.get("/?as_of=2026-12-15")
+    assert r.status_code == 200
+    for text in ("自查自改阶段", "报送期限", "逾期未整改", "即将到期的证照", "黑名单", "报送记录", "济南鑫源轻工机械有限公司"):
+        assert text in r.text
+    j = c.get("/api/dashboard", params={"as_of": "2026-12-15"}).json()
+    licence = next(x for x in j["expiring"] if x["holder_uscc"] == CONTRACTOR)
+    assert licence["expires"] == "2027-02-28" and licence["days_left"] == 75 and licence["band"] == 90
+    assert j["expiring_counts"] == {"30": 0, "60": 0, "90": 1}
+    assert {h["origin"] for h in j["handed_in"]} == {ENTERPRISE, "91370102MA7XY50173"}
+    assert [e["deliverables"][0]["overdue"] for e in j["campaign"]["enterprises"]] == [True, True]
+
+
+def test_search_highlights_filters_and_pages(c):
+    r = c.get("/search", params={"q": "动火"})
+    assert "<mark>动火</mark>" in r.text and "动火安全作业票" in r.text
+    j = c.get("/api/search", params={"q": "动火", "type": "work_ticket"}).json()
+    assert j["total"] == 1 and j["hits"][0]["ticket_type"] == "hot_work" and "«动火»" in j["hits"][0]["snippet"]
+    assert c.get("/api/search", params={"q": "动火", "ticket_type": "lifting"}).json()["total"] == 0
+    assert c.get("/api/search", params={"q": "动火", "until": "2026-01-01"}).json()["total"] == 0
+    assert c.get("/api/search", params={"q": WELDER_ID}).json()["total"] >= 1  # found by the ID number …
+    assert WELDER_ID not in c.get("/search", params={"q": WELDER_ID}).text  # … never shown in clear
+    r = c.get("/search", params={"q": "(动火"})
+    assert r.status_code in (200, 400) and "Traceback" not in r.text
+    assert c.get("/search").status_code == 200 and "共" not in c.get("/search").text  # the empty form
+
+
+def test_dossier_with_what_is_missing(c):
+    r = c.get(f"/contractors/{CONTRACTOR}")
+    assert r.status_code == 200 and "山东恒安设备安装工程有限公司" in r.text and "缺失" in r.text and "记录时间线" in r.text
+    assert "为该单位生成证据包" in r.text  # the bureau may
+    j = c.get(f"/api/contractors/{CONTRACTOR}").json()
+    assert j["contractor"]["uscc"] == CONTRACTOR and j["counts"]["safety_agreement"] == 2
+    assert any(m["kind"] == "untrained" for m in j["missing"])  # B has no training record for the welder
+
+
+def test_record_page_data_documents_seal_and_proof(c, ticket, shared_world):
+    r = c.get(f"/records/{ticket['id']}")
+    assert r.status_code == 200
+    for text in ("核验通过", "封签单位", "济南华锐重型机械有限公司", "账本证明", "包含证明成立", "打开 PDF", "下载 DOCX", "唯一版本"):
+        assert text in r.text, text
+    assert WELDER_ID not in r.text and "3701**********" in r.text
+    j = c.get(f"/api/records/{ticket['id']}").json()
+    assert j["seal_check"]["ok"] is True and j["inclusion"]["kind"] == "imported" and j["inclusion"]["verified"] is True
+    pdf = c.get(f"/records/{ticket['id']}/files/pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-disposition"].startswith("inline")
+    docx = c.get(f"/records/{ticket['id']}/files/docx", params={"download": "1"})
+    assert docx.headers["content-disposition"].startswith("attachment") and docx.content[:2] == b"PK"
+    a = Archive.open(shared_world["bureau"])
+    try:
+        mine = [e for e in a.catalog.access_log.entries(account="bureau_officer") if e["target"] == ticket["id"]]
+    finally:
+        a.close()
+    assert [e["action"] for e in mine][-3:] == ["record_view", "document_download", "document_download"]
+    assert all(e["address"] for e in mine) and "pdf" in mine[-2]["detail"]
+
+
+def test_checks_rectification_and_blacklist(c):
+    r = c.get("/checks?as_of=2026-11-29")
+    assert r.status_code == 200 and "E1" in r.text and "/records/" in r.text  # findings link their evidence
+    j = c.get("/api/checks?as_of=2026-11-29").json()
+    assert j["as_of"] == "2026-11-29" and len(j["rules"]) >= 15
+    assert c.get("/rectification").status_code == 200 and "整改情况" in c.get("/rectification").text
+    assert c.get("/api/rectification").json()["summary"]["total"] == 0
+    r = c.get("/blacklist?all=1")
+    assert r.status_code == 200 and "没有黑名单" in r.text
+
+
+def test_the_access_log_page_for_admins(shared_world):
+    with client(shared_world["bureau"]) as admin:
+        login(admin, "bureau_admin")
+        r = admin.get("/audit")
+        assert r.status_code == 200 and "登录" in r.text and "哈希链" in r.text
+        j = admin.get("/api/audit", params={"action": "login", "user": "bureau_admin"}).json()
+        assert j["entries"] and {e["account"] for e in j["entries"]} == {"bureau_admin"}
+    with client(shared_world["bureau"]) as ent:
+        login(ent, "ent_admin")  # an enterprise admin sees its own organization's entries only
+        j = ent.get("/api/audit").json()
+        assert j["entries"] and {e["org"] for e in j["entries"]} == {ENTERPRISE}
