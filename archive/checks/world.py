@@ -102,10 +102,15 @@ class World:
         self.deps.add(types=types)
         return self.facts.of_type(types, **kw)
 
+    KEEP_REGISTRY = 50_000  # registry lookups (fact rows) kept across the parts of a streamed view
+
     def forget(self) -> None:
-        """Drop the lookups kept so far (a view streaming the archive calls it between parts, so
-        that memory does not grow with the archive; the sealed records stay cached, bounded)."""
-        self._registry.clear()
+        """Drop the records looked up so far (a view streaming the archive calls it between parts,
+        so that memory does not grow with the archive; the sealed records stay cached, bounded).
+        Which record is an entity's latest is kept, up to :data:`KEEP_REGISTRY` keys: the parts
+        look the same people and contractors up again."""
+        if len(self._registry) > self.KEEP_REGISTRY:
+            self._registry.clear()
         self._known_recs.clear()
 
     def snapshot(self, clauses: Sequence[Clause], as_of: date | None, *, per_project: bool = False) -> "PartialSnapshot":

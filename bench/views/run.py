@@ -71,7 +71,7 @@ def rss_mb() -> float:
 # --- build ---------------------------------------------------------------------------------------
 
 
-def build(home: Path, records: int, enterprises: int, contractors: int, seed: int) -> dict:
+def build(home: Path, records: int, enterprises: int, contractors: int, seed: int, lint: bool = True) -> dict:
     from archive.facts.lint import lint_archive
     from bench.views.bulk import new_bureau_archive, store
     from bench.views.district import District
@@ -84,12 +84,12 @@ def build(home: Path, records: int, enterprises: int, contractors: int, seed: in
     store(a, cases, progress=lambda n: print(f"  stored {n}/{len(cases)}", file=sys.stderr) if n % 10000 == 0 else None)
     store_s = time.perf_counter() - t
     t = time.perf_counter()
-    lint = lint_archive(a)
-    lint_s = time.perf_counter() - t
+    refused = len(lint_archive(a).refused) if lint else None
+    lint_s = time.perf_counter() - t if lint else None
     n = a.catalog.max_seq()
     a.close()
     info = {"records": n, "enterprises": enterprises, "contractors": contractors, "seed": seed, "generate_s": gen_s, "store_s": store_s,
-            "lint_s": lint_s, "refused": len(lint.refused) if hasattr(lint, "refused") else None,
+            "lint_s": lint_s, "refused": refused,
             "catalog_mb": (home / "catalog.sqlite3").stat().st_size / 2**20 if (home / "catalog.sqlite3").exists() else None}
     home.with_name(home.name + ".district.json").write_text(json.dumps(info, indent=1))
     return info
@@ -102,7 +102,9 @@ def scopes(a: Any) -> dict:
     """The largest enterprise (by records that are its own) and the contractor named by most records."""
     facts = a.catalog.facts
     homes = [h for h in facts.keys("home") if h]
-    enterprise = max(homes, key=lambda h: len(facts.linked("home", [h])))
+    sizes = {h: len(facts.linked("home", [h])) for h in homes}
+    enterprise = max(homes, key=lambda h: sizes[h])
+    median = sorted(homes, key=lambda h: sizes[h])[len(homes) // 2]
     contractors = [json.loads(r["info"] or "{}").get("contractor") for r in facts.of_type(["project"], current_only=True)]
     counts: dict[str, int] = {}
     for c in contractors:
@@ -110,8 +112,8 @@ def scopes(a: Any) -> dict:
             counts[c] = counts.get(c, 0) + 1
     top = sorted(counts, key=lambda c: -counts[c])[:5]
     contractor = max(top, key=lambda c: len(facts.linked("contractor", [c])))
-    return {"enterprise": enterprise, "contractor": contractor,
-            "enterprise_records": len(facts.linked("home", [enterprise])), "contractor_records": len(facts.linked("contractor", [contractor]))}
+    return {"enterprise": enterprise, "contractor": contractor, "median": median, "median_records": sizes[median],
+            "enterprise_records": sizes[enterprise], "contractor_records": len(facts.linked("contractor", [contractor]))}
 
 
 def view_call(name: str, a: Any, arg: str | None, out: Path) -> Callable[[], Any]:
@@ -136,6 +138,8 @@ def view_call(name: str, a: Any, arg: str | None, out: Path) -> Callable[[], Any
         "floor": floor(lambda: facts.of_type(sorted(TYPES), with_data=True)),
         "floor-enterprise": floor(lambda: facts.linked("home", [arg], with_data=True)),
         "floor-contractor": floor(lambda: facts.linked("contractor", [arg], with_data=True)),
+        "floor-median": floor(lambda: facts.linked("home", [arg], with_data=True)),
+        "check-median": lambda: check_archive(a, as_of=AS_OF, enterprise=arg),
         "check": lambda: check_archive(a, as_of=AS_OF),
         "check-enterprise": lambda: check_archive(a, as_of=AS_OF, enterprise=arg),
         "check-contractor": lambda: check_archive(a, as_of=AS_OF, contractor=arg),
@@ -210,6 +214,7 @@ VIEWS = [  # (name, scope, target of the time as a multiple of the floor or in m
     ("check-enterprise", "enterprise", "200 ms"),
     ("check-contractor", "contractor", "200 ms"),
     ("check-within", "enterprise", "200 ms"),
+    ("check-median", "median", "200 ms"),
     ("rectify-enterprise", "enterprise", "200 ms"),
     ("contractor-show", "contractor", "200 ms"),
     ("report-attachment2", "enterprise", "—"),
@@ -239,9 +244,9 @@ def measure(home: Path, runs: int, straightforward: bool, cli: bool) -> dict:
     sc = scopes(a)
     n = a.catalog.max_seq()
     a.close()
-    arg_of = {None: None, "enterprise": sc["enterprise"], "contractor": sc["contractor"]}
+    arg_of = {None: None, "enterprise": sc["enterprise"], "contractor": sc["contractor"], "median": sc["median"]}
     results: dict[str, Any] = {"records": n, "scopes": sc, "views": {}, "floors": {}, "cli": {}}
-    for fname, scope in (("floor", None), ("floor-enterprise", "enterprise"), ("floor-contractor", "contractor")):
+    for fname, scope in (("floor", None), ("floor-enterprise", "enterprise"), ("floor-contractor", "contractor"), ("floor-median", "median")):
         got = [spawn(home, fname, arg_of[scope], cold=False) for _ in range(runs)]
         results["floors"][fname] = {"seconds": median_of(got, "seconds"), "peak_mb": max(r["peak_mb"] for r in got),
                                     "base_mb": median_of(got, "base_mb"), "all": [r["seconds"] for r in got]}
@@ -290,7 +295,7 @@ def cli_time(argv: list[str]) -> float:
 
 LABELS = {
     "check": "`check` (whole archive)", "check-enterprise": "`check --enterprise E`", "check-contractor": "`check --contractor C`",
-    "check-within": "check of E in E's account (web: `within=E`)", "rectify-enterprise": "`rectify status --enterprise E`",
+    "check-within": "check of E in E's account (web: `within=E`)", "check-median": "`check --enterprise M`", "rectify-enterprise": "`rectify status --enterprise E`",
     "contractor-show": "`contractor show C` (dossier)", "report-attachment2": "`report attachment2 --enterprise E --no-pdf`",
     "campaign-status": "`campaign status`", "rectify-status": "`rectify status` (whole archive)",
     "report-ledger": "`report ledger --no-pdf`", "dashboard": "dashboard (bureau)", "dashboard-within": "dashboard (E's account)",
@@ -299,19 +304,22 @@ LABELS = {
 
 def table(res: dict, info: dict | None) -> list[str]:
     fl = res["floors"]
-    floor_of = {None: fl["floor"]["seconds"], "enterprise": fl["floor-enterprise"]["seconds"], "contractor": fl["floor-contractor"]["seconds"]}
+    floor_of = {None: fl["floor"]["seconds"], "enterprise": fl["floor-enterprise"]["seconds"], "contractor": fl["floor-contractor"]["seconds"],
+                "median": fl["floor-median"]["seconds"]}
     sc = res["scopes"]
     out = [f"### {res['records']:,} records", ""]
     if info:
         out.append(f"District: {info['enterprises']} enterprises, {info['contractors']} contractors, seed {info['seed']}; generated in "
                    f"{info['generate_s']:.0f} s, sealed and stored in {info['store_s']:.0f} s (bulk path, facts with each record), "
-                   f"linted in {info['lint_s']:.0f} s; catalog {info['catalog_mb'] or 0:.0f} MB.")
-    out.append(f"E = the largest enterprise ({sc['enterprise_records']:,} records of its own), C = the contractor named by the most "
-               f"records ({sc['contractor_records']:,}). Load average at the end: {res['load'][0]:.1f}.")
+                   + (f"linted in {info['lint_s']:.0f} s" if info.get("lint_s") else "not linted") + f"; catalog {info['catalog_mb'] or 0:.0f} MB.")
+    out.append(f"E = the largest enterprise ({sc['enterprise_records']:,} records of its own), M = the median enterprise "
+               f"({sc['median_records']:,}), C = the contractor named by the most records ({sc['contractor_records']:,}). "
+               f"Load average at the end: {res['load'][0]:.1f}.")
     out += ["", "| what | cold | warm | peak RSS | floor (same records) | cold ÷ floor | target |", "|---|---|---|---|---|---|---|"]
     out.append(f"| floor: select + parse every record's JSON | {fl['floor']['seconds'] * 1000:,.0f} ms | | {fl['floor']['peak_mb']:.0f} MB | | | |")
     out.append(f"| floor: E's records | {fl['floor-enterprise']['seconds'] * 1000:,.1f} ms | | {fl['floor-enterprise']['peak_mb']:.0f} MB | | | |")
     out.append(f"| floor: C's records | {fl['floor-contractor']['seconds'] * 1000:,.1f} ms | | {fl['floor-contractor']['peak_mb']:.0f} MB | | | |")
+    out.append(f"| floor: M's records | {fl['floor-median']['seconds'] * 1000:,.1f} ms | | {fl['floor-median']['peak_mb']:.0f} MB | | | |")
     for name, v in res["views"].items():
         f = floor_of[v["scope"]]
         target = v["target"]
@@ -347,6 +355,7 @@ def main() -> None:
     b.add_argument("--contractors", type=int, default=1000)
     b.add_argument("--seed", type=int, default=7)
     b.add_argument("--home", type=Path, required=True)
+    b.add_argument("--no-lint", action="store_true", help="skip verify --lint after storing (the checks then count the records not linted)")
     m = sub.add_parser("measure")
     m.add_argument("--home", type=Path, required=True)
     m.add_argument("--runs", type=int, default=5)
@@ -362,7 +371,7 @@ def main() -> None:
         if args.home.exists():
             raise SystemExit(f"{args.home} exists")
         args.home.parent.mkdir(parents=True, exist_ok=True)
-        print(json.dumps(build(args.home, args.records, args.enterprises, args.contractors, args.seed), indent=1))
+        print(json.dumps(build(args.home, args.records, args.enterprises, args.contractors, args.seed, not args.no_lint), indent=1))
     elif args.cmd == "measure":
         res = measure(args.home, args.runs, args.straightforward, args.cli)
         res["machine"] = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
