@@ -40,21 +40,22 @@ def record_stored(catalog: Any, row: dict, seq: int, secret: bytes, lint: LintRo
         facts.set_position(seq)
 
 
-def _stale_version(catalog: Any) -> bool:
+def stale_version(catalog: Any) -> bool:
+    """Whether the stored facts were derived by another version of the derivation."""
     v = catalog.facts.get_state("version")
     return v is not None and v != VERSION
 
 
 def behind(catalog: Any) -> bool:
     """Whether some record may lack its facts (a cheap test: the position against the feed)."""
-    return catalog.facts.position() < catalog.max_seq() or _stale_version(catalog)
+    return catalog.facts.position() < catalog.max_seq() or stale_version(catalog)
 
 
 def catch_up(archive: Any, progress: Callable[[str, int, int], None] | None = None) -> int:
     """Derive the facts of every record stored without them; return how many. Facts of another
     derivation version are rebuilt instead."""
     catalog = archive.catalog
-    if _stale_version(catalog):
+    if stale_version(catalog):
         return rebuild(archive, progress)
     top = catalog.max_seq()
     if catalog.facts.position() >= top:
@@ -109,6 +110,36 @@ def rebuild(archive: Any, progress: Callable[[str, int, int], None] | None = Non
     with catalog.transaction():
         catalog.facts.set_position(max(top, catalog.facts.position()))
     return done
+
+
+def facts_differences(archive: Any, rows: list[dict]) -> list[str]:
+    """Where the stored facts of the catalog rows ``rows`` differ from the facts derived again from
+    their sealed data (``outsafe verify``): a fact row or a link missing, added or changed. The
+    facts are a cache the views read, so a difference is repaired by ``outsafe facts rebuild``; it
+    matters because a view reading altered facts could leave a record out."""
+    catalog = archive.catalog
+    out: list[str] = []
+    position = catalog.facts.position()
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start:start + BATCH]
+        stored = {r["seq"]: r for r in catalog.facts.rows(seqs=[r["seq"] for r in chunk])}
+        links: dict[int, set[tuple[str, str]]] = {}
+        for seq, role, key in catalog.facts.links([r["seq"] for r in chunk]):
+            links.setdefault(seq, set()).add((role, key))
+        for row in chunk:
+            want = record_facts(row, archive.secret)
+            got = stored.get(row["seq"])
+            if got is None:
+                if row["seq"] <= position:
+                    out.append(f"记录 {row['id']}: 缺少视图事实 (facts missing)")
+                continue  # not yet caught up: the next view derives them
+            changed = [k for k in ("record_id", "type", "subtype", "key", "day", "supersedes", "title", "origin", "created_at", "info",
+                                   "belongs") if got.get(k) != want[k]]
+            if set(want["links"]) != links.get(row["seq"], set()):
+                changed.append("links")
+            if changed:
+                out.append(f"记录 {row['id']}: 视图事实与封存数据不符 (facts differ from the sealed data: {', '.join(changed)})")
+    return out
 
 
 @dataclass
