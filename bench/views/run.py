@@ -165,7 +165,7 @@ def straightforward_check(a: Any) -> Any:
     return run_checks(Snapshot.from_archive(a, loader=a.load_record_validated), AS_OF)
 
 
-def one(home: Path, name: str, arg: str | None) -> dict:
+def one(home: Path, name: str, arg: str | None, cold: bool = True) -> dict:
     from archive.app import Archive
 
     t0 = time.perf_counter()
@@ -178,14 +178,28 @@ def one(home: Path, name: str, arg: str | None) -> dict:
     call()
     seconds = time.perf_counter() - t
     loaded = a.sealed.loaded
+    peak = peak_mb()
+    # again in the same process with the kept results and the loaded records dropped: what a server
+    # (decoders of the record classes generated, modules warm) pays to compute the view afresh
+    again = None
+    if not name.startswith(("floor", "straightforward")):
+        a.views.clear()
+        a.sealed.clear()
+        if cold:
+            shutil.rmtree(home / "cache" / "views", ignore_errors=True)
+        t = time.perf_counter()
+        call()
+        again = time.perf_counter() - t
     a.close()
-    return {"view": name, "arg": arg, "seconds": seconds, "open_s": opened, "peak_mb": peak_mb(), "base_mb": base, "loaded": loaded}
+    return {"view": name, "arg": arg, "seconds": seconds, "again_s": again, "open_s": opened, "peak_mb": peak, "base_mb": base,
+            "loaded": loaded}
 
 
 def spawn(home: Path, name: str, arg: str | None, *, cold: bool) -> dict:
     if cold:
         shutil.rmtree(home / "cache" / "views", ignore_errors=True)
-    cmd = [PY, str(Path(__file__).resolve()), "one", "--home", str(home), "--view", name] + (["--arg", arg] if arg else [])
+    cmd = [PY, str(Path(__file__).resolve()), "one", "--home", str(home), "--view", name] + (["--arg", arg] if arg else []) \
+        + ([] if cold else ["--warm"])
     r = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if r.returncode != 0:
         raise SystemExit(f"{name} failed:\n{r.stderr[-3000:]}")
@@ -256,12 +270,13 @@ def measure(home: Path, runs: int, straightforward: bool, cli: bool) -> dict:
         warm = [spawn(home, name, arg_of[scope], cold=False) for _ in range(runs)]
         results["views"][name] = {
             "scope": scope, "target": target,
-            "cold_s": median_of(cold, "seconds"), "warm_s": median_of(warm, "seconds"),
+            "cold_s": median_of(cold, "seconds"), "warm_s": median_of(warm, "seconds"), "again_s": median_of(cold, "again_s"),
             "cold_all": [r["seconds"] for r in cold], "warm_all": [r["seconds"] for r in warm],
             "peak_mb": max(r["peak_mb"] for r in cold), "warm_peak_mb": max(r["peak_mb"] for r in warm),
             "base_mb": median_of(cold, "base_mb"), "loaded": cold[0]["loaded"], "warm_loaded": warm[0]["loaded"],
         }
-        print(f"{name}: cold {results['views'][name]['cold_s']:.3f} s, warm {results['views'][name]['warm_s']:.3f} s, "
+        print(f"{name}: cold {results['views'][name]['cold_s']:.3f} s, again {results['views'][name]['again_s']:.3f} s, "
+              f"warm {results['views'][name]['warm_s']:.3f} s, "
               f"peak {results['views'][name]['peak_mb']:.0f} MB", file=sys.stderr)
     if straightforward:
         got = [spawn(home, "straightforward-check", None, cold=False) for _ in range(max(1, runs // 2))]
@@ -315,11 +330,11 @@ def table(res: dict, info: dict | None) -> list[str]:
     out.append(f"E = the largest enterprise ({sc['enterprise_records']:,} records of its own), M = the median enterprise "
                f"({sc['median_records']:,}), C = the contractor named by the most records ({sc['contractor_records']:,}). "
                f"Load average at the end: {res['load'][0]:.1f}.")
-    out += ["", "| what | cold | warm | peak RSS | floor (same records) | cold ÷ floor | target |", "|---|---|---|---|---|---|---|"]
-    out.append(f"| floor: select + parse every record's JSON | {fl['floor']['seconds'] * 1000:,.0f} ms | | {fl['floor']['peak_mb']:.0f} MB | | | |")
-    out.append(f"| floor: E's records | {fl['floor-enterprise']['seconds'] * 1000:,.1f} ms | | {fl['floor-enterprise']['peak_mb']:.0f} MB | | | |")
-    out.append(f"| floor: C's records | {fl['floor-contractor']['seconds'] * 1000:,.1f} ms | | {fl['floor-contractor']['peak_mb']:.0f} MB | | | |")
-    out.append(f"| floor: M's records | {fl['floor-median']['seconds'] * 1000:,.1f} ms | | {fl['floor-median']['peak_mb']:.0f} MB | | | |")
+    out += ["", "| what | cold (new process) | cold (warm process) | warm (kept result) | peak RSS | floor (same records) | "
+            "cold ÷ floor | target |", "|---|---|---|---|---|---|---|---|"]
+    for key, label in (("floor", "every record's"), ("floor-enterprise", "E's records'"), ("floor-contractor", "C's records'"),
+                       ("floor-median", "M's records'")):
+        out.append(f"| floor: select + parse {label} JSON | {fl[key]['seconds'] * 1000:,.1f} ms | | | {fl[key]['peak_mb']:.0f} MB | | | |")
     for name, v in res["views"].items():
         f = floor_of[v["scope"]]
         target = v["target"]
@@ -329,11 +344,16 @@ def table(res: dict, info: dict | None) -> list[str]:
         elif target == "200 ms":
             ok = " ✓" if v["cold_s"] <= 0.2 else " ✗"
         mem_ok = "" if v["peak_mb"] <= 500 else " ✗"
-        out.append(f"| {LABELS[name]} | {v['cold_s'] * 1000:,.0f} ms | {v['warm_s'] * 1000:,.1f} ms | {v['peak_mb']:.0f} MB{mem_ok} | "
-                   f"{f * 1000:,.1f} ms | {v['cold_s'] / f:.1f}× | {target}{ok} |")
+        ok2 = ""
+        if target == "200 ms":
+            ok2 = " ✓" if v["again_s"] <= 0.2 else " ✗"
+        elif target == "3x floor":
+            ok2 = " ✓" if v["again_s"] <= 3 * f else " ✗"
+        out.append(f"| {LABELS[name]} | {v['cold_s'] * 1000:,.0f} ms{ok} | {v['again_s'] * 1000:,.0f} ms{ok2} | {v['warm_s'] * 1000:,.1f} ms | "
+                   f"{v['peak_mb']:.0f} MB{mem_ok} | {f * 1000:,.1f} ms | {v['cold_s'] / f:.1f}× | {target} |")
     if "straightforward" in res:
         s = res["straightforward"]
-        out.append(f"| before: every record through today's schema, one snapshot, the rules | {s['seconds'] * 1000:,.0f} ms | | "
+        out.append(f"| before: every record through today's schema, one snapshot, the rules | {s['seconds'] * 1000:,.0f} ms | | | "
                    f"{s['peak_mb']:.0f} MB | {fl['floor']['seconds'] * 1000:,.0f} ms | {s['seconds'] / fl['floor']['seconds']:.1f}× | |")
     if res["cli"]:
         out += ["", "The commands end to end (a new process each: start-up, imports, opening the archive, the view, the output):", "",
@@ -366,6 +386,7 @@ def main() -> None:
     o.add_argument("--home", type=Path, required=True)
     o.add_argument("--view", required=True)
     o.add_argument("--arg")
+    o.add_argument("--warm", action="store_true", help="keep the kept results for the second call too")
     args = ap.parse_args()
     if args.cmd == "build":
         if args.home.exists():
@@ -381,7 +402,7 @@ def main() -> None:
             args.json.write_text(json.dumps(res, indent=1))
         print("\n".join(table(res, info)))
     else:
-        print(json.dumps(one(args.home, args.view, args.arg)))
+        print(json.dumps(one(args.home, args.view, args.arg, not args.warm)))
 
 
 if __name__ == "__main__":
