@@ -482,13 +482,21 @@ def keys_export_public(app: App, out: Path | None) -> None:
 @click.option("--record", "record_id", metavar="ID", help="Verify one record (its files, seal and inclusion proof).")
 @click.option("--checkpoint", "checkpoints", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A checkpoint kept outside the archive; the ledger must be consistent with it (repeatable).")
+@click.option("--lint", "lint", is_flag=True,
+              help="Instead: judge every sealed record by today's schema and rules and list those they refuse (which rule, which field).")
 @JSON
 @pass_app
-def verify(app: App, record_id: str | None, checkpoints: tuple[Path, ...], as_json: bool) -> Any:
+def verify(app: App, record_id: str | None, checkpoints: tuple[Path, ...], lint: bool, as_json: bool) -> Any:
     """Re-hash every file, check every seal and the ledger against its signed checkpoints.
 
     Exit 3 if anything was altered or lost; every failure names the record or ledger leaf.
+    With --lint: today's validation rules over every sealed record; a record they refuse is listed
+    (and reported by `outsafe check`) but stays as sealed — exit 0.
     """
+    if lint:
+        from archive.facts.lint import lint_archive  # lazy: see Start-up
+
+        return output(lint_archive(app.archive(), progress=progress_printer("verify")), as_json)
     from archive.integrity.verify import verify_archive  # lazy: see Start-up
 
     return output(verify_archive(app.archive(), record_id=record_id, external=checkpoints, progress=progress_printer("verify")),
@@ -661,6 +669,22 @@ def index_rebuild(app: App, engine: str | None, as_json: bool) -> Any:
     from archive.search.index import rebuild_index  # lazy: see Start-up
 
     return output(rebuild_index(app.archive(), engine=engine, progress=progress_printer("outsafe index"), notify=notify), as_json)
+
+
+@main.group("facts")
+def facts_group() -> None:
+    """The facts the checks, status, dossiers and reports read: derived from each sealed record,
+    kept in the catalog; a cache, rebuilt from the sealed records at any time."""
+
+
+@facts_group.command("rebuild")
+@JSON
+@pass_app
+def facts_rebuild(app: App, as_json: bool) -> Any:
+    """Derive every record's facts again from the sealed records (views keep working meanwhile)."""
+    from archive.facts.index import rebuild_facts  # lazy: see Start-up
+
+    return output(rebuild_facts(app.archive(), progress=progress_printer("outsafe facts")), as_json)
 
 
 @index_group.command("check")

@@ -10,6 +10,7 @@ writes SQL or touches a connection: what it needs that is not here becomes a met
     ├── RecordFeed          records in sequence order, for the caches derived from the catalog
     ├── .ledger: LedgerStore      the append-only ledger's leaves and signed checkpoints
     ├── .packages: PackageBook    witnessed checkpoints, imported inclusion proofs, the package log
+    ├── .facts: FactStore         facts derived from each record for the views, and the lint
     ├── .accounts: AccountStore   web accounts, their sessions, sign-in attempts (``outsafe serve``)
     ├── .access_log: AccessLog    the append-only, hash-chained log of who saw and took what
     ├── .exams: ExamBook          question banks and the three-level training exams taken on them
@@ -44,20 +45,23 @@ Rows are the typed dicts of :mod:`storage.rows`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from storage.rows import (
-    CheckpointRow,
-    FileRow,
     AccessRow,
     AccountRow,
     AttemptRow,
     BankRow,
+    CheckpointRow,
+    FactRow,
+    FileRow,
     ImportedProofRow,
     LeafRow,
+    LintRow,
     LoginAttemptRow,
+    NewFacts,
     NewFile,
     PackageRow,
     RecordRow,
@@ -265,6 +269,124 @@ class PackageBook(Protocol):
         ...
 
 
+class FactStore(Protocol):
+    """Facts derived from each sealed record, kept beside the records so that the views (checks,
+    status, dossiers, reports) find the records they show with indexed queries instead of reading
+    the archive. Like the search index they are a cache: derived from the sealed data alone
+    (:mod:`archive.facts.derive` says what each type yields), written in the record's own
+    transaction, caught up by seq for any record stored without them, and rebuilt from scratch by
+    ``outsafe facts rebuild``. Unlike records they may be deleted (:meth:`clear`).
+
+    One record has one fact row (:class:`storage.rows.FactRow`) and any number of *links*:
+    (role, key) pairs naming what it concerns — its enterprise, contractor, project, the people on
+    it, the documents it cites. Roles and keys are opaque text to the store; the archive defines
+    the vocabulary. Keys never hold a 身份证号 (people are linked by their keyed hash).
+
+    Lists come back in seq order. Methods taking a collection of keys or ids accept any number of
+    them. ``with_data`` rows also carry the record's sealed ``data`` text (a join on ``records``):
+    the views read only the records they show, in one query. ``within``: only the records that
+    belong to that enterprise (``belongs``, the catalog's "belongs to"), and a record counts as
+    corrected (``superseded_by``, ``current_only``) only by a record that belongs to it too — an
+    enterprise account's scope, as ``list_records(belongs_to=…)`` sees it."""
+
+    # --- state ---
+
+    def position(self) -> int:
+        """Every record with seq <= position has its facts (0: none yet). Writers advance it
+        when they add facts in order; a catch-up moves it past what it filled in."""
+        ...
+
+    def set_position(self, seq: int) -> None: ...
+
+    def get_state(self, name: str) -> str | None:
+        """A named value of the facts themselves (e.g. the version of the derivation)."""
+        ...
+
+    def set_state(self, name: str, value: str) -> None: ...
+
+    # --- writing (inside a transaction) ---
+
+    def add(self, facts: Sequence[NewFacts]) -> int:
+        """Add the facts of records; a record that already has facts is skipped (catching up twice
+        adds nothing). Keeps ``superseded_by`` true in both directions: of the records the new ones
+        correct, and of a new one already corrected by a record added before it. Returns how many
+        were added."""
+        ...
+
+    def clear(self) -> None:
+        """Delete every fact and link and the position (not the lint): before a rebuild."""
+        ...
+
+    def missing(self, after: int, upto: int) -> list[int]:
+        """Seqs of the catalog's records with ``after`` < seq <= ``upto`` that have no facts."""
+        ...
+
+    # --- reading ---
+
+    def rows(self, *, seqs: Collection[int] = (), record_ids: Collection[str] = (), with_data: bool = False,
+             within: str | None = None) -> list[FactRow]:
+        """The fact rows of the given records (by seq and/or by id)."""
+        ...
+
+    def linked(self, role: str, keys: Collection[str], *, types: Collection[str] = (), subtype: str | None = None,
+               current_only: bool = False, with_data: bool = False, within: str | None = None) -> list[FactRow]:
+        """Records with a link (``role``, k) for some k in ``keys`` (each record once), of ``types``
+        (empty: any) and ``subtype``; ``current_only``: not corrected by any record."""
+        ...
+
+    def of_type(self, types: Collection[str], *, subtype: str | None = None, current_only: bool = False,
+                with_data: bool = False, within: str | None = None) -> list[FactRow]:
+        """Every record of ``types`` (and ``subtype``): for the few small sets a view lists whole
+        (organizations, the campaign's reports, confined-space tickets)."""
+        ...
+
+    def keyed(self, type: str, keys: Collection[str], *, current_only: bool = True, with_data: bool = False,
+              within: str | None = None) -> list[FactRow]:
+        """Records of ``type`` whose ``key`` is in ``keys`` (registry lookups by USCC, person key,
+        project key; documents by number)."""
+        ...
+
+    def successors(self, record_ids: Collection[str], *, within: str | None = None) -> list[FactRow]:
+        """Records that correct (``supersedes``) any of ``record_ids``."""
+        ...
+
+    def links(self, seqs: Collection[int], roles: Collection[str] = ()) -> list[tuple[int, str, str]]:
+        """(seq, role, key) of the links of the given records (of ``roles``; empty: all)."""
+        ...
+
+    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (),
+                    within: str | None = None) -> set[tuple[str, str]]:
+        """(role, key) of the links (of ``roles``; empty: all) of the records linked (``role``, k)
+        for some k in ``keys``: what the records of a part name, in one query."""
+        ...
+
+    def keys(self, role: str, *, within: str | None = None) -> list[str]:
+        """Every key linked in ``role``, each once, sorted (e.g. every home)."""
+        ...
+
+    def changes(self, after: int) -> tuple[set[tuple[str, str]], set[str]]:
+        """(links, types) touched by the records with seq > ``after``: their links (role, key) and
+        those of the records they correct, and their types. A result that depends on
+        none of them is still true (the archive only grows)."""
+        ...
+
+    # --- the lint (what today's rules say of each sealed record; updated when the rules change) ---
+
+    def put_lint(self, rows: Sequence[LintRow]) -> None:
+        """Keep (replace) the lint of records."""
+        ...
+
+    def lint(self, *, record_ids: Collection[str] = (), problems_only: bool = True) -> list[LintRow]:
+        """The lint of the given records (empty: of every record), by record id; ``problems_only``:
+        only those today's rules refuse."""
+        ...
+
+    def lint_stale(self, fingerprint: str, *, within: str | None = None) -> int:
+        """How many records (that belong to ``within``) have no lint under ``fingerprint`` (judged
+        by other rules, or never)."""
+        ...
+
+
 class AccountStore(Protocol):
     """Web accounts (``outsafe user``), their sessions and the sign-in attempts the throttle counts.
 
@@ -435,11 +557,12 @@ class ReminderLog(Protocol):
 
 class Catalog(RecordCatalog, RecordFeed, UnitOfWork, Protocol):
     """One catalog database: records, feed and unit of work on the object itself; the ledger,
-    package book, accounts and access log beside them in the same database (so one transaction
-    spans them all)."""
+    package book, facts, accounts and access log beside them in the same database (so one
+    transaction spans them all)."""
 
     ledger: LedgerStore
     packages: PackageBook
+    facts: FactStore
     accounts: AccountStore
     access_log: AccessLog
     exams: ExamBook

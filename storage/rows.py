@@ -127,6 +127,53 @@ class PackageRow(TypedDict):
     created_at: str
 
 
+class FactRow(TypedDict):
+    """What the views know of one record without reading its data: the facts derived from its
+    sealed data when it was stored (:class:`storage.interfaces.FactStore`). ``superseded_by`` is
+    the one value the store maintains itself: the first record (by seq) that corrects this one.
+    Rows asked for ``with_data`` also carry ``data``, the record's sealed JSON text."""
+
+    seq: int  # the record's catalog seq
+    record_id: str
+    type: str
+    subtype: str | None
+    key: str | None  # a registry entity's key (USCC, person key, "ENTERPRISE/CODE"); a document's number
+    day: str | None  # the record's own day, ISO (``2026-06-09``); None when its type has no date
+    supersedes: str | None
+    superseded_by: str | None
+    title: str
+    origin: str
+    created_at: str
+    info: str | None  # JSON text: the derived values (what each type carries: archive/facts/derive.py)
+    belongs: str  # the enterprise the record belongs to (its enterprise, else the archive that sealed it: archive.access.scope)
+
+
+class NewFacts(TypedDict):
+    """The facts of one record as a writer hands them to :meth:`FactStore.add`."""
+
+    seq: int
+    record_id: str
+    type: str
+    subtype: str | None
+    key: str | None
+    day: str | None
+    supersedes: str | None
+    title: str
+    origin: str
+    created_at: str
+    info: str | None
+    belongs: str
+    links: list[tuple[str, str]]  # (role, key): the parties, project, people, documents it names
+
+
+class LintRow(TypedDict):
+    """What today's rules say of one sealed record (``outsafe verify --lint``)."""
+
+    record_id: str
+    fingerprint: str  # which rules judged it (a digest of the schemas' source)
+    problems: str | None  # JSON list of {path, message, source}; None when the rules accept it
+
+
 # --- web accounts, sessions, login attempts, the access log ---------------------------------------------
 
 

@@ -275,6 +275,47 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER reminders_sent_append_only_d BEFORE DELETE ON reminders_sent
         BEGIN SELECT RAISE(ABORT, 'the reminders sent-log is append-only'); END;
     """,
+    # 7: facts derived from each record for the views (a cache: rebuildable, deletable), their
+    #    links (what a record concerns; ``belongs``: whose scope it is in), their state, and the lint of sealed records
+    """
+    CREATE TABLE fact_records (
+        seq           INTEGER PRIMARY KEY,
+        record_id     TEXT NOT NULL UNIQUE,
+        type          TEXT NOT NULL,
+        subtype       TEXT,
+        key           TEXT,
+        day           TEXT,
+        supersedes    TEXT,
+        superseded_by TEXT,
+        title         TEXT NOT NULL,
+        origin        TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        info          TEXT,
+        belongs       TEXT NOT NULL
+    );
+    CREATE INDEX fact_records_type_key ON fact_records(type, key);
+    CREATE INDEX fact_records_type_subtype ON fact_records(type, subtype);
+    CREATE INDEX fact_records_supersedes ON fact_records(supersedes);
+    CREATE INDEX fact_records_belongs ON fact_records(belongs, type);
+    CREATE TABLE fact_links (
+        role TEXT NOT NULL,
+        key  TEXT NOT NULL,
+        seq  INTEGER NOT NULL,
+        PRIMARY KEY (role, key, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX fact_links_seq ON fact_links(seq);
+    CREATE INDEX fact_links_key ON fact_links(key, seq);
+    CREATE TABLE fact_state (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE fact_lint (
+        record_id   TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        problems    TEXT
+    );
+    CREATE INDEX fact_lint_fingerprint ON fact_lint(fingerprint);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

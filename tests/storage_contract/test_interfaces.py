@@ -8,7 +8,8 @@ import inspect
 import pytest
 
 from storage.interfaces import (
-    AccessLog, AccountStore, Catalog, ExamBook, LedgerStore, PackageBook, RecordCatalog, RecordFeed, ReminderLog, UnitOfWork,
+    AccessLog, AccountStore, Catalog, ExamBook, FactStore, LedgerStore, PackageBook, RecordCatalog, RecordFeed, ReminderLog,
+    UnitOfWork,
 )
 
 
@@ -35,6 +36,7 @@ IMPLEMENTED_BY = {
     "UnitOfWork": (UnitOfWork, lambda c: c),
     "LedgerStore": (LedgerStore, lambda c: c.ledger),
     "PackageBook": (PackageBook, lambda c: c.packages),
+    "FactStore": (FactStore, lambda c: c.facts),
     "AccountStore": (AccountStore, lambda c: c.accounts),
     "AccessLog": (AccessLog, lambda c: c.access_log),
     "ExamBook": (ExamBook, lambda c: c.exams),
