@@ -13,6 +13,7 @@ The clock of these tests: 2026-05-12 (China time), inside project P1's period
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def id_of(name: str) -> str:
 
 
 def build(root: Path, *, pdf: bool = False) -> dict[str, Path]:
+    os.environ.setdefault("OUTSAFE_PASSPHRASE", "test-passphrase")  # module fixtures run before the per-test environment
     root.mkdir(parents=True, exist_ok=True)
     clock = FixedClock(START)
     inbox = root / "in"

@@ -531,6 +531,8 @@ def sign_step(archive: Any, scope: Any, record_id: str, step: str, fields: dict,
     wanted = next((n for n in state.next if n.step == step and (n.box == box or step != "approve")), None)
     if wanted is None:
         main = state.next[0]
+        if state.expired:
+            raise StepRefused(f"作业票已于 {t.valid_to:%Y-%m-%d %H:%M} 过期，只能签“{main.label}” (the ticket expired; only its acceptance remains)")
         if step == "approve" and main.step == "approve":
             order = TICKET_CLASSES[t.ticket_type].approval_order()
             raise StepRefused(f"审批须依次签字：现在应由“{main.box}”签字，不能先签“{box}”"
