@@ -35,6 +35,7 @@ from archive.privacy import mask_text
 from archive.search.query import SearchError
 from storage.home import safe_name
 from web.app import BadRequest, Ctx, Page, WebApp, client_address, same_origin
+from web import tickets
 from web.jobs import Job, notify_of, progress_of
 from web.uploads import UploadRefused, receive_upload
 
@@ -456,6 +457,7 @@ def routes(web: WebApp) -> list[Route]:
         *both("/jobs/{id}", job, None),
         Route("/jobs/{id}/download", g(job_download, None)),
         *both("/audit", access_log, "audit"),
+        *tickets.routes(web),
     ]
 
 

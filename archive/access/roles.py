@@ -12,6 +12,8 @@ Capabilities:
     export_evidence    build and download an evidence package (证据包): bureau accounts, in a bureau archive
     import             upload a submission package for import: bureau accounts, in a bureau archive
     audit              read the access log: admins (an enterprise admin sees its own organization's entries)
+    ticket             apply for a 作业票 and carry the phone through its steps (archive.tickets): the
+                       enterprise's admin and safety officer, in the enterprise's own archive
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ class Role:
     capabilities: frozenset[str]
 
 
-CAPABILITIES = ("read", "export_submission", "export_evidence", "import", "audit")
+CAPABILITIES = ("read", "export_submission", "export_evidence", "import", "audit", "ticket")
 
 ROLES: dict[str, Role] = {r.name: r for r in (
-    Role("enterprise_admin", "企业管理员", "enterprise", frozenset({"read", "export_submission", "audit"})),
-    Role("enterprise_officer", "企业安全员", "enterprise", frozenset({"read", "export_submission"})),
+    Role("enterprise_admin", "企业管理员", "enterprise", frozenset({"read", "export_submission", "audit", "ticket"})),
+    Role("enterprise_officer", "企业安全员", "enterprise", frozenset({"read", "export_submission", "ticket"})),
     Role("enterprise_viewer", "企业查阅人员", "enterprise", frozenset({"read"})),
     Role("bureau_admin", "应急管理局管理员", "bureau", frozenset({"read", "export_evidence", "import", "audit"})),
     Role("bureau_officer", "应急管理局执法人员", "bureau", frozenset({"read", "export_evidence", "import"})),
@@ -44,7 +46,7 @@ def can(role: str, capability: str, *, org: str | None, owner: str, owner_role: 
     r = ROLES.get(role)
     if r is None or capability not in r.capabilities:
         return False
-    if capability == "export_submission":
+    if capability in ("export_submission", "ticket"):
         return org == owner and owner_role == "enterprise"
     if capability in ("export_evidence", "import"):
         return owner_role == "bureau"

@@ -231,6 +231,27 @@ def _plan(t: WorkTicket, order: Sequence[str]) -> list[dict]:
     return out
 
 
+def allowed_step(t: WorkTicket, state: TicketState, step: str, box: str | None = None) -> Next:
+    """The step ``step`` (``box``) if it may be signed now, else :class:`StepRefused` saying what
+    comes first (or why nothing may be signed)."""
+    if not state.next:
+        raise StepRefused(state.why_not)
+    if step == "check":
+        box = box or CHECK_BOX
+    wanted = next((n for n in state.next if n.step == step and (n.box == box or step != "approve")), None)
+    if wanted is not None:
+        return wanted
+    main = state.next[0]
+    if state.expired:
+        raise StepRefused(f"作业票已于 {t.valid_to:%Y-%m-%d %H:%M} 过期，只能签“{main.label}” (the ticket expired; only its acceptance remains)")
+    if step == "approve" and main.step == "approve":
+        order = TICKET_CLASSES[t.ticket_type].approval_order()
+        raise StepRefused(f"审批须依次签字：现在应由“{main.box}”签字，不能先签“{box}”"
+                          f"（顺序：{'→'.join(order)}） (approvals in order: {main.box} signs now)")
+    what = _label(step, box) if step in STEP_NAMES else str(step)[:20]
+    raise StepRefused(f"现在应签“{main.label}”，不能签“{what}” (out of order: {main.label} comes first)")
+
+
 def _done(s: Any, label: str) -> dict:
     return {"step": s.step, "box": s.box, "label": label, "role": s.label, "done": True, "name": s.person.name,
             "at": s.signed_at.isoformat(sep=" "), "identified_by": s.identified_by, "account": s.account,
@@ -403,6 +424,27 @@ def ticket_list(archive: Any, scope: Any, *, which: str = "open", account: str =
     return TicketList(which, [r for r in all_ if pick[which](r)], counts)
 
 
+def ticket_view(archive: Any, row: dict) -> dict:
+    """A ticket as its page shows it (names, never 身份证号): the header, its state and next steps,
+    every step done with who signed, when, how identified, the files of its signatures and photos."""
+    t = load_ticket(archive, row)
+    st = ticket_state(t, now_local(archive), archive.settings)
+    files = {f["name"]: f["sha256"] for f in archive.catalog.record_files(row["id"])}
+    pdf = any(f["role"] == "pdf" for f in archive.catalog.record_files(row["id"]))
+    hhmm = "%Y-%m-%d %H:%M"
+    return {
+        "id": row["id"], "ticket_no": t.ticket_no, "ticket_type": t.ticket_type, "type_name": TICKET_TYPE_NAMES[t.ticket_type],
+        "title": f"{TICKET_TYPE_NAMES[t.ticket_type]}安全作业票" if t.ticket_type != "blasting" else "爆破作业许可单",
+        "location": t.location, "content": t.content, "applicant_unit": t.applicant_unit,
+        "applied_at": t.applied_at.strftime(hhmm), "valid_from": t.valid_from.strftime(hhmm), "valid_to": t.valid_to.strftime(hhmm),
+        "grade": getattr(t, "grade", None), "leader": t.leader.name, "guardian": t.guardian.name,
+        "workers": [w.name for w in t.workers], "hot_workers": [w.name for w in getattr(t, "hot_workers", ())],
+        "project": t.project, "phone": bool(t.steps), **st.as_dict(), "files": files, "pdf": pdf,
+        "gas_samples": [{"taken_at": g.taken_at.strftime(hhmm), "kind": g.kind, "gas": g.gas, "result": g.result, "unit": g.unit,
+                         "location": g.location, "analyst": g.analyst} for g in t.gas_samples],
+    }
+
+
 def next_ticket_no(archive: Any, ticket_type: str) -> str:
     """The next free number of the year for ``ticket_type``: ``DH-2026-0138`` after ``DH-2026-0137``."""
     code = CODES.get(ticket_type, "ZY")
@@ -414,6 +456,76 @@ def next_ticket_no(archive: Any, ticket_type: str) -> str:
         if m:
             top = max(top, int(m.group(1)))
     return f"{code}-{year}-{top + 1:04d}"
+
+
+# --- what a phone's forms offer ----------------------------------------------------------------------------
+
+
+def person_choice(archive: Any, p: Person, units: dict[str, str] | None = None) -> dict:
+    """A person as a form offers him: an opaque key, the name, the unit (never the 身份证号)."""
+    return {"key": key_of(archive, p), "name": p.name, "unit": (units or {}).get(p.employer, p.employer),
+            "roles": list(getattr(p, "roles", ()) or ())}
+
+
+def _unit_names(archive: Any) -> dict[str, str]:
+    return {r["key"]: r["name"] for r in archive.catalog.list_registry("organization")}
+
+
+def application_form(archive: Any, ticket_type: str) -> dict:
+    """What the application page offers: the enterprise's projects (with their contractors), the
+    people of the enterprise and of those contractors, the next number, default times."""
+    if ticket_type not in TICKET_CLASSES:
+        raise ValidationFailed([Problem("type", f"未知的作业类别 {str(ticket_type)[:20]} (unknown ticket type)")])
+    reg = archive.registry()
+    units = _unit_names(archive)
+    owner = archive.owner_uscc
+    projects = []
+    for row in archive.catalog.list_registry("project"):
+        ent, _, code = row["key"].rpartition("/")
+        if ent != owner:
+            continue
+        proj = reg.project(ent, code)
+        if proj is not None:
+            projects.append({"code": proj.code, "name": proj.name, "contractor": proj.contractor,
+                             "contractor_name": units.get(proj.contractor, proj.contractor),
+                             "dangerous_work": list(proj.dangerous_work)})
+    contractors = sorted({p["contractor"] for p in projects})
+    people = [person_choice(archive, p, units) for p in reg.persons_of(owner)]
+    for c in contractors:
+        people += [person_choice(archive, p, units) for p in reg.persons_of(c)]
+    now = now_local(archive)
+    start = (now + timedelta(minutes=40)).replace(second=0)
+    start = start.replace(minute=start.minute - start.minute % 10)
+    return {"ticket_type": ticket_type, "type_name": TICKET_TYPE_NAMES[ticket_type], "ticket_no": next_ticket_no(archive, ticket_type),
+            "projects": projects, "people": people, "enterprise": owner, "enterprise_name": units.get(owner, owner),
+            "valid_from": start.isoformat(timespec="minutes"), "valid_to": (start + timedelta(hours=8)).isoformat(timespec="minutes"),
+            "types": [{"key": k, "name": v} for k, v in TICKET_TYPE_NAMES.items()]}
+
+
+def step_form(archive: Any, t: WorkTicket, step: str, box: str | None) -> dict:
+    """What a step's page offers: who may sign (people to pick), the ticket's people (receivers,
+    确认人), the form's standard measures, the rules a reading is judged by."""
+    from archive.tickets.measures import standard_measures
+
+    units = _unit_names(archive)
+    named = list(ticket_people(t))
+    s = archive.settings
+    workers = {r.name for r in (*t.workers, *getattr(t, "hot_workers", ()), *getattr(t, "blasters", ()))}
+    out = {
+        "people": [person_choice(archive, p, units) for p in candidates(archive, t, step, box)],
+        "ticket_people": [r.name for r in named],
+        "default_receivers": [r.name for r in named if r.name in workers],
+        "measures": list(standard_measures(t.ticket_type)),
+        "guardian": t.guardian.name,
+        "now": now_local(archive).isoformat(timespec="minutes"),
+        "gas_rules": [
+            f"取样时间距作业开始（{t.valid_from:%m月%d日 %H:%M}）不超过 {s.gas_sample_max_minutes:g} 分钟，且在作业开始之前",
+            f"氧含量 {s.oxygen_min_pct:g}%–{s.oxygen_max_pct:g}%（体积分数）",
+            f"可燃气体：爆炸下限≥4% 时 ≤{s.flammable_max_pct_high_lel:g}%，<4% 时 ≤{s.flammable_max_pct_low_lel:g}%（体积分数）",
+        ],
+        "needs_gas": needs_gas(t),
+    }
+    return out
 
 
 # --- signing a step ------------------------------------------------------------------------------------
@@ -523,22 +635,7 @@ def sign_step(archive: Any, scope: Any, record_id: str, step: str, fields: dict,
     if row["origin"] != archive.owner_uscc or t.enterprise != archive.owner_uscc:
         raise StepRefused("此作业票不属于本档案的单位，只能在其本单位的档案中办理 (continue a ticket in its own enterprise's archive)")
     now = now_local(archive)
-    state = ticket_state(t, now, archive.settings)
-    if not state.next:
-        raise StepRefused(state.why_not)
-    if step == "check":
-        box = box or CHECK_BOX
-    wanted = next((n for n in state.next if n.step == step and (n.box == box or step != "approve")), None)
-    if wanted is None:
-        main = state.next[0]
-        if state.expired:
-            raise StepRefused(f"作业票已于 {t.valid_to:%Y-%m-%d %H:%M} 过期，只能签“{main.label}” (the ticket expired; only its acceptance remains)")
-        if step == "approve" and main.step == "approve":
-            order = TICKET_CLASSES[t.ticket_type].approval_order()
-            raise StepRefused(f"审批须依次签字：现在应由“{main.box}”签字，不能先签“{box}”"
-                              f"（顺序：{'→'.join(order)}） (approvals in order: {main.box} signs now)")
-        raise StepRefused(f"现在应签“{main.label}”，不能签“{_label(step, box) if step in STEP_NAMES else step}” "
-                          f"(out of order: {main.label} comes first)")
+    wanted = allowed_step(t, ticket_state(t, now, archive.settings), step, box)
     box = wanted.box
     people = candidates(archive, t, step, box)
     if not people:
@@ -692,6 +789,7 @@ def _plain(p: Problem, folder: Path) -> Problem:
 
 __all__ = [
     "StepRefused", "Signer", "Capture", "StepDone", "Next", "TicketState", "TicketList", "TicketSummary", "LIST_KINDS",
-    "ticket_state", "candidates", "identify", "key_of", "latest_row", "load_ticket", "ticket_list", "next_ticket_no",
-    "apply_ticket", "sign_step", "now_local", "ticket_people",
+    "ticket_state", "allowed_step", "candidates", "identify", "key_of", "latest_row", "load_ticket", "ticket_list", "next_ticket_no",
+    "apply_ticket", "sign_step", "now_local", "ticket_people", "application_form", "step_form", "person_choice",
+    "ticket_view",
 ]
