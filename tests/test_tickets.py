@@ -19,12 +19,12 @@ from archive.access.scope import Scope
 from archive.clock import CST
 from archive.errors import ValidationFailed
 from archive.integrity.verify import verify_archive
+from archive.settings import Settings
 from archive.tickets import lifecycle as lc
 from archive.tickets.capture import exif_time, gps_degrees
 from cli import main
 from schemas import load
 from schemas.base import RuleContext
-from archive.settings import Settings
 from tests import factories
 from tests import ticket_world as tw
 
@@ -278,7 +278,7 @@ def test_the_box_of_the_guardian_is_signed_by_the_tickets_guardian_only(phone):
 
 def test_wrong_id_digits_are_counted_logged_and_pause_identification(phone):
     rid = phone.prepared(phone.apply())
-    for i in range(5):
+    for _ in range(5):
         with pytest.raises(lc.StepRefused, match="身份证号后四位不符"):
             phone.sign(rid, "approve", tw.GUARDIAN, box="监护人", digits="0000")
     with pytest.raises(lc.StepRefused, match="身份核验失败次数过多，请 15 分钟后再试"):

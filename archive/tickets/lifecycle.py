@@ -55,7 +55,13 @@ from schemas.base import dump
 from schemas.common import TICKET_TYPE_NAMES
 from schemas.registry import Person
 from schemas.tickets import (
-    BOX_PEOPLE, CHECK_BOX, STEP_NAMES, STEP_ROLES, TICKET_CLASSES, WorkTicket, needs_gas,
+    BOX_PEOPLE,
+    CHECK_BOX,
+    STEP_NAMES,
+    STEP_ROLES,
+    TICKET_CLASSES,
+    WorkTicket,
+    needs_gas,
 )
 from storage import staging
 from storage.home import make_private_dir
@@ -490,9 +496,10 @@ def application_form(archive: Any, ticket_type: str) -> dict:
                              "contractor_name": units.get(proj.contractor, proj.contractor),
                              "dangerous_work": list(proj.dangerous_work)})
     contractors = sorted({p["contractor"] for p in projects})
-    people = [person_choice(archive, p, units) for p in reg.persons_of(owner)]
+    people = []  # the contractors' people first: most of a ticket's people are theirs
     for c in contractors:
         people += [person_choice(archive, p, units) for p in reg.persons_of(c)]
+    people += [person_choice(archive, p, units) for p in reg.persons_of(owner)]
     now = now_local(archive)
     start = (now + timedelta(minutes=40)).replace(second=0)
     start = start.replace(minute=start.minute - start.minute % 10)
