@@ -134,6 +134,14 @@ class Settings:
     access_log_anchor_minutes: int = _s(
         60, "[P]", "网页服务每隔多少分钟把访问日志的链头记入账本并签署检查点（有新条目时；0 = 仅在写入记录和服务停止时）")
 
+    # --- 作业票 on a phone (archive/tickets) ------------------------------------------------------
+    ticket_identify_max_failures: int = _s(
+        5, "[P] 同 login_max_failures_per_user", "交由他人签字时，同一账号对同一作业票输错身份证号后四位多少次后暂停核验")
+    ticket_identify_window_minutes: int = _s(15, "[P]", "身份核验失败计数的时间窗，也是暂停核验的时长（分钟）")
+    ticket_step_max_bytes: int = _s(64 * 2**20, "[P] 手机照片每张 3–8 MB", "一次签字上传的签名和照片合计上限（字节）")
+    ticket_step_max_photos: int = _s(6, "[P]", "一次签字可附的照片张数上限")
+    ticket_signature_max_bytes: int = _s(512 * 1024, "[P] 手写签名 PNG 一般 10–60 KB", "手写签名图片（PNG）的大小上限（字节）")
+
     @classmethod
     def load(cls, path: Path | None) -> "Settings":
         """Defaults, overridden by ``path`` (TOML, section ``[settings]``) when it exists."""

@@ -36,6 +36,7 @@ from archive.search.query import SearchError
 from storage.home import safe_name
 from web.app import BadRequest, Ctx, Page, WebApp, client_address, same_origin
 from web import training
+from web import tickets
 from web.jobs import Job, notify_of, progress_of
 from web.uploads import UploadRefused, receive_upload
 
@@ -462,6 +463,7 @@ def routes(web: WebApp) -> list[Route]:
         Route("/jobs/{id}/download", g(job_download, None)),
         *both("/audit", access_log, "audit"),
         *training.routes(web),
+        *tickets.routes(web),
     ]
 
 

@@ -15,6 +15,8 @@ Capabilities:
     training           arrange and supervise the three-level training exams (a worker takes his on the
                        officer's phone or tablet), write the results into 登记卡: the enterprise's admin and
                        safety officer, in their own organization's archive
+    ticket             apply for a 作业票 and carry the phone through its steps (archive.tickets): the
+                       enterprise's admin and safety officer, in the enterprise's own archive
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ class Role:
     capabilities: frozenset[str]
 
 
-CAPABILITIES = ("read", "export_submission", "export_evidence", "import", "audit", "training")
+CAPABILITIES = ("read", "export_submission", "export_evidence", "import", "audit", "training", "ticket")
 
 ROLES: dict[str, Role] = {r.name: r for r in (
-    Role("enterprise_admin", "企业管理员", "enterprise", frozenset({"read", "export_submission", "audit", "training"})),
-    Role("enterprise_officer", "企业安全员", "enterprise", frozenset({"read", "export_submission", "training"})),
+    Role("enterprise_admin", "企业管理员", "enterprise", frozenset({"read", "export_submission", "audit", "training", "ticket"})),
+    Role("enterprise_officer", "企业安全员", "enterprise", frozenset({"read", "export_submission", "training", "ticket"})),
     Role("enterprise_viewer", "企业查阅人员", "enterprise", frozenset({"read"})),
     Role("bureau_admin", "应急管理局管理员", "bureau", frozenset({"read", "export_evidence", "import", "audit"})),
     Role("bureau_officer", "应急管理局执法人员", "bureau", frozenset({"read", "export_evidence", "import"})),
@@ -47,7 +49,7 @@ def can(role: str, capability: str, *, org: str | None, owner: str, owner_role: 
     r = ROLES.get(role)
     if r is None or capability not in r.capabilities:
         return False
-    if capability == "export_submission":
+    if capability in ("export_submission", "ticket"):
         return org == owner and owner_role == "enterprise"
     if capability in ("export_evidence", "import"):
         return owner_role == "bureau"
