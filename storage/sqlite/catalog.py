@@ -3,7 +3,7 @@ projection, meta, the ledger and the package book; implements :class:`storage.in
 
 Records, file rows, feed, registry and meta are here; the ledger rows are in
 :mod:`storage.sqlite.ledger`, the package book in :mod:`storage.sqlite.packages`, the web's
-accounts and access log in :mod:`storage.sqlite.access`; all share one
+accounts and access log in :mod:`storage.sqlite.access`, the drafts in :mod:`storage.sqlite.drafts`; all share one
 :class:`~storage.sqlite.connection.Connection`, so one transaction spans them.
 """
 
@@ -19,6 +19,7 @@ from storage.errors import StorageError
 from storage.rows import FileRow, NewFile, RecordRow, RegistryRow
 from storage.sqlite.access import SqliteAccessLog, SqliteAccountStore
 from storage.sqlite.connection import Connection
+from storage.sqlite.drafts import SqliteDraftStore
 from storage.sqlite.ledger import SqliteLedgerStore
 from storage.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION, split_sql
 from storage.sqlite.packages import SqlitePackageBook
@@ -39,6 +40,7 @@ class SqliteCatalog:
         self.packages = SqlitePackageBook(self.sql)
         self.accounts = SqliteAccountStore(self.sql)
         self.access_log = SqliteAccessLog(self.sql)
+        self.drafts = SqliteDraftStore(self.sql)
 
     # --- the catalog as a whole ---------------------------------------------------------------
 

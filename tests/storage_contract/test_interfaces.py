@@ -7,7 +7,8 @@ import inspect
 
 import pytest
 
-from storage.interfaces import AccessLog, AccountStore, Catalog, LedgerStore, PackageBook, RecordCatalog, RecordFeed, UnitOfWork
+from storage.interfaces import (AccessLog, AccountStore, Catalog, DraftStore, LedgerStore, PackageBook, RecordCatalog, RecordFeed,
+                                UnitOfWork)
 
 
 def members(proto: type) -> dict[str, object]:
@@ -35,6 +36,7 @@ IMPLEMENTED_BY = {
     "PackageBook": (PackageBook, lambda c: c.packages),
     "AccountStore": (AccountStore, lambda c: c.accounts),
     "AccessLog": (AccessLog, lambda c: c.access_log),
+    "DraftStore": (DraftStore, lambda c: c.drafts),
 }
 
 
