@@ -34,6 +34,7 @@ from archive.packages.importer import import_package
 from archive.privacy import mask_text
 from archive.search.query import SearchError
 from storage.home import safe_name
+from web import forms
 from web.app import BadRequest, Ctx, Page, WebApp, client_address, same_origin
 from web.jobs import Job, notify_of, progress_of
 from web.uploads import UploadRefused, receive_upload
@@ -456,6 +457,7 @@ def routes(web: WebApp) -> list[Route]:
         *both("/jobs/{id}", job, None),
         Route("/jobs/{id}/download", g(job_download, None)),
         *both("/audit", access_log, "audit"),
+        *forms.routes(web),
     ]
 
 

@@ -51,6 +51,7 @@ ACTIONS = {
     "password_set": "更改密码",
     "user_disabled": "停用用户",
     "user_enabled": "启用用户",
+    "record_added": "填表入档",
 }
 
 
