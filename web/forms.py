@@ -307,6 +307,7 @@ def _handle(ctx: Ctx, body: Body, kind: FormKind, d: drafts.Draft | None) -> Pag
     previous = d.raw if d else {}
     fixed = {"ticket_type": kind.subtype} if kind.subtype else None
     raw = read_form(kind.cls, Posted(body.pairs), unmask=unmasker(ctx, previous), fixed=fixed)
+    made = d is None
     if d is None:
         d = drafts.start(ctx.archive, ctx.viewer, kind, raw)
     raw, file_problems, attached = _attach(ctx, d, body, raw)
@@ -316,7 +317,8 @@ def _handle(ctx: Ctx, body: Body, kind: FormKind, d: drafts.Draft | None) -> Pag
             ctx.archive.catalog.drafts.delete_draft_file(d.id, ctx.viewer.name, name)
     if action.startswith("remove:"):
         raw = _row_edit(raw, action[7:], add=False)
-    d = drafts.save(ctx.archive, ctx.viewer, d, raw)
+    if not (made and not attached and raw == d.raw):
+        d = drafts.save(ctx.archive, ctx.viewer, d, raw)
     saved = {"saved": True, "draft": d.as_dict(), "url": f"/drafts/{d.id}", "attached": attached,
              "problems": problem_dicts(file_problems)}
     if action.startswith("add:"):

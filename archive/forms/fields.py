@@ -146,7 +146,9 @@ def _read_group(widgets: Sequence[Widget], posted: Posted, prefix: str, unmask: 
     for w in widgets:  # a person picked from the list: "姓名 3701**********1213"
         if w.ref == "person" and isinstance(out.get(w.name), str):
             m = PICKED.match(out[w.name])
-            if m:
+            if m is None:
+                out[w.name] = unmask.text(out[w.name])
+            else:
                 out[w.name] = m.group(1)
                 if not out.get("id_number") or MASKED.fullmatch(str(out.get("id_number"))):
                     out["id_number"] = unmask.full(m.group(2), m.group(1)) or m.group(2)
@@ -167,7 +169,7 @@ def _scalar(w: Widget, text: str | None, unmask: Unmasker) -> Any:
         low = text.strip().lower()
         return True if low in ("true", "1", "是") else False if low in ("false", "0", "否") else text
     if w.kind in ("text", "textarea", "image"):
-        return unmask.text(text) if not w.sensitive else text
+        return unmask.text(text) if not (w.sensitive or w.ref == "person") else text
     return text
 
 
