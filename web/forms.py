@@ -254,7 +254,10 @@ def new_form(ctx: Ctx) -> Page:
 
 def draft_page(ctx: Ctx) -> Page:
     d = drafts.open_draft(ctx.archive, ctx.viewer, ctx.request.path_params["id"])
-    return form_page(ctx, d.kind, d.raw, draft=d, preview=ctx.param("preview") == "1")
+    add = ctx.param("add")
+    raw = _row_edit(d.raw, add, add=True) if add and re.fullmatch(r"[a-z_0-9.\[\]]{1,200}", add) else d.raw
+    return form_page(ctx, d.kind, raw, draft=d, preview=ctx.param("preview") == "1", focus=add or "",
+                     message="已保存" if ctx.param("saved") else "")
 
 
 def _attach(ctx: Ctx, d: drafts.Draft, body: Body, raw: dict) -> tuple[dict, list[Problem], dict[str, str]]:
@@ -321,12 +324,14 @@ def _handle(ctx: Ctx, body: Body, kind: FormKind, d: drafts.Draft | None) -> Pag
         d = drafts.save(ctx.archive, ctx.viewer, d, raw)
     saved = {"saved": True, "draft": d.as_dict(), "url": f"/drafts/{d.id}", "attached": attached,
              "problems": problem_dicts(file_problems)}
-    if action.startswith("add:"):
-        path = action[4:]
-        return form_page(ctx, kind, _row_edit(raw, path, add=True), draft=d, problems=file_problems, message="已保存，已添加一行",
-                         focus=path)
-    if action.startswith(("remove:", "drop:")):
-        return form_page(ctx, kind, raw, draft=d, problems=file_problems, message="已保存")
+    if action.startswith(("add:", "remove:", "drop:")) and not file_problems and not ctx.api:
+        # the page without its script: saved, then shown again (with a blank row where one was asked for)
+        path = action.partition(":")[2]
+        anchor = field_id(path if action.startswith("add:") else re.sub(r"\[\d+\]$", "", path))
+        more = f"?add={quote(path)}" if action.startswith("add:") else ""
+        return RedirectResponse(f"/drafts/{d.id}{more}#{anchor}", status_code=303)
+    if action.startswith(("add:", "remove:", "drop:")):
+        return form_page(ctx, kind, raw, draft=d, problems=file_problems, message="已保存", status=400 if file_problems else 200)
     if action == "validate":
         problems = file_problems + drafts.check(ctx.archive, ctx.viewer, d)
         page = form_page(ctx, kind, raw, draft=d, problems=problems, checked=True,

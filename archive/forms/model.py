@@ -50,7 +50,15 @@ CHOICE_LABELS: dict[str, str] = {
 # a ``uscc`` field of these names picks an organization of this role ("" any)
 ORG_ROLES = {"enterprise": "enterprise", "contractor": "contractor", "bureau": "bureau", "employer": "", "unit": "",
              "subject": "", "listed_by": ""}
-TEXTAREA_AT = 200  # characters: a field allowed more is a multi-line box
+# text fields written as prose get a multi-line box (any other text does too once it holds a line break)
+PROSE = frozenset({
+    "accident_handling", "attachments", "basis", "content", "contractor_duties", "correction", "criterion", "description",
+    "diagram_note", "dispute_resolution", "enterprise_duties", "facts", "hazards", "isolation", "legal_basis", "measures", "note",
+    "notes", "objective_hazards", "opinion", "other_measures", "other_penalties", "paragraphs", "payment_terms", "penalties",
+    "post_blast_check", "problems", "project_overview", "proves", "public_key", "quality_terms", "reason", "requirement",
+    "risk_identification", "safety_duty_clause", "scope", "site_briefing", "situation", "sketch_note", "statement_summary", "text",
+    "ventilation", "violated",
+})
 
 
 @dataclass(frozen=True)
@@ -97,8 +105,7 @@ def _scalar_kind(t: Any, name: str, spec: F, optional: bool) -> tuple[str, tuple
         return "date", ()
     if t is str:
         ident = spec.ident or bool(re.search(r"(^|_)(no|number|code|uscc)$|^(project|id_number)$", name)) or check_uscc in spec.validate
-        long = (spec.max_length or (LIMITS.ident if ident else LIMITS.name if name in ("name", "title") else LIMITS.text)) > TEXTAREA_AT
-        return ("textarea" if long else "text"), ()
+        return ("textarea" if name in PROSE and not ident else "text"), ()
     raise TypeError(f"no form widget for {t!r}")
 
 
