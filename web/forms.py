@@ -32,19 +32,19 @@ import shutil
 import sys
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from archive.access import audit
 from archive.access.signin import Viewer, csrf_ok
-from archive.campaign.rosters import KINDS as ROSTER_KINDS, ImportFailed, import_xlsx, write_template
+from archive.campaign.rosters import KINDS as ROSTER_KINDS
+from archive.campaign.rosters import ImportFailed, import_xlsx, write_template
 from archive.errors import NotFound, OutsafeError, RuleViolation, ValidationFailed
 from archive.forms import drafts
 from archive.forms.fields import Posted, Unmasker, fields_of, read_form
@@ -55,7 +55,7 @@ from schemas.problems import Problem
 from storage import staging
 from storage.errors import StorageError
 from storage.home import make_private_dir, safe_name
-from web.app import BadRequest, Ctx, Page, WebApp, client_address, same_origin
+from web.app import BadRequest, Ctx, Page, WebApp, same_origin
 
 
 @dataclass(frozen=True)
@@ -561,4 +561,4 @@ def routes(web: WebApp) -> list[Route]:
     ]
 
 
-__all__ = ["routes", "LIMITS", "read_body", "posted_route"]
+__all__ = ["LIMITS", "posted_route", "read_body", "routes"]

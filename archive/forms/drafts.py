@@ -34,7 +34,8 @@ from typing import Any
 
 from archive import ids
 from archive.campaign.rectify import case_yaml
-from archive.documents.images import MAX_BYTES as IMAGE_MAX_BYTES, ImageProblem, inspect_image
+from archive.documents.images import MAX_BYTES as IMAGE_MAX_BYTES
+from archive.documents.images import ImageProblem, inspect_image
 from archive.errors import NotFound, Problem, RuleViolation, ValidationFailed
 from archive.forms.model import FormKind, kind_of
 from archive.privacy import mask_record
@@ -345,5 +346,25 @@ def record_yaml(archive: Any, row: dict, *, full: bool) -> tuple[str, str]:
     return safe_name(f"{row['title'].replace(' ', '-')}.yaml", "record.yaml"), case_yaml({"type": row["type"], **data}, header)
 
 
-__all__ = ["Draft", "start", "open_draft", "drafts_of", "save", "delete", "attach", "file_of", "file_name", "check", "preview", "add",
-           "read_upload", "upload_kind", "record_yaml", "draft_yaml", "title_of", "yaml_name", "own_enterprise", "owner_role"]
+__all__ = [
+    "Draft",
+    "add",
+    "attach",
+    "check",
+    "delete",
+    "draft_yaml",
+    "drafts_of",
+    "file_name",
+    "file_of",
+    "open_draft",
+    "own_enterprise",
+    "owner_role",
+    "preview",
+    "read_upload",
+    "record_yaml",
+    "save",
+    "start",
+    "title_of",
+    "upload_kind",
+    "yaml_name",
+]

@@ -239,8 +239,8 @@ class Node:
     w: Widget
     path: str
     value: Any = ""
-    children: list["Node"] = field(default_factory=list)
-    template: "Node | None" = None
+    children: list[Node] = field(default_factory=list)
+    template: Node | None = None
     problems: list[Problem] = field(default_factory=list)
     depth: int = 0  # lists around this field
     index: str = ""  # a row: its number (or the placeholder of the blank row)
@@ -333,9 +333,8 @@ def _node(w: Widget, value: Any, path: str, depth: int, *, fresh: bool) -> Node:
     elif w.kind == "datetime":
         text = _local(text)
         n.as_text = bool(text) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", text)
-    elif w.kind == "select":
-        if text and text not in {str(c) for c, _ in w.choices}:
-            n.extra_choice = text
+    elif w.kind == "select" and text and text not in {str(c) for c, _ in w.choices}:
+        n.extra_choice = text
     n.value = mask_text(text)
     return n
 
@@ -384,4 +383,4 @@ def _falsy(value: Any) -> bool:
     return str(value).strip() in Flag.falsy or str(value).strip().lower() in ("false", "0")
 
 
-__all__ = ["Posted", "Unmasker", "read_form", "fields_of", "Node", "placeholder", "MARK"]
+__all__ = ["MARK", "Node", "Posted", "Unmasker", "fields_of", "placeholder", "read_form"]

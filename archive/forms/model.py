@@ -73,8 +73,8 @@ class Widget:
     default: Any = None  # the schema's default, as a form shows it (None: empty)
     choices: tuple[tuple[Any, str], ...] = ()  # (value, label) for select / multi
     ref: str = ""  # "org" | "org:contractor" | … | "project" | "person"
-    children: tuple["Widget", ...] = ()  # group / rows: the fields of one item
-    item: "Widget | None" = None  # list: the widget of one line
+    children: tuple[Widget, ...] = ()  # group / rows: the fields of one item
+    item: Widget | None = None  # list: the widget of one line
     sensitive: bool = False  # a 身份证号: shown masked, kept from what was saved
     ident: bool = False  # an identifier (no line breaks)
     min_items: int = 0
@@ -145,9 +145,10 @@ def form_for(cls: type) -> tuple[Widget, ...]:
     for info in field_infos(cls):
         f = fields_by_name[info.name]
         spec = info.spec
-        common = dict(name=info.name, label=spec.label or info.name, help=spec.help, required=info.required,
-                      default=_default(f), sensitive=spec.sensitive == "id_number", min_items=spec.min_items,
-                      max_items=spec.max_items or LIMITS.items)
+        common: dict[str, Any] = {
+            "name": info.name, "label": spec.label or info.name, "help": spec.help, "required": info.required, "default": _default(f),
+            "sensitive": spec.sensitive == "id_number", "min_items": spec.min_items, "max_items": spec.max_items or LIMITS.items,
+        }
         target = info.item if info.is_list else info.type
         if isinstance(cls, type) and issubclass(cls, WorkTicket) and info.name == "ticket_type":
             out.append(Widget(kind="fixed", **common))
@@ -240,4 +241,4 @@ def kind_of(owner_role: str, type_: str, subtype: str | None) -> FormKind | None
     return next((k for k in writable(owner_role) if k.type == type_ and k.subtype == (subtype or None)), None)
 
 
-__all__ = ["Widget", "FormKind", "form_for", "form_class", "writable", "kind_of", "choice_label", "KINDS", "ENFORCEMENT"]
+__all__ = ["ENFORCEMENT", "KINDS", "FormKind", "Widget", "choice_label", "form_class", "form_for", "kind_of", "writable"]

@@ -68,4 +68,4 @@ def lookup(archive: Any, scope: Any, kind: str, q: str, limit: int = 20) -> list
     return [x for x in items if not q or any(q in str(x.get(k, "")).lower() for k in keys)][:limit]
 
 
-__all__ = ["Pickers", "pickers", "person_ids", "lookup"]
+__all__ = ["Pickers", "lookup", "person_ids", "pickers"]

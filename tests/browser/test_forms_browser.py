@@ -41,7 +41,7 @@ def test_an_agreement_filled_on_a_phone_with_rows_offline_and_sealed(page, enter
     page.fill("[name=project]", "HR-WB-2026-001")
     page.fill("[name=enterprise]", ENTERPRISE)
     page.fill("[name=contractor]", CONTRACTOR)
-    assert page.locator(f'output.ref-name[data-for="f-contractor"]').inner_text() == "山东恒安设备安装工程有限公司"
+    assert page.locator('output.ref-name[data-for="f-contractor"]').inner_text() == "山东恒安设备安装工程有限公司"
     page.fill("[name='term.start']", "2026-04-10")
     page.fill("[name='term.end']", "2026-07-31")
     page.fill("[name=project_overview]", "铸造车间2号中频炉炉体及配套行车检修，作业区域为铸造车间东跨。")

@@ -52,9 +52,8 @@ def test_drafts_are_listed_the_one_saved_last_first(catalog):
 def test_an_id_already_present_is_refused(catalog):
     with catalog.transaction():
         catalog.drafts.add_draft(draft())
-    with pytest.raises(StorageError):
-        with catalog.transaction():
-            catalog.drafts.add_draft(draft(owner="wang"))
+    with pytest.raises(StorageError), catalog.transaction():
+        catalog.drafts.add_draft(draft(owner="wang"))
     assert catalog.drafts.get_draft(draft()["id"], "wang") is None
 
 
@@ -113,10 +112,9 @@ def test_writes_outside_a_transaction_are_refused(catalog):
 
 
 def test_a_failed_transaction_leaves_no_draft(catalog):
-    with pytest.raises(ValueError):
-        with catalog.transaction():
-            catalog.drafts.add_draft(draft())
-            catalog.drafts.put_draft_file(image(), "li")
-            raise ValueError("boom")
+    with pytest.raises(ValueError), catalog.transaction():
+        catalog.drafts.add_draft(draft())
+        catalog.drafts.put_draft_file(image(), "li")
+        raise ValueError("boom")
     assert catalog.drafts.get_draft(draft()["id"], "li") is None
     assert catalog.drafts.draft_files(draft()["id"], "li") == []

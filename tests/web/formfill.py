@@ -228,4 +228,4 @@ def as_data(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
-__all__ = ["Page", "fill", "flatten", "pattern", "as_data"]
+__all__ = ["Page", "as_data", "fill", "flatten", "pattern"]

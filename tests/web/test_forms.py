@@ -21,11 +21,10 @@ from archive.app import Archive
 from archive.campaign.rosters import write_template
 from archive.privacy import ID_PATTERN
 from schemas.identifiers import mask_id
-from tests import factories
+from tests import factories, web_world
 from tests.factories import WELDER_ID
 from tests.web.conftest import client, login, records_of
 from tests.web.formfill import Page, as_data, fill
-from tests import web_world
 from tests.web_world import CONTRACTOR, ENTERPRISE, ENTERPRISE_B
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -228,7 +227,7 @@ def test_validate_shows_every_problem_at_its_field_with_the_cli_messages(ent, wo
         assert p["message"] in html.unescape(r.text), p
         assert at_field(placed, p["path"], p["message"]), (p, placed.found)
     # the summary at the top lists them all, with the field's path
-    listed = re.findall(r'<ol class="problem-list">(.*?)</ol>', html.unescape(r.text), re.S)
+    listed = re.findall(r'<ol class="problem-list">(.*?)</ol>', html.unescape(r.text), re.DOTALL)
     assert listed and all(p["message"] in listed[0] for p in want if p["path"] in fields or "[" in p["path"] or "." in p["path"])
     assert got["draft"]["id"] == url.rsplit("/", 1)[1]
 

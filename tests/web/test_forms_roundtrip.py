@@ -21,9 +21,9 @@ import pytest
 from archive.access.accounts import add_user
 from archive.app import Archive
 from archive.privacy import ID_PATTERN
+from archive.settings import Settings
 from schemas import REGISTRY_TYPES, TYPES, class_for, load, read_case_file
 from schemas.base import RuleContext, dump
-from archive.settings import Settings
 from tests.web.conftest import client, login
 from tests.web.formfill import Page, as_data, fill
 from tests.web_world import PASSWORD
