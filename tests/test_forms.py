@@ -229,3 +229,26 @@ def test_each_problem_finds_its_field_or_the_nearest_one():
     assert [p.message for p in by["workers"].problems] == ["c"]  # a row not on the page: its list
     assert [p.message for p in by["leader"].problems] == ["d"] and [p.message for p in by["gas_samples"].problems] == ["g"]
     assert [p.message for p in unplaced] == ["a", "e", "f"]  # no such field on a ticket; the whole document
+
+
+# --- the command line's view of the same: `case show --yaml` -------------------------------------------
+
+
+def test_case_show_yaml_is_the_record_as_a_case_file_with_numbers_masked(arc, runner):
+    import yaml
+
+    from cli import main
+
+    home = str(arc.home.root)
+    agreement = arc.catalog.list_records(types=["safety_agreement"])[0]
+    r = runner.invoke(main, ["--home", home, "case", "show", agreement["id"], "--yaml"])
+    assert r.exit_code == 0, r.output
+    data = yaml.safe_load(r.stdout)
+    assert data["type"] == "safety_agreement" and r.stdout.startswith(f"# {agreement['title']}")
+    loaded = load(data, CTX)
+    assert loaded.ok and dump(loaded.obj) == __import__("json").loads(agreement["data"])  # takes back into `case add` as it was
+    card = arc.catalog.list_records(types=["training_record"])[0]
+    r = runner.invoke(main, ["--home", home, "case", "show", card["id"][:10], "--yaml"])
+    assert r.exit_code == 0 and WELDER_ID not in r.stdout and mask_id(WELDER_ID) in r.stdout
+    r = runner.invoke(main, ["--home", home, "case", "show", "01NOSUCHRECORD", "--yaml"])
+    assert r.exit_code == 1 and "没有记录" in r.output

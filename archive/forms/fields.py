@@ -275,7 +275,7 @@ def placeholder(depth: int) -> str:
 def fields_of(cls: type, raw: Any, problems: Sequence[Problem] = ()) -> tuple[list[Node], list[Problem]]:
     """The page's fields for case file ``raw`` (a dict, maybe incomplete or wrong) and where each
     problem goes: (nodes, the problems no field of the form holds)."""
-    nodes = _nodes(form_for(cls), raw if isinstance(raw, dict) else {}, "", 0, fresh=not raw)
+    nodes = _nodes(form_for(cls), raw if isinstance(raw, dict) else {}, "", 0)
     index: dict[str, Node] = {}
 
     def walk(ns: list[Node]) -> None:
@@ -296,24 +296,24 @@ def fields_of(cls: type, raw: Any, problems: Sequence[Problem] = ()) -> tuple[li
     return nodes, unplaced
 
 
-def _nodes(widgets: Sequence[Widget], raw: dict, prefix: str, depth: int, *, fresh: bool) -> list[Node]:
-    return [_node(w, raw.get(w.name, EMPTY) if isinstance(raw, dict) else EMPTY, _join(prefix, w.name), depth, fresh=fresh)
+def _nodes(widgets: Sequence[Widget], raw: dict, prefix: str, depth: int) -> list[Node]:
+    return [_node(w, raw.get(w.name, EMPTY) if isinstance(raw, dict) else EMPTY, _join(prefix, w.name), depth)
             for w in widgets]
 
 
-def _node(w: Widget, value: Any, path: str, depth: int, *, fresh: bool) -> Node:
+def _node(w: Widget, value: Any, path: str, depth: int) -> Node:
     if value is EMPTY or value is None:
         value = w.default if w.default is not None else EMPTY
     n = Node(w, path, depth=depth)
     if w.kind == "group":
-        n.children = _nodes(w.children, value if isinstance(value, dict) else {}, path, depth, fresh=fresh)
+        n.children = _nodes(w.children, value if isinstance(value, dict) else {}, path, depth)
         return n
     if w.kind in ("rows", "list"):
         items = list(value) if isinstance(value, list | tuple) else []
         items += [EMPTY] * max(0, w.min_items - len(items))
         ph = placeholder(depth)
-        n.children = [_row(w, item, f"{path}[{i}]", str(i), depth + 1, fresh=fresh) for i, item in enumerate(items)]
-        n.template = _row(w, EMPTY, f"{path}[{ph}]", ph, depth + 1, fresh=True)
+        n.children = [_row(w, item, f"{path}[{i}]", str(i), depth + 1) for i, item in enumerate(items)]
+        n.template = _row(w, EMPTY, f"{path}[{ph}]", ph, depth + 1)
         return n
     if w.kind == "multi":
         n.value = [str(v) for v in value] if isinstance(value, list | tuple) else []
@@ -339,13 +339,13 @@ def _node(w: Widget, value: Any, path: str, depth: int, *, fresh: bool) -> Node:
     return n
 
 
-def _row(w: Widget, item: Any, path: str, index: str, depth: int, *, fresh: bool) -> Node:
+def _row(w: Widget, item: Any, path: str, index: str, depth: int) -> Node:
     if w.kind == "rows":
         row = Node(w, path, depth=depth, index=index)
-        row.children = _nodes(w.children, item if isinstance(item, dict) else {}, path, depth, fresh=fresh)
+        row.children = _nodes(w.children, item if isinstance(item, dict) else {}, path, depth)
         return row
     assert w.item is not None
-    node = _node(w.item, item, path, depth, fresh=fresh)
+    node = _node(w.item, item, path, depth)
     node.index = index
     return node
 

@@ -573,3 +573,15 @@ def test_a_roster_with_a_bad_row_is_refused_with_its_row_errors(ent, world, tmp_
     assert ent.get("/forms/rosters/persons.xlsx").content[:2] == b"PK"
     r = ent.post("/forms/rosters", data={"csrf_token": t, "kind": "persons"}, files={"file": ("x.csv", b"a,b", "text/csv")})
     assert r.status_code == 400 and ".xlsx" in r.text
+
+
+def test_markup_in_a_draft_is_shown_as_the_text_it_is(ent):
+    xss = web_world.XSS
+    data = agreement(agreement_no="HR-AQXY-2026-0X1", project_overview=xss, enterprise_duties=[xss, "二", "三"],
+                     enterprise_signatory={"name": xss})
+    r = post_form(ent, "safety_agreement", data, "validate")
+    assert r.status_code == 200
+    assert "<script>alert" not in r.text and "onerror=alert(1)>" not in r.text
+    assert "&lt;script&gt;alert(&#34;xss&#34;)&lt;/script&gt;" in r.text and "{{ 7*7 }}" in r.text and "49" not in r.text.split("</h1>")[1][:20]
+    url = re.search(r'action="(/drafts/[0-9A-Z]+)"', r.text).group(1)
+    assert yaml.safe_load(ent.get(f"{url}/yaml").text)["project_overview"] == xss

@@ -61,6 +61,8 @@
       form.setAttribute("data-autosave", "/api" + res.url);
       try { localStorage.removeItem(old); } catch (e) { /* nothing */ }
       if (window.history && history.replaceState) history.replaceState(null, "", res.url);
+      var small = document.querySelector("main h1 small");
+      if (small) small.textContent = "草稿";
     }
     if (res.draft) status.setAttribute("data-revision", String(res.draft.revision));
     Object.keys(res.attached || {}).forEach(function (path) {
@@ -124,6 +126,7 @@
   }, RETRY);
   window.addEventListener("pagehide", function () { if (dirty || inFlight) keepLocally(); });
   if (localStorage.getItem(storeKey())) resend();
+  else if (!navigator.onLine) show("offline", "未联网；修改将暂存本机");
 
   // a button that leaves the page while offline would lose it: keep the form instead
   form.addEventListener("submit", function (e) {
