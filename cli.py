@@ -407,10 +407,18 @@ def case_supersede(app: App, record_id: str, file: Path, reason: str, no_pdf: bo
 
 @case.command("show")
 @click.argument("record_id")
+@click.option("--yaml", "as_yaml", is_flag=True, help="Print the record as a case file (YAML, 身份证号 masked), as the web's 下载 YAML gives it.")
 @JSON
 @pass_app
-def case_show(app: App, record_id: str, as_json: bool) -> Any:
+def case_show(app: App, record_id: str, as_yaml: bool, as_json: bool) -> Any:
     """Show one record: its data (身份证号 masked), files and history."""
+    if as_yaml:
+        from archive.forms.drafts import record_yaml  # lazy: see Start-up
+        from archive.privacy import mask_text
+
+        archive = app.archive()
+        click.echo(mask_text(record_yaml(archive, archive.get_record_row(record_id), full=False)[1]), nl=False)
+        return None
     return output(app.archive().record_sheet(record_id), as_json)
 
 

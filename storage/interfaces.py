@@ -14,7 +14,8 @@ writes SQL or touches a connection: what it needs that is not here becomes a met
     ├── .accounts: AccountStore   web accounts, their sessions, sign-in attempts (``outsafe serve``)
     ├── .access_log: AccessLog    the append-only, hash-chained log of who saw and took what
     ├── .exams: ExamBook          question banks and the three-level training exams taken on them
-    └── .reminders: ReminderLog   which reminder went to whom on which day (``outsafe remind --send``)
+    ├── .reminders: ReminderLog   which reminder went to whom on which day (``outsafe remind --send``)
+    └── .drafts: DraftStore       forms being filled in the browser, per account (never records)
 
 Concepts every backend keeps (the conformance suite checks each):
 
@@ -30,8 +31,8 @@ Concepts every backend keeps (the conformance suite checks each):
   records belong to the enterprise named in them.
 - **immutable**: records, file rows, ledger leaves, checkpoints, witnessed checkpoints, imported
   proofs and the access log are never updated or deleted, and the database itself refuses it (not
-  only this API); the registry projection, meta, accounts, sessions and sign-in attempts are the
-  only rows that change.
+  only this API); the registry projection, meta, accounts, sessions, sign-in attempts and drafts
+  are the only rows that change.
 - **one unit of work**: ``with catalog.transaction():`` spans every store of the catalog. One
   record (its row, file rows, ledger leaf, registry update) is one transaction; an imported
   package may be one transaction. Nested use joins the outer transaction: the outermost block
@@ -55,6 +56,8 @@ from storage.rows import (
     AttemptRow,
     BankRow,
     CheckpointRow,
+    DraftFileRow,
+    DraftRow,
     FactRow,
     FileRow,
     ImportedProofRow,
@@ -553,6 +556,41 @@ class ReminderLog(Protocol):
     def sent(self, *, day: str | None = None, recipient: str | None = None) -> list[ReminderSentRow]:
         """Rows (of ``day``, to ``recipient``), in the order they were logged."""
         ...
+class DraftStore(Protocol):
+    """Drafts: forms being filled in the browser (``outsafe serve``), each with the images attached
+    to it. Every read and write names the owner (an account name): a draft of another account is
+    not there — ``None``, ``False``, an empty list — exactly like a draft that does not exist, so a
+    caller cannot reach another account's draft by its id. Drafts change and are deleted (with
+    their files); they are never records. Writes need a transaction like every other."""
+
+    def add_draft(self, row: DraftRow) -> None:
+        """Keep a new draft; an id already present → StorageError."""
+        ...
+
+    def get_draft(self, draft_id: str, owner: str) -> DraftRow | None: ...
+
+    def drafts(self, owner: str) -> list[DraftRow]:
+        """The owner's drafts, the one saved last first."""
+        ...
+
+    def update_draft(self, draft_id: str, owner: str, *, title: str, data: str, updated_at: str) -> int | None:
+        """Replace title and data and count one more revision; the new revision, or None when the
+        owner has no such draft."""
+        ...
+
+    def delete_draft(self, draft_id: str, owner: str) -> bool:
+        """Delete the draft and its files; False when the owner has no such draft."""
+        ...
+
+    def put_draft_file(self, row: DraftFileRow, owner: str) -> bool:
+        """Attach a file (replacing one of the same name); False when the owner has no such draft."""
+        ...
+
+    def draft_files(self, draft_id: str, owner: str) -> list[DraftFileRow]:
+        """The draft's files, by name (none when the owner has no such draft)."""
+        ...
+
+    def delete_draft_file(self, draft_id: str, owner: str, name: str) -> bool: ...
 
 
 class Catalog(RecordCatalog, RecordFeed, UnitOfWork, Protocol):
@@ -567,6 +605,7 @@ class Catalog(RecordCatalog, RecordFeed, UnitOfWork, Protocol):
     access_log: AccessLog
     exams: ExamBook
     reminders: ReminderLog
+    drafts: DraftStore
 
     @property
     def location(self) -> str:

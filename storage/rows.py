@@ -289,3 +289,31 @@ class ReminderSentRow(TypedDict):
     recipient: str  # e-mail address
     sent_at: str
     message_id: str | None
+class DraftRow(TypedDict):
+    """A form being filled in the browser (``outsafe serve``): the case file so far, as its owner
+    left it. Mutable and deletable; never a record: a draft enters the catalog only when it is
+    added (sealed like any case file), and is deleted then. Only its owner ever sees it."""
+
+    id: str  # ULID
+    owner: str  # AccountRow.name of the account that made it
+    org: str | None  # the account's organization when it was made
+    type: str  # case type, e.g. "safety_agreement" (registry types too: "organization" …)
+    subtype: str | None  # ticket type for work tickets
+    title: str  # what the list of drafts shows ("安全生产管理协议 HR-AQXY-2026-031")
+    data: str  # JSON text of the case file so far (may be incomplete or invalid)
+    revision: int  # 1 at creation, one more at each save
+    created_at: str
+    updated_at: str
+
+
+class DraftFileRow(TypedDict):
+    """An image attached to a draft (a photo, a drawing, a signature), under the name the case
+    file gives it (``signatures/赵志刚.png``); unique per draft."""
+
+    draft_id: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    data: bytes
+    created_at: str

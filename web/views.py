@@ -34,6 +34,7 @@ from archive.packages.importer import import_package
 from archive.privacy import mask_text
 from archive.search.query import SearchError
 from storage.home import safe_name
+from web import forms
 from web.app import BadRequest, Ctx, Page, WebApp, client_address, same_origin
 from web import training
 from web import tickets
@@ -464,6 +465,7 @@ def routes(web: WebApp) -> list[Route]:
         *both("/audit", access_log, "audit"),
         *training.routes(web),
         *tickets.routes(web),
+        *forms.routes(web),
     ]
 
 

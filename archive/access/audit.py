@@ -53,6 +53,7 @@ ACTIONS = {
     "user_enabled": "启用用户",
     "ticket_step": "作业票签字",
     "ticket_identify_failed": "作业票签字人身份核验失败",
+    "record_added": "填表入档",
 }
 
 

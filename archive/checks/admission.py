@@ -123,8 +123,11 @@ def _doc_day(obj: Any) -> date:
 
 def _blacklist_objects(archive: Any, subject: str | None, batch: Sequence[Any], kind: str) -> list[Any]:
     out = []
-    if archive is not None and subject:
-        for row in archive.catalog.list_records(types=[kind], contractor=subject, current_only=True):
+    if archive is not None:
+        # a unit's listings by its USCC; a person's (no subject) among the listings of no unit
+        rows = archive.catalog.list_records(types=[kind], contractor=subject, current_only=True) if subject else [
+            r for r in archive.catalog.list_records(types=[kind], current_only=True) if not r["contractor"]]
+        for row in rows:
             out.append(archive.load_record(row))
     out += [b for b in batch if meta_of(type(b)).type == kind and getattr(b, "subject", None) == subject]
     return out

@@ -316,6 +316,33 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX fact_lint_fingerprint ON fact_lint(fingerprint);
     """,
+    # 8: drafts — forms being filled in the browser, per account, with their attached images
+    #    (mutable, deleted when added or dropped; never records)
+    """
+    CREATE TABLE drafts (
+        id         TEXT PRIMARY KEY,
+        owner      TEXT NOT NULL,
+        org        TEXT,
+        type       TEXT NOT NULL,
+        subtype    TEXT,
+        title      TEXT NOT NULL,
+        data       TEXT NOT NULL,
+        revision   INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX drafts_owner ON drafts(owner, updated_at);
+    CREATE TABLE draft_files (
+        draft_id   TEXT NOT NULL REFERENCES drafts(id),
+        name       TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        sha256     TEXT NOT NULL,
+        data       BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (draft_id, name)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

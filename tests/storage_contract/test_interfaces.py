@@ -8,8 +8,8 @@ import inspect
 import pytest
 
 from storage.interfaces import (
-    AccessLog, AccountStore, Catalog, ExamBook, FactStore, LedgerStore, PackageBook, RecordCatalog, RecordFeed, ReminderLog,
-    UnitOfWork,
+    AccessLog, AccountStore, Catalog, DraftStore, ExamBook, FactStore, LedgerStore, PackageBook, RecordCatalog, RecordFeed,
+    ReminderLog, UnitOfWork,
 )
 
 
@@ -41,6 +41,7 @@ IMPLEMENTED_BY = {
     "AccessLog": (AccessLog, lambda c: c.access_log),
     "ExamBook": (ExamBook, lambda c: c.exams),
     "ReminderLog": (ReminderLog, lambda c: c.reminders),
+    "DraftStore": (DraftStore, lambda c: c.drafts),
 }
 
 
