@@ -81,7 +81,7 @@ def phone(chromium):
     ctx = chromium.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True,
                                locale="zh-CN")
     p = ctx.new_page()
-    p.set_default_timeout(30_000)
+    p.set_default_timeout(120_000)  # each step seals a record and renders its PDF: slow on a loaded machine
     yield p
     ctx.close()
 
