@@ -47,7 +47,7 @@ from archive.campaign.rosters import KINDS as ROSTER_KINDS
 from archive.campaign.rosters import ImportFailed, import_xlsx, write_template
 from archive.errors import NotFound, OutsafeError, RuleViolation, ValidationFailed
 from archive.forms import drafts
-from archive.forms.fields import Posted, Unmasker, fields_of, read_form
+from archive.forms.fields import MARK, Posted, Unmasker, fields_of, read_form
 from archive.forms.model import FormKind, kind_of, writable
 from archive.forms.pickers import lookup, person_ids, pickers
 from archive.privacy import mask_json
@@ -303,23 +303,42 @@ def _set(raw: dict, path: str, value: Any) -> dict:
     return out
 
 
+def _under(name: str, path: str) -> bool:
+    """``name`` is the field ``path`` or one of its parts (``path.x``, ``path[0]``)."""
+    return name == path or name.startswith((path + ".", path + "["))
+
+
+def _strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*(_strings(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_strings(v) for v in value)) if value else set()
+    return set()
+
+
 def _handle(ctx: Ctx, body: Body, kind: FormKind, d: drafts.Draft | None) -> Page | Response:
     """One post of a form: keep what it holds as the draft (made now if there is none), then do
     what was asked."""
     action = body.get("_action") or "save"
     previous = d.raw if d else {}
     fixed = {"ticket_type": kind.subtype} if kind.subtype else None
-    raw = read_form(kind.cls, Posted(body.pairs), unmask=unmasker(ctx, previous), fixed=fixed)
+    pairs = body.pairs
+    dropped = None
+    if action.startswith(("remove:", "drop:")):  # a row as the page shows it, or an image: gone before the rest is read
+        path = action.partition(":")[2]
+        dropped = body.get(path) if action.startswith("drop:") else None
+        pairs = [(k, v) for k, v in pairs if not (_under(k, path) or (k == MARK and _under(v, path)))]
+        body = Body(pairs, {k: f for k, f in body.files.items() if not _under(k.removesuffix(":upload"), path)})
+    raw = read_form(kind.cls, Posted(pairs), unmask=unmasker(ctx, previous), fixed=fixed)
     made = d is None
     if d is None:
         d = drafts.start(ctx.archive, ctx.viewer, kind, raw)
     raw, file_problems, attached = _attach(ctx, d, body, raw)
-    if action.startswith("drop:"):
-        name = action[5:]
+    if dropped and dropped not in _strings(raw):
         with ctx.archive.catalog.transaction():
-            ctx.archive.catalog.drafts.delete_draft_file(d.id, ctx.viewer.name, name)
-    if action.startswith("remove:"):
-        raw = _row_edit(raw, action[7:], add=False)
+            ctx.archive.catalog.drafts.delete_draft_file(d.id, ctx.viewer.name, dropped)
     if not (made and not attached and raw == d.raw):
         d = drafts.save(ctx.archive, ctx.viewer, d, raw)
     saved = {"saved": True, "draft": d.as_dict(), "url": f"/drafts/{d.id}", "attached": attached,

@@ -446,6 +446,13 @@ def test_rows_are_added_and_removed_without_the_script(ent, world):
     page = Page(ent.get(url).text)
     r = ent.post(url, data=as_data(page.submission() + [("_action", "add:approvals")]), files=NO_FILE)  # not a list of this form
     assert r.status_code == 303 and ent.get(r.headers["location"]).status_code == 200
+    # the row removed is the one the page shows there, whatever else was emptied on the way
+    page = Page(ent.get(url).text)
+    second = saved["enterprise_duties"][1]
+    posted = [(k, "" if k == "enterprise_duties[0]" else v) for k, v in page.submission()]
+    assert ("enterprise_duties[1]", second) in posted
+    r = ent.post(url, data=as_data(posted + [("_action", "remove:enterprise_duties[1]")]), files=NO_FILE)
+    assert ent.get("/api" + url).json()["data"]["enterprise_duties"] == []
 
 
 def test_an_image_goes_with_its_draft_and_a_non_image_is_refused_at_its_field(world):
@@ -468,6 +475,11 @@ def test_an_image_goes_with_its_draft_and_a_non_image_is_refused_at_its_field(wo
         r = c.post(url, data=as_data(Page(c.get(url).text).submission() + [("_action", "save")]),
                    files={f"{path}:upload": ("evil.png", b"<svg onload=alert(1)>", "image/png")})
         assert r.status_code == 400 and at_field(Placed(r.text), path, "不是 JPEG 或 PNG 图片")
+        r = c.post(url, data=as_data(Page(c.get(url).text).submission() + [("_action", f"drop:{path}")]), files=NO_FILE)
+        assert r.status_code == 303 and c.get(f"{url}/files/sig/王海军.png").status_code == 404
+        assert "confirmer_signature" not in c.get("/api" + url).json()["data"]["conclusion"]
+        r = c.post(url, data=as_data(Page(c.get(url).text).submission() + [(path, "sig/王海军.png"), ("_action", "save")]),
+                   files={f"{path}:upload": ("x.png", signature, "image/png")})
         r = c.post(url, data=as_data(Page(c.get(url).text).submission() + [("_action", "add")]), files=NO_FILE)
         assert r.status_code == 303, r.text[:3000]
         rec = c.get("/api" + r.headers["location"].split("?")[0]).json()

@@ -53,7 +53,7 @@ def form_key(path: Path) -> str:
 @pytest.fixture(scope="module")
 def homes(tmp_path_factory):
     """The enterprise's and the bureau's archives with the examples' registry (and, at the bureau,
-    the two documents its penalty files cite), each twice: one for `case add`, one for the forms."""
+    the documents its penalty files cite), each twice: one for `case add`, one for the forms."""
     root = tmp_path_factory.mktemp("forms-roundtrip")
     mp = pytest.MonkeyPatch()
     mp.setenv("OUTSAFE_PASSPHRASE", "test-passphrase")
