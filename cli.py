@@ -414,10 +414,18 @@ def case_supersede(app: App, record_id: str, file: Path, reason: str, no_pdf: bo
 
 @case.command("show")
 @click.argument("record_id")
+@click.option("--yaml", "as_yaml", is_flag=True, help="Print the record as a case file (YAML, 身份证号 masked), as the web's 下载 YAML gives it.")
 @JSON
 @pass_app
-def case_show(app: App, record_id: str, as_json: bool) -> Any:
+def case_show(app: App, record_id: str, as_yaml: bool, as_json: bool) -> Any:
     """Show one record: its data (身份证号 masked), files and history."""
+    if as_yaml:
+        from archive.forms.drafts import record_yaml  # lazy: see Start-up
+        from archive.privacy import mask_text
+
+        archive = app.archive()
+        click.echo(mask_text(record_yaml(archive, archive.get_record_row(record_id), full=False)[1]), nl=False)
+        return None
     return output(app.archive().record_sheet(record_id), as_json)
 
 
@@ -489,13 +497,21 @@ def keys_export_public(app: App, out: Path | None) -> None:
 @click.option("--record", "record_id", metavar="ID", help="Verify one record (its files, seal and inclusion proof).")
 @click.option("--checkpoint", "checkpoints", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A checkpoint kept outside the archive; the ledger must be consistent with it (repeatable).")
+@click.option("--lint", "lint", is_flag=True,
+              help="Instead: judge every sealed record by today's schema and rules and list those they refuse (which rule, which field).")
 @JSON
 @pass_app
-def verify(app: App, record_id: str | None, checkpoints: tuple[Path, ...], as_json: bool) -> Any:
+def verify(app: App, record_id: str | None, checkpoints: tuple[Path, ...], lint: bool, as_json: bool) -> Any:
     """Re-hash every file, check every seal and the ledger against its signed checkpoints.
 
     Exit 3 if anything was altered or lost; every failure names the record or ledger leaf.
+    With --lint: today's validation rules over every sealed record; a record they refuse is listed
+    (and reported by `outsafe check`) but stays as sealed — exit 0.
     """
+    if lint:
+        from archive.facts.lint import lint_archive  # lazy: see Start-up
+
+        return output(lint_archive(app.archive(), progress=progress_printer("verify")), as_json)
     from archive.integrity.verify import verify_archive  # lazy: see Start-up
 
     return output(verify_archive(app.archive(), record_id=record_id, external=checkpoints, progress=progress_printer("verify")),
@@ -668,6 +684,22 @@ def index_rebuild(app: App, engine: str | None, as_json: bool) -> Any:
     from archive.search.index import rebuild_index  # lazy: see Start-up
 
     return output(rebuild_index(app.archive(), engine=engine, progress=progress_printer("outsafe index"), notify=notify), as_json)
+
+
+@main.group("facts")
+def facts_group() -> None:
+    """The facts the checks, status, dossiers and reports read: derived from each sealed record,
+    kept in the catalog; a cache, rebuilt from the sealed records at any time."""
+
+
+@facts_group.command("rebuild")
+@JSON
+@pass_app
+def facts_rebuild(app: App, as_json: bool) -> Any:
+    """Derive every record's facts again from the sealed records (views keep working meanwhile)."""
+    from archive.facts.index import rebuild_facts  # lazy: see Start-up
+
+    return output(rebuild_facts(app.archive(), progress=progress_printer("outsafe facts")), as_json)
 
 
 @index_group.command("check")
@@ -1127,6 +1159,79 @@ PASSWORD_STDIN = click.option("--password-stdin", is_flag=True,
 
 def read_password(from_stdin: bool) -> str | None:
     return sys.stdin.readline().rstrip("\r\n") if from_stdin else None
+
+
+@main.group()
+def exam() -> None:
+    """三级安全教育考试: question banks, and the results of the exams taken in the browser."""
+
+
+@exam.group("bank")
+def exam_bank() -> None:
+    """Question banks (one YAML file per level: 公司级, 车间级, 班组级)."""
+
+
+@exam_bank.command("check")
+@FILES
+@JSON
+@pass_app
+def exam_bank_check_cmd(app: App, files: tuple[Path, ...], as_json: bool) -> Any:
+    """Validate bank files (every problem of every file); nothing is installed."""
+    from archive.training.bank import check_banks  # lazy: see Start-up
+
+    return output(check_banks(app.archive(), files), as_json)
+
+
+@exam_bank.command("add")
+@FILES
+@JSON
+@pass_app
+def exam_bank_add_cmd(app: App, files: tuple[Path, ...], as_json: bool) -> Any:
+    """Install bank files (all or nothing); each becomes its level's current bank."""
+    from archive.training.bank import add_banks  # lazy: see Start-up
+
+    return output(add_banks(app.archive(), files, by=os.environ.get("USER")), as_json)
+
+
+@exam_bank.command("list")
+@JSON
+@pass_app
+def exam_bank_list_cmd(app: App, as_json: bool) -> Any:
+    """Installed banks, oldest first; the current bank of each level marked."""
+    from archive.training.bank import list_banks  # lazy: see Start-up
+
+    return output(list_banks(app.archive()), as_json)
+
+
+@exam.command("results")
+@click.option("--level", type=click.Choice(["公司级", "车间级", "班组级"]), help="Only this level.")
+@click.option("--status", type=click.Choice(["assigned", "open", "submitted", "timed_out", "cancelled"]), help="Only this state.")
+@click.option("--limit", type=click.IntRange(1, 100000), default=200, show_default=True)
+@JSON
+@pass_app
+def exam_results_cmd(app: App, level: str | None, status: str | None, limit: int, as_json: bool) -> Any:
+    """Exams taken (newest first): worker, level, score, pass, signed, written into a card."""
+    from archive.training.exam import results  # lazy: see Start-up
+
+    return output(results(app.archive(), level=level, status=status, limit=limit), as_json)
+
+
+@main.command()
+@AS_OF
+@click.option("--days", type=click.IntRange(0, 3650), help="Items coming due within this many days (default: settings remind_days).")
+@click.option("--send", is_flag=True, help="E-mail the digest to the recipients in outsafe.toml ([smtp], [[remind.recipients]]).")
+@JSON
+@pass_app
+def remind(app: App, as_of: date | None, days: int | None, send: bool, as_json: bool) -> Any:
+    """Reminders: certificates, licences, agreement periods and 整改 deadlines coming due, and the
+    campaign's dates (4-30, 6-10, 10-20). Without --send the digest is printed; with it, each
+    recipient gets the items not yet sent to them today (one e-mail each)."""
+    from archive.campaign.remind import remind_digest, send_digest  # lazy: see Start-up
+
+    archive = app.archive()
+    if send:
+        return output(send_digest(archive, as_of=as_of, days=days), as_json)
+    return output(remind_digest(archive, as_of=as_of, days=days), as_json)
 
 
 @main.group()

@@ -23,6 +23,9 @@ in one place (``cli.OutsafeGroup``); anything else is a bug and stays loud.
     ├── SignInRefused                 exit 1   wrong user name or password, or a disabled account — access.signin
     ├── SignInThrottled               exit 1   too many failed sign-ins: sign-in paused for a while — access.signin
     ├── BadRequest                    exit 1   a web request's parameter cannot be used (a 400 page) — web.app
+    ├── MailFailed                    exit 1   the mail server cannot be reached or fails: reminders not sent — campaign.remind
+    ├── StepRefused                   exit 1   a 作业票 step that may not be signed now: out of order, expired,
+    │                                          closed, not this person's, a stale page — tickets.lifecycle
     └── IntegrityError                exit 3   verification failed: something was altered or lost
         └── PackageRefused            exit 3   a package refused for integrity or trust, with the fix — packages.common
 
@@ -37,6 +40,7 @@ Raised and caught inside one layer, never seen by a user as such:
     schemas.publickey.PublicKeyError  a PEM that is not an Ed25519 public key; a Problem, or KeyError_
     search.query.QuerySyntaxError     a query that does not parse; becomes SearchError
     documents.images.ImageProblem     a photo or drawing that is not a sane JPEG/PNG; becomes its Problem
+    tickets.capture.CaptureProblem    a signature or step photo refused (blank pad, not a PNG, too big); its Problem
     web.uploads.UploadRefused         an upload refused while it streams (size, form token, not a .zip): its page
     documents.convert._Crash, _Timeout, _TaskError, _Closing
                                       the PDF pool's control flow; a document's failure becomes its
@@ -152,6 +156,11 @@ class KeyError_(OutsafeError):
 
 class PackageError(OutsafeError):
     pass
+
+
+class MailFailed(OutsafeError):
+    """The SMTP server of ``outsafe remind --send`` cannot be reached, refuses the login or fails
+    while sending (one message, with what to check)."""
 
 
 class IntegrityError(OutsafeError):

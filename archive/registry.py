@@ -16,7 +16,8 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache, lru_cache
+from typing import Any, get_args, get_origin, get_type_hints
 
 from archive.errors import Problem
 from schemas import TYPES, schema_for
@@ -24,8 +25,10 @@ from schemas.base import dump, iter_values
 from schemas.common import PersonRef
 from schemas.identifiers import check_uscc
 from schemas.registry import Organization, Person, Project
+from schemas.sealed import bare_type
 
 
+@lru_cache(maxsize=1 << 16)
 def person_key(secret: bytes, id_number: str) -> str:
     return hmac.new(secret, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
 
@@ -213,10 +216,30 @@ def evidence_refs(obj: Any):
             yield f"evidence[{i}].refs[{j}]", number
 
 
+@cache
+def _ref_fields(cls: type) -> tuple[str, ...]:
+    """The fields of ``cls`` whose type can hold a PersonRef (directly, in a tuple, or nested)."""
+    hints = get_type_hints(cls, include_extras=True)
+
+    def holds(hint: Any, seen: frozenset) -> bool:
+        hint, _ = bare_type(hint)
+        if get_origin(hint) is tuple:
+            return any(holds(a, seen) for a in get_args(hint) if a is not Ellipsis)
+        if hint is PersonRef:
+            return True
+        if dataclasses.is_dataclass(hint) and hint not in seen:
+            inner = get_type_hints(hint, include_extras=True)
+            return any(holds(inner[f.name], seen | {hint}) for f in dataclasses.fields(hint))
+        return False
+
+    return tuple(f.name for f in dataclasses.fields(cls) if holds(hints[f.name], frozenset({cls})))
+
+
 def person_refs(obj: Any, prefix: str = ""):
-    for f in dataclasses.fields(obj):
-        v = getattr(obj, f.name)
-        path = f"{prefix}.{f.name}" if prefix else f.name
+    """(path, PersonRef) of every person ``obj`` names, in field order."""
+    for name in _ref_fields(type(obj)):
+        v = getattr(obj, name)
+        path = f"{prefix}.{name}" if prefix else name
         if isinstance(v, PersonRef):
             yield path, v
         elif isinstance(v, tuple):

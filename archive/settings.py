@@ -41,6 +41,13 @@ class Settings:
         True, "domain.md §4.4 [M]: 现行特种作业操作证以持证人身份证号为证号", "特种作业操作证编号须为身份证号（可带前缀 T）"
     )
 
+    # --- 三级教育考试 (the exam taken on a phone; the pass mark is training_pass_score) -------------
+    exam_questions_company: int = _s(15, "[P] 企业通行做法", "公司级考试每次随机抽取的题数")
+    exam_questions_workshop: int = _s(15, "[P] 企业通行做法", "车间级考试每次随机抽取的题数")
+    exam_questions_team: int = _s(15, "[P] 企业通行做法", "班组级考试每次随机抽取的题数")
+    exam_minutes: int = _s(30, "[P] 企业通行做法", "每次考试的答题时限（分钟），以服务器时间计")
+    exam_grace_seconds: int = _s(30, "[P] 网络延迟", "时限到后仍按时交卷处理的宽限（秒），超过即按超时计")
+
     # --- 作业票 (GB 30871—2022 numbers, defaults an enterprise may tighten) ----------------
     hot_work_max_hours_special: float = _s(8, "GB 30871—2022 5.1.5", "特级动火作业票最长有效期（小时）")
     hot_work_max_hours_first: float = _s(8, "GB 30871—2022 5.1.5", "一级动火作业票最长有效期（小时）")
@@ -98,6 +105,10 @@ class Settings:
     # --- campaign (the seed's own dates) -----------------------------------------------------
     campaign_year: int = _s(2026, "整治方案 [C]", "整治年度")
 
+    # --- reminders (outsafe remind, the dashboard) ------------------------------------------------
+    remind_days: int = _s(30, "[P]", "提醒列出今后多少天内到期的证照、协议、整改期限和报送期限")
+    web_base_url: str = _s("http://127.0.0.1:8080", "[P]", "网页服务对外的地址，提醒邮件中的链接以此开头")
+
     # --- privacy and documents ---------------------------------------------------------------
     mask_id_in_documents: bool = _s(True, "domain.md §4.2 Privacy [P]", "生成的文书中身份证号是否打码")
 
@@ -124,6 +135,14 @@ class Settings:
         60, "[P]", "网页服务每隔多少分钟把访问日志的链头记入账本并签署检查点（有新条目时；0 = 仅在写入记录和服务停止时）")
     index_follow_seconds: int = _s(
         5, "[P]", "网页服务每隔多少秒把本机的搜索索引追上目录（其他服务器或命令行写入的记录；0 = 仅在每次搜索前）")
+
+    # --- 作业票 on a phone (archive/tickets) ------------------------------------------------------
+    ticket_identify_max_failures: int = _s(
+        5, "[P] 同 login_max_failures_per_user", "交由他人签字时，同一账号对同一作业票输错身份证号后四位多少次后暂停核验")
+    ticket_identify_window_minutes: int = _s(15, "[P]", "身份核验失败计数的时间窗，也是暂停核验的时长（分钟）")
+    ticket_step_max_bytes: int = _s(64 * 2**20, "[P] 手机照片每张 3–8 MB", "一次签字上传的签名和照片合计上限（字节）")
+    ticket_step_max_photos: int = _s(6, "[P]", "一次签字可附的照片张数上限")
+    ticket_signature_max_bytes: int = _s(512 * 1024, "[P] 手写签名 PNG 一般 10–60 KB", "手写签名图片（PNG）的大小上限（字节）")
 
     @classmethod
     def load(cls, path: Path | None) -> "Settings":

@@ -48,7 +48,11 @@ from doc_templates.forms import (
     build_work_at_height,
 )
 
-TICKET_NOTE = {"ticket_type": "作业类别由票种本身（模板）体现 (the form itself is the ticket type)"}
+TICKET_NOTE = {
+    "ticket_type": "作业类别由票种本身（模板）体现 (the form itself is the ticket type)",
+    "steps[].identified_by": "身份确认方式记在封存的签署记录中，表上不印 (how the signer was identified: in the sealed record)",
+    "steps[].account": "经手账号记在封存的签署记录中，表上不印 (the account of the phone: in the sealed record)",
+}
 
 
 def specs() -> list[Spec]:

@@ -351,10 +351,12 @@ class Ticket:
 
     def linked_and_risk(self) -> None:
         self.line("关联的其他特殊作业及安全作业票编号", "{{ doc.linked_tickets|join('、')|default('无', true) }}", label_w=LW * 2)
-        self.line("风险辨识结果", "{{ doc.risk_identification }}", height=12)
+        self.line("风险辨识结果", "{{ doc.risk_identification|default('') }}", height=12)
 
     def period(self, label: str = "作业实施时间") -> None:
-        self.line(label, "自{{ doc.valid_from|cn_datetime }}至{{ doc.valid_to|cn_datetime }}止")
+        self.line(label, "自{{ doc.valid_from|cn_datetime }}至{{ doc.valid_to|cn_datetime }}止"
+                         "{% set st = doc.steps|signed('start') %}{% if st %}；{{ st.signed_at|cn_time }}开始作业，"
+                         "{{ st.person.name }}{{ st.signature.small }}{% endif %}")
 
     def gas(self, standard: str | None = None, heading: str = "气体分析", condition: str | None = None) -> None:
         """The gas analysis as a table of its own: its heading rows repeat on a new page."""
@@ -376,7 +378,8 @@ class Ticket:
             C("{{ s.location|default('／') }}", cols[3][1], align="center", font=small),
             C("{{ s.result|num }}{{ s.unit|unit }}{% if s.limit is not none %}（≤{{ s.limit|num }}）{% endif %}", 32,
               align="center", font=small),
-            C("{{ s.analyst }}", 18, align="center", font=small),
+            C("{% set sg = doc.steps|signed('gas', name=s.analyst, after=s.taken_at) %}{% if sg %}{{ sg.signature.small }}{% endif %}"
+              "{{ s.analyst }}", 18, align="center", font=small),
         )
         self.g.tag("{%tr endfor %}")
         if standard:
@@ -400,18 +403,25 @@ class Ticket:
 
     def briefing(self, guardian_row: bool = False, keep: bool = False) -> None:
         half = (self.w - 2 * LW) / 2
-        self.g.row(L("安全交底人", LW), C("{{ doc.briefing.by }}", half), L("接受交底人", LW),
-                   C(self.names("doc.briefing.receivers", half), half), height=8, keep=keep)
+        by = ("{% set sb = doc.steps|signed('measures') %}{% if sb %}{{ sb.signature.image }}{% endif %}"
+              "{{ doc.briefing.by|default('') }}")
+        # a ticket signed on a phone: each receiver's name with the signature he gave
+        receivers = ("{% if doc.steps %}{% for r in doc.briefing.receivers %}{{ r }}"
+                     "{% set sr = doc.steps|signed('briefed', name=r) %}{% if sr %}{{ sr.signature.small }}{% endif %}"
+                     "{% if not loop.last %}、{% endif %}{% endfor %}{% else %}" + self.names("doc.briefing.receivers", half)
+                     + "{% endif %}")
+        self.g.row(L("安全交底人", LW), C(by, half), L("接受交底人", LW), C(receivers, half), height=8, keep=keep)
         if guardian_row:
             self.line("监护人", "{{ doc.guardian.name }}")
 
-    def box(self, name: str, optional: bool = False) -> None:
+    def box(self, name: str) -> None:
         label = BOX_LABELS.get(name, f"{name}意见")
         var = "a"
-        d = "|default('')" if optional else ""
+        d = "|default('')"  # a ticket signed step by step prints its boxes before they are signed
         content = [
             P((f"{{% set {var} = doc.approvals|box('{name}') %}}{{{{ {var}.opinion|default('') }}}}",)),
-            P((f"签字：{{{{ {var}.name{d} }}}}　　{{{{ {var}.signed_at|cn_datetime|default('　　年　　月　　日　　时　　分') }}}}",),
+            P((f"签字：{{% set sx = doc.steps|signed(box='{name}') %}}{{% if sx %}}{{{{ sx.signature.image }}}}{{% endif %}}"
+               f"{{{{ {var}.name{d} }}}}　　{{{{ {var}.signed_at|cn_datetime|default('　　年　　月　　日　　时　　分') }}}}",),
               align="right"),
         ]
         self.g.row(L(label, LW), C(content, self.w - LW, valign="top"), height=14, keep=True)
@@ -419,7 +429,8 @@ class Ticket:
     def completion(self) -> None:
         content = [
             P(("{{ doc.completion.opinion|default('') }}",)),
-            P(("签字：{{ doc.completion.by|default('　　　　') }}　　"
+            P(("签字：{% set sc = doc.steps|signed('close') %}{% if sc %}{{ sc.signature.image }}{% endif %}"
+               "{{ doc.completion.by|default('　　　　') }}　　"
                "{{ doc.completion.at|cn_datetime|default('　　年　　月　　日　　时　　分') }}",), align="right"),
         ]
         self.g.row(L("完工验收", LW), C(content, self.w - LW, valign="top"), height=14, keep=True)
@@ -436,7 +447,7 @@ class Ticket:
         for b in TICKET_CLASSES[ticket_type].REQUIRED_BOXES:
             self.box(b)
         for b in optional:
-            self.box(b, optional=True)
+            self.box(b)
         self.completion()
         return self.finish(note) if lead is None else self.finish(note, lead=lead)
 
@@ -447,16 +458,23 @@ class Ticket:
         return self.doc
 
 
+#: the applicant's signature after the time of application (a ticket signed on a phone)
+APPLIED_AT = ("{{ doc.applied_at|cn_datetime }}{% set sa = doc.steps|signed('apply') %}"
+              "{% if sa %}　申请人：{{ sa.signature.small }}{% endif %}")
+
+
 def numbered_people(listexpr: str, number_label: str) -> list[P]:
     """One line per person with the number the form exists to show, printed in full."""
-    return [P((f"{{%p for p in {listexpr} %}}",)), P((f"{{{{ p.name }}}}　{number_label}：{{{{ p.certificate_no }}}}",)),
+    return [P((f"{{%p for p in {listexpr} %}}",)),
+            P((f"{{{{ p.name }}}}　{number_label}：{{{{ p.certificate_no }}}}"
+               "{% set sp = doc.steps|signed('briefed', name=p.name) %}{% if sp %}　{{ sp.signature.small }}{% endif %}",)),
             P(("{%p endfor %}",))]
 
 
 def build_hot_work() -> Doc:
     t = Ticket("动火安全作业票", grade="grade")
     t.common_top()
-    t.pair("作业申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
+    t.pair("作业申请单位", "{{ doc.applicant_unit }}", "作业申请时间", APPLIED_AT)
     t.line("作业内容", "{{ doc.content }}")
     t.line("动火地点及动火部位", "{{ doc.location }}；{{ doc.hot_spot }}", label_w=LW + 8)
     t.pair("动火作业级别", "{{ doc.grade|choices('特级', '一级', '二级') }}", "动火方式", "{{ doc.method }}")
@@ -475,7 +493,7 @@ def build_hot_work() -> Doc:
 def build_confined_space() -> Doc:
     t = Ticket("受限空间安全作业票")
     t.common_top()
-    t.pair("作业申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
+    t.pair("作业申请单位", "{{ doc.applicant_unit }}", "作业申请时间", APPLIED_AT)
     t.line("受限空间名称", "{{ doc.space_name }}")
     t.line("受限空间内原有介质名称", "{{ doc.original_medium }}", label_w=LW + 8)
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
@@ -505,7 +523,7 @@ def drawing(t: Ticket, label: str, field: str, notes: list[str], by: str | None 
 def build_blind_plate() -> Doc:
     t = Ticket("盲板抽堵安全作业票")
     t.common_top()
-    t.pair("申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
+    t.pair("申请单位", "{{ doc.applicant_unit }}", "作业申请时间", APPLIED_AT)
     t.line("作业类别", "{{ (doc.action ~ '盲板')|choices('堵盲板', '抽盲板') }}")
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
     w = t.w
@@ -534,7 +552,7 @@ def build_blind_plate() -> Doc:
 def build_work_at_height() -> Doc:
     t = Ticket("高处安全作业票", grade="grade")
     t.common_top()
-    t.pair("作业申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
+    t.pair("作业申请单位", "{{ doc.applicant_unit }}", "作业申请时间", APPLIED_AT)
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
     t.pair("作业高度", "{{ doc.height_m|num }} m", "高处作业级别", "{{ doc.grade|choices('Ⅰ级', 'Ⅱ级', 'Ⅲ级', 'Ⅳ级') }}")
     t.line("客观危险因素", "{{ doc.objective_hazards|join('；')|default('无', true) }}")
@@ -548,7 +566,7 @@ def build_work_at_height() -> Doc:
 def build_lifting() -> Doc:
     t = Ticket("吊装安全作业票", grade="grade")
     t.common_top()
-    t.pair("作业申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
+    t.pair("作业申请单位", "{{ doc.applicant_unit }}", "作业申请时间", APPLIED_AT)
     t.triple([("吊装地点", "{{ doc.location }}"), ("吊具名称", "{{ doc.rigging }}"), ("吊物内容", "{{ doc.load_description }}")], height=10)
     t.line("吊装作业人", t.names("doc.workers|map(attribute='name')", t.w - LW))
     t.pair("司索人", t.names("doc.riggers|map(attribute='name')", (t.w - 2 * LW) / 2), "监护人", "{{ doc.guardian.name }}")
@@ -564,7 +582,7 @@ def build_lifting() -> Doc:
 def build_temporary_power() -> Doc:
     t = Ticket("临时用电安全作业票")
     t.common_top()
-    t.pair("申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
+    t.pair("申请单位", "{{ doc.applicant_unit }}", "作业申请时间", APPLIED_AT)
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
     t.pair("电源接入点及许可用电功率", "{{ doc.access_point }}；{{ doc.permitted_kw|num }} kW", "工作电压", "{{ doc.voltage_v|num }} V")
     t.pair("用电设备名称及额定功率", "{{ doc.equipment }}", "监护人", "{{ doc.guardian.name }}")
@@ -580,7 +598,7 @@ def build_temporary_power() -> Doc:
 def build_excavation() -> Doc:
     t = Ticket("动土安全作业票")
     t.common_top()
-    t.pair("申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
+    t.pair("申请单位", "{{ doc.applicant_unit }}", "作业申请时间", APPLIED_AT)
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
     t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
     t.line("作业人", t.names("doc.workers|map(attribute='name')", t.w - LW))
@@ -597,7 +615,7 @@ def build_excavation() -> Doc:
 def build_road_closure() -> Doc:
     t = Ticket("断路安全作业票")
     t.common_top()
-    t.pair("申请单位", "{{ doc.applicant_unit }}", "作业申请时间", "{{ doc.applied_at|cn_datetime }}")
+    t.pair("申请单位", "{{ doc.applicant_unit }}", "作业申请时间", APPLIED_AT)
     t.line("涉及相关单位（部门）", "{{ doc.related_units|join('、')|default('无', true) }}", label_w=LW + 8)
     t.pair("作业负责人", "{{ doc.leader.name }}", "监护人", "{{ doc.guardian.name }}")
     t.line("作业人", t.names("doc.workers|map(attribute='name')", t.w - LW))
@@ -612,7 +630,7 @@ def build_road_closure() -> Doc:
 def build_blasting() -> Doc:
     t = Ticket("爆破作业许可单")
     t.common_top()
-    t.pair("申请单位", "{{ doc.applicant_unit }}", "申请时间", "{{ doc.applied_at|cn_datetime }}")
+    t.pair("申请单位", "{{ doc.applicant_unit }}", "申请时间", APPLIED_AT)
     t.line("爆破作业单位许可证", "{{ doc.unit_licence_no }}（有效期至{{ doc.unit_licence_valid_to|cn_date }}）", label_w=LW + 8)
     t.pair("作业地点", "{{ doc.location }}", "作业内容", "{{ doc.content }}")
     t.pair("爆破设计/方案编号", "{{ doc.design_ref }}", "安全评估报告编号", "{{ doc.safety_assessment_ref|default('／') }}")

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, ClassVar, Literal
 
 from schemas.base import F, RuleContext, err, g, rule, warn
-from schemas.common import TICKET_TYPE_NAMES, ContractorUscc, Drawing, EnterpriseUscc, PersonRef, TicketType
+from schemas.common import TICKET_TYPE_NAMES, ContractorUscc, Drawing, EnterpriseUscc, PersonRef, Photo, Signature, TicketType
 from schemas.meta import CaseMeta
 
 GB = "GB 30871—2022"
@@ -78,6 +78,53 @@ class Completion:
     opinion: Annotated[str | None, F("验收意见")] = None
 
 
+StepKind = Literal["apply", "measures", "briefed", "gas", "approve", "check", "start", "close"]
+
+#: the steps of a ticket signed on a phone, in their order (GB 30871—2022 4.2–4.11, App. A):
+#: 作业申请 → 风险辨识与安全措施（安全交底）→ 接受交底 → 气体分析 → 审批（in the order of the
+#: type's boxes）→ 验票 → 作业开始 → 完工验收. A gas analysis may be repeated until the
+#: acceptance (re-tests after a break, every day of work; 5.3.1 d).
+STEP_ORDER: dict[str, int] = {"apply": 0, "measures": 1, "briefed": 2, "gas": 3, "approve": 4, "check": 5, "start": 6, "close": 7}
+STEP_NAMES: dict[str, str] = {
+    "apply": "作业申请", "measures": "风险辨识与安全措施", "briefed": "接受安全交底", "gas": "气体分析",
+    "approve": "审批", "check": "验票", "start": "作业开始", "close": "完工验收",
+}
+STEP_ROLES: dict[str, str] = {
+    "apply": "申请人", "measures": "安全交底人", "briefed": "接受交底人", "gas": "分析人", "approve": "审批人",
+    "check": "验票人", "start": "作业开始确认人", "close": "验收人",
+}
+CHECK_BOX = "当班班长验票"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepPhoto(Photo):
+    """A photo taken at a step on the phone; the camera's time and place (EXIF) when it recorded them."""
+
+    caption: Annotated[str, F("说明")] = "现场照片"
+    latitude: Annotated[float | None, F("纬度（EXIF）", minimum=-90, maximum=90)] = None
+    longitude: Annotated[float | None, F("经度（EXIF）", minimum=-180, maximum=180)] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """签署记录: one act of the ticket's life cycle, signed on a phone by the person whose role it is,
+    at the time of the archive's clock, with a handwritten signature (PNG) and optional photos."""
+
+    step: Annotated[StepKind, F("步骤")]
+    box: Annotated[ApprovalBox | None, F("意见栏", help="审批与验票：所签的意见栏")] = None
+    person: Annotated[PersonRef, F("签字人")]
+    signed_at: Annotated[datetime, F("签字时间", help="档案服务器的时钟")]
+    signature: Annotated[Signature, F("手写签名")]
+    photos: Annotated[tuple[StepPhoto, ...], F("现场照片")] = ()
+    identified_by: Annotated[Literal["身份证号后四位", "登录账号"], F("身份确认方式")]
+    account: Annotated[str, F("经手账号", help="签字所用手机登录的账号")]
+    opinion: Annotated[str | None, F("意见")] = None
+
+    @property
+    def label(self) -> str:
+        return self.box or STEP_ROLES[self.step]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Conditions:
     """Circumstances that escalate a hot-work grade (GB 30871 5.1.1) or stop work."""
@@ -110,20 +157,33 @@ class WorkTicket:
     leader: Annotated[PersonRef, F("作业负责人")]
     guardian: Annotated[PersonRef, F("监护人")]
     workers: Annotated[tuple[PersonRef, ...], F("作业人", min_items=1)]
-    risk_identification: Annotated[str, F("风险辨识结果")]
-    measures: Annotated[tuple[Measure, ...], F("安全措施", min_items=1)]
+    # required of a ticket as a whole (rule _ticket_complete); a ticket signed step by step on a
+    # phone (``steps``) has them from the step that fills them on
+    risk_identification: Annotated[str | None, F("风险辨识结果")] = None
+    measures: Annotated[tuple[Measure, ...], F("安全措施")] = ()
     other_measures: Annotated[str | None, F("其他安全措施")] = None
-    briefing: Annotated[Briefing, F("安全交底")]
+    briefing: Annotated[Briefing | None, F("安全交底")] = None
     gas_samples: Annotated[tuple[GasSample, ...], F("气体分析")] = ()
-    approvals: Annotated[tuple[Approval, ...], F("审批意见", min_items=1)]
+    approvals: Annotated[tuple[Approval, ...], F("审批意见")] = ()
     completion: Annotated[Completion | None, F("完工验收")] = None
     linked_tickets: Annotated[tuple[str, ...], F("关联的其他特殊作业及安全作业票编号")] = ()
     conditions: Annotated[Conditions, F("作业条件")] = Conditions()
     video_recorded: Annotated[bool | None, F("全程视频记录")] = None
+    steps: Annotated[tuple[Step, ...], F("签署记录", help="在手机上逐步办理的作业票：每一步的签字人、时间、手写签名和照片")] = ()
 
     @property
     def type_name(self) -> str:
         return TICKET_TYPE_NAMES.get(self.ticket_type, self.ticket_type)
+
+    @classmethod
+    def approval_order(cls) -> tuple[str, ...]:
+        """The boxes approved one after another before 验票, in the form's order (App. A)."""
+        return tuple(b for b in cls.REQUIRED_BOXES if b != CHECK_BOX)
+
+    @classmethod
+    def has_check(cls) -> bool:
+        """Does this ticket have the 动火前岗位当班班长验票 box (A.1 only)?"""
+        return CHECK_BOX in cls.REQUIRED_BOXES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -323,11 +383,27 @@ def _ticket_window(t, ctx: RuleContext):
 
 
 @rule(WorkTicket)
+def _ticket_complete(t, ctx: RuleContext):
+    """A ticket added as a whole (signed on paper) has everything the form asks for; a ticket
+    signed step by step has each part from its step on (rule _ticket_steps)."""
+    if g(t, "steps"):
+        return
+    if not (g(t, "risk_identification") or "").strip():
+        yield err("risk_identification", "风险辨识结果：缺少必填字段 (missing required field)")
+    if not g(t, "measures"):
+        yield err("measures", "安全措施：至少需要 1 项 (at least 1 item(s))")
+    if g(t, "briefing") is None:
+        yield err("briefing", "安全交底：缺少必填字段 (missing required field)")
+    if not g(t, "approvals"):
+        yield err("approvals", "审批意见：至少需要 1 项 (at least 1 item(s))")
+
+
+@rule(WorkTicket)
 def _ticket_approvals(t, ctx: RuleContext):
     cls = TICKET_CLASSES.get(g(t, "ticket_type"), WorkTicket)
     approvals = list(g(t, "approvals") or ())
     boxes = {g(a, "box") for a in approvals}
-    for box in cls.REQUIRED_BOXES:
+    for box in cls.REQUIRED_BOXES if not g(t, "steps") else ():  # step by step: rule _ticket_steps
         if box not in boxes:
             yield err("approvals", f"缺少“{box}”意见栏签字 (missing the {box} signature box)", f"{GB} 附录A")
     start = g(t, "valid_from")
@@ -364,7 +440,8 @@ def _ticket_gas(t, ctx: RuleContext):
     samples = list(g(t, "gas_samples") or ())
     needs = cls.NEEDS_GAS or (g(t, "ticket_type") == "temporary_power" and g(t, "in_fire_area"))
     start, end = g(t, "valid_from"), g(t, "valid_to")
-    if needs and not samples:
+    steps = list(g(t, "steps") or ())
+    if needs and not samples and not steps:  # step by step: required before the first approval (_ticket_steps)
         yield err("gas_samples", "该作业须在作业前进行气体分析 (gas analysis required before this work)", f"{GB} 5.3.1 / 6.3")
         return
     if not samples or not isinstance(start, datetime):
@@ -384,9 +461,12 @@ def _ticket_gas(t, ctx: RuleContext):
                           s.source("gas_sample_max_minutes"))
         if isinstance(end, datetime):
             day, last_day = start.date(), end.date()
+            signed = [x for x in (g(s_, "signed_at") for s_ in steps) if isinstance(x, datetime)]
+            if signed:  # a ticket in its life cycle: the days of work up to its latest step
+                last_day = min(last_day, max(signed).date())
             sampled = {ts.date() for _, ts in times}
             while day <= last_day:
-                if day not in sampled and not (day == last_day and end.time() == datetime.min.time()):
+                if day not in sampled and not (day == end.date() and end.time() == datetime.min.time()):
                     yield err("gas_samples", f"{day} 无当日作业前气体分析 (no gas analysis on {day})", f"{GB} 5.3.1 d)")
                 day += timedelta(days=1)
     for i, ts in times:
@@ -533,3 +613,141 @@ def _ticket_specifics(t, ctx: RuleContext):
     if tt == "hot_work":
         if effective_hot_work_grade(t) == "特级" and g(t, "video_recorded") is False:
             yield err("video_recorded", "特级动火作业应全程视频记录 (special-grade hot work must be filmed)", f"{GB} 5.2.11")
+
+
+def needs_gas(t) -> bool:
+    """Must this ticket have a gas analysis before the work (5.3.1, 6.3, 10.2)?"""
+    cls = TICKET_CLASSES.get(g(t, "ticket_type"), WorkTicket)
+    return cls.NEEDS_GAS or (g(t, "ticket_type") == "temporary_power" and bool(g(t, "in_fire_area")))
+
+
+BOX_PEOPLE = {"监护人": "guardian", "作业负责人": "leader", "作业指挥": "commander"}
+
+
+def _same_person(a, b) -> bool:
+    if a is None or b is None or g(a, "name") != g(b, "name"):
+        return False
+    x, y = g(a, "id_number"), g(b, "id_number")
+    return not (x and y) or str(x).upper() == str(y).upper()
+
+
+@rule(WorkTicket)
+def _ticket_steps(t, ctx: RuleContext):
+    """A ticket signed step by step (``steps``): the steps in their order, each by the person whose
+    role it is, and the form's content (approvals, gas analysis, completion) matching its steps."""
+    steps = list(g(t, "steps") or ())
+    if not steps:
+        return
+    cls = TICKET_CLASSES.get(g(t, "ticket_type"), WorkTicket)
+    order = cls.approval_order()
+    src = f"{GB} 4.2–4.11，附录A"
+    kinds = [g(x, "step") for x in steps]
+    if kinds[0] != "apply":
+        yield err("steps[0].step", "签署记录须从作业申请开始 (the first step must be the application)", src)
+    seen: list[str] = []
+    last_rank, last_at = -1, None
+    approved: list[str] = []
+    receivers = list(g(g(t, "briefing"), "receivers") or ())
+    briefed: list[str] = []
+    for i, x in enumerate(steps):
+        k, at, who, box = g(x, "step"), g(x, "signed_at"), g(g(x, "person"), "name"), g(x, "box")
+        path = f"steps[{i}]"
+        if k not in STEP_ORDER:
+            continue
+        name = STEP_NAMES[k] + (f"（{box}）" if box else "")
+        if k in ("apply", "measures", "check", "start", "close") and k in seen:
+            yield err(f"{path}.step", f"“{STEP_NAMES[k]}”已签署过，不能再签 (this step was signed already)", src)
+        if k == "gas":
+            if "measures" not in seen:
+                yield err(f"{path}.step", "气体分析须在风险辨识与安全措施之后 (gas analysis before the safety measures)", src)
+            if "close" in seen:
+                yield err(f"{path}.step", "完工验收后不能再做气体分析 (gas analysis after the completion)", src)
+        else:
+            rank = STEP_ORDER[k]
+            if rank < last_rank:
+                yield err(f"{path}.step", f"“{name}”不能在“{STEP_NAMES[kinds[_last_index(kinds, i, last_rank)]]}”之后签署 (step out of order)", src)
+            last_rank = max(last_rank, rank)
+        if isinstance(at, datetime):
+            if last_at is not None and at < last_at:
+                yield err(f"{path}.signed_at", "签字时间早于上一步 (signed before the previous step)")
+            last_at = at if last_at is None else max(last_at, at)
+        if k == "approve":
+            if box not in order:
+                yield err(f"{path}.box", f"{TICKET_TYPE_NAMES.get(g(t, 'ticket_type'), '')}作业票没有“{box}”审批栏；审批栏依次为：{'、'.join(order)} (no such approval box)", src)
+            elif box in approved:
+                yield err(f"{path}.box", f"“{box}”已签字 (this box was signed already)", src)
+            elif order[len(approved)] != box:
+                yield err(f"{path}.box", f"审批须依次签字：应先由“{order[len(approved)]}”签字，再到“{box}” "
+                                         f"(approvals in order: {order[len(approved)]} first)", src)
+            if not approved:
+                if receivers and set(briefed) != set(receivers):
+                    yield err(path, "接受交底人尚未全部签字，不能开始审批 (every receiver of the briefing signs before the approvals)", f"{GB} 4.4")
+                if needs_gas(t) and "gas" not in seen:
+                    yield err(path, "作业前须先做气体分析，再审批 (gas analysis before the approvals)", f"{GB} 5.3.1 / 6.3")
+            approved.append(box)
+        if k == "check":
+            if not cls.has_check() or box != CHECK_BOX:
+                yield err(f"{path}.box", f"此作业票没有“{CHECK_BOX}”栏 (this ticket has no such box)", src)
+            if len(approved) < len(order):
+                yield err(path, f"审批未完成（尚缺：{'、'.join(b for b in order if b not in approved)}），不能验票 (approvals incomplete)", src)
+        if k == "start":
+            if len(approved) < len(order) or (cls.has_check() and "check" not in seen):
+                yield err(path, "审批和验票完成后方可开始作业 (work starts after the approvals and the check)", src)
+            a, b = g(t, "valid_from"), g(t, "valid_to")
+            if isinstance(at, datetime) and isinstance(a, datetime) and at < a:
+                yield err(f"{path}.signed_at", f"作业票自 {a:%Y-%m-%d %H:%M} 起有效，尚未到作业时间 (work before the ticket's start)", src)
+            if isinstance(at, datetime) and isinstance(b, datetime) and at > b:
+                yield err(f"{path}.signed_at", f"作业票已于 {b:%Y-%m-%d %H:%M} 过期 (the ticket has expired)", f"{GB} 4.16")
+        if k == "close" and "start" not in seen:
+            yield err(path, "作业开始后方可完工验收 (completion before the work started)", src)
+        if k == "measures":
+            bf = g(t, "briefing")
+            if not (g(t, "risk_identification") or "").strip():
+                yield err("risk_identification", "风险辨识结果：缺少必填字段 (missing required field)", src)
+            if not g(t, "measures"):
+                yield err("measures", "安全措施：至少需要 1 项 (at least 1 item(s))", src)
+            if bf is None:
+                yield err("briefing", "安全交底：缺少必填字段 (missing required field)", src)
+            elif g(bf, "by") != who:
+                yield err(f"{path}.person", f"安全交底人为{g(bf, 'by')}，签字人为{who} (the briefer signs this step)", f"{GB} 4.4")
+        if k == "briefed":
+            if who not in receivers:
+                yield err(f"{path}.person", f"{who}不是接受交底人 (not a receiver of the briefing)", f"{GB} 4.4")
+            elif who in briefed:
+                yield err(f"{path}.person", f"{who}已签字确认交底 (signed already)", f"{GB} 4.4")
+            briefed.append(who)
+        if k in ("approve",) and box in BOX_PEOPLE and g(t, BOX_PEOPLE[box]) is not None and not _same_person(g(x, "person"), g(t, BOX_PEOPLE[box])):
+            yield err(f"{path}.person", f"“{box}”栏须由本票的{box}{g(g(t, BOX_PEOPLE[box]), 'name')}签字 (signed by the wrong person)", src)
+        seen.append(k)
+    # the form's content matches its steps
+    steps_by_box = {g(x, "box"): x for x in steps if g(x, "step") in ("approve", "check")}
+    for i, a in enumerate(g(t, "approvals") or ()):
+        x = steps_by_box.get(g(a, "box"))
+        if x is None:
+            yield err(f"approvals[{i}]", f"“{g(a, 'box')}”栏没有对应的签署记录 (an approval without its signed step)", src)
+        elif g(g(x, "person"), "name") != g(a, "name") or g(x, "signed_at") != g(a, "signed_at"):
+            yield err(f"approvals[{i}]", f"“{g(a, 'box')}”栏的签字人或时间与签署记录不符 (approval differs from its signed step)", src)
+    boxes = {g(a, "box") for a in g(t, "approvals") or ()}
+    for i, x in enumerate(steps):
+        if g(x, "step") in ("approve", "check") and g(x, "box") not in boxes:
+            yield err(f"steps[{i}]", f"签署记录中的“{g(x, 'box')}”栏不在审批意见中 (a signed step missing from the approvals)", src)
+    closes = [x for x in steps if g(x, "step") == "close"]
+    c = g(t, "completion")
+    if closes and (c is None or g(c, "by") != g(g(closes[0], "person"), "name") or g(c, "at") != g(closes[0], "signed_at")):
+        yield err("completion", "完工验收与签署记录不符 (the completion differs from its signed step)", src)
+    if c is not None and not closes:
+        yield err("completion", "完工验收没有对应的签署记录 (a completion without its signed step)", src)
+    gas_steps = [x for x in steps if g(x, "step") == "gas"]
+    for i, smp in enumerate(g(t, "gas_samples") or ()):
+        ts = g(smp, "taken_at")
+        if not any(g(g(x, "person"), "name") == g(smp, "analyst") and isinstance(ts, datetime)
+                   and isinstance(g(x, "signed_at"), datetime) and ts <= g(x, "signed_at") for x in gas_steps):
+            yield err(f"gas_samples[{i}].analyst", f"分析人{g(smp, 'analyst')}没有在取样之后签字 (a reading without the analyst's signed step)", src)
+
+
+def _last_index(kinds: list, i: int, rank: int) -> int:
+    """The index before ``i`` of the step of rank ``rank`` (for the message of a step out of order)."""
+    for j in range(i - 1, -1, -1):
+        if STEP_ORDER.get(kinds[j]) == rank:
+            return j
+    return 0

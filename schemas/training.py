@@ -7,7 +7,7 @@ participants and assessment result; missing any of the four is SPL 97(四) "未�
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
 from schemas.base import F, RuleContext, err, g, rule, warn
@@ -34,6 +34,43 @@ class Trainee:
     labour_type: Annotated[LabourType, F("用工形式")] = "正式员工"
 
 
+def _sha256_hex(value: str) -> None:
+    from marshmallow import ValidationError
+
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ValidationError("应为 64 位小写十六进制的 SHA-256 (not a sha256 hex digest)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExamAnswer:
+    question: Annotated[str, F("题号", ident=True, max_length=16)]
+    given: Annotated[str | None, F("所答", ident=True, max_length=8)] = None
+    correct: Annotated[bool, F("答对")]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExamResult:
+    """The exam behind a level's score, as the server kept it (archive.training): which bank, the
+    seed of the draw (the same seed draws the same questions), the server's times, every answer."""
+
+    attempt: Annotated[str, F("考试编号", ident=True)]
+    bank: Annotated[str, F("题库")]
+    bank_sha256: Annotated[str, F("题库 SHA-256", _sha256_hex, ident=True)]
+    seed: Annotated[str, F("抽题种子", ident=True)]
+    started_at: Annotated[datetime, F("开始答题时间")]
+    submitted_at: Annotated[datetime, F("交卷时间")]
+    minutes: Annotated[int, F("答题时限（分钟）", minimum=1, maximum=600)]
+    pass_score: Annotated[float, F("合格分", minimum=0, maximum=100)]
+    questions: Annotated[int, F("题数", minimum=1, maximum=500)]
+    correct: Annotated[int, F("答对题数", minimum=0, maximum=500)]
+    answers: Annotated[tuple[ExamAnswer, ...], F("答题情况", min_items=1, max_items=500)]
+
+
+def exam_score(correct: int, questions: int) -> float:
+    """The score of an exam: the share of questions answered right, out of 100, one decimal."""
+    return round(100 * correct / questions, 1) if questions else 0.0
+
+
 @dataclass(frozen=True, kw_only=True)
 class TrainingLevel:
     level: Annotated[Literal["公司级", "车间级", "班组级"], F("教育级别")]
@@ -49,6 +86,7 @@ class TrainingLevel:
     exam_date: Annotated[date | None, F("考试日期")] = None
     score: Annotated[float, F("考试成绩", minimum=0, maximum=100)]
     passed: Annotated[bool, F("考试合格")]
+    exam: Annotated[ExamResult | None, F("在线考试", help="手机上考试时由系统写入；纸面考试留空")] = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,6 +170,7 @@ def _training(r, ctx: RuleContext):
             yield err(f"levels[{i}]", "培训人和受教育人须签字 (trainer and trainee must sign)", "安全生产法 第28条 第4款")
         if isinstance(st, date) and st > ctx.today:
             yield err(f"levels[{i}].start", f"培训日期 {st} 在未来 (training date in the future)")
+        yield from _exam_agrees(lv, f"levels[{i}]", s.exam_grace_seconds)
     hours = [g(lv, "hours") for lv in levels]
     if levels and all(isinstance(h, int | float) for h in hours):
         need, setting = required_hours(r, ctx)
@@ -151,3 +190,31 @@ def _training(r, ctx: RuleContext):
         yield err("conclusion.confirmed_on", f"确认日期 {conf} 早于班组级教育 {last} (confirmed before training ended)")
     if g(concl, "may_take_post") is True and g(concl, "passed") is False:
         yield err("conclusion.may_take_post", "教育结论不合格却准予上岗 (failed but allowed to take the post)", "安全生产法 第28条")
+
+
+def _exam_agrees(lv, at: str, grace_seconds: float):
+    """A level's score, pass and exam date are those of its exam, when it has one."""
+    ex = g(lv, "exam")
+    if ex is None:
+        return
+    n, right, answers = g(ex, "questions"), g(ex, "correct"), g(ex, "answers") or ()
+    if isinstance(n, int) and len(answers) != n:
+        yield err(f"{at}.exam.answers", f"答题情况 {len(answers)} 条，与题数 {n} 不符 (answers do not match the number of questions)")
+    if isinstance(right, int) and sum(1 for a in answers if g(a, "correct") is True) != right:
+        yield err(f"{at}.exam.correct", f"答对题数 {right} 与答题情况不符 (correct count does not match the answers)")
+    if isinstance(n, int) and isinstance(right, int) and right <= n:
+        want = exam_score(right, n)
+        if g(lv, "score") != want:
+            yield err(f"{at}.score", f"成绩应为在线考试得分 {want:g}（答对 {right}/{n} 题），实为 {g(lv, 'score')} (score differs from the exam)")
+        pass_score = g(ex, "pass_score")
+        if isinstance(pass_score, int | float) and g(lv, "passed") is not (want >= pass_score):
+            yield err(f"{at}.passed", f"在线考试得分 {want:g}，合格分 {pass_score:g}：合格与否应按考试结果 (pass/fail differs from the exam)")
+    a, b, minutes = g(ex, "started_at"), g(ex, "submitted_at"), g(ex, "minutes")
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        if b < a:
+            yield err(f"{at}.exam.submitted_at", "交卷时间早于开始时间 (submitted before it started)")
+        elif isinstance(minutes, int) and g(lv, "passed") is True and (b - a).total_seconds() > minutes * 60 + grace_seconds:
+            yield err(f"{at}.exam.submitted_at", f"答题用时超过时限 {minutes} 分钟，超时的考试不能记为合格 (a timed-out exam cannot pass)")
+        exam_day = g(lv, "exam_date")
+        if isinstance(exam_day, date) and exam_day != b.date():
+            yield err(f"{at}.exam_date", f"考试日期应为交卷日 {b.date()} (exam date differs from the day submitted)")

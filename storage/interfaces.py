@@ -1,6 +1,6 @@
 """What the engine may ask of durable state: the storage interfaces, one per concern.
 
-A backend (``storage/sqlite/`` today, PostgreSQL later) implements all of them over one database;
+A backend (``storage/sqlite/``, ``storage/postgresql/``) implements all of them over one database;
 ``tests/storage_contract/`` is the conformance suite every backend passes. Nothing above storage/
 writes SQL or touches a connection: what it needs that is not here becomes a method here first.
 
@@ -10,8 +10,12 @@ writes SQL or touches a connection: what it needs that is not here becomes a met
     ├── RecordFeed          records in sequence order, for the caches derived from the catalog
     ├── .ledger: LedgerStore      the append-only ledger's leaves and signed checkpoints
     ├── .packages: PackageBook    witnessed checkpoints, imported inclusion proofs, the package log
+    ├── .facts: FactStore         facts derived from each record for the views, and the lint
     ├── .accounts: AccountStore   web accounts, their sessions, sign-in attempts (``outsafe serve``)
-    └── .access_log: AccessLog    the append-only, hash-chained log of who saw and took what
+    ├── .access_log: AccessLog    the append-only, hash-chained log of who saw and took what
+    ├── .exams: ExamBook          question banks and the three-level training exams taken on them
+    ├── .reminders: ReminderLog   which reminder went to whom on which day (``outsafe remind --send``)
+    └── .drafts: DraftStore       forms being filled in the browser, per account (never records)
     BlobStore               the content-addressed files the records name (:func:`storage.catalog.open_blobs`)
     WriteLock               the archive write lock: one writer at a time, over every process and
                             machine that writes the archive (:func:`storage.catalog.open_lock`)
@@ -30,8 +34,8 @@ Concepts every backend keeps (the conformance suite checks each):
   records belong to the enterprise named in them.
 - **immutable**: records, file rows, ledger leaves, checkpoints, witnessed checkpoints, imported
   proofs and the access log are never updated or deleted, and the database itself refuses it (not
-  only this API); the registry projection, meta, accounts, sessions and sign-in attempts are the
-  only rows that change.
+  only this API); the registry projection, meta, accounts, sessions, sign-in attempts and drafts
+  are the only rows that change.
 - **one unit of work**: ``with catalog.transaction():`` spans every store of the catalog. One
   record (its row, file rows, ledger leaf, registry update) is one transaction; an imported
   package may be one transaction. Nested use joins the outer transaction: the outermost block
@@ -58,23 +62,31 @@ Blobs (``BlobStore``; files in the home by default, an S3-compatible bucket for 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from storage.rows import (
-    CheckpointRow,
-    FileRow,
     AccessRow,
     AccountRow,
+    AttemptRow,
+    BankRow,
+    CheckpointRow,
+    DraftFileRow,
+    DraftRow,
+    FactRow,
+    FileRow,
     ImportedProofRow,
     LeafRow,
+    LintRow,
     LoginAttemptRow,
+    NewFacts,
     NewFile,
     PackageRow,
     RecordRow,
     RegistryRow,
+    ReminderSentRow,
     SessionRow,
     WitnessedRow,
 )
@@ -281,6 +293,124 @@ class PackageBook(Protocol):
         ...
 
 
+class FactStore(Protocol):
+    """Facts derived from each sealed record, kept beside the records so that the views (checks,
+    status, dossiers, reports) find the records they show with indexed queries instead of reading
+    the archive. Like the search index they are a cache: derived from the sealed data alone
+    (:mod:`archive.facts.derive` says what each type yields), written in the record's own
+    transaction, caught up by seq for any record stored without them, and rebuilt from scratch by
+    ``outsafe facts rebuild``. Unlike records they may be deleted (:meth:`clear`).
+
+    One record has one fact row (:class:`storage.rows.FactRow`) and any number of *links*:
+    (role, key) pairs naming what it concerns — its enterprise, contractor, project, the people on
+    it, the documents it cites. Roles and keys are opaque text to the store; the archive defines
+    the vocabulary. Keys never hold a 身份证号 (people are linked by their keyed hash).
+
+    Lists come back in seq order. Methods taking a collection of keys or ids accept any number of
+    them. ``with_data`` rows also carry the record's sealed ``data`` text (a join on ``records``):
+    the views read only the records they show, in one query. ``within``: only the records that
+    belong to that enterprise (``belongs``, the catalog's "belongs to"), and a record counts as
+    corrected (``superseded_by``, ``current_only``) only by a record that belongs to it too — an
+    enterprise account's scope, as ``list_records(belongs_to=…)`` sees it."""
+
+    # --- state ---
+
+    def position(self) -> int:
+        """Every record with seq <= position has its facts (0: none yet). Writers advance it
+        when they add facts in order; a catch-up moves it past what it filled in."""
+        ...
+
+    def set_position(self, seq: int) -> None: ...
+
+    def get_state(self, name: str) -> str | None:
+        """A named value of the facts themselves (e.g. the version of the derivation)."""
+        ...
+
+    def set_state(self, name: str, value: str) -> None: ...
+
+    # --- writing (inside a transaction) ---
+
+    def add(self, facts: Sequence[NewFacts]) -> int:
+        """Add the facts of records; a record that already has facts is skipped (catching up twice
+        adds nothing). Keeps ``superseded_by`` true in both directions: of the records the new ones
+        correct, and of a new one already corrected by a record added before it. Returns how many
+        were added."""
+        ...
+
+    def clear(self) -> None:
+        """Delete every fact and link and the position (not the lint): before a rebuild."""
+        ...
+
+    def missing(self, after: int, upto: int) -> list[int]:
+        """Seqs of the catalog's records with ``after`` < seq <= ``upto`` that have no facts."""
+        ...
+
+    # --- reading ---
+
+    def rows(self, *, seqs: Collection[int] = (), record_ids: Collection[str] = (), with_data: bool = False,
+             within: str | None = None) -> list[FactRow]:
+        """The fact rows of the given records (by seq and/or by id)."""
+        ...
+
+    def linked(self, role: str, keys: Collection[str], *, types: Collection[str] = (), subtype: str | None = None,
+               current_only: bool = False, with_data: bool = False, within: str | None = None) -> list[FactRow]:
+        """Records with a link (``role``, k) for some k in ``keys`` (each record once), of ``types``
+        (empty: any) and ``subtype``; ``current_only``: not corrected by any record."""
+        ...
+
+    def of_type(self, types: Collection[str], *, subtype: str | None = None, current_only: bool = False,
+                with_data: bool = False, within: str | None = None) -> list[FactRow]:
+        """Every record of ``types`` (and ``subtype``): for the few small sets a view lists whole
+        (organizations, the campaign's reports, confined-space tickets)."""
+        ...
+
+    def keyed(self, type: str, keys: Collection[str], *, current_only: bool = True, with_data: bool = False,
+              within: str | None = None) -> list[FactRow]:
+        """Records of ``type`` whose ``key`` is in ``keys`` (registry lookups by USCC, person key,
+        project key; documents by number)."""
+        ...
+
+    def successors(self, record_ids: Collection[str], *, within: str | None = None) -> list[FactRow]:
+        """Records that correct (``supersedes``) any of ``record_ids``."""
+        ...
+
+    def links(self, seqs: Collection[int], roles: Collection[str] = ()) -> list[tuple[int, str, str]]:
+        """(seq, role, key) of the links of the given records (of ``roles``; empty: all)."""
+        ...
+
+    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (),
+                    within: str | None = None) -> set[tuple[str, str]]:
+        """(role, key) of the links (of ``roles``; empty: all) of the records linked (``role``, k)
+        for some k in ``keys``: what the records of a part name, in one query."""
+        ...
+
+    def keys(self, role: str, *, within: str | None = None) -> list[str]:
+        """Every key linked in ``role``, each once, sorted (e.g. every home)."""
+        ...
+
+    def changes(self, after: int) -> tuple[set[tuple[str, str]], set[str]]:
+        """(links, types) touched by the records with seq > ``after``: their links (role, key) and
+        those of the records they correct, and their types. A result that depends on
+        none of them is still true (the archive only grows)."""
+        ...
+
+    # --- the lint (what today's rules say of each sealed record; updated when the rules change) ---
+
+    def put_lint(self, rows: Sequence[LintRow]) -> None:
+        """Keep (replace) the lint of records."""
+        ...
+
+    def lint(self, *, record_ids: Collection[str] = (), problems_only: bool = True) -> list[LintRow]:
+        """The lint of the given records (empty: of every record), by record id; ``problems_only``:
+        only those today's rules refuse."""
+        ...
+
+    def lint_stale(self, fingerprint: str, *, within: str | None = None) -> int:
+        """How many records (that belong to ``within``) have no lint under ``fingerprint`` (judged
+        by other rules, or never)."""
+        ...
+
+
 class AccountStore(Protocol):
     """Web accounts (``outsafe user``), their sessions and the sign-in attempts the throttle counts.
 
@@ -378,15 +508,125 @@ class AccessLog(Protocol):
     def count(self) -> int: ...
 
 
+class ExamBook(Protocol):
+    """Question banks and exam attempts (archive.training: the draw, the clock, the score live there).
+
+    Banks are immutable rows (a new version is a new row). An attempt changes only by the methods
+    below, each a compare-and-set on its status that returns False when the attempt is not (or no
+    longer) in the status it needs — two phones submitting the same exam: one wins. A worker has at
+    most one attempt ``assigned`` or ``open`` at a time: a second → StorageError (the database
+    refuses it, not only this API). The database also refuses to delete an attempt or to change a
+    closed one's result. Writes need a transaction like every other."""
+
+    def add_bank(self, row: BankRow) -> bool:
+        """Install a bank (``seq`` is assigned); False when the same bank (level and sha256) is there."""
+        ...
+
+    def bank(self, sha256: str) -> BankRow | None: ...
+
+    def banks(self, level: str | None = None) -> list[BankRow]:
+        """Installed banks (of ``level``), oldest first: the last of a level is its current bank."""
+        ...
+
+    def add_attempt(self, row: AttemptRow) -> None:
+        """Arrange an attempt; StorageError when the worker already has one assigned or open."""
+        ...
+
+    def get_attempt(self, attempt_id: str) -> AttemptRow | None: ...
+
+    def attempts(self, *, person: str | None = None, level: str | None = None, enterprise: str | None = None,
+                 status: str | None = None, limit: int | None = None) -> list[AttemptRow]:
+        """Attempts matching every filter given, newest first (by ``created_at``, then id)."""
+        ...
+
+    def start_attempt(self, attempt_id: str, *, started_at: str, deadline: str) -> bool:
+        """assigned → open, the clock started."""
+        ...
+
+    def save_answers(self, attempt_id: str, *, answers: str, answered_at: str) -> bool:
+        """Replace the saved answers of an open attempt."""
+        ...
+
+    def close_attempt(self, attempt_id: str, *, status: str, submitted_at: str | None, correct: int | None,
+                      score: float | None, passed: bool | None, answers: str | None = None) -> bool:
+        """assigned/open → submitted | timed_out | cancelled, with its result (``answers``: the
+        final answers, None to keep those saved)."""
+        ...
+
+    def sign_attempt(self, attempt_id: str, *, signature: bytes, signature_sha256: str, signed_at: str) -> bool:
+        """Store the worker's signature on a submitted or timed-out attempt that has none."""
+        ...
+
+    def link_card(self, attempt_id: str, record_id: str) -> bool:
+        """Name the training card a signed, passed attempt was written into (once)."""
+        ...
+
+
+class ReminderLog(Protocol):
+    """The sent-log of ``outsafe remind --send``: append-only; the database refuses updates and
+    deletions. One row per (item, day, recipient): logging the same again is ignored."""
+
+    def sent_keys(self, day: str, recipient: str) -> set[str]:
+        """The items already sent to ``recipient`` in the digest of ``day``."""
+        ...
+
+    def log_sent(self, rows: Sequence[ReminderSentRow]) -> int:
+        """Record what was sent; how many rows were new."""
+        ...
+
+    def sent(self, *, day: str | None = None, recipient: str | None = None) -> list[ReminderSentRow]:
+        """Rows (of ``day``, to ``recipient``), in the order they were logged."""
+        ...
+class DraftStore(Protocol):
+    """Drafts: forms being filled in the browser (``outsafe serve``), each with the images attached
+    to it. Every read and write names the owner (an account name): a draft of another account is
+    not there — ``None``, ``False``, an empty list — exactly like a draft that does not exist, so a
+    caller cannot reach another account's draft by its id. Drafts change and are deleted (with
+    their files); they are never records. Writes need a transaction like every other."""
+
+    def add_draft(self, row: DraftRow) -> None:
+        """Keep a new draft; an id already present → StorageError."""
+        ...
+
+    def get_draft(self, draft_id: str, owner: str) -> DraftRow | None: ...
+
+    def drafts(self, owner: str) -> list[DraftRow]:
+        """The owner's drafts, the one saved last first."""
+        ...
+
+    def update_draft(self, draft_id: str, owner: str, *, title: str, data: str, updated_at: str) -> int | None:
+        """Replace title and data and count one more revision; the new revision, or None when the
+        owner has no such draft."""
+        ...
+
+    def delete_draft(self, draft_id: str, owner: str) -> bool:
+        """Delete the draft and its files; False when the owner has no such draft."""
+        ...
+
+    def put_draft_file(self, row: DraftFileRow, owner: str) -> bool:
+        """Attach a file (replacing one of the same name); False when the owner has no such draft."""
+        ...
+
+    def draft_files(self, draft_id: str, owner: str) -> list[DraftFileRow]:
+        """The draft's files, by name (none when the owner has no such draft)."""
+        ...
+
+    def delete_draft_file(self, draft_id: str, owner: str, name: str) -> bool: ...
+
+
 class Catalog(RecordCatalog, RecordFeed, UnitOfWork, Protocol):
     """One catalog database: records, feed and unit of work on the object itself; the ledger,
-    package book, accounts and access log beside them in the same database (so one transaction
-    spans them all)."""
+    package book, facts, accounts and access log beside them in the same database (so one
+    transaction spans them all)."""
 
     ledger: LedgerStore
     packages: PackageBook
+    facts: FactStore
     accounts: AccountStore
     access_log: AccessLog
+    exams: ExamBook
+    reminders: ReminderLog
+    drafts: DraftStore
 
     @property
     def location(self) -> str:

@@ -127,6 +127,53 @@ class PackageRow(TypedDict):
     created_at: str
 
 
+class FactRow(TypedDict):
+    """What the views know of one record without reading its data: the facts derived from its
+    sealed data when it was stored (:class:`storage.interfaces.FactStore`). ``superseded_by`` is
+    the one value the store maintains itself: the first record (by seq) that corrects this one.
+    Rows asked for ``with_data`` also carry ``data``, the record's sealed JSON text."""
+
+    seq: int  # the record's catalog seq
+    record_id: str
+    type: str
+    subtype: str | None
+    key: str | None  # a registry entity's key (USCC, person key, "ENTERPRISE/CODE"); a document's number
+    day: str | None  # the record's own day, ISO (``2026-06-09``); None when its type has no date
+    supersedes: str | None
+    superseded_by: str | None
+    title: str
+    origin: str
+    created_at: str
+    info: str | None  # JSON text: the derived values (what each type carries: archive/facts/derive.py)
+    belongs: str  # the enterprise the record belongs to (its enterprise, else the archive that sealed it: archive.access.scope)
+
+
+class NewFacts(TypedDict):
+    """The facts of one record as a writer hands them to :meth:`FactStore.add`."""
+
+    seq: int
+    record_id: str
+    type: str
+    subtype: str | None
+    key: str | None
+    day: str | None
+    supersedes: str | None
+    title: str
+    origin: str
+    created_at: str
+    info: str | None
+    belongs: str
+    links: list[tuple[str, str]]  # (role, key): the parties, project, people, documents it names
+
+
+class LintRow(TypedDict):
+    """What today's rules say of one sealed record (``outsafe verify --lint``)."""
+
+    record_id: str
+    fingerprint: str  # which rules judged it (a digest of the schemas' source)
+    problems: str | None  # JSON list of {path, message, source}; None when the rules accept it
+
+
 # --- web accounts, sessions, login attempts, the access log ---------------------------------------------
 
 
@@ -179,3 +226,94 @@ class AccessRow(TypedDict):
     detail: str | None  # JSON text: what else there is to say (file, result …)
     prev_hash: bytes  # 32 bytes; zeros for the first entry
     hash: bytes  # 32 bytes
+
+
+# --- the three-level training exam and the reminders' sent-log ------------------------------------------
+
+
+class BankRow(TypedDict):
+    """A question bank installed into the archive (``outsafe exam bank add``). Immutable: a new
+    version is a new row; the current bank of a level is its latest row (highest ``seq``)."""
+
+    seq: int
+    sha256: str  # of ``body``
+    level: str  # 公司级 | 车间级 | 班组级
+    title: str
+    version: str
+    questions: int
+    body: str  # canonical JSON of the loaded bank (what exams draw from; hashed: kept byte for byte)
+    added_at: str
+    added_by: str | None
+
+
+class AttemptRow(TypedDict):
+    """One exam attempt of one worker at one level. Changes only while it is ``assigned`` (start)
+    or ``open`` (answers saved, then closed); a closed attempt keeps its result for ever, and may
+    only be signed once and linked once to the training card it was written into."""
+
+    id: str  # ULID
+    person: str  # the worker's registry key (HMAC of the ID number: no ID number in clear)
+    person_name: str
+    employer: str  # the worker's employer (the contractor's USCC)
+    enterprise: str  # the enterprise the exam belongs to (the archive's owner)
+    level: str
+    bank_sha256: str
+    seed: str  # hex: the draw is ``random.Random(int(seed, 16))`` over the bank's questions
+    questions: str  # JSON list of the drawn question ids, in the order shown
+    training: str  # JSON: the training this exam closes (start, hours, trainer, content)
+    time_limit: int  # seconds
+    pass_score: float
+    status: str  # assigned | open | submitted | timed_out | cancelled
+    created_at: str
+    created_by: str | None
+    started_at: str | None
+    deadline: str | None  # started_at + time_limit (UTC stamp)
+    answers: str  # JSON {question id: answer}
+    answered_at: str | None  # the last answer saved
+    submitted_at: str | None
+    correct: int | None
+    score: float | None
+    passed: bool | None
+    signature: bytes | None  # the worker's handwritten confirmation (PNG)
+    signature_sha256: str | None
+    signed_at: str | None
+    card_record: str | None  # the 三级安全教育登记卡 record it was written into
+
+
+class ReminderSentRow(TypedDict):
+    """One reminder e-mailed to one recipient on one day (``outsafe remind --send``): the same item
+    is not sent twice to the same address on the same day. Append-only."""
+
+    item: str  # the reminder's stable key (kind, subject, due day)
+    day: str  # the day of the digest (China), ISO
+    recipient: str  # e-mail address
+    sent_at: str
+    message_id: str | None
+class DraftRow(TypedDict):
+    """A form being filled in the browser (``outsafe serve``): the case file so far, as its owner
+    left it. Mutable and deletable; never a record: a draft enters the catalog only when it is
+    added (sealed like any case file), and is deleted then. Only its owner ever sees it."""
+
+    id: str  # ULID
+    owner: str  # AccountRow.name of the account that made it
+    org: str | None  # the account's organization when it was made
+    type: str  # case type, e.g. "safety_agreement" (registry types too: "organization" …)
+    subtype: str | None  # ticket type for work tickets
+    title: str  # what the list of drafts shows ("安全生产管理协议 HR-AQXY-2026-031")
+    data: str  # JSON text of the case file so far (may be incomplete or invalid)
+    revision: int  # 1 at creation, one more at each save
+    created_at: str
+    updated_at: str
+
+
+class DraftFileRow(TypedDict):
+    """An image attached to a draft (a photo, a drawing, a signature), under the name the case
+    file gives it (``signatures/赵志刚.png``); unique per draft."""
+
+    draft_id: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    data: bytes
+    created_at: str

@@ -215,11 +215,16 @@ def test_settings_override_takes_effect(runner, full, basic_files):
 
 def test_two_writer_processes_lose_nothing(runner, full, tmp_path):
     """Two `outsafe person add` processes at once, while a third process holds the lock: both wait,
-    both succeed, every record is present."""
+    both succeed, every record is present. The holder lets go only once both writers have said they
+    wait (or after 300 s, so that a writer that never says so fails the test instead of hanging it):
+    on a loaded machine a writer may take longer to start than any fixed holding time."""
+    import threading
+
     people = []
     for i in range(2):
         number = f.id_number("370102" + "19900101" + f"12{i}")
         people.append(f.write(tmp_path / f"p{i}", f"p{i}.yaml", f.person(f"工人{i}", number)))
+    release = tmp_path / "release"
     holder = textwrap.dedent(
         f"""
         import time
@@ -227,18 +232,34 @@ def test_two_writer_processes_lose_nothing(runner, full, tmp_path):
         from storage.lock import write_lock
         with write_lock(Path({str(full / 'lock')!r}), what="test holder"):
             print("locked", flush=True)
-            time.sleep(6)
+            while not Path({str(release)!r}).exists():
+                time.sleep(0.05)
         """
     )
     env = dict(os.environ, OUTSAFE_HOME=str(full), PYTHONPATH=str(ROOT))
-    with subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True, env=env) as h:
-        assert h.stdout.readline().strip() == "locked"
-        procs = [
-            subprocess.Popen(OUTSAFE + ["person", "add", "--no-pdf", str(p)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-            for p in people
-        ]
-        outs = [p.communicate(timeout=60) for p in procs]
-        h.wait(10)
+    watchdog = threading.Timer(300, release.touch)
+    watchdog.start()
+    try:
+        with subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True, env=env) as h:
+            assert h.stdout.readline().strip() == "locked"
+            procs = [
+                subprocess.Popen(OUTSAFE + ["person", "add", "--no-pdf", str(p)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, env=env)
+                for p in people
+            ]
+            said = []
+            for p in procs:  # until each writer says it waits for the lock (or its stderr ends)
+                lines = []
+                for line in p.stderr:
+                    lines.append(line)
+                    if "等待档案写锁" in line:
+                        break
+                said.append("".join(lines))
+            release.touch()
+            outs = [(o, said[i] + e) for i, (o, e) in enumerate(p.communicate(timeout=300) for p in procs)]
+            h.wait(60)
+    finally:
+        watchdog.cancel()
     for p, (out, err) in zip(procs, outs):
         assert p.returncode == 0, err
         assert "等待档案写锁" in err

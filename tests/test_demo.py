@@ -178,6 +178,7 @@ def _invocations(root: Path, tmp: Path, pg_url: str) -> dict[str, list[list[str]
     pub = str(out / "enterprise.pub.pem")
     fp = _json.loads(CliRunner_invoke(["--home", ent, "keys", "show", "--json"]))["fingerprint"]
     welder = str(ex / "persons" / "hengan-wu-qiang.yaml")
+    banks = sorted(str(p) for p in (ex / "training").glob("*.yaml"))
     return {
         "blacklist add": [["--home", ent2, "blacklist", "add", "--subject", LUZHONG, "--trigger", "其他", "--facts", "测试",
                            "-o", str(tmp / "bl.yaml"), "--no-add"]],
@@ -194,6 +195,7 @@ def _invocations(root: Path, tmp: Path, pg_url: str) -> dict[str, list[list[str]
         "case validate": [["--home", ent, "case", "validate", str(ex / "cases"), str(ex / "invalid")]],
         "check": [["--home", ent, "check", "--as-of", "2026-11-29"], ["--home", bur, "check", "--as-of", "2026-11-29"]],
         "contractor show": [["--home", bur, "contractor", "show", c] for c in (LUZHONG, HENGAN)],
+        "facts rebuild": [["--home", ent2, "facts", "rebuild"]],
         "evidence export": [["--home", bur2, "evidence", "export", "--case-no", "（高新）应急立〔2026〕8号", "-o", str(tmp / "ev")]],
         "import xlsx": [["--home", ent2, "import", "xlsx", str(tmp / "roster.xlsx"), "--kind", "persons", "--check"]],
         "index check": [["--home", ent, "index", "check"]],
@@ -229,7 +231,19 @@ def _invocations(root: Path, tmp: Path, pg_url: str) -> dict[str, list[list[str]
         "settings show": [["--home", ent, "settings", "show"]],
         "templates check": [["templates", "check"]],
         "templates list": [["templates", "list"]],
-        "verify": [["--home", ent, "verify"], ["--home", bur, "verify"]],
+        "verify": [["--home", ent, "verify"], ["--home", bur, "verify"], ["--home", bur, "verify", "--lint"]],
+        "user add": [["--home", ent2, "user", "add", "wang", "--role", "enterprise_viewer", "--org", ENTERPRISE]],
+        "user passwd": [["--home", ent2, "user", "passwd", "wang"]],
+        "user disable": [["--home", ent2, "user", "disable", "wang"]],
+        "user enable": [["--home", ent2, "user", "enable", "wang"]],
+        "user list": [["--home", ent, "user", "list"], ["--home", bur, "user", "list"]],
+        "audit list": [["--home", ent, "audit", "list"], ["--home", bur, "audit", "list"]],
+        "exam bank check": [["--home", ent, "exam", "bank", "check", *banks]],
+        "exam bank add": [["--home", ent2, "exam", "bank", "add", *banks]],
+        "exam bank list": [["--home", ent2, "exam", "bank", "list"]],
+        "exam results": [["--home", ent, "exam", "results"]],
+        "remind": [["--home", ent, "remind", "--as-of", "2026-11-29", "--days", "90"],
+                   ["--home", bur, "remind", "--as-of", "2026-11-29"]],
     }
 
 

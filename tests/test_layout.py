@@ -135,4 +135,5 @@ def test_every_module_lives_in_a_named_house():
     top = {p.stem for p in (ROOT / "archive").glob("*.py")}
     assert top <= {"__init__", "app", "clock", "demo", "errors", "ids", "privacy", "registry", "settings", "text"}
     subs = {p.name for p in (ROOT / "archive").iterdir() if (p / "__init__.py").is_file()}
-    assert subs == {"access", "campaign", "checks", "documents", "integrity", "packages", "search"}
+    assert subs == {"access", "campaign", "checks", "documents", "facts", "forms", "integrity", "packages", "search", "tickets",
+                    "training"}

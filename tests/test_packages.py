@@ -71,7 +71,8 @@ def dump(archive: Archive) -> dict:
     """Everything an import could change: every catalog table, and the blob folder listing."""
     db = archive.catalog.db
     tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    out: dict = {t: [tuple(r) for r in db.execute(f"SELECT * FROM {t} ORDER BY rowid")] for t in tables}
+    # every row of every table, in a stable order (some tables are WITHOUT ROWID: sorted as text)
+    out: dict = {t: sorted((tuple(r) for r in db.execute(f"SELECT * FROM {t}")), key=repr) for t in tables}
     blobs = archive.home.blobs_dir
     out["blob files"] = sorted(str(p.relative_to(blobs)) for p in blobs.rglob("*"))
     return out

@@ -163,7 +163,7 @@ def test_summary_report_states_only_figures_of_its_annex(examples, who, monkeypa
     from archive.checks.rules import run_checks
 
     if who == "bureau":  # the district's report: every enterprise of the archive
-        monkeypatch.setattr(Snapshot, "from_archive", _as_bureau(Snapshot.from_archive))
+        _make_bureau(examples, monkeypatch)
     built = build_report(examples, "summary", as_of=date(2026, 10, 20), enterprise=cf.ENTERPRISE if who == "enterprise" else None)
     (table,) = built.obj.tables
     annex = {r.cells[1]: float(r.cells[2].replace(",", "")) for r in table.rows}
@@ -174,14 +174,23 @@ def test_summary_report_states_only_figures_of_its_annex(examples, who, monkeypa
 
 
 def _as_bureau(original):
-    def snap(archive):
-        s = original(archive)
+    def snap(archive, **kw):
+        s = original(archive, **kw)
         return Snapshot(s.recs, owner=cf.BUREAU, owner_role="bureau", settings=s.settings, earlier=s.earlier)
-    return staticmethod(snap) if False else snap
+    return snap
+
+
+def _make_bureau(archive, monkeypatch):
+    """The examples' archive as the bureau's own: its owner is the bureau (both the facts' path and
+    the in-memory snapshot read it from the catalog)."""
+    with archive.catalog.transaction():
+        archive.catalog.set_meta("owner_uscc", cf.BUREAU)
+        archive.catalog.set_meta("owner_role", "bureau")
+    monkeypatch.setattr(Snapshot, "from_archive", _as_bureau(Snapshot.from_archive))
 
 
 def test_the_bureaus_summary_is_its_own_upward_report(examples, monkeypatch):
-    monkeypatch.setattr(Snapshot, "from_archive", _as_bureau(Snapshot.from_archive))
+    _make_bureau(examples, monkeypatch)
     built = build_report(examples, "summary", as_of=date(2026, 10, 20))
     obj = built.obj
     assert obj.bureau == cf.BUREAU and obj.recipient == "济南高新区人民政府"

@@ -6,6 +6,8 @@
     views.py     the pages and their JSON twins (thin: parameters → library call → template)
     jobs.py      packages built and imported in the background, with progress
     uploads.py   uploads streamed to the archive's tmp/ (size-limited, CSRF checked first)
+    forms.py     the forms (填表): drafts, validate, preview, add; YAML out and in; Excel rosters
+                 (its own routes and body reader: multipart, many fields, images)
     render.py    Jinja2 (autoescape) and the JSON encoder
     templates/   the pages (Chinese); static/ the CSS and one small script (no CDN, no build step)
 
@@ -22,6 +24,7 @@ Routes (each page also at ``/api/…`` as JSON, same permissions; ``/`` is ``/ap
     GET  /imports  POST /imports                    upload a submission package (bureau)
     GET  /jobs/{id}  /jobs/{id}/download            a job's progress and its file
     GET  /audit                                     the access log (admins)
+    GET  /forms  /forms/new/{key}  /drafts/{id} …   forms, drafts, YAML, rosters: see web/forms.py
     GET  /api/me                                    the signed-in account
 
 The permission rule is archive.access's (see its docstring); this package only asks.

@@ -34,7 +34,10 @@ from archive.packages.importer import import_package
 from archive.privacy import mask_text
 from archive.search.query import SearchError
 from storage.home import safe_name
+from web import forms
 from web.app import BadRequest, Ctx, Page, WebApp, client_address, same_origin
+from web import training
+from web import tickets
 from web.jobs import Job, notify_of, progress_of
 from web.uploads import UploadRefused, receive_upload
 
@@ -236,7 +239,8 @@ def blacklist(ctx: Ctx) -> Page:
 
 def exports(ctx: Ctx) -> Page:
     rows = handed_in(ctx.archive, within=scope_of(ctx))
-    form = {"contractor": ctx.param("contractor") or "", "case_no": ctx.param("case_no") or "", "records": ctx.param("records") or ""}
+    form = {"party": ctx.param("party") or ctx.param("contractor") or "", "case_no": ctx.param("case_no") or "",
+            "records": ctx.param("records") or ""}
     return Page("exports.html", {"handed_in": rows, "form": form}, {"handed_in": rows})
 
 
@@ -283,26 +287,29 @@ def export_submission(ctx: Ctx) -> Response:
 
 
 def export_evidence_job(ctx: Ctx) -> Response:
-    contractor_uscc = (ctx.param("contractor") or "").upper()
-    case_no = ctx.param("case_no") or ""
+    """The evidence package of a penalty case (``outsafe evidence export``): the case number, and
+    the party (当事人) when the case has no 告知书/决定书 on file yet."""
+    case_no = (ctx.param("case_no") or "").strip()
+    party = (ctx.param("party") or ctx.param("contractor") or "").strip().upper() or None
     records = tuple(r for r in (ctx.param("records") or "").replace(",", " ").split() if r)
-    since, until = ctx.day("since"), ctx.day("until")
-    if not contractor_uscc or not case_no:
-        raise BadRequest("请填写承包单位统一社会信用代码和案件编号 (contractor and case number are required)")
+    officers = tuple(o for o in (ctx.param("officers") or "").replace("，", " ").replace(",", " ").split() if o)
+    until = ctx.day("until")
+    if not case_no:
+        raise BadRequest("请填写案件编号 (the case number is required)")
     for rid in records:  # every record named must be one this account may see
         ctx.viewer.scope.record(ctx.archive, rid)
     web, viewer, address = ctx.web, ctx.viewer, ctx.address
-    name = safe_name(f"证据包-{contractor_uscc}-{case_no}.zip")
+    name = safe_name(f"证据包-{case_no}.zip")
 
     def work(job: Job) -> None:
         archive = _opened(web)
         try:
-            result = export_evidence(archive, job.folder / name, contractor=contractor_uscc, case_no=case_no, record_ids=records,
-                                     since=since, until=until, as_zip=True, progress=progress_of(job), notify=notify_of(job))
+            result = export_evidence(archive, job.folder / name, case_no=case_no, party=party, record_ids=records,
+                                     officers=officers, until=until, as_zip=True, progress=progress_of(job), notify=notify_of(job))
             job.file, job.download_name = result.path, name
             job.result, job.lines = shown(result.as_dict(), result.path, name), shown(result.as_text(), result.path, name)
             audit.record(archive, "export", account=viewer.name, org=viewer.org, target=result.digest, address=address,
-                         detail={"kind": "evidence", "case_no": case_no, "contractor": contractor_uscc, "records": result.records})
+                         detail={"kind": "evidence", "case_no": case_no, "party": party, "records": result.records})
         finally:
             archive.close()
 
@@ -458,6 +465,9 @@ def routes(web: WebApp) -> list[Route]:
         *both("/jobs/{id}", job, None),
         Route("/jobs/{id}/download", g(job_download, None)),
         *both("/audit", access_log, "audit"),
+        *training.routes(web),
+        *tickets.routes(web),
+        *forms.routes(web),
     ]
 
 

@@ -25,6 +25,7 @@ from archive.campaign.rectify import Draft, DraftFile, bureau_of, file_draft
 from archive.checks.employer import e5_triggers
 from archive.checks.facts import listing_state
 from archive.checks.snapshot import Snapshot
+from archive.checks.world import Clause, World
 from archive.errors import NotFound, Problem, ValidationFailed
 from archive.text import Table
 from schemas.base import dump
@@ -227,9 +228,11 @@ BLACKLIST_TYPES = ("organization", "blacklist_entry", "blacklist_removal")
 def listings(archive: Any, *, as_of: date | None = None, include_inactive: bool = False, subject: str | None = None,
              within: str | None = None) -> Table:
     """``outsafe blacklist list``: who is on which list on ``as_of`` (default: the archive's today);
-    ``within``: the listings that belong to that enterprise (an enterprise account's scope)."""
-    rows = blacklist_rows(Snapshot.from_archive(archive, types=BLACKLIST_TYPES, within=within), as_of or archive.clock.today(),
-                          include_inactive=include_inactive, subject=subject)
+    ``within``: the listings that belong to that enterprise (an enterprise account's scope). Read
+    through the facts: the entries and removals only, organizations looked up by key."""
+    world = World(archive, within=within)
+    snap = world.snapshot([Clause.of("home", world.facts.keys("home"), BLACKLIST_TYPES[1:])], None)
+    rows = blacklist_rows(snap, as_of or archive.clock.today(), include_inactive=include_inactive, subject=subject)
     return Table(rows, [("list_name", "名单"), ("subject_name", "单位/人员"), ("entry_no", "编号"), ("reason", "列入原因"),
                         ("start", "起"), ("end", "止"), ("state_name", "状态"), ("early_removal_from", "可申请提前移出")])
 

@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from archive.campaign.rectify import rectification_status
+from archive.campaign.rectify import rectification_status, rectification_view
 from archive.checks.snapshot import Snapshot
+from archive.checks.world import Clause, World
+from archive.facts import cache
 
 CST = timezone(timedelta(hours=8))
 
@@ -149,9 +151,26 @@ def deliverable_state(
     return out
 
 
-def campaign_status(archive: Any, as_of: date, *, snap: Snapshot | None = None) -> dict:
-    """The plan's stages on ``as_of``, each enterprise's deliverables, and what is overdue."""
-    snap = snap or Snapshot.from_archive(archive)
+def campaign_status(archive: Any, as_of: date, *, snap: Snapshot | None = None, within: str | None = None) -> dict:
+    """The plan's stages on ``as_of``, each enterprise's deliverables, and what is overdue. With
+    ``snap`` (the whole archive in memory), evaluated on it; without, read through the facts: the
+    campaign's reports and the organizations, the rectification items home by home
+    (:func:`archive.campaign.rectify.rectification_view`), kept while the ledger does not grow.
+    ``within``: of the records that belong to that enterprise (an enterprise account's scope)."""
+    if snap is None:
+        world = World(archive, within=within)
+        k = cache.key(archive, "campaign-status", as_of, archive.ledger.next_index(), within or "")  # exports and imports grow the ledger
+
+        def compute(deps: cache.Deps) -> dict:
+            deps.everything = True
+            reports = world.snapshot([Clause.of("home", world.facts.keys("home"), ["campaign_report", "campaign_table"])], None)
+            return _campaign_status(archive, as_of, reports, rectification_view(archive, as_of, within=within))
+
+        return cache.get_or_compute(archive, k, compute)
+    return _campaign_status(archive, as_of, snap, rectification_status(snap, as_of))
+
+
+def _campaign_status(archive: Any, as_of: date, snap: Snapshot, rect: dict) -> dict:
     year = archive.settings.campaign_year
     packages = _packages(archive)
     current = stage_on(as_of, year)
@@ -166,7 +185,7 @@ def campaign_status(archive: Any, as_of: date, *, snap: Snapshot | None = None) 
     if snap.owner_role == "enterprise":
         enterprises = [snap.owner]
     else:
-        enterprises = sorted(r.obj.uscc for r in snap.of("organization") if r.obj.role == "enterprise")
+        enterprises = sorted(snap.org_keys_with_role("enterprise"))
     rows = []
     for e in enterprises:
         own = e == snap.owner
@@ -175,7 +194,6 @@ def campaign_status(archive: Any, as_of: date, *, snap: Snapshot | None = None) 
     bureau_rows = []
     if snap.owner_role == "bureau":
         bureau_rows = [deliverable_state(snap, packages, d.key, snap.owner, year, as_of, own=True) for d in DELIVERABLES if d.who == "bureau"]
-    rect = rectification_status(snap, as_of)
     overdue = [
         {"enterprise": r["enterprise"], "name": r["name"], "deliverable": d["name"], "due": d["due"]}
         for r in rows for d in r["deliverables"] if d["overdue"]
@@ -242,8 +260,7 @@ CAMPAIGN_TYPES = ("organization", "campaign_report", "campaign_table", "rectific
 def campaign_status_report(archive: Any, *, as_of: date | None = None, within: str | None = None) -> CampaignStatus:
     """``outsafe campaign status``: the campaign as on ``as_of`` (default: the archive's today);
     ``within``: only that enterprise's deliverables and items (an enterprise account's scope)."""
-    snap = Snapshot.from_archive(archive, types=CAMPAIGN_TYPES, within=within)
-    return CampaignStatus(campaign_status(archive, as_of or archive.clock.today(), snap=snap))
+    return CampaignStatus(campaign_status(archive, as_of or archive.clock.today(), within=within))
 
 
 def handed_in(archive: Any, *, within: str | None = None, limit: int = 50) -> list[dict]:

@@ -6,11 +6,16 @@ enterprise's scope.
     board = dashboard(archive, as_of=day, within=None)        # a Dashboard (as_dict / as_text)
     cache = ViewCache();  cache.get(archive, ("dashboard", within, day), lambda: dashboard(…))
 
-It reads one snapshot of only the record types it shows (organizations and people for the expiry
-dates, the campaign's reports, rectification orders and reviews, hazards, the enterprise's
-inspections, blacklist entries and removals — not the tickets and training cards that make up
-most of an archive) and hands it to the views the command line uses (campaign.calendar,
-campaign.rectify, campaign.blacklist). The archive only grows by appending, so a result is valid
+It reads through the facts (archive.facts, :class:`archive.checks.world.World`): the campaign's
+status and rectification items as ``outsafe campaign status`` does (kept until a record they
+depend on arrives, home by home), the organizations and people whose licences or certificates
+expire in the next 90 days by their ``expires`` links (only those are loaded), and the blacklist
+entries and removals — never the tickets and training cards that make up most of an archive.
+``dashboard_of_snapshot`` is the same page over one snapshot in memory (the straightforward
+evaluation the tests compare with). The archive only grows by appending, so a result is valid
+
+The reminders of ``outsafe remind`` (campaign.remind: certificates, licences, agreements, 整改
+deadlines and the campaign's dates coming due within ``settings.remind_days``) are listed too.
 while the ledger's size is unchanged: :class:`ViewCache` keeps it until then.
 """
 
@@ -18,20 +23,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from archive.campaign.blacklist import blacklist_rows
 from archive.campaign.calendar import campaign_status, handed_in
 from archive.campaign.dossier import expiry_status
+from archive.campaign.remind import reminders
 from archive.checks.snapshot import Snapshot
+from archive.checks.world import Clause, PartialSnapshot, World
 from archive.search.documents import mask
 from archive.text import Note
 
 HORIZONS = (30, 60, 90)
 DASHBOARD_TYPES = ("organization", "person", "campaign_report", "campaign_table", "rectification_order", "rectification_review",
-                   "hazard", "contractor_inspection", "blacklist_entry", "blacklist_removal")
+                   "hazard", "contractor_inspection", "blacklist_entry", "blacklist_removal", "safety_agreement")
 
 
 def expiring(snap: Snapshot, as_of: date, horizon: int = HORIZONS[-1]) -> list[dict]:
@@ -70,11 +77,14 @@ class Dashboard:
     expiring: list[dict]
     blacklisted: list[dict]
     handed_in: list[dict]
+    reminders: list[dict] = field(default_factory=list)
+    remind_days: int = 30
 
     def as_dict(self) -> dict:
         bands = {str(h): sum(1 for x in self.expiring if x["band"] == h) for h in HORIZONS}
         return {"as_of": self.as_of, "within": self.within, "campaign": self.campaign, "overdue_items": self.overdue_items,
-                "expiring": self.expiring, "expiring_counts": bands, "blacklisted": self.blacklisted, "handed_in": self.handed_in}
+                "expiring": self.expiring, "expiring_counts": bands, "blacklisted": self.blacklisted, "handed_in": self.handed_in,
+                "reminders": self.reminders, "remind_days": self.remind_days}
 
     def as_text(self) -> list[str]:
         c = self.campaign
@@ -89,14 +99,50 @@ class Dashboard:
         out += [f"  {b['subject_name']}  {b['list_name']} {b['entry_no']}（{b['start']}～{b['end']}）" for b in self.blacklisted]
         out.append(f"报送 (handed in): {len(self.handed_in)}")
         out += [f"  {h['day']}  {h['direction_name']}  {h['origin']}  {h['records']} 条" for h in self.handed_in]
+        out.append(f"到期提醒 (reminders, {self.remind_days} 天内): {len(self.reminders)}")
+        out += [f"  {r['due']}  {r['when']}  [{r['kind_name']}] {r['title']}" for r in self.reminders]
         if c["overdue"]:
             out.append(Note("逾期未报 (overdue): " + "；".join(f"{o['name']} {o['deliverable']}（{o['due']}）" for o in c["overdue"])))
         return out
 
 
+def expiring_snapshot(world: World, as_of: date, horizon: int = HORIZONS[-1]) -> PartialSnapshot:
+    """A snapshot holding only the organizations and people with a licence or certificate that
+    expires within ``horizon`` days of ``as_of`` (found by their ``expires`` links; each the
+    entity's latest record, as a whole-archive snapshot keeps it), for :func:`expiring`."""
+    days = [(as_of + timedelta(days=d)).isoformat() for d in range(horizon + 1)]
+    snap = world.snapshot([], None)
+    for t in ("organization", "person"):
+        keys = list(dict.fromkeys(r["key"] for r in world.linked("expires", days, types=[t], current_only=True) if r["key"]))
+        got = world.registry_recs(t, keys, None)
+        snap.by_type[t] = sorted(got.values(), key=lambda r: r.seq)
+    return snap
+
+
 def dashboard(archive: Any, *, as_of: date | None = None, within: str | None = None) -> Dashboard:
     """The dashboard as on ``as_of`` (default: the archive's today), for everything or for the
-    records that belong to the enterprise ``within``."""
+    records that belong to the enterprise ``within``: read through the facts."""
+    as_of = as_of or archive.clock.today()
+    world = World(archive, within=within)
+    status = campaign_status(archive, as_of, within=within)  # holds the rectification figures and overdue items too
+    lists = world.snapshot([Clause.of("home", world.facts.keys("home"), ["blacklist_entry", "blacklist_removal"])], None)
+    return Dashboard(
+        as_of=as_of.isoformat(),
+        within=within,
+        campaign=status,
+        overdue_items=status["rectification"]["overdue_items"],
+        expiring=expiring(expiring_snapshot(world, as_of), as_of),
+        blacklisted=[b for b in blacklist_rows(lists, as_of) if b["state"] == "active"],
+        handed_in=handed_in(archive, within=within),
+        # campaign.remind reads its own snapshot of the registry, agreements and orders (not yet through the facts)
+        reminders=[r.as_dict() for r in reminders(archive, as_of=as_of, within=within, campaign=status)],
+        remind_days=archive.settings.remind_days,
+    )
+
+
+def dashboard_of_snapshot(archive: Any, *, as_of: date | None = None, within: str | None = None) -> Dashboard:
+    """The same dashboard evaluated the straightforward way: one snapshot of the record types it
+    shows, in memory (what the tests compare :func:`dashboard` with)."""
     as_of = as_of or archive.clock.today()
     snap = Snapshot.from_archive(archive, types=DASHBOARD_TYPES, within=within)
     status = campaign_status(archive, as_of, snap=snap)  # holds the rectification figures and overdue items too
@@ -108,6 +154,8 @@ def dashboard(archive: Any, *, as_of: date | None = None, within: str | None = N
         expiring=expiring(snap, as_of),
         blacklisted=[b for b in blacklist_rows(snap, as_of) if b["state"] == "active"],
         handed_in=handed_in(archive, within=within),
+        reminders=[r.as_dict() for r in reminders(archive, as_of=as_of, within=within, snap=snap, campaign=status)],
+        remind_days=archive.settings.remind_days,
     )
 
 

@@ -25,6 +25,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from archive.errors import NotFound
+from archive.facts import cache
+from archive.facts.index import catch_up
 from archive.registry import person_key
 from archive.search.documents import mask
 from schemas import TYPES
@@ -115,26 +117,42 @@ def expiry_status(expires: str | None, as_of: date) -> tuple[str, int | None]:
 def records_naming(catalog, uscc: str, *, types: Sequence[str] = (), since: str | None = None,
                    until: str | None = None, belongs_to: str | None = None) -> list[dict]:
     """Current records about the contractor ``uscc``: those filed under it, and the 责令限期整改指令书
-    that name it item by item (an order covering several contractors) with their 整改复查意见书
-    (``belongs_to``: only records that belong to that enterprise, archive.access.scope)."""
+    that name it item by item (an order covering several contractors) with their 整改复查意见书 —
+    found through the facts (catalog.facts: the orders linked to the contractor, the reviews linked
+    to those orders), so the cost follows the contractor's records, not the archive's
+    (``belongs_to``: only records that belong to that enterprise, archive.access.scope). The facts
+    must be caught up (archive.facts.index.catch_up)."""
     rows = catalog.list_records(types=types, contractor=uscc, since=since, until=until, current_only=True, belongs_to=belongs_to)
     have = {r["id"] for r in rows}
     if types and "rectification_order" not in types:
         return rows
+
+    def dated(ids: list[str]) -> list[dict]:
+        out = [catalog.get_record(i) for i in ids if i not in have]
+        return [r for r in out if r is not None and _within(r["doc_date"], since, until)]
+
     orders = []
-    for r in catalog.list_records(types=["rectification_order"], since=since, until=until, current_only=True, belongs_to=belongs_to):
-        if r["id"] in have:
-            continue
+    found = catalog.facts.linked("contractor", [uscc], types=["rectification_order"], current_only=True, within=belongs_to)
+    for r in dated([f["record_id"] for f in found]):
         items = json.loads(r["data"]).get("items") or []
         if any(isinstance(it, dict) and it.get("contractor") == uscc for it in items):
             orders.append(r)
     doc_nos = {r["doc_no"] for r in orders}
     reviews = []
     if doc_nos and (not types or "rectification_review" in types):
-        reviews = [r for r in catalog.list_records(types=["rectification_review"], since=since, until=until, current_only=True,
-                                                   belongs_to=belongs_to)
-                   if r["id"] not in have and json.loads(r["data"]).get("order_doc_no") in doc_nos]
+        found = catalog.facts.linked("order", sorted(doc_nos), types=["rectification_review"], current_only=True, within=belongs_to)
+        reviews = [r for r in dated([f["record_id"] for f in found]) if json.loads(r["data"]).get("order_doc_no") in doc_nos]
     return sorted([*rows, *orders, *reviews], key=lambda r: r["seq"])
+
+
+def _within(doc_date: str | None, since: str | None, until: str | None) -> bool:
+    """``list_records``' date bounds: ``until`` includes its whole day (month, year); a record
+    without a date is outside any bound."""
+    if not since and not until:
+        return True
+    if not doc_date:
+        return False
+    return (not since or doc_date >= since) and (not until or doc_date <= until + "\uffff")
 
 
 def organization_seen(catalog: Any, uscc: str, within: str | None = None) -> dict | None:
@@ -143,20 +161,36 @@ def organization_seen(catalog: Any, uscc: str, within: str | None = None) -> dic
     if within is None:
         reg = catalog.get_registry("organization", uscc)
         return catalog.get_record(reg["record_id"]) if reg else None
-    rows = [r for r in catalog.list_records(types=["organization"], belongs_to=within, current_only=True) if r["doc_no"] == uscc]
-    return rows[-1] if rows else None
+    rows = catalog.facts.keyed("organization", [uscc], within=within)
+    return catalog.get_record(rows[-1]["record_id"]) if rows else None
 
 
 def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None, *, within: str | None = None) -> Dossier:
     """The dossier of the contractor ``uscc`` as on ``as_of`` (default: the archive's today);
-    ``within``: only what belongs to that enterprise (an enterprise account's scope)."""
+    ``within``: only what belongs to that enterprise (an enterprise account's scope). Its records
+    only (through the facts), kept until a record naming it, or reviewing an order that names it,
+    arrives."""
     as_of = as_of or archive.clock.today()
     uscc = uscc.strip().upper()
     catalog = archive.catalog
+    catch_up(archive)
     org_row = organization_seen(catalog, uscc, within)
     if org_row is None:
         raise NotFound(f"单位 {uscc[:40]} 未登记 (organization not registered)",
                        hint="查看承包单位 (list contractors): outsafe org list --role contractor")
+
+    def compute(deps: cache.Deps) -> dict:
+        orders = catalog.facts.linked("contractor", [uscc], types=["rectification_order"])
+        deps.add([uscc])  # any record linked to the contractor
+        deps.add([f["key"] for f in orders if f["key"]], role="order")  # a review of an order naming it
+        return _dossier(archive, uscc, org_row, as_of, within).as_dict()
+
+    data = cache.get_or_compute(archive, cache.key(archive, "dossier", uscc, as_of, within or "", org_row["id"]), compute)
+    return Dossier(**{k: v for k, v in data.items() if k != "blacklisted"})
+
+
+def _dossier(archive: Any, uscc: str, org_row: dict, as_of: date, within: str | None) -> Dossier:
+    catalog = archive.catalog
     org = json.loads(org_row["data"])
     day = as_of.isoformat()
     # the world as on as_of: no record formed after it, no certificate or licence issued after it

@@ -35,8 +35,11 @@ from archive.campaign.numbering import next_doc_no
 from archive.checks.model import SEVERITIES, SEVERITY_NAMES, CheckReport
 from archive.checks.rules import RULES_BY_ID, run_checks
 from archive.checks.snapshot import Snapshot
+from archive.checks.stream import by_home, enterprise_snapshot, home_clauses
+from archive.checks.world import Clause, World
 from archive.documents.filters import cn_num
 from archive.errors import NotFound, Problem, ValidationFailed
+from archive.facts import cache
 from archive.text import Note, Table, problem_notes, table
 from schemas.base import dump
 from schemas.enforcement import ORDER_BASIS, review_authority_of
@@ -119,7 +122,7 @@ def bureau_of(archive: Any, snap: Snapshot, uscc: str | None = None) -> Any:
     owner = snap.org(snap.owner)
     if owner is not None and owner.role == "bureau":
         return owner
-    bureaus = [r.obj for r in snap.of("organization") if r.obj.role == "bureau"]
+    bureaus = [r.obj for r in snap.orgs_with_role("bureau")]
     if len(bureaus) != 1:
         raise NotFound("档案中应急管理局不唯一或未登记，请用 --bureau 指定 (name the bureau)", hint="outsafe org list --role bureau")
     return bureaus[0]
@@ -127,7 +130,7 @@ def bureau_of(archive: Any, snap: Snapshot, uscc: str | None = None) -> Any:
 
 def inspectors_of(snap: Snapshot, bureau: str, names: tuple[str, ...] = ()) -> list[dict]:
     """执法人员 of the bureau with their 执法证 numbers (the named ones, else every registered one)."""
-    people = [r.obj for r in snap.of("person") if r.obj.employer == bureau and "执法人员" in r.obj.roles]
+    people = [r.obj for r in snap.persons_of(bureau) if "执法人员" in r.obj.roles]
     if names:
         missing = [n for n in names if n not in {p.name for p in people}]
         if missing:
@@ -306,6 +309,12 @@ class Item:
     major: bool = False
     note: str = ""
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Item":
+        day = lambda v: date.fromisoformat(v) if v else None  # noqa: E731
+        return cls(d["source"], d["ref"], d["record"], d["enterprise"], d["contractor"], d["project"], d["text"], day(d["found_on"]),
+                   day(d["deadline"]), d["status"], day(d["closed_on"]), d["closed_by"], d["major"], d["note"])
+
     def as_dict(self) -> dict:
         return {
             "source": self.source, "ref": self.ref, "record": self.record, "enterprise": self.enterprise,
@@ -386,12 +395,17 @@ def rectification_items(snap: Snapshot, as_of: date, *, enterprise: str | None =
 
 def rectification_status(snap: Snapshot, as_of: date, *, enterprise: str | None = None, contractor: str | None = None) -> dict:
     """Open, overdue and closed items per enterprise and contractor, with the items themselves."""
-    items = rectification_items(snap, as_of, enterprise=enterprise, contractor=contractor)
+    return status_of(rectification_items(snap, as_of, enterprise=enterprise, contractor=contractor), as_of, snap.org_name)
+
+
+def status_of(items: list[Item], as_of: date, org_name: Any) -> dict:
+    """The status of ``items`` (in the order rectification_items lists them): the summary, the
+    groups per enterprise and contractor, the items by urgency."""
     groups: dict[tuple[str | None, str | None], dict] = {}
     for i in items:
         g = groups.setdefault((i.enterprise, i.contractor), {
-            "enterprise": i.enterprise, "enterprise_name": snap.org_name(i.enterprise) if i.enterprise else "",
-            "contractor": i.contractor, "contractor_name": snap.org_name(i.contractor) if i.contractor else "（发包单位自身）",
+            "enterprise": i.enterprise, "enterprise_name": org_name(i.enterprise) if i.enterprise else "",
+            "contractor": i.contractor, "contractor_name": org_name(i.contractor) if i.contractor else "（发包单位自身）",
             "open": 0, "overdue": 0, "closed": 0, "total": 0,
         })
         g[i.status] += 1
@@ -449,7 +463,7 @@ def draft_penalty_notice(
         raise NotFound(f"当事人 {party} 未登记 (party not registered)", hint="outsafe org add …")
     who = None
     if person:
-        rec = snap.persons.get(person.upper()) or next((r for r in snap.persons.values() if r.obj.name == person and r.obj.employer == party), None)
+        rec = snap.person_by_number(person) or next(iter(snap.persons_named(person, [party])), None)
         if rec is None:
             raise NotFound(f"当事人（个人）{person} 未登记 (person not registered)")
         who = {"name": rec.obj.name, "id_number": rec.obj.id_number, "unit": unit.name,
@@ -709,9 +723,57 @@ def rectification_report(archive: Any, *, as_of: date | None = None, enterprise:
                          within: str | None = None) -> RectificationStatus:
     """``outsafe rectify status``: the items as on ``as_of`` (default: the archive's today);
     ``within``: of the records that belong to that enterprise (an enterprise account's scope)."""
-    snap = Snapshot.from_archive(archive, types=RECTIFY_TYPES, within=within)
-    return RectificationStatus(rectification_status(snap, as_of or archive.clock.today(),
-                                                    enterprise=enterprise, contractor=contractor))
+    return RectificationStatus(rectification_view(archive, as_of or archive.clock.today(), enterprise=enterprise, contractor=contractor,
+                                                  within=within))
+
+
+ITEM_SOURCES = {"责令整改": 0, "隐患": 1, "发包单位检查": 2}  # the order rectification_items lists them in
+
+
+def rectification_view(archive: Any, as_of: date, *, enterprise: str | None = None, contractor: str | None = None,
+                       within: str | None = None) -> dict:
+    """:func:`rectification_status` read through the facts: one enterprise's or one contractor's
+    records only; the whole archive home by home (``within``: of the records that belong to that
+    enterprise). Kept until a record it depends on arrives."""
+    world = World(archive, within=within)
+    changes = cache.Changes(archive)
+    k = cache.key(archive, "rectify", as_of, enterprise or "", contractor or "", within or "")
+
+    def compute(deps: cache.Deps) -> dict:
+        world.deps = deps
+        if enterprise:
+            snap = enterprise_snapshot(world, enterprise, as_of)
+        elif contractor:
+            orders = world.linked("contractor", [contractor], types=["rectification_order"])
+            snap = world.snapshot([Clause.of("contractor", [contractor], ["rectification_order", "hazard", "contractor_inspection"]),
+                                   Clause.of("order", [r["key"] for r in orders if r["key"]], ["rectification_review"])], as_of)
+        else:
+            return status_of(whole_items(archive, world, as_of, changes), as_of, Lookups(world, as_of).org_name)
+        return rectification_status(snap, as_of, enterprise=enterprise, contractor=contractor)
+
+    return cache.get_or_compute(archive, k, compute, changes)
+
+
+def whole_items(archive: Any, world: World, as_of: date, changes: cache.Changes) -> list[Item]:
+    """Every rectification item of the archive, home by home, in the order of the whole archive's."""
+    def items_of(home: str) -> list:
+        snap = world.snapshot(home_clauses(world, [home]), as_of)
+        place = {r.id: snap.position(r) for r in snap.of("rectification_order", "hazard", "contractor_inspection")}
+        return [[ITEM_SOURCES[i.source], place[i.record["id"]], i.as_dict()] for i in rectification_items(snap, as_of)]
+
+    parts = by_home(archive, world, cache.key(archive, "rectify-items", as_of, world.within or ""), changes, items_of)
+    merged = sorted((x for _, items in parts for x in items), key=lambda x: (x[0], x[1]))  # stable: a record's items stay in order
+    return [Item.from_dict(x[2]) for x in merged]
+
+
+class Lookups:
+    """Names of organizations for a whole-archive view (one query each, kept)."""
+
+    def __init__(self, world: World, as_of: date | None) -> None:
+        self.snap = world.snapshot([], as_of)
+
+    def org_name(self, uscc: str | None) -> str:
+        return self.snap.org_name(uscc)
 
 
 def penalty_articles() -> Table:

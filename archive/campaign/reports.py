@@ -36,21 +36,25 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from archive.campaign.rectify import merge_findings, rectification_status, to_plain, write_case_file
+from archive.campaign.rectify import merge_findings, rectification_status, rectification_view, to_plain, write_case_file
 from archive.checks.contractor import ROSTER_CERTS
 from archive.checks.facts import active_listings, cert_problem, project_window, training_card
 from archive.checks.model import SEVERITIES, CheckReport
 from archive.checks.rules import GROUP_C, GROUP_E, RULES, RULES_BY_ID, run_checks
 from archive.checks.snapshot import Snapshot
+from archive.checks.stream import check_view, home_clauses, scope_snapshot
+from archive.checks.world import World
 from archive.documents.convert import convert_one
 from archive.documents.render import render_record
 from archive.errors import NotFound, Problem, ValidationFailed
+from archive.facts import cache
 from archive.registry import resolve
 from archive.text import Note
-from schemas import load
-from schemas.base import RuleContext
+from schemas import TYPES, load
+from schemas.base import RuleContext, dump
 from schemas.campaign_report import REPORT_KINDS
 from schemas.common import TICKET_TYPE_NAMES
+from schemas.sealed import from_sealed
 from storage.home import atomic_write
 
 KIND_ALIASES = {
@@ -142,9 +146,9 @@ def project_facts(snap: Snapshot, pr: Any, as_of: date) -> dict:
              and (per.obj.entry_date is None or per.obj.entry_date <= as_of)]
     trained = sum(1 for _, per in staff if training_card(snap, per.obj.id_number, p.enterprise, p.contractor, as_of)[0] is not None)
     insured = sum(1 for _, per in persons if per is not None and per.obj.work_injury_insurance)
-    tickets = [t for t in snap.of("work_ticket") if t.obj.enterprise == p.enterprise and t.obj.project == p.code]
-    contracts = [c for c in snap.of("outsourcing_contract") if c.obj.enterprise == p.enterprise and c.obj.project == p.code]
-    agreements = [a for a in snap.of("safety_agreement") if a.obj.enterprise == p.enterprise and a.obj.project == p.code]
+    tickets = snap.for_project("work_ticket", p)
+    contracts = snap.for_project("outsourcing_contract", p)
+    agreements = snap.for_project("safety_agreement", p)
     org = snap.org(p.contractor)
     quals = "；".join(f"{q.kind} {q.number}，有效期至{cn_date(q.valid_to) if q.valid_to else '长期'}" for q in (org.qualifications if org else ()))
     return {
@@ -155,57 +159,92 @@ def project_facts(snap: Snapshot, pr: Any, as_of: date) -> dict:
     }
 
 
-def campaign_figures(snap: Snapshot, as_of: date, *, enterprise: str | None, year: int,
-                     check: CheckReport | None = None, rect: dict | None = None) -> Figures:
-    """The campaign's figures for one enterprise (or the whole archive) as on ``as_of``."""
-    view = snap.upto(as_of)
-    fig = Figures()
-
+def figure_counts(view: Snapshot, as_of: date, *, enterprise: str | None, year: int) -> dict[str, Any]:
+    """What the figures count in ``view`` (the whole archive, or one part of it: every part counts
+    its own records and the counts add up; the people are sets, since one person may be counted in
+    several parts)."""
     def mine(r: Any, attr: str = "enterprise") -> bool:
         return enterprise is None or getattr(r.obj, attr, None) == enterprise
 
     projects = _year_projects(view, year, enterprise)
     facts = [project_facts(view, pr, as_of) for pr in projects]
-    fig.set("projects", "外包项目（个）", len(projects))
-    fig.set("contractors", "承包单位（家）", len({pr.obj.contractor for pr in projects}))
-    fig.set("workers", "外包作业人员（人）", sum(f["roster"] for f in facts))
-    fig.set("special_operators", "特种作业及特种设备作业人员（人）", sum(f["special"] for f in facts))
-    fig.set("special_certified", "其中持有效证件（人）", sum(f["certified"] for f in facts))
-    fig.set("contracts", "外包合同（份）", sum(1 for r in view.of("outsourcing_contract") if mine(r)))
-    fig.set("agreements", "安全生产管理协议（份）", sum(1 for r in view.of("safety_agreement") if mine(r)))
     cards = [r for r in view.of("training_record") if mine(r)]
-    fig.set("training_records", "三级安全教育登记卡（份）", len(cards))
-    fig.set("trained", "三级安全教育考核合格（人）", len({r.obj.trainee.id_number.upper() for r in cards if r.obj.conclusion.passed}))
+
     def labour(card: Any) -> str:
-        person = view.persons.get(card.obj.trainee.id_number.upper())
+        person = view.person_by_number(card.obj.trainee.id_number)
         return person.obj.labour_type if person is not None else card.obj.trainee.labour_type
 
-    fig.set("labour_trained", "其中劳务分包、临时用工人员（人）", len({
-        r.obj.trainee.id_number.upper() for r in cards if r.obj.conclusion.passed and labour(r) != "正式员工"}))
     tickets = [r for r in view.of("work_ticket") if mine(r)]
-    fig.set("tickets", "危险作业票（张）", len(tickets))
-    by_type = Counter(r.obj.ticket_type for r in tickets)
-    for tt, name in TICKET_TYPE_NAMES.items():
-        fig.set(f"tickets_{tt}", f"其中{name}（张）", by_type.get(tt, 0))
-    fig.set("enterprise_inspections", "发包单位对承包单位安全检查（次）", sum(1 for r in view.of("contractor_inspection") if mine(r)))
-    fig.set("assessments", "承包单位季度安全生产考核（次）", sum(1 for r in view.of("quarterly_assessment") if mine(r)))
-    fig.set("assessments_failed", "其中考核不合格（次）", sum(1 for r in view.of("quarterly_assessment") if mine(r) and r.obj.result == "不合格"))
     hazards = [r for r in view.of("hazard") if mine(r)]
-    fig.set("hazards", "排查事故隐患（项）", len(hazards))
-    fig.set("hazards_major", "其中重大事故隐患（项）", sum(1 for r in hazards if r.obj.grade == "重大"))
-    fig.set("hazards_closed", "已整改隐患（项）", sum(1 for r in hazards if r.obj.status == "已整改" and r.obj.rectified_on and r.obj.rectified_on <= as_of))
     accidents = [r for r in view.of("accident") if mine(r)]
-    fig.set("accidents", "外包作业生产安全事故（起）", len(accidents))
-    fig.set("deaths", "死亡（人）", sum(r.obj.deaths for r in accidents))
-    fig.set("bureau_inspections", "区应急管理局现场检查（次）", sum(1 for r in view.of("inspection_record") if mine(r, "unit")))
     orders = [r for r in view.of("rectification_order") if mine(r, "unit")]
-    fig.set("orders", "责令限期整改指令书（份）", len(orders))
-    fig.set("order_items", "责令整改问题（项）", sum(len(r.obj.items) for r in orders))
     decisions = [r for r in view.of("penalty_decision") if mine(r, "unit")]
-    fig.set("penalties", "行政处罚决定（件）", len(decisions))
-    fig.set("fines", "罚款（元）", float(sum((r.obj.fine or 0) for r in decisions)))
-    contractors = sorted({pr.obj.contractor for pr in projects} | {
-        r.obj.uscc for r in view.of("organization") if r.obj.role == "contractor" and (enterprise is None or view.owner == enterprise)})
+    qa = [r for r in view.of("quarterly_assessment") if mine(r)]
+    return {
+        "projects": len(projects), "project_contractors": {pr.obj.contractor for pr in projects},
+        "workers": sum(f["roster"] for f in facts), "special_operators": sum(f["special"] for f in facts),
+        "special_certified": sum(f["certified"] for f in facts),
+        "contracts": sum(1 for r in view.of("outsourcing_contract") if mine(r)),
+        "agreements": sum(1 for r in view.of("safety_agreement") if mine(r)),
+        "training_records": len(cards),
+        "trained": {r.obj.trainee.id_number.upper() for r in cards if r.obj.conclusion.passed},
+        "labour_trained": {r.obj.trainee.id_number.upper() for r in cards if r.obj.conclusion.passed and labour(r) != "正式员工"},
+        "tickets": Counter(r.obj.ticket_type for r in tickets),
+        "enterprise_inspections": sum(1 for r in view.of("contractor_inspection") if mine(r)),
+        "assessments": len(qa), "assessments_failed": sum(1 for r in qa if r.obj.result == "不合格"),
+        "hazards": len(hazards), "hazards_major": sum(1 for r in hazards if r.obj.grade == "重大"),
+        "hazards_closed": sum(1 for r in hazards if r.obj.status == "已整改" and r.obj.rectified_on and r.obj.rectified_on <= as_of),
+        "accidents": len(accidents), "deaths": sum(r.obj.deaths for r in accidents),
+        "bureau_inspections": sum(1 for r in view.of("inspection_record") if mine(r, "unit")),
+        "orders": len(orders), "order_items": sum(len(r.obj.items) for r in orders),
+        "penalties": len(decisions), "fines": sum((r.obj.fine or 0) for r in decisions),
+    }
+
+
+def add_counts(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The counts of several parts together (numbers add, sets join)."""
+    out = dict(parts[0])
+    for p in parts[1:]:
+        for k, v in p.items():
+            out[k] = out[k] | v if isinstance(v, set) else out[k] + v
+    return out
+
+
+def campaign_figures(snap: Snapshot, as_of: date, *, enterprise: str | None, year: int,
+                     check: CheckReport | None = None, rect: dict | None = None, counts: dict[str, Any] | None = None) -> Figures:
+    """The campaign's figures for one enterprise (or the whole archive) as on ``as_of``; ``counts``:
+    :func:`figure_counts` already made (part by part, added up)."""
+    view = snap.upto(as_of)
+    fig = Figures()
+    c = counts or figure_counts(view, as_of, enterprise=enterprise, year=year)
+    fig.set("projects", "外包项目（个）", c["projects"])
+    fig.set("contractors", "承包单位（家）", len(c["project_contractors"]))
+    fig.set("workers", "外包作业人员（人）", c["workers"])
+    fig.set("special_operators", "特种作业及特种设备作业人员（人）", c["special_operators"])
+    fig.set("special_certified", "其中持有效证件（人）", c["special_certified"])
+    fig.set("contracts", "外包合同（份）", c["contracts"])
+    fig.set("agreements", "安全生产管理协议（份）", c["agreements"])
+    fig.set("training_records", "三级安全教育登记卡（份）", c["training_records"])
+    fig.set("trained", "三级安全教育考核合格（人）", len(c["trained"]))
+    fig.set("labour_trained", "其中劳务分包、临时用工人员（人）", len(c["labour_trained"]))
+    fig.set("tickets", "危险作业票（张）", sum(c["tickets"].values()))
+    for tt, name in TICKET_TYPE_NAMES.items():
+        fig.set(f"tickets_{tt}", f"其中{name}（张）", c["tickets"].get(tt, 0))
+    fig.set("enterprise_inspections", "发包单位对承包单位安全检查（次）", c["enterprise_inspections"])
+    fig.set("assessments", "承包单位季度安全生产考核（次）", c["assessments"])
+    fig.set("assessments_failed", "其中考核不合格（次）", c["assessments_failed"])
+    fig.set("hazards", "排查事故隐患（项）", c["hazards"])
+    fig.set("hazards_major", "其中重大事故隐患（项）", c["hazards_major"])
+    fig.set("hazards_closed", "已整改隐患（项）", c["hazards_closed"])
+    fig.set("accidents", "外包作业生产安全事故（起）", c["accidents"])
+    fig.set("deaths", "死亡（人）", c["deaths"])
+    fig.set("bureau_inspections", "区应急管理局现场检查（次）", c["bureau_inspections"])
+    fig.set("orders", "责令限期整改指令书（份）", c["orders"])
+    fig.set("order_items", "责令整改问题（项）", c["order_items"])
+    fig.set("penalties", "行政处罚决定（件）", c["penalties"])
+    fig.set("fines", "罚款（元）", float(c["fines"]))
+    contractors = sorted(c["project_contractors"] | {
+        u for u in view.org_keys_with_role("contractor") if enterprise is None or view.owner == enterprise})
     fig.set("blacklisted", "列入黑名单的承包单位（家）", sum(1 for c in contractors if active_listings(view, c, as_of, enterprise)))
     rect = rect or rectification_status(snap, as_of, enterprise=enterprise)
     sm = rect["summary"]
@@ -242,7 +281,7 @@ class Built:
 
 
 def _bureau_name(snap: Snapshot) -> str:
-    bureaus = [r.obj for r in snap.of("organization") if r.obj.role == "bureau"]
+    bureaus = [r.obj for r in snap.orgs_with_role("bureau")]
     return bureaus[0].name if len(bureaus) == 1 else "区应急管理局"
 
 
@@ -276,18 +315,87 @@ def next_report_no(archive: Any, year: int) -> str:
     return f"{code}〔{year}〕{max(used) + 1}号"
 
 
+class Whole:
+    """What a report of the whole archive (the bureau's ledger and summary) needs, read home by home
+    (each enterprise's records at a time): the check and the rectification items of the archive
+    (archive.checks.stream, archive.campaign.rectify), the figures' counts added up and — for the
+    ledger — every project's row, in the order of the whole."""
+
+    def __init__(self, archive: Any, world: World, as_of: date, year: int, *, rows: bool) -> None:
+        self.check = check_view(archive, as_of)
+        self.rect = rectification_view(archive, as_of)
+        failed = failed_rules(self.check)
+        items: dict[str, list[dict]] = {}
+        for x in self.rect["items"]:
+            items.setdefault(x["enterprise"] or "", []).append(x)
+        keyed, counts, self.enterprises = [], [], set()
+        world.keep_cases = False  # each home's records are read once
+        for home in world.facts.keys("home"):
+            snap = world.snapshot(home_clauses(world, [home]), as_of).preload()
+            projects = _year_projects(snap, year, None)
+            if rows:
+                keyed += [((p.obj.enterprise, p.obj.period.start, p.obj.code), row)
+                          for p, row in zip(projects, ledger_rows(snap, as_of, projects, failed, items.get(home, [])))]
+            counts.append(figure_counts(snap, as_of, enterprise=None, year=year))
+            self.enterprises |= {p.obj.enterprise for p in projects}
+            world.forget()
+        world.keep_cases = True
+        self.counts = add_counts(counts)
+        self._rows = [row for _, row in sorted(keyed, key=lambda kr: kr[0])]
+
+    def ledger_rows(self) -> list[list[Any]]:
+        return [[i, *row[1:]] for i, row in enumerate(self._rows, 1)]
+
+
 def build_report(archive: Any, kind: str, *, as_of: date, enterprise: str | None = None, issued_on: date | None = None,
                  snap: Snapshot | None = None, doc_no: str | None = None, signer: str | None = None) -> Built:
+    """The report ``kind`` as on ``as_of``. With ``snap`` (the whole archive in memory), built on it;
+    without, read through the facts — one enterprise's records for an enterprise's report, the
+    archive home by home for the bureau's — and kept until a record it depends on arrives."""
     kind = KIND_ALIASES.get(kind, kind)
     if kind not in REPORT_KINDS:
         raise ValidationFailed([Problem("kind", "报告类别应为 attachment2 / self-check / ledger / summary")])
-    snap = snap or Snapshot.from_archive(archive)
     year = archive.settings.campaign_year
     issued_on = issued_on or as_of
+    if snap is not None:
+        return _build(archive, kind, snap, as_of, enterprise, issued_on, year, doc_no, signer)
+    world = World(archive)
+    lookups = world.snapshot([], as_of)
+    field_name, org = _author(lookups, kind, enterprise)
+    k = cache.key(archive, "report", kind, as_of, org.uscc, issued_on, doc_no or "", signer or "",
+                  archive.ledger.next_index() if kind == "summary" and field_name == "bureau" else "")
+
+    def compute(deps: cache.Deps) -> dict:
+        world.deps = deps
+        if field_name == "enterprise":
+            part, _ = scope_snapshot(world, as_of, org.uscc, None)
+            built = _build(archive, kind, part.preload(), as_of, enterprise, issued_on, year, doc_no, signer)
+        else:
+            deps.everything = True
+            whole = Whole(archive, world, as_of, year, rows=kind == "ledger")
+            built = _build(archive, kind, lookups, as_of, enterprise, issued_on, year, doc_no, signer, whole=whole)
+        return {"data": to_plain(built.data), "sealed": dump(built.obj), "sheets": built.sheets,
+                "figures": [[k, label, v] for k, (label, v) in built.figures.values.items()],
+                "problems": [p.as_dict() for p in built.problems]}
+
+    got = cache.get_or_compute(archive, k, compute)
+    cls = TYPES[got["data"]["type"]]
+    figures = Figures()
+    for key, label, value in got["figures"]:
+        figures.set(key, label, value)
+    problems = [Problem(p["path"], p["message"], p["file"], p["source"], p["severity"]) for p in got["problems"]]
+    return Built(kind, got["data"], from_sealed(cls, got["sealed"]), figures, [tuple(s) for s in got["sheets"]], problems)
+
+
+def _build(archive: Any, kind: str, snap: Snapshot, as_of: date, enterprise: str | None, issued_on: date, year: int,
+           doc_no: str | None, signer: str | None, *, whole: Whole | None = None) -> Built:
     field_name, org = _author(snap, kind, enterprise)
     scope = org.uscc if field_name == "enterprise" else None
     builder = {"attachment2": _attachment2, "self_check": _self_check, "ledger": _ledger, "summary": _summary}[kind]
-    data, figures, sheets = builder(snap, as_of, scope, org, year)
+    if whole is not None:
+        data, figures, sheets = builder(snap, as_of, scope, org, year, whole=whole)
+    else:
+        data, figures, sheets = builder(snap, as_of, scope, org, year)
     data = {
         "type": "campaign_table" if kind in ("attachment2", "ledger") else "campaign_report",
         "report_no": f"{REPORT_CODES[kind]}-{year}" + (f"-{as_of:%m%d}" if kind == "ledger" else ""),
@@ -514,11 +622,14 @@ def _self_check(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, y
     return data, fig, [("自查发现问题及整改情况", xcols, xrows)]
 
 
-def _ledger(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year: int):
-    view = snap.upto(as_of)
-    projects = _year_projects(view, year, None)
-    check = run_checks(snap, as_of)
-    rect = rectification_status(snap, as_of)
+LEDGER_COLUMNS = [
+    "序号", "发包单位", "承包单位", "统一社会信用代码", "外包项目", "作业期间", "资质/许可证（有效期至）", "监督检查（日期、文书号）",
+    "责令整改（文书号、项数）", "整改情况（已整改/总数）", "行政处罚（决定书号、金额）", "黑名单", "“五查”发现的问题",
+]
+
+
+def failed_rules(check: CheckReport) -> dict[tuple, list[str]]:
+    """(enterprise, contractor) → the rules with a problem (not only warnings) about them."""
     failed: dict[tuple, list[str]] = {}
     for r in check.results:
         for f in r.findings:
@@ -526,9 +637,14 @@ def _ledger(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year:
                 failed.setdefault((f.enterprise, f.contractor), [])
                 if r.rule.id not in failed[(f.enterprise, f.contractor)]:
                     failed[(f.enterprise, f.contractor)].append(r.rule.id)
-    cols = ["序号", "发包单位", "承包单位", "统一社会信用代码", "外包项目", "作业期间", "资质/许可证（有效期至）",
-            "监督检查（日期、文书号）", "责令整改（文书号、项数）", "整改情况（已整改/总数）", "行政处罚（决定书号、金额）", "黑名单",
-            "“五查”发现的问题"]
+    return failed
+
+
+def ledger_rows(view: Snapshot, as_of: date, projects: list, failed: dict[tuple, list[str]], items: list[dict]) -> list[list[Any]]:
+    """The ledger's rows of ``projects`` (numbered from 1; renumbered when parts are joined)."""
+    by_pair: dict[tuple, list[dict]] = {}
+    for x in items:
+        by_pair.setdefault((x["enterprise"], x["contractor"]), []).append(x)
     rows = []
     for i, pr in enumerate(projects, 1):
         p = pr.obj
@@ -537,22 +653,37 @@ def _ledger(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year:
                 and r.obj.project in (None, p.code)]
         orders = [r for r in view.of("rectification_order") if r.obj.unit == p.enterprise and r.obj.contractor in (None, p.contractor)
                   and r.obj.project in (None, p.code)]
-        pens = [r for r in view.of("penalty_decision") if r.obj.unit in (p.enterprise, p.contractor) and r.obj.project in (None, p.code)]
-        items = [x for x in rect["items"] if x["enterprise"] == p.enterprise and x["contractor"] == p.contractor
-                 and x["project"] in (None, p.code)]
+        pens = [r for r in view.decisions_on((p.enterprise, p.contractor)) if r.obj.project in (None, p.code)]
+        mine = [x for x in by_pair.get((p.enterprise, p.contractor), ()) if x["project"] in (None, p.code)]
         listed = active_listings(view, p.contractor, as_of, p.enterprise)
         rows.append([
             i, view.org_name(p.enterprise), f["contractor_name"], p.contractor, f"{p.name}（{p.code}）",
             cn_range(f["start"], f["end"]), f["qualifications"],
             "；".join(f"{cn_date(r.obj.time_from.date())} {r.obj.doc_no}" for r in insp) or "—",
             "；".join(f"{r.obj.doc_no}（{len(r.obj.items)}项）" for r in orders) or "—",
-            f"{sum(1 for x in items if x['status'] == 'closed')}/{len(items)}" if items else "—",
+            f"{sum(1 for x in mine if x['status'] == 'closed')}/{len(mine)}" if mine else "—",
             "；".join(f"{r.obj.doc_no}，罚款{r.obj.fine or 0:,.0f}元" for r in pens) or "—",
             "；".join(f"{x.obj.list_name}（至{cn_date(x.obj.end)}）" for x in listed) or "否",
             "；".join(RULES_BY_ID[rid].short_label for rid in failed.get((p.enterprise, p.contractor), [])) or "无",
         ])
-    fig = campaign_figures(snap, as_of, enterprise=None, year=year, check=check, rect=rect)
-    fig.set("enterprises", "工贸企业（家）", len({pr.obj.enterprise for pr in projects}))
+    return rows
+
+
+def _ledger(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year: int, *, whole: "Whole | None" = None):
+    cols = LEDGER_COLUMNS
+    if whole is None:
+        view = snap.upto(as_of)
+        projects = _year_projects(view, year, None)
+        check = run_checks(snap, as_of)
+        rect = rectification_status(snap, as_of)
+        rows = ledger_rows(view, as_of, projects, failed_rules(check), rect["items"])
+        fig = campaign_figures(snap, as_of, enterprise=None, year=year, check=check, rect=rect)
+        n_enterprises = len({pr.obj.enterprise for pr in projects})
+    else:
+        check, rect, rows = whole.check, whole.rect, whole.ledger_rows()
+        fig = campaign_figures(snap, as_of, enterprise=None, year=year, check=check, rect=rect, counts=whole.counts)
+        n_enterprises = len(whole.enterprises)
+    fig.set("enterprises", "工贸企业（家）", n_enterprises)
     data = {
         "title": "外包作业队伍监管台账",
         "tables": [{"title": "外包作业队伍监管台账", "columns": cols, "rows": [_cells(r) for r in rows],
@@ -582,13 +713,18 @@ def _problems_in_plan_words(check: CheckReport, snap: Snapshot | None = None) ->
     return main_problems, measures
 
 
-def _summary(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year: int):
-    check = run_checks(snap, as_of, enterprise=enterprise)
-    rect = rectification_status(snap, as_of, enterprise=enterprise)
-    fig = campaign_figures(snap, as_of, enterprise=enterprise, year=year, check=check, rect=rect)
+def _summary(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year: int, *, whole: Whole | None = None):
+    if whole is None:
+        check = run_checks(snap, as_of, enterprise=enterprise)
+        rect = rectification_status(snap, as_of, enterprise=enterprise)
+        fig = campaign_figures(snap, as_of, enterprise=enterprise, year=year, check=check, rect=rect)
+    else:
+        check, rect = whole.check, whole.rect
+        fig = campaign_figures(snap, as_of, enterprise=enterprise, year=year, check=check, rect=rect, counts=whole.counts)
     view = snap.upto(as_of)
     if enterprise is None:
-        fig.set("enterprises", "工贸企业（家）", len({r.obj.enterprise for r in _year_projects(view, year, None)}))
+        fig.set("enterprises", "工贸企业（家）", len(whole.enterprises) if whole is not None
+                else len({r.obj.enterprise for r in _year_projects(view, year, None)}))
     sm = rect["summary"]
     rate = f"，整改率{_n(fig['rect_rate'])}%" if sm["rate"] is not None else ""
     main_problems, measures = _problems_in_plan_words(check, snap.upto(as_of) if enterprise is None else None)

@@ -13,10 +13,14 @@ from typing import Any
 
 from archive.checks.facts import CERT_NEEDS, refs_of, best_cert_problem, ticket_days, ticket_people, uncovered
 from archive.checks.model import SPL, fmt_day
+from archive.clock import local_day
 from archive.errors import Problem
+from archive.registry import person_key
+from archive.training.exam import latest_results
 from schemas import meta_of
 from schemas.base import RuleContext
 from schemas.blacklist import add_months
+from schemas.training import LEVELS
 
 # =============================================================================================
 # Admission: cross-record rules when a case is added
@@ -68,6 +72,9 @@ def admission_problems(obj: Any, archive: Any, registry: Any, ctx: RuleContext, 
       overridable (安全生产法 第28条 "未经…培训合格的从业人员，不得上岗作业"); training older than
       ``settings.training_valid_months`` → overridable (annual re-training hours are not fixed
       nationally).
+    - the worker's last exam of a level (archive.training) handed in after his card was confirmed
+      and on or before the ticket's first day failed or timed out → not overridable until he
+      passes again (the card alone no longer shows him "培训合格")
     - an agreement whose term does not cover its project's period → overridable (several
       agreements, or the contract's duty clause, may together cover it; 安全生产法 第49条).
     """
@@ -116,8 +123,11 @@ def _doc_day(obj: Any) -> date:
 
 def _blacklist_objects(archive: Any, subject: str | None, batch: Sequence[Any], kind: str) -> list[Any]:
     out = []
-    if archive is not None and subject:
-        for row in archive.catalog.list_records(types=[kind], contractor=subject, current_only=True):
+    if archive is not None:
+        # a unit's listings by its USCC; a person's (no subject) among the listings of no unit
+        rows = archive.catalog.list_records(types=[kind], contractor=subject, current_only=True) if subject else [
+            r for r in archive.catalog.list_records(types=[kind], current_only=True) if not r["contractor"]]
+        for row in rows:
             out.append(archive.load_record(row))
     out += [b for b in batch if meta_of(type(b)).type == kind and getattr(b, "subject", None) == subject]
     return out
@@ -188,16 +198,36 @@ def _ticket_people_problems(t: Any, archive: Any, registry: Any, ctx: RuleContex
         seen_training.add(person.id_number.upper())
         mine = [c for c in cards if c.trainee.id_number.upper() == person.id_number.upper() and c.enterprise == t.enterprise]
         ok = [c for c in mine if c.conclusion.passed and c.conclusion.may_take_post and c.conclusion.confirmed_on <= d0]
+        exams = _exam_results(archive, registry, person.id_number, d0)
         if not ok:
             why = "没有三级安全教育登记卡" if not mine else f"三级安全教育登记卡 {mine[0].record_no} 确认于{fmt_day(mine[0].conclusion.confirmed_on)}，晚于作业或结论不合格"
+            if not mine and len(exams) == len(LEVELS) and all(r["passed"] for r in exams.values()):
+                why += "（三级教育考试已合格，尚未写入登记卡）"
             out.append(_adm("training", path, f"{ref.name}（{t.ticket_no}，{fmt_day(d0)}）{why}", "安全生产法 第二十八条第一款", overridable=False))
             continue
         last = max(c.conclusion.confirmed_on for c in ok)
+        failed = [(lv, r) for lv, r in exams.items() if not r["passed"] and (local_day(r["submitted_at"]) or d0) >= last]
+        if failed:
+            said = "；".join(f"{lv}考试{fmt_day(local_day(r['submitted_at']))}{'超时' if r['status'] == 'timed_out' else ''}"
+                            f"{r['score']:g}分，不合格" for lv, r in sorted(failed, key=lambda x: LEVELS.index(x[0])))
+            out.append(_adm("training", path, f"{ref.name}在登记卡确认之后的最近一次考试不合格（{said}），补考合格前不得上岗",
+                            "安全生产法 第二十八条第一款", overridable=False))
+            continue
         if add_months(last, s.training_valid_months) < d0:
             out.append(_adm("training", path,
                             f"{ref.name}最近一次安全教育确认于{fmt_day(last)}，距作业已超过 {s.training_valid_months} 个月，应先进行再培训",
                             s.source("training_valid_months"), overridable=True))
     return out
+
+
+def _exam_results(archive: Any, registry: Any, id_number: str, day: date) -> dict[str, dict]:
+    """The worker's last exam of each level handed in by ``day`` (archive.training), when the
+    archive keeps exams: what the training rule is fed with besides the cards."""
+    catalog = getattr(archive, "catalog", None)
+    secret = getattr(registry, "secret", None)
+    if catalog is None or secret is None or getattr(catalog, "exams", None) is None:
+        return {}
+    return latest_results(catalog, person_key(secret, id_number), day)
 
 
 def _training_objects(archive: Any, contractor: str, batch: Sequence[Any]) -> list[Any]:

@@ -25,7 +25,8 @@ def c1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
     ev.applicable = bool(scope.contractors)
     for c in scope.contractors:
-        orec = snap.orgs.get(c)
+        ev.at(c)
+        orec = snap.org_rec(c)
         if orec is None:
             continue
         org = orec.obj
@@ -57,8 +58,8 @@ def c1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 ev.findings.append(make_finding(
                     "error", f"{project_name(p)}涉及爆破作业，承包单位{org.name}未登记爆破作业单位许可证", p=p, evidence=[orec, pr],
                     missing=[f"{org.name} 的爆破作业单位许可证"]))
-            for t in for_project(snap, "work_ticket", p):
-                if t.obj.ticket_type == "blasting" and t.obj.unit_licence_valid_to < t.obj.valid_to.date():
+            for t in for_project(snap, "work_ticket", p, "blasting"):
+                if t.obj.unit_licence_valid_to < t.obj.valid_to.date():
                     ev.findings.append(make_finding(
                         "error", f"{t.title} 所载爆破作业单位许可证有效期至{fmt_day(t.obj.unit_licence_valid_to)}，早于作业日期",
                         p=p, evidence=[t, orec]))
@@ -116,6 +117,7 @@ def c2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     projects = started_projects(scope, as_of)
     ev.applicable = bool(projects)
     for pr in projects:
+        ev.at(snap.position(pr))
         p = pr.obj
         start, end = project_window(p)
         end = min(end, as_of)
@@ -178,6 +180,7 @@ def c3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     lifting = [p for p in started_projects(scope, as_of) if "lifting" in p.obj.dangerous_work]
     ev.applicable = bool(items or lifting)
     for r in items:
+        ev.at(0, snap.position(r))
         e = r.obj
         prec = snap.project_rec(e.enterprise, e.project) if e.project else None
         p = prec.obj if prec else None
@@ -214,6 +217,7 @@ def c3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         ev.examined.append(f"{r.title}（{e.name}，{'特种设备' if e.special_equipment else '一般设备'}）"
                            + (f"：下次检验{fmt_day(e.next_inspection)}" if e.next_inspection else ""))
     for pr in lifting:
+        ev.at(1, snap.position(pr))
         p = pr.obj
         if not any(r.obj.project == p.code and r.obj.enterprise == p.enterprise for r in items):
             ev.findings.append(make_finding("warning", f"{project_name(p)}涉及吊装作业，档案中没有该项目使用的起重设备记录", p=p, evidence=[pr],
@@ -228,6 +232,7 @@ def c4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev.applicable = bool(projects)
     hazards = [r for r in snap.of("hazard") if scope.pair(r.obj.enterprise, r.obj.contractor) and r.obj.contractor]
     for r in hazards:
+        ev.at(0, snap.position(r))
         h = r.obj
         p = snap.project_rec(h.enterprise, h.project)
         done = h.status == "已整改" and h.rectified_on is not None and h.rectified_on <= as_of
@@ -239,10 +244,14 @@ def c4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             ev.findings.append(make_finding(
                 "error", f"{r.title}（{h.grade}隐患：{h.description[:40]}）整改期限{fmt_day(h.deadline)}已过，仍为“{h.status}”",
                 p=p.obj if p else None, e=h.enterprise, c=h.contractor, evidence=[r], missing=["隐患整改完成及验收记录"], deadline=h.deadline))
+    hazards_of: dict[tuple, list[Rec]] = {}
+    for r in hazards:
+        hazards_of.setdefault((r.obj.enterprise, r.obj.contractor), []).append(r)
     for pr in projects:
+        ev.at(1, snap.position(pr))
         p = pr.obj
         start, end = project_window(p)
-        mine = [r for r in hazards if r.obj.enterprise == p.enterprise and r.obj.contractor == p.contractor]
+        mine = hazards_of.get((p.enterprise, p.contractor), [])
         if not mine and (min(end, as_of) - start).days > s.inspection_max_gap_days:
             ev.findings.append(make_finding(
                 "warning", f"{project_name(p)}作业 {(min(end, as_of) - start).days} 天，档案中没有承包单位{snap.org_name(p.contractor)}的隐患排查治理记录",
@@ -279,6 +288,7 @@ def c5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     any_work = False
     numbers = {(r.obj.enterprise, r.obj.ticket_no) for r in snap.of("work_ticket")}
     for pr in projects:
+        ev.at(snap.position(pr))
         p = pr.obj
         start, end = project_window(p)
         tickets = for_project(snap, "work_ticket", p)

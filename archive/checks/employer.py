@@ -22,6 +22,7 @@ def e1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     projects = started_projects(scope, as_of)
     ev.applicable = bool(projects)
     for pr in projects:
+        ev.at(snap.position(pr))
         p = pr.obj
         start, end = project_window(p)
         ags = for_project(snap, "safety_agreement", p)
@@ -62,6 +63,7 @@ def e2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     projects = started_projects(scope, as_of)
     any_data = False
     for pr in projects:
+        ev.at(snap.position(pr))
         p = pr.obj
         cts = for_project(snap, "outsourcing_contract", p)
         for c in cts:
@@ -104,6 +106,7 @@ def e3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     projects = started_projects(scope, as_of)
     ev.applicable = bool(projects)
     for pr in projects:
+        ev.at(snap.position(pr))
         p = pr.obj
         found, gaps, start, end = inspection_gaps(snap, p, as_of, s.inspection_max_gap_days)
         if not found and (end - start).days > s.inspection_max_gap_days:
@@ -141,6 +144,7 @@ def e4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ]
     ev.applicable = bool(accidents)
     for r in accidents:
+        ev.at(snap.position(r))
         a = r.obj
         p = (snap.project_rec(a.enterprise, a.project) or None)
         if not a.counted_in_employer_stats:
@@ -154,18 +158,18 @@ def e4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
 def e5_triggers(snap: Snapshot, e: str, c: str, as_of: date) -> list[tuple[date, str, Rec]]:
     """(day, what, record) of each event that obliges ``e`` to end its contract with ``c`` and list it."""
     out = []
-    for r in snap.of("quarterly_assessment"):
+    for r in snap.group("quarterly_assessment", "pair").get((e, c), ()):
         a = r.obj
-        if a.enterprise == e and a.contractor == c and a.result == "不合格":
+        if a.result == "不合格":
             out.append((a.assessed_on, f"{a.year}年第{a.quarter}季度安全生产考核不合格", r))
-    for r in snap.of("hazard"):
+    for r in snap.group("hazard", "pair").get((e, c), ()):
         h = r.obj
-        if h.enterprise == e and h.contractor == c and h.grade == "重大":
+        if h.grade == "重大":
             done = h.status == "已整改" and h.rectified_on is not None and h.rectified_on <= as_of
             if not done and (h.deadline is None or h.deadline < as_of):
                 when = h.deadline + timedelta(days=1) if h.deadline else h.found_on
                 out.append((when, f"重大事故隐患 {h.hazard_no} " + (f"逾期（期限{fmt_day(h.deadline)}）未整改" if h.deadline else "无整改期限、未整改"), r))
-    for r in snap.of("accident"):
+    for r in snap.group("accident", "enterprise").get(e, ()):
         a = r.obj
         contractor = a.contractor
         if contractor is None and a.project:
@@ -185,11 +189,12 @@ def e5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             pairs = sorted(set(pairs) | {(e, c)})
     any_trigger = False
     for e, c in pairs:
+        ev.at(0, e, c)
         triggers = e5_triggers(snap, e, c, as_of)
         if not triggers:
             continue
         any_trigger = True
-        contracts = [r for r in snap.of("outsourcing_contract") if r.obj.enterprise == e and r.obj.contractor == c]
+        contracts = list(snap.group("outsourcing_contract", "pair").get((e, c), ()))
         live = [r for r in contracts if r.obj.status == "履行中"]
         live_projects = [r for r in scope.projects if r.obj.enterprise == e and r.obj.contractor == c and r.obj.status in ("筹备", "施工中")]
         for day, what, rec in triggers:
@@ -208,14 +213,15 @@ def e5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             ev.examined.append(f"{snap.org_name(c)}：{what}；" + (f"已列入 {listed[0].title}" if listed else "未列入黑名单"))
     # the quarterly assessments the 退出机制 rests on (整治方案: 建立…安全评价与退出机制) [P]
     for pr in started_projects(scope, as_of):
+        ev.at(1, snap.position(pr))
         p = pr.obj
         start, end = project_window(p)
         for y, q, q0, q1 in _quarters(start, min(end, as_of)):
             if q1 >= as_of:
                 continue  # the quarter is not over
             overlap = (min(q1, end) - max(q0, start)).days + 1
-            done = [r for r in snap.of("quarterly_assessment")
-                    if r.obj.enterprise == p.enterprise and r.obj.contractor == p.contractor and r.obj.year == y and r.obj.quarter == q]
+            done = [r for r in snap.group("quarterly_assessment", "pair").get((p.enterprise, p.contractor), ())
+                    if r.obj.year == y and r.obj.quarter == q]
             if overlap >= 30 and not done:
                 ev.findings.append(make_finding(
                     "warning", f"{project_name(p)}在{y}年第{q}季度作业 {overlap} 天，未见对承包单位{snap.org_name(p.contractor)}的季度安全生产考核记录",

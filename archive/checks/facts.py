@@ -127,20 +127,15 @@ def ticket_days(t: Any) -> tuple[date, date]:
 def listings_of(snap: Snapshot, subject: str, as_of: date, enterprise: str | None = None) -> list[Rec]:
     """Blacklist entries naming ``subject`` that apply to ``enterprise`` (its own list, or the statutory list)."""
     return [
-        r for r in snap.of("blacklist_entry")
-        if r.obj.subject == subject and (r.obj.list == "statutory" or enterprise is None or r.obj.listed_by == enterprise)
-        and r.obj.decided_on <= as_of
+        r for r in snap.blacklist_entries(subject)
+        if (r.obj.list == "statutory" or enterprise is None or r.obj.listed_by == enterprise) and r.obj.decided_on <= as_of
     ]
 
 
 def listing_state(snap: Snapshot, entry: Rec, on: date) -> tuple[str, Rec | None]:
     """("active" | "expired" | "removed" | "pending", the removal record) of a listing on day ``on``."""
     e = entry.obj
-    removals = sorted(
-        (r for r in snap.of("blacklist_removal")
-         if r.obj.entry_no == e.entry_no and r.obj.listed_by == e.listed_by and r.obj.decided_on <= on),
-        key=lambda r: r.obj.decided_on,
-    )
+    removals = sorted((r for r in snap.blacklist_removals(e) if r.obj.decided_on <= on), key=lambda r: r.obj.decided_on)
     if removals:
         return "removed", removals[0]
     if on < e.start:
@@ -186,9 +181,6 @@ def refs_of(obj: Any) -> list[tuple[str, PersonRef]]:
 
 def training_card(snap: Snapshot, person_id: str, enterprise: str, contractor: str, by: date) -> tuple[Rec | None, list[Rec]]:
     """(the passing card confirmed on or before ``by``, every card of the person at this enterprise)."""
-    cards = [
-        r for r in snap.of("training_record")
-        if r.obj.trainee.id_number.upper() == person_id.upper() and r.obj.enterprise == enterprise and r.obj.contractor == contractor
-    ]
+    cards = list(snap.group("training_record", "trainee").get((person_id.upper(), enterprise, contractor), ()))
     ok = [r for r in cards if r.obj.conclusion.passed and r.obj.conclusion.may_take_post and r.obj.conclusion.confirmed_on <= by]
     return (max(ok, key=lambda r: r.obj.conclusion.confirmed_on) if ok else None), cards

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -27,6 +28,7 @@ def m31(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     projects = started_projects(scope, as_of)
     ev.applicable = bool(projects)
     for pr in projects:
+        ev.at(snap.position(pr))
         p = pr.obj
         ags = for_project(snap, "safety_agreement", p)
         duty = [c for c in for_project(snap, "outsourcing_contract", p) if (c.obj.safety_duty_clause or "").strip()]
@@ -52,9 +54,10 @@ def m31(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
 def m32(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     """特种作业人员未按照规定经专门的安全作业培训并取得相应资格，上岗作业."""
     ev = Evaluation()
-    tickets = [t for p in scope.projects for t in for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type in CERT_NEEDS]
+    tickets = [(p, t) for p in scope.projects for t in for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type in CERT_NEEDS]
     ev.applicable = bool(tickets)
-    for t in tickets:
+    for pr, t in tickets:
+        ev.at(snap.position(pr))
         o = t.obj
         d0, d1 = ticket_days(o)
         p = snap.project_rec(o.enterprise, o.project)
@@ -82,9 +85,11 @@ def m33(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
     s = settings_of(snap)
     units = [u for u in (*scope.enterprises, *scope.contractors) if (o := snap.org(u)) is not None and o.industry in s.metal_smelting_industries]
+    firsts = sum(1 for u in scope.enterprises if (o := snap.org(u)) is not None and o.industry in s.metal_smelting_industries)
     ev.applicable = bool(units)
-    for u in units:
-        orec = snap.orgs[u]
+    for i, u in enumerate(units):
+        ev.at(0 if i < firsts else 1, u)
+        orec = snap.org_rec(u)
         org = orec.obj
         for attr, label in (("principal_person", "主要负责人"), ("safety_manager", "安全生产管理人员")):
             name = getattr(org, attr)
@@ -92,7 +97,7 @@ def m33(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 ev.findings.append(make_finding("major", f"金属冶炼企业{org.name}未登记{label}", e=u if org.role == "enterprise" else None,
                                             c=u if org.role == "contractor" else None, evidence=[orec], missing=[f"{label}及其考核合格证"]))
                 continue
-            people = [r for r in snap.persons.values() if r.obj.employer == u and r.obj.name == name]
+            people = snap.persons_named(name, [u])
             certs = [c for r in people for c in r.obj.certificates if c.kind == "安全生产知识和管理能力考核合格证"]
             if not certs or all(cert_problem(c, as_of, as_of) for c in certs):
                 why = "未登记考核合格证" if not certs else cert_problem(certs[0], as_of, as_of)
@@ -121,7 +126,7 @@ def _enforcement_items(snap: Snapshot, as_of: date) -> list[tuple[Rec, str, bool
     for r in snap.of("hazard"):
         h = r.obj
         out.append((r, h.description, h.status == "已整改" and h.rectified_on is not None and h.rectified_on <= as_of, h.deadline, h.enterprise))
-    ordered = {r.obj.inspection_ref for r in snap.of("rectification_order") if r.obj.inspection_ref}
+    ordered = snap.cited_inspections()
     for r in snap.of("inspection_record"):
         if r.obj.doc_no in ordered:
             continue  # its findings are the items of the order that cites it
@@ -192,15 +197,20 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     enforcement records alone (the register may be kept on paper)."""
     ev = Evaluation()
     projects = [p for p in started_projects(scope, as_of) if "confined_space" in p.obj.dangerous_work]
-    tickets = [t for p in scope.projects for t in for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type == "confined_space"]
-    ev.applicable = bool(projects or tickets)
+    tickets = [t for p in scope.projects for t in for_project(snap, "work_ticket", p.obj, "confined_space")]
+    # what the rule needs of the whole scope, when the scope is evaluated part by part (Scope.context)
+    whole: ConfinedScope | None = scope.context.get("CS-1")
+    ev.applicable = bool(projects or tickets) if whole is None else whole.applicable
     if not ev.applicable:
         return ev
     # the spaces known by name in scope: a finding that names one is about a confined space too
-    names = {_space_stem(t.obj) for t in tickets} | {
-        sp.name.strip() for r in snap.of("confined_space_register") if scope.has_enterprise(r.obj.enterprise)
-        for sp in r.obj.spaces}
-    names = {n for n in names if len(n) >= 3}
+    if whole is None:
+        names = {_space_stem(t.obj) for t in tickets} | {
+            sp.name.strip() for r in snap.of("confined_space_register") if scope.has_enterprise(r.obj.enterprise)
+            for sp in r.obj.spaces}
+        names = {n for n in names if len(n) >= 3}
+    else:
+        names = set(whole.names)
 
     def confined(text: str) -> bool:
         return bool(_CONFINED.search(text)) or any(_mentions(text, n) for n in names)
@@ -208,6 +218,7 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     items = [x for x in _enforcement_items(snap, as_of) if scope.has_enterprise(x[4]) and confined(x[1])]
     open_no_sign: dict[str, list[Rec]] = defaultdict(list)
     for rec, text, closed, deadline, unit in items:
+        ev.at(0, _ITEM_ORDER[rec.type], snap.position(rec))
         no_register, no_sign = bool(_REGISTER.search(text)), bool(_SIGN.search(text))
         if not (no_register or no_sign):
             continue
@@ -227,6 +238,7 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             missing=["有限空间辨识清单和管理台账、入口安全警示标志的整改记录"] + (["台账中警示标志记载的更正"] if reg else []),
             deadline=deadline))
     for e in sorted({p.obj.enterprise for p in projects} | {t.obj.enterprise for t in tickets}):
+        ev.at(1, e)
         ts = sorted((t for t in tickets if t.obj.enterprise == e), key=lambda t: t.obj.valid_from)
         ps = [p for p in projects if p.obj.enterprise == e]
         regs = sorted((r for r in snap.of("confined_space_register") if r.obj.enterprise == e), key=lambda r: r.obj.compiled_on)
@@ -266,16 +278,36 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                     "warning", f"{reg.title} 记载 {sp.space_no}（{sp.name}）入口未设置明显的安全警示标志",
                     e=e, evidence=[reg], missing=[f"{sp.space_no} 入口安全警示标志"]))
 
-    ev.examined.append(f"有限空间作业项目 {len(projects)} 项、作业票 {len(tickets)} 张")
+    ev.at(2)
+    if whole is None:
+        ev.examined.append(f"有限空间作业项目 {len(projects)} 项、作业票 {len(tickets)} 张")
+    elif whole.totals:
+        ev.examined.append(f"有限空间作业项目 {whole.projects} 项、作业票 {whole.tickets} 张")
     return ev
+
+
+@dataclass(frozen=True)
+class ConfinedScope:
+    """What CS-1 needs of the whole scope when the scope is evaluated part by part: whether it
+    applies at all, the confined spaces known by name, the totals it ends with (said by one part)."""
+
+    applicable: bool
+    names: frozenset[str]
+    projects: int
+    tickets: int
+    totals: bool = False
+
+
+_ITEM_ORDER = {"rectification_order": 0, "hazard": 1, "inspection_record": 2}
 
 
 def cs2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     """有限空间作业未审批，或者未执行“先通风、再检测、后作业”，或者作业现场未设置监护人员."""
     ev = Evaluation()
-    tickets = [t for p in scope.projects for t in for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type == "confined_space"]
+    tickets = [(p, t) for p in scope.projects for t in for_project(snap, "work_ticket", p.obj, "confined_space")]
     ev.applicable = bool(tickets)
-    for t in tickets:
+    for pr, t in tickets:
+        ev.at(0, snap.position(pr))
         o = t.obj
         p = snap.project_rec(o.enterprise, o.project)
         pp = p.obj if p else None
@@ -295,7 +327,8 @@ def cs2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             ev.findings.append(make_finding("major", f"{t.title} 作业现场未设置专职监护人员", p=pp, evidence=[t], missing=["监护人"]))
         ev.examined.append(f"{t.title}（{o.space_name}）：审批 {len(approvals)} 栏，作业前检测 {len(before)} 次，监护人 {o.guardian.name}")
     for p in scope.projects:
-        for t in for_project(snap, "work_ticket", p.obj):
+        ev.at(1, snap.position(p))
+        for t in for_project(snap, "work_ticket", p.obj, "excavation"):
             o = t.obj
             if o.ticket_type == "excavation" and o.depth_m > 1.2 and o.toxic_or_flammable_lines and not any(
                     x.upper().startswith("SX") or "受限" in x for x in o.linked_tickets):

@@ -5,7 +5,7 @@ the rules share to word and place a finding.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -51,11 +51,25 @@ class Finding:
         }
 
 
+def finding_from_dict(d: dict) -> Finding:
+    return Finding(rule=d["rule"], severity=d["severity"], message=d["message"], enterprise=d["enterprise"],
+                   contractor=d["contractor"], project=d["project"], evidence=list(d["evidence"]), missing=list(d["missing"]),
+                   deadline=date.fromisoformat(d["deadline"]) if d["deadline"] else None, remedy=d["remedy"], topic=d["topic"])
+
+
 @dataclass
 class Evaluation:
     findings: list[Finding] = field(default_factory=list)
     examined: list[str] = field(default_factory=list)  # what was looked at, one line each
     applicable: bool = True
+    # where each unit a rule iterates over begins: (key, findings so far, examined so far). Keys
+    # order the units as the rule lists them (a project's place, a contractor's USCC …), so that a
+    # view evaluating the archive part by part merges the parts in the rule's own order.
+    marks: list[tuple[Any, int, int]] = field(default_factory=list)
+
+    def at(self, *key: Any) -> None:
+        """What follows is about the unit ``key``."""
+        self.marks.append((key, len(self.findings), len(self.examined)))
 
 
 @dataclass(frozen=True)
@@ -128,6 +142,11 @@ class CheckReport:
     contractor: str | None
     results: list[RuleResult]
     fail_on: str | None = None  # a run "fails" (exit 1) when a finding this severe or worse exists
+    # records the run read that today's rules refuse (they are read as sealed): {"id", "title",
+    # "type", "problems": [{"path", "message", "source"}]}; and how many it read that today's
+    # rules have not judged yet (``outsafe verify --lint`` judges them)
+    lint: list[dict] = field(default_factory=list)
+    unlinted: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -148,7 +167,17 @@ class CheckReport:
             "scope": {"enterprise": self.enterprise, "contractor": self.contractor},
             "summary": self.summary(),
             "rules": [r.as_dict() for r in self.results],
+            "records_refused_by_current_rules": self.lint,
+            "records_not_linted": self.unlinted,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict, rules: dict[str, "CheckRule"]) -> "CheckReport":
+        """A report from :meth:`as_dict` (a kept result), its rules taken from ``rules`` by id."""
+        results = [RuleResult(rules[r["id"]], r["status"], [finding_from_dict(f) for f in r["findings"]], list(r["examined"]))
+                   for r in d["rules"]]
+        return cls(date.fromisoformat(d["as_of"]), d["scope"]["enterprise"], d["scope"]["contractor"], results,
+                   lint=list(d.get("records_refused_by_current_rules") or ()), unlinted=int(d.get("records_not_linted") or 0))
 
     def as_text(self) -> list[str]:
         out = [f"五查自查（截至 {self.as_of}）" + (f"  发包单位 {self.enterprise}" if self.enterprise else "")
@@ -160,6 +189,15 @@ class CheckReport:
                 out += [f"        证据: {e['title']}  ({e['id']})" for e in f.evidence]
                 out += [f"        缺少: {m}" for m in f.missing]
                 out.append(f"        依据: {r.rule.basis}")
+        for r in self.lint:
+            for p in r["problems"]:
+                where = p["path"] or "（整条记录）"
+                out.append(f"{SEVERITY_TAGS['warning']}{r['title']}（{r['id']}）不符合现行校验规则，按封存原样读取："
+                           f"{where}：{p['message']}" + (f" [{p['source']}]" if p.get("source") else "")
+                           + " (a sealed record today's rules refuse; read as sealed)")
+        if self.unlinted:
+            out.append(f"{SEVERITY_TAGS['warning']}{self.unlinted} 条记录尚未按现行校验规则检查，请运行 outsafe verify --lint "
+                       f"({self.unlinted} records not yet linted against today's rules)")
         s = self.summary()
         out.append(f"共 {s['rules']} 项：通过 {s['pass']}，提示 {s['warn']}，不通过 {s['fail']}，不适用 {s['not_applicable']}；"
                    f"重大事故隐患 {s['findings']['major']} 条，问题 {s['findings']['error']} 条，提示 {s['findings']['warning']} 条")
@@ -168,20 +206,27 @@ class CheckReport:
 
 @dataclass
 class Scope:
-    """What a run looks at: the projects, enterprises and contractors in scope."""
+    """What a run looks at: the projects, enterprises and contractors in scope.
+
+    A view that evaluates a large scope part by part (archive.checks.stream) gives each part the
+    projects, enterprises and contractors to go through in that part, and beside them the whole
+    scope's members (``members``: who is in scope at all) and ``context``: what a rule needs of the
+    whole scope (by rule id)."""
 
     projects: list[Rec]
     enterprises: list[str]
     contractors: list[str]
+    context: dict[str, Any] = field(default_factory=dict)
+    members: tuple[Container[str], Container[str]] | None = None  # (enterprises, contractors) of the whole scope
 
     def has_contractor(self, c: str | None) -> bool:
-        return c in self.contractors
+        return c in (self.members[1] if self.members is not None else self.contractors)
 
     def has_enterprise(self, e: str | None) -> bool:
-        return e in self.enterprises
+        return e in (self.members[0] if self.members is not None else self.enterprises)
 
     def pair(self, e: str | None, c: str | None) -> bool:
-        return (e is None or e in self.enterprises) and (c is None or c in self.contractors)
+        return (e is None or self.has_enterprise(e)) and (c is None or self.has_contractor(c))
 
 
 def make_scope(snap: Snapshot, enterprise: str | None, contractor: str | None) -> Scope:
@@ -199,10 +244,7 @@ def make_scope(snap: Snapshot, enterprise: str | None, contractor: str | None) -
         contractors = [contractor]
     else:
         own_list = enterprise is None or (snap.owner_role == "enterprise" and enterprise == snap.owner)
-        registered = {
-            r.obj.uscc for r in snap.of("organization")
-            if r.obj.role == "contractor" and (own_list or r.origin == enterprise)
-        }
+        registered = set(snap.org_keys_with_role("contractor", None if own_list else enterprise))
         contractors = sorted({r.obj.contractor for r in projects} | registered)
     return Scope(projects, enterprises, contractors)
 
@@ -225,8 +267,7 @@ def fmt_day(d: date) -> str:
 
 def _inspections(snap: Snapshot, p: Any) -> list[Rec]:
     return sorted(
-        (r for r in snap.of("contractor_inspection")
-         if r.obj.enterprise == p.enterprise and r.obj.contractor == p.contractor and r.obj.project in (None, p.code)),
+        (r for r in snap.group("contractor_inspection", "pair").get((p.enterprise, p.contractor), ()) if r.obj.project in (None, p.code)),
         key=lambda r: r.obj.inspected_on,
     )
 

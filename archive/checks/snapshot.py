@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -21,7 +21,9 @@ from schemas import TYPES, meta_of, record_label
 
 @dataclass(frozen=True)
 class Rec:
-    """One archived record: its id and title (to cite it) and the loaded object."""
+    """One archived record: its id and title (to cite it) and the loaded object. ``seq``: where
+    the record stands in the archive (the catalog seq of the current version it represents), the
+    order every view lists records in."""
 
     id: str
     type: str
@@ -29,6 +31,7 @@ class Rec:
     obj: Any
     origin: str = ""
     created_at: str = ""
+    seq: int = field(default=0, compare=False)
 
     @property
     def date(self) -> date | None:
@@ -129,38 +132,53 @@ class Snapshot:
         self.orgs: dict[str, Rec] = {}
         self.persons: dict[str, Rec] = {}
         self.projects: dict[tuple[str, str], Rec] = {}
-        for r in self.by_type.get("organization", []):
-            self.orgs[r.obj.uscc] = r
-        for r in self.by_type.get("person", []):
-            self.persons[r.obj.id_number.upper()] = r
-        for r in self.by_type.get("project", []):
-            self.projects[(r.obj.enterprise, r.obj.code)] = r
-        # one entity per key: the bureau may hold the same contractor from several enterprises' packages
-        self.by_type["organization"] = list(self.orgs.values())
-        self.by_type["person"] = list(self.persons.values())
-        self.by_type["project"] = list(self.projects.values())
+        self._first: dict[tuple[str, Any], int] = {}  # a registry key's place: its first record's
+        self._index: dict[tuple[str, str | None, str | None], list[Rec]] | None = None
+        self._groups: dict[tuple[str, str], dict[Any, list[Rec]]] = {}
+        self._index_registry(self.by_type)
+
+    def _index_registry(self, by_type: dict[str, list[Rec]]) -> None:
+        """One entity per key, the latest record wins and keeps the place of the key's first one:
+        the bureau may hold the same contractor from several enterprises' packages."""
+        for t, attr, key in (("organization", "orgs", lambda o: o.uscc), ("person", "persons", lambda o: o.id_number.upper()),
+                             ("project", "projects", lambda o: (o.enterprise, o.code))):
+            if t not in by_type:
+                continue
+            table = getattr(self, attr)
+            for r in by_type[t]:
+                k = key(r.obj)
+                table[k] = r
+                self._first.setdefault((t, k), r.seq)
+            by_type[t] = list(table.values())
 
     # --- construction ---------------------------------------------------------------------
 
     @classmethod
-    def from_archive(cls, archive: Any, *, types: Sequence[str] = (), within: str | None = None) -> "Snapshot":
-        """Every current (not superseded) record of ``archive``, loaded with its schema, with the
-        earlier versions of dated records (for views of a past day); only of ``types`` when given;
-        only those that belong to the enterprise ``within`` when given — an enterprise account's
-        scope, archive.access.scope."""
+    def from_archive(cls, archive: Any, *, types: Sequence[str] = (), within: str | None = None,
+                     loader: Callable[[dict], Any] | None = None) -> "Snapshot":
+        """Every current (not superseded) record of ``archive``, loaded as sealed (``loader``:
+        another way, e.g. ``archive.load_record_validated``), with the earlier versions of dated
+        records (for views of a past day); only of ``types`` when given; only those that belong to
+        the enterprise ``within`` when given — an enterprise account's scope, archive.access.scope.
+        The whole archive in memory: the straightforward evaluation, which the views that scale
+        (:mod:`archive.checks.world`) are tested against."""
         rows = archive.catalog.list_records(types=types, belongs_to=within)
         by_id = {r["id"]: r for r in rows}
         replaced = {r["supersedes"] for r in rows if r["supersedes"]}
         recs, earlier = [], {}
-        load = lambda row: Rec(row["id"], row["type"], row["title"], archive.load_record(row), row["origin"], row["created_at"])  # noqa: E731
+        loader = loader or archive.load_record
+
+        def load(row: dict, place: int) -> Rec:
+            return Rec(row["id"], row["type"], row["title"], loader(row), row["origin"], row["created_at"], place)
+
         for row in rows:
             if row["type"] not in TYPES or row["id"] in replaced:
                 continue
-            recs.append(load(row))
+            recs.append(load(row, row["seq"]))
             if row["supersedes"] and meta_of(TYPES[row["type"]]).date:
                 chain, prev = [], by_id.get(row["supersedes"])
                 while prev is not None and prev["type"] == row["type"]:
-                    chain.append(load(prev))
+                    chain.append(load(prev, row["seq"]))
                     prev = by_id.get(prev["supersedes"]) if prev["supersedes"] else None
                 earlier[row["id"]] = chain
         role = archive.catalog.get_meta("owner_role") or ""
@@ -169,7 +187,7 @@ class Snapshot:
     @classmethod
     def from_objects(cls, objs: Iterable[Any], *, owner: str = "", owner_role: str = "", settings: Any = None) -> "Snapshot":
         """Loaded objects as if archived (ids R1, R2 …) — for tests and for the batch being added."""
-        recs = [Rec(f"R{i}", meta_of(type(o)).type, _title(o), o, owner) for i, o in enumerate(objs, 1)]
+        recs = [Rec(f"R{i}", meta_of(type(o)).type, _title(o), o, owner, "", i) for i, o in enumerate(objs, 1)]
         return cls(recs, owner=owner, owner_role=owner_role, settings=settings)
 
     def upto(self, as_of: date) -> "Snapshot":
@@ -186,30 +204,113 @@ class Snapshot:
         return Snapshot(keep, owner=self.owner, owner_role=self.owner_role, settings=self.settings)
 
     # --- lookups --------------------------------------------------------------------------
+    #
+    # The rules and views ask a snapshot only through these methods (never through its dicts), so
+    # that a snapshot of part of the archive (archive.checks.world.PartialSnapshot) can answer
+    # them with indexed queries.
 
     def of(self, *types: str) -> list[Rec]:
         return [r for t in types for r in self.by_type.get(t, [])]
 
+    def position(self, rec: Rec) -> int:
+        """Where ``rec`` stands in the lists of this snapshot (a registry entity: where its key's
+        first record stands) — the order a view that streams the archive merges its parts in."""
+        t = rec.type
+        if t == "project":
+            return self._first.get((t, (rec.obj.enterprise, rec.obj.code)), rec.seq)
+        if t == "organization":
+            return self._first.get((t, rec.obj.uscc), rec.seq)
+        if t == "person":
+            return self._first.get((t, rec.obj.id_number.upper()), rec.seq)
+        return rec.seq
+
+    def for_project(self, t: str, p: Any, subtype: str | None = None) -> list[Rec]:
+        """The records of type ``t`` (of ticket type ``subtype``) filed under project ``p``."""
+        if self._index is None:
+            index: dict[tuple[str, str | None, str | None], list[Rec]] = defaultdict(list)
+            for typ, recs in self.by_type.items():
+                if typ in ("organization", "person"):
+                    continue
+                for r in recs:
+                    index[(typ, getattr(r.obj, "enterprise", None), getattr(r.obj, "project", None))].append(r)
+            self._index = index
+        out = self._index.get((t, p.enterprise, p.code), [])
+        return [r for r in out if r.obj.ticket_type == subtype] if subtype else list(out)
+
+    def group(self, t: str, by: str) -> dict[Any, list[Rec]]:
+        """The records of type ``t`` grouped by ``by`` (a key of :data:`GROUPINGS`), each group in
+        list order — an index built once, for the lookups the rules repeat."""
+        got = self._groups.get((t, by))
+        if got is None:
+            fn = GROUPINGS[by]
+            got = defaultdict(list)
+            for r in self.of(t):
+                got[fn(r.obj)].append(r)
+            self._groups[(t, by)] = got
+        return got
+
+    def org_rec(self, uscc: str | None) -> Rec | None:
+        return self.orgs.get(uscc or "")
+
     def org(self, uscc: str | None) -> Any:
-        r = self.orgs.get(uscc or "")
+        r = self.org_rec(uscc)
         return r.obj if r else None
 
     def org_name(self, uscc: str | None) -> str:
         o = self.org(uscc)
         return o.name if o is not None else (uscc or "")
 
+    def orgs_with_role(self, role: str, origin: str | None = None) -> list[Rec]:
+        """Registered organizations of ``role`` (that ``origin`` sealed, when given), in place order."""
+        return [r for r in self.of("organization") if r.obj.role == role and (origin is None or r.origin == origin)]
+
+    def org_keys_with_role(self, role: str, origin: str | None = None) -> list[str]:
+        return [r.obj.uscc for r in self.orgs_with_role(role, origin)]
+
+    def person_by_number(self, id_number: str) -> Rec | None:
+        return self.persons.get(id_number.upper())
+
+    def persons_named(self, name: str | None, employers: Sequence[str | None] = ()) -> list[Rec]:
+        """Registered people called ``name`` (employed by one of ``employers``, when given)."""
+        return [r for r in self.persons.values() if r.obj.name == name and (not employers or r.obj.employer in employers)]
+
+    def persons_of(self, employer: str) -> list[Rec]:
+        return [r for r in self.persons.values() if r.obj.employer == employer]
+
     def person_rec(self, ref: Any, employers: Sequence[str | None] = ()) -> Rec | None:
         """The registered person a PersonRef names: by 身份证号, else by name among ``employers``."""
         number = getattr(ref, "id_number", None)
         if number:
-            return self.persons.get(number.upper())
-        name = getattr(ref, "name", None)
-        hits = [r for r in self.persons.values() if r.obj.name == name and (not employers or r.obj.employer in employers)]
+            return self.person_by_number(number)
+        hits = self.persons_named(getattr(ref, "name", None), employers)
         return hits[0] if len(hits) == 1 else None
 
     def project_rec(self, enterprise: str | None, code: str | None) -> Rec | None:
         return self.projects.get((enterprise or "", code or ""))
 
+    def blacklist_entries(self, subject: str) -> list[Rec]:
+        """Blacklist entries naming ``subject``."""
+        return [r for r in self.of("blacklist_entry") if r.obj.subject == subject]
 
-def for_project(snap: Snapshot, t: str, p: Any) -> list[Rec]:
-    return [r for r in snap.of(t) if r.obj.enterprise == p.enterprise and getattr(r.obj, "project", None) == p.code]
+    def blacklist_removals(self, entry: Any) -> list[Rec]:
+        """Removals of the listing ``entry`` (matched by its number and who listed it)."""
+        return [r for r in self.of("blacklist_removal") if r.obj.entry_no == entry.entry_no and r.obj.listed_by == entry.listed_by]
+
+    def decisions_on(self, units: Sequence[str | None]) -> list[Rec]:
+        """行政处罚决定书 whose party (unit) is one of ``units``."""
+        return [r for r in self.of("penalty_decision") if r.obj.unit in units]
+
+    def cited_inspections(self) -> set[str]:
+        """The 文书号 of the 现场检查记录 that orders rest on."""
+        return {r.obj.inspection_ref for r in self.of("rectification_order") if r.obj.inspection_ref}
+
+
+GROUPINGS: dict[str, Callable[[Any], Any]] = {
+    "pair": lambda o: (o.enterprise, o.contractor),
+    "enterprise": lambda o: o.enterprise,
+    "trainee": lambda o: (o.trainee.id_number.upper(), o.enterprise, o.contractor),
+}
+
+
+def for_project(snap: Snapshot, t: str, p: Any, subtype: str | None = None) -> list[Rec]:
+    return snap.for_project(t, p, subtype)

@@ -313,6 +313,13 @@ def org_fields(cls: type) -> tuple[str, ...]:
 
 #: the largest box (width, height in mm) each kind of image is printed in, keeping its proportions
 IMAGE_BOX = {Photo: (80, 62), Drawing: (120, 70), Signature: (30, 12)}
+#: a signature in a narrow cell (the 分析人 column of a ticket, beside a name in a list): ``.small``
+SMALL_SIGNATURE = (14, 6)
+
+
+def image_box(cls: type) -> tuple[float, float] | None:
+    """The box of ``cls`` or of the image class it extends (a ticket step's photo is a Photo)."""
+    return next((IMAGE_BOX[k] for k in cls.__mro__ if k in IMAGE_BOX), None)
 
 
 class _PhotoImages:
@@ -325,13 +332,16 @@ class _PhotoImages:
         self.used: set[str] = set()
 
     def __call__(self, value: Any, path: str) -> dict:
-        box = IMAGE_BOX.get(type(value))
+        box = image_box(type(value))
         if box is None:
             return {}
         key = value.file if value.file in self.images else Path(value.file).name
         if key not in self.images:
-            return {"image": Blank(f"{path}.image", "图片", f"没有提供图片文件 {value.file} (image file not supplied)")}
+            missing = Blank(f"{path}.image", "图片", f"没有提供图片文件 {value.file} (image file not supplied)")
+            return {"image": missing, "small": missing} if isinstance(value, Signature) else {"image": missing}
         self.used.add(key)
+        if isinstance(value, Signature):
+            return {"image": _image(self.tpl, self.images[key], *box), "small": _image(self.tpl, self.images[key], *SMALL_SIGNATURE)}
         return {"image": _image(self.tpl, self.images[key], *box)}
 
 

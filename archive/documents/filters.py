@@ -225,6 +225,25 @@ def box(approvals: Any, name: str) -> Any:
     return Blank(f"doc.approvals[box={name}]", f"“{name}”意见栏", f"作业票没有“{name}”栏的签字 (no signature in that box)")
 
 
+def signed(steps: Any, step: str | None = None, box: str | None = None, name: str | None = None, after: Any = None) -> Any:
+    """The first signed step of a ticket (``doc.steps``) of kind ``step``, in box ``box``, by the
+    person ``name``, signed at or after ``after`` — or a blank (a paper ticket, a step not signed yet)."""
+    for s in steps or ():
+        if not isinstance(s, Record):
+            continue
+        v = s._values
+        person = v.get("person")
+        if step is not None and v.get("step") != step or box is not None and v.get("box") != box:
+            continue
+        if name is not None and (not isinstance(person, Record) or person._values.get("name") != name):
+            continue
+        if isinstance(after, datetime) and isinstance(v.get("signed_at"), datetime) and v["signed_at"] < after:
+            continue
+        return s
+    what = "、".join(x for x in (step, box, name) if x)
+    return Blank(f"doc.steps[{what}]", "签署记录", "作业票没有这一步的签字 (no signed step)")
+
+
 def names(items: Any, width_mm: float, size_pt: float = 10.5) -> str:
     """Names (or short items) joined by 、 for a form's cell ``width_mm`` wide in ``size_pt``: a line
     ends between two names, never inside one (archive/documents/tables.py)."""
@@ -307,6 +326,7 @@ FILTERS: dict[str, Callable] = {
     "ensure_period": _blank_safe(ensure_period),
     "breach": _blank_safe(breach),
     "box": box,
+    "signed": signed,
     "names": names,
     "title_lines": _blank_safe(title_lines),
     "show": show,

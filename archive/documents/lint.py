@@ -67,10 +67,10 @@ class _NS(_T):
 
 
 ANY, SCALAR = _Any(), _Scalar()
-VIRTUAL: dict[type, dict[str, _T]] = {Photo: {"image": ANY}, Drawing: {"image": ANY}, Signature: {"image": ANY}}
+VIRTUAL: dict[type, dict[str, _T]] = {Photo: {"image": ANY}, Drawing: {"image": ANY}, Signature: {"image": ANY, "small": ANY}}
 JINJA_GLOBALS = {"range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop"}
 LIST_PASS = {"sort", "reverse", "list", "unique", "selectattr", "rejectattr", "batch", "slice"}
-ITEM_OF = {"first", "last", "random", "box"}
+ITEM_OF = {"first", "last", "random", "box", "signed"}
 
 
 def _is_dc(t: Any) -> bool:
@@ -143,10 +143,11 @@ class _Checker:
                 for derived in _derived_from(t.cls, name):
                     self.use(derived)
                 return _field_type(info, p)
-            if name in VIRTUAL.get(t.cls, {}):
+            virtual = next((VIRTUAL[k] for k in t.cls.__mro__ if k in VIRTUAL), {})
+            if name in virtual:
                 if t.path is not None:  # the picture shows its file
                     self.use(f"{t.path}.file" if t.path else "file")
-                return VIRTUAL[t.cls][name]
+                return virtual[name]
             self.problem(node, shown, f"{t.cls.__name__} 没有字段 {name} (unknown field)")
             return ANY
         if isinstance(t, _NS):
@@ -228,6 +229,9 @@ class _Checker:
                     self.problem(node, f"box({node.args[0].value!r})", f"没有名为 {node.args[0].value} 的意见栏；可用: {'、'.join(choices_)}")
             if isinstance(base, _List) and isinstance(base.item, _DC) and base.item.path is not None:
                 self.use(f"{base.item.path}.box")
+        if name == "signed" and isinstance(base, _List) and isinstance(base.item, _DC) and base.item.path is not None:
+            for f in ("step", "box", "person", "person.name", "signed_at"):  # what the step is found by
+                self.use(f"{base.item.path}.{f}")
         if name == "show":
             self.use_all(base)
             return SCALAR

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.errors import IntegrityError, PackageError
+from archive.facts.index import record_stored
+from archive.facts.lint import lint_row
 from archive.integrity import keys, merkle
 from archive.integrity.ledger import parse_note
 from archive.integrity.trust import registered_keys, trusted_key
@@ -158,6 +160,9 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
     if refusals:
         raise IntegrityError(refusals, f"拒绝导入，本档案未作任何改动 (package refused; this archive is unchanged): {shown}")
 
+    # what today's rules say of each record (kept beside its facts; a refused one is still imported: it is sealed)
+    lints = {inc.rid: lint_row(rows[inc.rid][0], archive.settings) for inc in plan}
+
     # --- from here on, writes: blobs first (content-addressed, an orphan is harmless) ---
     signer_obj = archive.signer()
     with archive.blobs.batch():  # every blob durable before the transaction that names them
@@ -176,7 +181,8 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
     with catalog.transaction():
         for n, inc in enumerate(plan, 1):
             row, files = rows[inc.rid]
-            catalog.insert_record(row, files)
+            seq = catalog.insert_record(row, files)
+            record_stored(catalog, row, seq, archive.secret, lints[inc.rid])  # judged by today's rules before any write
             book.add_imported_proof({
                 "record_id": inc.rid, "origin": inc.origin, "leaf_index": int(inc.proof["leaf_index"]),
                 "leaf_data": inc.proof["leaf_data"], "tree_size": int(inc.proof["tree_size"]),

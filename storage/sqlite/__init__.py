@@ -5,6 +5,7 @@
     catalog.py      SqliteCatalog: records, files, feed, registry, meta; holds the two stores below
     ledger.py       SqliteLedgerStore: ledger leaves and checkpoints
     packages.py     SqlitePackageBook: witnessed checkpoints, imported proofs, the package log
+    facts.py        SqliteFactStore: the facts of the views (derived, rebuildable) and the lint
     access.py       SqliteAccountStore (web accounts, sessions, sign-in attempts), SqliteAccessLog
 """
 

@@ -2,8 +2,10 @@
 projection, meta, the ledger and the package book; implements :class:`storage.interfaces.Catalog`.
 
 Records, file rows, feed, registry and meta are here; the ledger rows are in
-:mod:`storage.sqlite.ledger`, the package book in :mod:`storage.sqlite.packages`, the web's
-accounts and access log in :mod:`storage.sqlite.access`; all share one
+:mod:`storage.sqlite.ledger`, the package book in :mod:`storage.sqlite.packages`, the facts of the
+views in :mod:`storage.sqlite.facts`, the web's accounts and access log in
+:mod:`storage.sqlite.access`, the exams and the reminders' sent-log in :mod:`storage.sqlite.training`,
+the drafts in :mod:`storage.sqlite.drafts`; all share one
 :class:`~storage.sqlite.connection.Connection`, so one transaction spans them.
 """
 
@@ -19,9 +21,12 @@ from storage.errors import StorageError
 from storage.rows import FileRow, NewFile, RecordRow, RegistryRow
 from storage.sqlite.access import SqliteAccessLog, SqliteAccountStore
 from storage.sqlite.connection import Connection
+from storage.sqlite.drafts import SqliteDraftStore
+from storage.sqlite.facts import SqliteFactStore
 from storage.sqlite.ledger import SqliteLedgerStore
 from storage.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION, split_sql
 from storage.sqlite.packages import SqlitePackageBook
+from storage.sqlite.training import SqliteExamBook, SqliteReminderLog
 
 RECORD_COLUMNS = (
     "id", "type", "subtype", "doc_no", "title", "enterprise", "contractor", "project", "doc_date",
@@ -37,8 +42,12 @@ class SqliteCatalog:
         self.db = self.sql.raw  # the sqlite3 connection, for SQLite-specific tests and tools only
         self.ledger = SqliteLedgerStore(self.sql)
         self.packages = SqlitePackageBook(self.sql)
+        self.facts = SqliteFactStore(self.sql)
         self.accounts = SqliteAccountStore(self.sql)
         self.access_log = SqliteAccessLog(self.sql)
+        self.exams = SqliteExamBook(self.sql)
+        self.reminders = SqliteReminderLog(self.sql)
+        self.drafts = SqliteDraftStore(self.sql)
 
     # --- the catalog as a whole ---------------------------------------------------------------
 

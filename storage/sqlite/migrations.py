@@ -7,7 +7,8 @@ newer version than :data:`SCHEMA_VERSION` is refused (this program would not kno
 
 Immutability is enforced by the database itself: triggers refuse UPDATE and DELETE on every table
 but the registry projection, meta, the package log, and the web's accounts, sessions and sign-in
-attempts (the access log is append-only like the ledger).
+attempts (the access log is append-only like the ledger); exam attempts change only while open
+(a closed one keeps its result: see the trigger).
 """
 
 from __future__ import annotations
@@ -194,6 +195,153 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER access_log_append_only_d BEFORE DELETE ON access_log
         BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
     CREATE INDEX records_belongs ON records(COALESCE(enterprise, origin));
+    """,
+    # the three-level training exam (archive.training): question banks (immutable) and exam
+    # attempts (changed only while assigned or open; never deleted; one open attempt per worker)
+    """
+    CREATE TABLE question_banks (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        sha256    TEXT NOT NULL,
+        level     TEXT NOT NULL,
+        title     TEXT NOT NULL,
+        version   TEXT NOT NULL,
+        questions INTEGER NOT NULL,
+        body      TEXT NOT NULL,
+        added_at  TEXT NOT NULL,
+        added_by  TEXT,
+        UNIQUE (level, sha256)
+    );
+    CREATE TRIGGER question_banks_immutable_u BEFORE UPDATE ON question_banks
+        BEGIN SELECT RAISE(ABORT, 'question banks are immutable'); END;
+    CREATE TRIGGER question_banks_immutable_d BEFORE DELETE ON question_banks
+        BEGIN SELECT RAISE(ABORT, 'question banks are immutable'); END;
+    CREATE TABLE exam_attempts (
+        id               TEXT PRIMARY KEY,
+        person           TEXT NOT NULL,
+        person_name      TEXT NOT NULL,
+        employer         TEXT NOT NULL,
+        enterprise       TEXT NOT NULL,
+        level            TEXT NOT NULL,
+        bank_sha256      TEXT NOT NULL,
+        seed             TEXT NOT NULL,
+        questions        TEXT NOT NULL,
+        training         TEXT NOT NULL,
+        time_limit       INTEGER NOT NULL,
+        pass_score       REAL NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('assigned', 'open', 'submitted', 'timed_out', 'cancelled')),
+        created_at       TEXT NOT NULL,
+        created_by       TEXT,
+        started_at       TEXT,
+        deadline         TEXT,
+        answers          TEXT NOT NULL DEFAULT '{}',
+        answered_at      TEXT,
+        submitted_at     TEXT,
+        correct          INTEGER,
+        score            REAL,
+        passed           INTEGER,
+        signature        BLOB,
+        signature_sha256 TEXT,
+        signed_at        TEXT,
+        card_record      TEXT
+    );
+    CREATE UNIQUE INDEX exam_attempts_one_open ON exam_attempts(person) WHERE status IN ('assigned', 'open');
+    CREATE INDEX exam_attempts_person ON exam_attempts(person, level, created_at);
+    CREATE INDEX exam_attempts_enterprise ON exam_attempts(enterprise, created_at);
+    CREATE TRIGGER exam_attempts_kept BEFORE DELETE ON exam_attempts
+        BEGIN SELECT RAISE(ABORT, 'exam attempts are kept'); END;
+    CREATE TRIGGER exam_attempts_closed BEFORE UPDATE ON exam_attempts
+        WHEN OLD.status NOT IN ('assigned', 'open') AND (
+            NEW.status IS NOT OLD.status OR NEW.answers IS NOT OLD.answers OR NEW.correct IS NOT OLD.correct
+            OR NEW.score IS NOT OLD.score OR NEW.passed IS NOT OLD.passed OR NEW.submitted_at IS NOT OLD.submitted_at
+            OR NEW.started_at IS NOT OLD.started_at OR NEW.deadline IS NOT OLD.deadline OR NEW.questions IS NOT OLD.questions
+            OR NEW.seed IS NOT OLD.seed OR NEW.person IS NOT OLD.person OR NEW.level IS NOT OLD.level
+            OR (OLD.signature IS NOT NULL AND (NEW.signature IS NOT OLD.signature OR NEW.signed_at IS NOT OLD.signed_at))
+            OR (OLD.card_record IS NOT NULL AND NEW.card_record IS NOT OLD.card_record))
+        BEGIN SELECT RAISE(ABORT, 'a closed exam attempt keeps its result'); END;
+    """,
+    # outsafe remind --send: which reminder went to which address in the digest of which day
+    """
+    CREATE TABLE reminders_sent (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        item       TEXT NOT NULL,
+        day        TEXT NOT NULL,
+        recipient  TEXT NOT NULL,
+        sent_at    TEXT NOT NULL,
+        message_id TEXT,
+        UNIQUE (item, day, recipient)
+    );
+    CREATE TRIGGER reminders_sent_append_only_u BEFORE UPDATE ON reminders_sent
+        BEGIN SELECT RAISE(ABORT, 'the reminders sent-log is append-only'); END;
+    CREATE TRIGGER reminders_sent_append_only_d BEFORE DELETE ON reminders_sent
+        BEGIN SELECT RAISE(ABORT, 'the reminders sent-log is append-only'); END;
+    """,
+    # 7: facts derived from each record for the views (a cache: rebuildable, deletable), their
+    #    links (what a record concerns; ``belongs``: whose scope it is in), their state, and the lint of sealed records
+    """
+    CREATE TABLE fact_records (
+        seq           INTEGER PRIMARY KEY,
+        record_id     TEXT NOT NULL UNIQUE,
+        type          TEXT NOT NULL,
+        subtype       TEXT,
+        key           TEXT,
+        day           TEXT,
+        supersedes    TEXT,
+        superseded_by TEXT,
+        title         TEXT NOT NULL,
+        origin        TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        info          TEXT,
+        belongs       TEXT NOT NULL
+    );
+    CREATE INDEX fact_records_type_key ON fact_records(type, key);
+    CREATE INDEX fact_records_type_subtype ON fact_records(type, subtype);
+    CREATE INDEX fact_records_supersedes ON fact_records(supersedes);
+    CREATE INDEX fact_records_belongs ON fact_records(belongs, type);
+    CREATE TABLE fact_links (
+        role TEXT NOT NULL,
+        key  TEXT NOT NULL,
+        seq  INTEGER NOT NULL,
+        PRIMARY KEY (role, key, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX fact_links_seq ON fact_links(seq);
+    CREATE INDEX fact_links_key ON fact_links(key, seq);
+    CREATE TABLE fact_state (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE fact_lint (
+        record_id   TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        problems    TEXT
+    );
+    CREATE INDEX fact_lint_fingerprint ON fact_lint(fingerprint);
+    """,
+    # 8: drafts — forms being filled in the browser, per account, with their attached images
+    #    (mutable, deleted when added or dropped; never records)
+    """
+    CREATE TABLE drafts (
+        id         TEXT PRIMARY KEY,
+        owner      TEXT NOT NULL,
+        org        TEXT,
+        type       TEXT NOT NULL,
+        subtype    TEXT,
+        title      TEXT NOT NULL,
+        data       TEXT NOT NULL,
+        revision   INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX drafts_owner ON drafts(owner, updated_at);
+    CREATE TABLE draft_files (
+        draft_id   TEXT NOT NULL REFERENCES drafts(id),
+        name       TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        sha256     TEXT NOT NULL,
+        data       BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (draft_id, name)
+    );
     """,
 ]
 

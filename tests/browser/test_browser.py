@@ -46,6 +46,7 @@ def test_the_bureau_officers_story_search_dossier_record_evidence(page, bureau_s
     # a record from the timeline, with its seal checked and its PDF
     page.locator("ol.timeline").get_by_role("link", name=re.compile("动火安全作业票")).click()
     page.wait_for_url(re.compile(r"/records/[0-9A-Z]{26}$"))
+    ticket_id = page.url.rsplit("/", 1)[1]
     assert "核验通过" in page.locator("section.seal").inner_text()
     assert "包含证明成立" in page.content()
     src = page.locator("iframe.pdf").get_attribute("src")
@@ -55,8 +56,9 @@ def test_the_bureau_officers_story_search_dossier_record_evidence(page, bureau_s
     # the evidence package for the contractor, built in the background and downloaded
     page.goto(bureau_server.url + f"/contractors/{CONTRACTOR}")
     page.get_by_role("link", name=re.compile("生成证据包")).click()
-    assert page.locator("input[name=contractor]").input_value() == CONTRACTOR
+    assert page.locator("input[name=party]").input_value() == CONTRACTOR
     page.fill("input[name=case_no]", "（高新）应急立〔2026〕8号")
+    page.fill("input[name=records]", ticket_id)  # no 告知书/决定书 of the case on file yet: the officer names the evidence
     shoot(page, "exports")
     page.locator("form[action='/exports/evidence'] button[type=submit]").click()
     page.wait_for_url(re.compile(r"/jobs/"))

@@ -7,7 +7,10 @@ import inspect
 
 import pytest
 
-from storage.interfaces import AccessLog, AccountStore, Catalog, LedgerStore, PackageBook, RecordCatalog, RecordFeed, UnitOfWork
+from storage.interfaces import (
+    AccessLog, AccountStore, Catalog, DraftStore, ExamBook, FactStore, LedgerStore, PackageBook, RecordCatalog, RecordFeed,
+    ReminderLog, UnitOfWork,
+)
 
 
 def members(proto: type) -> dict[str, object]:
@@ -33,8 +36,12 @@ IMPLEMENTED_BY = {
     "UnitOfWork": (UnitOfWork, lambda c: c),
     "LedgerStore": (LedgerStore, lambda c: c.ledger),
     "PackageBook": (PackageBook, lambda c: c.packages),
+    "FactStore": (FactStore, lambda c: c.facts),
     "AccountStore": (AccountStore, lambda c: c.accounts),
     "AccessLog": (AccessLog, lambda c: c.access_log),
+    "ExamBook": (ExamBook, lambda c: c.exams),
+    "ReminderLog": (ReminderLog, lambda c: c.reminders),
+    "DraftStore": (DraftStore, lambda c: c.drafts),
 }
 
 

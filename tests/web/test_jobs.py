@@ -141,14 +141,21 @@ def test_an_upload_over_the_limit_is_refused(world):
 def test_an_evidence_package_for_a_contractor(world, tmp_path):
     with client(world["bureau"]) as c:
         login(c, "bureau_officer")
-        page = c.get("/exports", params={"contractor": CONTRACTOR})
+        page = c.get("/exports", params={"party": CONTRACTOR})
         assert f'value="{CONTRACTOR}"' in page.text
-        r = c.post("/exports/evidence", data={"csrf_token": csrf(c), "contractor": CONTRACTOR, "case_no": "（高新）应急立〔2026〕9号"})
+        # a case with no 告知书/决定书 on file and nothing named: one clear refusal, nothing built
+        r = c.post("/exports/evidence", data={"csrf_token": csrf(c), "party": CONTRACTOR, "case_no": "（高新）应急立〔2026〕9号"})
+        j = wait(c, r.headers["location"])
+        assert j["state"] == "failed" and "没有可列入证据包的记录" in j["error"][0] and not j.get("download")
+        # the same case with the records the officer names (the contractor's 动火 ticket)
+        ticket = c.get("/api/search", params={"q": "动火", "type": "work_ticket"}).json()["hits"][0]["id"]
+        r = c.post("/exports/evidence", data={"csrf_token": csrf(c), "party": CONTRACTOR, "case_no": "（高新）应急立〔2026〕9号",
+                                              "records": ticket})
         j = wait(c, r.headers["location"])
         assert j["state"] == "done", j["error"]
         z = zipfile.ZipFile(io.BytesIO(c.get(j["download"]).content))
         assert any(n.endswith("证据材料汇编.pdf") for n in z.namelist())
-        r = c.post("/exports/evidence", data={"csrf_token": csrf(c), "contractor": CONTRACTOR, "case_no": "x",
+        r = c.post("/exports/evidence", data={"csrf_token": csrf(c), "party": CONTRACTOR, "case_no": "x",
                                               "records": "01ZZZZZZZZZZZZZZZZZZZZZZZZ"})
         assert r.status_code == 404  # a record it may not see, or that does not exist
 

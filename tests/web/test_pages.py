@@ -54,7 +54,7 @@ def test_search_highlights_filters_and_pages(c):
 def test_dossier_with_what_is_missing(c):
     r = c.get(f"/contractors/{CONTRACTOR}")
     assert r.status_code == 200 and "山东恒安设备安装工程有限公司" in r.text and "缺失" in r.text and "记录时间线" in r.text
-    assert "为该单位生成证据包" in r.text  # the bureau may
+    assert "以该单位为当事人生成证据包" in r.text  # the bureau may
     j = c.get(f"/api/contractors/{CONTRACTOR}").json()
     assert j["contractor"]["uscc"] == CONTRACTOR and j["counts"]["safety_agreement"] == 2
     assert any(m["kind"] == "untrained" for m in j["missing"])  # B has no training record for the welder

@@ -1,0 +1,366 @@
+"""Checks that scale: each scope reads only the records it can touch, and the whole archive is
+checked home by home (one enterprise's records at a time) with memory that does not grow with the
+number of enterprises — giving exactly the report the straightforward evaluation
+(:func:`archive.checks.table.run_checks` over a :class:`Snapshot` of everything) gives.
+
+    check_view(archive, as_of)                           # the whole archive, streamed
+    check_view(archive, as_of, enterprise=uscc)          # one enterprise: its records
+    check_view(archive, as_of, contractor=uscc)          # one contractor: its records, and its
+                                                         # enterprises' enforcement records
+
+One enterprise or one contractor: a :class:`~archive.checks.world.PartialSnapshot` of the records
+linked to it (see the partition functions below for what each scope can touch), and the rules run
+on it as they would on the whole archive.
+
+The whole archive: the rules go through projects, records, enterprises and contractors in an order
+of their own (a project's place, a contractor's USCC …) and mark each unit as they go
+(:meth:`Evaluation.at`). Each *home* (the enterprise a record belongs to; archive.facts.derive) is
+evaluated alone against the whole scope's members, the rules that go through contractors (C1, and
+3-3 for contractors) run per contractor on its projects, and the parts are merged unit by unit in
+the rules' own order. What one rule needs of the whole scope at once (CS-1: whether any confined
+space work is in scope, the spaces known by name, its totals) is read from the facts first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from archive.checks.major_hazard import ConfinedScope
+from archive.checks.model import CheckReport, CheckRule, Evaluation, Scope, finding_from_dict, make_scope
+from archive.checks.table import RULES, RULES_BY_ID, rule_result
+from archive.checks.world import Clause, PartialSnapshot, World
+from archive.facts import cache
+from archive.facts.lint import fingerprint
+from schemas import TYPES
+
+# what the enforcement rules read of every enterprise in a contractor's scope (CS-1's items, E4's
+# accidents, C3's equipment of the enterprises, the registers of confined spaces)
+ENTERPRISE_WIDE = ("rectification_order", "rectification_review", "inspection_record", "hazard", "accident", "equipment",
+                   "confined_space_register")
+BY_CONTRACTOR = ("C1", "3-3")  # the rules that go through contractors
+# the record types the rules go through (the rest they only look up, or never read)
+CHECK_TYPES = frozenset(TYPES) - {"organization", "person", "campaign_report", "campaign_table", "penalty_notice", "penalty_decision",
+                                  "blacklist_entry", "blacklist_removal"}
+
+
+# =============================================================================================
+# What a scope can touch
+# =============================================================================================
+
+
+def _order_numbers(world: World, homes: Iterable[str]) -> list[str]:
+    return [r["key"] for r in world.linked("home", list(homes), types=["rectification_order"]) if r["key"]]
+
+
+def home_clauses(world: World, homes: Sequence[str]) -> list[Clause]:
+    """The records of ``homes`` (enterprises, or "" for records of none), and the reviews of their
+    orders wherever they are filed."""
+    return [Clause.of("home", homes), Clause.of("order", _order_numbers(world, homes), ["rectification_review"])]
+
+
+def enterprise_snapshot(world: World, enterprise: str, as_of: date | None) -> PartialSnapshot:
+    """What a view of one enterprise reads: its records (equipment used there included), the
+    reviews of its orders; everything else by lookup."""
+    return world.snapshot([*home_clauses(world, [enterprise]), Clause.of("enterprise", [enterprise], ["equipment"])], as_of)
+
+
+def contractor_snapshot(world: World, contractor: str, as_of: date | None) -> PartialSnapshot:
+    """What a view of one contractor reads: every record naming it, every record filed under its
+    projects, and the enforcement records of the enterprises it works for."""
+    projects = world.linked("contractor", [contractor], types=["project"])
+    keys = [r["key"] for r in projects if r["key"]]
+    enterprises = sorted({json.loads(r["info"] or "{}").get("enterprise") or "" for r in projects} - {""})
+    return world.snapshot([
+        Clause.of("contractor", [contractor]),
+        Clause.of("project", keys),
+        Clause.of("home", enterprises, ENTERPRISE_WIDE),
+        Clause.of("order", _order_numbers(world, enterprises), ["rectification_review"]),
+    ], as_of)
+
+
+def scope_snapshot(world: World, as_of: date, enterprise: str | None, contractor: str | None) -> tuple[PartialSnapshot, Scope]:
+    """The partial snapshot and scope of a check of one enterprise (and contractor), or of one
+    contractor."""
+    if enterprise:
+        snap = enterprise_snapshot(world, enterprise, as_of)
+        scope = make_scope(snap, enterprise, contractor)
+        snap.clauses.append(Clause.of("owner", scope.contractors, ["equipment"]))  # C3: contractors' own equipment anywhere
+        world.deps.add(scope.contractors, role="owner")
+    else:
+        snap = contractor_snapshot(world, contractor or "", as_of)
+        scope = make_scope(snap, None, contractor)
+    return snap, scope
+
+
+# =============================================================================================
+# The whole archive, home by home
+# =============================================================================================
+
+
+def whole_scope(world: World, as_of: date) -> tuple[list[str], list[str], list[str], dict]:
+    """(enterprises, contractors, homes, facts of the projects) of the whole archive's scope, from
+    the facts: the enterprises and contractors of every project, the owner when it is an
+    enterprise, every registered contractor; the homes holding records."""
+    projects = world.current_of_type("project")
+    infos = {r["key"]: json.loads(r["info"] or "{}") for r in projects}
+    enterprises = {i.get("enterprise") for i in infos.values()} - {None}
+    if world.owner_role == "enterprise":
+        enterprises.add(world.owner)
+    contractors = {i.get("contractor") for i in infos.values()} - {None}
+    contractors |= {r["key"] for r in world.current_of_type("organization") if json.loads(r["info"] or "{}").get("role") == "contractor"}
+    homes = world.facts.keys("home")
+    world.deps.everything = True
+    return sorted(enterprises), sorted(contractors), homes, infos
+
+
+def confined_scope(world: World, as_of: date, enterprises: set[str], projects: dict[str, dict]) -> ConfinedScope:
+    """What CS-1 needs of the whole scope, from the facts: is any confined-space work in scope,
+    which spaces are known by name, how many projects and tickets."""
+    day = as_of.isoformat()
+    started = [k for k, i in projects.items() if "confined_space" in (i.get("dangerous_work") or ()) and (i.get("start") or "") <= day]
+    tickets = [v for _, v in world.visible(world.of_type(["work_ticket"], subtype="confined_space"), as_of)]
+    infos = [json.loads(t["info"] or "{}") for t in tickets]
+    in_scope = [i for i in infos if f"{i.get('enterprise')}/{i.get('project')}" in projects]
+    registers = [json.loads(v["info"] or "{}") for _, v in world.visible(world.of_type(["confined_space_register"]), as_of)]
+    names = {i.get("space") or "" for i in in_scope} | {n for r in registers if r.get("enterprise") in enterprises for n in r.get("spaces") or ()}
+    return ConfinedScope(applicable=bool(started or in_scope), names=frozenset(n for n in names if len(n) >= 3),
+                         projects=len(started), tickets=len(in_scope))
+
+
+class Parts:
+    """The parts of every rule's evaluation, merged in the rules' own order at the end. A part is
+    (unit key, findings, examined lines) of one unit of one rule; kept as plain data."""
+
+    def __init__(self, rules: Sequence[CheckRule]) -> None:
+        self.rules = list(rules)
+        self.applicable = {r.id: False for r in rules}
+        self.parts: dict[str, list[tuple[tuple, list[dict], list[str]]]] = {r.id: [] for r in rules}
+
+    @staticmethod
+    def of(rule: CheckRule, ev: Evaluation) -> dict:
+        """One rule's evaluation of one part, as plain data."""
+        marks = ev.marks or [((), 0, 0)]
+        if marks[0][1] or marks[0][2]:
+            marks = [((), 0, 0), *marks]
+        bounds = [*marks[1:], (None, len(ev.findings), len(ev.examined))]
+        units = []
+        for (key, f0, e0), (_, f1, e1) in zip(marks, bounds):
+            if f1 > f0 or e1 > e0:
+                units.append([list(key), [f.as_dict() for f in ev.findings[f0:f1]], ev.examined[e0:e1]])
+        return {"applicable": ev.applicable, "units": units}
+
+    def add(self, part: dict) -> None:
+        """A part as :func:`evaluate_part` makes it."""
+        for rid, got in part["rules"].items():
+            self.applicable[rid] |= got["applicable"]
+            self.parts[rid] += [(tuple(k), f, e) for k, f, e in got["units"]]
+
+    def report(self, as_of: date) -> CheckReport:
+        results = []
+        for rule in self.rules:
+            ev = Evaluation(applicable=self.applicable[rule.id])
+            for _, findings, examined in sorted(self.parts[rule.id], key=lambda p: p[0]):
+                ev.findings += [finding_from_dict(f) for f in findings]
+                ev.examined += examined
+            results.append(rule_result(rule, ev))
+        return CheckReport(as_of, None, None, results)
+
+
+def evaluate_part(snap: PartialSnapshot, as_of: date, scope: Scope, rules: Sequence[CheckRule]) -> dict:
+    """The rules over one part (a home's records, or a contractor's projects), as plain data."""
+    return {"rules": {rule.id: Parts.of(rule, rule.evaluate(snap, as_of, scope)) for rule in rules}}
+
+
+class Members:
+    """Who is in the whole scope, noting every key asked about in a part's dependencies as
+    ``member|key`` (whether a unit is in scope is something the part depends on; only a new project
+    or organization changes it)."""
+
+    def __init__(self, items: frozenset[str], deps: cache.Deps) -> None:
+        self.items = items
+        self.deps = deps
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.deps.keys.add(f"member|{key}")
+        return key in self.items
+
+
+def stream_checks(world: World, as_of: date, rules: Sequence[CheckRule], previous: dict | None = None,
+                  changed: tuple[set[str], set[str]] | None = None, progress: Any = None) -> tuple[CheckReport, dict]:
+    """The whole archive's check, home by home then contractor by contractor: (report, parts).
+    ``previous``: the parts of an earlier run and ``changed``, what the records stored since it
+    touched — a part none of them touches is taken as it was."""
+    enterprises, contractors, homes, projects = whole_scope(world, as_of)
+    parts = Parts(rules)
+    plain = [r for r in rules if r.id != "CS-1"]  # C1 and 3-3 go through the part's contractors: none here
+    confined = [r for r in rules if r.id == "CS-1"]
+    by_contractor = [r for r in rules if r.id in BY_CONTRACTOR]
+    ctx = confined_scope(world, as_of, set(enterprises), projects) if confined else None
+    ctx_key = json.dumps([ctx.applicable, sorted(ctx.names), ctx.projects, ctx.tickets], ensure_ascii=False) if ctx else ""
+    kept: dict[str, dict] = {}
+    total = len(homes) + len(contractors)
+    world.keep_cases = False  # each home's records are read once: the sealed cache keeps the registry
+
+    def reuse(pk: str) -> dict | None:
+        old = (previous or {}).get(pk)
+        if old is None or changed is None or cache.Deps.from_dict(old["deps"]).touched_by(changed):
+            return None
+        return old
+
+    def members(deps: cache.Deps) -> tuple[Members, Members]:
+        return Members(frozenset(enterprises), deps), Members(frozenset(contractors), deps)
+
+    for n, home in enumerate(homes, 1):
+        wanted = {f"home|{home}": plain}
+        if confined:
+            wanted[f"cs1|{home}|{ctx_key}|{n == 1}"] = confined
+        got = {pk: reuse(pk) for pk in wanted}
+        if any(v is None for v in got.values()):
+            deps = world.deps = cache.Deps()
+            m = members(deps)
+            snap = world.snapshot(home_clauses(world, [home]), as_of).preload(CHECK_TYPES)
+            for pk, rules_ in wanted.items():
+                if got[pk] is None:
+                    context = {"CS-1": dataclasses.replace(ctx, totals=n == 1)} if pk.startswith("cs1|") else {}  # one part says the totals
+                    scope = Scope(snap.of("project"), [home] if home in m[0] else [], [], context, m)
+                    got[pk] = {"deps": None, "value": evaluate_part(snap, as_of, scope, rules_)}
+            for pk in wanted:
+                if got[pk]["deps"] is None:
+                    got[pk]["deps"] = deps.as_dict()
+            world.forget()
+        for pk, part in got.items():
+            parts.add(part["value"])
+            kept[pk] = part
+        if progress:
+            progress("check", n, total)
+    for n, c in enumerate(contractors if by_contractor else (), 1):
+        pk = f"contractor|{c}"
+        part = reuse(pk)
+        if part is None:
+            deps = world.deps = cache.Deps()
+            snap = world.snapshot([Clause.of("contractor", [c], ["project"])], as_of, per_project=True)
+            scope = Scope([p for p in snap.of("project") if p.obj.contractor == c], [], [c], {}, members(deps))
+            part = {"value": evaluate_part(snap, as_of, scope, by_contractor)}
+            part["deps"] = deps.as_dict()
+            if n % 100 == 0:
+                world.forget()
+        parts.add(part["value"])
+        kept[pk] = part
+        if progress:
+            progress("check", len(homes) + n, total)
+    world.keep_cases = True
+    return parts.report(as_of), kept
+
+
+def by_home(archive: Any, world: World, k: str, changes: cache.Changes, compute: Any, progress: Any = None) -> list[tuple[str, Any]]:
+    """(home, ``compute(home)``) for every home, in home order; each value is kept beside the
+    result ``k`` with what it read, and taken again while no record since touches it."""
+    homes = world.facts.keys("home")
+    world.deps.everything = True
+    kept = cache.load(archive, k + "-parts")
+    previous = kept.value if kept is not None and kept.seq <= changes.top else {}
+    changed = changes.since(kept.seq) if kept is not None and previous else None
+    out, parts = [], {}
+    keep, world.keep_cases = world.keep_cases, False  # each home's records are read once
+    for n, home in enumerate(homes, 1):
+        old = previous.get(home)
+        if old is not None and changed is not None and not cache.Deps.from_dict(old["deps"]).touched_by(changed):
+            part = old
+        else:
+            top = world.deps
+            deps = world.deps = cache.Deps()
+            part = {"value": compute(home), "deps": None}
+            part["deps"] = deps.as_dict()
+            world.deps = top
+            world.forget()
+        parts[home] = part
+        out.append((home, part["value"]))
+        if progress:
+            progress("view", n, len(homes))
+    world.keep_cases = keep
+    cache.save(archive, k + "-parts", cache.Kept(changes.top, cache.Deps(everything=True), parts), memory=False)
+    return out
+
+
+def _read(snap: PartialSnapshot) -> set[str]:
+    """The ids of the records a partial snapshot read."""
+    ids = {r.id for recs in snap.by_type.values() for r in recs}
+    ids |= {r.id for r in snap._looked_up.values() if r is not None}
+    ids |= {r.id for recs in snap._per_project.values() for r in recs}
+    return ids
+
+
+# =============================================================================================
+# The view
+# =============================================================================================
+
+
+def lint_of(world: World, ids: Iterable[str]) -> tuple[list[dict], list[str]]:
+    """(records among ``ids`` that today's rules refuse, ids of those today's rules have not judged)."""
+    ids = sorted(set(ids))
+    rows = world.facts.lint(record_ids=ids, problems_only=False)
+    current = fingerprint()
+    judged = {r["record_id"] for r in rows if r["fingerprint"] == current}
+    refused = [r for r in rows if r["fingerprint"] == current and r["problems"]]
+    titles = {r["record_id"]: r for r in world.facts.rows(record_ids=[r["record_id"] for r in refused])}
+    out = [{"id": r["record_id"], "title": titles[r["record_id"]]["title"] if r["record_id"] in titles else r["record_id"],
+            "type": titles[r["record_id"]]["type"] if r["record_id"] in titles else "", "problems": json.loads(r["problems"])}
+           for r in refused]
+    return out, sorted(set(ids) - judged)
+
+
+def lint_all(world: World) -> tuple[list[dict], int]:
+    """(every record today's rules refuse, how many records they have not judged)."""
+    refused = world.facts.lint(problems_only=True)
+    current = fingerprint()
+    rows = {r["record_id"]: r for r in world.facts.rows(record_ids=[r["record_id"] for r in refused])}
+    out = [{"id": r["record_id"], "title": rows[r["record_id"]]["title"], "type": rows[r["record_id"]]["type"],
+            "problems": json.loads(r["problems"])} for r in refused if r["fingerprint"] == current and r["record_id"] in rows]
+    return out, world.facts.lint_stale(current)
+
+
+def check_view(archive: Any, as_of: date, *, enterprise: str | None = None, contractor: str | None = None,
+               rules: Sequence[CheckRule] | None = None, progress: Any = None, within: str | None = None) -> CheckReport:
+    """``outsafe check`` of the whole archive, one enterprise (and contractor) or one contractor,
+    as on ``as_of``: the straightforward evaluation's report, read from the facts, kept until a
+    record it depends on arrives (:mod:`archive.facts.cache`). ``within``: of the records that
+    belong to that enterprise only (an enterprise account's scope)."""
+    rules = list(rules or RULES)
+    names = ",".join(r.id for r in rules)
+    world = World(archive, within=within)
+    changes = cache.Changes(archive)
+    lint_run = archive.catalog.facts.get_state("lint_run") or ""
+    k = cache.key(archive, "check", as_of, enterprise or "", contractor or "", names, lint_run, within or "")
+    if enterprise or contractor:
+        def compute(deps: cache.Deps) -> dict:
+            world.deps = deps
+            snap, scope = scope_snapshot(world, as_of, enterprise, contractor)
+            snap.preload(CHECK_TYPES)
+            report = CheckReport(as_of, enterprise, contractor, [rule_result(r, r.evaluate(snap, as_of, scope)) for r in rules])
+            report.lint, unlinted = lint_of(world, _read(snap))
+            report.unlinted = len(unlinted)
+            return report.as_dict()
+
+        return CheckReport.from_dict(cache.get_or_compute(archive, k, compute, changes), RULES_BY_ID)
+    # the whole archive: the report is kept whole, its parts beside it (for the next run after new records)
+    kept = cache.load(archive, k)
+    if changes.still_true(kept) and kept.seq == changes.top:
+        return CheckReport.from_dict(kept.value, RULES_BY_ID)
+    parts_kept = cache.load(archive, k + "-parts")
+    previous = parts_kept.value if parts_kept is not None and parts_kept.seq <= changes.top else None
+    changed = changes.since(parts_kept.seq) if previous is not None else None
+    report, parts = stream_checks(world, as_of, rules, previous, changed, progress)
+    report.lint, report.unlinted = lint_all(world)
+    data = report.as_dict()
+    everything = cache.Deps(everything=True)
+    cache.save(archive, k + "-parts", cache.Kept(changes.top, everything, parts), memory=False)
+    cache.save(archive, k, cache.Kept(changes.top, everything, data))
+    return CheckReport.from_dict(data, RULES_BY_ID)
+
+
+__all__ = ["check_view", "stream_checks", "scope_snapshot", "enterprise_snapshot", "contractor_snapshot", "home_clauses", "by_home"]

@@ -1,0 +1,201 @@
+"""Results of the views, kept until a record they depend on arrives.
+
+The archive only grows by appending. A result computed when the catalog's highest seq was S stays
+true while none of the records after S concerns it, so each kept result carries S and what it
+depends on: the link keys and record types its queries asked for (:class:`Deps`, filled in by
+:class:`archive.checks.world.World` as it reads). Asked again:
+
+- nothing new (the highest seq is still S): the result, read from its own file and nothing else;
+- new records: their links and types (and those of the records they correct) are read once
+  (``FactStore.changes``); a result sharing none of them is still true, and moves on to the new S;
+  one that does is computed again.
+
+A dependency key names a link's role and key, ``role|key`` (``contractor|9137…``: records naming
+the contractor; ``self|9137…``: its own registry record); ``*|key`` is any link to the key, and
+``member|key`` whether the enterprise or contractor is in the whole archive's scope at all (only a
+new project or organization changes that). So a new hazard of an enterprise, naming one of its
+contractors, invalidates what reads that enterprise's records or the records naming that
+contractor — not every result that merely looked the contractor up. A whole-archive view keeps its parts (one per enterprise, one
+  per contractor) each with its own dependencies, so a new record recomputes only the parts it
+  concerns.
+
+Results live in this process (``archive.views``, for a server) and in files under
+``<home>/cache/views/`` (private to the owner, like the catalog; deleting the folder loses nothing
+but time). A result's key names the view and its parameters and includes :func:`program` — a digest
+of the source of the rules and views and of the archive's settings — so a new program or new
+settings never reuse an old result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ("schemas", "archive/checks", "archive/campaign", "archive/facts")
+KEEP_IN_PROCESS = 64  # results kept in this process, most recent first
+
+
+@cache
+def _source_digest() -> str:
+    h = hashlib.sha256()
+    for folder in SOURCES:
+        for p in sorted((ROOT / folder).glob("*.py")):
+            h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def program(archive: Any) -> str:
+    """What a result depends on besides the records: the program's rules and views, the settings."""
+    settings = json.dumps(getattr(archive.settings, "__dict__", {}) or repr(archive.settings), sort_keys=True, default=str)
+    return hashlib.sha256((_source_digest() + settings).encode()).hexdigest()[:24]
+
+
+def key(archive: Any, view: str, *params: Any) -> str:
+    """The key of a view's result: its name, its parameters, the program."""
+    return hashlib.sha256(json.dumps([view, program(archive), *[str(p) for p in params]]).encode()).hexdigest()[:32]
+
+
+@dataclass
+class Deps:
+    """What a computation read: link keys and record types (``everything``: the whole archive)."""
+
+    keys: set[str] = field(default_factory=set)
+    types: set[str] = field(default_factory=set)
+    everything: bool = False
+
+    def add(self, keys: Iterable[str | None] = (), types: Iterable[str] = (), role: str = "*") -> None:
+        """Depend on the links (``role``, k) for k in ``keys`` (role ``*``: any link to k) and on
+        every record of ``types``."""
+        self.keys.update(f"{role}|{k}" for k in keys if k is not None)
+        self.types.update(types)
+
+    def touched_by(self, changes: tuple[set[str], set[str]]) -> bool:
+        keys, types = changes
+        return self.everything or not self.keys.isdisjoint(keys) or not self.types.isdisjoint(types)
+
+    def as_dict(self) -> dict:
+        return {"keys": sorted(self.keys), "types": sorted(self.types), "everything": self.everything}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Deps":
+        return cls(set(d["keys"]), set(d["types"]), bool(d["everything"]))
+
+
+@dataclass
+class Kept:
+    """A kept result: the highest seq when it was (last found) true, its dependencies, its value."""
+
+    seq: int
+    deps: Deps
+    value: Any
+
+    def as_dict(self) -> dict:
+        return {"seq": self.seq, "deps": self.deps.as_dict(), "value": self.value}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Kept":
+        return cls(int(d["seq"]), Deps.from_dict(d["deps"]), d["value"])
+
+
+def _folder(archive: Any) -> Path:
+    return Path(archive.home.root) / "cache" / "views"
+
+
+def load(archive: Any, k: str) -> Kept | None:
+    """The result kept under key ``k`` (this process first, then its file), or None."""
+    kept = archive.views.get(k)
+    if kept is not None:
+        return kept
+    path = _folder(archive) / f"{k}.json"
+    try:
+        kept = Kept.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # none, or unreadable: computed again
+    _remember(archive, k, kept)
+    return kept
+
+
+def save(archive: Any, k: str, kept: Kept, *, memory: bool = True) -> None:
+    """Keep ``kept`` under ``k`` (a file written whole, then renamed; a cache needs no fsync);
+    ``memory``: also in this process."""
+    if memory:
+        _remember(archive, k, kept)
+    folder = _folder(archive)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(kept.as_dict(), ensure_ascii=False, separators=(",", ":")))
+        os.replace(tmp, folder / f"{k}.json")
+    except OSError:
+        pass  # a read-only archive: the result is kept in this process only
+
+
+def _remember(archive: Any, k: str, kept: Kept) -> None:
+    views = archive.views
+    views.pop(k, None)
+    views[k] = kept
+    while len(views) > KEEP_IN_PROCESS:
+        views.pop(next(iter(views)))
+
+
+def touched(archive: Any, seq: int) -> tuple[set[str], set[str]]:
+    """(dependency keys, types) the records after ``seq`` touch: ``role|key`` and ``*|key`` of each
+    of their links (and of the records they correct), and ``member|…`` of the enterprise and
+    contractor of a new project and of a new organization."""
+    facts = archive.catalog.facts
+    links, types = facts.changes(seq)
+    keys = {f"{role}|{k}" for role, k in links} | {f"*|{k}" for _, k in links}
+    if types & {"project", "organization"}:
+        top = archive.catalog.max_seq()
+        for start in range(seq + 1, top + 1, 5000):
+            for r in facts.rows(seqs=range(start, min(start + 5000, top + 1))):
+                if r["type"] == "organization" and r["key"]:
+                    keys.add(f"member|{r['key']}")
+                elif r["type"] == "project":
+                    info = json.loads(r["info"] or "{}")
+                    keys.update(f"member|{k}" for k in (info.get("enterprise"), info.get("contractor")) if k)
+    return keys, types
+
+
+class Changes:
+    """The keys and types touched since each seq asked about (read once per seq)."""
+
+    def __init__(self, archive: Any) -> None:
+        self.archive = archive
+        self.top = archive.catalog.max_seq()
+        self._seen: dict[int, tuple[set[str], set[str]]] = {}
+
+    def since(self, seq: int) -> tuple[set[str], set[str]]:
+        if seq not in self._seen:
+            self._seen[seq] = touched(self.archive, seq)
+        return self._seen[seq]
+
+    def still_true(self, kept: Kept | None) -> bool:
+        if kept is None or kept.seq > self.top:
+            return False
+        return kept.seq == self.top or not kept.deps.touched_by(self.since(kept.seq))
+
+
+def get_or_compute(archive: Any, k: str, compute: Callable[[Deps], Any], changes: Changes | None = None) -> Any:
+    """The value kept under ``k`` when still true, else ``compute(deps)`` (which records what it
+    reads in ``deps``), kept."""
+    changes = changes or Changes(archive)
+    kept = load(archive, k)
+    if changes.still_true(kept):
+        if kept.seq != changes.top:
+            kept = Kept(changes.top, kept.deps, kept.value)
+            save(archive, k, kept)
+        return kept.value
+    deps = Deps()
+    value = compute(deps)
+    save(archive, k, Kept(changes.top, deps, value))
+    return value

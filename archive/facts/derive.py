@@ -1,0 +1,167 @@
+"""The facts of one record, derived from its sealed data alone (and the archive's secret, for the
+keyed hash of people): what :class:`storage.interfaces.FactStore` keeps for the views.
+
+    facts = record_facts(row, secret)       # storage.rows.NewFacts
+
+A fact row holds the record's type, key, own day and correction, and ``info``: the few values the
+views read without loading the record. Its *links* say what the record concerns, as (role, key):
+
+    home        the enterprise whose records it belongs to: the ``enterprise`` column (the
+                enterprise, or the unit of an enforcement document; equipment: the enterprise
+                where it is used, else its owner); "" when it has none. Every record has exactly
+                one: the whole-archive views stream home by home.
+    enterprise  the enterprise named by the record (its enterprise or unit field)
+    contractor  a contractor named by the record: its contractor field, and the contractor of each
+                item of a 责令限期整改指令书
+    project     ENTERPRISE/CODE of the project it belongs to (a project: itself)
+    person      the keyed hash of each 身份证号 it names (people on tickets, rosters, cards …)
+    expires     the day (ISO) a licence or qualification of an organization, or a certificate of a
+                person, expires (the dashboard's "expiring in 30/60/90 days")
+    self        a registry entity's own key (USCC, person key, ENTERPRISE/CODE)
+    employer    a person's employer          name      a person's name
+    owner       equipment's owner            subject   a blacklisted unit
+    listing     LISTED_BY/ENTRY_NO of a blacklist entry, and of the removal that ends it
+    origin      the archive that sealed an organization's record (whose contractor list it is on)
+    order       the 文书号 of the order a 整改复查意见书 reviews
+    inspection  the 文书号 of the 现场检查记录 an order rests on
+
+``info`` by type (JSON; absent keys are None):
+
+    organization      role, industry
+    person            name, employer
+    project           enterprise, contractor, start, dangerous_work
+    work_ticket       confined-space tickets: space (the space's name without its description),
+                      enterprise, project
+    confined_space_register   enterprise, spaces (their names)
+    campaign_report / campaign_table   kind, year, enterprise, bureau, issued_on
+    blacklist_entry   list, listed_by, entry_no, start, end
+    rectification_order        items: [contractor, deadline] per item
+
+The derivation has a version (:data:`VERSION`): facts derived by another version are rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from archive.registry import person_key
+from schemas import TYPES, meta_of
+from schemas.columns import dotted
+from storage.rows import NewFacts, RecordRow
+
+VERSION = "2"  # 2: belongs (whose scope a record is in)
+
+
+def _people(value: Any, out: set[str], secret: bytes, top: bool = True) -> None:
+    """The keyed hashes of every 身份证号 in nested data (a person record's own number excepted)."""
+    if isinstance(value, dict):
+        number = value.get("id_number")
+        if isinstance(number, str) and number.strip() and not top:
+            out.add(person_key(secret, number))
+        for v in value.values():
+            if isinstance(v, dict | list):
+                _people(v, out, secret, False)
+    elif isinstance(value, list):
+        for v in value:
+            if isinstance(v, dict | list):
+                _people(v, out, secret, False)
+
+
+def space_stem(space_name: str) -> str:
+    """The space a confined-space ticket names, without its parenthesised description."""
+    return re.split(r"[（(]", space_name or "", maxsplit=1)[0].strip()
+
+
+def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -> NewFacts:
+    """The facts of the catalog row ``row`` (``seq``: when the row does not carry it yet)."""
+    t = row["type"]
+    data = json.loads(row["data"])
+    if not isinstance(data, dict):
+        data = {}
+    home = row.get("enterprise") or (data.get("enterprise") or data.get("owner") if t == "equipment" else None)
+    links: set[tuple[str, str]] = {("home", home or "")}
+    info: dict[str, Any] = {}
+    key: str | None = row.get("doc_no") or None
+    for role in ("enterprise", "contractor", "project"):
+        if row.get(role):
+            links.add((role, row[role]))
+    if row.get("project") and row.get("enterprise"):
+        links.add(("project", f"{row['enterprise']}/{row['project']}"))
+    people: set[str] = set()
+    if t == "organization":
+        key = data.get("uscc")
+        info = {"role": data.get("role"), "industry": data.get("industry")}
+        links.add(("origin", row["origin"]))  # an enterprise's package registers its contractors
+        links.update(("expires", q["valid_to"][:10]) for q in data.get("qualifications") or ()
+                     if isinstance(q, dict) and isinstance(q.get("valid_to"), str) and q["valid_to"])
+    elif t == "person":
+        number = data.get("id_number")
+        key = person_key(secret, number) if isinstance(number, str) and number.strip() else None
+        info = {"name": data.get("name"), "employer": data.get("employer")}
+        if data.get("employer"):
+            links.add(("employer", data["employer"]))
+        if data.get("name"):
+            links.add(("name", data["name"]))
+        links.update(("expires", c["expires"][:10]) for c in data.get("certificates") or ()
+                     if isinstance(c, dict) and isinstance(c.get("expires"), str) and c["expires"])
+    elif t == "project":
+        key = f"{data.get('enterprise')}/{data.get('code')}"
+        links.add(("project", key))
+        info = {"enterprise": data.get("enterprise"), "contractor": data.get("contractor"),
+                "start": dotted(data, "period.start"), "dangerous_work": data.get("dangerous_work") or []}
+    elif t == "work_ticket":
+        if data.get("ticket_type") == "confined_space":
+            info = {"space": space_stem(data.get("space_name") or ""), "enterprise": data.get("enterprise"), "project": data.get("project")}
+    elif t == "confined_space_register":
+        info = {"enterprise": data.get("enterprise"),
+                "spaces": [sp.get("name", "").strip() for sp in data.get("spaces") or () if isinstance(sp, dict)]}
+    elif t in ("campaign_report", "campaign_table"):
+        info = {k: data.get(k) for k in ("kind", "year", "enterprise", "bureau", "issued_on")}
+    elif t in ("blacklist_entry", "blacklist_removal"):
+        if data.get("subject"):
+            links.add(("subject", data["subject"]))
+        links.add(("listing", f"{data.get('listed_by')}/{data.get('entry_no')}"))
+        if t == "blacklist_entry":
+            info = {k: data.get(k) for k in ("list", "listed_by", "entry_no", "start", "end")}
+    elif t == "equipment":
+        if data.get("owner"):
+            links.add(("owner", data["owner"]))
+        if data.get("enterprise"):
+            links.add(("enterprise", data["enterprise"]))
+            if data.get("project"):
+                links.add(("project", f"{data['enterprise']}/{data['project']}"))
+    elif t == "rectification_order":
+        items = [it for it in data.get("items") or () if isinstance(it, dict)]
+        for it in items:
+            if it.get("contractor"):
+                links.add(("contractor", it["contractor"]))
+        if data.get("inspection_ref"):
+            links.add(("inspection", data["inspection_ref"]))
+        info = {"items": [[it.get("contractor"), it.get("deadline")] for it in items]}
+    elif t == "rectification_review":
+        if data.get("order_doc_no"):
+            links.add(("order", data["order_doc_no"]))
+    if t in ("organization", "person", "project") and key:
+        links.add(("self", key))
+    _people(data, people, secret, top=True)
+    links.update(("person", p) for p in people)
+    cls = TYPES.get(t)
+    registry = cls is not None and meta_of(cls).kind == "registry"
+    day = row.get("doc_date")
+    return NewFacts(
+        seq=int(row["seq"] if seq is None else seq),
+        record_id=row["id"],
+        type=t,
+        subtype=row.get("subtype"),
+        key=key,
+        day=None if registry or not day else day[:10],
+        supersedes=row.get("supersedes"),
+        title=row["title"],
+        origin=row["origin"],
+        created_at=row["created_at"],
+        info=json.dumps({k: v for k, v in info.items() if v is not None}, ensure_ascii=False, separators=(",", ":")) if info else None,
+        belongs=row.get("enterprise") or row["origin"],  # archive.access.scope.belongs_to
+        links=sorted(links),
+    )

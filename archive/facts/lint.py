@@ -1,0 +1,116 @@
+"""The lint: what today's rules say of sealed records (``outsafe verify --lint``).
+
+A record is validated when it comes in and sealed as it was; rules change afterwards (a 文书号
+format tightened, a field made required). Sealed records still load (:mod:`schemas.sealed`), and
+the lint runs today's schema and rules over each one's sealed data, as of the day it was sealed,
+and keeps what they refuse — which rule, which field — in the facts (``FactStore.put_lint``).
+``outsafe check`` reports those records as warnings; nothing is ever refused or changed.
+
+Lint results carry the :func:`fingerprint` of the rules that made them (a digest of the schemas'
+source): records judged by other rules, or never, are *stale* until ``verify --lint`` runs again.
+Records the program itself validated (``case add``) are recorded as accepted when stored; imported
+ones are judged at import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from archive.clock import local_day
+from schemas import load
+from schemas.base import RuleContext
+from storage.rows import LintRow
+
+SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
+
+
+@cache
+def fingerprint() -> str:
+    """A digest of the schemas' source: the rules the lint applies."""
+    h = hashlib.sha256()
+    for p in sorted(SCHEMAS_DIR.glob("*.py")):
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def lint_problems(row: dict, settings: Any) -> list[dict]:
+    """What today's schema and rules refuse in the sealed record ``row`` (judged as on the day it
+    was sealed; rules that consult other records are not run: the record keeps its sealed
+    references). [] when they accept it."""
+    try:
+        data = json.loads(row["data"])
+    except (TypeError, ValueError):
+        return [{"path": "", "message": "记录数据不是有效的 JSON (the sealed data is not valid JSON)", "source": ""}]
+    if not isinstance(data, dict):
+        return [{"path": "", "message": "记录数据不是对象 (the sealed data is not a mapping)", "source": ""}]
+    day = local_day(row.get("created_at"))
+    ctx = RuleContext(settings, day or date.max, None)
+    result = load({**data, "type": row["type"]}, ctx)
+    return [{"path": p.path, "message": p.message, "source": p.source} for p in result.problems if p.severity == "error"]
+
+
+def lint_row(row: dict, settings: Any) -> LintRow:
+    problems = lint_problems(row, settings)
+    return LintRow(record_id=row.get("id") or row["record_id"], fingerprint=fingerprint(),
+                   problems=json.dumps(problems, ensure_ascii=False) if problems else None)
+
+
+def accepted(record_id: str) -> LintRow:
+    """The lint of a record this program validated as it stored it."""
+    return LintRow(record_id=record_id, fingerprint=fingerprint(), problems=None)
+
+
+@dataclass
+class LintReport:
+    """``outsafe verify --lint``: every record today's rules refuse, with the rule and field."""
+
+    checked: int
+    refused: list[dict] = field(default_factory=list)  # {"id", "title", "type", "problems": [...]}
+
+    @property
+    def exit_code(self) -> int:
+        return 0  # a sealed record stays valid evidence; the lint informs
+
+    def as_dict(self) -> dict:
+        return {"checked": self.checked, "refused": self.refused, "fingerprint": fingerprint()}
+
+    def as_text(self) -> list[str]:
+        out = [f"按现行校验规则检查 {self.checked} 条已封存记录 (linted {self.checked} sealed records against today's rules)："
+               + (f"{len(self.refused)} 条不符合现行规则，按原样保存 ({len(self.refused)} refused by today's rules, kept as sealed)"
+                  if self.refused else "全部符合 (all accepted)")]
+        for r in self.refused:
+            out.append(f"  {r['id']}  {r['title']}")
+            for p in r["problems"]:
+                where = p["path"] or "（整条记录）"
+                out.append(f"      {where}: {p['message']}" + (f" [{p['source']}]" if p.get("source") else ""))
+        return out
+
+
+def lint_archive(archive: Any, progress: Any = None, batch: int = 1000) -> LintReport:
+    """Judge every sealed record by today's rules, keep the results, and report the refused ones."""
+    catalog = archive.catalog
+    top = catalog.max_seq()
+    done, after, refused = 0, 0, []
+    while after < top:
+        rows = catalog.records_after(after, limit=batch, upto_seq=top)
+        if not rows:
+            break
+        results = [lint_row(r, archive.settings) for r in rows]
+        with catalog.transaction():
+            catalog.facts.put_lint(results)
+        for r, res in zip(rows, results):
+            if res["problems"]:
+                refused.append({"id": r["id"], "title": r["title"], "type": r["type"], "problems": json.loads(res["problems"])})
+        done += len(rows)
+        after = rows[-1]["seq"]
+        if progress:
+            progress("lint", done, top)
+    with catalog.transaction():
+        catalog.facts.set_state("lint_run", archive.clock.stamp())  # results kept before this run are stale
+    return LintReport(done, refused)

@@ -1,0 +1,231 @@
+"""The facts of the views in SQLite (tables ``fact_records``, ``fact_links``, ``fact_state`` and
+``fact_lint``); implements :class:`storage.interfaces.FactStore`.
+
+Facts are a cache derived from the records, so unlike the records these tables carry no
+immutability triggers: a rebuild deletes them. Collections of keys or ids are sent in chunks (a
+statement takes at most a few hundred parameters here, well under SQLite's limit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
+
+from storage.rows import FactRow, LintRow, NewFacts
+from storage.sqlite.connection import Connection
+
+CHUNK = 500
+_COLUMNS = "f.seq, f.record_id, f.type, f.subtype, f.key, f.day, f.supersedes, {superseded_by}, f.title, f.origin, f.created_at, f.info, f.belongs"
+# in one enterprise's scope a record is corrected only by a record in that scope (as the catalog's
+# list_records(belongs_to=…) sees it)
+_SUPERSEDED_WITHIN = ("(SELECT s.record_id FROM fact_records s WHERE s.supersedes = f.record_id AND s.belongs = ? "
+                      "ORDER BY s.seq LIMIT 1) AS superseded_by")
+
+
+def _chunks(values: Collection[Any]) -> Iterator[list[Any]]:
+    items = list(dict.fromkeys(values))
+    for i in range(0, len(items), CHUNK):
+        yield items[i:i + CHUNK]
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" for _ in range(n))
+
+
+class SqliteFactStore:
+    def __init__(self, sql: Connection) -> None:
+        self.sql = sql
+
+    # --- state ----------------------------------------------------------------------------------
+
+    def position(self) -> int:
+        return int(self.get_state("position") or 0)
+
+    def set_position(self, seq: int) -> None:
+        self.set_state("position", str(int(seq)))
+
+    def get_state(self, name: str) -> str | None:
+        return self.sql.value("SELECT value FROM fact_state WHERE name=?", (name,))
+
+    def set_state(self, name: str, value: str) -> None:
+        self.sql.write("INSERT INTO fact_state(name, value) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+                       (name, value))
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def add(self, facts: Sequence[NewFacts]) -> int:
+        added = 0
+        for f in facts:
+            if self.sql.value("SELECT 1 FROM fact_records WHERE seq=?", (f["seq"],)) is not None:
+                continue
+            later = self.sql.value("SELECT record_id FROM fact_records WHERE supersedes=? ORDER BY seq LIMIT 1", (f["record_id"],))
+            self.sql.write(
+                "INSERT INTO fact_records(seq, record_id, type, subtype, key, day, supersedes, superseded_by, title, origin, "
+                "created_at, info, belongs) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (f["seq"], f["record_id"], f["type"], f["subtype"], f["key"], f["day"], f["supersedes"], later, f["title"],
+                 f["origin"], f["created_at"], f["info"], f["belongs"]),
+            )
+            for role, key in dict.fromkeys(f["links"]):
+                self.sql.write("INSERT OR IGNORE INTO fact_links(role, key, seq) VALUES(?,?,?)", (role, key, f["seq"]))
+            if f["supersedes"]:
+                self.sql.write(
+                    "UPDATE fact_records SET superseded_by=? WHERE record_id=? AND (superseded_by IS NULL OR "
+                    "(SELECT seq FROM fact_records s WHERE s.record_id=fact_records.superseded_by) > ?)",
+                    (f["record_id"], f["supersedes"], f["seq"]),
+                )
+            added += 1
+        return added
+
+    def clear(self) -> None:
+        self.sql.write("DELETE FROM fact_links")
+        self.sql.write("DELETE FROM fact_records")
+        self.sql.write("DELETE FROM fact_state")
+
+    def missing(self, after: int, upto: int) -> list[int]:
+        return self.sql.column(
+            "SELECT r.seq FROM records r WHERE r.seq > ? AND r.seq <= ? AND NOT EXISTS "
+            "(SELECT 1 FROM fact_records f WHERE f.seq = r.seq) ORDER BY r.seq", (after, upto))
+
+    # --- reading ----------------------------------------------------------------------------------
+    #
+    # ``within``: only records that belong to that enterprise (fact_records.belongs), and a record
+    # counts as corrected only by a record that belongs to it too.
+
+    def _select(self, where: str, args: Sequence[Any], with_data: bool, within: str | None = None) -> list[FactRow]:
+        cols = _COLUMNS.format(superseded_by=_SUPERSEDED_WITHIN if within is not None else "f.superseded_by")
+        cols += ", r.data" if with_data else ""
+        frm = "fact_records f" + (" JOIN records r ON r.seq = f.seq" if with_data else "")
+        head: list[Any] = [within] if within is not None else []
+        if within is not None:
+            where = f"f.belongs = ? AND ({where})"
+            head.append(within)
+        return self.sql.rows(f"SELECT {cols} FROM {frm} WHERE {where}", [*head, *args])  # type: ignore[return-value]
+
+    @staticmethod
+    def _current(within: str | None) -> tuple[str, list[Any]]:
+        if within is None:
+            return " AND f.superseded_by IS NULL", []
+        return " AND NOT EXISTS (SELECT 1 FROM fact_records s WHERE s.supersedes = f.record_id AND s.belongs = ?)", [within]
+
+    @staticmethod
+    def _sorted(rows: list[FactRow]) -> list[FactRow]:
+        seen: dict[int, FactRow] = {}
+        for r in rows:
+            seen.setdefault(r["seq"], r)
+        return [seen[s] for s in sorted(seen)]
+
+    def rows(self, *, seqs: Collection[int] = (), record_ids: Collection[str] = (), with_data: bool = False,
+             within: str | None = None) -> list[FactRow]:
+        out: list[FactRow] = []
+        for chunk in _chunks(seqs):
+            out += self._select(f"f.seq IN ({_marks(len(chunk))})", chunk, with_data, within)
+        for chunk in _chunks(record_ids):
+            out += self._select(f"f.record_id IN ({_marks(len(chunk))})", chunk, with_data, within)
+        return self._sorted(out)
+
+    def linked(self, role: str, keys: Collection[str], *, types: Collection[str] = (), subtype: str | None = None,
+               current_only: bool = False, with_data: bool = False, within: str | None = None) -> list[FactRow]:
+        out: list[FactRow] = []
+        extra, extra_args = "", []
+        if types:
+            extra += f" AND f.type IN ({_marks(len(types))})"
+            extra_args += list(types)
+        if subtype is not None:
+            extra += " AND f.subtype = ?"
+            extra_args.append(subtype)
+        if current_only:
+            cur, cur_args = self._current(within)
+            extra += cur
+            extra_args += cur_args
+        for chunk in _chunks(keys):
+            out += self._select(
+                f"f.seq IN (SELECT l.seq FROM fact_links l WHERE l.role = ? AND l.key IN ({_marks(len(chunk))})){extra}",
+                [role, *chunk, *extra_args], with_data, within)
+        return self._sorted(out)
+
+    def of_type(self, types: Collection[str], *, subtype: str | None = None, current_only: bool = False,
+                with_data: bool = False, within: str | None = None) -> list[FactRow]:
+        if not types:
+            return []
+        where = f"f.type IN ({_marks(len(types))})" + (" AND f.subtype = ?" if subtype is not None else "")
+        args: list[Any] = [*types, *([subtype] if subtype is not None else [])]
+        if current_only:
+            cur, cur_args = self._current(within)
+            where += cur
+            args += cur_args
+        return self._sorted(self._select(where, args, with_data, within))
+
+    def keyed(self, type: str, keys: Collection[str], *, current_only: bool = True, with_data: bool = False,
+              within: str | None = None) -> list[FactRow]:
+        out: list[FactRow] = []
+        cur, cur_args = self._current(within) if current_only else ("", [])
+        for chunk in _chunks(keys):
+            out += self._select(f"f.type = ? AND f.key IN ({_marks(len(chunk))})" + cur, [type, *chunk, *cur_args], with_data, within)
+        return self._sorted(out)
+
+    def successors(self, record_ids: Collection[str], *, within: str | None = None) -> list[FactRow]:
+        out: list[FactRow] = []
+        for chunk in _chunks(record_ids):
+            out += self._select(f"f.supersedes IN ({_marks(len(chunk))})", chunk, False, within)
+        return self._sorted(out)
+
+    def links(self, seqs: Collection[int], roles: Collection[str] = ()) -> list[tuple[int, str, str]]:
+        out: list[tuple[int, str, str]] = []
+        role_sql = f" AND role IN ({_marks(len(roles))})" if roles else ""
+        for chunk in _chunks(seqs):
+            out += [(r["seq"], r["role"], r["key"]) for r in self.sql.rows(
+                f"SELECT seq, role, key FROM fact_links WHERE seq IN ({_marks(len(chunk))}){role_sql}", [*chunk, *roles])]
+        return sorted(out)
+
+    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (), within: str | None = None) -> set[tuple[str, str]]:
+        out: set[tuple[str, str]] = set()
+        role_sql = f" AND b.role IN ({_marks(len(roles))})" if roles else ""
+        scope_sql = " AND a.seq IN (SELECT seq FROM fact_records WHERE belongs = ?)" if within is not None else ""
+        for chunk in _chunks(keys):
+            out.update((r["role"], r["key"]) for r in self.sql.rows(
+                f"SELECT DISTINCT b.role, b.key FROM fact_links a CROSS JOIN fact_links b ON b.seq = a.seq "
+                f"WHERE a.role = ? AND a.key IN ({_marks(len(chunk))}){role_sql}{scope_sql}",
+                [role, *chunk, *roles, *([within] if within is not None else [])]))
+        return out
+
+    def keys(self, role: str, *, within: str | None = None) -> list[str]:
+        if within is not None:
+            return self.sql.column("SELECT DISTINCT l.key FROM fact_links l JOIN fact_records f ON f.seq = l.seq "
+                                   "WHERE l.role=? AND f.belongs=? ORDER BY l.key", (role, within))
+        return self.sql.column("SELECT DISTINCT key FROM fact_links WHERE role=? ORDER BY key", (role,))
+
+    def changes(self, after: int) -> tuple[set[tuple[str, str]], set[str]]:
+        links = {(r["role"], r["key"]) for r in self.sql.rows(
+            "SELECT DISTINCT l.role, l.key FROM fact_links l WHERE l.seq > ? UNION "
+            "SELECT DISTINCT l.role, l.key FROM fact_records n JOIN fact_records o ON o.record_id = n.supersedes "
+            "JOIN fact_links l ON l.seq = o.seq WHERE n.seq > ?", (after, after))}
+        types = set(self.sql.column("SELECT DISTINCT type FROM fact_records WHERE seq > ?", (after,)))
+        return links, types
+
+    # --- the lint ---------------------------------------------------------------------------------
+
+    def put_lint(self, rows: Sequence[LintRow]) -> None:
+        for r in rows:
+            self.sql.write(
+                "INSERT INTO fact_lint(record_id, fingerprint, problems) VALUES(?,?,?) "
+                "ON CONFLICT(record_id) DO UPDATE SET fingerprint=excluded.fingerprint, problems=excluded.problems",
+                (r["record_id"], r["fingerprint"], r["problems"]),
+            )
+
+    def lint(self, *, record_ids: Collection[str] = (), problems_only: bool = True) -> list[LintRow]:
+        cond = " AND problems IS NOT NULL" if problems_only else ""
+        if not record_ids:
+            return self.sql.rows(f"SELECT * FROM fact_lint WHERE 1=1{cond} ORDER BY record_id")  # type: ignore[return-value]
+        out: list[LintRow] = []
+        for chunk in _chunks(record_ids):
+            out += self.sql.rows(f"SELECT * FROM fact_lint WHERE record_id IN ({_marks(len(chunk))}){cond}", chunk)  # type: ignore[arg-type]
+        return sorted(out, key=lambda r: r["record_id"])
+
+    def lint_stale(self, fingerprint: str, *, within: str | None = None) -> int:
+        if within is not None:
+            return int(self.sql.value(
+                "SELECT COUNT(*) FROM records r WHERE COALESCE(r.enterprise, r.origin) = ? AND NOT EXISTS "
+                "(SELECT 1 FROM fact_lint l WHERE l.record_id = r.id AND l.fingerprint = ?)", (within, fingerprint)))
+        return int(self.sql.value(
+            "SELECT COUNT(*) FROM records r WHERE NOT EXISTS "
+            "(SELECT 1 FROM fact_lint l WHERE l.record_id = r.id AND l.fingerprint = ?)", (fingerprint,)))

@@ -1,0 +1,127 @@
+"""FactStore: the facts of the views — rows and links per record, corrections kept in both
+directions, selections by link, the changes since a seq, the lint, catch-up and clearing."""
+
+from __future__ import annotations
+
+import json
+
+from tests.storage_contract.rows import insert, record, rid
+
+
+def facts(n: int, seq: int, *, type_: str = "work_ticket", subtype: str | None = "hot_work", key: str | None = None,
+          day: str | None = "2026-06-09", supersedes: str | None = None, links: list[tuple[str, str]] = (), info: dict | None = None,
+          belongs: str = "91370100MA3C8K2P9L") -> dict:
+    return {"seq": seq, "record_id": rid(n), "type": type_, "subtype": subtype, "key": key or f"DH-{n:03d}", "day": day,
+            "supersedes": supersedes, "title": f"作业票 {n}", "origin": "91370100MA3C8K2P9L", "created_at": "2026-06-09T02:00:00Z",
+            "info": json.dumps(info) if info else None, "belongs": belongs, "links": list(links)}
+
+
+def add(catalog, *rows: dict) -> int:
+    with catalog.transaction():
+        return catalog.facts.add(list(rows))
+
+
+E, F, C = "91370100MA3C8K2P9L", "91370100MA3XXXXXXX", "91370100MA94A1B2C3"
+
+
+def test_an_empty_store(catalog):
+    f = catalog.facts
+    assert f.position() == 0
+    assert f.get_state("version") is None
+    assert f.rows(seqs=[1]) == [] and f.linked("home", [E]) == [] and f.of_type(["work_ticket"]) == []
+    assert f.keys("home") == [] and f.changes(0) == (set(), set())
+    assert f.lint() == [] and f.lint_stale("fp") == 0
+
+
+def test_facts_are_added_once_and_read_back_with_the_records_data(catalog):
+    seqs = insert(catalog, record(1), record(2))
+    assert add(catalog, facts(1, seqs[0], links=[("home", E), ("contractor", C)]), facts(2, seqs[1], links=[("home", F)])) == 2
+    assert add(catalog, facts(1, seqs[0], links=[("home", E)])) == 0  # caught up twice: nothing new
+    got = catalog.facts.rows(seqs=seqs, with_data=True)
+    assert [r["record_id"] for r in got] == [rid(1), rid(2)]
+    assert got[0]["data"] == record(1)["data"] and got[0]["superseded_by"] is None and got[0]["day"] == "2026-06-09"
+    assert [r["record_id"] for r in catalog.facts.rows(record_ids=[rid(2)])] == [rid(2)]
+    assert "data" not in catalog.facts.rows(seqs=seqs)[0]
+
+
+def test_selections_by_link_type_and_subtype_in_seq_order(catalog):
+    seqs = insert(catalog, *(record(n) for n in (1, 2, 3, 4)))
+    add(catalog,
+        facts(1, seqs[0], links=[("home", E), ("contractor", C)]),
+        facts(2, seqs[1], type_="hazard", subtype=None, links=[("home", E)]),
+        facts(3, seqs[2], subtype="confined_space", links=[("home", F), ("contractor", C)], info={"space": "1号池"}),
+        facts(4, seqs[3], type_="organization", subtype=None, key=C, day=None, links=[("self", C), ("home", "")]))
+    assert [r["record_id"] for r in catalog.facts.linked("home", [E, F])] == [rid(1), rid(2), rid(3)]
+    assert [r["record_id"] for r in catalog.facts.linked("contractor", [C], types=["work_ticket"])] == [rid(1), rid(3)]
+    assert [r["record_id"] for r in catalog.facts.linked("contractor", [C], subtype="confined_space")] == [rid(3)]
+    assert [r["record_id"] for r in catalog.facts.of_type(["work_ticket"], subtype="confined_space")] == [rid(3)]
+    assert json.loads(catalog.facts.of_type(["work_ticket"], subtype="confined_space")[0]["info"]) == {"space": "1号池"}
+    assert [r["record_id"] for r in catalog.facts.keyed("organization", [C])] == [rid(4)]
+    assert catalog.facts.keys("home") == sorted(["", E, F])
+    assert catalog.facts.linked_keys("home", [E], roles=["contractor"]) == {("contractor", C)}
+    assert (seqs[0], "contractor", C) in catalog.facts.links([seqs[0]])
+    assert catalog.facts.links([seqs[0]], roles=["home"]) == [(seqs[0], "home", E)]
+    many = [f"K{i}" for i in range(1500)] + [E]  # more keys than one statement takes
+    assert len(catalog.facts.linked("home", many)) == 2
+
+
+def test_corrections_are_kept_in_both_directions(catalog):
+    seqs = insert(catalog, record(1), record(2, supersedes=rid(1)), record(3, supersedes=rid(1)))
+    add(catalog, facts(3, seqs[2], supersedes=rid(1)))  # a later correction whose facts arrive first
+    add(catalog, facts(1, seqs[0]))
+    assert catalog.facts.rows(record_ids=[rid(1)])[0]["superseded_by"] == rid(3)
+    add(catalog, facts(2, seqs[1], supersedes=rid(1)))  # the first correction by seq wins
+    assert catalog.facts.rows(record_ids=[rid(1)])[0]["superseded_by"] == rid(2)
+    assert [r["record_id"] for r in catalog.facts.successors([rid(1)])] == [rid(2), rid(3)]
+    assert [r["record_id"] for r in catalog.facts.of_type(["work_ticket"], current_only=True)] == [rid(2), rid(3)]
+
+
+def test_changes_since_a_seq_name_the_keys_of_new_records_and_of_those_they_correct(catalog):
+    seqs = insert(catalog, record(1), record(2, supersedes=rid(1)))
+    add(catalog, facts(1, seqs[0], links=[("home", E), ("person", "p1")]))
+    top = seqs[0]
+    add(catalog, facts(2, seqs[1], type_="hazard", subtype=None, supersedes=rid(1), links=[("home", F)]))
+    links, types = catalog.facts.changes(top)
+    assert links == {("home", F), ("home", E), ("person", "p1")} and types == {"hazard"}
+    assert catalog.facts.changes(seqs[1]) == (set(), set())
+
+
+def test_position_state_missing_and_clear(catalog):
+    seqs = insert(catalog, record(1), record(2), record(3))
+    add(catalog, facts(1, seqs[0]), facts(3, seqs[2]))
+    assert catalog.facts.missing(0, seqs[2]) == [seqs[1]]
+    with catalog.transaction():
+        catalog.facts.set_position(seqs[0])
+        catalog.facts.set_state("version", "1")
+    assert catalog.facts.position() == seqs[0] and catalog.facts.get_state("version") == "1"
+    with catalog.transaction():
+        catalog.facts.put_lint([{"record_id": rid(1), "fingerprint": "fp", "problems": None}])
+        catalog.facts.clear()
+    assert catalog.facts.position() == 0 and catalog.facts.rows(seqs=seqs) == [] and catalog.facts.missing(0, seqs[2]) == seqs
+    assert catalog.facts.lint(problems_only=False) != []  # the lint is the rules' verdict: kept
+
+
+def test_the_lint_is_kept_replaced_and_counted(catalog):
+    insert(catalog, record(1), record(2))
+    with catalog.transaction():
+        catalog.facts.put_lint([{"record_id": rid(1), "fingerprint": "old", "problems": None},
+                                {"record_id": rid(2), "fingerprint": "new", "problems": json.dumps([{"path": "doc_no", "message": "x"}])}])
+    assert [r["record_id"] for r in catalog.facts.lint()] == [rid(2)]
+    assert catalog.facts.lint_stale("new") == 1
+    with catalog.transaction():
+        catalog.facts.put_lint([{"record_id": rid(1), "fingerprint": "new", "problems": None}])
+    assert catalog.facts.lint_stale("new") == 0
+    assert [r["fingerprint"] for r in catalog.facts.lint(record_ids=[rid(1)], problems_only=False)] == ["new"]
+
+
+def test_facts_are_written_only_inside_a_transaction(catalog):
+    import pytest
+
+    seqs = insert(catalog, record(1))
+    with pytest.raises(RuntimeError):
+        catalog.facts.add([facts(1, seqs[0])])
+    with pytest.raises(RuntimeError):
+        with catalog.transaction():
+            catalog.facts.add([facts(1, seqs[0])])
+            raise RuntimeError("rolled back")
+    assert catalog.facts.rows(seqs=seqs) == []
