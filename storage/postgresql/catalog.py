@@ -1,12 +1,16 @@
 """The PostgreSQL catalog: records, the registry projection, meta, the ledger, the package book,
-the web's accounts and the access log in one database schema; implements
+the facts, the web's accounts and access log, the exams, the reminders' sent-log and the drafts in
+one database schema; implements
 :class:`storage.interfaces.Catalog`.
 
     catalog = open_catalog("postgresql://outsafe@db.example/outsafe")   # storage.catalog
 
 Records, file rows, feed, registry and meta are here; the ledger rows are in
 :mod:`storage.postgresql.ledger`, the package book in :mod:`storage.postgresql.packages`, the web's
-accounts and access log in :mod:`storage.postgresql.access`; all share one :class:`~storage.postgresql.connection.Connection`, so one transaction spans them.
+accounts and access log in :mod:`storage.postgresql.access`, the facts of the views in
+:mod:`storage.postgresql.facts`, the exams and the reminders' sent-log in
+:mod:`storage.postgresql.training`, the drafts in :mod:`storage.postgresql.drafts`; all share one
+:class:`~storage.postgresql.connection.Connection`, so one transaction spans them.
 
 The record ``seq`` is "one past the highest", taken under the transaction lock of the connection
 (see there): gap-free and in commit order with any number of writers on any number of machines.
@@ -24,9 +28,12 @@ from typing import Any
 from storage.errors import StorageError
 from storage.postgresql.access import PostgresAccessLog, PostgresAccountStore
 from storage.postgresql.connection import Connection, redact
+from storage.postgresql.drafts import PostgresDraftStore
+from storage.postgresql.facts import PostgresFactStore
 from storage.postgresql.ledger import PostgresLedgerStore
 from storage.postgresql.migrations import MIGRATIONS, SCHEMA_VERSION, grant_sql
 from storage.postgresql.packages import PostgresPackageBook
+from storage.postgresql.training import PostgresExamBook, PostgresReminderLog
 from storage.rows import FileRow, NewFile, RecordRow, RegistryRow
 
 RECORD_COLUMNS = (
@@ -46,8 +53,12 @@ class PostgresCatalog:
         self.sql = Connection(url, readonly=readonly)
         self.ledger = PostgresLedgerStore(self.sql)
         self.packages = PostgresPackageBook(self.sql)
+        self.facts = PostgresFactStore(self.sql)
         self.accounts = PostgresAccountStore(self.sql)
         self.access_log = PostgresAccessLog(self.sql)
+        self.exams = PostgresExamBook(self.sql)
+        self.reminders = PostgresReminderLog(self.sql)
+        self.drafts = PostgresDraftStore(self.sql)
 
     # --- the catalog as a whole ---------------------------------------------------------------
 

@@ -11,11 +11,14 @@ in one transaction together with the new version number (PostgreSQL's DDL is tra
 crash leaves the catalog at the old version or the new one.
 
 Immutability is the database's own: statement-level triggers refuse UPDATE, DELETE and TRUNCATE on
-records, their files, the ledger, checkpoints, witnessed checkpoints, imported proofs and the
-access log, whoever connects. The table owner could still disable a trigger; a deployment that wants the database to
+records, their files, the ledger, checkpoints, witnessed checkpoints, imported proofs, the
+access log, question banks and the reminders' sent-log, whoever connects; exam attempts refuse
+DELETE and TRUNCATE, and a row-level trigger refuses changing a closed attempt's result (as
+SQLite's ``exam_attempts_closed``). The facts (7) are a cache and the drafts (8) are mutable: no
+trigger. The table owner could still disable a trigger; a deployment that wants the database to
 refuse that too connects outsafe as a role without ownership, given only what it needs
-(:func:`grant_sql`: SELECT and INSERT on the immutable tables, UPDATE on the registry, meta and
-accounts, DELETE on sessions and sign-in attempts).
+(:func:`grant_sql`: SELECT and INSERT on the immutable tables, UPDATE on the registry, meta,
+accounts and exam attempts, DELETE on sessions, sign-in attempts, the facts and the drafts).
 """
 
 from __future__ import annotations
@@ -196,15 +199,172 @@ MIGRATIONS: list[str] = [
         FOR EACH STATEMENT EXECUTE FUNCTION outsafe_refuse('the access log is append-only');
     CREATE INDEX records_belongs ON records((COALESCE(enterprise, origin)), seq);
     """,
+    # 5: the three-level training exam (archive.training): question banks (immutable) and exam
+    #    attempts (changed only while assigned or open; never deleted; one open attempt per worker)
+    """
+    CREATE TABLE question_banks (
+        seq       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        sha256    TEXT COLLATE "C" NOT NULL,
+        level     TEXT COLLATE "C" NOT NULL,
+        title     TEXT NOT NULL,
+        version   TEXT NOT NULL,
+        questions INTEGER NOT NULL,
+        body      TEXT NOT NULL,
+        added_at  TEXT COLLATE "C" NOT NULL,
+        added_by  TEXT,
+        UNIQUE (level, sha256)
+    );
+    CREATE TRIGGER question_banks_immutable BEFORE UPDATE OR DELETE OR TRUNCATE ON question_banks
+        FOR EACH STATEMENT EXECUTE FUNCTION outsafe_refuse('question banks are immutable');
+    CREATE TABLE exam_attempts (
+        id               TEXT COLLATE "C" PRIMARY KEY,
+        person           TEXT COLLATE "C" NOT NULL,
+        person_name      TEXT NOT NULL,
+        employer         TEXT COLLATE "C" NOT NULL,
+        enterprise       TEXT COLLATE "C" NOT NULL,
+        level            TEXT COLLATE "C" NOT NULL,
+        bank_sha256      TEXT COLLATE "C" NOT NULL,
+        seed             TEXT NOT NULL,
+        questions        TEXT NOT NULL,
+        training         TEXT NOT NULL,
+        time_limit       INTEGER NOT NULL,
+        pass_score       DOUBLE PRECISION NOT NULL,
+        status           TEXT COLLATE "C" NOT NULL CHECK (status IN ('assigned', 'open', 'submitted', 'timed_out', 'cancelled')),
+        created_at       TEXT COLLATE "C" NOT NULL,
+        created_by       TEXT,
+        started_at       TEXT COLLATE "C",
+        deadline         TEXT COLLATE "C",
+        answers          TEXT NOT NULL DEFAULT '{}',
+        answered_at      TEXT COLLATE "C",
+        submitted_at     TEXT COLLATE "C",
+        correct          INTEGER,
+        score            DOUBLE PRECISION,
+        passed           INTEGER CHECK (passed IN (0, 1)),
+        signature        BYTEA,
+        signature_sha256 TEXT,
+        signed_at        TEXT COLLATE "C",
+        card_record      TEXT COLLATE "C"
+    );
+    CREATE UNIQUE INDEX exam_attempts_one_open ON exam_attempts(person) WHERE status IN ('assigned', 'open');
+    CREATE INDEX exam_attempts_person ON exam_attempts(person, level, created_at);
+    CREATE INDEX exam_attempts_enterprise ON exam_attempts(enterprise, created_at);
+    CREATE TRIGGER exam_attempts_kept BEFORE DELETE OR TRUNCATE ON exam_attempts
+        FOR EACH STATEMENT EXECUTE FUNCTION outsafe_refuse('exam attempts are kept');
+    CREATE FUNCTION outsafe_attempt_closed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF OLD.status NOT IN ('assigned', 'open') AND (
+            NEW.status IS DISTINCT FROM OLD.status OR NEW.answers IS DISTINCT FROM OLD.answers
+            OR NEW.correct IS DISTINCT FROM OLD.correct OR NEW.score IS DISTINCT FROM OLD.score
+            OR NEW.passed IS DISTINCT FROM OLD.passed OR NEW.submitted_at IS DISTINCT FROM OLD.submitted_at
+            OR NEW.started_at IS DISTINCT FROM OLD.started_at OR NEW.deadline IS DISTINCT FROM OLD.deadline
+            OR NEW.questions IS DISTINCT FROM OLD.questions OR NEW.seed IS DISTINCT FROM OLD.seed
+            OR NEW.person IS DISTINCT FROM OLD.person OR NEW.level IS DISTINCT FROM OLD.level
+            OR NEW.id IS DISTINCT FROM OLD.id
+            OR (OLD.signature IS NOT NULL AND (NEW.signature IS DISTINCT FROM OLD.signature
+                                               OR NEW.signed_at IS DISTINCT FROM OLD.signed_at))
+            OR (OLD.card_record IS NOT NULL AND NEW.card_record IS DISTINCT FROM OLD.card_record)) THEN
+            RAISE EXCEPTION 'a closed exam attempt keeps its result' USING ERRCODE = 'restrict_violation';
+        END IF;
+        RETURN NEW;
+    END
+    $$;
+    CREATE TRIGGER exam_attempts_closed BEFORE UPDATE ON exam_attempts
+        FOR EACH ROW EXECUTE FUNCTION outsafe_attempt_closed();
+    """,
+    # 6: outsafe remind --send: which reminder went to which address in the digest of which day
+    """
+    CREATE TABLE reminders_sent (
+        seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        item       TEXT COLLATE "C" NOT NULL,
+        day        TEXT COLLATE "C" NOT NULL,
+        recipient  TEXT COLLATE "C" NOT NULL,
+        sent_at    TEXT COLLATE "C" NOT NULL,
+        message_id TEXT,
+        UNIQUE (item, day, recipient)
+    );
+    CREATE TRIGGER reminders_sent_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON reminders_sent
+        FOR EACH STATEMENT EXECUTE FUNCTION outsafe_refuse('the reminders sent-log is append-only');
+    """,
+    # 7: facts derived from each record for the views (a cache: rebuildable, deletable), their
+    #    links (what a record concerns; ``belongs``: whose scope it is in), their state, and the
+    #    lint of sealed records
+    """
+    CREATE TABLE fact_records (
+        seq           BIGINT PRIMARY KEY,
+        record_id     TEXT COLLATE "C" NOT NULL UNIQUE,
+        type          TEXT COLLATE "C" NOT NULL,
+        subtype       TEXT COLLATE "C",
+        key           TEXT COLLATE "C",
+        day           TEXT COLLATE "C",
+        supersedes    TEXT COLLATE "C",
+        superseded_by TEXT COLLATE "C",
+        title         TEXT NOT NULL,
+        origin        TEXT COLLATE "C" NOT NULL,
+        created_at    TEXT COLLATE "C" NOT NULL,
+        info          TEXT,
+        belongs       TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX fact_records_type_key ON fact_records(type, key);
+    CREATE INDEX fact_records_type_subtype ON fact_records(type, subtype);
+    CREATE INDEX fact_records_supersedes ON fact_records(supersedes);
+    CREATE INDEX fact_records_belongs ON fact_records(belongs, type);
+    CREATE TABLE fact_links (
+        role TEXT COLLATE "C" NOT NULL,
+        key  TEXT COLLATE "C" NOT NULL,
+        seq  BIGINT NOT NULL,
+        PRIMARY KEY (role, key, seq)
+    );
+    CREATE INDEX fact_links_seq ON fact_links(seq);
+    CREATE INDEX fact_links_key ON fact_links(key, seq);
+    CREATE TABLE fact_state (
+        name  TEXT COLLATE "C" PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE fact_lint (
+        record_id   TEXT COLLATE "C" PRIMARY KEY,
+        fingerprint TEXT COLLATE "C" NOT NULL,
+        problems    TEXT
+    );
+    CREATE INDEX fact_lint_fingerprint ON fact_lint(fingerprint);
+    """,
+    # 8: drafts — forms being filled in the browser, per account, with their attached images
+    #    (mutable, deleted when added or dropped; never records)
+    """
+    CREATE TABLE drafts (
+        id         TEXT COLLATE "C" PRIMARY KEY,
+        owner      TEXT COLLATE "C" NOT NULL,
+        org        TEXT COLLATE "C",
+        type       TEXT COLLATE "C" NOT NULL,
+        subtype    TEXT COLLATE "C",
+        title      TEXT NOT NULL,
+        data       TEXT NOT NULL,
+        revision   INTEGER NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL,
+        updated_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX drafts_owner ON drafts(owner, updated_at);
+    CREATE TABLE draft_files (
+        draft_id   TEXT COLLATE "C" NOT NULL REFERENCES drafts(id),
+        name       TEXT COLLATE "C" NOT NULL,
+        media_type TEXT NOT NULL,
+        size       BIGINT NOT NULL,
+        sha256     TEXT COLLATE "C" NOT NULL,
+        data       BYTEA NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (draft_id, name)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # what a role running outsafe needs, and nothing more: the immutable tables are read and appended
-# to; the registry projection, meta and accounts are upserted; sessions and sign-in attempts end
-APPEND_ONLY = ("records", "record_files", "ledger", "checkpoints", "witnessed", "imported_proofs", "packages", "access_log")
-UPSERTED = ("registry", "meta", "accounts")
-FORGOTTEN = ("sessions", "login_attempts")
+# to; the registry projection, meta, accounts and exam attempts are upserted; sessions, sign-in
+# attempts, the facts (a rebuildable cache) and drafts are deleted
+APPEND_ONLY = ("records", "record_files", "ledger", "checkpoints", "witnessed", "imported_proofs", "packages", "access_log",
+               "question_banks", "reminders_sent")
+UPSERTED = ("registry", "meta", "accounts", "exam_attempts")
+FORGOTTEN = ("sessions", "login_attempts", "fact_records", "fact_links", "fact_state", "fact_lint", "drafts", "draft_files")
 
 
 def grant_sql(role: str) -> list[str]:
