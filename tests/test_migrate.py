@@ -131,3 +131,51 @@ def test_a_process_still_holding_the_old_catalog_cannot_write_to_it(runner, home
         arc.add_files([person], pdf=False)  # opened before the move, on the old SQLite file
     assert "moved to" in e.value.message and "outsafe.toml" in e.value.hint
     assert run(runner, home, "person", "add", "--no-pdf", person).exit_code == 0  # the home itself writes to the new one
+
+
+def test_exams_reminders_drafts_and_lint_go_along_and_the_facts_are_derived_again(runner, home, arc, pg_cluster):
+    from archive.facts.index import catch_up
+    from archive.integrity.migrate import working_rows
+    from tests.storage_contract.test_drafts import draft, image
+    from tests.storage_contract.test_exams import attempt, bank
+    from tests.storage_contract.test_reminders import sent
+
+    r = runner.invoke(main, ["--home", str(home), "user", "add", "li", "--role", "bureau_officer", "--password-stdin"],
+                      input="a-long-password-1\n")
+    assert r.exit_code == 0, r.output
+    catch_up(arc)
+    c = arc.catalog
+    aid = attempt(1)["id"]
+    with c.transaction():
+        c.exams.add_bank(bank(1))
+        c.exams.add_bank(bank(2, "车间级"))
+        c.exams.add_attempt(attempt(1, status="open"))
+        c.exams.close_attempt(aid, status="submitted", submitted_at="2026-11-29T02:10:00Z", correct=1, score=100.0, passed=True)
+        c.exams.sign_attempt(aid, signature=b"\x89PNG sig", signature_sha256="ab", signed_at="2026-11-29T02:11:00Z")
+        c.exams.add_attempt(attempt(2, person="p2"))  # still assigned
+        c.reminders.log_sent([sent("a"), sent("b", to="b@example.com")])
+        c.drafts.add_draft(draft())
+        c.drafts.put_draft_file(image(), "li")
+        c.facts.put_lint([{"record_id": arc.list_records()[0]["id"], "fingerprint": "fp", "problems": '[{"path":"x"}]'}])
+    before = working_rows(c)
+    assert all(before.values())
+    url = pg_cluster.new_schema("work")
+    r = run(runner, home, "migrate", "--to", url)
+    assert r.exit_code == 0, r.output
+    pg = open_catalog(url)
+    try:
+        assert working_rows(pg) == before
+        assert pg.facts.position() == pg.max_seq() and len(pg.facts.rows(seqs=range(1, pg.max_seq() + 1))) == pg.count_records()
+        assert pg.exams.get_attempt(aid)["signature"] == b"\x89PNG sig"
+        assert pg.exams.attempts(person="p2")[0]["status"] == "assigned"
+    finally:
+        pg.close()
+    assert run(runner, home, "verify").exit_code == 0
+    r = run(runner, home, "migrate", "--to", "sqlite")
+    assert r.exit_code == 0, r.output
+    back = open_catalog(home / "catalog.sqlite3")
+    try:
+        assert working_rows(back) == before
+    finally:
+        back.close()
+    assert run(runner, home, "verify").exit_code == 0

@@ -13,12 +13,17 @@ What happens, all under the archive write lock (no writer runs meanwhile):
    target has already is skipped, so an interrupted run picks up where it stopped.
 3. The catalog — records with their files in ``seq`` order, the ledger leaf by leaf, checkpoints,
    witnessed checkpoints, imported proofs, the package log, the registry, meta, the web accounts
-   and the access log entry by entry (sessions and sign-in attempts are not copied: everyone
-   signs in again) — is copied through
-   the storage interfaces in ONE transaction of the target, and ``verify`` runs on the target
-   inside that transaction, before the commit: every blob re-hashed in the target store, every
-   seal, the ledger recomputed, and its root must equal the source's. Anything wrong rolls it all
-   back: the target catalog is all or nothing.
+   and the access log entry by entry, the question banks and every exam attempt (answers,
+   signature, card), the reminders' sent-log, the drafts with their images, and the lint of the
+   sealed records (sessions and sign-in attempts are not copied: everyone signs in again) — is
+   copied through the storage interfaces in ONE transaction of the target. The facts of the views are not copied
+   but derived again from each copied record in that transaction (they are a cache of the sealed
+   data; ``verify`` compares them with it), so the target's facts are those of this outsafe's
+   derivation. Then ``verify`` runs on the target inside that transaction, before the commit:
+   every blob re-hashed in the target store, every seal, every record's facts, the ledger
+   recomputed, and its root must equal the source's; the exams, sent-log and drafts read back
+   from the target must equal the source's. Anything wrong rolls it all back: the target catalog
+   is all or nothing.
 4. Only then the source is marked moved (meta ``moved_to``: a writer still holding it open, or
    another machine's home naming it, is refused from then on) and ``outsafe.toml`` names the new
    catalog and blobs. A SQLite source is kept, renamed ``catalog.sqlite3.migrated-<time>``; the
@@ -41,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 from archive import ids
+from archive.facts.derive import VERSION as FACTS_VERSION
+from archive.facts.derive import record_facts
 from archive.errors import IntegrityError, StorageError
 from archive.integrity.ledger import Ledger
 from archive.integrity.verify import verify_archive
@@ -136,7 +143,7 @@ def copy_archive(archive: Any, target_catalog: str, target_blobs: str, progress:
         with nullcontext() if same_lock else lock.hold(what="migrate"):
             copied, present = _copy_blobs(archive.blobs, dst_blobs, progress)
             with dst.transaction():
-                _copy_rows(archive.catalog, dst, progress)
+                _copy_rows(archive.catalog, dst, progress, archive.secret)
                 dst.set_meta("catalog_id", ids.new_id(archive.clock))
                 target = archive.over(dst, dst_blobs, lock)
                 checked = verify_archive(target, progress=_stage(progress, "verify target"))
@@ -146,6 +153,10 @@ def copy_archive(archive: Any, target_catalog: str, target_blobs: str, progress:
                 if src_root != dst_root or archive.ledger.latest_checkpoint() != target.ledger.latest_checkpoint():
                     raise IntegrityError(["账本根或检查点不同 (ledger roots or checkpoints differ)"],
                                          "迁移后的账本与源不同，目标未改动 (the copied ledger differs; the target was left empty)")
+                differ = [name for name, rows in working_rows(archive.catalog).items() if working_rows(dst)[name] != rows]
+                if differ:
+                    raise IntegrityError([f"复制后不同 (differs after the copy): {', '.join(differ)}"],
+                                         "迁移后的考试、提醒记录或草稿与源不同，目标未改动 (the copy differs; the target was left empty)")
                 crash_point("migrate.before_commit")
             committed = True
             with archive.catalog.transaction():
@@ -202,8 +213,25 @@ def _copy_blobs(src: BlobStore, dst: BlobStore, progress: Progress | None) -> tu
     return copied, present
 
 
-def _copy_rows(src: Catalog, dst: Catalog, progress: Progress | None) -> None:
-    """Every row of ``src`` into ``dst`` through the storage interfaces (inside dst's transaction)."""
+def working_rows(catalog: Catalog) -> dict[str, list]:
+    """The rows outside the records and the ledger that a migration carries over, as comparable
+    lists: question banks, exam attempts, the reminders' sent-log, drafts with their files, the lint."""
+    drafts: list = []
+    for account in catalog.accounts.accounts():
+        for d in catalog.drafts.drafts(account["name"]):
+            drafts.append((dict(d), [dict(f) for f in catalog.drafts.draft_files(d["id"], account["name"])]))
+    return {
+        "question_banks": [{k: v for k, v in b.items() if k != "seq"} for b in catalog.exams.banks()],
+        "exam_attempts": sorted((dict(a) for a in catalog.exams.attempts()), key=lambda a: a["id"]),
+        "reminders_sent": [dict(r) for r in catalog.reminders.sent()],
+        "drafts": drafts,
+        "lint": [dict(r) for r in catalog.facts.lint(problems_only=False)],
+    }
+
+
+def _copy_rows(src: Catalog, dst: Catalog, progress: Progress | None, secret: bytes) -> None:
+    """Every row of ``src`` into ``dst`` through the storage interfaces (inside dst's transaction),
+    and the facts of every record derived again."""
     total, done, after = src.count_records(), 0, 0
     imported: list[str] = []
     owner = src.get_meta("owner_uscc")
@@ -211,16 +239,24 @@ def _copy_rows(src: Catalog, dst: Catalog, progress: Progress | None) -> None:
         rows = src.records_after(after, limit=2000)
         if not rows:
             break
+        facts = []
         for row in rows:
-            dst.insert_record({k: row[k] for k in RECORD_KEYS}, [
+            seq = dst.insert_record({k: row[k] for k in RECORD_KEYS}, [
                 {k: f[k] for k in ("role", "name", "sha256", "size", "media_type")} for f in src.record_files(row["id"])
             ])
+            facts.append(record_facts(row, secret, seq))
             if row["origin"] != owner:
                 imported.append(row["id"])
+        dst.facts.add(facts)
         after = rows[-1]["seq"]
         done += len(rows)
         if progress:
             progress("records", done, total)
+    dst.facts.set_state("version", FACTS_VERSION)
+    dst.facts.set_position(dst.max_seq())
+    dst.facts.put_lint(src.facts.lint(problems_only=False))
+    if src.facts.get_state("lint_run") is not None:
+        dst.facts.set_state("lint_run", src.facts.get_state("lint_run") or "")
     for leaf in src.ledger.leaves():
         idx = dst.ledger.append(leaf["kind"], leaf["entry"], leaf["leaf_hash"], leaf["created_at"], record_id=leaf["record_id"])
         if idx != leaf["idx"]:
@@ -248,6 +284,16 @@ def _copy_rows(src: Catalog, dst: Catalog, progress: Progress | None) -> None:
         for entry in entries:
             dst.access_log.append(entry)
         after = entries[-1]["seq"]
+    for bank in src.exams.banks():  # in the order they were added
+        dst.exams.add_bank(bank)
+    for attempt in sorted(src.exams.attempts(), key=lambda a: (a["created_at"], a["id"])):
+        dst.exams.add_attempt(attempt)
+    dst.reminders.log_sent(src.reminders.sent())
+    for account in src.accounts.accounts():
+        for draft in src.drafts.drafts(account["name"]):
+            dst.drafts.add_draft(draft)
+            for f in src.drafts.draft_files(draft["id"], account["name"]):
+                dst.drafts.put_draft_file(f, account["name"])
 
 
 def _remove_sqlite(path: Path) -> None:
