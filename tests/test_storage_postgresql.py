@@ -21,6 +21,10 @@ from storage.errors import StorageError
 from storage.postgresql.lock import AdvisoryLock
 from storage.postgresql.migrations import SCHEMA_VERSION
 from tests.storage_contract.rows import insert, record, rid
+from tests.storage_contract.test_drafts import draft, image
+from tests.storage_contract.test_exams import attempt, bank
+from tests.storage_contract.test_facts import facts
+from tests.storage_contract.test_reminders import sent
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -187,12 +191,26 @@ def test_a_role_without_ownership_appends_but_cannot_alter_or_unprotect(url, pg_
                                  "address": None, "detail": None, "prev_hash": bytes(32), "hash": bytes(32)})
         with c.transaction():
             assert c.accounts.end_sessions(account="zhang") == 1 and c.accounts.forget_login_attempts("t1") == 1
+        aid = attempt(1)["id"]
+        with c.transaction():  # exams, the sent-log, the facts (a cache: cleared) and drafts (deleted)
+            assert c.exams.add_bank(bank(1))
+            c.exams.add_attempt(attempt(1, status="open"))
+            assert c.exams.close_attempt(aid, status="submitted", submitted_at="t", correct=1, score=100.0, passed=True)
+            assert c.reminders.log_sent([sent("a")]) == 1
+            assert c.facts.add([facts(1, c.max_seq(), links=[("home", "U1")])]) == 1
+            c.facts.put_lint([{"record_id": rid(1), "fingerprint": "fp", "problems": None}])
+            c.facts.clear()
+            c.drafts.add_draft(draft())
+            assert c.drafts.put_draft_file(image(), "li") and c.drafts.delete_draft(draft()["id"], "li")
+        assert c.exams.get_attempt(aid)["passed"] is True and c.facts.rows(seqs=[c.max_seq()]) == []
         assert c.get_registry("organization", "U1")["name"] == "甲（更名）" and c.ledger.size() == 1
         assert c.accounts.get_account("zhang")["disabled"] is True and c.access_log.count() == 1
     finally:
         c.close()
     for sql in ("UPDATE records SET title='x'", "DELETE FROM ledger", "DELETE FROM access_log", "ALTER TABLE records DISABLE TRIGGER ALL",
-                "DROP TRIGGER records_immutable ON records", "TRUNCATE record_files"):
+                "DROP TRIGGER records_immutable ON records", "TRUNCATE record_files", "DELETE FROM exam_attempts",
+                "UPDATE question_banks SET title='x'", "DELETE FROM reminders_sent", "ALTER TABLE exam_attempts DISABLE TRIGGER ALL",
+                "DROP TRIGGER exam_attempts_closed ON exam_attempts"):
         with psycopg.connect(as_role, autocommit=True) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(sql)
     check = open_catalog(url)
