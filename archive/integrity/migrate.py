@@ -46,9 +46,9 @@ from pathlib import Path
 from typing import Any
 
 from archive import ids
+from archive.errors import IntegrityError, StorageError
 from archive.facts.derive import VERSION as FACTS_VERSION
 from archive.facts.derive import record_facts
-from archive.errors import IntegrityError, StorageError
 from archive.integrity.ledger import Ledger
 from archive.integrity.verify import verify_archive
 from archive.text import Note

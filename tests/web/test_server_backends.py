@@ -37,7 +37,7 @@ def test_a_draft_with_an_image_on_postgresql_and_s3(world, pg_cluster, s3_env):
         a = Archive.open(home)
         try:
             assert a.catalog.location.startswith("postgresql://")
-            (row,) = [d for d in a.catalog.drafts.drafts("ent_officer") if d["id"] == draft_id]
+            assert [d["id"] for d in a.catalog.drafts.drafts("ent_officer")].count(draft_id) == 1
             assert [f["data"] for f in a.catalog.drafts.draft_files(draft_id, "ent_officer")] == [signature]
         finally:
             a.close()
