@@ -13,7 +13,6 @@ from doc_templates.dsl import (
     ENFORCEMENT_PAGE,
     FORM_PAGE,
     TEXT_PAGE,
-    B,
     C,
     Doc,
     Font,
@@ -29,6 +28,7 @@ from doc_templates.dsl import (
     number_line,
     party_block,
     photo_appendix,
+    tag,
     title,
 )
 
@@ -250,7 +250,14 @@ def build_training() -> Doc:
         height=8, keep=True,
     )
     g.row(C("", lvw, vmerge="continue"), L("内容", lab),
-          C([P(("{{ lv.content|join('；') }}。",), align="both")], w - lvw - lab), height=14, keep=True)
+          C([P(("{{ lv.content|join('；') }}。",), align="both"),
+             # an exam taken on a phone: what stands behind the score (the sealed record keeps every answer)
+             tag("{%p if lv.exam %}"),
+             P((R("在线考试：答对{{ lv.exam.correct }}/{{ lv.exam.questions }}道（{{ lv.exam.pass_score|num }}分合格），"
+                  "{{ lv.exam.started_at|cn_time }}—{{ lv.exam.submitted_at|cn_time }}，编号{{ lv.exam.attempt }}", size=8),),
+               keep_lines=True),
+             tag("{%p endif %}")],
+            w - lvw - lab), height=14, keep=True)
     g.row(C("", lvw, vmerge="continue"), L("培训人签字", sig_l),
           C(signature_cell("lv.trainer_signature", "{{ lv.trainer }}"), trainer, valign="bottom"),
           L("受教育人签字", trainee_l), C(signature_cell("lv.trainee_signature", "{{ doc.trainee.name }}"), trainee, valign="bottom"),
