@@ -81,7 +81,8 @@ def specs() -> list[Spec]:
         ("road_closure", "断路安全作业票", build_road_closure),
         ("blasting", "爆破作业许可单", build_blasting),
     ]
-    out += [Spec(f"ticket_{tt}", "work_ticket", name, fn, ticket_type=tt, not_shown=TICKET_NOTE) for tt, name, fn in tickets]
+    out += [Spec(f"ticket_{tt}", "work_ticket", name, fn, ticket_type=tt, not_shown=TICKET_NOTE, version="1.1.0")  # 1.1: step photos
+            for tt, name, fn in tickets]
     bureau_note = {"bureau": "执法机关以文书首行的执法机关名称（authority_name）和印章体现"}
     out += [
         Spec("rectification_order", "rectification_order", "责令限期整改指令书", build_order, not_shown=bureau_note),

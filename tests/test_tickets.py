@@ -240,6 +240,13 @@ def test_the_final_pdf_prints_every_signature_in_its_box(cycle, tmp_path):
         assert name in text
     flat = re.sub(r"\s", "", text)
     assert "9时02分开始作业" in flat and "申请人" in flat
+    # the photos of the steps, after the form: each with its step, signer, the camera's time and place
+    assert "附件：作业现场照片" in flat
+    assert "气体分析：马晓燕签字" in flat and "作业开始：孙丽签字" in flat
+    assert "拍摄时间：2026年5月12日8时05分" in flat and "拍摄时间：2026年5月12日9时01分" in flat
+    assert flat.count("拍摄位置：北纬36.") == 2 and "东经117.1" in flat
+    photos = {f["sha256"] for f in p.archive.catalog.record_files(ids[-1]) if f["name"].endswith(".jpg")}
+    assert len(photos) == 2 and len(printed) >= len(drawn) + 1  # the test camera takes the same picture twice (one image in the PDF)
     shutil.copy(p.archive.blobs.path_for(pdf["sha256"]), tmp_path / "ticket.pdf")
 
 
