@@ -525,3 +525,33 @@ def test_the_checks_see_a_ticket_as_on_the_day_asked(cycle):
     earlier = as_known_on(t, tw.START.date() - timedelta(days=1))
     assert work_begun_on(earlier.steps) is None and earlier.completion is None
     assert work_begun_on(()) == ""  # a paper ticket: its work is as old as the ticket
+
+
+# --- signing as oneself, identified by the signed-in account -----------------------------------------------------
+
+
+def test_a_person_signs_his_own_step_identified_by_his_account(phone):
+    """王建华 (安全管理部门) has the account ent_officer (`outsafe user link`): signed in, he signs the
+    安全管理部门 box as himself — no ID digits, ``identified_by`` 登录账号 in the sealed step. He cannot
+    sign as another person that way, nor can an account that belongs to nobody."""
+    from archive.access.accounts import link_person
+
+    rid = phone.prepared(phone.apply())
+    for box, name in APPROVALS[:3]:
+        phone.later(2)
+        rid = phone.sign(rid, "approve", name, {"opinion": "同意"}, box=box)
+    me = lc.Signer(phone.key(tw.SAFETY), "", by_account=True)
+    with pytest.raises(lc.StepRefused, match="没有关联人员"):  # not linked yet
+        lc.sign_step(phone.archive, SCOPE, rid, "approve", {"opinion": "同意"}, me, phone.capture(tw.SAFETY),
+                     account="ent_officer", box="安全管理部门")
+    link_person(phone.archive, "ent_officer", tw.id_of(tw.SAFETY))
+    with pytest.raises(lc.StepRefused, match="不是这一步的签字人"):  # the account's person is not 李国栋
+        lc.sign_step(phone.archive, SCOPE, rid, "approve", {"opinion": "同意"}, lc.Signer(phone.key(tw.WORKSHOP), "", by_account=True),
+                     phone.capture(tw.WORKSHOP), account="ent_officer", box="安全管理部门")
+    done = lc.sign_step(phone.archive, SCOPE, rid, "approve", {"opinion": "同意"}, me, phone.capture(tw.SAFETY),
+                        account="ent_officer", box="安全管理部门")
+    t = lc.load_ticket(phone.archive, lc.latest_row(phone.archive, SCOPE, done.record_id))
+    last = t.steps[-1]
+    assert (last.box, last.person.name, last.identified_by, last.account) == ("安全管理部门", tw.SAFETY, "登录账号", "ent_officer")
+    assert all(s.identified_by == "身份证号后四位" for s in t.steps[:-1])
+    assert verify_archive(phone.archive).ok

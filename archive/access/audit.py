@@ -51,6 +51,7 @@ ACTIONS = {
     "password_set": "更改密码",
     "user_disabled": "停用用户",
     "user_enabled": "启用用户",
+    "person_linked": "账号关联人员",
     "ticket_step": "作业票签字",
     "ticket_identify_failed": "作业票签字人身份核验失败",
     "record_added": "填表入档",
