@@ -1243,10 +1243,11 @@ def user() -> None:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLE_NAMES), help="What the account may see and do.")
 @click.option("--org", metavar="USCC", help="The account's organization (required for enterprise roles; bureau: the owner).")
+@click.option("--person", metavar="身份证号", help="The registered person the account belongs to (see `user link`).")
 @PASSWORD_STDIN
 @JSON
 @pass_app
-def user_add(app: App, name: str, role: str, org: str | None, password_stdin: bool, as_json: bool) -> Any:
+def user_add(app: App, name: str, role: str, org: str | None, person: str | None, password_stdin: bool, as_json: bool) -> Any:
     """Create the web account NAME. Without --password-stdin a password is generated and shown once.
 
     \b
@@ -1258,7 +1259,24 @@ def user_add(app: App, name: str, role: str, org: str | None, password_stdin: bo
     """
     from archive.access.accounts import add_user  # lazy: see Start-up
 
-    return output(add_user(app.archive(), name, role, org=org, password=read_password(password_stdin)), as_json)
+    return output(add_user(app.archive(), name, role, org=org, password=read_password(password_stdin), person=person), as_json)
+
+
+@user.command("link")
+@click.argument("name")
+@click.option("--person", metavar="身份证号", help="The 身份证号 of the registered person of the account's organization.")
+@click.option("--none", "unlink", is_flag=True, help="The account belongs to no person any more.")
+@JSON
+@pass_app
+def user_link(app: App, name: str, person: str | None, unlink: bool, as_json: bool) -> Any:
+    """Say which registered person the account NAME belongs to. Signed in with it, he signs the
+    steps of a 作业票 that are his as himself ("我本人"), identified by the account instead of the
+    last four digits of his 身份证号; steps of other people are still signed by them, with their digits."""
+    from archive.access.accounts import link_person  # lazy: see Start-up
+
+    if (person is None) == (not unlink):
+        raise click.UsageError("give --person 身份证号 or --none")
+    return output(link_person(app.archive(), name, None if unlink else person), as_json)
 
 
 @user.command("list")
@@ -1312,10 +1330,8 @@ def audit() -> None:
 
 @audit.command("list")
 @click.option("--user", "account", metavar="NAME", help="Only this account's entries.")
-@click.option("--action", type=click.Choice(sorted(["login", "login_failed", "login_refused", "logout", "record_view",
-                                                    "document_download", "export", "package_download", "import", "import_refused",
-                                                    "user_added", "password_set", "user_disabled", "user_enabled"])),
-              help="Only this kind of entry.")
+@click.option("--action", metavar="ACTION", help="Only this kind of entry (login, record_view, export, ticket_step, exam_signed …; "
+                                                  "a wrong one lists them all).")
 @click.option("--since", callback=iso_date, metavar="YYYY-MM-DD", help="Entries on or after this day (China time).")
 @click.option("--until", callback=iso_date, metavar="YYYY-MM-DD", help="Entries on or before this day.")
 @click.option("--limit", type=click.IntRange(1, 100000), default=100, show_default=True)
@@ -1324,8 +1340,10 @@ def audit() -> None:
 def audit_list_cmd(app: App, account: str | None, action: str | None, since: date | None, until: date | None, limit: int,
                    as_json: bool) -> Any:
     """Entries of the access log, newest first (who, what, when, from where)."""
-    from archive.access.audit import audit_list  # lazy: see Start-up
+    from archive.access.audit import ACTIONS, audit_list  # lazy: see Start-up
 
+    if action is not None and action not in ACTIONS:
+        raise click.BadParameter(f"{action!r} is not one of: {', '.join(sorted(ACTIONS))}", param_hint="--action")
     return output(audit_list(app.archive(), account=account, action=action, since=since, until=until, limit=limit), as_json)
 
 

@@ -62,7 +62,13 @@ def specs() -> list[Spec]:
     out = [
         Spec("outsourcing_contract", "outsourcing_contract", "外包合同", build_contract),
         Spec("safety_agreement", "safety_agreement", "安全生产管理协议", build_agreement),
-        Spec("training_record", "training_record", "三级安全教育登记卡", build_training),
+        Spec("training_record", "training_record", "三级安全教育登记卡", build_training, version="1.1.0", not_shown={
+            "levels[].exam.bank": "题库名称和版本在电子记录中",
+            "levels[].exam.bank_sha256": "题库的 SHA-256 在电子记录中",
+            "levels[].exam.minutes": "答题时限在电子记录中（印出开始和交卷时间）",
+            "levels[].exam.seed": "抽题种子在电子记录中（同一种子抽出同样的题）",
+            "levels[].exam.answers": "逐题答题情况在电子记录中（outsafe case show）",
+        }),
     ]
     tickets = [
         ("hot_work", "动火安全作业票", build_hot_work),
@@ -75,7 +81,8 @@ def specs() -> list[Spec]:
         ("road_closure", "断路安全作业票", build_road_closure),
         ("blasting", "爆破作业许可单", build_blasting),
     ]
-    out += [Spec(f"ticket_{tt}", "work_ticket", name, fn, ticket_type=tt, not_shown=TICKET_NOTE) for tt, name, fn in tickets]
+    out += [Spec(f"ticket_{tt}", "work_ticket", name, fn, ticket_type=tt, not_shown=TICKET_NOTE, version="1.1.0")  # 1.1: step photos
+            for tt, name, fn in tickets]
     bureau_note = {"bureau": "执法机关以文书首行的执法机关名称（authority_name）和印章体现"}
     out += [
         Spec("rectification_order", "rectification_order", "责令限期整改指令书", build_order, not_shown=bureau_note),

@@ -13,7 +13,6 @@ from doc_templates.dsl import (
     ENFORCEMENT_PAGE,
     FORM_PAGE,
     TEXT_PAGE,
-    B,
     C,
     Doc,
     Font,
@@ -29,6 +28,7 @@ from doc_templates.dsl import (
     number_line,
     party_block,
     photo_appendix,
+    tag,
     title,
 )
 
@@ -250,7 +250,14 @@ def build_training() -> Doc:
         height=8, keep=True,
     )
     g.row(C("", lvw, vmerge="continue"), L("内容", lab),
-          C([P(("{{ lv.content|join('；') }}。",), align="both")], w - lvw - lab), height=14, keep=True)
+          C([P(("{{ lv.content|join('；') }}。",), align="both"),
+             # an exam taken on a phone: what stands behind the score (the sealed record keeps every answer)
+             tag("{%p if lv.exam %}"),
+             P((R("在线考试：答对{{ lv.exam.correct }}/{{ lv.exam.questions }}道（{{ lv.exam.pass_score|num }}分合格），"
+                  "{{ lv.exam.started_at|cn_time }}—{{ lv.exam.submitted_at|cn_time }}，编号{{ lv.exam.attempt }}", size=8),),
+               keep_lines=True),
+             tag("{%p endif %}")],
+            w - lvw - lab), height=14, keep=True)
     g.row(C("", lvw, vmerge="continue"), L("培训人签字", sig_l),
           C(signature_cell("lv.trainer_signature", "{{ lv.trainer }}"), trainer, valign="bottom"),
           L("受教育人签字", trainee_l), C(signature_cell("lv.trainee_signature", "{{ doc.trainee.name }}"), trainee, valign="bottom"),
@@ -455,7 +462,38 @@ class Ticket:
         self.flush(keep=True)
         text = lead + note
         self.doc.p(R(text, size=9), before=3)
+        step_photos(self.doc)
         return self.doc
+
+
+def step_photos(doc: Doc) -> None:
+    """The photos taken at the steps of a ticket signed on a phone, after a page break: one per
+    row, the picture beside the step, who signed it, the camera's time and place (EXIF) and the
+    server's time of the step. A paper ticket, or one whose steps took none, prints nothing."""
+    w = doc.page.text_width
+    doc.tag("{%p if doc.steps|selectattr('photos')|list %}")
+    doc.p(R("", page_break=True))
+    doc.p(R("附件：作业现场照片", face="hei", size=14), after=6)
+    g = Grid(w, Font("song", 10.5))
+    g.row(L("照片", w * 0.55), L("说明", w * 0.45), header=True)
+    g.tag("{%tr for st in doc.steps %}")
+    g.tag("{%tr for ph in st.photos %}")
+    g.row(
+        C("{{ ph.image }}", w * 0.55, align="center"),
+        C([
+            P(("{{ ph.caption }}",)),
+            P(("{{ st.step|step_name }}{% if st.box %}（{{ st.box }}）{% endif %}：{{ st.person.name }}签字",)),
+            P(("签字时间：{{ st.signed_at|cn_datetime }}",)),
+            P(("拍摄时间：{{ ph.taken_at|cn_datetime|default(\"／\") }}",)),
+            P(("{% if ph.latitude is not none and ph.longitude is not none %}拍摄位置：北纬{{ '%.5f'|format(ph.latitude) }}°，"
+               "东经{{ '%.5f'|format(ph.longitude) }}°{% else %}拍摄位置：／{% endif %}",)),
+        ], w * 0.45, valign="top"),
+        height=40,
+    )
+    g.tag("{%tr endfor %}")
+    g.tag("{%tr endfor %}")
+    doc.grid(g)
+    doc.tag("{%p endif %}")
 
 
 #: the applicant's signature after the time of application (a ticket signed on a phone)

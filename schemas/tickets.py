@@ -95,6 +95,26 @@ STEP_ROLES: dict[str, str] = {
 }
 CHECK_BOX = "当班班长验票"
 
+#: the steps after which the work itself has begun (作业开始, 完工验收)
+WORK_STEPS = ("start", "close")
+
+
+def work_begun_on(steps) -> str | None:
+    """When the work of a ticket began, as far as its record shows: ``""`` for a paper ticket (no
+    ``steps``: it was filled after the fact, so its work is as old as the ticket), the ISO date of
+    the first 作业开始/完工验收 step of a ticket signed step by step, ``None`` while it is still being
+    applied for, gas-tested and approved (办理中: nothing has been done under it yet). Takes the
+    ``steps`` as dataclasses or as the sealed data's dicts."""
+    steps = list(steps or ())
+    if not steps:
+        return ""
+    for x in steps:
+        kind = x.get("step") if isinstance(x, dict) else x.step
+        at = x.get("signed_at") if isinstance(x, dict) else x.signed_at
+        if kind in WORK_STEPS:
+            return at[:10] if isinstance(at, str) else at.date().isoformat()
+    return None
+
 
 @dataclass(frozen=True, kw_only=True)
 class StepPhoto(Photo):

@@ -433,8 +433,9 @@ class AccountStore(Protocol):
         ...
 
     def update_account(self, name: str, *, updated_at: str, password_hash: str | None = None,
-                       disabled: bool | None = None) -> bool:
-        """Change what is given (None: leave as is); False when there is no such account."""
+                       disabled: bool | None = None, person: str | None = None) -> bool:
+        """Change what is given (None: leave as is; ``person=""`` unlinks the person); False when
+        there is no such account."""
         ...
 
     # --- sessions ---

@@ -14,7 +14,7 @@ Every backend returns exactly these keys. Conventions that hold for every backen
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 
 class RecordRow(TypedDict):
@@ -187,6 +187,7 @@ class AccountRow(TypedDict):
     disabled: bool
     created_at: str
     updated_at: str
+    person: NotRequired[str | None]  # the registry key of the person the account belongs to (``outsafe user link``)
 
 
 class SessionRow(TypedDict):

@@ -103,3 +103,39 @@ def test_audit_list_shows_who_did_what(runner, h):
     assert "a long enough secret" not in run(runner, h, "audit", "list", "--json").output
     r = run(runner, h, "verify")
     assert r.exit_code == 0 and "3 条访问日志" in r.output
+
+
+def test_link_an_account_to_its_person(runner, arc, tmp_path):
+    """`user link NAME --person 身份证号`: the account belongs to a registered person of its own
+    organization (`user add --person` too); a contractor's worker or an unknown number is refused
+    with one clear message (the number masked), `--none` unlinks, `user list` shows the person."""
+    from tests import factories
+
+    officer = factories.id_number("37010219800101123")
+    arc.add_files([factories.write(tmp_path / "in", "officer.yaml",
+                                   factories.person("刘海涛", officer, employer=ENTERPRISE, roles=["专职安全生产管理人员"]))], pdf=False)
+    h = str(arc.home.root)
+    arc.close()
+    assert run(runner, h, "user", "add", "li", "--role", "enterprise_officer", "--org", ENTERPRISE, "--password-stdin",
+               input="a long enough secret\n").exit_code == 0
+    r = run(runner, h, "user", "link", "li", "--person", officer, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout) == {"name": "li", "person_name": "刘海涛", "linked": True}
+    listed = json.loads(run(runner, h, "user", "list", "--json").stdout)
+    assert listed[0]["person_name"] == "刘海涛" and officer not in json.dumps(listed, ensure_ascii=False)
+    assert "刘海涛" in run(runner, h, "user", "list").output
+    # the contractor's welder is not the enterprise's; an unknown number is nobody
+    other = run(runner, h, "user", "link", "li", "--person", factories.WELDER_ID)
+    assert other.exit_code == 1 and "不是该账号所属单位的人员" in other.output
+    unknown = factories.id_number("11010519491231002")
+    nobody = run(runner, h, "user", "link", "li", "--person", unknown)
+    assert nobody.exit_code == 1 and "未登记" in nobody.output and unknown not in nobody.output
+    assert run(runner, h, "user", "link", "li").exit_code == 2  # neither --person nor --none
+    r = run(runner, h, "user", "link", "li", "--none", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["linked"] is False
+    made = run(runner, h, "user", "add", "wang", "--role", "enterprise_viewer", "--org", ENTERPRISE, "--person", officer, "--json")
+    assert made.exit_code == 0 and json.loads(made.stdout)["person_name"] == "刘海涛"
+    log = json.loads(run(runner, h, "audit", "list", "--action", "person_linked", "--json").stdout)
+    assert len(log["entries"] if isinstance(log, dict) else log) == 2
+    bad = run(runner, h, "audit", "list", "--action", "no_such_thing")
+    assert bad.exit_code == 2 and "exam_signed" in bad.output

@@ -236,6 +236,8 @@ def _invocations(root: Path, tmp: Path, pg_url: str) -> dict[str, list[list[str]
         "user passwd": [["--home", ent2, "user", "passwd", "wang"]],
         "user disable": [["--home", ent2, "user", "disable", "wang"]],
         "user enable": [["--home", ent2, "user", "enable", "wang"]],
+        "user link": [["--home", ent2, "user", "link", "wang", "--person", "370102197608150036"],
+                      ["--home", ent2, "user", "link", "wang", "--none"]],
         "user list": [["--home", ent, "user", "list"], ["--home", bur, "user", "list"]],
         "audit list": [["--home", ent, "audit", "list"], ["--home", bur, "audit", "list"]],
         "exam bank check": [["--home", ent, "exam", "bank", "check", *banks]],

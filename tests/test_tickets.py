@@ -65,6 +65,7 @@ class Phone:
         self.clock.at = self.clock.at + timedelta(minutes=minutes)
 
     def apply(self, **kw) -> str:
+        hot = kw.get("ticket_type", "hot_work") == "hot_work"
         header = {
             "ticket_type": "hot_work", "ticket_no": lc.next_ticket_no(self.archive, "hot_work"), "project": tw.PROJECT,
             "enterprise": tw.ENTERPRISE, "contractor": tw.CONTRACTOR, "applicant_unit": "济南华锐重型机械有限公司铸造车间",
@@ -73,6 +74,9 @@ class Phone:
             "hot_spot": "炉壳东侧加强筋", "leader": self.key(tw.LEADER), "guardian": self.key(tw.GUARDIAN),
             "workers": [self.key(tw.WELDER), self.key(tw.WELDER2)], "hot_workers": [self.key(tw.WELDER), self.key(tw.WELDER2)],
         }
+        if not hot:  # the fields of the 动火 form only
+            for k in ("grade", "method", "hot_spot", "hot_workers"):
+                del header[k]
         header.update(kw)
         return lc.apply_ticket(self.archive, header, self.signer(tw.LEADER), self.capture(tw.LEADER), account=self.account).record_id
 
@@ -236,6 +240,13 @@ def test_the_final_pdf_prints_every_signature_in_its_box(cycle, tmp_path):
         assert name in text
     flat = re.sub(r"\s", "", text)
     assert "9时02分开始作业" in flat and "申请人" in flat
+    # the photos of the steps, after the form: each with its step, signer, the camera's time and place
+    assert "附件：作业现场照片" in flat
+    assert "气体分析：马晓燕签字" in flat and "作业开始：孙丽签字" in flat
+    assert "拍摄时间：2026年5月12日8时05分" in flat and "拍摄时间：2026年5月12日9时01分" in flat
+    assert flat.count("拍摄位置：北纬36.") == 2 and "东经117.1" in flat
+    photos = {f["sha256"] for f in p.archive.catalog.record_files(ids[-1]) if f["name"].endswith(".jpg")}
+    assert len(photos) == 2 and len(printed) >= len(drawn) + 1  # the test camera takes the same picture twice (one image in the PDF)
     shutil.copy(p.archive.blobs.path_for(pdf["sha256"]), tmp_path / "ticket.pdf")
 
 
@@ -475,3 +486,72 @@ def test_steps_in_the_data_are_judged_by_the_schema(cycle):
     dropped["approvals"] = dropped["approvals"][:-1]
     msgs = [p_.message for p_ in load(dropped, ctx).problems if p_.severity == "error"]
     assert any("签署记录中的“当班班长验票”栏不在审批意见中" in m for m in msgs), msgs
+
+
+# --- the 五查 and a ticket in progress ---------------------------------------------------------------------
+
+
+def _findings_about(archive, ticket_no: str, as_of) -> list[str]:
+    from archive.checks.rules import check_archive
+
+    got = check_archive(archive, as_of=as_of).as_dict()
+    return [f["message"] for r in got["rules"] for f in r.get("findings", ()) if ticket_no in f["message"]]
+
+
+CONFINED = {"ticket_type": "confined_space", "space_name": "2号中频炉冷却水池（地下，深2.5 m）", "original_medium": "冷却水、淤泥",
+            "ventilation": "轴流风机强制通风 30 min，作业中持续通风"}
+
+
+def test_a_ticket_still_being_signed_is_not_judged_as_work_done(phone):
+    """A 受限空间 ticket applied for on a phone, not yet gas-tested nor approved, is 办理中 — not
+    confined-space work done without approval, ventilation record or gas test (CS-2 would say so of
+    a paper ticket with the same gaps): the checks leave it alone until its work starts."""
+    rid = phone.apply(**CONFINED, ticket_no=lc.next_ticket_no(phone.archive, "confined_space"))
+    ticket = lc.load_ticket(phone.archive, lc.latest_row(phone.archive, SCOPE, rid))
+    assert ticket.ticket_type == "confined_space" and len(ticket.steps) == 1
+    assert _findings_about(phone.archive, ticket.ticket_no, tw.START.date()) == []
+
+
+def test_the_checks_see_a_ticket_as_on_the_day_asked(cycle):
+    """Judged as of a day before its work started, a ticket signed on a phone is 办理中 then: the
+    steps signed later are not known on that day."""
+    from archive.checks.snapshot import as_known_on
+
+    p, ids = cycle
+    t = lc.load_ticket(p.archive, lc.latest_row(p.archive, SCOPE, ids[-1]))
+    from schemas.tickets import work_begun_on
+
+    assert work_begun_on(t.steps) == "2026-05-12"
+    earlier = as_known_on(t, tw.START.date() - timedelta(days=1))
+    assert work_begun_on(earlier.steps) is None and earlier.completion is None
+    assert work_begun_on(()) == ""  # a paper ticket: its work is as old as the ticket
+
+
+# --- signing as oneself, identified by the signed-in account -----------------------------------------------------
+
+
+def test_a_person_signs_his_own_step_identified_by_his_account(phone):
+    """王建华 (安全管理部门) has the account ent_officer (`outsafe user link`): signed in, he signs the
+    安全管理部门 box as himself — no ID digits, ``identified_by`` 登录账号 in the sealed step. He cannot
+    sign as another person that way, nor can an account that belongs to nobody."""
+    from archive.access.accounts import link_person
+
+    rid = phone.prepared(phone.apply())
+    for box, name in APPROVALS[:3]:
+        phone.later(2)
+        rid = phone.sign(rid, "approve", name, {"opinion": "同意"}, box=box)
+    me = lc.Signer(phone.key(tw.SAFETY), "", by_account=True)
+    with pytest.raises(lc.StepRefused, match="没有关联人员"):  # not linked yet
+        lc.sign_step(phone.archive, SCOPE, rid, "approve", {"opinion": "同意"}, me, phone.capture(tw.SAFETY),
+                     account="ent_officer", box="安全管理部门")
+    link_person(phone.archive, "ent_officer", tw.id_of(tw.SAFETY))
+    with pytest.raises(lc.StepRefused, match="不是这一步的签字人"):  # the account's person is not 李国栋
+        lc.sign_step(phone.archive, SCOPE, rid, "approve", {"opinion": "同意"}, lc.Signer(phone.key(tw.WORKSHOP), "", by_account=True),
+                     phone.capture(tw.WORKSHOP), account="ent_officer", box="安全管理部门")
+    done = lc.sign_step(phone.archive, SCOPE, rid, "approve", {"opinion": "同意"}, me, phone.capture(tw.SAFETY),
+                        account="ent_officer", box="安全管理部门")
+    t = lc.load_ticket(phone.archive, lc.latest_row(phone.archive, SCOPE, done.record_id))
+    last = t.steps[-1]
+    assert (last.box, last.person.name, last.identified_by, last.account) == ("安全管理部门", tw.SAFETY, "登录账号", "ent_officer")
+    assert all(s.identified_by == "身份证号后四位" for s in t.steps[:-1])
+    assert verify_archive(phone.archive).ok

@@ -352,3 +352,31 @@ def test_outsafe_exam_bank_and_results(runner, arc, tmp_path):
     assert factories.WELDER_ID not in r.output
     r = runner.invoke(main, ["--home", home, "exam", "results", "--level", "车间级"])
     assert r.exit_code == 0 and "没有考试记录" in r.output
+
+
+def test_the_printed_card_shows_each_exam_and_every_signature(ex, welder, tmp_path):
+    """The 登记卡 printed from exams taken on a phone: each level's score with what stands behind it
+    (answered right of the questions drawn, pass mark, times, exam number) and the worker's signature
+    image in its 受教育人签字 cell; a paper card prints no exam line."""
+    import re
+
+    from pypdf import PdfReader
+
+    rows = [pass_level(ex, welder, lv, TAIL, seed=n) for n, lv in enumerate(LEVELS)]
+    written = card.write_card(ex, welder, record_no="HA-JY-2026-001", confirmed_by="刘海涛")
+    pdf = next(f for f in ex.catalog.record_files(written.record_id) if f["role"] == "pdf")
+    reader = PdfReader(str(ex.blobs.path_for(pdf["sha256"])))
+    text = re.sub(r"\s", "", "".join(page.extract_text() for page in reader.pages))
+    assert text.count("在线考试：答对15/15道（60分合格）") == 3
+    for row in rows:
+        assert row["id"] in text
+    # LibreOffice re-encodes the PNGs: the three distinct drawings are printed as three distinct images
+    printed = {hashlib.sha256(im.data).hexdigest() for page in reader.pages for im in page.images}
+    signed = {f["sha256"] for f in ex.catalog.record_files(written.record_id) if f["name"].startswith("受教育人签字")}
+    assert len(signed) == 3 and len(printed) >= 3
+    assert len(reader.pages) == 1  # three levels with their exams still fit the one page of the form
+    paper = ex.catalog.get_record(card.trainee_cards(ex, ex.registry().person(factories.WELDER_ID))[0]["supersedes"])
+    old_pdf = next((f for f in ex.catalog.record_files(paper["id"]) if f["role"] == "pdf"), None)
+    if old_pdf is not None:
+        old = "".join(p.extract_text() for p in PdfReader(str(ex.blobs.path_for(old_pdf["sha256"]))).pages)
+        assert "在线考试" not in old

@@ -49,6 +49,7 @@ from archive.errors import NotFound, OutsafeError, RuleViolation, ValidationFail
 from archive.forms import drafts
 from archive.forms.fields import MARK, Posted, Unmasker, fields_of, read_form
 from archive.forms.model import FormKind, kind_of, writable
+from archive.forms import pickers as pickers_module
 from archive.forms.pickers import lookup, person_ids, pickers
 from archive.privacy import mask_json
 from schemas.problems import Problem
@@ -194,7 +195,7 @@ def form_page(ctx: Ctx, kind: FormKind, raw: dict, *, draft: drafts.Draft | None
     pick = pickers(ctx.archive, ctx.viewer.scope)
     org_names = {o["uscc"]: o["name"] for o in pick.orgs}
     context = {"kind": kind, "draft": draft, "nodes": nodes, "unplaced": unplaced, "errors": errors, "warnings": warnings,
-               "checked": checked, "message": message, "preview": preview, "unknown": unknown, "pick": pick, "org_names": org_names,
+               "checked": checked, "message": message, "preview": preview, "unknown": unknown, "pick": pick, "most": pickers_module.MOST, "org_names": org_names,
                "files": {f["name"]: f for f in (draft.files if draft else [])}, "forceable": forceable, "focus": focus, "note": note,
                "action": f"/drafts/{draft.id}" if draft else f"/forms/new/{quote(kind.key, safe=':')}",
                "autosave": f"/api/drafts/{draft.id}" if draft else f"/api/forms/new/{quote(kind.key, safe=':')}"}

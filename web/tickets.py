@@ -132,7 +132,7 @@ def new_ticket(ctx: Ctx) -> Page:
     tt = ctx.param("type") or "hot_work"
     form = lc.application_form(ctx.archive, tt)
     data = {**form, "fields": header_fields(tt)}
-    return Page("ticket_new.html", {"form": data, "errors": []}, data)
+    return Page("ticket_new.html", {"form": data, "errors": [], "me": _me(ctx.viewer, form["people"])}, data)
 
 
 def step_page(ctx: Ctx) -> Page:
@@ -150,8 +150,9 @@ def step_page(ctx: Ctx) -> Page:
         return Page("ticket_step.html", {"t": view, "step": step, "next": None, "form": None, "refused": e.message, "errors": []},
                     data, status=409)
     form = lc.step_form(ctx.archive, t, step, nxt.box)
-    data = {"ticket": view, "step": step, "box": nxt.box, "label": nxt.label, "form": form, "refused": None}
-    return Page("ticket_step.html", {"t": view, "step": step, "next": nxt, "form": form, "refused": None, "errors": []}, data)
+    me = _me(ctx.viewer, form["people"])
+    data = {"ticket": view, "step": step, "box": nxt.box, "label": nxt.label, "form": form, "refused": None, "me": me}
+    return Page("ticket_step.html", {"t": view, "step": step, "next": nxt, "form": form, "refused": None, "errors": [], "me": me}, data)
 
 
 # --- signing (streamed multipart posts) ---------------------------------------------------------------------------
@@ -183,8 +184,16 @@ def _capture(up: StepUpload) -> lc.Capture:
     return lc.Capture(up.signature, tuple(up.photos), tuple(caption for _ in up.photos))
 
 
-def _signer(up: StepUpload) -> lc.Signer:
+def _signer(up: StepUpload, viewer: Viewer) -> lc.Signer:
+    """Who signs: the account's own person ("我本人"), or the person picked with his ID digits."""
+    if up.get("who") == "me":
+        return lc.Signer(viewer.person or "", "", by_account=True)
     return lc.Signer((up.get("person") or "").strip(), (up.get("last4") or "").strip())
+
+
+def _me(viewer: Viewer, people: list[dict]) -> dict | None:
+    """The signed-in account's own person, when he is one of the people who may sign the step."""
+    return next((p for p in people if viewer.person and p["key"] == viewer.person), None)
 
 
 def _step_fields(up: StepUpload, step: str) -> dict:
@@ -254,11 +263,11 @@ async def apply_post(web: WebApp, request: Request, viewer: Viewer) -> Response:
     def work(archive: Any, up: StepUpload, address: str | None) -> lc.StepDone:
         form = lc.application_form(archive, up.get("ticket_type") or tt)
         header = _header(up, form["ticket_type"], form)
-        return lc.apply_ticket(archive, header, _signer(up), _capture(up), account=viewer.name, address=address)
+        return lc.apply_ticket(archive, header, _signer(up, viewer), _capture(up), account=viewer.name, address=address)
 
     def form_page(archive: Any, errors: list[str]) -> Page:
         form = lc.application_form(archive, tt)
-        return Page("ticket_new.html", {"form": {**form, "fields": header_fields(tt)}, "errors": errors})
+        return Page("ticket_new.html", {"form": {**form, "fields": header_fields(tt)}, "errors": errors, "me": _me(viewer, form["people"])})
 
     return await _sign(web, request, viewer, work, then=lambda d: f"/tickets/{d.record_id}?done={d.step}", form_page=form_page)
 
@@ -272,7 +281,7 @@ async def step_post(web: WebApp, request: Request, viewer: Viewer) -> Response:
     def work(archive: Any, up: StepUpload, address: str | None) -> lc.StepDone:
         if step not in STEP_NAMES or step == "apply":
             raise NotFound(f"没有这一步 (no such step): {step[:20]}")
-        return lc.sign_step(archive, viewer.scope, rid, step, _step_fields(up, step), _signer(up), _capture(up), account=viewer.name,
+        return lc.sign_step(archive, viewer.scope, rid, step, _step_fields(up, step), _signer(up, viewer), _capture(up), account=viewer.name,
                             box=up.get("box") or request.query_params.get("box"), version=up.get("version"), address=address)
 
     def form_page(archive: Any, errors: list[str]) -> Page:
@@ -284,8 +293,9 @@ async def step_post(web: WebApp, request: Request, viewer: Viewer) -> Response:
             nxt = lc.allowed_step(t, lc.ticket_state(t, lc.now_local(archive), archive.settings), step, box)
         except lc.StepRefused as e:
             return Page("ticket_step.html", {"t": view, "step": step, "next": None, "form": None, "refused": e.message, "errors": errors})
-        return Page("ticket_step.html", {"t": view, "step": step, "next": nxt, "form": lc.step_form(archive, t, step, nxt.box),
-                                         "refused": None, "errors": errors})
+        form = lc.step_form(archive, t, step, nxt.box)
+        return Page("ticket_step.html", {"t": view, "step": step, "next": nxt, "form": form,
+                                         "refused": None, "errors": errors, "me": _me(viewer, form["people"])})
 
     return await _sign(web, request, viewer, work, then=lambda d: f"/tickets/{d.record_id}?done={d.step}", form_page=form_page)
 

@@ -27,6 +27,7 @@ from typing import Any
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from archive.access import audit
 from archive.errors import NotFound, OutsafeError, Problem, RuleViolation, ValidationFailed
 from archive.privacy import mask_text
 from archive.training import bank as banks
@@ -40,6 +41,12 @@ SIGNATURE_FIELD_MAX = 60_000  # characters of the data: URL (the form itself is 
 
 def _within(ctx: Ctx) -> str | None:
     return ctx.viewer.scope.enterprise
+
+
+def _log(ctx: Ctx, action: str, target: str | None, **detail: Any) -> None:
+    """One entry of the access log for an act of the exam (who, from where, on which attempt)."""
+    audit.record(ctx.archive, action, account=ctx.viewer.name, org=ctx.viewer.org, target=target, address=ctx.address,
+                 detail={k: v for k, v in detail.items() if v is not None} or None)
 
 
 def _problems(e: OutsafeError) -> list[str]:
@@ -124,6 +131,7 @@ def arrange(ctx: Ctx) -> Response | Page:
             ctx.archive, level, start=ctx.day("start"), hours=form["hours"] or bank.bank.hours or "",
             trainer=form["trainer"], content=(form["content"].splitlines() if form["content"] else list(bank.bank.content)))
         row = exams.arrange(ctx.archive, form["person"], level, training, by=ctx.viewer.name)
+        _log(ctx, "exam_arranged", row["id"], level=level)
     except NotFound as e:
         if ctx.api:
             raise
@@ -190,7 +198,8 @@ def write_card(ctx: Ctx) -> Response | Page:
             ctx.archive, state["key"], record_no=form["record_no"], confirmed_by=form["confirmed_by"],
             confirmed_on=ctx.day("confirmed_on"), trade=form["trade"], entry_date=ctx.day("entry_date"), project=form["project"],
             site_briefing=form["site_briefing"], confirmer_signature=_png_field(ctx, "confirmer_signature", required=False),
-)
+        )
+        _log(ctx, "card_written", written.record_id, record_no=form["record_no"])
     except (ValidationFailed, RuleViolation) as e:
         if ctx.api:
             raise
@@ -226,7 +235,9 @@ def _answers(ctx: Ctx) -> dict[str, str]:
 def start(ctx: Ctx) -> Response | Page:
     try:
         row = exams.start(ctx.archive, ctx.request.path_params["id"], id_tail=ctx.param("id_tail") or "", within=_within(ctx))
+        _log(ctx, "exam_started", row["id"], level=row["level"])
     except (ValidationFailed, RuleViolation) as e:
+        _log(ctx, "exam_start_refused", ctx.request.path_params["id"], reason=_problems(e)[0] if _problems(e) else None)
         if ctx.api:
             raise
         return exam_page(ctx, problems=_problems(e), status=400)
@@ -248,6 +259,7 @@ def save(ctx: Ctx) -> Response:
 def submit(ctx: Ctx) -> Response:
     try:
         row = exams.submit(ctx.archive, ctx.request.path_params["id"], _answers(ctx), within=_within(ctx))
+        _log(ctx, "exam_submitted", row["id"], level=row["level"], score=row["score"], passed=bool(row["passed"]))
     except RuleViolation:
         if ctx.api:
             raise
@@ -261,6 +273,7 @@ def sign(ctx: Ctx) -> Response | Page:
     try:
         row = exams.sign(ctx.archive, ctx.request.path_params["id"], _png_field(ctx, "signature", required=True) or b"",
                          within=_within(ctx))
+        _log(ctx, "exam_signed", row["id"], level=row["level"], score=row["score"], passed=bool(row["passed"]))
     except (ValidationFailed, RuleViolation) as e:
         if ctx.api:
             raise
@@ -273,6 +286,7 @@ def sign(ctx: Ctx) -> Response | Page:
 def cancel(ctx: Ctx) -> Response | Page:
     try:
         row = exams.cancel(ctx.archive, ctx.request.path_params["id"], within=_within(ctx))
+        _log(ctx, "exam_cancelled", row["id"], level=row["level"])
     except RuleViolation as e:
         if ctx.api:
             raise

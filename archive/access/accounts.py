@@ -26,6 +26,8 @@ from archive.access import audit
 from archive.access.roles import ROLES
 from archive.clock import local_time
 from archive.errors import NotFound, Problem, ValidationFailed
+from archive.privacy import mask_text
+from archive.registry import person_key
 from archive.text import Note, Table
 
 PASSWORD_MIN = 10
@@ -100,16 +102,17 @@ class UserCreated:
     org: str | None
     org_name: str | None
     password: str | None  # only when generated
+    person_name: str | None = None  # the person it belongs to (--person)
 
     def as_dict(self) -> dict:
-        out = {"name": self.name, "role": self.role, "org": self.org, "org_name": self.org_name}
+        out = {"name": self.name, "role": self.role, "org": self.org, "org_name": self.org_name, "person_name": self.person_name}
         if self.password is not None:
             out["password"] = self.password
         return out
 
     def as_text(self) -> list[str]:
         out = [f"已创建用户 (account created): {self.name}  {ROLES[self.role].label}（{self.role}）"
-               + (f"  {self.org_name or ''} {self.org}" if self.org else "")]
+               + (f"  {self.org_name or ''} {self.org}" if self.org else "") + (f"  人员：{self.person_name}" if self.person_name else "")]
         if self.password is not None:
             out.append(f"初始密码 (password, shown once): {self.password}")
             out.append(Note("请把密码当面或经可靠渠道交给本人；它不会再次显示 (hand it over in person; it is not shown again)"))
@@ -140,8 +143,10 @@ class UserChanged:
         return out
 
 
-def add_user(archive: Any, name: str, role: str, *, org: str | None = None, password: str | None = None) -> UserCreated:
-    """Create an account; without ``password`` one is generated and returned (to be shown once)."""
+def add_user(archive: Any, name: str, role: str, *, org: str | None = None, password: str | None = None,
+             person: str | None = None) -> UserCreated:
+    """Create an account; without ``password`` one is generated and returned (to be shown once);
+    ``person``: the 身份证号 of the registered person it belongs to (:func:`link_person`)."""
     name = normalized_name(name)
     problems: list[Problem] = []
     if not NAME_RE.match(name):
@@ -166,6 +171,12 @@ def add_user(archive: Any, name: str, role: str, *, org: str | None = None, pass
                                                f"(the organization's role is {org_role}, the account's is {r.kind})"))
     if password is not None:
         problems.extend(_password_problems(password))
+    linked = None
+    if person is not None and r is not None and not any(p.path == "org" for p in problems):
+        try:
+            linked = _person_of(archive, person, org)
+        except ValidationFailed as e:
+            problems.extend(e.problems)
     if not problems and archive.catalog.accounts.get_account(name) is not None:
         problems.append(Problem("name", f"用户 {name} 已存在 (the account exists)"))
     if problems:
@@ -176,10 +187,60 @@ def add_user(archive: Any, name: str, role: str, *, org: str | None = None, pass
     with archive.catalog.transaction():
         archive.catalog.accounts.add_account({
             "name": name, "role": role, "org": org, "password_hash": hash_password(password), "disabled": False,
-            "created_at": now, "updated_at": now,
+            "created_at": now, "updated_at": now, "person": linked[0] if linked else None,
         })
-    audit.record(archive, "user_added", target=name, detail={"role": role, "org": org, "by": "command line"})
-    return UserCreated(name, role, org, org_name, password if generated else None)
+    audit.record(archive, "user_added", target=name, detail={"role": role, "org": org, "by": "command line",
+                                                             **({"person": linked[1]} if linked else {})})
+    return UserCreated(name, role, org, org_name, password if generated else None, linked[1] if linked else None)
+
+
+def _person_of(archive: Any, id_number: str, org: str | None) -> tuple[str, str]:
+    """The registry key and name of the registered person with ``id_number``, who must work for
+    ``org`` (an account of a unit belongs to one of its people)."""
+    number = unicodedata.normalize("NFKC", id_number).strip().upper()
+    p = archive.registry().person(number)
+    if p is None:
+        raise ValidationFailed([Problem("person", f"人员 {mask_text(number)} 未登记 (no registered person with this 身份证号); 先 outsafe org add")])
+    if org is not None and p.employer != org:
+        raise ValidationFailed([Problem("person", f"{p.name}不是该账号所属单位的人员 (the person works for {p.employer}, the account is {org})")])
+    return person_key(archive.secret, number), p.name
+
+
+@dataclass
+class PersonLinked:
+    """``outsafe user link``: the person an account now belongs to (or none)."""
+
+    name: str
+    person_name: str | None
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "person_name": self.person_name, "linked": self.person_name is not None}
+
+    def as_text(self) -> list[str]:
+        if self.person_name is None:
+            return [f"已解除关联 (unlinked): {self.name} 不再代表任何人员签字"]
+        return [f"已关联 (linked): 账号 {self.name} 属于 {self.person_name}；登录后可以本人身份签作业票，无需输入身份证号后四位"]
+
+
+def link_person(archive: Any, name: str, id_number: str | None) -> PersonLinked:
+    """``outsafe user link NAME --person 身份证号`` (``--none`` unlinks): the registered person the
+    account belongs to. Signed in with it, that person signs the steps of a 作业票 that are his as
+    himself — identified by the account (登录账号) instead of the last four digits of his 身份证号."""
+    row = _account(archive, name)
+    if id_number is None:
+        key, person_name = "", None
+    else:
+        key, person_name = _person_of(archive, id_number, row["org"])
+    with archive.catalog.transaction():
+        archive.catalog.accounts.update_account(row["name"], updated_at=archive.clock.stamp(), person=key)
+    audit.record(archive, "person_linked", target=row["name"], detail={"person": person_name, "by": "command line"})
+    return PersonLinked(row["name"], person_name)
+
+
+def account_person(archive: Any, name: str) -> str | None:
+    """The registry key of the person an account belongs to, if any."""
+    row = archive.catalog.accounts.get_account(name)
+    return row.get("person") if row else None
 
 
 def _account(archive: Any, name: str) -> dict:
@@ -218,9 +279,15 @@ def list_users(archive: Any) -> Table:
     rows = []
     for a in archive.catalog.accounts.accounts():
         org_name = _org_name(archive, a["org"])[0] if a["org"] else None
-        rows.append({"name": a["name"], "role": a["role"], "role_label": ROLES[a["role"]].label if a["role"] in ROLES else a["role"],
+        person_name = None
+        if a.get("person"):
+            reg = archive.catalog.get_registry("person", a["person"])
+            person_name = reg["name"] if reg else None
+        rows.append({"person_name": person_name,
+                     "name": a["name"], "role": a["role"], "role_label": ROLES[a["role"]].label if a["role"] in ROLES else a["role"],
                      "org": a["org"], "org_name": org_name, "disabled": a["disabled"], "created_at": a["created_at"],
                      "updated_at": a["updated_at"], "state": "已停用" if a["disabled"] else "启用",
                      "created": local_time(a["created_at"])})
-    return Table(rows, [("name", "用户名"), ("role_label", "角色"), ("org_name", "单位"), ("org", "统一社会信用代码"), ("state", "状态"),
+    return Table(rows, [("name", "用户名"), ("role_label", "角色"), ("org_name", "单位"), ("org", "统一社会信用代码"),
+                        ("person_name", "人员"), ("state", "状态"),
                         ("created", "创建时间")])

@@ -51,9 +51,17 @@ ACTIONS = {
     "password_set": "更改密码",
     "user_disabled": "停用用户",
     "user_enabled": "启用用户",
+    "person_linked": "账号关联人员",
     "ticket_step": "作业票签字",
     "ticket_identify_failed": "作业票签字人身份核验失败",
     "record_added": "填表入档",
+    "exam_arranged": "安排三级教育考试",
+    "exam_started": "开始考试（核验身份）",
+    "exam_start_refused": "考试身份核验未通过",
+    "exam_submitted": "交卷",
+    "exam_signed": "考生签字确认成绩",
+    "exam_cancelled": "取消考试",
+    "card_written": "考试成绩写入登记卡",
 }
 
 

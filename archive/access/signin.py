@@ -67,6 +67,7 @@ class Viewer:
     capabilities: frozenset[str]
     csrf_token: str
     token_hash: str
+    person: str | None = None  # the registry key of the person the account belongs to (``outsafe user link``)
 
     @property
     def role_label(self) -> str:
@@ -215,7 +216,7 @@ def viewer_for(archive: Any, token: str | None) -> Viewer | None:
     caps = frozenset(c for c in ROLES[account["role"]].capabilities
                      if can(account["role"], c, org=account["org"], owner=archive.owner_uscc, owner_role=owner_role))
     return Viewer(account["name"], account["role"], account["org"], org_name, Scope.of(account["role"], account["org"]), caps,
-                  row["csrf_token"], th)
+                  row["csrf_token"], th, account.get("person"))
 
 
 def sign_out(archive: Any, viewer: Viewer, *, address: str | None = None) -> None:

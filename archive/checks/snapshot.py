@@ -13,6 +13,7 @@ from typing import Any
 
 from archive.settings import Settings
 from schemas import TYPES, meta_of, record_label
+from schemas.tickets import work_begun_on
 
 # =============================================================================================
 # The snapshot: every current record of an archive, typed
@@ -99,6 +100,9 @@ def as_known_on(obj: Any, day: date) -> Any:
     elif t == "work_ticket":
         if obj.completion is not None and _after(obj.completion.at, day):
             obj = rep(obj, completion=None)
+        if any(_after(x.signed_at, day) for x in obj.steps):  # signed on a phone: the steps signed by then
+            kept = tuple(x for x in obj.steps if not _after(x.signed_at, day))
+            obj = rep(obj, steps=kept or obj.steps[:1])  # (never none: no steps would read as a paper ticket)
     elif t == "person":
         if any(_after(c.issued, day) for c in obj.certificates):
             obj = rep(obj, certificates=tuple(c for c in obj.certificates if not _after(c.issued, day)))
@@ -313,4 +317,16 @@ GROUPINGS: dict[str, Callable[[Any], Any]] = {
 
 
 def for_project(snap: Snapshot, t: str, p: Any, subtype: str | None = None) -> list[Rec]:
-    return snap.for_project(t, p, subtype)
+    """What the rules judge of a project: its records of type ``t``; of its 作业票 those under which
+    work has begun — a paper ticket, or one signed on a phone up to 作业开始 or 完工验收. A ticket
+    still being applied for, gas-tested or approved (办理中) is not yet a record of work done: its
+    missing approvals are the steps to come (the life cycle refuses work before them), not a finding."""
+    recs = snap.for_project(t, p, subtype)
+    if t == "work_ticket":
+        return [r for r in recs if work_begun_on(r.obj.steps) is not None]
+    return recs
+
+
+def pending_tickets(snap: Snapshot, p: Any) -> list[Rec]:
+    """The project's 作业票 still being signed on a phone (办理中), which the rules do not judge yet."""
+    return [r for r in snap.for_project("work_ticket", p) if work_begun_on(r.obj.steps) is None]

@@ -123,7 +123,8 @@ def confined_scope(world: World, as_of: date, enterprises: set[str], projects: d
     day = as_of.isoformat()
     started = [k for k, i in projects.items() if "confined_space" in (i.get("dangerous_work") or ()) and (i.get("start") or "") <= day]
     tickets = [v for _, v in world.visible(world.of_type(["work_ticket"], subtype="confined_space"), as_of)]
-    infos = [json.loads(t["info"] or "{}") for t in tickets]
+    infos = [i for i in (json.loads(t["info"] or "{}") for t in tickets)  # the tickets under which work has begun by then
+             if (w := i.get("work_from", "")) is not None and w <= day]
     in_scope = [i for i in infos if f"{i.get('enterprise')}/{i.get('project')}" in projects]
     registers = [json.loads(v["info"] or "{}") for _, v in world.visible(world.of_type(["confined_space_register"]), as_of)]
     names = {i.get("space") or "" for i in in_scope} | {n for r in registers if r.get("enterprise") in enterprises for n in r.get("spaces") or ()}

@@ -21,6 +21,7 @@ from archive.documents.context import Blank, Record
 from archive.errors import TemplateError
 from schemas.base import field_infos
 from schemas.common import TICKET_TYPE_NAMES
+from schemas.tickets import STEP_NAMES
 
 # --- the Jinja environment -----------------------------------------------------------------------------
 
@@ -321,6 +322,7 @@ FILTERS: dict[str, Callable] = {
     "cn_num": _blank_safe(cn_num),
     "choices": choices,
     "cn_label": _blank_safe(cn_label),
+    "step_name": _blank_safe(lambda v: STEP_NAMES.get(v, to_text(v))),
     "unit": _blank_safe(unit),
     "strip_period": _blank_safe(strip_period),
     "ensure_period": _blank_safe(ensure_period),

@@ -49,9 +49,10 @@ from typing import Any
 from archive.registry import person_key
 from schemas import TYPES, meta_of
 from schemas.columns import dotted
+from schemas.tickets import work_begun_on
 from storage.rows import NewFacts, RecordRow
 
-VERSION = "2"  # 2: belongs (whose scope a record is in)
+VERSION = "3"  # 2: belongs (whose scope a record is in); 3: work_from of confined-space tickets
 
 
 def _people(value: Any, out: set[str], secret: bytes, top: bool = True) -> None:
@@ -113,7 +114,8 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
                 "start": dotted(data, "period.start"), "dangerous_work": data.get("dangerous_work") or []}
     elif t == "work_ticket":
         if data.get("ticket_type") == "confined_space":
-            info = {"space": space_stem(data.get("space_name") or ""), "enterprise": data.get("enterprise"), "project": data.get("project")}
+            info = {"space": space_stem(data.get("space_name") or ""), "enterprise": data.get("enterprise"), "project": data.get("project"),
+                    "work_from": work_begun_on(data.get("steps") if isinstance(data.get("steps"), list) else ())}
     elif t == "confined_space_register":
         info = {"enterprise": data.get("enterprise"),
                 "spaces": [sp.get("name", "").strip() for sp in data.get("spaces") or () if isinstance(sp, dict)]}

@@ -37,7 +37,10 @@ def _rows(archive: Any, scope: Any, kind: str) -> list[tuple[dict, dict]]:
     return sorted(out, key=lambda x: (x[0]["name"], x[0]["key"]))
 
 
-def pickers(archive: Any, scope: Any) -> Pickers:
+def pickers(archive: Any, scope: Any, *, everything: bool = False) -> Pickers:
+    """The registered organizations, projects and people in ``scope``: the first ``MOST`` of each
+    (what a page lists; it asks :func:`lookup` for the rest as one types), or all of them."""
+    most = None if everything else MOST
     orgs = [{"uscc": d["uscc"], "name": d["name"], "role": d["role"]} for _, d in _rows(archive, scope, "organization")]
     names = {o["uscc"]: o["name"] for o in orgs}
     projects = [{"code": d["code"], "name": d["name"], "enterprise": d["enterprise"], "contractor": d["contractor"]}
@@ -48,7 +51,7 @@ def pickers(archive: Any, scope: Any) -> Pickers:
         employer = names.get(d["employer"], d["employer"])
         persons.append({"name": d["name"], "masked": masked, "employer": d["employer"], "employer_name": employer,
                         "value": f"{d['name']} {masked}", "label": f"{employer} · {'、'.join(d.get('roles') or ())}"})
-    return Pickers(orgs[:MOST], projects[:MOST], persons[:MOST])
+    return Pickers(orgs[:most], projects[:most], persons[:most])
 
 
 def person_ids(archive: Any, scope: Any, masked: str, name: str | None = None) -> set[str]:
@@ -62,10 +65,10 @@ def person_ids(archive: Any, scope: Any, masked: str, name: str | None = None) -
 def lookup(archive: Any, scope: Any, kind: str, q: str, limit: int = 20) -> list[dict]:
     """Registered ``kind`` ("org", "project", "person") whose name or key contains ``q``."""
     q = (q or "").strip().lower()
-    p = pickers(archive, scope)
+    p = pickers(archive, scope, everything=True)  # the whole registry in scope, not the page's first MOST
     items = {"org": p.orgs, "project": p.projects, "person": p.persons}.get(kind, [])
     keys = {"org": ("uscc", "name"), "project": ("code", "name"), "person": ("name", "employer_name")}.get(kind, ())
     return [x for x in items if not q or any(q in str(x.get(k, "")).lower() for k in keys)][:limit]
 
 
-__all__ = ["Pickers", "lookup", "person_ids", "pickers"]
+__all__ = ["MOST", "Pickers", "lookup", "person_ids", "pickers"]

@@ -23,7 +23,10 @@ Why not a password per signer: most signers (动火人, 监护人, 分析人, th
 account; the ID number is known by heart, quick to type with gloves, and distinguishes the people
 of a short list; the account holder who hands over the phone is accountable for it, and wrong
 digits are counted (``ticket_identify_max_failures`` per account and ticket in
-``ticket_identify_window_minutes``) and written to the access log.
+``ticket_identify_window_minutes``) and written to the access log. A signer who has an account of
+his own (``outsafe user link NAME --person 身份证号``) and is signed in signs his steps as himself
+("我本人"): identified by the account (``identified_by`` 登录账号), no digits typed; the account of
+one person never signs as another.
 
 A ticket past its ``valid_to`` is expired (过期) and cannot be signed further — except its
 完工验收 when the work had started, within ``completion_grace_hours`` (the rule the schema already
@@ -46,6 +49,7 @@ from typing import Any
 import yaml
 
 from archive.access import audit
+from archive.access.accounts import account_person
 from archive.checks.facts import CERT_NEEDS, best_cert_problem
 from archive.clock import CST, utc_stamp
 from archive.errors import NotFound, OutsafeError, Problem, ValidationFailed
@@ -86,6 +90,7 @@ class Signer:
 
     person: str
     last4: str
+    by_account: bool = False  # identified by the signed-in account the person owns (``outsafe user link``), not by digits
 
 
 @dataclass(frozen=True)
@@ -330,9 +335,21 @@ def key_of(archive: Any, p: Person) -> str:
 
 
 def identify(archive: Any, people: Sequence[Person], signer: Signer, *, ticket_no: str, account: str,
-             address: str | None = None) -> Person:
-    """The person among ``people`` the phone picked, if the typed digits are the last four of his
-    身份证号; wrong digits are counted and logged, and too many pause identification."""
+             address: str | None = None) -> tuple[Person, str]:
+    """The person among ``people`` the phone picked and how he was identified: by the signed-in
+    account when it is his own (``Signer.by_account``; the account linked to him by ``outsafe user
+    link``), else by the last four characters of his 身份证号 typed on the phone — wrong digits are
+    counted and logged, and too many pause identification."""
+    if signer.by_account:
+        mine = account_person(archive, account)
+        person = next((p for p in people if key_of(archive, p) == signer.person), None)
+        if mine is None:
+            raise StepRefused("当前登录账号没有关联人员，请选择签字人并输入身份证号后四位 "
+                              "(this account belongs to no registered person; pick the signer and type the last four ID digits)")
+        if person is None or mine != signer.person:
+            raise StepRefused("登录账号的本人不是这一步的签字人：请把手机交给签字人，由他选择自己并输入身份证号后四位 "
+                              "(the account's person may not sign this step; hand the phone to the signer)")
+        return person, "登录账号"
     s = archive.settings
     since = utc_stamp(archive.clock.now() - timedelta(minutes=s.ticket_identify_window_minutes))
     failures = archive.catalog.access_log.entries(account=account, action="ticket_identify_failed", target=ticket_no, since=since)
@@ -349,7 +366,7 @@ def identify(archive: Any, people: Sequence[Person], signer: Signer, *, ticket_n
         left = s.ticket_identify_max_failures - len(failures) - 1
         raise StepRefused(f"{person.name}的身份证号后四位不符 (the last four ID digits do not match)"
                           + (f"；还可再试 {left} 次" if left > 0 else f"；已暂停 {s.ticket_identify_window_minutes} 分钟"))
-    return person
+    return person, "身份证号后四位"
 
 
 # --- reading tickets ------------------------------------------------------------------------------------
@@ -612,8 +629,8 @@ def apply_ticket(archive: Any, header: dict, signer: Signer, capture: Capture, *
     data = {"type": "work_ticket", **_people_fields(archive, _parsed_times(header), tt)}
     data["applied_at"] = _stamp(now)
     people = candidates(archive, data, "apply")
-    person = identify(archive, people, signer, ticket_no=str(data.get("ticket_no") or ""), account=account, address=address)
-    return _seal_step(archive, None, data, "apply", None, person, now, signer, capture, account=account, opinion=None)
+    person, how = identify(archive, people, signer, ticket_no=str(data.get("ticket_no") or ""), account=account, address=address)
+    return _seal_step(archive, None, data, "apply", None, person, now, signer, capture, account=account, opinion=None, how=how)
 
 
 def _parsed_times(header: dict) -> dict:
@@ -647,11 +664,11 @@ def sign_step(archive: Any, scope: Any, record_id: str, step: str, fields: dict,
     people = candidates(archive, t, step, box)
     if not people:
         raise StepRefused(f"没有可签“{wanted.label}”的登记人员：先登记人员 (no registered person may sign this step)")
-    person = identify(archive, people, signer, ticket_no=t.ticket_no, account=account, address=address)
+    person, how = identify(archive, people, signer, ticket_no=t.ticket_no, account=account, address=address)
     data = {"type": "work_ticket", **dump(t)}
     opinion = (fields.get("opinion") or "").strip() or None
     _fill(archive, t, data, step, box, person, now, fields, opinion)
-    return _seal_step(archive, row, data, step, box, person, now, signer, capture, account=account, opinion=opinion)
+    return _seal_step(archive, row, data, step, box, person, now, signer, capture, account=account, opinion=opinion, how=how)
 
 
 def _fill(archive: Any, t: WorkTicket, data: dict, step: str, box: str | None, person: Person, now: datetime,
@@ -717,7 +734,7 @@ def _fill(archive: Any, t: WorkTicket, data: dict, step: str, box: str | None, p
 
 
 def _seal_step(archive: Any, row: dict | None, data: dict, step: str, box: str | None, person: Person, now: datetime,
-               signer: Signer, capture: Capture, *, account: str, opinion: str | None) -> StepDone:
+               signer: Signer, capture: Capture, *, account: str, opinion: str | None, how: str = "身份证号后四位") -> StepDone:
     """Check what the phone sent, add the step to ``data`` and seal it (superseding ``row``)."""
     s = archive.settings
     problems: list[Problem] = []
@@ -748,7 +765,7 @@ def _seal_step(archive: Any, row: dict | None, data: dict, step: str, box: str |
                        "latitude": f.latitude, "longitude": f.longitude})
     data["steps"] = list(data.get("steps") or []) + [{
         "step": step, "box": box, "person": _ref(person), "signed_at": _stamp(now), "signature": {"file": sig_name},
-        "photos": photos, "identified_by": "身份证号后四位", "account": account, "opinion": opinion,
+        "photos": photos, "identified_by": how, "account": account, "opinion": opinion,
     }]
     if row is not None:
         for f in archive.catalog.record_files(row["id"]):

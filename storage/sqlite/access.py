@@ -25,9 +25,9 @@ class SqliteAccountStore:
 
     def add_account(self, row: AccountRow) -> None:
         self.sql.write(
-            "INSERT INTO accounts(name, role, org, password_hash, disabled, created_at, updated_at) VALUES(?,?,?,?,?,?,?)",
+            "INSERT INTO accounts(name, role, org, password_hash, disabled, created_at, updated_at, person) VALUES(?,?,?,?,?,?,?,?)",
             (row["name"], row["role"], row["org"], row["password_hash"], int(bool(row["disabled"])), row["created_at"],
-             row["updated_at"]),
+             row["updated_at"], row.get("person")),
         )
 
     def get_account(self, name: str) -> AccountRow | None:
@@ -37,8 +37,11 @@ class SqliteAccountStore:
         return [_account(r) for r in self.sql.rows("SELECT * FROM accounts ORDER BY name")]  # type: ignore[misc]
 
     def update_account(self, name: str, *, updated_at: str, password_hash: str | None = None,
-                       disabled: bool | None = None) -> bool:
+                       disabled: bool | None = None, person: str | None = None) -> bool:
         sets, args = ["updated_at=?"], [updated_at]
+        if person is not None:
+            sets.append("person=?")
+            args.append(person or None)
         if password_hash is not None:
             sets.append("password_hash=?")
             args.append(password_hash)

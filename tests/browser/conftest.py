@@ -9,6 +9,8 @@ look at them.
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -36,15 +38,35 @@ def free_port() -> int:
     return port
 
 
+def at_tests_day(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """``argv`` run on the tests' clock: its machine clock starts at :data:`tests.conftest.TODAY_AT`
+    and ticks (libfaketime, installed by scripts/setup.sh), whatever the day the suite runs — the
+    server is the real `outsafe serve`, reading the machine's clock as in production, and the web
+    district's records (certificates, deadlines, the campaign's dates) are judged on the day they
+    were written for. A libfaketime of the whole suite (.ci/run's second pass) is taken off first:
+    nested, the two would add their offsets."""
+    from datetime import timezone
+
+    from tests.conftest import TODAY_AT
+
+    faketime = shutil.which("faketime")
+    if faketime is None:
+        raise RuntimeError("faketime is missing: run scripts/setup.sh (Debian package faketime)")
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
+    env["TZ"] = "UTC"
+    return [faketime, TODAY_AT.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"), *argv], env
+
+
 class Server:
-    """`outsafe --home HOME serve` in a child process, stopped at the end."""
+    """`outsafe --home HOME serve` in a child process (on the tests' day), stopped at the end."""
 
     def __init__(self, home: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         exe = Path(sys.executable).with_name("outsafe")
-        self.proc = subprocess.Popen([str(exe), "--home", str(home), "serve", "--port", str(self.port)], env=dict(os.environ),
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        argv, env = at_tests_day([str(exe), "--home", str(home), "serve", "--port", str(self.port)])
+        # its own process group: faketime runs the server as its child, and both are stopped together
+        self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         for _ in range(300):  # up to 30 s for the server to listen
             if self.proc.poll() is not None:
                 raise RuntimeError(self.proc.stdout.read().decode(errors="replace"))
@@ -56,13 +78,19 @@ class Server:
         raise RuntimeError("outsafe serve did not start")
 
     def stop(self) -> str:
-        self.proc.terminate()
+        self._signal(signal.SIGTERM)
         try:
             out, _ = self.proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            self._signal(signal.SIGKILL)
             out, _ = self.proc.communicate()
         return out.decode(errors="replace")
+
+    def _signal(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from storage.errors import StorageError
 
 def account(name: str = "zhang", **kw) -> dict:
     row = {"name": name, "role": "bureau_officer", "org": "11370100MB0000000X", "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$x$y",
-           "disabled": False, "created_at": "2026-06-09T02:00:00Z", "updated_at": "2026-06-09T02:00:00Z"}
+           "disabled": False, "created_at": "2026-06-09T02:00:00Z", "updated_at": "2026-06-09T02:00:00Z", "person": None}
     row.update(kw)
     return row
 
@@ -54,6 +54,22 @@ def test_update_changes_only_what_is_given(catalog):
         store.update_account("zhang", updated_at="2026-06-11T00:00:00Z", password_hash="$argon2id$new", disabled=False)
     got = store.get_account("zhang")
     assert got["disabled"] is False and got["password_hash"] == "$argon2id$new"
+
+
+def test_an_account_is_linked_to_a_person_and_unlinked(catalog):
+    store = catalog.accounts
+    key = "ab" * 32
+    with catalog.transaction():
+        store.add_account(account("zhang"))
+        store.add_account(account("li", person=key))
+    assert store.get_account("li")["person"] == key and store.get_account("zhang")["person"] is None
+    with catalog.transaction():
+        assert store.update_account("zhang", updated_at="2026-06-10T02:00:00Z", person=key)
+        assert store.update_account("li", updated_at="2026-06-10T02:00:00Z", password_hash="$argon2id$new")
+    assert store.get_account("zhang")["person"] == key and store.get_account("li")["person"] == key  # None leaves it
+    with catalog.transaction():
+        assert store.update_account("zhang", updated_at="2026-06-11T02:00:00Z", person="")
+    assert store.get_account("zhang")["person"] is None
 
 
 def test_sessions_are_found_touched_and_ended(catalog, second):

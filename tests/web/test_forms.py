@@ -597,3 +597,22 @@ def test_markup_in_a_draft_is_shown_as_the_text_it_is(ent):
     assert "&lt;script&gt;alert(&#34;xss&#34;)&lt;/script&gt;" in r.text and "{{ 7*7 }}" in r.text and "49" not in r.text.split("</h1>")[1][:20]
     url = re.search(r'action="(/drafts/[0-9A-Z]+)"', r.text).group(1)
     assert yaml.safe_load(ent.get(f"{url}/yaml").text)["project_overview"] == xss
+
+
+def test_a_registry_larger_than_the_page_lists_is_searched_as_one_types(ent, monkeypatch):
+    """A page lists the first MOST entries of each registry and marks the list as having more
+    (forms.js then asks /forms/lookup as one types); the lookup searches the whole registry."""
+    from archive.forms import pickers as pk
+
+    everyone = ent.get("/api/forms/lookup", params={"kind": "org", "limit": 200}).json()["items"]
+    assert len(everyone) > 2
+    monkeypatch.setattr(pk, "MOST", 2)
+    page = ent.get("/forms/new/project").text
+    listed = re.search(r'<datalist id="dl-org" data-kind="org" data-more="1">(.*?)</datalist>', page, re.S)
+    assert listed and listed.group(1).count("<option") == 2
+    last = sorted(everyone, key=lambda o: o["name"])[-1]
+    assert last["uscc"] not in listed.group(1)
+    found = ent.get("/api/forms/lookup", params={"kind": "org", "q": last["name"]}).json()["items"]
+    assert last["uscc"] in [o["uscc"] for o in found]  # beyond the page's first two
+    monkeypatch.setattr(pk, "MOST", 2000)
+    assert 'id="dl-org" data-kind="org" data-more="0"' in ent.get("/forms/new/project").text

@@ -6,6 +6,7 @@ and no 身份证号 on any page."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import datetime, timedelta
@@ -328,3 +329,44 @@ def test_the_application_form_offers_people_without_their_numbers(site):
     data = s.c.get("/api/tickets/new").json()
     assert all(set(p) == {"key", "name", "unit", "roles"} for p in data["people"])
     assert lc.LIST_KINDS["expired"] == "已过期"
+
+
+def test_the_accounts_own_person_signs_as_himself(site):
+    """ent_officer belongs to 王建华 (`outsafe user link`): on the 安全管理部门 box, whose signer he may be,
+    the page offers "我本人签字" and a post with who=me is sealed as identified by the account; on
+    the guardian's box the offer is absent, and who=me is refused with the reason."""
+    from archive.access.accounts import link_person
+
+    s = site
+    a = Archive.open(s.home)
+    try:
+        link_person(a, "ent_officer", tw.id_of(tw.SAFETY))
+    finally:
+        a.close()
+    s.login("ent_officer")  # a new session reads the link
+    rid = prepared(s)
+    assert "我本人签字" not in s.c.get(f"/tickets/{rid}/sign/approve", params={"box": "监护人"}).text
+    r = s.c.post(f"/tickets/{rid}/sign/approve", data={"who": "me", "box": "监护人", "version": rid, "opinion": "同意"},
+                 files=s.files(tw.SAFETY), headers={"Accept": "application/json", "X-CSRF-Token": s.token})
+    assert r.status_code in (400, 409) and "不是这一步的签字人" in r.text  # the guardian's box is the guardian's
+    for box, who in (("监护人", tw.GUARDIAN), ("作业负责人", tw.LEADER), ("所在单位", tw.WORKSHOP)):
+        s.later(2)
+        rid = s.step(rid, "approve", who, {"opinion": "同意"}, box=box)
+    page = s.c.get(f"/tickets/{rid}/sign/approve", params={"box": "安全管理部门"}).text
+    assert "我本人签字：王建华" in page and 'name="who" value="me" checked' in page
+    s.later(2)
+    r = s.c.post(f"/tickets/{rid}/sign/approve", data={"who": "me", "box": "安全管理部门", "version": rid, "opinion": "同意"},
+                 files=s.files(tw.SAFETY), headers={"Accept": "application/json", "X-CSRF-Token": s.token})
+    assert r.status_code == 201, r.text
+    rid = r.json()["record_id"]
+    steps = s.c.get(f"/api/records/{rid}").json()
+    text = json.dumps(steps, ensure_ascii=False)
+    assert "登录账号" in text
+    s.later(2)  # the next box, 动火审批人, offers him only if he is among its signers — and who=me agrees
+    offer = "我本人签字" in s.c.get(f"/tickets/{rid}/sign/approve", params={"box": "动火审批人"}).text
+    r = s.c.post(f"/tickets/{rid}/sign/approve", data={"who": "me", "box": "动火审批人", "version": rid, "opinion": "同意"},
+                 files=s.files(tw.SAFETY), headers={"Accept": "application/json", "X-CSRF-Token": s.token})
+    assert (r.status_code == 201) == offer, r.text
+    if offer:
+        rid = r.json()["record_id"]
+

@@ -117,6 +117,21 @@ def test_an_exam_through_the_pages_from_arranging_to_the_card(home):
         record = c.get(r.headers["location"])
         assert record.status_code == 200 and "三级安全教育登记卡 HA-JY-2026-001" in record.text and "核验通过" in record.text
         assert "考试成绩已写入登记卡" in c.get(f"/training/workers/{home['welder']}").text
+    # every act of the exam is in the access log: who, from where, on which attempt — never the ID digits typed
+    a = Archive.open(home["enterprise_a"])
+    try:
+        log = [e for e in a.catalog.access_log.entries() if e["action"].startswith(("exam_", "card_"))]
+    finally:
+        a.close()
+    acts = [(e["action"], e["target"]) for e in log]
+    assert acts[:4] == [("exam_arranged", eid), ("exam_start_refused", eid), ("exam_started", eid), ("exam_cancelled", eid)]
+    for i in ids:
+        assert [x for x, t in acts if t == i] == ["exam_arranged", "exam_started", "exam_submitted", "exam_signed"]
+    assert acts[-1][0] == "card_written" and acts[-1][1] == r.headers["location"].rsplit("/", 1)[-1]
+    assert all(e["account"] == "ent_officer" and e["address"] for e in log)
+    signed = [json.loads(e["detail"]) for e in log if e["action"] == "exam_signed"]
+    assert [(d["level"], d["score"], d["passed"]) for d in signed] == [(lv, 100.0, True) for lv in LEVELS]
+    assert not any(TAIL in (e["detail"] or "") or "0000" in (e["detail"] or "") for e in log)
 
 
 def test_a_late_hand_in_is_timed_out(home):

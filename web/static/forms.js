@@ -199,6 +199,39 @@
     }
   });
 
+  // a registry larger than the page's lists: ask the server for what matches as one types
+  var asked = {};
+  var timer = null;
+  function fill(list, items) {
+    var kind = list.getAttribute("data-kind"), role = list.getAttribute("data-role");
+    list.textContent = "";
+    items.forEach(function (x) {
+      if (role && x.role !== role) return;
+      var o = document.createElement("option");
+      if (kind === "org") { o.value = x.uscc; o.textContent = x.name; }
+      else if (kind === "project") { o.value = x.code; o.textContent = x.name; }
+      else { o.value = x.value; o.textContent = x.label; }
+      list.appendChild(o);
+    });
+  }
+  form.addEventListener("input", function (e) {
+    var t = e.target;
+    var list = t.getAttribute && t.getAttribute("list") && document.getElementById(t.getAttribute("list"));
+    if (!list || list.getAttribute("data-more") !== "1") return;
+    var q = t.value.trim();
+    if (!q || PICKED.test(t.value)) return;
+    var key = list.id + "\u0000" + q;
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      if (asked[key]) { fill(list, asked[key]); return; }
+      fetch("/forms/lookup?kind=" + encodeURIComponent(list.getAttribute("data-kind")) + "&q=" + encodeURIComponent(q) + "&limit=50",
+            {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (d) { if (d) { asked[key] = d.items; fill(list, d.items); } })
+        .catch(function () { /* offline: the page's own list stays */ });
+    }, 250);
+  });
+
   var focus = form.getAttribute("data-focus");
   if (focus) {
     var set = form.querySelector('fieldset[data-path="' + focus + '"]');
