@@ -15,7 +15,7 @@ from storage.errors import StorageError
 from storage.postgresql.connection import Connection
 from storage.rows import AccessRow, AccountRow, LoginAttemptRow, SessionRow
 
-_ACCOUNT_COLUMNS = "name, role, org, password_hash, disabled, created_at, updated_at"
+_ACCOUNT_COLUMNS = "name, role, org, password_hash, disabled, created_at, updated_at, person"
 _SESSION_COLUMNS = "token_hash, account, csrf_token, created_at, last_seen_at, expires_at, address"
 _ACCESS_COLUMNS = "seq, at, account, org, action, target, address, detail, prev_hash, hash"
 
@@ -28,9 +28,9 @@ class PostgresAccountStore:
 
     def add_account(self, row: AccountRow) -> None:
         self.sql.write(
-            f"INSERT INTO accounts({_ACCOUNT_COLUMNS}) VALUES(%s,%s,%s,%s,%s,%s,%s)",
+            f"INSERT INTO accounts({_ACCOUNT_COLUMNS}) VALUES(%s,%s,%s,%s,%s,%s,%s,%s)",
             (row["name"], row["role"], row["org"], row["password_hash"], bool(row["disabled"]), row["created_at"],
-             row["updated_at"]),
+             row["updated_at"], row.get("person")),
         )
 
     def get_account(self, name: str) -> AccountRow | None:
@@ -40,8 +40,11 @@ class PostgresAccountStore:
         return self.sql.rows(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts ORDER BY name")  # type: ignore[return-value]
 
     def update_account(self, name: str, *, updated_at: str, password_hash: str | None = None,
-                       disabled: bool | None = None) -> bool:
+                       disabled: bool | None = None, person: str | None = None) -> bool:
         sets, args = ["updated_at=%s"], [updated_at]
+        if person is not None:
+            sets.append("person=%s")
+            args.append(person or None)
         if password_hash is not None:
             sets.append("password_hash=%s")
             args.append(password_hash)

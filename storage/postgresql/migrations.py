@@ -354,6 +354,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (draft_id, name)
     );
     """,
+    # 9: the person an account belongs to (a registry key, the keyed hash of his 身份证号): signed in,
+    # he signs a 作业票's steps as himself, identified by the account (``outsafe user link``)
+    """
+    ALTER TABLE accounts ADD COLUMN person TEXT COLLATE "C";
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
