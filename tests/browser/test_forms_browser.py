@@ -116,9 +116,12 @@ def test_a_form_page_without_the_script_still_saves(browser, enterprise_server):
         page.fill("[name=name]", "无脚本测试单位")
         page.locator("fieldset#f-qualifications").get_by_role("button", name=re.compile("添加一行")).click()
         page.wait_for_url(re.compile(r"/drafts/[0-9A-Z]{26}\?add=qualifications"))
+        page.locator("fieldset#f-qualifications > ol > li.row").first.wait_for()
         assert page.locator("fieldset#f-qualifications > ol > li.row").count() == 1
         page.select_option("[name='qualifications[0].kind']", "安全生产许可证")
-        page.get_by_role("button", name="校验").click()
+        with page.expect_navigation():  # the post, then the page the server answers with
+            page.get_by_role("button", name="校验").click()
+        page.locator(".problems-summary").wait_for()  # (count() does not wait: under load it ran before the answer)
         assert page.locator(".problems-summary").count() == 1
         assert "qualifications[0].number" in page.locator(".problems-summary").inner_text()
         shoot(page, "forms-no-script-validate")
