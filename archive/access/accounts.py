@@ -200,7 +200,7 @@ def _person_of(archive: Any, id_number: str, org: str | None) -> tuple[str, str]
     number = unicodedata.normalize("NFKC", id_number).strip().upper()
     p = archive.registry().person(number)
     if p is None:
-        raise ValidationFailed([Problem("person", f"人员 {mask_text(number)} 未登记 (no registered person with this 身份证号); 先 outsafe org add")])
+        raise ValidationFailed([Problem("person", f"人员 {mask_text(number)} 未登记 (no registered person with this 身份证号); 先 outsafe person add")])
     if org is not None and p.employer != org:
         raise ValidationFailed([Problem("person", f"{p.name}不是该账号所属单位的人员 (the person works for {p.employer}, the account is {org})")])
     return person_key(archive.secret, number), p.name
