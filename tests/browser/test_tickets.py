@@ -91,7 +91,9 @@ def sign_in(page, site, name: str = "ent_officer") -> None:
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", tw.PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/$"))
+    # signed in = redirected to the dashboard; the next step navigates away at once, so its page
+    # need not finish loading (once, in a loaded CI run, its load event never came within 120 s)
+    page.wait_for_url(re.compile(r"/$"), wait_until="commit")
 
 
 def draw(page, how: str = "touch") -> None:
