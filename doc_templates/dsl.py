@@ -680,25 +680,30 @@ def number_line(doc: Doc, label: str, expr: str, size: float = 10.5, left: str |
     doc.add(P(tuple(parts), tabs=(("right", width),), font=f, after=3))
 
 
-def photo_appendix(doc: Doc, heading: str) -> None:
+def photo_appendix(doc: Doc, heading: str, *, when: str = "doc.photos", loops: tuple[str, ...] = ("ph in doc.photos",),
+                   notes: list[P] | None = None) -> None:
     """Photos after a page break: one per row, the picture beside its caption and the time it
-    was taken (from the case data; the file name is never printed)."""
+    was taken (from the case data; the file name is never printed). ``when`` decides whether there
+    is an appendix at all, ``loops`` reach the photos (the innermost loop names one ``ph``),
+    ``notes`` replace the lines under the caption."""
     w = doc.page.text_width
-    doc.tag("{%p if doc.photos %}")
+    doc.tag(f"{{%p if {when} %}}")
     doc.p(R("", page_break=True))
     doc.p(R(f"附件：{heading}", face="hei", size=14), after=6)
     g = Grid(w, Font("song", 10.5))
     g.row(L("照片", w * 0.55), L("说明", w * 0.45), header=True)
-    g.tag("{%tr for ph in doc.photos %}")
+    for loop in loops:
+        g.tag(f"{{%tr for {loop} %}}")
     g.row(
         C("{{ ph.image }}", w * 0.55, align="center"),
-        C([
+        C(notes if notes is not None else [
             P(("{{ loop.index }}. {{ ph.caption }}",)),
             P(("拍摄时间：{{ ph.taken_at|cn_datetime|default(\"／\") }}",)),
         ], w * 0.45, valign="top"),
         height=40,
     )
-    g.tag("{%tr endfor %}")
+    for _ in loops:
+        g.tag("{%tr endfor %}")
     doc.grid(g)
     doc.tag("{%p endif %}")
 

@@ -470,30 +470,15 @@ def step_photos(doc: Doc) -> None:
     """The photos taken at the steps of a ticket signed on a phone, after a page break: one per
     row, the picture beside the step, who signed it, the camera's time and place (EXIF) and the
     server's time of the step. A paper ticket, or one whose steps took none, prints nothing."""
-    w = doc.page.text_width
-    doc.tag("{%p if doc.steps|selectattr('photos')|list %}")
-    doc.p(R("", page_break=True))
-    doc.p(R("附件：作业现场照片", face="hei", size=14), after=6)
-    g = Grid(w, Font("song", 10.5))
-    g.row(L("照片", w * 0.55), L("说明", w * 0.45), header=True)
-    g.tag("{%tr for st in doc.steps %}")
-    g.tag("{%tr for ph in st.photos %}")
-    g.row(
-        C("{{ ph.image }}", w * 0.55, align="center"),
-        C([
-            P(("{{ ph.caption }}",)),
-            P(("{{ st.step|step_name }}{% if st.box %}（{{ st.box }}）{% endif %}：{{ st.person.name }}签字",)),
-            P(("签字时间：{{ st.signed_at|cn_datetime }}",)),
-            P(("拍摄时间：{{ ph.taken_at|cn_datetime|default(\"／\") }}",)),
-            P(("{% if ph.latitude is not none and ph.longitude is not none %}拍摄位置：北纬{{ '%.5f'|format(ph.latitude) }}°，"
-               "东经{{ '%.5f'|format(ph.longitude) }}°{% else %}拍摄位置：／{% endif %}",)),
-        ], w * 0.45, valign="top"),
-        height=40,
-    )
-    g.tag("{%tr endfor %}")
-    g.tag("{%tr endfor %}")
-    doc.grid(g)
-    doc.tag("{%p endif %}")
+    photo_appendix(doc, "作业现场照片", when="doc.steps|selectattr('photos')|list", loops=("st in doc.steps", "ph in st.photos"),
+                   notes=[
+                       P(("{{ ph.caption }}",)),
+                       P(("{{ st.step|step_name }}{% if st.box %}（{{ st.box }}）{% endif %}：{{ st.person.name }}签字",)),
+                       P(("签字时间：{{ st.signed_at|cn_datetime }}",)),
+                       P(("拍摄时间：{{ ph.taken_at|cn_datetime|default(\"／\") }}",)),
+                       P(("{% if ph.latitude is not none and ph.longitude is not none %}拍摄位置：北纬{{ '%.5f'|format(ph.latitude) }}°，"
+                          "东经{{ '%.5f'|format(ph.longitude) }}°{% else %}拍摄位置：／{% endif %}",)),
+                   ])
 
 
 #: the applicant's signature after the time of application (a ticket signed on a phone)
