@@ -53,8 +53,12 @@ def scope_of(ctx: Ctx) -> str | None:
 
 
 def _login_page(web: WebApp, request: Request, *, message: str = "", status: int = 200, name: str = "") -> Response:
-    nonce = secrets.token_urlsafe(24)
     archive = web.archives.get()
+    # One nonce per browser while its cookie lasts, not one per page load: any other request that
+    # lands here — a second tab, the favicon, a page's background fetch redirected once the session
+    # expired — would otherwise replace the cookie under a form already on the screen, and that
+    # form would be refused as expired. The nonce still binds the form to this browser's cookie.
+    nonce = unsign_token(archive, request.cookies.get(web.login_cookie)) or secrets.token_urlsafe(24)
     nxt = request.query_params.get("next") or ""
     resp = web.html("login.html", {"message": message, "nonce": nonce, "next": safe_next(nxt), "name": name}, status=status,
                     request=request)

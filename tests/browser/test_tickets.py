@@ -93,7 +93,27 @@ def sign_in(page, site, name: str = "ent_officer") -> None:
     page.click("button[type=submit]")
     # signed in = redirected to the dashboard; the next step navigates away at once, so its page
     # need not finish loading (once, in a loaded CI run, its load event never came within 120 s)
-    page.wait_for_url(re.compile(r"/$"), wait_until="commit")
+    try:
+        page.wait_for_url(re.compile(r"/$"), wait_until="commit")
+    except Exception:
+        dump_threads(f"sign-in of {name}: no redirect; the page at {page.url} says {page.locator('body').inner_text(timeout=5000)[:300]!r}")
+        raise
+
+
+def dump_threads(why: str) -> None:
+    """The server runs in this process: when it does not answer, every thread's stack goes to the
+    test's stderr (and test-artefacts/browser/threads.txt), which says where it is stuck."""
+    import faulthandler
+    import sys
+
+    from tests.browser.conftest import ARTEFACTS
+
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    with open(ARTEFACTS / "threads.txt", "w") as f:
+        print(why, file=f, flush=True)
+        faulthandler.dump_traceback(f, all_threads=True)
+    print(why, file=sys.stderr, flush=True)
+    faulthandler.dump_traceback(sys.stderr, all_threads=True)
 
 
 def draw(page, how: str = "touch") -> None:

@@ -90,6 +90,27 @@ def test_the_login_form_needs_its_own_nonce(shared_world):
         assert c.get("/api/me").status_code == 401
 
 
+def test_a_form_on_the_screen_stays_good_when_the_login_page_is_fetched_again(shared_world):
+    """A second tab, the favicon or a background fetch redirected to /login must not void the form
+    already on the screen (seen: a phone's page polled once its session had expired, and the
+    sign-in that followed was refused as expired)."""
+    with client(shared_world["bureau"]) as c:
+        first = c.get("/login")
+        nonce = re.search(r'name="nonce" value="([^"]+)"', first.text).group(1)
+        again = c.get("/login?next=%2Fapi%2Fjobs%2Fx")
+        assert re.search(r'name="nonce" value="([^"]+)"', again.text).group(1) == nonce
+        r = c.post("/login", data={"username": "bureau_officer", "password": PASSWORD, "nonce": nonce, "next": "/"})
+        assert r.status_code == 303 and r.headers["location"] == "/"
+        c.post("/logout", data={"csrf_token": csrf(c)})
+        fresh = re.search(r'name="nonce" value="([^"]+)"', c.get("/login").text).group(1)
+        assert fresh != nonce  # a successful sign-in spends it
+    with client(shared_world["bureau"]) as other:  # another browser gets its own
+        theirs = re.search(r'name="nonce" value="([^"]+)"', other.get("/login").text).group(1)
+        assert theirs != nonce
+        r = other.post("/login", data={"username": "bureau_officer", "password": PASSWORD, "nonce": nonce, "next": "/"})
+        assert r.status_code == 403
+
+
 def test_logout_ends_the_session_at_once(shared_world):
     with client(shared_world["bureau"]) as c:
         login(c, "bureau_officer")
