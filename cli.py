@@ -1350,13 +1350,18 @@ def audit_list_cmd(app: App, account: str | None, action: str | None, since: dat
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port (0: any free port).")
+@click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Server processes sharing the port: one per CPU core answers more people at once (a search while "
+                   "another officer's dashboard is computed).")
 @pass_app
-def serve(app: App, host: str, port: int) -> None:
+def serve(app: App, host: str, port: int, workers: int) -> None:
     """Serve the archive in a browser: http://HOST:PORT/ (accounts: `outsafe user add`).
 
     Sign in with a web account; every sign-in, record view, download, export and import goes to
     the access log. Ctrl-C stops the server. The signing key's passphrase ($OUTSAFE_PASSPHRASE or
     a prompt) is asked once at start: exports and the access log's anchors are signed with it.
+    With --workers N, N processes answer requests (each keeps its own caches; any of them can
+    answer any request, a background job's progress and download included).
     """
     from web.server import run  # lazy: see Start-up
 
@@ -1364,7 +1369,7 @@ def serve(app: App, host: str, port: int) -> None:
     passphrase = None if archive.key_insecure else ask_passphrase(False)
     home = archive.home.root
     app.close()
-    run(home, host=host, port=port, passphrase=passphrase, notify=notify)
+    run(home, host=host, port=port, passphrase=passphrase, notify=notify, workers=workers)
 
 
 # --- demo ------------------------------------------------------------------------------------------------

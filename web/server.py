@@ -11,6 +11,7 @@ CSS, the one small script — is served from the package itself (no CDN).
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -73,15 +74,48 @@ def create_app(home: Path, *, passphrase: str | None = None, clock: Clock = SYST
     return app
 
 
+SERVE_HOME = "OUTSAFE_SERVE_HOME"  # the archive home a worker process of `outsafe serve --workers N` serves
+MAX_WORKERS = 16
+
+
+def _tune_gc() -> None:
+    """A server holds many long-lived objects (caches of views and snippet texts); Python's default
+    collector then walks them all every few thousand allocations, pausing every request for tens
+    of milliseconds. Collect the young generation less often and the whole heap rarely; what was
+    loaded at start is moved out of the collector's way."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
+def worker_app() -> Starlette:
+    """The application of one worker process of ``outsafe serve --workers N`` (uvicorn's factory:
+    the home from $OUTSAFE_SERVE_HOME, the key's passphrase from $OUTSAFE_PASSPHRASE, both set by
+    :func:`run` in the process that starts the workers)."""
+    from archive.integrity import keys
+
+    app = create_app(Path(os.environ[SERVE_HOME]), passphrase=keys.env_passphrase(False), anchor=True, follow=True)
+    _tune_gc()
+    return app
+
+
 def run(home: Path, *, host: str = "127.0.0.1", port: int = 8080, passphrase: str | None = None,
-        notify: Callable[[str], None] | None = None) -> None:
-    """Serve until Ctrl-C. The passphrase (when the key is encrypted) is checked before listening."""
+        notify: Callable[[str], None] | None = None, workers: int = 1) -> None:
+    """Serve until Ctrl-C. The passphrase (when the key is encrypted) is checked before listening.
+
+    ``workers`` > 1: that many server processes share the port (uvicorn's supervisor restarts one
+    that dies). Python runs one request at a time per process, so on a machine of several cores
+    they answer more requests at once; everything a request needs is in the archive (sessions,
+    drafts, exams, the kept views on disk, a job's progress: web.jobs), so any process can answer
+    any request. The processes get the passphrase through their environment ($OUTSAFE_PASSPHRASE,
+    readable only by this account, as when it is given that way)."""
     import uvicorn  # lazy: only the server needs it
 
     from archive.app import Archive
     from archive.errors import OutsafeError
 
     say = notify or (lambda msg: print(msg, file=sys.stderr))
+    workers = max(1, min(int(workers), MAX_WORKERS))
     probe = Archive.open(home, passphrase=lambda confirm: passphrase)
     try:
         if not probe.key_insecure:
@@ -93,18 +127,21 @@ def run(home: Path, *, host: str = "127.0.0.1", port: int = 8080, passphrase: st
         accounts = len(probe.catalog.accounts.accounts())
     finally:
         probe.close()
-    app = create_app(home, passphrase=passphrase, anchor=True, follow=True)
-    # A server holds many long-lived objects (caches of views and snippet texts); Python's default
-    # collector then walks them all every few thousand allocations, pausing every request for tens
-    # of milliseconds. Collect the young generation less often and the whole heap rarely; what was
-    # loaded at start is moved out of the collector's way.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
     shown = f"[{host}]" if ":" in host else host
+    options = dict(host=host, port=port, log_level="warning", access_log=False, server_header=False, date_header=True, proxy_headers=False,
+                   limit_concurrency=200, timeout_keep_alive=5)
+    if workers > 1:
+        os.environ[SERVE_HOME] = str(Path(home).resolve())
+        if passphrase is not None:
+            os.environ["OUTSAFE_PASSPHRASE"] = passphrase
+        say(f"outsafe serve: {owner} — http://{shown}:{port}/  （{workers} 个进程 / processes; Ctrl-C 停止 / to stop）")
+        if not accounts:
+            say("还没有网页账号 (no web accounts yet): outsafe user add NAME --role ROLE [--org USCC]")
+        uvicorn.run("web.server:worker_app", factory=True, workers=workers, **options)
+        return
+    app = create_app(home, passphrase=passphrase, anchor=True, follow=True)
+    _tune_gc()
     say(f"outsafe serve: {owner} — http://{shown}:{port}/  （Ctrl-C 停止 / to stop）")
     if not accounts:
         say("还没有网页账号 (no web accounts yet): outsafe user add NAME --role ROLE [--org USCC]")
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
-                            date_header=True, proxy_headers=False, limit_concurrency=200, timeout_keep_alive=5)
-    uvicorn.Server(config).run()
+    uvicorn.Server(uvicorn.Config(app, **options)).run()

@@ -60,11 +60,11 @@ def at_tests_day(argv: list[str]) -> tuple[list[str], dict[str, str]]:
 class Server:
     """`outsafe --home HOME serve` in a child process (on the tests' day), stopped at the end."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, workers: int = 1) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         exe = Path(sys.executable).with_name("outsafe")
-        argv, env = at_tests_day([str(exe), "--home", str(home), "serve", "--port", str(self.port)])
+        argv, env = at_tests_day([str(exe), "--home", str(home), "serve", "--port", str(self.port), "--workers", str(workers)])
         # its own process group: faketime runs the server as its child, and both are stopped together
         self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         for _ in range(300):  # up to 30 s for the server to listen
