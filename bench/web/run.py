@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("OUTSAFE_PASSPHRASE", "bench-passphrase")
 
-import httpx  # noqa: E402
+import httpx2 as httpx  # noqa: E402
 
 QUERIES = [
     {"q": "动火"}, {"q": "受限空间 OR 有限空间"}, {"q": '"先通风、再检测、后作业"'}, {"q": "吊装", "type": "work_ticket"},
@@ -136,11 +136,26 @@ def load(url: str, sessions: int, rounds: int, dash_every: int, think: float) ->
     return res
 
 
-def rss(pid: int) -> dict:
+def _rss_one(pid: int) -> dict:
     text = Path(f"/proc/{pid}/status").read_text()
     get = lambda k: int(re.search(rf"^{k}:\s+(\d+) kB", text, re.M).group(1)) // 1024  # noqa: E731
     return {"rss_mb": get("VmRSS"), "hwm_mb": get("VmHWM"), "anon_mb": get("RssAnon"), "file_mb": get("RssFile"),
             "threads": int(re.search(r"^Threads:\s+(\d+)", text, re.M).group(1))}
+
+
+def _descendants(pid: int) -> list[int]:
+    kids = [int(x) for x in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    return kids + [d for k in kids for d in _descendants(k)]
+
+
+def rss(pid: int) -> dict:
+    """The server's memory: its process and, with --workers, every worker process (summed; their
+    mapped files — the index, the catalog — are the same pages, counted once per process here)."""
+    each = [_rss_one(p) for p in [pid, *_descendants(pid)] if Path(f"/proc/{p}/status").exists()]
+    total = {k: sum(e[k] for e in each) for k in each[0]}
+    total["processes"] = len(each)
+    total["anon_each_mb"] = [e["anon_mb"] for e in each]
+    return total
 
 
 def cli_search(home: Path) -> dict:
@@ -194,6 +209,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--dashboard-every", type=int, default=3)
     ap.add_argument("--think", type=float, default=1.0, help="seconds between a session's requests (± 50 %%)")
+    ap.add_argument("--workers", type=int, default=1, help="outsafe serve --workers N (server processes)")
+    ap.add_argument("--json", type=Path, help="also write the raw figures here")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     home = args.home or ROOT / "bench" / "work" / f"web-{args.records}"
@@ -207,8 +224,8 @@ def main() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     exe = Path(sys.executable).with_name("outsafe")
-    server = subprocess.Popen([str(exe), "--home", str(home), "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
+    server = subprocess.Popen([str(exe), "--home", str(home), "serve", "--port", str(port), "--workers", str(args.workers)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         for _ in range(600):
             try:
@@ -218,6 +235,9 @@ def main() -> None:
                 time.sleep(0.1)
         cold = cold_dashboard(url)
         warm = cold_dashboard(url)
+        # every worker process computes its first dashboard itself (each keeps its own results):
+        # new connections until each has answered once, so the timed runs see servers in service
+        warmups = [cold_dashboard(url) for _ in range(4 * args.workers)] if args.workers > 1 else []
         paced = load(url, args.sessions, args.rounds, args.dashboard_every, args.think)
         saturated = load(url, args.sessions, max(5, args.rounds // 3), args.dashboard_every, 0.0)
         memory = rss(server.pid)
@@ -226,9 +246,12 @@ def main() -> None:
         server.wait(timeout=30)
     cli = cli_search(home)
     result = {"records": args.records, "home": str(home), "build": build_info, "sessions": args.sessions, "think_s": args.think,
+              "workers": args.workers, "warmup_dashboards_ms": [round(w * 1000) for w in warmups],
               "cold_dashboard_ms": round(cold * 1000), "second_dashboard_ms": round(warm * 1000), "paced": paced,
               "saturated": saturated, "memory": memory, "search_cli": cli, "load_average": os.getloadavg()[0]}
     print(json.dumps(result, ensure_ascii=False, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.out:
         args.out.write_text(report(result, " ".join(["bench/web/run.py", *sys.argv[1:]])), encoding="utf-8")
 
