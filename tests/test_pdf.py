@@ -425,3 +425,26 @@ def test_no_process_or_folder_left_after_close_even_on_keyboard_interrupt():
     assert not root.exists()
     with pytest.raises(ConversionError):
         conv.convert_many(docs)  # closed
+
+
+@soffice
+@no_soffice
+def test_libreoffice_never_gets_the_key_passphrase(monkeypatch):
+    """`outsafe serve --workers N` hands the signing key's passphrase to its processes through the
+    environment; LibreOffice and its UNO helper, started by them, are given an environment without it."""
+    monkeypatch.setenv("OUTSAFE_PASSPHRASE", "a-passphrase-for-the-key-only")
+    docx, keys = agreement(5)
+    with Converter(Settings(), workers=1) as conv:
+        [res] = conv.convert_many([("doc", docx)], expect_text={"doc": keys})
+        assert res.ok, res.error
+        pids = wait_for_pids(conv)
+        helpers = [pid for pid, _ in pool_processes(conv.root)]  # this pool's soffice and UNO helper (not another test's)
+        seen = 0
+        for pid in [*pids, *helpers]:
+            try:
+                env = Path(f"/proc/{pid}/environ").read_bytes()
+            except OSError:
+                continue
+            seen += 1
+            assert b"a-passphrase-for-the-key-only" not in env and b"OUTSAFE_PASSPHRASE=" not in env
+        assert seen >= 2  # soffice and its helper, both read

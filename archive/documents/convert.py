@@ -973,7 +973,10 @@ def _pdeathsig() -> tuple[str, ...]:
 
 
 def _clean_env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k not in ("VIRTUAL_ENV", "UNO_PATH")}
+    # nor the signing key's passphrase (an `outsafe serve --workers N` passes it to its processes
+    # through the environment): LibreOffice and its UNO helper have no use for it
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PYTHON") and k not in ("VIRTUAL_ENV", "UNO_PATH", "OUTSAFE_PASSPHRASE")}
     env["TMPDIR"] = str(tmp)
     env.setdefault("LANG", "C.UTF-8")
     env["PYTHONIOENCODING"] = "utf-8"
