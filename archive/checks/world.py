@@ -334,7 +334,11 @@ class PartialSnapshot(Snapshot):
         wanted: dict[str, set[str]] = {"person": set(), "project": set(), "organization": set()}
         for c in self.clauses:
             if c.keys:
-                for role, key in self.world.facts.linked_keys(c.role, c.keys, roles=list(self.LOOKUPS)):
+                # what the records this clause selects name (of its types: an enterprise-wide clause
+                # selects a few types of the enterprises' records, not the people on all of them);
+                # a lookup not made here is made when a rule asks (_lookup)
+                for role, key in self.world.facts.linked_keys(c.role, c.keys, roles=list(self.LOOKUPS),
+                                                              types=None if c.types is None else sorted(c.types)):
                     wanted[self.LOOKUPS[role]].add(key)
         for t, keys in wanted.items():
             for k, rec in self.world.registry_recs(t, sorted(keys), self.as_of).items():
