@@ -333,12 +333,12 @@ class PartialSnapshot(Snapshot):
         self._index = None
         wanted: dict[str, set[str]] = {"person": set(), "project": set(), "organization": set()}
         for c in self.clauses:
-            if c.keys:
-                # what the records this clause selects name (of its types: an enterprise-wide clause
-                # selects a few types of the enterprises' records, not the people on all of them);
-                # a lookup not made here is made when a rule asks (_lookup)
-                for role, key in self.world.facts.linked_keys(c.role, c.keys, roles=list(self.LOOKUPS),
-                                                              types=None if c.types is None else sorted(c.types)):
+            if c.keys and c.types is None:
+                # what the records of the part name (a clause of a few types — the enterprise-wide
+                # records of the enterprises a contractor works for, a contractor's equipment — names
+                # hundreds of projects and organizations the rules never ask for: what they do ask
+                # for, _lookup reads then)
+                for role, key in self.world.facts.linked_keys(c.role, c.keys, roles=list(self.LOOKUPS)):
                     wanted[self.LOOKUPS[role]].add(key)
         for t, keys in wanted.items():
             for k, rec in self.world.registry_recs(t, sorted(keys), self.as_of).items():
