@@ -378,11 +378,10 @@ class FactStore(Protocol):
         """(seq, role, key) of the links of the given records (of ``roles``; empty: all)."""
         ...
 
-    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (), types: Collection[str] | None = None,
+    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (),
                     within: str | None = None) -> set[tuple[str, str]]:
         """(role, key) of the links (of ``roles``; empty: all) of the records linked (``role``, k)
-        for some k in ``keys`` (and of ``types``; None: any): what the records of a part name, in
-        one query."""
+        for some k in ``keys``: what the records of a part name, in one query."""
         ...
 
     def keys(self, role: str, *, within: str | None = None) -> list[str]:

@@ -176,18 +176,16 @@ class PostgresFactStore:
                              [[int(s) for s in _list(seqs)], *([_list(roles)] if roles else [])])
         return sorted((r["seq"], r["role"], r["key"]) for r in rows)
 
-    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (), types: Collection[str] | None = None,
+    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (),
                     within: str | None = None) -> set[tuple[str, str]]:
-        if not keys or (types is not None and not types):
+        if not keys:
             return set()
         role_sql = " AND b.role = ANY(%s)" if roles else ""
-        type_sql = " AND a.seq IN (SELECT seq FROM fact_records WHERE type = ANY(%s))" if types is not None else ""
         scope_sql = " AND a.seq IN (SELECT seq FROM fact_records WHERE belongs = %s)" if within is not None else ""
         rows = self.sql.rows(
             f"SELECT DISTINCT b.role, b.key FROM fact_links a JOIN fact_links b ON b.seq = a.seq "
-            f"WHERE a.role = %s AND a.key = ANY(%s){role_sql}{type_sql}{scope_sql}",
-            [role, _list(keys), *([_list(roles)] if roles else []), *([_list(types)] if types is not None else []),
-             *([within] if within is not None else [])])
+            f"WHERE a.role = %s AND a.key = ANY(%s){role_sql}{scope_sql}",
+            [role, _list(keys), *([_list(roles)] if roles else []), *([within] if within is not None else [])])
         return {(r["role"], r["key"]) for r in rows}
 
     def keys(self, role: str, *, within: str | None = None) -> list[str]:

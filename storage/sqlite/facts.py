@@ -177,19 +177,15 @@ class SqliteFactStore:
                 f"SELECT seq, role, key FROM fact_links WHERE seq IN ({_marks(len(chunk))}){role_sql}", [*chunk, *roles])]
         return sorted(out)
 
-    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (), types: Collection[str] | None = None,
-                    within: str | None = None) -> set[tuple[str, str]]:
+    def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (), within: str | None = None) -> set[tuple[str, str]]:
         out: set[tuple[str, str]] = set()
-        if types is not None and not types:
-            return out
         role_sql = f" AND b.role IN ({_marks(len(roles))})" if roles else ""
-        type_sql = f" AND a.seq IN (SELECT seq FROM fact_records WHERE type IN ({_marks(len(types))}))" if types is not None else ""
         scope_sql = " AND a.seq IN (SELECT seq FROM fact_records WHERE belongs = ?)" if within is not None else ""
         for chunk in _chunks(keys):
             out.update((r["role"], r["key"]) for r in self.sql.rows(
                 f"SELECT DISTINCT b.role, b.key FROM fact_links a CROSS JOIN fact_links b ON b.seq = a.seq "
-                f"WHERE a.role = ? AND a.key IN ({_marks(len(chunk))}){role_sql}{type_sql}{scope_sql}",
-                [role, *chunk, *roles, *(sorted(types) if types is not None else []), *([within] if within is not None else [])]))
+                f"WHERE a.role = ? AND a.key IN ({_marks(len(chunk))}){role_sql}{scope_sql}",
+                [role, *chunk, *roles, *([within] if within is not None else [])]))
         return out
 
     def keys(self, role: str, *, within: str | None = None) -> list[str]:
