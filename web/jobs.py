@@ -32,6 +32,7 @@ from archive.errors import OutsafeError
 from storage import staging
 from storage.errors import StorageError
 from storage.home import make_private_dir
+from web.render import json_default
 
 KEEP_HOURS = 2
 PUBLISH_EVERY = 0.3  # seconds between two publications of a running job's progress
@@ -97,9 +98,10 @@ class Job:
         path = self.folder / STATE_FILE
         tmp = self.folder / f".{STATE_FILE}.{os.getpid()}.{threading.get_ident()}"
         try:
-            tmp.write_text(json.dumps(self.state_dict(), ensure_ascii=False), encoding="utf-8")
+            # as the page's JSON twin shows it (dates as ISO text, a path as its file name)
+            tmp.write_text(json.dumps(self.state_dict(), ensure_ascii=False, default=json_default), encoding="utf-8")
             os.replace(tmp, path)
-        except OSError:  # a full disk: the other processes show the last state; this one goes on
+        except (OSError, TypeError, ValueError):  # a full disk: the other processes show the last state; this one goes on
             tmp.unlink(missing_ok=True)
 
 

@@ -72,7 +72,8 @@ def environment() -> Environment:
     return env
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """JSON for what pages and their twins show: dates as ISO text, decimals as text, a path as its name."""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -87,4 +88,4 @@ def _default(value: Any) -> Any:
 
 
 def json_bytes(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, default=_default, indent=1).encode("utf-8")
+    return json.dumps(data, ensure_ascii=False, default=json_default, indent=1).encode("utf-8")

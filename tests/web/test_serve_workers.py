@@ -68,6 +68,27 @@ def test_a_job_run_by_one_process_is_shown_by_another(tmp_path):
     assert there.get(job.id, "ent_officer") is None  # its process stopped: its files and its state are gone
 
 
+def test_a_result_with_dates_and_paths_is_shown_by_another_process_as_the_json_twin_shows_it(tmp_path):
+    from datetime import date
+
+    here, there = Jobs(tmp_path), Jobs(tmp_path)
+
+    def work(job):
+        job.result = {"since": date(2026, 1, 1), "path": job.folder / "证据包.zip", "count": 3}
+
+    job = here.start("bureau_officer", "evidence", "证据包", work)
+    try:
+        for _ in range(100):
+            seen = there.get(job.id, "bureau_officer")
+            if seen is not None and seen.finished:
+                break
+            time.sleep(0.05)
+        assert seen.state == "done" and seen.result == {"since": "2026-01-01", "path": "证据包.zip", "count": 3}
+    finally:
+        here.close()
+        there.close()
+
+
 def test_a_forged_state_file_names_no_file_outside_its_folder(tmp_path):
     jobs = Jobs(tmp_path)
     jid = "A" * 16
