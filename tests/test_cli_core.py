@@ -161,7 +161,9 @@ def test_case_add_show_list(runner, full, basic_files):
     shown = json.loads(r.stdout)
     assert shown["data"]["hot_workers"][0]["id_number"].count("*") == 10
     assert f.WELDER_ID not in r.stdout
-    r = run(runner, full, "case", "show", ids[2][:10])
+    # a prefix of the id: 16 characters (48 bits of milliseconds and 32 random bits; 10 would be the
+    # time alone, which records stored in the same millisecond share)
+    r = run(runner, full, "case", "show", ids[2][:16])
     assert r.exit_code == 0 and "动火安全作业票 DH-2026-0105" in r.output
     r = run(runner, full, "case", "show", "NOPE")
     assert r.exit_code == 1 and "没有记录" in r.output

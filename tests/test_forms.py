@@ -248,7 +248,7 @@ def test_case_show_yaml_is_the_record_as_a_case_file_with_numbers_masked(arc, ru
     loaded = load(data, CTX)
     assert loaded.ok and dump(loaded.obj) == __import__("json").loads(agreement["data"])  # takes back into `case add` as it was
     card = arc.catalog.list_records(types=["training_record"])[0]
-    r = runner.invoke(main, ["--home", home, "case", "show", card["id"][:10], "--yaml"])
+    r = runner.invoke(main, ["--home", home, "case", "show", card["id"][:16], "--yaml"])  # a prefix (10 is the time alone)
     assert r.exit_code == 0 and WELDER_ID not in r.stdout and mask_id(WELDER_ID) in r.stdout
     r = runner.invoke(main, ["--home", home, "case", "show", "01NOSUCHRECORD", "--yaml"])
     assert r.exit_code == 1 and "没有记录" in r.output
