@@ -260,8 +260,13 @@ def test_a_hot_work_ticket_on_a_phone_from_application_to_completion(phone, site
     submit(page)
     assert "已完工验收" in page.locator(".ticket-summary").inner_text()
     assert page.locator("img.sig").count() == 12  # apply, measures, 1 receiver, gas, 5 approvals, 验票, start, close
+    # every signature image loads: they load lazily (loading="lazy"), so each is brought into view,
+    # then the page waits until each has finished — loaded or broken — before they are measured
+    for img in page.locator("img.sig").all():
+        img.scroll_into_view_if_needed()
+    page.wait_for_function("Array.from(document.querySelectorAll('img.sig')).every(i => i.complete)")
     widths = page.evaluate("Array.from(document.querySelectorAll('img.sig')).map(i => i.naturalWidth)")
-    assert all(w > 0 for w in widths)  # every signature image loads
+    assert all(w > 0 for w in widths), widths
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
     shoot(page, "ticket-closed")
     final = page.url.split("/tickets/")[1].split("?")[0]
