@@ -68,6 +68,10 @@ class Job:
     def finished(self) -> bool:
         return self.state in ("done", "failed")
 
+    def expired(self, now: float) -> bool:
+        """Ended more than KEEP_HOURS ago: forgotten, its files removed (by the process that ran it)."""
+        return self.finished and self.ended is not None and now - self.ended > KEEP_HOURS * 3600
+
     @property
     def percent(self) -> int:
         if self.state == "done":
@@ -163,7 +167,7 @@ class Jobs:
         job = self._jobs.get(jid)
         if job is None and JOB_ID.fullmatch(jid):
             job = read_job(self.root / jid)
-            if job is not None and job.finished and job.ended is not None and time.monotonic() - job.ended > KEEP_HOURS * 3600:
+            if job is not None and job.expired(time.monotonic()):
                 job = None  # its own process forgets it now, and removes its files
         return job if job is not None and job.owner == owner else None
 
@@ -171,8 +175,7 @@ class Jobs:
         """Forget finished jobs older than KEEP_HOURS (or every job, at shutdown) and remove their files."""
         now = time.monotonic()
         with self._lock:
-            old = [j for j in self._jobs.values()
-                   if everything or (j.finished and j.ended is not None and now - j.ended > KEEP_HOURS * 3600)]
+            old = [j for j in self._jobs.values() if everything or j.expired(now)]
             for j in old:
                 self._jobs.pop(j.id, None)
         for j in old:

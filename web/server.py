@@ -75,7 +75,6 @@ def create_app(home: Path, *, passphrase: str | None = None, clock: Clock = SYST
 
 
 SERVE_HOME = "OUTSAFE_SERVE_HOME"  # the archive home a worker process of `outsafe serve --workers N` serves
-MAX_WORKERS = 16
 
 
 def _tune_gc() -> None:
@@ -115,7 +114,6 @@ def run(home: Path, *, host: str = "127.0.0.1", port: int = 8080, passphrase: st
     from archive.errors import OutsafeError
 
     say = notify or (lambda msg: print(msg, file=sys.stderr))
-    workers = max(1, min(int(workers), MAX_WORKERS))
     probe = Archive.open(home, passphrase=lambda confirm: passphrase)
     try:
         if not probe.key_insecure:
@@ -130,18 +128,16 @@ def run(home: Path, *, host: str = "127.0.0.1", port: int = 8080, passphrase: st
     shown = f"[{host}]" if ":" in host else host
     options = dict(host=host, port=port, log_level="warning", access_log=False, server_header=False, date_header=True, proxy_headers=False,
                    limit_concurrency=200, timeout_keep_alive=5)
+    processes = f"{workers} 个进程 / processes; " if workers > 1 else ""
+    say(f"outsafe serve: {owner} — http://{shown}:{port}/  （{processes}Ctrl-C 停止 / to stop）")
+    if not accounts:
+        say("还没有网页账号 (no web accounts yet): outsafe user add NAME --role ROLE [--org USCC]")
     if workers > 1:
         os.environ[SERVE_HOME] = str(Path(home).resolve())
         if passphrase is not None:
             os.environ["OUTSAFE_PASSPHRASE"] = passphrase
-        say(f"outsafe serve: {owner} — http://{shown}:{port}/  （{workers} 个进程 / processes; Ctrl-C 停止 / to stop）")
-        if not accounts:
-            say("还没有网页账号 (no web accounts yet): outsafe user add NAME --role ROLE [--org USCC]")
         uvicorn.run("web.server:worker_app", factory=True, workers=workers, **options)
         return
     app = create_app(home, passphrase=passphrase, anchor=True, follow=True)
     _tune_gc()
-    say(f"outsafe serve: {owner} — http://{shown}:{port}/  （Ctrl-C 停止 / to stop）")
-    if not accounts:
-        say("还没有网页账号 (no web accounts yet): outsafe user add NAME --role ROLE [--org USCC]")
     uvicorn.Server(uvicorn.Config(app, **options)).run()
