@@ -35,7 +35,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm
 
 from archive.documents.tables import A4_LANDSCAPE, A4_PORTRAIT
-from doc_templates.dsl import ENFORCEMENT_PAGE, HERE, Doc, Font, P, Page, R, Spec, U, add_run, tw, write_para
+from doc_templates.dsl import ENFORCEMENT_PAGE, HERE, Doc, Font, P, Page, R, Spec, U, add_run, write_para
 from doc_templates.forms import ENF, copies_note, enf_body, enf_head, seal_block
 
 GB_PAGE = Page(top=A4_PORTRAIT.top, bottom=A4_PORTRAIT.bottom, left=A4_PORTRAIT.left, right=A4_PORTRAIT.right)
@@ -191,6 +191,15 @@ def dynamic_table(doc: Doc, table: str, layout: str, face: str = "song", header_
                     spacing = OxmlElement("w:spacing")
                     spacing.set(qn("w:val"), "0")
                     rpr.find(qn("w:sz")).addprevious(spacing)
+            # what a cell does not need, in a table of thousands of rows (each element and attribute
+            # is ~0.1–0.2 KB of the rendered document's tree: the ledger at 10^5 records is 46,000
+            # cells): the paragraph mark's own font (every cell holds text: "／" when empty; the
+            # line height is exact), the complex-script face and size (no such text in a cell)
+            p.find(qn("w:pPr")).remove(p.find(qn("w:pPr")).find(qn("w:rPr")))
+            for fonts in p.iter(qn("w:rFonts")):
+                fonts.attrib.pop(qn("w:cs"), None)
+            for cs in list(p.iter(qn("w:szCs"))):
+                cs.getparent().remove(cs)
         tbl.append(tr)
 
     def tag_row(text: str) -> None:

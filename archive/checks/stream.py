@@ -30,8 +30,8 @@ from datetime import date
 from typing import Any
 
 from archive.checks.major_hazard import ConfinedScope
-from archive.checks.model import CheckReport, CheckRule, Evaluation, Scope, finding_from_dict, make_scope
-from archive.checks.table import RULES, RULES_BY_ID, rule_result
+from archive.checks.model import SEVERITIES, STATUS_NAMES, CheckReport, CheckRule, Evaluation, Scope, make_scope
+from archive.checks.table import RULES, RULES_BY_ID, rule_result, rule_status
 from archive.checks.world import Clause, PartialSnapshot, World
 from archive.facts import cache
 from archive.facts.lint import fingerprint
@@ -160,15 +160,26 @@ class Parts:
             self.applicable[rid] |= got["applicable"]
             self.parts[rid] += [(tuple(k), f, e) for k, f, e in got["units"]]
 
-    def report(self, as_of: date) -> CheckReport:
-        results = []
+    def report(self, as_of: date) -> dict:
+        """The merged report as :meth:`CheckReport.as_dict` writes it (no records linted yet),
+        made of the parts' plain findings as they are: the kept result is this data, and the
+        report the caller gets is read from it once."""
+        rules, statuses, severities = [], dict.fromkeys(STATUS_NAMES, 0), dict.fromkeys(SEVERITIES, 0)
         for rule in self.rules:
-            ev = Evaluation(applicable=self.applicable[rule.id])
-            for _, findings, examined in sorted(self.parts[rule.id], key=lambda p: p[0]):
-                ev.findings += [finding_from_dict(f) for f in findings]
-                ev.examined += examined
-            results.append(rule_result(rule, ev))
-        return CheckReport(as_of, None, None, results)
+            findings: list[dict] = []
+            examined: list[str] = []
+            for _, fs, es in sorted(self.parts[rule.id], key=lambda p: p[0]):
+                findings += fs
+                examined += es
+            for f in findings:
+                f["rule"] = rule.id
+                severities[f["severity"]] += 1
+            status = rule_status(self.applicable[rule.id], [f["severity"] for f in findings])
+            statuses[status] += 1
+            rules.append({**rule.as_dict(), "status": status, "findings": findings, "examined": examined})
+        return {"as_of": as_of.isoformat(), "scope": {"enterprise": None, "contractor": None},
+                "summary": {"rules": len(rules), **statuses, "findings": severities}, "rules": rules,
+                "records_refused_by_current_rules": [], "records_not_linted": 0}
 
 
 def evaluate_part(snap: PartialSnapshot, as_of: date, scope: Scope, rules: Sequence[CheckRule]) -> dict:
@@ -192,8 +203,9 @@ class Members:
 
 
 def stream_checks(world: World, as_of: date, rules: Sequence[CheckRule], previous: dict | None = None,
-                  changed: tuple[set[str], set[str]] | None = None, progress: Any = None) -> tuple[CheckReport, dict]:
-    """The whole archive's check, home by home then contractor by contractor: (report, parts).
+                  changed: tuple[set[str], set[str]] | None = None, progress: Any = None) -> tuple[dict, dict]:
+    """The whole archive's check, home by home then contractor by contractor: (the report as plain
+    data — :meth:`CheckReport.as_dict` — and the parts).
     ``previous``: the parts of an earlier run and ``changed``, what the records stored since it
     touched — a part none of them touches is taken as it was."""
     enterprises, contractors, homes, projects = whole_scope(world, as_of)
@@ -355,9 +367,8 @@ def check_view(archive: Any, as_of: date, *, enterprise: str | None = None, cont
     parts_kept = cache.load(archive, k + "-parts")
     previous = parts_kept.value if parts_kept is not None and parts_kept.seq <= changes.top else None
     changed = changes.since(parts_kept.seq) if previous is not None else None
-    report, parts = stream_checks(world, as_of, rules, previous, changed, progress)
-    report.lint, report.unlinted = lint_all(world)
-    data = report.as_dict()
+    data, parts = stream_checks(world, as_of, rules, previous, changed, progress)
+    data["records_refused_by_current_rules"], data["records_not_linted"] = lint_all(world)
     everything = cache.Deps(everything=True)
     cache.save(archive, k + "-parts", cache.Kept(changes.top, everything, parts), memory=False)
     cache.save(archive, k, cache.Kept(changes.top, everything, data))

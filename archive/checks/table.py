@@ -31,15 +31,16 @@ def rule_result(rule: CheckRule, ev: Evaluation) -> RuleResult:
     only, pass with none, not applicable when it had nothing to judge and found nothing."""
     for f in ev.findings:
         f.rule = rule.id
-    if not ev.applicable and not ev.findings:
-        status = "not_applicable"
-    elif any(f.severity in ("major", "error") for f in ev.findings):
-        status = "fail"
-    elif ev.findings:
-        status = "warn"
-    else:
-        status = "pass"
-    return RuleResult(rule, status, ev.findings, ev.examined)
+    return RuleResult(rule, rule_status(ev.applicable, [f.severity for f in ev.findings]), ev.findings, ev.examined)
+
+
+def rule_status(applicable: bool, severities: Sequence[str]) -> str:
+    """A rule's status from whether it had anything to judge and its findings' severities."""
+    if not applicable and not severities:
+        return "not_applicable"
+    if any(s in ("major", "error") for s in severities):
+        return "fail"
+    return "warn" if severities else "pass"
 
 
 
