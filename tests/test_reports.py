@@ -243,6 +243,30 @@ def test_docx_text_golden(world, kind):
     assert_matches_golden(f"{kind}.txt", docx_text(docx))
 
 
+def test_a_table_cell_carries_only_what_it_prints(world):
+    """Each cell of the bureau's ledger is a few elements (a ledger at 10^5 records is ~46,000
+    cells, and every element and attribute costs ~0.1–0.2 KB of the rendered document's tree): one
+    run whose font names an East Asian and a Latin face, no paragraph-mark font, no complex-script
+    face or size — and the cell still says everything in its row's font size."""
+    built = build_report(world, "ledger", as_of=DATES["ledger"])
+    with zipfile.ZipFile(io.BytesIO(render_report(world, built))) as z:
+        root = etree.fromstring(z.read("word/document.xml"))
+    table = next(t for t in root.iter(f"{W}tbl") if len(t.findall(f"{W}tr")) >= 2 and t.find(f"{W}tblGrid") is not None
+                 and len(t.find(f"{W}tblGrid")) == 13)
+    cells = [tc for tr in table.findall(f"{W}tr")[1:] for tc in tr.findall(f"{W}tc")]
+    assert len(cells) >= 13
+    sizes = set()
+    for tc in cells:
+        assert sum(1 for e in tc.iter() if e.tag not in (f"{W}t", f"{W}br")) <= 16, etree.tostring(tc, encoding="unicode")
+        ppr = tc.find(f"{W}p/{W}pPr")
+        assert ppr.find(f"{W}rPr") is None
+        for fonts in tc.iter(f"{W}rFonts"):
+            assert fonts.get(f"{W}eastAsia") and fonts.get(f"{W}ascii") and fonts.get(f"{W}cs") is None
+        assert not list(tc.iter(f"{W}szCs"))
+        sizes |= {sz.get(f"{W}val") for sz in tc.iter(f"{W}sz")}
+    assert len(sizes) == 1 and int(sizes.pop()) in (16, 18)  # 8 or 9 pt, the table's layout
+
+
 def test_gb9704_layout_of_the_report(world):
     docx = render_report(world, build_report(world, "self_check", as_of=date(2026, 6, 10)))
     with zipfile.ZipFile(io.BytesIO(docx)) as z:
