@@ -302,6 +302,15 @@ def test_certificate_is_valid_through_its_expiry_day(expires, ok):
     assert (results(w)["3-2"].status == "pass") is ok
 
 
+def test_cert_problem_says_its_dates_the_chinese_way():
+    """The reasons go into findings, and findings into reports and documents: 2026年6月30日, never 2026-06-30."""
+    c = load_cert(issued="2024-03-01", expires="2026-06-30", next_review="2026-03-01")
+    assert cert_problem(c, date(2024, 2, 1), date(2024, 2, 1)) == "发证日期2024年3月1日晚于作业开始2024年2月1日"
+    assert cert_problem(c, date(2026, 3, 2), date(2026, 3, 2)) == "应于2026年3月1日前复审，未见复审（未按期复审的证书失效）"
+    c = load_cert(issued="2024-03-01", expires="2026-06-30")
+    assert cert_problem(c, date(2026, 6, 1), date(2026, 7, 1)) == "有效期至2026年6月30日，作业至2026年7月1日，已过期"
+
+
 def test_cert_problem_edges():
     c = load_cert(issued="2024-03-01", expires="2026-06-30", next_review="2026-03-01")
     assert cert_problem(c, date(2026, 3, 1), date(2026, 3, 1)) is None  # review due that day: still valid

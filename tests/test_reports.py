@@ -212,6 +212,24 @@ def test_no_internal_codes_or_program_names_in_a_report(examples, kind):
     assert "第一百零三条第一款" not in docx and "第一百零六条" not in docx
 
 
+def test_a_certificate_finding_does_not_stop_the_self_check_report(tmp_path):
+    """A certificate that lapses during a project (its review overdue, or its validity ending
+    before the work does) is a finding of C2/3-2 whose words go into the self-check report's
+    table: they say their dates the Chinese way, so the report — validated like any case file,
+    which refuses "2026-05-31" in a report — is produced. (Its dates were ISO before: `report
+    self-check` failed for every enterprise with such a finding.)"""
+    w = cf.world()
+    w["person_electrician"]["certificates"][0]["next_review"] = "2026-05-31"  # review overdue → 失效
+    a = cf.build_archive(tmp_path / "archive", tmp_path / "files", w)
+    try:
+        built = build_report(a, "self_check", as_of=date(2026, 11, 29), enterprise=cf.ENTERPRISE)
+        cells = " ".join(c for t in built.obj.tables for r in t.rows for c in r.cells)
+        assert "应于2026年5月31日前复审" in cells
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", cells)
+    finally:
+        a.close()
+
+
 def test_the_annex_and_tables_print_chinese_dates(examples):
     for kind, day in (("attachment2", date(2026, 11, 29)), ("self_check", date(2026, 11, 29))):
         built = build_report(examples, kind, as_of=day, enterprise=cf.ENTERPRISE)

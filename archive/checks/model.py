@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from archive.checks.facts import project_window
+from archive.checks.facts import fmt_day, project_window  # noqa: F401  (fmt_day: the rules import it from here)
 from archive.checks.snapshot import Rec, Snapshot
 
 SPL = "《安全生产法》"
@@ -258,11 +258,6 @@ def started_projects(scope: Scope, as_of: date) -> list[Rec]:
 
 def project_name(p: Any) -> str:
     return f"项目 {p.code}（{p.name}）"
-
-
-def fmt_day(d: date) -> str:
-    """A day as findings print it — the words go into reports and documents: 2026年5月6日."""
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def _inspections(snap: Snapshot, p: Any) -> list[Rec]:
