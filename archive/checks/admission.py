@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from archive.checks.facts import CERT_NEEDS, refs_of, best_cert_problem, ticket_days, ticket_people, uncovered
-from archive.checks.model import SPL, fmt_day
+from archive.checks.facts import CERT_NEEDS, refs_of, best_cert_problem, fmt_day, ticket_days, ticket_people, uncovered
+from archive.checks.model import SPL
 from archive.clock import local_day
 from archive.errors import Problem
 from archive.registry import person_key

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from archive.checks.facts import contractor_people, active_listings, cert_problem, project_window, training_card
-from archive.checks.model import Evaluation, Scope, make_finding, fmt_day, project_name, settings_of, started_projects
+from archive.checks.facts import contractor_people, active_listings, cert_problem, fmt_day, project_window, training_card
+from archive.checks.model import Evaluation, Scope, make_finding, project_name, settings_of, started_projects
 from archive.checks.snapshot import Rec, Snapshot, for_project
 from schemas.blacklist import add_months
 from schemas.common import TICKET_TYPE_NAMES

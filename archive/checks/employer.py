@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from archive.checks.facts import listings_of, listing_state, project_window, ticket_days, uncovered
-from archive.checks.model import Evaluation, Scope, make_finding, fmt_day, project_name, settings_of, started_projects, inspection_gaps
+from archive.checks.facts import fmt_day, listings_of, listing_state, project_window, ticket_days, uncovered
+from archive.checks.model import Evaluation, Scope, make_finding, project_name, settings_of, started_projects, inspection_gaps
 from archive.checks.snapshot import Rec, Snapshot, for_project
 from schemas.contract import liability_shifting_phrases
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from archive.checks.facts import CERT_NEEDS, best_cert_problem, cert_problem, ticket_days, ticket_people
-from archive.checks.model import Evaluation, Scope, make_finding, fmt_day, project_name, settings_of, started_projects, inspection_gaps
+from archive.checks.facts import CERT_NEEDS, best_cert_problem, cert_problem, fmt_day, ticket_days, ticket_people
+from archive.checks.model import Evaluation, Scope, make_finding, project_name, settings_of, started_projects, inspection_gaps
 from archive.checks.snapshot import Rec, Snapshot, for_project
 
 # =============================================================================================

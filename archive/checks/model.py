@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from archive.checks.facts import fmt_day, project_window  # noqa: F401  (fmt_day: the rules import it from here)
+from archive.checks.facts import project_window
 from archive.checks.snapshot import Rec, Snapshot
 
 SPL = "《安全生产法》"
