@@ -81,6 +81,7 @@ import jinja2
 from archive.documents.context import Calc, DeadlineGroup, OrderCalc, TrainingCalc, build_context
 from archive.documents.filters import make_env
 from archive.documents.lint import check_cached, check_template, check_templates
+from archive.documents.rowstream import STAND_IN, LongTable, Patterns, expand, take_long_tables
 from archive.documents.templates import (
     STORY_PARTS,
     W_NS,
@@ -129,22 +130,38 @@ def render_record(
             f"模板 {info.id} 未通过检查 (template fails its check):\n" + "\n".join("  " + p.line() for p in errors),
             hint="run `outsafe templates check` on the template folder",
         )
-    tpl = DocxTemplate(io.BytesIO(blob))
-    tpl.render_init()
-    context = build_context(obj, refs, settings=settings, owner=owner, images=images, tpl=tpl, template_id=info.id)
-    try:
-        tpl.render(context, jinja_env=make_env(), autoescape=True)
-        docx = _save(tpl)
-    except TemplateError:
-        raise
-    except jinja2.TemplateError as e:
-        raise TemplateError(f"模板 {info.id} 渲染失败 (rendering failed): {e.message or e}") from e
-    except Exception as e:  # docxtpl / python-docx / lxml failures on a broken template
-        raise TemplateError(f"模板 {info.id} 渲染失败 (rendering failed): {type(e).__name__}: {e}") from e
+    long_rows = LONG_TABLE_ROWS
+    while True:
+        tpl = DocxTemplate(io.BytesIO(blob))
+        tpl.render_init()
+        context = build_context(obj, refs, settings=settings, owner=owner, images=images, tpl=tpl, template_id=info.id)
+        long_tables = take_long_tables(context, long_rows) if long_rows is not None else []
+        try:
+            tpl.render(context, jinja_env=make_env(), autoescape=True)
+            docx = _save(tpl, long_tables)
+            break
+        except _RowsNotFound:  # a template of one's own prints the rows otherwise: rendered the ordinary way
+            long_rows = None
+        except TemplateError:
+            raise
+        except jinja2.TemplateError as e:
+            raise TemplateError(f"模板 {info.id} 渲染失败 (rendering failed): {e.message or e}") from e
+        except Exception as e:  # docxtpl / python-docx / lxml failures on a broken template
+            raise TemplateError(f"模板 {info.id} 渲染失败 (rendering failed): {type(e).__name__}: {e}") from e
     return Rendered(docx=docx, template_id=info.id, template_version=info.version, template_sha256=digest)
 
 
-def _save(tpl: Any) -> bytes:
+#: A campaign table of more rows than this is written into the document row by row, not through
+#: docxtpl's one tree of the whole document (archive/documents/rowstream.py): the same XML, a
+#: fraction of the memory. None: every table the ordinary way.
+LONG_TABLE_ROWS: int | None = 200
+
+
+class _RowsNotFound(Exception):
+    """The rendered document does not hold a long table's stand-in rows as rowstream expects."""
+
+
+def _save(tpl: Any, long_tables: list[LongTable] = ()) -> bytes:
     """The rendered package as .docx bytes, written once: fixed zip timestamps (the same record and
     template give the same bytes) and every run with an East Asian font (a safety net: docxtpl's
     own runs, e.g. around pictures, carry none).
@@ -176,7 +193,20 @@ def _save(tpl: Any) -> bytes:
             blob = part.blob
             if STORY_PARTS.match(name):
                 blob = keep_codes_whole(ensure_east_asian_fonts(blob))
-            put(name, blob)
+            if long_tables and name == "word/document.xml":
+                patterns = Patterns.find(blob, long_tables)
+                if patterns is None:
+                    raise _RowsNotFound(name)
+                zi = zipfile.ZipInfo(name, ZIP_TIME)
+                zi.compress_type = zipfile.ZIP_DEFLATED
+                zi.external_attr = 0o644 << 16
+                with z.open(zi, "w") as w:
+                    for piece in expand(blob, patterns):
+                        w.write(piece)
+            elif long_tables and STORY_PARTS.match(name) and STAND_IN.encode("utf-8") in blob:
+                raise _RowsNotFound(name)
+            else:
+                put(name, blob)
             if len(part.rels):
                 put(part.partname.rels_uri.membername, part.rels.xml)
     return out.getvalue()
