@@ -117,6 +117,11 @@ class Settings:
     pdf_recycle_every: int = _s(100, "[P]; measured: bench/render/RECYCLE.md", "每个转换进程处理多少份后重启（0 = 不定期重启）")
     pdf_timeout_seconds: float = _s(90, "[P]", "单份文档转换超时（秒）")
 
+    # --- the views (outsafe check, the dashboard) --------------------------------------------------
+    check_workers: int = _s(0, "[P]; measured: bench/views/RESULTS.md", "检查整个档案时并行的进程数（0 = 自动：每核一个，最多 4；1 = 不并行）")
+    check_parallel_records: int = _s(
+        20_000, "[P]; measured: bench/views/RESULTS.md", "自动并行时，档案记录数达到多少才用多个进程检查整个档案（进程启动约 1 秒）")
+
     # --- packages: what a zip may expand to (checked before anything is extracted) --------------
     package_max_bytes: int = _s(32 * 2**30, "[P]", "包解压后的总大小上限（字节）")
     package_max_member_bytes: int = _s(2 * 2**30, "[P]", "包内单个文件解压后的大小上限（字节）")

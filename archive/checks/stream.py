@@ -202,22 +202,54 @@ class Members:
         return key in self.items
 
 
+def _home_part(world: World, as_of: date, n: int, home: str, pks: Sequence[str], rules: Sequence[CheckRule],
+               ctx: ConfinedScope | None, enterprises: frozenset[str], contractors: frozenset[str]) -> dict[str, dict]:
+    """The parts ``pks`` of one home (its rules but CS-1's, and CS-1's; the first home's CS-1 part
+    says the totals), each with what it read."""
+    deps = world.deps = cache.Deps()
+    m = Members(enterprises, deps), Members(contractors, deps)
+    snap = world.snapshot(home_clauses(world, [home]), as_of).preload(CHECK_TYPES)
+    out = {}
+    for pk in pks:
+        confined = pk.startswith("cs1|")
+        context = {"CS-1": dataclasses.replace(ctx, totals=n == 1)} if confined and ctx is not None else {}
+        scope = Scope(snap.of("project"), [home] if home in m[0] else [], [], context, m)
+        out[pk] = {"deps": None, "value": evaluate_part(snap, as_of, scope, [r for r in rules if (r.id == "CS-1") == confined])}
+    read = deps.as_dict()
+    for part in out.values():
+        part["deps"] = read
+    world.forget()
+    return out
+
+
+def _contractor_part(world: World, as_of: date, contractor: str, rules: Sequence[CheckRule], enterprises: frozenset[str],
+                     contractors: frozenset[str]) -> dict:
+    """The part of the rules that go through contractors (C1, 3-3) for one contractor's projects."""
+    deps = world.deps = cache.Deps()
+    snap = world.snapshot([Clause.of("contractor", [contractor], ["project"])], as_of, per_project=True)
+    scope = Scope([p for p in snap.of("project") if p.obj.contractor == contractor], [], [contractor], {},
+                  (Members(enterprises, deps), Members(contractors, deps)))
+    return {"value": evaluate_part(snap, as_of, scope, rules), "deps": deps.as_dict()}
+
+
 def stream_checks(world: World, as_of: date, rules: Sequence[CheckRule], previous: dict | None = None,
-                  changed: tuple[set[str], set[str]] | None = None, progress: Any = None) -> tuple[dict, dict]:
+                  changed: tuple[set[str], set[str]] | None = None, progress: Any = None,
+                  workers: int = 1) -> tuple[dict, dict]:
     """The whole archive's check, home by home then contractor by contractor: (the report as plain
     data — :meth:`CheckReport.as_dict` — and the parts).
     ``previous``: the parts of an earlier run and ``changed``, what the records stored since it
-    touched — a part none of them touches is taken as it was."""
+    touched — a part none of them touches is taken as it was.
+    ``workers`` > 1: the parts to compute are shared among that many processes
+    (:mod:`archive.checks.parallel`), each with its own connection to the catalog; the report is
+    the same, put together in the same order."""
     enterprises, contractors, homes, projects = whole_scope(world, as_of)
-    parts = Parts(rules)
+    members = frozenset(enterprises), frozenset(contractors)
     plain = [r for r in rules if r.id != "CS-1"]  # C1 and 3-3 go through the part's contractors: none here
     confined = [r for r in rules if r.id == "CS-1"]
     by_contractor = [r for r in rules if r.id in BY_CONTRACTOR]
     ctx = confined_scope(world, as_of, set(enterprises), projects) if confined else None
     ctx_key = json.dumps([ctx.applicable, sorted(ctx.names), ctx.projects, ctx.tickets], ensure_ascii=False) if ctx else ""
-    kept: dict[str, dict] = {}
     total = len(homes) + len(contractors)
-    world.keep_cases = False  # each home's records are read once: the sealed cache keeps the registry
 
     def reuse(pk: str) -> dict | None:
         old = (previous or {}).get(pk)
@@ -225,48 +257,57 @@ def stream_checks(world: World, as_of: date, rules: Sequence[CheckRule], previou
             return None
         return old
 
-    def members(deps: cache.Deps) -> tuple[Members, Members]:
-        return Members(frozenset(enterprises), deps), Members(frozenset(contractors), deps)
-
+    # what each home and contractor holds: the parts kept from an earlier run, and those to compute
+    order: list[list[str]] = []
+    got: dict[str, dict | None] = {}
+    home_tasks: list[tuple[int, str, list[str]]] = []
     for n, home in enumerate(homes, 1):
-        wanted = {f"home|{home}": plain}
-        if confined:
-            wanted[f"cs1|{home}|{ctx_key}|{n == 1}"] = confined
-        got = {pk: reuse(pk) for pk in wanted}
-        if any(v is None for v in got.values()):
-            deps = world.deps = cache.Deps()
-            m = members(deps)
-            snap = world.snapshot(home_clauses(world, [home]), as_of).preload(CHECK_TYPES)
-            for pk, rules_ in wanted.items():
-                if got[pk] is None:
-                    context = {"CS-1": dataclasses.replace(ctx, totals=n == 1)} if pk.startswith("cs1|") else {}  # one part says the totals
-                    scope = Scope(snap.of("project"), [home] if home in m[0] else [], [], context, m)
-                    got[pk] = {"deps": None, "value": evaluate_part(snap, as_of, scope, rules_)}
-            for pk in wanted:
-                if got[pk]["deps"] is None:
-                    got[pk]["deps"] = deps.as_dict()
-            world.forget()
-        for pk, part in got.items():
+        wanted = [f"home|{home}"] + ([f"cs1|{home}|{ctx_key}|{n == 1}"] if confined else [])
+        order.append(wanted)
+        got.update((pk, reuse(pk)) for pk in wanted)
+        missing = [pk for pk in wanted if got[pk] is None]
+        if missing:
+            home_tasks.append((n, home, missing))
+    contractor_tasks: list[str] = []
+    for c in contractors if by_contractor else ():
+        pk = f"contractor|{c}"
+        order.append([pk])
+        got[pk] = reuse(pk)
+        if got[pk] is None:
+            contractor_tasks.append(c)
+    done = [total - len(home_tasks) - len(contractor_tasks)]
+
+    def tick(k: int = 1) -> None:
+        done[0] += k
+        if progress:
+            progress("check", done[0], total)
+
+    if progress and done[0]:
+        progress("check", done[0], total)
+    if workers > 1 and len(home_tasks) + len(contractor_tasks) > 1:
+        from archive.checks.parallel import compute_parts
+
+        got.update(compute_parts(world, as_of, rules, ctx, members, home_tasks, contractor_tasks, workers, tick))
+    else:
+        world.keep_cases = False  # each home's records are read once: the sealed cache keeps the registry
+        try:
+            for n, home, pks in home_tasks:
+                got.update(_home_part(world, as_of, n, home, pks, plain + confined, ctx, *members))
+                tick()
+            for i, c in enumerate(contractor_tasks, 1):
+                got[f"contractor|{c}"] = _contractor_part(world, as_of, c, by_contractor, *members)
+                if i % 100 == 0:
+                    world.forget()
+                tick()
+        finally:
+            world.keep_cases = True
+    parts = Parts(rules)
+    kept: dict[str, dict] = {}
+    for pks in order:
+        for pk in pks:
+            part = got[pk]
             parts.add(part["value"])
             kept[pk] = part
-        if progress:
-            progress("check", n, total)
-    for n, c in enumerate(contractors if by_contractor else (), 1):
-        pk = f"contractor|{c}"
-        part = reuse(pk)
-        if part is None:
-            deps = world.deps = cache.Deps()
-            snap = world.snapshot([Clause.of("contractor", [c], ["project"])], as_of, per_project=True)
-            scope = Scope([p for p in snap.of("project") if p.obj.contractor == c], [], [c], {}, members(deps))
-            part = {"value": evaluate_part(snap, as_of, scope, by_contractor)}
-            part["deps"] = deps.as_dict()
-            if n % 100 == 0:
-                world.forget()
-        parts.add(part["value"])
-        kept[pk] = part
-        if progress:
-            progress("check", len(homes) + n, total)
-    world.keep_cases = True
     return parts.report(as_of), kept
 
 
@@ -367,7 +408,9 @@ def check_view(archive: Any, as_of: date, *, enterprise: str | None = None, cont
     parts_kept = cache.load(archive, k + "-parts")
     previous = parts_kept.value if parts_kept is not None and parts_kept.seq <= changes.top else None
     changed = changes.since(parts_kept.seq) if previous is not None else None
-    data, parts = stream_checks(world, as_of, rules, previous, changed, progress)
+    from archive.checks.parallel import workers_for
+
+    data, parts = stream_checks(world, as_of, rules, previous, changed, progress, workers=workers_for(archive.settings, changes.top))
     data["records_refused_by_current_rules"], data["records_not_linted"] = lint_all(world)
     everything = cache.Deps(everything=True)
     cache.save(archive, k + "-parts", cache.Kept(changes.top, everything, parts), memory=False)
