@@ -839,7 +839,7 @@ def check(app: App, enterprise: str | None, contractor: str | None, rule_ids: tu
     if unknown:
         raise click.BadParameter(f"unknown rule {', '.join(unknown)}; see `outsafe check --rules`", param_hint="--rule")
     return output(check_archive(app.archive(), as_of=as_of, enterprise=enterprise, contractor=contractor, rule_ids=rule_ids,
-                                fail_on=fail_on), as_json)
+                                fail_on=fail_on, progress=progress_printer("五查")), as_json)
 
 
 @main.group()

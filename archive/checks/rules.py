@@ -24,17 +24,18 @@ from archive.errors import NotFound
 
 def check_archive(
     archive: Any, *, as_of: date | None = None, enterprise: str | None = None, contractor: str | None = None,
-    rule_ids: Sequence[str] = (), fail_on: str | None = None, within: str | None = None,
+    rule_ids: Sequence[str] = (), fail_on: str | None = None, within: str | None = None, progress: Any = None,
 ) -> CheckReport:
     """``outsafe check``: the rules ``rule_ids`` (default: all) over ``archive`` as on ``as_of``
     (default: the archive's today); records dated later are not seen. ``fail_on``: the severity
     from which the run's exit code is 1. ``within``: judge only the records that belong to that
-    enterprise (an enterprise account's scope: what it would see in its own archive)."""
+    enterprise (an enterprise account's scope: what it would see in its own archive). ``progress``:
+    called as (stage, done, total) while the whole archive is checked home by home."""
     unknown = [r for r in rule_ids if r not in RULES_BY_ID]
     if unknown:
         raise NotFound(f"没有规则 {', '.join(unknown)} (unknown rule)", hint="查看规则 (list the rules): outsafe check --rules")
     report = check_view(archive, as_of or archive.clock.today(), enterprise=enterprise, contractor=contractor,
-                        rules=[RULES_BY_ID[r] for r in rule_ids] or None, within=within)
+                        rules=[RULES_BY_ID[r] for r in rule_ids] or None, within=within, progress=progress)
     report.fail_on = fail_on
     return report
 
