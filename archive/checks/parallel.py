@@ -52,37 +52,34 @@ def workers_for(settings: Any, records: int) -> int:
 _here: dict[str, Any] = {}
 
 
-def _start(root: str, settings: Any, within: str | None, as_of: date, rule_ids: list[str], ctx: ConfinedScope | None,
-           enterprises: frozenset[str], contractors: frozenset[str]) -> None:
-    from archive.app import Archive
+def _start(opener: type, root: str, settings: Any, within: str | None, as_of: date, rule_ids: list[str],
+           ctx: ConfinedScope | None, enterprises: frozenset[str], contractors: frozenset[str], home_part: Callable,
+           contractor_part: Callable, by_contractor: tuple[str, ...]) -> None:
     from archive.checks.table import RULES_BY_ID
     from archive.checks.world import World
 
-    archive = Archive.open(Path(root))
+    archive = opener.open(Path(root))
     archive.settings = settings
     world = World(archive, catch=False, within=within)
     world.keep_cases = False
     rules = [RULES_BY_ID[r] for r in rule_ids]
-    _here.update(archive=archive, world=world, as_of=as_of, rules=rules, ctx=ctx, members=(enterprises, contractors))
+    _here.update(archive=archive, world=world, as_of=as_of, rules=rules, ctx=ctx, members=(enterprises, contractors),
+                 home_part=home_part, contractor_part=contractor_part, by_contractor=by_contractor)
 
 
 def _homes(tasks: list[tuple[int, str, list[str]]]) -> dict[str, dict]:
-    from archive.checks.stream import _home_part
-
     crash_point("check.worker")
     out: dict[str, dict] = {}
     rules = _here["rules"]
     for n, home, pks in tasks:
-        out.update(_home_part(_here["world"], _here["as_of"], n, home, pks, rules, _here["ctx"], *_here["members"]))
+        out.update(_here["home_part"](_here["world"], _here["as_of"], n, home, pks, rules, _here["ctx"], *_here["members"]))
     return out
 
 
 def _contractors(cs: list[str]) -> dict[str, dict]:
-    from archive.checks.stream import BY_CONTRACTOR, _contractor_part
-
     crash_point("check.worker")
-    rules = [r for r in _here["rules"] if r.id in BY_CONTRACTOR]
-    out = {f"contractor|{c}": _contractor_part(_here["world"], _here["as_of"], c, rules, *_here["members"]) for c in cs}
+    rules = [r for r in _here["rules"] if r.id in _here["by_contractor"]]
+    out = {f"contractor|{c}": _here["contractor_part"](_here["world"], _here["as_of"], c, rules, *_here["members"]) for c in cs}
     _here["world"].forget()
     return out
 
@@ -92,8 +89,11 @@ def _contractors(cs: list[str]) -> dict[str, dict]:
 
 def compute_parts(world: Any, as_of: date, rules: Sequence[CheckRule], ctx: ConfinedScope | None,
                   members: tuple[frozenset[str], frozenset[str]], home_tasks: list[tuple[int, str, list[str]]],
-                  contractor_tasks: list[str], workers: int, tick: Callable[[int], None]) -> dict[str, dict]:
-    """Every part of ``home_tasks`` and ``contractor_tasks``, computed by ``workers`` processes."""
+                  contractor_tasks: list[str], workers: int, tick: Callable[[int], None], *, home_part: Callable,
+                  contractor_part: Callable, by_contractor: tuple[str, ...]) -> dict[str, dict]:
+    """Every part of ``home_tasks`` and ``contractor_tasks``, computed by ``workers`` processes with
+    ``home_part`` and ``contractor_part`` (archive/checks/stream.py's, passed by name: module-level
+    functions the processes import)."""
     archive = world.archive
     tasks: list[tuple[Callable, list, int]] = [(_homes, [t], 1) for t in home_tasks]
     tasks += [(_contractors, contractor_tasks[i:i + CONTRACTORS_PER_TASK], len(contractor_tasks[i:i + CONTRACTORS_PER_TASK]))
@@ -103,7 +103,8 @@ def compute_parts(world: Any, as_of: date, rules: Sequence[CheckRule], ctx: Conf
     try:
         with ProcessPoolExecutor(
             max_workers=min(workers, len(tasks)), mp_context=multiprocessing.get_context("spawn"), initializer=_start,
-            initargs=(str(archive.home.root), archive.settings, world.within, as_of, [r.id for r in rules], ctx, *members),
+            initargs=(type(archive), str(archive.home.root), archive.settings, world.within, as_of, [r.id for r in rules], ctx,
+                      *members, home_part, contractor_part, by_contractor),
         ) as pool:
             left = {pool.submit(fn, arg): (fn, arg, k) for fn, arg, k in tasks}
             while left:
@@ -115,17 +116,15 @@ def compute_parts(world: Any, as_of: date, rules: Sequence[CheckRule], ctx: Conf
                     tick(k)
     except (BrokenProcessPool, OSError) as e:  # a process killed or not started: the rest here
         log.warning("check: worker processes failed (%s); computing the remaining %d parts in this process", e, len(left))
-        from archive.checks.stream import BY_CONTRACTOR, _contractor_part, _home_part
-
         keep, world.keep_cases = world.keep_cases, False
         try:
             for fn, arg, k in left.values():
                 if fn is _homes:
                     for n, home, pks in arg:
-                        out.update(_home_part(world, as_of, n, home, pks, list(rules), ctx, *members))
+                        out.update(home_part(world, as_of, n, home, pks, list(rules), ctx, *members))
                 else:
-                    by_contractor = [r for r in rules if r.id in BY_CONTRACTOR]
-                    out.update({f"contractor|{c}": _contractor_part(world, as_of, c, by_contractor, *members) for c in arg})
+                    out.update({f"contractor|{c}": contractor_part(world, as_of, c, [r for r in rules if r.id in by_contractor], *members)
+                                for c in arg})
                     world.forget()
                 tick(k)
         finally:

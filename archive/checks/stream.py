@@ -287,7 +287,8 @@ def stream_checks(world: World, as_of: date, rules: Sequence[CheckRule], previou
     if workers > 1 and len(home_tasks) + len(contractor_tasks) > 1:
         from archive.checks.parallel import compute_parts
 
-        got.update(compute_parts(world, as_of, rules, ctx, members, home_tasks, contractor_tasks, workers, tick))
+        got.update(compute_parts(world, as_of, rules, ctx, members, home_tasks, contractor_tasks, workers, tick,
+                                 home_part=_home_part, contractor_part=_contractor_part, by_contractor=BY_CONTRACTOR))
     else:
         world.keep_cases = False  # each home's records are read once: the sealed cache keeps the registry
         try:

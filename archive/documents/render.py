@@ -139,9 +139,9 @@ def render_record(
         try:
             tpl.render(context, jinja_env=make_env(), autoescape=True)
             docx = _save(tpl, long_tables)
-            break
-        except _RowsNotFound:  # a template of one's own prints the rows otherwise: rendered the ordinary way
-            long_rows = None
+            if docx is not None:
+                break
+            long_rows = None  # a template of one's own prints the rows otherwise: rendered the ordinary way
         except TemplateError:
             raise
         except jinja2.TemplateError as e:
@@ -157,17 +157,15 @@ def render_record(
 LONG_TABLE_ROWS: int | None = 200
 
 
-class _RowsNotFound(Exception):
-    """The rendered document does not hold a long table's stand-in rows as rowstream expects."""
-
-
-def _save(tpl: Any, long_tables: list[LongTable] = ()) -> bytes:
+def _save(tpl: Any, long_tables: list[LongTable] = ()) -> bytes | None:
     """The rendered package as .docx bytes, written once: fixed zip timestamps (the same record and
     template give the same bytes) and every run with an East Asian font (a safety net: docxtpl's
     own runs, e.g. around pictures, carry none).
 
     What ``DocxTemplate.save`` does minus its picture/zip-name replacement hooks, which outsafe
-    does not use; the content-types item comes from python-docx's own writer."""
+    does not use; the content-types item comes from python-docx's own writer. ``long_tables``: the
+    tables rendered with stand-in rows (rowstream), written out row by row; None when the stand-ins
+    are not where rowstream expects them (the caller renders again the ordinary way)."""
     # lazy: python-docx/docxtpl (~90 ms to import) load with the first document, not with every command
     from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
     from docx.opc.pkgwriter import _ContentTypesItem
@@ -196,7 +194,7 @@ def _save(tpl: Any, long_tables: list[LongTable] = ()) -> bytes:
             if long_tables and name == "word/document.xml":
                 patterns = Patterns.find(blob, long_tables)
                 if patterns is None:
-                    raise _RowsNotFound(name)
+                    return None
                 zi = zipfile.ZipInfo(name, ZIP_TIME)
                 zi.compress_type = zipfile.ZIP_DEFLATED
                 zi.external_attr = 0o644 << 16
@@ -204,7 +202,7 @@ def _save(tpl: Any, long_tables: list[LongTable] = ()) -> bytes:
                     for piece in expand(blob, patterns):
                         w.write(piece)
             elif long_tables and STORY_PARTS.match(name) and STAND_IN.encode("utf-8") in blob:
-                raise _RowsNotFound(name)
+                return None
             else:
                 put(name, blob)
             if len(part.rels):
