@@ -5,7 +5,6 @@ with SIGKILL costs nothing but time. Real processes (spawn), real catalog."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 from datetime import date
 
@@ -16,22 +15,14 @@ from archive.checks import parallel
 from archive.checks.stream import check_view
 from archive.checks.table import run_checks
 from archive.settings import Settings
-from bench.views.bulk import new_bureau_archive, store
 from bench.views.district import District
 from storage.faults import ENV as CRASH_ENV
-from tests.test_views import check_dict, reference
+from tests.test_views import check_dict, district_archive, reference
 
 
 @pytest.fixture(scope="module")
 def district(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("OUTSAFE_PASSPHRASE", os.environ.get("OUTSAFE_PASSPHRASE") or "test-passphrase")
-    root = tmp_path_factory.mktemp("district")
-    try:
-        a = new_bureau_archive(root / "archive")
-        store(a, District(seed=5, enterprises=5, contractors=12, records=700).cases())
-    finally:
-        mp.undo()
+    a = district_archive(tmp_path_factory, District(seed=5, enterprises=5, contractors=12, records=700))
     yield a, reference(a)
     a.close()
 

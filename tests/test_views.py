@@ -62,17 +62,23 @@ def reference(a: Archive) -> Snapshot:
 @pytest.fixture(scope="module")
 def district(tmp_path_factory):
     """A small generated district in a bureau's archive, stored through the bulk sealing path."""
+    a = district_archive(tmp_path_factory, District(seed=11, enterprises=6, contractors=14, records=1100))
+    snap = reference(a)
+    yield a, snap
+    a.close()
+
+
+def district_archive(tmp_path_factory, district: District) -> Archive:
+    """A bureau's archive holding ``district``'s records, stored through the bulk sealing path."""
     mp = pytest.MonkeyPatch()
     mp.setenv("OUTSAFE_PASSPHRASE", os.environ.get("OUTSAFE_PASSPHRASE") or "test-passphrase")
     root = tmp_path_factory.mktemp("district")
     try:
         a = new_bureau_archive(root / "archive")
-        store(a, District(seed=11, enterprises=6, contractors=14, records=1100).cases())
+        store(a, district.cases())
     finally:
         mp.undo()
-    snap = reference(a)
-    yield a, snap
-    a.close()
+    return a
 
 
 def scopes(snap: Snapshot) -> list[dict]:
