@@ -39,7 +39,7 @@ MAX_AUTO_WORKERS = 4
 
 def workers_for(settings: Any, records: int) -> int:
     """How many processes the whole archive's check of an archive of ``records`` records uses."""
-    n = int(getattr(settings, "check_workers", 1) or 0)
+    n = settings.check_workers
     if n <= 0:
         if records < settings.check_parallel_records:
             return 1
@@ -89,11 +89,12 @@ def _contractors(cs: list[str]) -> dict[str, dict]:
 
 def compute_parts(world: Any, as_of: date, rules: Sequence[CheckRule], ctx: ConfinedScope | None,
                   members: tuple[frozenset[str], frozenset[str]], home_tasks: list[tuple[int, str, list[str]]],
-                  contractor_tasks: list[str], workers: int, tick: Callable[[int], None], *, home_part: Callable,
+                  contractor_tasks: list[str], workers: int, tick: Callable[[int], None],
+                  here: Callable[[list[tuple[int, str, list[str]]], list[str]], dict[str, dict]], *, home_part: Callable,
                   contractor_part: Callable, by_contractor: tuple[str, ...]) -> dict[str, dict]:
     """Every part of ``home_tasks`` and ``contractor_tasks``, computed by ``workers`` processes with
     ``home_part`` and ``contractor_part`` (archive/checks/stream.py's, passed by name: module-level
-    functions the processes import)."""
+    functions the processes import); what the processes could not compute, by ``here`` in this one."""
     archive = world.archive
     tasks: list[tuple[Callable, list, int]] = [(_homes, [t], 1) for t in home_tasks]
     tasks += [(_contractors, contractor_tasks[i:i + CONTRACTORS_PER_TASK], len(contractor_tasks[i:i + CONTRACTORS_PER_TASK]))
@@ -116,17 +117,6 @@ def compute_parts(world: Any, as_of: date, rules: Sequence[CheckRule], ctx: Conf
                     tick(k)
     except (BrokenProcessPool, OSError) as e:  # a process killed or not started: the rest here
         log.warning("check: worker processes failed (%s); computing the remaining %d parts in this process", e, len(left))
-        keep, world.keep_cases = world.keep_cases, False
-        try:
-            for fn, arg, k in left.values():
-                if fn is _homes:
-                    for n, home, pks in arg:
-                        out.update(home_part(world, as_of, n, home, pks, list(rules), ctx, *members))
-                else:
-                    out.update({f"contractor|{c}": contractor_part(world, as_of, c, [r for r in rules if r.id in by_contractor], *members)
-                                for c in arg})
-                    world.forget()
-                tick(k)
-        finally:
-            world.keep_cases = keep
+        out.update(here([t for fn, arg, _ in left.values() if fn is _homes for t in arg],
+                        [c for fn, arg, _ in left.values() if fn is _contractors for c in arg]))
     return out

@@ -31,6 +31,7 @@ from typing import Any
 
 from archive.checks.major_hazard import ConfinedScope
 from archive.checks.model import SEVERITIES, STATUS_NAMES, CheckReport, CheckRule, Evaluation, Scope, make_scope
+from archive.checks.parallel import compute_parts, workers_for
 from archive.checks.table import RULES, RULES_BY_ID, rule_result, rule_status
 from archive.checks.world import Clause, PartialSnapshot, World
 from archive.facts import cache
@@ -244,12 +245,10 @@ def stream_checks(world: World, as_of: date, rules: Sequence[CheckRule], previou
     the same, put together in the same order."""
     enterprises, contractors, homes, projects = whole_scope(world, as_of)
     members = frozenset(enterprises), frozenset(contractors)
-    plain = [r for r in rules if r.id != "CS-1"]  # C1 and 3-3 go through the part's contractors: none here
-    confined = [r for r in rules if r.id == "CS-1"]
+    confined = [r for r in rules if r.id == "CS-1"]  # a part of its own per home (C1 and 3-3 go in the other: no contractors there)
     by_contractor = [r for r in rules if r.id in BY_CONTRACTOR]
     ctx = confined_scope(world, as_of, set(enterprises), projects) if confined else None
     ctx_key = json.dumps([ctx.applicable, sorted(ctx.names), ctx.projects, ctx.tickets], ensure_ascii=False) if ctx else ""
-    total = len(homes) + len(contractors)
 
     def reuse(pk: str) -> dict | None:
         old = (previous or {}).get(pk)
@@ -275,6 +274,7 @@ def stream_checks(world: World, as_of: date, rules: Sequence[CheckRule], previou
         got[pk] = reuse(pk)
         if got[pk] is None:
             contractor_tasks.append(c)
+    total = len(order)  # the homes, and the contractors when their rules are asked for
     done = [total - len(home_tasks) - len(contractor_tasks)]
 
     def tick(k: int = 1) -> None:
@@ -284,24 +284,29 @@ def stream_checks(world: World, as_of: date, rules: Sequence[CheckRule], previou
 
     if progress and done[0]:
         progress("check", done[0], total)
-    if workers > 1 and len(home_tasks) + len(contractor_tasks) > 1:
-        from archive.checks.parallel import compute_parts
 
-        got.update(compute_parts(world, as_of, rules, ctx, members, home_tasks, contractor_tasks, workers, tick,
-                                 home_part=_home_part, contractor_part=_contractor_part, by_contractor=BY_CONTRACTOR))
-    else:
-        world.keep_cases = False  # each home's records are read once: the sealed cache keeps the registry
+    def here(homes_: list[tuple[int, str, list[str]]], contractors_: list[str]) -> dict[str, dict]:
+        """The parts computed in this process."""
+        out: dict[str, dict] = {}
+        keep, world.keep_cases = world.keep_cases, False  # each home's records are read once: the sealed cache keeps the registry
         try:
-            for n, home, pks in home_tasks:
-                got.update(_home_part(world, as_of, n, home, pks, plain + confined, ctx, *members))
+            for n, home, pks in homes_:
+                out.update(_home_part(world, as_of, n, home, pks, rules, ctx, *members))
                 tick()
-            for i, c in enumerate(contractor_tasks, 1):
-                got[f"contractor|{c}"] = _contractor_part(world, as_of, c, by_contractor, *members)
+            for i, c in enumerate(contractors_, 1):
+                out[f"contractor|{c}"] = _contractor_part(world, as_of, c, by_contractor, *members)
                 if i % 100 == 0:
                     world.forget()
                 tick()
         finally:
-            world.keep_cases = True
+            world.keep_cases = keep
+        return out
+
+    if workers > 1 and len(home_tasks) + len(contractor_tasks) > 1:
+        got.update(compute_parts(world, as_of, rules, ctx, members, home_tasks, contractor_tasks, workers, tick, here,
+                                 home_part=_home_part, contractor_part=_contractor_part, by_contractor=BY_CONTRACTOR))
+    else:
+        got.update(here(home_tasks, contractor_tasks))
     parts = Parts(rules)
     kept: dict[str, dict] = {}
     for pks in order:
@@ -409,8 +414,6 @@ def check_view(archive: Any, as_of: date, *, enterprise: str | None = None, cont
     parts_kept = cache.load(archive, k + "-parts")
     previous = parts_kept.value if parts_kept is not None and parts_kept.seq <= changes.top else None
     changed = changes.since(parts_kept.seq) if previous is not None else None
-    from archive.checks.parallel import workers_for
-
     data, parts = stream_checks(world, as_of, rules, previous, changed, progress, workers=workers_for(archive.settings, changes.top))
     data["records_refused_by_current_rules"], data["records_not_linted"] = lint_all(world)
     everything = cache.Deps(everything=True)

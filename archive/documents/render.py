@@ -177,12 +177,15 @@ def _save(tpl: Any, long_tables: list[LongTable] = ()) -> bytes | None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
 
-        def put(name: str, blob: bytes) -> None:
+        def entry(name: str) -> zipfile.ZipInfo:
             zi = zipfile.ZipInfo(name, ZIP_TIME)
             media = name.startswith("word/media/") and name.lower().endswith((".png", ".jpg", ".jpeg"))
             zi.compress_type = zipfile.ZIP_STORED if media else zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
-            z.writestr(zi, blob)
+            return zi
+
+        def put(name: str, blob: bytes) -> None:
+            z.writestr(entry(name), blob)
 
         put(CONTENT_TYPES_URI.membername, _ContentTypesItem.from_parts(parts).blob)
         put(PACKAGE_URI.rels_uri.membername, package.rels.xml)
@@ -195,11 +198,8 @@ def _save(tpl: Any, long_tables: list[LongTable] = ()) -> bytes | None:
                 patterns = Patterns.find(blob, long_tables)
                 if patterns is None:
                     return None
-                zi = zipfile.ZipInfo(name, ZIP_TIME)
-                zi.compress_type = zipfile.ZIP_DEFLATED
-                zi.external_attr = 0o644 << 16
-                with z.open(zi, "w") as w:
-                    for piece in expand(blob, patterns):
+                with z.open(entry(name), "w") as w:
+                    for piece in expand(blob, patterns, join_code_hyphens):
                         w.write(piece)
             elif long_tables and STORY_PARTS.match(name) and STAND_IN.encode("utf-8") in blob:
                 return None
@@ -215,6 +215,11 @@ _CODE_HYPHEN = re.compile(r"(?<=[A-Za-z0-9])-(?=[A-Za-z0-9])")
 WORD_JOINER = "\u2060"
 
 
+def join_code_hyphens(text: str) -> str:
+    """``text`` with a WORD JOINER after each hyphen inside a code (see keep_codes_whole)."""
+    return _CODE_HYPHEN.sub("-" + WORD_JOINER, text) if "-" in text else text
+
+
 def keep_codes_whole(xml: bytes) -> bytes:
     """A code such as HR-WB-2026-002 or MB-2026-0009 is one word on paper: LibreOffice may break
     a line after any hyphen, so a WORD JOINER (U+2060, invisible, not in the PDF's text layer)
@@ -225,7 +230,7 @@ def keep_codes_whole(xml: bytes) -> bytes:
 
     def fix(m: re.Match) -> bytes:
         text = m.group(2).decode("utf-8")
-        new = _CODE_HYPHEN.sub("-" + WORD_JOINER, text)
+        new = join_code_hyphens(text)
         return m.group(1) + new.encode("utf-8") + m.group(3) if new != text else m.group(0)
 
     return _TEXT.sub(fix, xml)

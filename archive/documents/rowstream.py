@@ -12,7 +12,7 @@ written from, its cells' texts put in as docxtpl, Jinja and lxml would have put 
   ``&#34;``/``&#39;`` and _finalize's ``&#95;`` come back as the characters after the parse);
 - a line break (``\\n``) ends the ``w:t`` and starts ``<w:br/><w:t xml:space="preserve">``
   (docxtpl's ``resolve_listing``); an empty ``w:t`` is written as lxml writes it, self-closed;
-- a hyphen inside a code is followed by a WORD JOINER (render.keep_codes_whole).
+- a hyphen inside a code is followed by a WORD JOINER (render.join_code_hyphens, passed in).
 
 A table whose cells hold anything else docxtpl would turn into markup (a tab) or lxml would
 normalise (a carriage return), or whose rows are not all as wide as its first, is rendered the
@@ -24,7 +24,7 @@ document.xml written both ways byte for byte.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,19 +81,11 @@ def take_long_tables(context: dict, min_rows: int) -> list[LongTable]:
 
 
 _T_OPEN = re.compile(rb"<w:t(?:\s[^>]*)?>$")
-_CODE_HYPHEN = re.compile(r"(?<=[A-Za-z0-9])-(?=[A-Za-z0-9])")
-_JOINED = "-\u2060"
 _NEXT_T = b'<w:t xml:space="preserve">'
 
 
-def _text(segment: str) -> bytes:
-    if "-" in segment:
-        segment = _CODE_HYPHEN.sub(_JOINED, segment)
-    return segment.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
-
-
-def _t(open_tag: bytes, segment: str) -> bytes:
-    body = _text(segment)
+def _t(open_tag: bytes, segment: str, join: Callable[[str], str]) -> bytes:
+    body = join(segment).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
     return open_tag + body + b"</w:t>" if body else open_tag[:-1] + b"/>"
 
 
@@ -102,14 +94,14 @@ class _Pattern:
     pieces: tuple[bytes, ...]  # columns + 1 pieces of XML around the cells' texts
     opens: tuple[bytes, ...]  # each cell's own <w:t …> tag
 
-    def row(self, cells: tuple[str, ...]) -> bytes:
+    def row(self, cells: tuple[str, ...], join: Callable[[str], str]) -> bytes:
         out = [self.pieces[0]]
         for i, text in enumerate(cells):
             lines = text.split("\n")
-            out.append(_t(self.opens[i], lines[0]))
+            out.append(_t(self.opens[i], lines[0], join))
             for line in lines[1:]:
                 out.append(b"<w:br/>")
-                out.append(_t(_NEXT_T, line))
+                out.append(_t(_NEXT_T, line, join))
             out.append(self.pieces[i + 1])
         return b"".join(out)
 
@@ -157,13 +149,14 @@ class Patterns:
         return cls(tuple(spans))
 
 
-def expand(xml: bytes, patterns: Patterns, batch: int = 200) -> Iterator[bytes]:
-    """The document's XML with every long table's rows in place of its stand-ins, in pieces."""
+def expand(xml: bytes, patterns: Patterns, join: Callable[[str], str], batch: int = 200) -> Iterator[bytes]:
+    """The document's XML with every long table's rows in place of its stand-ins, in pieces;
+    ``join``: what the render does to the text of every ``w:t`` (render.join_code_hyphens)."""
     cursor = 0
     for start, end, table, plain, kept in patterns.spans:
         yield xml[cursor:start]
         rows = table.rows
         for i in range(0, len(rows), batch):
-            yield b"".join((kept if keep else plain).row(cells) for cells, keep in rows[i:i + batch])
+            yield b"".join((kept if keep else plain).row(cells, join) for cells, keep in rows[i:i + batch])
         cursor = end
     yield xml[cursor:]
