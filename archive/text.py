@@ -14,9 +14,16 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 NONE = "（无 / none）"
+
+
+def cn_date(d: date) -> str:
+    """A day as Chinese documents and findings print it, without leading zeros (GB/T 9704 7.3.5.3):
+    2026年5月6日."""
+    return f"{d.year}年{d.month}月{d.day}日"
 
 
 class Note(str):

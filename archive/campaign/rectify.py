@@ -40,7 +40,7 @@ from archive.checks.world import Clause, World
 from archive.documents.filters import cn_num
 from archive.errors import NotFound, Problem, ValidationFailed
 from archive.facts import cache
-from archive.text import Note, Table, problem_notes, table
+from archive.text import Note, Table, cn_date, problem_notes, table
 from schemas.base import dump
 from schemas.enforcement import ORDER_BASIS, review_authority_of
 from schemas.penalty import FINES, SPL
@@ -95,9 +95,6 @@ def check_draft(archive: Any, data: dict, today: date, file: str = "") -> list[P
         _, problems = archive.validate_files([path], today=today)
     return [dataclasses.replace(p, file=file or p.file) if p.file == str(path) else p for p in problems]
 
-
-def cn_day(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def violated_provisions(rules) -> str:
@@ -213,7 +210,7 @@ def draft_order(
                        if r.obj.unit == enterprise and r.obj.time_from.date() == inspected_on), None)
     if inspection is None:
         raise NotFound(
-            f"档案中没有{cn_day(inspected_on)}对{snap.org_name(enterprise)}的现场检查记录：责令限期整改指令书须依据现场检查作出 "
+            f"档案中没有{cn_date(inspected_on)}对{snap.org_name(enterprise)}的现场检查记录：责令限期整改指令书须依据现场检查作出 "
             f"(no inspection record of this unit on {inspected_on})",
             hint="先将现场检查记录入档（outsafe case add），或用 --inspected-on 指定检查日期")
     unit = snap.org(enterprise)
@@ -595,7 +592,7 @@ def draft_penalty_decision(
         notes.append("对个人的决定书须写明当事人住址（person_address，行政处罚法 第59条）")
     last = n.issued_on + timedelta(days=max(s.statement_days, n.hearing_days or 0) if n.hearing_right else s.statement_days)
     if decided_on <= last:
-        notes.append(f"陈述、申辩{'和要求听证' if n.hearing_right else ''}的期限至{cn_day(last)}届满，决定日期应在其后")
+        notes.append(f"陈述、申辩{'和要求听证' if n.hearing_right else ''}的期限至{cn_date(last)}届满，决定日期应在其后")
     return Draft({k: v for k, v in data.items() if v not in (None, [])}, header, notes)
 
 

@@ -49,7 +49,7 @@ from archive.documents.render import render_record
 from archive.errors import NotFound, Problem, ValidationFailed
 from archive.facts import cache
 from archive.registry import resolve
-from archive.text import Note
+from archive.text import Note, cn_date
 from schemas import TYPES, load
 from schemas.base import RuleContext, dump
 from schemas.campaign_report import REPORT_KINDS
@@ -69,9 +69,6 @@ DUE = {"attachment2": (4, 30), "self_check": (6, 10), "summary": (10, 20)}
 CN_NUM = "一二三四五六七八九十"
 PUBLIC = 0o644  # reports are for handing in (case-file drafts stay 0600: they may hold 身份证号)
 
-
-def cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def cn_range(a: date, b: date) -> str:

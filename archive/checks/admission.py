@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from archive.checks.facts import CERT_NEEDS, refs_of, best_cert_problem, fmt_day, ticket_days, ticket_people, uncovered
+from archive.checks.facts import CERT_NEEDS, refs_of, best_cert_problem, ticket_days, ticket_people, uncovered
 from archive.checks.model import SPL
 from archive.clock import local_day
 from archive.errors import Problem
 from archive.registry import person_key
+from archive.text import cn_date
 from archive.training.exam import latest_results
 from schemas import meta_of
 from schemas.base import RuleContext
@@ -94,9 +95,9 @@ def admission_problems(obj: Any, archive: Any, registry: Any, ctx: RuleContext, 
             start, end = proj.period.start, proj.period.end
             holes = uncovered([(obj.term.start, obj.term.end)], start, end)
             if holes:
-                gaps = "、".join(f"{fmt_day(a)}至{fmt_day(b)}" for a, b in holes)
+                gaps = "、".join(f"{cn_date(a)}至{cn_date(b)}" for a, b in holes)
                 out.append(_adm("agreement_term", "term",
-                                f"协议期限{fmt_day(obj.term.start)}至{fmt_day(obj.term.end)}未覆盖项目 {proj.code} 的工期{fmt_day(start)}至{fmt_day(end)}（未覆盖：{gaps}）",
+                                f"协议期限{cn_date(obj.term.start)}至{cn_date(obj.term.end)}未覆盖项目 {proj.code} 的工期{cn_date(start)}至{cn_date(end)}（未覆盖：{gaps}）",
                                 f"{SPL}第四十九条第二款", overridable=True))
     if kind == "blacklist_removal":
         entries = [e for e in _blacklist_objects(archive, obj.subject, batch, "blacklist_entry")
@@ -106,7 +107,7 @@ def admission_problems(obj: Any, archive: Any, registry: Any, ctx: RuleContext, 
                             "应急管理部令第11号", overridable=False))
         elif entries[0].start != obj.entry_start:
             out.append(_adm("blacklist_removal", "entry_start",
-                            f"原管理期限起应为{fmt_day(entries[0].start)}（见列入记录 {obj.entry_no}）", "应急管理部令第11号", overridable=False))
+                            f"原管理期限起应为{cn_date(entries[0].start)}（见列入记录 {obj.entry_no}）", "应急管理部令第11号", overridable=False))
     return out
 
 
@@ -155,7 +156,7 @@ def _blacklisted(contractor: str, enterprise: str | None, on: date, archive: Any
         statutory = e.list == "statutory"
         out.append(_adm(
             "blacklist", "contractor",
-            f"承包单位{e.subject_name}已列入{e.list_name}（{e.entry_no}，管理期限{fmt_day(e.start)}至{fmt_day(e.end)}），{fmt_day(on)}不得签订合同、协议或办理作业票",
+            f"承包单位{e.subject_name}已列入{e.list_name}（{e.entry_no}，管理期限{cn_date(e.start)}至{cn_date(e.end)}），{cn_date(on)}不得签订合同、协议或办理作业票",
             "应急管理部令第11号; 安全生产法 第七十八条" if statutory else "整治方案 发包单位五查之五; 安全生产法 第四十九条第一款",
             overridable=not statutory))
     return out
@@ -185,7 +186,7 @@ def _ticket_people_problems(t: Any, archive: Any, registry: Any, ctx: RuleContex
                 continue
             cert, why = best_cert_problem(person, need, d0, d1)
             if why:
-                out.append(_adm("certificate", path, f"{need.role}{ref.name}：{why}（作业{fmt_day(d0)}至{fmt_day(d1)}）", need.basis, overridable=False))
+                out.append(_adm("certificate", path, f"{need.role}{ref.name}：{why}（作业{cn_date(d0)}至{cn_date(d1)}）", need.basis, overridable=False))
             elif ref.certificate_no and cert is not None and ref.certificate_no != cert.number and not any(
                     c.number == ref.certificate_no for c in person.certificates):
                 out.append(_adm("certificate", f"{path}.certificate_no",
@@ -200,22 +201,22 @@ def _ticket_people_problems(t: Any, archive: Any, registry: Any, ctx: RuleContex
         ok = [c for c in mine if c.conclusion.passed and c.conclusion.may_take_post and c.conclusion.confirmed_on <= d0]
         exams = _exam_results(archive, registry, person.id_number, d0)
         if not ok:
-            why = "没有三级安全教育登记卡" if not mine else f"三级安全教育登记卡 {mine[0].record_no} 确认于{fmt_day(mine[0].conclusion.confirmed_on)}，晚于作业或结论不合格"
+            why = "没有三级安全教育登记卡" if not mine else f"三级安全教育登记卡 {mine[0].record_no} 确认于{cn_date(mine[0].conclusion.confirmed_on)}，晚于作业或结论不合格"
             if not mine and len(exams) == len(LEVELS) and all(r["passed"] for r in exams.values()):
                 why += "（三级教育考试已合格，尚未写入登记卡）"
-            out.append(_adm("training", path, f"{ref.name}（{t.ticket_no}，{fmt_day(d0)}）{why}", "安全生产法 第二十八条第一款", overridable=False))
+            out.append(_adm("training", path, f"{ref.name}（{t.ticket_no}，{cn_date(d0)}）{why}", "安全生产法 第二十八条第一款", overridable=False))
             continue
         last = max(c.conclusion.confirmed_on for c in ok)
         failed = [(lv, r) for lv, r in exams.items() if not r["passed"] and (local_day(r["submitted_at"]) or d0) >= last]
         if failed:
-            said = "；".join(f"{lv}考试{fmt_day(local_day(r['submitted_at']))}{'超时' if r['status'] == 'timed_out' else ''}"
+            said = "；".join(f"{lv}考试{cn_date(local_day(r['submitted_at']))}{'超时' if r['status'] == 'timed_out' else ''}"
                             f"{r['score']:g}分，不合格" for lv, r in sorted(failed, key=lambda x: LEVELS.index(x[0])))
             out.append(_adm("training", path, f"{ref.name}在登记卡确认之后的最近一次考试不合格（{said}），补考合格前不得上岗",
                             "安全生产法 第二十八条第一款", overridable=False))
             continue
         if add_months(last, s.training_valid_months) < d0:
             out.append(_adm("training", path,
-                            f"{ref.name}最近一次安全教育确认于{fmt_day(last)}，距作业已超过 {s.training_valid_months} 个月，应先进行再培训",
+                            f"{ref.name}最近一次安全教育确认于{cn_date(last)}，距作业已超过 {s.training_valid_months} 个月，应先进行再培训",
                             s.source("training_valid_months"), overridable=True))
     return out
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from archive.checks.facts import contractor_people, active_listings, cert_problem, fmt_day, project_window, training_card
+from archive.checks.facts import contractor_people, active_listings, cert_problem, project_window, training_card
 from archive.checks.model import Evaluation, Scope, make_finding, project_name, settings_of, started_projects
 from archive.checks.snapshot import Rec, Snapshot, for_project
+from archive.text import cn_date
 from schemas.blacklist import add_months
 from schemas.common import TICKET_TYPE_NAMES
 
@@ -51,8 +52,8 @@ def c1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 if q.valid_from > start or (q.valid_to is not None and q.valid_to < end):
                     after = [t for t in for_project(snap, "work_ticket", p) if q.valid_to and t.obj.valid_to.date() > q.valid_to]
                     ev.findings.append(make_finding(
-                        "error", f"{org.name}的{q.kind}（{q.number}，有效期{fmt_day(q.valid_from)}至{fmt_day(q.valid_to) if q.valid_to else '长期'}）"
-                                 f"未覆盖{project_name(p)}作业期间{fmt_day(start)}至{fmt_day(end)}",
+                        "error", f"{org.name}的{q.kind}（{q.number}，有效期{cn_date(q.valid_from)}至{cn_date(q.valid_to) if q.valid_to else '长期'}）"
+                                 f"未覆盖{project_name(p)}作业期间{cn_date(start)}至{cn_date(end)}",
                         p=p, evidence=[orec, pr, *after], missing=[f"{q.kind}的延续/换证记录"]))
             if "blasting" in p.dangerous_work and not any(q.kind == "爆破作业单位许可证" for q in org.qualifications):
                 ev.findings.append(make_finding(
@@ -61,10 +62,10 @@ def c1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             for t in for_project(snap, "work_ticket", p, "blasting"):
                 if t.obj.unit_licence_valid_to < t.obj.valid_to.date():
                     ev.findings.append(make_finding(
-                        "error", f"{t.title} 所载爆破作业单位许可证有效期至{fmt_day(t.obj.unit_licence_valid_to)}，早于作业日期",
+                        "error", f"{t.title} 所载爆破作业单位许可证有效期至{cn_date(t.obj.unit_licence_valid_to)}，早于作业日期",
                         p=p, evidence=[t, orec]))
             ev.examined.append(f"{org.name} / {project_name(p)}：" + "、".join(
-                f"{q.kind}至{fmt_day(q.valid_to) if q.valid_to else '长期'}" for q in quals) if quals else f"{org.name}：无核心资质")
+                f"{q.kind}至{cn_date(q.valid_to) if q.valid_to else '长期'}" for q in quals) if quals else f"{org.name}：无核心资质")
         listed = active_listings(snap, c, as_of, _list_owner(snap, orec))
         if not active and listed:
             ev.examined.append(f"{org.name}：已列入{listed[0].obj.list_name}（{listed[0].obj.entry_no}），不予准入")
@@ -72,17 +73,17 @@ def c1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             for q in quals:
                 if q.valid_to is not None and q.valid_to < as_of:
                     ev.findings.append(make_finding(
-                        "warning", f"承包单位{org.name}的{q.kind}（{q.number}）已于{fmt_day(q.valid_to)}到期，未见延续，不得准入新的外包项目",
+                        "warning", f"承包单位{org.name}的{q.kind}（{q.number}）已于{cn_date(q.valid_to)}到期，未见延续，不得准入新的外包项目",
                         c=c, e=_list_owner(snap, orec), evidence=[orec],
                         missing=[f"{q.kind}的延续/换证记录"], deadline=q.valid_to))
             if not projects:
                 ev.examined.append(f"{org.name}（无在建项目）：" + "、".join(
-                    f"{q.kind}至{fmt_day(q.valid_to) if q.valid_to else '长期'}" for q in org.qualifications))
+                    f"{q.kind}至{cn_date(q.valid_to) if q.valid_to else '长期'}" for q in org.qualifications))
         else:
             for q in quals:
                 if q.kind == "安全生产许可证" and q.valid_to is not None and as_of <= q.valid_to < add_months(as_of, 3):
                     ev.findings.append(make_finding(
-                        "warning", f"承包单位{org.name}的安全生产许可证将于{fmt_day(q.valid_to)}到期，应于期满前3个月申请延期",
+                        "warning", f"承包单位{org.name}的安全生产许可证将于{cn_date(q.valid_to)}到期，应于期满前3个月申请延期",
                         c=c, e=active[0].obj.enterprise, evidence=[orec], deadline=q.valid_to))
     return ev
 
@@ -196,11 +197,11 @@ def c3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                                             missing=["特种设备定期检验报告"]))
             elif e.next_inspection < as_of:
                 ev.findings.append(make_finding(
-                    "error", f"{r.title}（{e.name}）定期检验已于{fmt_day(e.next_inspection)}到期，仍在使用（未经定期检验的特种设备不得继续使用）",
+                    "error", f"{r.title}（{e.name}）定期检验已于{cn_date(e.next_inspection)}到期，仍在使用（未经定期检验的特种设备不得继续使用）",
                     p=p, **who, evidence=[r], missing=["新的定期检验报告"], deadline=e.next_inspection))
             elif (e.next_inspection - as_of).days <= s.special_equipment_notice_days:
                 ev.findings.append(make_finding(
-                    "warning", f"{r.title}（{e.name}）定期检验将于{fmt_day(e.next_inspection)}到期，应在届满前1个月向检验机构提出定期检验要求",
+                    "warning", f"{r.title}（{e.name}）定期检验将于{cn_date(e.next_inspection)}到期，应在届满前1个月向检验机构提出定期检验要求",
                     p=p, **who, evidence=[r], deadline=e.next_inspection))
         done = [m.date for m in e.maintenance if m.date <= day]
         if not done:
@@ -212,10 +213,10 @@ def c3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             worst = max((b - a).days for a, b in zip(marks, marks[1:]))
             if worst > s.maintenance_max_gap_days:
                 ev.findings.append(make_finding(
-                    "warning", f"{r.title}（{e.name}）维护保养间隔最长 {worst} 天，超过 {s.maintenance_max_gap_days} 天（最近一次{fmt_day(max(done))}，距今 {gap} 天）",
+                    "warning", f"{r.title}（{e.name}）维护保养间隔最长 {worst} 天，超过 {s.maintenance_max_gap_days} 天（最近一次{cn_date(max(done))}，距今 {gap} 天）",
                     p=p, **who, evidence=[r]))
         ev.examined.append(f"{r.title}（{e.name}，{'特种设备' if e.special_equipment else '一般设备'}）"
-                           + (f"：下次检验{fmt_day(e.next_inspection)}" if e.next_inspection else ""))
+                           + (f"：下次检验{cn_date(e.next_inspection)}" if e.next_inspection else ""))
     for pr in lifting:
         ev.at(1, snap.position(pr))
         p = pr.obj
@@ -242,7 +243,7 @@ def c4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 e=h.enterprise, c=h.contractor, evidence=[r], missing=["重大事故隐患报告记录"]))
         if not done and h.deadline is not None and h.deadline < as_of:
             ev.findings.append(make_finding(
-                "error", f"{r.title}（{h.grade}隐患：{h.description[:40]}）整改期限{fmt_day(h.deadline)}已过，仍为“{h.status}”",
+                "error", f"{r.title}（{h.grade}隐患：{h.description[:40]}）整改期限{cn_date(h.deadline)}已过，仍为“{h.status}”",
                 p=p.obj if p else None, e=h.enterprise, c=h.contractor, evidence=[r], missing=["隐患整改完成及验收记录"], deadline=h.deadline))
     hazards_of: dict[tuple, list[Rec]] = {}
     for r in hazards:
@@ -261,7 +262,7 @@ def c4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         for key, (person, day) in sorted(people.items(), key=lambda kv: kv[1][0].obj.name):
             card, cards = training_card(snap, key, p.enterprise, p.contractor, day)
             if card is None:
-                why = "没有三级安全教育记录" if not cards else f"三级安全教育记录（{cards[0].title}）在上岗（{fmt_day(day)}）之后才确认或不合格"
+                why = "没有三级安全教育记录" if not cards else f"三级安全教育记录（{cards[0].title}）在上岗（{cn_date(day)}）之后才确认或不合格"
                 ev.findings.append(make_finding(
                     "error", f"{project_name(p)}的作业人员{person.obj.name}{why}（未经安全生产教育和培训合格不得上岗）",
                     p=p, evidence=[pr, person, *cards], missing=[f"{person.obj.name} 的三级安全教育登记卡"]))
@@ -270,7 +271,7 @@ def c4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             age = add_months(card.obj.conclusion.confirmed_on, s.training_valid_months)
             if age < min(end, as_of):
                 ev.findings.append(make_finding(
-                    "warning", f"{person.obj.name}的安全教育（{card.title}，{fmt_day(card.obj.conclusion.confirmed_on)}）已超过 {s.training_valid_months} 个月，应进行再培训",
+                    "warning", f"{person.obj.name}的安全教育（{card.title}，{cn_date(card.obj.conclusion.confirmed_on)}）已超过 {s.training_valid_months} 个月，应进行再培训",
                     p=p, evidence=[card, person], missing=[f"{person.obj.name} 的年度再培训记录"]))
             pers = person.obj
             if pers.work_injury_insurance is not True:
@@ -301,14 +302,14 @@ def c5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             sev = "warning" if tt == "lifting" else "error"
             extra = "（吊物小于10 t 的可不办票，但须风险分析）" if tt == "lifting" else ""
             ev.findings.append(make_finding(
-                sev, f"{project_name(p)}登记涉及{TICKET_TYPE_NAMES[tt]}作业，项目已于{fmt_day(end)}完工，档案中没有{TICKET_TYPE_NAMES[tt]}作业票{extra}",
+                sev, f"{project_name(p)}登记涉及{TICKET_TYPE_NAMES[tt]}作业，项目已于{cn_date(end)}完工，档案中没有{TICKET_TYPE_NAMES[tt]}作业票{extra}",
                 p=p, evidence=[pr], missing=[f"{TICKET_TYPE_NAMES[tt]}安全作业票"]))
         for t in tickets:
             o = t.obj
             if o.ticket_type not in p.dangerous_work:
                 ev.findings.append(make_finding("warning", f"{t.title} 的作业类别不在{project_name(p)}登记的危险作业中（项目登记未更新）", p=p, evidence=[t, pr]))
             if o.valid_to.date() < as_of and o.completion is None:
-                ev.findings.append(make_finding("warning", f"{t.title} 作业期满（{fmt_day(o.valid_to.date())}{o.valid_to.hour}时{o.valid_to.minute:02d}分）未见完工验收签字", p=p, evidence=[t],
+                ev.findings.append(make_finding("warning", f"{t.title} 作业期满（{cn_date(o.valid_to.date())}{o.valid_to.hour}时{o.valid_to.minute:02d}分）未见完工验收签字", p=p, evidence=[t],
                                             missing=["完工验收签字"]))
             for other in o.linked_tickets:
                 if (o.enterprise, other) not in numbers:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from archive.checks.facts import fmt_day, listings_of, listing_state, project_window, ticket_days, uncovered
+from archive.checks.facts import listings_of, listing_state, project_window, ticket_days, uncovered
 from archive.checks.model import Evaluation, Scope, make_finding, project_name, settings_of, started_projects, inspection_gaps
 from archive.checks.snapshot import Rec, Snapshot, for_project
+from archive.text import cn_date
 from schemas.contract import liability_shifting_phrases
 
 # =============================================================================================
@@ -39,19 +40,19 @@ def e1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         holes = uncovered(periods, start, end)
         for a, b in holes:
             ev.findings.append(make_finding(
-                "error", f"{project_name(p)}工期{fmt_day(start)}至{fmt_day(end)}中{fmt_day(a)}至{fmt_day(b)}不在{what}期限内",
-                p=p, evidence=[pr, *covering], missing=[f"覆盖{fmt_day(a)}至{fmt_day(b)}的安全生产管理协议"]))
+                "error", f"{project_name(p)}工期{cn_date(start)}至{cn_date(end)}中{cn_date(a)}至{cn_date(b)}不在{what}期限内",
+                p=p, evidence=[pr, *covering], missing=[f"覆盖{cn_date(a)}至{cn_date(b)}的安全生产管理协议"]))
         for t in for_project(snap, "work_ticket", p):
             d0, d1 = ticket_days(t.obj)
             if uncovered(periods, d0, d1) and not holes:
                 ev.findings.append(make_finding(
-                    "error", f"{t.title}（{fmt_day(d0)}至{fmt_day(d1)}）不在{what}期限内", p=p, evidence=[t, *covering],
+                    "error", f"{t.title}（{cn_date(d0)}至{cn_date(d1)}）不在{what}期限内", p=p, evidence=[t, *covering],
                     missing=["覆盖作业日期的安全生产管理协议"]))
         for a in ags:
             if a.obj.contractor != p.contractor:
                 ev.findings.append(make_finding("error", f"{a.title} 的乙方与{project_name(p)}的承包单位不一致", p=p, evidence=[a, pr]))
             if a.obj.signed_on > start:
-                ev.findings.append(make_finding("warning", f"{a.title} 签订于{fmt_day(a.obj.signed_on)}，晚于开工日期{fmt_day(start)}",
+                ev.findings.append(make_finding("warning", f"{a.title} 签订于{cn_date(a.obj.signed_on)}，晚于开工日期{cn_date(start)}",
                                             p=p, evidence=[a, pr]))
         ev.examined.append(f"{project_name(p)}：" + "、".join(r.title for r in covering))
     return ev
@@ -75,7 +76,7 @@ def e2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                     continue
                 if x.new_end is not None and x.new_end < co.period.end and not x.signed_by_both:
                     ev.findings.append(make_finding(
-                        "error", f"{c.title} 的变更 {x.number} 将完工日期由{fmt_day(co.period.end)}压缩至{fmt_day(x.new_end)}，未经双方签字确认",
+                        "error", f"{c.title} 的变更 {x.number} 将完工日期由{cn_date(co.period.end)}压缩至{cn_date(x.new_end)}，未经双方签字确认",
                         p=p, evidence=[c], missing=[f"变更 {x.number} 的双方签字确认"]))
             actual = p.actual_end
             if actual is not None and actual <= as_of and actual < co.period.end:
@@ -84,17 +85,17 @@ def e2(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 allowed = [x for x in signed_changes if x.new_end <= actual]
                 if early * 100 > s_tol * agreed and not allowed:
                     ev.findings.append(make_finding(
-                        "warning", f"{project_name(p)}实际完工{fmt_day(actual)}，比{c.title}约定的{fmt_day(co.period.end)}提前 {early} 天"
+                        "warning", f"{project_name(p)}实际完工{cn_date(actual)}，比{c.title}约定的{cn_date(co.period.end)}提前 {early} 天"
                                    f"（约定工期 {agreed} 天），没有双方签字的工期变更，请核实是否擅自压缩工期",
                         p=p, evidence=[c, pr], missing=["双方签字的工期变更协议"]))
-            ev.examined.append(f"{project_name(p)}：{c.title} 约定工期{fmt_day(co.period.start)}至{fmt_day(co.period.end)}，变更 {len(co.change_orders)} 项")
+            ev.examined.append(f"{project_name(p)}：{c.title} 约定工期{cn_date(co.period.start)}至{cn_date(co.period.end)}，变更 {len(co.change_orders)} 项")
         start, end = project_window(p)
         for t in for_project(snap, "work_ticket", p):
             any_data = True
             d0, d1 = ticket_days(t.obj)
             if d0 < p.period.start or d1 > max(end, p.period.end):
                 ev.findings.append(make_finding(
-                    "warning", f"{t.title}（{fmt_day(d0)}至{fmt_day(d1)}）在{project_name(p)}约定工期{fmt_day(p.period.start)}至{fmt_day(p.period.end)}之外",
+                    "warning", f"{t.title}（{cn_date(d0)}至{cn_date(d1)}）在{project_name(p)}约定工期{cn_date(p.period.start)}至{cn_date(p.period.end)}之外",
                     p=p, evidence=[t, pr]))
     ev.applicable = any_data
     return ev
@@ -111,14 +112,14 @@ def e3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         found, gaps, start, end = inspection_gaps(snap, p, as_of, s.inspection_max_gap_days)
         if not found and (end - start).days > s.inspection_max_gap_days:
             ev.findings.append(make_finding(
-                "error", f"{project_name(p)}作业期间{fmt_day(start)}至{fmt_day(end)}没有发包单位对承包单位{snap.org_name(p.contractor)}的安全检查记录（以包代管）",
+                "error", f"{project_name(p)}作业期间{cn_date(start)}至{cn_date(end)}没有发包单位对承包单位{snap.org_name(p.contractor)}的安全检查记录（以包代管）",
                 p=p, evidence=[pr], missing=[f"发包单位对 {snap.org_name(p.contractor)} 的安全检查记录（至少每 {s.inspection_max_gap_days} 日一次）"],
                 topic="inspection"))
         elif found:
             for a, b in gaps:
                 ev.findings.append(make_finding(
-                    "error", f"{project_name(p)}{fmt_day(a)}至{fmt_day(b)}间隔 {(b - a).days} 天没有对承包单位的安全检查，超过 {s.inspection_max_gap_days} 天",
-                    p=p, evidence=[pr, *found], missing=[f"{fmt_day(a)}至{fmt_day(b)}期间的安全检查记录"], topic="inspection"))
+                    "error", f"{project_name(p)}{cn_date(a)}至{cn_date(b)}间隔 {(b - a).days} 天没有对承包单位的安全检查，超过 {s.inspection_max_gap_days} 天",
+                    p=p, evidence=[pr, *found], missing=[f"{cn_date(a)}至{cn_date(b)}期间的安全检查记录"], topic="inspection"))
         for r in for_project(snap, "outsourcing_contract", p):
             for phrase in liability_shifting_phrases(r.obj.safety_duty_clause or ""):
                 ev.findings.append(make_finding("warning", f"{r.title} 含推卸安全责任的表述“{phrase}”（发包单位的法定责任不因约定而免除）",
@@ -128,7 +129,7 @@ def e3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 for phrase in liability_shifting_phrases(duty):
                     ev.findings.append(make_finding("warning", f"{r.title} 含推卸安全责任的表述“{phrase}”（发包单位的法定责任不因约定而免除）",
                                                 p=p, evidence=[r], remedy=_SHIFT_REMEDY))
-        ev.examined.append(f"{project_name(p)}：发包单位检查 {len(found)} 次（{'、'.join(fmt_day(r.obj.inspected_on) for r in found) or '无'}）")
+        ev.examined.append(f"{project_name(p)}：发包单位检查 {len(found)} 次（{'、'.join(cn_date(r.obj.inspected_on) for r in found) or '无'}）")
     return ev
 
 
@@ -149,7 +150,7 @@ def e4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         p = (snap.project_rec(a.enterprise, a.project) or None)
         if not a.counted_in_employer_stats:
             ev.findings.append(make_finding(
-                "error", f"{r.title}（{fmt_day(a.occurred_at.date())}，{a.grade}事故，死亡 {a.deaths} 人）发生在外包项目上，未纳入发包单位事故统计",
+                "error", f"{r.title}（{cn_date(a.occurred_at.date())}，{a.grade}事故，死亡 {a.deaths} 人）发生在外包项目上，未纳入发包单位事故统计",
                 p=p.obj if p else None, e=a.enterprise, c=a.contractor, evidence=[r], missing=["发包单位事故统计台账中的该起事故"]))
         ev.examined.append(f"{r.title}：{'已' if a.counted_in_employer_stats else '未'}纳入发包单位事故统计")
     return ev
@@ -168,7 +169,7 @@ def e5_triggers(snap: Snapshot, e: str, c: str, as_of: date) -> list[tuple[date,
             done = h.status == "已整改" and h.rectified_on is not None and h.rectified_on <= as_of
             if not done and (h.deadline is None or h.deadline < as_of):
                 when = h.deadline + timedelta(days=1) if h.deadline else h.found_on
-                out.append((when, f"重大事故隐患 {h.hazard_no} " + (f"逾期（期限{fmt_day(h.deadline)}）未整改" if h.deadline else "无整改期限、未整改"), r))
+                out.append((when, f"重大事故隐患 {h.hazard_no} " + (f"逾期（期限{cn_date(h.deadline)}）未整改" if h.deadline else "无整改期限、未整改"), r))
     for r in snap.group("accident", "enterprise").get(e, ()):
         a = r.obj
         contractor = a.contractor
@@ -208,7 +209,7 @@ def e5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 missing.append(f"将 {snap.org_name(c)} 列入企业承包商黑名单的决定（outsafe blacklist add）")
             if problems:
                 ev.findings.append(make_finding(
-                    "error", f"承包单位{snap.org_name(c)}{what}（{fmt_day(day)}），" + "、".join(problems),
+                    "error", f"承包单位{snap.org_name(c)}{what}（{cn_date(day)}），" + "、".join(problems),
                     e=e, c=c, evidence=[rec, *live, *live_projects], missing=missing))
             ev.examined.append(f"{snap.org_name(c)}：{what}；" + (f"已列入 {listed[0].title}" if listed else "未列入黑名单"))
     # the quarterly assessments the 退出机制 rests on (整治方案: 建立…安全评价与退出机制) [P]

@@ -13,6 +13,7 @@ from typing import Any
 
 from archive.checks.snapshot import Rec, Snapshot, for_project
 from archive.registry import person_refs
+from archive.text import cn_date
 from schemas.common import PersonRef
 
 # =============================================================================================
@@ -45,21 +46,17 @@ def uncovered(periods: Iterable[tuple[date, date]], start: date, end: date) -> l
     return [g for g in gaps if g[0] <= g[1]]
 
 
-def fmt_day(d: date) -> str:
-    """A day as findings print it — the words go into reports and documents: 2026年5月6日."""
-    return f"{d.year}年{d.month}月{d.day}日"
-
 
 def cert_problem(c: Any, start: date, end: date) -> str | None:
     """Why certificate ``c`` does not cover the days start…end, or None. "有效期至" is inclusive;
     a review (复审) not done by its due day makes the certificate invalid from the next day
     (特种作业人员安全技术培训考核管理规定 第26条: 未按期复审的，特种作业操作证失效)."""
     if c.issued > start:
-        return f"发证日期{fmt_day(c.issued)}晚于作业开始{fmt_day(start)}"
+        return f"发证日期{cn_date(c.issued)}晚于作业开始{cn_date(start)}"
     if c.expires < end:
-        return f"有效期至{fmt_day(c.expires)}，作业至{fmt_day(end)}，已过期"
+        return f"有效期至{cn_date(c.expires)}，作业至{cn_date(end)}，已过期"
     if c.next_review is not None and c.next_review < end:
-        return f"应于{fmt_day(c.next_review)}前复审，未见复审（未按期复审的证书失效）"
+        return f"应于{cn_date(c.next_review)}前复审，未见复审（未按期复审的证书失效）"
     return None
 
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from archive.checks.facts import CERT_NEEDS, best_cert_problem, cert_problem, fmt_day, ticket_days, ticket_people
+from archive.checks.facts import CERT_NEEDS, best_cert_problem, cert_problem, ticket_days, ticket_people
 from archive.checks.model import Evaluation, Scope, make_finding, project_name, settings_of, started_projects, inspection_gaps
 from archive.checks.snapshot import Rec, Snapshot, for_project
+from archive.text import cn_date
 
 # =============================================================================================
 # 令第10号 第3条 management items (major hazards)
@@ -44,7 +45,7 @@ def m31(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         elif found and gaps:
             worst = max(gaps, key=lambda g: (g[1] - g[0]).days)
             ev.findings.append(make_finding(
-                "major", f"{project_name(p)}发包单位对承包单位的安全检查不定期：{fmt_day(worst[0])}至{fmt_day(worst[1])}间隔 {(worst[1] - worst[0]).days} 天"
+                "major", f"{project_name(p)}发包单位对承包单位的安全检查不定期：{cn_date(worst[0])}至{cn_date(worst[1])}间隔 {(worst[1] - worst[0]).days} 天"
                          f"（超过 {s.inspection_max_gap_days} 天）",
                 p=p, evidence=[pr, *found], missing=["定期安全检查记录"], topic="inspection"))
         ev.examined.append(f"{project_name(p)}：协调管理依据 {len(ags) + len(duty)} 份，检查 {len(found)} 次")
@@ -74,7 +75,7 @@ def m32(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                 _, why = best_cert_problem(person.obj, need, d0, d1)
                 if why:
                     ev.findings.append(make_finding(
-                        "major", f"{t.title}（{fmt_day(d0)}）的{need.role}{ref.name}{why}，属特种作业人员未取得相应资格上岗作业",
+                        "major", f"{t.title}（{cn_date(d0)}）的{need.role}{ref.name}{why}，属特种作业人员未取得相应资格上岗作业",
                         p=p.obj if p else None, evidence=[t, person], missing=[f"{ref.name} 的有效{need.label}"]))
         ev.examined.append(f"{t.title}：核对持证岗位 {n} 人次")
     return ev
@@ -240,7 +241,6 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     for e in sorted({p.obj.enterprise for p in projects} | {t.obj.enterprise for t in tickets}):
         ev.at(1, e)
         ts = sorted((t for t in tickets if t.obj.enterprise == e), key=lambda t: t.obj.valid_from)
-        ps = [p for p in projects if p.obj.enterprise == e]
         regs = sorted((r for r in snap.of("confined_space_register") if r.obj.enterprise == e), key=lambda r: r.obj.compiled_on)
         signs = open_no_sign.get(e, [])
         if not regs:
@@ -250,7 +250,7 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                                "辨识和台账情况依据执法、检查和隐患记录判定")
             continue
         reg = regs[-1]
-        ev.examined.append(f"{reg.title}（{fmt_day(reg.obj.compiled_on)}）：{len(reg.obj.spaces)} 处有限空间，"
+        ev.examined.append(f"{reg.title}（{cn_date(reg.obj.compiled_on)}）：{len(reg.obj.spaces)} 处有限空间，"
                            f"{sum(1 for sp in reg.obj.spaces if sp.warning_sign)} 处入口设警示标志")
         for t in ts:
             o = t.obj
@@ -269,8 +269,8 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                          for x in [_register_space(r.obj, o)] if x is not None)
             if listed > o.valid_from.date():
                 ev.findings.append(make_finding(
-                    "warning", f"{t.title} 作业时（{fmt_day(o.valid_from.date())}）该有限空间尚未辨识列入台账"
-                               f"（{reg.title} 记载{fmt_day(listed)}才辨识登记）",
+                    "warning", f"{t.title} 作业时（{cn_date(o.valid_from.date())}）该有限空间尚未辨识列入台账"
+                               f"（{reg.title} 记载{cn_date(listed)}才辨识登记）",
                     p=p.obj if p else None, evidence=[t, reg], missing=["作业前的有限空间辨识和台账登记"]))
         for sp in reg.obj.spaces:
             if not sp.warning_sign:

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 
 from archive.documents.context import Blank, Record
 from archive.errors import TemplateError
+from archive.text import cn_date
 from schemas.base import field_infos
 from schemas.common import TICKET_TYPE_NAMES
 from schemas.tickets import STEP_NAMES
@@ -46,9 +47,6 @@ def _num_text(x: Any) -> str:
     s = format(d.normalize(), "f")
     return s
 
-
-def cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def cn_time(d: datetime) -> str:
