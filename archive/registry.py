@@ -17,12 +17,13 @@ import hmac
 import json
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, get_args, get_origin
 
 from archive.errors import Problem
 from schemas import TYPES, schema_for
 from schemas.base import dump, iter_values
 from schemas.common import PersonRef
+from schemas.hints import type_hints
 from schemas.identifiers import check_uscc
 from schemas.registry import Organization, Person, Project
 from schemas.sealed import bare_type
@@ -219,7 +220,7 @@ def evidence_refs(obj: Any):
 @cache
 def _ref_fields(cls: type) -> tuple[str, ...]:
     """The fields of ``cls`` whose type can hold a PersonRef (directly, in a tuple, or nested)."""
-    hints = get_type_hints(cls, include_extras=True)
+    hints = type_hints(cls)
 
     def holds(hint: Any, seen: frozenset) -> bool:
         hint, _ = bare_type(hint)
@@ -228,7 +229,7 @@ def _ref_fields(cls: type) -> tuple[str, ...]:
         if hint is PersonRef:
             return True
         if dataclasses.is_dataclass(hint) and hint not in seen:
-            inner = get_type_hints(hint, include_extras=True)
+            inner = type_hints(hint)
             return any(holds(inner[f.name], seen | {hint}) for f in dataclasses.fields(hint))
         return False
 

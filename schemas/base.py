@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
+from schemas.hints import type_hints
 from schemas.problems import Problem
 
 CST = timezone(timedelta(hours=8), "CST")
@@ -419,7 +420,7 @@ class BaseSchema(Schema):
 @cache
 def schema_for(cls: type) -> type[Schema]:
     """The marshmallow schema class for dataclass ``cls`` (cached: one class per dataclass)."""
-    hints = get_type_hints(cls, include_extras=True)
+    hints = type_hints(cls)
     attrs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
         if not f.init:
@@ -473,7 +474,7 @@ class FieldInfo:
 
 @cache
 def field_infos(cls: type) -> tuple[FieldInfo, ...]:
-    hints = get_type_hints(cls, include_extras=True)
+    hints = type_hints(cls)
     out = []
     for f in dataclasses.fields(cls):
         hint, spec, optional = _unwrap(hints[f.name])

@@ -26,7 +26,9 @@ import types
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from schemas.hints import type_hints
 
 _MISSING = object()
 
@@ -100,7 +102,7 @@ def _converter(hint: Any) -> Any:
 
 def _defaults(cls: type) -> list[tuple[str, Any, Any]]:
     """(name, converter, default) of each field set by ``__init__``."""
-    hints = get_type_hints(cls, include_extras=True)
+    hints = type_hints(cls)
     out = []
     for f in dataclasses.fields(cls):
         if not f.init:
@@ -145,7 +147,7 @@ def _tolerant(cls: type, data: Any) -> Any:
         if v is _MISSING:
             v = default
         elif v is not None and conv is not None:
-            hint, _ = bare_type(get_type_hints(cls, include_extras=True)[name])
+            hint, _ = bare_type(type_hints(cls)[name])
             try:
                 if dataclasses.is_dataclass(hint):
                     v = _tolerant(hint, v)
@@ -173,7 +175,7 @@ def sealed_differences(cls: type, data: Any, prefix: str = "") -> list[tuple[str
     fields = {name: conv for name, conv, _ in _defaults(cls)}
     required = {f.name for f in dataclasses.fields(cls)
                 if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
-    hints = get_type_hints(cls, include_extras=True)
+    hints = type_hints(cls)
     for key in sorted(set(data) - set(fields)):
         out.append((f"{prefix}{key}", "unknown"))
     for name in sorted(required - set(data)):

@@ -131,6 +131,21 @@ class RuleResult:
         }
 
 
+def report_dict(as_of: date, enterprise: str | None, contractor: str | None, rules: list[dict], lint: list[dict] | None = None,
+                unlinted: int = 0) -> dict:
+    """A check report as plain data (its ``--json`` document and its kept result), from its rules'
+    results as :meth:`RuleResult.as_dict` writes them: the one shape, whoever builds it."""
+    statuses = dict.fromkeys(STATUS_NAMES, 0)
+    severities = dict.fromkeys(SEVERITIES, 0)
+    for r in rules:
+        statuses[r["status"]] += 1
+        for f in r["findings"]:
+            severities[f["severity"]] += 1
+    return {"as_of": as_of.isoformat(), "scope": {"enterprise": enterprise, "contractor": contractor},
+            "summary": {"rules": len(rules), **statuses, "findings": severities}, "rules": rules,
+            "records_refused_by_current_rules": lint if lint is not None else [], "records_not_linted": unlinted}
+
+
 SEVERITY_TAGS = {"major": "【重大隐患】", "error": "【问题】", "warning": "【提示】"}
 STATUS_MARKS = {"pass": "✓", "warn": "!", "fail": "✗", "not_applicable": "–"}
 
@@ -162,14 +177,7 @@ class CheckReport:
         return {"rules": len(self.results), **statuses, "findings": sev}
 
     def as_dict(self) -> dict:
-        return {
-            "as_of": self.as_of.isoformat(),
-            "scope": {"enterprise": self.enterprise, "contractor": self.contractor},
-            "summary": self.summary(),
-            "rules": [r.as_dict() for r in self.results],
-            "records_refused_by_current_rules": self.lint,
-            "records_not_linted": self.unlinted,
-        }
+        return report_dict(self.as_of, self.enterprise, self.contractor, [r.as_dict() for r in self.results], self.lint, self.unlinted)
 
     @classmethod
     def from_dict(cls, d: dict, rules: dict[str, "CheckRule"]) -> "CheckReport":

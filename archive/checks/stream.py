@@ -30,7 +30,7 @@ from datetime import date
 from typing import Any
 
 from archive.checks.major_hazard import ConfinedScope
-from archive.checks.model import SEVERITIES, STATUS_NAMES, CheckReport, CheckRule, Evaluation, Scope, make_scope
+from archive.checks.model import CheckReport, CheckRule, Evaluation, Scope, make_scope, report_dict
 from archive.checks.parallel import compute_parts, workers_for
 from archive.checks.table import RULES, RULES_BY_ID, rule_result, rule_status
 from archive.checks.world import Clause, PartialSnapshot, World
@@ -165,7 +165,7 @@ class Parts:
         """The merged report as :meth:`CheckReport.as_dict` writes it (no records linted yet),
         made of the parts' plain findings as they are: the kept result is this data, and the
         report the caller gets is read from it once."""
-        rules, statuses, severities = [], dict.fromkeys(STATUS_NAMES, 0), dict.fromkeys(SEVERITIES, 0)
+        rules = []
         for rule in self.rules:
             findings: list[dict] = []
             examined: list[str] = []
@@ -174,13 +174,9 @@ class Parts:
                 examined += es
             for f in findings:
                 f["rule"] = rule.id
-                severities[f["severity"]] += 1
             status = rule_status(self.applicable[rule.id], [f["severity"] for f in findings])
-            statuses[status] += 1
             rules.append({**rule.as_dict(), "status": status, "findings": findings, "examined": examined})
-        return {"as_of": as_of.isoformat(), "scope": {"enterprise": None, "contractor": None},
-                "summary": {"rules": len(rules), **statuses, "findings": severities}, "rules": rules,
-                "records_refused_by_current_rules": [], "records_not_linted": 0}
+        return report_dict(as_of, None, None, rules)
 
 
 def evaluate_part(snap: PartialSnapshot, as_of: date, scope: Scope, rules: Sequence[CheckRule]) -> dict:

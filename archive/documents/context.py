@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from markupsafe import Markup
 
@@ -23,6 +23,7 @@ from archive.privacy import mask_text
 from schemas.base import F, field_infos, schema_for
 from schemas.common import TICKET_TYPE_NAMES, Drawing, Photo, Signature
 from schemas.enforcement import review_authority_of
+from schemas.hints import type_hints
 from schemas.identifiers import check_uscc, id_birth_date, id_problems, id_sex, mask_id
 from schemas.registry import Organization, Project
 from schemas.tickets import WorkTicket
@@ -307,7 +308,7 @@ def org_fields(cls: type) -> tuple[str, ...]:
     ones such as ``Annotated[ContractorUscc | None, F("涉及承包单位")]``)."""
     if cls is Organization:
         return ()
-    hints = get_type_hints(cls, include_extras=True)
+    hints = type_hints(cls)
     return tuple(f.name for f in dataclasses.fields(cls) if _holds_uscc(hints[f.name]))
 
 

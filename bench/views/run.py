@@ -369,6 +369,66 @@ def table(res: dict, info: dict | None) -> list[str]:
     return out
 
 
+# --- sizes: one scope's view against the scope's size --------------------------------------------------
+
+QUANTILES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
+
+
+def _at_quantiles(sizes: dict[str, int]) -> list[tuple[float, str]]:
+    ranked = sorted(sizes, key=lambda k: (sizes[k], k))
+    picked: dict[str, float] = {}
+    for q in QUANTILES:
+        picked.setdefault(ranked[min(len(ranked) - 1, round(q * (len(ranked) - 1)))], q)
+    return [(q, k) for k, q in picked.items()]
+
+
+def sizes(home: Path, runs: int) -> dict:
+    """The one-enterprise and one-contractor check of scopes at quantiles of their size: is the time
+    in proportion to the scope's records (and not to the archive's)? Each run a new process, no
+    kept result; ``again``: computed afresh in the same process (the server's case)."""
+    from archive.app import Archive
+
+    a = Archive.open(home)
+    facts = a.catalog.facts
+    n = a.catalog.max_seq()
+    homes = {h: len(facts.linked("home", [h])) for h in facts.keys("home") if h}
+    contractors = {c: len(facts.linked("contractor", [c])) for c in facts.keys("contractor")
+                   if c and c not in homes and a.catalog.facts.keyed("organization", [c])}
+    a.close()
+    out: dict[str, Any] = {"records": n, "enterprises": len(homes), "contractors": len(contractors), "rows": []}
+    for view, pool, label in (("check-enterprise", homes, "enterprise"), ("check-contractor", contractors, "contractor")):
+        out[f"{label}_sizes"] = sorted(pool.values())
+        for q, key in _at_quantiles(pool):
+            got = [spawn(home, view, key, cold=True) for _ in range(runs)]
+            row = {"scope": label, "quantile": q, "key": key, "records": pool[key], "loaded": got[0]["loaded"],
+                   "cold_s": median_of(got, "seconds"), "again_s": median_of(got, "again_s"),
+                   "peak_mb": max(r["peak_mb"] for r in got), "all": [r["seconds"] for r in got]}
+            out["rows"].append(row)
+            print(f"{label} q{q:.2f} {pool[key]} records: cold {row['cold_s'] * 1000:.0f} ms, again {row['again_s'] * 1000:.0f} ms",
+                  file=sys.stderr)
+    out["load"] = os.getloadavg()
+    return out
+
+
+def sizes_table(res: dict) -> list[str]:
+    out = [f"### {res['records']:,} records: {res['enterprises']} enterprises, {res['contractors']} contractors", "",
+           "| scope | size quantile | its records | records read | cold (new process) | cold (warm process) | "
+           "warm process per record read | peak RSS |", "|---|---|---|---|---|---|---|---|"]
+    for r in res["rows"]:
+        ok = lambda s: " ✓" if s <= 0.2 else " ✗"  # noqa: E731
+        out.append(f"| {r['scope']} | {r['quantile']:.2f} | {r['records']:,} | {r['loaded']:,} | {r['cold_s'] * 1000:,.0f} ms{ok(r['cold_s'])} | "
+                   f"{r['again_s'] * 1000:,.0f} ms{ok(r['again_s'])} | {r['again_s'] / max(1, r['loaded']) * 1e6:,.0f} µs | {r['peak_mb']:.0f} MB |")
+    for label in ("enterprise", "contractor"):
+        rows = [r for r in res["rows"] if r["scope"] == label]
+        met = [r["records"] for r in rows if r["cold_s"] <= 0.2]
+        if met:
+            within = sum(1 for s in res[f"{label}_sizes"] if s <= max(met))
+            out.append(f"\n{label.capitalize()}s measured within 200 ms up to {max(met):,} records of their own; "
+                       f"{within} of {len(res[label + '_sizes'])} {label}s have no more than that.")
+    out.append("")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -385,6 +445,10 @@ def main() -> None:
     m.add_argument("--straightforward", action="store_true", help="also the evaluation the views replace (memory: ~30 KB a record)")
     m.add_argument("--cli", action="store_true", help="also the commands end to end")
     m.add_argument("--json", type=Path, help="write the figures here")
+    z = sub.add_parser("sizes", help="the one-scope checks against the scope's size")
+    z.add_argument("--home", type=Path, required=True)
+    z.add_argument("--runs", type=int, default=3)
+    z.add_argument("--json", type=Path, help="write the figures here")
     o = sub.add_parser("one")
     o.add_argument("--home", type=Path, required=True)
     o.add_argument("--view", required=True)
@@ -404,6 +468,11 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps(res, indent=1))
         print("\n".join(table(res, info)))
+    elif args.cmd == "sizes":
+        res = sizes(args.home, args.runs)
+        if args.json:
+            args.json.write_text(json.dumps(res, indent=1))
+        print("\n".join(sizes_table(res)))
     else:
         print(json.dumps(one(args.home, args.view, args.arg, not args.warm)))
 
