@@ -29,6 +29,7 @@ from archive.app import Archive
 from archive.campaign.blacklist import blacklist_rows, listings
 from archive.campaign.calendar import campaign_status
 from archive.campaign.dashboard import dashboard, dashboard_of_snapshot
+from archive.campaign.remind import KINDS, REMIND_TYPES, reminders
 from archive.campaign.dossier import contractor_dossier, records_naming
 from archive.campaign.rectify import rectification_status, rectification_view, to_plain
 from archive.campaign.reports import build_report
@@ -302,6 +303,22 @@ def test_an_enterprise_accounts_views_in_a_district(district):
     enterprises = sorted({r.obj.enterprise for r in snap.of("project")})
     for within in enterprises[:2]:
         assert scoped_views_agree(a, within, [date(2026, 7, 1), date(2026, 11, 30)]) == 2
+
+
+def test_the_reminders_read_through_the_facts_are_those_of_the_whole_snapshot(district):
+    """Certificates (expiry and review), licences, agreements, rectification items and deliverables
+    coming due: found by their ``due`` links, for the bureau and for an enterprise's account."""
+    a, _ = district
+    enterprise = sorted({r.obj.enterprise for r in reference(a).of("project")})[0]
+    kinds: set[str] = set()
+    for within in (None, enterprise):
+        snap = Snapshot.from_archive(a, types=REMIND_TYPES, within=within)
+        for day in (date(2026, 3, 1), date(2026, 7, 1), date(2026, 11, 30)):
+            for days in (30, 120):
+                got = [r.as_dict() for r in reminders(a, as_of=day, days=days, within=within)]
+                assert got == [r.as_dict() for r in reminders(a, as_of=day, days=days, within=within, snap=snap)], (within, day, days)
+                kinds |= {r["kind"] for r in got}
+    assert kinds == set(KINDS)  # every kind was compared
 
 
 # --- facts: caught up, rebuilt ----------------------------------------------------------------------------

@@ -134,7 +134,6 @@ def dashboard(archive: Any, *, as_of: date | None = None, within: str | None = N
         expiring=expiring(expiring_snapshot(world, as_of), as_of),
         blacklisted=[b for b in blacklist_rows(lists, as_of) if b["state"] == "active"],
         handed_in=handed_in(archive, within=within),
-        # campaign.remind reads its own snapshot of the registry, agreements and orders (not yet through the facts)
         reminders=[r.as_dict() for r in reminders(archive, as_of=as_of, within=within, campaign=status)],
         remind_days=archive.settings.remind_days,
     )

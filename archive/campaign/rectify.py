@@ -34,7 +34,7 @@ import yaml
 from archive.campaign.numbering import next_doc_no
 from archive.checks.model import SEVERITIES, SEVERITY_NAMES, CheckReport
 from archive.checks.rules import RULES_BY_ID, run_checks
-from archive.checks.snapshot import Snapshot
+from archive.checks.snapshot import Rec, Snapshot
 from archive.checks.stream import by_home, enterprise_snapshot, home_clauses
 from archive.checks.world import Clause, World
 from archive.documents.filters import cn_num
@@ -333,16 +333,19 @@ def _open_state(deadline: date | None, as_of: date) -> str:
 def rectification_items(snap: Snapshot, as_of: date, *, enterprise: str | None = None, contractor: str | None = None) -> list[Item]:
     view = snap.upto(as_of)
     items: list[Item] = []
-    reviews = sorted(view.of("rectification_review"), key=lambda r: r.obj.reviewed_on)
+    # each order's reviews, earliest first (the last word on an item is the latest review of it);
+    # grouped once, not searched again for every item (an archive holds thousands of them)
+    reviews: dict[str, list[Rec]] = {}
+    for rv in sorted(view.of("rectification_review"), key=lambda r: r.obj.reviewed_on):
+        reviews.setdefault(rv.obj.order_doc_no, []).append(rv)
     for r in view.of("rectification_order"):
         o = r.obj
         for n, it in enumerate(o.items, 1):
             latest = None
-            for rv in reviews:
-                if rv.obj.order_doc_no == o.doc_no:
-                    for ri in rv.obj.items:
-                        if ri.item == n:
-                            latest = (rv, ri)
+            for rv in reviews.get(o.doc_no, ()):
+                for ri in rv.obj.items:
+                    if ri.item == n:
+                        latest = (rv, ri)
             item = Item("责令整改", f"{o.doc_no} 第{n}项", r.cite(), o.unit, it.contractor or o.contractor, o.project, it.text, o.issued_on,
                         it.deadline, _open_state(it.deadline, as_of), major=it.major_hazard)
             if latest is not None:
@@ -356,7 +359,8 @@ def rectification_items(snap: Snapshot, as_of: date, *, enterprise: str | None =
                 if as_of > due:
                     item.note = f"期满后 {snap.settings.recheck_days} 日内（{due} 前）应复查，未见整改复查意见书"
             items.append(item)
-    for r in view.of("hazard"):
+    hazards = view.of("hazard")
+    for r in hazards:
         h = r.obj
         done = h.status == "已整改" and h.rectified_on is not None and h.rectified_on <= as_of
         items.append(Item(
@@ -364,14 +368,21 @@ def rectification_items(snap: Snapshot, as_of: date, *, enterprise: str | None =
             "closed" if done else _open_state(h.deadline, as_of), closed_on=h.rectified_on if done else None,
             closed_by=r.cite() if done else None, major=h.grade == "重大", note="" if done else h.status))
     inspections = view.of("contractor_inspection")
+    # the inspections of each (enterprise, contractor, project) and the hazards of each (enterprise,
+    # contractor, day found), in the view's order
+    same_work: dict[tuple, list[Rec]] = {}
+    for x in inspections:
+        same_work.setdefault((x.obj.enterprise, x.obj.contractor, x.obj.project), []).append(x)
+    same_day: dict[tuple, list[Rec]] = {}
+    for x in hazards:
+        same_day.setdefault((x.obj.enterprise, x.obj.contractor, x.obj.found_on), []).append(x)
     for r in inspections:
         c = r.obj
         if c.result == "合格" or c.deadline is None:
             continue
-        later = [x for x in inspections if x.obj.enterprise == c.enterprise and x.obj.contractor == c.contractor
-                 and x.obj.project == c.project and x.obj.inspected_on > c.inspected_on]
-        hz = [x for x in view.of("hazard") if x.obj.enterprise == c.enterprise and x.obj.contractor == c.contractor
-              and x.obj.found_on == c.inspected_on and (c.project is None or x.obj.project == c.project)]
+        later = [x for x in same_work[(c.enterprise, c.contractor, c.project)] if x.obj.inspected_on > c.inspected_on]
+        hz = [x for x in same_day.get((c.enterprise, c.contractor, c.inspected_on), ())
+              if c.project is None or x.obj.project == c.project]
         hz_done = hz and all(x.obj.status == "已整改" and x.obj.rectified_on and x.obj.rectified_on <= as_of for x in hz)
         item = Item("发包单位检查", c.inspection_no, r.cite(), c.enterprise, c.contractor, c.project, "；".join(x.rstrip("。；") for x in c.problems) + "。",
                     c.inspected_on, c.deadline, _open_state(c.deadline, as_of))

@@ -38,6 +38,7 @@ The mail settings live in ``outsafe.toml`` beside ``[settings]`` (unknown keys a
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import smtplib
 import socket
@@ -98,27 +99,54 @@ def _hash(*parts: Any) -> str:
 def reminders(archive: Any, *, as_of: date | None = None, days: int | None = None, within: str | None = None,
               snap: Snapshot | None = None, campaign: dict | None = None) -> list[Reminder]:
     """Everything coming due within ``days`` of ``as_of`` (and what is overdue), soonest first.
-    ``snap`` and ``campaign`` may be handed in by a caller that has them (the dashboard)."""
+    Read through the facts: the people, organisations and agreements with something due in the
+    window (their ``due`` links), the rectification items (kept, home by home), the campaign's
+    deliverables. ``snap``: evaluated on that snapshot instead (the whole archive in memory: what
+    the tests compare with); ``campaign`` may be handed in by a caller that has it (the dashboard)."""
     as_of = as_of or archive.clock.today()
     days = archive.settings.remind_days if days is None else days
-    snap = snap or Snapshot.from_archive(archive, types=REMIND_TYPES, within=within)
-    view = snap.upto(as_of)
-    campaign = campaign or campaign_status(archive, as_of, snap=snap)
     until = as_of + timedelta(days=days)
-    roles = {r.obj.uscc: r.obj.role for r in view.of("organization")}
-    org_records = {r.obj.uscc: r.id for r in view.of("organization")}
+    if snap is not None:
+        view = snap.upto(as_of)
+        orgs = view.of("organization")
+        return _collect(as_of, until, people=view.of("person"), orgs=orgs, roles={r.obj.uscc: r.obj.role for r in orgs},
+                        org_records={r.obj.uscc: r.id for r in orgs}, agreements=view.of("safety_agreement"),
+                        items=_open_items(snap, as_of), campaign=campaign or campaign_status(archive, as_of, snap=snap),
+                        org_name=snap.org_name)
+    from archive.campaign.rectify import rectification_view
+    from archive.checks.world import World
+
+    world = World(archive, within=within)
+    window = [(as_of + timedelta(days=d)).isoformat() for d in range(days + 1)]
+
+    def due(type_: str) -> list:
+        keys = dict.fromkeys(r["key"] for r in world.linked("due", window, types=[type_], current_only=True) if r["key"])
+        return sorted(world.registry_recs(type_, list(keys), as_of).values(), key=lambda r: r.seq)
+
+    registered = world.current_of_type("organization")  # every organisation in scope: its role, its record's page
+    return _collect(as_of, until, people=due("person"), orgs=due("organization"),
+                    roles={r["key"]: json.loads(r["info"] or "{}").get("role") for r in registered},
+                    org_records={r["key"]: r["record_id"] for r in registered},
+                    agreements=world.recs(world.linked("due", window, types=["safety_agreement"]), as_of),
+                    items=rectification_view(archive, as_of, within=within)["items"],
+                    campaign=campaign or campaign_status(archive, as_of, within=within), org_name=world.snapshot([], None).org_name)
+
+
+def _collect(as_of: date, until: date, *, people: Sequence[Any], orgs: Sequence[Any], roles: dict, org_records: dict,
+             agreements: Sequence[Any], items: Sequence[dict], campaign: dict, org_name: Any) -> list[Reminder]:
+    """The reminders among what the caller read (each list may hold more than comes due)."""
     out: list[Reminder] = []
 
     def add(key: str, kind: str, due: date, title: str, org: str | None, link: str) -> None:
         out.append(Reminder(key, kind, due, (due - as_of).days, title, org, roles.get(org or ""),
-                            snap.org_name(org) if org else None, link))
+                            org_name(org) if org else None, link))
 
     def coming(due: Any) -> bool:
         return isinstance(due, date) and as_of <= due <= until
 
-    for r in view.of("person"):
+    for r in people:
         p = r.obj
-        employer = snap.org_name(p.employer)
+        employer = org_name(p.employer)
         for c in p.certificates or ():
             what = f"{c.kind}{'（' + c.category + '）' if c.category else ''}"
             if coming(c.expires):
@@ -128,20 +156,20 @@ def reminders(archive: Any, *, as_of: date | None = None, days: int | None = Non
             if coming(review) and review != c.expires:
                 add(f"certificate-review:{_hash(p.id_number.upper(), c.kind, c.number)}:{review}", "certificate", review,
                     f"{p.name}（{employer}）的{what}应于 {review} 前复审", p.employer, f"/records/{r.id}")
-    for r in view.of("organization"):
+    for r in orgs:
         o = r.obj
         link = f"/contractors/{o.uscc}" if o.role == "contractor" else f"/records/{org_records[o.uscc]}"
         for q in o.qualifications or ():
             if coming(q.valid_to):
                 add(f"licence:{o.uscc}:{_hash(q.kind, q.number)}:{q.valid_to}", "licence", q.valid_to,
                     f"{o.name}的{q.kind}（{q.number}）有效期至 {q.valid_to}", o.uscc, link)
-    for r in view.of("safety_agreement"):
+    for r in agreements:
         a = r.obj
         if coming(a.term.end):
             add(f"agreement:{r.id}:{a.term.end}", "agreement", a.term.end,
-                f"安全生产管理协议 {a.agreement_no}（{snap.org_name(a.contractor)}，项目 {a.project}）期限至 {a.term.end}",
+                f"安全生产管理协议 {a.agreement_no}（{org_name(a.contractor)}，项目 {a.project}）期限至 {a.term.end}",
                 a.contractor, f"/records/{r.id}")
-    for i in _open_items(snap, as_of):
+    for i in items:
         due = date.fromisoformat(i["deadline"]) if i.get("deadline") else None
         if i["status"] not in ("open", "overdue"):
             continue

@@ -17,6 +17,8 @@ views read without loading the record. Its *links* say what the record concerns,
     person      the keyed hash of each 身份证号 it names (people on tickets, rosters, cards …)
     expires     the day (ISO) a licence or qualification of an organization, or a certificate of a
                 person, expires (the dashboard's "expiring in 30/60/90 days")
+    due         each day (ISO) something the reminders list comes due: those expiries, a
+                certificate's review (复审) day, the end of a safety agreement's term
     self        a registry entity's own key (USCC, person key, ENTERPRISE/CODE)
     employer    a person's employer          name      a person's name
     owner       equipment's owner            subject   a blacklisted unit
@@ -52,7 +54,7 @@ from schemas.columns import dotted
 from schemas.tickets import work_begun_on
 from storage.rows import NewFacts, RecordRow
 
-VERSION = "3"  # 2: belongs (whose scope a record is in); 3: work_from of confined-space tickets
+VERSION = "4"  # 2: belongs (whose scope a record is in); 3: work_from of confined-space tickets; 4: due
 
 
 def _people(value: Any, out: set[str], secret: bytes, top: bool = True) -> None:
@@ -68,6 +70,13 @@ def _people(value: Any, out: set[str], secret: bytes, top: bool = True) -> None:
         for v in value:
             if isinstance(v, dict | list):
                 _people(v, out, secret, False)
+
+
+def _days(items: Any, field: str) -> set[str]:
+    """The days (ISO) in ``field`` of each mapping among ``items`` that has one."""
+    if not isinstance(items, list):
+        return set()
+    return {it[field][:10] for it in items if isinstance(it, dict) and isinstance(it.get(field), str) and it[field]}
 
 
 def space_stem(space_name: str) -> str:
@@ -95,8 +104,9 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
         key = data.get("uscc")
         info = {"role": data.get("role"), "industry": data.get("industry")}
         links.add(("origin", row["origin"]))  # an enterprise's package registers its contractors
-        links.update(("expires", q["valid_to"][:10]) for q in data.get("qualifications") or ()
-                     if isinstance(q, dict) and isinstance(q.get("valid_to"), str) and q["valid_to"])
+        ends = _days(data.get("qualifications"), "valid_to")
+        links.update(("expires", d) for d in ends)
+        links.update(("due", d) for d in ends)
     elif t == "person":
         number = data.get("id_number")
         key = person_key(secret, number) if isinstance(number, str) and number.strip() else None
@@ -105,8 +115,9 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
             links.add(("employer", data["employer"]))
         if data.get("name"):
             links.add(("name", data["name"]))
-        links.update(("expires", c["expires"][:10]) for c in data.get("certificates") or ()
-                     if isinstance(c, dict) and isinstance(c.get("expires"), str) and c["expires"])
+        ends = _days(data.get("certificates"), "expires")
+        links.update(("expires", d) for d in ends)
+        links.update(("due", d) for d in ends | _days(data.get("certificates"), "next_review"))
     elif t == "project":
         key = f"{data.get('enterprise')}/{data.get('code')}"
         links.add(("project", key))
@@ -116,6 +127,8 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
         if data.get("ticket_type") == "confined_space":
             info = {"space": space_stem(data.get("space_name") or ""), "enterprise": data.get("enterprise"), "project": data.get("project"),
                     "work_from": work_begun_on(data.get("steps") if isinstance(data.get("steps"), list) else ())}
+    elif t == "safety_agreement":
+        links.update(("due", d) for d in _days([data.get("term")], "end"))
     elif t == "confined_space_register":
         info = {"enterprise": data.get("enterprise"),
                 "spaces": [sp.get("name", "").strip() for sp in data.get("spaces") or () if isinstance(sp, dict)]}

@@ -190,7 +190,9 @@ class SqliteFactStore:
 
     def keys(self, role: str, *, within: str | None = None) -> list[str]:
         if within is not None:
-            return self.sql.column("SELECT DISTINCT l.key FROM fact_links l JOIN fact_records f ON f.seq = l.seq "
+            # from the enterprise's own records to their links (CROSS JOIN keeps that order: SQLite would
+            # otherwise go through every link of the role in the archive, 180 ms at 10^5 records)
+            return self.sql.column("SELECT DISTINCT l.key FROM fact_records f CROSS JOIN fact_links l ON l.seq = f.seq "
                                    "WHERE l.role=? AND f.belongs=? ORDER BY l.key", (role, within))
         return self.sql.column("SELECT DISTINCT key FROM fact_links WHERE role=? ORDER BY key", (role,))
 
