@@ -124,12 +124,16 @@ def reminders(archive: Any, *, as_of: date | None = None, days: int | None = Non
         return sorted(world.registry_recs(type_, list(keys), as_of).values(), key=lambda r: r.seq)
 
     registered = world.current_of_type("organization")  # every organisation in scope: its role, its record's page
-    return _collect(as_of, until, people=due("person"), orgs=due("organization"),
-                    roles={r["key"]: json.loads(r["info"] or "{}").get("role") for r in registered},
-                    org_records={r["key"]: r["record_id"] for r in registered},
-                    agreements=world.recs(world.linked("due", window, types=["safety_agreement"]), as_of),
-                    items=rectification_view(archive, as_of, within=within)["items"],
-                    campaign=campaign or campaign_status(archive, as_of, within=within), org_name=world.snapshot([], None).org_name)
+    people, orgs = due("person"), due("organization")
+    agreements = world.recs(world.linked("due", window, types=["safety_agreement"]), as_of)
+    items = rectification_view(archive, as_of, within=within)["items"]
+    campaign = campaign or campaign_status(archive, as_of, within=within)
+    names = world.snapshot([], None).look_up("organization", [
+        *(r.obj.employer for r in people), *(r.obj.uscc for r in orgs), *(r.obj.contractor for r in agreements),
+        *(i.get("contractor") or i.get("enterprise") for i in items), *(e["enterprise"] for e in campaign["enterprises"])])
+    return _collect(as_of, until, people=people, orgs=orgs, roles={r["key"]: json.loads(r["info"] or "{}").get("role") for r in registered},
+                    org_records={r["key"]: r["record_id"] for r in registered}, agreements=agreements, items=items, campaign=campaign,
+                    org_name=names.org_name)
 
 
 def _collect(as_of: date, until: date, *, people: Sequence[Any], orgs: Sequence[Any], roles: dict, org_records: dict,

@@ -378,6 +378,16 @@ class PartialSnapshot(Snapshot):
             self._looked_up[(type_, key)] = self.world.registry_recs(type_, [key], self.as_of).get(key)
         return self._looked_up[(type_, key)]
 
+    def look_up(self, type_: str, keys: Iterable[str | None]) -> "PartialSnapshot":
+        """Look the entities ``keys`` of ``type_`` up at once (a view about to ask for many of them:
+        one query per few hundred keys instead of one per key)."""
+        todo = sorted({k for k in keys if k and (type_, k) not in self._looked_up})
+        if todo:
+            got = self.world.registry_recs(type_, todo, self.as_of)
+            for k in todo:
+                self._looked_up[(type_, k)] = got.get(k)
+        return self
+
     def org_rec(self, uscc: str | None) -> Rec | None:
         return self._lookup("organization", uscc) if uscc else None
 
