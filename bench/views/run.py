@@ -391,9 +391,9 @@ def sizes(home: Path, runs: int) -> dict:
     a = Archive.open(home)
     facts = a.catalog.facts
     n = a.catalog.max_seq()
-    homes = {h: len(facts.linked("home", [h])) for h in facts.keys("home") if h}
-    contractors = {c: len(facts.linked("contractor", [c])) for c in facts.keys("contractor")
-                   if c and c not in homes and a.catalog.facts.keyed("organization", [c])}
+    roles = {r["key"]: json.loads(r["info"] or "{}").get("role") for r in facts.of_type(["organization"], current_only=True)}
+    homes = {h: len(facts.linked("home", [h])) for h in facts.keys("home") if roles.get(h) == "enterprise"}
+    contractors = {c: len(facts.linked("contractor", [c])) for c in facts.keys("contractor") if roles.get(c) == "contractor"}
     a.close()
     out: dict[str, Any] = {"records": n, "enterprises": len(homes), "contractors": len(contractors), "rows": []}
     for view, pool, label in (("check-enterprise", homes, "enterprise"), ("check-contractor", contractors, "contractor")):
