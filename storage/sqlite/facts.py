@@ -138,9 +138,14 @@ class SqliteFactStore:
             extra += cur
             extra_args += cur_args
         for chunk in _chunks(keys):
-            out += self._select(
-                f"f.seq IN (SELECT l.seq FROM fact_links l WHERE l.role = ? AND l.key IN ({_marks(len(chunk))})){extra}",
-                [role, *chunk, *extra_args], with_data, within)
+            if within is not None and types:
+                # an enterprise's records of a few types, each asked whether it has the link: in
+                # proportion to that enterprise's records (the list of every record with the link —
+                # a contractor's, a home's — can be far longer: 9 ms against 0.07 ms for an order)
+                link = f"EXISTS (SELECT 1 FROM fact_links l WHERE l.role = ? AND l.key IN ({_marks(len(chunk))}) AND l.seq = f.seq)"
+            else:
+                link = f"f.seq IN (SELECT l.seq FROM fact_links l WHERE l.role = ? AND l.key IN ({_marks(len(chunk))}))"
+            out += self._select(link + extra, [role, *chunk, *extra_args], with_data, within)
         return self._sorted(out)
 
     def of_type(self, types: Collection[str], *, subtype: str | None = None, current_only: bool = False,
