@@ -14,9 +14,11 @@ days, on the examples, and on the campaign world of the five-check tests.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import random
+import threading
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -37,6 +39,7 @@ from archive.checks.snapshot import Snapshot
 from archive.checks.stream import check_view
 from archive.checks.table import run_checks
 from archive.errors import ValidationFailed
+from archive.facts import cache as view_cache
 from archive.facts.index import catch_up, rebuild
 from archive.integrity import seal as sealing
 from bench.views.bulk import new_bureau_archive, store
@@ -404,3 +407,58 @@ def test_a_view_with_nothing_new_reads_no_record_and_a_new_record_invalidates_on
     assert 0 < read < len(snap.recs) / 2  # only the enterprise it concerns was read again
     assert check_dict(after) == check_dict(run_checks(reference(again), day))
     again.close()
+
+
+# --- the collector paused while a view computes ----------------------------------------------------------
+
+
+def test_the_collector_is_paused_while_a_view_computes_and_then_runs_again(district):
+    a, _ = district
+    assert gc.isenabled()
+    seen = []
+    view_cache.get_or_compute(a, "test-collector-paused", lambda deps: seen.append(gc.isenabled()) or 1)
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ZeroDivisionError):
+        with view_cache.collector_paused():
+            with view_cache.collector_paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()  # the outer view still computes
+            1 / 0
+    assert gc.isenabled()  # restored after an error too
+
+
+def test_the_collector_runs_again_only_when_no_thread_computes():
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    states = {}
+
+    def first():
+        with view_cache.collector_paused():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second():
+        first_in.wait(5)
+        with view_cache.collector_paused():
+            second_in.set()
+            first_out.wait(5)
+            states["while the second computes"] = gc.isenabled()
+        states["after both"] = gc.isenabled()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert states == {"while the second computes": False, "after both": True}
+
+
+def test_a_collector_disabled_before_stays_disabled():
+    gc.disable()
+    try:
+        with view_cache.collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+

@@ -402,7 +402,8 @@ def check_view(archive: Any, as_of: date, *, enterprise: str | None = None, cont
             report.unlinted = len(unlinted)
             return report.as_dict()
 
-        return CheckReport.from_dict(cache.get_or_compute(archive, k, compute, changes), RULES_BY_ID)
+        with cache.collector_paused():  # the report read back builds thousands of findings too
+            return CheckReport.from_dict(cache.get_or_compute(archive, k, compute, changes), RULES_BY_ID)
     # the whole archive: the report is kept whole, its parts beside it (for the next run after new records)
     kept = cache.load(archive, k)
     if changes.still_true(kept) and kept.seq == changes.top:
