@@ -205,13 +205,15 @@ def _home_part(world: World, as_of: date, n: int, home: str, pks: Sequence[str],
     says the totals), each with what it read."""
     deps = world.deps = cache.Deps()
     m = Members(enterprises, deps), Members(contractors, deps)
-    snap = world.snapshot(home_clauses(world, [home]), as_of).preload(CHECK_TYPES)
     out = {}
-    for pk in pks:
-        confined = pk.startswith("cs1|")
-        context = {"CS-1": dataclasses.replace(ctx, totals=n == 1)} if confined and ctx is not None else {}
-        scope = Scope(snap.of("project"), [home] if home in m[0] else [], [], context, m)
-        out[pk] = {"deps": None, "value": evaluate_part(snap, as_of, scope, [r for r in rules if (r.id == "CS-1") == confined])}
+    with cache.collector_paused():
+        snap = world.snapshot(home_clauses(world, [home]), as_of).preload(CHECK_TYPES)
+        for pk in pks:
+            confined = pk.startswith("cs1|")
+            context = {"CS-1": dataclasses.replace(ctx, totals=n == 1)} if confined and ctx is not None else {}
+            scope = Scope(snap.of("project"), [home] if home in m[0] else [], [], context, m)
+            out[pk] = {"deps": None, "value": evaluate_part(snap, as_of, scope, [r for r in rules if (r.id == "CS-1") == confined])}
+        del snap
     read = deps.as_dict()
     for part in out.values():
         part["deps"] = read
@@ -223,10 +225,12 @@ def _contractor_part(world: World, as_of: date, contractor: str, rules: Sequence
                      contractors: frozenset[str]) -> dict:
     """The part of the rules that go through contractors (C1, 3-3) for one contractor's projects."""
     deps = world.deps = cache.Deps()
-    snap = world.snapshot([Clause.of("contractor", [contractor], ["project"])], as_of, per_project=True)
-    scope = Scope([p for p in snap.of("project") if p.obj.contractor == contractor], [], [contractor], {},
-                  (Members(enterprises, deps), Members(contractors, deps)))
-    return {"value": evaluate_part(snap, as_of, scope, rules), "deps": deps.as_dict()}
+    with cache.collector_paused():
+        snap = world.snapshot([Clause.of("contractor", [contractor], ["project"])], as_of, per_project=True)
+        scope = Scope([p for p in snap.of("project") if p.obj.contractor == contractor], [], [contractor], {},
+                      (Members(enterprises, deps), Members(contractors, deps)))
+        value = evaluate_part(snap, as_of, scope, rules)
+    return {"value": value, "deps": deps.as_dict()}
 
 
 def stream_checks(world: World, as_of: date, rules: Sequence[CheckRule], previous: dict | None = None,
