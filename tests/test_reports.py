@@ -321,6 +321,11 @@ def test_write_report_files_and_xlsx(world, tmp_path):
     assert [c.value for c in ws[1]][:4] == ["发包单位名称", "统一社会信用代码（发包单位）", "行业", "序号"]
     assert ws.max_row == 2 and ws["A2"].value == "济南华锐重型机械有限公司"
     assert paths["yaml"].read_text(encoding="utf-8").startswith("# 外包作业情况表（济南华锐重型机械有限公司）")
+    head, body = ws["A1"], ws["A2"]
+    assert head.font.bold and head.font.name == "宋体" and head.fill.fgColor.rgb.endswith("DDEBF7") and head.alignment.horizontal == "center"
+    assert body.font.name == "宋体" and not body.font.bold and body.alignment.wrap_text and body.alignment.vertical == "top"
+    assert {body.border.top.style, body.border.left.style, body.border.right.style, body.border.bottom.style} == {"thin"}
+    assert ws.freeze_panes == "A2"
 
 
 @pytest.mark.soffice

@@ -817,20 +817,22 @@ def write_xlsx(sheets: list[tuple[str, list[str], list[list[Any]]]], path: Path,
     wb = Workbook()
     wb.remove(wb.active)
     thin = Side(style="thin", color="999999")
+    # one object of each style, shared by every cell (a new one per cell is hashed and compared
+    # against the workbook's styles each time: 7 s for the district's 台账 of 3,564 rows)
+    head_font, head_fill = Font(bold=True, name="宋体"), PatternFill("solid", fgColor="DDEBF7")
+    head_align = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    body_align, body_font = Alignment(wrap_text=True, vertical="top"), Font(name="宋体")
+    body_border = Border(top=thin, bottom=thin, left=thin, right=thin)
     for name, cols, rows in sheets:
         ws = wb.create_sheet(name[:31])
         ws.append(cols)
         for row in rows:
             ws.append(list(row))
         for cell in ws[1]:
-            cell.font = Font(bold=True, name="宋体")
-            cell.fill = PatternFill("solid", fgColor="DDEBF7")
-            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+            cell.font, cell.fill, cell.alignment = head_font, head_fill, head_align
         for row in ws.iter_rows(min_row=2):
             for cell in row:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-                cell.font = Font(name="宋体")
-                cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+                cell.alignment, cell.font, cell.border = body_align, body_font, body_border
         for i, col in enumerate(cols, 1):
             longest = max([len(str(col))] + [len(str(r[i - 1])) for r in rows if i - 1 < len(r)])
             ws.column_dimensions[get_column_letter(i)].width = max(6, min(40, longest * 1.8 + 2))
