@@ -127,11 +127,17 @@ def _joins(a: str, b: str) -> bool:
 
 def text_width(text: str, size_pt: float) -> float:
     """Printed width of ``text`` (mm) in ``size_pt``, on one line."""
-    em = size_pt * MM_PER_PT
+    return _ems(text) * (size_pt * MM_PER_PT)
+
+
+@functools.lru_cache(maxsize=65536)
+def _ems(text: str) -> float:
+    """Width of ``text`` in em, whatever the size (a table measures the same cell texts for every
+    paper and size it tries)."""
     total = sum(_advance(c) for c in text)
     visible = [c for c in text if c not in ZERO]
     joins = sum(1 for a, b in zip(visible, visible[1:]) if _joins(a, b))
-    return (total + joins * CJK_LATIN_GAP) * em
+    return total + joins * CJK_LATIN_GAP
 
 
 @functools.lru_cache(maxsize=65536)
