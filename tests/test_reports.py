@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import date
+from datetime import date, timezone
 from pathlib import Path
 
 import pytest
@@ -326,6 +326,8 @@ def test_write_report_files_and_xlsx(world, tmp_path):
     assert body.font.name == "宋体" and not body.font.bold and body.alignment.wrap_text and body.alignment.vertical == "top"
     assert {body.border.top.style, body.border.left.style, body.border.right.style, body.border.bottom.style} == {"thin"}
     assert ws.freeze_panes == "A2"
+    made = world.clock.now().astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+    assert wb.properties.created == made and wb.properties.modified == made  # the archive's clock, not the machine's
 
 
 @pytest.mark.soffice

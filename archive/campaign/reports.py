@@ -32,7 +32,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -807,8 +807,9 @@ def _summary(snap: Snapshot, as_of: date, enterprise: str | None, org: Any, year
 # --- writing --------------------------------------------------------------------------------------------
 
 
-def write_xlsx(sheets: list[tuple[str, list[str], list[list[Any]]]], path: Path, *, title: str = "") -> Path:
-    """Tables as a workbook: bold wrapped header, frozen, sensible column widths."""
+def write_xlsx(sheets: list[tuple[str, list[str], list[list[Any]]]], path: Path, *, title: str = "", created: datetime | None = None) -> Path:
+    """Tables as a workbook: bold wrapped header, frozen, sensible column widths; ``created``: the
+    time its properties say it was made (the archive's clock; openpyxl would read the machine's)."""
     # lazy: openpyxl (~90 ms to import) only where a workbook is written
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -841,7 +842,15 @@ def write_xlsx(sheets: list[tuple[str, list[str], list[list[Any]]]], path: Path,
         wb.properties.title = title
     wb.properties.creator = "outsafe"
     buf = io.BytesIO()
-    wb.save(buf)
+    if created is None:
+        wb.save(buf)
+    else:  # wb.save would stamp "modified" from the machine's clock
+        from zipfile import ZIP_DEFLATED, ZipFile
+
+        from openpyxl.writer.excel import ExcelWriter
+
+        wb.properties.created = wb.properties.modified = created.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+        ExcelWriter(wb, ZipFile(buf, "w", ZIP_DEFLATED, allowZip64=True)).save()
     atomic_write(path, buf.getvalue(), mode=PUBLIC)
     return path
 
@@ -875,7 +884,7 @@ def write_report(archive: Any, built: Built, out_dir: Path, *, pdf: bool = True)
     atomic_write(out_dir / f"{stem}.docx", docx, mode=PUBLIC)
     paths["docx"] = out_dir / f"{stem}.docx"
     if built.sheets:
-        paths["xlsx"] = write_xlsx(built.sheets, out_dir / f"{stem}.xlsx", title=built.obj.title)
+        paths["xlsx"] = write_xlsx(built.sheets, out_dir / f"{stem}.xlsx", title=built.obj.title, created=archive.clock.now())
     if pdf:
         data = convert_one(docx, archive.settings, expect_text=[built.obj.author_name[:8]], tmp_dir=archive.home.tmp_dir)
         atomic_write(out_dir / f"{stem}.pdf", data, mode=PUBLIC)
