@@ -110,12 +110,9 @@ def expiring_snapshot(world: World, as_of: date, horizon: int = HORIZONS[-1]) ->
     """A snapshot holding only the organizations and people with a licence or certificate that
     expires within ``horizon`` days of ``as_of`` (found by their ``expires`` links; each the
     entity's latest record, as a whole-archive snapshot keeps it), for :func:`expiring`."""
-    days = [(as_of + timedelta(days=d)).isoformat() for d in range(horizon + 1)]
     snap = world.snapshot([], None)
     for t in ("organization", "person"):
-        keys = list(dict.fromkeys(r["key"] for r in world.linked("expires", days, types=[t], current_only=True) if r["key"]))
-        got = world.registry_recs(t, keys, None)
-        snap.by_type[t] = sorted(got.values(), key=lambda r: r.seq)
+        snap.by_type[t] = world.registered_on(t, "expires", as_of, as_of + timedelta(days=horizon), None)
     return snap
 
 

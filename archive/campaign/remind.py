@@ -117,15 +117,10 @@ def reminders(archive: Any, *, as_of: date | None = None, days: int | None = Non
     from archive.checks.world import World
 
     world = World(archive, within=within)
-    window = [(as_of + timedelta(days=d)).isoformat() for d in range(days + 1)]
-
-    def due(type_: str) -> list:
-        keys = dict.fromkeys(r["key"] for r in world.linked("due", window, types=[type_], current_only=True) if r["key"])
-        return sorted(world.registry_recs(type_, list(keys), as_of).values(), key=lambda r: r.seq)
-
     registered = world.current_of_type("organization")  # every organisation in scope: its role, its record's page
-    people, orgs = due("person"), due("organization")
-    agreements = world.recs(world.linked("due", window, types=["safety_agreement"]), as_of)
+    people, orgs = (world.registered_on(t, "due", as_of, until, as_of) for t in ("person", "organization"))
+    window = [(as_of + timedelta(days=d)).isoformat() for d in range(days + 1)]
+    agreements = world.recs(world.linked("due", window, types=["safety_agreement"]), as_of)  # every version: the one of as_of
     items = rectification_view(archive, as_of, within=within)["items"]
     campaign = campaign or campaign_status(archive, as_of, within=within)
     names = world.snapshot([], None).look_up("organization", [

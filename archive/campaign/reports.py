@@ -70,7 +70,6 @@ CN_NUM = "一二三四五六七八九十"
 PUBLIC = 0o644  # reports are for handing in (case-file drafts stay 0600: they may hold 身份证号)
 
 
-
 def cn_range(a: date, b: date) -> str:
     return f"{cn_date(a)}至{cn_date(b)}"
 

@@ -213,7 +213,6 @@ def _home_part(world: World, as_of: date, n: int, home: str, pks: Sequence[str],
             context = {"CS-1": dataclasses.replace(ctx, totals=n == 1)} if confined and ctx is not None else {}
             scope = Scope(snap.of("project"), [home] if home in m[0] else [], [], context, m)
             out[pk] = {"deps": None, "value": evaluate_part(snap, as_of, scope, [r for r in rules if (r.id == "CS-1") == confined])}
-        del snap
     read = deps.as_dict()
     for part in out.values():
         part["deps"] = read

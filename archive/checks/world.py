@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from archive.checks.snapshot import Rec, Snapshot, as_known_on
@@ -223,6 +223,14 @@ class World:
             if got is not None:
                 out[k] = got if as_of is None else self._known(got, as_of)
         return out
+
+    def registered_on(self, type_: str, role: str, first: date, last: date, as_of: date | None) -> list[Rec]:
+        """The registered entities of ``type_`` whose current records have a ``role`` link (a day:
+        ``expires``, ``due``) from ``first`` to ``last``: each the entity's latest record, as known
+        on ``as_of`` (as a whole-archive snapshot holds it), in place order."""
+        days = [(first + timedelta(days=d)).isoformat() for d in range((last - first).days + 1)]
+        keys = dict.fromkeys(r["key"] for r in self.linked(role, days, types=[type_], current_only=True) if r["key"])
+        return sorted(self.registry_recs(type_, list(keys), as_of).values(), key=lambda r: r.seq)
 
     def _known(self, rec: Rec, as_of: date) -> Rec:
         key = (rec.id, as_of)
