@@ -27,8 +27,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import rfc8785
-
 from archive import ids
 from archive.access.audit import anchor_leaf
 from archive.checks.admission import admission_for_batch
@@ -37,6 +35,7 @@ from archive.documents.convert import Converter, convert_one
 from archive.documents.render import render_record
 from archive.documents.templates import template_for
 from archive.errors import ExitCode, NotFound, Problem, RuleViolation, StorageError, TemplateError, ValidationFailed
+from archive.integrity import canonical as jcs
 from archive.integrity import keys
 from archive.integrity import seal as sealing
 from archive.integrity.ledger import Ledger, origin_for, sign_checkpoint
@@ -84,7 +83,7 @@ def key_values(plan: Any) -> list[str]:
 
 def canonical(obj: Any) -> bytes:
     """RFC 8785 canonical JSON (the bytes that get hashed and signed)."""
-    return rfc8785.dumps(obj)
+    return jcs.dumps(obj)
 
 
 def _dotted(obj: Any, path: str | None) -> Any:

@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import rfc8785
-
 from archive.clock import day_start_stamp, local_time
+from archive.integrity import canonical as jcs
 from archive.text import Note, Table
 
 ZERO = b"\0" * 32
@@ -66,7 +65,7 @@ ACTIONS = {
 
 
 def _content(row: dict) -> bytes:
-    return rfc8785.dumps({k: row[k] for k in ("seq", "at", "account", "org", "action", "target", "address", "detail")})
+    return jcs.dumps({k: row[k] for k in ("seq", "at", "account", "org", "action", "target", "address", "detail")})
 
 
 def entry_hash(prev_hash: bytes, row: dict) -> bytes:

@@ -27,9 +27,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
-
 from archive.errors import IntegrityError, NotFound
+from archive.integrity import canonical as jcs
 from archive.integrity import merkle
 from archive.integrity.keys import Signer, verify_signature
 from storage.interfaces import LedgerStore
@@ -39,7 +38,7 @@ EVENTS = ("record_sealed", "record_superseded", "package_exported", "package_imp
 
 
 def canonical(obj: Any) -> bytes:
-    return rfc8785.dumps(obj)
+    return jcs.dumps(obj)
 
 
 def origin_for(uscc: str) -> str:

@@ -25,8 +25,7 @@ import hashlib
 import json
 from typing import Any
 
-import rfc8785
-
+from archive.integrity import canonical as jcs
 from archive.integrity.keys import Signer
 from schemas import class_for
 from schemas.columns import COLUMNS, record_columns
@@ -35,7 +34,7 @@ SEAL_VERSION = 1
 
 
 def canonical(obj: Any) -> bytes:
-    return rfc8785.dumps(obj)
+    return jcs.dumps(obj)
 
 
 def statement(row: dict, files: list[dict], template: dict | None, ledger_index: int, signer_fp: str) -> bytes:

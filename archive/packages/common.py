@@ -14,9 +14,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import rfc8785
-
 from archive.errors import ExitCode, IntegrityError
+from archive.integrity import canonical as jcs
 from archive.integrity import merkle
 from archive.packages import verify_script
 from archive.text import notes
@@ -215,7 +214,7 @@ def refuse(failures: list[str], message: str = "", hint: str = "") -> IntegrityE
 
 
 def canonical_json(obj: Any) -> bytes:
-    return rfc8785.dumps(obj)
+    return jcs.dumps(obj)
 
 
 def json_bytes(obj: Any) -> bytes:

@@ -58,16 +58,13 @@ from archive import ids  # noqa: E402
 from archive.app import Archive, Loaded, validate_paths  # noqa: E402
 from archive.checks.rules import check_archive  # noqa: E402
 from archive.integrity import keys  # noqa: E402
-from archive.integrity import ledger as ledger_module  # noqa: E402
-from archive.integrity import seal as seal_module  # noqa: E402
 from archive.integrity.trust import trust_organization  # noqa: E402
 from archive.packages.export import export_package  # noqa: E402
 from archive.packages.importer import import_package  # noqa: E402
 from archive.registry import resolve  # noqa: E402
-from schemas import REGISTRY_TYPES, meta_of  # noqa: E402
+from schemas import meta_of  # noqa: E402
 from schemas.base import RuleContext, dump, schema_for  # noqa: E402
 from schemas.identifiers import make_uscc  # noqa: E402
-from storage.catalog import open_catalog  # noqa: E402
 from tests.services import PostgresCluster  # noqa: E402
 
 EX = ROOT / "examples"
@@ -183,50 +180,6 @@ def org_clones(orgs: list[Loaded], usccs: list[str], role: str) -> list[Loaded]:
 # --- the bulk path -----------------------------------------------------------------------------------
 
 
-_WHOLE_FLOATS = [False]  # set once a record holds a float like 24.0 (ECMAScript writes 24)
-
-
-def fast_canonical(obj) -> bytes:
-    """RFC 8785 canonical JSON for what records hold (ASCII keys, strings, integers, booleans,
-    null, floats): the same bytes as ``rfc8785.dumps`` — checked against it for the first
-    statements, leaves and data of a run — from the C JSON
-    encoder, ~30x faster than the pure-Python package. Used only while generating."""
-    out = _dumps(obj)
-    if _CHECKED[0] < 2000:  # the first ones (every kind of record, statement and leaf) against rfc8785
-        import rfc8785
-
-        _CHECKED[0] += 1
-        expected = rfc8785.dumps(obj)
-        if out != expected and not _WHOLE_FLOATS[0]:
-            _WHOLE_FLOATS[0] = True  # from now on whole floats are written as integers
-            out = _dumps(obj)
-        assert out == expected, "bench canonical JSON differs from RFC 8785"
-    return out
-
-
-_CHECKED = [0]
-
-
-def _dumps(obj) -> bytes:
-    if _WHOLE_FLOATS[0]:
-        obj = _es_numbers(obj)
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
-
-
-def _es_numbers(obj):
-    if isinstance(obj, float):
-        if obj.is_integer() and abs(obj) < 1e21:
-            return int(obj)
-        if not (1e-6 <= abs(obj) < 1e21):
-            raise ValueError(f"bench canonical JSON: no exponent forms ({obj!r})")
-        return obj
-    if isinstance(obj, dict):
-        return {k: _es_numbers(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_es_numbers(v) for v in obj]
-    return obj
-
-
 class ClonePlanner:
     """``Archive._plan`` for clones of already validated examples, without re-serialising each
     through marshmallow: the example's sealed data with the new number and parties put in (the
@@ -251,7 +204,7 @@ class ClonePlanner:
             if f in data and getattr(item.obj, f, None):
                 data[f] = getattr(item.obj, f)
         row = {"id": ids.new_id(self.a.clock), "type": meta.type, "subtype": getattr(item.obj, "ticket_type", None),
-               **record_columns(type(item.obj), data), "data": fast_canonical(data).decode(), "refs": refs,
+               **record_columns(type(item.obj), data), "data": canonical(data).decode(), "refs": refs,
                "source_name": item.path.name, "origin": self.a.owner_uscc, "supersedes": None, "note": None,
                "created_at": self.a.clock.stamp()}
         files = [{"role": "source", "name": item.path.name, "path": item.path}]
@@ -265,12 +218,7 @@ def store(a: Archive, items: list[Loaded]) -> None:
     — CHUNK records per catalog transaction, one checkpoint at the end."""
     reg, signer = a.registry(), a.signer()
     planner = ClonePlanner(a)
-    saved = (seal_module.canonical, ledger_module.canonical)
-    seal_module.canonical = ledger_module.canonical = fast_canonical  # seal statements, ledger leaves
-    try:
-        _store_all(a, items, reg, signer, planner)
-    finally:
-        seal_module.canonical, ledger_module.canonical = saved
+    _store_all(a, items, reg, signer, planner)
 
 
 def _store_all(a: Archive, items: list[Loaded], reg, signer, planner: "ClonePlanner") -> None:
