@@ -241,6 +241,7 @@ def campaign_figures(snap: Snapshot, as_of: date, *, enterprise: str | None, yea
     fig.set("fines", "罚款（元）", float(c["fines"]))
     contractors = sorted(c["project_contractors"] | {
         u for u in view.org_keys_with_role("contractor") if enterprise is None or view.owner == enterprise})
+    view.about_to_ask(listed=contractors)
     fig.set("blacklisted", "列入黑名单的承包单位（家）", sum(1 for c in contractors if active_listings(view, c, as_of, enterprise)))
     rect = rect or rectification_status(snap, as_of, enterprise=enterprise)
     sm = rect["summary"]

@@ -25,6 +25,8 @@ _CORE_QUALIFICATIONS = ("安全生产许可证", "建筑业企业资质证书", 
 def c1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
     ev.applicable = bool(scope.contractors)
+    snap.about_to_ask(organizations=scope.contractors, listed=scope.contractors)
+    snap.about_to_ask(organizations=[r.origin for r in map(snap.org_rec, scope.contractors) if r is not None])  # their lists' owners
     for c in scope.contractors:
         ev.at(c)
         orec = snap.org_rec(c)
@@ -180,6 +182,7 @@ def c3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ]
     lifting = [p for p in started_projects(scope, as_of) if "lifting" in p.obj.dangerous_work]
     ev.applicable = bool(items or lifting)
+    snap.about_to_ask(projects=[(r.obj.enterprise, r.obj.project) for r in items])
     for r in items:
         ev.at(0, snap.position(r))
         e = r.obj

@@ -296,6 +296,14 @@ class Snapshot:
         """Blacklist entries naming ``subject``."""
         return [r for r in self.of("blacklist_entry") if r.obj.subject == subject]
 
+    def about_to_ask(self, *, organizations: Iterable[str | None] = (), projects: Iterable[tuple[str | None, str | None]] = (),
+                     listed: Iterable[str | None] = ()) -> "Snapshot":
+        """A rule about to ask for many ``organizations`` (:meth:`org_rec`), ``projects``
+        ((enterprise, code), :meth:`project_rec`) and the blacklist entries naming many
+        contractors (``listed``, :meth:`blacklist_entries`) says so first: a snapshot reading from
+        the catalog reads them together. Nothing to do here (all is loaded)."""
+        return self
+
     def blacklist_removals(self, entry: Any) -> list[Rec]:
         """Removals of the listing ``entry`` (matched by its number and who listed it)."""
         return [r for r in self.of("blacklist_removal") if r.obj.entry_no == entry.entry_no and r.obj.listed_by == entry.listed_by]

@@ -430,7 +430,9 @@ class PartialSnapshot(Snapshot):
     def project_rec(self, enterprise: str | None, code: str | None) -> Rec | None:
         if (enterprise or "", code or "") in self.projects:
             return self.projects[(enterprise or "", code or "")]
-        return self._lookup("project", f"{enterprise or ''}/{code or ''}")
+        if not enterprise or not code:
+            return None  # a project is registered under its enterprise and code (equipment of no enterprise names a code)
+        return self._lookup("project", f"{enterprise}/{code}")
 
     def position(self, rec: Rec) -> int:
         if rec.type == "project" and ("project", (rec.obj.enterprise, rec.obj.code)) not in self._first:
@@ -442,9 +444,26 @@ class PartialSnapshot(Snapshot):
 
     def blacklist_entries(self, subject: str) -> list[Rec]:
         if ("entries", subject) not in self._listings:
-            recs = self.world.select([Clause.of("subject", [subject])], ["blacklist_entry"], self.as_of)
-            self._listings[("entries", subject)] = [r for r in recs if r.obj.subject == subject]
+            self._read_listings([subject])
         return list(self._listings[("entries", subject)])
+
+    def _read_listings(self, subjects: Sequence[str]) -> None:
+        recs = self.world.select([Clause.of("subject", subjects)], ["blacklist_entry"], self.as_of)
+        asked = set(subjects)
+        for subject in subjects:
+            self._listings[("entries", subject)] = []
+        for r in recs:
+            if r.obj.subject in asked:
+                self._listings[("entries", r.obj.subject)].append(r)
+
+    def about_to_ask(self, *, organizations: Iterable[str | None] = (), projects: Iterable[tuple[str | None, str | None]] = (),
+                     listed: Iterable[str | None] = ()) -> "PartialSnapshot":
+        self.look_up("organization", organizations)
+        self.look_up("project", [f"{e}/{c}" for e, c in projects if e and c and (e, c) not in self.projects])
+        todo = sorted({s for s in listed if s and ("entries", s) not in self._listings})
+        if todo:
+            self._read_listings(todo)
+        return self
 
     def blacklist_removals(self, entry: Any) -> list[Rec]:
         key = f"{entry.listed_by}/{entry.entry_no}"
