@@ -140,7 +140,8 @@ class Limits:
     name: int = 100  # names of people and units, titles
     text: int = 10_000  # one text field (a long 违法事实 is ~2,000 characters)
     items: int = 200  # one list (60 workers on a ticket, 30 findings in an order)
-    table_rows: int = 20_000  # rows of a generated table (a bureau's ledger of every contractor)
+    table_rows: int = 200_000  # rows of a generated table: a bureau's ledger of every outsourced project (35,707 rows in a
+    # district of 10^6 records); a file is held to file_bytes and nodes below whatever its tables say
     number: Decimal = Decimal(10) ** 12  # |amount| (yuan, tonnes …) and |integer|
     decimals: int = 4  # digits after the point of an amount
     depth: int = 24  # nesting of mappings and lists in a file

@@ -240,3 +240,14 @@ def test_too_many_values_are_refused_without_walking_them_all():
     from schemas import shape_problem
 
     assert "values" in shape_problem({"rows": [[0] * 1000 for _ in range(LIMITS.nodes // 1000 + 1)]})
+
+
+def test_a_bureau_ledger_of_a_million_record_district_validates():
+    """The ledger of every outsourced project is the program's own table: 35,707 rows in the 10^6-record district
+    of bench/views (the 20,000 rows allowed before refused it). A file stays bounded by its size and value count."""
+    raw = read_case_file(Path(__file__).resolve().parents[1] / "examples" / "bureau" / "campaign-table-JGTZ-2026-1129.yaml")
+    rows = raw["tables"][0]["rows"]
+    raw["tables"][0]["rows"] = [rows[i % len(rows)] for i in range(36_000)]
+    result = load(raw, RuleContext(Settings(), date(2026, 11, 30), None), file="ledger.yaml")
+    assert result.ok, [str(p) for p in result.problems][:3]
+    assert len(result.obj.tables[0].rows) == 36_000
