@@ -17,9 +17,8 @@ import dataclasses
 import gc
 import json
 import os
-import random
 import threading
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -36,16 +35,17 @@ from archive.campaign.dossier import contractor_dossier, records_naming
 from archive.campaign.rectify import rectification_status, rectification_view, to_plain
 from archive.campaign.reports import build_report
 from archive.checks.snapshot import Snapshot
-from archive.checks.stream import check_view
+from archive.checks.stream import check_view, contractor_snapshot
+from archive.checks.world import World
 from archive.checks.table import run_checks
 from archive.errors import ValidationFailed
 from archive.facts import cache as view_cache
+from archive.facts.derive import space_stem
 from archive.facts.index import catch_up, rebuild
 from archive.integrity import seal as sealing
 from bench.views.bulk import new_bureau_archive, store
 from bench.views.district import District
 from cli import main
-from schemas.base import schema_for
 from schemas.columns import record_columns
 from schemas.sealed import from_sealed
 from tests import campaign_factories as cf
@@ -407,6 +407,50 @@ def test_a_view_with_nothing_new_reads_no_record_and_a_new_record_invalidates_on
     assert 0 < read < len(snap.recs) / 2  # only the enterprise it concerns was read again
     assert check_dict(after) == check_dict(run_checks(reference(again), day))
     again.close()
+
+
+def test_a_contractors_check_reads_only_the_enterprises_findings_about_confined_spaces(district, tmp_path, monkeypatch):
+    """A contractor's check reads, of the orders, inspections and hazards of the enterprises it
+    works for, only those naming a confined space (in words, or by a space its tickets or their
+    registers name) — and gives what the straightforward evaluation gives, findings that name a
+    space only by its name included."""
+    monkeypatch.setenv("OUTSAFE_PASSPHRASE", "test-passphrase")
+    a0, snap = district
+    ticket = next(t for t in snap.of("work_ticket") if t.obj.ticket_type == "confined_space" and len(space_stem(t.obj.space_name)) >= 3)
+    project = snap.project_rec(ticket.obj.enterprise, ticket.obj.project).obj
+    e, c, space = project.enterprise, project.contractor, space_stem(ticket.obj.space_name)
+    a = Archive.open(cf.copy_home(Path(a0.home.root), tmp_path / "archive"))
+    d = District(seed=99, enterprises=1, contractors=1, records=30)
+    first = next(cs for cs in d.cases() if cs.type == "hazard")
+    texts = [f"{space}出入口未设置明显的安全警示标志", "配电室门口堆放杂物", f"{space}有限空间作业未进行辨识"]
+    made = []
+    for n, text in enumerate(texts):  # of the enterprise, naming no contractor
+        data = {**json.loads(json.dumps(first.data)), "enterprise": e, "contractor": None, "project": None, "hazard_no": f"YH-CS-{n}",
+                "description": text, "found_on": "2026-06-01", "deadline": "2026-12-20", "status": "未整改"}
+        data.pop("rectified_on", None)
+        made.append(dataclasses.replace(first, key=f"hazard:YH-CS-{n}", data=data, created_at=f"2026-06-0{n + 1}T08:00:00Z", supersedes=None))
+    store(a, made)
+    a.views.clear()
+    reference_snap = reference(a)
+    for day in (date(2026, 5, 1), date(2026, 7, 1), date(2026, 11, 30)):
+        view = check_dict(check_view(a, day, contractor=c))
+        assert view == check_dict(run_checks(reference_snap, day, contractor=c)), day
+    cs1 = next(r for r in check_view(a, date(2026, 7, 1), contractor=c).results if r.rule.id == "CS-1")
+    named = [f for f in cs1.findings if texts[0] in f.message]
+    assert len(named) == 1 and named[0].enterprise == e  # found by the space's name alone
+    # what the contractor's snapshot holds of the enterprises' findings
+    world = World(a)
+    held = contractor_snapshot(world, c, date(2026, 11, 30)).of("hazard", "rectification_order", "inspection_record")
+    texts_of = {r.id: [getattr(r.obj, "description", None)] + [getattr(i, "text", "") for i in getattr(r.obj, "items", getattr(r.obj, "findings", ()))]
+                for r in held}
+    assert {r.obj.hazard_no for r in held if r.type == "hazard" and r.obj.hazard_no.startswith("YH-CS-")} == {"YH-CS-0", "YH-CS-2"}
+    for r in held:
+        names_it = c in json.dumps(to_plain(r.obj), ensure_ascii=False, default=str)
+        assert names_it or any(t and (space in t or "有限空间" in t or "受限空间" in t or "井" in t or "罐" in t or "容器" in t)
+                               for t in texts_of[r.id]), r.title
+    everything = [r for r in reference_snap.of("hazard") if r.obj.enterprise == e and not r.obj.contractor]
+    assert len([r for r in held if r.type == "hazard" and r.obj.enterprise == e and not r.obj.contractor]) < len(everything)
+    a.close()
 
 
 # --- the collector paused while a view computes ----------------------------------------------------------

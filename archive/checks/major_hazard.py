@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -155,6 +156,12 @@ def _mentions(text: str, token: str) -> bool:
     return bool(token) and re.search(rf"(?<![0-9A-Za-z]){re.escape(token)}(?![0-9A-Za-z])", text) is not None
 
 
+def about_confined_space(text: str, names: Iterable[str]) -> bool:
+    """Whether an enforcement finding's ``text`` is about a confined space: it says so, or names a
+    space known by name in scope (``names``)."""
+    return bool(_CONFINED.search(text)) or any(_mentions(text, n) for n in names)
+
+
 def _space_stem(ticket: Any) -> str:
     """The space a ticket names, without its parenthesised description."""
     return re.split(r"[（(]", ticket.space_name, maxsplit=1)[0].strip()
@@ -213,10 +220,7 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     else:
         names = set(whole.names)
 
-    def confined(text: str) -> bool:
-        return bool(_CONFINED.search(text)) or any(_mentions(text, n) for n in names)
-
-    items = [x for x in _enforcement_items(snap, as_of) if scope.has_enterprise(x[4]) and confined(x[1])]
+    items = [x for x in _enforcement_items(snap, as_of) if scope.has_enterprise(x[4]) and about_confined_space(x[1], names)]
     open_no_sign: dict[str, list[Rec]] = defaultdict(list)
     for rec, text, closed, deadline, unit in items:
         ev.at(0, _ITEM_ORDER[rec.type], snap.position(rec))

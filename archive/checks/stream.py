@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from archive.checks.major_hazard import ConfinedScope
+from archive.checks.major_hazard import ConfinedScope, about_confined_space
 from archive.checks.model import CheckReport, CheckRule, Evaluation, Scope, make_scope, report_dict
 from archive.checks.parallel import compute_parts, workers_for
 from archive.checks.table import RULES, RULES_BY_ID, rule_result, rule_status
@@ -37,11 +37,14 @@ from archive.checks.world import Clause, PartialSnapshot, World
 from archive.facts import cache
 from archive.facts.lint import fingerprint
 from schemas import TYPES
+from storage.rows import FactRow
 
 # what the enforcement rules read of every enterprise in a contractor's scope (CS-1's items, E4's
 # accidents, C3's equipment of the enterprises, the registers of confined spaces)
 ENTERPRISE_WIDE = ("rectification_order", "rectification_review", "inspection_record", "hazard", "accident", "equipment",
                    "confined_space_register")
+# of those, the findings only CS-1 reads of the enterprises (the contractor's own come by its links)
+FINDINGS = ("rectification_order", "inspection_record", "hazard")
 BY_CONTRACTOR = ("C1", "3-3")  # the rules that go through contractors
 # the record types the rules go through (the rest they only look up, or never read)
 CHECK_TYPES = frozenset(TYPES) - {"organization", "person", "campaign_report", "campaign_table", "penalty_notice", "penalty_decision",
@@ -78,9 +81,27 @@ def contractor_snapshot(world: World, contractor: str, as_of: date | None) -> Pa
     return world.snapshot([
         Clause.of("contractor", [contractor]),
         Clause.of("project", keys),
-        Clause.of("home", enterprises, ENTERPRISE_WIDE),
+        Clause.of("home", enterprises, [t for t in ENTERPRISE_WIDE if t not in FINDINGS]),
+        Clause.of("home", enterprises, FINDINGS, only=confined_findings(world, keys, enterprises)),
         Clause.of("order", _order_numbers(world, enterprises), ["rectification_review"]),
     ], as_of)
+
+
+def confined_findings(world: World, projects: Sequence[str], enterprises: Sequence[str]) -> Callable[[FactRow], bool]:
+    """Which of the enterprises' orders, inspections and hazards a contractor's check reads: those
+    with a finding about a confined space (CS-1's items; the texts are in their facts) — by the
+    spaces that any version of the tickets of the contractor's projects (``ENTERPRISE/CODE``) and
+    of the enterprises' registers names, a superset of the names CS-1 itself uses on any day."""
+    tickets = world.linked("project", projects, types=["work_ticket"], subtype="confined_space")
+    registers = world.linked("home", enterprises, types=["confined_space_register"])
+    names = {json.loads(t["info"] or "{}").get("space") or "" for t in tickets}
+    names |= {n for r in registers for n in json.loads(r["info"] or "{}").get("spaces") or () if isinstance(n, str)}
+    names = {n for n in names if len(n) >= 3}
+
+    def only(row: FactRow) -> bool:
+        texts = json.loads(row["info"] or "{}").get("texts")
+        return not isinstance(texts, list) or any(isinstance(t, str) and about_confined_space(t, names) for t in texts)
+    return only
 
 
 def scope_snapshot(world: World, as_of: date, enterprise: str | None, contractor: str | None) -> tuple[PartialSnapshot, Scope]:

@@ -23,8 +23,8 @@ record is read.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -41,15 +41,19 @@ DATED = frozenset(t for t, cls in TYPES.items() if meta_of(cls).date and t not i
 
 @dataclass(frozen=True)
 class Clause:
-    """Records linked (``role``, k) for some k in ``keys``; of ``types`` (None: every type)."""
+    """Records linked (``role``, k) for some k in ``keys``; of ``types`` (None: every type); and,
+    with ``only``, those of its versions whose fact row ``only`` accepts (read without their data
+    first: a contractor's check reads only the enterprise-wide findings about confined spaces)."""
 
     role: str
     keys: frozenset[str]
     types: frozenset[str] | None = None
+    only: Callable[[FactRow], bool] | None = field(default=None, compare=False)
 
     @staticmethod
-    def of(role: str, keys: Iterable[str], types: Iterable[str] | None = None) -> "Clause":
-        return Clause(role, frozenset(k for k in keys if k is not None), None if types is None else frozenset(types))
+    def of(role: str, keys: Iterable[str], types: Iterable[str] | None = None,
+           only: Callable[[FactRow], bool] | None = None) -> "Clause":
+        return Clause(role, frozenset(k for k in keys if k is not None), None if types is None else frozenset(types), only)
 
 
 class ScopedFacts:
@@ -193,9 +197,16 @@ class World:
             want = [t for t in types if c.types is None or t in c.types]
             if not want or not c.keys:
                 continue
-            for r in self.linked(c.role, c.keys, types=want, subtype=subtype, with_data=True):
+            for r in self.clause_rows(c, want, subtype=subtype):
                 rows.setdefault(r["seq"], r)
         return self.recs([rows[s] for s in sorted(rows)], as_of)
+
+    def clause_rows(self, c: Clause, types: Collection[str], *, subtype: str | None = None) -> list[FactRow]:
+        """The fact rows of ``types`` the clause ``c`` selects (every version): with their data,
+        or, when the clause keeps only some, without (:meth:`recs` reads the data of those shown)."""
+        if c.only is None:
+            return self.linked(c.role, c.keys, types=types, subtype=subtype, with_data=True)
+        return [r for r in self.linked(c.role, c.keys, types=types, subtype=subtype) if c.only(r)]
 
     # --- registry lookups (the whole archive, by key) --------------------------------------------
 
@@ -328,7 +339,7 @@ class PartialSnapshot(Snapshot):
             if not want:
                 continue
             kinds |= want
-            for r in self.world.linked(c.role, c.keys, types=sorted(want), with_data=True):
+            for r in self.world.clause_rows(c, sorted(want)):
                 rows.setdefault(r["seq"], r)
         kinds -= {"organization", "person"}
         got: dict[str, list[Rec]] = {t: [] for t in kinds if t not in self.by_type}

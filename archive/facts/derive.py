@@ -37,7 +37,9 @@ views read without loading the record. Its *links* say what the record concerns,
     confined_space_register   enterprise, spaces (their names)
     campaign_report / campaign_table   kind, year, enterprise, bureau, issued_on
     blacklist_entry   list, listed_by, entry_no, start, end
-    rectification_order        items: [contractor, deadline] per item
+    rectification_order        items: [contractor, deadline] per item; texts: each item's text
+    hazard            texts: [its description]
+    inspection_record texts: each finding's text
 
 The derivation has a version (:data:`VERSION`): facts derived by another version are rebuilt.
 """
@@ -54,7 +56,8 @@ from schemas.columns import dotted
 from schemas.tickets import work_begun_on
 from storage.rows import NewFacts, RecordRow
 
-VERSION = "4"  # 2: belongs (whose scope a record is in); 3: work_from of confined-space tickets; 4: due
+VERSION = "5"  # 2: belongs (whose scope a record is in); 3: work_from of confined-space tickets; 4: due;
+# 5: the texts of enforcement findings (a contractor's check reads only the confined-space ones)
 
 
 def _people(value: Any, out: set[str], secret: bytes, top: bool = True) -> None:
@@ -77,6 +80,13 @@ def _days(items: Any, field: str) -> set[str]:
     if not isinstance(items, list):
         return set()
     return {it[field][:10] for it in items if isinstance(it, dict) and isinstance(it.get(field), str) and it[field]}
+
+
+def _texts(items: Any, field: str) -> list[str]:
+    """The text in ``field`` of each mapping among ``items`` that has one."""
+    if not isinstance(items, list):
+        return []
+    return [it[field] for it in items if isinstance(it, dict) and isinstance(it.get(field), str)]
 
 
 def space_stem(space_name: str) -> str:
@@ -154,7 +164,11 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
                 links.add(("contractor", it["contractor"]))
         if data.get("inspection_ref"):
             links.add(("inspection", data["inspection_ref"]))
-        info = {"items": [[it.get("contractor"), it.get("deadline")] for it in items]}
+        info = {"items": [[it.get("contractor"), it.get("deadline")] for it in items], "texts": _texts(items, "text")}
+    elif t == "hazard":
+        info = {"texts": _texts([data], "description")}
+    elif t == "inspection_record":
+        info = {"texts": _texts(data.get("findings"), "text")}
     elif t == "rectification_review":
         if data.get("order_doc_no"):
             links.add(("order", data["order_doc_no"]))

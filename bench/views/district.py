@@ -28,7 +28,6 @@ import json
 import random
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -73,6 +72,33 @@ TEAM = ("manager", "safety", "welder", "electrician", "driver", "commander", "la
 MIX = {"work_ticket": 0.42, "training_record": 0.19, "outsourcing_contract": 0.045, "safety_agreement": 0.045, "hazard": 0.04,
        "contractor_inspection": 0.03, "quarterly_assessment": 0.02, "equipment": 0.02, "inspection_record": 0.006,
        "rectification_order": 0.006, "accident": 0.001}
+
+
+# What a contractor's hazards are about: the example's (a confined space: a 检查井 without its net)
+# one time in ten, otherwise the usual findings of outsourced work — drawn by the hazard's number,
+# so the rest of the district does not change with this list
+HAZARDS = [
+    ("施工现场 2号配电箱未设置漏电保护器，电缆线沿地面拖拽敷设，被车辆碾压破损，存在触电风险。", "更换带漏电保护器的配电箱；电缆架空或穿管敷设；作业前由电工检查。"),
+    ("外墙脚手架连墙件间距超过规范要求，第三步架部分扣件未拧紧，脚手板未满铺。", "按专项方案加设连墙件，紧固扣件，满铺脚手板，经验收合格后使用。"),
+    ("动火作业点周边 10 米范围内堆放木料和包装箱等可燃物，现场未配备灭火器材。", "清理可燃物；配备 2 具干粉灭火器；动火前由监护人确认。"),
+    ("吊装作业区域未设置警戒隔离，吊物下方有人员通行，司索人员未持证上岗。", "设置警戒线和专人监护；更换持证司索人员。"),
+    ("屋面检修高处作业人员未系挂安全带，作业平台临边未设置防护栏杆。", "设置 1.2 米防护栏杆和挂点；作业前检查安全带。"),
+    ("施工材料占用厂区消防通道，现场 3 具灭火器压力不足。", "清理通道；更换灭火器并每月检查。"),
+    ("承包单位作业人员未佩戴安全帽进入生产区域，未经三级安全教育即上岗。", "停止作业，补做三级安全教育并考核合格后上岗。"),
+    ("临时用电线路私拉乱接，电焊机外壳未做保护接零，一闸多用。", "由持证电工重新敷设；实行一机一闸一漏一箱。"),
+    ("气瓶存放未分类，乙炔瓶与氧气瓶间距不足 5 米，乙炔瓶卧放使用，未安装回火防止器。", "分类存放，间距不小于 5 米，直立使用，加装回火防止器。"),
+    ("设备检修未执行上锁挂牌，能量隔离措施不到位，检修中设备误启动风险。", "执行上锁挂牌和能量隔离确认，检修前由属地单位签字。"),
+    ("钢结构焊接作业现场未设置防火花飞溅的接火盆，下方为电缆桥架。", "设置接火盆和防火毯，专人监护。"),
+]
+
+
+def hazard_text(seed: int, number: str) -> dict | None:
+    """The description and measures of hazard ``number`` (None: the example's own)."""
+    pick = random.Random(f"{seed}/{number}")
+    if pick.random() < 0.1:
+        return None
+    description, measures = pick.choice(HAZARDS)
+    return {"description": description, "measures": measures}
 
 
 @dataclass
@@ -136,6 +162,7 @@ class Templates:
 class District:
     def __init__(self, seed: int = 7, *, enterprises: int = 200, contractors: int = 1000, records: int = 100_000) -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
         self.gen = CaseGenerator(seed)
         self.gen.rng = self.rng
         self.t = Templates()
@@ -350,6 +377,7 @@ class District:
             d.update(hazard_no=self.no("YH"), enterprise=e["uscc"], contractor=c["uscc"], project=code,
                      grade="重大" if rng.random() < 0.05 else "一般", deadline=(day + timedelta(rng.randrange(3, 30))).isoformat(),
                      status="整改中", rectified_on=None, reported_to_authority=False)
+            d.update(hazard_text(self.seed, d["hazard_no"]) or {})
             if d["grade"] == "重大":
                 d["reported_to_authority"] = rng.random() < 0.7
             key = f"hazard:{d['hazard_no']}"
@@ -401,7 +429,6 @@ class District:
         return whole + (1 if self.rng.random() < expected - whole else 0)
 
     def _people_on_ticket(self, d: dict, tt: str, team: dict) -> None:
-        rng = self.rng
         leader = team["manager"] if tt != "temporary_power" else team["electrician"]
         d["leader"] = self.ref(leader, "作业负责人", cert=tt == "temporary_power")
         d["guardian"] = self.ref(team["safety"], "监护人")

@@ -99,9 +99,11 @@ def build(home: Path, records: int, enterprises: int, contractors: int, seed: in
 
 
 def scopes(a: Any) -> dict:
-    """The largest enterprise (by records that are its own) and the contractor named by most records."""
+    """The largest enterprise (by records that are its own), the median one, and the contractor
+    named by most records (homes of contractors — their own registrations — are not enterprises)."""
     facts = a.catalog.facts
-    homes = [h for h in facts.keys("home") if h]
+    roles = {r["key"]: json.loads(r["info"] or "{}").get("role") for r in facts.of_type(["organization"], current_only=True)}
+    homes = [h for h in facts.keys("home") if h and roles.get(h) == "enterprise"]
     sizes = {h: len(facts.linked("home", [h])) for h in homes}
     enterprise = max(homes, key=lambda h: sizes[h])
     median = sorted(homes, key=lambda h: sizes[h])[len(homes) // 2]
