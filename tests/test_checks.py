@@ -11,7 +11,10 @@ import copy
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from archive.checks import major_hazard
 from archive.checks.rules import RULES, RULES_BY_ID, rule_table, run_checks
 from archive.checks.admission import AdmissionProblem, admission_problems
 from archive.checks.facts import cert_problem, uncovered
@@ -753,3 +756,13 @@ def test_admission_for_batch_lets_a_batch_see_itself():
     ctx = RuleContext(Settings(), cf.TODAY, None)
     assert admission_for_batch(batch, FakeArchive(objs), FakeRegistry(objs), ctx) == [[], []]
     assert [p.rule for p in admission_for_batch(batch[1:], FakeArchive(objs), FakeRegistry(objs), ctx)[0]] == ["training"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(names=st.lists(st.text(alphabet="1-2号池YXAa （）", max_size=6), max_size=5),
+       text=st.text(alphabet="1-2号池YXAa （）有限空间井", max_size=30))
+def test_cs1_one_expression_finds_what_each_name_finds(names, text):
+    """CS-1's test of a finding's text with every name in one expression finds exactly what asking
+    name by name (_mentions, as a whole: YX-1 is not in YX-12) finds."""
+    by_name = bool(major_hazard._CONFINED.search(text)) or any(major_hazard._mentions(text, n) for n in names)
+    assert major_hazard.about_confined_space(names)(text) == by_name

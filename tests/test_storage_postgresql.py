@@ -252,3 +252,21 @@ def test_the_schema_is_versioned_in_the_database(url, pg_cluster):
         outs = [p.communicate(timeout=120) for p in procs]
         assert all(p.returncode == 0 for p in procs), [err[-500:] for _, err in outs]
         assert sum(int(out.strip()) for out, _ in outs) == SCHEMA_VERSION  # each applied once, by whoever got there first
+
+
+def test_the_links_of_a_catalog_before_migration_10_get_their_records_types(pg_cluster):
+    """As in SQLite (tests/test_storage_sqlite.py): the links already there get their records' types."""
+    where = pg_cluster.new_schema("links")
+    c = open_catalog(where, create=True)
+    c.migrate(upto=9)
+    c.close()
+    with psycopg.connect(where) as conn:
+        for seq, t in ((1, "hazard"), (2, "work_ticket"), (3, "hazard")):
+            conn.execute("INSERT INTO fact_records(seq, record_id, type, title, origin, created_at, belongs) "
+                         "VALUES(%s, %s, %s, 't', 'X', 'now', 'E')", (seq, f"R{seq}", t))
+            conn.execute("INSERT INTO fact_links(role, key, seq) VALUES('home', 'E', %s)", (seq,))
+    c = open_catalog(where)
+    assert c.migrate() == 1
+    assert [r["seq"] for r in c.facts.linked("home", ["E"], types=["hazard"])] == [1, 3]
+    assert [r["seq"] for r in c.facts.linked("home", ["E"], types=["work_ticket", "hazard"])] == [1, 2, 3]
+    c.close()

@@ -75,3 +75,24 @@ def test_an_archive_with_a_newer_catalog_is_refused(home, basic_files):
     c = open_catalog(home / "catalog.sqlite3")
     assert c.version == SCHEMA_VERSION + 1
     c.close()
+
+
+FACT = ("INSERT INTO fact_records(seq, record_id, type, title, origin, created_at, belongs) "
+        "VALUES({seq}, 'R{seq}', '{type}', 't', 'X', 'now', 'E')")
+
+
+def test_the_links_of_a_catalog_before_migration_10_get_their_records_types(tmp_path):
+    """Migration 10 puts each record's type beside its links (the index a scope's records of a few
+    types are read by): the links already there get theirs, and are found by type."""
+    c = open_catalog(tmp_path / "c.sqlite3", create=True)
+    c.migrate(upto=9)
+    for seq, t in ((1, "hazard"), (2, "work_ticket"), (3, "hazard")):
+        c.db.execute(FACT.format(seq=seq, type=t))
+        c.db.execute("INSERT INTO fact_links(role, key, seq) VALUES('home', 'E', ?)", (seq,))
+    c.db.commit()
+    assert c.migrate() == 1
+    assert [tuple(r) for r in c.db.execute("SELECT seq, type FROM fact_links ORDER BY seq")] == [(1, "hazard"), (2, "work_ticket"), (3, "hazard")]
+    assert [r["seq"] for r in c.facts.linked("home", ["E"], types=["hazard"])] == [1, 3]
+    assert [r["seq"] for r in c.facts.linked("home", ["E"], types=["work_ticket", "hazard"])] == [1, 2, 3]
+    assert [r["seq"] for r in c.facts.linked("home", ["E"])] == [1, 2, 3]
+    c.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -156,10 +156,13 @@ def _mentions(text: str, token: str) -> bool:
     return bool(token) and re.search(rf"(?<![0-9A-Za-z]){re.escape(token)}(?![0-9A-Za-z])", text) is not None
 
 
-def about_confined_space(text: str, names: Iterable[str]) -> bool:
-    """Whether an enforcement finding's ``text`` is about a confined space: it says so, or names a
-    space known by name in scope (``names``)."""
-    return bool(_CONFINED.search(text)) or any(_mentions(text, n) for n in names)
+def about_confined_space(names: Iterable[str]) -> Callable[[str], bool]:
+    """Whether an enforcement finding's text is about a confined space: it says so, or names one of
+    the spaces known by name in scope (``names``, each as :func:`_mentions` finds it) — one
+    expression for every name, tried once per text."""
+    tokens = sorted({n.strip() for n in names} - {""}, key=lambda n: (-len(n), n))
+    named = re.compile(rf"(?<![0-9A-Za-z])(?:{'|'.join(map(re.escape, tokens))})(?![0-9A-Za-z])") if tokens else None
+    return lambda text: _CONFINED.search(text) is not None or (named is not None and named.search(text) is not None)
 
 
 def _space_stem(ticket: Any) -> str:
@@ -220,7 +223,8 @@ def cs1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     else:
         names = set(whole.names)
 
-    items = [x for x in _enforcement_items(snap, as_of) if scope.has_enterprise(x[4]) and about_confined_space(x[1], names)]
+    confined = about_confined_space(names)
+    items = [x for x in _enforcement_items(snap, as_of) if scope.has_enterprise(x[4]) and confined(x[1])]
     open_no_sign: dict[str, list[Rec]] = defaultdict(list)
     for rec, text, closed, deadline, unit in items:
         ev.at(0, _ITEM_ORDER[rec.type], snap.position(rec))

@@ -96,11 +96,11 @@ def confined_findings(world: World, projects: Sequence[str], enterprises: Sequen
     registers = world.linked("home", enterprises, types=["confined_space_register"])
     names = {json.loads(t["info"] or "{}").get("space") or "" for t in tickets}
     names |= {n for r in registers for n in json.loads(r["info"] or "{}").get("spaces") or () if isinstance(n, str)}
-    names = {n for n in names if len(n) >= 3}
+    confined = about_confined_space(n for n in names if len(n) >= 3)
 
     def only(row: FactRow) -> bool:
         texts = json.loads(row["info"] or "{}").get("texts")
-        return not isinstance(texts, list) or any(isinstance(t, str) and about_confined_space(t, names) for t in texts)
+        return not isinstance(texts, list) or any(isinstance(t, str) and confined(t) for t in texts)
     return only
 
 

@@ -70,8 +70,8 @@ class PostgresFactStore:
             have.add(f["seq"])
             self.sql.write(_INSERT, (f["seq"], f["record_id"], f["type"], f["subtype"], f["key"], f["day"], f["supersedes"],
                                      f["record_id"], f["title"], f["origin"], f["created_at"], f["info"], f["belongs"]))
-            self.sql.write_many("INSERT INTO fact_links(role, key, seq) VALUES(%s,%s,%s) ON CONFLICT DO NOTHING",
-                                [(role, key, f["seq"]) for role, key in dict.fromkeys(f["links"])])
+            self.sql.write_many("INSERT INTO fact_links(role, key, seq, type) VALUES(%s,%s,%s,%s) ON CONFLICT DO NOTHING",
+                                [(role, key, f["seq"], f["type"]) for role, key in dict.fromkeys(f["links"])])
             if f["supersedes"]:
                 self.sql.write(_CORRECTED, (f["record_id"], f["supersedes"], f["seq"]))
             added += 1
@@ -129,9 +129,6 @@ class PostgresFactStore:
         if not keys:
             return []
         extra, extra_args = "", []
-        if types:
-            extra += " AND f.type = ANY(%s)"
-            extra_args.append(_list(types))
         if subtype is not None:
             extra += " AND f.subtype = %s"
             extra_args.append(subtype)
@@ -139,9 +136,11 @@ class PostgresFactStore:
             cur, cur_args = self._current(within)
             extra += cur
             extra_args += cur_args
+        # the links of those types: an index range (role, key, type)
+        of_types, type_args = (" AND l.type = ANY(%s)", [_list(types)]) if types else ("", [])
         return self._sorted(self._select(
-            f"f.seq IN (SELECT l.seq FROM fact_links l WHERE l.role = %s AND l.key = ANY(%s)){extra}",
-            [role, _list(keys), *extra_args], with_data, within))
+            f"f.seq IN (SELECT l.seq FROM fact_links l WHERE l.role = %s AND l.key = ANY(%s){of_types}){extra}",
+            [role, _list(keys), *type_args, *extra_args], with_data, within))
 
     def of_type(self, types: Collection[str], *, subtype: str | None = None, current_only: bool = False,
                 with_data: bool = False, within: str | None = None) -> list[FactRow]:

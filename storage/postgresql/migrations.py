@@ -359,6 +359,13 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE accounts ADD COLUMN person TEXT COLLATE "C";
     """,
+    # 10: the type of the record a link is of, beside the link: a scope's records of a few types are
+    #     an index range (role, key, type) instead of every record the keys link to
+    """
+    ALTER TABLE fact_links ADD COLUMN type TEXT COLLATE "C";
+    UPDATE fact_links l SET type = f.type FROM fact_records f WHERE f.seq = l.seq;
+    CREATE INDEX fact_links_type ON fact_links(role, key, type);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

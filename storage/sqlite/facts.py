@@ -66,7 +66,7 @@ class SqliteFactStore:
                  f["origin"], f["created_at"], f["info"], f["belongs"]),
             )
             for role, key in dict.fromkeys(f["links"]):
-                self.sql.write("INSERT OR IGNORE INTO fact_links(role, key, seq) VALUES(?,?,?)", (role, key, f["seq"]))
+                self.sql.write("INSERT OR IGNORE INTO fact_links(role, key, seq, type) VALUES(?,?,?,?)", (role, key, f["seq"], f["type"]))
             if f["supersedes"]:
                 self.sql.write(
                     "UPDATE fact_records SET superseded_by=? WHERE record_id=? AND (superseded_by IS NULL OR "
@@ -94,7 +94,10 @@ class SqliteFactStore:
     def _select(self, where: str, args: Sequence[Any], with_data: bool, within: str | None = None) -> list[FactRow]:
         cols = _COLUMNS.format(superseded_by=_SUPERSEDED_WITHIN if within is not None else "f.superseded_by")
         cols += ", r.data" if with_data else ""
-        frm = "fact_records f" + (" JOIN records r ON r.seq = f.seq" if with_data else "")
+        # the sealed data joined after the facts are chosen (CROSS JOIN: SQLite keeps the order);
+        # left to choose, it read each linked record's data before testing its type — a contractor's
+        # enterprises' accidents and registers: 45,534 records read for 1,198 (136 → 27 ms)
+        frm = "fact_records f" + (" CROSS JOIN records r ON r.seq = f.seq" if with_data else "")
         head: list[Any] = [within] if within is not None else []
         if within is not None:
             where = f"f.belongs = ? AND ({where})"
@@ -127,7 +130,7 @@ class SqliteFactStore:
                current_only: bool = False, with_data: bool = False, within: str | None = None) -> list[FactRow]:
         out: list[FactRow] = []
         extra, extra_args = "", []
-        if types:
+        if types and within is not None:
             extra += f" AND f.type IN ({_marks(len(types))})"
             extra_args += list(types)
         if subtype is not None:
@@ -143,9 +146,15 @@ class SqliteFactStore:
                 # proportion to that enterprise's records (the list of every record with the link —
                 # a contractor's, a home's — can be far longer: 9 ms against 0.07 ms for an order)
                 link = f"EXISTS (SELECT 1 FROM fact_links l WHERE l.role = ? AND l.key IN ({_marks(len(chunk))}) AND l.seq = f.seq)"
+                args = [role, *chunk, *extra_args]
             else:
-                link = f"f.seq IN (SELECT l.seq FROM fact_links l WHERE l.role = ? AND l.key IN ({_marks(len(chunk))}))"
-            out += self._select(link + extra, [role, *chunk, *extra_args], with_data, within)
+                # the links of those types: an index range (role, key, type) — not every record the
+                # keys link to, nor every record of the types (a contractor's enterprises'
+                # registers: 0.1 ms against 18 ms)
+                of_types = f" AND l.type IN ({_marks(len(types))})" if types else ""
+                link = f"f.seq IN (SELECT l.seq FROM fact_links l WHERE l.role = ? AND l.key IN ({_marks(len(chunk))}){of_types})"
+                args = [role, *chunk, *types, *extra_args]
+            out += self._select(link + extra, args, with_data, within)
         return self._sorted(out)
 
     def of_type(self, types: Collection[str], *, subtype: str | None = None, current_only: bool = False,
