@@ -54,6 +54,7 @@ class App:
 
         if self._archive is None:
             self._archive = Archive.open(self.home, passphrase=ask_passphrase)
+            refresh_facts(self._archive)
         return self._archive
 
     def close(self) -> None:
@@ -159,6 +160,18 @@ def progress_printer(label: str):
 
 def notify(msg: str) -> None:
     click.echo(msg, err=True)
+
+
+def refresh_facts(archive: Archive) -> None:
+    """Facts derived by an older outsafe are derived again before the first view reads them (at
+    10^6 records, minutes): said, with a bar, instead of a command that seems to hang."""
+    from archive.facts.index import catch_up, stale_version  # lazy: see Start-up
+
+    if not stale_version(archive.catalog):
+        return
+    notify(f"视图事实由旧版本派生，正在由已封存记录重新派生 (facts of the views were derived by an older outsafe: "
+           f"deriving them again from {archive.catalog.max_seq()} sealed records)")
+    catch_up(archive, progress=progress_printer("outsafe facts"))
 
 
 # --- root -------------------------------------------------------------------------------------------

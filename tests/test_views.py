@@ -40,6 +40,7 @@ from archive.checks.world import World
 from archive.checks.table import run_checks
 from archive.errors import ValidationFailed
 from archive.facts import cache as view_cache
+from archive.facts.derive import VERSION as derive_version
 from archive.facts.derive import space_stem
 from archive.facts.index import catch_up, rebuild
 from archive.integrity import seal as sealing
@@ -348,6 +349,25 @@ def test_facts_are_caught_up_by_seq_and_rebuilt_the_same(old_record_home):
     result = CliRunner().invoke(main, ["--home", str(home), "facts", "rebuild"])
     assert result.exit_code == 0 and "重建" in result.output
     a.close()
+
+
+def test_facts_of_an_older_derivation_are_derived_again_when_a_command_opens_the_archive(old_record_home):
+    """A newer outsafe derives more facts (derive.VERSION): the first command says so and derives
+    them before its view reads them; the next one says nothing."""
+    home, _ = old_record_home
+    a = Archive.open(home)
+    catch_up(a)
+    with a.catalog.transaction():
+        a.catalog.facts.set_state("version", "1")
+        a.catalog.db.execute("DELETE FROM fact_links WHERE role='home'")  # what version 1 lacked
+    a.close()
+    result = CliRunner().invoke(main, ["--home", str(home), "check", "--json"])
+    assert result.exit_code in (0, 1, 2) and "deriving them again" in result.stderr, result.output
+    a = Archive.open(home)
+    assert a.catalog.facts.get_state("version") == derive_version and a.catalog.facts.keys("home")
+    a.close()
+    again = CliRunner().invoke(main, ["--home", str(home), "check", "--json"])
+    assert "deriving them again" not in again.stderr and again.stdout == result.stdout
 
 
 def test_verify_checks_the_facts_against_the_sealed_records(old_record_home):
