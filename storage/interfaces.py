@@ -355,7 +355,9 @@ class FactStore(Protocol):
     def linked(self, role: str, keys: Collection[str], *, types: Collection[str] = (), subtype: str | None = None,
                current_only: bool = False, with_data: bool = False, within: str | None = None) -> list[FactRow]:
         """Records with a link (``role``, k) for some k in ``keys`` (each record once), of ``types``
-        (empty: any) and ``subtype``; ``current_only``: not corrected by any record."""
+        (empty: any) and ``subtype``; ``current_only``: not corrected by any record. In time with
+        the records it returns, not with every record the keys link to: a link carries its record's
+        type, indexed with role and key."""
         ...
 
     def of_type(self, types: Collection[str], *, subtype: str | None = None, current_only: bool = False,
