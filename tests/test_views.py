@@ -429,19 +429,20 @@ def test_a_view_with_nothing_new_reads_no_record_and_a_new_record_invalidates_on
     again.close()
 
 
-def test_a_contractors_check_reads_only_the_enterprises_findings_about_confined_spaces(district, tmp_path, monkeypatch):
+def test_a_contractors_check_reads_only_what_it_can_judge_of_its_enterprises(district, tmp_path, monkeypatch):
     """A contractor's check reads, of the orders, inspections and hazards of the enterprises it
     works for, only those naming a confined space (in words, or by a space its tickets or their
-    registers name) — and gives what the straightforward evaluation gives, findings that name a
-    space only by its name included."""
+    registers name), and of their equipment only what C3 judges in its scope (at its projects, its
+    own, an enterprise's own at no project) — and gives what the straightforward evaluation gives,
+    findings that name a space only by its name and an enterprise's own unregistered crane included."""
     monkeypatch.setenv("OUTSAFE_PASSPHRASE", "test-passphrase")
     a0, snap = district
     ticket = next(t for t in snap.of("work_ticket") if t.obj.ticket_type == "confined_space" and len(space_stem(t.obj.space_name)) >= 3)
     project = snap.project_rec(ticket.obj.enterprise, ticket.obj.project).obj
     e, c, space = project.enterprise, project.contractor, space_stem(ticket.obj.space_name)
     a = Archive.open(cf.copy_home(Path(a0.home.root), tmp_path / "archive"))
-    d = District(seed=99, enterprises=1, contractors=1, records=30)
-    first = next(cs for cs in d.cases() if cs.type == "hazard")
+    generated = list(District(seed=99, enterprises=1, contractors=1, records=60).cases())
+    first = next(cs for cs in generated if cs.type == "hazard")
     texts = [f"{space}出入口未设置明显的安全警示标志", "配电室门口堆放杂物", f"{space}有限空间作业未进行辨识"]
     made = []
     for n, text in enumerate(texts):  # of the enterprise, naming no contractor
@@ -449,6 +450,11 @@ def test_a_contractors_check_reads_only_the_enterprises_findings_about_confined_
                 "description": text, "found_on": "2026-06-01", "deadline": "2026-12-20", "status": "未整改"}
         data.pop("rectified_on", None)
         made.append(dataclasses.replace(first, key=f"hazard:YH-CS-{n}", data=data, created_at=f"2026-06-0{n + 1}T08:00:00Z", supersedes=None))
+    # and an enterprise's own special equipment at no project, unregistered: C3 judges it in the contractor's scope too
+    kit = next(cs for cs in generated if cs.type == "equipment")
+    kit_data = {**json.loads(json.dumps(kit.data)), "equipment_no": "SB-CS-1", "owner": e, "enterprise": e, "project": None,
+                "special_equipment": True, "registration_no": None, "registration_date": None, "entered_on": "2026-02-01", "status": "在用"}
+    made.append(dataclasses.replace(kit, key="equipment:SB-CS-1", data=kit_data, created_at="2026-02-01T08:00:00Z", supersedes=None))
     store(a, made)
     a.views.clear()
     reference_snap = reference(a)
@@ -456,6 +462,8 @@ def test_a_contractors_check_reads_only_the_enterprises_findings_about_confined_
         view = check_dict(check_view(a, day, contractor=c))
         assert view == check_dict(run_checks(reference_snap, day, contractor=c)), day
     cs1 = next(r for r in check_view(a, date(2026, 7, 1), contractor=c).results if r.rule.id == "CS-1")
+    c3 = next(r for r in check_view(a, date(2026, 7, 1), contractor=c).results if r.rule.id == "C3")
+    assert any("SB-CS-1" in json.dumps(f.evidence, ensure_ascii=False) + f.message for f in c3.findings), [f.message for f in c3.findings]
     named = [f for f in cs1.findings if texts[0] in f.message]
     assert len(named) == 1 and named[0].enterprise == e  # found by the space's name alone
     # what the contractor's snapshot holds of the enterprises' findings
@@ -470,6 +478,13 @@ def test_a_contractors_check_reads_only_the_enterprises_findings_about_confined_
                                for t in texts_of[r.id]), r.title
     everything = [r for r in reference_snap.of("hazard") if r.obj.enterprise == e and not r.obj.contractor]
     assert len([r for r in held if r.type == "hazard" and r.obj.enterprise == e and not r.obj.contractor]) < len(everything)
+    # of the enterprises' equipment, what C3 can judge in the contractor's scope
+    mine = [p.obj for p in reference_snap.of("project") if p.obj.contractor == c]
+    places, ents = {(p.enterprise, p.code) for p in mine}, {p.enterprise for p in mine}
+    equipment = contractor_snapshot(world, c, date(2026, 11, 30)).of("equipment")
+    assert equipment and all(q.obj.owner == c or (q.obj.enterprise, q.obj.project) in places
+                             or (q.obj.project is None and q.obj.owner in ents and q.obj.enterprise in ents) for q in equipment)
+    assert len(equipment) < len([q for q in reference_snap.of("equipment") if q.obj.enterprise in ents])
     a.close()
 
 

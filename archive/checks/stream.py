@@ -81,10 +81,27 @@ def contractor_snapshot(world: World, contractor: str, as_of: date | None) -> Pa
     return world.snapshot([
         Clause.of("contractor", [contractor]),
         Clause.of("project", keys),
-        Clause.of("home", enterprises, [t for t in ENTERPRISE_WIDE if t not in FINDINGS]),
+        Clause.of("home", enterprises, [t for t in ENTERPRISE_WIDE if t not in FINDINGS and t != "equipment"]),
         Clause.of("home", enterprises, FINDINGS, only=confined_findings(world, keys, enterprises)),
+        Clause.of("home", enterprises, ["equipment"], only=judged_equipment(contractor, keys, enterprises)),
         Clause.of("order", _order_numbers(world, enterprises), ["rectification_review"]),
     ], as_of)
+
+
+def judged_equipment(contractor: str, projects: Sequence[str], enterprises: Sequence[str]) -> Callable[[FactRow], bool]:
+    """Which of the enterprises' equipment a contractor's check reads: what C3 can judge in its
+    scope — at one of its projects (``ENTERPRISE/CODE``, any version), its own, or an enterprise's
+    own equipment at no project — not what other contractors brought to other projects."""
+    places, ents = set(projects), set(enterprises)
+
+    def only(row: FactRow) -> bool:
+        info = json.loads(row["info"] or "{}")
+        if "owner" not in info:
+            return True  # derived before equipment's facts said where it stands
+        owner, enterprise, project = info.get("owner"), info.get("enterprise"), info.get("project")
+        return (owner == contractor or f"{enterprise}/{project}" in places
+                or (project is None and owner in ents and enterprise in ents))
+    return only
 
 
 def confined_findings(world: World, projects: Sequence[str], enterprises: Sequence[str]) -> Callable[[FactRow], bool]:

@@ -39,6 +39,7 @@ views read without loading the record. Its *links* say what the record concerns,
     blacklist_entry   list, listed_by, entry_no, start, end
     rectification_order        items: [contractor, deadline] per item; texts: each item's text
     hazard            texts: [its description]
+    equipment         owner, enterprise, project
     inspection_record texts: each finding's text
 
 The derivation has a version (:data:`VERSION`): facts derived by another version are rebuilt.
@@ -57,7 +58,8 @@ from schemas.tickets import work_begun_on
 from storage.rows import NewFacts, RecordRow
 
 VERSION = "5"  # 2: belongs (whose scope a record is in); 3: work_from of confined-space tickets; 4: due;
-# 5: the texts of enforcement findings (a contractor's check reads only the confined-space ones)
+# 5: the texts of enforcement findings, equipment's owner and place (a contractor's check reads only
+# the confined-space findings and the equipment it can judge)
 
 
 def _people(value: Any, out: set[str], secret: bytes, top: bool = True) -> None:
@@ -151,6 +153,7 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
         if t == "blacklist_entry":
             info = {k: data.get(k) for k in ("list", "listed_by", "entry_no", "start", "end")}
     elif t == "equipment":
+        info = {k: data.get(k) for k in ("owner", "enterprise", "project")}
         if data.get("owner"):
             links.add(("owner", data["owner"]))
         if data.get("enterprise"):
