@@ -380,6 +380,11 @@ class FactStore(Protocol):
         """(seq, role, key) of the links of the given records (of ``roles``; empty: all)."""
         ...
 
+    def mistyped_links(self, seqs: Collection[int]) -> list[int]:
+        """Those of the given records with a link that does not carry the record's type (the type
+        :meth:`linked` reads by): ``outsafe verify``."""
+        ...
+
     def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (),
                     within: str | None = None) -> set[tuple[str, str]]:
         """(role, key) of the links (of ``roles``; empty: all) of the records linked (``role``, k)

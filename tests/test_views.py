@@ -386,6 +386,18 @@ def test_verify_checks_the_facts_against_the_sealed_records(old_record_home):
     assert CliRunner().invoke(main, ["--home", str(home), "verify"]).exit_code == 3
     assert CliRunner().invoke(main, ["--home", str(home), "facts", "rebuild"]).exit_code == 0
     assert CliRunner().invoke(main, ["--home", str(home), "verify"]).exit_code == 0
+    # a link that says its record is of another type: read by type, the order would be left out
+    a = Archive.open(home)
+    seq = a.catalog.get_record(rid)["seq"]
+    assert a.catalog.facts.linked("home", [cf.ENTERPRISE], types=["rectification_order"]) != []
+    a.catalog.db.execute("UPDATE fact_links SET type='hazard' WHERE seq=? AND role='home'", (seq,))
+    a.catalog.db.commit()
+    assert seq not in [r["seq"] for r in a.catalog.facts.linked("home", [cf.ENTERPRISE], types=["rectification_order"])]
+    rep = verify_archive(a)
+    assert not rep.ok and any(rid in f and "link types" in f for f in rep.failures)
+    a.close()
+    assert CliRunner().invoke(main, ["--home", str(home), "facts", "rebuild"]).exit_code == 0
+    assert CliRunner().invoke(main, ["--home", str(home), "verify"]).exit_code == 0
 
 
 # --- kept results ----------------------------------------------------------------------------------------

@@ -126,6 +126,7 @@ def facts_differences(archive: Any, rows: list[dict]) -> list[str]:
         links: dict[int, set[tuple[str, str]]] = {}
         for seq, role, key in catalog.facts.links([r["seq"] for r in chunk]):
             links.setdefault(seq, set()).add((role, key))
+        mistyped = set(catalog.facts.mistyped_links([r["seq"] for r in chunk]))
         for row in chunk:
             want = record_facts(row, archive.secret)
             got = stored.get(row["seq"])
@@ -137,6 +138,8 @@ def facts_differences(archive: Any, rows: list[dict]) -> list[str]:
                                    "belongs") if got.get(k) != want[k]]
             if set(want["links"]) != links.get(row["seq"], set()):
                 changed.append("links")
+            if row["seq"] in mistyped:
+                changed.append("link types")  # read by type, a link of another type leaves the record out
             if changed:
                 out.append(f"记录 {row['id']}: 视图事实与封存数据不符 (facts differ from the sealed data: {', '.join(changed)})")
     return out

@@ -175,6 +175,13 @@ class PostgresFactStore:
                              [[int(s) for s in _list(seqs)], *([_list(roles)] if roles else [])])
         return sorted((r["seq"], r["role"], r["key"]) for r in rows)
 
+    def mistyped_links(self, seqs: Collection[int]) -> list[int]:
+        if not seqs:
+            return []
+        return sorted(self.sql.column(
+            "SELECT DISTINCT l.seq FROM fact_links l JOIN fact_records f ON f.seq = l.seq "
+            "WHERE l.seq = ANY(%s) AND l.type IS DISTINCT FROM f.type", ([int(s) for s in _list(seqs)],)))
+
     def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (),
                     within: str | None = None) -> set[tuple[str, str]]:
         if not keys:

@@ -181,6 +181,14 @@ class SqliteFactStore:
                 f"SELECT seq, role, key FROM fact_links WHERE seq IN ({_marks(len(chunk))}){role_sql}", [*chunk, *roles])]
         return sorted(out)
 
+    def mistyped_links(self, seqs: Collection[int]) -> list[int]:
+        out: list[int] = []
+        for chunk in _chunks(seqs):
+            out += self.sql.column(
+                f"SELECT DISTINCT l.seq FROM fact_links l JOIN fact_records f ON f.seq = l.seq "
+                f"WHERE l.seq IN ({_marks(len(chunk))}) AND l.type IS NOT f.type", list(chunk))
+        return sorted(out)
+
     def linked_keys(self, role: str, keys: Collection[str], *, roles: Collection[str] = (), within: str | None = None) -> set[tuple[str, str]]:
         out: set[tuple[str, str]] = set()
         role_sql = f" AND b.role IN ({_marks(len(roles))})" if roles else ""

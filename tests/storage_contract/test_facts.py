@@ -61,6 +61,7 @@ def test_selections_by_link_type_and_subtype_in_seq_order(catalog):
     assert catalog.facts.linked_keys("home", [E], roles=["contractor"]) == {("contractor", C)}
     assert (seqs[0], "contractor", C) in catalog.facts.links([seqs[0]])
     assert catalog.facts.links([seqs[0]], roles=["home"]) == [(seqs[0], "home", E)]
+    assert catalog.facts.mistyped_links(seqs) == []  # each link carries its record's type
     many = [f"K{i}" for i in range(1500)] + [E]  # more keys than one statement takes
     assert len(catalog.facts.linked("home", many)) == 2
 
