@@ -256,7 +256,9 @@ def test_the_dossier_reads_the_records_a_scan_would_find(district):
     for c in contractors:
         assert [r["id"] for r in records_naming(a.catalog, c)] == [r["id"] for r in records_naming_by_scan(a.catalog, c)]
         named += len(records_naming(a.catalog, c))
-        assert contractor_dossier(a, c, date(2026, 9, 1)).as_dict()["contractor"]["uscc"] == c
+        dossier = contractor_dossier(a, c, date(2026, 9, 1))
+        assert dossier.as_dict()["contractor"]["uscc"] == c
+        assert dossier.as_dict() == {**dataclasses.asdict(dossier), "blacklisted": dossier.blacklisted}  # plain data, copied or not
     assert named > 100
 
 
