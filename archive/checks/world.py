@@ -43,7 +43,8 @@ DATED = frozenset(t for t, cls in TYPES.items() if meta_of(cls).date and t not i
 class Clause:
     """Records linked (``role``, k) for some k in ``keys``; of ``types`` (None: every type); and,
     with ``only``, those of its versions whose fact row ``only`` accepts (read without their data
-    first: a contractor's check reads only the enterprise-wide findings about confined spaces)."""
+    first: of the enterprises a contractor works for, its check reads only the findings about
+    confined spaces and the equipment it judges)."""
 
     role: str
     keys: frozenset[str]
