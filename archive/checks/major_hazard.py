@@ -16,6 +16,7 @@ from typing import Any
 from archive.checks.facts import CERT_NEEDS, best_cert_problem, cert_problem, ticket_days, ticket_people
 from archive.checks.model import Evaluation, Scope, make_finding, project_name, settings_of, started_projects, inspection_gaps
 from archive.checks.snapshot import Rec, Snapshot, for_project
+from archive.facts.derive import space_stem
 from archive.text import cn_date
 
 # =============================================================================================
@@ -166,8 +167,8 @@ def about_confined_space(names: Iterable[str]) -> Callable[[str], bool]:
 
 
 def _space_stem(ticket: Any) -> str:
-    """The space a ticket names, without its parenthesised description."""
-    return re.split(r"[（(]", ticket.space_name, maxsplit=1)[0].strip()
+    """The space a ticket names, without its parenthesised description (as its facts keep it)."""
+    return space_stem(ticket.space_name)
 
 
 def _register_space(reg: Any, ticket: Any) -> Any:

@@ -98,11 +98,16 @@ def build(home: Path, records: int, enterprises: int, contractors: int, seed: in
 # --- one view, in its own process ---------------------------------------------------------------------
 
 
+def org_roles(facts: Any) -> dict[str, str | None]:
+    """USCC -> role (enterprise, contractor …) of every registered organization, from the facts."""
+    return {r["key"]: json.loads(r["info"] or "{}").get("role") for r in facts.of_type(["organization"], current_only=True)}
+
+
 def scopes(a: Any) -> dict:
     """The largest enterprise (by records that are its own), the median one, and the contractor
     named by most records (homes of contractors — their own registrations — are not enterprises)."""
     facts = a.catalog.facts
-    roles = {r["key"]: json.loads(r["info"] or "{}").get("role") for r in facts.of_type(["organization"], current_only=True)}
+    roles = org_roles(facts)
     homes = [h for h in facts.keys("home") if h and roles.get(h) == "enterprise"]
     sizes = {h: len(facts.linked("home", [h])) for h in homes}
     enterprise = max(homes, key=lambda h: sizes[h])
@@ -393,7 +398,7 @@ def sizes(home: Path, runs: int) -> dict:
     a = Archive.open(home)
     facts = a.catalog.facts
     n = a.catalog.max_seq()
-    roles = {r["key"]: json.loads(r["info"] or "{}").get("role") for r in facts.of_type(["organization"], current_only=True)}
+    roles = org_roles(facts)
     homes = {h: len(facts.linked("home", [h])) for h in facts.keys("home") if roles.get(h) == "enterprise"}
     contractors = {c: len(facts.linked("contractor", [c])) for c in facts.keys("contractor") if roles.get(c) == "contractor"}
     a.close()
