@@ -1,0 +1,108 @@
+"""Benchmark of the views prepared ahead (``outsafe views prepare``, archive/campaign/prepare.py):
+what a day's preparation costs, what it costs again with nothing new and after one new record, and
+what the one-scope views then cost a user.
+
+    cp -a bench/work/views-100000 /tmp/views-copy      # the run appends records: use a copy
+    .venv/bin/python bench/views/prepare.py --home /tmp/views-copy --runs 3
+
+Each run, every step in a process of its own (``outsafe views prepare --as-of 2026-11-30``, timed
+end to end with its peak RSS):
+
+1. *a new day*: no kept result (``<home>/cache/views`` deleted) — everything computed;
+2. *nothing new*: again at once — every kept result read and found still true;
+3. *one new record*: a hazard of the largest enterprise, naming one of its contractors, stored
+   through the bulk path — then prepared again (only what it concerns is computed);
+4. the one-scope views after it, each a new process (``run.py one`` without deleting the kept
+   results): the largest enterprise's check, its account's check and dashboard, the busiest
+   contractor's check and dossier — what the user who opens them waits for.
+
+Never run as a test. Figures in bench/views/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("OUTSAFE_PASSPHRASE", "bench-passphrase")
+
+from bench.views.run import AS_OF, PY, scopes, spawn  # noqa: E402
+
+AFTER = [("check-enterprise", "enterprise"), ("check-within", "enterprise"), ("dashboard-within", "enterprise"),
+         ("check-contractor", "contractor"), ("contractor-show", "contractor"), ("check-median", "median")]
+
+
+def prepare(home: Path) -> dict:
+    t = time.perf_counter()
+    p = subprocess.Popen([str(Path(PY).parent / "outsafe"), "--home", str(home), "views", "prepare", "--as-of", AS_OF.isoformat(),
+                          "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = p.stdout.read() if p.stdout else b""
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    if status != 0:
+        raise SystemExit(f"views prepare failed: {p.stderr.read().decode()[-2000:] if p.stderr else ''}")
+    got = json.loads(out)
+    return {"seconds": wall, "peak_mb": usage.ru_maxrss / 1024, "views": got["views"], "computed": got["computed"]}
+
+
+def new_record(home: Path, enterprise: str, n: int) -> None:
+    from archive.app import Archive
+    from bench.views.bulk import store
+    from bench.views.district import District
+
+    a = Archive.open(home)
+    try:
+        project = json.loads(a.catalog.facts.linked("home", [enterprise], types=["project"])[0]["info"])
+        case = next(c for c in District(seed=1000 + n, enterprises=1, contractors=1, records=30).cases() if c.type == "hazard")
+        case.data.update(enterprise=enterprise, contractor=project["contractor"], project=None, hazard_no=f"YH-PREP-{n}",
+                         deadline="2026-12-20")
+        store(a, [case])
+    finally:
+        a.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--home", type=Path, required=True)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    from archive.app import Archive
+
+    a = Archive.open(args.home)
+    sc = scopes(a)
+    a.close()
+    runs = []
+    for n in range(1, args.runs + 1):
+        shutil.rmtree(args.home / "cache" / "views", ignore_errors=True)
+        run = {"new day": prepare(args.home), "nothing new": prepare(args.home)}
+        new_record(args.home, sc["enterprise"], n)
+        run["one new record"] = prepare(args.home)
+        for view, scope in AFTER:
+            run[view] = spawn(args.home, view, sc[scope], cold=False)
+        runs.append(run)
+        print(json.dumps(run), file=sys.stderr)
+    med = lambda step, key: statistics.median(r[step][key] for r in runs)  # noqa: E731
+    print(f"E = {sc['enterprise']} ({sc['enterprise_records']:,} records of its own), C = {sc['contractor']} "
+          f"({sc['contractor_records']:,} records naming it), M = {sc['median']} ({sc['median_records']:,}); medians of {args.runs} runs\n")
+    print("| step | wall time | peak RSS | views | computed |\n|---|---|---|---|---|")
+    for step in ("new day", "nothing new", "one new record"):
+        print(f"| {step} | {med(step, 'seconds'):,.1f} s | {med(step, 'peak_mb'):,.0f} MB | {runs[0][step]['views']:,} | "
+              f"{' / '.join(str(r[step]['computed']) for r in runs)} |")
+    print("\n| view after it (new process) | time | records read | peak RSS |\n|---|---|---|---|")
+    for view, scope in AFTER:
+        print(f"| {view} ({scope[0].upper()}) | {med(view, 'seconds') * 1000:,.1f} ms | {max(r[view]['loaded'] for r in runs)} | "
+              f"{med(view, 'peak_mb'):,.0f} MB |")
+
+
+if __name__ == "__main__":
+    main()
