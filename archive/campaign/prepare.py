@@ -44,6 +44,10 @@ from archive.facts import cache
 LOCK_NAME = ".prepare.lock"
 
 
+class AlreadyPreparing(Exception):
+    """Another process holds this home's preparing lock."""
+
+
 @dataclass
 class Prepared:
     """``outsafe views prepare``: what was prepared, and how much of it had to be computed."""
@@ -112,9 +116,8 @@ def planned(archive: Any, as_of: date, enterprises: list[str], contractors: list
 
 
 @contextmanager
-def one_at_a_time(archive: Any) -> Iterator[bool]:
-    """Held while views are prepared in this home: gives whether this process holds it (False:
-    another one does, and this run leaves at once)."""
+def one_at_a_time(archive: Any) -> Iterator[None]:
+    """Held while views are prepared in this home (a second run leaves at once)."""
     folder = Path(archive.home.root) / "cache" / "views"
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -126,9 +129,8 @@ def one_at_a_time(archive: Any) -> Iterator[bool]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            yield False
-            return
-        yield True
+            raise AlreadyPreparing() from None
+        yield
     finally:
         os.close(fd)
 
@@ -138,8 +140,11 @@ def prepare_views(archive: Any, as_of: date | None = None, *, progress: Callable
     today); a view still true is read, not computed."""
     as_of = as_of or archive.clock.today()
     t0 = time.monotonic()
-    with one_at_a_time(archive) as mine:
-        return _prepare(archive, as_of, t0, progress) if mine else Prepared(as_of, 0, 0, busy=True)
+    try:
+        with one_at_a_time(archive):
+            return _prepare(archive, as_of, t0, progress)
+    except AlreadyPreparing:
+        return Prepared(as_of, 0, 0, busy=True)
 
 
 def sweep(archive: Any, older_than: float = 600) -> int:
@@ -148,7 +153,7 @@ def sweep(archive: Any, older_than: float = 600) -> int:
     n = 0
     for f in (Path(archive.home.root) / "cache" / "views").glob(".tmp-*"):
         try:
-            if f.stat().st_mtime < archive.clock.now().timestamp() - older_than:
+            if f.stat().st_mtime < time.time() - older_than:
                 f.unlink()
                 n += 1
         except OSError:
