@@ -288,10 +288,7 @@ def scoped_views_agree(a: Archive, within: str | None, days: list[date]) -> int:
             assert check_dict(check_view(a, day, within=within, **kw)) == check_dict(run_checks(snap, day, **kw)), (within, day, kw)
         assert rectification_view(a, day, within=within) == rectification_status(snap, day), (within, day)
         assert plain(campaign_status(a, day, within=within)) == plain(campaign_status(a, day, snap=snap)), (within, day)
-        board = plain(dashboard(a, as_of=day, within=within).as_dict())
-        assert board == plain(dashboard_of_snapshot(a, as_of=day, within=within).as_dict())
-        a.views.clear()  # and read back from its file (another process's first look)
-        assert plain(dashboard(a, as_of=day, within=within).as_dict()) == board
+        assert plain(dashboard(a, as_of=day, within=within).as_dict()) == plain(dashboard_of_snapshot(a, as_of=day, within=within).as_dict())
         assert listings(a, as_of=day, include_inactive=True, within=within).rows == blacklist_rows(snap, day, include_inactive=True)
         n += 1
     return n

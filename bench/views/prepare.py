@@ -17,9 +17,7 @@ end to end with its peak RSS):
    working for the enterprise, whose CS-1 reads the enterprise's findings);
 4. the one-scope views after it, each a new process (``run.py one`` without deleting the kept
    results): the largest enterprise's check, its account's check and dashboard, the busiest
-   contractor's check and dossier — what the user who opens them waits for;
-5. every scope's views read back in one process (the process's kept results dropped before each):
-   the worst and the 95th percentile of each view over all enterprises or contractors.
+   contractor's check and dossier — what the user who opens them waits for.
 
 Never run as a test. Figures in bench/views/RESULTS.md.
 """
@@ -84,38 +82,6 @@ def new_record(home: Path, enterprise: str, n: int, kind: str) -> None:
         a.close()
 
 
-def every_scope(home: Path) -> dict:
-    """Once prepared: every enterprise's and contractor's one-scope views read back in one process
-    (each with the process's kept results dropped first: what a server's request or a new command
-    pays past its start-up), the time of each — the worst and the 95th percentile per view."""
-    from archive.app import Archive
-    from archive.campaign.prepare import planned, scopes as prepared_scopes
-
-    a = Archive.open(home)
-    try:
-        times: dict[str, list[tuple[float, str]]] = {}
-        loaded = 0
-        for view, scope, call in planned(a, AS_OF, *prepared_scopes(a)):
-            if not scope:
-                continue
-            a.views.clear()
-            a.sealed.clear()
-            before = a.sealed.loaded
-            t = time.perf_counter()
-            call()
-            times.setdefault(view, []).append((time.perf_counter() - t, scope))
-            loaded += a.sealed.loaded - before
-    finally:
-        a.close()
-    out = {}
-    for view, ts in times.items():
-        ts.sort()
-        out[view] = {"scopes": len(ts), "p95_ms": ts[int(0.95 * (len(ts) - 1))][0] * 1000, "max_ms": ts[-1][0] * 1000,
-                     "slowest": ts[-1][1], "within_200ms": sum(1 for x, _ in ts if x <= 0.2)}
-    out["records_read"] = loaded
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--home", type=Path, required=True)
@@ -136,7 +102,6 @@ def main() -> None:
         run["one new hazard"] = prepare(args.home)
         for view, scope in AFTER:
             run[view] = spawn(args.home, view, sc[scope], cold=False)
-        run["every scope"] = every_scope(args.home)
         runs.append(run)
         print(json.dumps(run), file=sys.stderr)
     med = lambda step, key: statistics.median(r[step][key] for r in runs)  # noqa: E731
@@ -150,16 +115,6 @@ def main() -> None:
     for view, scope in AFTER:
         print(f"| {view} ({scope[0].upper()}) | {med(view, 'seconds') * 1000:,.1f} ms | {max(r[view]['loaded'] for r in runs)} | "
               f"{med(view, 'peak_mb'):,.0f} MB |")
-    print("\n| every scope, read back in one process | scopes | 95th percentile | worst (scope) | within 200 ms |\n|---|---|---|---|---|")
-    for view in runs[0]["every scope"]:
-        if view == "records_read":
-            continue
-        got = [r["every scope"][view] for r in runs]
-        worst = max(got, key=lambda g: g["max_ms"])
-        print(f"| {view} | {got[0]['scopes']:,} | {statistics.median(g['p95_ms'] for g in got):,.1f} ms | "
-              f"{statistics.median(g['max_ms'] for g in got):,.1f} ms ({worst['slowest']}) | "
-              f"{' / '.join(str(g['within_200ms']) for g in got)} |")
-    print(f"\nrecords read by the views read back: {' / '.join(str(r['every scope']['records_read']) for r in runs)}")
 
 
 if __name__ == "__main__":
