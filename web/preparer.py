@@ -13,7 +13,6 @@ command's own lock lets one run and the others leave at once.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -79,9 +78,9 @@ class Preparer:
         with self._lock:
             if self._stop.is_set():
                 return False
-            self._child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            self._child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                            cwd=str(Path(__file__).resolve().parents[1]), preexec_fn=lambda: os.nice(NICE))
-        out, err = self._child.communicate()
+        _, err = self._child.communicate()
         code = self._child.returncode
         with self._lock:
             self._child = None
@@ -90,12 +89,7 @@ class Preparer:
             if not self._stop.is_set():
                 self._say(f"outsafe views prepare 退出码 {code}: {err.decode('utf-8', 'replace').strip()[-500:]}")
             return True
-        try:
-            busy = bool(json.loads(out).get("busy"))
-        except ValueError:
-            busy = False
-        if not busy:  # another process was preparing (another worker, cron): look again next round
-            self.done = now
+        self.done = now
         self.failed = None
         return True
 

@@ -10,11 +10,8 @@ end to end with its peak RSS):
 
 1. *a new day*: no kept result (``<home>/cache/views`` deleted) — everything computed;
 2. *nothing new*: again at once — every kept result read and found still true;
-3. *one new ticket*, then *one new hazard*: a work ticket of one of the largest enterprise's
-   contractors at its project, then a hazard of that enterprise naming the contractor, each stored
-   through the bulk path and prepared again (only what it concerns is computed: a ticket concerns
-   the enterprise, the contractor and the whole archive's views; a hazard also every contractor
-   working for the enterprise, whose CS-1 reads the enterprise's findings);
+3. *one new record*: a hazard of the largest enterprise, naming one of its contractors, stored
+   through the bulk path — then prepared again (only what it concerns is computed);
 4. the one-scope views after it, each a new process (``run.py one`` without deleting the kept
    results): the largest enterprise's check, its account's check and dashboard, the busiest
    contractor's check and dossier — what the user who opens them waits for.
@@ -58,25 +55,17 @@ def prepare(home: Path) -> dict:
     return {"seconds": wall, "peak_mb": usage.ru_maxrss / 1024, "views": got["views"], "computed": got["computed"]}
 
 
-def new_record(home: Path, enterprise: str, n: int, kind: str) -> None:
-    """A new record of ``enterprise``: a hazard naming one of its contractors, or a work ticket of
-    one of its contractors at its project."""
+def new_record(home: Path, enterprise: str, n: int) -> None:
     from archive.app import Archive
     from bench.views.bulk import store
     from bench.views.district import District
 
     a = Archive.open(home)
     try:
-        row = a.catalog.facts.linked("home", [enterprise], types=["project"])[0]
-        project = {**json.loads(row["info"]), "code": row["key"].split("/", 1)[1]}
-        cases = District(seed=1000 + n, enterprises=1, contractors=1, records=60).cases()
-        if kind == "hazard":
-            case = next(c for c in cases if c.type == "hazard")
-            case.data.update(enterprise=enterprise, contractor=project["contractor"], project=None, hazard_no=f"YH-PREP-{n}",
-                             deadline="2026-12-20")
-        else:
-            case = next(c for c in cases if c.type == "work_ticket" and c.data["ticket_type"] == "excavation")
-            case.data.update(enterprise=enterprise, contractor=project["contractor"], project=project["code"], ticket_no=f"DT-PREP-{n}")
+        project = json.loads(a.catalog.facts.linked("home", [enterprise], types=["project"])[0]["info"])
+        case = next(c for c in District(seed=1000 + n, enterprises=1, contractors=1, records=30).cases() if c.type == "hazard")
+        case.data.update(enterprise=enterprise, contractor=project["contractor"], project=None, hazard_no=f"YH-PREP-{n}",
+                         deadline="2026-12-20")
         store(a, [case])
     finally:
         a.close()
@@ -96,10 +85,8 @@ def main() -> None:
     for n in range(1, args.runs + 1):
         shutil.rmtree(args.home / "cache" / "views", ignore_errors=True)
         run = {"new day": prepare(args.home), "nothing new": prepare(args.home)}
-        new_record(args.home, sc["enterprise"], n, "ticket")
-        run["one new ticket"] = prepare(args.home)
-        new_record(args.home, sc["enterprise"], n, "hazard")
-        run["one new hazard"] = prepare(args.home)
+        new_record(args.home, sc["enterprise"], n)
+        run["one new record"] = prepare(args.home)
         for view, scope in AFTER:
             run[view] = spawn(args.home, view, sc[scope], cold=False)
         runs.append(run)
@@ -108,7 +95,7 @@ def main() -> None:
     print(f"E = {sc['enterprise']} ({sc['enterprise_records']:,} records of its own), C = {sc['contractor']} "
           f"({sc['contractor_records']:,} records naming it), M = {sc['median']} ({sc['median_records']:,}); medians of {args.runs} runs\n")
     print("| step | wall time | peak RSS | views | computed |\n|---|---|---|---|---|")
-    for step in ("new day", "nothing new", "one new ticket", "one new hazard"):
+    for step in ("new day", "nothing new", "one new record"):
         print(f"| {step} | {med(step, 'seconds'):,.1f} s | {med(step, 'peak_mb'):,.0f} MB | {runs[0][step]['views']:,} | "
               f"{' / '.join(str(r[step]['computed']) for r in runs)} |")
     print("\n| view after it (new process) | time | records read | peak RSS |\n|---|---|---|---|")

@@ -77,22 +77,6 @@ def test_a_failing_run_is_said_once_and_tried_again(world, capsys, monkeypatch):
         web.close()
 
 
-def test_a_run_that_found_another_preparing_is_tried_again(world, monkeypatch):
-    from archive.campaign.prepare import one_at_a_time
-
-    home = world["bureau"]
-    web = WebApp(home, clock=FixedClock(NOON))
-    p = Preparer(web)
-    a = web.archives.open()
-    try:
-        with one_at_a_time(a):  # another worker's run
-            assert p.round(a) and p.done is None and p.failed is None
-        assert p.round(a) and p.done == ("2026-06-08", a.catalog.max_seq())
-    finally:
-        a.close()
-        web.close()
-
-
 def test_stopping_the_server_stops_a_run_in_progress(world, monkeypatch):
     home = world["bureau"]
     web = WebApp(home, clock=FixedClock(NOON))
