@@ -215,19 +215,6 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
-_computations = 0  # results computed in this process (not read back): for ``outsafe views prepare``'s account
-
-
-def computed() -> int:
-    """How many results this process has computed so far (kept ones read back are not counted)."""
-    return _computations
-
-
-def note_computed() -> None:
-    global _computations
-    _computations += 1
-
-
 def get_or_compute(archive: Any, k: str, compute: Callable[[Deps], Any], changes: Changes | None = None) -> Any:
     """The value kept under ``k`` when still true, else ``compute(deps)`` (which records what it
     reads in ``deps``), kept."""
@@ -241,6 +228,5 @@ def get_or_compute(archive: Any, k: str, compute: Callable[[Deps], Any], changes
     deps = Deps()
     with collector_paused():
         value = compute(deps)
-    note_computed()
     save(archive, k, Kept(changes.top, deps, value))
     return value
