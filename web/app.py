@@ -239,7 +239,9 @@ class WebApp:
         api = request.url.path.startswith("/api/")
         viewer = self.viewer(request)
         if viewer is None:
-            if api:
+            if api or not is_navigation(request):
+                # an image, a script or a page's background fetch sent to the sign-in page would
+                # be of no use to it, and its answer would replace the sign-in form's cookie
                 return None, self.error(request, 401, ["请先登录 (sign in first)"])
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return None, RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -279,6 +281,17 @@ class WebApp:
     def close(self) -> None:
         self.jobs.close()
         self.archives.close()
+
+
+def is_navigation(request: Request) -> bool:
+    """A page the browser will show (a link followed, an address typed, a form sent), not what a
+    page loads for itself: its images, scripts and background fetches. Browsers say so in
+    Sec-Fetch-Mode/Sec-Fetch-Dest (on https and localhost); elsewhere an image asks for images
+    first. A client that says neither (curl, a script) is taken as navigating."""
+    mode = request.headers.get("sec-fetch-mode")
+    if mode is not None:
+        return mode == "navigate" and request.headers.get("sec-fetch-dest", "document") in ("document", "iframe", "frame")
+    return not request.headers.get("accept", "").startswith("image/")
 
 
 def same_origin(request: Request) -> bool:

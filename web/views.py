@@ -35,7 +35,7 @@ from archive.privacy import mask_text
 from archive.search.query import SearchError
 from storage.home import safe_name
 from web import forms
-from web.app import BadRequest, Ctx, Page, WebApp, client_address, same_origin
+from web.app import BadRequest, Ctx, Page, WebApp, client_address, is_navigation, same_origin
 from web import training
 from web import tickets
 from web.jobs import Job, notify_of, progress_of
@@ -62,8 +62,9 @@ def _login_page(web: WebApp, request: Request, *, message: str = "", status: int
     nxt = request.query_params.get("next") or ""
     resp = web.html("login.html", {"message": message, "nonce": nonce, "next": safe_next(nxt), "name": name}, status=status,
                     request=request)
-    resp.set_cookie(web.login_cookie, sign_token(archive, nonce), max_age=3600, httponly=True, samesite="strict",
-                    secure=request.url.scheme == "https", path="/login")
+    if is_navigation(request):  # what a page loads for itself never replaces the form's cookie
+        resp.set_cookie(web.login_cookie, sign_token(archive, nonce), max_age=3600, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/login")
     return resp
 
 

@@ -57,6 +57,30 @@ def at_tests_day(argv: list[str]) -> tuple[list[str], dict[str, str]]:
     return [faketime, TODAY_AT.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"), *argv], env
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def _kill(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def forget_faketime(pid: int) -> None:
+    """What a faketime wrapper killed before its child leaves in /dev/shm."""
+    for name in (f"sem.faketime_sem_{pid}", f"faketime_shm_{pid}"):
+        try:
+            os.unlink(f"/dev/shm/{name}")
+        except OSError:
+            pass
+
+
 class Server:
     """`outsafe --home HOME serve` in a child process (on the tests' day), stopped at the end."""
 
@@ -78,12 +102,17 @@ class Server:
         raise RuntimeError("outsafe serve did not start")
 
     def stop(self) -> str:
-        self._signal(signal.SIGTERM)
+        # SIGTERM to the server, not to faketime: faketime then exits by itself and removes its
+        # semaphore and shared memory (/dev/shm/*faketime*_<pid>). Killed, it leaves them behind,
+        # and a later faketime given the same pid (pid_max is 32768 here) refuses to start.
+        for pid in _children(self.proc.pid):
+            _kill(pid, signal.SIGTERM)
         try:
             out, _ = self.proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             self._signal(signal.SIGKILL)
             out, _ = self.proc.communicate()
+            forget_faketime(self.proc.pid)
         return out.decode(errors="replace")
 
     def _signal(self, sig: int) -> None:

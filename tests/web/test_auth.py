@@ -111,6 +111,35 @@ def test_a_form_on_the_screen_stays_good_when_the_login_page_is_fetched_again(sh
         assert r.status_code == 403
 
 
+IMAGE_ASKS = [{"sec-fetch-mode": "no-cors", "sec-fetch-dest": "image", "accept": "image/avif,image/webp,*/*"},
+              {"accept": "image/avif,image/webp,image/apng,*/*;q=0.8"}]  # plain http on a LAN: no Sec-Fetch-*
+
+
+@pytest.mark.parametrize("asks", IMAGE_ASKS, ids=["sec-fetch", "accept"])
+def test_what_a_page_loads_for_itself_never_voids_the_sign_in_form(shared_world, asks):
+    """A page's lazy image fetched once its session has expired, at the moment the browser loads
+    the sign-in page: sent before the sign-in page's cookie came back, it carried none. Seen in CI
+    (tests/browser/test_tickets.py, the expired ticket): redirected to /login, its answer replaced
+    the cookie of the form on the screen, and the sign-in was refused as expired."""
+    with client(shared_world["bureau"]) as c:
+        r = c.get("/records/01J0000000000000000000000/files/sig.png", headers=asks)
+        assert r.status_code == 401 and "location" not in r.headers  # not sent to the sign-in page
+        assert not any(k.startswith("outsafe_login_") for k in c.cookies.keys())
+        page = c.get("/login", headers={"sec-fetch-mode": "navigate", "sec-fetch-dest": "document"})
+        nonce = re.search(r'name="nonce" value="([^"]+)"', page.text).group(1)
+        # the same image asked earlier, without the cookie, and sent on to /login by an older server
+        cookie = next(k for k in c.cookies.keys() if k.startswith("outsafe_login_"))
+        held = c.cookies[cookie]
+        stray = c.get("/login?next=%2Frecords%2Fx", headers={**asks, "cookie": ""})
+        assert stray.status_code == 200 and "set-cookie" not in stray.headers
+        assert c.cookies[cookie] == held
+        r = c.post("/login", data={"username": "bureau_officer", "password": PASSWORD, "nonce": nonce, "next": "/"})
+        assert r.status_code == 303 and r.headers["location"] == "/"
+    with client(shared_world["bureau"]) as plain:  # a page asked for by curl or a script: sent to sign in
+        r = plain.get("/checks")
+        assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Fchecks"
+
+
 def test_logout_ends_the_session_at_once(shared_world):
     with client(shared_world["bureau"]) as c:
         login(c, "bureau_officer")
