@@ -715,6 +715,27 @@ def facts_rebuild(app: App, as_json: bool) -> Any:
     return output(rebuild_facts(app.archive(), progress=progress_printer("outsafe facts")), as_json)
 
 
+@main.group("views")
+def views_group() -> None:
+    """Views kept ready: the checks, dashboards and dossiers computed ahead and kept until a record
+    they depend on arrives (a cache under the home's cache/views, deleted at no loss)."""
+
+
+@views_group.command("prepare")
+@AS_OF
+@JSON
+@pass_app
+def views_prepare(app: App, as_of: date | None, as_json: bool) -> Any:
+    """Compute ahead every view a user may open today — the whole check, the bureau's dashboard and
+    rectification status; each enterprise's check and its account's pages; each contractor's check
+    and dossier — so that each opens from its kept result. What is still true is read, not
+    computed: run it from cron each night and after large imports (`outsafe serve` runs it by
+    itself when the day turns and the catalog grows). One run at a time per home."""
+    from archive.campaign.prepare import prepare_views  # lazy: see Start-up
+
+    return output(prepare_views(app.archive(), as_of, progress=progress_printer("outsafe")), as_json)
+
+
 @index_group.command("check")
 @JSON
 @pass_app

@@ -395,10 +395,10 @@ class FactStore(Protocol):
         """Every key linked in ``role``, each once, sorted (e.g. every home)."""
         ...
 
-    def changes(self, after: int) -> tuple[set[tuple[str, str]], set[str]]:
-        """(links, types) touched by the records with seq > ``after``: their links (role, key) and
-        those of the records they correct, and their types. A result that depends on
-        none of them is still true (the archive only grows)."""
+    def changes(self, after: int) -> tuple[set[tuple[str, str, str]], set[str]]:
+        """(links, types) touched by the records with seq > ``after``: their links (role, key, and
+        the type of the record holding the link) and those of the records they correct, and their
+        types. A result that depends on none of them is still true (the archive only grows)."""
         ...
 
     # --- the lint (what today's rules say of each sealed record; updated when the rules change) ---

@@ -231,6 +231,7 @@ def _invocations(root: Path, tmp: Path, pg_url: str) -> dict[str, list[list[str]
         "settings show": [["--home", ent, "settings", "show"]],
         "templates check": [["templates", "check"]],
         "templates list": [["templates", "list"]],
+        "views prepare": [["--home", bur, "views", "prepare"], ["--home", ent, "views", "prepare", "--as-of", "2026-11-29"]],
         "verify": [["--home", ent, "verify"], ["--home", bur, "verify"], ["--home", bur, "verify", "--lint"]],
         "user add": [["--home", ent2, "user", "add", "wang", "--role", "enterprise_viewer", "--org", ENTERPRISE]],
         "user passwd": [["--home", ent2, "user", "passwd", "wang"]],

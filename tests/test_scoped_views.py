@@ -4,6 +4,8 @@ proof)."""
 
 from __future__ import annotations
 
+import os
+
 from datetime import date
 
 import pytest
@@ -67,6 +69,29 @@ def test_expiring_licences_and_certificates_in_bands(bureau):
     late = expiring(snap, date(2028, 5, 10))
     assert {x["kind"] for x in late} == {"certificate"} and all(x["band"] == 30 for x in late)
     assert all("*" in x["number"] for x in late)  # the certificate number is the holder's ID: masked
+
+
+def test_a_kept_dashboard_shows_a_package_exported_since(tmp_path, _world_template, monkeypatch):
+    """The dashboard is kept under the ledger's size: an export (a package, no new record) grows the
+    ledger, so the next dashboard — in this process or another — lists it under 报送."""
+    from archive.packages.export import export_package
+
+    monkeypatch.setenv("OUTSAFE_PASSPHRASE", os.environ.get("OUTSAFE_PASSPHRASE") or "test-passphrase")
+    world = web_world.copy(_world_template, tmp_path / "world")
+    a = Archive.open(world["enterprise_a"])
+    try:
+        before = dashboard(a, as_of=date(2026, 12, 15)).handed_in
+        a.views.clear()
+        assert dashboard(a, as_of=date(2026, 12, 15)).handed_in == before  # kept: read back from its file
+        export_package(a, tmp_path / "pkg", since="2026-01-01")
+        again = Archive.open(world["enterprise_a"])  # another process
+        try:
+            after = dashboard(again, as_of=date(2026, 12, 15)).handed_in
+        finally:
+            again.close()
+        assert len(after) == len(before) + 1 and after[0]["direction"] == "export"
+    finally:
+        a.close()
 
 
 def test_the_dashboard_and_its_cache(bureau):

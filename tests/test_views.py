@@ -288,7 +288,10 @@ def scoped_views_agree(a: Archive, within: str | None, days: list[date]) -> int:
             assert check_dict(check_view(a, day, within=within, **kw)) == check_dict(run_checks(snap, day, **kw)), (within, day, kw)
         assert rectification_view(a, day, within=within) == rectification_status(snap, day), (within, day)
         assert plain(campaign_status(a, day, within=within)) == plain(campaign_status(a, day, snap=snap)), (within, day)
-        assert plain(dashboard(a, as_of=day, within=within).as_dict()) == plain(dashboard_of_snapshot(a, as_of=day, within=within).as_dict())
+        board = plain(dashboard(a, as_of=day, within=within).as_dict())
+        assert board == plain(dashboard_of_snapshot(a, as_of=day, within=within).as_dict())
+        a.views.clear()  # and read back from its file (another process's first look)
+        assert plain(dashboard(a, as_of=day, within=within).as_dict()) == board
         assert listings(a, as_of=day, include_inactive=True, within=within).rows == blacklist_rows(snap, day, include_inactive=True)
         n += 1
     return n
@@ -441,6 +444,44 @@ def test_a_view_with_nothing_new_reads_no_record_and_a_new_record_invalidates_on
     assert 0 < read < len(snap.recs) / 2  # only the enterprise it concerns was read again
     assert check_dict(after) == check_dict(run_checks(reference(again), day))
     again.close()
+
+
+def test_a_new_record_leaves_true_what_read_only_other_types_of_its_links(district, tmp_path, monkeypatch):
+    """A kept result depends on the types it read through each link (``home|E|hazard``): a new work
+    ticket of an enterprise for one contractor leaves the check of another contractor working for
+    the same enterprise true (it reads the enterprise's findings, equipment and registers, not its
+    tickets); a new hazard of the enterprise does not — and every result is the straightforward one."""
+    monkeypatch.setenv("OUTSAFE_PASSPHRASE", "test-passphrase")
+    a0, snap = district
+    day = date(2026, 11, 30)
+    by_enterprise: dict[str, list] = {}
+    for p in snap.of("project"):
+        by_enterprise.setdefault(p.obj.enterprise, []).append(p.obj)
+    e, projects = next((e, ps) for e, ps in sorted(by_enterprise.items()) if len({p.contractor for p in ps}) >= 2)
+    y_project = projects[0]
+    x = next(p.contractor for p in projects if p.contractor != y_project.contractor)
+    a = Archive.open(cf.copy_home(Path(a0.home.root), tmp_path / "archive"))
+    mine = check_dict(check_view(a, day, contractor=x))
+    generated = list(District(seed=99, enterprises=1, contractors=1, records=60).cases())
+    ticket = next(c for c in generated if c.type == "work_ticket" and c.data["ticket_type"] == "excavation")
+    store(a, [dataclasses.replace(ticket, key="ticket:NEW-1", data={**json.loads(json.dumps(ticket.data)), "ticket_no": "DT-NEW-1",
+                                                                     "enterprise": e, "contractor": y_project.contractor,
+                                                                     "project": y_project.code})])
+    a.views.clear()
+    a.sealed.clear()
+    computed, loaded = view_cache.computed(), a.sealed.loaded
+    assert check_dict(check_view(a, day, contractor=x)) == mine
+    assert view_cache.computed() == computed and a.sealed.loaded == loaded  # still true: nothing read
+    assert mine == check_dict(run_checks(reference(a), day, contractor=x))
+    hazard = next(c for c in generated if c.type == "hazard")
+    store(a, [dataclasses.replace(hazard, key="hazard:NEW-1", data={**json.loads(json.dumps(hazard.data)), "hazard_no": "YH-NEW-1",
+                                                                     "enterprise": e, "contractor": None, "project": None,
+                                                                     "description": "有限空间作业未进行辨识", "deadline": "2026-12-20"})])
+    a.views.clear()
+    after = check_dict(check_view(a, day, contractor=x))
+    assert view_cache.computed() == computed + 1  # the enterprise's hazards were read: computed again
+    assert after == check_dict(run_checks(reference(a), day, contractor=x)) != mine
+    a.close()
 
 
 def test_a_contractors_check_reads_only_what_it_can_judge_of_its_enterprises(district, tmp_path, monkeypatch):

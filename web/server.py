@@ -30,19 +30,22 @@ from archive.clock import SYSTEM, Clock
 from web import views
 from web.app import SecurityHeaders, WebApp
 from web.follower import Follower
+from web.preparer import Preparer
 from web.render import STATIC
 
 
 def create_app(home: Path, *, passphrase: str | None = None, clock: Clock = SYSTEM, anchor: bool = False,
-               follow: bool = False) -> Starlette:
+               follow: bool = False, prepare: bool = False) -> Starlette:
     """The application over the archive at ``home``. ``anchor``: anchor the access log in the
     ledger every ``access_log_anchor_minutes`` and when the application stops (the server does).
     ``follow``: keep this node's search index caught up with the catalog every
-    ``index_follow_seconds`` (web.follower; the server does)."""
+    ``index_follow_seconds`` (web.follower; the server does). ``prepare``: keep the day's views
+    ready, computed ahead in a process of its own (web.preparer; the server does)."""
     web = WebApp(home, passphrase=passphrase, clock=clock)
     routes = views.routes(web) + [Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static")]
     anchorer = views.Anchorer(web) if anchor else None
     follower = Follower(web) if follow else None
+    preparer = Preparer(web) if prepare else None
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
@@ -58,9 +61,13 @@ def create_app(home: Path, *, passphrase: str | None = None, clock: Clock = SYST
             anchorer.start()
         if follower is not None:
             follower.start()
+        if preparer is not None:
+            preparer.start()
         try:
             yield
         finally:
+            if preparer is not None:
+                await run_in_threadpool(preparer.stop)
             if follower is not None:
                 await run_in_threadpool(follower.stop)
             if anchorer is not None:
@@ -71,6 +78,7 @@ def create_app(home: Path, *, passphrase: str | None = None, clock: Clock = SYST
     app.add_middleware(SecurityHeaders)
     app.state.web = web
     app.state.follower = follower
+    app.state.preparer = preparer
     return app
 
 
@@ -93,7 +101,7 @@ def worker_app() -> Starlette:
     :func:`run` in the process that starts the workers)."""
     from archive.integrity import keys
 
-    app = create_app(Path(os.environ[SERVE_HOME]), passphrase=keys.env_passphrase(False), anchor=True, follow=True)
+    app = create_app(Path(os.environ[SERVE_HOME]), passphrase=keys.env_passphrase(False), anchor=True, follow=True, prepare=True)
     _tune_gc()
     return app
 
@@ -138,6 +146,6 @@ def run(home: Path, *, host: str = "127.0.0.1", port: int = 8080, passphrase: st
             os.environ["OUTSAFE_PASSPHRASE"] = passphrase
         uvicorn.run("web.server:worker_app", factory=True, workers=workers, **options)
         return
-    app = create_app(home, passphrase=passphrase, anchor=True, follow=True)
+    app = create_app(home, passphrase=passphrase, anchor=True, follow=True, prepare=True)
     _tune_gc()
     uvicorn.Server(uvicorn.Config(app, **options)).run()

@@ -21,6 +21,7 @@ while the ledger's size is unchanged: :class:`ViewCache` keeps it until then.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from archive.campaign.dossier import expiry_status
 from archive.campaign.remind import reminders
 from archive.checks.snapshot import Snapshot
 from archive.checks.world import Clause, PartialSnapshot, World
+from archive.facts import cache
 from archive.search.documents import mask
 from archive.text import Note
 
@@ -118,8 +120,21 @@ def expiring_snapshot(world: World, as_of: date, horizon: int = HORIZONS[-1]) ->
 
 def dashboard(archive: Any, *, as_of: date | None = None, within: str | None = None) -> Dashboard:
     """The dashboard as on ``as_of`` (default: the archive's today), for everything or for the
-    records that belong to the enterprise ``within``: read through the facts."""
+    records that belong to the enterprise ``within``: read through the facts, kept while the
+    ledger keeps its size (every record, import, export and anchor grows it: what :class:`ViewCache`
+    keeps in a server's memory, kept in the home's cache/views so that a new process — another
+    server process, ``outsafe views prepare`` before it — finds it)."""
     as_of = as_of or archive.clock.today()
+    k = cache.key(archive, "dashboard", as_of, archive.ledger.next_index(), within or "")
+
+    def compute(deps: cache.Deps) -> dict:
+        deps.everything = True  # and the ledger's size is in the key
+        return dataclasses.asdict(_dashboard(archive, as_of, within))
+
+    return Dashboard(**cache.get_or_compute(archive, k, compute))
+
+
+def _dashboard(archive: Any, as_of: date, within: str | None) -> Dashboard:
     world = World(archive, within=within)
     status = campaign_status(archive, as_of, within=within)  # holds the rectification figures and overdue items too
     lists = world.snapshot([Clause.of("home", world.facts.keys("home"), ["blacklist_entry", "blacklist_removal"])], None)

@@ -453,6 +453,7 @@ def check_view(archive: Any, as_of: date, *, enterprise: str | None = None, cont
     previous = parts_kept.value if parts_kept is not None and parts_kept.seq <= changes.top else None
     changed = changes.since(parts_kept.seq) if previous is not None else None
     data, parts = stream_checks(world, as_of, rules, previous, changed, progress, workers=workers_for(archive.settings, changes.top))
+    cache.note_computed()
     data["records_refused_by_current_rules"], data["records_not_linted"] = lint_all(world)
     everything = cache.Deps(everything=True)
     cache.save(archive, k + "-parts", cache.Kept(changes.top, everything, parts), memory=False)

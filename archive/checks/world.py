@@ -98,8 +98,9 @@ class World:
         self.keep_cases = True  # keep the records read in the sealed cache (a stream through the archive keeps only the registry)
 
     def linked(self, role: str, keys: Collection[str], **kw: Any) -> list[FactRow]:
-        """``FactStore.linked``, noting the links read."""
-        self.deps.add(keys, role=role)
+        """``FactStore.linked``, noting the links read (of the types read, when they are named)."""
+        types = kw.get("types")
+        self.deps.add(keys, role=role, of_types=None if types is None else sorted(types))
         return self.facts.linked(role, keys, **kw)
 
     def of_type(self, types: Collection[str], **kw: Any) -> list[FactRow]:

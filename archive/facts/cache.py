@@ -11,7 +11,9 @@ depends on: the link keys and record types its queries asked for (:class:`Deps`,
   one that does is computed again.
 
 A dependency key names a link's role and key, ``role|key`` (``contractor|9137…``: records naming
-the contractor; ``self|9137…``: its own registry record); ``*|key`` is any link to the key, and
+the contractor; ``self|9137…``: its own registry record), or also the type of the records read
+through it, ``role|key|type`` (``home|9137…|hazard``: the enterprise's hazards — a new work ticket of
+the enterprise leaves a result that read only its hazards true); ``*|key`` is any link to the key, and
 ``member|key`` whether the enterprise or contractor is in the whole archive's scope at all (only a
 new project or organization changes that). So a new hazard of an enterprise, naming one of its
 contractors, invalidates what reads that enterprise's records or the records naming that
@@ -74,10 +76,16 @@ class Deps:
     types: set[str] = field(default_factory=set)
     everything: bool = False
 
-    def add(self, keys: Iterable[str | None] = (), types: Iterable[str] = (), role: str = "*") -> None:
-        """Depend on the links (``role``, k) for k in ``keys`` (role ``*``: any link to k) and on
-        every record of ``types``."""
-        self.keys.update(f"{role}|{k}" for k in keys if k is not None)
+    def add(self, keys: Iterable[str | None] = (), types: Iterable[str] = (), role: str = "*",
+            of_types: Iterable[str] | None = None) -> None:
+        """Depend on the links (``role``, k) for k in ``keys`` (role ``*``: any link to k) — only
+        those held by records of ``of_types`` when given (``role|k|type``) — and on every record of
+        ``types``."""
+        if of_types is not None and role != "*":
+            kinds = list(of_types)
+            self.keys.update(f"{role}|{k}|{t}" for k in keys if k is not None for t in kinds)
+        else:
+            self.keys.update(f"{role}|{k}" for k in keys if k is not None)
         self.types.update(types)
 
     def touched_by(self, changes: tuple[set[str], set[str]]) -> bool:
@@ -151,12 +159,12 @@ def _remember(archive: Any, k: str, kept: Kept) -> None:
 
 
 def touched(archive: Any, seq: int) -> tuple[set[str], set[str]]:
-    """(dependency keys, types) the records after ``seq`` touch: ``role|key`` and ``*|key`` of each
-    of their links (and of the records they correct), and ``member|…`` of the enterprise and
-    contractor of a new project and of a new organization."""
+    """(dependency keys, types) the records after ``seq`` touch: ``role|key``, ``role|key|type``
+    and ``*|key`` of each of their links (and of the records they correct), and ``member|…`` of the
+    enterprise and contractor of a new project and of a new organization."""
     facts = archive.catalog.facts
     links, types = facts.changes(seq)
-    keys = {f"{role}|{k}" for role, k in links} | {f"*|{k}" for _, k in links}
+    keys = {f"{role}|{k}" for role, k, _ in links} | {f"{role}|{k}|{t}" for role, k, t in links} | {f"*|{k}" for _, k, _ in links}
     if types & {"project", "organization"}:
         top = archive.catalog.max_seq()
         for start in range(seq + 1, top + 1, 5000):
@@ -215,6 +223,19 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+_computations = 0  # results computed in this process (not read back): for ``outsafe views prepare``'s account
+
+
+def computed() -> int:
+    """How many results this process has computed so far (kept ones read back are not counted)."""
+    return _computations
+
+
+def note_computed() -> None:
+    global _computations
+    _computations += 1
+
+
 def get_or_compute(archive: Any, k: str, compute: Callable[[Deps], Any], changes: Changes | None = None) -> Any:
     """The value kept under ``k`` when still true, else ``compute(deps)`` (which records what it
     reads in ``deps``), kept."""
@@ -228,5 +249,6 @@ def get_or_compute(archive: Any, k: str, compute: Callable[[Deps], Any], changes
     deps = Deps()
     with collector_paused():
         value = compute(deps)
+    note_computed()
     save(archive, k, Kept(changes.top, deps, value))
     return value

@@ -200,10 +200,10 @@ class PostgresFactStore:
                                    "WHERE l.role=%s AND f.belongs=%s ORDER BY l.key", (role, within))
         return self.sql.column("SELECT DISTINCT key FROM fact_links WHERE role=%s ORDER BY key", (role,))
 
-    def changes(self, after: int) -> tuple[set[tuple[str, str]], set[str]]:
-        links = {(r["role"], r["key"]) for r in self.sql.rows(
-            "SELECT DISTINCT l.role, l.key FROM fact_links l WHERE l.seq > %s UNION "
-            "SELECT DISTINCT l.role, l.key FROM fact_records n JOIN fact_records o ON o.record_id = n.supersedes "
+    def changes(self, after: int) -> tuple[set[tuple[str, str, str]], set[str]]:
+        links = {(r["role"], r["key"], r["type"]) for r in self.sql.rows(
+            "SELECT DISTINCT l.role, l.key, l.type FROM fact_links l WHERE l.seq > %s UNION "
+            "SELECT DISTINCT l.role, l.key, l.type FROM fact_records n JOIN fact_records o ON o.record_id = n.supersedes "
             "JOIN fact_links l ON l.seq = o.seq WHERE n.seq > %s", (after, after))}
         types = set(self.sql.column("SELECT DISTINCT type FROM fact_records WHERE seq > %s", (after,)))
         return links, types

@@ -208,10 +208,10 @@ class SqliteFactStore:
                                    "WHERE l.role=? AND f.belongs=? ORDER BY l.key", (role, within))
         return self.sql.column("SELECT DISTINCT key FROM fact_links WHERE role=? ORDER BY key", (role,))
 
-    def changes(self, after: int) -> tuple[set[tuple[str, str]], set[str]]:
-        links = {(r["role"], r["key"]) for r in self.sql.rows(
-            "SELECT DISTINCT l.role, l.key FROM fact_links l WHERE l.seq > ? UNION "
-            "SELECT DISTINCT l.role, l.key FROM fact_records n JOIN fact_records o ON o.record_id = n.supersedes "
+    def changes(self, after: int) -> tuple[set[tuple[str, str, str]], set[str]]:
+        links = {(r["role"], r["key"], r["type"]) for r in self.sql.rows(
+            "SELECT DISTINCT l.role, l.key, l.type FROM fact_links l WHERE l.seq > ? UNION "
+            "SELECT DISTINCT l.role, l.key, l.type FROM fact_records n JOIN fact_records o ON o.record_id = n.supersedes "
             "JOIN fact_links l ON l.seq = o.seq WHERE n.seq > ?", (after, after))}
         types = set(self.sql.column("SELECT DISTINCT type FROM fact_records WHERE seq > ?", (after,)))
         return links, types

@@ -83,7 +83,8 @@ def test_changes_since_a_seq_name_the_keys_of_new_records_and_of_those_they_corr
     top = seqs[0]
     add(catalog, facts(2, seqs[1], type_="hazard", subtype=None, supersedes=rid(1), links=[("home", F)]))
     links, types = catalog.facts.changes(top)
-    assert links == {("home", F), ("home", E), ("person", "p1")} and types == {"hazard"}
+    # each link with the type of the record holding it: the correction's, and the corrected record's
+    assert links == {("home", F, "hazard"), ("home", E, "work_ticket"), ("person", "p1", "work_ticket")} and types == {"hazard"}
     assert catalog.facts.changes(seqs[1]) == (set(), set())
 
 

@@ -1,0 +1,206 @@
+"""Views prepared ahead (archive/campaign/prepare.py, ``outsafe views prepare``): after a run every
+view a user may open today opens from its kept result without reading a record, and it is what
+the view computes; a second run computes nothing; a new record makes only the views it concerns be
+computed again; a new day, all of them; one run at a time; a run killed with SIGKILL leaves every
+kept result whole. Real catalog, real processes (the CLI in-process through CliRunner, and a child
+process for the kill)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import tests.campaign_factories as cf
+from archive.app import Archive
+from archive.campaign.dashboard import dashboard
+from archive.campaign.dossier import contractor_dossier
+from archive.campaign.prepare import LOCK_NAME, one_at_a_time, planned, scopes
+from archive.checks.rules import check_archive
+from archive.facts import cache
+from bench.views.district import District
+from cli import main
+from tests.test_views import check_dict, district_archive, store
+
+DAY = date(2026, 11, 30)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory):
+    a = district_archive(tmp_path_factory, District(seed=23, enterprises=4, contractors=9, records=500))
+    yield a
+    a.close()
+
+
+@pytest.fixture
+def home(district, tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("OUTSAFE_PASSPHRASE", "test-passphrase")
+    return cf.copy_home(Path(district.home.root), tmp_path / "archive")
+
+
+def prepare(home: Path, *args: str) -> dict:
+    r = CliRunner().invoke(main, ["--home", str(home), "views", "prepare", "--json", *args])
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)
+
+
+def shown(a: Archive, day: date) -> dict:
+    """Every view the run prepares, as the user gets it (the records the views read are counted in
+    ``a.sealed.loaded``)."""
+    out = {}
+    for view, scope, call in planned(a, day, *scopes(a)):
+        got = call()
+        out[(view, scope)] = check_dict(got) if hasattr(got, "rules") else json.loads(json.dumps(got.as_dict(), default=str))
+    return out
+
+
+def computed_fresh(home: Path, day: date) -> dict:
+    """The same views computed with nothing kept."""
+    shutil.rmtree(home / "cache" / "views", ignore_errors=True)
+    a = Archive.open(home)
+    try:
+        return shown(a, day)
+    finally:
+        a.close()
+
+
+def test_prepared_views_open_without_reading_a_record_and_are_what_the_views_compute(home):
+    first = prepare(home, "--as-of", DAY.isoformat())
+    a = Archive.open(home)
+    enterprises, contractors = scopes(a)
+    assert len(enterprises) == 4 and len(contractors) >= 3
+    assert first["views"] == 3 + 3 * len(enterprises) + 2 * len(contractors)
+    # each view computed, but for one whose result another computed first (the rectification status: the dashboard's)
+    assert first["views"] - 2 <= first["computed"] < first["views"] and first["problems"] == [] and not first["busy"]
+
+    before = cache.computed()
+    got = shown(a, DAY)  # a new process's first look: every view from its file
+    assert a.sealed.loaded == 0 and cache.computed() == before
+    a.close()
+    assert got == computed_fresh(home, DAY)
+
+    again = prepare(home, "--as-of", DAY.isoformat())  # nothing new: nothing computed
+    assert again["computed"] == 0 and again["kept"] == again["views"]
+
+
+def test_a_new_record_makes_only_the_views_it_concerns_be_computed_again(home):
+    prepare(home, "--as-of", DAY.isoformat())
+    a = Archive.open(home)
+    enterprises, _ = scopes(a)
+    e = enterprises[0]
+    contractor = json.loads(a.catalog.facts.linked("home", [e], types=["project"])[0]["info"])["contractor"]
+    case = next(c for c in District(seed=99, enterprises=1, contractors=1, records=30).cases() if c.type == "hazard")
+    case.data.update(enterprise=e, contractor=contractor, project=None, hazard_no="YH-NEW-1", deadline="2026-07-01")
+    store(a, [case])
+    a.close()
+
+    after = prepare(home, "--as-of", DAY.isoformat())
+    assert 0 < after["computed"] < after["views"] / 2
+    a = Archive.open(home)
+    before = cache.computed()
+    got = shown(a, DAY)
+    assert a.sealed.loaded == 0 and cache.computed() == before  # all ready again, the new record's views too
+    a.close()
+    assert got == computed_fresh(home, DAY)
+
+
+def test_a_new_day_computes_every_view_again(home):
+    prepare(home, "--as-of", DAY.isoformat())
+    nxt = prepare(home, "--as-of", (DAY + timedelta(days=1)).isoformat())
+    assert nxt["views"] - 2 <= nxt["computed"] < nxt["views"]
+
+
+def test_one_run_at_a_time(home):
+    a = Archive.open(home)
+    try:
+        with one_at_a_time(a):  # another run holds the lock (a new open file: flock excludes it too)
+            r = CliRunner().invoke(main, ["--home", str(home), "views", "prepare"])
+            assert r.exit_code == 0 and "另一个进程" in r.output
+            busy = prepare(home)
+            assert busy["busy"] and busy["views"] == 0
+    finally:
+        a.close()
+    assert not list((home / "cache" / "views").glob("*.json"))  # the second run wrote nothing
+    assert prepare(home)["views"] > 0  # free again
+
+
+def test_a_view_that_cannot_be_computed_is_said_and_the_others_are_prepared(home, monkeypatch):
+    from archive.campaign import dossier
+    from archive.errors import OutsafeError
+
+    real = dossier._dossier
+    a = Archive.open(home)
+    bad = scopes(a)[1][0]
+    a.close()
+
+    def refuse(archive, uscc, *args, **kw):
+        if uscc == bad:
+            raise OutsafeError(f"单位 {uscc} 的档案无法生成 (test)")
+        return real(archive, uscc, *args, **kw)
+
+    monkeypatch.setattr(dossier, "_dossier", refuse)
+    r = CliRunner().invoke(main, ["--home", str(home), "views", "prepare", "--as-of", DAY.isoformat()])
+    assert r.exit_code == 1
+    assert f"未能准备 (not prepared): dossier {bad}: 单位 {bad} 的档案无法生成 (test)" in r.output
+    assert "Traceback" not in r.output
+    monkeypatch.setattr(dossier, "_dossier", real)
+    assert prepare(home, "--as-of", DAY.isoformat())["computed"] == 1  # only the one that failed was left to compute
+
+
+def test_a_run_killed_with_sigkill_leaves_every_kept_result_whole(home):
+    folder = home / "cache" / "views"
+    cmd = [sys.executable, "-m", "cli", "--home", str(home), "views", "prepare", "--as-of", DAY.isoformat()]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):  # bounded: 60 s
+            if len(list(folder.glob("*.json"))) >= 8:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, "the run ended before it could be killed"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    kept = list(folder.glob("*.json"))
+    assert len(kept) >= 8
+    for f in kept:
+        assert set(json.loads(f.read_text(encoding="utf-8"))) == {"seq", "deps", "value"}, f.name
+    for f in folder.glob(".tmp-*"):  # what the killed run was writing, made old: swept by the next run
+        os.utime(f, (time.time() - 7200, time.time() - 7200))
+    done = prepare(home, "--as-of", DAY.isoformat())
+    assert 0 < done["computed"] < done["views"]  # what was kept before the kill is taken as it is
+    assert not list(folder.glob(".tmp-*"))
+    a = Archive.open(home)
+    got = shown(a, DAY)
+    assert a.sealed.loaded == 0
+    a.close()
+    assert got == computed_fresh(home, DAY)
+
+
+def test_the_lock_file_is_the_owners_only(home):
+    prepare(home)
+    assert (home / "cache" / "views" / LOCK_NAME).stat().st_mode & 0o077 == 0
+
+
+def test_dashboards_and_dossiers_read_nothing_once_prepared(home):
+    """The web's pages of an enterprise account and the bureau's dossier pages (the calls web/views.py makes)."""
+    prepare(home, "--as-of", DAY.isoformat())
+    a = Archive.open(home)
+    enterprises, contractors = scopes(a)
+    before = cache.computed()
+    for e in enterprises:
+        dashboard(a, as_of=DAY, within=e)
+        check_archive(a, as_of=DAY, enterprise=e, within=e)
+    for c in contractors:
+        contractor_dossier(a, c, DAY)
+    assert cache.computed() == before and a.sealed.loaded == 0
+    a.close()
