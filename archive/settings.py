@@ -143,6 +143,9 @@ class Settings:
     views_prepare_seconds: int = _s(
         300, "[P]", "网页服务每隔多少秒查看日期是否已变、目录是否有新记录，有则在后台预先计算当天的检查、仪表盘和承包单位档案"
                     "（outsafe views prepare；0 = 不预先计算，视图在第一次打开时计算）")
+    views_keep_days: int = _s(
+        3, "[P]", "视图结果（cache/views）连续多少天无人读取即清除：结果按日期保存，每天预先计算都会新增一批"
+                  "（10 万条记录的档案约 150 MB/天）；清除只损失重新计算的时间（0 = 永不清除）")
 
     # --- 作业票 on a phone (archive/tickets) ------------------------------------------------------
     ticket_identify_max_failures: int = _s(

@@ -157,25 +157,31 @@ def test_a_view_that_cannot_be_computed_is_said_and_the_others_are_prepared(home
     assert prepare(home, "--as-of", DAY.isoformat())["computed"] == 1  # only the one that failed was left to compute
 
 
+def kept_files(folder: Path) -> list[Path]:
+    """The kept results (``*.json``; not a writer's ``.tmp-*.json``, which pathlib's glob matches)."""
+    return [f for f in folder.glob("*.json") if not f.name.startswith(".")]
+
+
 def test_a_run_killed_with_sigkill_leaves_every_kept_result_whole(home):
     folder = home / "cache" / "views"
     cmd = [sys.executable, "-m", "cli", "--home", str(home), "views", "prepare", "--as-of", DAY.isoformat()]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(600):  # bounded: 60 s
-            if len(list(folder.glob("*.json"))) >= 8:
+            if len(kept_files(folder)) >= 8:
                 break
             time.sleep(0.1)
         assert proc.poll() is None, "the run ended before it could be killed"
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    kept = list(folder.glob("*.json"))
+    kept = kept_files(folder)
     assert len(kept) >= 8
     for f in kept:
         assert set(json.loads(f.read_text(encoding="utf-8"))) == {"seq", "deps", "value"}, f.name
-    for f in folder.glob(".tmp-*"):  # what the killed run was writing, made old: swept by the next run
-        os.utime(f, (time.time() - 7200, time.time() - 7200))
+    for f in folder.glob(".tmp-*"):  # what the killed run was writing, made old (by the file system's clock): swept by the next run
+        old = f.stat().st_mtime - 7200
+        os.utime(f, (old, old))
     done = prepare(home, "--as-of", DAY.isoformat())
     assert 0 < done["computed"] < done["views"]  # what was kept before the kill is taken as it is
     assert not list(folder.glob(".tmp-*"))
@@ -204,3 +210,75 @@ def test_dashboards_and_dossiers_read_nothing_once_prepared(home):
         contractor_dossier(a, c, DAY)
     assert cache.computed() == before and a.sealed.loaded == 0
     a.close()
+
+
+def _age(path: Path, days: float) -> None:
+    """Make ``path`` look unused for ``days`` days, by the file system's clock (its own time)."""
+    at = path.stat().st_mtime - days * 86400
+    os.utime(path, (at, at))
+
+
+def test_kept_results_unused_for_days_are_swept_and_read_ones_stay(home):
+    """Each day adds a new set of kept results (its day is in their key): without a sweep
+    cache/views would only grow. A result unused for ``views_keep_days`` days goes; one read in the
+    meantime stays (reading touches it); the lock and the sweep's own mark stay; the views are the
+    same afterwards, computed again where they were removed."""
+    folder = home / "cache" / "views"
+    first = prepare(home, "--as-of", DAY.isoformat())
+    assert first["removed"] == {"files": 0, "bytes": 0}
+    yesterday = sorted(kept_files(folder))
+    assert len(yesterday) >= first["views"]
+    for f in yesterday:
+        _age(f, 4)
+    aged = max(f.stat().st_mtime for f in yesterday)
+    a = Archive.open(home)
+    enterprises, _ = scopes(a)
+    check_archive(a, as_of=DAY, enterprise=enterprises[0])  # read from its file: touched now
+    a.close()
+    read = [f for f in yesterday if f.stat().st_mtime > aged + 3 * 86400]
+    assert len(read) >= 1
+    size = sum(f.stat().st_size for f in yesterday if f not in read)
+    nxt = prepare(home, "--as-of", (DAY + timedelta(days=1)).isoformat())
+    assert nxt["removed"] == {"files": len(yesterday) - len(read), "bytes": size}
+    assert all(f.exists() for f in read) and not any(f.exists() for f in yesterday if f not in read)
+    assert (folder / LOCK_NAME).exists() and (folder / cache.SWEEP_MARK).exists()
+    # the day swept is computed again when asked, and is what it was
+    assert prepare(home, "--as-of", DAY.isoformat())["computed"] > 0
+    a = Archive.open(home)
+    got = shown(a, DAY)
+    a.close()
+    assert got == computed_fresh(home, DAY)
+
+
+def test_a_keep_of_zero_days_keeps_everything_and_the_text_says_what_went(home):
+    folder = home / "cache" / "views"
+    prepare(home, "--as-of", DAY.isoformat())
+    for f in kept_files(folder):
+        _age(f, 400)
+    settings = home / "outsafe.toml"
+    text = settings.read_text(encoding="utf-8")
+    assert "\n[settings]\n" in text
+    settings.write_text(text.replace("\n[settings]\n", "\n[settings]\nviews_keep_days = 0\n"), encoding="utf-8")
+    assert prepare(home, "--as-of", DAY.isoformat())["removed"]["files"] == 0
+    settings.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(main, ["--home", str(home), "views", "prepare", "--as-of", DAY.isoformat()])
+    assert r.exit_code == 0, r.output
+    assert "清除久未使用的视图结果 (kept results unused for days, removed):" in r.output
+
+
+def test_a_writer_sweeps_once_a_day_without_a_preparation(home):
+    """An archive nobody prepares (the command line only) is swept by the processes that keep
+    results: once a day, judged by the sweep's mark."""
+    folder = home / "cache" / "views"
+    prepare(home, "--as-of", DAY.isoformat())
+    stale = sorted(kept_files(folder))
+    for f in stale:
+        _age(f, 5)
+    a = Archive.open(home)
+    enterprises, _ = scopes(a)
+    check_archive(a, as_of=DAY + timedelta(days=2), enterprise=enterprises[0])  # keeps a result: the mark is fresh, no sweep
+    assert all(f.exists() for f in stale)
+    _age(folder / cache.SWEEP_MARK, 1.5)
+    check_archive(a, as_of=DAY + timedelta(days=3), enterprise=enterprises[0])
+    a.close()
+    assert not any(f.exists() for f in stale)

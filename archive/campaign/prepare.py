@@ -57,11 +57,12 @@ class Prepared:
     slowest: list[dict] = field(default_factory=list)  # the views that took longest to prepare
     busy: bool = False  # another process was preparing them: this one did nothing
     problems: list[str] = field(default_factory=list)  # views that could not be computed (each said once; the rest went on)
+    removed: tuple[int, int] = (0, 0)  # kept results unused for views_keep_days days, removed: (files, bytes)
 
     def as_dict(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "busy": self.busy, "problems": self.problems, "enterprises": self.enterprises, "contractors": self.contractors, "views": self.views,
                 "computed": self.computed, "kept": self.views - self.computed, "seconds": round(self.seconds, 2),
-                "slowest": self.slowest}
+                "slowest": self.slowest, "removed": {"files": self.removed[0], "bytes": self.removed[1]}}
 
     def as_text(self) -> list[str]:
         if self.busy:
@@ -72,6 +73,9 @@ class Prepared:
         for s in self.slowest[:3]:
             if s["seconds"] >= 1:
                 out.append(f"  最慢 (slowest): {s['view']} {s['scope']} {s['seconds']:.1f} 秒")
+        if self.removed[0]:
+            out.append(f"  清除久未使用的视图结果 (kept results unused for days, removed): {self.removed[0]} 个, "
+                       f"{self.removed[1] / 1e6:.1f} MB")
         out += [f"  未能准备 (not prepared): {p}" for p in self.problems]
         return out
 
@@ -142,25 +146,11 @@ def prepare_views(archive: Any, as_of: date | None = None, *, progress: Callable
         return _prepare(archive, as_of, t0, progress) if mine else Prepared(as_of, 0, 0, busy=True)
 
 
-def sweep(archive: Any, older_than: float = 600) -> int:
-    """Remove what a writer killed mid-write left (``.tmp-*`` files older than ``older_than``
-    seconds: a writer alive renames its own within milliseconds); how many."""
-    n = 0
-    for f in (Path(archive.home.root) / "cache" / "views").glob(".tmp-*"):
-        try:
-            if f.stat().st_mtime < archive.clock.now().timestamp() - older_than:
-                f.unlink()
-                n += 1
-        except OSError:
-            pass  # gone already
-    return n
-
-
 def _prepare(archive: Any, as_of: date, t0: float, progress: Callable[[str, int, int], None] | None) -> Prepared:
-    sweep(archive)
+    result_removed = cache.sweep(archive)
     enterprises, contractors = scopes(archive)
     plan = list(planned(archive, as_of, enterprises, contractors))
-    result = Prepared(as_of, len(enterprises), len(contractors))
+    result = Prepared(as_of, len(enterprises), len(contractors), removed=result_removed)
     times: list[tuple[float, str, str]] = []
     for n, (view, scope, call) in enumerate(plan, 1):
         t, before = time.monotonic(), cache.computed()

@@ -36,6 +36,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +47,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("schemas", "archive/checks", "archive/campaign", "archive/facts")
 KEEP_IN_PROCESS = 64  # results kept in this process, most recent first
+SWEEP_MARK = ".swept"  # touched by each sweep
+FS_CLOCK = ".now"  # written to read the file system's clock
+SWEEP_EVERY = 86400  # seconds between two sweeps by the processes that keep results
+TMP_AGE = 600  # seconds after which a temporary file is what a killed writer left
 
 
 @cache
@@ -130,6 +135,11 @@ def load(archive: Any, k: str) -> Kept | None:
         kept = Kept.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None  # none, or unreadable: computed again
+    try:
+        now = _fs_now(path.parent)
+        os.utime(path, (now, now))  # read now: not swept as unused (:func:`sweep`)
+    except OSError:
+        pass  # a read-only archive
     _remember(archive, k, kept)
     return kept
 
@@ -146,8 +156,76 @@ def save(archive: Any, k: str, kept: Kept, *, memory: bool = True) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(json.dumps(kept.as_dict(), ensure_ascii=False, separators=(",", ":")))
         os.replace(tmp, folder / f"{k}.json")
+        now = os.stat(folder / f"{k}.json").st_mtime
+        if _mark_age(folder, now) > SWEEP_EVERY:
+            sweep(archive)
     except OSError:
         pass  # a read-only archive: the result is kept in this process only
+
+
+def _mark_age(folder: Path, now: float) -> float:
+    try:
+        return now - (folder / SWEEP_MARK).stat().st_mtime
+    except FileNotFoundError:
+        return float("inf")
+
+
+_fs_clocks: dict[str, tuple[float, float]] = {}
+
+
+def _fs_now(folder: Path) -> float:
+    """Now, by the clock that sets the files' times: the file system's, read from the time a write
+    gives a scratch file (then followed by ``time.monotonic``, and read again every 10 minutes).
+    Not the archive's clock (frozen or moved in tests, another machine's) and not the machine's
+    through ``utime`` (which libfaketime moves while the kernel's writes are not)."""
+    held = _fs_clocks.get(str(folder))
+    if held is None or time.monotonic() - held[1] > 600:
+        fd = os.open(folder / FS_CLOCK, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"now")
+            held = (os.fstat(fd).st_mtime, time.monotonic())
+        finally:
+            os.close(fd)
+        _fs_clocks[str(folder)] = held
+    return held[0] + time.monotonic() - held[1]
+
+
+def sweep(archive: Any) -> tuple[int, int]:
+    """Remove the kept results nobody has read or written for ``views_keep_days`` days, and what a
+    writer killed mid-write left (``.tmp-*`` files over 10 minutes old: a writer alive renames its
+    own within milliseconds); (files, bytes) removed. Results carry their day in their key, so each
+    day adds a new set (about 150 MB a day for an archive of 10^5 records prepared daily): without
+    this the folder would only grow. Run by ``outsafe views prepare`` and, once a day, by whichever
+    process keeps a result. Ages are judged by the file system's own clock (:func:`_fs_now`), which
+    set the files' times."""
+    folder = _folder(archive)
+    try:
+        now = _fs_now(folder)
+        fd = os.open(folder / SWEEP_MARK, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.utime(fd, (now, now))
+        finally:
+            os.close(fd)
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0, 0  # no folder, or a read-only archive: nothing to sweep
+    days = getattr(archive.settings, "views_keep_days", 0)
+    files = size = 0
+    for e in entries:
+        if e.name.startswith(".tmp-"):
+            limit = now - TMP_AGE
+        elif e.name.endswith(".json") and not e.name.startswith(".") and days > 0:
+            limit = now - days * 86400
+        else:
+            continue
+        try:
+            st = e.stat()
+            if st.st_mtime < limit:
+                os.unlink(e.path)
+                files, size = files + 1, size + st.st_size
+        except OSError:
+            pass  # gone already (another sweep)
+    return files, size
 
 
 def _remember(archive: Any, k: str, kept: Kept) -> None:
