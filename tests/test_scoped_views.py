@@ -4,9 +4,11 @@ proof)."""
 
 from __future__ import annotations
 
+import json
 import os
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 import yaml
@@ -90,6 +92,25 @@ def test_a_kept_dashboard_shows_a_package_exported_since(tmp_path, _world_templa
         finally:
             again.close()
         assert len(after) == len(before) + 1 and after[0]["direction"] == "export"
+        # one file per day and scope, whatever the ledger's size: a new size replaces it
+        folder = Path(world["enterprise_a"]) / "cache" / "views"
+
+        def boards() -> list[str]:
+            out = []
+            for f in folder.glob("*.json"):
+                value = json.loads(f.read_text(encoding="utf-8"))["value"] if not f.name.startswith(".") else None
+                if isinstance(value, dict) and "handed_in" in value.get("board", value):
+                    out.append(f.name)
+            return sorted(out)
+
+        files = boards()
+        assert len(files) == 1
+        for i in range(2):
+            grown = a.ledger.next_index()
+            export_package(a, tmp_path / f"pkg{i}", since="2026-01-01")  # grows the ledger
+            assert a.ledger.next_index() > grown
+            dashboard(a, as_of=date(2026, 12, 15))
+        assert boards() == files
     finally:
         a.close()
 
