@@ -125,19 +125,13 @@ def dashboard(archive: Any, *, as_of: date | None = None, within: str | None = N
     keeps in a server's memory, kept in the home's cache/views so that a new process — another
     server process, ``outsafe views prepare`` before it — finds it)."""
     as_of = as_of or archive.clock.today()
-    # one file per day and scope, holding the ledger's size it is true for: a new size replaces
-    # it (with the size in the key, each import or anchor left one more file behind, a day's
-    # preparations a few thousand)
     k = cache.key(archive, "dashboard", as_of, within or "")
-    size = archive.ledger.next_index()
-    kept = cache.load(archive, k)
-    if kept is not None and isinstance(kept.value, dict) and kept.value.get("ledger") == size:
-        return Dashboard(**kept.value["board"])
-    with cache.collector_paused():
-        board = dataclasses.asdict(_dashboard(archive, as_of, within))
-    cache.note_computed()
-    cache.save(archive, k, cache.Kept(0, cache.Deps(everything=True), {"ledger": size, "board": board}))
-    return Dashboard(**board)
+
+    def compute(deps: cache.Deps) -> dict:
+        deps.everything = True
+        return dataclasses.asdict(_dashboard(archive, as_of, within))
+
+    return Dashboard(**cache.get_or_compute(archive, k, compute, ledger=archive.ledger.next_index()))
 
 
 def _dashboard(archive: Any, as_of: date, within: str | None) -> Dashboard:

@@ -112,13 +112,18 @@ class Kept:
     seq: int
     deps: Deps
     value: Any
+    ledger: int | None = None  # true only while the ledger has this size (see :func:`get_or_compute`)
 
     def as_dict(self) -> dict:
-        return {"seq": self.seq, "deps": self.deps.as_dict(), "value": self.value}
+        d = {"seq": self.seq, "deps": self.deps.as_dict(), "value": self.value}
+        if self.ledger is not None:
+            d["ledger"] = self.ledger
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Kept":
-        return cls(int(d["seq"]), Deps.from_dict(d["deps"]), d["value"])
+        ledger = d.get("ledger")
+        return cls(int(d["seq"]), Deps.from_dict(d["deps"]), d["value"], None if ledger is None else int(ledger))
 
 
 def _folder(archive: Any) -> Path:
@@ -314,9 +319,23 @@ def note_computed() -> None:
     _computations += 1
 
 
-def get_or_compute(archive: Any, k: str, compute: Callable[[Deps], Any], changes: Changes | None = None) -> Any:
+def get_or_compute(archive: Any, k: str, compute: Callable[[Deps], Any], changes: Changes | None = None, *,
+                   ledger: int | None = None) -> Any:
     """The value kept under ``k`` when still true, else ``compute(deps)`` (which records what it
-    reads in ``deps``), kept."""
+    reads in ``deps``), kept. ``ledger``: the ledger's size now, for a view that reads what grows
+    the ledger without a record (packages imported and exported, anchors): the value is true only
+    at that size, and a new size replaces it under the same key (one file per view, not one per
+    size)."""
+    if ledger is not None:
+        kept = load(archive, k)
+        if kept is not None and kept.ledger == ledger:
+            return kept.value
+        deps = Deps()
+        with collector_paused():
+            value = compute(deps)
+        note_computed()
+        save(archive, k, Kept(archive.catalog.max_seq(), deps, value, ledger))
+        return value
     changes = changes or Changes(archive)
     kept = load(archive, k)
     if changes.still_true(kept):
