@@ -14,7 +14,8 @@ end to end with its peak RSS):
    contractors at its project, then a hazard of that enterprise naming the contractor, each stored
    through the bulk path and prepared again (only what it concerns is computed: a ticket concerns
    the enterprise, the contractor and the whole archive's views; a hazard also every contractor
-   working for the enterprise, whose CS-1 reads the enterprise's findings);
+   working for the enterprise, whose CS-1 reads the enterprise's findings); after each step, what
+   ``cache/views`` holds (kept results: files and MB);
 4. the one-scope views after it, each a new process (``run.py one`` without deleting the kept
    results): the largest enterprise's check, its account's check and dashboard, the busiest
    contractor's check and dossier — what the user who opens them waits for;
@@ -57,7 +58,9 @@ def prepare(home: Path) -> dict:
     if status != 0:
         raise SystemExit(f"views prepare failed: {p.stderr.read().decode()[-2000:] if p.stderr else ''}")
     got = json.loads(out)
-    return {"seconds": wall, "peak_mb": usage.ru_maxrss / 1024, "views": got["views"], "computed": got["computed"]}
+    kept = [e for e in os.scandir(home / "cache" / "views") if e.name.endswith(".json") and not e.name.startswith(".")]
+    return {"seconds": wall, "peak_mb": usage.ru_maxrss / 1024, "views": got["views"], "computed": got["computed"],
+            "files": len(kept), "kept_mb": sum(e.stat().st_size for e in kept) / 1e6}
 
 
 def new_record(home: Path, enterprise: str, n: int, kind: str) -> None:
@@ -142,10 +145,11 @@ def main() -> None:
     med = lambda step, key: statistics.median(r[step][key] for r in runs)  # noqa: E731
     print(f"E = {sc['enterprise']} ({sc['enterprise_records']:,} records of its own), C = {sc['contractor']} "
           f"({sc['contractor_records']:,} records naming it), M = {sc['median']} ({sc['median_records']:,}); medians of {args.runs} runs\n")
-    print("| step | wall time | peak RSS | views | computed |\n|---|---|---|---|---|")
+    print("| step | wall time | peak RSS | views | computed | cache/views after it |\n|---|---|---|---|---|---|")
     for step in ("new day", "nothing new", "one new ticket", "one new hazard"):
         print(f"| {step} | {med(step, 'seconds'):,.1f} s | {med(step, 'peak_mb'):,.0f} MB | {runs[0][step]['views']:,} | "
-              f"{' / '.join(str(r[step]['computed']) for r in runs)} |")
+              f"{' / '.join(str(r[step]['computed']) for r in runs)} | "
+              f"{med(step, 'files'):,.0f} files, {med(step, 'kept_mb'):,.0f} MB |")
     print("\n| view after it (new process) | time | records read | peak RSS |\n|---|---|---|---|")
     for view, scope in AFTER:
         print(f"| {view} ({scope[0].upper()}) | {med(view, 'seconds') * 1000:,.1f} ms | {max(r[view]['loaded'] for r in runs)} | "
