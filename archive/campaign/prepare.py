@@ -27,12 +27,10 @@ result is exactly what the view computes (it is the view's own call that keeps i
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -40,6 +38,7 @@ from typing import Any
 
 from archive.errors import OutsafeError
 from archive.facts import cache
+from storage.lock import lock_if_free
 
 LOCK_NAME = ".prepare.lock"
 
@@ -120,21 +119,14 @@ def one_at_a_time(archive: Any) -> Iterator[bool]:
     """Held while views are prepared in this home: gives whether this process holds it (False:
     another one does, and this run leaves at once)."""
     folder = Path(archive.home.root) / "cache" / "views"
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as e:
-        raise OutsafeError(f"无法写入视图缓存目录 (cannot write the kept views' folder) {folder}: {e.strerror}",
-                           hint="检查该目录的权限和磁盘空间 (check its permissions and free space)") from None
-    try:
+    with ExitStack() as stack:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            mine = stack.enter_context(lock_if_free(folder / LOCK_NAME))
+        except OSError as e:
+            raise OutsafeError(f"无法写入视图缓存目录 (cannot write the kept views' folder) {folder}: {e.strerror}",
+                               hint="检查该目录的权限和磁盘空间 (check its permissions and free space)") from None
+        yield mine
 
 
 def prepare_views(archive: Any, as_of: date | None = None, *, progress: Callable[[str, int, int], None] | None = None) -> Prepared:
@@ -147,10 +139,10 @@ def prepare_views(archive: Any, as_of: date | None = None, *, progress: Callable
 
 
 def _prepare(archive: Any, as_of: date, t0: float, progress: Callable[[str, int, int], None] | None) -> Prepared:
-    result_removed = cache.sweep(archive)
+    removed = cache.sweep(archive)
     enterprises, contractors = scopes(archive)
     plan = list(planned(archive, as_of, enterprises, contractors))
-    result = Prepared(as_of, len(enterprises), len(contractors), removed=result_removed)
+    result = Prepared(as_of, len(enterprises), len(contractors), removed=removed)
     times: list[tuple[float, str, str]] = []
     for n, (view, scope, call) in enumerate(plan, 1):
         t, before = time.monotonic(), cache.computed()
