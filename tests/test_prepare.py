@@ -282,3 +282,12 @@ def test_a_writer_sweeps_once_a_day_without_a_preparation(home):
     check_archive(a, as_of=DAY + timedelta(days=3), enterprise=enterprises[0])
     a.close()
     assert not any(f.exists() for f in stale)
+
+
+def test_a_views_folder_that_cannot_be_written_is_one_clear_message(home):
+    shutil.rmtree(home / "cache", ignore_errors=True)
+    (home / "cache").write_text("not a folder", encoding="utf-8")  # root writes anywhere: a file where the folder goes
+    r = CliRunner().invoke(main, ["--home", str(home), "views", "prepare", "--as-of", DAY.isoformat()])
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert "无法写入视图缓存目录 (cannot write the kept views' folder)" in r.output
+    assert (home / "cache").read_text(encoding="utf-8") == "not a folder"
