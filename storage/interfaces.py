@@ -288,6 +288,11 @@ class PackageBook(Protocol):
 
     def has_package(self, digest: str, direction: str) -> bool: ...
 
+    def logged(self) -> int:
+        """How many packages are logged: the log only grows, so a view that reads it (the
+        packages handed in) is true while this number stays (archive.facts.cache)."""
+        ...
+
     def packages(self, *, direction: str | None = None, kind: str | None = None) -> list[PackageRow]:
         """Logged packages (filtered), oldest first."""
         ...
@@ -398,7 +403,9 @@ class FactStore(Protocol):
     def changes(self, after: int) -> tuple[set[tuple[str, str, str]], set[str]]:
         """(links, types) touched by the records with seq > ``after``: their links (role, key, and
         the type of the record holding the link) and those of the records they correct, and their
-        types. A result that depends on none of them is still true (the archive only grows)."""
+        types; and, as links of role ``belongs``, whose scope each new record is in
+        (``fact_records.belongs``: what an enterprise account's views read). A result that depends
+        on none of them is still true (the archive only grows)."""
         ...
 
     # --- the lint (what today's rules say of each sealed record; updated when the rules change) ---

@@ -114,6 +114,33 @@ def test_a_new_record_makes_only_the_views_it_concerns_be_computed_again(home):
     assert got == computed_fresh(home, DAY)
 
 
+def test_a_record_of_one_enterprise_leaves_the_other_accounts_dashboards_kept(home):
+    """An enterprise account's dashboard depends on the records that belong to the enterprise (and
+    on the organizations and the package log), not on every record: after a hazard of one
+    enterprise, the other accounts' dashboards are read back, its own is computed again — and
+    every view is still what it is computed afresh."""
+    prepare(home, "--as-of", DAY.isoformat())
+    a = Archive.open(home)
+    enterprises, _ = scopes(a)
+    e = enterprises[1]
+    contractor = json.loads(a.catalog.facts.linked("home", [e], types=["project"])[0]["info"])["contractor"]
+    case = next(c for c in District(seed=98, enterprises=1, contractors=1, records=30).cases() if c.type == "hazard")
+    case.data.update(enterprise=e, contractor=contractor, project=None, hazard_no="YH-NEW-2", deadline="2026-07-01")
+    store(a, [case])
+    again = {}
+    for f in enterprises:
+        before = cache.computed()
+        dashboard(a, as_of=DAY, within=f)
+        again[f] = cache.computed() > before
+    assert again == {f: f == e for f in enterprises}
+    before = cache.computed()
+    dashboard(a, as_of=DAY)  # the bureau's own: every record
+    assert cache.computed() > before
+    got = shown(a, DAY)
+    a.close()
+    assert got == computed_fresh(home, DAY)
+
+
 def test_a_new_day_computes_every_view_again(home):
     prepare(home, "--as-of", DAY.isoformat())
     nxt = prepare(home, "--as-of", (DAY + timedelta(days=1)).isoformat())
@@ -178,7 +205,7 @@ def test_a_run_killed_with_sigkill_leaves_every_kept_result_whole(home):
     kept = kept_files(folder)
     assert len(kept) >= 8
     for f in kept:
-        assert set(json.loads(f.read_text(encoding="utf-8"))) - {"ledger"} == {"seq", "deps", "value"}, f.name
+        assert set(json.loads(f.read_text(encoding="utf-8"))) - {"packages"} == {"seq", "deps", "value"}, f.name
     for f in folder.glob(".tmp-*"):  # what the killed run was writing, made old (by the file system's clock): swept by the next run
         old = f.stat().st_mtime - 7200
         os.utime(f, (old, old))

@@ -115,6 +115,39 @@ def test_a_kept_dashboard_shows_a_package_exported_since(tmp_path, _world_templa
         a.close()
 
 
+def test_an_accounts_kept_dashboard_shows_a_package_imported_since(tmp_path, _world_template, monkeypatch):
+    """An enterprise account's dashboard on the bureau's server is kept while no record of its
+    enterprise and no package arrives: B's new submission, imported, is under 报送 the next time
+    (and the campaign status, kept the same way, says so too)."""
+    from archive.campaign.calendar import campaign_status
+    from archive.packages.importer import import_package
+
+    monkeypatch.setenv("OUTSAFE_PASSPHRASE", os.environ.get("OUTSAFE_PASSPHRASE") or "test-passphrase")
+    world = web_world.copy(_world_template, tmp_path / "world")
+    bur = Archive.open(world["bureau"])
+    day = date(2026, 12, 15)
+    try:
+        before = dashboard(bur, as_of=day, within=ENTERPRISE_B)
+        status = campaign_status(bur, day, within=ENTERPRISE_B)
+        bur.views.clear()
+        assert dashboard(bur, as_of=day, within=ENTERPRISE_B) == before  # read back from its file
+        import_package(bur, world["package_b2"])
+        after = dashboard(bur, as_of=day, within=ENTERPRISE_B)
+        assert len(after.handed_in) == len(before.handed_in) + 1 and after.handed_in[0]["direction"] == "import"
+        assert after.reminders == before.reminders and campaign_status(bur, day, within=ENTERPRISE_B)["enterprises"] \
+            == status["enterprises"]  # computed again (the log grew), to the same deliverables
+        bur.views.clear()
+        fresh = Archive.open(world["bureau"])  # another process, nothing kept
+        try:
+            import shutil
+            shutil.rmtree(Path(world["bureau"]) / "cache" / "views")
+            assert dashboard(fresh, as_of=day, within=ENTERPRISE_B) == after
+        finally:
+            fresh.close()
+    finally:
+        bur.close()
+
+
 def test_the_dashboard_and_its_cache(bureau):
     board = dashboard(bureau, as_of=date(2027, 1, 15))
     assert len(board.expiring) == 1 and board.as_dict()["expiring_counts"] == {"30": 0, "60": 1, "90": 0}

@@ -155,18 +155,18 @@ def campaign_status(archive: Any, as_of: date, *, snap: Snapshot | None = None, 
     """The plan's stages on ``as_of``, each enterprise's deliverables, and what is overdue. With
     ``snap`` (the whole archive in memory), evaluated on it; without, read through the facts: the
     campaign's reports and the organizations, the rectification items home by home
-    (:func:`archive.campaign.rectify.rectification_view`), kept while the ledger does not grow.
+    (:func:`archive.campaign.rectify.rectification_view`), kept until a record of its scope or a package arrives.
     ``within``: of the records that belong to that enterprise (an enterprise account's scope)."""
     if snap is None:
         world = World(archive, within=within)
         k = cache.key(archive, "campaign-status", as_of, within or "")
 
         def compute(deps: cache.Deps) -> dict:
-            deps.everything = True
+            deps.on_scope(within)
             reports = world.snapshot([Clause.of("home", world.facts.keys("home"), ["campaign_report", "campaign_table"])], None)
             return _campaign_status(archive, as_of, reports, rectification_view(archive, as_of, within=within))
 
-        return cache.get_or_compute(archive, k, compute, ledger=archive.ledger.next_index())  # exports and imports grow the ledger
+        return cache.get_or_compute(archive, k, compute, packages=True)  # the packages handed in
     return _campaign_status(archive, as_of, snap, rectification_status(snap, as_of))
 
 

@@ -12,11 +12,12 @@ depend on arrives, home by home), the organizations and people whose licences or
 expire in the next 90 days by their ``expires`` links (only those are loaded), and the blacklist
 entries and removals — never the tickets and training cards that make up most of an archive.
 ``dashboard_of_snapshot`` is the same page over one snapshot in memory (the straightforward
-evaluation the tests compare with). The archive only grows by appending, so a result is valid
+evaluation the tests compare with). The archive only grows by appending: a server's
+:class:`ViewCache` keeps a page while the ledger's size is unchanged, and the dashboard itself is
+kept (archive.facts.cache) until a record of its scope or a package arrives.
 
 The reminders of ``outsafe remind`` (campaign.remind: certificates, licences, agreements, 整改
 deadlines and the campaign's dates coming due within ``settings.remind_days``) are listed too.
-while the ledger's size is unchanged: :class:`ViewCache` keeps it until then.
 """
 
 from __future__ import annotations
@@ -120,18 +121,20 @@ def expiring_snapshot(world: World, as_of: date, horizon: int = HORIZONS[-1]) ->
 
 def dashboard(archive: Any, *, as_of: date | None = None, within: str | None = None) -> Dashboard:
     """The dashboard as on ``as_of`` (default: the archive's today), for everything or for the
-    records that belong to the enterprise ``within``: read through the facts, kept while the
-    ledger keeps its size (every record, import, export and anchor grows it: what :class:`ViewCache`
-    keeps in a server's memory, kept in the home's cache/views so that a new process — another
-    server process, ``outsafe views prepare`` before it — finds it)."""
+    records that belong to the enterprise ``within``: read through the facts, kept in the home's
+    cache/views (so that a new process — another server process, ``outsafe views prepare`` before
+    it — finds it) until a record it depends on or a package arrives: for the whole archive, any
+    record; for an enterprise's account, a record that belongs to the enterprise or an
+    organization (:meth:`archive.facts.cache.Deps.on_scope`) — a ticket of another enterprise
+    leaves it true."""
     as_of = as_of or archive.clock.today()
     k = cache.key(archive, "dashboard", as_of, within or "")
 
     def compute(deps: cache.Deps) -> dict:
-        deps.everything = True
+        deps.on_scope(within)
         return dataclasses.asdict(_dashboard(archive, as_of, within))
 
-    return Dashboard(**cache.get_or_compute(archive, k, compute, ledger=archive.ledger.next_index()))
+    return Dashboard(**cache.get_or_compute(archive, k, compute, packages=True))
 
 
 def _dashboard(archive: Any, as_of: date, within: str | None) -> Dashboard:

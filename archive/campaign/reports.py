@@ -360,8 +360,8 @@ def build_report(archive: Any, kind: str, *, as_of: date, enterprise: str | None
     lookups = world.snapshot([], as_of)
     field_name, org = _author(lookups, kind, enterprise)
     k = cache.key(archive, "report", kind, as_of, org.uscc, issued_on, doc_no or "", signer or "")
-    # the bureau's summary counts the packages handed in, which grow the ledger without a record
-    ledger = archive.ledger.next_index() if kind == "summary" and field_name == "bureau" else None
+    # the bureau's summary counts the packages handed in, which arrive without a record
+    packages = kind == "summary" and field_name == "bureau"
 
     def compute(deps: cache.Deps) -> dict:
         world.deps = deps
@@ -376,7 +376,7 @@ def build_report(archive: Any, kind: str, *, as_of: date, enterprise: str | None
                 "figures": [[k, label, v] for k, (label, v) in built.figures.values.items()],
                 "problems": [p.as_dict() for p in built.problems]}
 
-    got = cache.get_or_compute(archive, k, compute, ledger=ledger)
+    got = cache.get_or_compute(archive, k, compute, packages=packages)
     cls = TYPES[got["data"]["type"]]
     figures = Figures()
     for key, label, value in got["figures"]:

@@ -93,6 +93,16 @@ class Deps:
             self.keys.update(f"{role}|{k}" for k in keys if k is not None)
         self.types.update(types)
 
+    def on_scope(self, within: str | None) -> None:
+        """Depend on what a view of the whole archive (``within`` None) or of an enterprise
+        account's scope reads, all through a ``World(within=…)``: every record; or the records that
+        belong to that enterprise (``belongs|…``) and the organizations (their names, which such a
+        view also looks up in the registry)."""
+        if within is None:
+            self.everything = True
+        else:
+            self.add([within], ["organization"], role="belongs")
+
     def touched_by(self, changes: tuple[set[str], set[str]]) -> bool:
         keys, types = changes
         return self.everything or not self.keys.isdisjoint(keys) or not self.types.isdisjoint(types)
@@ -112,18 +122,18 @@ class Kept:
     seq: int
     deps: Deps
     value: Any
-    ledger: int | None = None  # true only while the ledger has this size (see :func:`get_or_compute`)
+    packages: int | None = None  # true only while the package log holds this many (see :func:`get_or_compute`)
 
     def as_dict(self) -> dict:
         d = {"seq": self.seq, "deps": self.deps.as_dict(), "value": self.value}
-        if self.ledger is not None:
-            d["ledger"] = self.ledger
+        if self.packages is not None:
+            d["packages"] = self.packages
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Kept":
-        ledger = d.get("ledger")
-        return cls(int(d["seq"]), Deps.from_dict(d["deps"]), d["value"], None if ledger is None else int(ledger))
+        packages = d.get("packages")
+        return cls(int(d["seq"]), Deps.from_dict(d["deps"]), d["value"], None if packages is None else int(packages))
 
 
 def _folder(archive: Any) -> Path:
@@ -243,11 +253,13 @@ def _remember(archive: Any, k: str, kept: Kept) -> None:
 
 def touched(archive: Any, seq: int) -> tuple[set[str], set[str]]:
     """(dependency keys, types) the records after ``seq`` touch: ``role|key``, ``role|key|type``
-    and ``*|key`` of each of their links (and of the records they correct), and ``member|…`` of the
-    enterprise and contractor of a new project and of a new organization."""
+    and ``*|key`` of each of their links (and of the records they correct), ``belongs|…`` of the
+    enterprise whose scope each is in, and ``member|…`` of the enterprise and contractor of a new
+    project and of a new organization."""
     facts = archive.catalog.facts
     links, types = facts.changes(seq)
-    keys = {f"{role}|{k}" for role, k, _ in links} | {f"{role}|{k}|{t}" for role, k, t in links} | {f"*|{k}" for _, k, _ in links}
+    keys = {f"{role}|{k}" for role, k, _ in links} | {f"{role}|{k}|{t}" for role, k, t in links} \
+        | {f"*|{k}" for role, k, _ in links if role != "belongs"}  # whose scope a record is in is not a link to it
     if types & {"project", "organization"}:
         top = archive.catalog.max_seq()
         for start in range(seq + 1, top + 1, 5000):
@@ -320,22 +332,28 @@ def note_computed() -> None:
 
 
 def get_or_compute(archive: Any, k: str, compute: Callable[[Deps], Any], changes: Changes | None = None, *,
-                   ledger: int | None = None) -> Any:
+                   packages: bool = False) -> Any:
     """The value kept under ``k`` when still true, else ``compute(deps)`` (which records what it
-    reads in ``deps``), kept. ``ledger``: the ledger's size now, for a view that reads what grows
-    the ledger without a record (packages imported and exported, anchors): the value is true only
-    at that size, and a new size replaces it under the same key (one file per view, not one per
-    size)."""
-    if ledger is not None:
-        kept = load(archive, k)
-        if kept is not None and kept.ledger == ledger:
-            return kept.value
-        deps = Deps()
-        with collector_paused():
-            value = compute(deps)
-        note_computed()
-        save(archive, k, Kept(archive.catalog.max_seq(), deps, value, ledger))
-        return value
+    reads in ``deps``), kept. ``packages``: the view also reads the package log (the packages
+    handed in, which arrive without a record): its value is true only while the log holds as many
+    packages as when it was computed, and is computed again after an import or export."""
+    changes = changes or Changes(archive)
+    logged = archive.catalog.packages.logged() if packages else None
+    kept = load(archive, k)
+    if kept is not None and kept.packages != logged:
+        kept = None
+    if changes.still_true(kept):
+        assert kept is not None
+        if kept.seq != changes.top:
+            kept = Kept(changes.top, kept.deps, kept.value, logged)
+            save(archive, k, kept)
+        return kept.value
+    deps = Deps()
+    with collector_paused():
+        value = compute(deps)
+    note_computed()
+    save(archive, k, Kept(changes.top, deps, value, logged))
+    return value
     changes = changes or Changes(archive)
     kept = load(archive, k)
     if changes.still_true(kept):

@@ -204,7 +204,8 @@ class PostgresFactStore:
         links = {(r["role"], r["key"], r["type"]) for r in self.sql.rows(
             "SELECT DISTINCT l.role, l.key, l.type FROM fact_links l WHERE l.seq > %s UNION "
             "SELECT DISTINCT l.role, l.key, l.type FROM fact_records n JOIN fact_records o ON o.record_id = n.supersedes "
-            "JOIN fact_links l ON l.seq = o.seq WHERE n.seq > %s", (after, after))}
+            "JOIN fact_links l ON l.seq = o.seq WHERE n.seq > %s UNION "
+            "SELECT DISTINCT 'belongs', belongs, type FROM fact_records WHERE seq > %s", (after, after, after))}
         types = set(self.sql.column("SELECT DISTINCT type FROM fact_records WHERE seq > %s", (after,)))
         return links, types
 

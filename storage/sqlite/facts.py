@@ -212,7 +212,8 @@ class SqliteFactStore:
         links = {(r["role"], r["key"], r["type"]) for r in self.sql.rows(
             "SELECT DISTINCT l.role, l.key, l.type FROM fact_links l WHERE l.seq > ? UNION "
             "SELECT DISTINCT l.role, l.key, l.type FROM fact_records n JOIN fact_records o ON o.record_id = n.supersedes "
-            "JOIN fact_links l ON l.seq = o.seq WHERE n.seq > ?", (after, after))}
+            "JOIN fact_links l ON l.seq = o.seq WHERE n.seq > ? UNION "
+            "SELECT DISTINCT 'belongs', belongs, type FROM fact_records WHERE seq > ?", (after, after, after))}
         types = set(self.sql.column("SELECT DISTINCT type FROM fact_records WHERE seq > ?", (after,)))
         return links, types
 

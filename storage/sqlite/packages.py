@@ -55,6 +55,9 @@ class SqlitePackageBook:
     def has_package(self, digest: str, direction: str) -> bool:
         return self.sql.value("SELECT 1 FROM packages WHERE digest=? AND direction=?", (digest, direction)) is not None
 
+    def logged(self) -> int:
+        return int(self.sql.value("SELECT COUNT(*) FROM packages"))
+
     def packages(self, *, direction: str | None = None, kind: str | None = None) -> list[PackageRow]:
         where, args = [], []
         for col, val in (("direction", direction), ("kind", kind)):

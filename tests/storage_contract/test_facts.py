@@ -81,10 +81,12 @@ def test_changes_since_a_seq_name_the_keys_of_new_records_and_of_those_they_corr
     seqs = insert(catalog, record(1), record(2, supersedes=rid(1)))
     add(catalog, facts(1, seqs[0], links=[("home", E), ("person", "p1")]))
     top = seqs[0]
-    add(catalog, facts(2, seqs[1], type_="hazard", subtype=None, supersedes=rid(1), links=[("home", F)]))
+    add(catalog, facts(2, seqs[1], type_="hazard", subtype=None, supersedes=rid(1), links=[("home", F)], belongs=F))
     links, types = catalog.facts.changes(top)
-    # each link with the type of the record holding it: the correction's, and the corrected record's
-    assert links == {("home", F, "hazard"), ("home", E, "work_ticket"), ("person", "p1", "work_ticket")} and types == {"hazard"}
+    # each link with the type of the record holding it: the correction's, and the corrected record's;
+    # and whose scope the new record is in
+    assert links == {("home", F, "hazard"), ("home", E, "work_ticket"), ("person", "p1", "work_ticket"),
+                     ("belongs", F, "hazard")} and types == {"hazard"}
     assert catalog.facts.changes(seqs[1]) == (set(), set())
 
 

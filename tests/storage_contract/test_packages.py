@@ -50,13 +50,14 @@ def test_imported_proofs(catalog):
 
 def test_the_package_log(catalog):
     book = catalog.packages
-    assert book.packages() == [] and not book.has_package("p1", "export")
+    assert book.packages() == [] and not book.has_package("p1", "export") and book.logged() == 0
     with catalog.transaction():
         book.log_package(package("p2", "import", created_at="2026-06-11T00:00:00Z"))
         book.log_package(package("p1", "export", created_at="2026-06-10T00:00:00Z"))
         book.log_package(package("p3", "export", kind="evidence", created_at="2026-06-12T00:00:00Z"))
         book.log_package(package("p1", "import", created_at="2026-06-13T00:00:00Z"))  # the same bag came back
     assert book.has_package("p1", "export") and book.has_package("p1", "import") and not book.has_package("p2", "export")
+    assert book.logged() == 4
     assert [(p["digest"], p["direction"]) for p in book.packages()] == [("p1", "export"), ("p2", "import"), ("p3", "export"),
                                                                        ("p1", "import")]
     assert [p["digest"] for p in book.packages(direction="export")] == ["p1", "p3"]
@@ -70,4 +71,4 @@ def test_logging_a_package_again_keeps_the_first_entry(catalog):
     with catalog.transaction():
         catalog.packages.log_package(package("p1", records=99, path="/elsewhere"))
     (only,) = catalog.packages.packages()
-    assert (only["records"], only["path"]) == (3, "/tmp/p.zip")
+    assert (only["records"], only["path"]) == (3, "/tmp/p.zip") and catalog.packages.logged() == 1
