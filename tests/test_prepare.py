@@ -74,6 +74,13 @@ def computed_fresh(home: Path, day: date) -> dict:
         a.close()
 
 
+def new_hazard(a: Archive, e: str, number: str) -> None:
+    """A hazard of enterprise ``e`` naming the contractor of its first project, stored."""
+    contractor = json.loads(a.catalog.facts.linked("home", [e], types=["project"])[0]["info"])["contractor"]
+    case = next(c for c in District(seed=99, enterprises=1, contractors=1, records=30).cases() if c.type == "hazard")
+    case.data.update(enterprise=e, contractor=contractor, project=None, hazard_no=number, deadline="2026-07-01")
+    store(a, [case])
+
 def test_prepared_views_open_without_reading_a_record_and_are_what_the_views_compute(home):
     first = prepare(home, "--as-of", DAY.isoformat())
     a = Archive.open(home)
@@ -96,12 +103,7 @@ def test_prepared_views_open_without_reading_a_record_and_are_what_the_views_com
 def test_a_new_record_makes_only_the_views_it_concerns_be_computed_again(home):
     prepare(home, "--as-of", DAY.isoformat())
     a = Archive.open(home)
-    enterprises, _ = scopes(a)
-    e = enterprises[0]
-    contractor = json.loads(a.catalog.facts.linked("home", [e], types=["project"])[0]["info"])["contractor"]
-    case = next(c for c in District(seed=99, enterprises=1, contractors=1, records=30).cases() if c.type == "hazard")
-    case.data.update(enterprise=e, contractor=contractor, project=None, hazard_no="YH-NEW-1", deadline="2026-07-01")
-    store(a, [case])
+    new_hazard(a, scopes(a)[0][0], "YH-NEW-1")
     a.close()
 
     after = prepare(home, "--as-of", DAY.isoformat())
@@ -123,10 +125,7 @@ def test_a_record_of_one_enterprise_leaves_the_other_accounts_dashboards_kept(ho
     a = Archive.open(home)
     enterprises, _ = scopes(a)
     e = enterprises[1]
-    contractor = json.loads(a.catalog.facts.linked("home", [e], types=["project"])[0]["info"])["contractor"]
-    case = next(c for c in District(seed=98, enterprises=1, contractors=1, records=30).cases() if c.type == "hazard")
-    case.data.update(enterprise=e, contractor=contractor, project=None, hazard_no="YH-NEW-2", deadline="2026-07-01")
-    store(a, [case])
+    new_hazard(a, e, "YH-NEW-2")
     again = {}
     for f in enterprises:
         before = cache.computed()

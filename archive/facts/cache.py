@@ -354,16 +354,3 @@ def get_or_compute(archive: Any, k: str, compute: Callable[[Deps], Any], changes
     note_computed()
     save(archive, k, Kept(changes.top, deps, value, logged))
     return value
-    changes = changes or Changes(archive)
-    kept = load(archive, k)
-    if changes.still_true(kept):
-        if kept.seq != changes.top:
-            kept = Kept(changes.top, kept.deps, kept.value)
-            save(archive, k, kept)
-        return kept.value
-    deps = Deps()
-    with collector_paused():
-        value = compute(deps)
-    note_computed()
-    save(archive, k, Kept(changes.top, deps, value))
-    return value
