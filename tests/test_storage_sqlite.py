@@ -90,9 +90,25 @@ def test_the_links_of_a_catalog_before_migration_10_get_their_records_types(tmp_
         c.db.execute(FACT.format(seq=seq, type=t))
         c.db.execute("INSERT INTO fact_links(role, key, seq) VALUES('home', 'E', ?)", (seq,))
     c.db.commit()
-    assert c.migrate() == 1
+    assert c.migrate(upto=10) == 1
     assert [tuple(r) for r in c.db.execute("SELECT seq, type FROM fact_links ORDER BY seq")] == [(1, "hazard"), (2, "work_ticket"), (3, "hazard")]
     assert [r["seq"] for r in c.facts.linked("home", ["E"], types=["hazard"])] == [1, 3]
     assert [r["seq"] for r in c.facts.linked("home", ["E"], types=["work_ticket", "hazard"])] == [1, 2, 3]
     assert [r["seq"] for r in c.facts.linked("home", ["E"])] == [1, 2, 3]
+    c.close()
+
+
+def test_the_leaves_of_one_kind_are_found_by_an_index(tmp_path):
+    """Migration 11: the ledger's leaves of one kind (the packages imported, which the campaign's
+    status reads for every enterprise account) are an index range, not a scan of every leaf."""
+    c = open_catalog(tmp_path / "c.sqlite3", create=True)
+    c.migrate(upto=10)
+    with c.transaction():
+        for kind in ("record_sealed", "package_imported", "record_sealed", "package_imported"):
+            c.ledger.append(kind, "{}", b"h" * 32, "2026-06-09T02:00:00Z")
+    assert c.migrate() == 1
+    plan = " ".join(str(r[-1]) for r in c.db.execute("EXPLAIN QUERY PLAN SELECT * FROM ledger WHERE kind=? ORDER BY idx", ("x",)))
+    assert "USING INDEX ledger_kind" in plan and "SCAN" not in plan, plan
+    assert [r["idx"] for r in c.ledger.leaves(kind="package_imported")] == [1, 3]
+    assert [r["idx"] for r in c.ledger.leaves(kind="package_imported", upto=2)] == [1]
     c.close()

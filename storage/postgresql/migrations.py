@@ -366,6 +366,11 @@ MIGRATIONS: list[str] = [
     UPDATE fact_links l SET type = f.type FROM fact_records f WHERE f.seq = l.seq;
     CREATE INDEX fact_links_type ON fact_links(role, key, type);
     """,
+    # 11: SQLite's catalog gets the index of the ledger's leaves by kind, which this one has had
+    #     since 1; the numbers of the two stay the same
+    """
+    CREATE INDEX IF NOT EXISTS ledger_kind ON ledger(kind, idx);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

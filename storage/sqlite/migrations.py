@@ -355,6 +355,12 @@ MIGRATIONS: list[str] = [
     UPDATE fact_links SET type = (SELECT f.type FROM fact_records f WHERE f.seq = fact_links.seq);
     CREATE INDEX fact_links_type ON fact_links(role, key, type);
     """,
+    # 11: the ledger's leaves of one kind (the packages imported, the checkpoints witnessed, the
+    #     access log's anchors) found by an index, not by reading every leaf: the campaign's status
+    #     read them all for each enterprise account (38 ms warm, 0.5 s cold at 10^5 records)
+    """
+    CREATE INDEX ledger_kind ON ledger(kind, idx);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
