@@ -25,6 +25,7 @@ from archive.app import Archive
 from archive.campaign.dashboard import dashboard
 from archive.campaign.dossier import contractor_dossier
 from archive.campaign.prepare import LOCK_NAME, one_at_a_time, planned, scopes
+from archive.campaign.rectify import rectification_report
 from archive.checks.rules import check_archive
 from archive.facts import cache
 from bench.views.district import District
@@ -117,21 +118,22 @@ def test_a_new_record_makes_only_the_views_it_concerns_be_computed_again(home):
 
 
 def test_a_record_of_one_enterprise_leaves_the_other_accounts_dashboards_kept(home):
-    """An enterprise account's dashboard depends on the records that belong to the enterprise (and
-    on the organizations and the package log), not on every record: after a hazard of one
-    enterprise, the other accounts' dashboards are read back, its own is computed again — and
-    every view is still what it is computed afresh."""
+    """An enterprise account's rectification status and dashboard depend on the records that
+    belong to the enterprise (and on the organizations, and the dashboard on the package log), not
+    on every record: after a hazard of one enterprise, the other accounts' are read back, its own
+    are computed again — and every view is still what it is computed afresh."""
     prepare(home, "--as-of", DAY.isoformat())
     a = Archive.open(home)
     enterprises, _ = scopes(a)
     e = enterprises[1]
     new_hazard(a, e, "YH-NEW-2")
-    again = {}
-    for f in enterprises:
-        before = cache.computed()
-        dashboard(a, as_of=DAY, within=f)
-        again[f] = cache.computed() > before
-    assert again == {f: f == e for f in enterprises}
+    for view in (lambda f: rectification_report(a, as_of=DAY, within=f), lambda f: dashboard(a, as_of=DAY, within=f)):
+        again = {}
+        for f in enterprises:
+            before = cache.computed()
+            view(f)
+            again[f] = cache.computed() > before
+        assert again == {f: f == e for f in enterprises}
     before = cache.computed()
     dashboard(a, as_of=DAY)  # the bureau's own: every record
     assert cache.computed() > before

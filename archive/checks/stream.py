@@ -356,9 +356,11 @@ def stream_checks(world: World, as_of: date, rules: Sequence[CheckRule], previou
 
 def by_home(archive: Any, world: World, k: str, changes: cache.Changes, compute: Any, progress: Any = None) -> list[tuple[str, Any]]:
     """(home, ``compute(home)``) for every home, in home order; each value is kept beside the
-    result ``k`` with what it read, and taken again while no record since touches it."""
+    result ``k`` with what it read, and taken again while no record since touches it. The
+    result depends on every record (a new home is a new part), or, in an enterprise account's
+    world, on those of its scope (:meth:`archive.facts.cache.Deps.on_scope`)."""
     homes = world.facts.keys("home")
-    world.deps.everything = True
+    world.deps.on_scope(world.within)
     kept = cache.load(archive, k + "-parts")
     previous = kept.value if kept is not None and kept.seq <= changes.top else {}
     changed = changes.since(kept.seq) if kept is not None and previous else None
