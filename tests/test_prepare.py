@@ -142,6 +142,37 @@ def test_a_record_of_one_enterprise_leaves_the_other_accounts_dashboards_kept(ho
     assert got == computed_fresh(home, DAY)
 
 
+def test_after_a_record_the_changes_are_read_once_and_only_what_is_computed_is_written(home, monkeypatch):
+    """After a new record, a preparation asks the catalog what the new records touch once (not
+    once per kept view), and rewrites only the files of the views it computes again: a view still
+    true moves on to the new top in the process's memory, its file left as it was."""
+    prepare(home, "--as-of", DAY.isoformat())
+    folder = home / "cache" / "views"
+
+    def files() -> dict[str, bytes]:
+        return {f.name: f.read_bytes() for f in folder.glob("*.json") if not f.name.startswith(".")}
+
+    a = Archive.open(home)
+    new_hazard(a, scopes(a)[0][0], "YH-NEW-3")
+    store_class = type(a.catalog.facts)
+    a.close()
+    before = files()
+    asked = []
+    real = store_class.changes
+    monkeypatch.setattr(store_class, "changes", lambda self, after: asked.append(after) or real(self, after))
+    after = prepare(home, "--as-of", DAY.isoformat())
+    assert 0 < after["computed"] < after["views"] / 2
+    assert len(asked) == len(set(asked)) and len(asked) <= 2, asked  # the previous run's top (and its parts' own)
+    now = files()
+    rewritten = [k for k in before if now.get(k) != before[k]]
+    assert 0 < len(rewritten) <= 2 * after["computed"] and len(rewritten) < len(before) / 2, (len(rewritten), len(before))
+    monkeypatch.undo()
+    a = Archive.open(home)
+    got = shown(a, DAY)
+    a.close()
+    assert got == computed_fresh(home, DAY)  # and what the files hold is still what is computed afresh
+
+
 def test_a_new_day_computes_every_view_again(home):
     prepare(home, "--as-of", DAY.isoformat())
     nxt = prepare(home, "--as-of", (DAY + timedelta(days=1)).isoformat())
