@@ -132,7 +132,8 @@ def dashboard(archive: Any, *, as_of: date | None = None, within: str | None = N
 
     def compute(deps: cache.Deps) -> dict:
         deps.on_scope(within)
-        return dataclasses.asdict(_dashboard(archive, as_of, within))
+        board = _dashboard(archive, as_of, within)  # its fields are plain lists and dicts: no deep copy (asdict: 1.5 s of the bureau's at 10^5)
+        return {f.name: getattr(board, f.name) for f in dataclasses.fields(board)}
 
     return Dashboard(**cache.get_or_compute(archive, k, compute, packages=True))
 
