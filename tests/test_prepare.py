@@ -7,6 +7,7 @@ process for the kill)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -75,12 +76,18 @@ def computed_fresh(home: Path, day: date) -> dict:
         a.close()
 
 
-def new_hazard(a: Archive, e: str, number: str) -> None:
+def new_hazard(a: Archive, e: str, number: str, description: str | None = None) -> None:
     """A hazard of enterprise ``e`` naming the contractor of its first project, stored."""
     contractor = json.loads(a.catalog.facts.linked("home", [e], types=["project"])[0]["info"])["contractor"]
     case = next(c for c in District(seed=99, enterprises=1, contractors=1, records=30).cases() if c.type == "hazard")
     case.data.update(enterprise=e, contractor=contractor, project=None, hazard_no=number, deadline="2026-07-01")
+    if description is not None:
+        case.data["description"] = description
     store(a, [case])
+
+
+def contractors_of(a: Archive, e: str) -> list[str]:
+    return sorted({json.loads(r["info"])["contractor"] for r in a.catalog.facts.linked("home", [e], types=["project"])})
 
 def test_prepared_views_open_without_reading_a_record_and_are_what_the_views_compute(home):
     first = prepare(home, "--as-of", DAY.isoformat())
@@ -171,6 +178,30 @@ def test_after_a_record_the_changes_are_read_once_and_only_what_is_computed_is_w
     got = shown(a, DAY)
     a.close()
     assert got == computed_fresh(home, DAY)  # and what the files hold is still what is computed afresh
+
+
+@pytest.mark.parametrize("about_a_confined_space", [False, True])
+def test_a_hazard_leaves_the_checks_of_the_enterprises_contractors_kept_unless_it_is_about_a_confined_space(home, about_a_confined_space):
+    """A contractor's check reads, of the enterprises it works for, only the orders, inspections
+    and hazards about confined spaces (CS-1): a new hazard of the enterprise about anything else
+    leaves the checks of its other contractors kept; one about a confined space computes them
+    again. Either way every view is what it is computed afresh."""
+    prepare(home, "--as-of", DAY.isoformat())
+    a = Archive.open(home)
+    e = max(scopes(a)[0], key=lambda x: len(contractors_of(a, x)))
+    named = json.loads(a.catalog.facts.linked("home", [e], types=["project"])[0]["info"])["contractor"]
+    others = [c for c in contractors_of(a, e) if c != named]
+    assert others
+    new_hazard(a, e, "YH-NEW-4", "有限空间入口未设置警示标志，通风设备损坏。" if about_a_confined_space else None)
+    again = {}
+    for c in [named, *others]:
+        before = cache.computed()
+        check_archive(a, as_of=DAY, contractor=c)
+        again[c] = cache.computed() > before
+    assert again == {c: c == named or about_a_confined_space for c in [named, *others]}
+    got = shown(a, DAY)
+    a.close()
+    assert got == computed_fresh(home, DAY)
 
 
 def test_a_new_day_computes_every_view_again(home):
@@ -350,3 +381,48 @@ def test_a_views_folder_that_cannot_be_written_is_one_clear_message(home):
     assert r.exit_code != 0 and "Traceback" not in r.output
     assert "无法写入视图缓存目录 (cannot write the kept views' folder)" in r.output
     assert (home / "cache").read_text(encoding="utf-8") == "not a folder"
+
+
+def test_a_filtered_dependency_is_touched_only_by_a_new_row_its_filter_accepts():
+    """``Deps.touched_by`` with links read through a :class:`cache.RowFilter`: a new row the filter
+    refuses leaves the result true; one it accepts, a correction among the new records, a filter
+    this process does not know, or no way to read the new rows, each make it computed again."""
+    import archive.checks.stream  # noqa: F401  (registers the views' filters)
+
+    only = cache.RowFilter("confined-findings", names=["1号污水井"])
+    deps = cache.Deps()
+    deps.add_filtered(only, ["E1"], "home", ["hazard"])
+    assert cache.Deps.from_dict(json.loads(json.dumps(deps.as_dict()))) == deps  # kept in the result's file as it is
+
+    def row(text: str) -> dict:
+        return {"info": json.dumps({"texts": [text]}, ensure_ascii=False)}
+
+    changed = ({"home|E1|hazard", "home|E1"}, {"hazard"})
+    assert not deps.touched_by(changed, lambda key: [row("配电箱未上锁")])
+    assert deps.touched_by(changed, lambda key: [row("配电箱未上锁"), row("1号污水井盖板缺失")])
+    assert deps.touched_by(changed, lambda key: [row("有限空间未设警示标志")])
+    assert deps.touched_by((changed[0] | {cache.CORRECTED}, changed[1]), lambda key: [row("配电箱未上锁")])
+    assert deps.touched_by(changed)  # the new rows cannot be read (a part of the whole check): computed again
+    assert not deps.touched_by(({"home|E2|hazard"}, {"hazard"}), lambda key: [row("有限空间")])  # not its links
+    unknown = cache.Deps(filtered={json.dumps(["no-such-filter", {}]): {"home|E1|hazard"}})
+    assert unknown.touched_by(changed, lambda key: [row("配电箱未上锁")])
+
+
+def test_a_correction_among_the_new_records_is_said(home):
+    """What new records touch names a correction (so that no filtered dependency trusts the new
+    rows alone: the corrected version, which the filter accepted, is gone)."""
+    a = Archive.open(home)
+    try:
+        top = a.catalog.max_seq()
+        first = next(c for c in District(seed=97, enterprises=1, contractors=1, records=30).cases() if c.type == "hazard")
+        e = scopes(a)[0][0]
+        first.data.update(enterprise=e, contractor=contractors_of(a, e)[0], project=None, hazard_no="YH-NEW-5")
+        store(a, [first])
+        assert cache.CORRECTED not in cache.touched(a, top)[0]
+        again = dataclasses.replace(first, key=first.key + "-again", data={**first.data, "hazard_no": "YH-NEW-6"})
+        fixed = dataclasses.replace(again, key=first.key + "-fix", data={**again.data, "description": "配电箱未上锁。"},
+                                    supersedes=again.key)  # the bulk path corrects a record of the same batch
+        store(a, [again, fixed])
+        assert cache.CORRECTED in cache.touched(a, top)[0]
+    finally:
+        a.close()

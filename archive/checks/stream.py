@@ -88,37 +88,49 @@ def contractor_snapshot(world: World, contractor: str, as_of: date | None) -> Pa
     ], as_of)
 
 
-def judged_equipment(contractor: str, projects: Sequence[str], enterprises: Sequence[str]) -> Callable[[FactRow], bool]:
+def judged_equipment(contractor: str, projects: Sequence[str], enterprises: Sequence[str]) -> cache.RowFilter:
     """Which of the enterprises' equipment a contractor's check reads: what C3 can judge in its
     scope — at one of its projects (``ENTERPRISE/CODE``, any version), its own, or an enterprise's
     own equipment at no project — not what other contractors brought to other projects."""
-    places, ents = set(projects), set(enterprises)
+    return cache.RowFilter("judged-equipment", contractor=contractor, places=sorted(set(projects)), ents=sorted(set(enterprises)))
+
+
+def _judged_equipment(contractor: str, places: list[str], ents: list[str]) -> Callable[[FactRow], bool]:
+    at, of = set(places), set(ents)
 
     def only(row: FactRow) -> bool:
         info = json.loads(row["info"] or "{}")
         if "owner" not in info:
             return True  # derived before equipment's facts said where it stands
         owner, enterprise, project = info.get("owner"), info.get("enterprise"), info.get("project")
-        return (owner == contractor or f"{enterprise}/{project}" in places
-                or (project is None and owner in ents and enterprise in ents))
+        return (owner == contractor or f"{enterprise}/{project}" in at
+                or (project is None and owner in of and enterprise in of))
     return only
 
 
-def confined_findings(world: World, projects: Sequence[str], enterprises: Sequence[str]) -> Callable[[FactRow], bool]:
+def confined_findings(world: World, projects: Sequence[str], enterprises: Sequence[str]) -> cache.RowFilter:
     """Which of the enterprises' orders, inspections and hazards a contractor's check reads: those
     with a finding about a confined space (CS-1's items; the texts are in their facts) — by the
     spaces that any version of the tickets of the contractor's projects (``ENTERPRISE/CODE``) and
-    of the enterprises' registers names, a superset of the names CS-1 itself uses on any day."""
+    of the enterprises' registers names, a superset of the names CS-1 itself uses on any day. A
+    kept check depends on the new ones the filter accepts (:class:`archive.facts.cache.RowFilter`)."""
     tickets = world.linked("project", projects, types=["work_ticket"], subtype="confined_space")
     registers = world.linked("home", enterprises, types=["confined_space_register"])
     names = {json.loads(t["info"] or "{}").get("space") or "" for t in tickets}
     names |= {n for r in registers for n in json.loads(r["info"] or "{}").get("spaces") or () if isinstance(n, str)}
-    confined = about_confined_space(n for n in names if len(n) >= 3)
+    return cache.RowFilter("confined-findings", names=sorted(n for n in names if len(n) >= 3))
+
+
+def _confined_findings(names: list[str]) -> Callable[[FactRow], bool]:
+    confined = about_confined_space(names)
 
     def only(row: FactRow) -> bool:
         texts = json.loads(row["info"] or "{}").get("texts")
         return not isinstance(texts, list) or any(isinstance(t, str) and confined(t) for t in texts)
     return only
+
+
+cache.FILTERS.update({"judged-equipment": _judged_equipment, "confined-findings": _confined_findings})
 
 
 def scope_snapshot(world: World, as_of: date, enterprise: str | None, contractor: str | None) -> tuple[PartialSnapshot, Scope]:

@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from archive.checks.snapshot import Rec, Snapshot, as_known_on
-from archive.facts.cache import Deps
+from archive.facts.cache import Deps, RowFilter
 from archive.facts.index import catch_up
 from archive.registry import person_key
 from schemas import TYPES, meta_of
@@ -208,6 +208,9 @@ class World:
         or, when the clause keeps only some, without (:meth:`recs` reads the data of those shown)."""
         if c.only is None:
             return self.linked(c.role, c.keys, types=types, subtype=subtype, with_data=True)
+        if isinstance(c.only, RowFilter):  # depends on the new rows the filter accepts, not on every new row
+            self.deps.add_filtered(c.only, c.keys, c.role, types)
+            return [r for r in self.facts.linked(c.role, c.keys, types=types, subtype=subtype) if c.only(r)]
         return [r for r in self.linked(c.role, c.keys, types=types, subtype=subtype) if c.only(r)]
 
     # --- registry lookups (the whole archive, by key) --------------------------------------------

@@ -76,13 +76,34 @@ def key(archive: Any, view: str, *params: Any) -> str:
     return hashlib.sha256(json.dumps([view, program(archive), *[str(p) for p in params]]).encode()).hexdigest()[:32]
 
 
+FILTERS: dict[str, Callable[..., Callable[[Any], bool]]] = {}  # name → (params → a test of a fact row), registered by the views
+CORRECTED = "!corrected"  # among the keys new records touch when one of them corrects another
+
+
+class RowFilter:
+    """A test of fact rows that a kept result's dependency can carry (:meth:`Deps.add_filtered`):
+    the name of a registered builder (:data:`FILTERS`) and its parameters, JSON — so that a later
+    process rebuilds the same test and asks it of the new rows."""
+
+    def __init__(self, name: str, **params: Any) -> None:
+        self.name, self.params = name, params
+        self.spec = json.dumps([name, params], sort_keys=True, ensure_ascii=False)
+        self._test = FILTERS[name](**params)
+
+    def __call__(self, row: Any) -> bool:
+        return self._test(row)
+
+
 @dataclass
 class Deps:
-    """What a computation read: link keys and record types (``everything``: the whole archive)."""
+    """What a computation read: link keys and record types (``everything``: the whole archive);
+    and links read through a filter (``filtered``: the filter's spec → its ``role|key|type`` keys),
+    which a new record touches only when the filter accepts its fact row."""
 
     keys: set[str] = field(default_factory=set)
     types: set[str] = field(default_factory=set)
     everything: bool = False
+    filtered: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, keys: Iterable[str | None] = (), types: Iterable[str] = (), role: str = "*",
             of_types: Iterable[str] | None = None) -> None:
@@ -106,16 +127,46 @@ class Deps:
         else:
             self.add([within], ["organization"], role="belongs")
 
-    def touched_by(self, changes: tuple[set[str], set[str]]) -> bool:
+    def add_filtered(self, only: RowFilter, keys: Iterable[str | None], role: str, of_types: Iterable[str]) -> None:
+        """Depend on the links (``role``, k) of records of ``of_types`` that ``only`` accepts."""
+        kinds = list(of_types)
+        self.filtered.setdefault(only.spec, set()).update(f"{role}|{k}|{t}" for k in keys if k is not None for t in kinds)
+
+    def touched_by(self, changes: tuple[set[str], set[str]], new_rows: Callable[[str], list | None] | None = None) -> bool:
+        """Whether records that touch ``changes`` (:func:`touched`) concern what was read. A
+        filtered link they touch concerns it when the filter accepts one of the new rows holding
+        it (``new_rows(key)``); without ``new_rows``, when a correction is among them, or when the
+        filter is not known in this process: always."""
         keys, types = changes
-        return self.everything or not self.keys.isdisjoint(keys) or not self.types.isdisjoint(types)
+        if self.everything or not self.keys.isdisjoint(keys) or not self.types.isdisjoint(types):
+            return True
+        for spec, fkeys in self.filtered.items():
+            hit = fkeys & keys
+            if not hit:
+                continue
+            if new_rows is None or CORRECTED in keys:
+                return True
+            name, params = json.loads(spec)
+            build = FILTERS.get(name)
+            if build is None:
+                return True
+            test = build(**params)
+            for k in sorted(hit):
+                rows = new_rows(k)
+                if not rows or any(test(r) for r in rows):
+                    return True
+        return False
 
     def as_dict(self) -> dict:
-        return {"keys": sorted(self.keys), "types": sorted(self.types), "everything": self.everything}
+        d = {"keys": sorted(self.keys), "types": sorted(self.types), "everything": self.everything}
+        if self.filtered:
+            d["filtered"] = {spec: sorted(keys) for spec, keys in sorted(self.filtered.items())}
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Deps":
-        return cls(set(d["keys"]), set(d["types"]), bool(d["everything"]))
+        return cls(set(d["keys"]), set(d["types"]), bool(d["everything"]),
+                   {spec: set(keys) for spec, keys in (d.get("filtered") or {}).items()})
 
 
 @dataclass
@@ -254,16 +305,16 @@ def _remember(archive: Any, k: str, kept: Kept) -> None:
         views.pop(next(iter(views)))
 
 
-_touched: "weakref.WeakKeyDictionary[Any, dict[tuple[int, int, int], tuple[set[str], set[str]]]]" = weakref.WeakKeyDictionary()
+_touched: "weakref.WeakKeyDictionary[Any, dict[tuple, Any]]" = weakref.WeakKeyDictionary()
 _touched_lock = threading.Lock()
-TOUCHED_KEPT = 32  # (seq, facts' position, top) answers kept per archive in this process
+TOUCHED_KEPT = 256  # answers of touched and new_rows, by (seq, facts' position, top[, key]), kept per archive in this process
 
 
 def touched(archive: Any, seq: int) -> tuple[set[str], set[str]]:
     """(dependency keys, types) the records after ``seq`` touch: ``role|key``, ``role|key|type``
     and ``*|key`` of each of their links (and of the records they correct), ``belongs|…`` of the
-    enterprise whose scope each is in, and ``member|…`` of the enterprise and contractor of a new
-    project and of a new organization.
+    enterprise whose scope each is in, ``member|…`` of the enterprise and contractor of a new
+    project and of a new organization, and :data:`CORRECTED` when one of them corrects a record.
 
     Asked once per process for a seq, the facts' position and the catalog's top (the answer
     cannot change while none of them does: a new record moves the top, facts filled in move the
@@ -287,16 +338,34 @@ def _touched_now(archive: Any, seq: int) -> tuple[set[str], set[str]]:
     links, types = facts.changes(seq)
     keys = {f"{role}|{k}" for role, k, _ in links} | {f"{role}|{k}|{t}" for role, k, t in links} \
         | {f"*|{k}" for role, k, _ in links if role != "belongs"}  # whose scope a record is in is not a link to it
-    if types & {"project", "organization"}:
-        top = archive.catalog.max_seq()
-        for start in range(seq + 1, top + 1, 5000):
-            for r in facts.rows(seqs=range(start, min(start + 5000, top + 1))):
-                if r["type"] == "organization" and r["key"]:
-                    keys.add(f"member|{r['key']}")
-                elif r["type"] == "project":
-                    info = json.loads(r["info"] or "{}")
-                    keys.update(f"member|{k}" for k in (info.get("enterprise"), info.get("contractor")) if k)
+    top = archive.catalog.max_seq()
+    for start in range(seq + 1, top + 1, 5000):
+        for r in facts.rows(seqs=range(start, min(start + 5000, top + 1))):
+            if r["supersedes"]:
+                keys.add(CORRECTED)
+            if r["type"] == "organization" and r["key"]:
+                keys.add(f"member|{r['key']}")
+            elif r["type"] == "project":
+                info = json.loads(r["info"] or "{}")
+                keys.update(f"member|{k}" for k in (info.get("enterprise"), info.get("contractor")) if k)
     return keys, types
+
+
+def new_rows(archive: Any, seq: int, key: str) -> list:
+    """The fact rows of the records after ``seq`` holding the link ``role|key|type`` (asked once
+    per process for a seq, position and top, as :func:`touched`)."""
+    role, k, t = key.split("|", 2)
+    memo_key = (seq, archive.catalog.facts.position(), archive.catalog.max_seq(), key)
+    with _touched_lock:
+        memo = _touched.setdefault(archive, {})
+        got = memo.get(memo_key)
+    if got is None:
+        got = [r for r in archive.catalog.facts.linked(role, [k], types=[t]) if r["seq"] > seq]
+        with _touched_lock:
+            memo[memo_key] = got
+            while len(memo) > TOUCHED_KEPT:
+                memo.pop(next(iter(memo)))
+    return got
 
 
 class Changes:
@@ -315,7 +384,7 @@ class Changes:
     def still_true(self, kept: Kept | None) -> bool:
         if kept is None or kept.seq > self.top:
             return False
-        return kept.seq == self.top or not kept.deps.touched_by(self.since(kept.seq))
+        return kept.seq == self.top or not kept.deps.touched_by(self.since(kept.seq), lambda key: new_rows(self.archive, kept.seq, key))
 
 
 _pauses = 0  # views computing now, in any thread
