@@ -23,7 +23,7 @@ record is read.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -44,16 +44,17 @@ class Clause:
     """Records linked (``role``, k) for some k in ``keys``; of ``types`` (None: every type); and,
     with ``only``, those of its versions whose fact row ``only`` accepts (read without their data
     first: of the enterprises a contractor works for, its check reads only the findings about
-    confined spaces and the equipment it judges)."""
+    confined spaces and the equipment it judges). A view reading through ``only`` depends on the
+    new rows it accepts, not on every new row (:class:`archive.facts.cache.RowFilter`)."""
 
     role: str
     keys: frozenset[str]
     types: frozenset[str] | None = None
-    only: Callable[[FactRow], bool] | None = field(default=None, compare=False)
+    only: RowFilter | None = field(default=None, compare=False)
 
     @staticmethod
     def of(role: str, keys: Iterable[str], types: Iterable[str] | None = None,
-           only: Callable[[FactRow], bool] | None = None) -> "Clause":
+           only: RowFilter | None = None) -> "Clause":
         return Clause(role, frozenset(k for k in keys if k is not None), None if types is None else frozenset(types), only)
 
 
@@ -208,10 +209,8 @@ class World:
         or, when the clause keeps only some, without (:meth:`recs` reads the data of those shown)."""
         if c.only is None:
             return self.linked(c.role, c.keys, types=types, subtype=subtype, with_data=True)
-        if isinstance(c.only, RowFilter):  # depends on the new rows the filter accepts, not on every new row
-            self.deps.add_filtered(c.only, c.keys, c.role, types)
-            return [r for r in self.facts.linked(c.role, c.keys, types=types, subtype=subtype) if c.only(r)]
-        return [r for r in self.linked(c.role, c.keys, types=types, subtype=subtype) if c.only(r)]
+        self.deps.add_filtered(c.only, c.keys, c.role, types)  # the new rows the filter accepts, not every new row
+        return [r for r in self.facts.linked(c.role, c.keys, types=types, subtype=subtype) if c.only(r)]
 
     # --- registry lookups (the whole archive, by key) --------------------------------------------
 

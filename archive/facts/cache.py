@@ -86,7 +86,6 @@ class RowFilter:
     process rebuilds the same test and asks it of the new rows."""
 
     def __init__(self, name: str, **params: Any) -> None:
-        self.name, self.params = name, params
         self.spec = json.dumps([name, params], sort_keys=True, ensure_ascii=False)
         self._test = FILTERS[name](**params)
 
