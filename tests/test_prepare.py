@@ -267,8 +267,13 @@ def test_a_run_killed_with_sigkill_leaves_every_kept_result_whole(home):
         proc.wait()
     kept = kept_files(folder)
     assert len(kept) >= 8
+    a = Archive.open(home)
+    mac_key = cache._mac_key(a)
+    a.close()
     for f in kept:
-        assert set(json.loads(f.read_text(encoding="utf-8"))) - {"packages"} == {"seq", "deps", "value"}, f.name
+        head, _, body = f.read_bytes().partition(b"\n")  # whole: its MAC holds (archive.facts.cache)
+        assert cache._unwrap(mac_key, f.stem, f.read_bytes())[0] == "ok", f.name
+        assert set(json.loads(body)) - {"packages"} == {"seq", "deps", "value"}, f.name
     for f in folder.glob(".tmp-*"):  # what the killed run was writing, made old (by the file system's clock): swept by the next run
         old = f.stat().st_mtime - 7200
         os.utime(f, (old, old))

@@ -25,7 +25,11 @@ contractor — not every result that merely looked the contractor up. A whole-ar
 
 Results live in this process (``archive.views``, for a server) and in files under
 ``<home>/cache/views/`` (private to the owner, like the catalog; deleting the folder loses nothing
-but time; :func:`sweep` removes what nobody has read for ``views_keep_days`` days). A result's key names the view and its parameters and includes :func:`program` — a digest
+but time; :func:`sweep` removes what nobody has read for ``views_keep_days`` days). Each file is
+authenticated: a MAC keyed by the archive's secret over its key and its content (:func:`_wrap`),
+so that a result edited on disk (a finding deleted from a kept check) is never shown: it is set
+aside under ``cache/views/altered/``, computed again, and reported by ``outsafe verify`` until an
+administrator has looked at it and removed it (:func:`audit`). A result's key names the view and its parameters and includes :func:`program` — a digest
 of the source of the rules and views and of the archive's settings — so a new program or new
 settings never reuse an old result.
 """
@@ -34,8 +38,10 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import hmac
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -54,6 +60,8 @@ SWEEP_MARK = ".swept"  # touched by each sweep
 FS_CLOCK = ".now"  # written to read the file system's clock
 SWEEP_EVERY = 86400  # seconds between two sweeps by the processes that keep results
 TMP_AGE = 600  # seconds after which a temporary file is what a killed writer left
+MAGIC = b"outsafe-kept/1 "  # a kept result's first line: this, then the hex MAC of its key and content
+ALTERED = "altered"  # the subfolder where results found edited are set aside (never read, never swept)
 
 
 @cache
@@ -199,10 +207,23 @@ def load(archive: Any, k: str) -> Kept | None:
     if kept is not None:
         return kept
     path = _folder(archive) / f"{k}.json"
+    mac_key = _mac_key(archive)
+    if mac_key is None:
+        return None  # the archive's secret unreadable: its files cannot be trusted, computed again
     try:
-        kept = Kept.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # none, or unreadable: computed again
+        raw = path.read_bytes()
+    except OSError:
+        return None  # none: computed
+    state, body = _unwrap(mac_key, k, raw)
+    if state == "altered":
+        _set_aside(path)
+        return None
+    try:
+        if state != "ok":
+            raise ValueError(state)  # written by an earlier version, unauthenticated: computed again
+        kept = Kept.from_dict(json.loads(body))
+    except (ValueError, KeyError, TypeError):
+        return None  # unreadable: computed again
     try:
         now = _fs_now(path.parent)
         os.utime(path, (now, now))  # read now: not swept as unused (:func:`sweep`)
@@ -218,17 +239,102 @@ def save(archive: Any, k: str, kept: Kept, *, memory: bool = True) -> None:
     if memory:
         _remember(archive, k, kept)
     folder = _folder(archive)
+    mac_key = _mac_key(archive)
+    if mac_key is None:
+        return  # no secret to authenticate it with: kept in this process only
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(kept.as_dict(), ensure_ascii=False, separators=(",", ":")))
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(_wrap(mac_key, k, json.dumps(kept.as_dict(), ensure_ascii=False, separators=(",", ":")).encode()))
         os.replace(tmp, folder / f"{k}.json")
         now = os.stat(folder / f"{k}.json").st_mtime
         if _mark_age(folder, now) > SWEEP_EVERY:
             sweep(archive)
     except OSError:
         pass  # a read-only archive: the result is kept in this process only
+
+
+# --- authenticated files ----------------------------------------------------------------------
+
+
+def _mac_key(archive: Any) -> bytes | None:
+    """The key of the kept files' MACs: derived from the archive's secret (keys/id-hash.key, 0600);
+    None when it cannot be read (the files are then neither trusted nor written)."""
+    try:
+        secret = archive.secret
+    except (OSError, AttributeError):
+        return None
+    return hmac.new(secret, b"outsafe: kept view results", hashlib.sha256).digest()
+
+
+def _mac(mac_key: bytes, k: str, body: bytes) -> str:
+    # the key is in the MAC: a result copied over another view's file is refused too
+    return hmac.new(mac_key, k.encode() + b"\n" + body, hashlib.sha256).hexdigest()
+
+
+def _wrap(mac_key: bytes, k: str, body: bytes) -> bytes:
+    return MAGIC + _mac(mac_key, k, body).encode() + b"\n" + body
+
+
+def _unwrap(mac_key: bytes, k: str, raw: bytes) -> tuple[str, bytes]:
+    """("ok", content) of a kept file whose MAC holds; ("altered", b"") when it does not (edited,
+    truncated, or another view's file under this name); ("earlier", b"") for a file an earlier
+    version wrote without one (never read: the program's digest in its key has changed anyway)."""
+    if not raw.startswith(MAGIC):
+        return ("earlier", b"") if raw.startswith(b"{") else ("altered", b"")
+    head, sep, body = raw[len(MAGIC):].partition(b"\n")
+    if not sep or not hmac.compare_digest(head, _mac(mac_key, k, body).encode()):
+        return "altered", b""
+    return "ok", body
+
+
+def _set_aside(path: Path) -> None:
+    """Move an altered kept file to ``altered/`` (evidence for :func:`audit` and ``outsafe verify``),
+    and say so on stderr; the view is computed again."""
+    aside = path.parent / ALTERED
+    try:
+        aside.mkdir(exist_ok=True, mode=0o700)
+        dest = aside / f"{path.stem}.{time.time_ns()}.json"
+        os.replace(path, dest)
+    except OSError:
+        return  # another process set it aside first, or a read-only archive: not read either way
+    print(f"警告/warning: 视图结果文件 {path.name} 在写入后被改动，未采用，已移至 {dest}，视图已重新计算；"
+          f"outsafe verify 会报告它 (a kept view result was altered after it was written: not used, set aside, "
+          f"computed again)", file=sys.stderr)
+
+
+def audit(archive: Any) -> tuple[int, list[str], int, bool]:
+    """(kept files whose MAC holds, the altered ones — in the folder, or set aside when a view met
+    them —, files of an earlier version without a MAC, whether they could be checked at all)."""
+    folder = _folder(archive)
+    mac_key = _mac_key(archive)
+    if mac_key is None:
+        return 0, [], 0, False
+    good, altered, earlier = 0, [], 0
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return 0, [], 0, True  # no folder: nothing kept
+    for e in entries:
+        if not e.name.endswith(".json") or e.name.startswith("."):
+            continue
+        try:
+            raw = Path(e.path).read_bytes()
+        except OSError:
+            continue  # swept meanwhile
+        state, _ = _unwrap(mac_key, e.name[:-len(".json")], raw)
+        if state == "ok":
+            good += 1
+        elif state == "earlier":
+            earlier += 1
+        else:
+            altered.append(str(Path(e.path).relative_to(folder.parent.parent)))
+    try:
+        altered += sorted(str(Path(e.path).relative_to(folder.parent.parent)) for e in os.scandir(folder / ALTERED) if e.is_file())
+    except OSError:
+        pass  # none set aside
+    return good, altered, earlier, True
 
 
 def _mark_age(folder: Path, now: float) -> float:

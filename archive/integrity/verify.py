@@ -17,7 +17,9 @@ Checks, and what each failure names:
    witnessed checkpoint: the origin's signature, this archive's cosignature, its
    ``checkpoint_witnessed`` leaf in our own ledger and the consistency proofs recorded there;
 6. the access log (:mod:`archive.access.audit`): its hash chain, and its head against every
-   ``access_log_anchored`` leaf of the ledger (entries after the last anchor are a warning).
+   ``access_log_anchored`` leaf of the ledger (entries after the last anchor are a warning);
+7. the facts the views read (derived again from the sealed records and compared), and the views'
+   kept results under cache/views (each file's MAC: one edited on disk is named).
 
 Any failure: :class:`archive.errors.IntegrityError`, exit 3.
 """
@@ -35,6 +37,7 @@ from pathlib import Path
 
 from archive.access.audit import verify_log
 from archive.errors import ExitCode, IntegrityError
+from archive.facts.cache import audit as kept_audit
 from archive.facts.index import facts_differences, stale_version
 from archive.integrity import keys, merkle
 from archive.integrity.ledger import Checkpoint, entry_of, parse_note, verify_checkpoint
@@ -179,6 +182,7 @@ def verify_archive(
         failures, warnings, rep.access_log = verify_log(archive)
         rep.failures.extend(failures)
         rep.warnings.extend(warnings)
+        _verify_kept(archive, rep)
     else:
         _verify_inclusion(archive, rep, rows[0]["id"])
 
@@ -203,6 +207,27 @@ def verify_archive(
             )
     rep.failures[:0] = blob_failures
     return rep
+
+
+def _verify_kept(archive, rep: VerifyReport) -> None:
+    """7. the views' kept results (cache/views): a cache, but one ``check`` answers from — each
+    file's MAC (archive.facts.cache); one edited on disk, or set aside by a view that met it, is
+    a failure until an administrator has looked at it and deleted it."""
+    _, altered, earlier, checked = kept_audit(archive)
+    if not checked:
+        rep.warnings.append("视图结果文件未核验：档案的 keys/id-hash.key 不可读，这些文件也不会被采用 "
+                            "(kept view results not checked: the archive's secret is unreadable; they are not used either)")
+    for name in altered[:50]:
+        rep.failures.append(f"视图结果 {name}: 写入后被改动 (a kept view result was altered after it was written)")
+    if len(altered) > 50:
+        rep.failures.append(f"… 另有 {len(altered) - 50} 个视图结果被改动 (more kept results altered)")
+    if altered:
+        rep.failures.append("被改动的视图结果从未被采用；视图结果只是缓存，查明改动来源后删除上列文件即可，视图会重新计算 "
+                            "(altered results are never used; they are a cache: once the alteration is looked into, "
+                            "delete the files listed and the views are computed again)")
+    if earlier:
+        rep.warnings.append(f"{earlier} 个视图结果文件由早先版本写入、没有校验码，不会被采用，到期自动清除 "
+                            f"(kept results written by an earlier version, without a MAC: never used, swept in time)")
 
 
 class _Keyring:
