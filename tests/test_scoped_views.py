@@ -15,7 +15,7 @@ import yaml
 
 from archive.access.scope import Scope
 from archive.app import Archive, labelled, record_view
-from archive.campaign.dashboard import ViewCache, dashboard, expiring
+from archive.campaign.dashboard import ViewCache, _ledger_size, dashboard, expiring
 from archive.campaign.dossier import contractor_dossier, contractors_seen
 from archive.checks.snapshot import Snapshot
 from archive.errors import NotFound
@@ -168,6 +168,7 @@ def test_the_dashboard_and_its_cache(bureau):
     audit.record(bureau, "logout", account="x")
     bureau.checkpoint()  # the log's anchor is a new leaf: the ledger grew
     assert cache.get(bureau, "k", compute) == 2
+    assert _ledger_size(bureau) == bureau.ledger.size()  # read at the key's end, not counted
 
 
 def test_labels_follow_the_schema_and_name_organizations():

@@ -13,7 +13,7 @@ expire in the next 90 days by their ``expires`` links (only those are loaded), a
 entries and removals — never the tickets and training cards that make up most of an archive.
 ``dashboard_of_snapshot`` is the same page over one snapshot in memory (the straightforward
 evaluation the tests compare with). The archive only grows by appending: a server's
-:class:`ViewCache` keeps a page while the ledger's size is unchanged, and the dashboard itself is
+:class:`ViewCache` keeps a page while the ledger's size (its next index) is unchanged, and the dashboard itself is
 kept (archive.facts.cache) until a record of its scope or a package arrives.
 
 The reminders of ``outsafe remind`` (campaign.remind: certificates, licences, agreements, 整改
@@ -174,6 +174,13 @@ def dashboard_of_snapshot(archive: Any, *, as_of: date | None = None, within: st
     )
 
 
+def _ledger_size(archive: Any) -> int:
+    """The ledger's size, asked on every request: its next index (leaves are numbered from 0 with
+    no gap — appended only, and ``verify`` proves it), read at the end of the primary key instead
+    of counting every leaf (COUNT(*): 1.7 ms at 10^5 leaves in SQLite, growing with the ledger)."""
+    return archive.ledger.next_index()
+
+
 class ViewCache:
     """Results of views kept while the archive's ledger has the same size (the archive only grows
     by appending: a new record, import, export or anchor changes the size). One lock per key, so
@@ -186,14 +193,14 @@ class ViewCache:
         self._guard = threading.Lock()
 
     def get(self, archive: Any, key: Hashable, compute: Callable[[], Any]) -> Any:
-        size = archive.ledger.size()
+        size = _ledger_size(archive)
         hit = self._values.get(key)
         if hit is not None and hit[0] == size:
             return hit[1]
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            size = archive.ledger.size()
+            size = _ledger_size(archive)
             hit = self._values.get(key)
             if hit is not None and hit[0] == size:
                 return hit[1]
