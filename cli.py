@@ -118,6 +118,15 @@ def iso_date(_ctx, _param, value: str | None) -> date | None:
 AS_OF = click.option("--as-of", callback=iso_date, metavar="YYYY-MM-DD", help="Judge dates as on this day (default: today).")
 
 
+def named_units(app: App, enterprise: str | None, contractor: str | None) -> tuple[str | None, str | None]:
+    """--enterprise / --contractor of a view, each one the archive knows (archive.registry.unit_in_archive):
+    a mistyped code is a clear error, not a report of nothing."""
+    from archive.registry import unit_in_archive  # lazy: see Start-up
+
+    return (None if enterprise is None else unit_in_archive(app.archive(), enterprise, "enterprise"),
+            None if contractor is None else unit_in_archive(app.archive(), contractor, "contractor"))
+
+
 # --- printing --------------------------------------------------------------------------------------------
 
 
@@ -872,6 +881,7 @@ def check(app: App, enterprise: str | None, contractor: str | None, rule_ids: tu
     unknown = [r for r in rule_ids if r not in RULES_BY_ID]
     if unknown:
         raise click.BadParameter(f"unknown rule {', '.join(unknown)}; see `outsafe check --rules`", param_hint="--rule")
+    enterprise, contractor = named_units(app, enterprise, contractor)
     return output(check_archive(app.archive(), as_of=as_of, enterprise=enterprise, contractor=contractor, rule_ids=rule_ids,
                                 fail_on=fail_on, progress=progress_printer("五查")), as_json)
 
@@ -899,6 +909,7 @@ def rectify_draft(app: App, enterprise, contractor, issued_on, inspected_on, inc
     numbered items with basis and deadlines (settings rectify_days*). Review it, then `case add`."""
     from archive.campaign.rectify import order_draft  # lazy: see Start-up
 
+    enterprise, contractor = named_units(app, enterprise, contractor)
     draft = order_draft(app.archive(), out, as_of=as_of, enterprise=enterprise, contractor=contractor, issued_on=issued_on,
                         inspected_on=inspected_on, include_warnings=include_warnings, bureau=bureau, inspectors=inspectors)
     return output(draft, as_json)
@@ -930,6 +941,7 @@ def rectify_status(app: App, enterprise: str | None, contractor: str | None, as_
     整改复查意见书), 事故隐患, and the enterprise's own inspections of contractors with deadlines."""
     from archive.campaign.rectify import rectification_report  # lazy: see Start-up
 
+    enterprise, contractor = named_units(app, enterprise, contractor)
     return output(rectification_report(app.archive(), as_of=as_of, enterprise=enterprise, contractor=contractor), as_json)
 
 

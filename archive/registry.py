@@ -251,3 +251,35 @@ def person_refs(obj: Any, prefix: str = ""):
                     yield from person_refs(x, f"{path}[{i}]")
         elif dataclasses.is_dataclass(v):
             yield from person_refs(v, path)
+
+
+def unit_in_archive(archive: Any, uscc: str, role: str) -> str:
+    """The unit a user names for a view (``--enterprise`` / ``--contractor``), as the archive
+    knows it: a registered organization, or one a project names in that ``role`` ("enterprise" or
+    "contractor"). Otherwise :class:`~archive.errors.NotFound` — a view of a mistyped code would
+    report every rule not applicable and nothing to rectify: a clean report about nobody. Spaces
+    around the code are dropped and letters made capitals (a USCC has no small letters)."""
+    from archive.errors import NotFound
+    from schemas.identifiers import uscc_problems
+
+    code = (uscc or "").strip().upper()
+    label = {"enterprise": "发包单位 (enterprise)", "contractor": "承包单位 (contractor)"}[role]
+    listing = f"查看单位 (list them): outsafe org list --role {role}"
+    if not code:
+        raise NotFound(f"没有给出{label}的统一社会信用代码 (no USCC given)", hint=listing)
+    facts = archive.catalog.facts
+    if facts.linked(role, [code], types=["project"]):
+        return code
+    roles = {json.loads(r["info"] or "{}").get("role") for r in facts.keyed("organization", [code])}
+    if role in roles:
+        return code
+    names = {"enterprise": "发包单位", "contractor": "承包单位", "bureau": "监管部门"}
+    if roles - {None}:
+        other = "、".join(names.get(r, str(r)) for r in sorted(roles - {None}))
+        raise NotFound(f"{code} 登记为{other}，不是{label}，也没有以它为{names[role]}的项目 (registered in another role)",
+                       hint=f"outsafe check --{'contractor' if role == 'enterprise' else 'enterprise'} {code}"
+                       if roles & {"enterprise", "contractor"} else listing)
+    problems = uscc_problems(code)
+    if problems:
+        raise NotFound(f"“{code}”不是有效的统一社会信用代码：{problems[0]} (not a valid USCC)", hint=listing)
+    raise NotFound(f"本档案中没有{label} {code}：既未登记，也没有项目 (not in this archive)", hint=listing)

@@ -70,6 +70,34 @@ def test_check_text_exit_codes_and_scope(runner, home):
     assert r.exit_code == 2 and "unknown rule E9" in r.output
 
 
+@pytest.mark.parametrize("command", [["check"], ["rectify", "status"]])
+@pytest.mark.parametrize("option, value, said", [
+    ("--enterprise", "123", "不是有效的统一社会信用代码"),                       # mistyped: too short
+    ("--enterprise", "91370100MA3C8K2P9X", "校验码错误"),                      # one character wrong
+    ("--enterprise", "91370100MA3C8K2P0Q", "本档案中没有发包单位"),              # valid, but nobody here
+    ("--enterprise", ANTAI, "登记为承包单位，不是发包单位"),                     # a contractor's code
+    ("--contractor", ENTERPRISE, "登记为发包单位，不是承包单位"),                 # an enterprise's code
+    ("--contractor", "", "没有给出承包单位"),
+    ("--contractor", "  ", "没有给出承包单位"),
+])
+def test_a_view_of_a_unit_the_archive_does_not_know_is_refused_not_reported_clean(runner, home, command, option, value, said):
+    """A check of a mistyped code would say every rule is not applicable and nothing is open: a
+    clean report about nobody. It is one clear message, exit 1, and nothing written."""
+    from schemas.identifiers import uscc_problems
+
+    assert value != "91370100MA3C8K2P0Q" or not uscc_problems(value)  # the "nobody here" code is a valid one
+    r = run(runner, home, *command, "--as-of", "2026-11-29", option, value)
+    assert r.exit_code == 1 and said in r.output and "Traceback" not in r.output
+    assert r.stdout == "" and len([ln for ln in r.stderr.splitlines() if ln.strip()]) == 2  # the message, and where to look
+
+
+def test_a_unit_is_known_by_its_projects_or_its_registration_and_read_in_capitals(runner, home):
+    upper = json.loads(ok(run(runner, home, "check", "--as-of", "2026-11-29", "--enterprise", ENTERPRISE, "--json")).stdout)
+    lower = json.loads(ok(run(runner, home, "check", "--as-of", "2026-11-29", "--enterprise", f" {ENTERPRISE.lower()} ", "--json")).stdout)
+    assert lower == upper and upper["scope"]["enterprise"] == ENTERPRISE
+    ok(run(runner, home, "rectify", "status", "--contractor", LUZHONG, "--as-of", "2026-11-29"))
+
+
 def test_check_rules_lists_the_sources(runner, home):
     out = json.loads(ok(run(runner, home, "check", "--rules", "--json")).stdout)
     assert [r["id"] for r in out][:5] == ["E1", "E2", "E3", "E4", "E5"] and len(out) == 15
