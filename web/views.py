@@ -32,6 +32,7 @@ from archive.packages.evidence import export_evidence
 from archive.packages.export import export_package
 from archive.packages.importer import import_package
 from archive.privacy import mask_text
+from archive.registry import unit_in_archive
 from archive.search.query import SearchError
 from storage.home import safe_name
 from web import forms
@@ -229,7 +230,10 @@ def checks(ctx: Ctx) -> Page:
 
 def rectification(ctx: Ctx) -> Page:
     within = scope_of(ctx)
-    result = rectification_report(ctx.archive, as_of=ctx.day("as_of"), contractor=ctx.param("contractor"), within=within)
+    contractor = ctx.param("contractor")
+    if contractor is not None:  # a code the archive does not know: 404 with the reason, not an empty page that reads as all clear
+        contractor = unit_in_archive(ctx.archive, contractor, "contractor")
+    result = rectification_report(ctx.archive, as_of=ctx.day("as_of"), contractor=contractor, within=within)
     return Page("rectification.html", {"st": result.as_dict()}, result.as_dict())
 
 

@@ -89,6 +89,10 @@ def test_checks_rectification_and_blacklist(c):
     assert j["as_of"] == "2026-11-29" and len(j["rules"]) >= 15
     assert c.get("/rectification").status_code == 200 and "整改情况" in c.get("/rectification").text
     assert c.get("/api/rectification").json()["summary"]["total"] == 0
+    assert c.get(f"/api/rectification?contractor={CONTRACTOR.lower()}").status_code == 200
+    for bad in ("123", "91370100MA3C8K2P0Q", ENTERPRISE):  # mistyped, nobody here, an enterprise: said, not an empty page
+        r = c.get(f"/rectification?contractor={bad}")
+        assert r.status_code == 404 and ("统一社会信用代码" in r.text or "本档案中没有" in r.text or "不是承包单位" in r.text), bad
     r = c.get("/blacklist?all=1")
     assert r.status_code == 200 and "没有黑名单" in r.text
 
