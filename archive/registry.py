@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any, get_args, get_origin
 
-from archive.errors import Problem
+from archive.errors import NotFound, Problem
 from schemas import TYPES, schema_for
 from schemas.base import dump, iter_values
 from schemas.common import PersonRef
 from schemas.hints import type_hints
-from schemas.identifiers import check_uscc
+from schemas.identifiers import check_uscc, uscc_problems
 from schemas.registry import Organization, Person, Project
 from schemas.sealed import bare_type
 
@@ -259,9 +259,6 @@ def unit_in_archive(archive: Any, uscc: str, role: str) -> str:
     "contractor"). Otherwise :class:`~archive.errors.NotFound` — a view of a mistyped code would
     report every rule not applicable and nothing to rectify: a clean report about nobody. Spaces
     around the code are dropped and letters made capitals (a USCC has no small letters)."""
-    from archive.errors import NotFound
-    from schemas.identifiers import uscc_problems
-
     code = (uscc or "").strip().upper()
     label = {"enterprise": "发包单位 (enterprise)", "contractor": "承包单位 (contractor)"}[role]
     listing = f"查看单位 (list them): outsafe org list --role {role}"
