@@ -180,6 +180,28 @@ def test_after_a_record_the_changes_are_read_once_and_only_what_is_computed_is_w
     assert got == computed_fresh(home, DAY)  # and what the files hold is still what is computed afresh
 
 
+def test_the_homes_of_a_scope_are_asked_once_per_catalog_top(home, monkeypatch):
+    """An enterprise account's dashboard goes home by home three times (its campaign status and
+    rectification items, its blacklists): the homes of its scope are asked of the catalog once,
+    and again after a new record — which can be a new home's."""
+    a = Archive.open(home)
+    try:
+        e = scopes(a)[0][0]
+        store_class = type(a.catalog.facts)
+        asked = []
+        real = store_class.keys
+        monkeypatch.setattr(store_class, "keys", lambda self, role, **kw: asked.append((role, kw.get("within"))) or real(self, role, **kw))
+        first = dashboard(a, as_of=DAY, within=e).as_dict()
+        assert asked.count(("home", e)) == 1, asked
+        new_hazard(a, e, "YH-NEW-HOMES")
+        a.views.clear()
+        second = dashboard(a, as_of=DAY, within=e).as_dict()
+        assert asked.count(("home", e)) == 2, asked
+        assert second != first  # the new hazard is on it
+    finally:
+        a.close()
+
+
 @pytest.mark.parametrize("about_a_confined_space", [False, True])
 def test_a_hazard_leaves_the_checks_of_the_enterprises_contractors_kept_unless_it_is_about_a_confined_space(home, about_a_confined_space):
     """A contractor's check reads, of the enterprises it works for, only the orders, inspections

@@ -231,7 +231,7 @@ def listings(archive: Any, *, as_of: date | None = None, include_inactive: bool 
     ``within``: the listings that belong to that enterprise (an enterprise account's scope). Read
     through the facts: the entries and removals only, organizations looked up by key."""
     world = World(archive, within=within)
-    snap = world.snapshot([Clause.of("home", world.facts.keys("home"), BLACKLIST_TYPES[1:])], None)
+    snap = world.snapshot([Clause.of("home", world.homes(), BLACKLIST_TYPES[1:])], None)
     rows = blacklist_rows(snap, as_of or archive.clock.today(), include_inactive=include_inactive, subject=subject)
     return Table(rows, [("list_name", "名单"), ("subject_name", "单位/人员"), ("entry_no", "编号"), ("reason", "列入原因"),
                         ("start", "起"), ("end", "止"), ("state_name", "状态"), ("early_removal_from", "可申请提前移出")])

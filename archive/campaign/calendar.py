@@ -163,7 +163,7 @@ def campaign_status(archive: Any, as_of: date, *, snap: Snapshot | None = None, 
 
         def compute(deps: cache.Deps) -> dict:
             deps.on_scope(within)
-            reports = world.snapshot([Clause.of("home", world.facts.keys("home"), ["campaign_report", "campaign_table"])], None)
+            reports = world.snapshot([Clause.of("home", world.homes(), ["campaign_report", "campaign_table"])], None)
             return _campaign_status(archive, as_of, reports, rectification_view(archive, as_of, within=within))
 
         return cache.get_or_compute(archive, k, compute, packages=True)  # the packages handed in

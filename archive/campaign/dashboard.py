@@ -141,7 +141,7 @@ def dashboard(archive: Any, *, as_of: date | None = None, within: str | None = N
 def _dashboard(archive: Any, as_of: date, within: str | None) -> Dashboard:
     world = World(archive, within=within)
     status = campaign_status(archive, as_of, within=within)  # holds the rectification figures and overdue items too
-    lists = world.snapshot([Clause.of("home", world.facts.keys("home"), ["blacklist_entry", "blacklist_removal"])], None)
+    lists = world.snapshot([Clause.of("home", world.homes(), ["blacklist_entry", "blacklist_removal"])], None)
     return Dashboard(
         as_of=as_of.isoformat(),
         within=within,

@@ -327,7 +327,7 @@ class Whole:
             items.setdefault(x["enterprise"] or "", []).append(x)
         keyed, counts, self.enterprises = [], [], set()
         world.keep_cases = False  # each home's records are read once
-        for home in world.facts.keys("home"):
+        for home in world.homes():
             snap = world.snapshot(home_clauses(world, [home]), as_of).preload()
             projects = _year_projects(snap, year, None)
             if rows:

@@ -163,7 +163,7 @@ def whole_scope(world: World, as_of: date) -> tuple[list[str], list[str], list[s
         enterprises.add(world.owner)
     contractors = {i.get("contractor") for i in infos.values()} - {None}
     contractors |= {r["key"] for r in world.current_of_type("organization") if json.loads(r["info"] or "{}").get("role") == "contractor"}
-    homes = world.facts.keys("home")
+    homes = world.homes()
     world.deps.everything = True
     return sorted(enterprises), sorted(contractors), homes, infos
 
@@ -371,7 +371,7 @@ def by_home(archive: Any, world: World, k: str, changes: cache.Changes, compute:
     result ``k`` with what it read, and taken again while no record since touches it. The
     result depends on every record (a new home is a new part), or, in an enterprise account's
     world, on those of its scope (:meth:`archive.facts.cache.Deps.on_scope`)."""
-    homes = world.facts.keys("home")
+    homes = world.homes()
     world.deps.on_scope(world.within)
     kept = cache.load(archive, k + "-parts")
     previous = kept.value if kept is not None and kept.seq <= changes.top else {}

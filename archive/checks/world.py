@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from archive.checks.snapshot import Rec, Snapshot, as_known_on
+from archive.facts import cache
 from archive.facts.cache import Deps, RowFilter
 from archive.facts.index import catch_up
 from archive.registry import person_key
@@ -103,6 +104,12 @@ class World:
         types = kw.get("types")
         self.deps.add(keys, role=role, of_types=None if types is None else sorted(types))
         return self.facts.linked(role, keys, **kw)
+
+    def homes(self) -> list[str]:
+        """The homes holding records (of this world's scope): ``FactStore.keys("home")``, asked
+        once per process and catalog top (:func:`archive.facts.cache.asked_once`) — an enterprise
+        account's dashboard asked it three times, 25 ms each for the largest enterprise at 10^5."""
+        return list(cache.asked_once(self.archive, ("homes", self.within), lambda: tuple(self.facts.keys("home"))))
 
     def of_type(self, types: Collection[str], **kw: Any) -> list[FactRow]:
         """``FactStore.of_type``, noting the types read."""

@@ -414,7 +414,7 @@ def _remember(archive: Any, k: str, kept: Kept) -> None:
 
 _touched: "weakref.WeakKeyDictionary[Any, dict[tuple, Any]]" = weakref.WeakKeyDictionary()
 _touched_lock = threading.Lock()
-TOUCHED_KEPT = 256  # answers of touched and new_rows (:func:`_asked_once`) kept per archive in this process
+TOUCHED_KEPT = 256  # answers of touched and new_rows (:func:`asked_once`) kept per archive in this process
 
 
 def touched(archive: Any, seq: int) -> tuple[set[str], set[str]]:
@@ -427,12 +427,13 @@ def touched(archive: Any, seq: int) -> tuple[set[str], set[str]]:
     cannot change while none of them does: a new record moves the top, facts filled in move the
     position), and shared by every view asking: a preparation asks it of each of its 2,469
     views' kept results, nearly all from the same seq (8 ms each at 10^5 records)."""
-    return _asked_once(archive, (seq,), lambda: _touched_now(archive, seq))
+    return asked_once(archive, (seq,), lambda: _touched_now(archive, seq))
 
 
-def _asked_once(archive: Any, key: tuple, ask: Callable[[], Any]) -> Any:
+def asked_once(archive: Any, key: tuple, ask: Callable[[], Any]) -> Any:
     """``ask()``'s answer, kept in this process for ``key`` at the facts' position and the
-    catalog's top of now (what the records after a seq touch cannot change while neither moves)."""
+    catalog's top of now: for a question about the facts, which cannot change while neither moves
+    (what the records after a seq touch, the homes holding records)."""
     key = (*key, archive.catalog.facts.position(), archive.catalog.max_seq())
     with _touched_lock:
         memo = _touched.setdefault(archive, {})
@@ -468,7 +469,7 @@ def new_rows(archive: Any, seq: int, key: str) -> list:
     """The fact rows of the records after ``seq`` holding the link ``role|key|type`` (asked once
     per process for a seq, position and top, as :func:`touched`)."""
     role, k, t = key.split("|", 2)
-    return _asked_once(archive, (seq, key), lambda: [r for r in archive.catalog.facts.linked(role, [k], types=[t]) if r["seq"] > seq])
+    return asked_once(archive, (seq, key), lambda: [r for r in archive.catalog.facts.linked(role, [k], types=[t]) if r["seq"] > seq])
 
 
 class Changes:
