@@ -20,23 +20,7 @@ from archive.app import Archive
 from archive.campaign.prepare import scopes
 from archive.facts import cache
 from cli import main
-from bench.views.district import District
-from tests import campaign_factories as cf
-from tests.test_prepare import DAY, kept_files
-from tests.test_views import district_archive
-
-
-@pytest.fixture(scope="module")
-def district(tmp_path_factory):
-    a = district_archive(tmp_path_factory, District(seed=29, enterprises=3, contractors=7, records=300))
-    yield a
-    a.close()
-
-
-@pytest.fixture
-def home(district, tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("OUTSAFE_PASSPHRASE", "test-passphrase")
-    return cf.copy_home(Path(district.home.root), tmp_path / "archive")
+from tests.test_prepare import DAY, district_fixture, home_fixture, kept_files  # noqa: F401 (the fixtures district, home)
 
 
 def run(home: Path, *args: str) -> tuple[int, str, str]:

@@ -37,15 +37,15 @@ DAY = date(2026, 11, 30)
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def district(tmp_path_factory):
+@pytest.fixture(scope="module", name="district")
+def district_fixture(tmp_path_factory):
     a = district_archive(tmp_path_factory, District(seed=23, enterprises=4, contractors=9, records=500))
     yield a
     a.close()
 
 
-@pytest.fixture
-def home(district, tmp_path, monkeypatch) -> Path:
+@pytest.fixture(name="home")
+def home_fixture(district, tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("OUTSAFE_PASSPHRASE", "test-passphrase")
     return cf.copy_home(Path(district.home.root), tmp_path / "archive")
 
