@@ -414,7 +414,7 @@ def _remember(archive: Any, k: str, kept: Kept) -> None:
 
 _touched: "weakref.WeakKeyDictionary[Any, dict[tuple, Any]]" = weakref.WeakKeyDictionary()
 _touched_lock = threading.Lock()
-TOUCHED_KEPT = 256  # answers of touched and new_rows (:func:`asked_once`) kept per archive in this process
+TOUCHED_KEPT = 256  # answers of :func:`asked_once` (touched, new_rows, World.homes) kept per archive in this process
 
 
 def touched(archive: Any, seq: int) -> tuple[set[str], set[str]]:
