@@ -39,9 +39,14 @@ class RecordRow(TypedDict):
     supersedes: str | None  # id of the record this one corrects
     note: str | None
     created_at: str
-    seal: str | None  # the signed statement (canonical JSON)
-    signature: bytes | None  # Ed25519 over ``seal``
+    seal: NotRequired[str | None]  # the signed statement (canonical JSON); absent from list_records(sealed=False)
+    signature: NotRequired[bytes | None]  # Ed25519 over ``seal``; absent likewise
     signer: str | None  # key fingerprint
+
+
+# a record row's columns but the seal and signature (CatalogStore.list_records(sealed=False))
+UNSEALED_COLUMNS = ("seq, id, type, subtype, doc_no, title, enterprise, contractor, project, doc_date, data, refs, source_name, "
+                    "origin, supersedes, note, created_at, signer")
 
 
 class NewFile(TypedDict):

@@ -259,6 +259,13 @@ def test_the_dossier_reads_the_records_a_scan_would_find(district):
         dossier = contractor_dossier(a, c, date(2026, 9, 1))
         assert dossier.as_dict()["contractor"]["uscc"] == c
         assert dossier.as_dict() == {**dataclasses.asdict(dossier), "blacklisted": dossier.blacklisted}  # plain data, copied or not
+        names: dict[str, str] = {}  # each organization's name as the first record naming it recorded it: every record read
+        for r in records_naming_by_scan(a.catalog, c):
+            for k, o in json.loads(r["refs"] or "{}").get("organizations", {}).items():
+                names.setdefault(k, o.get("name"))
+        assert dossier.enterprises and all(e["name"] == names.get(e["uscc"]) for e in dossier.enterprises)
+        assert all(t["enterprise_name"] == names.get(t["enterprise"] or "") for t in dossier.timeline)
+        assert all(m["enterprise_name"] == names.get(m["enterprise"]) for m in dossier.missing)
     assert named > 100
 
 

@@ -34,7 +34,7 @@ from storage.postgresql.ledger import PostgresLedgerStore
 from storage.postgresql.migrations import MIGRATIONS, SCHEMA_VERSION, grant_sql
 from storage.postgresql.packages import PostgresPackageBook
 from storage.postgresql.training import PostgresExamBook, PostgresReminderLog
-from storage.rows import FileRow, NewFile, RecordRow, RegistryRow
+from storage.rows import UNSEALED_COLUMNS, FileRow, NewFile, RecordRow, RegistryRow
 
 RECORD_COLUMNS = (
     "id", "type", "subtype", "doc_no", "title", "enterprise", "contractor", "project", "doc_date",
@@ -183,6 +183,7 @@ class PostgresCatalog:
         current_only: bool = False,
         limit: int | None = None,
         belongs_to: str | None = None,
+        sealed: bool = True,
     ) -> list[RecordRow]:
         where: list[str] = []
         args: list[Any] = []
@@ -205,7 +206,7 @@ class PostgresCatalog:
             args.append(until + "\uffff")  # "2026-06-09 18:00" and "2026-06-30" sort below "2026-06\uffff" (C collation)
         if current_only:
             where.append(_CURRENT)
-        sql = "SELECT * FROM records" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
+        sql = f"SELECT {'*' if sealed else UNSEALED_COLUMNS} FROM records" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
         if limit:
             sql += f" LIMIT {int(limit)}"
         return self.sql.rows(sql, args)  # type: ignore[return-value]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.errors import StorageError
-from storage.rows import FileRow, NewFile, RecordRow, RegistryRow
+from storage.rows import UNSEALED_COLUMNS, FileRow, NewFile, RecordRow, RegistryRow
 from storage.sqlite.access import SqliteAccessLog, SqliteAccountStore
 from storage.sqlite.connection import Connection
 from storage.sqlite.drafts import SqliteDraftStore
@@ -158,6 +158,7 @@ class SqliteCatalog:
         current_only: bool = False,
         limit: int | None = None,
         belongs_to: str | None = None,
+        sealed: bool = True,
     ) -> list[RecordRow]:
         where, args = [], []
         if belongs_to is not None:
@@ -179,7 +180,7 @@ class SqliteCatalog:
             args.append(until + "\uffff")  # "2026-06-09 18:00" and "2026-06-30" sort below "2026-06\uffff"
         if current_only:
             where.append(_CURRENT)
-        sql = "SELECT * FROM records" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
+        sql = f"SELECT {'*' if sealed else UNSEALED_COLUMNS} FROM records" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
         if limit:
             sql += f" LIMIT {int(limit)}"
         return self.sql.rows(sql, args)  # type: ignore[return-value]

@@ -130,6 +130,14 @@ def test_list_by_party_and_project(listed):
     assert listed.list_records(contractor="nobody") == []
 
 
+def test_list_without_the_seal_is_the_same_rows_but_the_seal_and_signature(listed):
+    for kw in ({}, {"contractor": "C2"}, {"types": ["work_ticket"], "current_only": True}):
+        full, light = listed.list_records(**kw), listed.list_records(sealed=False, **kw)
+        assert light and [{k: v for k, v in r.items() if k not in ("seal", "signature")} for r in full] == light, kw
+        assert all("seal" not in r and "signature" not in r for r in light)
+        assert all(r["seal"] is not None for r in full)  # (what the light rows leave out is there to leave)
+
+
 def test_list_by_document_number(listed):
     assert _ids(listed.list_records(doc_no="DH-2026-005")) == [rid(5)]
     assert _ids(listed.list_records(doc_no="DH-2026-009", current_only=True)) == []  # superseded by 7
