@@ -83,6 +83,9 @@ def test_a_kept_check_with_its_findings_deleted_on_disk_is_not_shown_and_verify_
     assert "被改动" in err and kept.name in err  # said where the user sees it
     aside = list((folder / cache.ALTERED).iterdir())
     assert len(aside) == 1 and aside[0].name.startswith(kept.stem)
+    code, out, _ = run(home, "audit", "list", "--json")  # a trace that outlives the file: the hash-chained access log
+    [entry] = [e for e in json.loads(out)["entries"] if e["action"] == "view_result_altered"]
+    assert entry["target"] == kept.name and entry["detail"]["set_aside"] == f"cache/views/{cache.ALTERED}/{aside[0].name}"
     assert whole_checks(folder) and body_of(whole_checks(folder)[0])["value"]["rules"]  # written again, true
 
     failures, _ = verified(home)

@@ -61,6 +61,7 @@ ACTIONS = {
     "exam_signed": "考生签字确认成绩",
     "exam_cancelled": "取消考试",
     "card_written": "考试成绩写入登记卡",
+    "view_result_altered": "视图结果文件被改动（未采用，已重新计算）",
 }
 
 

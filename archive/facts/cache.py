@@ -53,6 +53,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from archive.access import audit as access_log
+from archive.errors import OutsafeError
+from storage.errors import StorageError
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("schemas", "archive/checks", "archive/campaign", "archive/facts")
 KEEP_IN_PROCESS = 64  # results kept in this process, most recent first
@@ -216,7 +220,7 @@ def load(archive: Any, k: str) -> Kept | None:
         return None  # none: computed
     state, body = _unwrap(mac_key, k, raw)
     if state == "altered":
-        _set_aside(path)
+        _set_aside(archive, path)
         return None
     try:
         if state != "ok":
@@ -291,9 +295,10 @@ def _unwrap(mac_key: bytes, k: str, raw: bytes) -> tuple[str, bytes]:
     return "ok", raw[end + 1:]  # (the content copied once: a whole check's kept result is 27 MB at 10^5)
 
 
-def _set_aside(path: Path) -> None:
+def _set_aside(archive: Any, path: Path) -> None:
     """Move an altered kept file to ``altered/`` (evidence for :func:`audit` and ``outsafe verify``),
-    and say so on stderr; the view is computed again."""
+    say so on stderr, and leave a trace in the access log (hash-chained, anchored in the ledger:
+    it outlives the file, should someone remove that too); the view is computed again."""
     aside = path.parent / ALTERED
     try:
         aside.mkdir(exist_ok=True, mode=0o700)
@@ -304,6 +309,11 @@ def _set_aside(path: Path) -> None:
     print(f"警告/warning: 视图结果文件 {path.name} 在写入后被改动，未采用，已移至 {dest}，视图已重新计算；"
           f"outsafe verify 会报告它 (a kept view result was altered after it was written: not used, set aside, "
           f"computed again)", file=sys.stderr)
+    try:
+        access_log.record(archive, "view_result_altered", target=path.name,
+                          detail={"set_aside": str(dest.relative_to(path.parent.parent.parent))})
+    except (OutsafeError, StorageError):
+        pass  # an archive whose catalog cannot be written now: the file and verify still say it
 
 
 def audit(archive: Any) -> tuple[int, list[str], int, bool]:
