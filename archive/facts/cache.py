@@ -41,6 +41,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import sys
 import tempfile
 import threading
@@ -302,7 +303,7 @@ def _set_aside(archive: Any, path: Path) -> None:
     aside = path.parent / ALTERED
     try:
         aside.mkdir(exist_ok=True, mode=0o700)
-        dest = aside / f"{path.stem}.{time.time_ns()}.json"
+        dest = aside / f"{path.stem}.{secrets.token_hex(6)}.json"  # (when: in the access log, by the archive's clock)
         os.replace(path, dest)
     except OSError:
         return  # another process set it aside first, or a read-only archive: not read either way
