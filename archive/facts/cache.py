@@ -220,15 +220,16 @@ def load(archive: Any, k: str) -> Kept | None:
     except OSError:
         return None  # none: computed
     state, body = _unwrap(mac_key, k, raw)
-    if state == "altered":
+    if state != "ok":
+        # altered — or without a MAC, as earlier versions wrote: but no earlier version wrote this
+        # key (the program's digest is in it, and this file's code is in the digest), so that too
+        # is an edit (the MAC line removed)
         _set_aside(archive, path)
         return None
     try:
-        if state != "ok":
-            raise ValueError(state)  # written by an earlier version, unauthenticated: computed again
         kept = Kept.from_dict(json.loads(body))
     except (ValueError, KeyError, TypeError):
-        return None  # unreadable: computed again
+        return None  # a MAC that holds over content this version cannot read: computed again
     try:
         now = _fs_now(path.parent)
         os.utime(path, (now, now))  # read now: not swept as unused (:func:`sweep`)
@@ -286,8 +287,8 @@ def _wrap(mac_key: bytes, k: str, body: bytes) -> bytes:
 
 def _unwrap(mac_key: bytes, k: str, raw: bytes) -> tuple[str, bytes]:
     """("ok", content) of a kept file whose MAC holds; ("altered", b"") when it does not (edited,
-    truncated, or another view's file under this name); ("earlier", b"") for a file an earlier
-    version wrote without one (never read: the program's digest in its key has changed anyway)."""
+    truncated, or another view's file under this name); ("earlier", b"") for one without a MAC,
+    as earlier versions wrote them (under keys of their own program: at a current key, an edit)."""
     if not raw.startswith(MAGIC):
         return ("earlier", b"") if raw.startswith(b"{") else ("altered", b"")
     end = raw.find(b"\n", len(MAGIC))
@@ -312,23 +313,26 @@ def _set_aside(archive: Any, path: Path) -> None:
           f"computed again)", file=sys.stderr)
     try:
         access_log.record(archive, "view_result_altered", target=path.name,
-                          detail={"set_aside": str(dest.relative_to(path.parent.parent.parent))})
+                          detail={"set_aside": str(dest.relative_to(Path(archive.home.root)))})
     except (OutsafeError, StorageError):
         pass  # an archive whose catalog cannot be written now: the file and verify still say it
 
 
-def audit(archive: Any) -> tuple[int, list[str], int, bool]:
-    """(kept files whose MAC holds, the altered ones — in the folder, or set aside when a view met
-    them —, files of an earlier version without a MAC, whether they could be checked at all)."""
+def audit(archive: Any) -> tuple[list[str], int, bool]:
+    """(the altered kept files — in the folder, or set aside when a view met them —, as paths in
+    the home; how many files are without a MAC (an earlier version's, or a current one's with its
+    MAC line removed: which, only a view asking for its key can tell); whether they could be
+    checked at all)."""
     folder = _folder(archive)
     mac_key = _mac_key(archive)
     if mac_key is None:
-        return 0, [], 0, False
-    good, altered, earlier = 0, [], 0
+        return [], 0, False
+    home = Path(archive.home.root)
+    altered, earlier = [], 0
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
-        return 0, [], 0, True  # no folder: nothing kept
+        return [], 0, True  # no folder: nothing kept
     for e in entries:
         if not e.name.endswith(".json") or e.name.startswith("."):
             continue
@@ -337,17 +341,15 @@ def audit(archive: Any) -> tuple[int, list[str], int, bool]:
         except OSError:
             continue  # swept meanwhile
         state, _ = _unwrap(mac_key, e.name[:-len(".json")], raw)
-        if state == "ok":
-            good += 1
-        elif state == "earlier":
+        if state == "earlier":
             earlier += 1
-        else:
-            altered.append(str(Path(e.path).relative_to(folder.parent.parent)))
+        elif state == "altered":
+            altered.append(str(Path(e.path).relative_to(home)))
     try:
-        altered += sorted(str(Path(e.path).relative_to(folder.parent.parent)) for e in os.scandir(folder / ALTERED) if e.is_file())
+        altered += sorted(str(Path(e.path).relative_to(home)) for e in os.scandir(folder / ALTERED) if e.is_file())
     except OSError:
         pass  # none set aside
-    return good, altered, earlier, True
+    return altered, earlier, True
 
 
 def _mark_age(folder: Path, now: float) -> float:

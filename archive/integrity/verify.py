@@ -213,7 +213,7 @@ def _verify_kept(archive, rep: VerifyReport) -> None:
     """7. the views' kept results (cache/views): a cache, but one ``check`` answers from — each
     file's MAC (archive.facts.cache); one edited on disk, or set aside by a view that met it, is
     a failure until an administrator has looked at it and deleted it."""
-    _, altered, earlier, checked = kept_audit(archive)
+    altered, earlier, checked = kept_audit(archive)
     if not checked:
         rep.warnings.append("视图结果文件未核验：档案的 keys/id-hash.key 不可读，这些文件也不会被采用 "
                             "(kept view results not checked: the archive's secret is unreadable; they are not used either)")
@@ -226,8 +226,8 @@ def _verify_kept(archive, rep: VerifyReport) -> None:
                             "(altered results are never used; they are a cache: once the alteration is looked into, "
                             "delete the files listed and the views are computed again)")
     if earlier:
-        rep.warnings.append(f"{earlier} 个视图结果文件由早先版本写入、没有校验码，不会被采用，到期自动清除 "
-                            f"(kept results written by an earlier version, without a MAC: never used, swept in time)")
+        rep.warnings.append(f"{earlier} 个视图结果文件没有校验码（早先版本写入的），不会被采用，到期自动清除 "
+                            f"(kept results without a MAC, as earlier versions wrote them: never used, swept in time)")
 
 
 class _Keyring:
