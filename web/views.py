@@ -232,7 +232,10 @@ def rectification(ctx: Ctx) -> Page:
     within = scope_of(ctx)
     contractor = ctx.param("contractor")
     if contractor is not None:  # a code the archive does not know: 404 with the reason, not an empty page that reads as all clear
-        contractor = unit_in_archive(ctx.archive, contractor, "contractor")
+        try:
+            contractor = unit_in_archive(ctx.archive, contractor, "contractor")
+        except NotFound as e:  # where to look, in the browser's terms rather than a command's
+            raise NotFound(e.message, hint="在“承包单位”页查找该单位 (find it on the 承包单位 page)") from None
     result = rectification_report(ctx.archive, as_of=ctx.day("as_of"), contractor=contractor, within=within)
     return Page("rectification.html", {"st": result.as_dict()}, result.as_dict())
 

@@ -93,6 +93,7 @@ def test_checks_rectification_and_blacklist(c):
     for bad in ("123", "91370100MA3C8K2P0Q", ENTERPRISE):  # mistyped, nobody here, an enterprise: said, not an empty page
         r = c.get(f"/rectification?contractor={bad}")
         assert r.status_code == 404 and ("统一社会信用代码" in r.text or "本档案中没有" in r.text or "不是承包单位" in r.text), bad
+        assert "承包单位”页" in r.text and "outsafe org list" not in r.text  # where to look, in the browser
     r = c.get("/blacklist?all=1")
     assert r.status_code == 200 and "没有黑名单" in r.text
 
