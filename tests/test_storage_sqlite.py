@@ -112,3 +112,42 @@ def test_the_leaves_of_one_kind_are_found_by_an_index(tmp_path):
     assert [r["idx"] for r in c.ledger.leaves(kind="package_imported")] == [1, 3]
     assert [r["idx"] for r in c.ledger.leaves(kind="package_imported", upto=2)] == [1]
     c.close()
+
+
+def test_a_scope_is_tested_on_the_rows_found_not_searched_by_its_index(tmp_path):
+    """In an enterprise's account (``within``) a selection by seq, record id, link, key or
+    correction finds its rows by that, then tests the scope: SQLite, left to choose, read every
+    row of the scope by the index (belongs, type) and tested the rest — 1–2 ms a query for the
+    largest enterprise at 10^5 records, 357 of them in its account's dashboard (189 → 99 ms).
+    A selection by type only still reads the scope's range of that index."""
+    c = open_catalog(tmp_path / "c.sqlite3", create=True)
+    c.migrate()
+    for seq, t in ((1, "hazard"), (2, "work_ticket"), (3, "hazard")):
+        c.db.execute(FACT.format(seq=seq, type=t))
+        c.db.execute("INSERT INTO fact_links(role, key, seq, type) VALUES('home', 'E', ?, ?)", (seq, t))
+    c.db.commit()
+    asked: list[tuple[str, list]] = []
+    rows = c.facts.sql.rows
+    c.facts.sql.rows = lambda sql, args=(): asked.append((sql, list(args))) or rows(sql, args)
+
+    def plan() -> str:
+        sql, args = asked.pop()
+        assert not asked
+        return " ".join(str(r[-1]) for r in c.db.execute("EXPLAIN QUERY PLAN " + sql, args))
+
+    assert [r["seq"] for r in c.facts.rows(record_ids=["R1", "R3"], within="E")] == [1, 3]
+    assert "fact_records_belongs" not in plan()
+    assert [r["seq"] for r in c.facts.rows(seqs=[2], within="E", with_data=False)] == [2]
+    assert "fact_records_belongs" not in plan()
+    assert [r["seq"] for r in c.facts.linked("home", ["E"], types=["hazard"], within="E")] == [1, 3]
+    found = plan()
+    assert "fact_records_belongs" not in found and "fact_links_type" in found, found
+    assert [r["seq"] for r in c.facts.keyed("hazard", ["K"], within="E")] == []
+    assert "fact_records_belongs" not in plan()
+    assert c.facts.successors(["R1"], within="E") == []
+    assert "fact_records_belongs" not in plan()
+    assert [r["seq"] for r in c.facts.of_type(["hazard"], within="E")] == [1, 3]
+    assert "fact_records_belongs" in plan()
+    assert [r["seq"] for r in c.facts.linked("home", ["E"], types=["hazard"], within="F")] == []
+    asked.clear()
+    c.close()
