@@ -550,6 +550,36 @@ def test_a_contractors_check_reads_only_what_it_can_judge_of_its_enterprises(dis
     a.close()
 
 
+def test_a_scopes_check_reads_each_records_sealed_data_once(district, monkeypatch):
+    """A scope's selection is several clauses that overlap (a contractor's records and those filed
+    under its projects are mostly the same); only the first clause that finds anything reads the
+    sealed data with its rows, the rest read the data of the records they add — each record's data
+    is read once, and the checks are those of the straightforward evaluation."""
+    a, snap = district
+    facts = a.catalog.facts
+    read: list[int] = []
+    for name in ("linked", "rows", "of_type", "keyed"):
+        real = getattr(facts, name)
+
+        def spy(*args, _real=real, **kw):
+            got = _real(*args, **kw)
+            read.extend(r["seq"] for r in got if "data" in r)
+            return got
+        monkeypatch.setattr(facts, name, spy)
+    day = date(2026, 11, 30)
+    busiest = max({p.obj.contractor for p in snap.of("project")}, key=lambda c: sum(p.obj.contractor == c for p in snap.of("project")))
+    largest = max({p.obj.enterprise for p in snap.of("project")}, key=lambda e: sum(p.obj.enterprise == e for p in snap.of("project")))
+    for scope in ({"contractor": busiest}, {"enterprise": largest}):
+        a.views.clear()
+        a.sealed.clear()
+        read.clear()
+        with view_cache.collector_paused():
+            view = check_dict(check_view(a, day, **scope))
+        twice = {s for s in read if read.count(s) > 1}
+        assert read and not twice, (scope, len(twice))
+        assert view == check_dict(run_checks(snap, day, **scope))
+
+
 # --- the collector paused while a view computes ----------------------------------------------------------
 
 
