@@ -258,9 +258,12 @@ def median_of(runs: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def measure(home: Path, runs: int, straightforward: bool, cli: bool) -> dict:
+def measure(home: Path, runs: int, straightforward: bool, cli: bool, skip: frozenset[str] = frozenset()) -> dict:
     from archive.app import Archive
 
+    unknown = sorted(skip - {name for name, _, _ in VIEWS})
+    if unknown:
+        raise SystemExit(f"--skip: no view named {', '.join(unknown)} (the views: {', '.join(n for n, _, _ in VIEWS)})")
     a = Archive.open(home)
     sc = scopes(a)
     n = a.catalog.max_seq()
@@ -273,6 +276,8 @@ def measure(home: Path, runs: int, straightforward: bool, cli: bool) -> dict:
                                     "base_mb": median_of(got, "base_mb"), "all": [r["seconds"] for r in got]}
         print(f"{fname}: {results['floors'][fname]['seconds']:.3f} s", file=sys.stderr)
     for name, scope, target in VIEWS:
+        if name in skip:
+            continue
         cold = [spawn(home, name, arg_of[scope], cold=True) for _ in range(runs)]
         warm = [spawn(home, name, arg_of[scope], cold=False) for _ in range(runs)]
         results["views"][name] = {
@@ -452,6 +457,7 @@ def main() -> None:
     m.add_argument("--straightforward", action="store_true", help="also the evaluation the views replace (memory: ~30 KB a record)")
     m.add_argument("--cli", action="store_true", help="also the commands end to end")
     m.add_argument("--json", type=Path, help="write the figures here")
+    m.add_argument("--skip", default="", help="views not to measure, by name, comma-separated (report-ledger at 10^6: 13 minutes a run)")
     z = sub.add_parser("sizes", help="the one-scope checks against the scope's size")
     z.add_argument("--home", type=Path, required=True)
     z.add_argument("--runs", type=int, default=3)
@@ -468,7 +474,7 @@ def main() -> None:
         args.home.parent.mkdir(parents=True, exist_ok=True)
         print(json.dumps(build(args.home, args.records, args.enterprises, args.contractors, args.seed, not args.no_lint), indent=1))
     elif args.cmd == "measure":
-        res = measure(args.home, args.runs, args.straightforward, args.cli)
+        res = measure(args.home, args.runs, args.straightforward, args.cli, frozenset(filter(None, args.skip.split(","))))
         res["machine"] = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
         info_path = args.home.with_name(args.home.name + ".district.json")
         info = json.loads(info_path.read_text()) if info_path.exists() else None
