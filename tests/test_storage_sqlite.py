@@ -150,4 +150,15 @@ def test_a_scope_is_tested_on_the_rows_found_not_searched_by_its_index(tmp_path)
     assert "fact_records_belongs" in plan()
     assert [r["seq"] for r in c.facts.linked("home", ["E"], types=["hazard"], within="F")] == []
     asked.clear()
+    # the records: a contractor's (its dossier in an enterprise's account) by the contractor's index
+    c.db.execute("INSERT INTO records(id, type, title, data, refs, origin, created_at, enterprise, contractor) "
+                 "VALUES('R9', 'hazard', 't', '{}', '{}', 'X', 'now', 'E', 'C')")
+    c.db.commit()
+    assert c.sql is c.facts.sql  # the same connection: its statements are those asked for
+    assert [r["id"] for r in c.list_records(contractor="C", belongs_to="E")] == ["R9"]
+    found = plan()
+    assert "records_contractor" in found and "records_belongs" not in found, found
+    assert [r["id"] for r in c.list_records(types=["hazard"], belongs_to="E")] == ["R9"]
+    assert "records_belongs" in plan()
+    assert c.list_records(contractor="C", belongs_to="F") == []
     c.close()

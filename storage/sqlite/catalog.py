@@ -162,7 +162,12 @@ class SqliteCatalog:
     ) -> list[RecordRow]:
         where, args = [], []
         if belongs_to is not None:
-            where.append("COALESCE(enterprise, origin)=?")  # the index records_belongs
+            # the index records_belongs, unless a contractor or a document number is asked for: then
+            # their own index finds fewer rows and the scope is tested on them (``+``) — left to
+            # choose, SQLite read all 7,606 rows of the largest enterprise at 10^5 for the 191 of a
+            # contractor's dossier in its account (22.6 → 5.2 ms)
+            narrower = contractor is not None or doc_no is not None
+            where.append(f"{'+' if narrower else ''}COALESCE(enterprise, origin)=?")
             args.append(belongs_to)
         if types:
             where.append(f"type IN ({', '.join('?' for _ in types)})")
