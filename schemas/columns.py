@@ -65,11 +65,17 @@ def record_columns(cls: type, data: dict) -> dict[str, str | None]:
     return {
         "doc_no": number,
         "title": title,
-        "enterprise": enterprise,
-        "contractor": contractor,
-        "project": dotted(data, meta.project) if meta.project else None,
+        "enterprise": _text(enterprise),
+        "contractor": _text(contractor),
+        "project": _text(dotted(data, meta.project) if meta.project else None),
         "doc_date": day_text(dotted(data, meta.date)),
     }
+
+
+def _text(value: object) -> str | None:
+    """A column's value as the catalog keeps it: text (data sealed in an older shape may hold a
+    number where today's class has text; the catalog's TEXT column holds it as text)."""
+    return value if value is None or isinstance(value, str) else str(value)
 
 
 def registry_name(data: dict, key: str) -> str:
