@@ -37,10 +37,22 @@ def from_sealed(cls: type, data: dict) -> Any:
     """The object of class ``cls`` that the sealed JSON ``data`` holds (see the module docstring).
     Never raises for data of an older or newer shape: a value that cannot be converted is kept as
     stored (the lint names it)."""
+    return sealed_object(cls, data)[0]
+
+
+def sealed_object(cls: type, data: dict) -> tuple[Any, bool]:
+    """(the object, whether it fits ``cls``): :func:`from_sealed`, and whether every value the data
+    holds is of the type its field's hint names — a text a text, a day a day, a list of items a
+    list of such items, no null where the hint allows none. A field the data lacks takes its
+    default, or None where the hint allows it, and still fits (a field added after the record was
+    sealed); one that must have a value and has none does not. An object that does not
+    fit — data sealed in a shape today's classes do not have (an order's items as one text, a day
+    that is no day) — is kept as stored for showing it, but the rules cannot judge it: the views
+    leave it out and the check says so (:mod:`archive.checks.world`)."""
     try:
-        return _decoder(cls)(data)
+        return _decoder(cls)(data), True
     except (TypeError, ValueError, AttributeError, InvalidOperation):
-        return _tolerant(cls, data)
+        return _tolerant(cls, data), False
 
 
 # --- conversion by type hint --------------------------------------------------------------------
@@ -60,20 +72,66 @@ def bare_type(hint: Any) -> tuple[Any, bool]:
     return hint, optional
 
 
+# Each converter takes a JSON value of its hint's type to the field's value, and raises TypeError for
+# a value of another type (the decoder then takes the tolerant path, which keeps what it cannot convert).
+
+
 def _to_float(v: Any) -> Any:
-    return float(v) if type(v) is int else v
+    if type(v) is int:
+        return float(v)
+    if type(v) is not float:
+        raise TypeError("not a number")
+    return v
 
 
 def _to_date(v: Any) -> Any:
-    return date.fromisoformat(v) if type(v) is str else v
+    if type(v) is not str:
+        raise TypeError("not a day")
+    return date.fromisoformat(v)
 
 
 def _to_datetime(v: Any) -> Any:
-    return datetime.fromisoformat(v) if type(v) is str else v
+    if type(v) is not str:
+        raise TypeError("not a time")
+    return datetime.fromisoformat(v)
 
 
 def _to_decimal(v: Any) -> Any:
-    return Decimal(str(v)) if not isinstance(v, Decimal) else v
+    if isinstance(v, Decimal):
+        return v
+    if type(v) not in (str, int, float):
+        raise TypeError("not a decimal")
+    return Decimal(str(v))
+
+
+def _exactly(t: type) -> Any:
+    """The check of a value JSON holds as it is (text, whole number, yes/no): of exactly that type."""
+    def check(v: Any) -> Any:
+        if type(v) is not t:
+            raise TypeError(f"not a {t.__name__}")
+        return v
+    check.exact = t  # type: ignore[attr-defined]  # inlined by the generated decoders
+    return check
+
+
+def _list_of(item: Any) -> Any:
+    """A list's items converted by ``item`` into a tuple (None: items of any value, a Literal's or a
+    union's, taken as they are; text, whole numbers, yes/no: checked, all at once)."""
+    exact = getattr(item, "exact", None)
+    if item is None or exact is not None:
+        kinds = frozenset() if exact is None else frozenset({exact})
+
+        def as_is(v: Any) -> tuple:
+            if type(v) is not list or (kinds and not kinds.issuperset(map(type, v))):
+                raise TypeError("not a list of such items")
+            return tuple(v)
+        return as_is
+
+    def convert(v: Any) -> tuple:
+        if type(v) is not list:
+            raise TypeError("not a list")
+        return tuple(map(item, v))
+    return convert
 
 
 def _converter(hint: Any) -> Any:
@@ -82,9 +140,7 @@ def _converter(hint: Any) -> Any:
     origin = get_origin(hint)
     if origin is tuple:
         item = _converter([a for a in get_args(hint) if a is not Ellipsis][0])
-        if item is None:
-            return tuple
-        return lambda v: tuple(map(item, v))  # an item None (never sealed) fails over to the tolerant path
+        return _list_of(item)  # an item None (never sealed) fails over to the tolerant path
     if origin is Literal:
         return None
     if dataclasses.is_dataclass(hint):
@@ -97,39 +153,72 @@ def _converter(hint: Any) -> Any:
         return _to_datetime
     if hint is Decimal:
         return _to_decimal
-    return None  # str, int, bool: JSON already holds them
+    if hint in (str, int, bool):
+        return _exactly(hint)  # JSON holds them as they are: checked, not converted
+    return None  # a union, Any: taken as stored
 
 
 def _defaults(cls: type) -> list[tuple[str, Any, Any]]:
     """(name, converter, default) of each field set by ``__init__``."""
+    return [(name, conv, default) for name, conv, default, _, _ in _fields(cls)]
+
+
+def _fields(cls: type) -> list[tuple[str, Any, Any, bool, bool]]:
+    """(name, converter, default, whether the hint allows None, whether the field has a default)
+    of each field set by ``__init__``."""
     hints = type_hints(cls)
     out = []
     for f in dataclasses.fields(cls):
         if not f.init:
             continue
+        has_default = True
         if f.default is not dataclasses.MISSING:
             default = f.default
         elif f.default_factory is not dataclasses.MISSING:
             default = f.default_factory()
         else:
-            default = None
-        out.append((f.name, _converter(hints[f.name]), default))
+            default, has_default = None, False
+        hint = hints[f.name]
+        bare, optional = bare_type(hint)
+        nullable = optional or bare is Any or bare is type(None) or (
+            get_origin(bare) in (Union, types.UnionType) and type(None) in get_args(bare)) or (
+            get_origin(bare) is Literal and None in get_args(bare))
+        out.append((f.name, _converter(hint), default, nullable, has_default))
     return out
+
+
+class _Unfit(TypeError):
+    """A value the field's hint does not allow (the decoder's way to the tolerant path)."""
 
 
 @cache
 def _decoder(cls: type) -> Any:
-    """The generated decoder of one dataclass: straight-line code, one statement per field."""
-    spec = _defaults(cls)
-    env: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    """The generated decoder of one dataclass: straight-line code, one statement per field. A field
+    the data lacks takes its default (None when the hint allows it); a value of another type than
+    the hint's raises (for :func:`sealed_object`), and so do a null where the hint allows none and
+    the lack of a field that must have a value."""
+    spec = _fields(cls)
+    env: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_absent": _MISSING, "_Unfit": _Unfit}
     lines = ["def decode(d):", "    g = d.get"]
     names = []
-    for i, (name, conv, default) in enumerate(spec):
+    for i, (name, conv, default, nullable, has_default) in enumerate(spec):
         env[f"_d{i}"] = default
-        lines.append(f"    v{i} = g({name!r}, _d{i})")
-        if conv is not None:
-            env[f"_c{i}"] = conv
-            lines.append(f"    if v{i} is not None and v{i} is not _d{i}: v{i} = _c{i}(v{i})")
+        lines.append(f"    v{i} = g({name!r}, _absent)")
+        absent = f"v{i} = _d{i}" if has_default or nullable else f"raise _Unfit({name!r})"
+        null = "pass" if nullable else f"raise _Unfit({name!r})"
+        exact = getattr(conv, "exact", None)
+        if exact is not None:  # text, whole numbers, yes/no — most fields: one test when the value is one
+            env[f"_t{i}"] = exact
+            lines += [f"    if v{i}.__class__ is not _t{i}:",
+                      f"        if v{i} is _absent: {absent}",
+                      f"        elif v{i} is not None: raise _Unfit({name!r})",
+                      f"        else: {null}"]
+        else:
+            lines += [f"    if v{i} is _absent: {absent}",
+                      f"    elif v{i} is None: {null}"]
+            if conv is not None:
+                env[f"_c{i}"] = conv
+                lines.append(f"    else: v{i} = _c{i}(v{i})")
         names.append(f"{name!r}: v{i}")
     lines += ["    o = _new(_cls)", f"    o.__dict__.update({{{', '.join(names)}}})", "    return o"]
     exec(compile("\n".join(lines), f"<sealed decoder {cls.__name__}>", "exec"), env)  # noqa: S102 - generated from type hints only

@@ -200,9 +200,14 @@ class CheckReport:
         for r in self.lint:
             for p in r["problems"]:
                 where = p["path"] or "（整条记录）"
-                out.append(f"{SEVERITY_TAGS['warning']}{r['title']}（{r['id']}）不符合现行校验规则，按封存原样读取："
-                           f"{where}：{p['message']}" + (f" [{p['source']}]" if p.get("source") else "")
-                           + " (a sealed record today's rules refuse; read as sealed)")
+                if r.get("judged", True):
+                    out.append(f"{SEVERITY_TAGS['warning']}{r['title']}（{r['id']}）不符合现行校验规则，按封存原样读取："
+                               f"{where}：{p['message']}" + (f" [{p['source']}]" if p.get("source") else "")
+                               + " (a sealed record today's rules refuse; read as sealed)")
+                else:
+                    out.append(f"{SEVERITY_TAGS['warning']}{r['title']}（{r['id']}）封存数据的格式与现行记录类型不符，未纳入检查，请人工核对："
+                               f"{where}：{p['message']}" + (f" [{p['source']}]" if p.get("source") else "")
+                               + " (sealed in a shape today's rules cannot judge: left out of the check; look at it by hand)")
         if self.unlinted:
             out.append(f"{SEVERITY_TAGS['warning']}{self.unlinted} 条记录尚未按现行校验规则检查，请运行 outsafe verify --lint "
                        f"({self.unlinted} records not yet linted against today's rules)")

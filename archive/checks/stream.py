@@ -411,27 +411,41 @@ def _read(snap: PartialSnapshot) -> set[str]:
 # =============================================================================================
 
 
+UNFIT = {"path": "", "message": "封存数据的格式与现行记录类型不符 (sealed in a shape today's record type does not have)"}
+
+
 def lint_of(world: World, ids: Iterable[str]) -> tuple[list[dict], list[str]]:
-    """(records among ``ids`` that today's rules refuse, ids of those today's rules have not judged)."""
-    ids = sorted(set(ids))
+    """(records among ``ids`` that today's rules refuse, ids of those today's rules have not judged).
+    Each refused record says whether the rules judged it (``judged``): one whose sealed data does
+    not fit today's class was left out (:attr:`World.unfit`) — and is named even before the lint
+    has run over it."""
+    ids = sorted(set(ids) | world.unfit)
     rows = world.facts.lint(record_ids=ids, problems_only=False)
     current = fingerprint()
     judged = {r["record_id"] for r in rows if r["fingerprint"] == current}
-    refused = [r for r in rows if r["fingerprint"] == current and r["problems"]]
-    titles = {r["record_id"]: r for r in world.facts.rows(record_ids=[r["record_id"] for r in refused])}
-    out = [{"id": r["record_id"], "title": titles[r["record_id"]]["title"] if r["record_id"] in titles else r["record_id"],
-            "type": titles[r["record_id"]]["type"] if r["record_id"] in titles else "", "problems": json.loads(r["problems"])}
-           for r in refused]
-    return out, sorted(set(ids) - judged)
+    refused = {r["record_id"]: json.loads(r["problems"]) for r in rows if r["fingerprint"] == current and r["problems"]}
+    refused.update({rid: [UNFIT] for rid in sorted(world.unfit) if rid not in refused})
+    titles = {r["record_id"]: r for r in world.facts.rows(record_ids=list(refused))}
+    out = [{"id": rid, "title": titles[rid]["title"] if rid in titles else rid, "type": titles[rid]["type"] if rid in titles else "",
+            "problems": problems, "judged": rid not in world.unfit}
+           for rid, problems in sorted(refused.items(), key=lambda kv: titles[kv[0]]["seq"] if kv[0] in titles else 0)]
+    return out, sorted(set(ids) - judged - world.unfit)
 
 
 def lint_all(world: World) -> tuple[list[dict], int]:
-    """(every record today's rules refuse, how many records they have not judged)."""
+    """(every record today's rules refuse — each saying whether the rules judged it, as
+    :func:`lint_of` — how many records they have not judged)."""
     refused = world.facts.lint(problems_only=True)
     current = fingerprint()
-    rows = {r["record_id"]: r for r in world.facts.rows(record_ids=[r["record_id"] for r in refused])}
-    out = [{"id": r["record_id"], "title": rows[r["record_id"]]["title"], "type": rows[r["record_id"]]["type"],
-            "problems": json.loads(r["problems"])} for r in refused if r["fingerprint"] == current and r["record_id"] in rows]
+    rows = {r["record_id"]: r for r in world.facts.rows(record_ids=[r["record_id"] for r in refused], with_data=True)}
+    out = []
+    for r in refused:
+        row = rows.get(r["record_id"])
+        if r["fingerprint"] != current or row is None:
+            continue
+        world.sealed.load(row, keep=False)  # the few refused: does it fit, or did the parts leave it out?
+        out.append({"id": r["record_id"], "title": row["title"], "type": row["type"], "problems": json.loads(r["problems"]),
+                    "judged": world.sealed.fits(r["record_id"])})
     return out, world.facts.lint_stale(current)
 
 

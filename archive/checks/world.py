@@ -97,6 +97,7 @@ class World:
         self._registry: dict[tuple[str, str], FactRow | None] = {}
         self._known_recs: dict[tuple[str, date | None], Rec] = {}
         self.deps = Deps()  # what this world has read (archive.facts.cache): a kept result depends on it
+        self.unfit: set[str] = set()  # records read whose sealed data does not fit today's classes: left out of the views
         self.keep_cases = True  # keep the records read in the sealed cache (a stream through the archive keeps only the registry)
 
     def linked(self, role: str, keys: Collection[str], **kw: Any) -> list[FactRow]:
@@ -195,6 +196,9 @@ class World:
             obj = self.sealed.get(v["record_id"])
             if obj is None:
                 obj = self.sealed.load(v if "data" in v else data[v["record_id"]], keep=self.keep_cases or v["type"] in REGISTRY)
+            if not self.sealed.fits(v["record_id"]):
+                self.unfit.add(v["record_id"])  # sealed in a shape the rules cannot judge: left out, and said
+                continue
             if as_of is not None:
                 obj = as_known_on(obj, as_of)
             out.append(Rec(v["record_id"], v["type"], v["title"], obj, v["origin"], v["created_at"], place))

@@ -85,6 +85,7 @@ def test_record_page_data_documents_seal_and_proof(c, ticket, shared_world):
 def test_checks_rectification_and_blacklist(c):
     r = c.get("/checks?as_of=2026-11-29")
     assert r.status_code == 200 and "E1" in r.text and "/records/" in r.text  # findings link their evidence
+    assert "未纳入检查的记录" not in r.text  # every record judged
     j = c.get("/api/checks?as_of=2026-11-29").json()
     assert j["as_of"] == "2026-11-29" and len(j["rules"]) >= 15
     assert c.get("/rectification").status_code == 200 and "整改情况" in c.get("/rectification").text
@@ -109,3 +110,21 @@ def test_the_access_log_page_for_admins(shared_world):
         login(ent, "ent_admin")  # an enterprise admin sees its own organization's entries only
         j = ent.get("/api/audit").json()
         assert j["entries"] and {e["org"] for e in j["entries"]} == {ENTERPRISE}
+
+
+def test_the_checks_page_names_the_records_it_could_not_judge(world, monkeypatch):
+    """A record sealed (by an older program) in a shape today's class does not have is left out of
+    the checks: the page says which, with a link to it, above the rules."""
+    from tests.test_views import MISSHAPEN, seal_as_an_old_version
+
+    monkeypatch.setenv("OUTSAFE_PASSPHRASE", "test-passphrase")
+    a = Archive.open(world["bureau"])
+    rid = seal_as_an_old_version(a, {**MISSHAPEN["items as one text"], "unit": ENTERPRISE, "contractor": CONTRACTOR})
+    a.close()
+    with client(world["bureau"]) as c:
+        login(c, "bureau_officer")
+        r = c.get("/checks?as_of=2026-11-29")
+        assert r.status_code == 200 and "未纳入检查的记录" in r.text and f"/records/{rid}" in r.text
+        assert r.text.index("未纳入检查的记录") < r.text.index("E1 ")
+        j = c.get("/api/checks?as_of=2026-11-29").json()
+        assert [x["id"] for x in j["records_refused_by_current_rules"] if x.get("judged") is False] == [rid]
