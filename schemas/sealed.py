@@ -114,6 +114,16 @@ def _exactly(t: type) -> Any:
     return check
 
 
+def _one_of(values: frozenset) -> Any:
+    """The check of a value a Literal allows (a status or kind named since otherwise does not fit:
+    the rules look such names up)."""
+    def check(v: Any) -> Any:
+        if v not in values or type(v) is bool and not any(x is v for x in values):
+            raise TypeError("not one of the values allowed")
+        return v
+    return check
+
+
 def _list_of(item: Any) -> Any:
     """A list's items converted by ``item`` into a tuple (None: items of any value, a Literal's or a
     union's, taken as they are; text, whole numbers, yes/no: checked, all at once)."""
@@ -142,7 +152,7 @@ def _converter(hint: Any) -> Any:
         item = _converter([a for a in get_args(hint) if a is not Ellipsis][0])
         return _list_of(item)  # an item None (never sealed) fails over to the tolerant path
     if origin is Literal:
-        return None
+        return _one_of(frozenset(get_args(hint)))
     if dataclasses.is_dataclass(hint):
         return _decoder(hint)
     if hint is float:

@@ -18,6 +18,7 @@ import gc
 import json
 import os
 import threading
+import typing
 from datetime import date, datetime
 from pathlib import Path
 
@@ -283,8 +284,8 @@ def test_a_record_sealed_in_a_shape_todays_class_does_not_have_is_left_out_and_s
 
 
 def test_sealed_data_of_another_type_never_raises_and_never_fits(district):
-    """Any field of any record replaced by a value of a JSON type its hint does not allow: the
-    record still loads, and does not fit."""
+    """Any field of any record replaced by a value of a JSON type its hint does not allow, or by a
+    name its Literal does not have: the record still loads, and does not fit."""
     a, _ = district
     rows = a.catalog.list_records(limit=400)
 
@@ -301,6 +302,8 @@ def test_sealed_data_of_another_type_never_raises_and_never_fits(district):
         hint, optional = bare_type(type_hints(cls)[field]) if field in type_hints(cls) else (None, True)
         wrong = {str: [1, [], {}], int: ["1", 1.5, []], bool: [1, "yes"], float: ["1.5", []], date: [1, "2026-02-30", []],
                  datetime: [1, "昨天", {}]}.get(hint)
+        if typing.get_origin(hint) is typing.Literal:
+            wrong = ["一个现行版本没有的名称", 7]  # a status or kind named otherwise since
         if wrong is None:
             return
         value = draw.draw(st.sampled_from(wrong))
