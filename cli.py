@@ -109,10 +109,15 @@ NO_PDF = click.option("--no-pdf", is_flag=True, help="Store the .docx only (quic
 def iso_date(_ctx, _param, value: str | None) -> date | None:
     if value is None:
         return None
+    from archive.clock import FIRST_DAY, LAST_DAY, day_in_range  # lazy: see Start-up
+
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD)") from None
+    if not day_in_range(day):
+        raise click.BadParameter(f"日期超出可用范围 {FIRST_DAY} – {LAST_DAY}：{value} (a day out of range)")
+    return day
 
 
 AS_OF = click.option("--as-of", callback=iso_date, metavar="YYYY-MM-DD", help="Judge dates as on this day (default: today).")

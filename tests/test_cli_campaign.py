@@ -36,6 +36,17 @@ def ok(r):
 # --- check ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("command", [("remind",), ("check",), ("rectify", "status"), ("campaign", "status")])
+def test_a_day_past_what_the_views_can_count_from_is_refused(runner, home, command):
+    """9999-12-30 as --as-of raised OverflowError in remind (the day plus the days ahead); every
+    date option takes days from 1900 to 2199 and says so otherwise."""
+    for far in ("9999-12-30", "0001-01-01"):
+        r = run(runner, home, *command, "--as-of", far)
+        assert r.exit_code == 2 and "日期超出可用范围 1900-01-01 – 2199-12-31" in r.output, (command, far, r.output)
+        assert "Traceback" not in r.output and isinstance(r.exception, SystemExit)
+    ok(run(runner, home, *command, "--as-of", "2199-12-31"))
+
+
 def test_check_json_on_the_examples_evaluates_every_rule(runner, home):
     out = json.loads(ok(run(runner, home, "check", "--as-of", "2026-11-29", "--json")).stdout)
     rules = {r["id"]: r for r in out["rules"]}

@@ -36,7 +36,7 @@ from archive.access.signin import Viewer, csrf_ok, unsign_token, viewer_for
 from archive.app import Archive
 from archive.integrity import keys
 from archive.campaign.dashboard import ViewCache
-from archive.clock import SYSTEM, Clock
+from archive.clock import FIRST_DAY, LAST_DAY, SYSTEM, Clock, day_in_range
 from archive.errors import NotFound, OutsafeError
 from archive.search.index import open_index
 from storage.errors import StorageError
@@ -142,9 +142,12 @@ class Ctx:
         if value is None:
             return None
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise BadRequest(f"日期格式应为 YYYY-MM-DD：{name}={value[:20]} (not a date)") from None
+        if not day_in_range(day):
+            raise BadRequest(f"日期超出可用范围 {FIRST_DAY} – {LAST_DAY}：{name}={value} (a day out of range)")
+        return day
 
     def number(self, name: str, default: int, lo: int = 1, hi: int = 10_000) -> int:
         value = self.param(name)

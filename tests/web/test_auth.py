@@ -251,6 +251,9 @@ def test_errors_are_chinese_pages_without_tracebacks(shared_world):
         assert r.status_code in (400, 200) and "Traceback" not in r.text
         r = c.get("/checks?as_of=2026-13-45")
         assert r.status_code == 400 and "日期格式" in r.text
+        for far in ("9999-12-30", "0001-01-01"):  # days the views cannot count from (reminders ran past the calendar's end)
+            r = c.get(f"/?as_of={far}")
+            assert r.status_code == 400 and "日期超出可用范围" in r.text and "Traceback" not in r.text, far
         r = c.get("/search", params={"q": '"unclosed ( OR'})
         assert "Traceback" not in r.text
         r = c.put("/")
