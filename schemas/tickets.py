@@ -109,10 +109,12 @@ def work_begun_on(steps) -> str | None:
     if not steps:
         return ""
     for x in steps:
-        kind = x.get("step") if isinstance(x, dict) else x.step
-        at = x.get("signed_at") if isinstance(x, dict) else x.signed_at
-        if kind in WORK_STEPS:
-            return at[:10] if isinstance(at, str) else at.date().isoformat()
+        kind = x.get("step") if isinstance(x, dict) else getattr(x, "step", None)
+        at = x.get("signed_at") if isinstance(x, dict) else getattr(x, "signed_at", None)
+        if isinstance(kind, str) and kind in WORK_STEPS:
+            if isinstance(at, str):
+                return at[:10]
+            return at.date().isoformat() if isinstance(at, datetime) else ""  # sealed in another shape: begun, day unknown
     return None
 
 

@@ -313,6 +313,44 @@ def test_sealed_data_of_another_type_never_raises_and_never_fits(district):
     check()
 
 
+def test_the_facts_of_a_record_in_any_shape_derive(district):
+    """Facts are derived from the sealed JSON whatever its shape (every command catches the facts up
+    when it opens the archive: one record whose facts raised would stop them all) — any field, at
+    any depth, of any type of record replaced by a number, a list, a mapping, a text or null."""
+    from archive.facts.derive import record_facts
+
+    a, _ = district
+    rows = a.catalog.list_records()
+    by_type: dict[str, dict] = {}
+    for row in rows:
+        by_type.setdefault(f"{row['type']}/{row['subtype']}", row)
+    samples = sorted(by_type.values(), key=lambda r: (r["type"], r["subtype"] or ""))
+
+    def paths(value, at=()):
+        yield at
+        if isinstance(value, dict):
+            for k, v in value.items():
+                yield from paths(v, (*at, k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value[:3]):
+                yield from paths(v, (*at, i))
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.sampled_from(samples), st.data())
+    def derive(row, draw):
+        data = json.loads(row["data"])
+        where = draw.draw(st.sampled_from([p for p in paths(data) if p]))
+        value = draw.draw(st.sampled_from([12345, ["a", 1], {"x": [1]}, "", "一段文字", None, [{"id_number": 5}], 1.5, True]))
+        target = data
+        for k in where[:-1]:
+            target = target[k]
+        target[where[-1]] = value
+        facts = record_facts({**row, "data": json.dumps(data, ensure_ascii=False)}, b"k" * 32)
+        assert facts["record_id"] == row["id"] and all(isinstance(k, str) for _, k in facts["links"]), (row["type"], where, value)
+        json.loads(facts["info"] or "{}")
+    derive()
+
+
 # --- the views against the straightforward evaluation ---------------------------------------------------
 
 

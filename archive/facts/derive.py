@@ -93,7 +93,13 @@ def _texts(items: Any, field: str) -> list[str]:
 
 def space_stem(space_name: str) -> str:
     """The space a confined-space ticket names, without its parenthesised description."""
-    return re.split(r"[（(]", space_name or "", maxsplit=1)[0].strip()
+    return re.split(r"[（(]", space_name if isinstance(space_name, str) else "", maxsplit=1)[0].strip()
+
+
+def _text(value: Any) -> str | None:
+    """A link's key from sealed data: a text, or None (data sealed in an older shape may hold a
+    number, a list or a mapping there — no key, and no failure: the facts of every record derive)."""
+    return value if isinstance(value, str) and value else None
 
 
 def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -> NewFacts:
@@ -102,7 +108,7 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
     data = json.loads(row["data"])
     if not isinstance(data, dict):
         data = {}
-    home = row.get("enterprise") or (data.get("enterprise") or data.get("owner") if t == "equipment" else None)
+    home = row.get("enterprise") or (_text(data.get("enterprise")) or _text(data.get("owner")) if t == "equipment" else None)
     links: set[tuple[str, str]] = {("home", home or "")}
     info: dict[str, Any] = {}
     key: str | None = row.get("doc_no") or None
@@ -113,7 +119,7 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
         links.add(("project", f"{row['enterprise']}/{row['project']}"))
     people: set[str] = set()
     if t == "organization":
-        key = data.get("uscc")
+        key = _text(data.get("uscc"))
         info = {"role": data.get("role"), "industry": data.get("industry")}
         links.add(("origin", row["origin"]))  # an enterprise's package registers its contractors
         ends = _days(data.get("qualifications"), "valid_to")
@@ -123,9 +129,9 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
         number = data.get("id_number")
         key = person_key(secret, number) if isinstance(number, str) and number.strip() else None
         info = {"name": data.get("name"), "employer": data.get("employer")}
-        if data.get("employer"):
+        if _text(data.get("employer")):
             links.add(("employer", data["employer"]))
-        if data.get("name"):
+        if _text(data.get("name")):
             links.add(("name", data["name"]))
         ends = _days(data.get("certificates"), "expires")
         links.update(("expires", d) for d in ends)
@@ -143,29 +149,30 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
         links.update(("due", d) for d in _days([data.get("term")], "end"))
     elif t == "confined_space_register":
         info = {"enterprise": data.get("enterprise"),
-                "spaces": [sp.get("name", "").strip() for sp in data.get("spaces") or () if isinstance(sp, dict)]}
+                "spaces": [sp["name"].strip() for sp in (data.get("spaces") if isinstance(data.get("spaces"), list) else ())
+                           if isinstance(sp, dict) and isinstance(sp.get("name"), str)]}
     elif t in ("campaign_report", "campaign_table"):
         info = {k: data.get(k) for k in ("kind", "year", "enterprise", "bureau", "issued_on")}
     elif t in ("blacklist_entry", "blacklist_removal"):
-        if data.get("subject"):
+        if _text(data.get("subject")):
             links.add(("subject", data["subject"]))
         links.add(("listing", f"{data.get('listed_by')}/{data.get('entry_no')}"))
         if t == "blacklist_entry":
             info = {k: data.get(k) for k in ("list", "listed_by", "entry_no", "start", "end")}
     elif t == "equipment":
         info = {k: data.get(k) for k in ("owner", "enterprise", "project")}
-        if data.get("owner"):
+        if _text(data.get("owner")):
             links.add(("owner", data["owner"]))
-        if data.get("enterprise"):
+        if _text(data.get("enterprise")):
             links.add(("enterprise", data["enterprise"]))
-            if data.get("project"):
+            if _text(data.get("project")):
                 links.add(("project", f"{data['enterprise']}/{data['project']}"))
     elif t == "rectification_order":
-        items = [it for it in data.get("items") or () if isinstance(it, dict)]
+        items = [it for it in (data.get("items") if isinstance(data.get("items"), list) else ()) if isinstance(it, dict)]
         for it in items:
-            if it.get("contractor"):
+            if _text(it.get("contractor")):
                 links.add(("contractor", it["contractor"]))
-        if data.get("inspection_ref"):
+        if _text(data.get("inspection_ref")):
             links.add(("inspection", data["inspection_ref"]))
         info = {"items": [[it.get("contractor"), it.get("deadline")] for it in items], "texts": _texts(items, "text")}
     elif t == "hazard":
@@ -173,7 +180,7 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
     elif t == "inspection_record":
         info = {"texts": _texts(data.get("findings"), "text")}
     elif t == "rectification_review":
-        if data.get("order_doc_no"):
+        if _text(data.get("order_doc_no")):
             links.add(("order", data["order_doc_no"]))
     if t in ("organization", "person", "project") and key:
         links.add(("self", key))
