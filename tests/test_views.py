@@ -314,10 +314,12 @@ def test_sealed_data_of_another_type_never_raises_and_never_fits(district):
 
 
 def test_the_facts_of_a_record_in_any_shape_derive(district):
-    """Facts are derived from the sealed JSON whatever its shape (every command catches the facts up
-    when it opens the archive: one record whose facts raised would stop them all) — any field, at
-    any depth, of any type of record replaced by a number, a list, a mapping, a text or null."""
+    """Facts and the search document are derived from the sealed JSON whatever its shape (every
+    command catches the facts up when it opens the archive: one record whose facts raised would stop
+    them all) — any field, at any depth, of any type of record replaced by a number, a list, a
+    mapping, a text or null."""
     from archive.facts.derive import record_facts
+    from archive.search.documents import document
 
     a, _ = district
     rows = a.catalog.list_records()
@@ -348,6 +350,8 @@ def test_the_facts_of_a_record_in_any_shape_derive(district):
         facts = record_facts({**row, "data": json.dumps(data, ensure_ascii=False)}, b"k" * 32)
         assert facts["record_id"] == row["id"] and all(isinstance(k, str) for _, k in facts["links"]), (row["type"], where, value)
         json.loads(facts["info"] or "{}")
+        doc = document({**row, "data": json.dumps(data, ensure_ascii=False)}, b"k" * 32)  # and its search document
+        assert doc
     derive()
 
 
