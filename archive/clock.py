@@ -45,16 +45,6 @@ class FixedClock(Clock):
         return self.at
 
 
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)  # the days a view may be asked for
-
-
-def day_in_range(day: date) -> bool:
-    """Whether a day given for a view (``--as-of``, ``?as_of=``) is one the archive's dates can be
-    judged on: the views add and subtract up to years of days (reminders, review cycles), which past
-    the calendar's end (9999-12-31) is no day at all."""
-    return FIRST_DAY <= day <= LAST_DAY
-
-
 def utc_stamp(dt: datetime) -> str:
     """The catalog's timestamp text: UTC, seconds, ``Z``."""
     return dt.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -35,6 +35,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
+from schemas.days import OUT_OF_RANGE, day_in_range
 from schemas.hints import type_hints
 from schemas.problems import Problem
 
@@ -205,16 +206,19 @@ class LocalDate(fields.Field):
         if isinstance(value, datetime):
             raise ValidationError("应为日期，不含时间 (expected a date without time)")
         if isinstance(value, date):
+            if not day_in_range(value):
+                raise ValidationError(f"{OUT_OF_RANGE}: {value.isoformat()}")
             return value
         if not isinstance(value, str):
             raise ValidationError("日期格式无效，应为 YYYY-MM-DD (not a valid date)")
         m = _CN_DATE.match(value)
         try:
-            if m:
-                return date(int(m[1]), int(m[2]), int(m[3]))
-            return date.fromisoformat(value.strip())
+            day = date(int(m[1]), int(m[2]), int(m[3])) if m else date.fromisoformat(value.strip())
         except ValueError:
             raise ValidationError(f"日期无效 (not a valid date): {value!r}，应为 YYYY-MM-DD") from None
+        if not day_in_range(day):
+            raise ValidationError(f"{OUT_OF_RANGE}: {value!r}")
+        return day
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else value.isoformat()
@@ -240,6 +244,8 @@ class LocalDateTime(fields.Field):
                 raise ValidationError("应包含时刻 (a time of day is required): YYYY-MM-DD HH:MM")
         else:
             raise ValidationError("时间格式无效，应为 YYYY-MM-DD HH:MM (not a valid date-time)")
+        if not day_in_range(dt):
+            raise ValidationError(f"{OUT_OF_RANGE}: {value!s}")
         if dt.tzinfo is not None:
             dt = dt.astimezone(CST).replace(tzinfo=None)
         return dt.replace(microsecond=0)

@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+from schemas.days import FIRST_DAY, LAST_DAY
 from schemas.hints import type_hints
 
 _MISSING = object()
@@ -87,13 +88,19 @@ def _to_float(v: Any) -> Any:
 def _to_date(v: Any) -> Any:
     if type(v) is not str:
         raise TypeError("not a day")
-    return date.fromisoformat(v)
+    day = date.fromisoformat(v)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError("a day out of range")  # the rules count days from it (schemas.days)
+    return day
 
 
 def _to_datetime(v: Any) -> Any:
     if type(v) is not str:
         raise TypeError("not a time")
-    return datetime.fromisoformat(v)
+    moment = datetime.fromisoformat(v)
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise ValueError("a time out of range")
+    return moment
 
 
 def _to_decimal(v: Any) -> Any:

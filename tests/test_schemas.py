@@ -66,6 +66,24 @@ def test_every_problem_at_once_with_paths():
     assert all(p.file == "x.yaml" for p in r.problems)
 
 
+@pytest.mark.parametrize("far", ["9999-12-31", "0001-01-01", "1899-12-31", "2200-01-01"])
+def test_a_day_past_what_the_rules_can_count_from_is_refused_where_it_comes_in(far):
+    """A ticket valid until 9999-12-31 raised OverflowError in its own approval rule (the end plus
+    the grace): days and times from 1900 to 2199 only, one clear problem each."""
+    raw = f.hot_work_ticket()
+    raw["valid_to"] = f"{far} 08:00"
+    raw["gas_samples"][0]["taken_at"] = f"{far} 07:30"
+    r, by_path = problems_of(raw)
+    assert r.obj is None
+    assert "日期超出可用范围 1900-01-01 – 2199-12-31" in by_path["valid_to"].message
+    hazard = {"type": "hazard", "hazard_no": "YH-1", "enterprise": "91370100MA3C8K2P9L", "description": "x", "grade": "一般",
+              "found_on": far.replace("-", "年", 1).replace("-", "月", 1) + "日", "deadline": "2026-06-01", "status": "整改中"}
+    assert any("日期超出可用范围" in p.message and p.path == "found_on" for p in load(hazard, CTX).problems)
+    raw = f.hot_work_ticket()
+    raw["valid_to"] = "2199-12-31 08:00"  # the last day still is one
+    assert "valid_to" not in problems_of(raw)[1] or "日期超出可用范围" not in problems_of(raw)[1]["valid_to"].message
+
+
 def test_nested_path_for_gas_sample():
     raw = f.hot_work_ticket()
     raw["gas_samples"].append({"taken_at": "2026-05-06 08:20", "kind": "氧气", "gas": "氧气", "result": 18.0, "analyst": "赵鹏"})

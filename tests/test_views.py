@@ -224,6 +224,9 @@ MISSHAPEN = {  # sealed data of shapes today's order does not have: each crashed
     "null for the items": _order(65, items=[None]),
     "a number for the unit": _order(66, unit=12345),
     "texts for the items": _order(67, items=["临边防护缺失", "未设警示标志"]),
+    "a day past the calendar's reach": _order(68, items=[{"text": "临边防护缺失。", "basis": "第四十一条", "deadline": "9999-12-31",
+                                                          "major_hazard": False}]),  # a day after it raised OverflowError
+    "a time in year one": _order(69, issued_on="0001-01-01"),
 }
 
 

@@ -36,8 +36,9 @@ from archive.access.signin import Viewer, csrf_ok, unsign_token, viewer_for
 from archive.app import Archive
 from archive.integrity import keys
 from archive.campaign.dashboard import ViewCache
-from archive.clock import FIRST_DAY, LAST_DAY, SYSTEM, Clock, day_in_range
+from archive.clock import SYSTEM, Clock
 from archive.errors import NotFound, OutsafeError
+from schemas.days import FIRST_DAY, LAST_DAY, day_in_range
 from archive.search.index import open_index
 from storage.errors import StorageError
 from web.jobs import Jobs
