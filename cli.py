@@ -109,7 +109,7 @@ NO_PDF = click.option("--no-pdf", is_flag=True, help="Store the .docx only (quic
 def iso_date(_ctx, _param, value: str | None) -> date | None:
     if value is None:
         return None
-    from schemas.days import FIRST_DAY, LAST_DAY, day_in_range  # lazy: see Start-up
+    from archive.clock import FIRST_DAY, LAST_DAY, day_in_range  # lazy: see Start-up
 
     try:
         day = date.fromisoformat(value)

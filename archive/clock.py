@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
+from schemas.days import FIRST_DAY, LAST_DAY, day_in_range  # noqa: F401 - the days a view may be asked for (schemas.days)
+
 CST = timezone(timedelta(hours=8), "CST")
 
 
