@@ -204,10 +204,6 @@ def _fields(cls: type) -> list[tuple[str, Any, Any, bool, bool]]:
     return out
 
 
-class _Unfit(TypeError):
-    """A value the field's hint does not allow (the decoder's way to the tolerant path)."""
-
-
 @cache
 def _decoder(cls: type) -> Any:
     """The generated decoder of one dataclass: straight-line code, one statement per field. A field
@@ -215,7 +211,7 @@ def _decoder(cls: type) -> Any:
     the hint's raises (for :func:`sealed_object`), and so do a null where the hint allows none and
     the lack of a field that must have a value."""
     spec = _fields(cls)
-    env: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_absent": _MISSING, "_Unfit": _Unfit}
+    env: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_absent": _MISSING, "_Unfit": TypeError}  # a value the hint does not allow: to the tolerant path
     lines = ["def decode(d):", "    g = d.get"]
     names = []
     for i, (name, conv, default, nullable, has_default) in enumerate(spec):
