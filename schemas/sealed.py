@@ -28,7 +28,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from schemas.days import FIRST_DAY, LAST_DAY
+from schemas.days import day_in_range
 from schemas.hints import type_hints
 
 _MISSING = object()
@@ -89,7 +89,7 @@ def _to_date(v: Any) -> Any:
     if type(v) is not str:
         raise TypeError("not a day")
     day = date.fromisoformat(v)
-    if not FIRST_DAY <= day <= LAST_DAY:
+    if not day_in_range(day):
         raise ValueError("a day out of range")  # the rules count days from it (schemas.days)
     return day
 
@@ -98,7 +98,7 @@ def _to_datetime(v: Any) -> Any:
     if type(v) is not str:
         raise TypeError("not a time")
     moment = datetime.fromisoformat(v)
-    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+    if not day_in_range(moment):
         raise ValueError("a time out of range")
     return moment
 

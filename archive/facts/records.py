@@ -6,7 +6,8 @@
 Loading takes the record's stored canonical JSON to its frozen dataclass without validators or
 rules (:func:`schemas.sealed.from_sealed`): a record sealed under older rules loads as it was
 sealed. One whose data does not fit today's class (a value of another type than its field's) is
-noted (:meth:`SealedRecords.fits`): the views show it but leave it out of what the rules judge. Records are immutable, so an object once loaded is the record for good; the cache keeps
+noted (:meth:`SealedRecords.fits`): the views show it but leave it out of what the rules judge.
+Records are immutable, so an object once loaded is the record for good; the cache keeps
 the most recently used :data:`SIZE` of them (a long-running server keeps its hot records; a
 whole-archive view streams through more than that without growing).
 """
