@@ -9,8 +9,8 @@ from __future__ import annotations
 import secrets
 import threading
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Sequence
+from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -44,6 +44,26 @@ from web.uploads import UploadRefused, receive_upload
 
 PAGE_SIZE = 10  # results per page (a phone screen or two)
 DASHBOARD_ROWS = 20  # rows of each dashboard list on the page (the JSON twin has them all)
+LIST_ROWS = 50  # rows of a long list on one page: a rule's findings, rectification items, a dossier's timeline (the JSON twin has them all)
+CHECK_PREVIEW = 3  # findings of each rule on the checks overview; the rule's own page lists them all, page by page
+
+
+def paged(ctx: Ctx, rows: Sequence, param: str = "page", size: int | None = None) -> dict:
+    """One page of ``rows`` for the template's ``pager`` macro: the page ``?{param}=`` asks for (the
+    last one when past the end), how many there are, and the addresses of its neighbours — the
+    request's own with only ``param`` changed, so a page's other lists and filters stay as they were."""
+    size = size or LIST_ROWS
+    total = len(rows)
+    pages = max(1, -(-total // size))
+    page = ctx.number(param, 1, 1, pages)
+    start = (page - 1) * size
+
+    def href(n: int) -> str:
+        query = [(k, v) for k, v in ctx.request.query_params.multi_items() if k != param] + ([(param, str(n))] if n > 1 else [])
+        return ctx.request.url.path + (f"?{urlencode(query)}" if query else "")
+
+    return {"rows": rows[start:start + size], "page": page, "pages": pages, "total": total, "start": start,
+            "prev": href(page - 1) if page > 1 else None, "next": href(page + 1) if page < pages else None}
 
 
 def scope_of(ctx: Ctx) -> str | None:
@@ -180,7 +200,11 @@ def contractors(ctx: Ctx) -> Page:
 def contractor(ctx: Ctx) -> Page:
     uscc = ctx.request.path_params["uscc"]
     d = contractor_dossier(ctx.archive, uscc, ctx.day("as_of"), within=scope_of(ctx))
-    return Page("contractor.html", {"d": d.as_dict()}, d.as_dict())
+    if ctx.api:
+        return Page("contractor.html", {}, d.as_dict())
+    data = d.as_dict()  # the timeline newest first: a page of it is the latest records, the next ones older
+    return Page("contractor.html", {"d": data, "timeline": paged(ctx, data["timeline"][::-1]),
+                                    "certificates": paged(ctx, data["certificates"], "cpage"), "missing": paged(ctx, data["missing"], "mpage")})
 
 
 # --- records and their files ------------------------------------------------------------------------------
@@ -220,12 +244,37 @@ def record_file(ctx: Ctx) -> Response:
 
 
 def checks(ctx: Ctx) -> Page:
+    """The checks of the viewer's scope. The overview shows each rule's verdict, how many findings it
+    has and the first few; ``?rule=E3`` that rule alone with all its findings, ``LIST_ROWS`` a page —
+    so a page costs what it shows, not the archive's thousands of findings (the JSON twin has them all)."""
     as_of = ctx.day("as_of") or ctx.archive.clock.today()
     within = scope_of(ctx)
     report = ctx.web.cache.get(ctx.archive, ("checks", within, as_of),
                                lambda: check_archive(ctx.archive, as_of=as_of, enterprise=within, within=within))
-    data = report.as_dict()
-    return Page("checks.html", {"report": data, "STATUS_NAMES": STATUS_NAMES}, data)
+    rule = ctx.param("rule")
+    results = report.results
+    if rule is not None:
+        results = [r for r in report.results if r.rule.id == rule.upper()]
+        if not results:
+            raise NotFound(f"没有这一项检查：{rule[:20]} (no such rule)", hint="各项检查见“五查”页 (the rules are on the checks page)")
+    if ctx.api:
+        data = report.as_dict()
+        if rule is not None:
+            data["rules"] = [r for r in data["rules"] if r["id"] == results[0].rule.id]
+        return Page("checks.html", {}, data)
+    as_of_param = {"as_of": as_of.isoformat()} if ctx.param("as_of") else {}
+    cards = []
+    for r in results:
+        page = paged(ctx, r.findings) if rule is not None else None
+        shown = page["rows"] if page is not None else r.findings[:CHECK_PREVIEW]
+        cards.append({"id": r.rule.id, "title": r.rule.title, "group": r.rule.group, "basis": r.rule.basis, "status": r.status,
+                      "total": len(r.findings), "findings": [f.as_dict() for f in shown], "pager": page,
+                      "all": "/checks?" + urlencode({"rule": r.rule.id, **as_of_param})})
+    unjudged = [x for x in report.lint if x.get("judged") is False]
+    return Page("checks.html", {"summary": report.summary(), "as_of": as_of.isoformat(), "rule": results[0].rule.id if rule else None,
+                                "cards": cards, "unjudged": unjudged[:LIST_ROWS], "unjudged_total": len(unjudged),
+                                "overview": "/checks" + (f"?{urlencode(as_of_param)}" if as_of_param else ""),
+                                "STATUS_NAMES": STATUS_NAMES})
 
 
 def rectification(ctx: Ctx) -> Page:
@@ -237,7 +286,24 @@ def rectification(ctx: Ctx) -> Page:
         except NotFound as e:  # where to look, in the browser's terms rather than a command's
             raise NotFound(e.message, hint="在“承包单位”页查找该单位 (find it on the 承包单位 page)") from None
     result = rectification_report(ctx.archive, as_of=ctx.day("as_of"), contractor=contractor, within=within)
-    return Page("rectification.html", {"st": result.as_dict()}, result.as_dict())
+    if ctx.api:
+        return Page("rectification.html", {}, result.as_dict())
+    st = result.as_dict()
+    status = ctx.param("status")
+    if status is not None and status not in RECTIFY_STATUSES:
+        raise BadRequest(f"状态应为 {'、'.join(RECTIFY_STATUSES)} 之一：status={status[:20]} (no such status)")
+    items = [i for i in st["items"] if i["status"] == status] if status else st["items"]
+    return Page("rectification.html", {"st": st, "status": status, "item_page": paged(ctx, items),
+                                       "group_page": paged(ctx, st["groups"], "gpage"), "here": _without(ctx, "status", "page")})
+
+
+RECTIFY_STATUSES = ("overdue", "open", "closed")
+
+
+def _without(ctx: Ctx, *params: str) -> str:
+    """This page's address without ``params`` (a filter's links add their own)."""
+    query = [(k, v) for k, v in ctx.request.query_params.multi_items() if k not in params]
+    return ctx.request.url.path + (f"?{urlencode(query)}&" if query else "?")
 
 
 def blacklist(ctx: Ctx) -> Page:

@@ -128,3 +128,120 @@ def test_the_checks_page_names_the_records_it_could_not_judge(world, monkeypatch
         assert r.text.index("未纳入检查的记录") < r.text.index("E1 ")
         j = c.get("/api/checks?as_of=2026-11-29").json()
         assert [x["id"] for x in j["records_refused_by_current_rules"] if x.get("judged") is False] == [rid]
+
+
+# --- long lists, a page at a time ----------------------------------------------------------------------
+
+
+def _pages(c, path: str, pick, params: dict | None = None, nav: str = "") -> tuple[list, int]:
+    """Everything ``pick`` finds on each page of ``path``, following the 下一页 link of the pager
+    whose label starts with ``nav``; and how many pages."""
+    import html
+    import re
+
+    seen, pages, url = [], 0, path
+    while url:
+        r = c.get(url, params=params if pages == 0 else None)
+        assert r.status_code == 200, r.text[:500]
+        seen += pick(r.text)
+        pages += 1
+        nxt = re.search(r'<nav class="pages" aria-label="' + nav + r'[^"]*">(?:(?!</nav>).)*?<a href="([^"]+)" rel="next">', r.text, re.S)
+        url = html.unescape(nxt.group(1)) if nxt else None
+        assert pages < 100
+    return seen, pages
+
+
+def _evidence_links(text: str) -> list[str]:
+    import re
+
+    return re.findall(r'证据：<a href="/records/([0-9A-Z]+)"', text)
+
+
+def test_the_checks_overview_shows_a_few_findings_a_rule_and_its_own_page_all_of_them(c, monkeypatch):
+    """A page costs what it shows: the overview names each rule's verdict and count with its first
+    findings; ``?rule=`` lists that rule's findings a page at a time, all of them across the pages,
+    in the report's order, with the day asked for carried along."""
+    from web import views
+
+    monkeypatch.setattr(views, "LIST_ROWS", 2)
+    monkeypatch.setattr(views, "CHECK_PREVIEW", 1)
+    j = c.get("/api/checks?as_of=2026-11-29").json()
+    busiest = max(j["rules"], key=lambda r: len(r["findings"]))
+    n = len(busiest["findings"])
+    assert n > 2, "the world needs a rule with more findings than a page"
+    overview = c.get("/checks?as_of=2026-11-29").text
+    assert len(_evidence_links(overview)) == sum(min(1, len(r["findings"])) for r in j["rules"])  # one finding a rule at most
+    assert f'href="/checks?rule={busiest["id"]}&amp;as_of=2026-11-29">查看该项全部 {n} 条' in overview
+    seen, pages = _pages(c, f"/checks?rule={busiest['id']}&as_of=2026-11-29", _evidence_links)
+    assert seen == [f["evidence"][0]["id"] for f in busiest["findings"]] and pages == -(-n // 2)
+    one = c.get("/checks", params={"rule": busiest["id"].lower(), "as_of": "2026-11-29", "page": "999"}).text  # past the end: the last page
+    assert f"第 {pages} / {pages} 页" in one and "全部检查项目" in one and f"{busiest['id']} {busiest['title']}" in one
+    assert sum(f"<h2>{r['id']} " in one for r in j["rules"]) == 1  # that rule alone
+    rule = c.get(f"/api/checks?rule={busiest['id']}&as_of=2026-11-29").json()
+    assert [r["id"] for r in rule["rules"]] == [busiest["id"]] and rule["rules"][0]["findings"] == busiest["findings"]
+
+
+def test_a_rule_that_does_not_exist_or_a_page_that_is_no_number_is_said(c):
+    r = c.get("/checks", params={"rule": "E9<b>"})
+    assert r.status_code == 404 and "没有这一项检查：E9&lt;b&gt;" in r.text and "<b>" not in r.text.split("<main>")[-1]
+    assert c.get("/api/checks", params={"rule": "E9"}).status_code == 404
+    r = c.get("/checks", params={"rule": "E1", "page": "二"})
+    assert r.status_code == 400 and "应为数字：page" in r.text
+    r = c.get("/rectification", params={"status": "late"})
+    assert r.status_code == 400 and "status=late" in r.text
+
+
+def test_rectification_items_a_page_at_a_time_and_by_status(world, monkeypatch):
+    """The items of the rectification page, filtered by status from the bands, a page at a time:
+    across the pages exactly the JSON twin's items of that status, in its order."""
+    from web import views
+
+    monkeypatch.setenv("OUTSAFE_PASSPHRASE", "test-passphrase")
+    _a_few_hazards(world["enterprise_a"], 5)
+    monkeypatch.setattr(views, "LIST_ROWS", 2)
+    with client(world["enterprise_a"]) as c:
+        login(c, "ent_officer")
+        items = c.get("/api/rectification?as_of=2026-12-20").json()["items"]
+        assert len(items) >= 5 and {i["status"] for i in items} == {"open", "overdue", "closed"}
+        refs = lambda text: __import__("re").findall(r"<strong>([^<]+)</strong> <span class=\"muted small\">", text)  # noqa: E731
+        seen, pages = _pages(c, "/rectification?as_of=2026-12-20", refs, nav="整改项")
+        assert seen == [i["ref"] for i in items] and pages == -(-len(items) // 2)
+        for status in ("overdue", "open", "closed"):
+            seen, _ = _pages(c, f"/rectification?as_of=2026-12-20&status={status}", refs, nav="整改项")
+            assert seen == [i["ref"] for i in items if i["status"] == status], status
+        page = c.get("/rectification?as_of=2026-12-20&status=overdue").text
+        assert 'class="band b30 here"' in page and 'href="/rectification?as_of=2026-12-20&amp;status=open"' in page
+
+
+def _a_few_hazards(home, n: int) -> None:
+    """``n`` hazards of the enterprise's project, filed in its own archive: open ones with deadlines
+    before and after 2026-12-20, and one rectified."""
+    from datetime import date, timedelta
+
+    from tests import factories
+
+    a = Archive.open(home)
+    try:
+        for i in range(n):
+            files = [factories.write(home.parent / "in-hazards", f"hazard-{i}.yaml", {
+                "type": "hazard", "hazard_no": f"HR-YH-2026-9{i:03d}", "enterprise": ENTERPRISE, "contractor": CONTRACTOR,
+                "project": "HR-WB-2026-001", "description": f"第 {i + 1} 处：氧气瓶、乙炔瓶间距不足 5 m", "grade": "一般",
+                "found_on": "2026-11-20", "deadline": (date(2026, 12, 10) + timedelta(days=5 * i)).isoformat(),
+                **({"status": "已整改", "rectified_on": "2026-11-25"} if i == 0 else {"status": "整改中"})})]
+            a.add_files(files, pdf=False)
+    finally:
+        a.close()
+
+
+def test_a_dossiers_timeline_newest_first_a_page_at_a_time(c, monkeypatch):
+    from web import views
+
+    monkeypatch.setattr(views, "LIST_ROWS", 2)
+    timeline = c.get(f"/api/contractors/{CONTRACTOR}").json()["timeline"]
+    assert len(timeline) > 2
+    ids = lambda text: __import__("re").findall(r'<span class="date">[^<]*</span> <a href="/records/([0-9A-Z]+)"', text)  # noqa: E731
+    seen, pages = _pages(c, f"/contractors/{CONTRACTOR}", ids, nav="时间线")
+    assert seen == [t["id"] for t in reversed(timeline)] and pages == -(-len(timeline) // 2)
+    page = c.get(f"/contractors/{CONTRACTOR}", params={"mpage": "2", "page": "2"}).text  # the other lists stay where they were
+    assert f'href="/contractors/{CONTRACTOR}?mpage=2&amp;page=3" rel="next"' in page or pages < 3
+    assert f'href="/contractors/{CONTRACTOR}?mpage=2" rel="prev"' in page

@@ -70,6 +70,8 @@ def test_dossier_dashboard_lists_and_checks(bureau, b_ids):
     "/contractors/" + quote('<script>alert("xss")</script>'),
     "/records/" + quote('<img src=x onerror=alert(1)>'),
     "/checks?as_of=" + quote('<script>alert("xss")</script>'),
+    "/checks?rule=" + quote('<script>alert("xss")</script>'),
+    "/rectification?status=" + quote('<img src=x onerror=alert(1)>'),
     "/search?q=a&since=" + quote('<img src=x onerror=alert(1)>'),
     "/" + quote('<script>alert("xss")</script>'),
 ])
