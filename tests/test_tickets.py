@@ -555,3 +555,42 @@ def test_a_person_signs_his_own_step_identified_by_his_account(phone):
     assert (last.box, last.person.name, last.identified_by, last.account) == ("安全管理部门", tw.SAFETY, "登录账号", "ent_officer")
     assert all(s.identified_by == "身份证号后四位" for s in t.steps[:-1])
     assert verify_archive(phone.archive).ok
+
+
+def test_the_list_reads_only_the_tickets_signed_on_a_phone(phone, tmp_path):
+    """The 作业票 list is found by the facts (``phone`` links): the tickets filed whole — most of
+    an archive's — are never read; what it lists is what going through every current ticket and
+    keeping those with steps gives, in the bureau's scope and in an enterprise's."""
+    a = phone.archive
+    welder = {"name": tw.WELDER, "id_number": tw.id_of(tw.WELDER)}
+    paper = [factories.write(tmp_path / "paper", f"paper-{i}.yaml", factories.hot_work_ticket(
+        ticket_no=f"DH-2026-{900 + i}", contractor=tw.CONTRACTOR, workers=[welder],
+        hot_workers=[{**welder, "certificate_no": welder["id_number"]}], briefing={"by": "马志强", "receivers": [tw.WELDER]}))
+        for i in range(6)]
+    a.add_files(paper, pdf=False)
+    first = phone.apply()
+    phone.later(10)
+    phone.sign(first, "measures", tw.LEADER, {"risk_identification": "火灾、灼烫", "measures": MEASURES, "receivers": [tw.WELDER]})
+    phone.apply()
+    for scope in (SCOPE, Scope(None), Scope(tw.OTHER)):
+        current = a.catalog.list_records(types=["work_ticket"], current_only=True, belongs_to=scope.enterprise)
+        signed = [r["id"] for r in current if json.loads(r["data"]).get("steps")]
+        a.sealed.clear()
+        before, read = a.sealed.loaded, []
+        with pytest.MonkeyPatch.context() as mp:  # every row the list reads, with its sealed data
+            linked = a.catalog.facts.linked
+
+            def spy(*p, **k):
+                rows = linked(*p, **k)
+                read.extend(rows)
+                return rows
+
+            mp.setattr(a.catalog.facts, "linked", spy)
+            mp.setattr(a.catalog, "list_records", lambda *p, **k: pytest.fail("the list went through every ticket"))
+            listed = lc.ticket_list(a, scope, which="open", account="ent_officer")
+        assert sorted(r["record_id"] for r in read) == sorted(signed)  # the tickets signed on the phone, no other
+        assert a.sealed.loaded - before == len(signed)  # each read once
+        every = {k: lc.ticket_list(a, scope, which=k, account="ent_officer") for k in lc.LIST_KINDS}
+        assert sorted(r.id for k in ("open", "expired", "closed") for r in every[k].rows) == sorted(signed)
+        assert listed.counts == every["open"].counts
+    assert len(lc.ticket_list(a, SCOPE, which="open").rows) == 2 and len(paper) == 6

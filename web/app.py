@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Sequence
+from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -157,6 +157,27 @@ class Ctx:
         if not value.isdigit():
             raise BadRequest(f"应为数字：{name} (not a number)")
         return max(lo, min(hi, int(value)))
+
+
+LIST_ROWS = 50  # rows of a long list on one page: a rule's findings, rectification items, a dossier's timeline, tickets (the JSON twin has them all)
+
+
+def paged(ctx: Ctx, rows: Sequence, param: str = "page", size: int | None = None) -> dict:
+    """One page of ``rows`` for the template's ``pager`` macro: the page ``?{param}=`` asks for (the
+    last one when past the end), how many there are, and the addresses of its neighbours — the
+    request's own with only ``param`` changed, so a page's other lists and filters stay as they were."""
+    size = size or LIST_ROWS
+    total = len(rows)
+    pages = max(1, -(-total // size))
+    page = ctx.number(param, 1, 1, pages)
+    start = (page - 1) * size
+
+    def href(n: int) -> str:
+        query = [(k, v) for k, v in ctx.request.query_params.multi_items() if k != param] + ([(param, str(n))] if n > 1 else [])
+        return ctx.request.url.path + (f"?{urlencode(query)}" if query else "")
+
+    return {"rows": rows[start:start + size], "page": page, "pages": pages, "total": total, "start": start,
+            "prev": href(page - 1) if page > 1 else None, "next": href(page + 1) if page < pages else None}
 
 
 class BadRequest(OutsafeError):

@@ -31,7 +31,7 @@ from schemas.base import field_infos
 from schemas.common import Drawing, PersonRef
 from schemas.tickets import STEP_NAMES, TICKET_CLASSES, WorkTicket
 from storage.home import ArchiveHome
-from web.app import Ctx, Page, WebApp, client_address
+from web.app import Ctx, Page, WebApp, client_address, paged
 from web.step_upload import StepUpload, receive_step
 from web.uploads import UploadRefused
 
@@ -116,7 +116,9 @@ def _header(up: StepUpload, ticket_type: str, form: dict) -> dict:
 def ticket_list(ctx: Ctx) -> Page:
     which = ctx.param("which") or "open"
     result = lc.ticket_list(ctx.archive, ctx.viewer.scope, which=which, account=ctx.viewer.name)
-    return Page("ticket_list.html", {"result": result, "kinds": lc.LIST_KINDS}, result.as_dict())
+    if ctx.api:
+        return Page("ticket_list.html", {}, result.as_dict())
+    return Page("ticket_list.html", {"result": result, "kinds": lc.LIST_KINDS, "shown": paged(ctx, result.rows)})
 
 
 def ticket(ctx: Ctx) -> Page:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -35,8 +35,8 @@ from archive.privacy import mask_text
 from archive.registry import unit_in_archive
 from archive.search.query import SearchError
 from storage.home import safe_name
-from web import forms
-from web.app import BadRequest, Ctx, Page, WebApp, client_address, is_navigation, same_origin
+from web import app, forms
+from web.app import BadRequest, Ctx, Page, WebApp, client_address, is_navigation, paged, same_origin
 from web import training
 from web import tickets
 from web.jobs import Job, notify_of, progress_of
@@ -44,26 +44,7 @@ from web.uploads import UploadRefused, receive_upload
 
 PAGE_SIZE = 10  # results per page (a phone screen or two)
 DASHBOARD_ROWS = 20  # rows of each dashboard list on the page (the JSON twin has them all)
-LIST_ROWS = 50  # rows of a long list on one page: a rule's findings, rectification items, a dossier's timeline (the JSON twin has them all)
 CHECK_PREVIEW = 3  # findings of each rule on the checks overview; the rule's own page lists them all, page by page
-
-
-def paged(ctx: Ctx, rows: Sequence, param: str = "page", size: int | None = None) -> dict:
-    """One page of ``rows`` for the template's ``pager`` macro: the page ``?{param}=`` asks for (the
-    last one when past the end), how many there are, and the addresses of its neighbours — the
-    request's own with only ``param`` changed, so a page's other lists and filters stay as they were."""
-    size = size or LIST_ROWS
-    total = len(rows)
-    pages = max(1, -(-total // size))
-    page = ctx.number(param, 1, 1, pages)
-    start = (page - 1) * size
-
-    def href(n: int) -> str:
-        query = [(k, v) for k, v in ctx.request.query_params.multi_items() if k != param] + ([(param, str(n))] if n > 1 else [])
-        return ctx.request.url.path + (f"?{urlencode(query)}" if query else "")
-
-    return {"rows": rows[start:start + size], "page": page, "pages": pages, "total": total, "start": start,
-            "prev": href(page - 1) if page > 1 else None, "next": href(page + 1) if page < pages else None}
 
 
 def scope_of(ctx: Ctx) -> str | None:
@@ -272,7 +253,7 @@ def checks(ctx: Ctx) -> Page:
                       "all": "/checks?" + urlencode({"rule": r.rule.id, **as_of_param})})
     unjudged = [x for x in report.lint if x.get("judged") is False]
     return Page("checks.html", {"summary": report.summary(), "as_of": as_of.isoformat(), "rule": results[0].rule.id if rule else None,
-                                "cards": cards, "unjudged": unjudged[:LIST_ROWS], "unjudged_total": len(unjudged),
+                                "cards": cards, "unjudged": unjudged[:app.LIST_ROWS], "unjudged_total": len(unjudged),
                                 "overview": "/checks" + (f"?{urlencode(as_of_param)}" if as_of_param else ""),
                                 "STATUS_NAMES": STATUS_NAMES})
 

@@ -24,6 +24,7 @@ views read without loading the record. Its *links* say what the record concerns,
     owner       equipment's owner            subject   a blacklisted unit
     listing     LISTED_BY/ENTRY_NO of a blacklist entry, and of the removal that ends it
     origin      the archive that sealed an organization's record (whose contractor list it is on)
+    phone       a 作业票 signed step by step (on a phone): its enterprise
     order       the 文书号 of the order a 整改复查意见书 reviews
     inspection  the 文书号 of the 现场检查记录 an order rests on
 
@@ -57,9 +58,10 @@ from schemas.columns import dotted
 from schemas.tickets import work_begun_on
 from storage.rows import NewFacts, RecordRow
 
-VERSION = "5"  # 2: belongs (whose scope a record is in); 3: work_from of confined-space tickets; 4: due;
+VERSION = "6"  # 2: belongs (whose scope a record is in); 3: work_from of confined-space tickets; 4: due;
 # 5: the texts of enforcement findings, equipment's owner and place (a contractor's check reads only
-# the confined-space findings and the equipment it can judge)
+# the confined-space findings and the equipment it can judge); 6: phone (the 作业票 list reads only
+# the tickets signed step by step, not every ticket of the archive)
 
 
 def _people(value: Any, out: set[str], secret: bytes, top: bool = True) -> None:
@@ -142,6 +144,8 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
         info = {"enterprise": data.get("enterprise"), "contractor": data.get("contractor"),
                 "start": dotted(data, "period.start"), "dangerous_work": data.get("dangerous_work") or []}
     elif t == "work_ticket":
+        if isinstance(data.get("steps"), list) and data["steps"]:
+            links.add(("phone", home or ""))
         if data.get("ticket_type") == "confined_space":
             info = {"space": space_stem(data.get("space_name") or ""), "enterprise": data.get("enterprise"), "project": data.get("project"),
                     "work_from": work_begun_on(data.get("steps") if isinstance(data.get("steps"), list) else ())}

@@ -191,12 +191,17 @@ def _item_contractors(data: dict) -> list[str]:
     return [it["contractor"] for it in items if isinstance(it, dict) and isinstance(it.get("contractor"), str)]
 
 
+def _list(value: Any) -> list:
+    """A list field as sealed, or nothing (an older shape may hold a number or a text there)."""
+    return value if isinstance(value, list) else []
+
+
 def _tags(row: dict, data: dict) -> set[str]:
     tags = set()
     if row.get("supersedes"):
         tags.add("correction")
     if data.get("grade") == "重大" or any(isinstance(x, dict) and x.get("major_hazard") is True
-                                         for key in ("findings", "items") for x in data.get(key) or ()):
+                                         for key in ("findings", "items") for x in _list(data.get(key))):
         tags.add("major_hazard")
     if data.get("subcontracting_allowed") is True:
         tags.add("subcontracting")
@@ -205,7 +210,7 @@ def _tags(row: dict, data: dict) -> set[str]:
     conditions = data.get("conditions") or {}
     if isinstance(conditions, dict):
         tags.update(k for k in ("holiday", "night") if conditions.get(k) is True)
-    clauses = [data.get("safety_duty_clause") or ""] + list(data.get("enterprise_duties") or []) + list(data.get("contractor_duties") or [])
+    clauses = [data.get("safety_duty_clause") or ""] + _list(data.get("enterprise_duties")) + _list(data.get("contractor_duties"))
     if any(isinstance(c, str) and liability_shifting_phrases(c) for c in clauses):
         tags.add("liability_shifting")
     return tags

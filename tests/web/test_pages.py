@@ -161,9 +161,9 @@ def test_the_checks_overview_shows_a_few_findings_a_rule_and_its_own_page_all_of
     """A page costs what it shows: the overview names each rule's verdict and count with its first
     findings; ``?rule=`` lists that rule's findings a page at a time, all of them across the pages,
     in the report's order, with the day asked for carried along."""
-    from web import views
+    from web import app, views
 
-    monkeypatch.setattr(views, "LIST_ROWS", 2)
+    monkeypatch.setattr(app, "LIST_ROWS", 2)
     monkeypatch.setattr(views, "CHECK_PREVIEW", 1)
     j = c.get("/api/checks?as_of=2026-11-29").json()
     busiest = max(j["rules"], key=lambda r: len(r["findings"]))
@@ -194,11 +194,11 @@ def test_a_rule_that_does_not_exist_or_a_page_that_is_no_number_is_said(c):
 def test_rectification_items_a_page_at_a_time_and_by_status(world, monkeypatch):
     """The items of the rectification page, filtered by status from the bands, a page at a time:
     across the pages exactly the JSON twin's items of that status, in its order."""
-    from web import views
+    from web import app
 
     monkeypatch.setenv("OUTSAFE_PASSPHRASE", "test-passphrase")
     _a_few_hazards(world["enterprise_a"], 5)
-    monkeypatch.setattr(views, "LIST_ROWS", 2)
+    monkeypatch.setattr(app, "LIST_ROWS", 2)
     with client(world["enterprise_a"]) as c:
         login(c, "ent_officer")
         items = c.get("/api/rectification?as_of=2026-12-20").json()["items"]
@@ -234,9 +234,9 @@ def _a_few_hazards(home, n: int) -> None:
 
 
 def test_a_dossiers_timeline_newest_first_a_page_at_a_time(c, monkeypatch):
-    from web import views
+    from web import app
 
-    monkeypatch.setattr(views, "LIST_ROWS", 2)
+    monkeypatch.setattr(app, "LIST_ROWS", 2)
     timeline = c.get(f"/api/contractors/{CONTRACTOR}").json()["timeline"]
     assert len(timeline) > 2
     ids = lambda text: __import__("re").findall(r'<span class="date">[^<]*</span> <a href="/records/([0-9A-Z]+)"', text)  # noqa: E731

@@ -374,3 +374,18 @@ def test_the_accounts_own_person_signs_as_himself(site):
     if offer:
         rid = r.json()["record_id"]
 
+
+
+def test_the_list_of_tickets_a_page_at_a_time(site, monkeypatch):
+    from web import app
+
+    s = site
+    s.login("ent_officer")
+    ids = [s.apply(ticket_no=f"DH-2026-02{10 + i}") for i in range(3)]
+    monkeypatch.setattr(app, "LIST_ROWS", 2)
+    first = s.c.get("/tickets", params={"which": "open"}).text
+    assert "第 1 / 2 页，共 3 条" in first and 'href="/tickets?which=open&amp;page=2" rel="next"' in first
+    second = s.c.get("/tickets", params={"which": "open", "page": "2"}).text
+    shown = [i for i in ids if f'href="/tickets/{i}"' in first] + [i for i in ids if f'href="/tickets/{i}"' in second]
+    assert sorted(shown) == sorted(ids)  # each on one page
+    assert len(s.c.get("/api/tickets", params={"which": "open"}).json()["tickets"]) == 3  # the JSON twin: all of them
