@@ -175,7 +175,12 @@ def _query_string(form: dict) -> str:
 
 def contractors(ctx: Ctx) -> Page:
     rows = contractors_seen(ctx.archive, scope_of(ctx))
-    return Page("contractors.html", {"rows": rows}, rows)
+    q = (ctx.param("q") or "")[:100]
+    if q:  # a part of the name or of the 统一社会信用代码
+        rows = [r for r in rows if q in (r.get("name") or "") or q.upper() in (r.get("uscc") or "")]
+    if ctx.api:
+        return Page("contractors.html", {}, rows)
+    return Page("contractors.html", {"shown": paged(ctx, rows), "q": q})
 
 
 def contractor(ctx: Ctx) -> Page:

@@ -245,3 +245,18 @@ def test_a_dossiers_timeline_newest_first_a_page_at_a_time(c, monkeypatch):
     page = c.get(f"/contractors/{CONTRACTOR}", params={"mpage": "2", "page": "2"}).text  # the other lists stay where they were
     assert f'href="/contractors/{CONTRACTOR}?mpage=2&amp;page=3" rel="next"' in page or pages < 3
     assert f'href="/contractors/{CONTRACTOR}?mpage=2" rel="prev"' in page
+
+
+def test_the_contractors_found_by_a_part_of_their_name_or_code_a_page_at_a_time(c, monkeypatch):
+    from web import app
+
+    every = c.get("/api/contractors").json()
+    assert every and any(r["uscc"] == CONTRACTOR for r in every)
+    monkeypatch.setattr(app, "LIST_ROWS", 1)
+    seen, pages = _pages(c, "/contractors", lambda text: __import__("re").findall(r'<li><a href="/contractors/([0-9A-Z]{18})">', text))
+    assert seen == [r["uscc"] for r in every] and pages == len(every)
+    r = c.get("/contractors", params={"q": "恒安"})
+    assert f'href="/contractors/{CONTRACTOR}"' in r.text and 'value="恒安"' in r.text
+    assert [x["uscc"] for x in c.get("/api/contractors", params={"q": CONTRACTOR[-6:].lower()}).json()] == [CONTRACTOR]
+    r = c.get("/contractors", params={"q": "<b>没有这家</b>"})
+    assert r.status_code == 200 and "没有名称或代码含“&lt;b&gt;没有这家&lt;/b&gt;”的承包单位" in r.text
