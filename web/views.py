@@ -295,7 +295,9 @@ def _without(ctx: Ctx, *params: str) -> str:
 def blacklist(ctx: Ctx) -> Page:
     include_all = ctx.param("all") == "1"
     table = listings(ctx.archive, as_of=ctx.day("as_of"), include_inactive=include_all, within=scope_of(ctx))
-    return Page("blacklist.html", {"rows": table.rows, "all": include_all}, table.as_dict())
+    if ctx.api:
+        return Page("blacklist.html", {}, table.as_dict())
+    return Page("blacklist.html", {"shown": paged(ctx, table.rows), "all": include_all})
 
 
 # --- exports and imports (jobs) -----------------------------------------------------------------------------
