@@ -260,3 +260,25 @@ def test_the_contractors_found_by_a_part_of_their_name_or_code_a_page_at_a_time(
     assert [x["uscc"] for x in c.get("/api/contractors", params={"q": CONTRACTOR[-6:].lower()}).json()] == [CONTRACTOR]
     r = c.get("/contractors", params={"q": "<b>没有这家</b>"})
     assert r.status_code == 200 and "没有名称或代码含“&lt;b&gt;没有这家&lt;/b&gt;”的承包单位" in r.text
+
+
+def test_the_blacklist_a_page_at_a_time(world, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+    from web import app
+
+    monkeypatch.setenv("OUTSAFE_PASSPHRASE", "test-passphrase")
+    home = world["enterprise_a"]
+    for i, (day, lst) in enumerate((("2026-03-20", "enterprise"), ("2026-04-20", "enterprise"))):
+        r = CliRunner().invoke(main, ["--home", str(home), "blacklist", "add", "--subject", CONTRACTOR, "--list", lst, "--trigger", "其他",
+                                      "--facts", "安全生产许可证已于2026年3月15日到期，未延续", "--evidence", "单位登记信息（安全生产许可证有效期至2026年3月15日）",
+                                      "--decided-on", day, "-o", str(tmp_path / f"bl{i}.yaml")])
+        assert "[已入档 added]" in r.output, r.output
+    monkeypatch.setattr(app, "LIST_ROWS", 1)
+    with client(home) as c:
+        login(c, "ent_officer")
+        rows = c.get("/api/blacklist", params={"all": "1"}).json()
+        assert len(rows) == 2
+        seen, pages = _pages(c, "/blacklist?all=1", lambda text: __import__("re").findall(r'<a href="/records/([0-9A-Z]+)">决定书</a>', text))
+        assert seen == [x["record_id"] for x in rows] and pages == 2
