@@ -26,7 +26,8 @@ from archive.campaign.dashboard import dashboard as build_dashboard
 from archive.campaign.dossier import contractor_dossier, contractors_seen
 from archive.campaign.rectify import rectification_report
 from archive.checks.model import STATUS_NAMES
-from archive.checks.rules import check_archive
+from archive.checks.rules import RULES_BY_ID, check_archive
+from archive.checks.stream import check_overview
 from archive.errors import NotFound, OutsafeError
 from archive.packages.evidence import export_evidence
 from archive.packages.export import export_package
@@ -231,13 +232,25 @@ def record_file(ctx: Ctx) -> Response:
 
 def checks(ctx: Ctx) -> Page:
     """The checks of the viewer's scope. The overview shows each rule's verdict, how many findings it
-    has and the first few; ``?rule=E3`` that rule alone with all its findings, ``LIST_ROWS`` a page —
-    so a page costs what it shows, not the archive's thousands of findings (the JSON twin has them all)."""
+    has and the first few (:func:`check_overview`: kept beside the report, a few kilobytes);
+    ``?rule=E3`` that rule alone with all its findings, ``LIST_ROWS`` a page — so a page costs what
+    it shows, not the archive's thousands of findings (the JSON twin has them all)."""
     as_of = ctx.day("as_of") or ctx.archive.clock.today()
     within = scope_of(ctx)
+    rule = ctx.param("rule")
+    as_of_param = {"as_of": as_of.isoformat()} if ctx.param("as_of") else {}
+    overview = "/checks" + (f"?{urlencode(as_of_param)}" if as_of_param else "")
+    if rule is None and not ctx.api:
+        o = ctx.web.cache.get(ctx.archive, ("checks-overview", within, as_of, CHECK_PREVIEW, app.LIST_ROWS),
+                              lambda: check_overview(ctx.archive, as_of, enterprise=within, within=within, first=CHECK_PREVIEW,
+                                                     unjudged=app.LIST_ROWS))
+        cards = [{**_rule_card(RULES_BY_ID[r["id"]], r["status"]), "total": r["total"], "findings": r["findings"], "pager": None,
+                  "all": "/checks?" + urlencode({"rule": r["id"], **as_of_param})} for r in o["rules"]]
+        return Page("checks.html", {"summary": o["summary"], "as_of": as_of.isoformat(), "rule": None, "cards": cards,
+                                    "unjudged": o["unjudged"], "unjudged_total": o["unjudged_total"], "overview": overview,
+                                    "STATUS_NAMES": STATUS_NAMES})
     report = ctx.web.cache.get(ctx.archive, ("checks", within, as_of),
                                lambda: check_archive(ctx.archive, as_of=as_of, enterprise=within, within=within))
-    rule = ctx.param("rule")
     results = report.results
     if rule is not None:
         results = [r for r in report.results if r.rule.id == rule.upper()]
@@ -248,19 +261,15 @@ def checks(ctx: Ctx) -> Page:
         if rule is not None:
             data["rules"] = [r for r in data["rules"] if r["id"] == results[0].rule.id]
         return Page("checks.html", {}, data)
-    as_of_param = {"as_of": as_of.isoformat()} if ctx.param("as_of") else {}
-    cards = []
-    for r in results:
-        page = paged(ctx, r.findings) if rule is not None else None
-        shown = page["rows"] if page is not None else r.findings[:CHECK_PREVIEW]
-        cards.append({"id": r.rule.id, "title": r.rule.title, "group": r.rule.group, "basis": r.rule.basis, "status": r.status,
-                      "total": len(r.findings), "findings": [f.as_dict() for f in shown], "pager": page,
-                      "all": "/checks?" + urlencode({"rule": r.rule.id, **as_of_param})})
-    unjudged = [x for x in report.lint if x.get("judged") is False]
-    return Page("checks.html", {"summary": report.summary(), "as_of": as_of.isoformat(), "rule": results[0].rule.id if rule else None,
-                                "cards": cards, "unjudged": unjudged[:app.LIST_ROWS], "unjudged_total": len(unjudged),
-                                "overview": "/checks" + (f"?{urlencode(as_of_param)}" if as_of_param else ""),
-                                "STATUS_NAMES": STATUS_NAMES})
+    (r,) = results
+    page = paged(ctx, r.findings)
+    card = {**_rule_card(r.rule, r.status), "total": len(r.findings), "findings": [f.as_dict() for f in page["rows"]], "pager": page}
+    return Page("checks.html", {"summary": report.summary(), "as_of": as_of.isoformat(), "rule": r.rule.id, "cards": [card],
+                                "unjudged": [], "unjudged_total": 0, "overview": overview, "STATUS_NAMES": STATUS_NAMES})
+
+
+def _rule_card(rule: Any, status: str) -> dict:
+    return {"id": rule.id, "title": rule.title, "group": rule.group, "basis": rule.basis, "status": status}
 
 
 def rectification(ctx: Ctx) -> Page:
