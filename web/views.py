@@ -238,6 +238,8 @@ def checks(ctx: Ctx) -> Page:
     as_of = ctx.day("as_of") or ctx.archive.clock.today()
     within = scope_of(ctx)
     rule = ctx.param("rule")
+    if rule is not None and rule.upper() not in RULES_BY_ID:  # said before anything is computed
+        raise NotFound(f"没有这一项检查：{rule[:20]} (no such rule)", hint="各项检查见“五查”页 (the rules are on the checks page)")
     as_of_param = {"as_of": as_of.isoformat()} if ctx.param("as_of") else {}
     overview = "/checks" + (f"?{urlencode(as_of_param)}" if as_of_param else "")
     if rule is None and not ctx.api:
@@ -251,11 +253,7 @@ def checks(ctx: Ctx) -> Page:
                                     "STATUS_NAMES": STATUS_NAMES})
     report = ctx.web.cache.get(ctx.archive, ("checks", within, as_of),
                                lambda: check_archive(ctx.archive, as_of=as_of, enterprise=within, within=within))
-    results = report.results
-    if rule is not None:
-        results = [r for r in report.results if r.rule.id == rule.upper()]
-        if not results:
-            raise NotFound(f"没有这一项检查：{rule[:20]} (no such rule)", hint="各项检查见“五查”页 (the rules are on the checks page)")
+    results = [r for r in report.results if rule is None or r.rule.id == rule.upper()]
     if ctx.api:
         data = report.as_dict()
         if rule is not None:
