@@ -173,11 +173,18 @@ def paged(ctx: Ctx, rows: Sequence, param: str = "page", size: int | None = None
     start = (page - 1) * size
 
     def href(n: int) -> str:
-        query = [(k, v) for k, v in ctx.request.query_params.multi_items() if k != param] + ([(param, str(n))] if n > 1 else [])
-        return ctx.request.url.path + (f"?{urlencode(query)}" if query else "")
+        return address(ctx, drop=(param,), add={param: str(n)} if n > 1 else {})
 
-    return {"rows": rows[start:start + size], "page": page, "pages": pages, "total": total, "start": start,
+    return {"rows": rows[start:start + size], "page": page, "pages": pages, "total": total,
             "prev": href(page - 1) if page > 1 else None, "next": href(page + 1) if page < pages else None}
+
+
+def address(ctx: Ctx, *, drop: Sequence[str] = (), add: dict[str, str] | None = None) -> str:
+    """This request's address with the query parameters ``drop`` left out and ``add`` set (a pager's
+    neighbour, a filter's link): the other parameters keep their values and order."""
+    query = [(k, v) for k, v in ctx.request.query_params.multi_items() if k not in drop and k not in (add or {})]
+    query += list((add or {}).items())
+    return ctx.request.url.path + (f"?{urlencode(query)}" if query else "")
 
 
 class BadRequest(OutsafeError):

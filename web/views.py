@@ -37,7 +37,7 @@ from archive.registry import unit_in_archive
 from archive.search.query import SearchError
 from storage.home import safe_name
 from web import app, forms
-from web.app import BadRequest, Ctx, Page, WebApp, client_address, is_navigation, paged, same_origin
+from web.app import BadRequest, Ctx, Page, WebApp, address, client_address, is_navigation, paged, same_origin
 from web import training
 from web import tickets
 from web.jobs import Job, notify_of, progress_of
@@ -286,17 +286,12 @@ def rectification(ctx: Ctx) -> Page:
     if status is not None and status not in RECTIFY_STATUSES:
         raise BadRequest(f"状态应为 {'、'.join(RECTIFY_STATUSES)} 之一：status={status[:20]} (no such status)")
     items = [i for i in st["items"] if i["status"] == status] if status else st["items"]
+    bands = {key: address(ctx, drop=("status", "page"), add={"status": key} if key else {}) for key in ("", *RECTIFY_STATUSES)}
     return Page("rectification.html", {"st": st, "status": status, "item_page": paged(ctx, items),
-                                       "group_page": paged(ctx, st["groups"], "gpage"), "here": _without(ctx, "status", "page")})
+                                       "group_page": paged(ctx, st["groups"], "gpage"), "bands": bands})
 
 
 RECTIFY_STATUSES = ("overdue", "open", "closed")
-
-
-def _without(ctx: Ctx, *params: str) -> str:
-    """This page's address without ``params`` (a filter's links add their own)."""
-    query = [(k, v) for k, v in ctx.request.query_params.multi_items() if k not in params]
-    return ctx.request.url.path + (f"?{urlencode(query)}&" if query else "?")
 
 
 def blacklist(ctx: Ctx) -> Page:

@@ -503,7 +503,8 @@ def check_overview(archive: Any, as_of: date, *, enterprise: str | None = None, 
     of the whole report again (27 MB for the bureau's at 10^5 records; the findings of 75,046
     records for the largest enterprise's at 10^6). The report itself is computed or read by
     :func:`check_view` when the overview is not kept."""
-    k = _check_key(archive, as_of, enterprise, None, RULES, within) + f"-overview-{first}-{unjudged}"
+    report_key = _check_key(archive, as_of, enterprise, None, RULES, within)
+    k = f"{report_key}-overview-{first}-{unjudged}"
     changes = cache.Changes(archive)
     kept = cache.load(archive, k)
     if kept is not None and changes.still_true(kept) and (enterprise is not None or kept.seq == changes.top):
@@ -514,7 +515,7 @@ def check_overview(archive: Any, as_of: date, *, enterprise: str | None = None, 
              "rules": [{"id": r.rule.id, "status": r.status, "total": len(r.findings), "findings": [f.as_dict() for f in r.findings[:first]]}
                        for r in report.results],
              "unjudged": left_out[:unjudged], "unjudged_total": len(left_out), "records_not_linted": report.unlinted}
-    full = cache.load(archive, _check_key(archive, as_of, enterprise, None, RULES, within))  # what the report was kept with
+    full = cache.load(archive, report_key)  # what the report was kept with (check_view has just read or kept it)
     if full is not None:
         cache.save(archive, k, cache.Kept(full.seq, full.deps, value))
     return value
