@@ -174,8 +174,12 @@ def test_after_a_record_the_changes_are_read_once_and_only_what_is_computed_is_w
     assert 0 < after["computed"] < after["views"] / 2
     assert len(asked) == len(set(asked)) and len(asked) <= 2, asked  # the previous run's top (and its parts' own)
     now = files()
-    rewritten = [k for k in before if now.get(k) != before[k]]
-    # a view computed writes its file, and beside it the whole check its parts and a checks overview its report's
+    changed = [k for k in before if now.get(k) != before[k]]
+    # a view computed writes its file, and beside it the whole check its parts and a checks overview its report's;
+    # the whole archive's overview its rules' cuts too (one for each rule, of the report computed again)
+    rewritten = [k for k in changed if "-rule-" not in k]
+    cuts = {k.split("-rule-")[0] for k in changed if "-rule-" in k}
+    assert len(cuts) == 1 and cuts <= {k.split("-")[0] for k in rewritten}, cuts
     assert 0 < len(rewritten) <= 3 * after["computed"] and len(rewritten) < len(before) / 2, (len(rewritten), len(before))
     monkeypatch.undo()
     a = Archive.open(home)
@@ -494,4 +498,74 @@ def test_the_checks_overview_is_its_report_cut_and_is_read_without_it(home):
         full = check_view(a, DAY, enterprise=enterprise, within=enterprise).as_dict()
         assert o["summary"] == norm(full)["summary"] and [(r["id"], r["status"], r["total"], r["findings"]) for r in o["rules"]] == cut(full)
         assert o != first[enterprise]
+    a.close()
+
+
+def test_one_rules_page_reads_that_rule_kept_beside_its_report(home, monkeypatch):
+    """A rule's own page on the web (``?rule=E3``) reads that rule's findings kept beside the report
+    in pieces — the whole archive's with its overview, an enterprise's on the first page asked —
+    exactly the report's, read back without the report (its file gone, no record read), a slice
+    reading only the pieces it spans; true exactly as long as the report is; and a piece gone
+    makes the rule's findings come from the report again, whole and right."""
+    from archive.checks import stream
+    from archive.checks.rules import RULES
+    from archive.checks.stream import check_overview, check_rule, check_view
+
+    monkeypatch.setattr(stream, "PIECE_ROWS", 3)
+
+    def norm(x):
+        return json.loads(json.dumps(x, default=str))
+
+    def rule_of(full: dict, rid: str) -> dict:
+        (r,) = [r for r in norm(full)["rules"] if r["id"] == rid]
+        return {"id": rid, "status": r["status"], "total": len(r["findings"]), "findings": r["findings"]}
+
+    def shown(cut: dict) -> dict:
+        r = cut["rule"]
+        return {"id": r["id"], "status": r["status"], "total": r["total"], "findings": norm(list(r["findings"]))}
+
+    a = Archive.open(home)
+    e = scopes(a)[0][0]
+    check_overview(a, DAY)  # the bureau's overview keeps its rules beside it
+    check_rule(a, DAY, "e3", enterprise=e, within=e)  # an enterprise's: the first rule's page asked keeps them all
+    first = {}
+    for enterprise in (None, e):
+        full = check_view(a, DAY, enterprise=enterprise, within=enterprise).as_dict()
+        for rule in RULES:
+            got = check_rule(a, DAY, rule.id, enterprise=enterprise, within=enterprise)
+            assert shown(got) == rule_of(full, rule.id) and norm(got["summary"]) == norm(full)["summary"]
+            first[enterprise, rule.id] = shown(got)
+    big = [(k, v) for k, v in first.items() if v["total"] > 7]
+    assert big  # a rule of several pieces
+    a.close()
+    folder = home / "cache" / "views"
+    for f in folder.glob("*.json"):
+        if "-rule-" not in f.name:
+            f.unlink()  # the reports, their overviews and every other view gone: the rules' cuts answer alone
+    a = Archive.open(home)
+    for (enterprise, rid), want in first.items():
+        assert shown(check_rule(a, DAY, rid, enterprise=enterprise, within=enterprise)) == want
+    assert a.sealed.loaded == 0
+    a.close()
+    (enterprise, rid), want = big[0]
+    a = Archive.open(home)
+    read = []
+    real = stream.cache.load
+    monkeypatch.setattr(stream.cache, "load", lambda archive, k: read.append(k) or real(archive, k))
+    got = check_rule(a, DAY, rid, enterprise=enterprise, within=enterprise)["rule"]["findings"]
+    assert norm(got[4:6]) == want["findings"][4:6] and norm(got[-1]) == want["findings"][-1]
+    assert [k.rsplit("-", 1)[1] for k in read if "-rule-" in k] == [rid.split("-")[-1], "1", str((want["total"] - 1) // 3)], read
+    monkeypatch.setattr(stream.cache, "load", real)
+    a.close()
+    for f in folder.glob(f"*-rule-{rid}-1.json"):
+        f.unlink()  # one piece gone (swept): the report is read again for the rule's findings
+    a = Archive.open(home)
+    got = check_rule(a, DAY, rid, enterprise=enterprise, within=enterprise)
+    assert shown(got) == want
+    new_hazard(a, e, "YH-RULE-1", "动火作业点周边 10 米范围内堆放木料")  # the enterprise's report changes: its rules' cuts with it
+    for enterprise in (None, e):
+        full = check_view(a, DAY, enterprise=enterprise, within=enterprise).as_dict()
+        got = {r.id: shown(check_rule(a, DAY, r.id, enterprise=enterprise, within=enterprise)) for r in RULES}
+        assert all(got[r.id] == rule_of(full, r.id) for r in RULES)
+        assert any(got[r.id] != first[enterprise, r.id] for r in RULES)
     a.close()

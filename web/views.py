@@ -27,7 +27,7 @@ from archive.campaign.dossier import contractor_dossier, contractors_seen
 from archive.campaign.rectify import rectification_report
 from archive.checks.model import STATUS_NAMES
 from archive.checks.rules import RULES_BY_ID, check_archive
-from archive.checks.stream import check_overview
+from archive.checks.stream import check_overview, check_rule
 from archive.errors import NotFound, OutsafeError
 from archive.packages.evidence import export_evidence
 from archive.packages.export import export_package
@@ -251,18 +251,19 @@ def checks(ctx: Ctx) -> Page:
         return Page("checks.html", {"summary": o["summary"], "as_of": as_of.isoformat(), "rule": None, "cards": cards,
                                     "unjudged": o["unjudged"], "unjudged_total": o["unjudged_total"], "overview": overview,
                                     "STATUS_NAMES": STATUS_NAMES})
-    report = ctx.web.cache.get(ctx.archive, ("checks", within, as_of),
-                               lambda: check_archive(ctx.archive, as_of=as_of, enterprise=within, within=within))
-    results = [r for r in report.results if rule is None or r.rule.id == rule.upper()]
     if ctx.api:
+        report = ctx.web.cache.get(ctx.archive, ("checks", within, as_of),
+                                   lambda: check_archive(ctx.archive, as_of=as_of, enterprise=within, within=within))
         data = report.as_dict()
         if rule is not None:
-            data["rules"] = [r for r in data["rules"] if r["id"] == results[0].rule.id]
+            data["rules"] = [r for r in data["rules"] if r["id"] == rule.upper()]
         return Page("checks.html", {}, data)
-    (r,) = results
-    page = paged(ctx, r.findings)
-    card = {**_rule_card(r.rule, r.status), "total": len(r.findings), "findings": [f.as_dict() for f in page["rows"]], "pager": page}
-    return Page("checks.html", {"summary": report.summary(), "as_of": as_of.isoformat(), "rule": r.rule.id, "cards": [card],
+    cut = ctx.web.cache.get(ctx.archive, ("checks-rule", within, as_of, rule.upper()),
+                            lambda: check_rule(ctx.archive, as_of, rule, enterprise=within, within=within))
+    r = cut["rule"]
+    page = paged(ctx, r["findings"])
+    card = {**_rule_card(RULES_BY_ID[r["id"]], r["status"]), "total": len(r["findings"]), "findings": page["rows"], "pager": page}
+    return Page("checks.html", {"summary": cut["summary"], "as_of": as_of.isoformat(), "rule": r["id"], "cards": [card],
                                 "unjudged": [], "unjudged_total": 0, "overview": overview, "STATUS_NAMES": STATUS_NAMES})
 
 

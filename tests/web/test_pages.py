@@ -157,14 +157,17 @@ def _evidence_links(text: str) -> list[str]:
     return re.findall(r'证据：<a href="/records/([0-9A-Z]+)"', text)
 
 
-def test_the_checks_overview_shows_a_few_findings_a_rule_and_its_own_page_all_of_them(c, monkeypatch):
+def test_the_checks_overview_shows_a_few_findings_a_rule_and_its_own_page_all_of_them(c, shared_world, monkeypatch):
     """A page costs what it shows: the overview names each rule's verdict and count with its first
-    findings; ``?rule=`` lists that rule's findings a page at a time, all of them across the pages,
-    in the report's order, with the day asked for carried along."""
+    findings; ``?rule=`` lists that rule's findings a page at a time (read from the pieces kept
+    beside the report: pages span pieces here), all of them across the pages, in the report's
+    order, with the day asked for carried along."""
+    from archive.checks import stream
     from web import app, views
 
     monkeypatch.setattr(app, "LIST_ROWS", 2)
     monkeypatch.setattr(views, "CHECK_PREVIEW", 1)
+    monkeypatch.setattr(stream, "PIECE_ROWS", 3)
     j = c.get("/api/checks?as_of=2026-11-29").json()
     busiest = max(j["rules"], key=lambda r: len(r["findings"]))
     n = len(busiest["findings"])
@@ -173,6 +176,7 @@ def test_the_checks_overview_shows_a_few_findings_a_rule_and_its_own_page_all_of
     assert len(_evidence_links(overview)) == sum(min(1, len(r["findings"])) for r in j["rules"])  # one finding a rule at most
     assert f'href="/checks?rule={busiest["id"]}&amp;as_of=2026-11-29">查看该项全部 {n} 条' in overview
     seen, pages = _pages(c, f"/checks?rule={busiest['id']}&as_of=2026-11-29", _evidence_links)
+    assert len(list((shared_world["bureau"] / "cache" / "views").glob(f"*-rule-{busiest['id']}-1.json"))) == 1  # its pieces
     assert seen == [f["evidence"][0]["id"] for f in busiest["findings"]] and pages == -(-n // 2)
     one = c.get("/checks", params={"rule": busiest["id"].lower(), "as_of": "2026-11-29", "page": "999"}).text  # past the end: the last page
     assert f"第 {pages} / {pages} 页" in one and "全部检查项目" in one and f"{busiest['id']} {busiest['title']}" in one
