@@ -28,13 +28,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 import archive
 from archive.access.accounts import generated_password
 from archive.errors import NotFound, OutsafeError
 from archive.integrity import keys
-from schemas import read_case_file
+from schemas import dump_yaml, read_case_file
 
 AS_OF = "2026-11-29"
 ENTERPRISE = "91370100MA3C8K2P9L"
@@ -232,5 +230,5 @@ def _fill_review(path: Path) -> None:
                         "并将其纳入每月定期检查计划")
     data["opinion"] = data["opinion"].replace("（复查后填写）", "你单位已按要求对所列问题整改完毕，同意通过复查")
     text = path.read_text(encoding="utf-8").split("type:", 1)[0]
-    path.write_text(text + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(text + dump_yaml(data), encoding="utf-8")
 

@@ -419,3 +419,23 @@ def test_workers_who_entered_later_are_not_counted(examples):
     june = build_report(examples, "self_check", as_of=date(2026, 6, 10), enterprise=cf.ENTERPRISE).figures
     july = build_report(examples, "self_check", as_of=date(2026, 7, 10), enterprise=cf.ENTERPRISE).figures
     assert july["workers"] - june["workers"] == 2 and july["special_operators"] - june["special_operators"] == 2
+
+
+def test_every_cell_of_a_workbook_is_styled(tmp_path):
+    """The header and every body cell of every sheet carry the table's style (the body's is set on
+    the first cell and copied to the others)."""
+    from archive.campaign.reports import write_xlsx
+
+    sheets = [("甲表", ["序号", "名称", "备注"], [[i, f"项目{i}", None if i % 2 else "已完工"] for i in range(1, 8)]),
+              ("乙表", ["指标", "数值"], [["人数", 3], ["持证", 2]])]
+    wb = load_workbook(write_xlsx(sheets, tmp_path / "t.xlsx"))
+    for name, cols, rows in sheets:
+        ws = wb[name]
+        assert ws.max_row == len(rows) + 1 and [c.value for c in ws[1]] == cols
+        assert all(c.font.bold and c.font.name == "宋体" and c.alignment.horizontal == "center" for c in ws[1])
+        body = [c for row in ws.iter_rows(min_row=2) for c in row]
+        assert len(body) == len(rows) * len(cols)
+        for c in body:
+            assert c.font.name == "宋体" and not c.font.bold and c.alignment.wrap_text and c.alignment.vertical == "top"
+            assert {c.border.top.style, c.border.left.style, c.border.right.style, c.border.bottom.style} == {"thin"}
+            assert c.fill.fill_type is None

@@ -29,8 +29,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from archive.campaign.numbering import next_doc_no
 from archive.checks.model import SEVERITIES, SEVERITY_NAMES, CheckReport
 from archive.checks.rules import RULES_BY_ID, run_checks
@@ -41,6 +39,7 @@ from archive.documents.filters import cn_num
 from archive.errors import NotFound, Problem, ValidationFailed
 from archive.facts import cache
 from archive.text import Note, Table, cn_date, problem_notes, table
+from schemas import dump_yaml
 from schemas.base import dump
 from schemas.enforcement import ORDER_BASIS, review_authority_of
 from schemas.penalty import FINES, SPL
@@ -70,7 +69,7 @@ def to_plain(value: Any) -> Any:
 
 
 def case_yaml(data: dict, header: list[str] = ()) -> str:
-    body = yaml.safe_dump(to_plain(data), allow_unicode=True, sort_keys=False, width=1000)
+    body = dump_yaml(to_plain(data), width=1000)
     return "".join(f"# {line}\n" for line in header) + body
 
 

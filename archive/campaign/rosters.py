@@ -32,12 +32,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-import yaml
-
 from archive.errors import Problem, ValidationFailed
 from archive.packages.paths import check_zip_sizes
 from archive.settings import Settings
 from archive.text import Note
+from schemas import dump_yaml
 from schemas.base import field_infos
 from schemas.common import TICKET_TYPE_NAMES
 from schemas.registry import Organization, Person, Project
@@ -557,7 +556,7 @@ def import_xlsx(archive: Any, path: Path, kind: str, *, skip_bad_rows: bool = Fa
         for item in parsed:
             name = f"{path.stem}-{spec.sheet}-第{item.row}行.yaml"
             f = Path(tmp) / name
-            f.write_text(yaml.safe_dump(item.raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+            f.write_text(dump_yaml(item.raw), encoding="utf-8")
             files[str(f)] = item
         if files:
             _, found = archive.validate_files([Path(x) for x in files], expect=spec.cls, today=today)

@@ -213,11 +213,14 @@ def _room(width_mm: float) -> float:
 
 def floor_width(text: str, size_pt: float, heading: bool = False) -> float:
     """The narrowest cell that holds ``text`` broken only where it may break."""
-    widest = 0.0
-    for seg in text.split("\n"):
-        for a, b in _units(seg, heading):
-            widest = max(widest, text_width(seg[a:b].strip(), size_pt))
-    return widest * (1 + SLACK) + SLACK_MM + CELL_PADDING
+    return _widest_unit(text, heading) * (size_pt * MM_PER_PT) * (1 + SLACK) + SLACK_MM + CELL_PADDING
+
+
+@functools.lru_cache(maxsize=65536)
+def _widest_unit(text: str, heading: bool) -> float:
+    """The width in em of the widest unit of ``text`` that no line break may cut, whatever the size
+    (a table measures the same cell texts for every paper and size it tries)."""
+    return max((_ems(seg[a:b].strip()) for seg in text.split("\n") for a, b in _units(seg, heading)), default=0.0)
 
 
 def heading_width(text: str, size_pt: float, lines: int = 3) -> float:

@@ -45,8 +45,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from archive.access import audit
 from archive.access.accounts import account_person
 from archive.checks.facts import CERT_NEEDS, best_cert_problem
@@ -54,6 +52,7 @@ from archive.clock import CST, utc_stamp
 from archive.errors import NotFound, OutsafeError, Problem, ValidationFailed
 from archive.registry import person_key, person_refs
 from archive.tickets.capture import CaptureProblem, take_photo, take_signature
+from schemas import dump_yaml
 from schemas.base import dump
 from schemas.common import TICKET_TYPE_NAMES
 from schemas.registry import Person
@@ -791,7 +790,7 @@ def _store(archive: Any, data: dict, files: dict[str, Path], *, supersedes: str 
             except OSError:
                 shutil.copyfile(src, dst)
         case = folder / f"{data.get('ticket_no') or 'ticket'}.yaml".replace("/", "_")
-        case.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        case.write_text(dump_yaml(data), encoding="utf-8")
         try:
             report = archive.add_files([case], supersedes=supersedes, note=note if supersedes else None,
                                        expect="work_ticket", notify=lambda msg: None)

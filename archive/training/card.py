@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import yaml
-
 from archive import ids
 from archive.clock import local_day, local_time
 from archive.errors import Problem, RuleViolation, ValidationFailed
 from archive.training.exam import bank_by_sha, is_right, person_of, png_problem, summary
+from schemas import dump_yaml
 from schemas.training import LEVELS
 from storage.staging import claim
 
@@ -182,7 +181,7 @@ def write_card(archive: Any, key: str, *, record_no: str, confirmed_by: str, con
             (folder / name).write_bytes(content)
         source = folder / f"三级安全教育登记卡-{record_no.strip()}.yaml"
         source.write_text(f"# {CARD_NOTE}（{', '.join(a['id'] for a in rows.values())}）\n"
-                          + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+                          + dump_yaml(data), encoding="utf-8")
         if old is not None:
             report = archive.supersede(old, source, reason=CARD_NOTE, pdf=pdf)
         else:
