@@ -426,7 +426,8 @@ def fit_table(columns: Sequence[str], rows: Sequence[Sequence[str]], candidates:
         chosen = (paper, size, [round(x * scale, 2) for x in least], False)
     paper, size, got, fits = chosen
     headings = tuple(break_cell(h, w, size, True) for h, w in zip(columns, got))
-    out_rows = tuple(tuple(break_cell(texts[i][j], got[i], size) for i in range(len(columns))) for j in range(len(rows)))
+    broken = [{t: break_cell(t, w, size) for t in set(cells)} for cells, w in zip(texts, got)]  # each distinct text of a column once
+    out_rows = tuple(tuple(broken[i][texts[i][j]] for i in range(len(columns))) for j in range(len(rows)))
     centred = tuple(bool(cells) and all(len(t) <= 6 and "\n" not in t for t in (r[i] for r in out_rows))
                     for i, cells in enumerate(texts))
     return TableLayout(paper, size, tuple(got), headings, out_rows, centred, fits)
