@@ -183,11 +183,12 @@ def e5_triggers(snap: Snapshot, e: str, c: str, as_of: date) -> list[tuple[date,
 
 def e5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
-    pairs = sorted({(p.obj.enterprise, p.obj.contractor) for p in scope.projects})
+    seen = {(p.obj.enterprise, p.obj.contractor) for p in scope.projects}
     for r in snap.of("quarterly_assessment", "hazard", "accident"):
         e, c = r.obj.enterprise, getattr(r.obj, "contractor", None)
         if c and scope.pair(e, c):
-            pairs = sorted(set(pairs) | {(e, c)})
+            seen.add((e, c))
+    pairs = sorted(seen)
     any_trigger = False
     for e, c in pairs:
         ev.at(0, e, c)

@@ -259,7 +259,7 @@ def make_scope(snap: Snapshot, enterprise: str | None, contractor: str | None) -
         own_list = enterprise is None or (snap.owner_role == "enterprise" and enterprise == snap.owner)
         registered = set(snap.org_keys_with_role("contractor", None if own_list else enterprise))
         contractors = sorted({r.obj.contractor for r in projects} | registered)
-    return Scope(projects, enterprises, contractors)
+    return Scope(projects, enterprises, contractors, members=(frozenset(enterprises), frozenset(contractors)))  # asked thousands of times
 
 
 # --- helpers the rules share ----------------------------------------------------------------
