@@ -175,7 +175,8 @@ def _query_string(form: dict) -> str:
 
 
 def contractors(ctx: Ctx) -> Page:
-    rows = contractors_seen(ctx.archive, scope_of(ctx))
+    within = scope_of(ctx)
+    rows = ctx.web.cache.get(ctx.archive, ("contractors", within), lambda: contractors_seen(ctx.archive, within))  # each page of it, each search
     q = (ctx.param("q") or "")[:100]
     if q:  # a part of the name or of the 统一社会信用代码
         rows = [r for r in rows if q in (r.get("name") or "") or q.upper() in (r.get("uscc") or "")]
