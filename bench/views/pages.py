@@ -90,14 +90,18 @@ def main() -> None:
         print(json.dumps(one(args.home, args.one[0], args.one[1], args.runs)))
         return
     from archive.app import Archive
+    from archive.campaign.dossier import contractors_seen
     from run import scopes
 
     a = Archive.open(args.home)
     sc = scopes(a)
     owner = a.owner_uscc
     facts = a.catalog.facts
-    theirs = {json.loads(r["info"] or "{}").get("contractor") for r in facts.linked("home", [sc["enterprise"]], types=["project"])} - {None}
-    own_contractor = max(sorted(theirs), key=lambda c: len(facts.linked("contractor", [c])))  # the busiest of E's contractors
+    # the busiest of E's contractors that E's account sees (registered in E's own records: a registration handed in by
+    # another enterprise is not in E's scope)
+    seen = {c["uscc"] for c in contractors_seen(a, sc["enterprise"])}
+    theirs = {json.loads(r["info"] or "{}").get("contractor") for r in facts.linked("home", [sc["enterprise"]], types=["project"])} & seen
+    own_contractor = max(sorted(theirs), key=lambda c: len(facts.linked("contractor", [c])))
     a.close()
     if args.prepare:
         t = time.perf_counter()
