@@ -618,14 +618,14 @@ def _keep_rules(archive: Any, report_key: str, report: CheckReport, as_of: date,
     the version of this cut) and its findings in pieces of :data:`PIECE_ROWS`; only in the files
     (the process holds the report already)."""
     version = uuid.uuid4().hex
+    top = _head(report, as_of, enterprise)  # the summary counts the whole report: once
     for r in report.results:
         k = f"{report_key}-rule-{r.rule.id}"
         findings = [f.as_dict() for f in r.findings]
         for n in range(0, -(-len(findings) // PIECE_ROWS)):
             piece = {"version": version, "findings": findings[n * PIECE_ROWS:(n + 1) * PIECE_ROWS]}
             cache.save(archive, f"{k}-{n}", cache.Kept(full.seq, full.deps, piece), memory=False)
-        head = {**_head(report, as_of, enterprise), "rule": {"id": r.rule.id, "status": r.status, "total": len(findings), "version": version,
-                                                          "rows": PIECE_ROWS}}
+        head = {**top, "rule": {"id": r.rule.id, "status": r.status, "total": len(findings), "version": version, "rows": PIECE_ROWS}}
         cache.save(archive, k, cache.Kept(full.seq, full.deps, head), memory=False)  # last: a head read finds its pieces
 
 
