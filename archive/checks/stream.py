@@ -522,7 +522,7 @@ def check_overview(archive: Any, as_of: date, *, enterprise: str | None = None, 
     if full is not None:
         cache.save(archive, k, cache.Kept(full.seq, full.deps, value))
         if enterprise is None:
-            _keep_rules(archive, report_key, report, as_of, enterprise, full)
+            _keep_rules(archive, report_key, _cuts(report, as_of, enterprise), full)
     return value
 
 
@@ -538,15 +538,15 @@ def check_rule(archive: Any, as_of: date, rule_id: str, *, enterprise: str | Non
     changes = cache.Changes(archive)
     head = _kept_cut(archive, f"{report_key}-rule-{rule_id}", changes, enterprise)
     if head is None:
-        report = check_view(archive, as_of, enterprise=enterprise, within=within)
+        cuts = _cuts(check_view(archive, as_of, enterprise=enterprise, within=within), as_of, enterprise)
         full = cache.load(archive, report_key)
         if full is not None:
-            _keep_rules(archive, report_key, report, as_of, enterprise, full)
-        return _rule_cut(report, as_of, enterprise, rule_id)
+            _keep_rules(archive, report_key, cuts, full)
+        return cuts[rule_id]
 
     def again() -> list[dict]:  # a piece gone or of another version of the report: the report read again
-        report = check_view(archive, as_of, enterprise=enterprise, within=within)
-        return _rule_cut(report, as_of, enterprise, rule_id)["rule"]["findings"]
+        (r,) = [r for r in check_view(archive, as_of, enterprise=enterprise, within=within).results if r.rule.id == rule_id]
+        return [f.as_dict() for f in r.findings]
 
     r = head["rule"]
     rule = {**r, "findings": KeptFindings(archive, f"{report_key}-rule-{rule_id}", r["total"], r["version"], r["rows"], again)}
@@ -607,25 +607,26 @@ def _head(report: CheckReport, as_of: date, enterprise: str | None) -> dict:
     return {"as_of": as_of.isoformat(), "scope": {"enterprise": enterprise, "contractor": None}, "summary": report.summary()}
 
 
-def _rule_cut(report: CheckReport, as_of: date, enterprise: str | None, rule_id: str) -> dict:
-    (r,) = [r for r in report.results if r.rule.id == rule_id]
-    return {**_head(report, as_of, enterprise),
-            "rule": {"id": r.rule.id, "status": r.status, "total": len(r.findings), "findings": [f.as_dict() for f in r.findings]}}
+def _cuts(report: CheckReport, as_of: date, enterprise: str | None) -> dict[str, dict]:
+    """rule id → that rule's cut of the report: the report's scope and summary (counted once), the
+    rule's verdict, how many findings and every finding."""
+    head = _head(report, as_of, enterprise)
+    return {r.rule.id: {**head, "rule": {"id": r.rule.id, "status": r.status, "total": len(r.findings),
+                                         "findings": [f.as_dict() for f in r.findings]}} for r in report.results}
 
 
-def _keep_rules(archive: Any, report_key: str, report: CheckReport, as_of: date, enterprise: str | None, full: cache.Kept) -> None:
+def _keep_rules(archive: Any, report_key: str, cuts: dict[str, dict], full: cache.Kept) -> None:
     """Keep each rule's cut beside the report, with its dependencies: its head (verdict, how many,
     the version of this cut) and its findings in pieces of :data:`PIECE_ROWS`; only in the files
     (the process holds the report already)."""
     version = uuid.uuid4().hex
-    top = _head(report, as_of, enterprise)  # the summary counts the whole report: once
-    for r in report.results:
-        k = f"{report_key}-rule-{r.rule.id}"
-        findings = [f.as_dict() for f in r.findings]
+    for rule_id, cut in cuts.items():
+        k = f"{report_key}-rule-{rule_id}"
+        findings = cut["rule"]["findings"]
         for n in range(0, -(-len(findings) // PIECE_ROWS)):
             piece = {"version": version, "findings": findings[n * PIECE_ROWS:(n + 1) * PIECE_ROWS]}
             cache.save(archive, f"{k}-{n}", cache.Kept(full.seq, full.deps, piece), memory=False)
-        head = {**top, "rule": {"id": r.rule.id, "status": r.status, "total": len(findings), "version": version, "rows": PIECE_ROWS}}
+        head = {**cut, "rule": {**{x: v for x, v in cut["rule"].items() if x != "findings"}, "version": version, "rows": PIECE_ROWS}}
         cache.save(archive, k, cache.Kept(full.seq, full.deps, head), memory=False)  # last: a head read finds its pieces
 
 
