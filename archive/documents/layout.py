@@ -496,16 +496,14 @@ FORM_WORDS = (
 
 @functools.cache
 def jieba_for_forms():
-    """jieba, quiet, with the words of the forms added (the DSL fits labels with the same words)."""
-    import logging
+    """A jieba tokenizer with the words of the forms added (the DSL fits labels with the same
+    words), made once per process (archive.search.words: jieba's dictionary read in pieces)."""
+    from archive.search.words import tokenizer
 
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
+    tok = tokenizer()
     for w in FORM_WORDS:
-        jieba.add_word(w, freq=200000)
-    return jieba
+        tok.add_word(w, freq=200000)
+    return tok
 
 
 _jieba = jieba_for_forms

@@ -27,10 +27,8 @@ tighter than OR. Synonyms (``archive/search/data/synonyms.txt``) are expanded at
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
-import warnings
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -113,17 +111,14 @@ def bigram_string(text: str) -> str:
 
 @cache
 def _jieba():
-    """A jieba tokenizer with the domain dictionary, loaded once per process, quietly."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # jieba 0.42 imports pkg_resources
-        import jieba  # lazy: jieba (~100 ms, then its dictionary) only when text is analysed
-    jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict …" chatter on stderr
-    tok = jieba.Tokenizer()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        tok.initialize()
-        with resources.as_file(resources.files("archive.search") / "data" / "user_dict.txt") as path:
-            tok.load_userdict(str(path))
+    """A jieba tokenizer with the domain dictionary, made once per process (archive.search.words: jieba's
+    dictionary read in pieces, only those of the characters met)."""
+    from archive.search.words import tokenizer  # lazy: jieba only when text is analysed
+
+    tok = tokenizer()
+    with resources.as_file(resources.files("archive.search") / "data" / "user_dict.txt") as path:
+        with open(path, "rb") as f:  # jieba leaves a file it opens itself open
+            tok.load_userdict(f)
     return tok
 
 
