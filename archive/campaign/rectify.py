@@ -34,7 +34,7 @@ from archive.checks.model import SEVERITIES, SEVERITY_NAMES, CheckReport
 from archive.checks.rules import RULES_BY_ID, run_checks
 from archive.checks.snapshot import Rec, Snapshot
 from archive.checks.stream import by_home, enterprise_snapshot, home_clauses
-from archive.checks.world import Clause, World
+from archive.checks.world import Clause, PartialSnapshot, World
 from archive.documents.filters import cn_num
 from archive.errors import NotFound, Problem, ValidationFailed
 from archive.facts import cache
@@ -402,7 +402,15 @@ def rectification_items(snap: Snapshot, as_of: date, *, enterprise: str | None =
 
 def rectification_status(snap: Snapshot, as_of: date, *, enterprise: str | None = None, contractor: str | None = None) -> dict:
     """Open, overdue and closed items per enterprise and contractor, with the items themselves."""
-    return status_of(rectification_items(snap, as_of, enterprise=enterprise, contractor=contractor), as_of, snap.org_name)
+    items = rectification_items(snap, as_of, enterprise=enterprise, contractor=contractor)
+    if isinstance(snap, PartialSnapshot):
+        snap.look_up("organization", named_in(items))  # their names together, not one query each
+    return status_of(items, as_of, snap.org_name)
+
+
+def named_in(items: list[Item]) -> set[str]:
+    """The organizations the status of ``items`` names."""
+    return {o for i in items for o in (i.enterprise, i.contractor) if o}
 
 
 def status_of(items: list[Item], as_of: date, org_name: Any) -> dict:
@@ -735,6 +743,7 @@ def rectification_report(archive: Any, *, as_of: date | None = None, enterprise:
 
 
 ITEM_SOURCES = {"责令整改": 0, "隐患": 1, "发包单位检查": 2}  # the order rectification_items lists them in
+ITEM_TYPES = ("rectification_order", "rectification_review", "hazard", "contractor_inspection")  # what rectification_items reads
 
 
 def rectification_view(archive: Any, as_of: date, *, enterprise: str | None = None, contractor: str | None = None,
@@ -755,7 +764,8 @@ def rectification_view(archive: Any, as_of: date, *, enterprise: str | None = No
             snap = world.snapshot([Clause.of("contractor", [contractor], ["rectification_order", "hazard", "contractor_inspection"]),
                                    Clause.of("order", [r["key"] for r in orders if r["key"]], ["rectification_review"])], as_of)
         else:
-            return status_of(whole_items(archive, world, as_of, changes), as_of, Lookups(world, as_of).org_name)
+            items = whole_items(archive, world, as_of, changes)
+            return status_of(items, as_of, Lookups(world, as_of, named_in(items)).org_name)
         return rectification_status(snap, as_of, enterprise=enterprise, contractor=contractor)
 
     return cache.get_or_compute(archive, k, compute, changes)
@@ -764,7 +774,7 @@ def rectification_view(archive: Any, as_of: date, *, enterprise: str | None = No
 def whole_items(archive: Any, world: World, as_of: date, changes: cache.Changes) -> list[Item]:
     """Every rectification item of the archive, home by home, in the order of the whole archive's."""
     def items_of(home: str) -> list:
-        snap = world.snapshot(home_clauses(world, [home]), as_of)
+        snap = world.snapshot(home_clauses(world, [home]), as_of).load(*ITEM_TYPES)
         place = {r.id: snap.position(r) for r in snap.of("rectification_order", "hazard", "contractor_inspection")}
         return [[ITEM_SOURCES[i.source], place[i.record["id"]], i.as_dict()] for i in rectification_items(snap, as_of)]
 
@@ -774,10 +784,11 @@ def whole_items(archive: Any, world: World, as_of: date, changes: cache.Changes)
 
 
 class Lookups:
-    """Names of organizations for a whole-archive view (one query each, kept)."""
+    """Names of organizations for a whole-archive view: those of ``orgs`` looked up together
+    (a few queries, not one each: 211 for E's account at 10^5), any other when asked."""
 
-    def __init__(self, world: World, as_of: date | None) -> None:
-        self.snap = world.snapshot([], as_of)
+    def __init__(self, world: World, as_of: date | None, orgs: Any = ()) -> None:
+        self.snap = world.snapshot([], as_of).look_up("organization", orgs)
 
     def org_name(self, uscc: str | None) -> str:
         return self.snap.org_name(uscc)

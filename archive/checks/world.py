@@ -342,6 +342,23 @@ class PartialSnapshot(Snapshot):
     def of(self, *types: str) -> list[Rec]:
         return [r for t in types for r in self._load(t)]
 
+    def load(self, *types: str) -> "PartialSnapshot":
+        """Read the records of ``types`` that the clauses select together, in one selection per
+        clause rather than one per type and clause (the rectification items of E's account at
+        10^5: 62 selections and 82 reads of data for its 9 homes, one type at a time)."""
+        todo = [t for t in dict.fromkeys(types) if t not in self.by_type and t not in ("organization", "person")]
+        if len(todo) > 1:
+            got: dict[str, list[Rec]] = {t: [] for t in todo}
+            for rec in self.world.select(self.clauses, todo, self.as_of):
+                got[rec.type].append(rec)
+            if "project" in got:
+                self._index_registry(got)
+            self.by_type.update(got)
+            self._index = None
+        for t in types:
+            self._load(t)
+        return self
+
     LOOKUPS = {"person": "person", "project": "project", "enterprise": "organization", "contractor": "organization",
                "owner": "organization", "subject": "organization"}
 
