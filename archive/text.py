@@ -30,6 +30,15 @@ class Note(str):
     """A line for the side channel (stderr): a warning, a problem, what was not done."""
 
 
+def whole_number(text: str | None, max_digits: int = 18, default: int | None = None) -> int | None:
+    """``text`` as a whole number when it is written in ASCII digits only (at most ``max_digits``),
+    else ``default``. ``str.isdigit()`` also takes "²" and "٣", which ``int()`` refuses, and ``int()``
+    refuses more than 4,300 digits: from a query string or a header, both were a server error."""
+    if text is None or not 0 < len(text) <= max_digits or not text.isascii() or not text.isdigit():
+        return default
+    return int(text)
+
+
 def notes(lines: list[str]) -> list[str]:
     return [Note(line) for line in lines]
 

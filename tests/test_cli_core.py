@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.app import Archive
 from cli import main
 from tests import factories as f
 
@@ -375,3 +376,14 @@ def test_validate_refuses_what_add_would_refuse(runner, full, basic_files, tmp_p
     r_add = run(runner, full, "case", "add", basic_files["training"])
     assert r_add.exit_code == 1 and r_validate.exit_code == 1
     assert "no_such_field" in r_validate.output
+
+
+def test_a_relative_home_renders_pdfs(runner, full, basic_files, monkeypatch):
+    """``--home`` given relative to the working folder: LibreOffice takes its profile as a file URI
+    (an absolute path), which a relative archive folder once made it refuse to start."""
+    monkeypatch.chdir(full.parent)
+    r = runner.invoke(main, ["--home", full.name, "case", "add", str(basic_files["agreement"]), "--json"])
+    assert r.exit_code == 0, r.output
+    rid = json.loads(r.stdout)["records"][0]["id"]
+    files = Archive.open(full).catalog.record_files(rid)
+    assert "pdf" in {f["role"] for f in files}

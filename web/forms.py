@@ -52,6 +52,7 @@ from archive.forms.model import FormKind, kind_of, writable
 from archive.forms import pickers as pickers_module
 from archive.forms.pickers import lookup, person_ids, pickers
 from archive.privacy import mask_json
+from archive.text import whole_number
 from schemas.problems import Problem
 from storage import staging
 from storage.errors import StorageError
@@ -93,7 +94,7 @@ async def read_body(request: Request) -> Body:
     length = request.headers.get("content-length")
     if length is None:
         raise BodyRefused(411, "请求缺少长度 (Content-Length required)")
-    if not length.isdigit() or int(length) > LIMITS.body:
+    if whole_number(length, default=LIMITS.body + 1) > LIMITS.body:
         raise BodyRefused(413, f"表单过大，至多 {LIMITS.body // 2**20} MB (form too large)")
     ctype = request.headers.get("content-type", "")
     if not ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):

@@ -12,6 +12,7 @@ empty) is ignored.
 
 from __future__ import annotations
 
+from archive.text import whole_number
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -166,7 +167,7 @@ async def receive_step(request: Any, tmp_dir: Path, *, max_bytes: int, max_signa
     if ctype != b"multipart/form-data" or not boundary:
         raise UploadRefused(400, "请用表单提交 (expected multipart/form-data)")
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > max_bytes):
+    if length is not None and whole_number(length, default=max_bytes + 1) > max_bytes:
         raise UploadRefused(413, f"签名和照片合计超过 {max_bytes:,} 字节 (too large; setting ticket_step_max_bytes)")
     header = request.headers.get("x-csrf-token")
     if header is not None and not csrf_ok(header):

@@ -14,6 +14,8 @@ the account's scope is 404, like one that does not exist.
 from __future__ import annotations
 
 import dataclasses
+import sys
+import traceback
 import typing
 from datetime import date, datetime
 from typing import Any
@@ -27,6 +29,7 @@ from archive.access import audit
 from archive.access.signin import Viewer, csrf_ok
 from archive.errors import NotFound, OutsafeError, Problem, ValidationFailed
 from archive.tickets import lifecycle as lc
+from archive.text import whole_number
 from schemas.base import field_infos
 from schemas.common import Drawing, PersonRef
 from schemas.tickets import STEP_NAMES, TICKET_CLASSES, WorkTicket
@@ -103,7 +106,7 @@ def _header(up: StepUpload, ticket_type: str, form: dict) -> dict:
     cond = {"holiday": up.get("holiday") in ("1", "on"), "night": up.get("night") in ("1", "on")}
     wind = (up.get("wind_force") or "").strip()
     if wind:
-        cond["wind_force"] = int(wind) if wind.isdigit() else wind
+        cond["wind_force"] = whole_number(wind, 3, default=wind)  # anything else ("²", "五级") as typed: the schema says what is wrong
     header["conditions"] = cond
     project = next((p for p in form["projects"] if p["code"] == header.get("project")), None)
     header["contractor"] = project["contractor"] if project else None
@@ -246,6 +249,9 @@ async def _sign(web: WebApp, request: Request, viewer: Viewer, work: Any, *, the
             return web.html(page.template, {**page.context, "csrf": viewer.csrf_token}, status=400, viewer=viewer, request=request)
         except OutsafeError as e:
             return _refusal(web, request, viewer, 400, [str(x) for x in e.lines()])
+        except Exception:  # noqa: BLE001 — a bug: logged on the server, answered (not a dropped connection), never shown
+            traceback.print_exc(file=sys.stderr)
+            return web.error(request, 500, ["服务器内部错误，已记录在服务器日志中 (internal error)"], viewer)
         audit.record(archive, "ticket_step", account=viewer.name, org=viewer.org, target=done.record_id, address=address,
                      detail={"step": done.step, "label": done.label, "signer": done.signer})
         url = then(done)

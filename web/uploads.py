@@ -9,6 +9,7 @@ The form's fields come in order: ``csrf_token`` first (a hidden input before the
 
 from __future__ import annotations
 
+from archive.text import whole_number
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -139,7 +140,7 @@ async def receive_upload(request: Any, folder: Path, *, max_bytes: int, csrf_ok:
     if ctype != b"multipart/form-data" or not boundary:
         raise UploadRefused(400, "请用表单上传文件 (expected multipart/form-data)")
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > max_bytes + 65536):
+    if length is not None and whole_number(length, default=max_bytes + 65537) > max_bytes + 65536:
         raise UploadRefused(413, f"文件超过上限 {max_bytes:,} 字节 (file too large; setting package_max_bytes)")
     rx = _Receiver(folder, max_bytes, csrf_ok, field_name)
     parser = MultipartParser(boundary, {

@@ -35,6 +35,7 @@ from archive.packages.importer import import_package
 from archive.privacy import mask_text
 from archive.registry import unit_in_archive
 from archive.search.query import SearchError
+from archive.text import whole_number
 from storage.home import safe_name
 from web import app, forms
 from web.app import BadRequest, Ctx, Page, WebApp, address, client_address, is_navigation, paged, same_origin
@@ -89,7 +90,7 @@ async def login(request: Request) -> Response:
     if request.method == "GET":
         return await run_in_threadpool(login_get, web, request)
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > 8192):
+    if length is not None and whole_number(length, default=8193) > 8192:
         return web.error(request, 413, ["表单过大 (form too large)"])
     form = await request.form(max_files=0, max_fields=10)
     fields = {k: v for k, v in form.items() if isinstance(v, str)}

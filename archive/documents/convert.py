@@ -183,7 +183,9 @@ class Converter:
 
     def __init__(self, settings: Settings | None = None, *, workers: int | None = None, tmp_dir: Path | None = None) -> None:
         self.settings = settings or Settings()
-        self.tmp_dir = tmp_dir  # an archive's tmp/: the pool's folder goes there, claimed (storage.staging)
+        # an archive's tmp/: the pool's folder goes there, claimed (storage.staging); absolute, as soffice
+        # takes its profile as a file URI (an archive opened by a relative path once kept it from starting)
+        self.tmp_dir = Path(tmp_dir).absolute() if tmp_dir is not None else None
         self._claim: staging.Claim | None = None
         n = workers if workers is not None else self.settings.pdf_workers
         self.n_workers = max(1, n or os.cpu_count() or 1)

@@ -389,3 +389,32 @@ def test_the_list_of_tickets_a_page_at_a_time(site, monkeypatch):
     shown = [i for i in ids if f'href="/tickets/{i}"' in first] + [i for i in ids if f'href="/tickets/{i}"' in second]
     assert sorted(shown) == sorted(ids)  # each on one page
     assert len(s.c.get("/api/tickets", params={"which": "open"}).json()["tickets"]) == 3  # the JSON twin: all of them
+
+
+ID_IN_TEXT = "370102197608150036"  # an ID-shaped number typed into a ticket's free text
+
+
+def test_an_id_number_typed_into_a_ticket_is_masked_on_its_pages(site):
+    s = site
+    s.login("ent_officer")
+    rid = s.apply(location=f"熔炼工部 {ID_IN_TEXT}", content=f"补焊 {ID_IN_TEXT}")
+    s.login("ent_viewer")
+    for url in (f"/tickets/{rid}", f"/api/tickets/{rid}", "/tickets", "/api/tickets?which=open", f"/records/{rid}"):
+        r = s.c.get(url)
+        assert r.status_code == 200, url
+        assert ID_IN_TEXT not in r.text, url
+        assert "3701**********0036" in r.text, url
+
+
+def test_a_wind_force_that_is_no_number_is_a_problem_not_a_server_error(site):
+    s = site
+    s.login("ent_officer")
+    for wind in ("²", "9" * 5000, "五级"):
+        r = s.post("/tickets/new?type=hot_work", tw.LEADER, {
+            "ticket_type": "hot_work", "ticket_no": "DH-2026-0299", "project": tw.PROJECT, "applicant_unit": "铸造车间",
+            "location": "熔炼工部", "content": "补焊", "valid_from": "2026-05-12T09:00", "valid_to": "2026-05-12T17:00", "grade": "二级",
+            "method": "手工电弧焊", "hot_spot": "炉壳", "leader": s.key(tw.LEADER), "guardian": s.key(tw.GUARDIAN),
+            "workers": [s.key(tw.WELDER)], "hot_workers": [s.key(tw.WELDER)], "wind_force": wind})
+        assert r.status_code == 400, (wind[:10], r.status_code, r.text[:300])
+        assert "wind_force" in json.dumps(r.json()["problems"]), r.json()
+    assert s.c.get("/tickets").status_code == 200  # the connection and the server still answer
