@@ -434,10 +434,14 @@ class Archive:
         pdf: bool = True,
         force_reason: str | None = None,
         files_root: Path | None = None,
+        whole: bool = False,
     ) -> AddReport:
         """The whole pipeline for case files. ``force_reason`` overrides refusals of cross-record
         rules where the law leaves room; the reason is sealed with each record it admits.
-        ``expect``: the record class (or its type name) every file must be."""
+        ``expect``: the record class (or its type name) every file must be. ``whole``: the batch is
+        stored whole or not at all — a document that cannot be converted stores nothing
+        (:class:`~archive.errors.ValidationFailed`, one problem per file), where otherwise the
+        rest of the batch is stored and the file reported in ``AddReport.failed``."""
         if isinstance(expect, str):
             expect = TYPES[expect]
         with self.writing("add", notify):
@@ -457,7 +461,7 @@ class Archive:
             warnings += [dataclasses.replace(p, severity="warning", message="已强制入档 (forced): " + p.message) for p in refused]
             return self._add_items(
                 loaded, reg, warnings=warnings, supersedes=supersedes, note=note, notes=notes, progress=progress, pdf=pdf,
-                notify=notify,
+                notify=notify, whole=whole,
             )
 
     def _add_items(
@@ -472,12 +476,14 @@ class Archive:
         progress: Progress | None = None,
         pdf: bool = True,
         notify: Callable[[str], None] | None = None,
+        whole: bool = False,
     ) -> AddReport:
         """Render, convert and store validated items (the caller holds the write lock): one
         transaction per record, then one signed checkpoint for the batch, then the index.
 
         A template that cannot be filled is bad input: nothing is written. A document LibreOffice
-        cannot convert is reported in ``AddReport.failed`` and the rest of the batch is stored."""
+        cannot convert is reported in ``AddReport.failed`` and the rest of the batch is stored;
+        with ``whole``, nothing is stored then (every document is converted before any is stored)."""
         notes = notes or {}
         plans = [self._plan(item, reg, supersedes=supersedes, note=notes.get(str(item.path), note)) for item in loaded]
         dup = [p for p in plans if isinstance(p, Problem)]
@@ -489,6 +495,10 @@ class Archive:
         self._render(todo)
         if pdf:
             self._convert(todo, progress)
+        if whole and any(plan.failed for plan in todo):
+            raise ValidationFailed(
+                [Problem("", f"未入档 (not archived): {plan.failed}", file=str(plan.item.path)) for plan in todo if plan.failed],
+                "有文书无法生成，整批未入档 (a document could not be made: nothing of the batch was stored)")
         total = len(plans)
         try:
             with self.blobs.batch():  # every blob of the batch on disk before any record names it

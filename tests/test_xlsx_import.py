@@ -232,3 +232,28 @@ def test_a_roster_of_too_many_rows_is_refused(world, tmp_path):
     with pytest.raises(ImportFailed) as e:
         import_xlsx(world, tmp_path / "many.xlsx", "persons")
     assert any("too many rows" in p.line() for p in e.value.problems)
+
+
+def no_glyph_roster(tmp_path) -> Path:
+    """Row 3 a person as any; row 4 one whose name has a character no installed font draws (CJK
+    Extension B): it validates, but its document cannot be made."""
+    rows = [dict(GOOD), dict(GOOD, 序号=2, 姓名="𠀀乙", 身份证号=ID3)]
+    return fill(write_template("persons", tmp_path / "t.xlsx"), tmp_path / "roster.xlsx", {"人员": rows})
+
+
+def test_a_row_whose_document_cannot_be_made_imports_no_row(world, tmp_path):
+    before = person_count(world)
+    with pytest.raises(ImportFailed) as e:
+        import_xlsx(world, no_glyph_roster(tmp_path), "persons", today=cf.TODAY)
+    assert {p.row for p in e.value.row_problems} == {4}
+    assert "𠀀" in e.value.row_problems[0].message and "未导入任何数据" in e.value.message
+    assert person_count(world) == before  # not row 3 either: all or nothing
+
+
+def test_with_skip_bad_rows_such_a_row_is_skipped_and_said(world, tmp_path):
+    before = person_count(world)
+    result = import_xlsx(world, no_glyph_roster(tmp_path), "persons", today=cf.TODAY, skip_bad_rows=True)
+    assert result.skipped == [4]
+    assert [p.row for p in result.problems] == [4]
+    assert [(x["row"], x["status"]) for x in result.imported] == [(3, "added")]
+    assert person_count(world) == before + 1

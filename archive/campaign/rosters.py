@@ -582,7 +582,23 @@ def import_xlsx(archive: Any, path: Path, kind: str, *, skip_bad_rows: bool = Fa
         if check_only or not good:
             return result
         by_file = {str(Path(tmp) / f"{path.stem}-{spec.sheet}-第{i.row}行.yaml"): i for i in good}
-        report = archive.add_files([Path(x) for x in by_file], expect=spec.cls, today=today, pdf=pdf)
+        try:
+            # whole: a row whose document cannot be made (a character no font has) stores no row
+            report = archive.add_files([Path(x) for x in by_file], expect=spec.cls, today=today, pdf=pdf, whole=True)
+        except ValidationFailed as e:
+            failed = [RowProblem(spec.sheet, by_file[p.file].row if p.file in by_file else 0, "", "", p.message, p.source, "error")
+                      for p in e.problems]
+            if not skip_bad_rows or any(p.row == 0 for p in failed):
+                raise ImportFailed(sorted([*problems, *failed], key=lambda p: (p.row, p.column)), str(path)) from None
+            # --skip-bad-rows: those rows are skipped too, the others imported
+            rows = {p.row for p in failed}
+            result.skipped = sorted({*result.skipped, *rows})
+            result.problems = sorted([*problems, *failed], key=lambda p: (p.sheet != spec.sheet, p.sheet, p.row, p.column))
+            rest = {x: i for x, i in by_file.items() if i.row not in rows}
+            if not rest:
+                return result
+            by_file = rest
+            report = archive.add_files([Path(x) for x in by_file], expect=spec.cls, today=today, pdf=pdf, whole=True)
         rows_by_name = {Path(x).name: i.row for x, i in by_file.items()}
         for a in report.added:
             result.imported.append({"row": rows_by_name.get(a.source), "id": a.id, "title": a.title, "status": a.status})
