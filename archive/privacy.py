@@ -57,6 +57,15 @@ def mask_refs(refs: dict) -> dict:
     return mask_json(out)
 
 
+def born_on(id_number: str, typed: str | None) -> bool:
+    """Whether ``typed`` is the date of birth an 18-character 身份证号 holds (its 7th–14th
+    characters, YYYYMMDD; spaces, dashes, dots, slashes and 年月日 between them are ignored).
+    What a worker confirms who he is with on a phone handed to him. Not the last four characters:
+    every masked number shows those (3701**********1213), the date of birth it hides."""
+    digits = re.sub(r"[\s\-./年月日]", "", typed or "")
+    return len(id_number) == 18 and len(digits) == 8 and digits.isascii() and digits.isdigit() and digits == id_number[6:14]
+
+
 def mask_text(text: str) -> str:
     """Mask anything in free text that looks like an 18-digit 身份证号."""
     return ID_PATTERN.sub(lambda m: mask_id(m.group(0)), text)

@@ -138,7 +138,7 @@ class Step:
     signed_at: Annotated[datetime, F("签字时间", help="档案服务器的时钟")]
     signature: Annotated[Signature, F("手写签名")]
     photos: Annotated[tuple[StepPhoto, ...], F("现场照片")] = ()
-    identified_by: Annotated[Literal["身份证号后四位", "登录账号"], F("身份确认方式")]
+    identified_by: Annotated[Literal["出生日期", "登录账号", "身份证号后四位"], F("身份确认方式", help="身份证号后四位：早期版本的方式（掩码显示后四位，已不再使用）")]
     account: Annotated[str, F("经手账号", help="签字所用手机登录的账号")]
     opinion: Annotated[str | None, F("意见")] = None
 

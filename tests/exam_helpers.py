@@ -54,10 +54,10 @@ def training(archive: Any, level: str, day: Any = None) -> dict:
                                content=["安全生产法律法规", "本岗位安全操作规程"])
 
 
-def pass_level(archive: Any, key: str, level: str, id_tail: str, *, sign: bool = True, seed: int = 0) -> dict:
+def pass_level(archive: Any, key: str, level: str, birth: str, *, sign: bool = True, seed: int = 0) -> dict:
     """Arrange, start, answer every question right, hand in and (by default) sign one level."""
     row = exam.arrange(archive, key, level, training(archive, level), by="test")
-    exam.start(archive, row["id"], id_tail=id_tail)
+    exam.start(archive, row["id"], birth=birth)
     row = exam.submit(archive, row["id"], right_answers(archive, row))
     if sign:
         row = exam.sign(archive, row["id"], signature_png(seed=seed))

@@ -177,3 +177,14 @@ def test_single_character_change_of_id_fails(number, pos, new):
         new = "0123456789X"[("0123456789X".index(new) + 1) % 11]
     changed = number[:pos] + new + number[pos + 1:]
     assert id_problems(changed) != []
+
+
+def test_a_date_of_birth_confirms_an_id_number_and_its_masked_tail_does_not():
+    from archive.privacy import born_on, mask_text
+
+    number = "370102198603150359"
+    assert born_on(number, "19860315")
+    assert born_on(number, "1986-03-15") and born_on(number, "1986.03.15") and born_on(number, " 1986 03 15 ") and born_on(number, "1986年03月15日")
+    for typed in ("0359", mask_text(number)[-4:], "19860316", "860315", "198603150", "１９８６０３１５", "", None):
+        assert not born_on(number, typed), typed
+    assert "19860315" not in mask_text(number)  # what it asks for is what the mask hides

@@ -56,7 +56,7 @@ class Phone:
         return lc.key_of(self.archive, self.archive.registry().person(tw.id_of(name)))
 
     def signer(self, name: str, digits: str | None = None) -> lc.Signer:
-        return lc.Signer(self.key(name), digits if digits is not None else tw.id_of(name)[-4:])
+        return lc.Signer(self.key(name), digits if digits is not None else tw.id_of(name)[6:14])
 
     def capture(self, name: str, photos=()) -> lc.Capture:
         return lc.Capture(tw.signature(self.tmp, name), tuple(photos))
@@ -176,7 +176,7 @@ def test_each_step_is_a_sealed_version_superseding_the_one_before(cycle):
                                               "approve", "approve", "check", "start", "close"]
     assert [a_.box for a_ in final.approvals] == ["监护人", "作业负责人", "所在单位", "安全管理部门", "动火审批人", "当班班长验票"]
     assert final.completion.by == "李国栋" and final.completion.at == datetime(2026, 5, 12, 16, 40)
-    assert all(s.account == "ent_officer" and s.identified_by == "身份证号后四位" for s in final.steps)
+    assert all(s.account == "ent_officer" and s.identified_by == "出生日期" for s in final.steps)
     assert final.steps[11].signed_at == datetime(2026, 5, 12, 9, 2)  # the server's clock, not a typed time
     assert final.hot_workers[0].certificate_no == tw.id_of(tw.WELDER)  # from the registered certificate
     assert p.state(ids[0]).status == "closed" and p.state(ids[0]).label == "已完工验收"
@@ -290,7 +290,7 @@ def test_the_box_of_the_guardian_is_signed_by_the_tickets_guardian_only(phone):
 def test_wrong_id_digits_are_counted_logged_and_pause_identification(phone):
     rid = phone.prepared(phone.apply())
     for _ in range(5):
-        with pytest.raises(lc.StepRefused, match="身份证号后四位不符"):
+        with pytest.raises(lc.StepRefused, match="出生日期不符"):
             phone.sign(rid, "approve", tw.GUARDIAN, box="监护人", digits="0000")
     with pytest.raises(lc.StepRefused, match="身份核验失败次数过多，请 15 分钟后再试"):
         phone.sign(rid, "approve", tw.GUARDIAN, box="监护人")  # the right digits, but paused
@@ -553,7 +553,7 @@ def test_a_person_signs_his_own_step_identified_by_his_account(phone):
     t = lc.load_ticket(phone.archive, lc.latest_row(phone.archive, SCOPE, done.record_id))
     last = t.steps[-1]
     assert (last.box, last.person.name, last.identified_by, last.account) == ("安全管理部门", tw.SAFETY, "登录账号", "ent_officer")
-    assert all(s.identified_by == "身份证号后四位" for s in t.steps[:-1])
+    assert all(s.identified_by == "出生日期" for s in t.steps[:-1])
     assert verify_archive(phone.archive).ok
 
 

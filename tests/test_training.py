@@ -22,7 +22,7 @@ from tests import factories
 from tests.conftest import TODAY_AT
 from tests.exam_helpers import BANKS, LEVELS, install_banks, pass_level, right_answers, signature_png, training, wrong_answers
 
-TAIL = factories.WELDER_ID[-4:]
+TAIL = factories.WELDER_ID[6:14]  # the date of birth: what the masked number hides
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_one_exam_at_a_time_per_worker(ex, welder):
     assert "已有一场未结束的考试（公司级" in e.value.problems[0].message
     exam.cancel(ex, a["id"])
     b = exam.arrange(ex, welder, "车间级", training(ex, "车间级"))
-    exam.start(ex, b["id"], id_tail=TAIL)
+    exam.start(ex, b["id"], birth=TAIL)
     with pytest.raises(RuleViolation):
         exam.arrange(ex, welder, "班组级", training(ex, "班组级"))
     with time_machine.travel(TODAY_AT + timedelta(minutes=31), tick=False):  # the open one ran out: settled, a new one may start
@@ -81,19 +81,19 @@ def test_one_exam_at_a_time_per_worker(ex, welder):
 def test_the_worker_starts_it_himself_and_the_server_keeps_the_time(ex, welder):
     a = exam.arrange(ex, welder, "公司级", training(ex, "公司级"))
     with pytest.raises(ValidationFailed) as e:
-        exam.start(ex, a["id"], id_tail="0000")
-    assert "后四位不符" in e.value.problems[0].message
+        exam.start(ex, a["id"], birth="19000101")
+    assert "出生日期不符" in e.value.problems[0].message
     assert ex.catalog.exams.get_attempt(a["id"])["status"] == "assigned"
-    started = exam.start(ex, a["id"], id_tail=TAIL.lower())
+    started = exam.start(ex, a["id"], birth=f"{TAIL[:4]}-{TAIL[4:6]}-{TAIL[6:]}")  # typed with dashes
     t0 = datetime.fromisoformat(started["started_at"].replace("Z", "+00:00"))
     assert datetime.fromisoformat(started["deadline"].replace("Z", "+00:00")) - t0 == timedelta(minutes=30)
     with pytest.raises(RuleViolation):
-        exam.start(ex, a["id"], id_tail=TAIL)
+        exam.start(ex, a["id"], birth=TAIL)
 
 
 def test_score_all_or_nothing_and_answers_normalised(ex, welder):
     a = exam.arrange(ex, welder, "公司级", training(ex, "公司级"), seed="00ff")
-    exam.start(ex, a["id"], id_tail=TAIL)
+    exam.start(ex, a["id"], birth=TAIL)
     b = bank.current_bank(ex, "公司级")
     drawn = json.loads(a["questions"])
     right = right_answers(ex, a)
@@ -114,7 +114,7 @@ def test_score_all_or_nothing_and_answers_normalised(ex, welder):
 
 def test_the_paper_shows_no_answers_before_handing_in(ex, welder):
     a = exam.arrange(ex, welder, "班组级", training(ex, "班组级"))
-    exam.start(ex, a["id"], id_tail=TAIL)
+    exam.start(ex, a["id"], birth=TAIL)
     p = exam.paper(ex, ex.catalog.exams.get_attempt(a["id"]))
     assert 30 * 60 - 60 < p["remaining_seconds"] <= 30 * 60 and len(p["items"]) == 15
     assert all("answer" not in i and "explanation" not in i for i in p["items"])
@@ -122,7 +122,7 @@ def test_the_paper_shows_no_answers_before_handing_in(ex, welder):
 
 def test_a_late_submission_is_scored_as_timed_out_on_the_answers_saved_in_time(ex, welder):
     a = exam.arrange(ex, welder, "车间级", training(ex, "车间级"))
-    exam.start(ex, a["id"], id_tail=TAIL)
+    exam.start(ex, a["id"], birth=TAIL)
     right = right_answers(ex, a)
     drawn = json.loads(a["questions"])
     saved = {q: right[q] for q in drawn[:12]}  # 12 of 15 right, saved before the deadline
@@ -138,12 +138,12 @@ def test_a_late_submission_is_scored_as_timed_out_on_the_answers_saved_in_time(e
 
 def test_within_the_grace_a_submission_counts_and_a_save_after_it_is_refused(ex, welder):
     a = exam.arrange(ex, welder, "车间级", training(ex, "车间级"))
-    exam.start(ex, a["id"], id_tail=TAIL)
+    exam.start(ex, a["id"], birth=TAIL)
     with time_machine.travel(TODAY_AT + timedelta(minutes=30, seconds=20), tick=False):
         done = exam.submit(ex, a["id"], right_answers(ex, a))
     assert done["status"] == "submitted" and done["passed"] is True
     b = exam.arrange(ex, welder, "班组级", training(ex, "班组级"))
-    exam.start(ex, b["id"], id_tail=TAIL)
+    exam.start(ex, b["id"], birth=TAIL)
     with time_machine.travel(TODAY_AT + timedelta(hours=1), tick=False):
         after = exam.save_answers(ex, b["id"], right_answers(ex, b))
         assert after["status"] == "timed_out" and after["answers"] == "{}"
@@ -152,7 +152,7 @@ def test_within_the_grace_a_submission_counts_and_a_save_after_it_is_refused(ex,
 
 def test_the_signature_is_a_png_given_once_after_handing_in(ex, welder):
     a = exam.arrange(ex, welder, "公司级", training(ex, "公司级"))
-    exam.start(ex, a["id"], id_tail=TAIL)
+    exam.start(ex, a["id"], birth=TAIL)
     with pytest.raises(RuleViolation):
         exam.sign(ex, a["id"], signature_png())
     exam.submit(ex, a["id"], right_answers(ex, a))
@@ -219,7 +219,7 @@ def test_the_card_is_written_from_three_signed_exams_and_verify_checks_the_signa
 def test_a_new_worker_gets_a_new_card_number_and_its_problems_come_all_at_once(ex):
     key, number = new_worker(ex, "李明", "37010219920101003")
     for n, lv in enumerate(LEVELS):
-        pass_level(ex, key, lv, number[-4:], seed=n)
+        pass_level(ex, key, lv, number[6:14], seed=n)
     state = card.card_state(ex, key)
     assert state["cards"] == [] and state["record_no"] == "HA-JY-2026-002"
     with pytest.raises(ValidationFailed) as e:
@@ -265,7 +265,7 @@ def training_problems(arc, tmp_path, ticket: dict) -> list[str]:
 
 def test_a_worker_who_has_not_passed_cannot_be_named_on_a_ticket(ex, tmp_path):
     key, number = new_worker(ex, "李明", "37010219920101003")
-    tail = number[-4:]
+    tail = number[6:14]
     t = ticket_naming(number, "DH-2026-0300")
     assert any("李明" in m and "没有三级安全教育登记卡" in m for m in training_problems(ex, tmp_path, t))
     for n, lv in enumerate(LEVELS):
@@ -276,7 +276,7 @@ def test_a_worker_who_has_not_passed_cannot_be_named_on_a_ticket(ex, tmp_path):
     assert training_problems(ex, tmp_path, t) == []  # admitted: the card the exams wrote
     # a later exam of his, failed, after the card: refused again until he passes
     a = exam.arrange(ex, key, "车间级", training(ex, "车间级"))
-    exam.start(ex, a["id"], id_tail=tail)
+    exam.start(ex, a["id"], birth=tail)
     exam.submit(ex, a["id"], wrong_answers(ex, a))
     said = training_problems(ex, tmp_path, t)
     assert any("最近一次考试不合格" in m and "车间级考试" in m and "0分" in m for m in said), said

@@ -190,10 +190,10 @@ def _capture(up: StepUpload) -> lc.Capture:
 
 
 def _signer(up: StepUpload, viewer: Viewer) -> lc.Signer:
-    """Who signs: the account's own person ("我本人"), or the person picked with his ID digits."""
+    """Who signs: the account's own person ("我本人"), or the person picked with his date of birth."""
     if up.get("who") == "me":
         return lc.Signer(viewer.person or "", "", by_account=True)
-    return lc.Signer((up.get("person") or "").strip(), (up.get("last4") or "").strip())
+    return lc.Signer((up.get("person") or "").strip(), (up.get("birth") or "").strip())
 
 
 def _me(viewer: Viewer, people: list[dict]) -> dict | None:

@@ -234,7 +234,7 @@ def _answers(ctx: Ctx) -> dict[str, str]:
 
 def start(ctx: Ctx) -> Response | Page:
     try:
-        row = exams.start(ctx.archive, ctx.request.path_params["id"], id_tail=ctx.param("id_tail") or "", within=_within(ctx))
+        row = exams.start(ctx.archive, ctx.request.path_params["id"], birth=ctx.param("birth") or "", within=_within(ctx))
         _log(ctx, "exam_started", row["id"], level=row["level"])
     except (ValidationFailed, RuleViolation) as e:
         _log(ctx, "exam_start_refused", ctx.request.path_params["id"], reason=_problems(e)[0] if _problems(e) else None)

@@ -219,13 +219,13 @@ class PersonLinked:
     def as_text(self) -> list[str]:
         if self.person_name is None:
             return [f"已解除关联 (unlinked): {self.name} 不再代表任何人员签字"]
-        return [f"已关联 (linked): 账号 {self.name} 属于 {self.person_name}；登录后可以本人身份签作业票，无需输入身份证号后四位"]
+        return [f"已关联 (linked): 账号 {self.name} 属于 {self.person_name}；登录后可以本人身份签作业票，无需输入出生日期"]
 
 
 def link_person(archive: Any, name: str, id_number: str | None) -> PersonLinked:
     """``outsafe user link NAME --person 身份证号`` (``--none`` unlinks): the registered person the
     account belongs to. Signed in with it, that person signs the steps of a 作业票 that are his as
-    himself — identified by the account (登录账号) instead of the last four digits of his 身份证号."""
+    himself — identified by the account (登录账号) instead of his date of birth."""
     row = _account(archive, name)
     if id_number is None:
         key, person_name = "", None

@@ -45,6 +45,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from archive.privacy import born_on
 from archive.access import audit
 from archive.access.accounts import account_person
 from archive.checks.facts import CERT_NEEDS, best_cert_problem
@@ -84,10 +85,11 @@ class StepRefused(OutsafeError):
 @dataclass(frozen=True)
 class Signer:
     """Who signs, as picked on the phone: the registry key of a person (a keyed hash of his
-    身份证号, never the number itself) and the last four characters of his 身份证号 as typed."""
+    身份证号, never the number itself) and his date of birth as typed (8 digits, YYYYMMDD: the
+    characters of the 身份证号 a masked number hides; :func:`archive.privacy.born_on`)."""
 
     person: str
-    last4: str
+    birth: str
     by_account: bool = False  # identified by the signed-in account the person owns (``outsafe user link``), not by digits
 
 
@@ -336,16 +338,17 @@ def identify(archive: Any, people: Sequence[Person], signer: Signer, *, ticket_n
              address: str | None = None) -> tuple[Person, str]:
     """The person among ``people`` the phone picked and how he was identified: by the signed-in
     account when it is his own (``Signer.by_account``; the account linked to him by ``outsafe user
-    link``), else by the last four characters of his 身份证号 typed on the phone — wrong digits are
-    counted and logged, and too many pause identification."""
+    link``), else by his date of birth typed on the phone (what his masked 身份证号 hides; the last
+    four characters it shows proved nothing) — wrong dates are counted and logged, and too many
+    pause identification."""
     if signer.by_account:
         mine = account_person(archive, account)
         person = next((p for p in people if key_of(archive, p) == signer.person), None)
         if mine is None:
-            raise StepRefused("当前登录账号没有关联人员，请选择签字人并输入身份证号后四位 "
-                              "(this account belongs to no registered person; pick the signer and type the last four ID digits)")
+            raise StepRefused("当前登录账号没有关联人员，请选择签字人并输入其出生日期 "
+                              "(this account belongs to no registered person; pick the signer and type his date of birth)")
         if person is None or mine != signer.person:
-            raise StepRefused("登录账号的本人不是这一步的签字人：请把手机交给签字人，由他选择自己并输入身份证号后四位 "
+            raise StepRefused("登录账号的本人不是这一步的签字人：请把手机交给签字人，由他选择自己并输入出生日期 "
                               "(the account's person may not sign this step; hand the phone to the signer)")
         return person, "登录账号"
     s = archive.settings
@@ -353,18 +356,17 @@ def identify(archive: Any, people: Sequence[Person], signer: Signer, *, ticket_n
     failures = archive.catalog.access_log.entries(account=account, action="ticket_identify_failed", target=ticket_no, since=since)
     if len(failures) >= s.ticket_identify_max_failures:
         raise StepRefused(f"身份核验失败次数过多，请 {s.ticket_identify_window_minutes} 分钟后再试 "
-                          f"(too many wrong ID digits; identification paused for {s.ticket_identify_window_minutes} minutes)")
+                          f"(too many wrong dates of birth; identification paused for {s.ticket_identify_window_minutes} minutes)")
     person = next((p for p in people if key_of(archive, p) == signer.person), None)
     if person is None:
         raise StepRefused("所选人员不是这一步的签字人，请从名单中选择 (choose the signer from the list of this step)")
-    typed = re.sub(r"\s", "", signer.last4 or "").upper()
-    if len(typed) != 4 or typed != person.id_number[-4:].upper():
+    if not born_on(person.id_number.upper(), signer.birth):
         audit.record(archive, "ticket_identify_failed", account=account, target=ticket_no, address=address,
                      detail={"name": person.name})
         left = s.ticket_identify_max_failures - len(failures) - 1
-        raise StepRefused(f"{person.name}的身份证号后四位不符 (the last four ID digits do not match)"
+        raise StepRefused(f"{person.name}的出生日期不符 (the date of birth does not match)"
                           + (f"；还可再试 {left} 次" if left > 0 else f"；已暂停 {s.ticket_identify_window_minutes} 分钟"))
-    return person, "身份证号后四位"
+    return person, "出生日期"
 
 
 # --- reading tickets ------------------------------------------------------------------------------------
@@ -733,7 +735,7 @@ def _fill(archive: Any, t: WorkTicket, data: dict, step: str, box: str | None, p
 
 
 def _seal_step(archive: Any, row: dict | None, data: dict, step: str, box: str | None, person: Person, now: datetime,
-               signer: Signer, capture: Capture, *, account: str, opinion: str | None, how: str = "身份证号后四位") -> StepDone:
+               signer: Signer, capture: Capture, *, account: str, opinion: str | None, how: str = "出生日期") -> StepDone:
     """Check what the phone sent, add the step to ``data`` and seal it (superseding ``row``)."""
     s = archive.settings
     problems: list[Problem] = []

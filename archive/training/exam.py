@@ -1,7 +1,7 @@
 """One exam attempt, from arranging it to the worker's signature.
 
     a = arrange(archive, person_key, "公司级", training, by="li")   # drawn, recorded, not started
-    start(archive, a["id"], id_tail="1213")                         # the worker confirms who he is; the clock starts
+    start(archive, a["id"], birth="19860315")                       # the worker confirms who he is; the clock starts
     save_answers(archive, a["id"], {"GS-03": "ABCD"})               # each answer as it is given (autosave)
     view = submit(archive, a["id"], answers)                        # scored; after the deadline: timed out
     sign(archive, a["id"], png_bytes)                               # the worker's signed confirmation
@@ -27,7 +27,7 @@ from archive import ids
 from archive.access.scope import not_found
 from archive.clock import CST, local_day, local_time, utc_stamp
 from archive.errors import NotFound, Problem, RuleViolation, ValidationFailed
-from archive.privacy import mask_text
+from archive.privacy import born_on, mask_text
 from archive.registry import person_key
 from archive.training.bank import InstalledBank, bank_by_sha, current_bank, draw_count
 from schemas.exam import JUDGE_ANSWERS, KIND_NAMES, LETTERS, Question, answer_letters
@@ -187,16 +187,16 @@ def arrange(archive: Any, key: str, level: str, training: Mapping[str, Any], *, 
     return archive.catalog.exams.get_attempt(row["id"])
 
 
-def start(archive: Any, attempt_id: str, *, id_tail: str, within: str | None = None) -> dict:
-    """The worker confirms who he is (the last four characters of his 身份证号) and starts: the
+def start(archive: Any, attempt_id: str, *, birth: str, within: str | None = None) -> dict:
+    """The worker confirms who he is (his date of birth, which his masked 身份证号 hides:
+    :func:`archive.privacy.born_on`) and starts: the
     server's clock runs from now for ``time_limit`` seconds."""
     row = get(archive, attempt_id, within=within)
     if row["status"] != "assigned":
         raise RuleViolation([Problem("status", f"考试{STATUS_NAMES[row['status']]}，不能再开始 (the exam cannot be started now)")])
     person, _ = person_of(archive, row["person"])
-    tail = (id_tail or "").strip().upper()
-    if len(tail) != 4 or person.id_number.upper()[-4:] != tail:
-        raise ValidationFailed([Problem("id_tail", "身份证号后四位不符，请本人作答 (the last four characters of the ID number do not match)")])
+    if not born_on(person.id_number.upper(), birth):
+        raise ValidationFailed([Problem("birth", "出生日期不符，请本人作答 (the date of birth does not match)")])
     now = archive.clock.now()
     with archive.catalog.transaction():
         archive.catalog.exams.start_attempt(row["id"], started_at=utc_stamp(now),

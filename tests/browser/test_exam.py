@@ -58,7 +58,7 @@ def test_a_worker_takes_the_exam_on_a_phone_and_signs(browser, enterprise_server
         assert "开始答题" in page.content()
         shoot(page, "exam-intro")
         # the phone is handed to the worker
-        page.fill("input[name=id_tail]", factories.WELDER_ID[-4:])
+        page.fill("input[name=birth]", factories.WELDER_ID[6:14])
         page.click("button:has-text('开始答题')")
         page.wait_for_selector("#timer")
         assert re.fullmatch(r"(29|30):\d\d", page.locator("#clock").inner_text()) and "剩余" in page.locator("#timer").inner_text()

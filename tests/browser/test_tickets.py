@@ -147,7 +147,7 @@ def pick(page, select: str, name: str) -> None:
 
 def signer(page, name: str, digits: str | None = None, how: str = "touch") -> None:
     pick(page, "select[name=person]", name)
-    page.fill("input[name=last4]", digits if digits is not None else tw.id_of(name)[-4:])
+    page.fill("input[name=birth]", digits if digits is not None else tw.id_of(name)[6:14])
     draw(page, how)
 
 
@@ -224,13 +224,13 @@ def test_a_hot_work_ticket_on_a_phone_from_application_to_completion(phone, site
     # the approvals in order; the first with a wrong ID digit
     clock.at += timedelta(minutes=2)
     go_step(page, "审批（监护人）")
-    signer(page, tw.GUARDIAN, digits="1111")
+    signer(page, tw.GUARDIAN, digits="19000101")
     page.locator(".sign-submit button[type=submit]").click()
     error = page.locator("[data-form-error]")
     error.wait_for(state="visible")
-    assert "身份证号后四位不符" in error.inner_text()
+    assert "出生日期不符" in error.inner_text()
     shoot(page, "ticket-wrong-digits")
-    page.fill("input[name=last4]", tw.id_of(tw.GUARDIAN)[-4:])
+    page.fill("input[name=birth]", tw.id_of(tw.GUARDIAN)[6:14])
     page.locator(".sign-submit button[type=submit]").click()  # the signature is still on the pad
     page.wait_for_url(TICKET_URL)
     for box, who in (("作业负责人", tw.LEADER), ("所在单位", tw.WORKSHOP), ("安全管理部门", tw.SAFETY), ("动火审批人", tw.WORKSHOP)):

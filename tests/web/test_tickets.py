@@ -74,7 +74,7 @@ class Site:
         headers = {"Accept": "application/json"} if json else {}
         if token is not False:
             headers["X-CSRF-Token"] = token or self.token
-        body = {"person": self.key(who), "last4": tw.id_of(who)[-4:], **data}
+        body = {"person": self.key(who), "birth": tw.id_of(who)[6:14], **data}
         return self.c.post(url, data=body, files=self.files(who, photos), headers=headers)
 
     def apply(self, **kw) -> str:
@@ -200,9 +200,9 @@ def test_wrong_digits_and_a_stale_page(site):
     s = site
     s.login("ent_officer")
     rid = s.apply()
-    r = s.c.post(f"/tickets/{rid}/sign/measures", data={**MEASURES, "person": s.key(tw.LEADER), "last4": "0000", "version": rid},
+    r = s.c.post(f"/tickets/{rid}/sign/measures", data={**MEASURES, "person": s.key(tw.LEADER), "birth": "19000101", "version": rid},
                  files=s.files(tw.LEADER), headers={"X-CSRF-Token": s.token, "Accept": "application/json"})
-    assert r.status_code == 409 and "身份证号后四位不符" in r.json()["error"]
+    assert r.status_code == 409 and "出生日期不符" in r.json()["error"]
     newer = s.step(rid, "measures", tw.LEADER, MEASURES)
     r = s.post(f"/tickets/{newer}/sign/briefed", tw.WELDER, {"version": rid})
     assert r.status_code == 409 and "刷新" in r.json()["error"]
@@ -227,7 +227,7 @@ def test_signing_needs_a_signature(site):
     s = site
     s.login("ent_officer")
     rid = s.apply()
-    r = s.c.post(f"/tickets/{rid}/sign/measures", data={**MEASURES, "person": s.key(tw.LEADER), "last4": tw.id_of(tw.LEADER)[-4:]},
+    r = s.c.post(f"/tickets/{rid}/sign/measures", data={**MEASURES, "person": s.key(tw.LEADER), "birth": tw.id_of(tw.LEADER)[6:14]},
                  files=[("photos", ("", b"", "application/octet-stream"))], headers={"X-CSRF-Token": s.token, "Accept": "application/json"})
     assert r.status_code == 400 and "手写签名" in r.json()["details"][0]
 
@@ -288,7 +288,7 @@ def test_every_post_needs_the_form_token(site):
     s.login("ent_officer")
     rid = s.apply()
     url = f"/tickets/{rid}/sign/measures"
-    body = {**MEASURES, "person": s.key(tw.LEADER), "last4": tw.id_of(tw.LEADER)[-4:]}
+    body = {**MEASURES, "person": s.key(tw.LEADER), "birth": tw.id_of(tw.LEADER)[6:14]}
     assert s.c.post(url, data=body, files=s.files(tw.LEADER)).status_code == 403  # no token at all
     assert s.c.post(url, data=body, files=s.files(tw.LEADER), headers={"X-CSRF-Token": "forged"}).status_code == 403
     assert s.c.post("/tickets/new", data={"ticket_type": "hot_work"}, files=s.files(tw.LEADER)).status_code == 403
@@ -304,7 +304,7 @@ def test_uploads_are_bounded(site):
     s.login("ent_officer")
     rid = s.apply()
     url = f"/tickets/{rid}/sign/measures"
-    r = s.c.post(url, data={**MEASURES, "person": s.key(tw.LEADER), "last4": tw.id_of(tw.LEADER)[-4:]},
+    r = s.c.post(url, data={**MEASURES, "person": s.key(tw.LEADER), "birth": tw.id_of(tw.LEADER)[6:14]},
                  files=s.files(tw.LEADER, photos=7), headers={"X-CSRF-Token": s.token, "Accept": "application/json"})
     assert r.status_code == 400 and "照片至多 6 张" in r.json()["error"]
     r = s.c.post(url, content=b"x=1", headers={"X-CSRF-Token": s.token, "Content-Type": "application/x-www-form-urlencoded",
@@ -418,3 +418,22 @@ def test_a_wind_force_that_is_no_number_is_a_problem_not_a_server_error(site):
         assert r.status_code == 400, (wind[:10], r.status_code, r.text[:300])
         assert "wind_force" in json.dumps(r.json()["problems"]), r.json()
     assert s.c.get("/tickets").status_code == 200  # the connection and the server still answer
+
+
+def test_the_last_four_characters_a_masked_number_shows_do_not_identify_a_signer(site):
+    """The form lists the people with their masked numbers (3701**********0359): the characters
+    they show prove nothing. The signer types his date of birth, which they hide."""
+    s = site
+    s.login("ent_officer")
+    people = s.c.get("/api/tickets/new").json()["people"]
+    assert all(tw.id_of(p["name"])[6:14] not in str(p) for p in people if p["name"] in (tw.LEADER, tw.WELDER))
+    rid = s.apply()
+    r = s.c.post(f"/tickets/{rid}/sign/measures", data={**MEASURES, "person": s.key(tw.LEADER), "birth": tw.id_of(tw.LEADER)[-4:],
+                                                       "version": rid},
+                 files=s.files(tw.LEADER), headers={"X-CSRF-Token": s.token, "Accept": "application/json"})
+    assert r.status_code == 409 and "出生日期不符" in r.json()["error"]
+    born = tw.id_of(tw.LEADER)[6:14]
+    r = s.c.post(f"/tickets/{rid}/sign/measures", data={**MEASURES, "person": s.key(tw.LEADER), "birth": f"{born[:4]}-{born[4:6]}-{born[6:]}",
+                                                       "version": rid},
+                 files=s.files(tw.LEADER), headers={"X-CSRF-Token": s.token, "Accept": "application/json"})
+    assert r.status_code == 201, r.text

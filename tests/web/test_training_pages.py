@@ -22,7 +22,7 @@ from tests.exam_helpers import LEVELS, install_banks, right_answers, signature_p
 from tests.web.conftest import client, csrf, login
 from tests.web_world import ENTERPRISE_B, PASSWORD
 
-TAIL = factories.WELDER_ID[-4:]
+TAIL = factories.WELDER_ID[6:14]  # the date of birth: what the masked number hides
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def arrange(c, token: str, key: str, level: str = "公司级") -> str:
 def take(c, token: str, home: dict, level: str, *, sign: bool = True) -> str:
     """Arrange, start, answer right (autosave, then hand in) and sign one level through the pages."""
     eid = arrange(c, token, home["welder"], level)
-    assert c.post(f"/exams/{eid}/start", data={"csrf_token": token, "id_tail": TAIL}).status_code == 303
+    assert c.post(f"/exams/{eid}/start", data={"csrf_token": token, "birth": TAIL}).status_code == 303
     a = Archive.open(home["enterprise_a"])
     try:
         row = a.catalog.exams.get_attempt(eid)
@@ -87,10 +87,10 @@ def test_an_exam_through_the_pages_from_arranging_to_the_card(home):
         assert factories.WELDER_ID not in page.text and "三级教育" in page.text  # masked; the nav link
         eid = arrange(c, token, home["welder"])
         intro = c.get(f"/exams/{eid}")
-        assert "开始答题" in intro.text and "身份证号后四位" in intro.text and 'name="q:' not in intro.text
-        wrong = c.post(f"/exams/{eid}/start", data={"csrf_token": token, "id_tail": "0000"})
-        assert wrong.status_code == 400 and "后四位不符" in wrong.text
-        assert c.post(f"/exams/{eid}/start", data={"csrf_token": token, "id_tail": TAIL}).status_code == 303
+        assert "开始答题" in intro.text and "出生日期" in intro.text and 'name="q:' not in intro.text
+        wrong = c.post(f"/exams/{eid}/start", data={"csrf_token": token, "birth": "19000101"})
+        assert wrong.status_code == 400 and "出生日期不符" in wrong.text
+        assert c.post(f"/exams/{eid}/start", data={"csrf_token": token, "birth": TAIL}).status_code == 303
         paper = c.get(f"/exams/{eid}")
         assert 'id="timer"' in paper.text and paper.text.count('class="question"') == 15 and "交卷" in paper.text
         assert re.search(r'data-remaining="(17\d\d|1800)"', paper.text)
@@ -139,7 +139,7 @@ def test_a_late_hand_in_is_timed_out(home):
         login(c, "ent_admin")
         token = csrf(c)
         eid = arrange(c, token, home["welder"], "班组级")
-        c.post(f"/exams/{eid}/start", data={"csrf_token": token, "id_tail": TAIL})
+        c.post(f"/exams/{eid}/start", data={"csrf_token": token, "birth": TAIL})
         with time_machine.travel(TODAY_AT + timedelta(minutes=45), tick=False):
             login(c, "ent_admin")  # the session's idle limit passed too
             token = csrf(c)
@@ -157,8 +157,8 @@ def test_roles_csrf_and_another_enterprises_exam(home):
         eid = arrange(c, token, home["welder"])
         # CSRF: no token, a wrong token, another origin
         assert c.post("/training/exams", data={"person": home["welder"], "level": "车间级"}).status_code == 403
-        assert c.post(f"/exams/{eid}/start", data={"csrf_token": "x" * 43, "id_tail": TAIL}).status_code == 403
-        assert c.post(f"/exams/{eid}/start", data={"csrf_token": token, "id_tail": TAIL},
+        assert c.post(f"/exams/{eid}/start", data={"csrf_token": "x" * 43, "birth": TAIL}).status_code == 403
+        assert c.post(f"/exams/{eid}/start", data={"csrf_token": token, "birth": TAIL},
                       headers={"origin": "https://evil.example"}).status_code == 403
         assert "开始答题" in c.get(f"/exams/{eid}").text  # not started by any of those
     with client(home["enterprise_a"]) as v:
@@ -166,7 +166,7 @@ def test_roles_csrf_and_another_enterprises_exam(home):
         t = csrf(v)
         assert v.get("/training").status_code == 403 and v.get("/api/training").status_code == 403
         assert v.get("/training/results").status_code == 200 and v.get(f"/exams/{eid}").status_code == 200
-        assert v.post(f"/exams/{eid}/start", data={"csrf_token": t, "id_tail": TAIL}).status_code == 403
+        assert v.post(f"/exams/{eid}/start", data={"csrf_token": t, "birth": TAIL}).status_code == 403
         assert v.post("/training/exams", data={"csrf_token": t, "person": home["welder"], "level": "公司级"}).status_code == 403
         assert "三级教育" not in v.get("/").text.split("<main>")[0]  # no nav link without the capability
     with client(home["enterprise_a"]) as o:
