@@ -68,6 +68,7 @@ class OutsafeGroup(click.Group):
     into its exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        wants_json = "--json" in ctx.args  # (read before invoking: click empties them)
         try:
             result = super().invoke(ctx)
         except (OutsafeError, storage.errors.StorageError) as e:  # storage/ raises its own, outside the tree
@@ -78,6 +79,8 @@ class OutsafeGroup(click.Group):
 
             for line in e.lines():
                 click.echo(mask_text(line), err=True)
+            if wants_json:  # a script asked for JSON: it gets the error as JSON too
+                click.echo(json_error(e))
             ctx.exit(int(e.exit_code))
         finally:
             if isinstance(ctx.obj, App):
@@ -89,6 +92,18 @@ class OutsafeGroup(click.Group):
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+def json_error(e: Exception) -> str:
+    """The JSON document a ``--json`` command prints on stdout when it fails (its messages also go
+    to stderr, as always): the message, every problem, the exit code; masked like every output."""
+    from archive.privacy import mask_json  # (see output())
+
+    problems = getattr(e, "problems", None) or getattr(e, "row_problems", None) or []
+    doc = {"error": e.message if hasattr(e, "message") else str(e), "exit_code": int(getattr(e, "exit_code", 1)),
+           "hint": getattr(e, "hint", "") or None,
+           "problems": [p.as_dict() if hasattr(p, "as_dict") else str(p) for p in problems]}
+    return json.dumps(mask_json(doc), ensure_ascii=False, indent=2)
 
 
 def ask_passphrase(confirm: bool) -> str | None:
@@ -422,6 +437,9 @@ def case_add(app: App, files: tuple[Path, ...], files_root: Path | None, no_pdf:
 @pass_app
 def case_render(app: App, file: Path, out: Path, files_root: Path | None, as_of: date | None) -> None:
     """Preview the document of FILE as .docx or .pdf without adding it to the archive."""
+    from storage.home import output_folder  # lazy: see Start-up
+
+    output_folder(out.parent, create=False)
     click.echo(f"已生成 (written): {app.archive().render_preview(file, out, today=as_of, files_root=files_root)}")
 
 
@@ -512,11 +530,15 @@ def keys_show(app: App, as_json: bool) -> Any:
 @pass_app
 def keys_export_public(app: App, out: Path | None) -> None:
     """Export the public key (PEM) for others to verify seals, checkpoints and packages."""
+    from storage.home import output_folder, write_output  # lazy: see Start-up
+
+    if out is not None:
+        output_folder(out.parent, create=False)
     pem = app.archive().key_info().public_key
     if out is None:
         click.echo(pem, nl=False)
     else:
-        out.write_text(pem, encoding="ascii")
+        write_output(out, pem.encode("ascii"), mode=0o644)
         click.echo(f"已写出公钥 (public key written): {out}", err=True)
 
 
@@ -1321,8 +1343,8 @@ def user_add(app: App, name: str, role: str, org: str | None, person: str | None
 @pass_app
 def user_link(app: App, name: str, person: str | None, unlink: bool, as_json: bool) -> Any:
     """Say which registered person the account NAME belongs to. Signed in with it, he signs the
-    steps of a 作业票 that are his as himself ("我本人"), identified by the account instead of the
-    last four digits of his 身份证号; steps of other people are still signed by them, with their digits."""
+    steps of a 作业票 that are his as himself ("我本人"), identified by the account instead of his
+    date of birth; steps of other people are still signed by them, with their dates of birth."""
     from archive.access.accounts import link_person  # lazy: see Start-up
 
     if (person is None) == (not unlink):

@@ -73,14 +73,14 @@ def class_for(raw: dict[str, Any]) -> tuple[type | None, list[Problem]]:
     t = raw.get("type")
     if t is None:
         return None, [Problem("type", "缺少 type 字段，无法判断文书类型 (missing `type`): " + "、".join(TYPES))]
-    cls = TYPES.get(t)
+    cls = TYPES.get(t) if isinstance(t, str) else None
     if cls is None:
-        return None, [Problem("type", f"未知的文书类型“{t}” (unknown type); 可用: " + "、".join(TYPES))]
+        return None, [Problem("type", f"未知的文书类型“{_shown(t)}” (unknown type); 可用: " + "、".join(TYPES))]
     if cls is WorkTicket:
         tt = raw.get("ticket_type")
         sub = TICKET_CLASSES.get(tt) if isinstance(tt, str) else None
         if sub is None:
-            return None, [Problem("ticket_type", f"未知或缺少作业类别“{tt}” (unknown ticket_type); 可用: " + "、".join(TICKET_CLASSES))]
+            return None, [Problem("ticket_type", f"未知或缺少作业类别“{_shown(tt)}” (unknown ticket_type); 可用: " + "、".join(TICKET_CLASSES))]
         return sub, []
     return cls, []
 
@@ -197,6 +197,11 @@ def _no_duplicates(loader, node, deep=False):
     seen = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:  # `? [a]`, `{[a]: 1}: x`, `? !!set {a}`: a list, mapping or set is no key
+            raise yaml.constructor.ConstructorError(None, None, "键应为文本，不能是列表或映射 (keys must be text, not a list or mapping)",
+                                                    key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"重复的键 (duplicate key) {key!r}", key_node.start_mark)
         seen.add(key)
@@ -240,6 +245,19 @@ def dump_yaml(data: Any, *, width: int | None = None) -> str:
     return text
 
 
+def _json_object(pairs: list[tuple[str, Any]], name: str) -> dict[str, Any]:
+    """An object of the JSON file ``name``, each key once: as in YAML, ``{"name": "甲", "name": "乙"}``
+    is refused, not read as its last name."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise FileProblem(Problem("", f"JSON 格式错误 (invalid JSON): 重复的键 (duplicate key) {clean_message(repr(key))}", file=name))
+            seen.add(key)
+    return out
+
+
 class FileProblem(Exception):
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem.message)
@@ -253,7 +271,7 @@ def parse_text(text: str, name: str) -> Any:
     too_long_number = FileProblem(Problem("", "数字位数过多 (a number with thousands of digits)", file=name))
     if name.lower().endswith(".json"):
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=lambda pairs: _json_object(pairs, name))
         except json.JSONDecodeError as e:
             raise FileProblem(Problem("", f"JSON 格式错误，第{e.lineno}行第{e.colno}列 (invalid JSON): {e.msg}", file=name)) from e
         except RecursionError:
@@ -294,13 +312,23 @@ def shape_problem(data: Any) -> str | None:
             if isinstance(node, dict):
                 for k in node:
                     if not isinstance(k, str):
-                        return f"键应为文本 (keys must be text): {clean_message(repr(k))}"
+                        return f"键应为文本 (keys must be text): {_shown(k, quoted=True)}"
                     if len(k) > LIMITS.key or any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in k):
                         return f"键无效 (invalid key): {clean_message(k)}"
                 stack.extend((v, depth + 1) for v in node.values())
             else:
                 stack.extend((v, depth + 1) for v in node)
     return None
+
+
+def _shown(value: Any, *, quoted: bool = False) -> str:
+    """A value of a file as a message shows it (``repr`` if ``quoted``), short; or a few words for an
+    integer of thousands of digits, which YAML reads as ``0xfff…`` without Python's limit on decimal
+    digits but which cannot be written in decimal."""
+    try:
+        return clean_message(repr(value) if quoted else str(value))
+    except ValueError:
+        return "数字位数过多 (a number with thousands of digits)"
 
 
 def clean_message(text: str, most: int = 60) -> str:

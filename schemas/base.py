@@ -191,7 +191,10 @@ class Text(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)  # YAML reads 001 or 2026 as numbers; a code is text
+            try:
+                value = str(value)  # YAML reads 001 or 2026 as numbers; a code is text
+            except ValueError:  # and 0xfff… of thousands of digits, which str() refuses (a decimal one is refused with the file)
+                raise ValidationError("数字位数过多 (a number with thousands of digits)") from None
         s = super()._deserialize(value, attr, data, **kwargs)
         return clean_text(s, ident=self.ident).strip()
 
@@ -258,10 +261,11 @@ class Amount(fields.Field):
     """Money or another exact quantity: kept as Decimal, written as a string ("12000.00")."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
+        if isinstance(value, bool | list | dict):
             raise ValidationError("应为数字 (not a valid number)")
         try:
-            d = Decimal(str(value).replace(",", "").strip())
+            # an int as it is: a YAML 0xfff… of thousands of digits is too large, not a traceback
+            d = Decimal(value) if isinstance(value, int) else Decimal(str(value).replace(",", "").strip())
         except (InvalidOperation, ValueError):
             raise ValidationError(f"应为数字 (not a valid number): {value!r}") from None
         if not d.is_finite():

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from schemas.base import F, RuleContext, err, g, rule, warn
 from schemas.identifiers import (
     id_problems,
+    check_phone,
     check_doc_no,
     check_enforcement_doc_no,
     check_id_number,
@@ -77,7 +78,7 @@ class PersonRef:
     certificate_no: Annotated[str | None, F("证书编号")] = None
     unit: Annotated[str | None, F("所在单位")] = None
     title: Annotated[str | None, F("职务")] = None
-    phone: Annotated[str | None, F("电话")] = None
+    phone: Annotated[str | None, F("电话", check_phone)] = None
 
 
 @rule(PersonRef)

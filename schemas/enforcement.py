@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
+from schemas.identifiers import check_phone
 from schemas.base import F, RuleContext, err, g, rule, warn
 from schemas.common import BureauUscc, ContractorUscc, EnfDocNo, Inspector, Photo, UnitUscc
 from schemas.meta import CaseMeta
@@ -20,7 +21,7 @@ from schemas.meta import CaseMeta
 class UnitContact:
     name: Annotated[str, F("姓名")]
     title: Annotated[str, F("职务")]
-    phone: Annotated[str | None, F("联系电话")] = None
+    phone: Annotated[str | None, F("联系电话", check_phone)] = None
 
 
 @dataclass(frozen=True, kw_only=True)

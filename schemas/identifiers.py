@@ -251,3 +251,17 @@ def doc_no_serial(value: str) -> int | None:
 
 def make_doc_no(region: str, code: str, year: int, serial: int) -> str:
     return f"（{region}）应急{code}〔{year}〕{serial}号"
+
+
+# --- 联系电话 ------------------------------------------------------------------------------------------
+
+_PHONE = re.compile(r"[0-9+＋()（）\-－—–\s转分机/、,，;；]+")
+
+
+def check_phone(text: str) -> None:
+    """A telephone number (or a few): digits with the marks numbers are written with (``0531-88871209``,
+    ``+86 131 5318 7604``, ``（0531）8887 1209 转 802``, two numbers apart with 、 or /). Not ``-1``, not
+    ``inf``, not a 300-digit number an Excel cell made of 1.5e300."""
+    digits = sum(c.isdigit() for c in text)
+    if not _PHONE.fullmatch(text) or not 3 <= digits <= 40:
+        raise ValidationError("联系电话应为电话号码：数字，可含 - + 括号 空格 “转”分机 (not a telephone number)")

@@ -23,7 +23,7 @@ from typing import Annotated, ClassVar, Literal
 
 from schemas.base import F, RuleContext, err, g, rule, warn
 from schemas.common import BureauUscc, EnfDocNo, PersonRef
-from schemas.identifiers import check_uscc, uscc_warning
+from schemas.identifiers import check_phone, check_uscc, uscc_warning
 from schemas.meta import CaseMeta
 
 SPL = "《中华人民共和国安全生产法》"
@@ -235,7 +235,7 @@ class PenaltyNotice(PenaltyBase):
     hearing_right: Annotated[bool, F("告知听证权利")] = False
     hearing_days: Annotated[int | None, F("申请听证期限（日）", minimum=1)] = None
     contact_person: Annotated[str, F("联系人")]
-    contact_phone: Annotated[str, F("联系电话")]
+    contact_phone: Annotated[str, F("联系电话", check_phone)]
     authority_address: Annotated[str, F("执法机关地址")]
     authority_postcode: Annotated[str | None, F("邮政编码")] = None
     issued_on: Annotated[date, F("告知日期")]

@@ -29,7 +29,7 @@ from schemas.common import (
     Uscc,
     WorkContent,
 )
-from schemas.identifiers import age_on, id_problems
+from schemas.identifiers import age_on, check_phone, id_problems
 from schemas.meta import CaseMeta
 from schemas.publickey import PublicKeyError, fingerprint, read_public_pem
 
@@ -53,7 +53,7 @@ class Organization:
     legal_representative_title: Annotated[str | None, F("法定代表人职务", help="如 董事长、执行董事、总经理")] = None
     principal_person: Annotated[str | None, F("主要负责人")] = None
     safety_manager: Annotated[str | None, F("安全管理负责人")] = None
-    phone: Annotated[str | None, F("联系电话")] = None
+    phone: Annotated[str | None, F("联系电话", check_phone)] = None
     headcount: Annotated[int | None, F("从业人员数", minimum=0)] = None
     safety_department: Annotated[bool, F("设置安全生产管理机构")] = False
     full_time_safety_staff: Annotated[int, F("专职安全生产管理人员数", minimum=0)] = 0
@@ -121,7 +121,7 @@ class Person:
     entry_date: Annotated[date | None, F("入场/入职日期")] = None
     labour_type: Annotated[LabourType, F("用工形式")] = "正式员工"
     labour_company: Annotated[str | None, F("劳务分包/派遣单位", help="劳务分包、劳务派遣人员的实际用工单位名称")] = None
-    phone: Annotated[str | None, F("联系电话")] = None
+    phone: Annotated[str | None, F("联系电话", check_phone)] = None
     work_injury_insurance: Annotated[bool | None, F("参加工伤保险")] = None
     certificates: Annotated[tuple[Certificate, ...], F("证书")] = ()
 

@@ -253,6 +253,43 @@ def atomic_write(path: Path, data: bytes, *, mode: int = FILE_MODE, tmp_dir: Pat
         raise
 
 
+def output_folder(folder: Path, *, create: bool = True, check_only: bool = False) -> Path:
+    """``folder``, where a command writes what ``-o`` names: made with the folders on the way when it
+    is missing and ``create`` (with ``check_only``, only checked that it can be), else refused —
+    as is a folder under a file, or one that cannot be written in — with one StorageError naming
+    it, before anything is written."""
+    folder = Path(folder)
+    if not os.path.isdir(folder):
+        blocker = next((p for p in (folder, *folder.parents) if os.path.lexists(p) and not os.path.isdir(p)), None)
+        if blocker == folder:
+            raise StorageError(f"输出目录 {folder} 是文件，不是目录 (output folder {folder} is a file, not a folder)")
+        if blocker is not None:
+            raise StorageError(f"无法创建输出目录 {folder}：{blocker} 是文件，不是目录 (cannot create the output folder: {blocker} is a file)")
+        if not create:
+            raise StorageError(f"输出目录 {folder} 不存在 (output folder does not exist)")
+        if check_only:
+            return folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StorageError(f"无法创建输出目录 {folder} (cannot create the output folder): {e.strerror or e}") from e
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StorageError(f"输出目录 {folder} 不可写入 (cannot write in the output folder)")
+    return folder
+
+
+def write_output(path: Path, data: bytes, *, mode: int = 0o644) -> Path:
+    """``data`` written to ``path``, a file a command writes where ``-o`` says, as :func:`atomic_write`
+    does; an error of the file system (no such folder, a file in the way, no permission, a full
+    disk) is one StorageError naming the path."""
+    path = Path(path)
+    try:
+        atomic_write(path, data, mode=mode)
+    except OSError as e:
+        raise StorageError(f"无法写入 {path} (cannot write): {e.strerror or e}") from e
+    return path
+
+
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 

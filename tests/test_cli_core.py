@@ -387,3 +387,19 @@ def test_a_relative_home_renders_pdfs(runner, full, basic_files, monkeypatch):
     rid = json.loads(r.stdout)["records"][0]["id"]
     files = Archive.open(full).catalog.record_files(rid)
     assert "pdf" in {f["role"] for f in files}
+
+
+def test_a_failing_json_command_prints_its_error_as_json(runner, full, tmp_path):
+    """--json promises one JSON document on stdout: a refusal is one too (its lines also on stderr)."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("type: person\nname: 张三\nid_number: 370102198603150351\n", encoding="utf-8")
+    r = runner.invoke(main, ["--home", str(full), "person", "add", str(bad), "--no-pdf", "--json"])
+    assert r.exit_code == 1
+    doc = json.loads(r.stdout)
+    assert doc["exit_code"] == 1 and doc["problems"] and "校验" in doc["error"]
+    assert "370102198603150351" not in r.stdout  # masked like every output
+    r = runner.invoke(main, ["--home", str(full), "case", "show", "01NOSUCHRECORD", "--json"])
+    assert r.exit_code != 0
+    assert json.loads(r.stdout)["exit_code"] == r.exit_code
+    r = runner.invoke(main, ["--home", str(full), "case", "show", "01NOSUCHRECORD"])
+    assert r.stdout == ""  # without --json: the message on stderr only

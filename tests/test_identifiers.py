@@ -188,3 +188,32 @@ def test_a_date_of_birth_confirms_an_id_number_and_its_masked_tail_does_not():
     for typed in ("0359", mask_text(number)[-4:], "19860316", "860315", "198603150", "１９８６０３１５", "", None):
         assert not born_on(number, typed), typed
     assert "19860315" not in mask_text(number)  # what it asks for is what the mask hides
+
+
+@pytest.mark.parametrize("phone", ["0531-88871209", "13053175528", "+86 131 5318 7604", "（0531）8887 1209 转 802",
+                                   "0531-88871209、13053175528", "12350"])
+def test_telephone_numbers_as_written(phone):
+    from schemas.identifiers import check_phone
+    check_phone(phone)
+
+
+@pytest.mark.parametrize("phone", ["-1", "inf", "nan", "9" * 301, "电话", "1", "0531-8887x"])
+def test_what_is_no_telephone_number_is_refused(phone):
+    from marshmallow import ValidationError
+
+    from schemas.identifiers import check_phone
+    with pytest.raises(ValidationError, match="联系电话"):
+        check_phone(phone)
+
+
+def test_a_person_with_an_excel_number_for_a_phone_is_refused(tmp_path):
+    from datetime import date
+
+    from archive.settings import Settings
+    from schemas import load, read_case_file
+    from schemas.base import RuleContext
+
+    f = tmp_path / "p.yaml"
+    f.write_text("type: person\nname: 张三\nid_number: 370102198603150359\nemployer: 91370105MA3DK8W41C\nphone: 1.5e+300\n", encoding="utf-8")
+    result = load(read_case_file(f), RuleContext(Settings(), date(2026, 5, 1), None), file=str(f))
+    assert any(p.path == "phone" and "联系电话" in p.message for p in result.problems), result.problems

@@ -55,7 +55,7 @@ from schemas.base import RuleContext, dump
 from schemas.campaign_report import REPORT_KINDS
 from schemas.common import TICKET_TYPE_NAMES
 from schemas.sealed import from_sealed
-from storage.home import atomic_write
+from storage.home import output_folder, write_output
 
 KIND_ALIASES = {
     "attachment2": "attachment2", "附件2": "attachment2", "situation": "attachment2",
@@ -860,8 +860,7 @@ def write_xlsx(sheets: list[tuple[str, list[str], list[list[Any]]]], path: Path,
 
         wb.properties.created = wb.properties.modified = created.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
         ExcelWriter(wb, ZipFile(buf, "w", ZIP_DEFLATED, allowZip64=True)).save()
-    atomic_write(path, buf.getvalue(), mode=PUBLIC)
-    return path
+    return write_output(path, buf.getvalue(), mode=PUBLIC)
 
 
 def render_report(archive: Any, built: Built) -> bytes:
@@ -881,8 +880,7 @@ def _owner_json(archive: Any) -> dict | None:
 
 def write_report(archive: Any, built: Built, out_dir: Path, *, pdf: bool = True) -> dict[str, Path]:
     """The case file, .docx, .pdf (unless ``pdf=False``) and, for tables, .xlsx into ``out_dir``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_folder(out_dir)
     stem = f"{FILE_NAMES[built.kind]}-{built.obj.as_of.isoformat()}"
     paths: dict[str, Path] = {}
     filing = ("入档：outsafe case add 本文件。" if getattr(built.obj, "bureau", None)
@@ -890,14 +888,12 @@ def write_report(archive: Any, built: Built, out_dir: Path, *, pdf: bool = True)
     header = [f"{REPORT_KINDS[built.kind]}（{built.obj.author_name}），数据截至 {built.obj.as_of}。由 outsafe report 生成；{filing}"]
     paths["yaml"] = write_case_file(built.data, out_dir / f"{stem}.yaml", header)
     docx = render_report(archive, built)
-    atomic_write(out_dir / f"{stem}.docx", docx, mode=PUBLIC)
-    paths["docx"] = out_dir / f"{stem}.docx"
+    paths["docx"] = write_output(out_dir / f"{stem}.docx", docx, mode=PUBLIC)
     if built.sheets:
         paths["xlsx"] = write_xlsx(built.sheets, out_dir / f"{stem}.xlsx", title=built.obj.title, created=archive.clock.now())
     if pdf:
         data = convert_one(docx, archive.settings, expect_text=[built.obj.author_name[:8]], tmp_dir=archive.home.tmp_dir)
-        atomic_write(out_dir / f"{stem}.pdf", data, mode=PUBLIC)
-        paths["pdf"] = out_dir / f"{stem}.pdf"
+        paths["pdf"] = write_output(out_dir / f"{stem}.pdf", data, mode=PUBLIC)
     return paths
 
 
@@ -935,6 +931,7 @@ def produce(archive: Any, kind: str, out_dir: Path, *, as_of: date | None = None
     today), write its files into ``out_dir`` and, with ``add``, archive its case file — judged as
     on the later of ``as_of`` and today, since a report may be made for a day still to come."""
     day = as_of or archive.clock.today()
+    output_folder(out_dir, check_only=True)  # refused before the report is built
     built = build_report(archive, kind, as_of=day, enterprise=enterprise, issued_on=issued_on, doc_no=doc_no, signer=signer)
     result = Produced(built, day, write_report(archive, built, out_dir, pdf=pdf))
     if add:

@@ -40,7 +40,7 @@ from schemas import dump_yaml
 from schemas.base import field_infos
 from schemas.common import TICKET_TYPE_NAMES
 from schemas.registry import Organization, Person, Project
-from storage.home import atomic_write
+from storage.home import output_folder, write_output
 
 EXAMPLE_MARK = "示例"
 SEP = re.compile(r"\s*[、,，;；]\s*")
@@ -246,9 +246,8 @@ def write_template(kind: str, path: Path) -> Path:
     buf = io.BytesIO()
     wb.save(buf)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, buf.getvalue(), mode=0o644)
-    return path
+    output_folder(path.parent)
+    return write_output(path, buf.getvalue(), mode=0o644)
 
 
 def _key_of(example: dict, key: str) -> Any:

@@ -7,14 +7,14 @@ from pathlib import Path
 from archive.errors import NotFound
 from archive.integrity import keys
 from archive.integrity.ledger import parse_note
-from storage.home import atomic_write, safe_name
+from storage.home import output_folder, safe_name, write_output
 
 
 def export_checkpoint(archive, folder: Path) -> list[Path]:
     cp_row = archive.ledger.latest_checkpoint()
     if cp_row is None:
         raise NotFound("账本还没有签名检查点 (no signed checkpoint yet)")
-    folder.mkdir(parents=True, exist_ok=True)
+    output_folder(folder)
     cp = parse_note(cp_row["note"])
     out = {
         "checkpoint.txt": cp_row["note"].encode(),
@@ -24,18 +24,18 @@ def export_checkpoint(archive, folder: Path) -> list[Path]:
     }
     written = []
     for name, data in out.items():
-        atomic_write(folder / name, data, mode=0o644)
+        write_output(folder / name, data, mode=0o644)
         written.append(folder / name)
     return written
 
 
 def export_seal(archive, record_id: str, folder: Path) -> list[Path]:
     row = archive.get_record_row(record_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    output_folder(folder)
     written = []
 
     def put(name: str, data: bytes) -> None:
-        atomic_write(folder / name, data, mode=0o644)
+        write_output(folder / name, data, mode=0o644)
         written.append(folder / name)
 
     put("seal.json", row["seal"].encode())
@@ -47,7 +47,7 @@ def export_seal(archive, record_id: str, folder: Path) -> list[Path]:
         if org and org.public_key:
             put("signer.pub.pem", org.public_key.encode())
     sums = []
-    (folder / "files").mkdir(exist_ok=True)
+    output_folder(folder / "files")
     used: set[str] = set()
     for f in archive.catalog.record_files(row["id"]):
         name = safe_name(f"{f['role']}-{f['name']}")

@@ -155,6 +155,8 @@ def parse_query(query: str):
         return parse_atom()
 
     def parse_atom():
+        if peek()[0] is None:  # `动火 NOT`, `NOT NOT`: an operator at the end lacks its word
+            raise QuerySyntaxError("查询不完整 (incomplete query: an operator or parenthesis lacks a word)")
         kind, value = take()
         if kind == "(":
             inner = parse_or()
