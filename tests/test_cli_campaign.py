@@ -314,3 +314,10 @@ def test_the_bureau_archive_checks_and_reports_on_imported_enterprises(runner, h
     assert "核对后入档" in r.output  # the bureau's own officers are registered: a complete draft
     # …12号 (issued by this bureau, archived by the enterprise, imported back) is taken: numbering goes on
     assert "（高新）应急责改〔2026〕13号" in (tmp_path / "o.yaml").read_text(encoding="utf-8")
+
+
+def test_a_draft_written_under_a_file_is_one_message(runner, home, tmp_path):
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    r = run(runner, home, "rectify", "draft", "--as-of", "2026-09-08", "-o", tmp_path / "afile" / "order.yaml")
+    assert r.exit_code == 1 and "是文件，不是目录" in r.output and "Traceback" not in r.output
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "x"

@@ -43,7 +43,7 @@ from schemas import dump_yaml
 from schemas.base import dump
 from schemas.enforcement import ORDER_BASIS, review_authority_of
 from schemas.penalty import FINES, SPL
-from storage.home import atomic_write
+from storage.home import output_folder, write_output
 
 # --- case files ---------------------------------------------------------------------------------------
 
@@ -75,9 +75,8 @@ def case_yaml(data: dict, header: list[str] = ()) -> str:
 
 def write_case_file(data: dict, path: Path, header: list[str] = ()) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, case_yaml(data, header).encode("utf-8"))
-    return path
+    output_folder(path.parent)  # made when missing; under a file, or not writable: one message, not a traceback
+    return write_output(path, case_yaml(data, header).encode("utf-8"), mode=0o600)
 
 
 def check_draft(archive: Any, data: dict, today: date, file: str = "") -> list[Problem]:
