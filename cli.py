@@ -480,15 +480,28 @@ def case_show(app: App, record_id: str, as_yaml: bool, as_json: bool) -> Any:
 @click.option("--contractor", metavar="USCC")
 @click.option("--enterprise", metavar="USCC")
 @click.option("--project", metavar="CODE")
-@click.option("--since", metavar="YYYY-MM-DD")
-@click.option("--until", metavar="YYYY-MM-DD")
+@click.option("--since", metavar="YYYY-MM-DD", callback=iso_date)
+@click.option("--until", metavar="YYYY-MM-DD", callback=iso_date)
 @click.option("--all", "include_superseded", is_flag=True, help="Include superseded versions.")
 @click.option("--registry", "include_registry", is_flag=True, help="Include organization/person/project records.")
 @JSON
 @pass_app
 def case_list(app: App, types, ticket_type, contractor, enterprise, project, since, until, include_superseded, include_registry,
               as_json) -> Any:
-    """List records, oldest first."""
+    """List records, oldest first. A type, ticket kind or unit the archive does not know is an
+    error (a mistyped one would list nothing, as if there were nothing)."""
+    from schemas import TYPES  # lazy: see Start-up
+    from schemas.tickets import TICKET_CLASSES
+
+    unknown = [t for t in types if t not in TYPES]
+    if unknown:
+        raise click.BadParameter(f"没有这种记录类型 (no such record type): {', '.join(unknown)}；可用 (known): {', '.join(sorted(TYPES))}",
+                                 param_hint="--type")
+    if ticket_type is not None and ticket_type not in TICKET_CLASSES:
+        raise click.BadParameter(f"没有这种作业票 (no such ticket kind): {ticket_type}；可用 (known): {', '.join(sorted(TICKET_CLASSES))}",
+                                 param_hint="--ticket-type")
+    enterprise, contractor = named_units(app, enterprise, contractor)
+    since, until = (d.isoformat() if d else None for d in (since, until))
     rows = app.archive().records(
         types=list(types), ticket_type=ticket_type, contractor=contractor, enterprise=enterprise, project=project,
         since=since, until=until, include_superseded=include_superseded, include_registry=include_registry,

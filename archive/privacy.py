@@ -11,8 +11,9 @@ from schemas.identifiers import mask_id
 from schemas.registry import Organization, Person, Project
 
 # An 18-character 身份证号 anywhere in text, also glued to letters (a 特种作业操作证 number may be
-# "T" + the holder's ID number), but not inside a longer run of digits.
-ID_PATTERN = re.compile(r"(?<!\d)\d{6}(?:1[89]|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?!\d)")
+# "T" + the holder's ID number), also written in its groups (110101 19900307 7571: a space or a
+# dash after the region and after the date of birth), but not inside a longer run of digits.
+ID_PATTERN = re.compile(r"(?<!\d)\d{6}[ -]?(?:1[89]|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[ -]?\d{3}[\dXx](?!\d)")
 
 
 def mask_record(data: Any, cls: type) -> Any:

@@ -403,3 +403,16 @@ def test_a_failing_json_command_prints_its_error_as_json(runner, full, tmp_path)
     assert json.loads(r.stdout)["exit_code"] == r.exit_code
     r = runner.invoke(main, ["--home", str(full), "case", "show", "01NOSUCHRECORD"])
     assert r.stdout == ""  # without --json: the message on stderr only
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--type", "nope"], "没有这种记录类型"),
+    (["--ticket-type", "hot"], "没有这种作业票"),
+    (["--contractor", "91370100MA3C8K2P0Q"], ""),
+    (["--since", "2026-13-01"], ""),
+])
+def test_case_list_refuses_what_the_archive_does_not_know(runner, full, args, said):
+    """A mistyped type, kind or unit would list nothing, as if there were nothing: it is an error."""
+    r = run(runner, full, "case", "list", *args)
+    assert r.exit_code in (1, 2) and "Traceback" not in r.output and said in r.output
+    assert r.stdout == ""

@@ -217,3 +217,11 @@ def test_a_person_with_an_excel_number_for_a_phone_is_refused(tmp_path):
     f.write_text("type: person\nname: 张三\nid_number: 370102198603150359\nemployer: 91370105MA3DK8W41C\nphone: 1.5e+300\n", encoding="utf-8")
     result = load(read_case_file(f), RuleContext(Settings(), date(2026, 5, 1), None), file=str(f))
     assert any(p.path == "phone" and "联系电话" in p.message for p in result.problems), result.problems
+
+
+def test_an_id_number_written_in_its_groups_is_masked_too():
+    from archive.privacy import mask_text
+
+    assert mask_text("身份证 110101 19900307 7571 号") == "身份证 1101************7571 号"
+    assert mask_text("110101-19900307-7571") == "1101************7571"
+    assert mask_text("0531-88871209 6222021203004567890") == "0531-88871209 6222021203004567890"  # a phone, a bank account
