@@ -149,7 +149,7 @@ class Settings:
 
     # --- 作业票 on a phone (archive/tickets) ------------------------------------------------------
     ticket_identify_max_failures: int = _s(
-        5, "[P] 同 login_max_failures_per_user", "交由他人签字时，同一账号对同一作业票输错签字人出生日期多少次后暂停核验")
+        5, "[P] 同 login_max_failures_per_user", "交由他人签字时同一账号对同一作业票、开始考试时对同一场考试，输错出生日期多少次后暂停核验")
     ticket_identify_window_minutes: int = _s(15, "[P]", "身份核验失败计数的时间窗，也是暂停核验的时长（分钟）")
     ticket_step_max_bytes: int = _s(64 * 2**20, "[P] 手机照片每张 3–8 MB", "一次签字上传的签名和照片合计上限（字节）")
     ticket_step_max_photos: int = _s(6, "[P]", "一次签字可附的照片张数上限")

@@ -195,6 +195,12 @@ def start(archive: Any, attempt_id: str, *, birth: str, within: str | None = Non
     if row["status"] != "assigned":
         raise RuleViolation([Problem("status", f"考试{STATUS_NAMES[row['status']]}，不能再开始 (the exam cannot be started now)")])
     person, _ = person_of(archive, row["person"])
+    s = archive.settings
+    since = utc_stamp(archive.clock.now() - timedelta(minutes=s.ticket_identify_window_minutes))
+    refused = archive.catalog.access_log.entries(action="exam_start_refused", target=row["id"], since=since)
+    if len(refused) >= s.ticket_identify_max_failures:  # the refusals the web logs (web.training.start): no guessing
+        raise RuleViolation([Problem("birth", f"核验失败次数过多，请 {s.ticket_identify_window_minutes} 分钟后再试 "
+                                              f"(too many wrong dates of birth; paused for {s.ticket_identify_window_minutes} minutes)")])
     if not born_on(person.id_number.upper(), birth):
         raise ValidationFailed([Problem("birth", "出生日期不符，请本人作答 (the date of birth does not match)")])
     now = archive.clock.now()

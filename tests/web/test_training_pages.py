@@ -193,3 +193,19 @@ def test_the_dashboard_lists_the_reminders(home):
         link = board["reminders"][2]["link"]
         assert c.get(link).status_code == 200
         assert json.dumps(board, ensure_ascii=False).count(factories.WELDER_ID) == 0
+
+
+def test_too_many_wrong_dates_of_birth_pause_the_start_of_an_exam(home):
+    """The date of birth is no secret a script could not try: five wrong ones (the setting
+    ticket_identify_max_failures) pause the exam's start, even for the right one."""
+    with client(home["enterprise_a"]) as c:
+        login(c, "ent_officer")
+        token = csrf(c)
+        eid = arrange(c, token, home["welder"])
+        for n in range(5):
+            r = c.post(f"/exams/{eid}/start", data={"csrf_token": token, "birth": f"1990010{n + 1}"})
+            assert r.status_code == 400 and "出生日期不符" in r.text
+        r = c.post(f"/exams/{eid}/start", data={"csrf_token": token, "birth": TAIL})
+        assert r.status_code == 400 and "核验失败次数过多" in r.text
+        assert c.get(f"/api/exams/{eid}").json()["status"] == "assigned"
+        c.post(f"/exams/{eid}/cancel", data={"csrf_token": token})
