@@ -416,3 +416,10 @@ def test_case_list_refuses_what_the_archive_does_not_know(runner, full, args, sa
     r = run(runner, full, "case", "list", *args)
     assert r.exit_code in (1, 2) and "Traceback" not in r.output and said in r.output
     assert r.stdout == ""
+
+
+def test_a_consistency_proof_of_sizes_in_the_wrong_order_says_so(runner, full):
+    r = runner.invoke(main, ["--home", str(full), "ledger", "consistency", "3", "2"])
+    assert r.exit_code == 1 and "旧的条数 3 应在 1 到新的条数 2 之间" in r.output
+    r = runner.invoke(main, ["--home", str(full), "ledger", "consistency", "1", "2", "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["old_size"] == 1

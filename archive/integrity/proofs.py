@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from archive.errors import NotFound
+from archive.errors import NotFound, Problem, ValidationFailed
 from archive.integrity import merkle
 
 
@@ -66,8 +66,12 @@ class ConsistencyProof:
 def consistency_proof(archive: Any, old_size: int, new_size: int | None = None) -> ConsistencyProof:
     """The tree of ``old_size`` leaves is a prefix of the tree of ``new_size`` (default: now)."""
     size = archive.ledger.size()
-    if old_size > size or (new_size or size) > size or old_size > (new_size or size):
+    if old_size > size or (new_size or size) > size:
         raise NotFound(f"账本只有 {size} 条 (the ledger has {size} leaves)")
+    if old_size < 1 or old_size > (new_size or size):
+        raise ValidationFailed([Problem("old_size", f"旧的条数 {old_size} 应在 1 到新的条数 {new_size or size} 之间 "
+                                                    f"(the old size must be between 1 and the new size)")],
+                               "一致性证明的两个条数有误 (the two sizes of a consistency proof are wrong)")
     return ConsistencyProof(archive.ledger.consistency(old_size, new_size))
 
 
