@@ -244,7 +244,8 @@ class Checker:
                     raise ValueError(f"unsafe path {rel!r}")
                 digest, size = self.file_digest(full)
             except (OSError, ValueError) as e:
-                self.fail(f"{label}: 文件 {rel} 缺失 (file missing: {e})")
+                why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)  # not the temporary folder's path
+                self.fail(f"{label}: 文件 {rel} 缺失 (file missing: {why})")
                 continue
             shipped.add(os.path.normpath(full))
             want = sealed.get(key)
