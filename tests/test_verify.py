@@ -235,7 +235,7 @@ def test_supersede_adds_a_leaf_and_keeps_the_old_record(arc, basic_files, tmp_pa
     report = arc.add_files([new_file], supersedes=old["id"], note="份数更正为四份", pdf=False)
     new_id = report.added[0].id
     assert arc.catalog.superseded_by(old["id"]) == new_id
-    kinds = [l["kind"] for l in arc.ledger.leaves()]
+    kinds = [lf["kind"] for lf in arc.ledger.leaves()]
     assert kinds[-2:] == ["record_sealed", "record_superseded"]
     stmt = json.loads(arc.get_record_row(new_id)["seal"])
     assert stmt["supersedes"] == old["id"] and stmt["note"] == "份数更正为四份"
@@ -338,3 +338,92 @@ def test_cli_names_the_record_and_column_and_exits_3(arc, runner):
     arc.catalog.db.execute("UPDATE records SET contractor='91370105MA3DK8W41C' WHERE id=?", (row["id"],))
     r = runner.invoke(main, ["--home", str(arc.home.root), "verify"])
     assert r.exit_code == 3 and row["id"] in r.output and "contractor" in r.output
+
+
+# --- every problem reported, never a traceback (the registry derived again, unreadable data, a file row's digest) ---
+
+
+def cli_verify(runner, arc):
+    r = runner.invoke(main, ["--home", str(arc.home.root), "verify"])
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    assert "Traceback" not in r.output
+    return r
+
+
+def test_a_deleted_registry_row_is_named_with_its_record(arc, runner):
+    person = record(arc, "person")
+    org = arc.catalog.list_registry("organization")[0]
+    arc.catalog.db.execute("DELETE FROM registry WHERE record_id=?", (person["id"],))
+    arc.catalog.db.execute("DELETE FROM registry WHERE kind='organization' AND key=?", (org["key"],))
+    rid = record(arc, "safety_agreement")["id"]
+    p, _ = blob_path(arc, rid, "pdf")
+    p.write_bytes(p.read_bytes() + b"\n")
+    msgs = failures(arc)
+    name = json.loads(person["data"])["name"]
+    assert any(person["id"] in m and name in m and "registry row missing" in m for m in msgs), msgs
+    assert any(org["record_id"] in m and "registry row missing" in m for m in msgs), msgs
+    assert any(rid in m and "blob altered" in m for m in msgs)  # and the other problem is still reported
+    r = cli_verify(runner, arc)
+    assert r.exit_code == 3 and person["id"] in r.output and "registry row missing" in r.output
+
+
+def test_record_data_that_is_not_json_is_named_and_verification_goes_on(arc, runner):
+    ticket = record(arc, "work_ticket")
+    person = record(arc, "person")
+    unlock(arc, "records_immutable_u")
+    arc.catalog.db.execute("UPDATE records SET data='{' WHERE id IN (?, ?)", (ticket["id"], person["id"]))
+    other = record(arc, "safety_agreement")["id"]
+    p, _ = blob_path(arc, other, "pdf")
+    p.unlink()
+    msgs = failures(arc)
+    for rid in (ticket["id"], person["id"]):
+        assert any(rid in m and "record data unreadable" in m for m in msgs), msgs
+        assert any(rid in m and "data altered since sealing" in m for m in msgs), msgs
+    assert any(other in m and "blob missing" in m for m in msgs)
+    assert not any("facts differ" in m for m in msgs)  # nothing to derive facts from: not a facts difference
+    r = cli_verify(runner, arc)
+    assert r.exit_code == 3 and ticket["id"] in r.output and person["id"] in r.output and "blob missing" in r.output
+
+
+def test_a_file_rows_digest_that_is_not_sha256_is_named_and_verification_goes_on(arc, runner):
+    ticket = record(arc, "work_ticket")
+    agreement = record(arc, "safety_agreement")
+    _, f = blob_path(arc, ticket["id"], "pdf")
+    unlock(arc, "record_files_immutable_u", "records_immutable_u")
+    arc.catalog.db.execute("UPDATE record_files SET sha256='00' WHERE record_id=? AND role='pdf'", (ticket["id"],))
+    arc.catalog.db.execute("UPDATE records SET title='伪造标题' WHERE id=?", (agreement["id"],))
+    msgs = failures(arc)
+    assert any(ticket["id"] in m and f["name"] in m and "file entry altered" in m and "not a digest" in m for m in msgs), msgs
+    assert any(agreement["id"] in m and "title" in m for m in msgs)
+    assert verify_archive(arc, record_id=ticket["id"]).failures
+    r = cli_verify(runner, arc)
+    assert r.exit_code == 3 and ticket["id"] in r.output and "not a digest" in r.output and agreement["id"] in r.output
+
+
+def test_a_ledger_leafs_time_edited_is_named(arc):
+    rid = record(arc, "work_ticket")["id"]
+    leaf = arc.ledger.leaf_for_record(rid)
+    unlock(arc, "ledger_append_only_u")
+    arc.catalog.db.execute("UPDATE ledger SET created_at='2020-01-01T00:00:00Z' WHERE idx=?", (leaf["idx"],))
+    assert any(f"leaf {leaf['idx']}" in m and rid in m and "created_at altered" in m for m in failures(arc))
+
+
+def test_a_fact_marking_a_current_record_corrected_is_named(arc):
+    a = record(arc, "safety_agreement")
+    b = record(arc, "work_ticket")
+    arc.catalog.db.execute("UPDATE fact_records SET superseded_by=? WHERE record_id=?", (b["id"], a["id"]))
+    assert any(a["id"] in m and "superseded_by" in m for m in failures(arc))
+
+
+def test_values_of_another_type_written_over_columns_are_named_not_raised(arc):
+    rid = record(arc, "work_ticket")["id"]
+    leaf = arc.ledger.leaf_for_record(rid)
+    unlock(arc, "records_immutable_u", "ledger_append_only_u", "checkpoints_immutable_u")
+    db = arc.catalog.db
+    db.execute("UPDATE records SET signature='00' WHERE id=?", (rid,))
+    db.execute("UPDATE ledger SET leaf_hash='00' WHERE idx=?", (leaf["idx"],))
+    db.execute("UPDATE checkpoints SET root='00', note='x' WHERE tree_size=(SELECT MAX(tree_size) FROM checkpoints)")
+    msgs = failures(arc)
+    assert any(rid in m and "signature does not verify" in m for m in msgs), msgs
+    assert any(f"leaf {leaf['idx']}: hash does not match" in m for m in msgs), msgs
+    assert any("signed note unreadable" in m for m in msgs), msgs

@@ -120,6 +120,13 @@ def facts_differences(archive: Any, rows: list[dict]) -> list[str]:
     catalog = archive.catalog
     out: list[str] = []
     position = catalog.facts.position()
+    # who corrects whom (the earliest correction, as the fact store keeps it): a record marked
+    # corrected in its facts drops out of every view's current records
+    first_by: dict[str, tuple[int, str]] = {}
+    for r in rows:
+        sup = r.get("supersedes")
+        if isinstance(sup, str) and (sup not in first_by or r["seq"] < first_by[sup][0]):
+            first_by[sup] = (r["seq"], r["id"])
     for start in range(0, len(rows), BATCH):
         chunk = rows[start:start + BATCH]
         stored = {r["seq"]: r for r in catalog.facts.rows(seqs=[r["seq"] for r in chunk])}
@@ -128,7 +135,10 @@ def facts_differences(archive: Any, rows: list[dict]) -> list[str]:
             links.setdefault(seq, set()).add((role, key))
         mistyped = set(catalog.facts.mistyped_links([r["seq"] for r in chunk]))
         for row in chunk:
-            want = record_facts(row, archive.secret)
+            try:
+                want = record_facts(row, archive.secret)
+            except (TypeError, ValueError):
+                continue  # its data is not JSON: nothing to derive facts from (``verify`` names the record's data)
             got = stored.get(row["seq"])
             if got is None:
                 if row["seq"] <= position:
@@ -136,6 +146,9 @@ def facts_differences(archive: Any, rows: list[dict]) -> list[str]:
                 continue  # not yet caught up: the next view derives them
             changed = [k for k in ("record_id", "type", "subtype", "key", "day", "supersedes", "title", "origin", "created_at", "info",
                                    "belongs") if got.get(k) != want[k]]
+            later = first_by.get(row["id"])
+            if got.get("superseded_by") != (later[1] if later else None) and not (got.get("superseded_by") is None and later[0] > position):
+                changed.append("superseded_by")  # (None while the correction's own facts are not caught up yet)
             if set(want["links"]) != links.get(row["seq"], set()):
                 changed.append("links")
             if row["seq"] in mistyped:
