@@ -46,7 +46,7 @@ from archive.facts.index import record_stored
 from archive.facts.lint import accepted
 from archive.facts.records import SealedRecords
 from archive.privacy import mask_record, mask_refs
-from archive.registry import Registry, Resolved, resolve
+from archive.registry import Registry, Resolved, drop_moved_entry, resolve
 from archive.search.index import index_after_write
 from archive.settings import Settings
 from archive.text import Note, Table, problem_notes, table
@@ -720,6 +720,8 @@ class Archive:
             if plan.registry:
                 kind, key, name = plan.registry
                 self.catalog.put_registry(kind, key, row["id"], name)
+                if row.get("supersedes"):
+                    drop_moved_entry(self.catalog, self.secret, kind, key, row["supersedes"])
             crash_point("add.before_commit")
         crash_point("add.after_commit")
         return Added(row["id"], row["type"], row["title"], row["source_name"], plan.status, stored)

@@ -49,6 +49,26 @@ def registry_key(secret: bytes, kind: str, data: dict) -> str:
     raise ValueError(kind)
 
 
+def drop_moved_entry(catalog: Any, secret: bytes, kind: str, new_key: str, corrected: str) -> None:
+    """A correction that moves an entity to another key (a mistyped but valid 身份证号 corrected,
+    a project's code): the old key's entry goes when it names the corrected record — it would list
+    the old version as current and name a superseded record. Called by every writer of the
+    registry (``Archive._store``, the importer), in the transaction of the correction; verify's
+    derived registry does the same (:func:`archive.integrity.verify._expected_registry`)."""
+    old = catalog.get_record(corrected)
+    if old is None or old["type"] != kind:
+        return
+    try:
+        old_key = registry_key(secret, kind, json.loads(old["data"]))
+    except (ValueError, KeyError, TypeError):
+        return
+    if old_key == new_key:
+        return
+    reg = catalog.get_registry(kind, old_key)
+    if reg is not None and reg["record_id"] == corrected:
+        catalog.drop_registry(kind, old_key, corrected)
+
+
 @dataclass
 class Registry:
     catalog: Any

@@ -175,6 +175,8 @@ class RecordCatalog(Protocol):
 
     def put_registry(self, kind: str, key: str, record_id: str, name: str, extra: dict | None = None) -> None: ...
 
+    def drop_registry(self, kind: str, key: str, record_id: str) -> None: ...  # the entry of key, if it names record_id
+
     def get_registry(self, kind: str, key: str) -> RegistryRow | None: ...
 
     def list_registry(self, kind: str) -> list[RegistryRow]:

@@ -423,3 +423,20 @@ def test_a_consistency_proof_of_sizes_in_the_wrong_order_says_so(runner, full):
     assert r.exit_code == 1 and "旧的条数 3 应在 1 到新的条数 2 之间" in r.output
     r = runner.invoke(main, ["--home", str(full), "ledger", "consistency", "1", "2", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["old_size"] == 1
+
+
+def test_a_person_corrected_to_another_id_number_leaves_no_entry_under_the_old_one(runner, inited, basic_files, tmp_path):
+    """A mistyped but valid 身份证号 corrected: the person is registered under the right number
+    only — the old entry would list the old version as current, and verify would call the
+    registry altered (it names a corrected record)."""
+    run(runner, inited, "org", "add", basic_files["contractor"])
+    wrong = f.write(tmp_path, "p1.yaml", f.person("赵志刚", f.id_number("37010219800101001")))
+    first = json.loads(run(runner, inited, "person", "add", wrong, "--json").stdout)["records"][0]["id"]
+    right = f.write(tmp_path, "p2.yaml", f.person("赵志刚", f.id_number("37010219800101002")))
+    r = run(runner, inited, "case", "supersede", first, right, "--reason", "身份证号录入错误")
+    assert r.exit_code == 0, r.output
+    people = json.loads(run(runner, inited, "person", "list", "--json").stdout)
+    assert [p["name"] for p in people] == ["赵志刚"]
+    assert people[0]["id_number"].endswith(f.id_number("37010219800101002")[-4:])
+    r = runner.invoke(main, ["--home", str(inited), "verify"])
+    assert r.exit_code == 0, r.output

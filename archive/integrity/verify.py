@@ -359,6 +359,7 @@ def _expected_registry(archive, rows: list[dict], sealed: dict[str, dict | None]
     owner = archive.owner_uscc
     expected: dict[tuple[str, str], _Entry] = {}
     unknown: set[str] = set()
+    keys: dict[str, str] = {}  # record id → its registry key
     for r in sorted(rows, key=lambda r: r["seq"]):
         stmt = sealed.get(r["id"])
         if stmt is not None and isinstance(stmt.get("data"), dict):
@@ -377,10 +378,15 @@ def _expected_registry(archive, rows: list[dict], sealed: dict[str, dict | None]
             unknown.add(r["id"])
             continue
         entry = _Entry(r["id"], str(origin), str(at or ""), registry_name(data, key))  # type: ignore[arg-type]
+        keys[r["id"]] = key
         current = expected.get((kind, key))
         if (current is None or origin == owner
                 or (not (current.origin == owner and kind == "organization") and entry.sealed_at > current.sealed_at)):
             expected[(kind, key)] = entry
+        corrected = r.get("supersedes")
+        old_key = keys.get(corrected) if isinstance(corrected, str) else None
+        if old_key is not None and old_key != key and (old := expected.get((kind, old_key))) is not None and old.record_id == corrected:
+            del expected[(kind, old_key)]  # a correction that moved the entity to another key (archive.registry.drop_moved_entry)
     return expected, unknown
 
 

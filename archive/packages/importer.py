@@ -36,7 +36,7 @@ from archive.packages.common import (
 )
 from archive.packages.paths import opened_package
 from archive.packages.verify import verify_bag
-from archive.registry import registry_key
+from archive.registry import drop_moved_entry, registry_key
 from schemas import REGISTRY_TYPES, class_for
 from schemas.columns import COLUMNS, record_columns, registry_name
 from storage.errors import BlobMissing
@@ -194,6 +194,8 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
                 if _registry_should_update(archive, row["type"], key, row):
                     catalog.put_registry(row["type"], key, inc.rid, registry_name(data, key))
                     result.registry_updated += 1
+                if row.get("supersedes"):
+                    drop_moved_entry(catalog, archive.secret, row["type"], key, row["supersedes"])
             result.records_new += 1
             if n == total // 2:
                 crash_point("import.midway")

@@ -259,6 +259,9 @@ class PostgresCatalog:
             (kind, key, record_id, name, json.dumps(extra, ensure_ascii=False) if extra else None),
         )
 
+    def drop_registry(self, kind: str, key: str, record_id: str) -> None:
+        self.sql.write("DELETE FROM registry WHERE kind=%s AND key=%s AND record_id=%s", (kind, key, record_id))
+
     def get_registry(self, kind: str, key: str) -> RegistryRow | None:
         return self.sql.row("SELECT * FROM registry WHERE kind=%s AND key=%s", (kind, key))  # type: ignore[return-value]
 
