@@ -89,6 +89,7 @@ def check_record(row: dict, files: list[dict], stmt: dict) -> list[str]:
         data = json.loads(row["data"])
     except (TypeError, ValueError):
         data = None
+        out.append("目录中的记录数据无法解析，视图事实未核对 (record data unreadable: not JSON; its facts not compared)")
     if data != stmt.get("data"):
         diff = _first_diff(stmt.get("data"), data)
         out.append(f"记录数据与封签不符 (data altered since sealing){': ' + diff if diff else ''}")
