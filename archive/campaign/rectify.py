@@ -34,7 +34,7 @@ from archive.checks.model import SEVERITIES, SEVERITY_NAMES, CheckReport
 from archive.checks.rules import RULES_BY_ID, run_checks
 from archive.checks.snapshot import Rec, Snapshot
 from archive.checks.stream import by_home, enterprise_snapshot, home_clauses
-from archive.checks.world import Clause, PartialSnapshot, World
+from archive.checks.world import Clause, World
 from archive.documents.filters import cn_num
 from archive.errors import NotFound, Problem, ValidationFailed
 from archive.facts import cache
@@ -402,8 +402,7 @@ def rectification_items(snap: Snapshot, as_of: date, *, enterprise: str | None =
 def rectification_status(snap: Snapshot, as_of: date, *, enterprise: str | None = None, contractor: str | None = None) -> dict:
     """Open, overdue and closed items per enterprise and contractor, with the items themselves."""
     items = rectification_items(snap, as_of, enterprise=enterprise, contractor=contractor)
-    if isinstance(snap, PartialSnapshot):
-        snap.look_up("organization", named_in(items))  # their names together, not one query each
+    snap.about_to_ask(organizations=named_in(items))  # their names together, not one query each
     return status_of(items, as_of, snap.org_name)
 
 
@@ -787,7 +786,7 @@ class Lookups:
     (a few queries, not one each: 211 for E's account at 10^5), any other when asked."""
 
     def __init__(self, world: World, as_of: date | None, orgs: Any = ()) -> None:
-        self.snap = world.snapshot([], as_of).look_up("organization", orgs)
+        self.snap = world.snapshot([], as_of).about_to_ask(organizations=orgs)
 
     def org_name(self, uscc: str | None) -> str:
         return self.snap.org_name(uscc)
