@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from schemas.base import field_infos
-from schemas.identifiers import mask_id
+from schemas.identifiers import id_birth_date, mask_id
 from schemas.registry import Organization, Person, Project
 
 # An 18-character 身份证号 anywhere in text, also glued to letters (a 特种作业操作证 number may be
@@ -64,7 +64,8 @@ def born_on(id_number: str, typed: str | None) -> bool:
     What a worker confirms who he is with on a phone handed to him. Not the last four characters:
     every masked number shows those (3701**********1213), the date of birth it hides."""
     digits = re.sub(r"[\s\-./年月日]", "", typed or "")
-    return len(id_number) == 18 and len(digits) == 8 and digits.isascii() and digits.isdigit() and digits == id_number[6:14]
+    born = id_birth_date(id_number) if len(id_number) == 18 else None
+    return born is not None and digits == born.strftime("%Y%m%d")
 
 
 def mask_text(text: str) -> str:
