@@ -903,3 +903,33 @@ def test_import_derives_the_columns_from_the_seal_not_from_record_json(bag):
     (row, _), problems = row_from_seal(inc)
     assert row["contractor"] != "91370105MA3DK8W41C"
     assert any("contractor" in p for p in problems) and any("doc_date" in p for p in problems)
+
+
+def test_the_day_a_package_was_sent_or_received_is_a_fact_verify_proves(pair, tmp_path):
+    """The campaign's calendar reads when a submission was made (the ``packages`` row) and received
+    (the ``package_imported`` leaf): backdating either, in the ledger or in the row, is named;
+    a row without its leaf, or a leaf without its row, too."""
+    ent, bur, _ = pair
+    export_package(ent, tmp_path / "p")
+    import_package(bur, tmp_path / "p")
+    assert verify_archive(bur).failures == [] and verify_archive(ent).failures == []
+    for arc, kind in ((bur, "package_imported"), (ent, "package_exported")):
+        db = arc.catalog.db
+        for t in ("ledger_append_only_u", "packages_immutable_u", "packages_immutable_d"):
+            db.execute(f"DROP TRIGGER IF EXISTS {t}")
+        (idx, at), = db.execute("SELECT idx, created_at FROM ledger WHERE kind=?", (kind,)).fetchall()
+        assert json.loads(db.execute("SELECT entry FROM ledger WHERE idx=?", (idx,)).fetchone()[0])["logged_at"] == at
+        db.execute("UPDATE ledger SET created_at='2026-01-05T01:00:00Z' WHERE idx=?", (idx,))
+        assert any(f"leaf {idx}: created_at altered" in f for f in verify_archive(arc).failures)
+        db.execute("UPDATE ledger SET created_at=? WHERE idx=?", (at, idx))
+        db.execute("UPDATE packages SET created_at='2026-01-05T01:00:00Z'")
+        assert any("package row: created_at altered" in f for f in verify_archive(arc).failures)
+        db.execute("UPDATE packages SET created_at=?", (at,))
+        assert verify_archive(arc).failures == []
+        row = db.execute("SELECT * FROM packages").fetchone()
+        db.execute("DELETE FROM packages")
+        assert any(f"账本第 {idx} 条" in f and "package row deleted" in f for f in verify_archive(arc).failures)
+        db.execute(f"INSERT INTO packages VALUES ({','.join('?' * len(row))})", tuple(row))
+        db.execute("UPDATE packages SET digest=?", ("ab" * 32,))
+        got = verify_archive(arc).failures
+        assert any("without its ledger leaf" in f for f in got) and any("package row deleted" in f for f in got)

@@ -113,9 +113,11 @@ class Ledger:
         return self.store.size()
 
     def append(self, kind: str, entry: dict, created_at: str, record_id: str | None = None) -> int:
+        """A leaf of ``kind`` holding ``entry`` and the time it is logged (``logged_at``: under the leaf
+        hash, so that the ``created_at`` column beside it is a fact verify can prove)."""
         if kind not in EVENTS:
             raise ValueError(kind)
-        data = canonical({"event": kind, **entry})
+        data = canonical({"event": kind, "logged_at": created_at, **entry})
         return self.store.append(kind, data.decode(), merkle.leaf_hash(data), created_at, record_id=record_id)
 
     def next_index(self) -> int:

@@ -9,8 +9,10 @@ Checks, and what each failure names:
    not JSON is named as unreadable);
 3. the ledger: leaf indexes contiguous, every leaf hash = SHA-256(0x00 ‖ entry), every sealed
    record has its leaf at the index its seal names, every leaf's record exists (leaf index); the
-   ``created_at`` column of a record's leaves (not covered by the leaf hash) against its sealing
-   time. The registry (organizations, people, projects) derived again from the sealed records and
+   ``created_at`` column of every leaf against the ``logged_at`` its entry holds under the hash
+   (leaves written before that: a record's leaves against its sealing time); every row of
+   ``packages`` (when a submission was made or received) against its package leaf. The registry
+   (organizations, people, projects) derived again from the sealed records and
    compared row by row: every entry missing, added or naming another record;
 4. the tree: rebuilt from the leaves and compared with every signed checkpoint (signature, size,
    root), consistency proofs between successive checkpoints, and consistency with checkpoints
@@ -463,6 +465,11 @@ def _verify_ledger(archive, rep: VerifyReport, keyring: _Keyring, external: Sequ
             rep.failures.append(f"账本第 {leaf['idx']} 条: 记录 {rid} 已从目录中删除 (leaf {leaf['idx']}: record {rid} deleted)")
         if leaf["kind"] == "record_sealed" and rid != leaf["record_id"]:
             rep.failures.append(f"账本第 {leaf['idx']} 条: 记录编号列被改动 (leaf {leaf['idx']}: record column altered)")
+        logged = entry.get("logged_at")
+        if logged is not None and logged != leaf["created_at"]:
+            rep.failures.append(
+                f"账本第 {leaf['idx']} 条: 时间列 {leaf['created_at']} 与条目记载的 {logged} 不符 (leaf {leaf['idx']}: created_at altered)"
+            )
         sealer = rid if leaf["kind"] == "record_sealed" else entry.get("superseded_by") if leaf["kind"] == "record_superseded" else None
         if isinstance(sealer, str) and sealer in sealed_at and leaf["created_at"] != sealed_at[sealer]:
             rep.failures.append(
@@ -474,6 +481,7 @@ def _verify_ledger(archive, rep: VerifyReport, keyring: _Keyring, external: Sequ
             if gone:
                 rep.failures.append(f"账本第 {leaf['idx']} 条: 导入的记录 {', '.join(gone[:5])} 已从目录中删除 (imported records deleted)")
 
+    _verify_packages(archive, rep, leaves)
     hashes = [merkle.leaf_hash(_utf8(lf["entry"])) for lf in leaves]
     cps = archive.ledger.checkpoints()
     rep.checkpoints = len(cps)
@@ -515,6 +523,39 @@ def _verify_ledger(archive, rep: VerifyReport, keyring: _Keyring, external: Sequ
         )
     for path in external:
         _verify_external(archive, rep, keyring, hashes, path)
+
+
+def _verify_packages(archive, rep: VerifyReport, leaves: list[dict]) -> None:
+    """Every package this archive exported or imported is logged twice in one transaction: a row of
+    ``packages`` (what the campaign's calendar reads: when a submission was made or received) and a
+    ``package_exported`` / ``package_imported`` leaf. Each row must have its leaf, of the same time,
+    and each leaf its row."""
+    logged: dict[tuple[str, str], dict] = {}
+    for leaf in leaves:
+        direction = {"package_exported": "export", "package_imported": "import"}.get(leaf["kind"])
+        try:
+            entry = entry_of(leaf) if direction else None
+        except (TypeError, ValueError):
+            entry = None  # reported with the ledger
+        if isinstance(entry, dict) and isinstance(entry.get("tagmanifest_sha256"), str):
+            logged.setdefault((direction, entry["tagmanifest_sha256"]), leaf)
+    seen: set[tuple[str, str]] = set()
+    for row in archive.catalog.packages.packages():
+        key = (row["direction"], row["digest"])
+        seen.add(key)
+        leaf = logged.get(key)
+        label = f"包记录 {str(row['digest'])[:12]}… ({row['direction']})"
+        if leaf is None:
+            rep.failures.append(f"{label}: 账本中没有对应条目 (package row without its ledger leaf: inserted or altered behind the ledger)")
+        elif row["created_at"] != leaf["created_at"]:
+            rep.failures.append(
+                f"{label}: 时间 {row['created_at']} 与账本第 {leaf['idx']} 条的 {leaf['created_at']} 不符 (package row: created_at altered)"
+            )
+    for key, leaf in sorted(logged.items(), key=lambda kv: kv[1]["idx"]):
+        if key not in seen:
+            rep.failures.append(
+                f"账本第 {leaf['idx']} 条: 包 {key[1][:12]}… ({key[0]}) 的记录已从包目录中删除 (package row deleted)"
+            )
 
 
 def _verify_external(archive, rep: VerifyReport, keyring: _Keyring, hashes: list[bytes], path: Path) -> None:
