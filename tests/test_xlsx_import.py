@@ -257,3 +257,32 @@ def test_with_skip_bad_rows_such_a_row_is_skipped_and_said(world, tmp_path):
     assert [p.row for p in result.problems] == [4]
     assert [(x["row"], x["status"]) for x in result.imported] == [(3, "added")]
     assert person_count(world) == before + 1
+
+
+def test_a_formula_without_its_result_is_named_as_such(world, tmp_path):
+    """A workbook written by a program that does not calculate (never opened and saved in Excel or
+    WPS) keeps its formulas without results: such a cell is named as a formula to open and save,
+    not as a missing value; a formula whose result the file keeps imports as that value."""
+    rows = [dict(GOOD, 姓名='="李"&"明"'), dict(GOOD, 序号=2, 姓名="王刚", 身份证号=ID2)]
+    path = fill(write_template("persons", tmp_path / "t.xlsx"), tmp_path / "formulas.xlsx", {"人员": rows})
+    before = person_count(world)
+    with pytest.raises(ImportFailed) as e:
+        import_xlsx(world, path, "persons", today=cf.TODAY, pdf=False)
+    lines = [p.line() for p in e.value.row_problems]
+    assert len(lines) == 1 and lines[0].startswith("[人员]第3行 B列（姓名）: 公式单元格没有保存计算结果"), lines
+    assert person_count(world) == before
+    # the same formula with its result kept (as Excel writes it): the value is imported
+    import re
+    import zipfile
+    kept, changed = tmp_path / "kept.xlsx", 0
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(kept, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data, n = re.subn(rb'<c r="B3"[^>]*><f>(.*?)</f><v\s*/?>(?:</v>)?</c>',
+                                  lambda m: b'<c r="B3" t="str"><f>' + m.group(1) + "</f><v>李明</v></c>".encode(), data)
+                changed += n
+            dst.writestr(item, data)
+    assert changed == 1
+    result = import_xlsx(world, kept, "persons", today=cf.TODAY, pdf=False, check_only=True)
+    assert result.problems == [] and result.rows == 2

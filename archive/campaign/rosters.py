@@ -301,6 +301,7 @@ class Parsed:
     cells: dict[str, tuple[str, int, str, str]]  # field path → (sheet, row, letter, header)
     problems: list[RowProblem] = field(default_factory=list)
     key: str = ""
+    unread: set[tuple[str, int, str]] = field(default_factory=set)  # (sheet, row, letter) of cells whose value could not be read
 
 
 @dataclass
@@ -325,8 +326,19 @@ class ImportResult:
         return out + [f"第{x['row']}行  {x['id']}  {x['title']}  [{x['status']}]" for x in self.imported]
 
 
+class _Uncomputed:
+    """A formula cell whose result the file does not keep (see :func:`_uncomputed_formulas`)."""
+
+
+UNCOMPUTED = _Uncomputed()
+UNCOMPUTED_MESSAGE = ("公式单元格没有保存计算结果：请在 Excel 或 WPS 中打开本文件、保存后再导入，或把公式换成数值 "
+                      "(a formula whose result the file does not hold: open and save the workbook in Excel or WPS, or type the value)")
+
+
 def _convert(col: Column, value: Any) -> tuple[Any, str | None]:
     """A cell value as the schema expects it, or an error message."""
+    if value is UNCOMPUTED:
+        return None, UNCOMPUTED_MESSAGE
     if isinstance(value, str):
         value = value.strip()
         if value == "":
@@ -374,8 +386,10 @@ def _set(raw: dict, path: str, value: Any) -> None:
     d[parts[-1]] = value
 
 
-def _read_sheet(ws: Any, cols: list[Column], sheet: str, problems: list[RowProblem]) -> tuple[dict[int, Column], list[tuple[int, dict[int, Any]]]]:
-    """(column index → Column, [(excel row, {column index: value})]) of a sheet; header problems reported."""
+def _read_sheet(ws: Any, cols: list[Column], sheet: str, problems: list[RowProblem],
+                uncomputed: frozenset[tuple[int, int]] = frozenset()) -> tuple[dict[int, Column], list[tuple[int, dict[int, Any]]]]:
+    """(column index → Column, [(excel row, {column index: value})]) of a sheet; header problems
+    reported. A cell of ``uncomputed`` (row, column) without a value reads as :data:`UNCOMPUTED`."""
     from openpyxl.utils import get_column_letter  # lazy: openpyxl, as in write_template
 
     by_title = {}
@@ -406,6 +420,9 @@ def _read_sheet(ws: Any, cols: list[Column], sheet: str, problems: list[RowProbl
         if isinstance(first, str) and first.strip() == EXAMPLE_MARK:
             continue
         values = {i: ws.cell(row=r, column=i).value for i in mapping}
+        for i in mapping:
+            if values[i] is None and (r, i) in uncomputed:
+                values[i] = UNCOMPUTED
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
             continue
         rows.append((r, values))
@@ -439,6 +456,29 @@ def _check_workbook_size(path: Path) -> None:
         raise ValidationFailed([Problem("", problem, file=str(path))])
 
 
+FORMULA = re.compile(rb"<f[ >/]")
+
+
+def _uncomputed_formulas(path: Path, sheets: list[str]) -> dict[str, frozenset[tuple[int, int]]]:
+    """sheet → (row, column) of its cells holding a formula: read as values (``data_only``), those
+    whose result the file does not keep read as empty — a workbook written by a program that does
+    not calculate and never opened and saved in Excel or WPS. A second, streaming read of the
+    formulas, only when a worksheet holds any."""
+    import zipfile
+
+    from openpyxl import load_workbook  # lazy: openpyxl, as in write_template
+
+    with zipfile.ZipFile(path) as zf:
+        if not any(n.startswith("xl/worksheets/") and FORMULA.search(zf.read(n)) for n in zf.namelist()):
+            return {}
+    wb = load_workbook(path, data_only=False, read_only=True)
+    try:
+        return {name: frozenset((c.row, c.column) for row in wb[name].iter_rows() for c in row if getattr(c, "data_type", None) == "f")
+                for name in sheets if name in wb.sheetnames}
+    finally:
+        wb.close()
+
+
 def parse_workbook(path: Path, kind: str) -> tuple[list[Parsed], list[RowProblem]]:
     """Rows of the workbook as case-file dicts (not yet validated) and the problems of the layout."""
     from openpyxl import load_workbook  # lazy: openpyxl, as in write_template
@@ -455,7 +495,11 @@ def parse_workbook(path: Path, kind: str) -> tuple[list[Parsed], list[RowProblem
         raise ValidationFailed([Problem("", f"缺少工作表“{spec.sheet}” (sheet missing); 用 outsafe import template {kind} 生成模板", file=str(path))])
     ws = wb[spec.sheet]
     cols = main_columns(spec)
-    mapping, rows = _read_sheet(ws, cols, spec.sheet, problems)
+    try:
+        formulas = _uncomputed_formulas(path, [spec.sheet, *(c.sheet for c in spec.children)])
+    except Exception as e:  # as the first read: zipfile.BadZipFile, KeyError …
+        raise ValidationFailed([Problem("", f"无法读取 Excel 文件 (cannot read workbook): {type(e).__name__}: {e}", file=str(path))]) from e
+    mapping, rows = _read_sheet(ws, cols, spec.sheet, problems, formulas.get(spec.sheet, frozenset()))
     parsed: list[Parsed] = []
     seen: dict[str, int] = {}
     key_col = next((i for i, c in mapping.items() if c.path == spec.key), None)
@@ -468,6 +512,7 @@ def parse_workbook(path: Path, kind: str) -> tuple[list[Parsed], list[RowProblem
             v, msg = _convert(col, value)
             if msg:
                 item.problems.append(RowProblem(spec.sheet, r, letter, col.header, msg))
+                item.unread.add((spec.sheet, r, letter))
             elif v is not None:
                 _set(item.raw, col.path, v)
         item.raw = {"type": spec.cls.__case__.type, **item.raw}
@@ -486,7 +531,7 @@ def parse_workbook(path: Path, kind: str) -> tuple[list[Parsed], list[RowProblem
         if child.sheet not in wb.sheetnames:
             continue
         ccols = child_columns(spec, child)
-        cmap, crows = _read_sheet(wb[child.sheet], ccols, child.sheet, problems)
+        cmap, crows = _read_sheet(wb[child.sheet], ccols, child.sheet, problems, formulas.get(child.sheet, frozenset()))
         for r, values in crows:
             entry: dict = {}
             cells: dict[str, tuple] = {}
@@ -512,6 +557,7 @@ def parse_workbook(path: Path, kind: str) -> tuple[list[Parsed], list[RowProblem
                 problems.extend(row_problems)
                 continue
             owner.problems.extend(row_problems)
+            owner.unread |= {(p.sheet, p.row, p.column) for p in row_problems}
             index = len(owner.raw.setdefault(child.field, []))
             owner.raw[child.field].append(entry)
             for p, c in cells.items():
@@ -567,6 +613,8 @@ def import_xlsx(archive: Any, path: Path, kind: str, *, skip_bad_rows: bool = Fa
                 problems.append(RowProblem(spec.sheet, 0, "", "", p.message, p.source, p.severity))
                 continue
             sheet, row, letter, header = _locate(item, p.path, spec)
+            if letter and (sheet, row, letter) in item.unread:
+                continue  # the cell's own problem is said (a value that cannot be read, a formula without its result)
             msg = p.message
             item.problems.append(RowProblem(sheet, row, letter, header, msg, p.source, p.severity))
         bad = [i for i in parsed if any(x.severity == "error" for x in i.problems)]
