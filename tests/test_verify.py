@@ -405,7 +405,26 @@ def test_a_ledger_leafs_time_edited_is_named(arc):
     leaf = arc.ledger.leaf_for_record(rid)
     unlock(arc, "ledger_append_only_u")
     arc.catalog.db.execute("UPDATE ledger SET created_at='2020-01-01T00:00:00Z' WHERE idx=?", (leaf["idx"],))
-    assert any(f"leaf {leaf['idx']}" in m and rid in m and "created_at altered" in m for m in failures(arc))
+    said = [m for m in failures(arc) if "created_at altered" in m]
+    assert len(said) == 1 and f"leaf {leaf['idx']}" in said[0] and rid in said[0] and "条目记载的" in said[0], said
+
+
+def test_a_leaf_written_before_logged_at_is_checked_against_its_seal(arc):
+    """Leaves of archives sealed before a leaf held its time (``logged_at``) still have the time
+    of a record's leaf proved by the record's seal."""
+    from archive.integrity import merkle
+    from archive.integrity.ledger import canonical
+
+    rid = record(arc, "work_ticket")["id"]
+    leaf = arc.ledger.leaf_for_record(rid)
+    entry = json.loads(leaf["entry"])
+    del entry["logged_at"]
+    data = canonical(entry)
+    unlock(arc, "ledger_append_only_u")
+    arc.catalog.db.execute("UPDATE ledger SET entry=?, leaf_hash=?, created_at='2020-01-01T00:00:00Z' WHERE idx=?",
+                           (data.decode(), merkle.leaf_hash(data), leaf["idx"]))
+    said = [m for m in failures(arc) if "created_at altered" in m]
+    assert len(said) == 1 and rid in said[0] and "封签时间" in said[0], said
 
 
 def test_a_fact_marking_a_current_record_corrected_is_named(arc):

@@ -465,13 +465,14 @@ def _verify_ledger(archive, rep: VerifyReport, keyring: _Keyring, external: Sequ
             rep.failures.append(f"账本第 {leaf['idx']} 条: 记录 {rid} 已从目录中删除 (leaf {leaf['idx']}: record {rid} deleted)")
         if leaf["kind"] == "record_sealed" and rid != leaf["record_id"]:
             rep.failures.append(f"账本第 {leaf['idx']} 条: 记录编号列被改动 (leaf {leaf['idx']}: record column altered)")
+        sealer = rid if leaf["kind"] == "record_sealed" else entry.get("superseded_by") if leaf["kind"] == "record_superseded" else None
         logged = entry.get("logged_at")
         if logged is not None and logged != leaf["created_at"]:
+            of = f"（记录 {sealer}）" if isinstance(sealer, str) else ""
             rep.failures.append(
-                f"账本第 {leaf['idx']} 条: 时间列 {leaf['created_at']} 与条目记载的 {logged} 不符 (leaf {leaf['idx']}: created_at altered)"
+                f"账本第 {leaf['idx']} 条{of}: 时间列 {leaf['created_at']} 与条目记载的 {logged} 不符 (leaf {leaf['idx']}: created_at altered)"
             )
-        sealer = rid if leaf["kind"] == "record_sealed" else entry.get("superseded_by") if leaf["kind"] == "record_superseded" else None
-        if isinstance(sealer, str) and sealer in sealed_at and leaf["created_at"] != sealed_at[sealer]:
+        if logged is None and isinstance(sealer, str) and sealer in sealed_at and leaf["created_at"] != sealed_at[sealer]:
             rep.failures.append(
                 f"账本第 {leaf['idx']} 条: 时间 {leaf['created_at']} 与记录 {sealer} 的封签时间 {sealed_at[sealer]} 不符 "
                 f"(leaf {leaf['idx']}: created_at altered)"
