@@ -708,6 +708,22 @@ def test_bureau_verify_detects_tampered_imported_proof_and_witness(pair, tmp_pat
     failures = verify_archive(bur).failures
     assert any("见证副署无效" in f for f in failures), failures
 
+def test_the_day_an_imported_record_was_received_is_proved(pair, tmp_path):
+    """An evidence list says when the bureau received each imported record (the day it witnessed
+    the checkpoint that proves it): backdating the witnessed row is named."""
+    from archive.packages.evidence import received_on
+
+    ent, bur, _ = pair
+    import_package(bur, export_package(ent, tmp_path / "p").path)
+    rid = next(r for r in ent.catalog.list_records(types=["work_ticket"]))["id"]
+    assert received_on(bur, rid) is not None and verify_archive(bur).failures == []
+    db = bur.catalog.db
+    db.execute("DROP TRIGGER witnessed_immutable_u")
+    db.execute("UPDATE witnessed SET witnessed_at='2026-01-05T01:00:00Z'")
+    assert received_on(bur, rid) == "2026-01-05"
+    assert any("witnessed_at altered" in f for f in verify_archive(bur).failures)
+
+
 
 def test_imported_organization_records_never_become_trusted_keys(pair, tmp_path):
     """The enterprise's package carries organization records; none of them registers a key."""

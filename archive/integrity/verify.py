@@ -618,6 +618,7 @@ def _verify_imported(archive, rep: VerifyReport, rows: list[dict], *, all_witnes
     owner_key = archive.public_key()
     witnessed = {(w["origin"], w["tree_size"]): w for w in book.witnessed()}
     events: dict[tuple[str, int], dict] = {}
+    witnessed_leaf_at: dict[tuple[str, int], object] = {}
     for leaf in archive.ledger.leaves(kind="checkpoint_witnessed"):
         try:
             e = json.loads(_utf8(leaf["entry"]))
@@ -626,6 +627,7 @@ def _verify_imported(archive, rep: VerifyReport, rows: list[dict], *, all_witnes
         if not isinstance(e, dict):
             continue
         events.setdefault((e.get("origin"), e.get("tree_size")), e)
+        witnessed_leaf_at.setdefault((e.get("origin"), e.get("tree_size")), leaf["created_at"])
     needed: set[tuple[str, int]] = set(witnessed) if all_witnessed else set()
     for r in rows:
         rid = r["id"]
@@ -695,6 +697,10 @@ def _verify_imported(archive, rep: VerifyReport, rows: list[dict], *, all_witnes
         if (e.get("root") != (_raw(w["root"]) or b"").hex() or e.get("cosignature") != (_raw(w["cosignature"]) or b"").hex()
                 or e.get("package") != w["package_digest"]):
             rep.failures.append(f"{label}: 与账本中的见证条目不符 (differs from its checkpoint_witnessed leaf)")
+        if w["witnessed_at"] != witnessed_leaf_at.get(key):  # the day an imported record was received, as evidence lists say
+            rep.failures.append(
+                f"{label}: 见证时间 {w['witnessed_at']} 与账本中见证条目的 {witnessed_leaf_at.get(key)} 不符 (witnessed_at altered)"
+            )
         for c in e.get("consistency") or []:
             try:
                 proof = [bytes.fromhex(h) for h in c["proof"]]
