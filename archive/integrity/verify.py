@@ -22,7 +22,8 @@ Checks, and what each failure names:
    seal with a key this archive registered itself for that origin, the inclusion proof kept at
    import (``imported_proofs``) against the origin's checkpoint this archive witnessed, and every
    witnessed checkpoint: the origin's signature, this archive's cosignature, its
-   ``checkpoint_witnessed`` leaf in our own ledger and the consistency proofs recorded there;
+   ``checkpoint_witnessed`` leaf in our own ledger (its time too: the day the records it proves
+   were received, as an evidence list says) and the consistency proofs recorded there;
 6. the access log (:mod:`archive.access.audit`): its hash chain, and its head against every
    ``access_log_anchored`` leaf of the ledger (entries after the last anchor are a warning);
 7. the facts the views read (derived again from the sealed records and compared), and the views'
