@@ -569,6 +569,12 @@ class Doc:
             if spacing is not None:
                 spacing.set(qn("w:after"), "0")
                 spacing.set(qn("w:line"), "240")
+        # a line ended by a line break typed in the data (a hazard's numbered points, "\n" in a
+        # text field: docxtpl writes <w:br/>) stays as long as its words: without this Word and
+        # LibreOffice justify it, spreading its characters over the whole width ("责　任　的　约　定")
+        compat = self.d.settings.element.find(qn("w:compat"))
+        if compat is not None and compat.find(qn("w:doNotExpandShiftReturn")) is None:
+            compat.insert(0, compat.makeelement(qn("w:doNotExpandShiftReturn"), {}))
         rels = self.d.part.rels
         for rid, rel in list(rels.items()):
             if rel.is_external:

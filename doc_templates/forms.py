@@ -726,25 +726,40 @@ def signer_line(doc: Doc, label: str, expr: str, with_date: bool = True) -> None
                    C("　　年　　月　　日" if with_date else "", w - 108, align="right"), height=9, keep=True)
 
 
-def zone_date(doc: Doc, date_expr: str) -> None:
-    """The date at the right under the signatures (a record without a seal)."""
+def zone_date(doc: Doc, date_expr: str, copies: str) -> None:
+    """The date at the right under the signatures (a record without a seal), then the copies note
+    (``copies``, see copies_note) as the zone's last row."""
     _zone(doc).row(C([P((date_expr,), align="right", line=28, right_indent=2, before=10)], doc.page.text_width), keep=True)
+    _copies_row(doc, copies)
     _end_zone(doc)
 
 
-def seal_block(doc: Doc, authority: str, date_expr: str) -> None:
-    """Seal, authority and date at the right, in the signature zone (kept with what is above and
-    the copies note below)."""
+def seal_block(doc: Doc, authority: str, date_expr: str, copies: str, lines: tuple[P, ...] = ()) -> None:
+    """Seal, authority and date at the right, in the signature zone (kept with what is above),
+    then ``lines`` (a notice's address and contact person) and the copies note (``copies``, see
+    copies_note), each a row of the zone: the rows keep together, so nothing of the end of the
+    form is left alone on a page."""
     zone = _zone(doc)
     w = doc.page.text_width
     zone.row(C([P(("{% if images.authority_seal %}{{ images.authority_seal }}{% endif %}",), align="right", right_indent=4),
                 P((f"{authority}（印章）",), align="right", line=28, right_indent=2, before=6),
                 P((date_expr,), align="right", line=28, right_indent=2)], w), keep=True)
+    for line in lines:
+        zone.row(C([line], w), keep=True)
+    _copies_row(doc, copies)
     _end_zone(doc)
 
 
-def copies_note(doc: Doc, who: str) -> None:
-    doc.p(R(f"本文书一式两份：一份由应急管理部门备案，一份交{who}。", size=12), border_top=True, before=12, line=22)
+def copies_note(who: str) -> str:
+    """The copies note of an enforcement form (the last row of its signature zone)."""
+    return f"本文书一式两份：一份由应急管理部门备案，一份交{who}。"
+
+
+def _copies_row(doc: Doc, text: str) -> None:
+    """The copies note under a rule, as the last row of the signature zone: a paragraph after the
+    zone's table was left alone on a new page when it did not fit (LibreOffice keeps a table's
+    rows together, not a table with the paragraph after it)."""
+    _zone(doc).row(C([P((R(text, size=12),), border_top=True, before=12, line=22)], doc.page.text_width))
 
 
 def build_order() -> Doc:
@@ -777,8 +792,7 @@ def build_order() -> Doc:
     doc.gap(10)
     inspectors_sign(doc)
     signer_line(doc, "被检查单位负责人（签名）：", "{{ doc.unit_head|default('　　　　') }}")
-    seal_block(doc, "{{ doc.authority_name }}", "{{ doc.issued_on|cn_date }}")
-    copies_note(doc, "被检查单位")
+    seal_block(doc, "{{ doc.authority_name }}", "{{ doc.issued_on|cn_date }}", copies_note("被检查单位"))
     photo_appendix(doc, "隐患照片")
     return doc
 
@@ -799,8 +813,7 @@ def build_review() -> Doc:
     doc.gap(10)
     signer_line(doc, "被复查单位负责人（签名）：", "{{ doc.unit_head|default('　　　　') }}")
     inspectors_sign(doc)
-    seal_block(doc, "{{ doc.authority_name }}", "{{ doc.reviewed_on|cn_date }}")
-    copies_note(doc, "被复查单位")
+    seal_block(doc, "{{ doc.authority_name }}", "{{ doc.reviewed_on|cn_date }}", copies_note("被复查单位"))
     photo_appendix(doc, "复查照片")
     return doc
 
@@ -833,8 +846,7 @@ def build_inspection() -> Doc:
     doc.gap(10)
     inspectors_sign(doc, "检查人员（签名）：")
     signer_line(doc, "被检查单位现场负责人（签名）：", "{{ doc.unit_signer|default('　　　　') }}")
-    zone_date(doc, "{{ doc.time_to|cn_date }}")
-    copies_note(doc, "被检查单位")
+    zone_date(doc, "{{ doc.time_to|cn_date }}", copies_note("被检查单位"))
     photo_appendix(doc, "现场照片")
     return doc
 

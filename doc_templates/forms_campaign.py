@@ -421,10 +421,9 @@ def build_penalty_notice() -> Doc:
              U("{{ doc.hearing_days|cn_num }}"), "日内向本机关要求举行听证；逾期不提出听证要求的，视为放弃此权利。")
     doc.tag("{%p endif %}")
     doc.gap(8)
-    seal_block(doc, "{{ doc.authority_name }}", "{{ doc.issued_on|cn_date }}")
-    doc.p("执法机关地址：", U("{{ doc.authority_address }}"), "　　邮政编码：", U("{{ doc.authority_postcode|default('／') }}"), line=28, before=6)
-    doc.p("联系人：", U("{{ doc.contact_person }}"), "　　联系电话：", U("{{ doc.contact_phone }}"), line=28)
-    copies_note(doc, "当事人")
+    seal_block(doc, "{{ doc.authority_name }}", "{{ doc.issued_on|cn_date }}", copies_note("当事人"), lines=(
+        P(("执法机关地址：", U("{{ doc.authority_address }}"), "　　邮政编码：", U("{{ doc.authority_postcode|default('／') }}")), line=28, before=6),
+        P(("联系人：", U("{{ doc.contact_person }}"), "　　联系电话：", U("{{ doc.contact_phone }}")), line=28)))
     return doc
 
 
@@ -463,8 +462,7 @@ def build_penalty_decision() -> Doc:
              U("{{ doc.review_authority|default('本机关的本级人民政府') }}"), "申请行政复议，或者在",
              U("{{ doc.litigation_months|cn_num }}"), "个月内依法向人民法院提起行政诉讼，但本决定不停止执行，法律另有规定的除外。")
     doc.gap(8)
-    seal_block(doc, "{{ doc.authority_name }}", "{{ doc.decided_on|cn_date }}")
-    copies_note(doc, "{% if doc.person %}被处罚人{% else %}被处罚单位{% endif %}")
+    seal_block(doc, "{{ doc.authority_name }}", "{{ doc.decided_on|cn_date }}", copies_note("{% if doc.person %}被处罚人{% else %}被处罚单位{% endif %}"))
     return doc
 
 
@@ -490,9 +488,9 @@ def _bl_you() -> str:
     return "{% if doc.person %}你{% else %}你单位{% endif %}"
 
 
-def _bl_copies(doc: Doc) -> None:
-    doc.p(R("本文书一式两份：一份由{% if doc.list == 'statutory' %}本机关{% else %}本单位{% endif %}存档，"
-            "一份交{% if doc.person %}被列入人{% else %}被列入单位{% endif %}。", size=12), border_top=True, before=12, line=22)
+def _bl_copies() -> str:
+    return ("本文书一式两份：一份由{% if doc.list == 'statutory' %}本机关{% else %}本单位{% endif %}存档，"
+            "一份交{% if doc.person %}被列入人{% else %}被列入单位{% endif %}。")
 
 
 def build_blacklist_entry() -> Doc:
@@ -521,8 +519,7 @@ def build_blacklist_entry() -> Doc:
                   "{% if doc.published_on %}本决定于{{ doc.published_on|cn_date }}向社会公开。{% endif %}")
     doc.tag("{%p endif %}")
     doc.gap(6)
-    seal_block(doc, "{{ org.listed_by.name|default(doc.decided_by) }}", "{{ doc.decided_on|cn_date }}")
-    _bl_copies(doc)
+    seal_block(doc, "{{ org.listed_by.name|default(doc.decided_by) }}", "{{ doc.decided_on|cn_date }}", _bl_copies())
     return doc
 
 
@@ -537,8 +534,7 @@ def build_blacklist_removal() -> Doc:
              "{% if doc.list == 'statutory' %}安全生产严重失信主体名单，停止公开并解除相应惩戒措施{% else %}承包商黑名单，解除相应管理措施{% endif %}"
              "（移出方式：", U("{{ doc.kind }}"), "）。")
     doc.gap(6)
-    seal_block(doc, "{{ org.listed_by.name|default(doc.decided_by) }}", "{{ doc.decided_on|cn_date }}")
-    _bl_copies(doc)
+    seal_block(doc, "{{ org.listed_by.name|default(doc.decided_by) }}", "{{ doc.decided_on|cn_date }}", _bl_copies())
     return doc
 
 

@@ -28,6 +28,8 @@ LONG_ORG = {
 RARE_NAME = "王堃"  # 堃 is outside GB 2312: FandolFang lacks it, the fallback face prints it
 LONG_TEXT = ("作业区域与生产区域之间设置硬质隔离和警戒线，专人监护；作业前对作业人员进行安全技术交底并签字确认，"
              "作业过程中每两小时复测一次可燃气体和氧气含量，异常时立即停止作业、撤离人员并报告。")
+POINTS = ["1．未办理受限空间安全作业票；", "2．未进行气体检测，未配备四合一气体检测报警仪；",
+          "3．井口无监护人员，未设置警戒区和警示标志；", "4．作业人员未佩戴全身式安全带和安全绳，井口未设三脚架"]
 FIRST_NAMES = "赵钱孙李周吴郑冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
 GIVEN = ["建国", "志强", "海涛", "立新", "德明", "春来", "卫国", "大勇", "玉梅", "红伟", "晓东", "振华"]
 
@@ -145,6 +147,14 @@ def stress_cases() -> dict[str, dict]:
         {"cells": [str(i + 1)] + list(annex[i % len(annex)]["cells"][1:2]) + [LONG_TEXT]
          + list(annex[i % len(annex)]["cells"][3:])} for i in range(30)]
     out["stress-campaign-report"] = report
+
+    # numbered points typed on lines of their own in a justified text, and a decision whose end
+    # (seal, date, copies note) falls at the foot of a page
+    entry = _raw("cases/blacklist-entry-HMD-2026-002.yaml")
+    entry["facts"] += "，具体如下：\n" + "\n".join(POINTS)
+    entry["evidence"] = [f"{e}（第{i + 1}组）" for i, e in zip(range(12), itertools.cycle(entry["evidence"]))]
+    entry["measures"] = [f"{entry['measures'][0]}（第{i + 1}项）" for i in range(12)]
+    out["stress-blacklist-entry"] = entry
 
     training = _raw("cases/training-004-wu-qiang.yaml")
     training["trainee"]["name"] = RARE_NAME

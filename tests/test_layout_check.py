@@ -17,7 +17,7 @@ import pytest
 
 from archive.documents.layout import check_layout, check_text
 from archive.documents.tables import join_lines
-from doc_templates.dsl import TEXT_PAGE, C, Doc, Font, Grid, L, P, fit_label
+from doc_templates.dsl import ENFORCEMENT_PAGE, TEXT_PAGE, C, Doc, Font, Grid, L, P, R, fit_label
 from tests import layout_corpus
 
 pytestmark = [pytest.mark.soffice, pytest.mark.slow, pytest.mark.skipif(
@@ -202,3 +202,92 @@ def test_labels_are_fitted_between_words():
     assert fit_label("联系电话", 26, 10.5) == ["联系电话"]
     with pytest.raises(ValueError, match="does not fit"):
         Grid(20).row(L("安全生产管理机构", 20, font=Font("song", 16)))
+
+
+def _rendered(d: Doc, path: Path, context: dict | None = None) -> bytes:
+    """A DSL document put through docxtpl as the archive renders a template (its Jinja evaluated,
+    "\\n" in the data written as a line break)."""
+    from docxtpl import DocxTemplate
+
+    d.save(path)
+    tpl = DocxTemplate(str(path))
+    tpl.render(context or {"images": {}})
+    out = path.with_suffix(".out.docx")
+    tpl.save(str(out))
+    return out.read_bytes()
+
+
+def test_a_line_ended_by_a_line_break_in_the_data_is_not_spread_out(tmp_path):
+    """Numbered points typed on lines of their own in a justified paragraph (a hazard, the facts of a
+    decision): the line before each break was spread over the whole width ("责　任　的　约　定")
+    until the templates set w:doNotExpandShiftReturn; the check finds the spread-out line."""
+    from doc_templates.forms import ENF, enf_body
+
+    facts = ("2026年9月22日21时40分巡查发现厂区东侧W-11污水检查井内有人员未办理受限空间安全作业票即下井作业，"
+             "违反安全生产管理协议第三条乙方安全责任的约定，具体如下：\n1．未进行气体检测；\n2．井口无监护人员；\n3．未设置警示标志")
+    docs = []
+    for name in ("kept", "expanded"):
+        d = Doc("列入黑名单决定", ENFORCEMENT_PAGE, ENF)
+        enf_body(d, "经查，{{ facts }}。")
+        docx = _rendered(d, tmp_path / f"{name}.docx", {"facts": facts})
+        if name == "expanded":  # the templates before the fix
+            docx = _replace_part(docx, "word/settings.xml", lambda x: x.replace(b"<w:doNotExpandShiftReturn/>", b""))
+        docs.append((name, docx))
+    pdfs = layout_corpus.convert(docs)
+    assert [p.detail for p in check_layout(pdfs["expanded"]) if p.kind == "stretched"], "the check misses the spread-out lines"
+    assert [p.line() for p in check_layout(pdfs["kept"])] == []
+
+
+def _replace_part(docx: bytes, name: str, fix) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as src, zipfile.ZipFile(buf, "w") as out:
+        for item in src.infolist():
+            blob = src.read(item.filename)
+            out.writestr(item, fix(blob) if item.filename == name else blob)
+    return buf.getvalue()
+
+
+def test_every_template_keeps_lines_ended_by_a_break_short():
+    from doc_templates.dsl import HERE
+
+    for path in sorted(HERE.glob("*.docx")):
+        with zipfile.ZipFile(path) as z:
+            assert b"<w:doNotExpandShiftReturn/>" in z.read("word/settings.xml"), path.name
+
+
+def test_a_long_list_of_item_numbers_breaks_after_a_comma():
+    from archive.documents.render import ZERO_WIDTH_SPACE, break_number_lists, keep_codes_whole
+
+    assert break_number_lists("对上述第2、5、8项问题于") == f"对上述第2、{ZERO_WIDTH_SPACE}5、{ZERO_WIDTH_SPACE}8项问题于"
+    assert break_number_lists("动火、高处、吊装") == "动火、高处、吊装"  # words: Chinese breaks anywhere already
+    xml = "<w:t>第1、3项；HR-WB-2026-002</w:t>".encode()
+    assert keep_codes_whole(xml).decode() == f"<w:t>第1、{ZERO_WIDTH_SPACE}3项；HR-\u2060WB-\u20602026-\u2060002</w:t>"
+
+
+def test_the_end_of_an_enforcement_form_never_leaves_a_line_alone_on_a_page(tmp_path):
+    """Seal, date and the copies note after a text that ends anywhere on the page: the copies note
+    was a paragraph after the signature zone's table, and LibreOffice (which keeps a table's rows
+    together, not a table with the paragraph after it) left it alone on a new page; it is the zone's
+    last row now. The old way is rebuilt too, and the check must find its lone note."""
+    from doc_templates.forms import ENF, _end_zone, _zone, copies_note, enf_body, seal_block
+
+    w = ENFORCEMENT_PAGE.text_width
+    docs = []
+    for n in range(14, 34):
+        for way in ("row", "paragraph"):
+            d = Doc("决定书", ENFORCEMENT_PAGE, ENF)
+            for i in range(n):
+                enf_body(d, f"{i + 1}．" + "作业前对作业人员进行安全技术交底，交底内容记录在案。")
+            d.gap(8)
+            if way == "row":
+                seal_block(d, "济南高新区应急管理局", "2026年11月27日", copies_note("被处罚单位"))
+            else:
+                _zone(d).row(C([P(("济南高新区应急管理局（印章）",), align="right", line=28, before=6),
+                                P(("2026年11月27日",), align="right", line=28)], w), keep=True)
+                _end_zone(d)
+                d.p(R(copies_note("被处罚单位"), size=12), border_top=True, before=12, line=22)
+            docs.append((f"{way}-{n}", _rendered(d, tmp_path / f"{way}-{n}.docx")))
+    pdfs = layout_corpus.convert(docs)
+    found = {name: [p.kind for p in check_layout(pdf)] for name, pdf in pdfs.items()}
+    assert any("signature_alone" in kinds for name, kinds in found.items() if name.startswith("paragraph")), found
+    assert {name: kinds for name, kinds in found.items() if name.startswith("row") and kinds} == {}

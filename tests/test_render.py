@@ -95,7 +95,8 @@ signature_images = photo_images
 def docx_text(docx: bytes) -> str:
     """The text of the body, one line per paragraph (table cells included, in reading order);
     tabs as tabs, line breaks as new lines, pictures as [图片]; the invisible word joiners that keep
-    codes whole (render.keep_codes_whole) left out, as a reader sees the text."""
+    codes whole and the zero width spaces that let lists of numbers break (render.keep_codes_whole) left
+    out, as a reader sees the text."""
     with zipfile.ZipFile(io.BytesIO(docx)) as z:
         root = etree.fromstring(z.read("word/document.xml"))
     lines = []
@@ -111,7 +112,7 @@ def docx_text(docx: bytes) -> str:
             else:
                 out.append("[图片]")
         lines.append("".join(out).rstrip())
-    text = "\n".join(lines).replace("\u2060", "")
+    text = "\n".join(lines).replace("\u2060", "").replace("\u200b", "")
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 

@@ -46,7 +46,7 @@ def docx_text(docx: bytes, part: str = "word/document.xml") -> str:
     lines = []
     for p in root.iter(f"{W}p"):
         lines.append("".join(t.text or "" for t in p.iter(f"{W}t")).rstrip())
-    text = "\n".join(lines).replace("\u2060", "")  # the joiners that keep codes whole are invisible
+    text = "\n".join(lines).replace("\u2060", "").replace("\u200b", "")  # the joiners that keep codes whole and the breaks of number lists are invisible
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 

@@ -30,6 +30,11 @@ other side):
     or a short cell (≤ 12 characters, "统一社会信用代/码"), judged by jieba's word boundaries; no
     name broken in a cell that lists names ("蒋德明、沈玉梅、朱大勇、秦卫/国").
     Running prose wraps between any two Chinese characters, dates included, as GB/T 9704 text does;
+``stretched``
+    no line of text drawn with its characters spread apart ("责　　任　　的　　约　　定"): the
+    line before a line break typed in the data (a hazard's numbered points) in a justified
+    paragraph, when the document lets justification widen such lines (the templates set
+    ``w:doNotExpandShiftReturn``); a tagged PDF only (a paragraph's line, not cells side by side);
 ``iso_date`` / ``english``
     (:func:`check_text`) no ISO date and no English word on an official document (file names
     only where the document lists files: the 电子数据提取笔录).
@@ -115,6 +120,7 @@ class _Line:
     para: object = None  # the structure element (paragraph) the line belongs to, when tagged
     row: int | None = None  # the table row (index in _Struct.rows) the line sits in
     mcids: frozenset = frozenset()
+    stretched: bool = False  # its characters drawn far apart (a justified line widened to the margin)
 
 
 @dataclass
@@ -280,19 +286,32 @@ def _lines(chars: list[dict]) -> list[_Line]:
             rows.append([c])
     for r in rows:
         r.sort(key=lambda c: c["x0"])
+        stretched = _stretched(r)
         seg = [r[0]]
         for prev, c in zip(r, r[1:]):
             if c["x0"] - prev["x1"] > 3 * max(c["size"], 1):
-                out.append(_mk(seg))
+                out.append(_mk(seg, stretched))
                 seg = []
             seg.append(c)
-        out.append(_mk(seg))
+        out.append(_mk(seg, stretched))
     return out
 
 
-def _mk(chars: list[dict]) -> _Line:
+def _stretched(row: list[dict]) -> bool:
+    """A line of one paragraph whose characters stand apart: most gaps between two visible
+    characters wider than half a character (justified Chinese text widens a gap by a fraction of a
+    point; a line spread over the whole width by several points to several characters)."""
+    # neighbours only: the gap a space character fills ("签字：　　年　　月　　日") is no stretch
+    gaps = [(b["x0"] - a["x1"], max(a["size"], b["size"])) for a, b in zip(row, row[1:]) if a["text"].strip() and b["text"].strip()]
+    if len(gaps) < 4:
+        return False
+    wide = [g for g, size in gaps if g > 0.5 * size]
+    return len(wide) >= 4 and len(wide) >= 0.6 * len(gaps)
+
+
+def _mk(chars: list[dict], stretched: bool = False) -> _Line:
     return _Line(0, min(c["top"] for c in chars), max(c["bottom"] for c in chars), chars[0]["x0"], chars[-1]["x1"],
-                 "".join(c["text"] for c in chars), mcids=frozenset(c.get("mcid") for c in chars))
+                 "".join(c["text"] for c in chars), mcids=frozenset(c.get("mcid") for c in chars), stretched=stretched)
 
 
 # --- the checks ------------------------------------------------------------------------------------------
@@ -307,7 +326,22 @@ def check_layout(pdf: bytes, *, signatures: bool = True) -> list[LayoutProblem]:
         problems += _signature_pages(pages, _signature_rows(struct, texts))
     problems += _rows(struct, pages, texts)
     problems += _breaks(pages, struct)
+    if struct.tagged:
+        problems += _stretched_lines(pages)
     return problems
+
+
+def _stretched_lines(pages: list[_Page]) -> list[LayoutProblem]:
+    out = []
+    for p in pages:
+        seen: set[tuple[object, int]] = set()
+        for ln in p.lines:
+            key = (ln.para, round(ln.top))
+            if ln.stretched and ln.para is not None and key not in seen:
+                seen.add(key)
+                text = "".join(x.text for x in p.lines if x.para == ln.para and abs(x.top - ln.top) < 1)
+                out.append(LayoutProblem(p.number, "stretched", "文字被拉开排满一行 (a line spread out over the whole width)", text[:30]))
+    return out
 
 
 def page_texts(pdf: bytes) -> list[str]:

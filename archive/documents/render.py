@@ -199,7 +199,7 @@ def _save(tpl: Any, long_tables: list[LongTable] = ()) -> bytes | None:
                 if patterns is None:
                     return None
                 with z.open(entry(name), "w") as w:
-                    for piece in expand(blob, patterns, join_code_hyphens):
+                    for piece in expand(blob, patterns, mark_breaks):
                         w.write(piece)
             elif long_tables and STORY_PARTS.match(name) and STAND_IN.encode("utf-8") in blob:
                 return None
@@ -220,17 +220,37 @@ def join_code_hyphens(text: str) -> str:
     return _CODE_HYPHEN.sub("-" + WORD_JOINER, text) if "-" in text else text
 
 
+_NUMBER_LIST = re.compile(r"(?<=\d)、(?=\d)")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def break_number_lists(text: str) -> str:
+    """``text`` with a ZERO WIDTH SPACE after each 、 between two numbers: a list of item numbers
+    ("对上述第2、5、8、11、14项问题") is one unbreakable word to Word and LibreOffice (numbers and
+    the closing 、 hold together), so a long one moved to the next line whole and left the line
+    before it spread out over the whole width; now it may break after any 、 (see keep_codes_whole)."""
+    return _NUMBER_LIST.sub("、" + ZERO_WIDTH_SPACE, text) if "、" in text else text
+
+
+def mark_breaks(text: str) -> str:
+    """What the render does to the text of every ``w:t``: codes kept whole, lists of numbers
+    allowed to break (join_code_hyphens, break_number_lists)."""
+    return break_number_lists(join_code_hyphens(text))
+
+
 def keep_codes_whole(xml: bytes) -> bytes:
     """A code such as HR-WB-2026-002 or MB-2026-0009 is one word on paper: LibreOffice may break
     a line after any hyphen, so a WORD JOINER (U+2060, invisible, not in the PDF's text layer)
     follows each hyphen inside a code. (Dates and times are kept whole by the templates' column
-    widths: LibreOffice breaks Chinese text between any two characters, joiner or not.)"""
-    if b"-" not in xml:
+    widths: LibreOffice breaks Chinese text between any two characters, joiner or not.) A list of
+    numbers ("2、5、8") gets a ZERO WIDTH SPACE (also invisible) after each 、 instead: it may
+    break there (break_number_lists)."""
+    if b"-" not in xml and "、".encode() not in xml:
         return xml
 
     def fix(m: re.Match) -> bytes:
         text = m.group(2).decode("utf-8")
-        new = join_code_hyphens(text)
+        new = mark_breaks(text)
         return m.group(1) + new.encode("utf-8") + m.group(3) if new != text else m.group(0)
 
     return _TEXT.sub(fix, xml)

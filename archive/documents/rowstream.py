@@ -12,7 +12,7 @@ written from, its cells' texts put in as docxtpl, Jinja and lxml would have put 
   ``&#34;``/``&#39;`` and _finalize's ``&#95;`` come back as the characters after the parse);
 - a line break (``\\n``) ends the ``w:t`` and starts ``<w:br/><w:t xml:space="preserve">``
   (docxtpl's ``resolve_listing``); an empty ``w:t`` is written as lxml writes it, self-closed;
-- a hyphen inside a code is followed by a WORD JOINER (render.join_code_hyphens, passed in).
+- a hyphen inside a code is followed by a WORD JOINER, a 、 between numbers by a ZERO WIDTH SPACE (render.mark_breaks, passed in).
 
 A table whose cells hold anything else docxtpl would turn into markup (a tab) or lxml would
 normalise (a carriage return), or whose rows are not all as wide as its first, is rendered the
@@ -151,7 +151,7 @@ class Patterns:
 
 def expand(xml: bytes, patterns: Patterns, join: Callable[[str], str], batch: int = 200) -> Iterator[bytes]:
     """The document's XML with every long table's rows in place of its stand-ins, in pieces;
-    ``join``: what the render does to the text of every ``w:t`` (render.join_code_hyphens)."""
+    ``join``: what the render does to the text of every ``w:t`` (render.mark_breaks)."""
     cursor = 0
     for start, end, table, plain, kept in patterns.spans:
         yield xml[cursor:start]
