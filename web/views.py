@@ -218,12 +218,18 @@ def record_file(ctx: Ctx) -> Response:
         next((f for f in files if f["sha256"] == which), None)
     if f is None:
         raise NotFound(f"记录 {row['id']} 没有这个文件 (no such file)")
+    if f["role"] == "source" and not ctx.viewer.can("write"):
+        # the case file as it was typed holds 身份证号 in full: for an account that may file records
+        # only, as /records/{id}/yaml (DESIGN.md "masked"); a read-only account gets that one masked
+        return ctx.web.error(ctx.request, 403, [f"案卷源文件含完整身份证号，只读账号请下载遮蔽版 /records/{row['id']}/yaml "
+                                                "(the source case file holds ID numbers in full; read-only accounts get the masked YAML)"],
+                             ctx.viewer)
     path = ctx.archive.blobs.path_for(f["sha256"])
     if not path.is_file():
         raise NotFound(f"文件缺失，请运行 outsafe verify (blob missing): {f['name']}")
     download = ctx.param("download") == "1" or f["media_type"] not in INLINE
     audit.record(ctx.archive, "document_download", account=ctx.viewer.name, org=ctx.viewer.org, target=row["id"], address=ctx.address,
-                 detail={"file": f["name"], "role": f["role"], "sha256": f["sha256"]})
+                 detail={"file": f["name"], "role": f["role"], "sha256": f["sha256"], **({"id_numbers": "full"} if f["role"] == "source" else {})})
     return FileResponse(path, media_type=f["media_type"], filename=f["name"],
                         content_disposition_type="attachment" if download else "inline",
                         headers={"cache-control": "private, no-store"})

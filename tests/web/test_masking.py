@@ -82,3 +82,27 @@ def test_a_content_length_that_is_no_number_is_refused(home):
         for length in ("²".encode("latin-1"), b"9" * 5000):
             r = c.post("/exports/submission", content=b"", headers={"content-length": length, "x-csrf-token": token.group(1)})
             assert r.status_code == 413, (length[:8], r.status_code)
+
+
+def test_a_records_case_file_in_full_is_for_accounts_that_may_file_records(home):
+    """The source file a record was sealed from is the case file as typed: 身份证号 in full. A
+    read-only account gets neither it nor a link to it — the masked YAML instead."""
+    a = Archive.open(home)
+    try:
+        row = next(r for r in a.catalog.list_records(belongs_to=ENTERPRISE, types=["person"]))
+        source = next(f for f in a.catalog.record_files(row["id"]) if f["role"] == "source")
+    finally:
+        a.close()
+    url = f"/records/{row['id']}/files/{source['sha256']}"
+    with client(home) as viewer, client(home) as officer:
+        login(viewer, "ent_viewer")
+        login(officer, "ent_officer")
+        r = viewer.get(url, params={"download": "1"})
+        assert r.status_code == 403 and "/yaml" in r.text
+        assert not CLEAR.findall(r.text)
+        page = viewer.get(f"/records/{row['id']}").text
+        assert url not in page and f"/records/{row['id']}/yaml" in page
+        assert not CLEAR.findall(viewer.get(f"/records/{row['id']}/yaml").text)
+        full = officer.get(url, params={"download": "1"})  # an account that may file records: as it typed it
+        assert full.status_code == 200 and CLEAR.findall(full.text)
+        assert url in officer.get(f"/records/{row['id']}").text
