@@ -610,6 +610,9 @@ class Archive:
         new_type = type(loaded[0].obj).__case__.type
         if new_type != old["type"]:
             raise ValidationFailed([Problem("type", f"更正记录须与原记录同类型：原为 {old['type']}，新为 {new_type} (type must match)", file=str(loaded[0].path))])
+        if old["origin"] != self.owner_uscc and new_type not in REGISTRY_TYPES:
+            raise ValidationFailed([Problem("", f"记录 {old['id']} 来自 {old['origin']}，只有原记录的单位可以更正它"
+                                                " (a record may only be corrected by the unit that sealed it)")])
         later = self.catalog.superseded_by(old["id"])
         if later:
             raise ValidationFailed([Problem("", f"记录 {old['id']} 已被 {later} 更正，请更正最新版本 (already superseded; supersede the latest)")])

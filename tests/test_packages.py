@@ -24,7 +24,7 @@ from archive.integrity import merkle
 from archive.packages import common as pk
 from archive.packages import paths
 from archive.app import Archive
-from archive.errors import IntegrityError, KeyError_, PackageError
+from archive.errors import IntegrityError, KeyError_, PackageError, ValidationFailed
 from archive.packages.export import export_package
 from archive.packages.importer import import_package
 from archive.packages.verify import verify_package
@@ -949,3 +949,53 @@ def test_the_day_a_package_was_sent_or_received_is_a_fact_verify_proves(pair, tm
         db.execute("UPDATE packages SET digest=?", ("ab" * 32,))
         got = verify_archive(arc).failures
         assert any("without its ledger leaf" in f for f in got) and any("package row deleted" in f for f in got)
+
+
+def _hostile_correction(ent: Archive, path: Path, old_id: str, monkeypatch) -> str:
+    """What an enterprise running altered software seals: a record that says it corrects
+    ``old_id``, a record its own archive does not hold (its local checks bypassed)."""
+    monkeypatch.setattr(ent, "_check_supersede", lambda *_: None)
+    ent.catalog.db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        return ent.add_files([path], supersedes=old_id, note="更正", pdf=False).added[0].id
+    finally:
+        ent.catalog.db.execute("PRAGMA foreign_keys=ON")
+
+
+def test_a_package_may_not_correct_another_units_record(pair, tmp_path, monkeypatch):
+    """An enterprise's package could say its record corrects the bureau's own document (or one of
+    another type): imported, the bureau's record was listed as corrected — gone from every current
+    listing — and verify passed. A correction is its author's: refused, nothing changes."""
+    ent, bur, files = pair
+    bur.add_files([files["contractor"], files["welder"], files["project"]], pdf=False)
+    theirs = bur.add_files([files["agreement"]], pdf=False).added[0].id  # the bureau's copy, sealed by the bureau
+    mine = ent.catalog.list_records(types=["work_ticket"])[0]["id"]
+    other = factories.write(tmp_path / "h", "agreement.yaml", factories.agreement(agreement_no="HR-AQXY-2026-077"))
+    ent.add_files([other], pdf=False)
+    again = factories.write(tmp_path / "h2", "agreement.yaml", factories.agreement(agreement_no="HR-AQXY-2026-078"))
+    bad_origin = _hostile_correction(ent, again, theirs, monkeypatch)
+    third = factories.write(tmp_path / "h3", "agreement.yaml", factories.agreement(agreement_no="HR-AQXY-2026-079"))
+    bad_type = _hostile_correction(ent, third, mine, monkeypatch)
+    result = export_package(ent, tmp_path / "p")
+    before = dump(bur)
+    with pytest.raises(IntegrityError) as e:
+        import_package(bur, result.path)
+    text = "\n".join(e.value.failures)
+    assert f"记录 {bad_origin}（来源 {ENTERPRISE}）更正的记录 {theirs} 来自 {BUREAU}" in text and "only be corrected by the unit" in text
+    assert f"记录 {bad_type}（safety_agreement）更正的记录 {mine} 是 work_ticket" in text
+    assert dump(bur) == before
+    assert bur.catalog.superseded_by(theirs) is None
+
+
+def test_an_imported_document_is_not_corrected_by_the_importer(pair, tmp_path):
+    """The bureau could `case supersede` an enterprise's imported ticket with a record of its own
+    (and its next package would carry it): refused like any other bad input, nothing stored."""
+    ent, bur, files = pair
+    import_package(bur, export_package(ent, tmp_path / "p").path)
+    ticket = ent.catalog.list_records(types=["work_ticket"])[0]["id"]
+    changed = factories.write(tmp_path / "c", "ticket.yaml", factories.hot_work_ticket(ticket_no="DH-2026-0777"))
+    before = dump(bur)
+    with pytest.raises(ValidationFailed) as e:
+        bur.supersede(ticket, changed, reason="改写", pdf=False)
+    assert f"记录 {ticket} 来自 {ENTERPRISE}，只有原记录的单位可以更正它" in str(e.value.problems[0].message)
+    assert dump(bur) == before

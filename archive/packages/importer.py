@@ -144,9 +144,7 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
         if inc.origin == owner:
             refusals.append(f"记录 {inc.rid} 自称来自本档案，但本档案中没有 (record claims to be ours but is not here)")
             continue
-        sup = inc.record.get("supersedes")
-        if sup and sup not in present and catalog.get_record(sup) is None:
-            refusals.append(f"记录 {inc.rid} 更正的记录 {sup} 既不在包中也不在本档案中 (superseded record missing)")
+        refusals.extend(_supersede_problems(catalog, inc, plan, present))
         plan.append(inc)
         present.add(inc.rid)
     if refusals:
@@ -284,6 +282,33 @@ def row_from_seal(inc: _Incoming) -> tuple[tuple[dict, list[dict]], list[str]]:
     if {(f["role"], f["name"], f["sha256"]) for f in files} != shipped:
         problems.append(f"记录 {inc.rid}: 包中的文件与封签所列不同 (files differ from the seal)")
     return (row, files), problems
+
+
+def _supersede_problems(catalog, inc: _Incoming, plan: list[_Incoming], present: set[str]) -> list[str]:
+    """Why an incoming record may not correct the record it names, or nothing. The corrected
+    record must be here or in the package, of the same type, and — for a document — of the same
+    origin and not corrected already: a correction is its author's (as ``case supersede`` allows
+    locally), so a package cannot mark another unit's record, the bureau's order say, corrected.
+    Registry entries (organizations, people, projects) are corrected across origins."""
+    sup = inc.record.get("supersedes")
+    if not sup:
+        return []
+    earlier = next((p for p in plan if p.rid == sup), None)
+    old = {"type": earlier.record.get("type"), "origin": earlier.origin} if earlier else catalog.get_record(sup)
+    if old is None:
+        return [] if sup in present else [f"记录 {inc.rid} 更正的记录 {sup} 既不在包中也不在本档案中 (superseded record missing)"]
+    new_type = inc.record.get("type")
+    if old["type"] != new_type:
+        return [f"记录 {inc.rid}（{new_type}）更正的记录 {sup} 是 {old['type']}：更正须与原记录同类型 (a correction must have the type of the record it corrects)"]
+    if new_type in REGISTRY_TYPES:
+        return []
+    if old["origin"] != inc.origin:
+        return [f"记录 {inc.rid}（来源 {inc.origin}）更正的记录 {sup} 来自 {old['origin']}：只有原记录的单位可以更正它"
+                " (a record may only be corrected by the unit that sealed it)"]
+    later = next((p.rid for p in plan if p.record.get("supersedes") == sup), None) or catalog.superseded_by(sup)
+    if later and later != inc.rid:
+        return [f"记录 {inc.rid} 更正的记录 {sup} 已被 {later} 更正 (record already corrected by another)"]
+    return []
 
 
 def _read_incoming(bag_dir: Path) -> list[_Incoming]:
