@@ -3,6 +3,7 @@ click's CliRunner: exit codes and the lines a user sees."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import zipfile
@@ -152,3 +153,22 @@ def test_evidence_export(runner, homes, tmp_path):
     assert info["kind"] == "evidence" and info["items"] == len(ids) >= 2 and info["pages"] >= info["items"]
     r = run(runner, None, "package", "verify", str(tmp_path / "ev"))
     assert r.exit_code == 0, r.output
+
+
+def test_a_package_of_hostile_shape_exits_3_naming_it_and_import_changes_nothing(runner, homes, tmp_path):
+    """A file where a folder of origins belongs was a traceback of verify and of import."""
+    ent, bur, _ = homes
+    run(runner, ent, "package", "export", "-o", str(tmp_path / "sub"))
+    (tmp_path / "sub" / "data" / "records" / "junk").write_text("x", encoding="utf-8")
+    r = run(runner, None, "package", "verify", str(tmp_path / "sub"))
+    assert r.exit_code == 3 and "Traceback" not in r.output
+    assert r.stderr.splitlines()[0].startswith("包核验未通过") and "data/records/junk: 应为目录 (a folder expected here)" in r.stderr
+    from archive.app import Archive
+    from tests.test_packages import PW
+
+    with contextlib.closing(Archive.open(bur, passphrase=PW)) as a:
+        before = dump(a)
+    r = run(runner, bur, "package", "import", str(tmp_path / "sub"))
+    assert r.exit_code == 3 and "未导入任何内容" in r.stderr and "data/records/junk: 应为目录" in r.stderr
+    with contextlib.closing(Archive.open(bur, passphrase=PW)) as a:
+        assert dump(a) == before

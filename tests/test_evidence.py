@@ -315,3 +315,12 @@ def test_proves_names_an_expired_licence_and_certificate():
     assert "发包单位3项" in agreement and "承包单位3项" in agreement
     ticket = ev.proves({"type": "work_ticket", "subtype": "hot_work"}, factories.hot_work_ticket(), date(2026, 6, 1))
     assert ticket.startswith("动火作业") and "气体检测" in ticket
+
+
+@pytest.mark.parametrize("index", ["[]", '{"items": "x", "records_package": "y"}'])
+def test_an_index_of_another_shape_is_named_not_raised(case, tmp_path, index):
+    copy = tmp_path / "ev"
+    shutil.copytree(case["bag"], copy)
+    (copy / "index.json").write_text(index, encoding="utf-8")
+    rep = verify_package(copy)
+    assert not rep.ok and "index.json: 格式错误 (malformed)" in rep.failures

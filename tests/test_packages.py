@@ -15,6 +15,7 @@ import sys
 import time
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -999,3 +1000,55 @@ def test_an_imported_document_is_not_corrected_by_the_importer(pair, tmp_path):
         bur.supersede(ticket, changed, reason="改写", pdf=False)
     assert f"记录 {ticket} 来自 {ENTERPRISE}，只有原记录的单位可以更正它" in str(e.value.problems[0].message)
     assert dump(bur) == before
+
+
+def _in_first_record(name: str, value) -> Callable[[Path], None]:
+    def tamper(bag: Path) -> None:
+        p = record_dir(bag, "work_ticket") / name
+        p.write_text(json.dumps(value(json.loads(p.read_text(encoding="utf-8"))), ensure_ascii=False), encoding="utf-8")
+    return tamper
+
+
+def _file_instead_of_folder(rel: str) -> Callable[[Path], None]:
+    return lambda bag: (bag / rel).write_text("x", encoding="utf-8")
+
+
+def _with(key: str, value) -> Callable[[dict], dict]:
+    return lambda d: {**d, key: value}
+
+
+def _index_twice(bag: Path) -> None:
+    index = json.loads((bag / "index.json").read_text(encoding="utf-8"))
+    index["records"].append(index["records"][0])
+    (bag / "index.json").write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+
+
+def _folder_named_like_a_key(bag: Path) -> None:
+    (bag / "data" / "keys" / "x.pub.pem").mkdir()
+
+
+HOSTILE_SHAPES = {
+    # what anyone can write into a package: each was a traceback of `package verify` (and of import)
+    "a file among the origins of data/records": (_file_instead_of_folder("data/records/junk"), "data/records/junk: 应为目录"),
+    "a file among the origins of data/checkpoints": (_file_instead_of_folder("data/checkpoints/junk"), "data/checkpoints/junk: 应为目录"),
+    "seal.json a list": (_in_first_record("seal.json", lambda d: [d]), "seal.json 不是 JSON 对象"),
+    "record.json a list": (_in_first_record("record.json", lambda d: [d]), "record.json 不是 JSON 对象"),
+    "proof.json a list": (_in_first_record("proof.json", lambda d: [d]), "proof.json 不是 JSON 对象"),
+    "proof names a list as checkpoint": (_in_first_record("proof.json", _with("checkpoint", [1])), "指向的检查点"),
+    "leaf data a list": (_in_first_record("proof.json", _with("leaf_data", "[1]")), "账本条目无法解析"),
+    "record.json files of numbers": (_in_first_record("record.json", _with("files", [1])), "record.json 的文件清单格式错误"),
+    "a file path a number": (_in_first_record("record.json", lambda d: {**d, "files": [{**f, "path": 5} for f in d["files"]]}),
+                             "record.json 的文件清单格式错误"),
+    "index.json records numbers": (lambda bag: (bag / "index.json").write_text('{"records": [1, 2]}'), "index.json: records 的每一项须有字符串 path"),
+    "index.json path a list": (lambda bag: (bag / "index.json").write_text('{"records": [{"path": [1]}]}'), "index.json: records 的每一项须有字符串 path"),
+    "index.json lists a record twice": (_index_twice, "列出了 2 次 (record listed more than once)"),
+    "a folder named like a key": (_folder_named_like_a_key, "data/keys/x.pub.pem: 公钥无法读取"),
+}
+
+
+@pytest.mark.parametrize("what", list(HOSTILE_SHAPES))
+def test_hostile_shapes_are_named_never_raised(bag, what):
+    tamper, named = HOSTILE_SHAPES[what]
+    tamper(bag)
+    rep = verify_package(bag)
+    assert not rep.ok and any(named in f for f in rep.failures), rep.failures

@@ -166,16 +166,16 @@ def _verify_records(bag_dir: Path, rep: PackageReport, known: dict[str, str] | N
             fail(f"{rel}: 检查点签名无效 (checkpoint signature does not verify with data/keys/{origin}.pub.pem)")
         rep.checkpoints.append({"origin": origin, "tree_size": cp.tree_size, "root": cp.root.hex()})
         folder = (bag_dir / rel).parent
-        for sig_file in sorted(folder.glob("cosignature-*.sig")):
+        for sig_file in sorted(p for p in folder.glob("cosignature-*.sig") if p.is_file()):
             witness = sig_file.name[len("cosignature-"):-len(".sig")]
             wk = key(witness)
             if wk is not None and not keys.verify_signature(wk, sig_file.read_bytes(), cp.body().encode()):
                 fail(f"{sig_file.relative_to(bag_dir).as_posix()}: 见证副署签名无效 (witness cosignature does not verify)")
     index = _read_index(bag_dir, fail)
-    listed = {r.get("path") for r in index.get("records", [])} if index else set()
+    listed = {r["path"] for r in index["records"]} if index else set()
     base = bag_dir / "data" / "records"
     found = set()
-    folders = sorted(p for o in (base.iterdir() if base.is_dir() else []) for p in o.iterdir())
+    folders = sorted(p for o in (base.iterdir() if base.is_dir() else []) if o.is_dir() for p in o.iterdir())
     total = len(folders)
     for n, folder in enumerate(folders, 1):
         origin, rid = folder.parent.name, folder.name
@@ -225,6 +225,12 @@ def _read_index(bag_dir: Path, fail: Callable[[str], None]) -> dict | None:
     if not isinstance(index, dict) or not isinstance(index.get("records"), list):
         fail(f"{INDEX_NAME}: 格式错误 (malformed)")
         return None
+    paths = [r.get("path") if isinstance(r, dict) else None for r in index["records"]]
+    if not all(isinstance(p, str) for p in paths):
+        fail(f"{INDEX_NAME}: records 的每一项须有字符串 path (malformed: every record entry needs a path)")
+        return None
+    for p in sorted({p for p in paths if paths.count(p) > 1}):
+        fail(f"{INDEX_NAME}: {p} 列出了 {paths.count(p)} 次 (record listed more than once)")
     return index
 
 
@@ -259,6 +265,9 @@ def verify_evidence_bag(bag_dir: Path, rep: PackageReport, state, *, progress: P
         index = json.loads((bag_dir / INDEX_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         fail(f"{INDEX_NAME}: 无法读取 (unreadable: {e})")
+        return
+    if not isinstance(index, dict) or not isinstance(index.get("items") or [], list) or not isinstance(index.get("records_package") or {}, dict):
+        fail(f"{INDEX_NAME}: 格式错误 (malformed)")
         return
     items = index.get("items") or []
     if (index.get("records_package") or {}).get("tagmanifest_sha256") != inner_digest:

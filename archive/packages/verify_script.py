@@ -121,7 +121,7 @@ class Checker:
                 continue
             try:
                 self.fingerprints[name[: -len(".pub.pem")]] = key_fingerprint(os.path.join(folder, name))
-            except (ValueError, UnicodeDecodeError) as e:
+            except (OSError, ValueError) as e:
                 self.fail(f"data/keys/{name}: 公钥无法读取 (unreadable public key: {e})")
 
     def check_checkpoints(self) -> None:
@@ -129,7 +129,7 @@ class Checker:
         if not os.path.isdir(base):
             self.fail("缺少 data/checkpoints 目录 (no checkpoint in the package)")
             return
-        for origin in sorted(os.listdir(base)):
+        for origin in self.folders(base):
             for size in sorted(os.listdir(os.path.join(base, origin))):
                 folder = os.path.join(base, origin, size)
                 rel = _rel(self.bag, os.path.join(folder, "checkpoint.txt"))
@@ -180,6 +180,16 @@ class Checker:
             if not matched:
                 self.fail(f"{rel}: 没有可对照的检查点 (no checkpoint of this ledger in the package)")
 
+    def folders(self, base: str) -> list[str]:
+        """The sub-folders of ``base`` (one per origin); anything else in it is named."""
+        out = []
+        for name in sorted(os.listdir(base)):
+            if os.path.isdir(os.path.join(base, name)) and not os.path.islink(os.path.join(base, name)):
+                out.append(name)
+            else:
+                self.fail(f"{_rel(self.bag, os.path.join(base, name))}: 应为目录 (a folder expected here)")
+        return out
+
     # -- records --
 
     def check_records(self) -> None:
@@ -187,7 +197,7 @@ class Checker:
         if not os.path.isdir(base):
             self.fail("缺少 data/records 目录 (no records in the package)")
             return
-        for origin in sorted(os.listdir(base)):
+        for origin in self.folders(base):
             for rid in sorted(os.listdir(os.path.join(base, origin))):
                 self.records += 1
                 self.check_record(origin, rid, os.path.join(base, origin, rid))
@@ -207,6 +217,10 @@ class Checker:
         except (OSError, ValueError) as e:
             self.fail(f"{label}: 文件缺失或无法解析 (missing or unreadable: {e})")
             return
+        for name, value in (("seal.json", seal), ("record.json", rec), ("proof.json", proof)):
+            if not isinstance(value, dict):
+                self.fail(f"{label}: {name} 不是 JSON 对象 (not a JSON object)")
+                return
         if len(sig) != 64:
             self.fail(f"{label}: seal.sig 不是 64 字节的 Ed25519 签名 (seal.sig is not a 64-byte signature)")
         # the seal and record.json
@@ -231,6 +245,10 @@ class Checker:
         self.check_proof(label, origin, rid, proof, seal, seal_bytes, sig)
 
     def check_files(self, label: str, folder: str, rec: dict, seal: dict) -> None:
+        for name, entries, fields in (("封签", seal.get("files", []), ("role", "name")), ("record.json", rec.get("files", []), ("role", "name", "path"))):
+            if not isinstance(entries, list) or not all(isinstance(f, dict) and all(isinstance(f.get(k), str) for k in fields) for f in entries):
+                self.fail(f"{label}: {name} 的文件清单格式错误 (malformed file list)")
+                return
         sealed = {(f.get("role"), f.get("name")): f for f in seal.get("files", [])}
         listed = {(f.get("role"), f.get("name")): f for f in rec.get("files", [])}
         if set(sealed) != set(listed):
@@ -271,7 +289,7 @@ class Checker:
 
     def check_proof(self, label: str, origin: str, rid: str, proof: dict, seal: dict, seal_bytes: bytes, sig: bytes) -> None:
         cp_rel = proof.get("checkpoint", "")
-        note = self.checkpoints.get(cp_rel)
+        note = self.checkpoints.get(cp_rel) if isinstance(cp_rel, str) else None
         if note is None:
             self.fail(f"{label}: proof.json 指向的检查点 {cp_rel} 不在包中 (proof names a checkpoint not in the package)")
             return
@@ -297,6 +315,8 @@ class Checker:
         try:
             leaf = json.loads(leaf_data)
         except ValueError:
+            leaf = None
+        if not isinstance(leaf, dict):
             self.fail(f"{label}: 账本条目无法解析 (leaf data unreadable)")
             return
         if leaf.get("event") != "record_sealed" or leaf.get("record_id") != rid:
