@@ -233,7 +233,7 @@ class WebApp:
         return Response(body, status_code=status, media_type="application/json; charset=utf-8", headers={"cache-control": "no-store"})
 
     def error(self, request: Request, status: int, lines: list[str], viewer: Viewer | None = None) -> Response:
-        titles = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "没有找到", 405: "不支持的请求", 413: "文件过大",
+        titles = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "没有找到", 405: "不支持的请求", 411: "请求缺少长度", 413: "文件过大",
                   429: "请稍后再试", 500: "服务器内部错误", 503: "档案暂不可用"}
         title = titles.get(status, "出错了")
         if request.url.path.startswith("/api/"):
@@ -254,6 +254,8 @@ class WebApp:
                     return self.error(request, 413, ["表单过大 (form too large)"])
                 ctype = request.headers.get("content-type", "")
                 if ctype.startswith("application/x-www-form-urlencoded"):
+                    if length is None:  # a chunked body would be read whole before anything is checked, past the limit
+                        return self.error(request, 411, ["请求缺少长度 (Content-Length required)"])
                     parsed = await request.form(max_files=0, max_fields=100)
                     form = {k: v for k, v in parsed.items() if isinstance(v, str)}
             if getattr(handler, "streams_body", False):
@@ -267,6 +269,12 @@ class WebApp:
 
         endpoint.__name__ = handler.__name__
         return endpoint
+
+    def secure(self, request: Request) -> bool:
+        """Whether the browser reaches this server over TLS: the request says https, or the server
+        is reached through a TLS proxy at ``web_base_url`` (https://…) while it is itself spoken to
+        in plain http. Cookies are then sent back over TLS only (``Secure``)."""
+        return request.url.scheme == "https" or self.settings.web_base_url.lower().startswith("https://")
 
     def viewer(self, request: Request) -> Viewer | None:
         archive = self.archives.get()

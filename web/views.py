@@ -68,7 +68,7 @@ def _login_page(web: WebApp, request: Request, *, message: str = "", status: int
                     request=request)
     if is_navigation(request):  # what a page loads for itself never replaces the form's cookie
         resp.set_cookie(web.login_cookie, sign_token(archive, nonce), max_age=3600, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", path="/login")
+                        secure=web.secure(request), path="/login")
     return resp
 
 
@@ -87,10 +87,12 @@ def login_get(web: WebApp, request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     web: WebApp = request.app.state.web
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD is a GET without the body, never a sign-in
         return await run_in_threadpool(login_get, web, request)
     length = request.headers.get("content-length")
-    if length is not None and whole_number(length, default=8193) > 8192:
+    if length is None:  # a chunked body would be read whole before its size is known
+        return web.error(request, 411, ["请求缺少长度 (Content-Length required)"])
+    if whole_number(length, default=8193) > 8192:
         return web.error(request, 413, ["表单过大 (form too large)"])
     form = await request.form(max_files=0, max_fields=10)
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -111,7 +113,7 @@ def login_post(web: WebApp, request: Request, form: dict[str, str]) -> Response:
         return _login_page(web, request, message=e.message, status=401, name=name[:64])
     resp = RedirectResponse(safe_next(form.get("next")), status_code=303)
     resp.set_cookie(web.cookie_name, sign_token(archive, token), max_age=web.settings.web_session_hours * 3600, httponly=True,
-                    samesite="lax", secure=request.url.scheme == "https", path="/")
+                    samesite="lax", secure=web.secure(request), path="/")
     resp.delete_cookie(web.login_cookie, path="/login")
     return resp
 

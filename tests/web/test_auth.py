@@ -259,3 +259,50 @@ def test_errors_are_chinese_pages_without_tracebacks(shared_world):
         r = c.put("/")
         assert r.status_code == 405 and "不支持" in r.text
         assert c.get("/static/").status_code == 404  # no directory listing
+
+
+def test_behind_a_tls_proxy_the_cookies_are_secure(world):
+    """The browser speaks https to a TLS proxy, the proxy plain http to the server (``web_base_url``
+    is https://…): the session's and the sign-in form's cookies must still never travel without TLS."""
+    from starlette.testclient import TestClient
+
+    from web.server import create_app
+
+    toml = world["bureau"] / "outsafe.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert "[settings]" in text
+    toml.write_text(text.replace("[settings]", '[settings]\nweb_base_url = "https://outsafe.gaoxin.example"', 1), encoding="utf-8")
+    app = create_app(world["bureau"])
+
+    async def proxied(scope, receive, send):  # what the proxy hands on: the same request, in plain http
+        await app(dict(scope, scheme="http") if scope["type"] == "http" else scope, receive, send)
+
+    with TestClient(proxied, base_url="https://testserver", follow_redirects=False) as c:
+        page = c.get("/login")
+        assert "; secure" in page.headers["set-cookie"].lower()
+        r = login(c, "bureau_officer")
+        session = next(v for v in r.headers.get_list("set-cookie") if v.startswith("outsafe_session_"))
+        assert "; secure" in session.lower() and "httponly" in session.lower()
+        assert c.get("/api/me").json()["name"] == "bureau_officer"
+    with client(world["enterprise_a"]) as plain:  # served in plain http at the default address: cookies it can send back
+        assert "secure" not in plain.get("/login").headers["set-cookie"].lower()
+
+
+def test_a_form_sent_in_chunks_is_refused_before_it_is_read(world):
+    """A state-changing form without Content-Length (chunked) would be read whole, past the form
+    limit, before the session is even looked at: refused at once, signed in or not."""
+    def body():
+        for _ in range(64):
+            yield b"a=" + b"x" * 65536 + b"&"
+
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    with client(world["enterprise_a"]) as c:
+        for path in ("/exports/submission", "/login"):
+            r = c.post(path, content=body(), headers=form)
+            assert r.status_code == 411 and "Content-Length" in r.text, (path, r.status_code)
+        login(c, "ent_officer")
+        r = c.post("/exports/submission", content=body(), headers={**form, "x-csrf-token": csrf(c)})
+        assert r.status_code == 411
+        assert c.head("/login").status_code in (200, 303)  # a HEAD of the sign-in page is a GET, never a sign-in attempt
+    with client(world["enterprise_a"]) as fresh:
+        assert fresh.head("/login").status_code == 200
