@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,6 +66,23 @@ def check_digest(digest: str) -> str:
 
 def damaged(digest: str, actual: str) -> BlobDamaged:
     return BlobDamaged(f"文件库中的 {digest[:12]}… 内容已被改动 (blob altered: its bytes hash to {actual[:12]}…)")
+
+
+def open_stored(path: Path, digest: str) -> BinaryIO:
+    """A stored blob opened for reading — a regular file, never a link followed to somewhere else,
+    nor a FIFO or device put in its place (reading one would block or never end).
+    FileNotFoundError when there is none."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise BlobDamaged(f"文件库中的 {digest[:12]}… 被换成了符号链接 (blob replaced by a symbolic link)") from e
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise BlobDamaged(f"文件库中的 {digest[:12]}… 不是普通文件 (blob replaced by a FIFO, device or folder)")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 class CheckedReader(io.RawIOBase):
@@ -250,7 +269,7 @@ class FileBlobStore:
     def _open_raw(self, digest: str) -> BinaryIO:
         p = self.path_for(digest)
         try:
-            return p.open("rb")
+            return open_stored(p, digest)
         except FileNotFoundError as e:
             raise BlobMissing(f"文件库中没有 {digest[:12]}… (blob missing)") from e
 
@@ -264,7 +283,7 @@ class FileBlobStore:
         h = hashlib.sha256()
         n = 0
         try:
-            with self.path_for(digest).open("rb") as fh:
+            with open_stored(self.path_for(digest), digest) as fh:
                 while chunk := fh.read(CHUNK):
                     h.update(chunk)
                     n += len(chunk)

@@ -446,3 +446,31 @@ def test_values_of_another_type_written_over_columns_are_named_not_raised(arc):
     assert any(rid in m and "signature does not verify" in m for m in msgs), msgs
     assert any(f"leaf {leaf['idx']}: hash does not match" in m for m in msgs), msgs
     assert any("signed note unreadable" in m for m in msgs), msgs
+
+
+def test_a_blob_replaced_by_a_fifo_or_a_link_is_named_and_verify_ends(arc, tmp_path):
+    """A FIFO put where a blob was made verify wait forever (a link to /dev/zero: read forever);
+    a link to a copy elsewhere passed, though what it points to can change at any time."""
+    import threading
+
+    rid = record(arc, "work_ticket")["id"]
+    p, f = blob_path(arc, rid, "pdf")
+    copy = tmp_path / "elsewhere.pdf"
+    shutil.copyfile(p, copy)
+    p.unlink()
+    p.symlink_to(copy)
+    (msg,) = failures(arc)
+    assert rid in msg and f["name"] in msg and "blob replaced by a symbolic link" in msg
+    p.unlink()
+    os.mkfifo(p)
+    done: list = []
+    t = threading.Thread(target=lambda: done.append(failures(arc)), daemon=True)
+    t.start()
+    t.join(60)
+    if t.is_alive():  # before the fix: blocked opening the FIFO; a writer lets it end
+        with open(p, "wb"):
+            pass
+        t.join(60)
+    assert not t.is_alive() and done, "verify waited on a FIFO in the blob store"
+    (msg,) = done[0]
+    assert rid in msg and "blob replaced by a FIFO, device or folder" in msg
