@@ -34,7 +34,7 @@ from archive.clock import SYSTEM, Clock
 from archive.documents.convert import Converter, convert_one
 from archive.documents.render import render_record
 from archive.documents.templates import template_for
-from archive.errors import ExitCode, NotFound, Problem, RuleViolation, StorageError, TemplateError, ValidationFailed
+from archive.errors import ExitCode, KeyError_, NotFound, Problem, RuleViolation, StorageError, TemplateError, ValidationFailed
 from archive.integrity import canonical as jcs
 from archive.integrity import keys
 from archive.integrity import seal as sealing
@@ -313,7 +313,12 @@ class Archive:
     @property
     def secret(self) -> bytes:
         if self._secret is None:
-            self._secret = (self.home.keys_dir / "id-hash.key").read_bytes()
+            path = self.home.keys_dir / "id-hash.key"
+            try:
+                self._secret = path.read_bytes()
+            except OSError as e:
+                raise KeyError_(f"身份证号散列密钥无法读取 (the ID-number hashing key is missing or unreadable: {e.strerror}): {path}",
+                                hint="从备份恢复 keys/ 目录 (restore keys/ from a backup)") from e
         return self._secret
 
     def registry(self) -> Registry:

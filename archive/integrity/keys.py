@@ -174,6 +174,8 @@ def load_public(keys_dir: Path) -> Ed25519PublicKey:
         return load_public_pem(path.read_bytes())
     except FileNotFoundError as e:
         raise KeyError_(f"没有公钥文件 (public key missing): {path}") from e
+    except OSError as e:  # a folder in its place, no permission
+        raise KeyError_(f"公钥文件无法读取 (public key unreadable: {e.strerror}): {path}") from e
 
 
 def load_signer(keys_dir: Path, passphrase: PassphraseProvider = env_passphrase) -> Signer:
