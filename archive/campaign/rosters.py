@@ -432,6 +432,11 @@ def _read_sheet(ws: Any, cols: list[Column], sheet: str, problems: list[RowProbl
 MAX_WORKBOOK_BYTES = 20 * 2**20  # a roster of thousands of people is well under 1 MB
 MAX_EXPANDED_BYTES = 200 * 2**20  # what its XML may expand to
 MAX_ROWS = 20_000
+# cells of all its worksheets: a full roster (MAX_ROWS rows of the widest sheet, 27 columns, and its
+# list sheet) is ~800,000; openpyxl holds every cell as an object (~400 bytes), so 200 MB of small
+# cells (<c><v>1</v></c>) would take gigabytes and minutes — counted in the XML before it loads
+MAX_CELLS = 1_000_000
+CELL = re.compile(rb"<c[ >/]")
 
 
 def _check_workbook_size(path: Path) -> None:
@@ -450,10 +455,28 @@ def _check_workbook_size(path: Path) -> None:
                 found = check_zip_sizes(zf, limits)
                 if found:
                     problem = "Excel 文件解压后过大，已拒绝 (workbook expands too far): " + found[0]
+                elif (cells := _cells(zf)) > MAX_CELLS:
+                    problem = f"Excel 文件单元格过多（{cells:,} 个以上，至多 {MAX_CELLS:,}） (too many cells)"
     except (OSError, zipfile.BadZipFile) as e:
         problem = f"无法读取 Excel 文件 (cannot read workbook): {type(e).__name__}: {e}"
     if problem:
         raise ValidationFailed([Problem("", problem, file=str(path))])
+
+
+def _cells(zf: Any) -> int:
+    """The cells of the workbook's worksheets, counted in their XML a megabyte at a time (stops
+    once past :data:`MAX_CELLS`)."""
+    count = 0
+    for name in zf.namelist():
+        if not name.startswith("xl/worksheets/"):
+            continue
+        with zf.open(name) as fh:
+            tail = b""
+            while count <= MAX_CELLS and (chunk := fh.read(2**20)):
+                buf = tail + chunk
+                count += len(CELL.findall(buf))
+                tail = buf[-2:]  # "<c" then the next byte: a cell cut by the chunk's end is found once, in the next
+    return count
 
 
 FORMULA = re.compile(rb"<f[ >/]")

@@ -616,3 +616,23 @@ def test_a_registry_larger_than_the_page_lists_is_searched_as_one_types(ent, mon
     assert last["uscc"] in [o["uscc"] for o in found]  # beyond the page's first two
     monkeypatch.setattr(pk, "MOST", 2000)
     assert 'id="dl-org" data-kind="org" data-more="0"' in ent.get("/forms/new/project").text
+
+
+def test_a_roster_of_a_million_tiny_cells_is_refused_before_it_is_loaded(ent, tmp_path):
+    """An "xlsx bomb" of small cells: a few MB that the zip limits let through (the XML is ~35 MB,
+    deflated ~15:1) but that openpyxl would turn into a million objects, hundreds of MB — per upload."""
+    import zipfile
+
+    template = write_template("persons", tmp_path / "persons.xlsx")
+    rows = "".join(f'<row r="{i}">' + "".join(f'<c r="{col}{i}"><v>{i}</v></c>' for col in "ABCDEFGHIJKLMNOPQRST") + "</row>"
+                   for i in range(1, 55_001))  # varied enough to pass the zips' ratio limit (100:1)
+    sheet = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>' + rows + "</sheetData></worksheet>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(template) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item, sheet.encode() if item.filename == "xl/worksheets/sheet1.xml" else zin.read(item.filename))
+    assert len(out.getvalue()) < 8 * 2**20
+    r = ent.post("/forms/rosters", data={"csrf_token": token(ent), "kind": "persons", "mode": "check"},
+                 files={"file": ("人员名册.xlsx", out.getvalue(), "application/octet-stream")})
+    assert r.status_code == 400 and "单元格过多" in r.text and "1,000,000" in r.text
