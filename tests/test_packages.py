@@ -1052,3 +1052,26 @@ def test_hostile_shapes_are_named_never_raised(bag, what):
     tamper(bag)
     rep = verify_package(bag)
     assert not rep.ok and any(named in f for f in rep.failures), rep.failures
+
+
+def test_a_record_id_that_could_never_be_exported_again_is_refused(pair, tmp_path, monkeypatch):
+    """An enterprise running altered software names a record 'odd id 甲' (a folder name like any
+    other): imported, every later export of the bureau that held it — its submission, an evidence
+    package — failed on that id. Import takes only the ids export writes."""
+    import re as re_
+
+    from archive import ids
+    from archive.packages import export as export_mod
+
+    ent, bur, _ = pair
+    odd = factories.write(tmp_path / "odd", "ticket.yaml", factories.hot_work_ticket(ticket_no="DH-2026-0555"))
+    with monkeypatch.context() as m:
+        m.setattr(ids, "new_id", lambda *_: "odd id 甲")
+        ent.add_files([odd], pdf=False)
+    monkeypatch.setattr(export_mod, "RECORD_ID_RE", re_.compile(".*"))
+    result = export_package(ent, tmp_path / "p")
+    before = dump(bur)
+    with pytest.raises(IntegrityError) as e:
+        import_package(bur, result.path)
+    assert f"记录 'odd id 甲'（来源 '{ENTERPRISE}'）：编号或来源不合 outsafe 的格式" in "\n".join(e.value.failures)
+    assert dump(bur) == before

@@ -37,6 +37,7 @@ EXTRACTION_DOCX = "电子数据提取笔录.docx"
 EXTRACTION_PDF = "电子数据提取笔录.pdf"
 COMPILATION = "证据材料汇编.pdf"
 USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+RECORD_ID_RE = re.compile(r"^[0-9A-Z]{26}$")  # what a package may name a record folder (export and import)
 STORED_SUFFIXES = (".pdf", ".docx", ".xlsx", ".jpg", ".jpeg", ".png", ".zip", ".gz")
 
 

@@ -9,7 +9,6 @@ import base64
 import contextlib
 import json
 import os
-import re
 import secrets
 import shutil
 import time
@@ -33,6 +32,7 @@ from archive.packages.common import (
     KIND_SUBMISSION,
     SCRIPT_NAME,
     STORED_SUFFIXES,
+    RECORD_ID_RE,
     USCC_RE,
     ExportResult,
     Progress,
@@ -257,7 +257,7 @@ class _Builder:
 
     def _add_record(self, row: dict) -> None:
         rid, origin = row["id"], row["origin"]
-        if not USCC_RE.match(origin or "") or not re.fullmatch(r"[0-9A-Z]{26}", rid):
+        if not USCC_RE.match(origin or "") or not RECORD_ID_RE.match(rid):
             raise PackageError(f"记录 {rid!r} 的编号或来源 {origin!r} 不能用作路径 (unsafe id or origin)")
         if not row.get("seal") or row.get("signature") is None:
             raise PackageError(f"记录 {rid} 没有封签 (record has no seal)")

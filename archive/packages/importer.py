@@ -28,6 +28,8 @@ from archive.packages.common import (
     INDEX_NAME,
     KIND_LABELS,
     KIND_SUBMISSION,
+    RECORD_ID_RE,
+    USCC_RE,
     ImportResult,
     PackageReport,
     Progress,
@@ -135,6 +137,10 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
     plan: list[_Incoming] = []
     present = set()
     for inc in incoming:
+        if not RECORD_ID_RE.match(inc.rid) or not USCC_RE.match(inc.origin):
+            refusals.append(f"记录 {inc.rid!r}（来源 {inc.origin!r}）：编号或来源不合 outsafe 的格式，导入后无法再导出"
+                            " (record id or origin of another form: it could never be exported again)")
+            continue
         existing = catalog.get_record(inc.rid)
         if existing is not None:
             if existing["seal"].encode() != inc.seal or bytes(existing["signature"]) != inc.signature:
