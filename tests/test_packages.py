@@ -1075,3 +1075,21 @@ def test_a_record_id_that_could_never_be_exported_again_is_refused(pair, tmp_pat
         import_package(bur, result.path)
     assert f"记录 'odd id 甲'（来源 '{ENTERPRISE}'）：编号或来源不合 outsafe 的格式" in "\n".join(e.value.failures)
     assert dump(bur) == before
+
+
+def _folder_for(name: str) -> Callable[[Path], None]:
+    def tamper(bag: Path) -> None:
+        (bag / name).unlink()
+        (bag / name).mkdir()
+    return tamper
+
+
+@pytest.mark.parametrize("tamper, named", [
+    (lambda bag: (bag / "bagit.txt").write_bytes(b"\xff\xfe"), "bagit-python: 无法读取 (unreadable: 'utf-8' codec can't decode"),
+    (_folder_for("bag-info.txt"), "bagit-python: bag-info.txt: 无法读取 (unreadable: Is a directory)"),
+], ids=["bagit.txt no UTF-8", "bag-info.txt a folder"])
+def test_bagit_python_on_a_hostile_bag_is_named_never_raised(bag, tamper, named):
+    """`package verify --bagit` was a traceback of bagit-python's own reading."""
+    tamper(bag)
+    rep = verify_package(bag, bagit_check=True)
+    assert not rep.ok and any(f.startswith(named) for f in rep.failures), rep.failures

@@ -452,4 +452,8 @@ def bagit_validate(root: Path) -> list[str]:
             return [f"bagit-python: {d}" for d in details] or [f"bagit-python: {e}"]
         except bagit.BagError as e:
             return [f"bagit-python: {e}"]
+        except OSError as e:  # a folder where it reads a tag file
+            return [f"bagit-python: {Path(e.filename or '').name}: 无法读取 (unreadable: {e.strerror})"]
+        except ValueError as e:  # a tag file that is no UTF-8
+            return [f"bagit-python: 无法读取 (unreadable: {e})"]
     return []
