@@ -22,6 +22,23 @@ def _s(default: Any, source: str, doc: str) -> Any:
     return field(default=default, metadata={"source": source, "doc": doc})
 
 
+def _addresses(value: tuple) -> str | None:
+    """What is wrong with a list of addresses of trusted proxies (each an IP address or network)."""
+    import ipaddress
+
+    for v in value:
+        try:
+            if not isinstance(v, str):
+                raise ValueError(v)
+            ipaddress.ip_network(v.strip(), strict=False)
+        except ValueError:
+            return f"“{v}”不是 IP 地址或网段，如 \"127.0.0.1\"、\"10.0.0.0/8\" (not an IP address or network)"
+    return None
+
+
+VALUE_CHECKS = {"web_trusted_proxies": _addresses}  # setting → what is wrong with a value of the right type, or None
+
+
 @dataclass(frozen=True)
 class Settings:
     # --- 三级安全教育 (training) -----------------------------------------------------------
@@ -108,6 +125,9 @@ class Settings:
     # --- reminders (outsafe remind, the dashboard) ------------------------------------------------
     remind_days: int = _s(30, "[P]", "提醒列出今后多少天内到期的证照、协议、整改期限和报送期限")
     web_base_url: str = _s("http://127.0.0.1:8080", "[P]", "网页服务对外的地址，提醒邮件中的链接以此开头")
+    web_trusted_proxies: tuple[str, ...] = _s(
+        (), "[P]", "网页服务前面的反向代理（如 nginx）的地址：只采信来自这些地址的请求所带的 X-Forwarded-For / X-Forwarded-Proto，"
+        "作为访客地址（登录限速、访问日志）和协议；空 = 一律不采信（直接对外服务时）")
 
     # --- privacy and documents ---------------------------------------------------------------
     mask_id_in_documents: bool = _s(True, "domain.md §4.2 Privacy [P]", "生成的文书中身份证号是否打码")
@@ -197,6 +217,10 @@ class Settings:
                     continue
             elif isinstance(default, str) and not isinstance(value, str):
                 problems.append(Problem(f"settings.{key}", "应为文本 (must be text)", file=file))
+                continue
+            wrong = VALUE_CHECKS[key](value) if key in VALUE_CHECKS else None
+            if wrong:
+                problems.append(Problem(f"settings.{key}", wrong, file=file))
                 continue
             kwargs[key] = value
         if problems:

@@ -131,10 +131,16 @@ def run(home: Path, *, host: str = "127.0.0.1", port: int = 8080, passphrase: st
                 say(f"警告/warning: 签名私钥不可用，导出和访问日志锚定将失败 (signing key unavailable: {e.message})")
         owner = probe.owner_name
         accounts = len(probe.catalog.accounts.accounts())
+        proxies = [p.strip() for p in probe.settings.web_trusted_proxies]
     finally:
         probe.close()
     shown = f"[{host}]" if ":" in host else host
-    options = dict(host=host, port=port, log_level="warning", access_log=False, server_header=False, date_header=True, proxy_headers=False,
+    # the visitor's address and scheme: the connection's, unless it comes from a proxy named in
+    # web_trusted_proxies — then what that proxy says (X-Forwarded-For / -Proto): behind nginx every
+    # request would otherwise come from the proxy, and 20 failed sign-ins from anyone would throttle
+    # every visitor, and the access log would name no one
+    forwarded = dict(proxy_headers=True, forwarded_allow_ips=",".join(proxies)) if proxies else dict(proxy_headers=False)
+    options = dict(host=host, port=port, log_level="warning", access_log=False, server_header=False, date_header=True, **forwarded,
                    limit_concurrency=200, timeout_keep_alive=5)
     processes = f"{workers} 个进程 / processes; " if workers > 1 else ""
     say(f"outsafe serve: {owner} — http://{shown}:{port}/  （{processes}Ctrl-C 停止 / to stop）")
