@@ -1093,3 +1093,37 @@ def test_bagit_python_on_a_hostile_bag_is_named_never_raised(bag, tamper, named)
     tamper(bag)
     rep = verify_package(bag, bagit_check=True)
     assert not rep.ok and any(f.startswith(named) for f in rep.failures), rep.failures
+
+
+def _resign(bag: Path, signer) -> None:
+    """What whoever holds the signing key does after changing a package: both manifests, the
+    Payload-Oxum and the signature made again."""
+    from archive.packages import bag as bagfmt
+
+    payload = {p.relative_to(bag).as_posix(): bagfmt.hash_file(p) for p in sorted((bag / "data").rglob("*")) if p.is_file()}
+    (bag / "manifest-sha256.txt").write_bytes(bagfmt.manifest_text({p: h for p, (h, _) in payload.items()}))
+    info = (bag / "bag-info.txt").read_text(encoding="utf-8").splitlines()
+    oxum = f"Payload-Oxum: {sum(n for _, n in payload.values())}.{len(payload)}"
+    (bag / "bag-info.txt").write_text("".join((oxum if x.startswith("Payload-Oxum:") else x) + "\n" for x in info), encoding="utf-8")
+    tags = {p.name: bagfmt.hash_file(p)[0] for p in bag.iterdir() if p.is_file() and p.name not in (bagfmt.TAGMANIFEST, bagfmt.SIG_NAME)}
+    tm = bagfmt.manifest_text(tags)
+    (bag / bagfmt.TAGMANIFEST).write_bytes(tm)
+    (bag / bagfmt.SIG_NAME).write_bytes(signer.sign(tm))
+
+
+def test_rewritten_history_without_its_leaf_hashes_is_refused(pair, tmp_path):
+    """The forger of test_rewritten_history (a longer history) leaves out data/ledger/<signer>/
+    leaf-hashes.txt, which export always writes: with nothing to prove the earlier checkpoint a
+    prefix, the import skipped the check and took the rewritten history."""
+    ent, bur, files = pair
+    import_package(bur, export_package(ent, tmp_path / "p1").path)
+    _rewrite_history(ent, files, tmp_path, True)
+    second = export_package(ent, tmp_path / "p2")
+    shutil.rmtree(second.path / "data" / "ledger")
+    _resign(second.path, ent.signer())
+    assert verify_package(second.path).ok  # internally perfect still
+    before = dump(bur)
+    with pytest.raises(IntegrityError) as e:
+        import_package(bur, second.path)
+    assert f"data/ledger/{ENTERPRISE}/leaf-hashes.txt" in "\n".join(e.value.failures)
+    assert dump(bur) == before

@@ -119,6 +119,9 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
     # history: every checkpoint in the package vs what this archive witnessed before
     leaf_file = bag_dir / "data" / "ledger" / signer / "leaf-hashes.txt"
     signer_hashes = [bytes.fromhex(x) for x in leaf_file.read_text(encoding="ascii").split()] if leaf_file.is_file() else None
+    if signer_hashes is None:  # export always writes them; without them no earlier checkpoint can be proved a prefix
+        refusals.append(f"包中没有签名单位的账本叶哈希 data/ledger/{signer}/leaf-hashes.txt，无法核对其历史"
+                        " (the signer's leaf hashes are missing: its history cannot be checked)")
     consistency: dict[tuple[str, int], list[dict]] = {}
     for (origin, size), cp in sorted(checkpoints.items()):
         if origin == owner:
