@@ -293,14 +293,26 @@ def write_output(path: Path, data: bytes, *, mode: int = 0o644) -> Path:
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 
+NAME_CHARS, NAME_BYTES = 120, 200  # file systems allow 255 bytes: room left for a "~2" or a prefix
+
+
+def _cut(text: str, chars: int, size: int) -> str:
+    """At most ``chars`` characters and ``size`` UTF-8 bytes of ``text``, whole characters only."""
+    return text[:chars].encode("utf-8")[:size].decode("utf-8", "ignore")
+
+
 def safe_name(name: str, fallback: str = "file") -> str:
     """A file name that stays inside its folder: NFC, no separators or control characters,
-    no leading dots, at most 120 characters (keeping the extension)."""
+    no leading dots, at most 120 characters and 200 bytes of UTF-8 (keeping the extension) —
+    a Chinese name of 120 characters (360 bytes) could be written by no file system."""
     name = unicodedata.normalize("NFC", name or "")
     name = _UNSAFE.sub("_", name).strip().lstrip(".")
     if name in ("", ".", ".."):
         name = fallback
-    if len(name) > 120:
+    if len(name) > NAME_CHARS or len(name.encode("utf-8")) > NAME_BYTES:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[: 120 - len(ext) - 1] + "." + ext) if dot and len(ext) <= 10 else name[:120]
+        if dot and len(ext) <= 10:
+            name = _cut(stem, NAME_CHARS - len(ext) - 1, NAME_BYTES - len(ext.encode("utf-8")) - 1) + "." + ext
+        else:
+            name = _cut(name, NAME_CHARS, NAME_BYTES)
     return name

@@ -1127,3 +1127,14 @@ def test_rewritten_history_without_its_leaf_hashes_is_refused(pair, tmp_path):
         import_package(bur, second.path)
     assert f"data/ledger/{ENTERPRISE}/leaf-hashes.txt" in "\n".join(e.value.failures)
     assert dump(bur) == before
+
+
+def test_a_file_with_a_long_chinese_name_is_exported(pair, tmp_path):
+    """A case file named with 83 Chinese characters (249 bytes, a legal name) made every later
+    package export a traceback: 'File name too long' for files/source-<its name>."""
+    ent, bur, _ = pair
+    long = factories.write(tmp_path / "long", "动" * 83 + ".yaml", factories.hot_work_ticket(ticket_no="DH-2026-0888"))
+    ent.add_files([long], pdf=False)
+    result = export_package(ent, tmp_path / "p")
+    assert verify_package(result.path).ok
+    assert import_package(bur, result.path).records_new == result.records

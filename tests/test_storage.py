@@ -112,3 +112,15 @@ def test_uncontended_lock_says_nothing(tmp_path):
     with write_lock(tmp_path / "lock", notify=messages.append):
         pass
     assert messages == []
+
+
+@pytest.mark.parametrize("name", ["source-" + "隐" * 83 + ".yaml", "隐" * 300, "docx-" + "事故隐患" * 40 + ".docx", "a" * 300 + ".pdf"])
+def test_a_safe_name_fits_every_file_system(tmp_path, name):
+    """safe_name cut at 120 characters only: 120 Chinese characters are 360 bytes, and a package
+    export holding such a file name failed with 'File name too long'."""
+    from storage.home import safe_name
+
+    safe = safe_name(name)
+    assert len(safe.encode("utf-8")) <= 200 and len(safe) <= 120
+    assert safe.rpartition(".")[2] == name.rpartition(".")[2] or "." not in name
+    (tmp_path / (safe + "~12")).write_bytes(b"x")  # with room for a collision suffix
