@@ -110,6 +110,9 @@ class Settings:
     schedule_compression_tolerance_pct: float = _s(
         10, "domain.md §1.2 E2 [P]", "实际完工早于约定完工日期超过约定工期的该百分比、且无双方签字的变更时，提示压缩工期"
     )
+    quarterly_assessment_min_days: int = _s(
+        30, "[P] 整治方案 发包单位五查之五（季度安全生产考核）；天数无依据", "承包单位在一个已结束的季度内作业满多少日，未见该季度安全生产考核记录时提示"
+    )
     training_valid_months: int = _s(
         12, "生产经营单位安全培训规定 第9、13条（每年再培训）[S]", "最近一次合格的安全教育记录距作业日超过该月数，视为须再培训"
     )

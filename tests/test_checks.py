@@ -165,6 +165,24 @@ def test_e5_missing_quarterly_assessment_is_a_warning():
     assert f.severity == "warning" and "2026年第2季度" in f.message
 
 
+def test_e5_cites_the_plan_not_the_statutory_list():
+    """The 黑名单 of 发包单位五查之五 is the enterprise's own contractor list (domain.md §7.3); 令第11号
+    (安全生产严重失信主体名单) binds the bureau, not the enterprise, and is no basis of this check."""
+    e5 = RULES_BY_ID["E5"]
+    assert e5.basis == "整治方案 发包单位五查之五；《安全生产法》第四十九条第二款"
+    assert "令第11号" not in e5.basis and "严重失信" not in e5.basis and "令第11号" not in e5.violated
+
+
+def test_e5_quarter_without_assessment_uses_the_setting():
+    """The days worked in a quarter that call for a quarterly assessment are a proposal [P]: a setting."""
+    w = cf.world()
+    del w["assessment_q2"]
+    f = only(results(w), "E5")
+    days = int(f.message.split("季度作业 ")[1].split(" 天")[0])
+    assert results(w, settings=Settings(quarterly_assessment_min_days=days + 1))["E5"].findings == []
+    assert only(results(w, settings=Settings(quarterly_assessment_min_days=days)), "E5").severity == "warning"
+
+
 def test_e5_fatal_accident_and_overdue_major_hazard_are_triggers():
     w = cf.world()
     w["hazard"].update(grade="重大", status="整改中", rectified_on=None, deadline="2026-08-01", criterion="应急管理部令第10号 第3条第1项",
@@ -280,6 +298,19 @@ def test_c5_ticket_without_completion_is_a_warning():
     del w["ticket_lifting"]["completion"]
     f = only(results(w), "C5")
     assert f.severity == "warning" and titles(f) == ["吊装安全作业票 DZ-2026-0103"]
+
+
+def test_c5_lifting_without_ticket_cites_the_threshold_setting():
+    """The lifting-ticket threshold (GB 30871—2022 表B.1 注3, 10 t) is a setting; the message says the set one."""
+    w = cf.world()
+    w["project"].update(status="已完工", actual_end="2026-08-10", period={"start": "2026-04-10", "end": "2026-08-10"})
+    w["contract"]["period"]["end"] = "2026-08-10"
+    w["agreement"]["term"]["end"] = "2026-08-10"
+    del w["ticket_lifting"]
+    f = only(results(w), "C5")
+    assert f.severity == "warning" and "吊物小于10 t 的可不办票" in f.message
+    f = only(results(w, settings=Settings(lifting_ticket_min_tons=5)), "C5")
+    assert "吊物小于5 t 的可不办票" in f.message and "10 t" not in f.message
 
 
 # --- 令第10号 第3条 and confined spaces ------------------------------------------------------------------

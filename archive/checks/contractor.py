@@ -288,6 +288,7 @@ def c4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
 
 def c5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
+    s = settings_of(snap)
     projects = started_projects(scope, as_of)
     any_work = False
     numbers = {(r.obj.enterprise, r.obj.ticket_no) for r in snap.of("work_ticket")}
@@ -303,7 +304,7 @@ def c5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             if tt in kinds or end > as_of:
                 continue
             sev = "warning" if tt == "lifting" else "error"
-            extra = "（吊物小于10 t 的可不办票，但须风险分析）" if tt == "lifting" else ""
+            extra = f"（吊物小于{s.lifting_ticket_min_tons:g} t 的可不办票，但须风险分析）" if tt == "lifting" else ""
             ev.findings.append(make_finding(
                 sev, f"{project_name(p)}登记涉及{TICKET_TYPE_NAMES[tt]}作业，项目已于{cn_date(end)}完工，档案中没有{TICKET_TYPE_NAMES[tt]}作业票{extra}",
                 p=p, evidence=[pr], missing=[f"{TICKET_TYPE_NAMES[tt]}安全作业票"]))

@@ -183,6 +183,7 @@ def e5_triggers(snap: Snapshot, e: str, c: str, as_of: date) -> list[tuple[date,
 
 def e5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
+    s = settings_of(snap)
     seen = {(p.obj.enterprise, p.obj.contractor) for p in scope.projects}
     for r in snap.of("quarterly_assessment", "hazard", "accident"):
         e, c = r.obj.enterprise, getattr(r.obj, "contractor", None)
@@ -224,7 +225,7 @@ def e5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
             overlap = (min(q1, end) - max(q0, start)).days + 1
             done = [r for r in snap.group("quarterly_assessment", "pair").get((p.enterprise, p.contractor), ())
                     if r.obj.year == y and r.obj.quarter == q]
-            if overlap >= 30 and not done:
+            if overlap >= s.quarterly_assessment_min_days and not done:
                 ev.findings.append(make_finding(
                     "warning", f"{project_name(p)}在{y}年第{q}季度作业 {overlap} 天，未见对承包单位{snap.org_name(p.contractor)}的季度安全生产考核记录",
                     p=p, evidence=[pr], missing=[f"{y}年第{q}季度承包单位安全生产考核记录"]))
