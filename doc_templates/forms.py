@@ -529,7 +529,7 @@ def build_confined_space() -> Doc:
     t.gas(standard="氧气含量 {{ settings.oxygen_min_pct|num }}%～{{ settings.oxygen_max_pct|num }}%（体积分数）；"
                    "可燃气体按 GB 30871—2022 5.3.2；有毒有害气体按 GBZ 2.1")
     t.period()
-    return t.sign_off("confined_space", "作业前30分钟内检测，先通风、再检测、后作业；作业中每2小时记录一次。")
+    return t.sign_off("confined_space", "作业前{{ settings.gas_sample_max_minutes|num }}分钟内检测，先通风、再检测、后作业；作业中每2小时记录一次。")
 
 
 def drawing(t: Ticket, label: str, field: str, notes: list[str], by: str | None = None) -> None:
@@ -615,7 +615,8 @@ def build_temporary_power() -> Doc:
     t.linked_and_risk()
     t.gas(heading="可燃气体分析（运行的生产装置、罐区和具有火灾爆炸危险场所）", condition="doc.gas_samples")
     t.period()
-    return t.sign_off("temporary_power", "临时用电时间一般不超过15天，特殊情况不应超过30天（GB 30871—2022 10.8）。")
+    return t.sign_off("temporary_power", "临时用电时间一般不超过{{ settings.temporary_power_max_days|num }}天，"
+                      "特殊情况不应超过{{ settings.temporary_power_max_days_special|num }}天（GB 30871—2022 10.8）。")
 
 
 def build_excavation() -> Doc:

@@ -513,7 +513,7 @@ def build_blacklist_entry() -> Doc:
     enf_body(doc, "管理期限：自", U("{{ doc.start|cn_date }}"), "至", U("{{ doc.end|cn_date }}"), "止。管理期限内采取以下措施：",
              U("{{ doc.measures|join('；')|default('依法依规实施管理') }}"), "。")
     doc.tag("{%p if doc.list == 'statutory' %}")
-    enf_body(doc, "列入满十二个月后，符合条件的，可以向本机关申请提前移出。"
+    enf_body(doc, "列入满{{ settings.blacklist_early_removal_months|cn_num }}个月后，符合条件的，可以向本机关申请提前移出。"
                   "{% if doc.notice_served_on %}本机关已于{{ doc.notice_served_on|cn_date }}告知" + _bl_you()
              + "列入的事实、理由、依据和依法享有的权利。{% endif %}"
                   "{% if doc.published_on %}本决定于{{ doc.published_on|cn_date }}向社会公开。{% endif %}")

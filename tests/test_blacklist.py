@@ -225,3 +225,16 @@ def test_a_person_is_addressed_as_you_and_the_organisation_seals(tmp_path):
     text = docx_text(render_record(unit, {"organizations": {**refs["organizations"], cf.CONTRACTOR: dump(load(
         cf.world()["contractor"], CTX).obj)}}, settings=Settings()).docx).replace("\n", "")
     assert "因你单位违反安全生产管理协议" in text and "一份交被列入单位" in text
+
+
+def test_statutory_decision_prints_the_early_removal_period_of_the_settings():
+    """The 12 months before early removal (令第11号 [S]) is a setting: the decision says the set period,
+    as the removal rules check it (never a fixed 十二个月)."""
+    from archive.documents.render import render_record
+    from tests.test_render import docx_text
+
+    obj = load(statutory(), CTX).obj
+    text = docx_text(render_record(obj, {}, settings=Settings()).docx).replace("\n", "")
+    assert "列入满十二个月后，符合条件的，可以向本机关申请提前移出" in text
+    text = docx_text(render_record(obj, {}, settings=Settings(blacklist_early_removal_months=18)).docx).replace("\n", "")
+    assert "列入满十八个月后，符合条件的，可以向本机关申请提前移出" in text and "十二个月" not in text

@@ -385,6 +385,22 @@ def test_order_groups_items_by_deadline_and_cites_settings(refs, tmp_path):
         render_record(own, refs, settings=settings, images=photo_images(obj, tmp_path)).docx).replace("\n", "")
 
 
+def test_ticket_footnotes_cite_the_settings_not_fixed_numbers(refs, tmp_path):
+    """GB 30871 numbers are defaults an enterprise may tighten (archive/settings.py): the footnotes of
+    the confined-space and temporary-power tickets say the set limits, as the validators apply them."""
+    tight = dataclasses.replace(Settings(), gas_sample_max_minutes=20, temporary_power_max_days=10, temporary_power_max_days_special=20)
+    for case, default, tightened in (
+        ("ticket-confined-space-SX-2026-0021.yaml", "作业前30分钟内检测", "作业前20分钟内检测"),
+        ("ticket-temporary-power-LD-2026-0045.yaml", "临时用电时间一般不超过15天，特殊情况不应超过30天",
+         "临时用电时间一般不超过10天，特殊情况不应超过20天"),
+    ):
+        _, out = render_case(DATA / "cases" / case, refs, tmp_path)
+        assert default in docx_text(out.docx).replace("\n", "")
+        _, out = render_case(DATA / "cases" / case, refs, tmp_path, settings=tight)
+        flat = docx_text(out.docx).replace("\n", "")
+        assert tightened in flat and default not in flat
+
+
 def test_sentence_filters():
     env = make_env()
     render = lambda src, v: env.from_string(src).render(v=v)  # noqa: E731
