@@ -188,7 +188,7 @@ class CheckReport:
                    lint=list(d.get("records_refused_by_current_rules") or ()), unlinted=int(d.get("records_not_linted") or 0))
 
     def as_text(self) -> list[str]:
-        out = [f"五查自查（截至 {self.as_of}）" + (f"  发包单位 {self.enterprise}" if self.enterprise else "")
+        out = [f"五查检查（截至 {self.as_of}）" + (f"  发包单位 {self.enterprise}" if self.enterprise else "")
                + (f"  承包单位 {self.contractor}" if self.contractor else "")]
         for r in self.results:
             out.append(f"{STATUS_MARKS[r.status]} {r.rule.id:<5} {r.rule.title} [{STATUS_NAMES[r.status]}]")
