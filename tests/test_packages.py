@@ -1138,3 +1138,23 @@ def test_a_file_with_a_long_chinese_name_is_exported(pair, tmp_path):
     result = export_package(ent, tmp_path / "p")
     assert verify_package(result.path).ok
     assert import_package(bur, result.path).records_new == result.records
+
+
+def test_a_record_sealed_in_the_future_is_refused(pair, tmp_path):
+    """An origin whose clock says 2099 (wrong, or set so on purpose): its records were imported as
+    sealed then — the newest version of every entry they register for ever, seen by no --as-of
+    day. More than a day ahead of this archive's clock is refused; nothing changes."""
+    from datetime import datetime, timezone
+
+    from archive.clock import FixedClock
+
+    ent, bur, _ = pair
+    ent.clock = FixedClock(datetime(2099, 1, 1, tzinfo=timezone.utc))
+    later = factories.write(tmp_path / "later", "ticket.yaml", factories.hot_work_ticket(ticket_no="DH-2026-0999"))
+    rid = ent.add_files([later], pdf=False).added[0].id
+    result = export_package(ent, tmp_path / "p")
+    before = dump(bur)
+    with pytest.raises(IntegrityError) as e:
+        import_package(bur, result.path)
+    assert f"记录 {rid}: 封签时间 2099-01-01T00:00:00Z 晚于本档案的当前时间 {bur.clock.stamp()}" in "\n".join(e.value.failures)
+    assert dump(bur) == before

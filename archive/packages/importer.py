@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.clock import utc_stamp
 from archive.errors import IntegrityError, PackageError
 from archive.facts.index import record_stored
 from archive.facts.lint import lint_row
@@ -43,6 +46,9 @@ from schemas import REGISTRY_TYPES, class_for
 from schemas.columns import COLUMNS, record_columns, registry_name
 from storage.errors import BlobMissing
 from storage.faults import crash_point
+
+SEALED_AHEAD = timedelta(days=1)  # how far an origin's clock may run ahead of ours
+STAMP_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 # --- importing a package -------------------------------------------------------------------------------------------------
 
@@ -160,10 +166,17 @@ def _import_verified(archive, bag_dir: Path, rep: PackageReport, shown: str, pro
         raise IntegrityError(refusals, f"拒绝导入，本档案未作任何改动 (package refused; this archive is unchanged): {shown}")
 
     rows = {}
+    latest = utc_stamp(archive.clock.now() + SEALED_AHEAD)
     for inc in plan:
         row, problems = row_from_seal(inc)
         refusals.extend(problems)
         rows[inc.rid] = row
+        sealed = row[0].get("created_at")
+        if row[0] and (not isinstance(sealed, str) or not STAMP_RE.fullmatch(sealed)):
+            refusals.append(f"记录 {inc.rid}: 封签时间 {sealed!r} 格式错误 (sealed_at is no UTC time stamp)")
+        elif row[0] and sealed > latest:
+            refusals.append(f"记录 {inc.rid}: 封签时间 {sealed} 晚于本档案的当前时间 {archive.clock.stamp()}：来源单位的时钟有误，或记录是伪造的"
+                            " (sealed in the future: it would stay the newest version for ever; check both clocks)")
     if refusals:
         raise IntegrityError(refusals, f"拒绝导入，本档案未作任何改动 (package refused; this archive is unchanged): {shown}")
 
