@@ -326,6 +326,20 @@ def test_3_2_ticket_worker_with_expired_certificate_is_a_major_hazard():
     assert titles(f) == ["动火安全作业票 DH-2026-0101", "人员 钱焊"]
 
 
+def test_a_crane_drivers_lapsed_licence_is_a_ticket_problem_not_a_major_hazard():
+    """令第10号 第三条第（二）项 is about 特种作业人员 (SPL 第30条, its 目录): a crane driver holds a
+    特种设备作业人员证 (特种设备安全法 第14条) — his lapsed licence is C5's error, never 3-2's 重大事故隐患."""
+    w = cf.world()
+    w["person_driver"]["certificates"][-1]["expires"] = "2026-05-07"  # the lifting ticket is on 2026-05-08
+    res = results(w)
+    assert res["3-2"].status == "pass", [f.message for f in res["3-2"].findings]
+    f = only(res, "C5")
+    assert f.severity == "error" and "冯涛" in f.message and "特种设备作业人员证" in f.message and "特种设备安全法 第14条" in f.message
+    assert titles(f) == ["吊装安全作业票 DZ-2026-0103", "人员 冯涛"]
+    w["ticket_lifting"]["commander"] = {"name": "无名氏", "id_number": cf.pid(99)}  # not registered
+    assert any("无名氏未登记" in x.message for x in results(w)["C5"].findings)
+
+
 @pytest.mark.parametrize("expires,ok", [("2026-05-06", True), ("2026-05-05", False)])
 def test_certificate_is_valid_through_its_expiry_day(expires, ok):
     """"有效期至 2026-05-06": valid on 6 May (the ticket's day), invalid from 7 May."""

@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from archive.checks.facts import contractor_people, active_listings, cert_problem, project_window, training_card
+from archive.checks.facts import (CERT_NEEDS, SPECIAL_OPERATION, active_listings, best_cert_problem, cert_problem, contractor_people,
+                                  project_window, ticket_days, ticket_people, training_card)
 from archive.checks.model import Evaluation, Scope, make_finding, project_name, settings_of, started_projects
 from archive.checks.snapshot import Rec, Snapshot, for_project
 from archive.text import cn_date
@@ -286,6 +287,30 @@ def c4(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     return ev
 
 
+def _licensed_operators(snap: Snapshot, t: Rec, p: Any, ev: Evaluation) -> None:
+    """The positions of a ticket that need a licence other than a 特种作业操作证 (those are 3-2's):
+    the crane commander's and driver's 特种设备作业人员证 (特种设备安全法 第14条), the blaster's
+    爆破作业人员许可证 (民用爆炸物品安全管理条例 第33条) — each person registered, holding a matching
+    one valid through the ticket's days."""
+    o = t.obj
+    d0, d1 = ticket_days(o)
+    for need in CERT_NEEDS.get(o.ticket_type, ()):
+        if need.kind == SPECIAL_OPERATION:
+            continue
+        for _, ref in ticket_people(o, need):
+            person = snap.person_rec(ref, [o.contractor, o.enterprise])
+            if person is None:
+                ev.findings.append(make_finding(
+                    "error", f"{t.title} 的{need.role}{ref.name}未登记，无法证明持有{need.label}（{need.kind}，{need.basis}）",
+                    p=p, evidence=[t], missing=[f"{ref.name} 的人员登记及{need.kind}"]))
+                continue
+            _, why = best_cert_problem(person.obj, need, d0, d1)
+            if why:
+                ev.findings.append(make_finding(
+                    "error", f"{t.title}（{cn_date(d0)}）的{need.role}{ref.name}{why}（须持有效{need.kind}上岗，{need.basis}）",
+                    p=p, evidence=[t, person], missing=[f"{ref.name} 的有效{need.label}"]))
+
+
 def c5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev = Evaluation()
     s = settings_of(snap)
@@ -321,6 +346,7 @@ def c5(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                                                 missing=[f"作业票 {other}"]))
             if o.guardian is None or not o.guardian.name:
                 ev.findings.append(make_finding("error", f"{t.title} 未设监护人（危险作业须安排专门人员现场安全管理）", p=p, evidence=[t]))
+            _licensed_operators(snap, t, p, ev)
         ev.examined.append(f"{project_name(p)}：登记危险作业 " + ("、".join(TICKET_TYPE_NAMES[x] for x in p.dangerous_work) or "无")
                            + f"；作业票 {len(tickets)} 张")
     ev.applicable = any_work

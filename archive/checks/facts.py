@@ -96,6 +96,9 @@ CERT_NEEDS: dict[str, tuple[CertNeed, ...]] = {
 }
 
 
+SPECIAL_OPERATION = "特种作业操作证"  # the 特种作业人员 of SPL 第30条 (its 目录), whom 令第10号 第三条第（二）项 is about
+
+
 def ticket_people(t: Any, need: CertNeed) -> list[tuple[str, Any]]:
     """(path, PersonRef) of the people in one certificate-needing position of ticket ``t``."""
     value = getattr(t, need.field, None)

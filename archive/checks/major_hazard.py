@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from archive.checks.facts import CERT_NEEDS, best_cert_problem, cert_problem, ticket_days, ticket_people
+from archive.checks.facts import CERT_NEEDS, SPECIAL_OPERATION, best_cert_problem, cert_problem, ticket_days, ticket_people
 from archive.checks.model import Evaluation, Scope, make_finding, project_name, settings_of, started_projects, inspection_gaps
 from archive.checks.snapshot import Rec, Snapshot, for_project
 from archive.facts.derive import space_stem
@@ -55,9 +55,12 @@ def m31(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
 
 
 def m32(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
-    """特种作业人员未按照规定经专门的安全作业培训并取得相应资格，上岗作业."""
+    """特种作业人员未按照规定经专门的安全作业培训并取得相应资格，上岗作业 — the 特种作业人员 of SPL
+    第30条 (动火人, 电工); a crane operator's 特种设备作业人员证 and a blaster's licence are judged by
+    C5 (:func:`archive.checks.contractor.c5`), not as this 重大事故隐患."""
     ev = Evaluation()
-    tickets = [(p, t) for p in scope.projects for t in for_project(snap, "work_ticket", p.obj) if t.obj.ticket_type in CERT_NEEDS]
+    needs = {k: [n for n in v if n.kind == SPECIAL_OPERATION] for k, v in CERT_NEEDS.items()}
+    tickets = [(p, t) for p in scope.projects for t in for_project(snap, "work_ticket", p.obj) if needs.get(t.obj.ticket_type)]
     ev.applicable = bool(tickets)
     for pr, t in tickets:
         ev.at(snap.position(pr))
@@ -65,7 +68,7 @@ def m32(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
         d0, d1 = ticket_days(o)
         p = snap.project_rec(o.enterprise, o.project)
         n = 0
-        for need in CERT_NEEDS[o.ticket_type]:
+        for need in needs[o.ticket_type]:
             for path, ref in ticket_people(o, need):
                 n += 1
                 person = snap.person_rec(ref, [o.contractor, o.enterprise])
