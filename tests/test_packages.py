@@ -709,6 +709,7 @@ def test_bureau_verify_detects_tampered_imported_proof_and_witness(pair, tmp_pat
     failures = verify_archive(bur).failures
     assert any("见证副署无效" in f for f in failures), failures
 
+
 def test_the_day_an_imported_record_was_received_is_proved(pair, tmp_path):
     """An evidence list says when the bureau received each imported record (the day it witnessed
     the checkpoint that proves it): backdating the witnessed row is named."""
@@ -723,7 +724,6 @@ def test_the_day_an_imported_record_was_received_is_proved(pair, tmp_path):
     db.execute("UPDATE witnessed SET witnessed_at='2026-01-05T01:00:00Z'")
     assert received_on(bur, rid) == "2026-01-05"
     assert any("witnessed_at altered" in f for f in verify_archive(bur).failures)
-
 
 
 def test_imported_organization_records_never_become_trusted_keys(pair, tmp_path):
@@ -926,6 +926,8 @@ def test_the_day_a_package_was_sent_or_received_is_a_fact_verify_proves(pair, tm
     """The campaign's calendar reads when a submission was made (the ``packages`` row) and received
     (the ``package_imported`` leaf): backdating either, in the ledger or in the row, is named;
     a row without its leaf, or a leaf without its row, too."""
+    from archive.campaign.calendar import _packages
+
     ent, bur, _ = pair
     export_package(ent, tmp_path / "p")
     import_package(bur, tmp_path / "p")
@@ -943,6 +945,14 @@ def test_the_day_a_package_was_sent_or_received_is_a_fact_verify_proves(pair, tm
         assert any("package row: created_at altered" in f for f in verify_archive(arc).failures)
         db.execute("UPDATE packages SET created_at=?", (at,))
         assert verify_archive(arc).failures == []
+        # the row's info (an export's period, which the calendar judges a submission by): the leaf says it too
+        info = db.execute("SELECT info FROM packages").fetchone()[0]
+        for garbage in ("not json", json.dumps({"since": "2020-01-01", "until": "2026-12-31"})):
+            db.execute("UPDATE packages SET info=?", (garbage,))
+            got = verify_archive(arc).failures
+            assert any("package row: info altered" in f for f in got) is (kind == "package_exported" or garbage == "not json"), got
+            assert [p["direction"] for p in _packages(arc)] == ["export" if kind == "package_exported" else "import"]
+        db.execute("UPDATE packages SET info=?", (info,))
         row = db.execute("SELECT * FROM packages").fetchone()
         db.execute("DELETE FROM packages")
         assert any(f"账本第 {idx} 条" in f and "package row deleted" in f for f in verify_archive(arc).failures)

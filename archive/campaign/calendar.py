@@ -99,18 +99,26 @@ def _local_day(ts: str | None) -> date | None:
 
 def _packages(archive: Any) -> list[dict]:
     """Submission packages exported (with their period) and imported (with the record ids they
-    carried), oldest first."""
+    carried), oldest first — from their ledger leaves (the ``packages`` rows say the same; verify
+    compares them)."""
     import json
 
+    def entries(kind: str) -> list[tuple[dict, dict]]:  # (leaf, its entry): what the ledger says, under its hash
+        out = []
+        for r in archive.ledger.leaves(kind=kind):
+            try:
+                entry = json.loads(r["entry"] or "{}")
+            except (TypeError, ValueError):
+                continue  # named by verify
+            if isinstance(entry, dict) and entry.get("kind") in (None, "submission"):
+                out.append((r, entry))
+        return out
+
     out: list[dict] = []
-    for r in archive.catalog.packages.packages(direction="export", kind="submission"):
-        info = json.loads(r["info"] or "{}")
-        out.append({"direction": "export", "origin": r["origin"], "day": _local_day(r["created_at"]),
-                    "since": info.get("since"), "until": info.get("until"), "records": None})
-    for r in archive.ledger.leaves(kind="package_imported"):
-        entry = json.loads(r["entry"] or "{}")
-        if entry.get("kind") not in (None, "submission"):
-            continue
+    for r, entry in entries("package_exported"):
+        out.append({"direction": "export", "origin": archive.owner_uscc, "day": _local_day(r["created_at"]),
+                    "since": entry.get("since"), "until": entry.get("until"), "records": None})
+    for r, entry in entries("package_imported"):
         out.append({"direction": "import", "origin": entry.get("origin"), "day": _local_day(r["created_at"]),
                     "since": None, "until": None, "records": set(entry.get("records") or ())})
     return sorted((p for p in out if p["day"] is not None), key=lambda p: p["day"])

@@ -533,6 +533,7 @@ def _verify_packages(archive, rep: VerifyReport, leaves: list[dict]) -> None:
     ``package_exported`` / ``package_imported`` leaf. Each row must have its leaf, of the same time,
     and each leaf its row."""
     logged: dict[tuple[str, str], dict] = {}
+    entries: dict[int, dict] = {}
     for leaf in leaves:
         direction = {"package_exported": "export", "package_imported": "import"}.get(leaf["kind"])
         try:
@@ -541,6 +542,7 @@ def _verify_packages(archive, rep: VerifyReport, leaves: list[dict]) -> None:
             entry = None  # reported with the ledger
         if isinstance(entry, dict) and isinstance(entry.get("tagmanifest_sha256"), str):
             logged.setdefault((direction, entry["tagmanifest_sha256"]), leaf)
+            entries[leaf["idx"]] = entry
     seen: set[tuple[str, str]] = set()
     for row in archive.catalog.packages.packages():
         key = (row["direction"], row["digest"])
@@ -549,9 +551,20 @@ def _verify_packages(archive, rep: VerifyReport, leaves: list[dict]) -> None:
         label = f"包记录 {str(row['digest'])[:12]}… ({row['direction']})"
         if leaf is None:
             rep.failures.append(f"{label}: 账本中没有对应条目 (package row without its ledger leaf: inserted or altered behind the ledger)")
-        elif row["created_at"] != leaf["created_at"]:
+            continue
+        if row["created_at"] != leaf["created_at"]:
             rep.failures.append(
                 f"{label}: 时间 {row['created_at']} 与账本第 {leaf['idx']} 条的 {leaf['created_at']} 不符 (package row: created_at altered)"
+            )
+        try:
+            info = json.loads(row["info"] or "{}")
+        except (TypeError, ValueError):
+            info = None
+        entry = entries[leaf["idx"]]
+        period = ("since", "until") if row["direction"] == "export" else ()
+        if not isinstance(info, dict) or any(info.get(k) != entry.get(k) for k in period):
+            rep.failures.append(
+                f"{label}: 说明列（报送期间等）与账本第 {leaf['idx']} 条不符 (package row: info altered)"
             )
     for key, leaf in sorted(logged.items(), key=lambda kv: kv[1]["idx"]):
         if key not in seen:
