@@ -37,8 +37,21 @@ def _own(cls: type) -> dict[str, Any] | None:
     annotations = cls.__dict__.get("__annotations__", {})
     module = getattr(sys.modules.get(cls.__module__), "__dict__", {})
     names = dict(vars(cls))  # eval's globals: a copy (eval adds __builtins__ to it)
+    texts = [v for v in annotations.values() if isinstance(v, str)]
+    together: Any = None  # an iterator over the values of ``texts``, in order
+    if texts:  # all at once: one compile for the class (eval compiles its text: ~60 µs each, most of the cost)
+        try:
+            together = iter(eval("(" + ",".join(f"({t})" for t in texts) + ",)", names, module))  # noqa: S307 - as below
+        except Exception:  # noqa: BLE001 - one by one below, which finds the one that does not evaluate
+            together = None
     out: dict[str, Any] = {}
     for name, value in annotations.items():
+        if isinstance(value, str) and together is not None:
+            value = next(together)
+            if not _plain(value):
+                return None
+            out[name] = value
+            continue
         if value is None:
             value = type(None)
         elif isinstance(value, str):

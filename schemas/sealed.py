@@ -22,6 +22,9 @@ the fields straight into the instance, so loading costs about as much as parsing
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import marshal
+import sys
 import types
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -30,6 +33,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from schemas.days import day_in_range
 from schemas.hints import type_hints
+from storage import usercache
 
 _MISSING = object()
 
@@ -234,8 +238,30 @@ def _decoder(cls: type) -> Any:
                 lines.append(f"    else: v{i} = _c{i}(v{i})")
         names.append(f"{name!r}: v{i}")
     lines += ["    o = _new(_cls)", f"    o.__dict__.update({{{', '.join(names)}}})", "    return o"]
-    exec(compile("\n".join(lines), f"<sealed decoder {cls.__name__}>", "exec"), env)  # noqa: S102 - generated from type hints only
+    exec(_compiled("\n".join(lines), f"<sealed decoder {cls.__name__}>"), env)  # noqa: S102 - generated from type hints only
     return env["decode"]
+
+
+def _compiled(source: str, filename: str) -> types.CodeType:
+    """The code of a generated decoder, compiled once per user and kept (:mod:`storage.usercache`):
+    compiling the decoders of the classes a first check meets took ~20 ms of every new process
+    (the CLI's every command, a server's first request). Kept by the digest of the Python version
+    and the source (a class changed is another file), each file with the digest of its code (a
+    damaged one is compiled again, never run)."""
+    key = hashlib.sha256(f"{sys.implementation.cache_tag}\0{filename}\0{source}".encode()).hexdigest()[:32]
+    name = f"decoders/{key}.code"
+    data = usercache.read(name)
+    if data is not None and len(data) > 32 and hashlib.sha256(data[32:]).digest() == data[:32]:
+        try:
+            code = marshal.loads(data[32:])
+        except (ValueError, EOFError, TypeError):
+            code = None
+        if isinstance(code, types.CodeType) and code.co_filename == filename:
+            return code
+    code = compile(source, filename, "exec")
+    payload = marshal.dumps(code)
+    usercache.write(name, hashlib.sha256(payload).digest() + payload)
+    return code
 
 
 def _tolerant(cls: type, data: Any) -> Any:

@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.access import audit as access_log
-from archive.errors import OutsafeError
+from archive.errors import KeyError_, OutsafeError
 from storage.errors import StorageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,7 +269,7 @@ def _mac_key(archive: Any) -> bytes | None:
     None when it cannot be read (the files are then neither trusted nor written)."""
     try:
         secret = archive.secret
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, KeyError_):  # KeyError_: the key file missing or unreadable, as Archive.secret says
         return None
     return hmac.new(secret, b"outsafe: kept view results", hashlib.sha256).digest()
 

@@ -38,6 +38,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from storage.usercache import cache_dir
+
 FORMAT = 1
 _MAGIC = b"outsafe-jieba-pieces\n"
 
@@ -48,11 +50,6 @@ def _jieba() -> Any:
         import jieba  # lazy: ~100 ms of imports, only where text is cut
     jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict …" chatter on stderr
     return jieba
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "outsafe"
 
 
 class Pieces:

@@ -1,0 +1,100 @@
+"""The generated decoders of the record classes (schemas.sealed) compiled once per user and kept in
+the user's cache (storage.usercache): a new process reads their code instead of compiling it; a
+file damaged, cut short or of another source is compiled again (never run); where nothing can be
+written, each process compiles its own — and the objects decoded are the same every way."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from schemas import sealed
+from schemas.base import dump
+from schemas.tickets import HotWorkTicket
+from storage import usercache
+from tests import campaign_factories as cf
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def cache_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    sealed._decoder.cache_clear()
+    yield tmp_path / "cache" / "outsafe"
+    sealed._decoder.cache_clear()
+
+
+def _ticket() -> dict:
+    """A hot-work ticket's data as sealing writes it."""
+    objs = cf.load_objects({"ticket_hot": cf.world()["ticket_hot"]})
+    (obj,) = [o for o in (objs.values() if isinstance(objs, dict) else objs) if isinstance(o, HotWorkTicket)]
+    return json.loads(json.dumps(dump(obj), default=str))
+
+
+def test_the_code_is_kept_private_and_read_again(cache_home):
+    data = _ticket()
+    first = sealed.from_sealed(HotWorkTicket, data)
+    files = sorted((cache_home / "decoders").glob("*.code"))
+    assert files, "no decoder kept"
+    assert stat.S_IMODE(cache_home.stat().st_mode) == 0o700 and stat.S_IMODE((cache_home / "decoders").stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    made = {f: f.stat().st_mtime_ns for f in files}
+    sealed._decoder.cache_clear()
+    assert sealed.from_sealed(HotWorkTicket, data) == first
+    assert {f: f.stat().st_mtime_ns for f in files} == made  # read, not compiled and written again
+    assert not list((cache_home / "decoders").glob(".new-*"))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "cut short", "empty", "flipped byte", "another decoder's code"])
+def test_a_damaged_file_is_compiled_again_never_run(cache_home, damage):
+    data = _ticket()
+    first = sealed.from_sealed(HotWorkTicket, data)
+    files = sorted((cache_home / "decoders").glob("*.code"))
+    target = files[0]
+    good = target.read_bytes()
+    if damage == "garbage":
+        target.write_bytes(os.urandom(len(good)))
+    elif damage == "cut short":
+        target.write_bytes(good[: len(good) // 2])
+    elif damage == "empty":
+        target.write_bytes(b"")
+    elif damage == "flipped byte":
+        target.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+    else:  # a whole, well-formed file of another class's decoder put under this name
+        target.write_bytes(files[1].read_bytes())
+    for f in files[1:]:  # every other decoder damaged the same way for good measure
+        if damage != "another decoder's code":
+            f.write_bytes(target.read_bytes())
+    sealed._decoder.cache_clear()
+    assert sealed.from_sealed(HotWorkTicket, data) == first
+    assert target.read_bytes() == good  # compiled again and kept again
+
+
+def test_where_nothing_can_be_written_each_process_compiles_its_own(cache_home):
+    cache_home.parent.mkdir(parents=True)
+    cache_home.write_text("not a directory")  # as in a read-only home
+    assert usercache.write("decoders/x.code", b"x") is False and usercache.read("decoders/x.code") is None
+    data = _ticket()
+    assert sealed.from_sealed(HotWorkTicket, data).ticket_no == data["ticket_no"]
+
+
+def test_a_new_process_decodes_from_the_kept_code(cache_home):
+    data = _ticket()
+    want = sealed.from_sealed(HotWorkTicket, data)
+    code = ("import json, sys, builtins; from schemas import sealed; from schemas.tickets import HotWorkTicket; "
+            "calls = []; real = builtins.compile; "
+            "builtins.compile = lambda *a, **k: (calls.append(a[1]), real(*a, **k))[1]; "
+            "o = sealed.from_sealed(HotWorkTicket, json.load(sys.stdin)); "
+            "print(json.dumps([o.ticket_no, [c for c in calls if 'sealed decoder' in str(c)]]))")
+    r = subprocess.run([sys.executable, "-W", "error", "-c", code], input=json.dumps(data), capture_output=True, text=True, cwd=ROOT,
+                       env={**os.environ, "XDG_CACHE_HOME": str(cache_home.parent)}, check=False)
+    assert r.returncode == 0, r.stderr
+    ticket_no, compiled = json.loads(r.stdout)
+    assert ticket_no == want.ticket_no and compiled == []  # nothing compiled: every decoder read
