@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import marshal
 import sys
 import types
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from schemas.days import day_in_range
@@ -157,26 +159,57 @@ def _list_of(item: Any) -> Any:
 
 def _converter(hint: Any) -> Any:
     """A function converting a JSON value of this type (None: the value is used as it is)."""
+    return _built(_described(hint))
+
+
+_PLAIN = {float: "float", date: "date", datetime: "datetime", Decimal: "decimal"}
+_EXACT = {"str": str, "int": int, "bool": bool}
+
+
+def _described(hint: Any) -> Any:
+    """The converter of a hint as plain data (what :func:`_built` makes it of, and what can be kept
+    between processes): None (taken as stored: a union, Any), "float", "date", "datetime",
+    "decimal", ("exact", "str"|"int"|"bool"), ("one_of", values), ("list", item),
+    ("class", module, qualname)."""
     hint, _ = bare_type(hint)
     origin = get_origin(hint)
     if origin is tuple:
-        item = _converter([a for a in get_args(hint) if a is not Ellipsis][0])
-        return _list_of(item)  # an item None (never sealed) fails over to the tolerant path
+        return ("list", _described([a for a in get_args(hint) if a is not Ellipsis][0]))
     if origin is Literal:
-        return _one_of(frozenset(get_args(hint)))
+        return ("one_of", tuple(get_args(hint)))
     if dataclasses.is_dataclass(hint):
-        return _decoder(hint)
-    if hint is float:
-        return _to_float
-    if hint is date:
-        return _to_date
-    if hint is datetime:
-        return _to_datetime
-    if hint is Decimal:
-        return _to_decimal
+        _CLASSES[(hint.__module__, hint.__qualname__)] = hint
+        return ("class", hint.__module__, hint.__qualname__)
+    if hint in _PLAIN:
+        return _PLAIN[hint]
     if hint in (str, int, bool):
-        return _exactly(hint)  # JSON holds them as they are: checked, not converted
-    return None  # a union, Any: taken as stored
+        return ("exact", hint.__name__)  # JSON holds them as they are: checked, not converted
+    return None
+
+
+def _built(desc: Any) -> Any:
+    """The converter :func:`_described` describes."""
+    if desc is None:
+        return None
+    if isinstance(desc, str):
+        return {"float": _to_float, "date": _to_date, "datetime": _to_datetime, "decimal": _to_decimal}[desc]
+    kind = desc[0]
+    if kind == "exact":
+        return _exactly(_EXACT[desc[1]])
+    if kind == "one_of":
+        return _one_of(frozenset(desc[1]))
+    if kind == "list":
+        return _list_of(_built(desc[1]))  # an item None (never sealed) fails over to the tolerant path
+    module, name = desc[1], desc[2]
+    cls = _CLASSES.get((module, name))
+    if cls is None:  # a spec read from the cache, of a class of schemas (at its module's top level)
+        cls = importlib.import_module(module)
+        for part in name.split("."):
+            cls = getattr(cls, part)
+    return _decoder(cls)
+
+
+_CLASSES: dict[tuple[str, str], Any] = {}  # (module, qualname) → the class, of every class described in this process
 
 
 def _defaults(cls: type) -> list[tuple[str, Any, Any]]:
@@ -187,24 +220,80 @@ def _defaults(cls: type) -> list[tuple[str, Any, Any]]:
 def _fields(cls: type) -> list[tuple[str, Any, Any, bool, bool]]:
     """(name, converter, default, whether the hint allows None, whether the field has a default)
     of each field set by ``__init__``."""
-    hints = type_hints(cls)
+    return [(name, _built(desc), default, nullable, has_default) for name, desc, default, nullable, has_default in _spec(cls)]
+
+
+def _schemas_digest() -> str:
+    """The digest of Python's version and the source of every module of ``schemas`` (where the
+    record classes and every type their hints name are defined): a spec kept under another is
+    never read."""
+    h = hashlib.sha256(sys.implementation.cache_tag.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+_digest: list[str] = []  # computed once per process
+
+
+@cache
+def _spec(cls: type) -> list[tuple[str, Any, Any, bool, bool]]:
+    """:func:`_spec_of`, kept once per user for the classes of ``schemas`` (:mod:`storage.usercache`):
+    evaluating the type hints of the classes a first check meets was ~20 ms of every new process.
+    Kept by :func:`_schemas_digest` and the class's name; each file with the digest of its content
+    (a damaged one is made again)."""
+    if not cls.__module__.startswith("schemas."):
+        return _spec_of(cls)
+    if not _digest:
+        _digest.append(_schemas_digest())
+    name = f"specs/{hashlib.sha256(f'{_digest[0]}:{cls.__module__}:{cls.__qualname__}'.encode()).hexdigest()[:32]}.spec"
+    defaults = _defaults_of(cls)  # the defaults from the class itself (a default may be an object: never kept)
+    data = usercache.read(name)
+    if data is not None and len(data) > 32 and hashlib.sha256(data[32:]).digest() == data[:32]:
+        try:
+            kept = marshal.loads(data[32:])
+        except (ValueError, EOFError, TypeError):
+            kept = None
+        if (isinstance(kept, list) and all(isinstance(x, tuple) and len(x) == 3 for x in kept)
+                and [x[0] for x in kept] == [n for n, _, _ in defaults]):
+            return [(n, desc, default, nullable, has) for (n, desc, nullable), (_, default, has) in zip(kept, defaults)]
+    spec = _spec_of(cls)
+    try:
+        payload = marshal.dumps([(n, desc, nullable) for n, desc, _, nullable, _ in spec])
+    except ValueError:  # a value marshal cannot write (an enum among a Literal's): made in each process
+        return spec
+    usercache.write(name, hashlib.sha256(payload).digest() + payload)
+    return spec
+
+
+def _defaults_of(cls: type) -> list[tuple[str, Any, bool]]:
+    """(name, default, whether the field has one) of each field set by ``__init__`` (None when it
+    has none)."""
     out = []
     for f in dataclasses.fields(cls):
         if not f.init:
             continue
-        has_default = True
         if f.default is not dataclasses.MISSING:
-            default = f.default
+            out.append((f.name, f.default, True))
         elif f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
+            out.append((f.name, f.default_factory(), True))
         else:
-            default, has_default = None, False
-        hint = hints[f.name]
+            out.append((f.name, None, False))
+    return out
+
+
+def _spec_of(cls: type) -> list[tuple[str, Any, Any, bool, bool]]:
+    """(name, converter described (:func:`_described`), default, whether the hint allows None,
+    whether the field has a default) of each field set by ``__init__``, from the type hints."""
+    hints = type_hints(cls)
+    out = []
+    for name, default, has_default in _defaults_of(cls):
+        hint = hints[name]
         bare, optional = bare_type(hint)
         nullable = optional or bare is Any or bare is type(None) or (
             get_origin(bare) in (Union, types.UnionType) and type(None) in get_args(bare)) or (
             get_origin(bare) is Literal and None in get_args(bare))
-        out.append((f.name, _converter(hint), default, nullable, has_default))
+        out.append((name, _described(hint), default, nullable, has_default))
     return out
 
 

@@ -27,8 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def cache_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     sealed._decoder.cache_clear()
+    sealed._spec.cache_clear()
     yield tmp_path / "cache" / "outsafe"
     sealed._decoder.cache_clear()
+    sealed._spec.cache_clear()
 
 
 def _ticket() -> dict:
@@ -98,3 +100,38 @@ def test_a_new_process_decodes_from_the_kept_code(cache_home):
     assert r.returncode == 0, r.stderr
     ticket_no, compiled = json.loads(r.stdout)
     assert ticket_no == want.ticket_no and compiled == []  # nothing compiled: every decoder read
+
+
+def test_a_new_process_decodes_without_evaluating_a_type_hint(cache_home):
+    """The classes' specs (field, converter described, nullable) are kept too: a new process builds
+    its decoders from them — no annotation evaluated, no decoder compiled."""
+    data = _ticket()
+    want = sealed.from_sealed(HotWorkTicket, data)
+    assert list((cache_home / "specs").glob("*.spec"))
+    code = ("import json, sys; from schemas import sealed; from schemas.tickets import HotWorkTicket; "
+            "sealed.type_hints = lambda cls: (_ for _ in ()).throw(AssertionError(f'hints of {cls.__name__} evaluated')); "
+            "o = sealed.from_sealed(HotWorkTicket, json.load(sys.stdin)); "
+            "print(json.dumps([o.ticket_no, str(o.conditions), len(o.measures), str(o.valid_from)]))")
+    r = subprocess.run([sys.executable, "-W", "error", "-c", code], input=json.dumps(data), capture_output=True, text=True, cwd=ROOT,
+                       env={**os.environ, "XDG_CACHE_HOME": str(cache_home.parent)}, check=False)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == [want.ticket_no, str(want.conditions), len(want.measures), str(want.valid_from)]
+
+
+def test_a_spec_of_other_sources_or_damaged_is_made_again(cache_home, monkeypatch):
+    data = _ticket()
+    want = sealed.from_sealed(HotWorkTicket, data)
+    specs = sorted((cache_home / "specs").glob("*.spec"))
+    for f in specs:
+        f.write_bytes(f.read_bytes()[:-1] + b"\x00")  # damaged: its digest no longer holds
+    sealed._decoder.cache_clear()
+    sealed._spec.cache_clear()
+    assert sealed.from_sealed(HotWorkTicket, data) == want
+    assert sorted((cache_home / "specs").glob("*.spec")) == specs and all(sealed.hashlib.sha256(f.read_bytes()[32:]).digest() == f.read_bytes()[:32]
+                                                                          for f in specs)
+    # the sources of schemas changed (a field added, a Literal widened): the kept specs are not theirs
+    monkeypatch.setattr(sealed, "_digest", ["another version of schemas"])
+    sealed._decoder.cache_clear()
+    sealed._spec.cache_clear()
+    assert sealed.from_sealed(HotWorkTicket, data) == want
+    assert len(list((cache_home / "specs").glob("*.spec"))) == 2 * len(specs)
