@@ -223,14 +223,21 @@ def _fields(cls: type) -> list[tuple[str, Any, Any, bool, bool]]:
     return [(name, _built(desc), default, nullable, has_default) for name, desc, default, nullable, has_default in _spec(cls)]
 
 
-def _schemas_digest() -> str:
-    """The digest of Python's version and the source of every module of ``schemas`` (where the
-    record classes and every type their hints name are defined): a spec kept under another is
-    never read."""
-    h = hashlib.sha256(sys.implementation.cache_tag.encode())
+@cache
+def sources_digest() -> str:
+    """The digest of the source of every module of ``schemas`` as this process loaded it: the
+    record classes, every type their hints name, the rules (the lint's fingerprint of the rules,
+    :func:`archive.facts.lint.fingerprint`, is its first 16 digits)."""
+    h = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+def _schemas_digest() -> str:
+    """The digest of Python's version and :func:`sources_digest`: a spec kept under another is never
+    read."""
+    return hashlib.sha256(f"{sys.implementation.cache_tag}\0{sources_digest()}".encode()).hexdigest()
 
 
 _digest: list[str] = []  # computed once per process

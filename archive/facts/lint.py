@@ -14,29 +14,23 @@ ones are judged at import.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from archive.clock import local_day
 from schemas import load
 from schemas.base import RuleContext
+from schemas.sealed import sources_digest
 from storage.rows import LintRow
-
-SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 
 @cache
 def fingerprint() -> str:
-    """A digest of the schemas' source: the rules the lint applies."""
-    h = hashlib.sha256()
-    for p in sorted(SCHEMAS_DIR.glob("*.py")):
-        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
+    """A digest of the schemas' source: the rules the lint applies (read once per process)."""
+    return sources_digest()[:16]
 
 
 def lint_problems(row: dict, settings: Any) -> list[dict]:
