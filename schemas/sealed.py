@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
-import marshal
 import sys
 import types
 from datetime import date, datetime
@@ -255,21 +254,15 @@ def _spec(cls: type) -> list[tuple[str, Any, Any, bool, bool]]:
         _digest.append(_schemas_digest())
     name = f"specs/{hashlib.sha256(f'{_digest[0]}:{cls.__module__}:{cls.__qualname__}'.encode()).hexdigest()[:32]}.spec"
     defaults = _defaults_of(cls)  # the defaults from the class itself (a default may be an object: never kept)
-    data = usercache.read(name)
-    if data is not None and len(data) > 32 and hashlib.sha256(data[32:]).digest() == data[:32]:
-        try:
-            kept = marshal.loads(data[32:])
-        except (ValueError, EOFError, TypeError):
-            kept = None
-        if (isinstance(kept, list) and all(isinstance(x, tuple) and len(x) == 3 for x in kept)
-                and [x[0] for x in kept] == [n for n, _, _ in defaults]):
-            return [(n, desc, default, nullable, has) for (n, desc, nullable), (_, default, has) in zip(kept, defaults)]
+    kept = usercache.load(name)
+    if (isinstance(kept, list) and all(isinstance(x, tuple) and len(x) == 3 for x in kept)
+            and [x[0] for x in kept] == [n for n, _, _ in defaults]):
+        return [(n, desc, default, nullable, has) for (n, desc, nullable), (_, default, has) in zip(kept, defaults)]
     spec = _spec_of(cls)
     try:
-        payload = marshal.dumps([(n, desc, nullable) for n, desc, _, nullable, _ in spec])
+        usercache.keep(name, [(n, desc, nullable) for n, desc, _, nullable, _ in spec])
     except ValueError:  # a value marshal cannot write (an enum among a Literal's): made in each process
-        return spec
-    usercache.write(name, hashlib.sha256(payload).digest() + payload)
+        pass
     return spec
 
 
@@ -346,17 +339,11 @@ def _compiled(source: str, filename: str) -> types.CodeType:
     damaged one is compiled again, never run)."""
     key = hashlib.sha256(f"{sys.implementation.cache_tag}\0{filename}\0{source}".encode()).hexdigest()[:32]
     name = f"decoders/{key}.code"
-    data = usercache.read(name)
-    if data is not None and len(data) > 32 and hashlib.sha256(data[32:]).digest() == data[:32]:
-        try:
-            code = marshal.loads(data[32:])
-        except (ValueError, EOFError, TypeError):
-            code = None
-        if isinstance(code, types.CodeType) and code.co_filename == filename:
-            return code
+    code = usercache.load(name)
+    if isinstance(code, types.CodeType) and code.co_filename == filename:
+        return code
     code = compile(source, filename, "exec")
-    payload = marshal.dumps(code)
-    usercache.write(name, hashlib.sha256(payload).digest() + payload)
+    usercache.keep(name, code)
     return code
 
 

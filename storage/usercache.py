@@ -3,8 +3,10 @@ make again — jieba's dictionary in pieces (:mod:`archive.search.words`), the c
 the record classes (:mod:`schemas.sealed`).
 
     folder = cache_dir()                    # $XDG_CACHE_HOME/outsafe or ~/.cache/outsafe (0700)
-    data = read("decoders/ab12….code")      # None: not there or not readable
-    write("decoders/ab12….code", data)      # whole then renamed, 0600; False where it cannot be
+    data = read("pieces/ab12….pieces")      # None: not there or not readable
+    write("pieces/ab12….pieces", data)      # whole then renamed, 0600; False where it cannot be
+    keep("decoders/ab12….code", value)     # marshal, with the digest of its bytes
+    value = load("decoders/ab12….code")    # None: not there, damaged or cut short
 
 A cache, never a source of truth: a file missing, damaged or of another version is made again by
 its reader; where nothing can be written (a read-only home, a full disk), each process makes its
@@ -14,9 +16,12 @@ is read from it is trusted as much as the account that can write it.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def cache_dir() -> Path:
@@ -57,4 +62,23 @@ def write(name: str, data: bytes) -> bool:
     return True
 
 
-__all__ = ["cache_dir", "read", "write"]
+def load(name: str) -> Any:
+    """The value :func:`keep` kept as ``name``, or None: not there, damaged or cut short (each file
+    holds the digest of its content: what does not match it is never unmarshalled)."""
+    data = read(name)
+    if data is None or len(data) <= 32 or hashlib.sha256(data[32:]).digest() != data[:32]:
+        return None
+    try:
+        return marshal.loads(data[32:])
+    except (ValueError, EOFError, TypeError):
+        return None
+
+
+def keep(name: str, value: Any) -> bool:
+    """Keep ``value`` as ``name`` (marshal, after the digest of its bytes); ValueError for a value
+    marshal cannot write, False where it cannot be written."""
+    payload = marshal.dumps(value)
+    return write(name, hashlib.sha256(payload).digest() + payload)
+
+
+__all__ = ["cache_dir", "keep", "load", "read", "write"]

@@ -87,6 +87,14 @@ def test_where_nothing_can_be_written_each_process_compiles_its_own(cache_home):
     assert sealed.from_sealed(HotWorkTicket, data).ticket_no == data["ticket_no"]
 
 
+def _in_a_new_process(cache_home, code: str, data: dict) -> object:
+    """What ``code`` prints (JSON) in a new Python process over the same user cache, given ``data`` on stdin."""
+    r = subprocess.run([sys.executable, "-W", "error", "-c", code], input=json.dumps(data), capture_output=True, text=True, cwd=ROOT,
+                       env={**os.environ, "XDG_CACHE_HOME": str(cache_home.parent)}, check=False)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
 def test_a_new_process_decodes_from_the_kept_code(cache_home):
     data = _ticket()
     want = sealed.from_sealed(HotWorkTicket, data)
@@ -95,10 +103,7 @@ def test_a_new_process_decodes_from_the_kept_code(cache_home):
             "builtins.compile = lambda *a, **k: (calls.append(a[1]), real(*a, **k))[1]; "
             "o = sealed.from_sealed(HotWorkTicket, json.load(sys.stdin)); "
             "print(json.dumps([o.ticket_no, [c for c in calls if 'sealed decoder' in str(c)]]))")
-    r = subprocess.run([sys.executable, "-W", "error", "-c", code], input=json.dumps(data), capture_output=True, text=True, cwd=ROOT,
-                       env={**os.environ, "XDG_CACHE_HOME": str(cache_home.parent)}, check=False)
-    assert r.returncode == 0, r.stderr
-    ticket_no, compiled = json.loads(r.stdout)
+    ticket_no, compiled = _in_a_new_process(cache_home, code, data)
     assert ticket_no == want.ticket_no and compiled == []  # nothing compiled: every decoder read
 
 
@@ -112,10 +117,7 @@ def test_a_new_process_decodes_without_evaluating_a_type_hint(cache_home):
             "sealed.type_hints = lambda cls: (_ for _ in ()).throw(AssertionError(f'hints of {cls.__name__} evaluated')); "
             "o = sealed.from_sealed(HotWorkTicket, json.load(sys.stdin)); "
             "print(json.dumps([o.ticket_no, str(o.conditions), len(o.measures), str(o.valid_from)]))")
-    r = subprocess.run([sys.executable, "-W", "error", "-c", code], input=json.dumps(data), capture_output=True, text=True, cwd=ROOT,
-                       env={**os.environ, "XDG_CACHE_HOME": str(cache_home.parent)}, check=False)
-    assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout) == [want.ticket_no, str(want.conditions), len(want.measures), str(want.valid_from)]
+    assert _in_a_new_process(cache_home, code, data) == [want.ticket_no, str(want.conditions), len(want.measures), str(want.valid_from)]
 
 
 def test_a_spec_of_other_sources_or_damaged_is_made_again(cache_home, monkeypatch):
