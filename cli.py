@@ -99,7 +99,7 @@ def json_error(e: Exception) -> str:
     to stderr, as always): the message, every problem, the exit code; masked like every output."""
     from archive.privacy import mask_json  # (see output())
 
-    problems = getattr(e, "problems", None) or []  # ValidationFailed and its kin (an ImportFailed's rows among them)
+    problems = getattr(e, "problems", None) or getattr(e, "failures", None) or []  # ValidationFailed and its kin; IntegrityError's failures
     doc = {"error": e.message if hasattr(e, "message") else str(e), "exit_code": int(getattr(e, "exit_code", 1)),
            "hint": getattr(e, "hint", "") or None,
            "problems": [p.as_dict() if hasattr(p, "as_dict") else str(p) for p in problems]}

@@ -477,18 +477,23 @@ def test_a_blob_replaced_by_a_fifo_or_a_link_is_named_and_verify_ends(arc, tmp_p
 
 
 def test_a_missing_id_hash_key_or_a_folder_for_the_public_key_is_one_message(arc, runner):
-    """Both were tracebacks of `outsafe verify`."""
+    """Both were tracebacks of `outsafe verify`; the archive's own keys are stored facts, so verify
+    calls either gone a failed proof (exit 3), naming the file."""
     home = arc.home.root
     arc.close()
     keys_dir = home / "keys"
     saved = (keys_dir / "id-hash.key").read_bytes()
     (keys_dir / "id-hash.key").unlink()
     r = runner.invoke(main, ["--home", str(home), "verify"])
-    assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.output
-    assert r.stderr.splitlines()[0] == f"身份证号散列密钥无法读取 (the ID-number hashing key is missing or unreadable: No such file or directory): {keys_dir / 'id-hash.key'}"
+    assert r.exit_code == 3 and isinstance(r.exception, SystemExit), r.output
+    assert r.stderr.splitlines()[1].strip() == f"身份证号散列密钥无法读取 (the ID-number hashing key is missing or unreadable: No such file or directory): {keys_dir / 'id-hash.key'}"
     (keys_dir / "id-hash.key").write_bytes(saved)
     (keys_dir / "owner.pub.pem").unlink()
     (keys_dir / "owner.pub.pem").mkdir()
     r = runner.invoke(main, ["--home", str(home), "verify"])
-    assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.output
-    assert r.stderr.splitlines()[0] == f"公钥文件无法读取 (public key unreadable: Is a directory): {keys_dir / 'owner.pub.pem'}"
+    assert r.exit_code == 3 and isinstance(r.exception, SystemExit), r.output
+    assert r.stderr.splitlines()[1].strip() == f"公钥文件无法读取 (public key unreadable: Is a directory): {keys_dir / 'owner.pub.pem'}"
+    r = runner.invoke(main, ["--home", str(home), "verify", "--json"])
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 3 and doc["exit_code"] == 3 and doc["problems"] == [
+        f"公钥文件无法读取 (public key unreadable: Is a directory): {keys_dir / 'owner.pub.pem'}"]

@@ -46,7 +46,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from archive.access.audit import verify_log
-from archive.errors import ExitCode, IntegrityError
+from archive.errors import ExitCode, IntegrityError, KeyError_
 from archive.facts.cache import audit as kept_audit
 from archive.facts.index import facts_differences, stale_version
 from archive.integrity import keys, merkle
@@ -131,6 +131,11 @@ def verify_archive(
 ) -> VerifyReport:
     rep = VerifyReport()
     catalog = archive.catalog
+    try:  # the archive's own keys are stored facts too: one gone or unreadable is a failed proof (exit 3)
+        archive.public_key()
+        _ = archive.secret
+    except KeyError_ as e:
+        raise IntegrityError([e.message], hint=e.hint) from None
     keyring = _Keyring(archive)
 
     if record_id is not None:
