@@ -1012,6 +1012,25 @@ def test_an_imported_document_is_not_corrected_by_the_importer(pair, tmp_path):
     assert dump(bur) == before
 
 
+def test_verify_names_a_correction_an_archive_took_before_it_was_refused(pair, tmp_path, monkeypatch):
+    """An archive that took another unit's correction of a document, or two corrections of one,
+    before import and supersede refused them: verify names each (the seals themselves are good)."""
+    from archive.app import Archive
+
+    ent, bur, files = pair
+    import_package(bur, export_package(ent, tmp_path / "p").path)
+    ticket = ent.catalog.list_records(types=["work_ticket"])[0]["id"]
+    assert verify_archive(bur).failures == []
+    monkeypatch.setattr(Archive, "_check_supersede", lambda self, old_id, loaded: None)  # as before 8212967
+    changed = factories.write(tmp_path / "c", "ticket.yaml", factories.hot_work_ticket(ticket_no="DH-2026-0777"))
+    mine = bur.supersede(ticket, changed, reason="改写", pdf=False).added[0].id
+    again = bur.supersede(ticket, factories.write(tmp_path / "d", "ticket.yaml", factories.hot_work_ticket(ticket_no="DH-2026-0778")),
+                          reason="再改", pdf=False).added[0].id
+    got = verify_archive(bur).failures
+    assert any(f"记录 {mine} 更正记录 {ticket}" in f and "a document corrected by another unit" in f for f in got), got
+    assert any(f"记录 {ticket} 被更正了 2 次" in f and mine in f and again in f for f in got), got
+
+
 def _in_first_record(name: str, value) -> Callable[[Path], None]:
     def tamper(bag: Path) -> None:
         p = record_dir(bag, "work_ticket") / name

@@ -219,6 +219,7 @@ def verify_archive(
         _verify_ledger(archive, rep, keyring, external, sealed_at={
             r["id"]: (sealed[r["id"]] or {}).get("sealed_at") or r["created_at"] for r in rows})
         _verify_registry(archive, rep, rows, sealed)
+        _verify_corrections(rep, rows)
         # the facts the views read (a cache, but one a view trusts: an altered fact could leave a record out);
         # a record whose data is not JSON has no facts to derive (named above) and is passed over
         facts = [] if stale_version(catalog) else facts_differences(archive, rows)
@@ -530,6 +531,30 @@ def _verify_ledger(archive, rep: VerifyReport, keyring: _Keyring, external: Sequ
         )
     for path in external:
         _verify_external(archive, rep, keyring, hashes, path)
+
+
+def _verify_corrections(rep: VerifyReport, rows: list[dict]) -> None:
+    """Each correction names a record of its own type; a document (not an organization, person or
+    project) is corrected only by the unit that sealed it, and once — what ``case supersede`` and
+    ``package import`` allow. An archive that took such a correction before they refused it (a
+    package marking the bureau's order corrected, hiding it from every listing) is named here."""
+    by_id = {r["id"]: r for r in rows}
+    by_old: dict[str, list[str]] = {}
+    for r in rows:
+        old = by_id.get(r["supersedes"]) if r["supersedes"] else None
+        if old is None:
+            continue  # none, or not in the catalog (named with the ledger)
+        label = f"记录 {r['id']} 更正记录 {old['id']}"
+        if old["type"] != r["type"]:
+            rep.failures.append(f"{label}，类型不同（{old['type']} → {r['type']}） (a correction of another type)")
+        elif r["type"] not in REGISTRY_TYPES:
+            if old["origin"] != r["origin"]:
+                rep.failures.append(f"{label}，而原记录来自 {old['origin']}、更正来自 {r['origin']}：只有原记录的单位可以更正它"
+                                    " (a document corrected by another unit)")
+            by_old.setdefault(old["id"], []).append(r["id"])
+    for old_id, later in sorted(by_old.items()):
+        if len(later) > 1:
+            rep.failures.append(f"记录 {old_id} 被更正了 {len(later)} 次（{'、'.join(sorted(later))}）：一份文书只能有一个更正版本 (a document corrected twice)")
 
 
 def _verify_packages(archive, rep: VerifyReport, leaves: list[dict]) -> None:
