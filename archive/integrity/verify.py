@@ -13,7 +13,8 @@ Checks, and what each failure names:
    (leaves written before that: a record's leaves against its sealing time); every row of
    ``packages`` (when a submission was made or received) against its package leaf. The registry
    (organizations, people, projects) derived again from the sealed records and
-   compared row by row: every entry missing, added or naming another record;
+   compared row by row: every entry missing, added or naming another record; every correction
+   of its record's type, a document's by its own unit and once;
 4. the tree: rebuilt from the leaves and compared with every signed checkpoint (signature, size,
    root), consistency proofs between successive checkpoints, and consistency with checkpoints
    kept outside the archive (``--checkpoint FILE``), which catches history rewritten and
