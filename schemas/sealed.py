@@ -216,6 +216,7 @@ def _defaults(cls: type) -> list[tuple[str, Any, Any]]:
     return [(name, conv, default) for name, conv, default, _, _ in _fields(cls)]
 
 
+@cache
 def _fields(cls: type) -> list[tuple[str, Any, Any, bool, bool]]:
     """(name, converter, default, whether the hint allows None, whether the field has a default)
     of each field set by ``__init__``."""
@@ -233,13 +234,11 @@ def sources_digest() -> str:
     return h.hexdigest()
 
 
+@cache
 def _schemas_digest() -> str:
     """The digest of Python's version and :func:`sources_digest`: a spec kept under another is never
     read."""
     return hashlib.sha256(f"{sys.implementation.cache_tag}\0{sources_digest()}".encode()).hexdigest()
-
-
-_digest: list[str] = []  # computed once per process
 
 
 @cache
@@ -250,15 +249,13 @@ def _spec(cls: type) -> list[tuple[str, Any, Any, bool, bool]]:
     (a damaged one is made again)."""
     if not cls.__module__.startswith("schemas."):
         return _spec_of(cls)
-    if not _digest:
-        _digest.append(_schemas_digest())
-    name = f"specs/{hashlib.sha256(f'{_digest[0]}:{cls.__module__}:{cls.__qualname__}'.encode()).hexdigest()[:32]}.spec"
+    name = f"specs/{hashlib.sha256(f'{_schemas_digest()}:{cls.__module__}:{cls.__qualname__}'.encode()).hexdigest()[:32]}.spec"
     defaults = _defaults_of(cls)  # the defaults from the class itself (a default may be an object: never kept)
     kept = usercache.load(name)
     if (isinstance(kept, list) and all(isinstance(x, tuple) and len(x) == 3 for x in kept)
             and [x[0] for x in kept] == [n for n, _, _ in defaults]):
         return [(n, desc, default, nullable, has) for (n, desc, nullable), (_, default, has) in zip(kept, defaults)]
-    spec = _spec_of(cls)
+    spec = _spec_of(cls, defaults)
     try:
         usercache.keep(name, [(n, desc, nullable) for n, desc, _, nullable, _ in spec])
     except ValueError:  # a value marshal cannot write (an enum among a Literal's): made in each process
@@ -282,12 +279,13 @@ def _defaults_of(cls: type) -> list[tuple[str, Any, bool]]:
     return out
 
 
-def _spec_of(cls: type) -> list[tuple[str, Any, Any, bool, bool]]:
+def _spec_of(cls: type, defaults: list[tuple[str, Any, bool]] | None = None) -> list[tuple[str, Any, Any, bool, bool]]:
     """(name, converter described (:func:`_described`), default, whether the hint allows None,
-    whether the field has a default) of each field set by ``__init__``, from the type hints."""
+    whether the field has a default) of each field set by ``__init__``, from the type hints
+    (``defaults``: :func:`_defaults_of` when the caller has them)."""
     hints = type_hints(cls)
     out = []
-    for name, default, has_default in _defaults_of(cls):
+    for name, default, has_default in defaults if defaults is not None else _defaults_of(cls):
         hint = hints[name]
         bare, optional = bare_type(hint)
         nullable = optional or bare is Any or bare is type(None) or (

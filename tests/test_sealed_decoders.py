@@ -28,9 +28,11 @@ def cache_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     sealed._decoder.cache_clear()
     sealed._spec.cache_clear()
+    sealed._fields.cache_clear()
     yield tmp_path / "cache" / "outsafe"
     sealed._decoder.cache_clear()
     sealed._spec.cache_clear()
+    sealed._fields.cache_clear()
 
 
 def _ticket() -> dict:
@@ -49,6 +51,7 @@ def test_the_code_is_kept_private_and_read_again(cache_home):
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
     made = {f: f.stat().st_mtime_ns for f in files}
     sealed._decoder.cache_clear()
+    sealed._fields.cache_clear()
     assert sealed.from_sealed(HotWorkTicket, data) == first
     assert {f: f.stat().st_mtime_ns for f in files} == made  # read, not compiled and written again
     assert not list((cache_home / "decoders").glob(".new-*"))
@@ -75,6 +78,7 @@ def test_a_damaged_file_is_compiled_again_never_run(cache_home, damage):
         if damage != "another decoder's code":
             f.write_bytes(target.read_bytes())
     sealed._decoder.cache_clear()
+    sealed._fields.cache_clear()
     assert sealed.from_sealed(HotWorkTicket, data) == first
     assert target.read_bytes() == good  # compiled again and kept again
 
@@ -128,12 +132,14 @@ def test_a_spec_of_other_sources_or_damaged_is_made_again(cache_home, monkeypatc
         f.write_bytes(f.read_bytes()[:-1] + b"\x00")  # damaged: its digest no longer holds
     sealed._decoder.cache_clear()
     sealed._spec.cache_clear()
+    sealed._fields.cache_clear()
     assert sealed.from_sealed(HotWorkTicket, data) == want
     assert sorted((cache_home / "specs").glob("*.spec")) == specs and all(sealed.hashlib.sha256(f.read_bytes()[32:]).digest() == f.read_bytes()[:32]
                                                                           for f in specs)
     # the sources of schemas changed (a field added, a Literal widened): the kept specs are not theirs
-    monkeypatch.setattr(sealed, "_digest", ["another version of schemas"])
+    monkeypatch.setattr(sealed, "_schemas_digest", lambda: "another version of schemas")
     sealed._decoder.cache_clear()
     sealed._spec.cache_clear()
+    sealed._fields.cache_clear()
     assert sealed.from_sealed(HotWorkTicket, data) == want
     assert len(list((cache_home / "specs").glob("*.spec"))) == 2 * len(specs)
