@@ -317,8 +317,11 @@ class FactStore(Protocol):
     the vocabulary. Keys never hold a 身份证号 (people are linked by their keyed hash).
 
     Lists come back in seq order. Methods taking a collection of keys or ids accept any number of
-    them. ``with_data`` rows also carry the record's sealed ``data`` text (a join on ``records``):
-    the views read only the records they show, in one query. ``within``: only the records that
+    them. ``with_data`` rows also carry the record's sealed ``data`` (a join on ``records``; text,
+    or its UTF-8 bytes): the views read only the records they show, in one query. ``with_data=
+    "brief"``: a record that has a brief carries it (``brief``) and ``data`` None, the others their
+    data and ``brief`` None (the check: one query, and no record read whole that it judges from its
+    brief). ``within``: only the records that
     belong to that enterprise (``belongs``, the catalog's "belongs to"), and a record counts as
     corrected (``superseded_by``, ``current_only``) only by a record that belongs to it too — an
     enterprise account's scope, as ``list_records(belongs_to=…)`` sees it."""
@@ -357,13 +360,13 @@ class FactStore(Protocol):
 
     # --- reading ---
 
-    def rows(self, *, seqs: Collection[int] = (), record_ids: Collection[str] = (), with_data: bool = False,
+    def rows(self, *, seqs: Collection[int] = (), record_ids: Collection[str] = (), with_data: bool | str = False,
              within: str | None = None) -> list[FactRow]:
         """The fact rows of the given records (by seq and/or by id)."""
         ...
 
     def linked(self, role: str, keys: Collection[str], *, types: Collection[str] = (), subtype: str | None = None,
-               current_only: bool = False, with_data: bool = False, within: str | None = None) -> list[FactRow]:
+               current_only: bool = False, with_data: bool | str = False, within: str | None = None) -> list[FactRow]:
         """Records with a link (``role``, k) for some k in ``keys`` (each record once), of ``types``
         (empty: any) and ``subtype``; ``current_only``: not corrected by any record. In time with
         the records it returns, not with every record the keys link to: a link carries its record's
@@ -371,12 +374,12 @@ class FactStore(Protocol):
         ...
 
     def of_type(self, types: Collection[str], *, subtype: str | None = None, current_only: bool = False,
-                with_data: bool = False, within: str | None = None) -> list[FactRow]:
+                with_data: bool | str = False, within: str | None = None) -> list[FactRow]:
         """Every record of ``types`` (and ``subtype``): for the few small sets a view lists whole
         (organizations, the campaign's reports, confined-space tickets)."""
         ...
 
-    def keyed(self, type: str, keys: Collection[str], *, current_only: bool = True, with_data: bool = False,
+    def keyed(self, type: str, keys: Collection[str], *, current_only: bool = True, with_data: bool | str = False,
               within: str | None = None) -> list[FactRow]:
         """Records of ``type`` whose ``key`` is in ``keys`` (registry lookups by USCC, person key,
         project key; documents by number)."""
@@ -422,6 +425,17 @@ class FactStore(Protocol):
     def lint(self, *, record_ids: Collection[str] = (), problems_only: bool = True) -> list[LintRow]:
         """The lint of the given records (empty: of every record), by record id; ``problems_only``:
         only those today's rules refuse."""
+        ...
+
+    def briefs(self, seqs: Collection[int]) -> dict[int, str | bytes]:
+        """seq → the brief of each of those records that has one (archive.facts.derive: its sealed
+        JSON without the lists the check never reads; UTF-8 bytes or text)."""
+        ...
+
+    def lint_verdicts(self, record_ids: Collection[str], fingerprint: str) -> tuple[list[LintRow], list[str]]:
+        """(the lint rows under ``fingerprint`` of those of ``record_ids`` that today's rules
+        refuse, the ids among ``record_ids`` with no lint under ``fingerprint``) — what a view says
+        of its records, without reading the lint of each record that passed (10,000 at once)."""
         ...
 
     def lint_stale(self, fingerprint: str, *, within: str | None = None) -> int:

@@ -169,6 +169,7 @@ class NewFacts(TypedDict):
     info: str | None
     belongs: str
     links: list[tuple[str, str]]  # (role, key): the parties, project, people, documents it names
+    brief: str | None  # its sealed JSON without the lists the check never reads (archive.facts.derive); None: none
 
 
 class LintRow(TypedDict):

@@ -106,7 +106,7 @@ def test_the_leaves_of_one_kind_are_found_by_an_index(tmp_path):
     with c.transaction():
         for kind in ("record_sealed", "package_imported", "record_sealed", "package_imported"):
             c.ledger.append(kind, "{}", b"h" * 32, "2026-06-09T02:00:00Z")
-    assert c.migrate() == 1
+    assert c.migrate(upto=11) == 1
     plan = " ".join(str(r[-1]) for r in c.db.execute("EXPLAIN QUERY PLAN SELECT * FROM ledger WHERE kind=? ORDER BY idx", ("x",)))
     assert "USING INDEX ledger_kind" in plan and "SCAN" not in plan, plan
     assert [r["idx"] for r in c.ledger.leaves(kind="package_imported")] == [1, 3]
@@ -161,4 +161,15 @@ def test_a_scope_is_tested_on_the_rows_found_not_searched_by_its_index(tmp_path)
     assert [r["id"] for r in c.list_records(types=["hazard"], belongs_to="E")] == ["R9"]
     assert "records_belongs" in plan()
     assert c.list_records(contractor="C", belongs_to="F") == []
+    c.close()
+
+
+def test_a_records_brief_has_a_column_beside_its_facts(tmp_path):
+    """Migration 12: the brief of a record (archive.facts.derive) beside its facts; the facts a
+    catalog had before have none — their version is another, so the first view derives them again."""
+    c = open_catalog(tmp_path / "c.sqlite3", create=True)
+    c.migrate(upto=11)
+    assert "brief" not in {r[1] for r in c.db.execute("PRAGMA table_info(fact_records)")}
+    assert c.migrate() == 1
+    assert "brief" in {r[1] for r in c.db.execute("PRAGMA table_info(fact_records)")}
     c.close()

@@ -62,6 +62,7 @@ def _start(opener: type, root: str, settings: Any, within: str | None, as_of: da
     archive.settings = settings
     world = World(archive, catch=False, within=within)
     world.keep_cases = False
+    world.briefs = True  # as the parent's world (archive.checks.stream.check_view)
     rules = [RULES_BY_ID[r] for r in rule_ids]
     _here.update(archive=archive, world=world, as_of=as_of, rules=rules, ctx=ctx, members=(enterprises, contractors),
                  home_part=home_part, contractor_part=contractor_part, by_contractor=by_contractor)

@@ -421,16 +421,14 @@ def lint_of(world: World, ids: Iterable[str]) -> tuple[list[dict], list[str]]:
     not fit today's class was left out (:attr:`World.unfit`) — and is named even before the lint
     has run over it."""
     ids = sorted(set(ids) | world.unfit)
-    rows = world.facts.lint(record_ids=ids, problems_only=False)
-    current = fingerprint()
-    judged = {r["record_id"] for r in rows if r["fingerprint"] == current}
-    refused = {r["record_id"]: json.loads(r["problems"]) for r in rows if r["fingerprint"] == current and r["problems"]}
+    rows, unjudged = world.facts.lint_verdicts(ids, fingerprint())
+    refused = {r["record_id"]: json.loads(r["problems"]) for r in rows}
     refused.update({rid: [UNFIT] for rid in sorted(world.unfit) if rid not in refused})
     titles = {r["record_id"]: r for r in world.facts.rows(record_ids=list(refused))}
     out = [{"id": rid, "title": titles[rid]["title"] if rid in titles else rid, "type": titles[rid]["type"] if rid in titles else "",
             "problems": problems, "judged": rid not in world.unfit}
            for rid, problems in sorted(refused.items(), key=lambda kv: titles[kv[0]]["seq"] if kv[0] in titles else 0)]
-    return out, sorted(set(ids) - judged - world.unfit)
+    return out, sorted(set(unjudged) - world.unfit)
 
 
 def lint_all(world: World) -> tuple[list[dict], int]:
@@ -458,6 +456,7 @@ def check_view(archive: Any, as_of: date, *, enterprise: str | None = None, cont
     belong to that enterprise only (an enterprise account's scope)."""
     rules = list(rules or RULES)
     world = World(archive, within=within)
+    world.briefs = True  # the rules never read what a brief leaves out (archive.facts.derive)
     changes = cache.Changes(archive)
     k = _check_key(archive, as_of, enterprise, contractor, rules, within)
     if enterprise or contractor:

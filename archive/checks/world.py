@@ -23,7 +23,7 @@ record is read.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -31,6 +31,8 @@ from typing import Any
 from archive.checks.snapshot import Rec, Snapshot, as_known_on
 from archive.facts import cache
 from archive.facts.cache import Deps, RowFilter
+from archive.facts.derive import withheld
+from archive.facts.records import brief_object, record_class
 from archive.facts.index import catch_up
 from archive.registry import person_key
 from schemas import TYPES, meta_of
@@ -99,6 +101,11 @@ class World:
         self.deps = Deps()  # what this world has read (archive.facts.cache): a kept result depends on it
         self.unfit: set[str] = set()  # records read whose sealed data does not fit today's classes: left out of the views
         self.keep_cases = True  # keep the records read in the sealed cache (a stream through the archive keeps only the registry)
+        # load the records that have a brief from it (archive.facts.derive): the check, whose rules
+        # never read what briefs leave out; other views read whole records
+        self.briefs = False
+        self._briefed: dict[str, Any] = {}  # record id → its object from its brief (this world's only: never the sealed cache's)
+        self.withheld_loads = 0  # whole records loaded because a field their brief left out was read
 
     def linked(self, role: str, keys: Collection[str], **kw: Any) -> list[FactRow]:
         """``FactStore.linked``, noting the links read (of the types read, when they are named)."""
@@ -127,6 +134,7 @@ class World:
         if len(self._registry) > self.KEEP_REGISTRY:
             self._registry.clear()
         self._known_recs.clear()
+        self._briefed.clear()
 
     def snapshot(self, clauses: Sequence[Clause], as_of: date | None, *, per_project: bool = False) -> "PartialSnapshot":
         return PartialSnapshot(self, clauses, as_of, per_project=per_project)
@@ -189,13 +197,28 @@ class World:
     def recs(self, rows: Sequence[FactRow], as_of: date | None) -> list[Rec]:
         """The records among ``rows`` a view as of ``as_of`` shows, loaded, in place order."""
         vis = self.visible(rows, as_of)
-        need = [v for _, v in vis if "data" not in v and self.sealed.get(v["record_id"]) is None]
-        data = {r["record_id"]: r for r in self.facts.rows(seqs=[v["seq"] for v in need], with_data=True)} if need else {}
+        mode = "brief" if self.briefs else True
+
+        def carried(v: FactRow) -> bool:  # a row that brings what loads it: its data, or a brief the world reads
+            return v.get("data") is not None or (self.briefs and v.get("brief") is not None and bool(withheld(v["type"], v["subtype"])))
+        need = [v["seq"] for _, v in vis
+                if not carried(v) and self.sealed.get(v["record_id"]) is None and v["record_id"] not in self._briefed]
+        got = {r["seq"]: r for r in self.facts.rows(seqs=need, with_data=mode)} if need else {}
         out = []
         for place, v in vis:
             obj = self.sealed.get(v["record_id"])
             if obj is None:
-                obj = self.sealed.load(v if "data" in v else data[v["record_id"]], keep=self.keep_cases or v["type"] in REGISTRY)
+                obj = self._briefed.get(v["record_id"])
+            if obj is None:
+                src = v if carried(v) else got[v["seq"]]
+                left_out = withheld(v["type"], v["subtype"])
+                if self.briefs and src.get("brief") is not None and left_out:
+                    obj = self._briefed[v["record_id"]] = brief_object(record_class(v["type"], v["subtype"]), src["brief"], left_out,
+                                                                       self._whole(v))
+                else:
+                    if src.get("data") is None:  # (a brief this program does not read: its data, then)
+                        src = self.facts.rows(seqs=[v["seq"]], with_data=True)[0]
+                    obj = self.sealed.load(src, keep=self.keep_cases or v["type"] in REGISTRY)
             if not self.sealed.fits(v["record_id"]):
                 self.unfit.add(v["record_id"])  # sealed in a shape the rules cannot judge: left out, and said
                 continue
@@ -203,6 +226,20 @@ class World:
                 obj = as_known_on(obj, as_of)
             out.append(Rec(v["record_id"], v["type"], v["title"], obj, v["origin"], v["created_at"], place))
         return out
+
+    def _whole(self, row: FactRow) -> Callable[[], Any]:
+        """What loads the whole record of ``row`` (once) when a field its brief left out is read."""
+        got: list[Any] = []
+
+        def load() -> Any:
+            if not got:
+                self.withheld_loads += 1
+                full = self.sealed.get(row["record_id"])
+                if full is None:
+                    full = self.sealed.load(self.facts.rows(seqs=[row["seq"]], with_data=True)[0], keep=self.keep_cases)
+                got.append(full)
+            return got[0]
+        return load
 
     def select(self, clauses: Sequence[Clause], types: Collection[str], as_of: date | None, *, subtype: str | None = None) -> list[Rec]:
         """The records of ``types`` the clauses select, as of ``as_of``, in place order: their fact
@@ -378,7 +415,7 @@ class PartialSnapshot(Snapshot):
             if not want:
                 continue
             kinds |= want
-            for r in self.world.clause_rows(c, sorted(want), with_data=not rows):
+            for r in self.world.clause_rows(c, sorted(want), with_data=("brief" if self.world.briefs else True) if not rows else False):
                 rows.setdefault(r["seq"], r)
         kinds -= {"organization", "person"}
         got: dict[str, list[Rec]] = {t: [] for t in kinds if t not in self.by_type}

@@ -43,7 +43,16 @@ views read without loading the record. Its *links* say what the record concerns,
     equipment         owner, enterprise, project
     inspection_record texts: each finding's text
 
-The derivation has a version (:data:`VERSION`): facts derived by another version are rebuilt.
+A record the check's rules read many of — a 作业票, a 三级安全教育登记卡 — also has a *brief*: its
+sealed JSON without the long lists the rules never read (:data:`BRIEFED`: a ticket's safety
+measures, gas tests and approvals; a card's three levels' contents), two thirds of its bytes and
+most of its objects. The check loads such a record from its brief (:mod:`archive.checks.world`); a
+field the brief left out is loaded from the sealed record when it is read after all
+(:class:`archive.facts.records.Withheld`). Only a record whose sealed data fits today's classes
+has one (one that does not is left out of what the rules judge, and must be loaded to be named).
+
+The derivation has a version (:func:`version`: :data:`VERSION` and the digest of the classes a
+brief was judged to fit): facts derived by another version are rebuilt.
 """
 
 from __future__ import annotations
@@ -53,15 +62,46 @@ import re
 from typing import Any
 
 from archive.registry import person_key
+from archive.facts.records import record_class
 from schemas import TYPES, meta_of
 from schemas.columns import dotted
+from schemas.sealed import sealed_object, sources_digest
 from schemas.tickets import work_begun_on
 from storage.rows import NewFacts, RecordRow
 
-VERSION = "6"  # 2: belongs (whose scope a record is in); 3: work_from of confined-space tickets; 4: due;
+VERSION = "7"  # 2: belongs (whose scope a record is in); 3: work_from of confined-space tickets; 4: due;
 # 5: the texts of enforcement findings, equipment's owner and place (a contractor's check reads only
 # the confined-space findings and the equipment it can judge); 6: phone (the 作业票 list reads only
 # the tickets signed step by step, not every ticket of the archive)
+# 7: brief (the record's data without the lists the rules never read)
+
+# type → the fields a brief leaves out; a confined-space ticket has none (CS-2 reads its approvals and
+# gas tests): the rules read every field of it
+BRIEFED: dict[str, tuple[str, ...]] = {"work_ticket": ("measures", "gas_samples", "approvals"), "training_record": ("levels",)}
+UNBRIEFED_SUBTYPES = frozenset({"confined_space"})
+
+
+def version() -> str:
+    """The version of the facts this program derives: :data:`VERSION`, and the digest of the
+    sources of the classes (``schemas/``) that judged which records fit (those have briefs)."""
+    return f"{VERSION}+{sources_digest()[:12]}"
+
+
+def withheld(type_: str, subtype: str | None) -> tuple[str, ...]:
+    """The fields the brief of a record of ``type_`` (``subtype``) leaves out; () when it has no brief."""
+    if subtype in UNBRIEFED_SUBTYPES:
+        return ()
+    return BRIEFED.get(type_, ())
+
+
+def record_brief(type_: str, subtype: str | None, data: Any) -> str | None:
+    """The brief of a record (its sealed ``data`` parsed): that JSON without :func:`withheld`'s
+    fields, or None (no brief for its type, or data that does not fit today's class)."""
+    left_out = withheld(type_, subtype)
+    cls = record_class(type_, subtype) if left_out else None
+    if cls is None or not isinstance(data, dict) or not sealed_object(cls, data)[1]:
+        return None
+    return json.dumps({k: v for k, v in data.items() if k not in left_out}, ensure_ascii=False, separators=(",", ":"))
 
 
 def _people(value: Any, out: set[str], secret: bytes, top: bool = True) -> None:
@@ -207,4 +247,5 @@ def record_facts(row: RecordRow | dict, secret: bytes, seq: int | None = None) -
         info=json.dumps({k: v for k, v in info.items() if v is not None}, ensure_ascii=False, separators=(",", ":")) if info else None,
         belongs=row.get("enterprise") or row["origin"],  # archive.access.scope.belongs_to
         links=sorted(links),
+        brief=record_brief(t, row.get("subtype"), data),
     )

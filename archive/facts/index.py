@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from archive.facts.derive import VERSION, record_facts
+from archive.facts.derive import record_facts, version
 from archive.facts.lint import lint_row
 from storage.rows import LintRow
 
@@ -36,14 +36,14 @@ def record_stored(catalog: Any, row: dict, seq: int, secret: bytes, lint: LintRo
     pos = facts.position()
     if pos == seq - 1 or (pos < seq and not facts.missing(pos, seq - 1)):
         if pos == 0 and facts.get_state("version") is None:
-            facts.set_state("version", VERSION)
+            facts.set_state("version", version())
         facts.set_position(seq)
 
 
 def stale_version(catalog: Any) -> bool:
     """Whether the stored facts were derived by another version of the derivation."""
     v = catalog.facts.get_state("version")
-    return v is not None and v != VERSION
+    return v is not None and v != version()
 
 
 def behind(catalog: Any) -> bool:
@@ -78,7 +78,7 @@ def catch_up(archive: Any, progress: Callable[[str, int, int], None] | None = No
             if lint:
                 facts.put_lint([lint_row(r, archive.settings) for r in rows])
             if facts.get_state("version") is None:
-                facts.set_state("version", VERSION)
+                facts.set_state("version", version())
             done += len(rows)
             # every record up to the last one handled now has facts (the earlier gaps were filled first)
             facts.set_position(top if len(missing) < BATCH else missing[-1])
@@ -93,7 +93,7 @@ def rebuild(archive: Any, progress: Callable[[str, int, int], None] | None = Non
     catalog = archive.catalog
     with catalog.transaction():
         catalog.facts.clear()
-        catalog.facts.set_state("version", VERSION)
+        catalog.facts.set_state("version", version())
     top = catalog.max_seq()
     after, done = 0, 0
     while after < top:
@@ -134,6 +134,7 @@ def facts_differences(archive: Any, rows: list[dict]) -> list[str]:
         for seq, role, key in catalog.facts.links([r["seq"] for r in chunk]):
             links.setdefault(seq, set()).add((role, key))
         mistyped = set(catalog.facts.mistyped_links([r["seq"] for r in chunk]))
+        briefs = catalog.facts.briefs([r["seq"] for r in chunk])
         for row in chunk:
             try:
                 want = record_facts(row, archive.secret)
@@ -153,6 +154,9 @@ def facts_differences(archive: Any, rows: list[dict]) -> list[str]:
                 changed.append("links")
             if row["seq"] in mistyped:
                 changed.append("link types")  # read by type, a link of another type leaves the record out
+            brief = briefs.get(row["seq"])
+            if (brief.decode() if isinstance(brief, bytes) else brief) != want["brief"]:
+                changed.append("brief")  # the check judges a ticket or a training card by it
             if changed:
                 out.append(f"记录 {row['id']}: 视图事实与封存数据不符 (facts differ from the sealed data: {', '.join(changed)})")
     return out
@@ -166,7 +170,7 @@ class FactsRebuilt:
     position: int
 
     def as_dict(self) -> dict:
-        return {"records": self.records, "position": self.position, "version": VERSION}
+        return {"records": self.records, "position": self.position, "version": version()}
 
     def as_text(self) -> list[str]:
         return [f"已由 {self.records} 条已封存记录重建视图事实 (facts of the views rebuilt from {self.records} sealed records)"]

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import orjson
+
 from schemas import TYPES
-from schemas.sealed import sealed_object
+from schemas.sealed import from_sealed, sealed_object
 from schemas.tickets import TICKET_CLASSES
 
 SIZE = 20_000
@@ -31,6 +34,78 @@ def record_class(type_: str, subtype: str | None) -> type | None:
     if type_ == "work_ticket":
         return TICKET_CLASSES.get(subtype or "")
     return TYPES.get(type_)
+
+
+def parse(data: str | bytes) -> Any:
+    """A record's stored JSON (text, or its UTF-8 bytes as a fact row carries it) parsed: by orjson,
+    or by :mod:`json` where orjson refuses what json reads (an integer beyond 64 bits)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
+class Withheld:
+    """A field a record's brief left out (archive.facts.derive): read in any way — iterated,
+    counted, indexed, compared, printed — it loads the whole record once (``load``) and is that
+    field's value. The check's rules never read these fields, so a check loads no record through
+    one; a rule that comes to read one stays right, only slower."""
+
+    __slots__ = ("_load", "_field")
+
+    def __init__(self, load: Callable[[], Any], field: str) -> None:
+        self._load = load
+        self._field = field
+
+    def value(self) -> Any:
+        return getattr(self._load(), self._field)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.value())
+
+    def __len__(self) -> int:
+        return len(self.value())
+
+    def __bool__(self) -> bool:
+        return bool(self.value())
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.value()[i]
+
+    def __contains__(self, x: Any) -> bool:
+        return x in self.value()
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self.value() == (other.value() if isinstance(other, Withheld) else other))
+
+    def __hash__(self) -> int:
+        return hash(self.value())
+
+    def __add__(self, other: Any) -> Any:
+        return self.value() + (other.value() if isinstance(other, Withheld) else other)
+
+    def __radd__(self, other: Any) -> Any:
+        return other + self.value()
+
+    def __repr__(self) -> str:
+        return repr(self.value())
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.value(), name)
+
+
+def brief_object(cls: type, brief: str | bytes, left_out: Sequence[str], load: Callable[[], Any]) -> Any:
+    """The object of a record of class ``cls`` from its brief: every field as sealed but those
+    ``left_out``, each a :class:`Withheld` that reads the whole record (``load``) when it is read."""
+    data = parse(brief)
+    for name in left_out:
+        data[name] = []  # (every field a brief leaves out is a list: the decoder's fast path takes it)
+    obj = from_sealed(cls, data)
+    for name in left_out:
+        object.__setattr__(obj, name, Withheld(load, name))
+    return obj
 
 
 class SealedRecords:
@@ -62,7 +137,7 @@ class SealedRecords:
         cls = record_class(row["type"], row.get("subtype"))
         if cls is None:
             raise KeyError(row["type"])
-        obj, fits = sealed_object(cls, json.loads(row["data"]))
+        obj, fits = sealed_object(cls, parse(row["data"]))
         if not fits:
             self.unfit.add(rid)
         self.loaded += 1

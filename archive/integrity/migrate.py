@@ -47,7 +47,7 @@ from typing import Any
 
 from archive import ids
 from archive.errors import IntegrityError, StorageError
-from archive.facts.derive import VERSION as FACTS_VERSION
+from archive.facts.derive import version as facts_version
 from archive.facts.derive import record_facts
 from archive.integrity.ledger import Ledger
 from archive.integrity.verify import verify_archive
@@ -252,7 +252,7 @@ def _copy_rows(src: Catalog, dst: Catalog, progress: Progress | None, secret: by
         done += len(rows)
         if progress:
             progress("records", done, total)
-    dst.facts.set_state("version", FACTS_VERSION)
+    dst.facts.set_state("version", facts_version())
     dst.facts.set_position(dst.max_seq())
     dst.facts.put_lint(src.facts.lint(problems_only=False))
     if src.facts.get_state("lint_run") is not None:

@@ -24,8 +24,8 @@ _SUPERSEDED_WITHIN = ("(SELECT s.record_id FROM fact_records s WHERE s.supersede
                       "ORDER BY s.seq LIMIT 1) AS superseded_by")
 _INSERT = (
     "INSERT INTO fact_records(seq, record_id, type, subtype, key, day, supersedes, superseded_by, title, origin, created_at, "
-    "info, belongs) VALUES(%s,%s,%s,%s,%s,%s,%s,"
-    "(SELECT s.record_id FROM fact_records s WHERE s.supersedes=%s ORDER BY s.seq LIMIT 1),%s,%s,%s,%s,%s)"
+    "info, belongs, brief) VALUES(%s,%s,%s,%s,%s,%s,%s,"
+    "(SELECT s.record_id FROM fact_records s WHERE s.supersedes=%s ORDER BY s.seq LIMIT 1),%s,%s,%s,%s,%s,%s)"
 )
 _CORRECTED = (
     "UPDATE fact_records SET superseded_by=%s WHERE record_id=%s AND (superseded_by IS NULL OR "
@@ -69,7 +69,7 @@ class PostgresFactStore:
                 continue
             have.add(f["seq"])
             self.sql.write(_INSERT, (f["seq"], f["record_id"], f["type"], f["subtype"], f["key"], f["day"], f["supersedes"],
-                                     f["record_id"], f["title"], f["origin"], f["created_at"], f["info"], f["belongs"]))
+                                     f["record_id"], f["title"], f["origin"], f["created_at"], f["info"], f["belongs"], f.get("brief")))
             self.sql.write_many("INSERT INTO fact_links(role, key, seq, type) VALUES(%s,%s,%s,%s) ON CONFLICT DO NOTHING",
                                 [(role, key, f["seq"], f["type"]) for role, key in dict.fromkeys(f["links"])])
             if f["supersedes"]:
@@ -92,9 +92,12 @@ class PostgresFactStore:
     # ``within``: only records that belong to that enterprise (fact_records.belongs), and a record
     # counts as corrected only by a record that belongs to it too.
 
-    def _select(self, where: str, args: Sequence[Any], with_data: bool, within: str | None = None) -> list[FactRow]:
+    def _select(self, where: str, args: Sequence[Any], with_data: bool | str, within: str | None = None) -> list[FactRow]:
         cols = _COLUMNS.format(superseded_by=_SUPERSEDED_WITHIN if within is not None else "f.superseded_by")
-        cols += ", r.data" if with_data else ""
+        if with_data == "brief":  # (a TOASTed data is not fetched when the CASE does not need it)
+            cols += ", f.brief, CASE WHEN f.brief IS NULL THEN r.data END AS data"
+        elif with_data:
+            cols += ", r.data"
         frm = "fact_records f" + (" JOIN records r ON r.seq = f.seq" if with_data else "")
         head: list[Any] = [within] if within is not None else []
         if within is not None:
@@ -115,7 +118,11 @@ class PostgresFactStore:
             seen.setdefault(r["seq"], r)
         return [seen[s] for s in sorted(seen)]
 
-    def rows(self, *, seqs: Collection[int] = (), record_ids: Collection[str] = (), with_data: bool = False,
+    def briefs(self, seqs: Collection[int]) -> dict[int, str]:
+        return {r["seq"]: r["brief"] for r in self.sql.rows(
+            "SELECT seq, brief FROM fact_records WHERE seq = ANY(%s) AND brief IS NOT NULL", ([int(s) for s in _list(seqs)],))}
+
+    def rows(self, *, seqs: Collection[int] = (), record_ids: Collection[str] = (), with_data: bool | str = False,
              within: str | None = None) -> list[FactRow]:
         out: list[FactRow] = []
         if seqs:
@@ -125,7 +132,7 @@ class PostgresFactStore:
         return self._sorted(out)
 
     def linked(self, role: str, keys: Collection[str], *, types: Collection[str] = (), subtype: str | None = None,
-               current_only: bool = False, with_data: bool = False, within: str | None = None) -> list[FactRow]:
+               current_only: bool = False, with_data: bool | str = False, within: str | None = None) -> list[FactRow]:
         if not keys:
             return []
         extra, extra_args = "", []
@@ -143,7 +150,7 @@ class PostgresFactStore:
             [role, _list(keys), *type_args, *extra_args], with_data, within))
 
     def of_type(self, types: Collection[str], *, subtype: str | None = None, current_only: bool = False,
-                with_data: bool = False, within: str | None = None) -> list[FactRow]:
+                with_data: bool | str = False, within: str | None = None) -> list[FactRow]:
         if not types:
             return []
         where = "f.type = ANY(%s)" + (" AND f.subtype = %s" if subtype is not None else "")
@@ -154,7 +161,7 @@ class PostgresFactStore:
             args += cur_args
         return self._sorted(self._select(where, args, with_data, within))
 
-    def keyed(self, type: str, keys: Collection[str], *, current_only: bool = True, with_data: bool = False,
+    def keyed(self, type: str, keys: Collection[str], *, current_only: bool = True, with_data: bool | str = False,
               within: str | None = None) -> list[FactRow]:
         if not keys:
             return []
@@ -225,6 +232,20 @@ class PostgresFactStore:
         return self.sql.rows(  # type: ignore[return-value]
             f"SELECT record_id, fingerprint, problems FROM fact_lint WHERE record_id = ANY(%s){cond} ORDER BY record_id",
             (_list(record_ids),))
+
+    def lint_verdicts(self, record_ids: Collection[str], fingerprint: str) -> tuple[list[LintRow], list[str]]:
+        ids = _list(record_ids)
+        refused: list[LintRow] = []
+        unjudged: list[str] = []
+        for r in self.sql.rows("SELECT record_id, fingerprint, problems FROM fact_lint WHERE record_id = ANY(%s) "
+                               "AND (fingerprint <> %s OR problems IS NOT NULL)", (ids, fingerprint)):
+            if r["fingerprint"] == fingerprint:
+                refused.append(r)  # type: ignore[arg-type]
+            else:
+                unjudged.append(r["record_id"])
+        unjudged += self.sql.column("SELECT i FROM unnest(%s::text[]) AS i WHERE NOT EXISTS "
+                                    "(SELECT 1 FROM fact_lint l WHERE l.record_id = i)", (ids,))
+        return sorted(refused, key=lambda r: r["record_id"]), sorted(unjudged)
 
     def lint_stale(self, fingerprint: str, *, within: str | None = None) -> int:
         if within is not None:

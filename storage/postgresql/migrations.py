@@ -371,6 +371,11 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX IF NOT EXISTS ledger_kind ON ledger(kind, idx);
     """,
+    # 12: a record's brief beside its facts (archive.facts.derive): its sealed JSON without the lists
+    #     the check never reads
+    """
+    ALTER TABLE fact_records ADD COLUMN brief TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -39,9 +39,25 @@ def test_facts_are_added_once_and_read_back_with_the_records_data(catalog):
     assert add(catalog, facts(1, seqs[0], links=[("home", E)])) == 0  # caught up twice: nothing new
     got = catalog.facts.rows(seqs=seqs, with_data=True)
     assert [r["record_id"] for r in got] == [rid(1), rid(2)]
-    assert got[0]["data"] == record(1)["data"] and got[0]["superseded_by"] is None and got[0]["day"] == "2026-06-09"
+    data = got[0]["data"]  # the sealed JSON, as text or its UTF-8 bytes (SQLite: bytes, parsed without a str made first)
+    assert (data.decode() if isinstance(data, bytes) else data) == record(1)["data"]
+    assert got[0]["superseded_by"] is None and got[0]["day"] == "2026-06-09"
     assert [r["record_id"] for r in catalog.facts.rows(record_ids=[rid(2)])] == [rid(2)]
     assert "data" not in catalog.facts.rows(seqs=seqs)[0]
+
+
+def test_briefs_are_kept_beside_the_facts_and_read_by_seq(catalog):
+    seqs = insert(catalog, record(1), record(2), record(3))
+    brief = json.dumps({"ticket_no": "DH-001", "content": "焊接修复"}, ensure_ascii=False)
+    add(catalog, {**facts(1, seqs[0]), "brief": brief}, {**facts(2, seqs[1]), "brief": None}, facts(3, seqs[2]))
+    got = catalog.facts.briefs([seqs[2], seqs[1], seqs[0], seqs[0]])
+    assert list(got) == [seqs[0]]  # only those that have one
+    value = got[seqs[0]]
+    assert (value.decode() if isinstance(value, bytes) else value) == brief
+    assert catalog.facts.briefs([]) == {} and "brief" not in catalog.facts.rows(seqs=seqs)[0]
+    with catalog.transaction():
+        catalog.facts.clear()
+    assert catalog.facts.briefs(seqs) == {}
 
 
 def test_selections_by_link_type_and_subtype_in_seq_order(catalog):
@@ -116,6 +132,23 @@ def test_the_lint_is_kept_replaced_and_counted(catalog):
         catalog.facts.put_lint([{"record_id": rid(1), "fingerprint": "new", "problems": None}])
     assert catalog.facts.lint_stale("new") == 0
     assert [r["fingerprint"] for r in catalog.facts.lint(record_ids=[rid(1)], problems_only=False)] == ["new"]
+
+
+def test_lint_verdicts_name_the_refused_and_the_unjudged(catalog):
+    insert(catalog, record(1), record(2), record(3), record(4))
+    problem = json.dumps([{"path": "doc_no", "message": "x"}])
+    with catalog.transaction():
+        catalog.facts.put_lint([{"record_id": rid(1), "fingerprint": "new", "problems": None},
+                                {"record_id": rid(2), "fingerprint": "new", "problems": problem},
+                                {"record_id": rid(3), "fingerprint": "old", "problems": problem}])
+    refused, unjudged = catalog.facts.lint_verdicts([rid(4), rid(3), rid(2), rid(1), rid(1)], "new")
+    assert [(r["record_id"], r["problems"]) for r in refused] == [(rid(2), problem)]
+    assert unjudged == sorted([rid(3), rid(4)])  # linted by other rules, and never linted
+    assert catalog.facts.lint_verdicts([], "new") == ([], [])
+    # more ids than one query takes (SQLite's chunks)
+    many = [rid(1), *(f"R-none-{i}" for i in range(1500))]
+    refused, unjudged = catalog.facts.lint_verdicts(many, "new")
+    assert refused == [] and len(unjudged) == 1500 and rid(1) not in unjudged
 
 
 def test_facts_are_written_only_inside_a_transaction(catalog):
