@@ -215,6 +215,7 @@ class World:
                 if self.briefs and src.get("brief") is not None and left_out:
                     obj = self._briefed[v["record_id"]] = brief_object(record_class(v["type"], v["subtype"]), src["brief"], left_out,
                                                                        self._whole(v))
+                    self.sealed.briefed += 1
                 else:
                     if src.get("data") is None:  # (a brief this program does not read: its data, then)
                         src = self.facts.rows(seqs=[v["seq"]], with_data=True)[0]

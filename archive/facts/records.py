@@ -114,6 +114,7 @@ class SealedRecords:
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self.unfit: set[str] = set()  # ids of records whose sealed data does not fit today's classes (never evicted: few)
         self.loaded = 0  # records decoded (cache misses), for the benchmarks
+        self.briefed = 0  # records a view built from their briefs (archive.checks.world), for the benchmarks
 
     def fits(self, record_id: str) -> bool:
         """Whether the record, once loaded, fits today's class (:func:`schemas.sealed.sealed_object`):
