@@ -111,6 +111,9 @@ def login_post(web: WebApp, request: Request, form: dict[str, str]) -> Response:
         return _login_page(web, request, message=e.message, status=429, name=name[:64])
     except SignInRefused as e:
         return _login_page(web, request, message=e.message, status=401, name=name[:64])
+    before = web.viewer(request)
+    if before is not None:  # signed in over an open session (another account on a shared phone): that one ends now
+        sign_out(archive, before, address=client_address(request))
     resp = RedirectResponse(safe_next(form.get("next")), status_code=303)
     resp.set_cookie(web.cookie_name, sign_token(archive, token), max_age=web.settings.web_session_hours * 3600, httponly=True,
                     samesite="lax", secure=web.secure(request), path="/")

@@ -152,6 +152,23 @@ def test_logout_ends_the_session_at_once(shared_world):
         assert again.get("/api/me").status_code == 401
 
 
+def test_signing_in_over_an_open_session_ends_it(shared_world):
+    """A second account signed in on the same browser (a shared phone on site): the session it
+    replaces ends at once, as a sign-out would end it — its cookie, kept elsewhere, is worth nothing."""
+    with client(shared_world["bureau"]) as c, client(shared_world["bureau"]) as other:
+        login(c, "bureau_officer")
+        first = dict(c.cookies)
+        page = other.get("/login")  # a sign-in form still on the screen (its nonce and cookie)
+        nonce = re.search(r'name="nonce" value="([^"]+)"', page.text).group(1)
+        c.cookies.update({k: v for k, v in other.cookies.items() if k not in first})
+        r = c.post("/login", data={"username": "bureau_officer", "password": PASSWORD, "nonce": nonce, "next": "/"})
+        assert r.status_code == 303 and c.get("/api/me").status_code == 200
+        assert dict(c.cookies) != first
+    with client(shared_world["bureau"]) as again:
+        again.cookies.update(first)
+        assert again.get("/api/me").status_code == 401
+
+
 def test_sessions_expire_when_idle_and_at_their_end(world):
     clock = MovableClock()
     with client(world["bureau"], clock=clock) as c:
