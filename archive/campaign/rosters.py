@@ -439,12 +439,14 @@ MAX_CELLS = 1_000_000
 CELL = re.compile(rb"<c[ >/]")
 
 
-def _check_workbook_size(path: Path) -> None:
+def _check_workbook_size(path: Path) -> bool:
     """A workbook is a zip of XML: refuse one that is too large, or would expand too far (an
-    "xlsx bomb"), before openpyxl reads any of it."""
+    "xlsx bomb"), before openpyxl reads any of it. Whether a worksheet holds a formula (read in the
+    same pass over its XML as the cells are counted)."""
     import zipfile
 
     problem = None
+    formulas = False
     try:
         size = path.stat().st_size
         if size > MAX_WORKBOOK_BYTES:
@@ -455,18 +457,24 @@ def _check_workbook_size(path: Path) -> None:
                 found = check_zip_sizes(zf, limits)
                 if found:
                     problem = "Excel 文件解压后过大，已拒绝 (workbook expands too far): " + found[0]
-                elif (cells := _cells(zf)) > MAX_CELLS:
-                    problem = f"Excel 文件单元格过多（{cells:,} 个以上，至多 {MAX_CELLS:,}） (too many cells)"
+                else:
+                    cells, formulas = _scan(zf)
+                    if cells > MAX_CELLS:
+                        problem = f"Excel 文件单元格过多（{cells:,} 个以上，至多 {MAX_CELLS:,}） (too many cells)"
     except (OSError, zipfile.BadZipFile) as e:
         problem = f"无法读取 Excel 文件 (cannot read workbook): {type(e).__name__}: {e}"
     if problem:
         raise ValidationFailed([Problem("", problem, file=str(path))])
+    return formulas
 
 
-def _cells(zf: Any) -> int:
-    """The cells of the workbook's worksheets, counted in their XML a megabyte at a time (stops
-    once past :data:`MAX_CELLS`)."""
-    count = 0
+FORMULA = re.compile(rb"<f[ >/]")
+
+
+def _scan(zf: Any) -> tuple[int, bool]:
+    """(the cells of the workbook's worksheets, whether any holds a formula), read in their XML a
+    megabyte at a time, once (the count stops once past :data:`MAX_CELLS`)."""
+    count, formulas = 0, False
     for name in zf.namelist():
         if not name.startswith("xl/worksheets/"):
             continue
@@ -475,25 +483,18 @@ def _cells(zf: Any) -> int:
             while count <= MAX_CELLS and (chunk := fh.read(2**20)):
                 buf = tail + chunk
                 count += len(CELL.findall(buf))
+                formulas = formulas or FORMULA.search(buf) is not None
                 tail = buf[-2:]  # "<c" then the next byte: a cell cut by the chunk's end is found once, in the next
-    return count
-
-
-FORMULA = re.compile(rb"<f[ >/]")
+    return count, formulas
 
 
 def _uncomputed_formulas(path: Path, sheets: list[str]) -> dict[str, frozenset[tuple[int, int]]]:
     """sheet → (row, column) of its cells holding a formula: read as values (``data_only``), those
     whose result the file does not keep read as empty — a workbook written by a program that does
     not calculate and never opened and saved in Excel or WPS. A second, streaming read of the
-    formulas, only when a worksheet holds any."""
-    import zipfile
-
+    formulas, asked only when a worksheet holds any (:func:`_check_workbook_size` found them)."""
     from openpyxl import load_workbook  # lazy: openpyxl, as in write_template
 
-    with zipfile.ZipFile(path) as zf:
-        if not any(n.startswith("xl/worksheets/") and FORMULA.search(zf.read(n)) for n in zf.namelist()):
-            return {}
     wb = load_workbook(path, data_only=False, read_only=True)
     try:
         return {name: frozenset((c.row, c.column) for row in wb[name].iter_rows() for c in row if getattr(c, "data_type", None) == "f")
@@ -508,7 +509,7 @@ def parse_workbook(path: Path, kind: str) -> tuple[list[Parsed], list[RowProblem
     from openpyxl.utils import get_column_letter
 
     spec = _spec(kind)
-    _check_workbook_size(path)
+    has_formulas = _check_workbook_size(path)
     try:
         wb = load_workbook(path, data_only=True, read_only=False)
     except Exception as e:  # zipfile.BadZipFile, KeyError, InvalidFileException
@@ -519,7 +520,7 @@ def parse_workbook(path: Path, kind: str) -> tuple[list[Parsed], list[RowProblem
     ws = wb[spec.sheet]
     cols = main_columns(spec)
     try:
-        formulas = _uncomputed_formulas(path, [spec.sheet, *(c.sheet for c in spec.children)])
+        formulas = _uncomputed_formulas(path, [spec.sheet, *(c.sheet for c in spec.children)]) if has_formulas else {}
     except Exception as e:  # as the first read: zipfile.BadZipFile, KeyError …
         raise ValidationFailed([Problem("", f"无法读取 Excel 文件 (cannot read workbook): {type(e).__name__}: {e}", file=str(path))]) from e
     mapping, rows = _read_sheet(ws, cols, spec.sheet, problems, formulas.get(spec.sheet, frozenset()))
