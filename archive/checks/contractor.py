@@ -28,13 +28,16 @@ def c1(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
     ev.applicable = bool(scope.contractors)
     snap.about_to_ask(organizations=scope.contractors, listed=scope.contractors)
     snap.about_to_ask(organizations=[r.origin for r in map(snap.org_rec, scope.contractors) if r is not None])  # their lists' owners
+    started: dict[str, list[Rec]] = {}
+    for p in started_projects(scope, as_of):  # (by contractor once: a scan of every project per contractor was quadratic)
+        started.setdefault(p.obj.contractor, []).append(p)
     for c in scope.contractors:
         ev.at(c)
         orec = snap.org_rec(c)
         if orec is None:
             continue
         org = orec.obj
-        projects = [p for p in started_projects(scope, as_of) if p.obj.contractor == c]
+        projects = started.get(c, [])
         active = [p for p in projects if project_window(p.obj)[1] >= as_of]
         quals = [q for q in org.qualifications if q.kind in _CORE_QUALIFICATIONS]
         if not org.qualifications:
@@ -221,10 +224,11 @@ def c3(snap: Snapshot, as_of: date, scope: Scope) -> Evaluation:
                     p=p, **who, evidence=[r]))
         ev.examined.append(f"{r.title}（{e.name}，{'特种设备' if e.special_equipment else '一般设备'}）"
                            + (f"：下次检验{cn_date(e.next_inspection)}" if e.next_inspection else ""))
+    used = {(r.obj.enterprise, r.obj.project) for r in items}
     for pr in lifting:
         ev.at(1, snap.position(pr))
         p = pr.obj
-        if not any(r.obj.project == p.code and r.obj.enterprise == p.enterprise for r in items):
+        if (p.enterprise, p.code) not in used:
             ev.findings.append(make_finding("warning", f"{project_name(p)}涉及吊装作业，档案中没有该项目使用的起重设备记录", p=p, evidence=[pr],
                                         missing=["起重设备设施台账（检验、维护保养记录）"]))
     return ev
