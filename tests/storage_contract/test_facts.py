@@ -49,12 +49,20 @@ def test_facts_are_added_once_and_read_back_with_the_records_data(catalog):
 def test_briefs_are_kept_beside_the_facts_and_read_by_seq(catalog):
     seqs = insert(catalog, record(1), record(2), record(3))
     brief = json.dumps({"ticket_no": "DH-001", "content": "焊接修复"}, ensure_ascii=False)
-    add(catalog, {**facts(1, seqs[0]), "brief": brief}, {**facts(2, seqs[1]), "brief": None}, facts(3, seqs[2]))
+    add(catalog, {**facts(1, seqs[0], links=[("home", E)]), "brief": brief}, {**facts(2, seqs[1]), "brief": None}, facts(3, seqs[2]))
     got = catalog.facts.briefs([seqs[2], seqs[1], seqs[0], seqs[0]])
     assert list(got) == [seqs[0]]  # only those that have one
     value = got[seqs[0]]
     assert (value.decode() if isinstance(value, bytes) else value) == brief
     assert catalog.facts.briefs([]) == {} and "brief" not in catalog.facts.rows(seqs=seqs)[0]
+    # a selection "with_data='brief'": a record's brief where it has one (and no data), else its data
+    def text(v):
+        return v.decode() if isinstance(v, bytes) else v
+    got = {r["seq"]: r for r in catalog.facts.rows(seqs=seqs, with_data="brief")}
+    assert text(got[seqs[0]]["brief"]) == brief and got[seqs[0]]["data"] is None
+    assert got[seqs[1]]["brief"] is None and text(got[seqs[1]]["data"]) == record(2)["data"]
+    linked = catalog.facts.linked("home", [E], with_data="brief")
+    assert [r["seq"] for r in linked] == [seqs[0]] and linked[0]["data"] is None and text(linked[0]["brief"]) == brief
     with catalog.transaction():
         catalog.facts.clear()
     assert catalog.facts.briefs(seqs) == {}
