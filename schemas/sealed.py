@@ -241,6 +241,44 @@ def _schemas_digest() -> str:
     return hashlib.sha256(f"{sys.implementation.cache_tag}\0{sources_digest()}".encode()).hexdigest()
 
 
+def shape_digest(classes: Any) -> str:
+    """The digest of what decides whether sealed data fits ``classes`` (:func:`sealed_object`):
+    each one's fields as described — converter, whether null is allowed, whether it has a default —
+    those of every class they hold, and the converters' own source (this module, ``days.py``). A
+    change of a rule or a validator leaves it as it is; a field added, retyped or made optional
+    changes it (the facts whose briefs were judged to fit, archive.facts.derive, are derived again)."""
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in ("sealed.py", "days.py"):
+        h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+    todo, seen = list(classes), set()
+    while todo:
+        cls = todo.pop(0)
+        key = (cls.__module__, cls.__qualname__)
+        if key in seen:
+            continue
+        seen.add(key)
+        h.update(repr(key).encode() + b"\0")
+        for name, desc, _default, nullable, has in _spec(cls):
+            h.update(repr((name, desc, nullable, has)).encode() + b"\0")
+            todo += _held(desc)
+    return h.hexdigest()
+
+
+def _held(desc: Any) -> list[type]:
+    """The classes a converter's description names (a nested record, a list of them)."""
+    if isinstance(desc, tuple) and desc and desc[0] == "list":
+        return _held(desc[1])
+    if isinstance(desc, tuple) and desc and desc[0] == "class":
+        cls = _CLASSES.get((desc[1], desc[2]))
+        if cls is None:
+            cls = importlib.import_module(desc[1])
+            for part in desc[2].split("."):
+                cls = getattr(cls, part)
+        return [cls]
+    return []
+
+
 @cache
 def _spec(cls: type) -> list[tuple[str, Any, Any, bool, bool]]:
     """:func:`_spec_of`, kept once per user for the classes of ``schemas`` (:mod:`storage.usercache`):

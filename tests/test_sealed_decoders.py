@@ -5,11 +5,13 @@ written, each process compiles its own — and the objects decoded are the same 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import stat
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -143,3 +145,60 @@ def test_a_spec_of_other_sources_or_damaged_is_made_again(cache_home, monkeypatc
     sealed._fields.cache_clear()
     assert sealed.from_sealed(HotWorkTicket, data) == want
     assert len(list((cache_home / "specs").glob("*.spec"))) == 2 * len(specs)
+
+
+
+@dataclasses.dataclass(frozen=True)
+class _Inner:
+    day: date
+
+
+@dataclasses.dataclass(frozen=True)
+class _Outer:
+    name: str
+    items: tuple[_Inner, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class _OuterWithARule:
+    name: str
+    items: tuple[_Inner, ...] = ()
+
+    def check(self) -> bool:  # a rule: not the shape
+        return bool(self.name)
+
+
+@dataclasses.dataclass(frozen=True)
+class _OuterOptional:
+    name: str | None
+    items: tuple[_Inner, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class _OuterWithoutDefault:
+    name: str
+    items: tuple[_Inner, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class _OuterOfDays:
+    name: str
+    items: tuple[date, ...] = ()
+
+
+def test_the_shape_digest_changes_with_the_fields_not_with_the_rules():
+    """What decides whether sealed data fits a class (archive.facts.derive keys the briefs' facts by
+    it): its fields' types, nullability and defaults, and those of the classes it holds — not its
+    methods or validators, which change more often."""
+    from schemas.sealed import shape_digest
+
+    def as_x(cls):  # the same name and place: only the shape differs
+        return type("X", (cls,), {"__qualname__": "X", "__module__": cls.__module__})
+
+    base = shape_digest([as_x(_Outer)])
+    assert shape_digest([as_x(_OuterWithARule)]) == base
+    assert shape_digest([as_x(_OuterOptional)]) != base
+    assert shape_digest([as_x(_OuterWithoutDefault)]) != base
+    assert shape_digest([as_x(_OuterOfDays)]) != base  # what the list holds
+    assert shape_digest([as_x(_Outer)]) == base  # stable
+    assert shape_digest([_Outer]) != shape_digest([_Outer, _OuterOfDays])

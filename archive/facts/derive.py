@@ -59,14 +59,15 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from typing import Any
 
 from archive.registry import person_key
 from archive.facts.records import record_class
 from schemas import TYPES, meta_of
 from schemas.columns import dotted
-from schemas.sealed import sealed_object, sources_digest
-from schemas.tickets import work_begun_on
+from schemas.sealed import sealed_object, shape_digest
+from schemas.tickets import TICKET_CLASSES, work_begun_on
 from storage.rows import NewFacts, RecordRow
 
 VERSION = "7"  # 2: belongs (whose scope a record is in); 3: work_from of confined-space tickets; 4: due;
@@ -81,10 +82,12 @@ BRIEFED: dict[str, tuple[str, ...]] = {"work_ticket": ("measures", "gas_samples"
 UNBRIEFED_SUBTYPES = frozenset({"confined_space"})
 
 
+@cache
 def version() -> str:
-    """The version of the facts this program derives: :data:`VERSION`, and the digest of the
-    sources of the classes (``schemas/``) that judged which records fit (those have briefs)."""
-    return f"{VERSION}+{sources_digest()[:12]}"
+    """The version of the facts this program derives: :data:`VERSION`, and the digest of the shape
+    of the classes that judged which records fit (those have briefs; :func:`schemas.sealed.shape_digest`)."""
+    classes = [c for t in BRIEFED for c in (TICKET_CLASSES.values() if t == "work_ticket" else [TYPES[t]])]
+    return f"{VERSION}+{shape_digest(classes)[:12]}"
 
 
 def withheld(type_: str, subtype: str | None) -> tuple[str, ...]:
