@@ -609,6 +609,36 @@ def test_verify_names_a_brief_that_is_not_the_sealed_records(tmp_path_factory):
     a.close()
 
 
+def test_a_brief_altered_in_the_catalog_never_breaks_the_check(tmp_path_factory):
+    """Briefs that are no JSON, no object, or hold a value of another type than its field's (a
+    catalog edited by hand): the check reads those records whole instead — the same findings as
+    the straightforward evaluation, no traceback — and verify names each brief."""
+    from archive.facts.index import facts_differences
+
+    a = district_archive(tmp_path_factory, District(seed=8, enterprises=2, contractors=4, records=220))
+    catch_up(a)
+    snap = reference(a)
+    tickets = a.catalog.db.execute("SELECT seq, brief FROM fact_records WHERE type='work_ticket' AND brief IS NOT NULL").fetchall()
+    cards = a.catalog.db.execute("SELECT seq, brief FROM fact_records WHERE type='training_record' AND brief IS NOT NULL").fetchall()
+    assert len(tickets) >= 3 and cards
+    wrong = json.loads(tickets[2][1])
+    wrong["valid_to"] = 12345
+    card = json.loads(cards[0][1])
+    card["conclusion"] = "合格"
+    for seq, text in ((tickets[0][0], "{not json"), (tickets[1][0], "[1, 2]"), (tickets[2][0], json.dumps(wrong)),
+                      (cards[0][0], json.dumps(card, ensure_ascii=False))):
+        a.catalog.db.execute("UPDATE fact_records SET brief=? WHERE seq=?", (text, seq))
+    a.catalog.db.commit()
+    day = date(2026, 11, 30)
+    for kw in scopes(snap):
+        forget_kept(a)
+        a.sealed.clear()
+        with view_cache.collector_paused():
+            assert check_dict(check_view(a, day, **kw)) == check_dict(run_checks(snap, day, **kw)), kw
+    assert len([f for f in facts_differences(a, a.catalog.records_after(0)) if "brief" in f]) == 4
+    a.close()
+
+
 def test_a_view_with_nothing_new_reads_no_record_and_a_new_record_invalidates_only_what_it_concerns(district, tmp_path, monkeypatch):
     monkeypatch.setenv("OUTSAFE_PASSPHRASE", "test-passphrase")
     a0, snap = district

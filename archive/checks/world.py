@@ -213,11 +213,12 @@ class World:
                 src = v if carried(v) else got[v["seq"]]
                 left_out = withheld(v["type"], v["subtype"])
                 if self.briefs and src.get("brief") is not None and left_out:
-                    obj = self._briefed[v["record_id"]] = brief_object(record_class(v["type"], v["subtype"]), src["brief"], left_out,
-                                                                       self._whole(v))
-                    self.sealed.briefed += 1
-                else:
-                    if src.get("data") is None:  # (a brief this program does not read: its data, then)
+                    obj = brief_object(record_class(v["type"], v["subtype"]), src["brief"], left_out, self._whole(v))
+                    if obj is not None:
+                        self._briefed[v["record_id"]] = obj
+                        self.sealed.briefed += 1
+                if obj is None:
+                    if src.get("data") is None:  # (a brief this program does not read, or cannot: its data, then)
                         src = self.facts.rows(seqs=[v["seq"]], with_data=True)[0]
                     obj = self.sealed.load(src, keep=self.keep_cases or v["type"] in REGISTRY)
             if not self.sealed.fits(v["record_id"]):

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from schemas import TYPES
-from schemas.sealed import from_sealed, sealed_object
+from schemas.sealed import sealed_object
 from schemas.tickets import TICKET_CLASSES
 
 SIZE = 20_000
@@ -98,11 +98,20 @@ class Withheld:
 
 def brief_object(cls: type, brief: str | bytes, left_out: Sequence[str], load: Callable[[], Any]) -> Any:
     """The object of a record of class ``cls`` from its brief: every field as sealed but those
-    ``left_out``, each a :class:`Withheld` that reads the whole record (``load``) when it is read."""
-    data = parse(brief)
+    ``left_out``, each a :class:`Withheld` that reads the whole record (``load``) when it is read.
+    None when the brief is no JSON object or does not fit the class (a brief altered in the catalog:
+    verify names it; the view reads the whole record instead)."""
+    try:
+        data = parse(brief)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
     for name in left_out:
         data[name] = []  # (every field a brief leaves out is a list: the decoder's fast path takes it)
-    obj = from_sealed(cls, data)
+    obj, fits = sealed_object(cls, data)
+    if not fits:
+        return None
     for name in left_out:
         object.__setattr__(obj, name, Withheld(load, name))
     return obj
