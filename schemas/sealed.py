@@ -265,6 +265,19 @@ def shape_digest(classes: Any) -> str:
     return h.hexdigest()
 
 
+def fields_holding(cls: type, target: type) -> tuple[str, ...]:
+    """The fields of ``cls`` whose values can hold a ``target`` — one, a list of them, or a class
+    holding one — read from the classes' specs (kept once per user: no type hint is evaluated in a
+    new process)."""
+    def holds(desc: Any, seen: frozenset) -> bool:
+        for c in _held(desc):
+            if c is target or (c not in seen and any(holds(d, seen | {c}) for _, d, *_ in _spec(c))):
+                return True
+        return False
+
+    return tuple(name for name, desc, *_ in _spec(cls) if holds(desc, frozenset({cls})))
+
+
 def _held(desc: Any) -> list[type]:
     """The classes a converter's description names (a nested record, a list of them)."""
     if isinstance(desc, tuple) and desc and desc[0] == "list":

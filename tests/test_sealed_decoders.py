@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from archive import registry
+
 from schemas import sealed
 from schemas.base import dump
 from schemas.tickets import HotWorkTicket
@@ -121,9 +123,13 @@ def test_a_new_process_decodes_without_evaluating_a_type_hint(cache_home):
     assert list((cache_home / "specs").glob("*.spec"))
     code = ("import json, sys; from schemas import sealed; from schemas.tickets import HotWorkTicket; "
             "sealed.type_hints = lambda cls: (_ for _ in ()).throw(AssertionError(f'hints of {cls.__name__} evaluated')); "
+            "import schemas.hints; schemas.hints.type_hints = sealed.type_hints; "
+            "from archive import registry; "
             "o = sealed.from_sealed(HotWorkTicket, json.load(sys.stdin)); "
-            "print(json.dumps([o.ticket_no, str(o.conditions), len(o.measures), str(o.valid_from)]))")
-    assert _in_a_new_process(cache_home, code, data) == [want.ticket_no, str(want.conditions), len(want.measures), str(want.valid_from)]
+            "print(json.dumps([o.ticket_no, str(o.conditions), len(o.measures), str(o.valid_from), [p for p, _ in registry.person_refs(o)]]))")
+    assert list(registry.person_refs(want))  # (the people on it: the fields that hold them read from the specs too)
+    assert _in_a_new_process(cache_home, code, data) == [want.ticket_no, str(want.conditions), len(want.measures), str(want.valid_from),
+                                                         [p for p, _ in registry.person_refs(want)]]
 
 
 def test_a_spec_of_other_sources_or_damaged_is_made_again(cache_home, monkeypatch):
@@ -202,3 +208,41 @@ def test_the_shape_digest_changes_with_the_fields_not_with_the_rules():
     assert shape_digest([as_x(_OuterOfDays)]) != base  # what the list holds
     assert shape_digest([as_x(_Outer)]) == base  # stable
     assert shape_digest([_Outer]) != shape_digest([_Outer, _OuterOfDays])
+
+
+def test_the_fields_that_hold_people_are_those_the_type_hints_say():
+    """archive.registry reads which fields can hold a PersonRef from the kept specs (no hint
+    evaluated in a new process): the same fields as the type hints give, for every record class
+    and every class they hold."""
+    from typing import get_args, get_origin
+
+    from archive.registry import _ref_fields
+    from schemas import all_classes
+    from schemas.common import PersonRef
+    from schemas.hints import type_hints
+    from schemas.sealed import _held, _spec, bare_type
+
+    def by_hints(cls):
+        hints = type_hints(cls)
+
+        def holds(hint, seen):
+            hint, _ = bare_type(hint)
+            if get_origin(hint) is tuple:
+                return any(holds(a, seen) for a in get_args(hint) if a is not Ellipsis)
+            if hint is PersonRef:
+                return True
+            if dataclasses.is_dataclass(hint) and hint not in seen:
+                inner = type_hints(hint)
+                return any(holds(inner[f.name], seen | {hint}) for f in dataclasses.fields(hint))
+            return False
+        return tuple(f.name for f in dataclasses.fields(cls) if f.init and holds(hints[f.name], frozenset({cls})))
+
+    todo, seen = list(all_classes()), set()
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        assert _ref_fields(cls) == by_hints(cls), cls
+        todo += [c for _, d, *_ in _spec(cls) for c in _held(d)]
+    assert len(seen) > 60 and any(_ref_fields(c) for c in seen)
