@@ -244,13 +244,14 @@ def _schemas_digest() -> str:
 def shape_digest(classes: Any) -> str:
     """The digest of what decides whether sealed data fits ``classes`` (:func:`sealed_object`):
     each one's fields as described — converter, whether null is allowed, whether it has a default —
-    those of every class they hold, and the converters' own source (this module, ``days.py``). A
-    change of a rule or a validator leaves it as it is; a field added, retyped or made optional
-    changes it (the facts whose briefs were judged to fit, archive.facts.derive, are derived again)."""
+    those of every class they hold, and the source of the functions that convert and judge. A
+    change of a rule or a validator leaves it as it is; a field added, retyped or made optional, or
+    a converter changed, changes it (the facts whose briefs were judged to fit, archive.facts.derive,
+    are derived again)."""
     h = hashlib.sha256()
-    here = Path(__file__).parent
-    for name in ("sealed.py", "days.py"):
-        h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+    for f in (sealed_object, _decoder, _tolerant, _built, _described, bare_type, _to_float, _to_date, _to_datetime, _to_decimal, _exactly,
+              _one_of, _list_of, day_in_range):
+        h.update(f.__qualname__.encode() + b"\0" + _code_digest(getattr(f, "__wrapped__", f).__code__) + b"\0")
     todo, seen = list(classes), set()
     while todo:
         cls = todo.pop(0)
@@ -276,6 +277,19 @@ def fields_holding(cls: type, target: type) -> tuple[str, ...]:
         return False
 
     return tuple(name for name, desc, *_ in _spec(cls) if holds(desc, frozenset({cls})))
+
+
+def _code_digest(code: types.CodeType) -> bytes:
+    """The digest of what a function does — its bytecode, names and constants, those of the
+    functions it defines — not where it stands in its file (a line added above it changes nothing)."""
+    h = hashlib.sha256(code.co_code)
+    h.update(repr((code.co_names, code.co_varnames, code.co_freevars)).encode())
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            h.update(_code_digest(c))
+        else:  # (a set's order is the process's hash seed's: sorted, the same in every process)
+            h.update(repr(sorted(map(repr, c)) if isinstance(c, frozenset) else c).encode())
+    return h.digest()
 
 
 def _held(desc: Any) -> list[type]:

@@ -246,3 +246,14 @@ def test_the_fields_that_hold_people_are_those_the_type_hints_say():
         assert _ref_fields(cls) == by_hints(cls), cls
         todo += [c for _, d, *_ in _spec(cls) for c in _held(d)]
     assert len(seen) > 60 and any(_ref_fields(c) for c in seen)
+
+
+def test_the_shape_digest_is_the_same_in_every_process():
+    """The facts' version holds it: a digest that differed between processes (a set's order under
+    another hash seed) would derive every fact again in each one."""
+    code = "from archive.facts.derive import version; print(version())"
+    got = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
+                          env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("0", "1", "12345")}
+    from archive.facts.derive import VERSION
+
+    assert len(got) == 1 and next(iter(got)).startswith(f"{VERSION}+")
