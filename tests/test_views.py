@@ -38,7 +38,7 @@ from archive.campaign.rectify import rectification_status, rectification_view, t
 from archive.campaign.reports import build_report
 from archive.checks.snapshot import Snapshot
 from archive.checks.stream import check_view, contractor_snapshot
-from archive.checks.world import World
+from archive.checks.world import Clause, World
 from archive.checks.table import run_checks
 from archive.errors import ValidationFailed
 from archive.facts import cache as view_cache
@@ -834,6 +834,22 @@ def test_the_check_judges_tickets_and_training_cards_from_their_briefs_as_from_t
         if kw.get("enterprise") and day >= date(2026, 6, 1):
             assert "TrainingRecord" in kinds and any(k.endswith("Ticket") for k in kinds), (kw, kinds)
         assert all(withheld(o.__case__.type, getattr(o, "ticket_type", None)) for o in briefed)
+
+
+def test_an_enterprises_list_of_contractors_is_the_straightforward_one(district):
+    """The contractors on an enterprise's list (whose latest record it sealed), found by its origin
+    links: those the whole snapshot finds, for every enterprise and role."""
+    a, snap = district
+    world = World(a)
+    partial = world.snapshot([Clause.of("home", [])], None)
+    found = 0
+    for e in sorted({r.origin for r in snap.of("organization")}):
+        for role in ("contractor", "enterprise"):
+            got = partial.org_keys_with_role(role, e)
+            assert sorted(got) == sorted(snap.org_keys_with_role(role, e)) and len(got) == len(set(got)), (e, role)
+            found += len(got)
+    assert found
+    assert sorted(partial.org_keys_with_role("contractor")) == sorted(snap.org_keys_with_role("contractor"))
 
 
 def test_a_field_a_brief_left_out_is_the_sealed_records_when_read(district):
