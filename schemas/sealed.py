@@ -242,6 +242,22 @@ def _schemas_digest() -> str:
 
 
 def shape_digest(classes: Any) -> str:
+    """:func:`_shape_digest`, kept once per user for classes of ``schemas`` (by the digest of its
+    sources and Python's version, as the specs): a new process read ~40 specs to make it again."""
+    classes = list(classes)
+    if not all(c.__module__.startswith("schemas.") for c in classes):
+        return _shape_digest(classes)
+    names = "\0".join(f"{c.__module__}:{c.__qualname__}" for c in classes)
+    name = f"specs/{hashlib.sha256(f'{_schemas_digest()}:shape:{names}'.encode()).hexdigest()[:32]}.shape"
+    kept = usercache.load(name)
+    if isinstance(kept, str) and len(kept) == 64:
+        return kept
+    value = _shape_digest(classes)
+    usercache.keep(name, value)
+    return value
+
+
+def _shape_digest(classes: list[type]) -> str:
     """The digest of what decides whether sealed data fits ``classes`` (:func:`sealed_object`):
     each one's fields as described — converter, whether null is allowed, whether it has a default —
     those of every class they hold, and the source of the functions that convert and judge. A

@@ -257,3 +257,18 @@ def test_the_shape_digest_is_the_same_in_every_process():
     from archive.facts.derive import VERSION
 
     assert len(got) == 1 and next(iter(got)).startswith(f"{VERSION}+")
+
+
+def test_the_shape_digest_of_the_record_classes_is_kept_and_is_the_one_made_again(cache_home):
+    from schemas.sealed import _shape_digest, shape_digest
+    from schemas.tickets import TICKET_CLASSES
+
+    classes = list(TICKET_CLASSES.values())
+    made = _shape_digest(classes)
+    assert shape_digest(classes) == made
+    kept = list((cache_home / "specs").glob("*.shape"))
+    assert len(kept) == 1 and stat.S_IMODE(kept[0].stat().st_mode) == 0o600
+    assert shape_digest(classes) == made  # read back
+    kept[0].write_bytes(kept[0].read_bytes()[:-3] + b"abc")  # damaged: made again, never believed
+    assert shape_digest(classes) == made
+    assert shape_digest(classes[:2]) != made  # other classes: another file
