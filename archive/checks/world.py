@@ -213,7 +213,7 @@ class World:
                 src = v if carried(v) else got[v["seq"]]
                 left_out = withheld(v["type"], v["subtype"])
                 if self.briefs and src.get("brief") is not None and left_out:
-                    obj = brief_object(record_class(v["type"], v["subtype"]), src["brief"], left_out, self._whole(v))
+                    obj = brief_object(record_class(v["type"], v["subtype"]), src["brief"], left_out, self._whole(v["record_id"], v["seq"]))
                     if obj is not None:
                         self._briefed[v["record_id"]] = obj
                         self.sealed.briefed += 1
@@ -229,16 +229,17 @@ class World:
             out.append(Rec(v["record_id"], v["type"], v["title"], obj, v["origin"], v["created_at"], place))
         return out
 
-    def _whole(self, row: FactRow) -> Callable[[], Any]:
-        """What loads the whole record of ``row`` (once) when a field its brief left out is read."""
+    def _whole(self, record_id: str, seq: int) -> Callable[[], Any]:
+        """What loads the whole record (once) when a field its brief left out is read (it holds the
+        record's id and seq only, not the row the brief came in)."""
         got: list[Any] = []
 
         def load() -> Any:
             if not got:
                 self.withheld_loads += 1
-                full = self.sealed.get(row["record_id"])
+                full = self.sealed.get(record_id)
                 if full is None:
-                    full = self.sealed.load(self.facts.rows(seqs=[row["seq"]], with_data=True)[0], keep=self.keep_cases)
+                    full = self.sealed.load(self.facts.rows(seqs=[seq], with_data=True)[0], keep=self.keep_cases)
                 got.append(full)
             return got[0]
         return load
