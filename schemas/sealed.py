@@ -199,13 +199,18 @@ def _built(desc: Any) -> Any:
         return _one_of(frozenset(desc[1]))
     if kind == "list":
         return _list_of(_built(desc[1]))  # an item None (never sealed) fails over to the tolerant path
+    return _decoder(_described_class(desc))
+
+
+def _described_class(desc: tuple) -> type:
+    """The class a ``("class", module, qualname)`` description names."""
     module, name = desc[1], desc[2]
     cls = _CLASSES.get((module, name))
     if cls is None:  # a spec read from the cache, of a class of schemas (at its module's top level)
         cls = importlib.import_module(module)
         for part in name.split("."):
             cls = getattr(cls, part)
-    return _decoder(cls)
+    return cls
 
 
 _CLASSES: dict[tuple[str, str], Any] = {}  # (module, qualname) → the class, of every class described in this process
@@ -313,12 +318,7 @@ def _held(desc: Any) -> list[type]:
     if isinstance(desc, tuple) and desc and desc[0] == "list":
         return _held(desc[1])
     if isinstance(desc, tuple) and desc and desc[0] == "class":
-        cls = _CLASSES.get((desc[1], desc[2]))
-        if cls is None:
-            cls = importlib.import_module(desc[1])
-            for part in desc[2].split("."):
-                cls = getattr(cls, part)
-        return [cls]
+        return [_described_class(desc)]
     return []
 
 

@@ -197,13 +197,12 @@ class World:
     def recs(self, rows: Sequence[FactRow], as_of: date | None) -> list[Rec]:
         """The records among ``rows`` a view as of ``as_of`` shows, loaded, in place order."""
         vis = self.visible(rows, as_of)
-        mode = "brief" if self.briefs else True
 
         def carried(v: FactRow) -> bool:  # a row that brings what loads it: its data, or a brief the world reads
             return v.get("data") is not None or (self.briefs and v.get("brief") is not None and bool(withheld(v["type"], v["subtype"])))
         need = [v["seq"] for _, v in vis
                 if not carried(v) and self.sealed.get(v["record_id"]) is None and v["record_id"] not in self._briefed]
-        got = {r["seq"]: r for r in self.facts.rows(seqs=need, with_data=mode)} if need else {}
+        got = {r["seq"]: r for r in self.facts.rows(seqs=need, with_data=self.data_mode)} if need else {}
         out = []
         for place, v in vis:
             obj = self.sealed.get(v["record_id"])
@@ -228,6 +227,12 @@ class World:
                 obj = as_known_on(obj, as_of)
             out.append(Rec(v["record_id"], v["type"], v["title"], obj, v["origin"], v["created_at"], place))
         return out
+
+    @property
+    def data_mode(self) -> bool | str:
+        """How this world asks for the records it loads (``FactStore`` ``with_data``): their briefs
+        where they have one (:attr:`briefs`), else their sealed data."""
+        return "brief" if self.briefs else True
 
     def _whole(self, record_id: str, seq: int) -> Callable[[], Any]:
         """What loads the whole record (once) when a field its brief left out is read (it holds the
@@ -418,7 +423,7 @@ class PartialSnapshot(Snapshot):
             if not want:
                 continue
             kinds |= want
-            for r in self.world.clause_rows(c, sorted(want), with_data=("brief" if self.world.briefs else True) if not rows else False):
+            for r in self.world.clause_rows(c, sorted(want), with_data=False if rows else self.world.data_mode):
                 rows.setdefault(r["seq"], r)
         kinds -= {"organization", "person"}
         got: dict[str, list[Rec]] = {t: [] for t in kinds if t not in self.by_type}
