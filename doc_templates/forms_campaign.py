@@ -510,8 +510,17 @@ def build_blacklist_entry() -> Doc:
              "关于将此类承包单位纳入“黑名单”管理的要求和{% endif %}安全生产管理协议的约定，"
              "本单位决定将" + _bl_you() + "列入承包商黑名单。")
     doc.tag("{%p endif %}")
+    # several measures are numbered paragraphs, one each: a single paragraph of them ran to a page,
+    # and LibreOffice moved it whole to keep it with the seal, stranding the seal when it did not fit
+    doc.tag("{%p if doc.measures|length > 1 %}")
+    enf_body(doc, "管理期限：自", U("{{ doc.start|cn_date }}"), "至", U("{{ doc.end|cn_date }}"), "止。管理期限内采取以下措施：")
+    doc.tag("{%p for m in doc.measures %}")
+    enf_body(doc, "{{ loop.index }}．", U("{{ m|strip_period }}"), "{% if loop.last %}。{% else %}；{% endif %}")
+    doc.tag("{%p endfor %}")
+    doc.tag("{%p else %}")
     enf_body(doc, "管理期限：自", U("{{ doc.start|cn_date }}"), "至", U("{{ doc.end|cn_date }}"), "止。管理期限内采取以下措施：",
-             U("{{ doc.measures|join('；')|default('依法依规实施管理') }}"), "。")
+             U("{{ doc.measures|join('；')|default('依法依规实施管理')|strip_period }}"), "。")
+    doc.tag("{%p endif %}")
     doc.tag("{%p if doc.list == 'statutory' %}")
     enf_body(doc, "列入满{{ settings.blacklist_early_removal_months|cn_num }}个月后，符合条件的，可以向本机关申请提前移出。"
                   "{% if doc.notice_served_on %}本机关已于{{ doc.notice_served_on|cn_date }}告知" + _bl_you()
@@ -519,6 +528,7 @@ def build_blacklist_entry() -> Doc:
                   "{% if doc.published_on %}本决定于{{ doc.published_on|cn_date }}向社会公开。{% endif %}")
     doc.tag("{%p endif %}")
     doc.gap(6)
+    doc.keep_previous(4)  # (the statutory paragraph, the single-measure one, the last numbered measure and their lead-in)
     seal_block(doc, "{{ org.listed_by.name|default(doc.decided_by) }}", "{{ doc.decided_on|cn_date }}", _bl_copies())
     return doc
 

@@ -156,6 +156,12 @@ def stress_cases() -> dict[str, dict]:
     entry["measures"] = [f"{entry['measures'][0]}（第{i + 1}项）" for i in range(12)]
     out["stress-blacklist-entry"] = entry
 
+    # measures that run to a page: printed as one paragraph, LibreOffice moved it whole to the
+    # second page to keep it with the seal, and the seal went on alone to the third
+    many = _raw("cases/blacklist-entry-HMD-2026-001.yaml")
+    many["measures"] = [f"第{i + 1}项：3年内不得承接本单位外包工程，不得签订安全生产管理协议、不得办理作业票" for i in range(18)]
+    out["stress-blacklist-measures"] = many
+
     training = _raw("cases/training-004-wu-qiang.yaml")
     training["trainee"]["name"] = RARE_NAME
     for lv in training["levels"]:

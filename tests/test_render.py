@@ -369,6 +369,19 @@ def test_a_blacklist_decision_names_the_listed_person_by_his_full_id_number(refs
     assert f"身份证号：{full}" in text.replace("\n", "")
 
 
+def test_a_blacklist_decisions_measures_are_one_line_or_numbered_paragraphs(refs):
+    """One measure is said in the sentence that leads to it; several are numbered paragraphs, one
+    each (a single paragraph of them could run to a page and strand the seal, tests/stress_cases.py)."""
+    obj = load_case(EXAMPLES / "cases" / "blacklist-entry-HMD-2026-001.yaml")
+    one = docx_text(render_record(obj, refs, settings=Settings()).docx)
+    assert f"管理期限内采取以下措施：{obj.measures[0]}。" in one.replace("\n", "")
+    several = dataclasses.replace(obj, measures=("3年内不得承接本单位外包工程。", "不得签订安全生产管理协议", "不得办理作业票"))
+    lines = [t.strip() for t in docx_text(render_record(several, refs, settings=Settings()).docx).splitlines() if t.strip()]
+    at = next(i for i, t in enumerate(lines) if t.startswith("管理期限："))
+    assert lines[at].endswith("管理期限内采取以下措施：")
+    assert lines[at + 1:at + 4] == ["1．3年内不得承接本单位外包工程；", "2．不得签订安全生产管理协议；", "3．不得办理作业票。"]
+
+
 def test_order_groups_items_by_deadline_and_cites_settings(refs, tmp_path):
     obj = load_case(DATA / "cases" / "rectification-order-zegai-2026-12.yaml")
     d1, d2 = date(2026, 6, 20), date(2026, 6, 30)
