@@ -31,7 +31,8 @@ from archive import ids
 from archive.access.audit import anchor_leaf
 from archive.checks.admission import admission_for_batch
 from archive.clock import SYSTEM, Clock
-from archive.documents.convert import Converter, convert_one
+from archive.documents.convert import Converter
+from archive.documents.fit import convert_fitted, convert_one_fitted
 from archive.documents.render import render_record
 from archive.documents.templates import template_for
 from archive.errors import ExitCode, KeyError_, NotFound, Problem, RuleViolation, StorageError, TemplateError, ValidationFailed
@@ -559,12 +560,14 @@ class Archive:
         if self._converter is None:
             self._converter = Converter(self.settings, tmp_dir=self.home.tmp_dir)
             self._converter.open()
-        results = self._converter.convert_many(
+        results = convert_fitted(  # (a document whose seal would stand alone on its last page is laid out again)
+            self._converter.convert_many,
             [(p.row["id"], f["data"]) for p, f in jobs],
             progress=progress,
             expect_text={p.row["id"]: key_values(p) for p, _ in jobs},
         )
-        for (plan, docx), res in zip(jobs, results):
+        for (plan, docx), (fitted, res) in zip(jobs, results):
+            docx["data"] = fitted
             if res.ok:
                 plan.files.append({
                     "role": "pdf", "name": docx["name"][:-5] + ".pdf", "data": res.pdf, "media_type": "application/pdf",
@@ -756,7 +759,7 @@ class Archive:
             plan.files = loaded[0].files
         self._render([plan])
         docx = next(f["data"] for f in plan.files if f["role"] == "docx")
-        data = docx if suffix == ".docx" else convert_one(docx, self.settings, expect_text=key_values(plan), tmp_dir=self.home.tmp_dir)
+        data = docx if suffix == ".docx" else convert_one_fitted(docx, self.settings, expect_text=key_values(plan), tmp_dir=self.home.tmp_dir)[1]
         atomic_write(out, data, mode=0o644)
         return out
 

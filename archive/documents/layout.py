@@ -41,7 +41,9 @@ other side):
 
 The check reads characters with pdfplumber, lines by position, paragraphs and table rows from the
 structure tree (pypdf). It is a test instrument, not a gate of the archive pipeline: the tests run
-it over every example document and a generated stress set (tests/test_layout_check.py).
+it over every example document and a generated stress set (tests/test_layout_check.py). One rule is
+also asked of every converted document, cheaply: :func:`ends_alone` (a seal alone on the last page),
+which archive/documents/fit.py mends by laying the document out again.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["LayoutProblem", "check_layout", "check_text", "page_texts", "FORM_WORDS", "jieba_for_forms", "word_bounds", "CODE", "CELL_SPANS"]
+__all__ = ["LayoutProblem", "check_layout", "check_text", "ends_alone", "page_texts", "FORM_WORDS", "jieba_for_forms", "word_bounds", "CODE", "CELL_SPANS"]
 
 
 @dataclass(frozen=True)
@@ -388,6 +390,25 @@ def _page_numbers(pages: list[_Page]) -> list[LayoutProblem]:
             out.append(LayoutProblem(p.number, "page_number", f"页码缺失或有误，应为第{p.number}页共{total}页 "
                                      f"(page number missing or wrong)", f"页脚：{got}"))
     return out
+
+
+def ends_alone(pdf: bytes) -> bool:
+    """Whether the last page (of two or more) holds a signature, seal or date block and no line of
+    the text it signs: ``signature_alone`` on the last page, read cheaply (pypdf's text of one
+    page, no structure tree) to be asked of every converted document
+    (:mod:`archive.documents.fit`)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    if len(reader.pages) < 2:
+        return False
+    kinds = set()
+    for line in (reader.pages[-1].extract_text() or "").splitlines():
+        flat = re.sub(r"\s+", "", line)  # (pypdf spaces digits: "2026 年 3 月 20 日")
+        if not flat or PAGE_NO.fullmatch(flat):
+            continue
+        kinds.add(_kind(flat))
+    return "sig" in kinds and "body" not in kinds
 
 
 def _kind(text: str) -> str:

@@ -79,6 +79,7 @@ from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
 from archive.documents.convert import Converter
+from archive.documents.fit import convert_fitted
 from archive.errors import ConversionError, NotFound, Problem, ValidationFailed
 from archive.integrity import keys
 from archive.packages import bag as bagfmt
@@ -1085,8 +1086,9 @@ def _convert_documents(archive, items: list[EvidenceItem], files, *, case: CaseF
             ("cover", cover_docx(items, case_no=case.case_no, party=party, maker=maker, day=day, digest=digest)),
         ]
         expect = {"cover": [case.case_no], "list": [case.case_no]}
-        more = {r.name: r.unwrap() for r in conv.convert_many(second, progress=progress, expect_text=expect)}
-    return {"glyph_pdf": results["glyphs"], "list_docx": second[0][1], "list_pdf": more["list"], "cover_pdf": more["cover"]}
+        fitted = convert_fitted(conv.convert_many, second, progress=progress, expect_text=expect)  # (no signature alone on a page)
+        more = {name: (docx, res.unwrap()) for (name, _), (docx, res) in zip(second, fitted)}
+    return {"glyph_pdf": results["glyphs"], "list_docx": more["list"][0], "list_pdf": more["list"][1], "cover_pdf": more["cover"][1]}
 
 
 def _convert_extraction(archive, items, files, *, case: CaseFile, maker: str, day: str, digest: str, officers: Sequence[dict],
@@ -1103,5 +1105,6 @@ def _convert_extraction(archive, items, files, *, case: CaseFile, maker: str, da
                            documents=documents, officers=officers, holders=holders)
     factory = converter_factory or (lambda: Converter(archive.settings, workers=1, tmp_dir=archive.home.tmp_dir))
     with factory() as conv:
-        (res,) = conv.convert_many([("extraction", docx)], progress=progress, expect_text={"extraction": [case.case_no]})
+        ((docx, res),) = convert_fitted(conv.convert_many, [("extraction", docx)], progress=progress,
+                                        expect_text={"extraction": [case.case_no]})
     return {"docx": docx, "pdf": res.unwrap()}

@@ -1,0 +1,201 @@
+"""Keeping a document's end with its body: no seal, signature or date alone on the last page.
+
+    from archive.documents.fit import convert_fitted
+
+    for docx, result in convert_fitted(converter, [(name, docx_bytes), ...], expect_text=...):
+        ...  # the .docx to keep and its PdfResult: a document re-laid-out if its end stood alone
+
+Every template keeps its signature zone with the last paragraphs of the text above it
+(``keepNext``, doc_templates/dsl.py ``Doc.keep_previous``). LibreOffice honours that by moving
+those paragraphs whole to the next page; when they and the zone together are more than a page
+(a 移出 decision whose reason runs to 600 characters, a measure typed as one long paragraph) it
+gives up and the zone goes on alone to a page of its own — a page an official does not accept
+(GB/T 9704—2012 7.3.5.4: the seal shares a page with the text). Which paragraph runs long is the
+data's doing, so it is found where the PDF is made: after each conversion the last page is read
+(:func:`archive.documents.layout.ends_alone`, pypdf, a few milliseconds); a document whose end
+stands alone is laid out again, in the order below, and the first layout whose end shares a page
+with the text is kept, .docx and PDF alike (the sealed .docx prints as the PDF does):
+
+1. **the long paragraphs flow** (:func:`flowing_keeps`): no paragraph of more than
+   :data:`LONG` characters keeps with the next one, so the text runs on as written and breaks
+   where the page ends; the zone follows it;
+2. **the end of the last long paragraph keeps** (:func:`split_tail`): that paragraph is split at
+   a punctuation mark two lines or more before its end; the head flows, the tail (no first-line
+   indent: it reads as the same paragraph) keeps with the zone — what a typesetter would do.
+
+A document none of them mends keeps its first layout (the layout check of the tests names it).
+The other documents of the batch are not converted again.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+__all__ = ["convert_fitted", "convert_one_fitted", "flowing_keeps", "split_tail", "LONG"]
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_P, _PPR, _R, _T, _KEEP, _IND = (f"{{{W}}}{n}" for n in ("p", "pPr", "r", "t", "keepNext", "ind"))
+BODY_PART = "word/document.xml"
+
+LONG = 80  # characters: about three lines of 仿宋 三号 on a form — longer paragraphs may flow
+TAIL = 56  # characters the kept tail holds at least (two lines)
+_BREAK = re.compile(r"[，。；：、！？）]")
+
+
+def convert_fitted(
+    convert: Callable[..., list],
+    docs: Sequence[tuple[str, bytes]],
+    progress: Callable | None = None,
+    expect_text: Mapping[str, Sequence[str]] | None = None,
+) -> list[tuple[bytes, object]]:
+    """(the .docx kept, its PdfResult) for each of ``docs``, in order; ``convert`` is a
+    :meth:`Converter.convert_many`. Documents whose end stands alone on the last page are laid
+    out again (the module's docstring); a layout that fails to convert is never kept."""
+    from archive.documents.layout import ends_alone  # (imported when a document is converted: ~40 ms)
+
+    docs = list(docs)
+    results = convert(docs, progress=progress, expect_text=expect_text)
+    out = [(docx, res) for (_, docx), res in zip(docs, results)]
+    for relayout in (flowing_keeps, split_tail):
+        alone = [i for i, (_, res) in enumerate(out) if res.ok and ends_alone(res.pdf)]
+        tries = [(i, relayout(docs[i][1])) for i in alone]
+        tries = [(i, docx) for i, docx in tries if docx is not None]
+        if not tries:
+            continue
+        again = convert([(docs[i][0], docx) for i, docx in tries], expect_text=expect_text)
+        for (i, docx), res in zip(tries, again):
+            if res.ok and not ends_alone(res.pdf):
+                out[i] = (docx, res)
+    return out
+
+
+# --- layouts --------------------------------------------------------------------------------------------
+
+
+def _text(p: etree._Element) -> str:
+    return "".join(t.text or "" for t in p.iter(_T))
+
+
+def _kept(body: etree._Element) -> list[etree._Element]:
+    """The body's own paragraphs (not those in tables) that keep with the next."""
+    return [p for p in body.iterchildren(_P) if p.find(f"{_PPR}/{_KEEP}") is not None]
+
+
+def _edit(docx: bytes, change: Callable[[etree._Element], bool]) -> bytes | None:
+    """``docx`` with its body changed by ``change`` (None when it changes nothing)."""
+    from lxml import etree
+
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        root = etree.fromstring(z.read(BODY_PART))
+        body = root.find(f"{{{W}}}body")
+        if body is None or not change(body):
+            return None
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as w:
+            for info in z.infolist():
+                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True) if info.filename == BODY_PART \
+                    else z.read(info.filename)
+                w.writestr(info, data)
+    return out.getvalue()
+
+
+def flowing_keeps(docx: bytes) -> bytes | None:
+    """Layout 1: the paragraphs of more than :data:`LONG` characters no longer keep with the next."""
+    def change(body: etree._Element) -> bool:
+        long = [p for p in _kept(body) if len(_text(p)) > LONG]
+        for p in long:
+            p.find(_PPR).remove(p.find(f"{_PPR}/{_KEEP}"))
+        return bool(long)
+    return _edit(docx, change)
+
+
+def split_tail(docx: bytes) -> bytes | None:
+    """Layout 2: the last long paragraph that keeps with the next, split in two at a punctuation
+    mark at least :data:`TAIL` characters before its end: the head flows, the tail keeps."""
+    def change(body: etree._Element) -> bool:
+        long = [p for p in _kept(body) if len(_text(p)) > LONG]
+        if not long:
+            return False
+        p = long[-1]
+        text = _text(p)
+        cut = _cut(text)
+        if cut is None:
+            return False
+        tail = _split(p, cut)
+        p.find(_PPR).remove(p.find(f"{_PPR}/{_KEEP}"))
+        ind = tail.find(f"{_PPR}/{_IND}")
+        if ind is not None:  # the tail goes on the head's paragraph: no first-line indent
+            for a in ("firstLine", "firstLineChars", "hanging", "hangingChars"):
+                ind.attrib.pop(f"{{{W}}}{a}", None)
+        for p2 in long[:-1]:
+            p2.find(_PPR).remove(p2.find(f"{_PPR}/{_KEEP}"))
+        return True
+    return _edit(docx, change)
+
+
+def _cut(text: str) -> int | None:
+    """Where to split ``text``: after the last punctuation mark that leaves the tail at least
+    :data:`TAIL` characters (and the head at least as many); None when there is none."""
+    for m in reversed(list(_BREAK.finditer(text, 0, max(0, len(text) - TAIL)))):
+        if m.end() >= TAIL:
+            return m.end()
+        break
+    return None
+
+
+def _split(p: etree._Element, at: int) -> etree._Element:
+    """Move the text of paragraph ``p`` from character ``at`` on into a new paragraph after it
+    (same paragraph and run properties); returns the new paragraph."""
+    tail = p.makeelement(_P)
+    ppr = p.find(_PPR)
+    if ppr is not None:
+        tail.append(copy.deepcopy(ppr))
+    seen = 0
+    moving: list[etree._Element] = []
+    for r in [c for c in p if c.tag != _PPR]:
+        if r.tag != _R:
+            if seen >= at:
+                moving.append(r)
+            continue
+        t = "".join(x.text or "" for x in r.iter(_T))
+        if seen >= at:
+            moving.append(r)
+        elif seen + len(t) > at:  # the run the cut falls in: its text is shared out
+            keep = at - seen
+            right = copy.deepcopy(r)
+            _set_text(r, t[:keep])
+            _set_text(right, t[keep:])
+            moving.append(right)
+            r.addnext(right)
+        seen += len(t)
+    for r in moving:
+        tail.append(r)
+    p.addnext(tail)
+    return tail
+
+
+def _set_text(r: etree._Element, text: str) -> None:
+    ts = list(r.iter(_T))
+    for t in ts[1:]:
+        t.getparent().remove(t)
+    if ts:
+        ts[0].text = text
+        ts[0].set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+
+
+def convert_one_fitted(docx: bytes, settings=None, expect_text: Sequence[str] = (), *, tmp_dir=None) -> tuple[bytes, bytes]:
+    """(the .docx kept, its PDF) of one document through a one-worker pool (previews, reports);
+    raises :class:`~archive.documents.convert.ConversionError`."""
+    from archive.documents.convert import Converter
+
+    with Converter(settings, workers=1, tmp_dir=tmp_dir) as conv:
+        ((kept, result),) = convert_fitted(conv.convert_many, [("document", docx)], expect_text={"document": list(expect_text)})
+    return kept, result.unwrap()

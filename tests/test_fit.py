@@ -1,0 +1,117 @@
+"""archive/documents/fit.py: a document whose seal, signature or date would stand alone on its last
+page is laid out again — through the real LibreOffice pool, judged by the layout check."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+
+from archive.documents.convert import Converter
+from archive.documents.fit import LONG, TAIL, convert_fitted, flowing_keeps, split_tail
+from archive.documents.layout import check_layout, ends_alone
+from archive.settings import Settings
+from tests.layout_corpus import EXAMPLES, Document, load_file, registry_of, render
+from tests.stress_cases import LONG_TEXT, _ok, _raw
+
+TEXT = LONG_TEXT * 10
+
+
+def _paragraphs(docx: bytes) -> list[tuple[str, bool, bool]]:
+    """(text, keeps with the next, indented first line) of each paragraph of the body, in order."""
+    xml = zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml").decode()
+    body = xml.split("<w:body>", 1)[1]
+    out = []
+    for p in re.findall(r"<w:p[ >].*?</w:p>", body, flags=re.S):
+        text = "".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", p))
+        out.append((text, "<w:keepNext/>" in p, 'w:firstLine="' in p and 'w:firstLine="0"' not in p))
+    return out
+
+
+@pytest.fixture(scope="module")
+def refs():
+    files = [p for d in ("organizations", "projects") for p in sorted((EXAMPLES / d).glob("*.yaml"))]
+    return registry_of([load_file(p) for p in files])
+
+
+def removal(refs, reason: str) -> tuple[str, bytes]:
+    raw = _raw("cases/blacklist-removal-HMD-YC-2026-001.yaml")
+    raw["reason"] = reason
+    ((name, docx),) = render([Document(f"removal-{len(reason)}", _ok(raw, "removal"), refs, {})])
+    return name, docx
+
+
+def test_the_long_paragraphs_flow_and_the_short_ones_keep(refs):
+    _, docx = removal(refs, TEXT[:600])
+    before, after = _paragraphs(docx), _paragraphs(flowing_keeps(docx))
+    assert [t for t, _, _ in before] == [t for t, _, _ in after]
+    assert any(k and len(t) > LONG for t, k, _ in before)
+    for (t, keep, _), (_, keep2, _) in zip(before, after):
+        assert keep2 == (keep and len(t) <= LONG), t[:20]
+    short = removal(refs, "该单位已完成整改并经复查合格")[1]
+    assert flowing_keeps(short) is None  # nothing long keeps: nothing to change
+
+
+def test_the_last_long_paragraph_is_split_at_a_punctuation_mark_and_its_tail_keeps(refs):
+    _, docx = removal(refs, TEXT[:600])
+    before, after = _paragraphs(docx), _paragraphs(split_tail(docx))
+    assert len(after) == len(before) + 1
+    i = next(i for i, (t, _, _) in enumerate(before) if TEXT[:100] in t)
+    head, tail = after[i], after[i + 1]
+    assert head[0] + tail[0] == before[i][0]  # not a character lost, moved or added
+    assert head[0][-1] in "，。；：、！？）" and len(tail[0]) >= TAIL and len(head[0]) >= TAIL
+    assert not head[1] and tail[1]  # the head flows, the tail keeps with the seal
+    assert before[i][2] and head[2] and not tail[2]  # the tail goes on the head's line: no indent
+    assert after[:i] == before[:i] and after[i + 2:] == before[i + 1:]
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with Converter(Settings(), workers=2) as conv:
+        yield conv
+
+
+# lengths of a 移出 decision's reason at which LibreOffice strands the seal on a page of its own
+# (measured: kept whole with the seal, 534–714 characters; flowing, 318–462)
+STRANDING = (366, 450, 546, 630, 714)
+
+
+def test_a_decision_whose_seal_would_stand_alone_is_laid_out_again(refs, pool):
+    docs = [removal(refs, TEXT[:n]) for n in STRANDING] + [removal(refs, TEXT[:200])]
+    first = pool.convert_many(docs)
+    assert sum(ends_alone(r.pdf) for r in first) >= 3  # the stranding these lengths cause without fitting
+    fitted = convert_fitted(pool.convert_many, docs)
+    for (name, docx), (kept, res), plain in zip(docs, fitted, first):
+        assert res.ok and not ends_alone(res.pdf), name
+        assert not [p.line() for p in check_layout(res.pdf) if p.kind in ("signature_alone", "signature_split")], name
+        assert "".join(t for t, _, _ in _paragraphs(kept)) == "".join(t for t, _, _ in _paragraphs(docx)), name  # the same text
+        assert (kept != docx) == ends_alone(plain.pdf), name  # a layout whose end shares a page is left as it was
+
+
+def test_ends_alone_reads_the_last_page_as_the_layout_check_does(refs, pool):
+    docs = [removal(refs, TEXT[:n]) for n in (200, 546, 630)]
+    for r in pool.convert_many(docs):
+        assert ends_alone(r.pdf) == any(p.kind == "signature_alone" for p in check_layout(r.pdf)), r.name
+
+
+def test_the_archive_seals_the_layout_it_printed(arc, tmp_path):
+    """A decision added to the archive whose seal would have stood alone: its sealed .docx is the
+    layout laid out again, and its sealed PDF ends with text and seal on one page."""
+    import yaml
+
+    from tests import factories as f
+
+    raw = _raw("cases/blacklist-entry-HMD-2026-001.yaml")
+    raw.update(listed_by=f.ENTERPRISE, subject=f.CONTRACTOR, subject_name="山东恒安设备安装工程有限公司",
+               decided_by="济南华锐重型机械有限公司", measures=[TEXT[:630]])
+    path = tmp_path / "entry.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    arc.add_files([path])
+    (row,) = [r for r in arc.catalog.list_records() if r["type"] == "blacklist_entry"]
+    files = {x["role"]: arc.blobs.read_bytes(x["sha256"]) for x in arc.catalog.record_files(row["id"])}
+    assert not ends_alone(files["pdf"]) and not [p for p in check_layout(files["pdf"]) if p.kind == "signature_alone"]
+    paragraphs = _paragraphs(files["docx"])
+    measure = next(t for t, _, _ in paragraphs if TEXT[:60] in t)
+    assert not next(k for t, k, _ in paragraphs if t == measure)  # laid out again: the long measure flows
