@@ -45,7 +45,8 @@ How it works, and why (measured on LibreOffice 7.4, issue 3):
 * **Every PDF is checked** (:func:`check_pdf`, on a thread of its own while the worker's soffice
   already converts the next document): every font embedded (walking font dictionaries, Type0
   descendants included), PDF/A-2b in the XMP metadata, and the text layer holds each expected
-  value. Before converting, every character of the document is checked against the
+  value; and whether its last page holds a signature block and no text
+  (``PdfResult.ends_alone``, archive/documents/fit.py lays such a document out again). Before converting, every character of the document is checked against the
   fonts installed (fontconfig): LibreOffice prints a character no font has as an empty box, and
   its text layer may still claim the right character, so the text check alone cannot see it. A
   failed check makes that document an error, never a quietly bad PDF.
@@ -140,6 +141,7 @@ class PdfResult:
     pdf: bytes | None
     error: str | None
     seconds: float
+    ends_alone: bool = False  # its last page holds a signature block and no text (archive.documents.fit)
 
     @property
     def ok(self) -> bool:
@@ -356,7 +358,10 @@ class Converter:
             result = PdfResult(job.name, None, "PDF 检查未通过 (PDF check failed): " + "; ".join(problems), seconds)
         else:
             self._count("documents")
-            result = PdfResult(job.name, pdf, None, seconds)
+            # read here, in the worker's thread, while LibreOffice converts the next document
+            from archive.documents.layout import ends_alone  # (~40 ms to import: with the first PDF, not every command)
+
+            result = PdfResult(job.name, pdf, None, seconds, ends_alone=ends_alone(pdf))
         job.batch.results.put((job.index, result))
 
     def _count(self, key: str) -> None:

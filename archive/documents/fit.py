@@ -12,7 +12,8 @@ those paragraphs whole to the next page; when they and the zone together are mor
 gives up and the zone goes on alone to a page of its own — a page an official does not accept
 (GB/T 9704—2012 7.3.5.4: the seal shares a page with the text). Which paragraph runs long is the
 data's doing, so it is found where the PDF is made: after each conversion the last page is read
-(:func:`archive.documents.layout.ends_alone`, pypdf, a few milliseconds); a document whose end
+(:func:`archive.documents.layout.ends_alone`, pypdf, in the converter's worker thread while
+LibreOffice converts the next document: ``PdfResult.ends_alone``); a document whose end
 stands alone is laid out again, in the order below, and the first layout whose end shares a page
 with the text is kept, .docx and PDF alike (the sealed .docx prints as the PDF does):
 
@@ -59,20 +60,18 @@ def convert_fitted(
     """(the .docx kept, its PdfResult) for each of ``docs``, in order; ``convert`` is a
     :meth:`Converter.convert_many`. Documents whose end stands alone on the last page are laid
     out again (the module's docstring); a layout that fails to convert is never kept."""
-    from archive.documents.layout import ends_alone  # (imported when a document is converted: ~40 ms)
-
     docs = list(docs)
     results = convert(docs, progress=progress, expect_text=expect_text)
     out = [(docx, res) for (_, docx), res in zip(docs, results)]
     for relayout in (flowing_keeps, split_tail):
-        alone = [i for i, (_, res) in enumerate(out) if res.ok and ends_alone(res.pdf)]
+        alone = [i for i, (_, res) in enumerate(out) if res.ok and res.ends_alone]
         tries = [(i, relayout(docs[i][1])) for i in alone]
         tries = [(i, docx) for i, docx in tries if docx is not None]
         if not tries:
             continue
         again = convert([(docs[i][0], docx) for i, docx in tries], expect_text=expect_text)
         for (i, docx), res in zip(tries, again):
-            if res.ok and not ends_alone(res.pdf):
+            if res.ok and not res.ends_alone:
                 out[i] = (docx, res)
     return out
 
