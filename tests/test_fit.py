@@ -115,3 +115,51 @@ def test_the_archive_seals_the_layout_it_printed(arc, tmp_path):
     paragraphs = _paragraphs(files["docx"])
     measure = next(t for t, _, _ in paragraphs if TEXT[:60] in t)
     assert not next(k for t, k, _ in paragraphs if t == measure)  # laid out again: the long measure flows
+
+
+def _docx_with(paragraphs: list[list]) -> bytes:
+    """A .docx whose body paragraphs keep with the next, each of runs: a text, or a tuple of texts
+    with a line break between them in one run (as docxtpl writes a value holding "\\n")."""
+    import docx
+
+    d = docx.Document()
+    for runs in paragraphs:
+        par = d.add_paragraph()
+        par.paragraph_format.keep_with_next = True
+        par.paragraph_format.first_line_indent = 355600
+        for text in runs:
+            if isinstance(text, tuple):
+                run = par.add_run(text[0])
+                for more in text[1:]:
+                    run.add_break()
+                    run.add_text(more)
+            else:
+                par.add_run(text)
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
+
+
+def test_a_split_keeps_every_character_and_line_break_in_order():
+    """The cut falls inside a run of one text, or before a run holding a line break (whose texts
+    cannot be shared out): text and breaks arrive in the same order, only in two paragraphs."""
+    head = "作业区域与生产区域之间设置硬质隔离和警戒线，专人监护；" * 3
+    broken = [("一、作业前检测可燃气体，", "二、作业中每两小时复测一次，异常时立即停止作业，撤离人员并报告。")]
+    end = "作业结束后清理现场，确认无遗留火种，经监护人检查合格后方可离开。" * 2
+    for runs in ([head, *broken, end], [head + end], [head, "甲" * 30, *broken]):
+        docx = _docx_with([["短段落。"], runs])
+        got = split_tail(docx)
+        if got is None:
+            continue
+        xml = zipfile.ZipFile(io.BytesIO(got)).read("word/document.xml").decode()
+        before = zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml").decode()
+        order = re.compile(r"<w:t(?: [^>]*)?>([^<]*)</w:t>|<w:br/>")
+        flat = lambda x: "".join(m.group(1) if m.group(1) is not None else "⏎" for m in order.finditer(x))  # noqa: E731
+        assert flat(xml) == flat(before)
+        paras = _paragraphs(got)
+        assert len(paras) == 3 and not paras[1][1] and paras[2][1] and len(paras[2][0]) >= TAIL
+    assert split_tail(_docx_with([[head, *broken, end]])) is not None
+    # the mark falls inside a run of two texts and a break: the cut moves back to that run's start
+    two = ("甲" * 20 + "，" + "乙" * 20, "丙" * 60 + "。")
+    paras = _paragraphs(split_tail(_docx_with([[head, two]])))
+    assert paras[-2][0] == head and paras[-1][0] == "".join(two)

@@ -124,8 +124,7 @@ def split_tail(docx: bytes) -> bytes | None:
         if not long:
             return False
         p = long[-1]
-        text = _text(p)
-        cut = _cut(text)
+        cut = _cut(p)
         if cut is None:
             return False
         tail = _split(p, cut)
@@ -140,45 +139,71 @@ def split_tail(docx: bytes) -> bytes | None:
     return _edit(docx, change)
 
 
-def _cut(text: str) -> int | None:
-    """Where to split ``text``: after the last punctuation mark that leaves the tail at least
-    :data:`TAIL` characters (and the head at least as many); None when there is none."""
+def _spans(p: etree._Element) -> list[tuple[int, int, etree._Element]]:
+    """(start, end, run) of each run of paragraph ``p`` in its text."""
+    out, seen = [], 0
+    for r in p.iterchildren(_R):
+        n = sum(len(t.text or "") for t in r.iter(_T))
+        out.append((seen, seen + n, r))
+        seen += n
+    return out
+
+
+def _simple(r: etree._Element) -> bool:
+    """A run holding one text and nothing else (no line break, tab or drawing): its text can be cut."""
+    return [c.tag for c in r if c.tag != f"{{{W}}}rPr"] == [_T]
+
+
+def _cut(p: etree._Element) -> int | None:
+    """Where to split paragraph ``p``: after the last punctuation mark that leaves the tail at
+    least :data:`TAIL` characters (and the head as many), inside a run of one text or at a run's
+    start; None when there is no such place."""
+    spans = _spans(p)
+    text = "".join("".join(t.text or "" for t in r.iter(_T)) for _, _, r in spans)
     for m in reversed(list(_BREAK.finditer(text, 0, max(0, len(text) - TAIL)))):
-        if m.end() >= TAIL:
-            return m.end()
-        break
+        at = m.end()
+        if at < TAIL:
+            return None
+        run = next((r for a, b, r in spans if a < at < b), None)  # None: the cut falls between runs
+        if run is None or _simple(run):
+            return at
+        start = next(a for a, b, r in spans if r is run)
+        if start >= TAIL:
+            return start
     return None
 
 
 def _split(p: etree._Element, at: int) -> etree._Element:
-    """Move the text of paragraph ``p`` from character ``at`` on into a new paragraph after it
-    (same paragraph and run properties); returns the new paragraph."""
+    """Move the text of paragraph ``p`` from character ``at`` on (between runs, or inside a run
+    of one text: :func:`_cut`) into a new paragraph after it, with the same paragraph and run
+    properties; returns the new paragraph."""
     tail = p.makeelement(_P)
     ppr = p.find(_PPR)
     if ppr is not None:
         tail.append(copy.deepcopy(ppr))
-    seen = 0
     moving: list[etree._Element] = []
-    for r in [c for c in p if c.tag != _PPR]:
-        if r.tag != _R:
-            if seen >= at:
-                moving.append(r)
-            continue
-        t = "".join(x.text or "" for x in r.iter(_T))
-        if seen >= at:
+    for a, b, r in _spans(p):
+        if a >= at:
             moving.append(r)
-        elif seen + len(t) > at:  # the run the cut falls in: its text is shared out
-            keep = at - seen
+        elif b > at:  # the run the cut falls in (one text): its text is shared out
+            text = r.find(_T).text or ""
             right = copy.deepcopy(r)
-            _set_text(r, t[:keep])
-            _set_text(right, t[keep:])
-            moving.append(right)
+            _set_text(r, text[:at - a])
+            _set_text(right, text[at - a:])
             r.addnext(right)
-        seen += len(t)
-    for r in moving:
-        tail.append(r)
+            moving.append(right)
+    if moving:  # whatever follows the first run moved (bookmarks, ends of fields) goes along
+        first = moving[0]
+        moving = [c for c in p if c.tag != _PPR and (c is first or _after(c, first))]
+    for c in moving:
+        tail.append(c)
     p.addnext(tail)
     return tail
+
+
+def _after(c: etree._Element, first: etree._Element) -> bool:
+    parent = first.getparent()
+    return parent.index(c) > parent.index(first)
 
 
 def _set_text(r: etree._Element, text: str) -> None:
