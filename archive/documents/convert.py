@@ -70,7 +70,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -299,8 +299,11 @@ class Converter:
         docs: Iterable[tuple[str, bytes]],
         progress: Progress | None = None,
         expect_text: Mapping[str, Sequence[str]] | None = None,
+        read_end: Collection[str] = (),
     ) -> list[PdfResult]:
-        """Convert a batch; one :class:`PdfResult` per input, in input order.
+        """Convert a batch; one :class:`PdfResult` per input, in input order. For the documents
+        named in ``read_end`` the result also says whether the last page holds a signature block
+        alone (``ends_alone``; archive/documents/fit.py asks it of those it could lay out again).
 
         A document that fails (LibreOffice error, crash twice, timeout, failed check) gets its
         error in its result; the rest of the batch goes on. ``progress(STAGE, done, total)`` is
@@ -315,7 +318,7 @@ class Converter:
                 raise ConversionError(f"{name}: 需要 .docx 字节 (expected .docx bytes, got {type(data).__name__})")
         batch = _Batch()
         for i, (name, data) in enumerate(docs):
-            self._queue.put(_Job(i, str(name), bytes(data), tuple(expect_text.get(name, ())), batch))
+            self._queue.put(_Job(i, str(name), bytes(data), tuple(expect_text.get(name, ())), batch, name in read_end))
         total = len(docs)
         results: list[PdfResult | None] = [None] * total
         if progress:
@@ -358,10 +361,12 @@ class Converter:
             result = PdfResult(job.name, None, "PDF 检查未通过 (PDF check failed): " + "; ".join(problems), seconds)
         else:
             self._count("documents")
-            # read here, in the worker's thread, while LibreOffice converts the next document
-            from archive.documents.layout import ends_alone  # (~40 ms to import: with the first PDF, not every command)
+            alone = False
+            if job.read_end:  # read here, in the worker's thread, while LibreOffice converts the next document
+                from archive.documents.layout import ends_alone  # (~40 ms to import: when asked, not with every command)
 
-            result = PdfResult(job.name, pdf, None, seconds, ends_alone=ends_alone(pdf))
+                alone = ends_alone(pdf)
+            result = PdfResult(job.name, pdf, None, seconds, ends_alone=alone)
         job.batch.results.put((job.index, result))
 
     def _count(self, key: str) -> None:
@@ -392,6 +397,7 @@ class _Job:
     docx: bytes
     expect: tuple[str, ...]
     batch: "_Batch"
+    read_end: bool = False  # find whether its last page holds a signature block alone (PdfResult.ends_alone)
 
 
 @dataclass

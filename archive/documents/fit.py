@@ -13,7 +13,8 @@ gives up and the zone goes on alone to a page of its own — a page an official 
 (GB/T 9704—2012 7.3.5.4: the seal shares a page with the text). Which paragraph runs long is the
 data's doing, so it is found where the PDF is made: after each conversion the last page is read
 (:func:`archive.documents.layout.ends_alone`, pypdf, in the converter's worker thread while
-LibreOffice converts the next document: ``PdfResult.ends_alone``); a document whose end
+LibreOffice converts the next document: ``PdfResult.ends_alone``) — of the documents a layout
+below could change (:func:`relayable`: a long paragraph keeps with the next); a document whose end
 stands alone is laid out again, in the order below, and the first layout whose end shares a page
 with the text is kept, .docx and PDF alike (the sealed .docx prints as the PDF does):
 
@@ -40,7 +41,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from lxml import etree
 
-__all__ = ["convert_fitted", "convert_one_fitted", "flowing_keeps", "split_tail", "LONG"]
+__all__ = ["convert_fitted", "convert_one_fitted", "relayable", "flowing_keeps", "split_tail", "LONG"]
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _P, _PPR, _R, _T, _KEEP, _IND = (f"{{{W}}}{n}" for n in ("p", "pPr", "r", "t", "keepNext", "ind"))
@@ -61,7 +62,8 @@ def convert_fitted(
     :meth:`Converter.convert_many`. Documents whose end stands alone on the last page are laid
     out again (the module's docstring); a layout that fails to convert is never kept."""
     docs = list(docs)
-    results = convert(docs, progress=progress, expect_text=expect_text)
+    movable = {name for name, docx in docs if relayable(docx)}  # (the others' ends are not read: ~5–15 ms a PDF)
+    results = convert(docs, progress=progress, expect_text=expect_text, read_end=movable)
     out = [(docx, res) for (_, docx), res in zip(docs, results)]
     for relayout in (flowing_keeps, split_tail):
         alone = [i for i, (_, res) in enumerate(out) if res.ok and res.ends_alone]
@@ -69,7 +71,7 @@ def convert_fitted(
         tries = [(i, docx) for i, docx in tries if docx is not None]
         if not tries:
             continue
-        again = convert([(docs[i][0], docx) for i, docx in tries], expect_text=expect_text)
+        again = convert([(docs[i][0], docx) for i, docx in tries], expect_text=expect_text, read_end=movable)
         for (i, docx), res in zip(tries, again):
             if res.ok and not res.ends_alone:
                 out[i] = (docx, res)
@@ -104,6 +106,16 @@ def _edit(docx: bytes, change: Callable[[etree._Element], bool]) -> bytes | None
                     else z.read(info.filename)
                 w.writestr(info, data)
     return out.getvalue()
+
+
+def relayable(docx: bytes) -> bool:
+    """Whether a layout of this module could change ``docx``: a paragraph of the body (not of a
+    table) of more than :data:`LONG` characters keeps with the next."""
+    from lxml import etree
+
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        body = etree.fromstring(z.read(BODY_PART)).find(f"{{{W}}}body")
+    return body is not None and any(len(_text(p)) > LONG for p in _kept(body))
 
 
 def flowing_keeps(docx: bytes) -> bytes | None:
