@@ -163,3 +163,22 @@ def test_a_split_keeps_every_character_and_line_break_in_order():
     two = ("甲" * 20 + "，" + "乙" * 20, "丙" * 60 + "。")
     paras = _paragraphs(split_tail(_docx_with([[head, two]])))
     assert paras[-2][0] == head and paras[-1][0] == "".join(two)
+
+
+def test_an_unreadable_pdf_is_not_laid_out_again():
+    assert ends_alone(b"%PDF-1.7 not really") is False
+    assert ends_alone(b"") is False
+
+
+def test_a_failure_reading_the_end_is_loud_never_a_batch_waiting(refs, pool, monkeypatch):
+    """The end is read in the converter's worker thread: what goes wrong there reaches the caller
+    (as a failed PDF check does), the batch does not wait for a result that never comes."""
+    import archive.documents.layout as layout
+
+    def broken(pdf: bytes) -> bool:
+        raise RuntimeError("end unreadable")
+    monkeypatch.setattr(layout, "ends_alone", broken)
+    name, docx = removal(refs, TEXT[:600])
+    with pytest.raises(RuntimeError, match="end unreadable"):
+        pool.convert_many([(name, docx)], read_end={name})
+    assert pool.convert_many([(name, docx)])[0].ok  # (not asked: not read)

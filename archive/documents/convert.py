@@ -353,7 +353,12 @@ class Converter:
             return
         try:
             problems = check_pdf(pdf, job.expect)
-        except BaseException as e:  # a bug: hand it to the caller's thread, loud
+            alone = False
+            if job.read_end and not problems:  # read here, in the worker's thread, while LibreOffice converts the next document
+                from archive.documents.layout import ends_alone  # (~40 ms to import: when asked, not with every command)
+
+                alone = ends_alone(pdf)
+        except BaseException as e:  # a bug: hand it to the caller's thread, loud (never a batch waiting for a result)
             job.batch.results.put((job.index, e))
             return
         seconds = round(time.monotonic() - t0, 3)
@@ -361,11 +366,6 @@ class Converter:
             result = PdfResult(job.name, None, "PDF 检查未通过 (PDF check failed): " + "; ".join(problems), seconds)
         else:
             self._count("documents")
-            alone = False
-            if job.read_end:  # read here, in the worker's thread, while LibreOffice converts the next document
-                from archive.documents.layout import ends_alone  # (~40 ms to import: when asked, not with every command)
-
-                alone = ends_alone(pdf)
             result = PdfResult(job.name, pdf, None, seconds, ends_alone=alone)
         job.batch.results.put((job.index, result))
 

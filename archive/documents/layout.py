@@ -393,17 +393,24 @@ def _page_numbers(pages: list[_Page]) -> list[LayoutProblem]:
 
 
 ZONE_LINES = 16  # lines of text a signature zone (officers, signer, seal, date, copies note) and the page number take at most
-_TD = re.compile(rb"-?[\d.]+ (-?[\d.]+) Td\b")
+_TD = re.compile(rb"-?(?:\d+\.?\d*|\.\d+) (-?(?:\d+\.?\d*|\.\d+)) Td\b")
 
 
 def ends_alone(pdf: bytes) -> bool:
     """Whether the last page (of two or more) holds a signature, seal or date block and no line of
     the text it signs: ``signature_alone`` on the last page, read cheaply (pypdf's text of one
-    page, no structure tree) to be asked of every converted document
-    (:mod:`archive.documents.fit`)."""
+    page, no structure tree) to be asked of each converted document a relayout could change
+    (:mod:`archive.documents.fit`). False for a PDF it cannot read."""
     from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
 
-    reader = PdfReader(io.BytesIO(pdf))
+    try:
+        return _ends_alone(PdfReader(io.BytesIO(pdf)))
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError):
+        return False  # a PDF pypdf cannot read this far is not laid out again (the converter's check reads it first)
+
+
+def _ends_alone(reader) -> bool:
     if len(reader.pages) < 2:
         return False
     last = reader.pages[-1]
