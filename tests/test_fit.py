@@ -170,15 +170,71 @@ def test_an_unreadable_pdf_is_not_laid_out_again():
     assert ends_alone(b"") is False
 
 
-def test_a_failure_reading_the_end_is_loud_never_a_batch_waiting(refs, pool, monkeypatch):
-    """The end is read in the converter's worker thread: what goes wrong there reaches the caller
-    (as a failed PDF check does), the batch does not wait for a result that never comes."""
+def test_a_failure_reading_the_end_leaves_the_layout_and_the_batch_goes_on(refs, pool, monkeypatch, caplog):
+    """The end is read in the converter's worker thread, as advice: what goes wrong there is logged
+    and the document keeps its layout — the batch neither fails nor waits for a result."""
     import archive.documents.layout as layout
 
     def broken(pdf: bytes) -> bool:
-        raise RuntimeError("end unreadable")
+        raise ZeroDivisionError("a glyph pypdf cannot place")
     monkeypatch.setattr(layout, "ends_alone", broken)
-    name, docx = removal(refs, TEXT[:600])
-    with pytest.raises(RuntimeError, match="end unreadable"):
-        pool.convert_many([(name, docx)], read_end={name})
-    assert pool.convert_many([(name, docx)])[0].ok  # (not asked: not read)
+    docs = [removal(refs, TEXT[:n]) for n in (200, 600)]
+    with caplog.at_level("WARNING", logger="archive.documents.convert"):
+        got = convert_fitted(pool.convert_many, docs)
+    assert [r.ok and not r.ends_alone for _, r in got] == [True, True]
+    assert [kept for kept, _ in got] == [docx for _, docx in docs]
+    assert "末页无法读取" in caplog.text
+
+
+class _Pool:
+    """convert_many's stand-in for the rounds of convert_fitted: the first round's PDFs end alone
+    (as measured by the real pool above); a later round fails as a pool that gave out."""
+
+    def __init__(self, real: list) -> None:
+        self.real, self.rounds = real, 0
+
+    def __call__(self, docs, progress=None, expect_text=None, read_end=()):
+        from archive.errors import ConversionError
+
+        self.rounds += 1
+        if self.rounds > 1:
+            raise ConversionError("所有 PDF 转换进程均已停止 (every PDF worker has stopped)")
+        return self.real
+
+
+def test_a_relayout_that_cannot_be_converted_leaves_the_first_results(refs, pool):
+    docs = [removal(refs, TEXT[:n]) for n in (546, 630)]
+    first = pool.convert_many(docs, read_end={n for n, _ in docs})
+    assert all(r.ends_alone for r in first)
+    fake = _Pool(first)
+    got = convert_fitted(fake, docs)
+    assert fake.rounds == 2 and [r for _, r in got] == first and [k for k, _ in got] == [d for _, d in docs]
+
+
+def test_a_file_that_is_no_docx_is_left_to_the_converter():
+    from archive.documents.fit import relayable
+
+    assert relayable(b"PK not a zip") is False and relayable(b"") is False
+
+
+def test_the_tail_reads_as_its_paragraph_going_on():
+    """The tail of a split paragraph takes no list number, no section break, no first-line indent
+    and no space between it and the head."""
+    head = "作业区域与生产区域之间设置硬质隔离和警戒线，专人监护；" * 3
+    end = "作业结束后清理现场，确认无遗留火种，经监护人检查合格后方可离开。" * 2
+    docx = _docx_with([[head + end]])
+    xml = zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml").decode()
+    ppr = ('<w:pPr><w:keepNext/><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr>'
+           '<w:spacing w:before="120" w:after="120"/><w:ind w:firstLineChars="200" w:firstLine="560"/></w:pPr>')
+    xml = re.sub(r"<w:pPr>.*?</w:pPr>", ppr, xml, count=1, flags=re.S)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, xml.encode() if info.filename == "word/document.xml" else zin.read(info.filename))
+    got = zipfile.ZipFile(io.BytesIO(split_tail(out.getvalue()))).read("word/document.xml").decode()
+    heads = re.findall(r"<w:p[ >].*?</w:p>", got.split("<w:body>", 1)[1], flags=re.S)
+    one, two = heads[0], heads[1]
+    assert "<w:numPr>" in one and "<w:numPr>" not in two
+    assert 'w:after="0"' in one and 'w:before="120"' in one
+    assert 'w:before="0"' in two and 'w:after="120"' in two
+    assert 'w:firstLine="0"' in two and 'w:firstLineChars="0"' in two and 'w:firstLine="560"' in one

@@ -888,13 +888,13 @@ def write_report(archive: Any, built: Built, out_dir: Path, *, pdf: bool = True)
     header = [f"{REPORT_KINDS[built.kind]}（{built.obj.author_name}），数据截至 {built.obj.as_of}。由 outsafe report 生成；{filing}"]
     paths["yaml"] = write_case_file(built.data, out_dir / f"{stem}.yaml", header)
     docx = render_report(archive, built)
-    data = None
-    if pdf:  # (the .docx written is the layout the PDF has: archive.documents.fit)
-        docx, data = convert_one_fitted(docx, archive.settings, expect_text=[built.obj.author_name[:8]], tmp_dir=archive.home.tmp_dir)
     paths["docx"] = write_output(out_dir / f"{stem}.docx", docx, mode=PUBLIC)
     if built.sheets:
         paths["xlsx"] = write_xlsx(built.sheets, out_dir / f"{stem}.xlsx", title=built.obj.title, created=archive.clock.now())
-    if data is not None:
+    if pdf:
+        fitted, data = convert_one_fitted(docx, archive.settings, expect_text=[built.obj.author_name[:8]], tmp_dir=archive.home.tmp_dir)
+        if fitted != docx:  # laid out again so that the seal shares a page with the text (archive.documents.fit): the .docx too
+            write_output(out_dir / f"{stem}.docx", fitted, mode=PUBLIC)
         paths["pdf"] = write_output(out_dir / f"{stem}.pdf", data, mode=PUBLIC)
     return paths
 

@@ -355,9 +355,7 @@ class Converter:
             problems = check_pdf(pdf, job.expect)
             alone = False
             if job.read_end and not problems:  # read here, in the worker's thread, while LibreOffice converts the next document
-                from archive.documents.layout import ends_alone  # (~40 ms to import: when asked, not with every command)
-
-                alone = ends_alone(pdf)
+                alone = _ends_alone(job.name, pdf)
         except BaseException as e:  # a bug: hand it to the caller's thread, loud (never a batch waiting for a result)
             job.batch.results.put((job.index, e))
             return
@@ -372,6 +370,18 @@ class Converter:
     def _count(self, key: str) -> None:
         with self._stats_lock:
             self.stats[key] += 1
+
+
+def _ends_alone(name: str, pdf: bytes) -> bool:
+    """:func:`archive.documents.layout.ends_alone`, advisory: what goes wrong reading the end (a
+    glyph pypdf cannot place) is logged and the document keeps its layout."""
+    from archive.documents.layout import ends_alone  # (~40 ms to import: when asked, not with every command)
+
+    try:
+        return ends_alone(pdf)
+    except Exception as e:  # noqa: BLE001 — a layout not mended, never a batch lost
+        log.warning("%s: 末页无法读取，版式不再调整 (last page unreadable, layout left as it is): %s: %s", name, type(e).__name__, e)
+        return False
 
 
 def _precheck(job: _Job) -> str | None:

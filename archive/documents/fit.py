@@ -61,6 +61,8 @@ def convert_fitted(
     """(the .docx kept, its PdfResult) for each of ``docs``, in order; ``convert`` is a
     :meth:`Converter.convert_many`. Documents whose end stands alone on the last page are laid
     out again (the module's docstring); a layout that fails to convert is never kept."""
+    from archive.errors import ConversionError
+
     docs = list(docs)
     movable = {name for name, docx in docs if relayable(docx)}  # (the others' ends are not read: ~5–15 ms a PDF)
     results = convert(docs, progress=progress, expect_text=expect_text, read_end=movable)
@@ -71,7 +73,10 @@ def convert_fitted(
         tries = [(i, docx) for i, docx in tries if docx is not None]
         if not tries:
             continue
-        again = convert([(docs[i][0], docx) for i, docx in tries], expect_text=expect_text, read_end=movable)
+        try:
+            again = convert([(docs[i][0], docx) for i, docx in tries], expect_text=expect_text, read_end=movable)
+        except ConversionError:  # (the pool gave out: the first layouts stand, as converted)
+            break
         for (i, docx), res in zip(tries, again):
             if res.ok and not res.ends_alone:
                 out[i] = (docx, res)
@@ -110,11 +115,15 @@ def _edit(docx: bytes, change: Callable[[etree._Element], bool]) -> bytes | None
 
 def relayable(docx: bytes) -> bool:
     """Whether a layout of this module could change ``docx``: a paragraph of the body (not of a
-    table) of more than :data:`LONG` characters keeps with the next."""
+    table) of more than :data:`LONG` characters keeps with the next. False for a file that is no
+    .docx (the converter says what is wrong with it)."""
     from lxml import etree
 
-    with zipfile.ZipFile(io.BytesIO(docx)) as z:
-        body = etree.fromstring(z.read(BODY_PART)).find(f"{{{W}}}body")
+    try:
+        with zipfile.ZipFile(io.BytesIO(docx)) as z:
+            body = etree.fromstring(z.read(BODY_PART)).find(f"{{{W}}}body")
+    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError):
+        return False
     return body is not None and any(len(_text(p)) > LONG for p in _kept(body))
 
 
@@ -141,14 +150,32 @@ def split_tail(docx: bytes) -> bytes | None:
             return False
         tail = _split(p, cut)
         p.find(_PPR).remove(p.find(f"{_PPR}/{_KEEP}"))
-        ind = tail.find(f"{_PPR}/{_IND}")
-        if ind is not None:  # the tail goes on the head's paragraph: no first-line indent
-            for a in ("firstLine", "firstLineChars", "hanging", "hangingChars"):
-                ind.attrib.pop(f"{{{W}}}{a}", None)
+        _continuing(p.find(_PPR), tail.find(_PPR))
         for p2 in long[:-1]:
             p2.find(_PPR).remove(p2.find(f"{_PPR}/{_KEEP}"))
         return True
     return _edit(docx, change)
+
+
+def _continuing(head: etree._Element, tail: etree._Element | None) -> None:
+    """The tail's paragraph properties read as the head's paragraph going on: no first-line
+    indent, no list number, no section break, no space between them."""
+    if tail is None:
+        return
+    for name in ("numPr", "sectPr"):
+        for el in tail.findall(f"{{{W}}}{name}"):
+            tail.remove(el)
+    ind = tail.find(_IND)
+    if ind is not None:
+        for a in ("hanging", "hangingChars"):
+            ind.attrib.pop(f"{{{W}}}{a}", None)
+        ind.set(f"{{{W}}}firstLine", "0")
+        ind.set(f"{{{W}}}firstLineChars", "0")
+    for props, side in ((tail, "before"), (head, "after")):
+        spacing = props.find(f"{{{W}}}spacing")
+        if spacing is not None:
+            spacing.attrib.pop(f"{{{W}}}{side}Lines", None)
+            spacing.set(f"{{{W}}}{side}", "0")
 
 
 def _spans(p: etree._Element) -> list[tuple[int, int, etree._Element]]:
@@ -170,6 +197,8 @@ def _cut(p: etree._Element) -> int | None:
     """Where to split paragraph ``p``: after the last punctuation mark that leaves the tail at
     least :data:`TAIL` characters (and the head as many), inside a run of one text or at a run's
     start; None when there is no such place."""
+    if p.find(f".//{{{W}}}fldChar") is not None:
+        return None  # a field's start and end stay in one paragraph
     spans = _spans(p)
     text = "".join("".join(t.text or "" for t in r.iter(_T)) for _, _, r in spans)
     for m in reversed(list(_BREAK.finditer(text, 0, max(0, len(text) - TAIL)))):
