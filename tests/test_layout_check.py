@@ -291,3 +291,13 @@ def test_the_end_of_an_enforcement_form_never_leaves_a_line_alone_on_a_page(tmp_
     found = {name: [p.kind for p in check_layout(pdf)] for name, pdf in pdfs.items()}
     assert any("signature_alone" in kinds for name, kinds in found.items() if name.startswith("paragraph")), found
     assert {name: kinds for name, kinds in found.items() if name.startswith("row") and kinds} == {}
+
+
+def test_the_cheap_read_of_the_last_page_finds_no_seal_alone_where_the_check_finds_none(examples, stress):
+    """layout.ends_alone (asked of converted documents, archive/documents/fit.py) says of every
+    example and stress document what the full check says of its last page: not alone — a wrong
+    "alone" would have a good layout converted again for nothing (tests/test_fit.py has the
+    documents that do end alone)."""
+    from archive.documents.layout import ends_alone
+
+    assert [name for name, pdf in {**examples, **stress}.items() if ends_alone(pdf)] == []
