@@ -32,10 +32,10 @@ from archive.access.audit import anchor_leaf
 from archive.checks.admission import admission_for_batch
 from archive.clock import SYSTEM, Clock
 from archive.documents.convert import Converter
-from archive.documents.fit import convert_fitted, convert_one_fitted
+from archive.documents.fit import convert_fitted, convert_one_fitted, relayable
 from archive.documents.render import render_record
 from archive.documents.templates import template_for
-from archive.errors import ExitCode, KeyError_, NotFound, Problem, RuleViolation, StorageError, TemplateError, ValidationFailed
+from archive.errors import ConversionError, ExitCode, KeyError_, NotFound, Problem, RuleViolation, StorageError, TemplateError, ValidationFailed
 from archive.integrity import canonical as jcs
 from archive.integrity import keys
 from archive.integrity import seal as sealing
@@ -759,7 +759,15 @@ class Archive:
             plan.files = loaded[0].files
         self._render([plan])
         docx = next(f["data"] for f in plan.files if f["role"] == "docx")
-        data = docx if suffix == ".docx" else convert_one_fitted(docx, self.settings, expect_text=key_values(plan), tmp_dir=self.home.tmp_dir)[1]
+        if suffix == ".pdf":
+            data = convert_one_fitted(docx, self.settings, expect_text=key_values(plan), tmp_dir=self.home.tmp_dir)[1]
+        elif relayable(docx):  # the .docx the archive would seal: laid out again if its seal would stand alone (archive.documents.fit)
+            try:
+                data = convert_one_fitted(docx, self.settings, expect_text=key_values(plan), tmp_dir=self.home.tmp_dir)[0]
+            except ConversionError:
+                data = docx  # (no LibreOffice here: the .docx as rendered)
+        else:
+            data = docx
         atomic_write(out, data, mode=0o644)
         return out
 

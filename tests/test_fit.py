@@ -115,6 +115,11 @@ def test_the_archive_seals_the_layout_it_printed(arc, tmp_path):
     paragraphs = _paragraphs(files["docx"])
     measure = next(t for t, _, _ in paragraphs if TEXT[:60] in t)
     assert not next(k for t, k, _ in paragraphs if t == measure)  # laid out again: the long measure flows
+    # `outsafe case render` of the same file: the .docx and the PDF the archive would seal
+    pdf = arc.render_preview(path, tmp_path / "preview.pdf").read_bytes()
+    assert not ends_alone(pdf)
+    preview = _paragraphs(arc.render_preview(path, tmp_path / "preview.docx").read_bytes())
+    assert preview == paragraphs
 
 
 def _docx_with(paragraphs: list[list]) -> bytes:
