@@ -281,9 +281,9 @@ def test_zip_evidence_package_before_the_notice(case, tmp_path):
 
 
 def test_stamps_on_rotated_and_odd_sized_pages(tmp_path):
-    from archive.documents.convert import convert_one
+    from archive.documents.fit import convert_one_fitted
 
-    glyphs = convert_one(ev.glyph_docx())
+    glyphs = convert_one_fitted(ev.glyph_docx())[1]
     src = PdfWriter()
     src.add_blank_page(595, 842)
     src.add_blank_page(842, 595)

@@ -26,7 +26,8 @@ from docx.shared import Pt
 from pypdf import PdfReader
 
 from archive.errors import ConversionError
-from archive.documents.convert import Converter, PdfResult, convert_one
+from archive.documents.convert import Converter, PdfResult
+from archive.documents.fit import convert_one_fitted
 from archive.documents.pdfcheck import check_pdf, uncovered_chars
 from archive.settings import Settings
 
@@ -296,12 +297,12 @@ def test_an_unexpected_error_in_a_worker_answers_the_document_and_the_worker_goe
 
 @soffice
 @no_soffice
-def test_convert_one_returns_bytes_and_raises_conversion_error():
+def test_convert_one_fitted_returns_bytes_and_raises_conversion_error():
     docx, keys = agreement(3)
-    pdf = convert_one(docx, Settings(), expect_text=keys)
-    assert pdf.startswith(b"%PDF-") and check_pdf(pdf, keys) == []
+    kept, pdf = convert_one_fitted(docx, Settings(), expect_text=keys)
+    assert kept == docx and pdf.startswith(b"%PDF-") and check_pdf(pdf, keys) == []
     with pytest.raises(ConversionError) as info:
-        convert_one(docx, Settings(), expect_text=["AQXY-2026-9999"])
+        convert_one_fitted(docx, Settings(), expect_text=["AQXY-2026-9999"])
     assert "AQXY-2026-9999" in str(info.value)
 
 

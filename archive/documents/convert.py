@@ -4,7 +4,7 @@
         results = conv.convert_many([(name, docx_bytes), ...], progress=cb, expect_text={name: [...]})
     # one PdfResult(name, pdf, error, seconds) per input, in input order: pdf bytes, or the error
 
-    pdf = convert_one(docx_bytes, settings, expect_text=["甲方名称", "AQXY-2026-0042"])  # previews
+    docx, pdf = convert_one_fitted(docx_bytes, settings, expect_text=[...])  # one document (archive.documents.fit)
 
 How it works, and why (measured on LibreOffice 7.4, issue 3):
 
@@ -166,19 +166,10 @@ def _hint(error: str) -> str:
 # --- public entry points ----------------------------------------------------------------------
 
 
-def convert_one(
-    docx_bytes: bytes, settings: Settings | None = None, expect_text: Iterable[str] = (), *, tmp_dir: Path | None = None
-) -> bytes:
-    """One document through a one-worker pool (previews). Raises :class:`ConversionError`."""
-    with Converter(settings, workers=1, tmp_dir=tmp_dir) as conv:
-        (result,) = conv.convert_many([("document", docx_bytes)], expect_text={"document": list(expect_text)})
-    return result.unwrap()
-
-
 class Converter:
     """A pool of kept-running LibreOffice workers; use as a context manager.
 
-    ``workers`` overrides ``settings.pdf_workers`` (``convert_one`` uses 1). ``stats`` counts
+    ``workers`` overrides ``settings.pdf_workers`` (``fit.convert_one_fitted`` uses 1). ``stats`` counts
     worker starts, recycles, crashes and timeouts; ``root`` is the temporary folder holding the
     profiles (every process the pool starts has it on its command line).
     """

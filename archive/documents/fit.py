@@ -86,13 +86,18 @@ def convert_fitted(
 # --- layouts --------------------------------------------------------------------------------------------
 
 
-def _text(p: etree._Element) -> str:
-    return "".join(t.text or "" for t in p.iter(_T))
+def _text(el: etree._Element) -> str:
+    return "".join(t.text or "" for t in el.iter(_T))
 
 
-def _kept(body: etree._Element) -> list[etree._Element]:
-    """The body's own paragraphs (not those in tables) that keep with the next."""
-    return [p for p in body.iterchildren(_P) if p.find(f"{_PPR}/{_KEEP}") is not None]
+def _long_kept(body: etree._Element) -> list[etree._Element]:
+    """The body's own paragraphs (not those in tables) of more than :data:`LONG` characters that
+    keep with the next."""
+    return [p for p in body.iterchildren(_P) if p.find(f"{_PPR}/{_KEEP}") is not None and len(_text(p)) > LONG]
+
+
+def _unkeep(p: etree._Element) -> None:
+    p.find(_PPR).remove(p.find(f"{_PPR}/{_KEEP}"))
 
 
 def _edit(docx: bytes, change: Callable[[etree._Element], bool]) -> bytes | None:
@@ -124,15 +129,15 @@ def relayable(docx: bytes) -> bool:
             body = etree.fromstring(z.read(BODY_PART)).find(f"{{{W}}}body")
     except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError):
         return False
-    return body is not None and any(len(_text(p)) > LONG for p in _kept(body))
+    return body is not None and bool(_long_kept(body))
 
 
 def flowing_keeps(docx: bytes) -> bytes | None:
     """Layout 1: the paragraphs of more than :data:`LONG` characters no longer keep with the next."""
     def change(body: etree._Element) -> bool:
-        long = [p for p in _kept(body) if len(_text(p)) > LONG]
+        long = _long_kept(body)
         for p in long:
-            p.find(_PPR).remove(p.find(f"{_PPR}/{_KEEP}"))
+            _unkeep(p)
         return bool(long)
     return _edit(docx, change)
 
@@ -141,18 +146,14 @@ def split_tail(docx: bytes) -> bytes | None:
     """Layout 2: the last long paragraph that keeps with the next, split in two at a punctuation
     mark at least :data:`TAIL` characters before its end: the head flows, the tail keeps."""
     def change(body: etree._Element) -> bool:
-        long = [p for p in _kept(body) if len(_text(p)) > LONG]
-        if not long:
-            return False
-        p = long[-1]
-        cut = _cut(p)
+        long = _long_kept(body)
+        cut = _cut(long[-1]) if long else None
         if cut is None:
             return False
-        tail = _split(p, cut)
-        p.find(_PPR).remove(p.find(f"{_PPR}/{_KEEP}"))
-        _continuing(p.find(_PPR), tail.find(_PPR))
-        for p2 in long[:-1]:
-            p2.find(_PPR).remove(p2.find(f"{_PPR}/{_KEEP}"))
+        tail = _split(long[-1], cut)
+        for p in long:
+            _unkeep(p)  # (the tail keeps: its properties are a copy of the head's)
+        _continuing(long[-1].find(_PPR), tail.find(_PPR))
         return True
     return _edit(docx, change)
 
@@ -182,7 +183,7 @@ def _spans(p: etree._Element) -> list[tuple[int, int, etree._Element]]:
     """(start, end, run) of each run of paragraph ``p`` in its text."""
     out, seen = [], 0
     for r in p.iterchildren(_R):
-        n = sum(len(t.text or "") for t in r.iter(_T))
+        n = len(_text(r))
         out.append((seen, seen + n, r))
         seen += n
     return out
@@ -200,7 +201,7 @@ def _cut(p: etree._Element) -> int | None:
     if p.find(f".//{{{W}}}fldChar") is not None:
         return None  # a field's start and end stay in one paragraph
     spans = _spans(p)
-    text = "".join("".join(t.text or "" for t in r.iter(_T)) for _, _, r in spans)
+    text = "".join(_text(r) for _, _, r in spans)
     for m in reversed(list(_BREAK.finditer(text, 0, max(0, len(text) - TAIL)))):
         at = m.end()
         if at < TAIL:
@@ -227,33 +228,21 @@ def _split(p: etree._Element, at: int) -> etree._Element:
         if a >= at:
             moving.append(r)
         elif b > at:  # the run the cut falls in (one text): its text is shared out
-            text = r.find(_T).text or ""
             right = copy.deepcopy(r)
-            _set_text(r, text[:at - a])
-            _set_text(right, text[at - a:])
+            left_t, right_t = r.find(_T), right.find(_T)
+            text = left_t.text or ""
+            left_t.text, right_t.text = text[:at - a], text[at - a:]
+            for t in (left_t, right_t):
+                t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
             r.addnext(right)
             moving.append(right)
-    if moving:  # whatever follows the first run moved (bookmarks, ends of fields) goes along
+    if moving:  # whatever follows the first run moved goes along (bookmarks, ends of fields)
         first = moving[0]
-        moving = [c for c in p if c.tag != _PPR and (c is first or _after(c, first))]
+        moving = [first, *first.itersiblings()]
     for c in moving:
         tail.append(c)
     p.addnext(tail)
     return tail
-
-
-def _after(c: etree._Element, first: etree._Element) -> bool:
-    parent = first.getparent()
-    return parent.index(c) > parent.index(first)
-
-
-def _set_text(r: etree._Element, text: str) -> None:
-    ts = list(r.iter(_T))
-    for t in ts[1:]:
-        t.getparent().remove(t)
-    if ts:
-        ts[0].text = text
-        ts[0].set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
 
 
 def convert_one_fitted(docx: bytes, settings=None, expect_text: Sequence[str] = (), *, tmp_dir=None) -> tuple[bytes, bytes]:

@@ -312,7 +312,7 @@ NOTES = """
 * **N = 1 is start-up.** Any method starts LibreOffice once; the pool also starts its UNO worker and
   its second soffice (both workers start together so that a batch gets both cores), so a single
   document costs more through the pool than through one `soffice --convert-to`. `outsafe case render`
-  previews use `convert_one` (one worker).
+  previews and reports use `fit.convert_one_fitted` (one worker).
 * **What a pool start costs.** Headless LibreOffice never records that a profile has met the installed
   version, so every start runs its graphics self-test (~0.7 s of CPU): a stock start costs ~1 s, and
   that is what (i) pays per document. The pool's profiles carry the record (`archive.pdf.profile_xcu`),
