@@ -512,14 +512,14 @@ def build_blacklist_entry() -> Doc:
     doc.tag("{%p endif %}")
     # several measures are numbered paragraphs, one each: a single paragraph of them ran to a page,
     # and LibreOffice moved it whole to keep it with the seal, stranding the seal when it did not fit
+    lead = ("管理期限：自", U("{{ doc.start|cn_date }}"), "至", U("{{ doc.end|cn_date }}"), "止。管理期限内采取以下措施：")
     doc.tag("{%p if doc.measures|length > 1 %}")
-    enf_body(doc, "管理期限：自", U("{{ doc.start|cn_date }}"), "至", U("{{ doc.end|cn_date }}"), "止。管理期限内采取以下措施：")
+    enf_body(doc, *lead)
     doc.tag("{%p for m in doc.measures %}")
     enf_body(doc, "{{ loop.index }}．", U("{{ m|strip_period }}"), "{% if loop.last %}。{% else %}；{% endif %}")
     doc.tag("{%p endfor %}")
     doc.tag("{%p else %}")
-    enf_body(doc, "管理期限：自", U("{{ doc.start|cn_date }}"), "至", U("{{ doc.end|cn_date }}"), "止。管理期限内采取以下措施：",
-             U("{{ doc.measures|join('；')|default('依法依规实施管理')|strip_period }}"), "。")
+    enf_body(doc, *lead, U("{{ doc.measures|join('；')|default('依法依规实施管理')|strip_period }}"), "。")
     doc.tag("{%p endif %}")
     doc.tag("{%p if doc.list == 'statutory' %}")
     enf_body(doc, "列入满{{ settings.blacklist_early_removal_months|cn_num }}个月后，符合条件的，可以向本机关申请提前移出。"
