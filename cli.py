@@ -779,7 +779,10 @@ def views_prepare(app: App, as_of: date | None, as_json: bool) -> Any:
     rectification status; each enterprise's check and its account's pages; each contractor's check
     and dossier — so that each opens from its kept result. What is still true is read, not
     computed: run it from cron each night and after large imports (`outsafe serve` runs it by
-    itself when the day turns and the catalog grows). One run at a time per home."""
+    itself when the day turns and the catalog grows). One run at a time per home.
+
+    First, records today's rules have not judged yet (after an upgrade that changed them) are
+    judged, as `verify --lint` would: the views then list what the rules refuse."""
     from archive.campaign.prepare import prepare_views  # lazy: see Start-up
 
     return output(prepare_views(app.archive(), as_of, progress=progress_printer("outsafe")), as_json)

@@ -443,6 +443,12 @@ class FactStore(Protocol):
         by other rules, or never)."""
         ...
 
+    def lint_stale_records(self, fingerprint: str, *, after: int = 0, limit: int = 500) -> list[RecordRow]:
+        """The first ``limit`` records after seq ``after``, in seq order, that have no lint under
+        ``fingerprint`` (whole catalog rows, with their sealed data): what a re-lint after an
+        upgrade judges (archive.facts.lint.relint_stale), reading nothing already judged."""
+        ...
+
 
 class AccountStore(Protocol):
     """Web accounts (``outsafe user``), their sessions and the sign-in attempts the throttle counts.

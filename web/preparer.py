@@ -28,7 +28,10 @@ NICE = 10
 
 
 class Preparer:
-    """Runs ``outsafe views prepare`` when the day or the catalog has changed (module notes)."""
+    """Runs ``outsafe views prepare`` when the day or the catalog has changed (module notes) — which
+    first judges by today's rules the records they have not judged (after an upgrade)."""
+
+    FIRST_LOOK = 5  # seconds after the start, then every ``views_prepare_seconds``
 
     def __init__(self, web: Any) -> None:
         self.web = web
@@ -46,9 +49,14 @@ class Preparer:
             self._thread = threading.Thread(target=self._loop, args=(seconds,), name="outsafe-views-prepare", daemon=True)
             self._thread.start()
 
+    @property
+    def active(self) -> bool:
+        """Whether this server runs the preparations (``views_prepare_seconds`` > 0)."""
+        return self._thread is not None
+
     def _loop(self, every: float) -> None:
         archive = None
-        wait = min(every, 5)  # the first look a few seconds after the start, then every `every`
+        wait = min(every, self.FIRST_LOOK)  # the first look a few seconds after the start, then every `every`
         try:
             while not self._stop.wait(wait):
                 wait = every

@@ -245,7 +245,9 @@ def record_file(ctx: Ctx) -> Response:
 
 def checks(ctx: Ctx) -> Page:
     """The checks of the viewer's scope. The overview shows each rule's verdict, how many findings it
-    has and the first few (:func:`check_overview`: kept beside the report, a few kilobytes);
+    has and the first few (:func:`check_overview`: kept beside the report, a few kilobytes), and the
+    sealed records today's rules refuse or have not judged yet (the server's preparer judges those:
+    web.preparer);
     ``?rule=E3`` that rule alone with all its findings, ``LIST_ROWS`` a page — so a page costs what
     it shows, not the archive's thousands of findings (the JSON twin has them all)."""
     as_of = ctx.day("as_of") or ctx.archive.clock.today()
@@ -263,6 +265,9 @@ def checks(ctx: Ctx) -> Page:
                   "all": "/checks?" + urlencode({"rule": r["id"], **as_of_param})} for r in o["rules"]]
         return Page("checks.html", {"summary": o["summary"], "as_of": as_of.isoformat(), "rule": None, "cards": cards,
                                     "unjudged": o["unjudged"], "unjudged_total": o["unjudged_total"], "overview": overview,
+                                    "refused": o.get("refused", []), "refused_total": o.get("refused_total", 0),
+                                    "not_linted": o.get("records_not_linted", 0),
+                                    "relinting": bool(getattr(getattr(ctx.request.app.state, "preparer", None), "active", False)),
                                     "STATUS_NAMES": STATUS_NAMES})
     if ctx.api:
         report = ctx.web.cache.get(ctx.archive, ("checks", within, as_of),

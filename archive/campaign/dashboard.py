@@ -181,26 +181,33 @@ def _ledger_size(archive: Any) -> int:
     return archive.ledger.next_index()
 
 
+def _version(archive: Any) -> tuple[int, str]:
+    """What a kept view must still match: the ledger's size and the lint's last run (judging records
+    again by today's rules changes what the checks say of them without a new leaf)."""
+    return _ledger_size(archive), archive.catalog.facts.get_state("lint_run") or ""
+
+
 class ViewCache:
     """Results of views kept while the archive's ledger has the same size (the archive only grows
-    by appending: a new record, import, export or anchor changes the size). One lock per key, so
-    that concurrent requests for the same view compute it once; shared by the threads of a server."""
+    by appending: a new record, import, export or anchor changes the size) and the lint has not run
+    again. One lock per key, so that concurrent requests for the same view compute it once; shared
+    by the threads of a server."""
 
     def __init__(self, max_entries: int = 64) -> None:
         self.max_entries = max_entries
-        self._values: dict[Hashable, tuple[int, Any]] = {}
+        self._values: dict[Hashable, tuple[tuple[int, str], Any]] = {}
         self._locks: dict[Hashable, threading.Lock] = {}
         self._guard = threading.Lock()
 
     def get(self, archive: Any, key: Hashable, compute: Callable[[], Any]) -> Any:
-        size = _ledger_size(archive)
+        size = _version(archive)
         hit = self._values.get(key)
         if hit is not None and hit[0] == size:
             return hit[1]
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            size = _ledger_size(archive)
+            size = _version(archive)
             hit = self._values.get(key)
             if hit is not None and hit[0] == size:
                 return hit[1]

@@ -21,6 +21,11 @@ command in a process of its own, at lower priority, when the day turns and when 
 grown (web.preparer). Only one run at a time per home (a lock file): a second one says so and
 leaves.
 
+First it judges by today's rules the records that have no verdict under them
+(:func:`archive.facts.lint.relint_stale`: after an upgrade that changed the rules, every record),
+so that the views it keeps say what today's rules refuse instead of "not yet linted" — and read
+the lint's verdicts, not one lint row per record.
+
 What it does not change: a view asked for before its turn is computed as always, and the kept
 result is exactly what the view computes (it is the view's own call that keeps it).
 """
@@ -38,6 +43,7 @@ from typing import Any
 
 from archive.errors import OutsafeError
 from archive.facts import cache
+from archive.facts.lint import Relinted, relint_stale
 from storage.lock import lock_if_free
 
 LOCK_NAME = ".prepare.lock"
@@ -57,11 +63,13 @@ class Prepared:
     busy: bool = False  # another process was preparing them: this one did nothing
     problems: list[str] = field(default_factory=list)  # views that could not be computed (each said once; the rest went on)
     removed: tuple[int, int] = (0, 0)  # kept results unused for views_keep_days days, removed: (files, bytes)
+    relinted: Relinted = field(default_factory=Relinted)  # stale records judged again by today's rules first
 
     def as_dict(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "busy": self.busy, "problems": self.problems, "enterprises": self.enterprises, "contractors": self.contractors, "views": self.views,
                 "computed": self.computed, "kept": self.views - self.computed, "seconds": round(self.seconds, 2),
-                "slowest": self.slowest, "removed": {"files": self.removed[0], "bytes": self.removed[1]}}
+                "slowest": self.slowest, "removed": {"files": self.removed[0], "bytes": self.removed[1]},
+                "linted": self.relinted.as_dict()}
 
     def as_text(self) -> list[str]:
         if self.busy:
@@ -69,6 +77,10 @@ class Prepared:
         out = [f"已备好 {self.as_of.isoformat()} 的 {self.views} 个视图 (views prepared): {self.enterprises} 个发包单位 "
                f"(enterprises), {self.contractors} 个承包单位 (contractors); 重新计算 {self.computed} 个 (computed), "
                f"沿用 {self.views - self.computed} 个 (still true); 用时 {self.seconds:.1f} 秒"]
+        if self.relinted.checked:
+            out.append(f"  按现行校验规则复核 {self.relinted.checked} 条记录 (records linted against today's rules): "
+                       + (f"{self.relinted.refused} 条不符合，按原样保存，见 outsafe check / verify --lint "
+                          f"({self.relinted.refused} refused, kept as sealed)" if self.relinted.refused else "全部符合 (all accepted)"))
         for s in self.slowest[:3]:
             if s["seconds"] >= 1:
                 out.append(f"  最慢 (slowest): {s['view']} {s['scope']} {s['seconds']:.1f} 秒")
@@ -142,9 +154,10 @@ def prepare_views(archive: Any, as_of: date | None = None, *, progress: Callable
 
 def _prepare(archive: Any, as_of: date, t0: float, progress: Callable[[str, int, int], None] | None) -> Prepared:
     removed = cache.sweep(archive)
+    relinted = relint_stale(archive, progress)
     enterprises, contractors = scopes(archive)
     plan = list(planned(archive, as_of, enterprises, contractors))
-    result = Prepared(as_of, len(enterprises), len(contractors), removed=removed)
+    result = Prepared(as_of, len(enterprises), len(contractors), removed=removed, relinted=relinted)
     times: list[tuple[float, str, str]] = []
     for n, (view, scope, call) in enumerate(plan, 1):
         t, before = time.monotonic(), cache.computed()

@@ -497,8 +497,9 @@ def _check_key(archive: Any, as_of: date, enterprise: str | None, contractor: st
 def check_overview(archive: Any, as_of: date, *, enterprise: str | None = None, within: str | None = None,
                    first: int = 3, unjudged: int = 50) -> dict:
     """What the checks overview shows (the web's 五查 page): the report's scope and summary, each
-    rule's verdict with how many findings it has and its ``first`` ones, and the records left out of
-    the judgement (the first ``unjudged`` and how many) — kept beside the report it is cut from,
+    rule's verdict with how many findings it has and its ``first`` ones, the records left out of
+    the judgement and those today's rules refuse (the first ``unjudged`` of each and how many) and
+    how many records the rules have not judged yet — kept beside the report it is cut from,
     true while that report is (the same dependencies), so showing it reads a few kilobytes instead
     of the whole report again (27 MB for the bureau's at 10^5 records; the findings of 75,046
     records for the largest enterprise's at 10^6). The report itself is computed or read by
@@ -513,10 +514,12 @@ def check_overview(archive: Any, as_of: date, *, enterprise: str | None = None, 
         return kept
     report = check_view(archive, as_of, enterprise=enterprise, within=within)
     left_out = [x for x in report.lint if x.get("judged") is False]
+    refused = [x for x in report.lint if x.get("judged") is not False]
     value = {**_head(report, as_of, enterprise),
              "rules": [{"id": r.rule.id, "status": r.status, "total": len(r.findings), "findings": [f.as_dict() for f in r.findings[:first]]}
                        for r in report.results],
-             "unjudged": left_out[:unjudged], "unjudged_total": len(left_out), "records_not_linted": report.unlinted}
+             "unjudged": left_out[:unjudged], "unjudged_total": len(left_out), "records_not_linted": report.unlinted,
+             "refused": refused[:unjudged], "refused_total": len(refused)}
     full = cache.load(archive, report_key)  # what the report was kept with (check_view has just read or kept it)
     if full is not None:
         cache.save(archive, k, cache.Kept(full.seq, full.deps, value))

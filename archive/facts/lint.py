@@ -9,12 +9,15 @@ and keeps what they refuse — which rule, which field — in the facts (``FactS
 Lint results carry the :func:`fingerprint` of the rules that made them (a digest of the schemas'
 source): records judged by other rules, or never, are *stale* until ``verify --lint`` runs again.
 Records the program itself validated (``case add``) are recorded as accepted when stored; imported
-ones are judged at import.
+ones are judged at import. After an upgrade that changes the rules, :func:`relint_stale` judges the
+stale records only (``outsafe views prepare`` runs it first, and ``outsafe serve`` runs that in a
+process of its own: an archive's officers need not run ``verify --lint`` themselves).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -86,6 +89,64 @@ class LintReport:
         return out
 
 
+def lint_run_mark(archive: Any) -> str:
+    """The facts' ``lint_run`` after a lint: when, and a nonce (two runs in one second, or under a
+    stopped clock, still differ: the kept views' keys include it)."""
+    return f"{archive.clock.stamp()} {secrets.token_hex(4)}"
+
+
+PENDING = "lint_pending"  # the facts' state while a re-lint of stale records is under way (its fingerprint; "" after)
+
+
+@dataclass
+class Relinted:
+    """What :func:`relint_stale` did: records judged again, how many of them today's rules refuse."""
+
+    checked: int = 0
+    refused: int = 0
+
+    def as_dict(self) -> dict:
+        return {"checked": self.checked, "refused": self.refused}
+
+
+def relint_stale(archive: Any, progress: Any = None, batch: int = 500) -> Relinted:
+    """Judge by today's rules the records that have no verdict under them (after an upgrade that
+    changed the rules, or a catch-up too large to lint): ``batch`` records per transaction, so that a
+    run stopped at any moment keeps what it judged and the next run goes on from there.
+
+    The kept views summarise the lint (archive.checks.stream ``_check_key`` includes ``lint_run``),
+    so ``lint_run`` is moved on when the run ends — in the transaction of its last verdicts. A run
+    that was stopped between its last verdicts and that (``lint_pending`` still set) is ended by the
+    next one, which finds nothing stale. Nothing stale and nothing pending: one count, nothing written."""
+    catalog = archive.catalog
+    facts = catalog.facts
+    current = fingerprint()
+    total = facts.lint_stale(current)
+    done = Relinted()
+    if total == 0 and not facts.get_state(PENDING):
+        return done
+    with catalog.transaction():
+        facts.set_state(PENDING, current)
+    after = 0
+    while True:
+        rows = facts.lint_stale_records(current, after=after, limit=batch)
+        results = [lint_row(r, archive.settings) for r in rows]
+        last = len(rows) < batch
+        with catalog.transaction():
+            if results:
+                facts.put_lint(results)
+            if last:
+                facts.set_state("lint_run", lint_run_mark(archive))  # the views kept before are stale
+                facts.set_state(PENDING, "")
+        done.checked += len(rows)
+        done.refused += sum(1 for r in results if r["problems"])
+        if progress and rows:
+            progress("lint", done.checked, max(total, done.checked))
+        if last:
+            return done
+        after = rows[-1]["seq"]
+
+
 def lint_archive(archive: Any, progress: Any = None, batch: int = 1000) -> LintReport:
     """Judge every sealed record by today's rules, keep the results, and report the refused ones."""
     catalog = archive.catalog
@@ -106,5 +167,5 @@ def lint_archive(archive: Any, progress: Any = None, batch: int = 1000) -> LintR
         if progress:
             progress("lint", done, top)
     with catalog.transaction():
-        catalog.facts.set_state("lint_run", archive.clock.stamp())  # results kept before this run are stale
+        catalog.facts.set_state("lint_run", lint_run_mark(archive))  # results kept before this run are stale
     return LintReport(done, refused)

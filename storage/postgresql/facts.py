@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from storage.postgresql.connection import Connection
-from storage.rows import FactRow, LintRow, NewFacts
+from storage.rows import FactRow, LintRow, NewFacts, RecordRow
 
 _COLUMNS = ("f.seq, f.record_id, f.type, f.subtype, f.key, f.day, f.supersedes, {superseded_by}, f.title, f.origin, "
             "f.created_at, f.info, f.belongs")
@@ -255,3 +255,9 @@ class PostgresFactStore:
         return int(self.sql.value(
             "SELECT COUNT(*) FROM records r WHERE NOT EXISTS "
             "(SELECT 1 FROM fact_lint l WHERE l.record_id = r.id AND l.fingerprint = %s)", (fingerprint,)))
+
+    def lint_stale_records(self, fingerprint: str, *, after: int = 0, limit: int = 500) -> list[RecordRow]:
+        return self.sql.rows(  # type: ignore[return-value]
+            "SELECT r.* FROM records r WHERE r.seq > %s AND NOT EXISTS "
+            "(SELECT 1 FROM fact_lint l WHERE l.record_id = r.id AND l.fingerprint = %s) ORDER BY r.seq LIMIT %s",
+            (after, fingerprint, int(limit)))

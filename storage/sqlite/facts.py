@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from storage.rows import FactRow, LintRow, NewFacts
+from storage.rows import FactRow, LintRow, NewFacts, RecordRow
 from storage.sqlite.connection import Connection
 
 CHUNK = 500
@@ -282,3 +282,9 @@ class SqliteFactStore:
         return int(self.sql.value(
             "SELECT COUNT(*) FROM records r WHERE NOT EXISTS "
             "(SELECT 1 FROM fact_lint l WHERE l.record_id = r.id AND l.fingerprint = ?)", (fingerprint,)))
+
+    def lint_stale_records(self, fingerprint: str, *, after: int = 0, limit: int = 500) -> list[RecordRow]:
+        return self.sql.rows(  # type: ignore[return-value]
+            "SELECT r.* FROM records r WHERE r.seq > ? AND NOT EXISTS "
+            "(SELECT 1 FROM fact_lint l WHERE l.record_id = r.id AND l.fingerprint = ?) ORDER BY r.seq LIMIT ?",
+            (after, fingerprint, int(limit)))

@@ -159,6 +159,22 @@ def test_lint_verdicts_name_the_refused_and_the_unjudged(catalog):
     assert refused == [] and len(unjudged) == 1500 and rid(1) not in unjudged
 
 
+def test_stale_records_are_read_in_seq_order_a_batch_at_a_time(catalog):
+    seqs = insert(catalog, *(record(n) for n in range(1, 7)))
+    with catalog.transaction():
+        catalog.facts.put_lint([{"record_id": rid(1), "fingerprint": "new", "problems": None},
+                                {"record_id": rid(2), "fingerprint": "old", "problems": None},
+                                {"record_id": rid(4), "fingerprint": "new", "problems": json.dumps([{"path": "x", "message": "y"}])}])
+    # judged by other rules (2) or never (3, 5, 6); judged under "new" (1, 4, refused or not) left out
+    first = catalog.facts.lint_stale_records("new", limit=2)
+    assert [r["id"] for r in first] == [rid(2), rid(3)]
+    assert first[0]["data"] == record(2)["data"] and first[0]["type"] == "work_ticket" and first[0]["created_at"]
+    rest = catalog.facts.lint_stale_records("new", after=first[-1]["seq"], limit=2)
+    assert [r["id"] for r in rest] == [rid(5), rid(6)]
+    assert catalog.facts.lint_stale_records("new", after=seqs[-1]) == []
+    assert len(catalog.facts.lint_stale_records("new")) == catalog.facts.lint_stale("new") == 4
+
+
 def test_facts_are_written_only_inside_a_transaction(catalog):
     import pytest
 

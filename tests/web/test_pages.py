@@ -130,6 +130,40 @@ def test_the_checks_page_names_the_records_it_could_not_judge(world, monkeypatch
         assert [x["id"] for x in j["records_refused_by_current_rules"] if x.get("judged") is False] == [rid]
 
 
+def test_the_checks_page_names_the_records_todays_rules_refuse_and_how_many_they_have_not_judged(world, monkeypatch):
+    """A record sealed (by an older program) with a 文书号 today's rules refuse is still judged by
+    the checks, and the page lists it with the field and the rule; records judged by older rules
+    only (after an upgrade) are counted, with what to do about them."""
+    import tests.campaign_factories as cf
+    from archive.facts.index import catch_up
+    from tests.test_views import seal_as_an_old_version
+
+    monkeypatch.setenv("OUTSAFE_PASSPHRASE", "test-passphrase")
+    a = Archive.open(world["bureau"])
+    raw = cf.bureau_inspection("2026-06-15", no=44)
+    rid = seal_as_an_old_version(a, {
+        "doc_no": "（高新）应急责改〔2026〕044号", "bureau": cf.BUREAU, "unit": ENTERPRISE, "contractor": CONTRACTOR, "project": cf.PROJECT,
+        "inspection_ref": None, "inspected_on": "2026-06-15", "issued_on": "2026-06-15",
+        "items": [{"text": "检修平台临边防护缺失。", "basis": "《中华人民共和国安全生产法》第四十一条第二款", "deadline": "2026-06-30",
+                   "major_hazard": False, "criterion": None, "requirement": None, "contractor": None}],
+        "legal_basis": "《中华人民共和国安全生产法》第六十五条第一款第（三）项", "inspectors": raw["inspectors"],
+        "authority_name": "济南高新区应急管理局", "review_authority": None, "photos": []})
+    catch_up(a)
+    older = [r["id"] for r in a.catalog.records_after(0)][:5]
+    with a.catalog.transaction():
+        a.catalog.facts.put_lint([{"record_id": i, "fingerprint": "rules-before-the-upgrade", "problems": None} for i in older])
+    a.close()
+    with client(world["bureau"]) as c:
+        login(c, "bureau_officer")
+        r = c.get("/checks?as_of=2026-11-29")
+        assert r.status_code == 200 and "不符合现行校验规则的记录" in r.text and f"/records/{rid}" in r.text
+        assert "文书号：序号不编虚位" in r.text and "doc_no" not in r.text  # the field by its label, as the form names it
+        assert "另有 5 条记录尚未按现行校验规则复核" in r.text and "outsafe views prepare" in r.text  # no preparer in this app
+        assert "未纳入检查的记录" not in r.text  # it was judged: not left out
+        j = c.get("/api/checks?as_of=2026-11-29").json()
+        assert [x["id"] for x in j["records_refused_by_current_rules"]] == [rid] and j["records_not_linted"] == 5
+
+
 # --- long lists, a page at a time ----------------------------------------------------------------------
 
 
