@@ -164,3 +164,30 @@ def test_a_run_killed_with_sigkill_keeps_whole_batches_and_the_next_run_ends_it(
         a.close()
     after = state(home)
     assert after[0] == 0 and after[1] != run_mark and after[2] == ""
+
+
+def test_verify_lint_judges_every_record_and_ends_a_stopped_relint(old_record_home):  # noqa: F811
+    home, rid = old_record_home
+    total = upgraded(home)
+    a = Archive.open(home)
+    try:
+        with a.catalog.transaction():
+            a.catalog.facts.set_state(PENDING, fingerprint())  # a re-lint stopped earlier
+    finally:
+        a.close()
+    r = CliRunner().invoke(main, ["--home", str(home), "verify", "--lint", "--json"])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert got["checked"] == total and [x["id"] for x in got["refused"]] == [rid]
+    stale, _, pending = state(home)
+    assert stale == 0 and pending == ""
+    check = CliRunner().invoke(main, ["--home", str(home), "check", "--as-of", AS_OF])
+    assert "尚未按现行校验规则检查" not in check.output
+
+
+def test_check_says_how_many_records_wait_for_todays_rules_and_what_judges_them(old_record_home):  # noqa: F811
+    home, _ = old_record_home
+    total = upgraded(home)
+    r = CliRunner().invoke(main, ["--home", str(home), "check", "--as-of", AS_OF])
+    assert r.exit_code == 0, r.output
+    assert f"{total} 条记录尚未按现行校验规则检查，请运行 outsafe views prepare 或 outsafe verify --lint" in r.output

@@ -209,8 +209,9 @@ class CheckReport:
                                f"{where}：{p['message']}" + (f" [{p['source']}]" if p.get("source") else "")
                                + " (sealed in a shape today's rules cannot judge: left out of the check; look at it by hand)")
         if self.unlinted:
-            out.append(f"{SEVERITY_TAGS['warning']}{self.unlinted} 条记录尚未按现行校验规则检查，请运行 outsafe verify --lint "
-                       f"({self.unlinted} records not yet linted against today's rules)")
+            out.append(f"{SEVERITY_TAGS['warning']}{self.unlinted} 条记录尚未按现行校验规则检查，请运行 outsafe views prepare "
+                       f"或 outsafe verify --lint ({self.unlinted} records not yet linted against today's rules; outsafe serve "
+                       f"judges them by itself)")
         s = self.summary()
         out.append(f"共 {s['rules']} 项：通过 {s['pass']}，提示 {s['warn']}，不通过 {s['fail']}，不适用 {s['not_applicable']}；"
                    f"重大事故隐患 {s['findings']['major']} 条，问题 {s['findings']['error']} 条，提示 {s['findings']['warning']} 条")

@@ -168,4 +168,5 @@ def lint_archive(archive: Any, progress: Any = None, batch: int = 1000) -> LintR
             progress("lint", done, top)
     with catalog.transaction():
         catalog.facts.set_state("lint_run", lint_run_mark(archive))  # results kept before this run are stale
+        catalog.facts.set_state(PENDING, "")  # a re-lint of the stale records stopped earlier is ended by this one
     return LintReport(done, refused)
