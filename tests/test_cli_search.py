@@ -297,9 +297,16 @@ def test_contractor_dossier_shows_blacklisting(runner, home, tmp_path):
 
 
 def test_contractor_dossier_unknown(runner, home):
-    r = run(runner, home, "contractor", "show", "91370100MA3C8K2P9X")
+    from schemas.identifiers import make_uscc
+
+    valid = make_uscc("91370100MA3WWWWWW")  # a valid code nobody registered
+    r = run(runner, home, "contractor", "show", valid)
+    assert r.exit_code == 1 and r.stderr.splitlines()[0] == f"单位 {valid} 未登记 (organization not registered)"
+    r = run(runner, home, "contractor", "show", "91370100MA3C8K2P9X")  # a mistyped check character: said as such
     assert r.exit_code == 1
-    assert r.stderr.splitlines()[0] == "单位 91370100MA3C8K2P9X 未登记 (organization not registered)"
+    assert r.stderr.splitlines()[0].startswith("“91370100MA3C8K2P9X”不是有效的统一社会信用代码：校验码错误")
+    r = run(runner, home, "contractor", "show", "  ")
+    assert r.exit_code == 1 and r.stderr.splitlines()[0] == "没有给出承包单位的统一社会信用代码 (no USCC given)"
 
 
 def test_help_for_search_commands(runner):
