@@ -255,8 +255,9 @@ def _copy_rows(src: Catalog, dst: Catalog, progress: Progress | None, secret: by
     dst.facts.set_state("version", facts_version())
     dst.facts.set_position(dst.max_seq())
     dst.facts.put_lint(src.facts.lint(problems_only=False))
-    if src.facts.get_state("lint_run") is not None:
-        dst.facts.set_state("lint_run", src.facts.get_state("lint_run") or "")
+    for name in ("lint_run", "lint_pending"):  # the lint's last run, and a re-lint stopped before its end (archive.facts.lint)
+        if src.facts.get_state(name) is not None:
+            dst.facts.set_state(name, src.facts.get_state(name) or "")
     for leaf in src.ledger.leaves():
         idx = dst.ledger.append(leaf["kind"], leaf["entry"], leaf["leaf_hash"], leaf["created_at"], record_id=leaf["record_id"])
         if idx != leaf["idx"]:
