@@ -341,6 +341,12 @@ class FactStore(Protocol):
 
     def set_state(self, name: str, value: str) -> None: ...
 
+    def claim_state(self, name: str, expected: str | None, value: str) -> bool:
+        """Set ``name`` to ``value`` only if its value is still ``expected`` (None: not set), in one
+        statement of the caller's transaction — so that of several processes (or nodes sharing one
+        catalog) claiming the same state at once, one succeeds; whether this one did."""
+        ...
+
     # --- writing (inside a transaction) ---
 
     def add(self, facts: Sequence[NewFacts]) -> int:

@@ -7,17 +7,20 @@ run goes on and ends it. Real catalog, real CLI, a real child process for the ki
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import textwrap
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from archive.app import Archive
-from archive.facts.lint import PENDING, fingerprint, relint_stale
+from archive.clock import FixedClock
+from archive.facts.lint import LEASE, LEASE_SECONDS, PENDING, fingerprint, relint_stale
 from cli import main
 from tests.test_views import old_record_home  # noqa: F401  (a fixture: the world with an order today's rules refuse)
 
@@ -63,13 +66,13 @@ def test_views_prepare_judges_the_stale_records_first_and_the_views_then_say_wha
     before = run(home, "check", "--as-of", AS_OF)
     assert before["records_not_linted"] == total and before["records_refused_by_current_rules"] == []
     prepared = run(home, "views", "prepare", "--as-of", AS_OF)
-    assert prepared["linted"] == {"checked": total, "refused": 1}
+    assert prepared["linted"] == {"checked": total, "refused": 1, "busy": False}
     after = run(home, "check", "--as-of", AS_OF)  # the kept check (before the lint) is not shown again
     assert after["records_not_linted"] == 0
     assert [(r["id"], r["problems"][0]["path"]) for r in after["records_refused_by_current_rules"]] == [(rid, "doc_no")]
     assert state(home)[0] == 0
     again = run(home, "views", "prepare", "--as-of", AS_OF)
-    assert again["linted"] == {"checked": 0, "refused": 0} and again["computed"] == 0  # nothing stale: the views still true
+    assert again["linted"] == {"checked": 0, "refused": 0, "busy": False} and again["computed"] == 0  # nothing stale: the views still true
     text = CliRunner().invoke(main, ["--home", str(home), "views", "prepare", "--as-of", AS_OF])
     assert "按现行校验规则复核" not in text.output  # said only when something was judged
 
@@ -100,6 +103,7 @@ def test_a_run_stopped_between_batches_keeps_its_verdicts_and_the_next_one_ends_
         f = a.catalog.facts
         assert f.lint_stale(fingerprint()) == total - 7
         assert f.get_state(PENDING) == fingerprint() and f.get_state("lint_run") == run_before  # not ended: the views not told
+        assert f.get_state(LEASE) == ""  # released as it stopped: the next run need not wait
         done = relint_stale(a, batch=7)
         assert done.checked == total - 7 and f.lint_stale(fingerprint()) == 0
         assert f.get_state(PENDING) == "" and f.get_state("lint_run") != run_before
@@ -134,36 +138,99 @@ def test_a_record_whose_data_is_not_json_is_judged_refused_not_a_crash(old_recor
     assert lint_problems({"data": "{not json", "type": "rectification_order", "created_at": None}, None)[0]["path"] == ""
 
 
-def test_a_run_killed_with_sigkill_keeps_whole_batches_and_the_next_run_ends_it(old_record_home):  # noqa: F811
-    home, _ = old_record_home
-    total = upgraded(home)
+T0 = datetime(2026, 8, 15, 2, 0, tzinfo=timezone.utc)
+
+
+def killed_child(home: Path, stop: str) -> tuple[subprocess.Popen, str]:
+    """A re-lint in a child process (batches of 3, on the clock T0) that stops and waits where
+    ``stop`` says: ``"after 9"`` once 9 records are committed, ``"inside 2"`` in its second batch's
+    transaction with half of that batch written; (the process, the line it printed there)."""
     child = textwrap.dedent(f"""
-        import sys, time
+        import sys
+        from datetime import datetime, timezone
         sys.path.insert(0, {str(ROOT)!r})
         from archive.app import Archive
+        from archive.clock import FixedClock
         from archive.facts.lint import relint_stale
-        a = Archive.open({str(home)!r})
-        def slow(stage, done, of):
-            print(done, flush=True)
-            time.sleep(0.05)
-        relint_stale(a, progress=slow, batch=3)
+        a = Archive.open({str(home)!r}, clock=FixedClock(datetime(2026, 8, 15, 2, 0, tzinfo=timezone.utc)))
+        stop = {stop!r}
+        facts = a.catalog.facts
+        put, calls = facts.put_lint, []
+        def put_lint(rows):
+            calls.append(1)
+            if stop == f"inside {{len(calls)}}":
+                put(rows[: len(rows) // 2])
+                print("inside", flush=True)
+                sys.stdin.read()  # waits here, in the transaction, for the kill
+            put(rows)
+        facts.put_lint = put_lint
+        def progress(stage, done, of):
+            if stop == f"after {{done}}":
+                print(done, flush=True)
+                sys.stdin.read()  # waits here, between transactions, for the kill
+        relint_stale(a, progress=progress, batch=3)
+        print("ended", flush=True)
     """)
-    p = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env={**__import__("os").environ, "OUTSAFE_PASSPHRASE": "test-passphrase"})
-    seen = [p.stdout.readline() for _ in range(3)]  # three batches committed
-    assert [int(x) for x in seen] == [3, 6, 9], p.stderr.read() if p.poll() is not None else seen
-    p.send_signal(signal.SIGKILL)
-    p.communicate(timeout=30)
-    stale, run_mark, pending = state(home)
-    assert stale % 3 == total % 3 and 0 < stale <= total - 9  # whole batches only
-    assert pending == fingerprint()
-    a = Archive.open(home)
+    p = subprocess.Popen([sys.executable, "-c", child], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env={**os.environ, "OUTSAFE_PASSPHRASE": "test-passphrase"})
+    line = p.stdout.readline().strip()
+    return p, line
+
+
+@pytest.mark.parametrize("where, kept", [("after 9", 9), ("inside 2", 3)])
+def test_a_run_killed_with_sigkill_keeps_whole_batches_and_a_later_run_ends_it(old_record_home, where, kept):  # noqa: F811
+    """Killed between transactions (after three batches) or inside one (half of its second batch
+    written): exactly the committed batches are kept; the lease it held keeps another run out until
+    it expires; the run after that judges the rest and tells the views."""
+    home, _ = old_record_home
+    total = upgraded(home)
+    run_before = state(home)[1]
+    p, line = killed_child(home, where)
     try:
-        assert relint_stale(a).checked == stale
+        assert line == ("inside" if where.startswith("inside") else str(kept)), p.stderr.read() if p.poll() is not None else line
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.communicate(timeout=30)
+    stale, run_mark, pending = state(home)
+    assert stale == total - kept and pending == fingerprint() and run_mark == run_before  # whole batches only; not ended
+    a = Archive.open(home, clock=FixedClock(T0 + timedelta(seconds=LEASE_SECONDS - 5)))
+    try:
+        busy = relint_stale(a)
+        assert busy.busy and busy.checked == 0 and a.catalog.facts.lint_stale(fingerprint()) == stale  # the lease still held
+    finally:
+        a.close()
+    a = Archive.open(home, clock=FixedClock(T0 + timedelta(seconds=LEASE_SECONDS + 5)))
+    try:
+        done = relint_stale(a)
+        assert not done.busy and done.checked == stale
     finally:
         a.close()
     after = state(home)
     assert after[0] == 0 and after[1] != run_mark and after[2] == ""
+
+
+def test_one_run_at_a_time_per_catalog(old_record_home):  # noqa: F811
+    """A run finding the lease held by another (another process, or another node on the same
+    PostgreSQL catalog) leaves at once and writes nothing; once that one has ended, the lease is free."""
+    home, _ = old_record_home
+    total = upgraded(home)
+    a = Archive.open(home, clock=FixedClock(T0))
+    try:
+        f = a.catalog.facts
+        other = f"someone {T0.timestamp() + 60:.0f}"
+        with a.catalog.transaction():
+            assert f.claim_state(LEASE, f.get_state(LEASE), other)
+        got = relint_stale(a)
+        assert got.busy and got.checked == 0 and f.lint_stale(fingerprint()) == total and f.get_state(LEASE) == other
+        assert not f.get_state(PENDING)
+        with a.catalog.transaction():
+            f.claim_state(LEASE, other, "")  # the other run ended
+        got = relint_stale(a)
+        assert not got.busy and got.checked == total and f.get_state(LEASE) == ""
+    finally:
+        a.close()
+    r = CliRunner().invoke(main, ["--home", str(home), "views", "prepare", "--as-of", AS_OF, "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["linted"]["busy"] is False
 
 
 def test_verify_lint_judges_every_record_and_ends_a_stopped_relint(old_record_home):  # noqa: F811
@@ -191,3 +258,33 @@ def test_check_says_how_many_records_wait_for_todays_rules_and_what_judges_them(
     r = CliRunner().invoke(main, ["--home", str(home), "check", "--as-of", AS_OF])
     assert r.exit_code == 0, r.output
     assert f"{total} 条记录尚未按现行校验规则检查，请运行 outsafe views prepare 或 outsafe verify --lint" in r.output
+
+
+def test_a_refused_record_already_corrected_says_so(old_record_home, tmp_path):  # noqa: F811
+    """The order today's rules refuse, corrected by a later record: still listed (it is sealed and
+    was judged), marked as corrected — not as something for an officer to mend again."""
+    import tests.campaign_factories as cf
+    from tests import factories
+
+    home, rid = old_record_home
+    a = Archive.open(home)
+    try:
+        data = a.load_record(a.catalog.get_record(rid))
+        raw = cf.bureau_inspection("2026-06-15", no=44)
+        fixed = {"type": "rectification_order", "doc_no": "（高新）应急责改〔2026〕44号", "bureau": cf.BUREAU, "unit": cf.ENTERPRISE,
+                 "contractor": cf.CONTRACTOR, "project": cf.PROJECT, "inspection_ref": None, "inspected_on": "2026-06-15",
+                 "issued_on": "2026-06-15", "items": [{"text": data.items[0].text, "basis": data.items[0].basis, "deadline": "2026-06-30"}],
+                 "legal_basis": "《中华人民共和国安全生产法》第六十五条第一款第（二）项", "inspectors": raw["inspectors"],
+                 "authority_name": "济南高新区应急管理局"}
+        try:
+            report = a.add_files([factories.write(tmp_path, "fixed.yaml", fixed)], supersedes=rid, pdf=False, note="文书号更正")
+        except Exception as e:
+            raise AssertionError([str(p) for p in getattr(e, "problems", [])]) from e
+        assert not report.failed and len(report.added) == 1, report.as_dict()
+    finally:
+        a.close()
+    got = run(home, "check", "--as-of", AS_OF)
+    refused = {r["id"]: r for r in got["records_refused_by_current_rules"]}
+    assert refused[rid]["corrected"] is True
+    text = CliRunner().invoke(main, ["--home", str(home), "check", "--as-of", AS_OF]).output
+    assert "（已有更正记录）不符合现行校验规则" in text

@@ -39,7 +39,7 @@ class Preparer:
         self._thread: threading.Thread | None = None
         self._child: subprocess.Popen | None = None
         self._lock = threading.Lock()
-        self.done: tuple[str, int] | None = None  # (day, catalog size) of the last run that finished
+        self.done: tuple[str, int, str] | None = None  # (day, catalog size, lint_run) of the last run that finished
         self.runs = 0
         self.failed: str | None = None  # the last problem, said once on the server's stderr
 
@@ -51,8 +51,9 @@ class Preparer:
 
     @property
     def active(self) -> bool:
-        """Whether this server runs the preparations (``views_prepare_seconds`` > 0)."""
-        return self._thread is not None
+        """Whether this server runs the preparations (``views_prepare_seconds`` > 0) and its last
+        run did not fail."""
+        return self._thread is not None and self.failed is None
 
     def _loop(self, every: float) -> None:
         archive = None
@@ -73,9 +74,11 @@ class Preparer:
             if archive is not None:
                 archive.close()
 
-    def due(self, archive: Any) -> tuple[str, int] | None:
-        """(day, catalog size) to prepare for, or None when the last run covered them."""
-        now = (archive.clock.today().isoformat(), archive.catalog.max_seq())
+    def due(self, archive: Any) -> tuple[str, int, str] | None:
+        """(day, catalog size, the lint's last run) to prepare for, or None when the last run
+        covered them: a re-lint ended by another process or node (one catalog, several servers)
+        changes what the checks say without a new record."""
+        now = (archive.clock.today().isoformat(), archive.catalog.max_seq(), archive.catalog.facts.get_state("lint_run") or "")
         return None if now == self.done else now
 
     def round(self, archive: Any) -> bool:
@@ -99,11 +102,13 @@ class Preparer:
                 self._say(f"outsafe views prepare 退出码 {code}: {err.decode('utf-8', 'replace').strip()[-500:]}")
             return True
         try:
-            busy = bool(json.loads(out).get("busy"))
+            result = json.loads(out)
         except ValueError:
-            busy = False
-        if not busy:  # another process was preparing (another worker, cron): look again next round
-            self.done = now
+            result = {}
+        linted = result.get("linted") or {}
+        if not result.get("busy"):  # another process was preparing (another worker, cron): look again next round
+            # the run's own re-lint moved lint_run on, and its views were prepared after: they are for the new mark
+            self.done = (now[0], now[1], archive.catalog.facts.get_state("lint_run") or "") if linted.get("checked") else now
         self.failed = None
         return True
 

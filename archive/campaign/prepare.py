@@ -77,6 +77,8 @@ class Prepared:
         out = [f"已备好 {self.as_of.isoformat()} 的 {self.views} 个视图 (views prepared): {self.enterprises} 个发包单位 "
                f"(enterprises), {self.contractors} 个承包单位 (contractors); 重新计算 {self.computed} 个 (computed), "
                f"沿用 {self.views - self.computed} 个 (still true); 用时 {self.seconds:.1f} 秒"]
+        if self.relinted.busy:
+            out.append("  另一进程正在按现行校验规则复核记录，本次未复核 (another process is linting the records: not done here)")
         if self.relinted.checked:
             out.append(f"  按现行校验规则复核 {self.relinted.checked} 条记录 (records linted against today's rules): "
                        + (f"{self.relinted.refused} 条不符合，按原样保存，见 outsafe check / verify --lint "

@@ -201,7 +201,8 @@ class CheckReport:
             for p in r["problems"]:
                 where = p["path"] or "（整条记录）"
                 if r.get("judged", True):
-                    out.append(f"{SEVERITY_TAGS['warning']}{r['title']}（{r['id']}）不符合现行校验规则，按封存原样读取："
+                    out.append(f"{SEVERITY_TAGS['warning']}{r['title']}（{r['id']}）"
+                               + ("（已有更正记录）" if r.get("corrected") else "") + "不符合现行校验规则，按封存原样读取："
                                f"{where}：{p['message']}" + (f" [{p['source']}]" if p.get("source") else "")
                                + " (a sealed record today's rules refuse; read as sealed)")
                 else:
@@ -211,7 +212,7 @@ class CheckReport:
         if self.unlinted:
             out.append(f"{SEVERITY_TAGS['warning']}{self.unlinted} 条记录尚未按现行校验规则检查，请运行 outsafe views prepare "
                        f"或 outsafe verify --lint ({self.unlinted} records not yet linted against today's rules; outsafe serve "
-                       f"judges them by itself)")
+                       f"judges them by itself unless views_prepare_seconds is 0)")
         s = self.summary()
         out.append(f"共 {s['rules']} 项：通过 {s['pass']}，提示 {s['warn']}，不通过 {s['fail']}，不适用 {s['not_applicable']}；"
                    f"重大事故隐患 {s['findings']['major']} 条，问题 {s['findings']['error']} 条，提示 {s['findings']['warning']} 条")

@@ -419,14 +419,15 @@ def lint_of(world: World, ids: Iterable[str]) -> tuple[list[dict], list[str]]:
     """(records among ``ids`` that today's rules refuse, ids of those today's rules have not judged).
     Each refused record says whether the rules judged it (``judged``): one whose sealed data does
     not fit today's class was left out (:attr:`World.unfit`) — and is named even before the lint
-    has run over it."""
+    has run over it; and whether a later record corrects it (``corrected``: nothing to mend)."""
     ids = sorted(set(ids) | world.unfit)
     rows, unjudged = world.facts.lint_verdicts(ids, fingerprint())
     refused = {r["record_id"]: json.loads(r["problems"]) for r in rows}
     refused.update({rid: [UNFIT] for rid in sorted(world.unfit) if rid not in refused})
     titles = {r["record_id"]: r for r in world.facts.rows(record_ids=list(refused))}
     out = [{"id": rid, "title": titles[rid]["title"] if rid in titles else rid, "type": titles[rid]["type"] if rid in titles else "",
-            "problems": problems, "judged": rid not in world.unfit}
+            "problems": problems, "judged": rid not in world.unfit,
+            "corrected": bool(titles[rid].get("superseded_by")) if rid in titles else False}
            for rid, problems in sorted(refused.items(), key=lambda kv: titles[kv[0]]["seq"] if kv[0] in titles else 0)]
     return out, sorted(set(unjudged) - world.unfit)
 
@@ -444,7 +445,7 @@ def lint_all(world: World) -> tuple[list[dict], int]:
             continue
         world.sealed.load(row, keep=False)  # the few refused: does it fit, or did the parts leave it out?
         out.append({"id": r["record_id"], "title": row["title"], "type": row["type"], "problems": json.loads(r["problems"]),
-                    "judged": world.sealed.fits(r["record_id"])})
+                    "judged": world.sealed.fits(r["record_id"]), "corrected": bool(row.get("superseded_by"))})
     return out, world.facts.lint_stale(current)
 
 

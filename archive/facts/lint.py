@@ -96,17 +96,44 @@ def lint_run_mark(archive: Any) -> str:
 
 
 PENDING = "lint_pending"  # the facts' state while a re-lint of stale records is under way (its fingerprint; "" after)
+LEASE = "lint_lease"  # "<token> <expiry, epoch seconds>" while a run judges; "" when none does
+LEASE_SECONDS = 300  # a run renews its lease with each batch (about a second); one killed leaves it to expire
 
 
 @dataclass
 class Relinted:
-    """What :func:`relint_stale` did: records judged again, how many of them today's rules refuse."""
+    """What :func:`relint_stale` did: records judged again, how many of them today's rules refuse;
+    ``busy``: another process (or node on the same catalog) was judging them, so this one did not."""
 
     checked: int = 0
     refused: int = 0
+    busy: bool = False
+    lease: str = field(default="", repr=False, compare=False)  # the run's lease as last renewed (released when it stops)
 
     def as_dict(self) -> dict:
-        return {"checked": self.checked, "refused": self.refused}
+        return {"checked": self.checked, "refused": self.refused, "busy": self.busy}
+
+
+def _lease(archive: Any, token: str) -> str:
+    return f"{token} {archive.clock.now().timestamp() + LEASE_SECONDS:.0f}"
+
+
+def _take_lease(archive: Any, token: str) -> str | None:
+    """Claim the re-lint's lease in the catalog (free, released or expired); the lease, or None when
+    another run holds it. In the catalog, not a file: servers on one PostgreSQL catalog each have a
+    home of their own, and one of them judges the records for all."""
+    facts = archive.catalog.facts
+    with archive.catalog.transaction():
+        current = facts.get_state(LEASE)
+        if current:
+            try:
+                expires = float(current.split()[1])
+            except (IndexError, ValueError):
+                expires = 0.0
+            if expires > archive.clock.now().timestamp():
+                return None
+        mine = _lease(archive, token)
+        return mine if facts.claim_state(LEASE, current, mine) else None
 
 
 def relint_stale(archive: Any, progress: Any = None, batch: int = 500) -> Relinted:
@@ -115,9 +142,15 @@ def relint_stale(archive: Any, progress: Any = None, batch: int = 500) -> Relint
     run stopped at any moment keeps what it judged and the next run goes on from there.
 
     The kept views summarise the lint (archive.checks.stream ``_check_key`` includes ``lint_run``),
-    so ``lint_run`` is moved on when the run ends — in the transaction of its last verdicts. A run
-    that was stopped between its last verdicts and that (``lint_pending`` still set) is ended by the
-    next one, which finds nothing stale. Nothing stale and nothing pending: one count, nothing written."""
+    so ``lint_run`` is moved on when the run ends — in the transaction of its last verdicts, a batch
+    smaller than ``batch`` (when the last stale records filled a whole batch, the next, empty one). A
+    run stopped after the batch that held the last stale records but before that (``lint_pending``
+    still set) is ended by the next run, which finds nothing stale. Nothing stale and nothing
+    pending: one count, nothing written.
+
+    One run at a time per catalog: a lease in the facts' state (:data:`LEASE`), renewed in each
+    batch's transaction; a run that finds it held leaves at once (``busy``); a lease left by a
+    killed run expires after :data:`LEASE_SECONDS`."""
     catalog = archive.catalog
     facts = catalog.facts
     current = fingerprint()
@@ -125,6 +158,25 @@ def relint_stale(archive: Any, progress: Any = None, batch: int = 500) -> Relint
     done = Relinted()
     if total == 0 and not facts.get_state(PENDING):
         return done
+    token = secrets.token_hex(8)
+    lease = _take_lease(archive, token)
+    if lease is None:
+        done.busy = True
+        return done
+    try:
+        return _relint(archive, current, total, token, lease, batch, progress, done)
+    except BaseException:
+        try:  # stopped by an error or an interrupt: the next run need not wait for the lease to expire
+            with catalog.transaction():
+                facts.claim_state(LEASE, done.lease or lease, "")
+        except Exception:  # noqa: BLE001 - the first error is the one to report; the lease then expires
+            pass
+        raise
+
+
+def _relint(archive: Any, current: str, total: int, token: str, lease: str, batch: int, progress: Any, done: Relinted) -> Relinted:
+    catalog = archive.catalog
+    facts = catalog.facts
     with catalog.transaction():
         facts.set_state(PENDING, current)
     after = 0
@@ -133,6 +185,11 @@ def relint_stale(archive: Any, progress: Any = None, batch: int = 500) -> Relint
         results = [lint_row(r, archive.settings) for r in rows]
         last = len(rows) < batch
         with catalog.transaction():
+            renewed = "" if last else _lease(archive, token)
+            if not facts.claim_state(LEASE, lease, renewed):  # held past its expiry and taken: the other run goes on
+                done.busy = True
+                return done
+            lease = done.lease = renewed
             if results:
                 facts.put_lint(results)
             if last:

@@ -51,6 +51,16 @@ class SqliteFactStore:
         self.sql.write("INSERT INTO fact_state(name, value) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
                        (name, value))
 
+    def claim_state(self, name: str, expected: str | None, value: str) -> bool:
+        if not self.sql.in_transaction:
+            raise RuntimeError("catalog write outside a transaction: claim_state")
+        if expected is None:
+            got = self.sql.value("INSERT INTO fact_state(name, value) VALUES(?, ?) ON CONFLICT(name) DO NOTHING RETURNING name",
+                                 (name, value))
+        else:
+            got = self.sql.value("UPDATE fact_state SET value=? WHERE name=? AND value=? RETURNING name", (value, name, expected))
+        return got is not None
+
     # --- writing ----------------------------------------------------------------------------------
 
     def add(self, facts: Sequence[NewFacts]) -> int:

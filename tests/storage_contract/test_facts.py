@@ -159,6 +159,22 @@ def test_lint_verdicts_name_the_refused_and_the_unjudged(catalog):
     assert refused == [] and len(unjudged) == 1500 and rid(1) not in unjudged
 
 
+def test_a_state_is_claimed_only_from_the_value_expected(catalog):
+    import pytest
+
+    f = catalog.facts
+    with pytest.raises(RuntimeError):
+        f.claim_state("lease", None, "a")  # a write: inside a transaction only
+    with catalog.transaction():
+        assert f.claim_state("lease", None, "a")  # not set: claimed
+        assert not f.claim_state("lease", None, "b")  # set by now: a second "first" claim fails
+        assert not f.claim_state("lease", "x", "b")  # not the value expected
+        assert f.get_state("lease") == "a"
+        assert f.claim_state("lease", "a", "c") and f.get_state("lease") == "c"
+        assert f.claim_state("lease", "c", "") and f.claim_state("lease", "", "d")  # released, claimed again
+    assert f.get_state("lease") == "d"
+
+
 def test_stale_records_are_read_in_seq_order_a_batch_at_a_time(catalog):
     seqs = insert(catalog, *(record(n) for n in range(1, 7)))
     with catalog.transaction():
