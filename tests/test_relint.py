@@ -288,3 +288,26 @@ def test_a_refused_record_already_corrected_says_so(old_record_home, tmp_path): 
     assert refused[rid]["corrected"] is True
     text = CliRunner().invoke(main, ["--home", str(home), "check", "--as-of", AS_OF]).output
     assert "（已有更正记录）不符合现行校验规则" in text
+
+
+def test_a_rule_that_raises_on_old_data_is_that_records_verdict_not_the_end_of_the_run(old_record_home, monkeypatch):  # noqa: F811
+    import archive.facts.lint as lint
+
+    home, rid = old_record_home
+    total = upgraded(home)
+    real = lint.load
+
+    def load(data, ctx):
+        if data.get("doc_no") == "（高新）应急责改〔2026〕044号":
+            raise TypeError("a rule written for today's shapes")
+        return real(data, ctx)
+
+    monkeypatch.setattr(lint, "load", load)
+    a = Archive.open(home)
+    try:
+        done = relint_stale(a)
+        assert done.checked == total and done.refused == 1
+        (verdict,) = a.catalog.facts.lint(record_ids=[rid])
+        assert "today's rules raised TypeError" in verdict["problems"]
+    finally:
+        a.close()
