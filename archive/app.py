@@ -722,7 +722,7 @@ class Archive:
             signature = sealing.seal(signer, stmt)
             row.update(seal=stmt.decode(), signature=signature, signer=signer.fingerprint)
             seq = self.catalog.insert_record(row, stored)
-            record_stored(self.catalog, row, seq, self.secret, accepted(row["id"]))
+            record_stored(self.catalog, row, seq, self.secret, accepted(row["id"], self.settings))
             self.ledger.append("record_sealed", sealing.leaf_entry(row["id"], stmt, signature, signer.fingerprint),
                                row["created_at"], record_id=row["id"])
             if row.get("supersedes"):

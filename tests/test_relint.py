@@ -50,12 +50,21 @@ def run(home: Path, *args: str) -> dict:
     return json.loads(r.stdout)
 
 
+def fp(home: Path) -> str:
+    """The fingerprint of the rules the archive at ``home`` judges by (its schemas and settings)."""
+    a = Archive.open(home)
+    try:
+        return fingerprint(a.settings)
+    finally:
+        a.close()
+
+
 def state(home: Path) -> tuple[int, str | None, str | None]:
     """(records without a verdict under today's rules, lint_run, lint_pending)."""
     a = Archive.open(home)
     try:
         f = a.catalog.facts
-        return f.lint_stale(fingerprint()), f.get_state("lint_run"), f.get_state(PENDING)
+        return f.lint_stale(fingerprint(a.settings)), f.get_state("lint_run"), f.get_state(PENDING)
     finally:
         a.close()
 
@@ -101,13 +110,13 @@ def test_a_run_stopped_between_batches_keeps_its_verdicts_and_the_next_one_ends_
         with pytest.raises(Stopped):
             relint_stale(a, progress=stop, batch=7)
         f = a.catalog.facts
-        assert f.lint_stale(fingerprint()) == total - 7
-        assert f.get_state(PENDING) == fingerprint() and f.get_state("lint_run") == run_before  # not ended: the views not told
+        assert f.lint_stale(fingerprint(a.settings)) == total - 7
+        assert f.get_state(PENDING) == fingerprint(a.settings) and f.get_state("lint_run") == run_before  # not ended: the views not told
         assert f.get_state(LEASE) == ""  # released as it stopped: the next run need not wait
         done = relint_stale(a, batch=7)
-        assert done.checked == total - 7 and f.lint_stale(fingerprint()) == 0
+        assert done.checked == total - 7 and f.lint_stale(fingerprint(a.settings)) == 0
         assert f.get_state(PENDING) == "" and f.get_state("lint_run") != run_before
-        assert f.lint(record_ids=[rid])[0]["fingerprint"] == fingerprint()
+        assert f.lint(record_ids=[rid])[0]["fingerprint"] == fingerprint(a.settings)
         ended = f.get_state("lint_run")
         assert relint_stale(a).checked == 0 and f.get_state("lint_run") == ended  # nothing stale: nothing written
     finally:
@@ -122,9 +131,9 @@ def test_a_run_stopped_after_its_last_verdicts_is_ended_by_the_next(old_record_h
     try:
         catch_up(a)
         f = a.catalog.facts
-        assert f.lint_stale(fingerprint()) == 0
+        assert f.lint_stale(fingerprint(a.settings)) == 0
         with a.catalog.transaction():
-            f.set_state(PENDING, fingerprint())  # what a run leaves when stopped between its last batch and its end
+            f.set_state(PENDING, fingerprint(a.settings))  # what a run leaves when stopped between its last batch and its end
         run_before = f.get_state("lint_run")
         assert relint_stale(a).checked == 0
         assert f.get_state(PENDING) == "" and f.get_state("lint_run") != run_before
@@ -192,11 +201,11 @@ def test_a_run_killed_with_sigkill_keeps_whole_batches_and_a_later_run_ends_it(o
         p.send_signal(signal.SIGKILL)
         p.communicate(timeout=30)
     stale, run_mark, pending = state(home)
-    assert stale == total - kept and pending == fingerprint() and run_mark == run_before  # whole batches only; not ended
+    assert stale == total - kept and pending == fp(home) and run_mark == run_before  # whole batches only; not ended
     a = Archive.open(home, clock=FixedClock(T0 + timedelta(seconds=LEASE_SECONDS - 5)))
     try:
         busy = relint_stale(a)
-        assert busy.busy and busy.checked == 0 and a.catalog.facts.lint_stale(fingerprint()) == stale  # the lease still held
+        assert busy.busy and busy.checked == 0 and a.catalog.facts.lint_stale(fingerprint(a.settings)) == stale  # the lease still held
     finally:
         a.close()
     a = Archive.open(home, clock=FixedClock(T0 + timedelta(seconds=LEASE_SECONDS + 5)))
@@ -221,7 +230,7 @@ def test_one_run_at_a_time_per_catalog(old_record_home):  # noqa: F811
         with a.catalog.transaction():
             assert f.claim_state(LEASE, f.get_state(LEASE), other)
         got = relint_stale(a)
-        assert got.busy and got.checked == 0 and f.lint_stale(fingerprint()) == total and f.get_state(LEASE) == other
+        assert got.busy and got.checked == 0 and f.lint_stale(fingerprint(a.settings)) == total and f.get_state(LEASE) == other
         assert not f.get_state(PENDING)
         with a.catalog.transaction():
             f.claim_state(LEASE, other, "")  # the other run ended
@@ -239,7 +248,7 @@ def test_verify_lint_judges_every_record_and_ends_a_stopped_relint(old_record_ho
     a = Archive.open(home)
     try:
         with a.catalog.transaction():
-            a.catalog.facts.set_state(PENDING, fingerprint())  # a re-lint stopped earlier
+            a.catalog.facts.set_state(PENDING, fingerprint(a.settings))  # a re-lint stopped earlier
     finally:
         a.close()
     r = CliRunner().invoke(main, ["--home", str(home), "verify", "--lint", "--json"])
@@ -311,3 +320,44 @@ def test_a_rule_that_raises_on_old_data_is_that_records_verdict_not_the_end_of_t
         assert "today's rules raised TypeError" in verdict["problems"]
     finally:
         a.close()
+
+
+def test_the_fingerprint_holds_the_numbers_the_rules_judge_by_and_not_the_servers(old_record_home):  # noqa: F811
+    import dataclasses
+
+    from archive.facts.lint import OPERATIONAL
+    from archive.settings import Settings
+
+    home, _ = old_record_home
+    s = Settings()
+    assert fingerprint(dataclasses.replace(s, training_min_hours=32)) != fingerprint(s)  # a number the rules use
+    assert fingerprint(dataclasses.replace(s, hot_work_max_hours_special=4)) != fingerprint(s)
+    assert fingerprint(dataclasses.replace(s, web_session_hours=2, pdf_workers=1, views_prepare_seconds=0)) == fingerprint(s)
+    names = {f.name for f in dataclasses.fields(Settings)}
+    assert OPERATIONAL <= names  # no stale name
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "schemas").glob("*.py"))
+    assert [n for n in sorted(OPERATIONAL) if n in source] == []  # no schema reads what the fingerprint leaves out
+
+
+def test_a_changed_number_in_outsafe_toml_is_judged_again_by_the_next_preparation(old_record_home):  # noqa: F811
+    from archive.facts.index import catch_up
+
+    home, rid = old_record_home
+    a = Archive.open(home)
+    try:
+        catch_up(a)
+        total = a.catalog.max_seq()
+    finally:
+        a.close()
+    assert run(home, "check", "--as-of", AS_OF)["records_not_linted"] == 0
+    toml = home / "outsafe.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("# training_min_hours = 24", "training_min_hours = 32"), encoding="utf-8")
+    assert "training_min_hours = 32" in toml.read_text(encoding="utf-8")
+    assert run(home, "check", "--as-of", AS_OF)["records_not_linted"] == total  # judged under other numbers
+    prepared = run(home, "views", "prepare", "--as-of", AS_OF)
+    assert prepared["linted"]["checked"] == total and prepared["linted"]["refused"] >= 1
+    after = run(home, "check", "--as-of", AS_OF)
+    assert after["records_not_linted"] == 0 and rid in {r["id"] for r in after["records_refused_by_current_rules"]}
+    # a server's setting changes no verdict
+    toml.write_text(toml.read_text(encoding="utf-8").replace("# web_session_hours = ", "web_session_hours = 2\n# was "), encoding="utf-8")
+    assert run(home, "check", "--as-of", AS_OF)["records_not_linted"] == 0

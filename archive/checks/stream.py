@@ -421,7 +421,7 @@ def lint_of(world: World, ids: Iterable[str]) -> tuple[list[dict], list[str]]:
     not fit today's class was left out (:attr:`World.unfit`) — and is named even before the lint
     has run over it; and whether a later record corrects it (``corrected``: nothing to mend)."""
     ids = sorted(set(ids) | world.unfit)
-    rows, unjudged = world.facts.lint_verdicts(ids, fingerprint())
+    rows, unjudged = world.facts.lint_verdicts(ids, fingerprint(world.settings))
     refused = {r["record_id"]: json.loads(r["problems"]) for r in rows}
     refused.update({rid: [UNFIT] for rid in sorted(world.unfit) if rid not in refused})
     titles = {r["record_id"]: r for r in world.facts.rows(record_ids=list(refused))}
@@ -436,7 +436,7 @@ def lint_all(world: World) -> tuple[list[dict], int]:
     """(every record today's rules refuse — each saying whether the rules judged it, as
     :func:`lint_of` — how many records they have not judged)."""
     refused = world.facts.lint(problems_only=True)
-    current = fingerprint()
+    current = fingerprint(world.settings)
     rows = {r["record_id"]: r for r in world.facts.rows(record_ids=[r["record_id"] for r in refused], with_data=True)}
     out = []
     for r in refused:

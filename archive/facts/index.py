@@ -1,7 +1,7 @@
 """Keeping the facts of the views in step with the catalog: written with each record, caught up by
 seq, rebuilt from the sealed records.
 
-    record_stored(catalog, row, seq, secret, lint=accepted(row["id"]))   # in the record's transaction
+    record_stored(catalog, row, seq, secret, lint=accepted(row["id"], settings))   # in the record's transaction
     catch_up(archive)           # before a view: facts for any record stored without them
     rebuild(archive)            # ``outsafe facts rebuild``: every fact again from the sealed data
 

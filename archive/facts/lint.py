@@ -7,7 +7,8 @@ and keeps what they refuse — which rule, which field — in the facts (``FactS
 ``outsafe check`` reports those records as warnings; nothing is ever refused or changed.
 
 Lint results carry the :func:`fingerprint` of the rules that made them (a digest of the schemas'
-source): records judged by other rules, or never, are *stale* until ``verify --lint`` runs again.
+source and of the settings they judge by): records judged by other rules — an upgrade, or an edit of
+``outsafe.toml`` that changed a number the rules use — or never, are *stale* until judged again.
 Records the program itself validated (``case add``) are recorded as accepted when stored; imported
 ones are judged at import. After an upgrade that changes the rules, :func:`relint_stale` judges the
 stale records only (``outsafe views prepare`` runs it first, and ``outsafe serve`` runs that in a
@@ -16,11 +17,13 @@ process of its own: an archive's officers need not run ``verify --lint`` themsel
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from archive.clock import local_day
@@ -30,10 +33,36 @@ from schemas.sealed import sources_digest
 from storage.rows import LintRow
 
 
+# Settings no schema or rule reads (the web, the PDF pool, packages' limits, the views' workers …):
+# changing them leaves every verdict true. Every other setting is a number the rules judge by — a
+# ticket's validity, the training hours, a region's 文书号 — and is in the fingerprint, so that a
+# changed number is a re-lint (tests/test_relint.py checks that no schema names one of these).
+OPERATIONAL = frozenset({
+    "exam_questions_company", "exam_questions_workshop", "exam_questions_team", "exam_minutes", "report_doc_code",
+    "web_base_url", "web_trusted_proxies", "mask_id_in_documents", "pdf_workers", "pdf_recycle_every", "pdf_timeout_seconds",
+    "check_workers", "check_parallel_records", "package_max_bytes", "package_max_member_bytes", "package_max_members",
+    "package_max_ratio", "web_session_idle_minutes", "web_session_hours", "login_max_failures_per_user",
+    "login_max_failures_per_address", "login_window_minutes", "access_log_anchor_minutes", "index_follow_seconds",
+    "views_prepare_seconds", "views_keep_days", "ticket_identify_max_failures", "ticket_identify_window_minutes",
+    "ticket_step_max_bytes", "ticket_step_max_photos", "ticket_signature_max_bytes", "remind_days", "campaign_year",
+})
+
+
 @cache
-def fingerprint() -> str:
-    """A digest of the schemas' source: the rules the lint applies (read once per process)."""
-    return sources_digest()[:16]
+def _rules_digest() -> str:
+    return sources_digest()
+
+
+@lru_cache(maxsize=16)
+def fingerprint(settings: Any) -> str:
+    """The rules the lint applies: a digest of the schemas' source (read once per process) and of
+    the values of the settings they judge by (every setting but the :data:`OPERATIONAL` ones). A
+    verdict made under another fingerprint is stale: after an upgrade that changed a schema, or an
+    edit of ``outsafe.toml`` that changed a number the rules use."""
+    values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name not in OPERATIONAL} \
+        if dataclasses.is_dataclass(settings) else {}
+    judged_by = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256((_rules_digest() + "\0" + judged_by).encode()).hexdigest()[:16]
 
 
 def lint_problems(row: dict, settings: Any) -> list[dict]:
@@ -57,13 +86,13 @@ def lint_problems(row: dict, settings: Any) -> list[dict]:
 
 def lint_row(row: dict, settings: Any) -> LintRow:
     problems = lint_problems(row, settings)
-    return LintRow(record_id=row.get("id") or row["record_id"], fingerprint=fingerprint(),
+    return LintRow(record_id=row.get("id") or row["record_id"], fingerprint=fingerprint(settings),
                    problems=json.dumps(problems, ensure_ascii=False) if problems else None)
 
 
-def accepted(record_id: str) -> LintRow:
-    """The lint of a record this program validated as it stored it."""
-    return LintRow(record_id=record_id, fingerprint=fingerprint(), problems=None)
+def accepted(record_id: str, settings: Any) -> LintRow:
+    """The lint of a record this program validated, under ``settings``, as it stored it."""
+    return LintRow(record_id=record_id, fingerprint=fingerprint(settings), problems=None)
 
 
 @dataclass
@@ -72,13 +101,14 @@ class LintReport:
 
     checked: int
     refused: list[dict] = field(default_factory=list)  # {"id", "title", "type", "problems": [...]}
+    fingerprint: str = ""  # of the rules that judged them
 
     @property
     def exit_code(self) -> int:
         return 0  # a sealed record stays valid evidence; the lint informs
 
     def as_dict(self) -> dict:
-        return {"checked": self.checked, "refused": self.refused, "fingerprint": fingerprint()}
+        return {"checked": self.checked, "refused": self.refused, "fingerprint": self.fingerprint}
 
     def as_text(self) -> list[str]:
         out = [f"按现行校验规则检查 {self.checked} 条已封存记录 (linted {self.checked} sealed records against today's rules)："
@@ -156,7 +186,7 @@ def relint_stale(archive: Any, progress: Any = None, batch: int = 500) -> Relint
     killed run expires after :data:`LEASE_SECONDS`."""
     catalog = archive.catalog
     facts = catalog.facts
-    current = fingerprint()
+    current = fingerprint(archive.settings)
     total = facts.lint_stale(current)
     done = Relinted()
     if total == 0 and not facts.get_state(PENDING):
@@ -229,4 +259,4 @@ def lint_archive(archive: Any, progress: Any = None, batch: int = 1000) -> LintR
     with catalog.transaction():
         catalog.facts.set_state("lint_run", lint_run_mark(archive))  # results kept before this run are stale
         catalog.facts.set_state(PENDING, "")  # a re-lint of the stale records stopped earlier is ended by this one
-    return LintReport(done, refused)
+    return LintReport(done, refused, fingerprint(archive.settings))

@@ -89,7 +89,7 @@ def store(archive: Archive, cases: Iterable[Case], *, batch: int = 500, progress
                     signature = sealing.seal(signer, stmt)
                     row.update(seal=stmt.decode(), signature=signature, signer=signer.fingerprint)
                     seq = catalog.insert_record(row, files)
-                    record_stored(catalog, row, seq, secret, accepted(row["id"]))
+                    record_stored(catalog, row, seq, secret, accepted(row["id"], archive.settings))
                     archive.ledger.append("record_sealed", sealing.leaf_entry(row["id"], stmt, signature, signer.fingerprint),
                                           row["created_at"], record_id=row["id"])
                     if row["supersedes"]:

@@ -156,7 +156,7 @@ def test_after_an_upgrade_the_server_judges_the_records_by_todays_rules_and_the_
         archive = c.app.state.web.archives.open()
         try:
             assert preparer.round(archive) and preparer.failed is None
-            assert archive.catalog.facts.lint_stale(fingerprint()) == 0
+            assert archive.catalog.facts.lint_stale(fingerprint(archive.settings)) == 0
             assert not preparer.round(archive)  # its own re-lint's mark is what it prepared for: nothing due
             with archive.catalog.transaction():
                 archive.catalog.facts.set_state("lint_run", "another node's re-lint")
