@@ -44,7 +44,7 @@ from archive.integrity.proofs import record_inclusion
 from archive.integrity.verify import verify_archive
 from archive.documents.images import ImageProblem, inspect_image
 from archive.facts.index import record_stored
-from archive.facts.lint import accepted
+from archive.facts.lint import accepted, fingerprint
 from archive.facts.records import SealedRecords
 from archive.privacy import mask_record, mask_refs
 from archive.registry import Registry, Resolved, drop_moved_entry, resolve
@@ -1124,9 +1124,10 @@ class RecordView:
     history: list[dict]  # the records it supersedes, oldest first, and the one that supersedes it
     seal: dict
     inclusion: dict | None
+    lint: dict = dataclasses.field(default_factory=lambda: {"state": "unjudged", "problems": []})  # what today's rules say of it
 
     def as_dict(self) -> dict:
-        return {**self.record, "history": self.history, "seal_check": self.seal, "inclusion": self.inclusion}
+        return {**self.record, "history": self.history, "seal_check": self.seal, "inclusion": self.inclusion, "lint": self.lint}
 
     def as_text(self) -> list[str]:
         s = self.seal
@@ -1169,7 +1170,19 @@ def record_view(archive: Archive, scope: Any, record_id: str) -> RecordView:
     }
     refs = rec.get("refs") or {}
     fields = labelled(rec["data"], archive.record_class(row), refs.get("organizations"))
-    return RecordView(rec, fields, history, seal, record_inclusion(archive, row))
+    return RecordView(rec, fields, history, seal, record_inclusion(archive, row), lint_verdict(archive, row["id"]))
+
+
+def lint_verdict(archive: Archive, record_id: str) -> dict:
+    """What today's rules say of the sealed record (archive.facts.lint): ``state`` accepted,
+    refused (with ``problems``: which field, which rule) or unjudged (judged by other rules, or not
+    yet) — the seal stays valid either way."""
+    rows = archive.catalog.facts.lint(record_ids=[record_id], problems_only=False)
+    if not rows or rows[0]["fingerprint"] != fingerprint(archive.settings):
+        return {"state": "unjudged", "problems": []}
+    if rows[0]["problems"]:
+        return {"state": "refused", "problems": json.loads(rows[0]["problems"])}
+    return {"state": "accepted", "problems": []}
 
 
 def _remove_new_home(root: Path, created_root: bool) -> None:

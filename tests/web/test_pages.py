@@ -149,7 +149,8 @@ def test_the_checks_page_names_the_records_todays_rules_refuse_and_how_many_they
         "legal_basis": "《中华人民共和国安全生产法》第六十五条第一款第（三）项", "inspectors": raw["inspectors"],
         "authority_name": "济南高新区应急管理局", "review_authority": None, "photos": []})
     catch_up(a)
-    older = [r["id"] for r in a.catalog.records_after(0)][:5]
+    a_records = a.catalog.records_after(0)
+    older = [r["id"] for r in a_records][:5]
     with a.catalog.transaction():
         a.catalog.facts.put_lint([{"record_id": i, "fingerprint": "rules-before-the-upgrade", "problems": None} for i in older])
     a.close()
@@ -162,6 +163,16 @@ def test_the_checks_page_names_the_records_todays_rules_refuse_and_how_many_they
         assert "未纳入检查的记录" not in r.text  # it was judged: not left out
         j = c.get("/api/checks?as_of=2026-11-29").json()
         assert [x["id"] for x in j["records_refused_by_current_rules"]] == [rid] and j["records_not_linted"] == 5
+        # the record's own page says it too, beside its seal (still valid)
+        r = c.get(f"/records/{rid}")
+        assert r.status_code == 200 and "核验通过" in r.text
+        assert "现行校验规则不再接受本记录的部分内容" in r.text and "文书号：序号不编虚位" in r.text
+        assert c.get(f"/api/records/{rid}").json()["lint"]["state"] == "refused"
+        assert "尚未按现行校验规则复核本记录" in c.get(f"/records/{older[0]}").text  # judged by the rules before the upgrade
+        fine = next(i for i in [x["id"] for x in a_records] if i not in older and i != rid)
+        page = c.get(f"/records/{fine}").text
+        assert "现行校验规则不再接受" not in page and "尚未按现行校验规则复核" not in page
+        assert c.get(f"/api/records/{fine}").json()["lint"]["state"] == "accepted"
 
 
 # --- long lists, a page at a time ----------------------------------------------------------------------
