@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import OutsafeError
+from archive.facts.lint import last_run
 from storage.errors import StorageError
 
 NICE = 10
@@ -78,7 +79,7 @@ class Preparer:
         """(day, catalog size, the lint's last run) to prepare for, or None when the last run
         covered them: a re-lint ended by another process or node (one catalog, several servers)
         changes what the checks say without a new record."""
-        now = (archive.clock.today().isoformat(), archive.catalog.max_seq(), archive.catalog.facts.get_state("lint_run") or "")
+        now = (archive.clock.today().isoformat(), archive.catalog.max_seq(), last_run(archive.catalog))
         return None if now == self.done else now
 
     def round(self, archive: Any) -> bool:
@@ -108,7 +109,7 @@ class Preparer:
         linted = result.get("linted") or {}
         if not result.get("busy"):  # another process was preparing (another worker, cron): look again next round
             # the run's own re-lint moved lint_run on, and its views were prepared after: they are for the new mark
-            self.done = (now[0], now[1], archive.catalog.facts.get_state("lint_run") or "") if linted.get("checked") else now
+            self.done = (now[0], now[1], last_run(archive.catalog)) if linted.get("checked") else now
         self.failed = None
         return True
 

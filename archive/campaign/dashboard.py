@@ -36,6 +36,7 @@ from archive.campaign.remind import reminders
 from archive.checks.snapshot import Snapshot
 from archive.checks.world import Clause, PartialSnapshot, World
 from archive.facts import cache
+from archive.facts.lint import last_run
 from archive.search.documents import mask
 from archive.text import Note
 
@@ -184,7 +185,7 @@ def _ledger_size(archive: Any) -> int:
 def _version(archive: Any) -> tuple[int, str]:
     """What a kept view must still match: the ledger's size and the lint's last run (judging records
     again by today's rules changes what the checks say of them without a new leaf)."""
-    return _ledger_size(archive), archive.catalog.facts.get_state("lint_run") or ""
+    return _ledger_size(archive), last_run(archive.catalog)
 
 
 class ViewCache:

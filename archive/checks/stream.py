@@ -36,7 +36,7 @@ from archive.checks.parallel import compute_parts, workers_for
 from archive.checks.table import RULES, RULES_BY_ID, rule_result, rule_status
 from archive.checks.world import Clause, PartialSnapshot, World
 from archive.facts import cache
-from archive.facts.lint import fingerprint
+from archive.facts.lint import fingerprint, last_run
 from schemas import TYPES
 from storage.rows import FactRow
 
@@ -490,7 +490,7 @@ def check_view(archive: Any, as_of: date, *, enterprise: str | None = None, cont
 
 def _check_key(archive: Any, as_of: date, enterprise: str | None, contractor: str | None, rules: Sequence[CheckRule],
                within: str | None) -> str:
-    lint_run = archive.catalog.facts.get_state("lint_run") or ""
+    lint_run = last_run(archive.catalog)
     names = ",".join(r.id for r in rules)
     return cache.key(archive, "check", as_of, enterprise or "", contractor or "", names, lint_run, within or "")
 

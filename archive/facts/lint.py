@@ -122,6 +122,15 @@ class LintReport:
         return out
 
 
+LINT_RUN = "lint_run"  # the facts' state naming the lint's last run: what every kept view of the lint is true for
+
+
+def last_run(catalog: Any) -> str:
+    """The lint's last run (``""``: none yet): the kept checks' keys, the server's in-memory views
+    and its preparer compare it, since a lint changes what the checks say without a new record."""
+    return catalog.facts.get_state(LINT_RUN) or ""
+
+
 def lint_run_mark(archive: Any) -> str:
     """The facts' ``lint_run`` after a lint: when, and a nonce (two runs in one second, or under a
     stopped clock, still differ: the kept views' keys include it)."""
@@ -226,7 +235,7 @@ def _relint(archive: Any, current: str, total: int, token: str, lease: str, batc
             if results:
                 facts.put_lint(results)
             if last:
-                facts.set_state("lint_run", lint_run_mark(archive))  # the views kept before are stale
+                facts.set_state(LINT_RUN, lint_run_mark(archive))  # the views kept before are stale
                 facts.set_state(PENDING, "")
         done.checked += len(rows)
         done.refused += sum(1 for r in results if r["problems"])
@@ -257,6 +266,6 @@ def lint_archive(archive: Any, progress: Any = None, batch: int = 1000) -> LintR
         if progress:
             progress("lint", done, top)
     with catalog.transaction():
-        catalog.facts.set_state("lint_run", lint_run_mark(archive))  # results kept before this run are stale
+        catalog.facts.set_state(LINT_RUN, lint_run_mark(archive))  # results kept before this run are stale
         catalog.facts.set_state(PENDING, "")  # a re-lint of the stale records stopped earlier is ended by this one
     return LintReport(done, refused, fingerprint(archive.settings))

@@ -49,6 +49,7 @@ from archive import ids
 from archive.errors import IntegrityError, StorageError
 from archive.facts.derive import version as facts_version
 from archive.facts.derive import record_facts
+from archive.facts.lint import LINT_RUN, PENDING
 from archive.integrity.ledger import Ledger
 from archive.integrity.verify import verify_archive
 from archive.text import Note
@@ -255,7 +256,7 @@ def _copy_rows(src: Catalog, dst: Catalog, progress: Progress | None, secret: by
     dst.facts.set_state("version", facts_version())
     dst.facts.set_position(dst.max_seq())
     dst.facts.put_lint(src.facts.lint(problems_only=False))
-    for name in ("lint_run", "lint_pending"):  # the lint's last run, and a re-lint stopped before its end (archive.facts.lint)
+    for name in (LINT_RUN, PENDING):  # the lint's last run, and a re-lint stopped before its end (archive.facts.lint)
         if src.facts.get_state(name) is not None:
             dst.facts.set_state(name, src.facts.get_state(name) or "")
     for leaf in src.ledger.leaves():
