@@ -23,7 +23,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from archive.clock import local_day
@@ -48,11 +48,6 @@ OPERATIONAL = frozenset({
 })
 
 
-@cache
-def _rules_digest() -> str:
-    return sources_digest()
-
-
 @lru_cache(maxsize=16)
 def fingerprint(settings: Any) -> str:
     """The rules the lint applies: a digest of the schemas' source (read once per process) and of
@@ -62,7 +57,7 @@ def fingerprint(settings: Any) -> str:
     values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name not in OPERATIONAL} \
         if dataclasses.is_dataclass(settings) else {}
     judged_by = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256((_rules_digest() + "\0" + judged_by).encode()).hexdigest()[:16]
+    return hashlib.sha256((sources_digest() + "\0" + judged_by).encode()).hexdigest()[:16]
 
 
 def lint_problems(row: dict, settings: Any) -> list[dict]:
@@ -150,7 +145,7 @@ class Relinted:
     checked: int = 0
     refused: int = 0
     busy: bool = False
-    lease: str = field(default="", repr=False, compare=False)  # the run's lease as last renewed (released when it stops)
+    lease: str = field(default="", repr=False, compare=False)  # the run's lease as last claimed or renewed (released when it stops)
 
     def as_dict(self) -> dict:
         return {"checked": self.checked, "refused": self.refused, "busy": self.busy}
@@ -205,18 +200,19 @@ def relint_stale(archive: Any, progress: Any = None, batch: int = 500) -> Relint
     if lease is None:
         done.busy = True
         return done
+    done.lease = lease
     try:
-        return _relint(archive, current, total, token, lease, batch, progress, done)
+        return _relint(archive, current, total, token, batch, progress, done)
     except BaseException:
         try:  # stopped by an error or an interrupt: the next run need not wait for the lease to expire
             with catalog.transaction():
-                facts.claim_state(LEASE, done.lease or lease, "")
+                facts.claim_state(LEASE, done.lease, "")
         except Exception:  # noqa: BLE001 - the first error is the one to report; the lease then expires
             pass
         raise
 
 
-def _relint(archive: Any, current: str, total: int, token: str, lease: str, batch: int, progress: Any, done: Relinted) -> Relinted:
+def _relint(archive: Any, current: str, total: int, token: str, batch: int, progress: Any, done: Relinted) -> Relinted:
     catalog = archive.catalog
     facts = catalog.facts
     with catalog.transaction():
@@ -228,10 +224,10 @@ def _relint(archive: Any, current: str, total: int, token: str, lease: str, batc
         last = len(rows) < batch
         with catalog.transaction():
             renewed = "" if last else _lease(archive, token)
-            if not facts.claim_state(LEASE, lease, renewed):  # held past its expiry and taken: the other run goes on
+            if not facts.claim_state(LEASE, done.lease, renewed):  # held past its expiry and taken: the other run goes on
                 done.busy = True
                 return done
-            lease = done.lease = renewed
+            done.lease = renewed
             if results:
                 facts.put_lint(results)
             if last:
