@@ -1177,11 +1177,11 @@ def lint_verdict(archive: Archive, record_id: str) -> dict:
     """What today's rules say of the sealed record (archive.facts.lint): ``state`` accepted,
     refused (with ``problems``: which field, which rule) or unjudged (judged by other rules, or not
     yet) — the seal stays valid either way."""
-    rows = archive.catalog.facts.lint(record_ids=[record_id], problems_only=False)
-    if not rows or rows[0]["fingerprint"] != fingerprint(archive.settings):
+    refused, unjudged = archive.catalog.facts.lint_verdicts([record_id], fingerprint(archive.settings))
+    if unjudged:
         return {"state": "unjudged", "problems": []}
-    if rows[0]["problems"]:
-        return {"state": "refused", "problems": json.loads(rows[0]["problems"])}
+    if refused:
+        return {"state": "refused", "problems": json.loads(refused[0]["problems"])}
     return {"state": "accepted", "problems": []}
 
 
