@@ -260,6 +260,18 @@ def person_refs(obj: Any, prefix: str = ""):
             yield from person_refs(v, path)
 
 
+def code_problem(code: str, label: str, hint: str) -> NotFound | None:
+    """What is wrong with a unit's code as a user typed it (``code`` stripped and in capitals), said
+    as such — none given, or not a valid USCC (which character) — rather than as a unit nobody
+    registered; None for a valid code. ``label``: the role it was asked for, e.g. "承包单位 (contractor)"."""
+    if not code:
+        return NotFound(f"没有给出{label}的统一社会信用代码 (no USCC given)", hint=hint)
+    problems = uscc_problems(code)
+    if problems:
+        return NotFound(f"“{code[:40]}”不是有效的统一社会信用代码：{problems[0]} (not a valid USCC)", hint=hint)
+    return None
+
+
 def unit_in_archive(archive: Any, uscc: str, role: str) -> str:
     """The unit a user names for a view (``--enterprise`` / ``--contractor``), as the archive
     knows it: a registered organization, or one a project names in that ``role`` ("enterprise" or
@@ -270,7 +282,7 @@ def unit_in_archive(archive: Any, uscc: str, role: str) -> str:
     label = {"enterprise": "发包单位 (enterprise)", "contractor": "承包单位 (contractor)"}[role]
     listing = f"查看单位 (list them): outsafe org list --role {role}"
     if not code:
-        raise NotFound(f"没有给出{label}的统一社会信用代码 (no USCC given)", hint=listing)
+        raise code_problem(code, label, listing)
     facts = archive.catalog.facts
     if facts.linked(role, [code], types=["project"]):
         return code
@@ -283,7 +295,7 @@ def unit_in_archive(archive: Any, uscc: str, role: str) -> str:
         raise NotFound(f"{code} 登记为{other}，不是{label}，也没有以它为{names[role]}的项目 (registered in another role)",
                        hint=f"outsafe check --{'contractor' if role == 'enterprise' else 'enterprise'} {code}"
                        if roles & {"enterprise", "contractor"} else listing)
-    problems = uscc_problems(code)
-    if problems:
-        raise NotFound(f"“{code}”不是有效的统一社会信用代码：{problems[0]} (not a valid USCC)", hint=listing)
+    wrong = code_problem(code, label, listing)
+    if wrong is not None:
+        raise wrong
     raise NotFound(f"本档案中没有{label} {code}：既未登记，也没有项目 (not in this archive)", hint=listing)

@@ -27,11 +27,10 @@ from typing import Any
 from archive.errors import NotFound
 from archive.facts import cache
 from archive.facts.index import catch_up
-from archive.registry import person_key
+from archive.registry import code_problem, person_key
 from archive.search.documents import mask
 from schemas import TYPES
 from schemas.common import TICKET_TYPE_NAMES
-from schemas.identifiers import uscc_problems
 
 EXPIRING_DAYS = 30
 TICKET_PEOPLE = ("leader", "guardian", "workers", "hot_workers", "commander", "riggers", "blasters")
@@ -182,12 +181,7 @@ def contractor_dossier(archive: Any, uscc: str, as_of: date | None = None, *, wi
     org_row = organization_seen(catalog, uscc, within)
     if org_row is None:
         hint = "查看承包单位 (list contractors): outsafe org list --role contractor"
-        if not uscc:
-            raise NotFound("没有给出承包单位的统一社会信用代码 (no USCC given)", hint=hint)
-        problems = uscc_problems(uscc)
-        if problems:  # a mistyped code is said as such, not as a unit nobody registered
-            raise NotFound(f"“{uscc[:40]}”不是有效的统一社会信用代码：{problems[0]} (not a valid USCC)", hint=hint)
-        raise NotFound(f"单位 {uscc[:40]} 未登记 (organization not registered)", hint=hint)
+        raise code_problem(uscc, "承包单位", hint) or NotFound(f"单位 {uscc[:40]} 未登记 (organization not registered)", hint=hint)
 
     def compute(deps: cache.Deps) -> dict:
         orders = catalog.facts.linked("contractor", [uscc], types=["rectification_order"])
